@@ -1,0 +1,27 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", "**/coverage/**", "**/*.js", "**/*.cjs"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+    },
+  },
+  {
+    // Library code is Web-standard: `node:` modules only in named runtime adapters (STYLE.md §1–2).
+    files: ["packages/*/src/**/*.ts"],
+    ignores: ["packages/*/src/**/*.test.ts", "packages/*/src/node.ts", "packages/*/src/node/**", "packages/*/src/_internal/*.node.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["node:*"], message: "Library code is Web-standard; put runtime code in an adapter (src/node.ts or src/_internal/*.node.ts)." }] }],
+      "no-restricted-globals": ["error", { name: "Buffer", message: "Use Uint8Array." }, { name: "process", message: "Inject it, or read it in an adapter." }, { name: "__dirname", message: "Use import.meta." }],
+    },
+  },
+);
