@@ -1,0 +1,41 @@
+// Checks that every library's package.json `exports` and deno.json `exports` name the same entry
+// points, and that each points at the matching file (dist/<x>.js for npm, src/<x>.ts for Deno).
+import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const problems: string[] = [];
+
+for (const dir of readdirSync(join(root, "packages"))) {
+  const pkgDir = join(root, "packages", dir);
+  if (!existsSync(join(pkgDir, "package.json"))) continue;
+  const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as {
+    name: string; version: string; exports: Record<string, { types: string; default: string }>;
+  };
+  const deno = JSON.parse(readFileSync(join(pkgDir, "deno.json"), "utf8")) as {
+    name: string; version: string; exports: Record<string, string>;
+  };
+  if (pkg.name !== deno.name) problems.push(`${dir}: name "${pkg.name}" in package.json but "${deno.name}" in deno.json`);
+  if (pkg.version !== deno.version) problems.push(`${dir}: version "${pkg.version}" in package.json but "${deno.version}" in deno.json`);
+  const npmKeys = Object.keys(pkg.exports).sort();
+  const denoKeys = Object.keys(deno.exports).sort();
+  if (npmKeys.join() !== denoKeys.join()) {
+    problems.push(`${dir}: exports differ: package.json has [${npmKeys.join(", ")}], deno.json has [${denoKeys.join(", ")}]`);
+  }
+  for (const key of npmKeys) {
+    const npm = pkg.exports[key];
+    const src = deno.exports[key];
+    if (!npm || !src) continue;
+    const stem = src.replace(/^\.\/src\//, "").replace(/\.ts$/, "");
+    if (npm.default !== `./dist/${stem}.js` || npm.types !== `./dist/${stem}.d.ts`) {
+      problems.push(`${dir}: export "${key}" is ${src} for Deno but ${npm.default} / ${npm.types} for npm`);
+    }
+    if (!existsSync(join(pkgDir, src))) problems.push(`${dir}: export "${key}" points at missing ${src}`);
+  }
+}
+
+if (problems.length > 0) {
+  console.error(`validate-exports: ${problems.length} problem(s)\n  ${problems.join("\n  ")}`);
+  process.exit(1);
+}
+console.log("validate-exports: package.json and deno.json exports agree");
