@@ -1,0 +1,132 @@
+// dwd benchmarks. Each compares dwd with a baseline made of Google's own Node libraries doing the same
+// job, in the same run, against the same emulator on a real port, and prints counts and ratios.
+// Wall times are medians over repeated runs; they inform, they are not asserted.
+//   1. token exchanges: 1,000 concurrent token requests over 100 subjects
+//   2. end to end: `dwd calendars get` vs google-auth-library + @googleapis/calendar
+//   3. start-up: `dwd --help` vs `node -e 0`
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { JWT } from "google-auth-library";
+import { createTokenSource, loadKey } from "@dwd/auth";
+import { demoScenario } from "@dwd/emulator";
+import { startEmulator } from "@dwd/emulator/node";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
+const runs = Number(process.env.BENCH_RUNS ?? 15);
+const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
+
+const subjects = Array.from({ length: 100 }, (_, i) => `user${String(i).padStart(3, "0")}@example.com`);
+const keysDir = mkdtempSync(join(tmpdir(), "dwd-bench-"));
+const server = await startEmulator({
+  keysDir,
+  scenario: { ...demoScenario, users: [...demoScenario.users, ...subjects.map((email) => ({ email }))] },
+});
+const { emulator, url } = server;
+const jsonKey = server.keyFiles["calendar-bot"]!.json;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+const ms = (x: number): string => `${x.toFixed(1)} ms`;
+const ratio = (a: number, b: number): string => (a / b).toFixed(2);
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const dt = performance.now() - t0;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${out.trim()}`));
+      else resolve(dt);
+    });
+  });
+}
+
+async function compare(runsA: () => Promise<number>, runsB: () => Promise<number>): Promise<[number, number]> {
+  await runsA();
+  await runsB(); // warm-up: file cache, compile cache
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    a.push(await runsA());
+    b.push(await runsB());
+  }
+  return [median(a), median(b)];
+}
+
+try {
+  // 1. Token exchanges for 1,000 concurrent calls over 100 subjects.
+  const calls = Array.from({ length: 1000 }, (_, i) => subjects[i % subjects.length]!);
+  const tokens = createTokenSource(await loadKey(jsonKey));
+  emulator.stats.reset();
+  let t0 = performance.now();
+  await Promise.all(calls.map((subject) => tokens.getToken({ subject, scopes: [READONLY] })));
+  const dwdTime = performance.now() - t0;
+  const dwdExchanges = emulator.stats.tokensIssued;
+
+  const raw = (await emulator.serviceAccountKeyJson("calendar-bot")) as { client_email: string; private_key: string };
+  const toEmulator: typeof fetch = (input, init) =>
+    fetch(String(input instanceof Request ? input.url : input).replace(/^https:\/\/[a-z0-9.]*googleapis\.com/, url), init);
+  const jwt = (subject: string): JWT =>
+    new JWT({ email: raw.client_email, key: raw.private_key, subject, scopes: [READONLY], transporterOptions: { fetchImplementation: toEmulator } });
+
+  emulator.stats.reset();
+  t0 = performance.now();
+  await Promise.all(calls.map((subject) => jwt(subject).getAccessToken()));
+  const naiveTime = performance.now() - t0;
+  const naiveExchanges = emulator.stats.tokensIssued;
+
+  emulator.stats.reset();
+  const perSubject = new Map(subjects.map((s) => [s, jwt(s)]));
+  t0 = performance.now();
+  await Promise.all(calls.map((subject) => perSubject.get(subject)!.getAccessToken()));
+  const mapTime = performance.now() - t0;
+  const mapExchanges = emulator.stats.tokensIssued;
+
+  console.log("\n1. Token exchanges for 1,000 concurrent calls over 100 subjects (counted at the emulator)");
+  console.table([
+    { client: "dwd createTokenSource", exchanges: dwdExchanges, wall: ms(dwdTime) },
+    { client: "google-auth-library, new JWT per call (naive)", exchanges: naiveExchanges, wall: ms(naiveTime) },
+    { client: "google-auth-library, one JWT per subject", exchanges: mapExchanges, wall: ms(mapTime) },
+  ]);
+  console.log(`exchanges: dwd ${dwdExchanges} (must be exactly ${subjects.length}) · naive/dwd = ${ratio(naiveExchanges, dwdExchanges)}x · wall dwd/naive = ${ratio(dwdTime, naiveTime)}`);
+  if (dwdExchanges !== subjects.length) process.exitCode = 1;
+
+  // 2. End to end: one process that loads a key, gets a delegated token and calls calendarList.get.
+  const env = { DWD_EMULATOR_HOST: new URL(url).host, EMULATOR_URL: url, NO_COLOR: "1" };
+  const [dwdE2e, baseE2e] = await compare(
+    () => run(process.execPath, [cli, "calendars", "get", "info@example.com", "--key", jsonKey, "--subject", "info@example.com"], env),
+    () => run(process.execPath, [join(here, "baseline", "calendars-get.ts"), jsonKey, "info@example.com", "info@example.com"], env),
+  );
+  console.log(`\n2. End to end, median of ${runs} runs: calendarList.get as info@example.com`);
+  console.table([
+    { command: "dwd calendars get", wall: ms(dwdE2e) },
+    { command: "google-auth-library + @googleapis/calendar", wall: ms(baseE2e) },
+  ]);
+  console.log(`ratio dwd/baseline = ${ratio(dwdE2e, baseE2e)} (target <= 0.5)`);
+
+  // 3. Start-up.
+  const [help, bare] = await compare(
+    () => run(process.execPath, [cli, "--help"]),
+    () => run(process.execPath, ["-e", "0"]),
+  );
+  console.log(`\n3. Start-up, median of ${runs} runs`);
+  console.table([
+    { command: "dwd --help", wall: ms(help) },
+    { command: "node -e 0", wall: ms(bare) },
+  ]);
+  console.log(`ratio dwd --help / node -e 0 = ${ratio(help, bare)} (target <= 1.3)`);
+} finally {
+  await server.close();
+  rmSync(keysDir, { recursive: true, force: true });
+}
