@@ -1,1 +1,32 @@
-export const placeholder = 1;
+/**
+ * `@dwd/auth`: service-account keys (JSON, .p12, PEM), domain-wide delegation tokens with a
+ * per-subject cache, and a diagnosis with the exact fix for every token-endpoint error.
+ * Web-standard (fetch + WebCrypto); node-forge loads only when a .p12 is read.
+ *
+ * @example
+ * ```ts
+ * import { createTokenSource, loadKey } from "@dwd/auth";
+ * const source = createTokenSource(await loadKey("service-account.json"));
+ * const token = await source.getToken({ subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });
+ * ```
+ *
+ * @module
+ */
+
+export { ADMIN_CONSOLE_PATH, adminConsoleLink } from "./admin-console-link.ts";
+export { diagnoseTokenError, findClientIdHint } from "./diagnose-token-error.ts";
+export type { DiagnoseContext, TokenEndpointFailure } from "./diagnose-token-error.ts";
+export { DelegationError, DwdError, KeyError } from "./errors.ts";
+export type { DelegationErrorCode, DelegationFacts, DwdErrorCode, DwdErrorOptions, KeyErrorCode } from "./errors.ts";
+export { loadKey } from "./load-key.ts";
+export type { KeySource, LoadKeyOptions } from "./load-key.ts";
+export { measureClockOffset } from "./measure-clock-offset.ts";
+export type { MeasureClockOffsetOptions } from "./measure-clock-offset.ts";
+export { GOOGLE_CALENDAR_ROOT, resolveEndpoints } from "./resolve-endpoints.ts";
+export type { Endpoints, ResolveEndpointsOptions } from "./resolve-endpoints.ts";
+export { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
+export type { ServiceAccountKey } from "./service-account-key.ts";
+export { ASSERTION_LIFETIME_SECONDS, IAT_BACKDATE_SECONDS, buildClaims, normalizeScopes, signJwt } from "./sign-jwt.ts";
+export type { BuildClaimsOptions, JwtClaims } from "./sign-jwt.ts";
+export { DEFAULT_REFRESH_MARGIN_MS, JWT_BEARER_GRANT, createTokenSource } from "./token-source.ts";
+export type { AccessToken, GetTokenOptions, TokenSource, TokenSourceOptions, TokenSourceStats } from "./token-source.ts";

@@ -1,0 +1,91 @@
+// PKCS#12 → PKCS#8 via node-forge, imported lazily: only code that actually reads a .p12 pays for it.
+// node-forge 1.4 decrypts Google's legacy files (3DES key bag, RC2-40 cert bag, SHA-1 MAC) and
+// OpenSSL 3's defaults (PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC, SHA-256 MAC); WebCrypto offers neither
+// PKCS#12 KDF nor RC2, and Node's own crypto cannot open RC2-40 under OpenSSL 3.
+
+import { readTlv } from "./asn1.ts";
+
+/** The slice of node-forge this module uses (typed here so the build needs no @types). */
+interface ForgeAsn1 {
+  fromDer(bytes: string, strict?: boolean): unknown;
+  toDer(obj: unknown): { getBytes(): string };
+}
+interface ForgeBag {
+  key?: unknown;
+  asn1?: unknown;
+}
+interface Forge {
+  asn1: ForgeAsn1;
+  pkcs12: {
+    pkcs12FromAsn1(obj: unknown, strict: boolean, password: string): {
+      getBags(filter: { bagType: string }): Record<string, ForgeBag[] | undefined>;
+    };
+  };
+  pki: {
+    oids: Record<string, string>;
+    privateKeyToAsn1(key: unknown): unknown;
+    wrapRsaPrivateKey(asn1: unknown): unknown;
+  };
+}
+
+/** Why a .p12 could not be opened. */
+export type P12Failure = "p12_truncated" | "p12_invalid" | "p12_wrong_password" | "p12_no_private_key";
+
+/** The result of {@link p12ToPkcs8}. */
+export type P12Result = { ok: true; pkcs8: Uint8Array } | { ok: false; reason: P12Failure };
+
+let forgePromise: Promise<Forge> | undefined;
+
+/** Loads node-forge once. */
+export function loadForge(): Promise<Forge> {
+  // `as string` keeps tsc from resolving @types/node-forge (which drags in Node's globals); bundlers and
+  // runtimes still see the literal specifier.
+  forgePromise ??= import("node-forge" as string).then((m: unknown) => {
+    const mod = m as { default?: Forge } & Partial<Forge>;
+    return (mod.default ?? mod) as Forge;
+  });
+  return forgePromise;
+}
+
+function toBinary(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return s;
+}
+
+function fromBinary(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** Decrypts a PKCS#12 file and returns its private key as PKCS#8 DER. Never throws. */
+export async function p12ToPkcs8(bytes: Uint8Array, password: string): Promise<P12Result> {
+  const outer = readTlv(bytes, 0);
+  if (!outer || outer.tag !== 0x30) return { ok: false, reason: "p12_invalid" };
+  // Checked before forge: a cut-off download declares more bytes than it has.
+  if (outer.end > bytes.length) return { ok: false, reason: "p12_truncated" };
+  const forge = await loadForge();
+  let bags: ForgeBag[];
+  try {
+    const asn1 = forge.asn1.fromDer(toBinary(bytes), false);
+    const p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password);
+    const shrouded = forge.pki.oids["pkcs8ShroudedKeyBag"]!;
+    const plain = forge.pki.oids["keyBag"]!;
+    bags = [...(p12.getBags({ bagType: shrouded })[shrouded] ?? []), ...(p12.getBags({ bagType: plain })[plain] ?? [])];
+  } catch (error) {
+    const message = error instanceof Error ? error.message : "";
+    if (/password|MAC could not|Failed to decrypt/i.test(message)) return { ok: false, reason: "p12_wrong_password" };
+    if (/too few bytes|not enough/i.test(message)) return { ok: false, reason: "p12_truncated" };
+    return { ok: false, reason: "p12_invalid" };
+  }
+  const bag = bags.find((b) => b.key || b.asn1);
+  if (!bag) return { ok: false, reason: "p12_no_private_key" };
+  try {
+    // An RSA key comes back parsed; any other algorithm comes back as its PrivateKeyInfo.
+    const info = bag.key ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key)) : bag.asn1;
+    return { ok: true, pkcs8: fromBinary(forge.asn1.toDer(info).getBytes()) };
+  } catch {
+    return { ok: false, reason: "p12_invalid" };
+  }
+}

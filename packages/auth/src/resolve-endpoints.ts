@@ -1,0 +1,64 @@
+/**
+ * `resolveEndpoints()`: where tokens and Calendar calls go — Google, a key's own `token_uri`, or an
+ * emulator named by `DWD_EMULATOR_HOST`.
+ *
+ * @module
+ */
+
+import { readEnv } from "./_internal/env.ts";
+import { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
+
+/** Google's Calendar API v3 root. */
+export const GOOGLE_CALENDAR_ROOT = "https://www.googleapis.com/calendar/v3";
+
+/** Options of {@link resolveEndpoints}; explicit values win over the environment. */
+export interface ResolveEndpointsOptions {
+  /** Environment to read `DWD_EMULATOR_HOST` from; defaults to the runtime's. */
+  env?: Record<string, string | undefined>;
+  /** Explicit token endpoint (wins over everything). */
+  tokenUri?: string;
+  /** Explicit Calendar API root, e.g. `http://127.0.0.1:8080/calendar/v3` (wins over everything). */
+  apiRoot?: string;
+  /** The key's `token_uri` (used when neither `tokenUri` nor `DWD_EMULATOR_HOST` is set). */
+  keyTokenUri?: string;
+}
+
+/** The resolved endpoints. */
+export interface Endpoints {
+  /** Where the jwt-bearer grant is posted (also the assertion's `aud`). */
+  tokenUri: string;
+  /** Calendar API v3 root, without a trailing slash. */
+  calendarRoot: string;
+  /** The emulator origin when `DWD_EMULATOR_HOST` is set. */
+  emulatorOrigin?: string;
+}
+
+/**
+ * Resolves the token endpoint and the Calendar root. `DWD_EMULATOR_HOST=host:port` (the convention of
+ * Google's own emulators) points both at `http://host:port` for any kind of key; explicit options win.
+ *
+ * @param options env, explicit endpoints, and the key's token URI
+ * @returns the token URI and Calendar root
+ * @throws {TypeError} when `DWD_EMULATOR_HOST` is not `host:port` or a URL
+ * @example
+ * ```ts
+ * resolveEndpoints({ env: { DWD_EMULATOR_HOST: "127.0.0.1:8085" } });
+ * // { tokenUri: "http://127.0.0.1:8085/token", calendarRoot: "http://127.0.0.1:8085/calendar/v3", … }
+ * ```
+ */
+export function resolveEndpoints(options: ResolveEndpointsOptions = {}): Endpoints {
+  const host = readEnv("DWD_EMULATOR_HOST", options.env)?.trim();
+  let origin: string | undefined;
+  if (host) {
+    try {
+      origin = new URL(/^https?:\/\//.test(host) ? host : `http://${host}`).origin;
+    } catch {
+      throw new TypeError(`DWD_EMULATOR_HOST must be "host:port" (got "${host}")`);
+    }
+  }
+  return {
+    tokenUri: options.tokenUri ?? (origin ? `${origin}/token` : (options.keyTokenUri ?? GOOGLE_TOKEN_URI)),
+    calendarRoot: (options.apiRoot ?? (origin ? `${origin}/calendar/v3` : GOOGLE_CALENDAR_ROOT)).replace(/\/+$/, ""),
+    ...(origin ? { emulatorOrigin: origin } : {}),
+  };
+}
