@@ -1,1 +1,27 @@
-export const placeholder = 1;
+/**
+ * `@dwd/emulator`: a faithful local Google for domain-wide delegation. A pure `fetch(Request) → Response`
+ * handler that serves Google's token endpoint (jwt-bearer grant, RS256 verified against generated
+ * service-account keys, DWD grants enforced) and Calendar v3 `calendarList`, with Google's exact errors.
+ *
+ * @example
+ * ```ts
+ * import { createEmulator } from "@dwd/emulator";
+ * const emulator = await createEmulator({ scenario: "demo" });
+ * const key = await emulator.serviceAccountKeyJson("calendar-bot");
+ * ```
+ * @module
+ */
+export { createEmulator } from "./create-emulator.ts";
+export type {
+  Emulator,
+  EmulatorFaults,
+  EmulatorOptions,
+  EmulatorStats,
+  ServiceAccountInfo,
+  SuspendedSubjectBehaviour,
+} from "./create-emulator.ts";
+export { demoScenario } from "./demo-scenario.ts";
+export { EmulatorError } from "./emulator-error.ts";
+export type { EmulatorErrorCode, EmulatorErrorOptions } from "./emulator-error.ts";
+export { loadScenario, serviceAccountEmail } from "./scenario.ts";
+export type { Scenario, ScenarioCalendar, ScenarioGrant, ScenarioServiceAccount, ScenarioUser } from "./scenario.ts";

@@ -1,0 +1,170 @@
+import { randomBytes, toBase64Url } from "./base64.ts";
+import type { EmulatorContext } from "./context.ts";
+import { tokenHeaders } from "./headers.ts";
+import type { ParsedJws } from "./parse-jws.ts";
+import { parseJws } from "./parse-jws.ts";
+import type { ServiceAccountRecord } from "./service-account.ts";
+import type { TokenError } from "./token-errors.ts";
+import { tokenErrors } from "./token-errors.ts";
+
+const jwtBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/** Paths the token endpoint answers on: ours and Google's legacy ones. */
+export const tokenPaths: readonly string[] = ["/token", "/o/oauth2/token", "/oauth2/v4/token"];
+
+const googleAudiences = [
+  "https://oauth2.googleapis.com/token",
+  "https://accounts.google.com/o/oauth2/token",
+  "https://www.googleapis.com/oauth2/v4/token",
+];
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `aud` values accepted: Google's three token URLs, or a token path on the request's or the base URL's origin. */
+export function acceptedAudiences(requestUrl: string, baseUrl: string): Set<string> {
+  const set = new Set(googleAudiences);
+  for (const origin of [originOf(requestUrl), originOf(baseUrl)]) {
+    if (origin === undefined || origin === "null") continue;
+    for (const path of tokenPaths) set.add(origin + path);
+  }
+  return set;
+}
+
+function errorResponse(err: TokenError, nowMs: number): Response {
+  return new Response(JSON.stringify({ error: err.error, error_description: err.description }), {
+    status: err.status,
+    headers: tokenHeaders(nowMs),
+  });
+}
+
+async function readForm(request: Request): Promise<URLSearchParams> {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+  // Google reads only urlencoded bodies; a multipart body yields an empty grant_type.
+  if (type !== "application/x-www-form-urlencoded") return new URLSearchParams();
+  try {
+    return new URLSearchParams(await request.text());
+  } catch {
+    return new URLSearchParams();
+  }
+}
+
+async function verifySignature(account: ServiceAccountRecord, jws: ParsedJws): Promise<boolean> {
+  for (const key of account.keys) {
+    try {
+      const ok = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key.publicKey, jws.signature as Uint8Array<ArrayBuffer>, jws.signingInput as Uint8Array<ArrayBuffer>);
+      if (ok) return true;
+    } catch {
+      // A malformed signature is a mismatch, not a crash.
+    }
+  }
+  return false;
+}
+
+function isNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+interface Grant {
+  account: ServiceAccountRecord;
+  subject: string | null;
+  scopes: string[];
+}
+
+/** Checks an assertion as Google does; returns the grant or the error to answer. */
+async function check(ctx: EmulatorContext, assertion: string, requestUrl: string, nowMs: number): Promise<Grant | TokenError> {
+  const { store } = ctx;
+  const jws = parseJws(assertion);
+  // Garbage, bad base64url and every algorithm but RS256 (none, HS256 keyed with the public key, …)
+  // never reach a verifier: Google reports them all as a bad signature.
+  if (jws === undefined || jws.header["alg"] !== "RS256") return tokenErrors.invalidSignature;
+  const iss = jws.claims["iss"];
+  const account = typeof iss === "string" ? store.accounts.get(iss.toLowerCase()) : undefined;
+  if (account === undefined) return tokenErrors.noVerifier;
+  if (!(await verifySignature(account, jws))) return tokenErrors.invalidSignature;
+  if (account.disabled) return tokenErrors.disabledClient;
+
+  const aud = jws.claims["aud"];
+  if (typeof aud !== "string" || !acceptedAudiences(requestUrl, ctx.baseUrl()).has(aud)) return tokenErrors.audience;
+
+  const { iat, exp } = jws.claims;
+  const now = Math.floor(nowMs / 1000);
+  if (!isNumber(iat) || !isNumber(exp) || iat > now + 60 || exp <= now || exp < iat || exp - iat > 3600) {
+    return tokenErrors.shortLived;
+  }
+
+  const scope = jws.claims["scope"];
+  if (scope === undefined || scope === null || (typeof scope === "string" && scope.trim() === "")) return tokenErrors.emptyScope;
+  if (typeof scope !== "string") return tokenErrors.invalidScope;
+  const scopes = [...new Set(scope.trim().split(/\s+/))];
+  if (scopes.some((s) => !store.scopes.has(s))) return tokenErrors.invalidScope; // also catches "a,b"
+
+  const sub = jws.claims["sub"];
+  if (sub === undefined || sub === null || sub === "") return { account, subject: null, scopes };
+  if (typeof sub !== "string") return tokenErrors.invalidSubField;
+  const subject = sub.trim().toLowerCase();
+  // sub = the account's own email is the account acting as itself.
+  if (subject === account.email) return { account, subject: null, scopes };
+  const at = subject.lastIndexOf("@");
+  if (at < 1) return tokenErrors.unknownUser;
+  // A user of another domain (or a consumer account): no DWD entry of ours applies.
+  if (subject.slice(at + 1) !== store.domain) return tokenErrors.unauthorizedClient;
+  const user = store.users.get(subject);
+  if (user === undefined) return tokenErrors.unknownUser;
+  if (user.suspended === true) {
+    switch (ctx.suspendedSubject) {
+      case "invalid_account":
+        return tokenErrors.suspendedAccount;
+      case "invalid_grant":
+        return tokenErrors.unknownUser;
+      case "access_denied":
+        return tokenErrors.accountRestricted;
+      case "allow":
+        break;
+    }
+  }
+  // DWD entries match scope URLs exactly: "calendar" does not imply "calendar.events".
+  const granted = store.grants.get(account.clientId);
+  const covered = scopes.filter((s) => granted?.has(s) === true).length;
+  if (covered === 0) return tokenErrors.unauthorizedClient;
+  if (covered < scopes.length) return tokenErrors.accessDenied;
+  return { account, subject, scopes };
+}
+
+function pruneExpired(ctx: EmulatorContext, nowMs: number): void {
+  if (ctx.store.tokens.size < 10_000) return;
+  for (const [token, record] of ctx.store.tokens) if (record.expiresAt <= nowMs) ctx.store.tokens.delete(token);
+}
+
+/** POST /token (and Google's legacy paths): the jwt-bearer grant. */
+export async function handleTokenRequest(ctx: EmulatorContext, request: Request): Promise<Response> {
+  ctx.stats.tokenRequests++;
+  const nowMs = ctx.clock();
+  if (ctx.faults.tokenOutage === true) return errorResponse(tokenErrors.outage, nowMs);
+  const form = await readForm(request);
+  const grantType = form.get("grant_type") ?? "";
+  if (grantType !== jwtBearer) return errorResponse(tokenErrors.unsupportedGrantType(grantType), nowMs);
+  const assertion = form.get("assertion");
+  if (assertion === null || assertion === "") return errorResponse(tokenErrors.missingAssertion, nowMs);
+
+  const result = await check(ctx, assertion, request.url, nowMs);
+  if ("error" in result) return errorResponse(result, nowMs);
+
+  pruneExpired(ctx, nowMs);
+  const accessToken = `ya29.emu.${toBase64Url(randomBytes(32))}`;
+  ctx.store.tokens.set(accessToken, {
+    accountEmail: result.account.email,
+    clientId: result.account.clientId,
+    subject: result.subject,
+    scopes: result.scopes,
+    expiresAt: nowMs + ctx.tokenLifetimeSeconds * 1000,
+  });
+  ctx.stats.tokensIssued++;
+  const body = { access_token: accessToken, expires_in: ctx.tokenLifetimeSeconds, token_type: "Bearer" };
+  return new Response(JSON.stringify(body), { status: 200, headers: tokenHeaders(nowMs) });
+}

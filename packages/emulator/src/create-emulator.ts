@@ -1,0 +1,193 @@
+import { Hono } from "hono";
+import { demoScenario } from "./demo-scenario.ts";
+import { EmulatorError } from "./emulator-error.ts";
+import type { Scenario } from "./scenario.ts";
+import { loadScenario } from "./scenario.ts";
+import { backendError, notFound } from "./_internal/calendar-errors.ts";
+import { calendarRoutes } from "./_internal/calendar-routes.ts";
+import type { EmulatorContext, SuspendedSubjectBehaviour } from "./_internal/context.ts";
+import { httpDate } from "./_internal/headers.ts";
+import type { ServiceAccountRecord } from "./_internal/service-account.ts";
+import { privateKeyPem } from "./_internal/service-account.ts";
+import { createStore } from "./_internal/store.ts";
+import { handleTokenRequest, tokenPaths } from "./_internal/token-endpoint.ts";
+import { writeP12 } from "./_internal/write-p12.ts";
+
+export type { SuspendedSubjectBehaviour } from "./_internal/context.ts";
+
+/** Options of {@link createEmulator}. */
+export interface EmulatorOptions {
+  /** The scenario, or `"demo"` (the default) for {@link demoScenario}. Validated with `loadScenario`. */
+  scenario?: Scenario | "demo";
+  /** Public base URL (origin), used for `token_uri` in key files and as an accepted `aud`. Default `http://127.0.0.1:0`. */
+  baseUrl?: string;
+  /** Clock in epoch milliseconds (default `Date.now`); `faults.clockOffsetMs` is added to it. */
+  now?: () => number;
+  /** `expires_in` of issued tokens and their lifetime, default 3599. */
+  tokenLifetimeSeconds?: number;
+  /**
+   * Answer for a suspended `sub` (Google's is unconfirmed, reference §2.5). Default `"invalid_account"`
+   * → 400 `invalid_account` "Forbidden"; `"invalid_grant"` → 400 "Invalid email or User ID";
+   * `"access_denied"` → 403 "Account restricted"; `"allow"` → the token is issued.
+   */
+  suspendedSubject?: SuspendedSubjectBehaviour;
+}
+
+/** Public facts of a scenario service account. */
+export interface ServiceAccountInfo {
+  name: string;
+  email: string;
+  /** Numeric OAuth client ID (what a DWD grant names). */
+  clientId: string;
+  /** `private_key_id` of its current key (40 hex). */
+  keyId: string;
+  projectId: string;
+}
+
+/** Request counters. */
+export interface EmulatorStats {
+  /** Requests to the token endpoint, answered or refused. */
+  tokenRequests: number;
+  /** Access tokens issued. */
+  tokensIssued: number;
+  /** Calendar API requests. */
+  apiRequests: number;
+  /** Sets every counter to 0. */
+  reset(): void;
+}
+
+/** Fault injection switches; change them at any time. */
+export interface EmulatorFaults {
+  /** Added to the emulator's clock: shifts the `Date` header, claim checks and token expiry. */
+  clockOffsetMs: number;
+  /** When true the token endpoint answers 503 `temporarily_unavailable`. */
+  tokenOutage?: boolean;
+}
+
+/** A running emulator: a pure `fetch` handler plus its key material, counters and faults. */
+export interface Emulator {
+  /** The pure handler: Google's token endpoint and Calendar v3. Safe to pass unbound (`Deno.serve(emulator.fetch)`). */
+  fetch: (request: Request) => Promise<Response>;
+  /** Public base URL; the Node adapter sets it once listening. */
+  baseUrl: string;
+  /** The validated scenario. */
+  readonly scenario: Scenario;
+  /** Google's JSON key for a service account (by name or email), `token_uri` = `${baseUrl}/token`. */
+  serviceAccountKeyJson(name: string): Promise<Record<string, string>>;
+  /** A legacy PKCS#12 (.p12) key for a service account, password `notasecret` by default. */
+  serviceAccountKeyP12(name: string, password?: string): Promise<Uint8Array>;
+  /** Email, client ID and key ID of a service account (by name or email). */
+  serviceAccount(name: string): ServiceAccountInfo;
+  /** Request counters. */
+  stats: EmulatorStats;
+  /** Fault injection. */
+  faults: EmulatorFaults;
+  /** Revokes every access token issued so far (Calendar then answers 401 Invalid Credentials). */
+  revokeAll(): void;
+}
+
+/**
+ * Creates an emulator: validates the scenario and generates an RSA-2048 key per service account.
+ *
+ * @param options - scenario, base URL, clock, token lifetime, suspended-user behaviour
+ * @returns the emulator; serve `emulator.fetch` anywhere (Node adapter: `@dwd/emulator/node`)
+ * @throws {EmulatorError} code `invalid_scenario` when the scenario does not validate
+ * @example
+ * ```ts
+ * const emulator = await createEmulator({ scenario: "demo" });
+ * const key = await emulator.serviceAccountKeyJson("calendar-bot");
+ * const res = await emulator.fetch(new Request(key.token_uri, { method: "POST", body: form }));
+ * ```
+ */
+export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const scenario = loadScenario(options.scenario === undefined || options.scenario === "demo" ? demoScenario : options.scenario);
+  const lifetime = options.tokenLifetimeSeconds ?? 3599;
+  if (!Number.isInteger(lifetime) || lifetime < 1) throw new RangeError(`tokenLifetimeSeconds must be a positive integer, got ${lifetime}`);
+  const now = options.now ?? Date.now;
+  const store = await createStore(scenario);
+
+  const stats: EmulatorStats = {
+    tokenRequests: 0,
+    tokensIssued: 0,
+    apiRequests: 0,
+    reset() {
+      stats.tokenRequests = 0;
+      stats.tokensIssued = 0;
+      stats.apiRequests = 0;
+    },
+  };
+  const faults: EmulatorFaults = { clockOffsetMs: 0 };
+
+  const account = (name: string): ServiceAccountRecord => {
+    const email = store.accountNames.get(name) ?? name.toLowerCase();
+    const found = store.accounts.get(email);
+    if (found === undefined) {
+      const known = [...store.accountNames.keys()].map((n) => `"${n}"`).join(", ");
+      throw new EmulatorError("unknown_service_account", `No service account "${name}" in the scenario: it has ${known || "none"}`, {
+        hint: "Use one of the scenario's service-account names, or add it to \"serviceAccounts\"",
+      });
+    }
+    return found;
+  };
+  const currentKey = (a: ServiceAccountRecord) => {
+    const key = a.keys[0];
+    if (key === undefined) throw new Error(`Service account "${a.name}" has no key`);
+    return key;
+  };
+
+  const emulator: Emulator = {
+    baseUrl: (options.baseUrl ?? "http://127.0.0.1:0").replace(/\/+$/, ""),
+    scenario,
+    stats,
+    faults,
+    fetch: (request) => Promise.resolve(app.fetch(request)),
+    serviceAccount(name) {
+      const a = account(name);
+      return { name: a.name, email: a.email, clientId: a.clientId, keyId: currentKey(a).keyId, projectId: a.projectId };
+    },
+    async serviceAccountKeyJson(name) {
+      const a = account(name);
+      const key = currentKey(a);
+      return {
+        type: "service_account",
+        project_id: a.projectId,
+        private_key_id: key.keyId,
+        private_key: await privateKeyPem(key.privateKey),
+        client_email: a.email,
+        client_id: a.clientId,
+        auth_uri: "https://accounts.google.com/o/oauth2/auth",
+        token_uri: `${ctx.baseUrl()}/token`,
+        auth_provider_x509_cert_url: "https://www.googleapis.com/oauth2/v1/certs",
+        client_x509_cert_url: `https://www.googleapis.com/robot/v1/metadata/x509/${encodeURIComponent(a.email)}`,
+        universe_domain: "googleapis.com",
+      };
+    },
+    serviceAccountKeyP12(name, password = "notasecret") {
+      const a = account(name);
+      return writeP12(a, currentKey(a), password, ctx.clock());
+    },
+    revokeAll() {
+      store.tokens.clear();
+    },
+  };
+
+  const ctx: EmulatorContext = {
+    store,
+    clock: () => now() + faults.clockOffsetMs,
+    baseUrl: () => emulator.baseUrl.replace(/\/+$/, ""),
+    stats,
+    faults,
+    tokenLifetimeSeconds: lifetime,
+    suspendedSubject: options.suspendedSubject ?? "invalid_account",
+  };
+
+  const app = new Hono();
+  for (const path of tokenPaths) app.post(path, (c) => handleTokenRequest(ctx, c.req.raw));
+  app.route("/calendar/v3", calendarRoutes(ctx));
+  app.notFound((c) => {
+    if (c.req.path.startsWith("/calendar/v3/")) return notFound(ctx.clock());
+    return new Response("Not Found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", Date: httpDate(ctx.clock()) } });
+  });
+  app.onError(() => backendError(ctx.clock()));
+  return emulator;
+}

@@ -1,0 +1,118 @@
+/**
+ * `@dwd/emulator/node`: serves the emulator on a real port with `@hono/node-server` and writes every
+ * service account's JSON and .p12 key file, `token_uri` pointing at the listening URL.
+ * (On Deno: `Deno.serve(emulator.fetch)`.)
+ *
+ * @example
+ * ```ts
+ * import { startEmulator } from "@dwd/emulator/node";
+ * const { url, keyFiles, close } = await startEmulator({ port: 0, keysDir: ".dwd-keys" });
+ * console.log(url, keyFiles["calendar-bot"]?.json);
+ * await close();
+ * ```
+ * @module
+ */
+import { createAdaptorServer } from "@hono/node-server";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { Emulator, EmulatorOptions } from "./create-emulator.ts";
+import { createEmulator } from "./create-emulator.ts";
+import { EmulatorError } from "./emulator-error.ts";
+
+/** Options of {@link startEmulator}: the emulator's own plus where to listen and write keys. */
+export interface StartEmulatorOptions extends EmulatorOptions {
+  /** TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Interface to bind, default `127.0.0.1`. */
+  host?: string;
+  /** When set, `<keysDir>/<account>.json` and `<account>.p12` (mode 0600) are written for every service account. */
+  keysDir?: string;
+}
+
+/** Paths of one service account's key files. */
+export interface KeyFilePaths {
+  json: string;
+  p12: string;
+}
+
+/** A listening emulator. */
+export interface RunningEmulator {
+  /** Base URL, e.g. `http://127.0.0.1:40123` (also set as `emulator.baseUrl`). */
+  url: string;
+  emulator: Emulator;
+  /** Stops listening and drops keep-alive connections; resolves once closed. */
+  close(): Promise<void>;
+  /** Account name → key file paths (empty without `keysDir`). */
+  keyFiles: Record<string, KeyFilePaths>;
+}
+
+function urlFor(host: string, port: number): string {
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}`;
+}
+
+async function writeSecret(path: string, data: string | Uint8Array): Promise<void> {
+  await writeFile(path, data, { mode: 0o600 });
+  await chmod(path, 0o600); // writeFile's mode applies only to new files
+}
+
+/**
+ * Creates an emulator and serves it over HTTP.
+ *
+ * @param options - emulator options plus `port`, `host` and `keysDir`
+ * @returns the URL, the emulator, `close()` and the written key files
+ * @throws {EmulatorError} code `listen_failed` when the port cannot be bound; `invalid_scenario` as `createEmulator`
+ * @example
+ * ```ts
+ * const running = await startEmulator({ scenario: "demo", port: 8085, keysDir: "./keys" });
+ * ```
+ */
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
+  const { port = 0, host = "127.0.0.1", keysDir, ...emulatorOptions } = options;
+  const emulator = await createEmulator(emulatorOptions);
+  const server = createAdaptorServer({ fetch: emulator.fetch }) as Server;
+
+  const address = await new Promise<AddressInfo>((resolve, reject) => {
+    const onError = (cause: Error): void => {
+      reject(
+        new EmulatorError("listen_failed", `Cannot listen on "${host}:${port}": ${cause.message}`, {
+          hint: "Pick another port (or 0 for a free one), or stop the process that holds it",
+          cause,
+        }),
+      );
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+
+  const url = urlFor(host, address.port);
+  emulator.baseUrl = url;
+  const close = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      server.close((err) => (err === undefined ? resolve() : reject(err)));
+      server.closeAllConnections();
+    });
+
+  const keyFiles: Record<string, KeyFilePaths> = {};
+  try {
+    if (keysDir !== undefined) {
+      await mkdir(keysDir, { recursive: true });
+      for (const account of emulator.scenario.serviceAccounts) {
+        const paths = { json: join(keysDir, `${account.name}.json`), p12: join(keysDir, `${account.name}.p12`) };
+        const json = await emulator.serviceAccountKeyJson(account.name);
+        await writeSecret(paths.json, `${JSON.stringify(json, null, 2)}\n`);
+        await writeSecret(paths.p12, await emulator.serviceAccountKeyP12(account.name));
+        keyFiles[account.name] = paths;
+      }
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { url, emulator, close, keyFiles };
+}
