@@ -1,4 +1,4 @@
-import { DwdError } from "./_internal/auth.ts";
+import { DwdError } from "@dwd/auth";
 
 /**
  * Stable codes of {@link CalendarApiError}, so `switch (err.code)` narrows.
@@ -34,22 +34,20 @@ export type CalendarApiErrorCode =
 
 /** Facts carried by a {@link CalendarApiError}. */
 export interface CalendarApiErrorOptions {
-  /** The stable code. */
-  code: CalendarApiErrorCode;
   /** The fix, printed on its own line by the CLI. */
   hint?: string;
   /** HTTP status (0 when no response arrived). */
-  status: number;
+  readonly status: number;
   /** Google's `errors[0].reason` (e.g. `"notFound"`), when present. */
-  reason?: string;
+  readonly reason?: string;
   /** The method, e.g. `"calendar.calendarList.get"`. */
-  method: string;
+  readonly method: string;
   /** The calendar the call was about, when it was about one. */
-  calendarId?: string;
+  readonly calendarId?: string;
   /** The impersonated user; absent when the service account acted as itself. */
-  subject?: string;
+  readonly subject?: string;
   /** The scopes of the access token used. */
-  scopes: string[];
+  readonly scopes: string[];
   /** The parsed Google error body (or the network error). */
   cause?: unknown;
 }
@@ -69,28 +67,28 @@ export interface CalendarApiErrorOptions {
  */
 export class CalendarApiError extends DwdError {
   /** The stable code. */
-  declare code: CalendarApiErrorCode;
+  declare readonly code: CalendarApiErrorCode;
   /** HTTP status (0 when no response arrived). */
-  status: number;
+  readonly status: number;
   /** Google's reason string, when present. */
-  reason?: string;
+  readonly reason?: string;
   /** The method, e.g. `"calendar.calendarList.get"`. */
-  method: string;
+  readonly method: string;
   /** The calendar the call was about. */
-  calendarId?: string;
+  readonly calendarId?: string;
   /** The impersonated user, if any. */
-  subject?: string;
+  readonly subject?: string;
   /** The scopes of the access token used. */
-  scopes: string[];
+  readonly scopes: string[];
 
   /**
+   * @param code The stable code.
    * @param message One line: what failed, a colon, what is true.
-   * @param options The code, the facts and Google's error as `cause`.
+   * @param options The facts, the hint and Google's error as `cause`.
    */
-  constructor(message: string, options: CalendarApiErrorOptions) {
-    super(message, { code: options.code, hint: options.hint, cause: options.cause });
+  constructor(code: CalendarApiErrorCode, message: string, options: CalendarApiErrorOptions) {
+    super(code, message, { hint: options.hint, cause: options.cause });
     this.name = "CalendarApiError";
-    this.code = options.code;
     this.status = options.status;
     this.reason = options.reason;
     this.method = options.method;

@@ -1,5 +1,5 @@
-import { resolveEndpoints } from "./_internal/auth.ts";
-import type { TokenSource } from "./_internal/auth.ts";
+import { resolveEndpoints } from "@dwd/auth";
+import type { TokenSource } from "@dwd/auth";
 import { CalendarApiError } from "./calendar-api-error.ts";
 import type { CalendarList, CalendarListEntry, CalendarListListOptions } from "./calendar-list-entry.ts";
 import { parseGoogleError } from "./_internal/google-error.ts";
@@ -9,8 +9,11 @@ import type { CallContext } from "./_internal/to-calendar-api-error.ts";
 /** The scope a client requests when none is given: the narrowest one Admin consoles commonly grant that covers reads. */
 export const defaultCalendarScopes: readonly string[] = ["https://www.googleapis.com/auth/calendar.readonly"];
 
-/** What {@link createCalendarClient} needs from a token source: `@dwd/auth`'s `TokenSource` fits. */
-export type CalendarTokenSource = Pick<TokenSource, "getToken"> & { key?: Pick<TokenSource["key"], "clientEmail"> };
+/**
+ * What {@link createCalendarClient} needs from a token source: `@dwd/auth`'s `TokenSource` fits. With
+ * `invalidate`, a 401 from the API makes the client fetch a fresh token and retry once.
+ */
+export type CalendarTokenSource = Pick<TokenSource, "getToken"> & Partial<Pick<TokenSource, "invalidate">> & { key?: Pick<TokenSource["key"], "clientEmail"> };
 
 /** Options of {@link createCalendarClient}. */
 export interface CalendarClientOptions {
@@ -102,30 +105,37 @@ export function createCalendarClient(options: CalendarClientOptions): CalendarCl
     const ctx: CallContext = { method: c.method, calendarId: c.calendarId, subject, serviceAccount: tokenSource.key?.clientEmail, scopes };
     const url = new URL(`${rootUrl}/${c.path}`);
     for (const [name, value] of Object.entries(c.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const token = await tokenSource.getToken({ subject, scopes });
-    let response: Response;
-    try {
-      response = await fetchFn(url, { headers: { authorization: `Bearer ${token.accessToken}`, accept: "application/json" } });
-    } catch (error) {
-      throw new CalendarApiError(
-        `Cannot call ${c.method}: the Calendar API at "${rootUrl}" cannot be reached (${error instanceof Error ? error.message : String(error)})`,
-        {
-          ...ctx,
-          code: "api_unreachable",
-          status: 0,
-          cause: error,
-          hint: "Check the network, or the API root (--api-root / rootUrl / DWD_EMULATOR_HOST) when using an emulator",
-        },
-      );
+    const send = async (): Promise<Response> => {
+      const token = await tokenSource.getToken({ subject, scopes });
+      try {
+        return await fetchFn(url, { headers: { authorization: `Bearer ${token.accessToken}`, accept: "application/json" } });
+      } catch (error) {
+        throw new CalendarApiError(
+          "api_unreachable",
+          `Cannot call ${c.method}: the Calendar API at "${rootUrl}" cannot be reached (${error instanceof Error ? error.message : String(error)})`,
+          {
+            ...ctx,
+            status: 0,
+            cause: error,
+            hint: "Check the network, or the API root (--api-root / rootUrl / DWD_EMULATOR_HOST) when using an emulator",
+          },
+        );
+      }
+    };
+    let response = await send();
+    if (response.status === 401 && tokenSource.invalidate !== undefined) {
+      // Google's advice for 401: get a new token and retry once (the cached one may have been revoked).
+      await response.body?.cancel();
+      tokenSource.invalidate({ subject, scopes });
+      response = await send();
     }
     const text = await response.text();
     if (!response.ok) throw toCalendarApiError(response.status, parseGoogleError(text), ctx);
     try {
       return JSON.parse(text) as T;
     } catch (error) {
-      throw new CalendarApiError(`Cannot read the answer of ${c.method}: the body is not JSON`, {
+      throw new CalendarApiError("unexpected_response", `Cannot read the answer of ${c.method}: the body is not JSON`, {
         ...ctx,
-        code: "unexpected_response",
         status: response.status,
         cause: error,
         hint: "Check that the API root URL points at the Calendar API (…/calendar/v3)",

@@ -112,6 +112,33 @@ describe("createCalendarClient()", () => {
     await expect(client.calendarList.get("")).rejects.toThrow(TypeError);
   });
 
+  it("calendarList.get() invalidates the token and retries once after a 401", async () => {
+    let generation = 0;
+    const invalidated: unknown[] = [];
+    const tokenSource: CalendarTokenSource = {
+      getToken: (o) => Promise.resolve({ accessToken: `gen-${generation}`, expiresAt: 0, scopes: o.scopes }),
+      invalidate: (o) => {
+        invalidated.push(o);
+        generation++;
+      },
+    };
+    const f = fakeFetch((r) =>
+      r.headers.get("authorization") === "Bearer gen-0" ? json(401, { error: { code: 401, message: "Invalid Credentials", errors: [{ reason: "authError" }] } }) : json(200, { id: "a" }),
+    );
+    const client = createCalendarClient({ tokenSource, subject: "u@example.com", fetch: f, rootUrl: "http://e" });
+    await expect(client.calendarList.get("a")).resolves.toEqual({ id: "a" });
+    expect(invalidated).toEqual([{ subject: "u@example.com", scopes: [readonly] }]);
+    expect(f.requests).toHaveLength(2);
+  });
+
+  it("calendarList.get() gives up with token_rejected when the fresh token is rejected too", async () => {
+    const tokenSource: CalendarTokenSource = { getToken: (o) => Promise.resolve({ accessToken: "x", expiresAt: 0, scopes: o.scopes }), invalidate: () => undefined };
+    const f = fakeFetch(() => json(401, { error: { code: 401, message: "Invalid Credentials", errors: [{ reason: "authError", message: "Invalid Credentials" }] } }));
+    const client = createCalendarClient({ tokenSource, fetch: f, rootUrl: "http://e" });
+    await expect(client.calendarList.get("a")).rejects.toMatchObject({ code: "token_rejected" });
+    expect(f.requests).toHaveLength(2);
+  });
+
   it("never puts the access token into an error", async () => {
     const client = createCalendarClient({ tokenSource: fakeTokenSource(), subject: "u@example.com", fetch: fakeFetch(() => json(401, { error: { code: 401, message: "x", errors: [{ reason: "authError" }] } })), rootUrl: "http://e" });
     const error = (await client.calendarList.get("x").catch((e: unknown) => e)) as CalendarApiError;

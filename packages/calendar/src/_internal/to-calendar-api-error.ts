@@ -51,7 +51,7 @@ export function toCalendarApiError(status: number, body: GoogleErrorBody | undef
   const googleMessage = body?.error.message ?? first?.message;
   const facts = { status, reason, method: ctx.method, calendarId: ctx.calendarId, subject: ctx.subject, scopes: ctx.scopes, cause: body };
   const make = (code: CalendarApiErrorCode, message: string, hint?: string): CalendarApiError =>
-    new CalendarApiError(message, { ...facts, code, hint });
+    new CalendarApiError(code, message, { ...facts, hint });
   const what = ctx.calendarId !== undefined ? `calendar "${ctx.calendarId}" with ${ctx.method}` : ctx.method;
 
   if (body === undefined) {
