@@ -73,10 +73,16 @@ export interface TokenSource {
    * left, else from one exchange shared by every concurrent caller.
    */
   getToken(options: GetTokenOptions): Promise<AccessToken>;
+  /** Forgets the cached token for one subject and scope set (e.g. after an API answered 401). */
+  invalidate(options: GetTokenOptions): void;
   /** Drops every cached token. */
   clear(): void;
   /** Counters. */
   stats: TokenSourceStats;
+}
+
+function cacheId(subject: string | undefined, sortedScopes: string[]): string {
+  return `${subject || ""}\n${sortedScopes.join(" ")}`;
 }
 
 interface Entry {
@@ -166,6 +172,10 @@ export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOp
     clear(): void {
       cache.clear();
     },
+    invalidate(request: GetTokenOptions): void {
+      const entry = cache.get(cacheId(request.subject, normalizeScopes(request.scopes)));
+      if (entry) delete entry.token;
+    },
     getToken(request: GetTokenOptions): Promise<AccessToken> {
       let scopes: string[];
       try {
@@ -174,7 +184,7 @@ export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOp
         return Promise.reject(error instanceof TypeError ? new TypeError(`getToken(): ${error.message}`) : error);
       }
       const subject = request.subject || undefined;
-      const id = `${subject ?? ""}\n${scopes.join(" ")}`;
+      const id = cacheId(subject, scopes);
       const entry = cache.get(id) ?? {};
       if (entry.token && entry.token.expiresAt - margin > now()) {
         stats.hits++;

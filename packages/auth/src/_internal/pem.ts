@@ -17,7 +17,7 @@ export function hasPemArmour(text: string): boolean {
 
 /** Finds the first private-key block in PEM text and decodes it. Never throws. */
 export function findPrivateKeyPem(input: string): PemResult {
-  const text = input.includes("\\n") ? input.replace(/\\r?\\n/g, "\n") : input;
+  const text = input.includes("\\n") ? input.replace(/(?:\\r)?\\n/g, "\n") : input;
   const blocks = [...text.matchAll(BLOCK)];
   if (blocks.length === 0) return { ok: false, reason: "no_pem" };
   const block = blocks.find((b) => b[1]!.endsWith("PRIVATE KEY"));

@@ -1,0 +1,134 @@
+/**
+ * `@dwd/auth/google-auth-library`: hands a {@link TokenSource} to Google's clients as a
+ * google-auth-library `AuthClient`, so `@googleapis/calendar` (and any googleapis client) works
+ * unchanged. The only module that imports google-auth-library: code that does not use it never
+ * loads it.
+ *
+ * @example
+ * ```ts
+ * import { calendar } from "@googleapis/calendar";
+ * import { createTokenSource, loadKey } from "@dwd/auth";
+ * import { toAuthClient } from "@dwd/auth/google-auth-library";
+ *
+ * const source = createTokenSource(await loadKey("key.json"));
+ * const auth = toAuthClient(source, { subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar.readonly"] });
+ * const entry = await calendar({ version: "v3", auth }).calendarList.get({ calendarId: "info@example.com" });
+ * ```
+ *
+ * @module
+ */
+
+import { AuthClient } from "google-auth-library";
+import type { gaxios } from "google-auth-library";
+import { normalizeScopes } from "./sign-jwt.ts";
+import type { TokenSource } from "./token-source.ts";
+
+/** google-auth-library's client options (its `AuthClientOptions`, which it does not export by name). */
+export type AuthClientOptions = NonNullable<ConstructorParameters<typeof AuthClient>[0]>;
+
+/** Options of {@link toAuthClient}. */
+export interface ToAuthClientOptions {
+  /** The user to impersonate; omit to act as the service account. */
+  subject?: string;
+  /** OAuth scopes; at least one (google-auth-library's JWT silently drops `subject` without scopes; this does not). */
+  scopes: string[];
+  /** The fetch for API requests (e.g. an emulator's `fetch`); tokens use the source's own fetch. */
+  fetch?: typeof fetch;
+  /** Further google-auth-library client options (transporter, quota project, …). */
+  clientOptions?: AuthClientOptions;
+}
+
+/**
+ * A google-auth-library `AuthClient` whose tokens come from a {@link TokenSource} (cache, shared
+ * exchanges, diagnoses); API requests go through google-auth-library's transporter.
+ */
+export class TokenSourceAuthClient extends AuthClient {
+  /** The token source. */
+  readonly source: TokenSource;
+  /** The impersonated user. */
+  readonly subject: string | undefined;
+  /** The scopes. */
+  readonly scopes: string[];
+
+  /**
+   * @param source the token source
+   * @param options subject, scopes, fetch, client options
+   */
+  constructor(source: TokenSource, options: ToAuthClientOptions) {
+    const clientOptions: AuthClientOptions = { ...options.clientOptions };
+    if (options.fetch && !clientOptions.transporter) {
+      const fetchImpl = options.fetch;
+      clientOptions.transporterOptions = { ...clientOptions.transporterOptions, fetchImplementation: (input: RequestInfo | URL, init?: RequestInit) => fetchImpl(input, init) };
+    }
+    super(clientOptions);
+    this.source = source;
+    this.subject = options.subject || undefined;
+    this.scopes = normalizeScopes(options.scopes);
+  }
+
+  private request_(): { subject?: string; scopes: string[] } {
+    return { scopes: this.scopes, ...(this.subject ? { subject: this.subject } : {}) };
+  }
+
+  /**
+   * The current access token, from the token source.
+   *
+   * @returns `{ token }`
+   * @throws {DelegationError} when the token endpoint refuses
+   */
+  async getAccessToken(): Promise<{ token: string; res: null }> {
+    const token = await this.source.getToken(this.request_());
+    this.credentials = { access_token: token.accessToken, expiry_date: token.expiresAt, token_type: "Bearer" };
+    return { token: token.accessToken, res: null };
+  }
+
+  /**
+   * `Authorization: Bearer …` (plus `x-goog-user-project` when a quota project is set).
+   *
+   * @param _url ignored: DWD never uses self-signed JWTs
+   * @returns the headers
+   */
+  async getRequestHeaders(_url?: string | URL): Promise<Headers> {
+    const { token } = await this.getAccessToken();
+    return this.addSharedMetadataHeaders(new Headers({ authorization: `Bearer ${token}` }));
+  }
+
+  /**
+   * Sends an authorized request through the transporter; on 401 it drops the cached token and
+   * retries once, as Google's libraries do.
+   *
+   * @param options gaxios request options
+   * @returns the gaxios response
+   */
+  async request<T>(options: gaxios.GaxiosOptions): gaxios.GaxiosPromise<T> {
+    const send = async (): gaxios.GaxiosPromise<T> => {
+      const headers = new Headers(options.headers);
+      for (const [name, value] of await this.getRequestHeaders()) headers.set(name, value);
+      return (await this.transporter.request<T>({ ...options, headers })) as Awaited<gaxios.GaxiosPromise<T>>;
+    };
+    try {
+      return await send();
+    } catch (error) {
+      const status = (error as { status?: unknown; response?: { status?: unknown } } | null)?.response?.status;
+      if (status !== 401) throw error;
+      this.source.invalidate(this.request_());
+      return send();
+    }
+  }
+}
+
+/**
+ * Wraps a token source as a google-auth-library `AuthClient` for `@googleapis/*` clients.
+ *
+ * @param source the token source from `createTokenSource()`
+ * @param options subject, scopes (required), fetch for API requests, client options
+ * @returns the auth client
+ * @throws {TypeError} when `scopes` is empty
+ * @example
+ * ```ts
+ * const auth = toAuthClient(source, { subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });
+ * ```
+ */
+export function toAuthClient(source: TokenSource, options: ToAuthClientOptions): TokenSourceAuthClient {
+  return new TokenSourceAuthClient(source, options);
+}
