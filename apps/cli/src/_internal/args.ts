@@ -1,0 +1,52 @@
+import type { ArgsDef } from "citty";
+import { UsageError } from "./usage-error.ts";
+
+/** Endpoint overrides accepted by every command. */
+export const endpointArgs = {
+  "token-uri": { type: "string", valueHint: "url", description: "Token endpoint (overrides DWD_EMULATOR_HOST and the key's token_uri)" },
+  "api-root": { type: "string", valueHint: "url", description: "Calendar API root (default https://www.googleapis.com/calendar/v3, or from DWD_EMULATOR_HOST)" },
+} as const satisfies ArgsDef;
+
+/** How to find and open the service-account key. */
+export const keyArgs = {
+  key: { type: "string", valueHint: "file", description: "Service-account key: JSON, .p12 or PEM file (default: $GOOGLE_APPLICATION_CREDENTIALS)" },
+  "key-email": { type: "string", valueHint: "email", description: "Service-account email (required for a .p12 or PEM key)" },
+  "key-password": { type: "string", valueHint: "password", description: ".p12 password (default: notasecret)" },
+  "client-id": { type: "string", valueHint: "id", description: "Numeric client ID, for diagnoses with a .p12 or PEM key" },
+} as const satisfies ArgsDef;
+
+/** The user to impersonate. */
+export const subjectArg = {
+  subject: { type: "string", valueHint: "user", description: "User to impersonate with domain-wide delegation (without it: the service account itself)" },
+} as const satisfies ArgsDef;
+
+/** Machine-readable output. */
+export const jsonArg = {
+  json: { type: "boolean", description: "Print JSON instead of text" },
+} as const satisfies ArgsDef;
+
+type Parsed = Record<string, unknown>;
+
+/** A string flag's value; `undefined` when absent; a usage error when given empty. */
+export function stringArg(args: Parsed, name: string): string | undefined {
+  const value = args[name];
+  if (value === undefined || value === false) return undefined;
+  if (typeof value !== "string" || value === "") throw new UsageError(`Missing value for --${name}`, `Give it as --${name} <value>`);
+  return value;
+}
+
+const scopePrefix = "https://www.googleapis.com/auth/";
+
+/** Splits `--scopes` on commas and spaces; a bare name like `calendar.readonly` gets Google's scope prefix. */
+export function parseScopes(value: string | undefined, fallback: readonly string[]): string[] {
+  if (value === undefined) return [...fallback];
+  const scopes = value
+    .split(/[\s,]+/)
+    .filter((s) => s !== "")
+    .map((s) => (s.includes(":") ? s : `${scopePrefix}${s}`));
+  if (scopes.length === 0) throw new UsageError("Missing value for --scopes", "Give one or more scopes, comma-separated, e.g. --scopes calendar.readonly");
+  return [...new Set(scopes)];
+}
+
+/** The scope the CLI's calendar commands request by default (any one of calendarList's scopes would do). */
+export const defaultScopes: readonly string[] = [`${scopePrefix}calendar.readonly`];

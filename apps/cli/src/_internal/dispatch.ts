@@ -1,0 +1,178 @@
+import type { ArgsDef, CommandDef, CommandMeta } from "citty";
+import { renderUsage, runCommand } from "citty";
+import type { Io } from "./io.ts";
+import { stripAnsi } from "./io.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** A top-level command whose module is imported only when it runs (or its own help is asked for). */
+export interface LazyCommand {
+  meta: CommandMeta;
+  /** Imports the command's module and returns its citty command. */
+  load: () => Promise<unknown>;
+}
+
+/** The root of the command tree. */
+export interface Root {
+  meta: CommandMeta & { name: string; version: string };
+  args: ArgsDef;
+  commands: Record<string, LazyCommand>;
+}
+
+type AnyCommand = CommandDef<ArgsDef>;
+
+async function resolve<T>(value: T | Promise<T> | (() => T) | (() => Promise<T>) | undefined): Promise<T | undefined> {
+  return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
+}
+
+interface FlagInfo {
+  takesValue: Map<string, boolean>;
+  positionals: number;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function flagInfo(args: ArgsDef): FlagInfo {
+  const takesValue = new Map<string, boolean>();
+  let positionals = 0;
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === "positional") {
+      positionals++;
+      continue;
+    }
+    const value = def.type === "string" || def.type === "enum";
+    const alias = (def as { alias?: string | string[] }).alias;
+    const aliases = alias === undefined ? [] : Array.isArray(alias) ? alias : [alias];
+    for (const n of [name, kebab(name), ...aliases]) {
+      takesValue.set(n.length === 1 ? `-${n}` : `--${n}`, value);
+      if (!value) takesValue.set(`--no-${n}`, false);
+    }
+  }
+  return { takesValue, positionals };
+}
+
+/** Index of the first positional in `argv` (skipping the values of string flags), or -1. */
+function firstPositional(argv: string[], info: FlagInfo): number {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--") return -1;
+    if (arg.startsWith("-") && arg !== "-") {
+      if (!arg.includes("=") && info.takesValue.get(arg) === true) i++;
+      continue;
+    }
+    return i;
+  }
+  return -1;
+}
+
+/** citty accepts any flag; a typo must not be silently ignored, so unknown flags and extra arguments are usage errors. */
+function checkArgv(argv: string[], info: FlagInfo, path: string): void {
+  let positionals = 0;
+  const help = `Run "${path} --help" for the usage`;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--") break;
+    if (arg.startsWith("-") && arg !== "-") {
+      const name = arg.split("=", 1)[0] ?? arg;
+      const value = info.takesValue.get(name);
+      if (value === undefined) throw new UsageError(`Unknown option "${name}" for ${path}`, help);
+      if (value && !arg.includes("=")) {
+        if (i + 1 >= argv.length) throw new UsageError(`Missing value for ${name}`, help);
+        i++;
+      }
+      continue;
+    }
+    positionals++;
+    if (positionals > info.positionals) throw new UsageError(`Unexpected argument "${arg}" for ${path}`, help);
+  }
+}
+
+function usageText(text: string, color: boolean): string {
+  return (color ? text : stripAnsi(text))
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .join("\n");
+}
+
+/** The root usage, rendered from static metadata only: `dwd --help` imports no command module. */
+export async function rootUsage(root: Root): Promise<string> {
+  const stubs = Object.fromEntries(Object.entries(root.commands).map(([name, c]) => [name, { meta: c.meta }]));
+  return renderUsage({ meta: root.meta, args: root.args, subCommands: stubs });
+}
+
+/**
+ * Finds the command `argv` names, handles `--help` / `--version`, checks the flags and runs it.
+ *
+ * @returns the exit code the command returned (0 when it returned nothing)
+ */
+export async function dispatch(root: Root, argv: string[], io: Io, color: boolean): Promise<number> {
+  const wantsHelp = (args: string[]): boolean => {
+    const end = args.indexOf("--");
+    return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+  };
+
+  const rootInfo = flagInfo(root.args);
+  const index = firstPositional(argv, rootInfo);
+  if (index < 0) {
+    if (argv.includes("--version") || argv.includes("-v")) {
+      io.out(root.meta.version);
+      return 0;
+    }
+    if (wantsHelp(argv)) {
+      io.out(usageText(await rootUsage(root), color));
+      return 0;
+    }
+    if (argv.length === 0) {
+      io.err(usageText(await rootUsage(root), color));
+      return 2;
+    }
+    checkArgv(argv, rootInfo, root.meta.name);
+    throw new UsageError("Missing command", `Run "${root.meta.name} --help" to see the commands`);
+  }
+
+  const name = argv[index] ?? "";
+  const lazy = Object.hasOwn(root.commands, name) ? root.commands[name] : undefined;
+  if (lazy === undefined) throw new UsageError(`Unknown command "${name}"`, `Run "${root.meta.name} --help" to see the commands`);
+  // Flags given before the command name (e.g. `dwd --api-root … calendars get`) travel to the command.
+  const carried = argv.slice(0, index);
+  let rest = argv.slice(index + 1);
+  let cmd = (await lazy.load()) as AnyCommand;
+  let path = `${root.meta.name} ${name}`;
+
+  for (;;) {
+    const subs = await resolve(cmd.subCommands);
+    if (subs === undefined || Object.keys(subs).length === 0) break;
+    const info = flagInfo((await resolve(cmd.args)) ?? {});
+    const i = firstPositional(rest, info);
+    if (i < 0) {
+      if (wantsHelp(rest)) {
+        io.out(usageText(await renderUsage(cmd), color));
+        return 0;
+      }
+      throw new UsageError(`Missing command: ${path} needs one of ${Object.keys(subs).map((s) => `"${s}"`).join(", ")}`, `Run "${path} --help" for the usage`);
+    }
+    const subName = rest[i] ?? "";
+    const sub = Object.hasOwn(subs, subName) ? await resolve(subs[subName]) : undefined;
+    if (sub === undefined) throw new UsageError(`Unknown command "${path} ${subName}"`, `Run "${path} --help" to see the commands`);
+    carried.push(...rest.slice(0, i));
+    rest = rest.slice(i + 1);
+    cmd = sub;
+    path = `${path} ${subName}`;
+  }
+
+  const leafArgv = [...carried, ...rest];
+  if (wantsHelp(leafArgv)) {
+    io.out(usageText(await renderUsage(cmd), color));
+    return 0;
+  }
+  checkArgv(leafArgv, flagInfo((await resolve(cmd.args)) ?? {}), path);
+  try {
+    const { result } = await runCommand(cmd, { rawArgs: leafArgv, data: io });
+    return typeof result === "number" ? result : 0;
+  } catch (error) {
+    // citty's own argument errors (missing required argument, bad enum value) are usage errors.
+    if (error instanceof Error && error.name === "CLIError") throw new UsageError(stripAnsi(error.message).replace(/\.$/, ""), `Run "${path} --help" for the usage`);
+    throw error;
+  }
+}

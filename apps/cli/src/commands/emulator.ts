@@ -1,0 +1,97 @@
+import type { EmulatorOptions, Scenario } from "@dwd/emulator";
+import { defineCommand } from "citty";
+import { stringArg } from "../_internal/args.ts";
+import type { Io } from "../_internal/io.ts";
+import { ioOf } from "../_internal/io.ts";
+import { UsageError } from "../_internal/usage-error.ts";
+
+/** Options of {@link emulatorStart}. */
+export interface EmulatorStartOptions {
+  scenario: string;
+  port: number;
+  host: string;
+  keysDir: string;
+  /** Resolves when the emulator should stop; default: on SIGINT or SIGTERM. */
+  until?: Promise<unknown>;
+}
+
+async function readScenario(name: string): Promise<Scenario | "demo"> {
+  if (name === "demo") return "demo";
+  const { readFile } = await import("node:fs/promises");
+  let text: string;
+  try {
+    text = await readFile(name, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new UsageError(`Cannot read scenario "${name}": ${code === "ENOENT" ? "no such file" : (code ?? "unreadable")}`, 'Give "demo" or the path of a scenario JSON file');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`Cannot read scenario "${name}": the file is not JSON`, "A scenario is a JSON object with domain, users, serviceAccounts and grants");
+  }
+  const { loadScenario } = await import("@dwd/emulator");
+  return loadScenario(json);
+}
+
+function signalled(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+/** `dwd emulator start`: the base URL on the first line of stdout, guidance on stderr, serves until stopped. */
+export async function emulatorStart(options: EmulatorStartOptions, io: Io): Promise<number> {
+  const scenario: EmulatorOptions["scenario"] = await readScenario(options.scenario);
+  const { startEmulator } = await import("@dwd/emulator/node");
+  const server = await startEmulator({ scenario, port: options.port, host: options.host, keysDir: options.keysDir });
+  io.out(server.url);
+  const host = new URL(server.url).host;
+  io.err(`${io.styleErr("green", "emulator listening")} on ${server.url} (scenario ${options.scenario})`);
+  for (const [account, files] of Object.entries(server.keyFiles)) io.err(`key ${account}: ${files.json}  ${files.p12}`);
+  io.err(`point dwd at it: export DWD_EMULATOR_HOST=${host}`);
+  io.err("stop with Ctrl-C");
+  await (options.until ?? signalled());
+  await server.close();
+  return 0;
+}
+
+function port(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`Invalid --port "${value}": not a port number`, "Give 0 to 65535 (0 picks a free port)");
+  return n;
+}
+
+/** The `emulator` command group. */
+export const emulatorCommand = defineCommand({
+  meta: { name: "dwd emulator", description: "Run the local Google emulator" },
+  subCommands: {
+    start: defineCommand({
+      meta: { name: "dwd emulator start", description: "Start the emulator, write its key files, print its base URL first, serve until SIGINT/SIGTERM" },
+      args: {
+        scenario: { type: "string", valueHint: "demo|file", description: 'Scenario: "demo" or a scenario JSON file (default: demo)' },
+        port: { type: "string", valueHint: "port", description: "Port to listen on (default: 0, any free port)" },
+        host: { type: "string", valueHint: "host", description: "Interface to listen on (default: 127.0.0.1)" },
+        "keys-dir": { type: "string", valueHint: "dir", description: "Where to write <account>.json and <account>.p12 (default: .dwd-keys)" },
+      },
+      run: (ctx) =>
+        emulatorStart(
+          {
+            scenario: stringArg(ctx.args, "scenario") ?? "demo",
+            port: port(stringArg(ctx.args, "port")),
+            host: stringArg(ctx.args, "host") ?? "127.0.0.1",
+            keysDir: stringArg(ctx.args, "keys-dir") ?? ".dwd-keys",
+          },
+          ioOf(ctx),
+        ),
+    }),
+  },
+});

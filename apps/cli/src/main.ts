@@ -1,0 +1,47 @@
+/**
+ * `dwd`: check, debug and use Google domain-wide delegation from the command line.
+ *
+ * Each command's module is imported only when that command runs, so `dwd --help` evaluates almost nothing.
+ *
+ * @module
+ */
+import pkg from "../package.json" with { type: "json" };
+import { endpointArgs } from "./_internal/args.ts";
+import type { Root } from "./_internal/dispatch.ts";
+import { dispatch } from "./_internal/dispatch.ts";
+import { colorEnabled, processIo } from "./_internal/io.ts";
+import { reportError } from "./_internal/report-error.ts";
+
+const root: Root = {
+  meta: { name: "dwd", version: pkg.version, description: "Google service accounts with domain-wide delegation: tokens, Calendar, diagnoses" },
+  args: { ...endpointArgs },
+  commands: {
+    calendars: {
+      meta: { name: "calendars", description: "Read a user's calendar list (get, list)" },
+      load: async () => (await import("./commands/calendars.ts")).calendarsCommand,
+    },
+    token: {
+      meta: { name: "token", description: "Print a delegated access token (for curl)" },
+      load: async () => (await import("./commands/token.ts")).tokenCommand,
+    },
+    doctor: {
+      meta: { name: "doctor", description: "Check a delegation setup step by step, with the fix for each failure" },
+      load: async () => (await import("./commands/doctor.ts")).doctorCommand,
+    },
+    emulator: {
+      meta: { name: "emulator", description: "Run the local Google emulator (token endpoint + Calendar v3)" },
+      load: async () => (await import("./commands/emulator.ts")).emulatorCommand,
+    },
+    demo: {
+      meta: { name: "demo", description: "Show the classic DWD job and its two classic failures, on the embedded emulator" },
+      load: async () => (await import("./commands/demo.ts")).demoCommand,
+    },
+  },
+};
+
+const io = processIo();
+try {
+  process.exitCode = await dispatch(root, process.argv.slice(2), io, colorEnabled(process.stdout.isTTY, io.env));
+} catch (error) {
+  process.exitCode = reportError(error, io);
+}
