@@ -26,7 +26,7 @@ export const demoScenario: Scenario = {
     },
   ],
   calendars: [
-    { owner: "info@example.com", primary: true, summary: "info@example.com", timeZone: "Europe/Berlin" },
+    { owner: "info@example.com", id: "info@example.com", primary: true, summary: "info@example.com", timeZone: "Europe/Berlin" },
     { owner: "info@example.com", summary: "Support rota", timeZone: "Europe/Berlin" },
     { owner: "ana@example.com", summary: "Ana — projects", timeZone: "America/Sao_Paulo" },
   ],

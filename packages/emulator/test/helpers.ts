@@ -3,8 +3,8 @@ import type { Emulator } from "../src/index.ts";
 
 export const jwtBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 export const scope = (short: string): string => `https://www.googleapis.com/auth/${short}`;
-export const CALENDAR = scope("calendar");
-export const CALENDAR_READONLY = scope("calendar.readonly");
+export const CALENDAR: string = scope("calendar");
+export const CALENDAR_READONLY: string = scope("calendar.readonly");
 
 const rsa = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 

@@ -79,7 +79,7 @@ describe("token endpoint: forged and refused assertions", () => {
   const cases: { name: string; assertion: () => Promise<string>; status: number; body: object }[] = [
     {
       name: "alg none",
-      assertion: async () => `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(bot.claims()))}.`,
+      assertion: () => Promise.resolve(`${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(bot.claims()))}.`),
       status: 400,
       body: err("invalid_grant", "Invalid JWT Signature."),
     },
@@ -132,10 +132,10 @@ describe("token endpoint: forged and refused assertions", () => {
       status: 400,
       body: err("invalid_grant", "Invalid JWT Signature."),
     },
-    { name: "garbage assertion", assertion: async () => "not-a-jwt", status: 400, body: err("invalid_grant", "Invalid JWT Signature.") },
+    { name: "garbage assertion", assertion: () => Promise.resolve("not-a-jwt"), status: 400, body: err("invalid_grant", "Invalid JWT Signature.") },
     { name: "four segments", assertion: async () => `${await bot.assertion()}.x`, status: 400, body: err("invalid_grant", "Invalid JWT Signature.") },
-    { name: "header that is not JSON", assertion: async () => `${b64url("{alg")}.${b64url("{}")}.AAAA`, status: 400, body: err("invalid_grant", "Invalid JWT Signature.") },
-    { name: "non-base64url characters", assertion: async () => "eyJ+.e/J.@@", status: 400, body: err("invalid_grant", "Invalid JWT Signature.") },
+    { name: "header that is not JSON", assertion: () => Promise.resolve(`${b64url("{alg")}.${b64url("{}")}.AAAA`), status: 400, body: err("invalid_grant", "Invalid JWT Signature.") },
+    { name: "non-base64url characters", assertion: () => Promise.resolve("eyJ+.e/J.@@"), status: 400, body: err("invalid_grant", "Invalid JWT Signature.") },
     {
       name: "wrong aud",
       assertion: () => bot.assertion({ aud: "https://example.com/token" }),

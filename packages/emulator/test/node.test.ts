@@ -1,0 +1,52 @@
+import { stat, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { startEmulator } from "../src/node.ts";
+import { CALENDAR, importPrivateKey, jwtBearer, signRs256 } from "./helpers.ts";
+
+describe("startEmulator()", () => {
+  it("listens on port 0, writes 0600 key files pointing at itself, serves a real token exchange, and closes promptly", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dwd-emulator-keys-"));
+    const running = await startEmulator({ port: 0, keysDir: dir });
+    try {
+      expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(running.emulator.baseUrl).toBe(running.url);
+      expect(Object.keys(running.keyFiles).sort()).toEqual(["calendar-bot", "ungranted-bot"]);
+      const files = running.keyFiles["calendar-bot"];
+      if (files === undefined) throw new Error("no key files");
+      for (const path of [files.json, files.p12]) expect((await stat(path)).mode & 0o777).toBe(0o600);
+
+      const key = JSON.parse(await readFile(files.json, "utf8")) as Record<string, string>;
+      expect(key["token_uri"]).toBe(`${running.url}/token`);
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = await signRs256(await importPrivateKey(key["private_key"] ?? ""), { alg: "RS256", kid: key["private_key_id"] }, {
+        iss: key["client_email"], sub: "info@example.com", scope: CALENDAR, aud: key["token_uri"], iat: now, exp: now + 3600,
+      });
+      // keep-alive is fetch's default: close() must still return promptly.
+      const res = await fetch(key["token_uri"] ?? "", { method: "POST", body: new URLSearchParams({ grant_type: jwtBearer, assertion }) });
+      expect(res.status).toBe(200);
+      const { access_token } = (await res.json()) as { access_token: string };
+      const cal = await fetch(`${running.url}/calendar/v3/users/me/calendarList/info%40example.com`, { headers: { authorization: `Bearer ${access_token}` } });
+      expect(((await cal.json()) as { summary: string }).summary).toBe("info@example.com");
+    } finally {
+      const t0 = performance.now();
+      await running.close();
+      expect(performance.now() - t0).toBeLessThan(1000);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("rejects with listen_failed when the port is taken", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const address = blocker.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    try {
+      await expect(startEmulator({ port })).rejects.toMatchObject({ code: "listen_failed", message: expect.stringMatching(new RegExp(`^Cannot listen on "127\\.0\\.0\\.1:${port}": .*EADDRINUSE`)) as unknown });
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
