@@ -6,7 +6,7 @@ import { loadScenario } from "./scenario.ts";
 import { backendError, notFound } from "./_internal/calendar-errors.ts";
 import { calendarRoutes } from "./_internal/calendar-routes.ts";
 import type { EmulatorContext, SuspendedSubjectBehaviour } from "./_internal/context.ts";
-import { httpDate } from "./_internal/headers.ts";
+import { httpDate, tokenHeaders } from "./_internal/headers.ts";
 import type { ServiceAccountRecord } from "./_internal/service-account.ts";
 import { privateKeyPem } from "./_internal/service-account.ts";
 import { createStore } from "./_internal/store.ts";
@@ -188,6 +188,10 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     if (c.req.path.startsWith("/calendar/v3/")) return notFound(ctx.clock());
     return new Response("Not Found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", Date: httpDate(ctx.clock()) } });
   });
-  app.onError(() => backendError(ctx.clock()));
+  app.onError((_err, c) => {
+    if (!tokenPaths.includes(c.req.path)) return backendError(ctx.clock());
+    const body = JSON.stringify({ error: "internal_failure", error_description: "Backend Error" });
+    return new Response(body, { status: 500, headers: tokenHeaders(ctx.clock()) });
+  });
   return emulator;
 }

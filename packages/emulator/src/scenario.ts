@@ -111,7 +111,16 @@ const domainPattern = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]
 const accountIdPattern = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const clientIdPattern = /^[0-9]{1,30}$/;
 
-/** The email of a scenario service account. */
+/**
+ * The email of a scenario service account: `<name>@<projectId ?? "dwd-emulator">.iam.gserviceaccount.com`.
+ *
+ * @param account - the account's name and optional project ID
+ * @returns the service-account email
+ * @example
+ * ```ts
+ * serviceAccountEmail({ name: "calendar-bot" }); // "calendar-bot@dwd-emulator.iam.gserviceaccount.com"
+ * ```
+ */
 export function serviceAccountEmail(account: { name: string; projectId?: string }): string {
   return `${account.name}@${account.projectId ?? "dwd-emulator"}.iam.gserviceaccount.com`;
 }
