@@ -18,13 +18,16 @@
  * @module
  */
 
-import { AuthClient } from "google-auth-library";
+import { OAuth2Client } from "google-auth-library";
 import type { gaxios } from "google-auth-library";
 import { normalizeScopes } from "./sign-jwt.ts";
 import type { TokenSource } from "./token-source.ts";
 
-/** google-auth-library's client options (its `AuthClientOptions`, which it does not export by name). */
-export type AuthClientOptions = NonNullable<ConstructorParameters<typeof AuthClient>[0]>;
+/** google-auth-library's client options (its `OAuth2ClientOptions`). */
+export type AuthClientOptions = Exclude<NonNullable<ConstructorParameters<typeof OAuth2Client>[0]>, string>;
+
+/** google-auth-library's `getAccessToken` callback. */
+export type GetAccessTokenCallback = Parameters<OAuth2Client["getAccessToken"]>[0];
 
 /** Options of {@link toAuthClient}. */
 export interface ToAuthClientOptions {
@@ -39,10 +42,12 @@ export interface ToAuthClientOptions {
 }
 
 /**
- * A google-auth-library `AuthClient` whose tokens come from a {@link TokenSource} (cache, shared
- * exchanges, diagnoses); API requests go through google-auth-library's transporter.
+ * A google-auth-library client whose tokens come from a {@link TokenSource} (cache, shared exchanges,
+ * diagnoses); API requests go through google-auth-library's transporter. It extends `OAuth2Client`
+ * (an `AuthClient`) because that is the type `@googleapis/*` accept for `auth`; no OAuth2 flow of its
+ * own is used.
  */
-export class TokenSourceAuthClient extends AuthClient {
+export class TokenSourceAuthClient extends OAuth2Client {
   /** The token source. */
   readonly source: TokenSource;
   /** The impersonated user. */
@@ -58,7 +63,10 @@ export class TokenSourceAuthClient extends AuthClient {
     const clientOptions: AuthClientOptions = { ...options.clientOptions };
     if (options.fetch && !clientOptions.transporter) {
       const fetchImpl = options.fetch;
-      clientOptions.transporterOptions = { ...clientOptions.transporterOptions, fetchImplementation: (input: RequestInfo | URL, init?: RequestInit) => fetchImpl(input, init) };
+      clientOptions.transporterOptions = {
+        ...clientOptions.transporterOptions,
+        fetchImplementation: (input: RequestInfo | URL, init?: RequestInit) => fetchImpl(input, init),
+      };
     }
     super(clientOptions);
     this.source = source;
@@ -66,31 +74,47 @@ export class TokenSourceAuthClient extends AuthClient {
     this.scopes = normalizeScopes(options.scopes);
   }
 
-  private request_(): { subject?: string; scopes: string[] } {
+  private tokenRequest(): { subject?: string; scopes: string[] } {
     return { scopes: this.scopes, ...(this.subject ? { subject: this.subject } : {}) };
   }
 
-  /**
-   * The current access token, from the token source.
-   *
-   * @returns `{ token }`
-   * @throws {DelegationError} when the token endpoint refuses
-   */
-  async getAccessToken(): Promise<{ token: string; res: null }> {
-    const token = await this.source.getToken(this.request_());
+  private async currentToken(): Promise<{ token: string; res: null }> {
+    const token = await this.source.getToken(this.tokenRequest());
     this.credentials = { access_token: token.accessToken, expiry_date: token.expiresAt, token_type: "Bearer" };
     return { token: token.accessToken, res: null };
   }
 
   /**
+   * The current access token, from the token source.
+   *
+   * @param callback optional node-style callback
+   * @returns `{ token }` (or nothing when a callback is given)
+   * @throws {DelegationError} when the token endpoint refuses
+   */
+  override getAccessToken(): Promise<{ token: string; res: null }>;
+  override getAccessToken(callback: GetAccessTokenCallback): void;
+  override getAccessToken(callback?: GetAccessTokenCallback): Promise<{ token: string; res: null }> | void {
+    const promise = this.currentToken();
+    if (!callback) return promise;
+    promise.then(
+      (r) => callback(null, r.token, null),
+      (e: unknown) => callback(e as Parameters<GetAccessTokenCallback>[0]),
+    );
+  }
+
+  /**
    * `Authorization: Bearer …` (plus `x-goog-user-project` when a quota project is set).
    *
-   * @param _url ignored: DWD never uses self-signed JWTs
+   * @param url ignored: delegation never uses self-signed JWTs
    * @returns the headers
    */
-  async getRequestHeaders(_url?: string | URL): Promise<Headers> {
-    const { token } = await this.getAccessToken();
-    return this.addSharedMetadataHeaders(new Headers({ authorization: `Bearer ${token}` }));
+  override async getRequestHeaders(url?: string | URL): Promise<Headers> {
+    return (await this.getRequestMetadataAsync(url)).headers;
+  }
+
+  protected override async getRequestMetadataAsync(_url?: string | URL | null): Promise<{ headers: Headers; res: null }> {
+    const { token } = await this.currentToken();
+    return { headers: this.addSharedMetadataHeaders(new Headers({ authorization: `Bearer ${token}` })), res: null };
   }
 
   /**
@@ -98,21 +122,19 @@ export class TokenSourceAuthClient extends AuthClient {
    * retries once, as Google's libraries do.
    *
    * @param options gaxios request options
+   * @param reAuthRetried true on the retry
    * @returns the gaxios response
    */
-  async request<T>(options: gaxios.GaxiosOptions): gaxios.GaxiosPromise<T> {
-    const send = async (): gaxios.GaxiosPromise<T> => {
-      const headers = new Headers(options.headers);
-      for (const [name, value] of await this.getRequestHeaders()) headers.set(name, value);
-      return (await this.transporter.request<T>({ ...options, headers })) as Awaited<gaxios.GaxiosPromise<T>>;
-    };
+  protected override async requestAsync<T>(options: gaxios.GaxiosOptions, reAuthRetried = false): Promise<gaxios.GaxiosResponse<T>> {
+    const headers = new Headers(options.headers);
+    for (const [name, value] of (await this.getRequestMetadataAsync()).headers) headers.set(name, value);
     try {
-      return await send();
+      return await this.transporter.request<T>({ ...options, headers });
     } catch (error) {
-      const status = (error as { status?: unknown; response?: { status?: unknown } } | null)?.response?.status;
-      if (status !== 401) throw error;
-      this.source.invalidate(this.request_());
-      return send();
+      const status = (error as { response?: { status?: unknown } } | null)?.response?.status;
+      if (status !== 401 || reAuthRetried) throw error;
+      this.source.invalidate(this.tokenRequest());
+      return this.requestAsync<T>(options, true);
     }
   }
 }

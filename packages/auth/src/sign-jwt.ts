@@ -82,10 +82,11 @@ export function buildClaims(key: Pick<ServiceAccountKey, "clientEmail" | "tokenU
  * ```
  */
 export function normalizeScopes(scopes: readonly string[] | undefined): string[] {
-  if (!Array.isArray(scopes) || scopes.length === 0 || scopes.some((s) => typeof s !== "string" || s.trim() === "")) {
+  const list: readonly unknown[] = Array.isArray(scopes) ? scopes : [];
+  if (list.length === 0 || !list.every((s): s is string => typeof s === "string" && s.trim() !== "")) {
     throw new TypeError("scopes are required: pass at least one OAuth scope (a token without scopes cannot act for a subject)");
   }
-  return [...new Set(scopes.map((s) => s.trim()))].sort();
+  return [...new Set(list.map((s) => s.trim()))].sort();
 }
 
 /**

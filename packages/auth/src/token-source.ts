@@ -181,7 +181,7 @@ export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOp
       try {
         scopes = normalizeScopes(request?.scopes);
       } catch (error) {
-        return Promise.reject(error instanceof TypeError ? new TypeError(`getToken(): ${error.message}`) : error);
+        return Promise.reject(error instanceof TypeError ? new TypeError(`getToken(): ${error.message}`) : (error as Error));
       }
       const subject = request.subject || undefined;
       const id = cacheId(subject, scopes);

@@ -123,7 +123,7 @@ describe("diagnoseTokenError() maps every token-endpoint error of google-wire.md
   });
 
   it("diagnoseTokenError() names the service account when there is no subject", () => {
-    const error = diagnoseTokenError({ status: 400, body: '{"error":"invalid_grant","error_description":"Invalid JWT Signature."}' }, { ...jsonCtx, subject: undefined as unknown as string });
+    const error = diagnoseTokenError({ status: 400, body: '{"error":"invalid_grant","error_description":"Invalid JWT Signature."}' }, { ...jsonCtx, subject: undefined });
     expect(error.message).toBe(`Cannot get a token for service account "${EMAIL}": Google does not accept key "${KEY_ID}"'s signature for "${EMAIL}"`);
   });
 });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** /work/shared/fixtures/keys, resolved from the repo root's parent (never copied into the repo). */
-export const FIXTURE_KEYS = fileURLToPath(new URL("../../../../shared/fixtures/keys/", import.meta.url));
+export const FIXTURE_KEYS: string = fileURLToPath(new URL("../../../../shared/fixtures/keys/", import.meta.url));
 
 export function fixture(name: string): string {
   return join(FIXTURE_KEYS, name);
@@ -93,7 +93,7 @@ export function opensslP12Info(bytes: Uint8Array, password: string): string {
 
 /** node-forge fallback when openssl is missing: PBES2/AES-256 bags (forge's MAC is SHA-1). */
 async function forgeP12(pem: string, password: string, mode: "key+cert" | "key" | "nokey"): Promise<Uint8Array> {
-  const forge = (await import("node-forge")).default;
+  const { default: forge } = await import("node-forge");
   const key = forge.pki.privateKeyFromPem(pem);
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
@@ -103,7 +103,7 @@ async function forgeP12(pem: string, password: string, mode: "key+cert" | "key" 
   cert.setSubject([{ name: "commonName", value: "dwd-test" }]);
   cert.setIssuer([{ name: "commonName", value: "dwd-test" }]);
   cert.sign(key, forge.md.sha256.create());
-  const asn1 = forge.pkcs12.toPkcs12Asn1(mode === "nokey" ? null : key, mode === "key" ? [] : [cert], password, {
+  const asn1 = forge.pkcs12.toPkcs12Asn1(mode === "nokey" ? null : key, (mode === "key" ? null : [cert]) as unknown as (typeof cert)[], password, {
     algorithm: "aes256",
     friendlyName: "privatekey",
   });

@@ -61,7 +61,7 @@ async function expectKeyError(promise: Promise<unknown>, code: KeyErrorCode, mes
 
 function pemInFixture(name: string): string {
   const text = readFileSync(fixture(name), "utf8");
-  return name.endsWith(".json") ? String((JSON.parse(text) as { private_key?: unknown }).private_key ?? "") : text;
+  return name.endsWith(".json") ? ((JSON.parse(text) as { private_key?: string }).private_key ?? "") : text;
 }
 
 const SIGN_INPUT = new TextEncoder().encode("dwd");
@@ -185,7 +185,7 @@ describe("loadKey() on .p12 variants", () => {
 
 interface BadCase {
   name: string;
-  source: () => Promise<Parameters<typeof loadKey>[0]>;
+  source: () => Parameters<typeof loadKey>[0] | Promise<Parameters<typeof loadKey>[0]>;
   options?: LoadKeyOptions;
   code: KeyErrorCode;
   message: string;
@@ -203,33 +203,33 @@ describe("loadKey() refuses bad keys with a code, a one-line message and a hint"
   mkdirSync(join(dir, "a-directory"));
   const p12 = await modernP12(pem, "notasecret");
   const cases: BadCase[] = [
-    { name: "no source and no GOOGLE_APPLICATION_CREDENTIALS", source: async () => undefined, options: { env: {} }, code: "key_source_missing", message: "Cannot load a key: no key was given and GOOGLE_APPLICATION_CREDENTIALS is not set" },
-    { name: "missing file", source: async () => join(dir, "nope.json"), code: "key_file_not_found", message: `Cannot load key "${join(dir, "nope.json")}": the file does not exist` },
-    { name: "missing file from GOOGLE_APPLICATION_CREDENTIALS", source: async () => undefined, options: { env: { GOOGLE_APPLICATION_CREDENTIALS: join(dir, "gone.json") } }, code: "key_file_not_found", message: `Cannot load key "${join(dir, "gone.json")}": the file does not exist` },
-    { name: "a directory", source: async () => join(dir, "a-directory"), code: "key_file_unreadable", message: `Cannot load key "${join(dir, "a-directory")}": it is a directory` },
-    { name: "not JSON (file)", source: async () => write("notes.txt", "hello world"), code: "key_not_json", message: `Cannot load key "${join(dir, "notes.txt")}": it is neither JSON, PEM nor PKCS#12` },
-    { name: "broken JSON text holding a key", source: async () => `{"private_key": ${JSON.stringify(pem)}, oops`, code: "key_not_json", message: 'Cannot load key "the JSON key": the text is not valid JSON' },
-    { name: "a JSON array", source: async () => write("array.json", "[1,2]"), code: "key_not_json", message: `Cannot load key "${join(dir, "array.json")}": it is neither JSON, PEM nor PKCS#12` },
-    { name: "OAuth client secret (installed)", source: async () => ({ installed: { client_id: "x.apps.googleusercontent.com", client_secret: "s" } }), code: "wrong_credential_type", message: 'Cannot load key "the JSON key": it is an OAuth client secret (an "installed" app), not a service-account key' },
-    { name: "OAuth client secret (web)", source: async () => ({ web: { client_id: "x" } }), code: "wrong_credential_type", message: 'Cannot load key "the JSON key": it is an OAuth client secret (a "web" app), not a service-account key' },
-    { name: "authorized_user", source: async () => ({ type: "authorized_user", client_id: "x", client_secret: "y", refresh_token: "z" }), code: "wrong_credential_type", message: 'Cannot load key "the JSON key": it is user credentials (from gcloud auth application-default login), not a service-account key' },
-    { name: "external_account", source: async () => ({ type: "external_account", audience: "//iam.googleapis.com/x" }), code: "wrong_credential_type", message: 'Cannot load key "the JSON key": it is a workload identity federation configuration (external_account), not a service-account key' },
-    { name: "unknown type", source: async () => ({ type: "banana" }), code: "wrong_credential_type", message: 'Cannot load key "the JSON key": it is a credential of type "banana", not a service-account key' },
-    { name: "missing client_email", source: async () => ({ ...jsonKey(pem), client_email: undefined }), code: "key_missing_field", message: 'Cannot load key "the JSON key": the service-account key has no "client_email"' },
-    { name: "missing private_key", source: async () => ({ ...jsonKey(pem), private_key: undefined }), code: "key_missing_field", message: 'Cannot load key "the JSON key": the service-account key has no "private_key"' },
-    { name: "private_key not a PEM", source: async () => jsonKey(pem.replace(/-----(BEGIN|END) PRIVATE KEY-----/g, "")), code: "key_unparseable", message: 'Cannot load key "the JSON key": "private_key" is not a PEM private key' },
-    { name: "private_key with corrupted base64", source: async () => jsonKey(pem.replace(/(\n.{10})./, "$1!")), code: "key_unparseable", message: 'Cannot load key "the JSON key": "private_key" is not a PEM private key' },
-    { name: "private_key with a damaged body", source: async () => jsonKey(pem.replace(/\n[A-Za-z0-9+/]{64}\n/, "\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n")), code: "key_unparseable", message: 'Cannot load key "the JSON key": "private_key" is not a valid private key' },
+    { name: "no source and no GOOGLE_APPLICATION_CREDENTIALS", source: () => undefined, options: { env: {} }, code: "key_source_missing", message: "Cannot load a key: no key was given and GOOGLE_APPLICATION_CREDENTIALS is not set" },
+    { name: "missing file", source: () => join(dir, "nope.json"), code: "key_file_not_found", message: `Cannot load key "${join(dir, "nope.json")}": the file does not exist` },
+    { name: "missing file from GOOGLE_APPLICATION_CREDENTIALS", source: () => undefined, options: { env: { GOOGLE_APPLICATION_CREDENTIALS: join(dir, "gone.json") } }, code: "key_file_not_found", message: `Cannot load key "${join(dir, "gone.json")}": the file does not exist` },
+    { name: "a directory", source: () => join(dir, "a-directory"), code: "key_file_unreadable", message: `Cannot load key "${join(dir, "a-directory")}": it is a directory` },
+    { name: "not JSON (file)", source: () => write("notes.txt", "hello world"), code: "key_not_json", message: `Cannot load key "${join(dir, "notes.txt")}": it is neither JSON, PEM nor PKCS#12` },
+    { name: "broken JSON text holding a key", source: () => `{"private_key": ${JSON.stringify(pem)}, oops`, code: "key_not_json", message: 'Cannot load key "the JSON key": the text is not valid JSON' },
+    { name: "a JSON array", source: () => write("array.json", "[1,2]"), code: "key_not_json", message: `Cannot load key "${join(dir, "array.json")}": it is neither JSON, PEM nor PKCS#12` },
+    { name: "OAuth client secret (installed)", source: () => ({ installed: { client_id: "x.apps.googleusercontent.com", client_secret: "s" } }), code: "wrong_credential_type", message: 'Cannot load key "the JSON key": it is an OAuth client secret (an "installed" app), not a service-account key' },
+    { name: "OAuth client secret (web)", source: () => ({ web: { client_id: "x" } }), code: "wrong_credential_type", message: 'Cannot load key "the JSON key": it is an OAuth client secret (a "web" app), not a service-account key' },
+    { name: "authorized_user", source: () => ({ type: "authorized_user", client_id: "x", client_secret: "y", refresh_token: "z" }), code: "wrong_credential_type", message: 'Cannot load key "the JSON key": it is user credentials (from gcloud auth application-default login), not a service-account key' },
+    { name: "external_account", source: () => ({ type: "external_account", audience: "//iam.googleapis.com/x" }), code: "wrong_credential_type", message: 'Cannot load key "the JSON key": it is a workload identity federation configuration (external_account), not a service-account key' },
+    { name: "unknown type", source: () => ({ type: "banana" }), code: "wrong_credential_type", message: 'Cannot load key "the JSON key": it is a credential of type "banana", not a service-account key' },
+    { name: "missing client_email", source: () => ({ ...jsonKey(pem), client_email: undefined }), code: "key_missing_field", message: 'Cannot load key "the JSON key": the service-account key has no "client_email"' },
+    { name: "missing private_key", source: () => ({ ...jsonKey(pem), private_key: undefined }), code: "key_missing_field", message: 'Cannot load key "the JSON key": the service-account key has no "private_key"' },
+    { name: "private_key not a PEM", source: () => jsonKey(pem.replace(/-----(BEGIN|END) PRIVATE KEY-----/g, "")), code: "key_unparseable", message: 'Cannot load key "the JSON key": "private_key" is not a PEM private key' },
+    { name: "private_key with corrupted base64", source: () => jsonKey(pem.replace(/(\n.{10})./, "$1!")), code: "key_unparseable", message: 'Cannot load key "the JSON key": "private_key" is not a PEM private key' },
+    { name: "private_key with a damaged body", source: () => jsonKey(pem.replace(/\n[A-Za-z0-9+/]{64}\n/, "\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n")), code: "key_unparseable", message: 'Cannot load key "the JSON key": "private_key" is not a valid private key' },
     { name: "EC key (PKCS#8)", source: async () => jsonKey(await generateEcPem()), code: "key_not_rsa", message: 'Cannot load key "the JSON key": "private_key" is an EC key, but RS256 needs an RSA key' },
-    { name: "encrypted PEM", source: async () => "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n", options: { email: EMAIL }, code: "key_encrypted", message: 'Cannot load key "the PEM key": the PEM text is an encrypted private key' },
-    { name: "PEM without email", source: async () => pem, code: "pem_email_required", message: 'Cannot load key "the PEM key": a PEM key holds no service-account email' },
-    { name: ".p12 without email", source: async () => write("k.p12", p12), code: "p12_email_required", message: `Cannot load key "${join(dir, "k.p12")}": a .p12 file holds no service-account email` },
-    { name: ".p12 with the wrong password", source: async () => p12, options: { email: EMAIL, password: "wrong" }, code: "p12_wrong_password", message: 'Cannot load key "the key bytes": the .p12 password is wrong' },
-    { name: "legacy .p12 with the wrong password", source: async () => fixture("google-p12-pem-key.p12"), options: { email: EMAIL, password: "" }, code: "p12_wrong_password", message: `Cannot load key "${fixture("google-p12-pem-key.p12")}": the .p12 password is wrong` },
-    { name: ".p12 not encrypted with notasecret", source: async () => modernP12(pem, "other"), options: { email: EMAIL }, code: "p12_wrong_password", message: 'Cannot load key "the key bytes": the .p12 password is not "notasecret"' },
-    { name: "truncated .p12", source: async () => p12.subarray(0, p12.length - 100), options: { email: EMAIL }, code: "p12_truncated", message: 'Cannot load key "the key bytes": the .p12 file is truncated' },
-    { name: ".p12 without a private key", source: async () => modernP12(pem, "notasecret", "nokey"), options: { email: EMAIL }, code: "p12_no_private_key", message: 'Cannot load key "the key bytes": the .p12 file holds no private key' },
-    { name: "a .p12 name on a text file", source: async () => write("fake.p12", "not a pfx"), options: { email: EMAIL }, code: "p12_invalid", message: `Cannot load key "${join(dir, "fake.p12")}": it is not a PKCS#12 (.p12) file` },
+    { name: "encrypted PEM", source: () => "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n", options: { email: EMAIL }, code: "key_encrypted", message: 'Cannot load key "the PEM key": the PEM text is an encrypted private key' },
+    { name: "PEM without email", source: () => pem, code: "pem_email_required", message: 'Cannot load key "the PEM key": a PEM key holds no service-account email' },
+    { name: ".p12 without email", source: () => write("k.p12", p12), code: "p12_email_required", message: `Cannot load key "${join(dir, "k.p12")}": a .p12 file holds no service-account email` },
+    { name: ".p12 with the wrong password", source: () => p12, options: { email: EMAIL, password: "wrong" }, code: "p12_wrong_password", message: 'Cannot load key "the key bytes": the .p12 password is wrong' },
+    { name: "legacy .p12 with the wrong password", source: () => fixture("google-p12-pem-key.p12"), options: { email: EMAIL, password: "" }, code: "p12_wrong_password", message: `Cannot load key "${fixture("google-p12-pem-key.p12")}": the .p12 password is wrong` },
+    { name: ".p12 not encrypted with notasecret", source: () => modernP12(pem, "other"), options: { email: EMAIL }, code: "p12_wrong_password", message: 'Cannot load key "the key bytes": the .p12 password is not "notasecret"' },
+    { name: "truncated .p12", source: () => p12.subarray(0, p12.length - 100), options: { email: EMAIL }, code: "p12_truncated", message: 'Cannot load key "the key bytes": the .p12 file is truncated' },
+    { name: ".p12 without a private key", source: () => modernP12(pem, "notasecret", "nokey"), options: { email: EMAIL }, code: "p12_no_private_key", message: 'Cannot load key "the key bytes": the .p12 file holds no private key' },
+    { name: "a .p12 name on a text file", source: () => write("fake.p12", "not a pfx"), options: { email: EMAIL }, code: "p12_invalid", message: `Cannot load key "${join(dir, "fake.p12")}": it is not a PKCS#12 (.p12) file` },
   ];
   for (const c of cases) {
     it(`loadKey() refuses ${c.name}`, async () => {

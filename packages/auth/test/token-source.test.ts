@@ -17,15 +17,15 @@ function fakeEndpoint(options: { lifetime?: number; answer?: (call: Call) => Res
   const calls: Call[] = [];
   let n = 0;
   const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-    const body = new URLSearchParams(String(init?.body));
+    const body = new URLSearchParams(init?.body as string);
     const claims = JSON.parse(Buffer.from(body.get("assertion")!.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
-    const call = { url: String(input), body, claims };
+    const call = { url: input instanceof Request ? input.url : input.toString(), body, claims };
     calls.push(call);
     await Promise.resolve();
     if (options.answer) return options.answer(call);
     return Response.json({ access_token: `ya29.fake.${++n}`, expires_in: options.lifetime ?? 3599, token_type: "Bearer" });
   };
-  return { fetch: fetch as typeof globalThis.fetch, calls };
+  return { fetch, calls };
 }
 
 let cachedKey: ServiceAccountKey | undefined;
@@ -40,9 +40,9 @@ describe("createTokenSource()", () => {
     let seen: Request | undefined;
     const source = createTokenSource(key, {
       env: {},
-      fetch: async (input, init) => {
+      fetch: (input, init) => {
         seen = new Request(input, init);
-        return Response.json({ access_token: "ya29.x", expires_in: 3599 });
+        return Promise.resolve(Response.json({ access_token: "ya29.x", expires_in: 3599 }));
       },
       now: () => 1_000_000,
     });
@@ -171,11 +171,11 @@ describe("createTokenSource()", () => {
   });
 
   it("getToken() refuses a 200 without an access token", async () => {
-    const source = createTokenSource(await testKey(), { env: {}, fetch: async () => Response.json({ id_token: "x" }) });
+    const source = createTokenSource(await testKey(), { env: {}, fetch: () => Promise.resolve(Response.json({ id_token: "x" })) });
     await expect(source.getToken({ scopes: [CAL] })).rejects.toMatchObject({ code: "token_endpoint_error" });
   });
 
-  it("createTokenSource() rejects a maxEntries below 1", async () => {
+  it("createTokenSource() rejects a maxEntries below 1", () => {
     expect(() => createTokenSource(cachedKey!, { maxEntries: 0 })).toThrow(RangeError);
   });
 });
@@ -205,9 +205,9 @@ describe("resolveEndpoints()", () => {
   it("createTokenSource() posts to DWD_EMULATOR_HOST for any key kind, and options.tokenUri wins", async () => {
     const key = await testKey();
     const urls: string[] = [];
-    const fetch = (async (input: RequestInfo | URL) => {
-      urls.push(String(input));
-      return Response.json({ access_token: "ya29.x", expires_in: 3599 });
+    const fetch = ((input: RequestInfo | URL) => {
+      urls.push(input instanceof Request ? input.url : input.toString());
+      return Promise.resolve(Response.json({ access_token: "ya29.x", expires_in: 3599 }));
     }) as typeof globalThis.fetch;
     await createTokenSource(key, { fetch, env: { DWD_EMULATOR_HOST: "127.0.0.1:7" } }).getToken({ scopes: [CAL] });
     await createTokenSource(key, { fetch, env: { DWD_EMULATOR_HOST: "127.0.0.1:7" }, tokenUri: "http://other/token" }).getToken({ scopes: [CAL] });

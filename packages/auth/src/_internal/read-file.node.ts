@@ -8,6 +8,7 @@ export type ReadFileResult = { ok: true; bytes: Uint8Array } | { ok: false; code
 export async function readFileBytes(path: string): Promise<ReadFileResult> {
   try {
     // `as string` keeps the library's `"types": []` build free of Node typings.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- see above
     const fs = (await import("node:fs/promises" as string)) as { readFile(path: string): Promise<Uint8Array> };
     const data = await fs.readFile(path);
     return { ok: true, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
