@@ -51,7 +51,7 @@ export const calendarsCommand = defineCommand({
   subCommands: {
     get: defineCommand({
       meta: { name: "dwd calendars get", description: "Print the summary of one calendar-list entry (calendarList.get)" },
-      args: { calendarId: { type: "positional", required: true, description: "Calendar ID, e.g. info@example.com or primary", valueHint: "calendarId" }, ...sharedArgs },
+      args: { calendarId: { type: "positional", required: true, description: "Calendar ID, e.g. info@example.com or primary" }, ...sharedArgs },
       run: (ctx) => calendarsGet(ctx.args.calendarId, options(ctx.args), ioOf(ctx)),
     }),
     list: defineCommand({

@@ -102,17 +102,19 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
     if (offsetMs === undefined) {
       steps.push({ id: "clock", status: "pass", detail: `The token endpoint "${session.tokenUri}" sent no Date header: clock not compared` });
     } else {
-      const offsetSeconds = Math.round(offsetMs / 1000);
+      // A Date header is truncated to the second, so the endpoint's true time lies in [Date, Date + 1 s):
+      // offsets in (-2 s, +1 s) cannot be told apart from agreement (allowing a round trip of up to 2 s).
+      const agrees = offsetMs > -2000 && offsetMs < 1000;
+      const offsetSeconds = agrees ? 0 : Math.round((offsetMs + 500) / 1000);
       const ok = Math.abs(offsetSeconds) <= maxClockOffsetSeconds;
       steps.push({
         id: "clock",
         status: ok ? "pass" : "fail",
         offsetSeconds,
-        detail:
-          offsetSeconds === 0
-            ? "Local clock matches the token endpoint's Date header (offset 0 s)"
-            : `Local clock is ${Math.abs(offsetSeconds)} s ${offsetSeconds > 0 ? "behind" : "ahead of"} the token endpoint's Date header`,
-        ...(ok ? {} : { code: "clock_skew", hint: "Synchronise the system clock (NTP, e.g. timedatectl set-ntp true); assertions are rejected when iat/exp are off" }),
+        detail: agrees
+          ? "Local clock agrees with the token endpoint's Date header (to the second)"
+          : `Local clock is ${Math.abs(offsetSeconds)} s ${offsetSeconds > 0 ? "behind" : "ahead of"} the token endpoint's Date header`,
+        ...(ok ? {} : { code: "clock_skew", hint: "Synchronise the system clock (NTP, e.g. timedatectl set-ntp true): Google rejects assertions whose iat/exp are off by more than a few seconds beyond the 30 s dwd allows" }),
       });
     }
   } catch (error) {

@@ -1,0 +1,66 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The bundled CLI, as users run it. */
+export const dwdPath = fileURLToPath(new URL("../dist/dwd.js", import.meta.url));
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment of every spawned dwd: the test's own, minus anything that would change its behaviour. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || ["DWD_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "NO_COLOR", "FORCE_COLOR", "NODE_OPTIONS"].includes(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/** Runs `node dist/dwd.js …args` to completion. */
+export function dwd(args: string[], env: Record<string, string> = cleanEnv()): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [dwdPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts `dwd …args` in the background and resolves with its first line of stdout. */
+export function dwdFirstLine(args: string[], env: Record<string, string> = cleanEnv()): Promise<{ child: ChildProcess; firstLine: string; exit: Promise<Result> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [dwdPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let done = false;
+    const exit = new Promise<Result>((res) => child.on("close", (code) => res({ code, stdout, stderr })));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      const nl = stdout.indexOf("\n");
+      if (!done && nl >= 0) {
+        done = true;
+        resolve({ child, firstLine: stdout.slice(0, nl), exit });
+      }
+    });
+    child.on("error", reject);
+    void exit.then((r) => {
+      if (!done) reject(new Error(`dwd exited (${String(r.code)}) before printing a line: ${r.stderr}`));
+    });
+  });
+}
+
+/** Replaces the run-specific parts of output (ports, temp dirs, client IDs) with placeholders. */
+export function normalise(text: string, replacements: Record<string, string> = {}): string {
+  let out = text;
+  for (const [from, to] of Object.entries(replacements)) out = out.split(from).join(to);
+  return out.replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT").replace(/\/tmp\/dwd-[\w-]+/g, "/tmp/DIR");
+}
