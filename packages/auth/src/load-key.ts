@@ -91,12 +91,20 @@ export async function loadKey(source: KeySource, options: LoadKeyOptions = {}): 
     if (trimmed.startsWith("{")) return loadJsonText(trimmed, { label: "the JSON key", options });
     if (hasPemArmour(trimmed)) return loadPem(trimmed, { label: "the PEM key", options });
     if (trimmed === "") return fail({ label: "", options }, "key_file_not_found", "the path is empty", "Pass the path of a service-account key file");
+    // Never echo key text as if it were a path: a mangled key must not end up in a message.
+    if (looksLikeKeyText(trimmed)) {
+      return fail({ label: "the key text", options }, "key_not_json", "it is neither JSON, PEM nor PKCS#12", "Pass the service-account JSON key as downloaded from the Cloud console (or a .p12/PEM key with its email)");
+    }
     return loadFile(source, { label: source, options });
   }
   if (typeof source === "object" && source !== null && !Array.isArray(source)) {
     return loadJson(source, { label: "the JSON key", options });
   }
   throw new TypeError("loadKey(): source must be a path, JSON or PEM text, bytes, a parsed JSON key, or undefined");
+}
+
+function looksLikeKeyText(text: string): boolean {
+  return /[\r\n]|-----|PRIVATE KEY/.test(text) || text.length > 1024 || /^[A-Za-z0-9+/=_-]{64,}$/.test(text);
 }
 
 async function loadFile(path: string, ctx: Context): Promise<ServiceAccountKey> {

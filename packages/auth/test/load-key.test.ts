@@ -229,6 +229,8 @@ describe("loadKey() refuses bad keys with a code, a one-line message and a hint"
     { name: ".p12 not encrypted with notasecret", source: () => modernP12(pem, "other"), options: { email: EMAIL }, code: "p12_wrong_password", message: 'Cannot load key "the key bytes": the .p12 password is not "notasecret"' },
     { name: "truncated .p12", source: () => p12.subarray(0, p12.length - 100), options: { email: EMAIL }, code: "p12_truncated", message: 'Cannot load key "the key bytes": the .p12 file is truncated' },
     { name: ".p12 without a private key", source: () => modernP12(pem, "notasecret", "nokey"), options: { email: EMAIL }, code: "p12_no_private_key", message: 'Cannot load key "the key bytes": the .p12 file holds no private key' },
+    { name: "mangled PEM text that looks like neither JSON nor PEM", source: () => pem.replace("-----BEGIN ", "-----BEGINX"), code: "key_not_json", message: 'Cannot load key "the key text": it is neither JSON, PEM nor PKCS#12' },
+    { name: "a bare base64 key body on one line", source: () => pem.split("\n").slice(1, -2).join(""), code: "key_not_json", message: 'Cannot load key "the key text": it is neither JSON, PEM nor PKCS#12' },
     { name: "a .p12 name on a text file", source: () => write("fake.p12", "not a pfx"), options: { email: EMAIL }, code: "p12_invalid", message: `Cannot load key "${join(dir, "fake.p12")}": it is not a PKCS#12 (.p12) file` },
   ];
   for (const c of cases) {
