@@ -81,7 +81,17 @@ function parseBody(body: unknown): { error?: string; description?: string } {
   };
 }
 
-/** Cloud-console and gcloud directions to the numeric client ID of a service account. */
+/**
+ * Cloud-console and gcloud directions to the numeric client ID of a service account (a .p12/PEM key
+ * holds none).
+ *
+ * @param clientEmail the service account's email
+ * @returns one line of directions
+ * @example
+ * ```ts
+ * findClientIdHint("bot@p.iam.gserviceaccount.com");
+ * ```
+ */
 export function findClientIdHint(clientEmail: string): string {
   return `Find the numeric client ID of "${clientEmail}": Cloud console → IAM & Admin → Service accounts → the account → "Unique ID" (its OAuth 2 client ID), or gcloud iam service-accounts describe ${clientEmail} --format='value(oauth2ClientId)'`;
 }
