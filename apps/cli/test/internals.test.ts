@@ -1,0 +1,92 @@
+import { DelegationError, KeyError } from "@dwd/auth";
+import { CalendarApiError } from "@dwd/calendar";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { defaultScopes, parseScopes } from "../src/_internal/args.ts";
+import { captureIo, colorEnabled } from "../src/_internal/io.ts";
+import { reportError } from "../src/_internal/report-error.ts";
+import { UsageError } from "../src/_internal/usage-error.ts";
+import { cleanEnv, dwd } from "./helpers.ts";
+
+describe("reportError()", () => {
+  const cases = [
+    { name: "a KeyError is bad local input", error: new KeyError("key_file_not_found", 'Cannot load key "k.json": the file does not exist', { hint: "Check the path" }), code: 2 },
+    { name: "a UsageError is a usage error", error: new UsageError("Unknown command \"x\"", "Run dwd --help"), code: 2 },
+    { name: "a DelegationError is a refusal", error: new DelegationError("delegation_not_authorized", "Cannot get a token: not authorized", { scopes: [], hint: "Add it" }), code: 1 },
+    {
+      name: "a CalendarApiError is a refusal",
+      error: new CalendarApiError("not_found", "Cannot get calendar: not found", { status: 404, method: "calendar.calendarList.get", scopes: [], hint: "Check the ID" }),
+      code: 1,
+    },
+  ];
+  for (const c of cases) {
+    it(`prints message and hint without a stack: ${c.name}`, () => {
+      const io = captureIo({});
+      expect(reportError(c.error, io)).toBe(c.code);
+      expect(io.stderr).toEqual([`error: ${c.error.message}`, `hint: ${c.error.hint ?? ""}`]);
+      expect(io.stdout).toEqual([]);
+    });
+  }
+
+  it("prints the stack and a please-report line for a bug (exit 70)", () => {
+    const io = captureIo({});
+    expect(reportError(new TypeError("x is not a function"), io)).toBe(70);
+    expect(io.stderr[0]).toBe("error: internal error: x is not a function");
+    expect(io.stderr[1]).toMatch(/^TypeError: x is not a function\n\s+at /);
+    expect(io.stderr[2]).toMatch(/^This is a bug in dwd: please report it/);
+  });
+});
+
+describe("colorEnabled()", () => {
+  const cases = [
+    { tty: true, env: {}, expected: true },
+    { tty: false, env: {}, expected: false },
+    { tty: true, env: { NO_COLOR: "1" }, expected: false },
+    { tty: true, env: { NO_COLOR: "" }, expected: true },
+    { tty: false, env: { FORCE_COLOR: "1" }, expected: true },
+    { tty: true, env: { FORCE_COLOR: "0" }, expected: false },
+    { tty: true, env: { FORCE_COLOR: "1", NO_COLOR: "true" }, expected: false },
+    { tty: true, env: { TERM: "dumb" }, expected: false },
+  ];
+  for (const c of cases) {
+    it(`is ${String(c.expected)} on ${c.tty ? "a TTY" : "a pipe"} with ${JSON.stringify(c.env)}`, () => {
+      expect(colorEnabled(c.tty, c.env)).toBe(c.expected);
+    });
+  }
+});
+
+describe("parseScopes()", () => {
+  const cases = [
+    { input: undefined, expected: [...defaultScopes] },
+    { input: "calendar.readonly", expected: ["https://www.googleapis.com/auth/calendar.readonly"] },
+    {
+      input: "calendar, https://www.googleapis.com/auth/calendar.events calendar",
+      expected: ["https://www.googleapis.com/auth/calendar", "https://www.googleapis.com/auth/calendar.events"],
+    },
+  ];
+  for (const c of cases) it(`parses ${JSON.stringify(c.input)}`, () => expect(parseScopes(c.input, defaultScopes)).toEqual(c.expected));
+
+  it("rejects an empty list", () => {
+    expect(() => parseScopes(" , ", defaultScopes)).toThrow(expect.objectContaining({ name: "UsageError", message: "Missing value for --scopes" }) as Error);
+  });
+});
+
+describe("bundle start-up", () => {
+  it("dwd --help compiles no command code and loads no server built-ins", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dwd-probe-"));
+    try {
+      const probe = join(dir, "probe.mjs");
+      await writeFile(
+        probe,
+        'process.on("exit", () => process.stderr.write(JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (vm|http|http2|zlib)$/.test(m)))));\n',
+      );
+      const r = await dwd(["--help"], cleanEnv({ NODE_OPTIONS: `--import ${probe}` }));
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe("[]"); // node:vm compiles the embedded commands: not needed for --help
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
