@@ -48,14 +48,26 @@ export function stripAnsi(text: string): string {
   return text.replace(/\u001B\[[0-9;]*m/g, "");
 }
 
+/** A line writer for a stream that goes quiet once the reader has gone (`dwd demo | head`): no EPIPE crash. */
+function lineWriter(stream: NodeJS.WriteStream): (line: string) => void {
+  let open = true;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    open = false;
+  });
+  return (line) => {
+    if (open) stream.write(`${line}\n`);
+  };
+}
+
 /** The process's Io. */
 export function processIo(): Io {
   const env = process.env;
   const outColor = colorEnabled(process.stdout.isTTY, env);
   const errColor = colorEnabled(process.stderr.isTTY, env);
   return {
-    out: (line) => void process.stdout.write(`${line}\n`),
-    err: (line) => void process.stderr.write(`${line}\n`),
+    out: lineWriter(process.stdout),
+    err: lineWriter(process.stderr),
     styleOut: (style, text) => paint(outColor, style, text),
     styleErr: (style, text) => paint(errColor, style, text),
     env,

@@ -21,7 +21,7 @@ async function client(options: CalendarsOptions, io: Io): Promise<CalendarClient
 /** `dwd calendars get`: prints the entry's summary (or the entry as JSON). */
 export async function calendarsGet(calendarId: string, options: CalendarsOptions, io: Io): Promise<number> {
   const entry = await (await client(options, io)).calendarList.get(calendarId);
-  io.out(options.json === true ? JSON.stringify(entry, null, 2) : (entry.summaryOverride ?? entry.summary ?? entry.id ?? ""));
+  io.out(options.json === true ? JSON.stringify(entry, null, 2) : (entry.summary ?? entry.id ?? ""));
   return 0;
 }
 
@@ -35,7 +35,7 @@ export async function calendarsList(options: CalendarsOptions, io: Io): Promise<
     return 0;
   }
   const width = Math.max(0, ...entries.map((e) => (e.id ?? "").length));
-  for (const e of entries) io.out(`${(e.id ?? "").padEnd(width)}  ${e.summaryOverride ?? e.summary ?? ""}`.trimEnd());
+  for (const e of entries) io.out(`${(e.id ?? "").padEnd(width)}  ${e.summary ?? ""}`.trimEnd());
   return 0;
 }
 

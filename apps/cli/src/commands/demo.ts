@@ -73,6 +73,7 @@ export async function demo(io: Io): Promise<number> {
 
     io.out(io.styleOut("bold", "dwd demo: domain-wide delegation against the embedded emulator (no key, no network)"));
     io.out(`emulator ${server.url} (scenario demo); keys written to ${keysDir} ($KEYS)`);
+    io.out(`the commands below run as with DWD_EMULATOR_HOST=${new URL(server.url).host}`);
     let passed = 0;
     for (const [i, step] of steps.entries()) {
       io.out("");
