@@ -2,11 +2,11 @@
 //
 // Start-up is the reason for the shape. Node compiles every byte of a module before running it, even code in
 // functions that never run: the 420 KB of command code (auth, calendar, the emulator with hono, node-forge)
-// cost `dwd --help` ~15 ms, more than the CLI itself. So the file has three layers:
-//   1. the entry: argument parsing, the command list, the error handler (~15 KB of code);
-//   2. the commands, bundled separately and embedded as ONE string, compiled on the first command that runs;
-//   3. inside it, node-forge (~290 KB, only for .p12 keys), embedded as a string again, compiled on first use.
-// A string literal is only scanned, not compiled, so `dwd --help` pays for layer 1 alone.
+// cost `dwd --help` ~15 ms, more than the CLI itself. So only the entry (argument parsing, the command list,
+// the error handler: ~16 KB) is code; the rest is bundled separately into three CommonJS modules embedded as
+// strings, each compiled the first time it is required: the commands (auth, calendar), the emulator (hono;
+// for `emulator` and `demo` only) and node-forge (for .p12 keys only). A string literal is only scanned,
+// not compiled, so `dwd --help` pays for the entry alone. No code splitting: it is still one file.
 import type { Metafile, Plugin } from "esbuild";
 import { build } from "esbuild";
 import { readFile, rm, stat } from "node:fs/promises";
@@ -42,30 +42,41 @@ const lazyBuiltins: Plugin = {
   },
 };
 
-// Compiles embedded CommonJS code the first time it is required. `require` is the entry's createRequire.
-const evaluateSource = `
-const vm = require("node:vm");
-module.exports = function evaluate(name, code) {
-  const module = { exports: {} };
-  vm.compileFunction(code, ["exports", "require", "module"], { filename: "dwd.js/" + name })(module.exports, require, module);
-  return module.exports;
-};`;
-
-/** A plugin that replaces `specifier` by embedded `code`, compiled on first use. */
-function embed(filter: RegExp, name: string, code: () => string): Plugin {
+/**
+ * Resolves `filter` to embedded module `name`: a CommonJS stub that asks the entry's loader for it, so
+ * esbuild treats it as bundled (a dynamic `import()` of it becomes a lazy `require`).
+ */
+function embedded(filter: RegExp, name: string): Plugin {
   return {
-    name: `embed-${name}`,
+    name: `embedded-${name}`,
     setup(b) {
       b.onResolve({ filter }, () => ({ path: name, namespace: "embedded" }));
-      b.onResolve({ filter: /^dwd:evaluate$/ }, () => ({ path: "evaluate", namespace: "dwd-evaluate" }));
-      b.onLoad({ filter: /.*/, namespace: "dwd-evaluate" }, () => ({ contents: evaluateSource, loader: "js", resolveDir: "." }));
+      b.onResolve({ filter: /^dwd:embedded/ }, (args) => ({ path: args.path, external: true }));
       b.onLoad({ filter: new RegExp(`^${name}$`), namespace: "embedded" }, () => ({
-        contents: `module.exports = require("dwd:evaluate")(${JSON.stringify(name)}, ${JSON.stringify(code())});`,
+        contents: `module.exports = require("dwd:embedded/${name}");`,
         loader: "js",
-        resolveDir: ".",
       }));
     },
   };
+}
+
+// The entry's loader: compiles an embedded module the first time it is required; embedded modules
+// require each other (and Node built-ins) through it. `require` is the entry's createRequire.
+function loaderSource(sources: Record<string, string>): string {
+  return `
+const sources = { ${Object.entries(sources).map(([name, code]) => `${JSON.stringify(name)}: ${JSON.stringify(code)}`).join(", ")} };
+const cache = Object.create(null);
+function embeddedRequire(id) {
+  if (!id.startsWith("dwd:embedded/")) return require(id);
+  const name = id.slice("dwd:embedded/".length);
+  if (cache[name] === undefined) {
+    const module = { exports: {} };
+    cache[name] = module;
+    require("node:vm").compileFunction(sources[name], ["exports", "require", "module"], { filename: "dwd.js/" + name })(module.exports, embeddedRequire, module);
+  }
+  return cache[name].exports;
+}
+module.exports = embeddedRequire;`;
 }
 
 function collect(metafile: Metafile): void {
@@ -92,18 +103,36 @@ async function bundleCjs(options: { stdin: string; resolveDir: string; plugins: 
   return file.text;
 }
 
-// Layer 3: node-forge, resolved as @dwd/auth resolves it.
+// node-forge, resolved as @dwd/auth resolves it (the emulator uses the same version).
 const authDir = dirname(createRequire(import.meta.url).resolve("@dwd/auth"));
 const forge = await bundleCjs({ stdin: 'module.exports = require("node-forge");', resolveDir: authDir, plugins: [] });
+const forgePlugin = embedded(/^node-forge$/, "node-forge");
 
-// Layer 2: every command module, node-forge embedded.
+// The emulator (hono, the Node adapter), only for `dwd emulator` and `dwd demo`.
+const emulator = await bundleCjs({
+  stdin: 'export * from "@dwd/emulator";\nexport { startEmulator } from "@dwd/emulator/node";',
+  resolveDir: process.cwd(),
+  plugins: [forgePlugin],
+});
+
+// Every command module, sharing node-forge and the emulator.
 const commands = await bundleCjs({
   stdin: ["calendars", "token", "doctor", "emulator", "demo"].map((c) => `export * from "./src/commands/${c}.ts";`).join("\n"),
   resolveDir: process.cwd(),
-  plugins: [embed(/^node-forge$/, "node-forge", () => forge)],
+  plugins: [forgePlugin, embedded(/^@dwd\/emulator(\/node)?$/, "emulator")],
 });
 
-// Layer 1: the entry; `import("./commands/…")` resolves to the embedded commands.
+// The entry; `import("./commands/…")` resolves to the embedded commands.
+const sources = { commands, emulator, "node-forge": forge };
+const loader: Plugin = {
+  name: "embedded-loader",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\// }, () => ({ path: "commands", namespace: "embedded-entry" }));
+    b.onResolve({ filter: /^dwd:loader$/ }, () => ({ path: "loader", namespace: "embedded-entry" }));
+    b.onLoad({ filter: /^commands$/, namespace: "embedded-entry" }, () => ({ contents: 'module.exports = require("dwd:loader")("dwd:embedded/commands");', loader: "js" }));
+    b.onLoad({ filter: /^loader$/, namespace: "embedded-entry" }, () => ({ contents: loaderSource(sources), loader: "js" }));
+  },
+};
 await rm("dist", { recursive: true, force: true });
 const result = await build({
   entryPoints: ["src/main.ts"],
@@ -117,9 +146,9 @@ const result = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [literalBareImports, embed(/^\.\/commands\//, "commands", () => commands), lazyBuiltins],
+  plugins: [literalBareImports, loader, lazyBuiltins],
   banner: {
-    // ESM has no `require`; the embedded CommonJS layers and node-forge (require("crypto")) need one.
+    // ESM has no \`require\`; the embedded CommonJS modules and node-forge (require("crypto")) need one.
     js: '#!/usr/bin/env node\nimport{createRequire as __dwdCreateRequire}from"node:module";const require=__dwdCreateRequire(import.meta.url);',
   },
 });
@@ -133,4 +162,6 @@ const text = await readFile(outfile, "utf8");
 const leftOver = [...text.matchAll(/\bimport\(([^)]{0,60})\)/g)].map((m) => m[1] ?? "").filter((arg) => !/^\\?["']node:/.test(arg));
 if (leftOver.length > 0) throw new Error(`the bundle imports modules at run time: ${leftOver.join(", ")}`);
 const { size } = await stat(outfile);
-console.log(`${outfile}: ${(size / 1024).toFixed(0)} KB (entry ${((size - commands.length) / 1024).toFixed(0)} KB + embedded commands ${((commands.length - forge.length) / 1024).toFixed(0)} KB + node-forge ${(forge.length / 1024).toFixed(0)} KB), ${inputs.size} inputs`);
+const kb = (n: number): string => `${(n / 1024).toFixed(0)} KB`;
+const embeddedSize = commands.length + emulator.length + forge.length;
+console.log(`${outfile}: ${kb(size)}: entry ${kb(size - embeddedSize)}; embedded commands ${kb(commands.length)}, emulator ${kb(emulator.length)}, node-forge ${kb(forge.length)}; ${inputs.size} inputs`);
