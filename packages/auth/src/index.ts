@@ -17,6 +17,8 @@ export { ADMIN_CONSOLE_PATH, adminConsoleLink } from "./admin-console-link.ts";
 export { diagnoseTokenError, findClientIdHint } from "./diagnose-token-error.ts";
 export type { DiagnoseContext, TokenEndpointFailure } from "./diagnose-token-error.ts";
 export { DelegationError, DwdError, KeyError } from "./errors.ts";
+export { defaultFetch } from "./fetch-like.ts";
+export type { FetchLike, FetchLikeInit, FetchLikeResponse } from "./fetch-like.ts";
 export type { DelegationErrorCode, DelegationFacts, DwdErrorCode, DwdErrorOptions, KeyErrorCode } from "./errors.ts";
 export { loadKey } from "./load-key.ts";
 export type { KeySource, LoadKeyOptions } from "./load-key.ts";

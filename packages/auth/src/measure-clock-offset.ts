@@ -5,14 +5,16 @@
  * @module
  */
 
+import { defaultFetch } from "./fetch-like.ts";
+import type { FetchLike } from "./fetch-like.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
 
 /** Options of {@link measureClockOffset}. */
 export interface MeasureClockOffsetOptions {
   /** Token endpoint; defaults via {@link resolveEndpoints} (env `DWD_EMULATOR_HOST`, then Google). */
   tokenUri?: string;
-  /** Injected fetch. */
-  fetch?: typeof fetch;
+  /** Injected fetch; `globalThis.fetch` by default. */
+  fetch?: FetchLike;
   /** Injected clock (ms). */
   now?: () => number;
   /** Environment for `DWD_EMULATOR_HOST`. */
@@ -36,7 +38,7 @@ export interface MeasureClockOffsetOptions {
 export async function measureClockOffset(options: MeasureClockOffsetOptions = {}): Promise<number | undefined> {
   const tokenUri = options.tokenUri ?? resolveEndpoints({ env: options.env }).tokenUri;
   const now = options.now ?? Date.now;
-  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const doFetch = options.fetch ?? defaultFetch;
   const before = now();
   const response = await doFetch(tokenUri, {
     method: "POST",
@@ -44,7 +46,7 @@ export async function measureClockOffset(options: MeasureClockOffsetOptions = {}
     body: "grant_type=",
   });
   const after = now();
-  await response.body?.cancel();
+  await response.text().catch(() => "");
   const date = response.headers.get("date");
   const server = date ? Date.parse(date) : Number.NaN;
   return Number.isNaN(server) ? undefined : server - (before + after) / 2;

@@ -6,6 +6,8 @@
  */
 
 import { diagnoseTokenError } from "./diagnose-token-error.ts";
+import { defaultFetch } from "./fetch-like.ts";
+import type { FetchLike, FetchLikeResponse } from "./fetch-like.ts";
 import type { TokenEndpointFailure } from "./diagnose-token-error.ts";
 import { DelegationError } from "./errors.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
@@ -20,8 +22,8 @@ export const DEFAULT_REFRESH_MARGIN_MS = 225_000;
 
 /** Options of {@link createTokenSource}. */
 export interface TokenSourceOptions {
-  /** The fetch used for the token endpoint (e.g. an emulator's `fetch`). */
-  fetch?: typeof fetch;
+  /** The fetch used for the token endpoint (e.g. an emulator's handler); `globalThis.fetch` by default. */
+  fetch?: FetchLike;
   /** Clock in ms; defaults to `Date.now`. */
   now?: () => number;
   /** Token endpoint; wins over `DWD_EMULATOR_HOST` and the key's `token_uri`. */
@@ -105,7 +107,7 @@ interface Entry {
  * ```
  */
 export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOptions = {}): TokenSource {
-  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const doFetch = options.fetch ?? defaultFetch;
   const now = options.now ?? Date.now;
   const maxEntries = options.maxEntries ?? 10_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError("maxEntries must be a positive integer");
@@ -126,7 +128,7 @@ export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOp
     const sentAt = now();
     const assertion = await signJwt(key, buildClaims(key, { subject, scopes, audience: tokenUri, now: sentAt }));
     const context = { key, scopes, tokenUri, ...(subject ? { subject } : {}) };
-    let response: Response;
+    let response: FetchLikeResponse;
     try {
       response = await doFetch(tokenUri, {
         method: "POST",

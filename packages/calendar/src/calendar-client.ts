@@ -1,5 +1,5 @@
-import { resolveEndpoints } from "@dwd/auth";
-import type { TokenSource } from "@dwd/auth";
+import { defaultFetch, resolveEndpoints } from "@dwd/auth";
+import type { FetchLike, FetchLikeResponse, TokenSource } from "@dwd/auth";
 import { CalendarApiError } from "./calendar-api-error.ts";
 import type { CalendarList, CalendarListEntry, CalendarListListOptions } from "./calendar-list-entry.ts";
 import { parseGoogleError } from "./_internal/google-error.ts";
@@ -25,8 +25,8 @@ export interface CalendarClientOptions {
   scopes?: string[];
   /** Calendar API root; default from `DWD_EMULATOR_HOST`, else `https://www.googleapis.com/calendar/v3`. */
   rootUrl?: string;
-  /** The fetch to use (tests hand in the emulator's handler). */
-  fetch?: typeof fetch;
+  /** The fetch to use (tests hand in the emulator's handler); `globalThis.fetch` by default. */
+  fetch?: FetchLike;
   /** Environment variables to read `DWD_EMULATOR_HOST` from. */
   env?: Record<string, string | undefined>;
 }
@@ -99,16 +99,16 @@ export function createCalendarClient(options: CalendarClientOptions): CalendarCl
   const { tokenSource, subject } = options;
   const scopes = [...(options.scopes ?? defaultCalendarScopes)];
   const rootUrl = (options.rootUrl ?? resolveEndpoints({ env: options.env }).calendarRoot).replace(/\/+$/, "");
-  const fetchFn = options.fetch ?? globalThis.fetch;
+  const fetchFn = options.fetch ?? defaultFetch;
 
   async function call<T>(c: Call): Promise<T> {
     const ctx: CallContext = { method: c.method, calendarId: c.calendarId, subject, serviceAccount: tokenSource.key?.clientEmail, scopes };
     const url = new URL(`${rootUrl}/${c.path}`);
     for (const [name, value] of Object.entries(c.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const send = async (): Promise<Response> => {
+    const send = async (): Promise<FetchLikeResponse> => {
       const token = await tokenSource.getToken({ subject, scopes });
       try {
-        return await fetchFn(url, { headers: { authorization: `Bearer ${token.accessToken}`, accept: "application/json" } });
+        return await fetchFn(url.href, { headers: { authorization: `Bearer ${token.accessToken}`, accept: "application/json" } });
       } catch (error) {
         throw new CalendarApiError(
           "api_unreachable",
@@ -125,7 +125,7 @@ export function createCalendarClient(options: CalendarClientOptions): CalendarCl
     let response = await send();
     if (response.status === 401 && tokenSource.invalidate !== undefined) {
       // Google's advice for 401: get a new token and retry once (the cached one may have been revoked).
-      await response.body?.cancel();
+      await response.text().catch(() => "");
       tokenSource.invalidate({ subject, scopes });
       response = await send();
     }

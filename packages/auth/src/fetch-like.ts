@@ -1,0 +1,43 @@
+/**
+ * `FetchLike`: the part of `fetch` that dwd's clients use. `globalThis.fetch` is one; so is an emulator's
+ * handler wrapped as `(url, init) => emulator.fetch(new Request(url, init))`, and so is a small transport
+ * over a runtime's own HTTP client (the `dwd` CLI uses `node:http`, because loading Node's `fetch`
+ * costs a short-lived process ~35 ms, a third of a `calendars get`).
+ *
+ * @module
+ */
+
+/** What a {@link FetchLike} is asked to send. */
+export interface FetchLikeInit {
+  /** HTTP method; `GET` when absent. */
+  method?: string;
+  /** Request headers, lower-case names. */
+  headers?: Record<string, string>;
+  /** Request body. */
+  body?: string;
+}
+
+/** What a {@link FetchLike} answers: a subset of the Web `Response`. */
+export interface FetchLikeResponse {
+  /** HTTP status code. */
+  readonly status: number;
+  /** `status` in 200–299. */
+  readonly ok: boolean;
+  /** Response headers (case-insensitive `get`). */
+  readonly headers: { get(name: string): string | null };
+  /** Reads the whole body as text. */
+  text(): Promise<string>;
+}
+
+/**
+ * A `fetch`-compatible function: `globalThis.fetch` satisfies it.
+ *
+ * @example
+ * ```ts
+ * const viaEmulator: FetchLike = (url, init) => emulator.fetch(new Request(url, init));
+ * ```
+ */
+export type FetchLike = (url: string, init?: FetchLikeInit) => Promise<FetchLikeResponse>;
+
+/** The runtime's `fetch`, looked up at call time (so tests may replace `globalThis.fetch`). */
+export const defaultFetch: FetchLike = (url, init) => fetch(url, init);
