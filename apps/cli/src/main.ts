@@ -9,7 +9,7 @@ import pkg from "../package.json" with { type: "json" };
 import { endpointArgs } from "./_internal/args.ts";
 import type { Root } from "./_internal/dispatch.ts";
 import { dispatch } from "./_internal/dispatch.ts";
-import { colorEnabled, processIo } from "./_internal/io.ts";
+import { processIo } from "./_internal/io.ts";
 import { reportError } from "./_internal/report-error.ts";
 
 const root: Root = {
@@ -41,7 +41,7 @@ const root: Root = {
 
 const io = processIo();
 try {
-  process.exitCode = await dispatch(root, process.argv.slice(2), io, colorEnabled(process.stdout.isTTY, io.env));
+  process.exitCode = await dispatch(root, process.argv.slice(2), io);
 } catch (error) {
   process.exitCode = reportError(error, io);
 }

@@ -106,7 +106,7 @@ export async function rootUsage(root: Root): Promise<string> {
  *
  * @returns the exit code the command returned (0 when it returned nothing)
  */
-export async function dispatch(root: Root, argv: string[], io: Io, color: boolean): Promise<number> {
+export async function dispatch(root: Root, argv: string[], io: Io): Promise<number> {
   const wantsHelp = (args: string[]): boolean => {
     const end = args.indexOf("--");
     return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
@@ -120,11 +120,11 @@ export async function dispatch(root: Root, argv: string[], io: Io, color: boolea
       return 0;
     }
     if (wantsHelp(argv)) {
-      io.out(usageText(await rootUsage(root), color));
+      io.out(usageText(await rootUsage(root), io.colorOut()));
       return 0;
     }
     if (argv.length === 0) {
-      io.err(usageText(await rootUsage(root), color));
+      io.err(usageText(await rootUsage(root), io.colorErr()));
       return 2;
     }
     checkArgv(argv, rootInfo, root.meta.name);
@@ -147,7 +147,7 @@ export async function dispatch(root: Root, argv: string[], io: Io, color: boolea
     const i = firstPositional(rest, info);
     if (i < 0) {
       if (wantsHelp(rest)) {
-        io.out(usageText(await renderUsage(cmd), color));
+        io.out(usageText(await renderUsage(cmd), io.colorOut()));
         return 0;
       }
       throw new UsageError(`Missing command: ${path} needs one of ${Object.keys(subs).map((s) => `"${s}"`).join(", ")}`, `Run "${path} --help" for the usage`);
@@ -163,7 +163,7 @@ export async function dispatch(root: Root, argv: string[], io: Io, color: boolea
 
   const leafArgv = [...carried, ...rest];
   if (wantsHelp(leafArgv)) {
-    io.out(usageText(await renderUsage(cmd), color));
+    io.out(usageText(await renderUsage(cmd), io.colorOut()));
     return 0;
   }
   checkArgv(leafArgv, flagInfo((await resolve(cmd.args)) ?? {}), path);

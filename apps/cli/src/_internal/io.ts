@@ -23,6 +23,10 @@ export interface Io {
   styleOut: (style: Style, text: string) => string;
   /** Styles text for stderr (identity when color is off). */
   styleErr: (style: Style, text: string) => string;
+  /** Whether stdout may be colored. */
+  colorOut: () => boolean;
+  /** Whether stderr may be colored. */
+  colorErr: () => boolean;
   /** The environment (DWD_EMULATOR_HOST, GOOGLE_APPLICATION_CREDENTIALS, NO_COLOR, …). */
   env: Record<string, string | undefined>;
 }
@@ -49,27 +53,46 @@ export function stripAnsi(text: string): string {
 }
 
 /** A line writer for a stream that goes quiet once the reader has gone (`dwd demo | head`): no EPIPE crash. */
-function lineWriter(stream: NodeJS.WriteStream): (line: string) => void {
-  let open = true;
-  stream.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error;
-    open = false;
-  });
+function lineWriter(stream: () => NodeJS.WriteStream): (line: string) => void {
+  let write: ((line: string) => void) | undefined;
   return (line) => {
-    if (open) stream.write(`${line}\n`);
+    // The stream is made on first use: creating process.stdout/stderr costs ~2.5 ms each, which
+    // `dwd --help` (one of them) and a quiet success (stdout only) need not pay for the other.
+    write ??= ((s) => {
+      let open = true;
+      s.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EPIPE") throw error;
+        open = false;
+      });
+      return (text: string) => {
+        if (open) s.write(`${text}\n`);
+      };
+    })(stream());
+    write(line);
   };
 }
 
-/** The process's Io. */
+/** Memoizes a thunk. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+/**
+ * The process's Io. Streams and their TTY checks are made on first use: creating process.stdout or
+ * process.stderr (and loading node:tty to ask) costs a few ms each, which `dwd --help` need not pay twice.
+ */
 export function processIo(): Io {
   const env = process.env;
-  const outColor = colorEnabled(process.stdout.isTTY, env);
-  const errColor = colorEnabled(process.stderr.isTTY, env);
+  const colorOut = once(() => colorEnabled(process.stdout.isTTY, env));
+  const colorErr = once(() => colorEnabled(process.stderr.isTTY, env));
   return {
-    out: lineWriter(process.stdout),
-    err: lineWriter(process.stderr),
-    styleOut: (style, text) => paint(outColor, style, text),
-    styleErr: (style, text) => paint(errColor, style, text),
+    out: lineWriter(() => process.stdout),
+    err: lineWriter(() => process.stderr),
+    styleOut: (style, text) => paint(colorOut(), style, text),
+    styleErr: (style, text) => paint(colorErr(), style, text),
+    colorOut,
+    colorErr,
     env,
   };
 }
@@ -85,6 +108,8 @@ export function captureIo(env: Record<string, string | undefined>, color = false
     err: (line) => void stderr.push(line),
     styleOut: (style, text) => paint(color, style, text),
     styleErr: (style, text) => paint(color, style, text),
+    colorOut: () => color,
+    colorErr: () => color,
     env,
   };
 }

@@ -1,6 +1,7 @@
 import type { ServiceAccountKey, TokenSource } from "@dwd/auth";
 import { stringArg } from "./args.ts";
 import type { Io } from "./io.ts";
+import { nodeFetch } from "./node-fetch.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** A loaded key with its token source and the endpoints in effect. */
@@ -44,6 +45,6 @@ export async function openSession(options: KeyOptions, io: Io): Promise<Session>
     throw new UsageError(error instanceof Error ? error.message : String(error), "Set DWD_EMULATOR_HOST to host:port, e.g. 127.0.0.1:8085, or unset it");
   }
   const { tokenUri, calendarRoot } = endpoints;
-  const tokenSource = createTokenSource(key, { tokenUri, env: io.env });
+  const tokenSource = createTokenSource(key, { tokenUri, env: io.env, fetch: nodeFetch });
   return { key, tokenSource, tokenUri, calendarRoot };
 }

@@ -4,6 +4,7 @@ import { defaultScopes, endpointArgs, jsonArg, keyArgs, stringArg, subjectArg } 
 import type { Io } from "../_internal/io.ts";
 import { ioOf } from "../_internal/io.ts";
 import type { KeyOptions } from "../_internal/session.ts";
+import { nodeFetch } from "../_internal/node-fetch.ts";
 import { keyOptionsFrom, openSession } from "../_internal/session.ts";
 
 /** Options of {@link calendarsGet} and {@link calendarsList}. */
@@ -15,7 +16,7 @@ export interface CalendarsOptions extends KeyOptions {
 async function client(options: CalendarsOptions, io: Io): Promise<CalendarClient> {
   const session = await openSession(options, io);
   const { createCalendarClient } = await import("@dwd/calendar");
-  return createCalendarClient({ tokenSource: session.tokenSource, subject: options.subject, scopes: [...defaultScopes], rootUrl: session.calendarRoot });
+  return createCalendarClient({ tokenSource: session.tokenSource, subject: options.subject, scopes: [...defaultScopes], rootUrl: session.calendarRoot, fetch: nodeFetch });
 }
 
 /** `dwd calendars get`: prints the entry's summary (or the entry as JSON). */

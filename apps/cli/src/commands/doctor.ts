@@ -5,6 +5,7 @@ import type { Io } from "../_internal/io.ts";
 import { ioOf } from "../_internal/io.ts";
 import { exitCodes, isDiagnosis } from "../_internal/report-error.ts";
 import type { KeyOptions, Session } from "../_internal/session.ts";
+import { nodeFetch } from "../_internal/node-fetch.ts";
 import { keyOptionsFrom, openSession } from "../_internal/session.ts";
 import { UsageError } from "../_internal/usage-error.ts";
 
@@ -98,7 +99,7 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
 
   const auth = await import("@dwd/auth");
   try {
-    const offsetMs = await auth.measureClockOffset({ tokenUri: session.tokenUri });
+    const offsetMs = await auth.measureClockOffset({ tokenUri: session.tokenUri, fetch: nodeFetch });
     if (offsetMs === undefined) {
       steps.push({ id: "clock", status: "pass", detail: `The token endpoint "${session.tokenUri}" sent no Date header: clock not compared` });
     } else {
@@ -159,7 +160,7 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
   } else {
     try {
       const { createCalendarClient } = await import("@dwd/calendar");
-      const calendar = createCalendarClient({ tokenSource, subject: options.subject, scopes: [scope], rootUrl: session.calendarRoot });
+      const calendar = createCalendarClient({ tokenSource, subject: options.subject, scopes: [scope], rootUrl: session.calendarRoot, fetch: nodeFetch });
       const entry = await calendar.calendarList.get(options.subject);
       steps.push({ id: "calendar", status: "pass", detail: `calendarList.get("${options.subject}") as "${options.subject}": "${entry.summary ?? entry.id ?? ""}" (${entry.accessRole ?? "no access role"})` });
     } catch (error) {
