@@ -67,7 +67,7 @@ const cases: Case[] = [
   {
     name: "404 on calendarList.get without a subject",
     status: 404, body: notFound, call: "get", code: "not_in_service_account_list",
-    message: `Cannot get calendar "info@example.com" from the calendar list of service account "${sa}": the service account's own calendar list does not contain it (no subject was set, so the call ran as the service account)`,
+    message: `Cannot get calendar "info@example.com" from the calendar list of service account "${sa}": Google answered 404 Not Found because no subject was set, so the call ran as the service account, whose own calendar list does not contain it`,
     hint: /--subject info@example\.com.*subject: "info@example\.com".*calendars\.get or events\.list/,
   },
   {

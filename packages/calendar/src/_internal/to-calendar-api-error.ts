@@ -68,7 +68,7 @@ export function toCalendarApiError(status: number, body: GoogleErrorBody | undef
       return make(
         "not_in_service_account_list",
         `Cannot get calendar "${ctx.calendarId ?? ""}" from the calendar list of ${principal(ctx)}: ` +
-          `the service account's own calendar list does not contain it (no subject was set, so the call ran as the service account)`,
+          `Google answered 404 Not Found because no subject was set, so the call ran as the service account, whose own calendar list does not contain it`,
         `Set the subject to impersonate the user through domain-wide delegation (CLI: --subject ${user}; library: subject: "${user}"), ` +
           `or, if the calendar is shared with the service account, use calendars.get or events.list, which need no calendar-list entry`,
       );
