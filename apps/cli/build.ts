@@ -32,13 +32,27 @@ const literalBareImports: Plugin = {
 
 // Node built-ins are required where they are first needed (inside the lazy module initializers), not
 // imported at the top of the file, so `dwd --help` does not load node:http, http2, zlib or stream.
+// An ES module that imports a built-in by name (citty: `import { parseArgs } from "node:util"`) would get
+// esbuild's __toESM wrapper, which loads the built-in at start-up and copies every export: for node:util
+// ~3 ms, as it loads node:stream and creates process.stderr. Such imports get functions that require the
+// built-in on their first call instead; a name missing from `lazyFunctions` is a build error
+// (esbuild's import-is-undefined, raised to an error below).
+const lazyFunctions: Record<string, string[]> = { "node:util": ["parseArgs"], "node:fs": ["fstatSync", "writeSync"], "node:tty": ["isatty"] };
 const lazyBuiltins: Plugin = {
   name: "lazy-builtins",
   setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) =>
-      args.namespace === "lazy-builtin" ? { path: args.path, external: true } : { path: args.path, namespace: "lazy-builtin" },
-    );
+    b.onResolve({ filter: /^node:/ }, (args) => {
+      if (args.namespace === "lazy-builtin" || args.namespace === "lazy-builtin-esm") return { path: args.path, external: true };
+      const esm = args.kind === "import-statement" && Object.hasOwn(lazyFunctions, args.path);
+      return { path: args.path, namespace: esm ? "lazy-builtin-esm" : "lazy-builtin" };
+    });
     b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin-esm" }, (args) => ({
+      contents: (lazyFunctions[args.path] ?? [])
+        .map((name) => `export function ${name}(...args) { return require(${JSON.stringify(args.path)}).${name}(...args); }`)
+        .join("\n"),
+      loader: "js",
+    }));
   },
 };
 
@@ -95,6 +109,7 @@ async function bundleCjs(options: { stdin: string; resolveDir: string; plugins: 
     legalComments: "none",
     metafile: true,
     logLevel: "warning",
+    logOverride: { "import-is-undefined": "error" },
     plugins: [literalBareImports, ...options.plugins, lazyBuiltins],
   });
   collect(result.metafile);
@@ -146,6 +161,7 @@ const result = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
+  logOverride: { "import-is-undefined": "error" },
   plugins: [literalBareImports, loader, lazyBuiltins],
   banner: {
     // ESM has no \`require\`; the embedded CommonJS modules and node-forge (require("crypto")) need one.

@@ -1,5 +1,7 @@
 // Where a command writes, and whether it may use color. Commands never touch process.stdout directly,
 // so `dwd demo` can run them in-process and tests can capture them.
+import { fstatSync, writeSync } from "node:fs";
+import { isatty } from "node:tty";
 
 /** ANSI styles the CLI uses. */
 export type Style = "bold" | "dim" | "red" | "green" | "yellow" | "cyan";
@@ -52,24 +54,49 @@ export function stripAnsi(text: string): string {
   return text.replace(/\u001B\[[0-9;]*m/g, "");
 }
 
-/** A line writer for a stream that goes quiet once the reader has gone (`dwd demo | head`): no EPIPE crash. */
-function lineWriter(stream: () => NodeJS.WriteStream): (line: string) => void {
-  let write: ((line: string) => void) | undefined;
+/**
+ * A line writer for fd 1 or 2 that goes quiet once the reader has gone (`dwd demo | head`: EPIPE).
+ *
+ * It writes with writeSync, not through process.stdout: making that stream for a pipe loads node:net and
+ * node:stream (~5 ms, more than the rest of `dwd --help`), and Node writes to pipes, files and terminals
+ * synchronously on Linux anyway. Should the fd be non-blocking and full (EAGAIN: a pipe shared with a parent
+ * that made it so), the rest goes through the stream, which waits for the reader.
+ */
+function lineWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): (line: string) => void {
+  let mode: "sync" | "stream" | "closed" = "sync";
+  let streamWrite: ((bytes: Uint8Array) => void) | undefined;
   return (line) => {
-    // The stream is made on first use: creating process.stdout/stderr costs ~2.5 ms each, which
-    // `dwd --help` (one of them) and a quiet success (stdout only) need not pay for the other.
-    write ??= ((s) => {
-      let open = true;
+    const bytes = Buffer.from(`${line}\n`);
+    let written = 0;
+    while (mode === "sync" && written < bytes.length) {
+      try {
+        written += writeSync(fd, bytes, written);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "EPIPE") mode = "closed";
+        else if (code === "EAGAIN") mode = "stream";
+        else throw error;
+      }
+    }
+    if (mode !== "stream") return;
+    streamWrite ??= ((s) => {
       s.on("error", (error: NodeJS.ErrnoException) => {
         if (error.code !== "EPIPE") throw error;
-        open = false;
+        mode = "closed";
       });
-      return (text: string) => {
-        if (open) s.write(`${text}\n`);
-      };
+      return (rest: Uint8Array) => void s.write(rest);
     })(stream());
-    write(line);
+    streamWrite(bytes.subarray(written));
   };
+}
+
+/** Whether fd is a terminal. fstat rules out pipes and files without loading node:tty (~3 ms, with node:net). */
+function isTerminal(fd: number): boolean {
+  try {
+    return fstatSync(fd).isCharacterDevice() && isatty(fd);
+  } catch {
+    return false;
+  }
 }
 
 /** Memoizes a thunk. */
@@ -79,16 +106,16 @@ function once<T>(make: () => T): () => T {
 }
 
 /**
- * The process's Io. Streams and their TTY checks are made on first use: creating process.stdout or
- * process.stderr (and loading node:tty to ask) costs a few ms each, which `dwd --help` need not pay twice.
+ * The process's Io. It writes to fds 1 and 2 directly and asks whether they are terminals only when a
+ * command styles text: `dwd --help` creates neither process.stdout nor process.stderr.
  */
 export function processIo(): Io {
   const env = process.env;
-  const colorOut = once(() => colorEnabled(process.stdout.isTTY, env));
-  const colorErr = once(() => colorEnabled(process.stderr.isTTY, env));
+  const colorOut = once(() => colorEnabled(isTerminal(1), env));
+  const colorErr = once(() => colorEnabled(isTerminal(2), env));
   return {
-    out: lineWriter(() => process.stdout),
-    err: lineWriter(() => process.stderr),
+    out: lineWriter(1, () => process.stdout),
+    err: lineWriter(2, () => process.stderr),
     styleOut: (style, text) => paint(colorOut(), style, text),
     styleErr: (style, text) => paint(colorErr(), style, text),
     colorOut,
