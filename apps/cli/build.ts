@@ -199,7 +199,8 @@ const result = await build({
   footer: { js: footer },
   banner: {
     // ESM has no \`require\`; the embedded CommonJS modules and node-forge (require("crypto")) need one.
-    js: '#!/usr/bin/env node\nimport{createRequire as __dwdCreateRequire}from"node:module";const require=__dwdCreateRequire(import.meta.url);',
+    // getBuiltinModule, not `import … from "node:module"`: an ES import of a built-in builds its facade.
+    js: '#!/usr/bin/env node\nconst require=process.getBuiltinModule("node:module").createRequire(import.meta.url);',
   },
 });
 collect(result.metafile);
