@@ -2,6 +2,7 @@ import { startEmulator } from "@dwd/emulator/node";
 import type { RunningEmulator } from "@dwd/emulator/node";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -127,6 +128,46 @@ describe("bad local input and usage errors exit 2 without a stack trace", () => 
       expect(r.stdout).toBe("");
       const lines = r.stderr.trimEnd().split("\n");
       expect(lines[0]).toMatch(c.error);
+      expect(lines[1]).toMatch(/^hint: \S/);
+      expect(lines).toHaveLength(2);
+      noStack(r.stderr);
+    });
+  }
+});
+
+/** A local port nothing listens on: one the system just handed out and that was closed again. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+describe("an unreachable endpoint exits 1 with one error line naming it, and a hint", () => {
+  const cases = [
+    {
+      name: "the token endpoint",
+      endpoints: (closed: string) => ["--token-uri", `${closed}/token`, "--api-root", `${server.url}/calendar/v3`],
+      error: (closed: string) => `error: Cannot get a token for "info@example.com": the token endpoint "${closed}/token" cannot be reached (ECONNREFUSED)`,
+    },
+    {
+      name: "the Calendar API root",
+      endpoints: (closed: string) => ["--token-uri", `${server.url}/token`, "--api-root", `${closed}/calendar/v3`],
+      error: (closed: string) => `error: Cannot call calendar.calendarList.get: the Calendar API at "${closed}/calendar/v3" cannot be reached (connect ECONNREFUSED ${closed.slice("http://".length)})`,
+    },
+  ];
+  for (const c of cases) {
+    it(`calendars get with ${c.name} on a closed port`, async () => {
+      const closed = `http://127.0.0.1:${String(await closedPort())}`;
+      const r = await dwd(["calendars", "get", "primary", "--key", botJson, "--subject", "info@example.com", ...c.endpoints(closed)], cleanEnv());
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      const lines = r.stderr.trimEnd().split("\n");
+      expect(lines[0]).toBe(c.error(closed));
       expect(lines[1]).toMatch(/^hint: \S/);
       expect(lines).toHaveLength(2);
       noStack(r.stderr);
