@@ -1,13 +1,14 @@
 import { startEmulator } from "@dwd/emulator/node";
 import type { RunningEmulator } from "@dwd/emulator/node";
-import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pkg from "../package.json" with { type: "json" };
-import { cleanEnv, dwd, dwdFirstLine, normalise } from "./helpers.ts";
+import { cleanEnv, dwd, dwdFirstLine, dwdPath, normalise } from "./helpers.ts";
 
 let server: RunningEmulator;
 let keysDir: string;
@@ -133,6 +134,22 @@ describe("bad local input and usage errors exit 2 without a stack trace", () => 
       noStack(r.stderr);
     });
   }
+});
+
+describe("output that cannot be written", () => {
+  it.runIf(existsSync("/dev/full"))("stdout on a full device (ENOSPC) exits 2 with one error line and a hint, no stack", () => {
+    const full = openSync("/dev/full", "w");
+    try {
+      const r = spawnSync(process.execPath, [dwdPath, "--help"], { stdio: ["ignore", full, "pipe"], env, encoding: "utf8" });
+      expect(r.status).toBe(2);
+      expect(r.stderr.trimEnd().split("\n")).toEqual([
+        "error: Cannot write to standard output: ENOSPC",
+        "hint: Check where the output goes (a full disk, a closed or read-only file)",
+      ]);
+    } finally {
+      closeSync(full);
+    }
+  });
 });
 
 /** A local port nothing listens on: one the system just handed out and that was closed again. */

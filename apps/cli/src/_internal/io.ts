@@ -2,6 +2,7 @@
 // so `dwd demo` can run them in-process and tests can capture them.
 import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
+import { UsageError } from "./usage-error.ts";
 
 /** ANSI styles the CLI uses. */
 export type Style = "bold" | "dim" | "red" | "green" | "yellow" | "cyan";
@@ -75,7 +76,11 @@ function lineWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): (line: string)
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "EPIPE") mode = "closed";
         else if (code === "EAGAIN") mode = "stream";
-        else throw error;
+        else {
+          // e.g. ENOSPC on a full disk: the output's fault, not a bug of dwd's. Say so and stop writing.
+          mode = "closed";
+          throw new UsageError(`Cannot write to ${fd === 1 ? "standard output" : "standard error"}: ${code ?? String(error)}`, "Check where the output goes (a full disk, a closed or read-only file)");
+        }
       }
     }
     if (mode !== "stream") return;
