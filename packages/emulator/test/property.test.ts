@@ -34,8 +34,9 @@ async function answersLikeGoogle(response: Response): Promise<{ status: number; 
   if (response.status === 200) {
     expect(body["access_token"]).toMatch(/^ya29\./);
     expect(body["token_type"]).toBe("Bearer");
+  } else {
+    expect(body["error"]).toEqual(expect.any(String));
   }
-  else expect(body["error"]).toEqual(expect.any(String));
   return { status: response.status, body };
 }
 
