@@ -24,20 +24,6 @@ import { dirname } from "node:path";
 const outfile = "dist/dwd.js";
 const inputs = new Set<string>();
 
-// tsc (with rewriteRelativeImportExtensions) compiles `import("node-forge" as string)` in @dwd/auth to
-// `import(__rewriteRelativeImportExtension("node-forge"))`: a computed specifier esbuild cannot follow, so
-// node-forge would be left out and looked up at run time. The helper only changes relative specifiers,
-// so for a bare or `node:` specifier it is the identity: put the literal back.
-const literalBareImports: Plugin = {
-  name: "literal-bare-imports",
-  setup(b) {
-    b.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, async (args) => {
-      const source = await readFile(args.path, "utf8");
-      return { contents: source.replace(/__rewriteRelativeImportExtension\((["'])([^."'][^"']*)\1\)/g, '"$2"'), loader: "js" };
-    });
-  },
-};
-
 // Node built-ins are required where they are first needed (inside the lazy module initializers), not
 // imported at the top of the file, so `dwd --help` does not load node:http, http2, zlib or stream.
 // An ES module that imports a built-in by name (citty: `import { parseArgs } from "node:util"`) would get
@@ -149,7 +135,7 @@ async function bundleCjs(options: { stdin: string; resolveDir: string; plugins: 
     metafile: true,
     logLevel: "warning",
     logOverride: { "import-is-undefined": "error" },
-    plugins: [literalBareImports, ...options.plugins, lazyBuiltins],
+    plugins: [...options.plugins, lazyBuiltins],
   });
   collect(result.metafile);
   const file = result.outputFiles[0];
@@ -202,7 +188,7 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
   logOverride: { "import-is-undefined": "error" },
-  plugins: [literalBareImports, loader, lazyBuiltins],
+  plugins: [loader, lazyBuiltins],
   footer: { js: footer },
   banner: {
     // ESM has no \`require\`; the embedded CommonJS modules and node-forge (require("crypto")) need one.

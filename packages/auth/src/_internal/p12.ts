@@ -38,10 +38,8 @@ let forgePromise: Promise<Forge> | undefined;
 
 /** Loads node-forge once. */
 export function loadForge(): Promise<Forge> {
-  // `as string` keeps tsc from resolving @types/node-forge (which drags in Node's globals); bundlers and
-  // runtimes still see the literal specifier.
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- see above
-  forgePromise ??= import("node-forge" as string).then((m: unknown) => {
+  // A literal specifier, so bundlers see node-forge and include it.
+  forgePromise ??= import("node-forge").then((m: unknown) => {
     const mod = m as { default?: Forge } & Partial<Forge>;
     return (mod.default ?? mod) as Forge;
   });

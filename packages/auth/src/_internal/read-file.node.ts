@@ -7,9 +7,8 @@ export type ReadFileResult = { ok: true; bytes: Uint8Array } | { ok: false; code
 /** Reads a whole file as bytes. Never throws. */
 export async function readFileBytes(path: string): Promise<ReadFileResult> {
   try {
-    // `as string` keeps the library's `"types": []` build free of Node typings.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- see above
-    const fs = (await import("node:fs/promises" as string)) as { readFile(path: string): Promise<Uint8Array> };
+    // A literal specifier, so bundlers see it (the dwd CLI turns it into a lazy require).
+    const fs = await import("node:fs/promises");
     const data = await fs.readFile(path);
     return { ok: true, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (error) {
