@@ -261,6 +261,18 @@ describe("dwd doctor", () => {
     expect(report.adminConsoleLink).toContain(`clientIdToAdd=${ungrantedClientId}`);
   });
 
+  it("does not call scopes missing when the subject is unknown: it names the user", async () => {
+    const r = await dwd(["doctor", "--key", botJson, "--subject", "nobody@example.com", "--json"], env);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { missingScopes: string[]; adminConsoleLink?: string; steps: { id: string; status: string; code?: string }[] };
+    expect(report.missingScopes).toEqual([]);
+    expect(report.adminConsoleLink).toBeUndefined();
+    expect(report.steps.filter((s) => s.id === "scope").map((s) => s.code)).toEqual(["unknown_subject"]);
+    const text = await dwd(["doctor", "--key", botJson, "--subject", "nobody@example.com"], env);
+    expect(text.stdout).not.toContain("Scopes not granted");
+    expect(text.stdout).toMatch(/^FAIL {2}scope .*"nobody@example\.com" is not a user of the Workspace domain/m);
+  });
+
   it("fails the clock step when the token endpoint's clock is 2 minutes ahead", async () => {
     server.emulator.faults.clockOffsetMs = 120_000;
     try {

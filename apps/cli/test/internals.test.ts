@@ -1,14 +1,18 @@
 import { DelegationError, KeyError } from "@dwd/auth";
 import { CalendarApiError } from "@dwd/calendar";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultScopes, parseScopes } from "../src/_internal/args.ts";
-import { captureIo, colorEnabled } from "../src/_internal/io.ts";
+import { colorEnabled } from "../src/_internal/io.ts";
+import { createNodeFetch, nodeFetch } from "../src/_internal/node-fetch.ts";
 import { reportError } from "../src/_internal/report-error.ts";
 import { UsageError } from "../src/_internal/usage-error.ts";
-import { cleanEnv, dwd } from "./helpers.ts";
+import { captureIo, cleanEnv, dwd } from "./helpers.ts";
 
 describe("reportError()", () => {
   const cases = [
@@ -87,6 +91,44 @@ describe("bundle start-up", () => {
       expect(r.stderr).toBe("[]"); // node:vm compiles the embedded commands: not needed for --help
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("createNodeFetch()", () => {
+  it("fails like fetch (a TypeError with code ETIMEDOUT as cause) when a server accepts but never answers", async () => {
+    const sockets: Socket[] = [];
+    const silent = createNetServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const error = await createNodeFetch({ timeoutMs: 50 })(`http://127.0.0.1:${port}/token`, { method: "POST", body: "x" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as TypeError).message).toBe("no answer within 0.05 s");
+      expect(((error as TypeError).cause as { code?: string }).code).toBe("ETIMEDOUT");
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it("reads status, headers and body of an answer", async () => {
+    const server = createHttpServer((req, res) => {
+      res.writeHead(418, { "x-dwd": "yes", date: "Wed, 25 Nov 2026 12:00:00 GMT" });
+      req.pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const res = await nodeFetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { "content-type": "text/plain" }, body: "héllo" });
+      expect([res.status, res.ok, res.headers.get("X-DWD"), res.headers.get("date"), res.headers.get("nope")]).toEqual([418, false, "yes", "Wed, 25 Nov 2026 12:00:00 GMT", null]);
+      expect(await res.text()).toBe("héllo");
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

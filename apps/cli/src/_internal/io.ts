@@ -129,23 +129,6 @@ export function processIo(): Io {
   };
 }
 
-/** An Io that records lines, for in-process runs (`dwd demo`). */
-export function captureIo(env: Record<string, string | undefined>, color = false): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return {
-    stdout,
-    stderr,
-    out: (line) => void stdout.push(line),
-    err: (line) => void stderr.push(line),
-    styleOut: (style, text) => paint(color, style, text),
-    styleErr: (style, text) => paint(color, style, text),
-    colorOut: () => color,
-    colorErr: () => color,
-    env,
-  };
-}
-
 /** The Io the dispatcher hands to a command through citty's `data`. */
 export function ioOf(context: { data?: unknown }): Io {
   return context.data as Io;

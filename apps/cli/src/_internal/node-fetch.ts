@@ -10,7 +10,8 @@ import { request as httpsRequest } from "node:https";
  * `--cpu-prof`). `node:http` is in Node's start-up snapshot and costs nothing to load. Only what dwd's
  * clients use is supported: one request, a string body, the whole answer read as text, no redirects.
  */
-export const nodeFetch: FetchLike = (url, init = {}) =>
+export function createNodeFetch(options: { timeoutMs: number }): FetchLike {
+  return (url, init = {}) =>
   new Promise<FetchLikeResponse>((resolve, reject) => {
     const target = new URL(url);
     const send = target.protocol === "https:" ? httpsRequest : httpRequest;
@@ -34,7 +35,15 @@ export const nodeFetch: FetchLike = (url, init = {}) =>
         });
       });
     });
+    // A black-holed endpoint must not hang the CLI: no answer within the timeout is a network failure.
+    req.setTimeout(options.timeoutMs, () => {
+      req.destroy(Object.assign(new Error(`no answer within ${options.timeoutMs / 1000} s`), { code: "ETIMEDOUT" }));
+    });
     // Same shape as fetch's network failure: a TypeError whose cause is the system error.
     req.on("error", (error) => reject(new TypeError(error.message, { cause: error })));
     req.end(init.body);
   });
+}
+
+/** The transport the commands use: 30 s without an answer is a failure. */
+export const nodeFetch: FetchLike = createNodeFetch({ timeoutMs: 30_000 });

@@ -144,7 +144,10 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
       granted.push(scope);
       steps.push({ id: "scope", status: "pass", scope, detail: `Delegated token for "${options.subject}" with scope "${scope}"` });
     } catch (error) {
-      report.missingScopes.push(scope);
+      // Only a refusal of the grant means the scope is missing; an unknown user, a bad key or a network
+      // failure fails every scope for another reason, which the step's own message names.
+      const code = (error as { code?: unknown } | null)?.code;
+      if (code === "delegation_not_authorized" || code === "scope_not_granted") report.missingScopes.push(scope);
       steps.push(failure("scope", error, { scope }));
     }
   }
