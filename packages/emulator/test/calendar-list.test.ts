@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Emulator, Scenario } from "../src/index.ts";
-import { createEmulator } from "../src/index.ts";
+import { createEmulator, demoScenario } from "../src/index.ts";
 import type { Signer } from "./helpers.ts";
 import { CALENDAR, CALENDAR_READONLY, calendarGet, mint, scope, signerFor } from "./helpers.ts";
 
@@ -65,6 +65,7 @@ describe("calendarList.get", () => {
     { name: "no subject: the service account's own list is empty", signer: () => bot, claims: { sub: undefined }, path: "info%40example.com", status: 404, body: NOT_FOUND },
     { name: "no subject, primary", signer: () => ungranted, claims: { sub: undefined }, path: "primary", status: 404, body: NOT_FOUND },
     { name: "readonly scope is enough", signer: () => bot, claims: { scope: CALENDAR_READONLY }, path: "primary", status: 200 },
+    { name: "a user's calendar ID in another case", signer: () => bot, path: "INFO%40Example.COM", status: 200 },
     {
       name: "a token without a calendarList scope",
       signer: () => ungranted,
@@ -82,6 +83,25 @@ describe("calendarList.get", () => {
       if (c.body !== undefined) expect(await res.text()).toBe(c.body);
     });
   }
+
+  it("matches calendar IDs case-insensitively, but an exact match wins", async () => {
+    const group = "0123456789abcdef0123456789@group.calendar.google.com";
+    const upper = "0123456789ABCDEF0123456789@group.calendar.google.com";
+    const scenario: Scenario = {
+      ...demoScenario,
+      calendars: [
+        { owner: "info@example.com", id: upper, summary: "Upper" },
+        { owner: "info@example.com", id: group, summary: "Lower" },
+        { owner: "info@example.com", id: "Mixed@group.calendar.google.com", summary: "Mixed" },
+      ],
+    };
+    const em = await createEmulator({ scenario, now: () => clock });
+    const token = await mint(em, await signerFor(em, "calendar-bot", () => clock));
+    const summary = async (id: string) => ((await (await calendarGet(em, `users/me/calendarList/${encodeURIComponent(id)}`, token)).json()) as { summary?: string }).summary;
+    expect(await summary(group)).toBe("Lower");
+    expect(await summary(upper)).toBe("Upper");
+    expect(await summary("mixed@GROUP.calendar.google.com")).toBe("Mixed");
+  });
 
   it("answers 401 Login Required without an Authorization header", async () => {
     const res = await calendarGet(emulator, "users/me/calendarList/primary");
@@ -124,13 +144,41 @@ describe("calendarList.get", () => {
     expect(res.status).toBe(200);
   });
 
-  it("sends the required scopes in WWW-Authenticate on 403", async () => {
-    const token = await mint(emulator, ungranted, { sub: undefined, scope: scope("calendar.events") });
-    const res = await calendarGet(emulator, "users/me/calendarList", token);
-    expect(await res.text()).toBe(insufficient("calendar.v3.CalendarList.List"));
-    expect(res.headers.get("www-authenticate")).toBe(
-      `Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="${[CALENDAR_READONLY, CALENDAR, scope("calendar.app.created"), scope("calendar.calendarlist"), scope("calendar.calendarlist.readonly")].join(" ")}"`,
-    );
+  const wwwAuthenticate = (scopes: string[]) =>
+    `Bearer realm="https://accounts.google.com/", error="insufficient_scope", scope="${scopes.map(scope).join(" ")}"`;
+  const scopeCases = [
+    {
+      method: "calendar.v3.CalendarList.List",
+      path: "users/me/calendarList",
+      scopes: ["calendar", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly"],
+    },
+    {
+      method: "calendar.v3.CalendarList.Get",
+      path: "users/me/calendarList/primary",
+      scopes: ["calendar", "calendar.app.created", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly"],
+    },
+  ];
+  for (const c of scopeCases) {
+    it(`sends ${c.method}'s own scopes in WWW-Authenticate on 403`, async () => {
+      const token = await mint(emulator, ungranted, { sub: undefined, scope: scope("calendar.events") });
+      const res = await calendarGet(emulator, c.path, token);
+      expect(res.status).toBe(403);
+      expect(await res.text()).toBe(insufficient(c.method));
+      expect(res.headers.get("www-authenticate")).toBe(wwwAuthenticate(c.scopes));
+    });
+  }
+
+  it("a calendar.app.created token may get an entry but not list (discovery scopes per method)", async () => {
+    const scenario: Scenario = { ...demoScenario, grants: [{ serviceAccount: "ungranted-bot", scopes: [scope("calendar.app.created")] }] };
+    const em = await createEmulator({ scenario, now: () => clock });
+    const token = await mint(em, await signerFor(em, "ungranted-bot", () => clock), { scope: scope("calendar.app.created") });
+    const list = await calendarGet(em, "users/me/calendarList", token);
+    expect(list.status).toBe(403);
+    expect(await list.text()).toBe(insufficient("calendar.v3.CalendarList.List"));
+    expect(list.headers.get("www-authenticate")).toBe(wwwAuthenticate(scopeCases[0]?.scopes ?? []));
+    const get = await calendarGet(em, "users/me/calendarList/primary", token);
+    expect(get.status).toBe(200);
+    expect(await get.json()).toMatchObject({ id: "info@example.com", primary: true });
   });
 
   it("counts API requests", async () => {

@@ -4,14 +4,12 @@ import { base64UrlToString, stringToBase64Url } from "./base64.ts";
 import { fullSyncRequired, insufficientScope, invalidCredentials, invalidValue, loginRequired, notFound } from "./calendar-errors.ts";
 import { calendarListEntry } from "./calendar-list-entry.ts";
 import type { EmulatorContext } from "./context.ts";
-import { scopeUrl } from "./google-scopes.ts";
+import type { CalendarMethod } from "./calendar-methods.ts";
+import { calendarListGet, calendarListList, routePath } from "./calendar-methods.ts";
 import { apiHeaders } from "./headers.ts";
 import type { TokenRecord } from "./store.ts";
 
 type CalendarEnv = { Variables: { token: TokenRecord } };
-
-/** Scopes accepted by calendarList.get and calendarList.list (reference §4.2). */
-const calendarListRead = ["calendar.readonly", "calendar", "calendar.app.created", "calendar.calendarlist", "calendar.calendarlist.readonly"].map(scopeUrl);
 
 /** The principal a token stands for: the impersonated user, or the service account itself. */
 function principal(token: TokenRecord): string {
@@ -45,10 +43,11 @@ function authenticate(ctx: EmulatorContext): MiddlewareHandler<CalendarEnv> {
   };
 }
 
-function requireScope(ctx: EmulatorContext, method: string, accepted: readonly string[]): MiddlewareHandler<CalendarEnv> {
+/** Answers 403 unless the token has one of the scopes the discovery document lists for `method`. */
+function requireScope(ctx: EmulatorContext, method: CalendarMethod): MiddlewareHandler<CalendarEnv> {
   return async (c, next) => {
     const token = c.get("token");
-    if (!accepted.some((s) => token.scopes.includes(s))) return insufficientScope(method, accepted, ctx.clock());
+    if (!method.scopes.some((s) => token.scopes.includes(s))) return insufficientScope(method.rpc, method.scopes, ctx.clock());
     await next();
   };
 }
@@ -80,7 +79,7 @@ export function calendarRoutes(ctx: EmulatorContext): Hono<CalendarEnv> {
   const app = new Hono<CalendarEnv>();
   app.use("*", authenticate(ctx));
 
-  app.get("/users/me/calendarList", requireScope(ctx, "calendar.v3.CalendarList.List", calendarListRead), (c) => {
+  app.get(routePath(calendarListList), requireScope(ctx, calendarListList), (c) => {
     const nowMs = ctx.clock();
     const { store } = ctx;
     const who = principal(c.get("token"));
@@ -123,15 +122,19 @@ export function calendarRoutes(ctx: EmulatorContext): Hono<CalendarEnv> {
     return ok(body, nowMs);
   });
 
-  app.get("/users/me/calendarList/:calendarId", requireScope(ctx, "calendar.v3.CalendarList.Get", calendarListRead), (c) => {
+  app.get(routePath(calendarListGet), requireScope(ctx, calendarListGet), (c) => {
     const nowMs = ctx.clock();
     const token = c.get("token");
     const who = principal(token);
-    const requested = c.req.param("calendarId");
+    const requested = c.req.param("calendarId") ?? "";
     const id = requested === "primary" ? who : requested;
     const listed = ctx.store.calendarLists.get(who) ?? [];
-    // Look up case-insensitively for user emails, as Google does for primary calendar IDs.
-    const match = listed.find((x) => x === id || x.toLowerCase() === id.toLowerCase());
+    // Every calendar ID is email-shaped (a user's address or `<hex>@group.calendar.google.com`, or a
+    // scenario's own ID), and all of them are matched case-insensitively: Google does so for addresses;
+    // for group calendar IDs it is unconfirmed. An exact match wins, so two IDs that differ only in
+    // case each stay reachable.
+    const folded = id.toLowerCase();
+    const match = listed.find((x) => x === id) ?? listed.find((x) => x.toLowerCase() === folded);
     const calendar = match === undefined ? undefined : ctx.store.calendars.get(match);
     if (calendar === undefined) return notFound(nowMs);
     return ok(calendarListEntry(calendar), nowMs);
