@@ -33,6 +33,11 @@ export interface DiagnoseContext {
   subject?: string;
   /** The requested scopes. */
   scopes: string[];
+  /**
+   * Every scope this client is meant to hold under domain-wide delegation; diagnoses list all of them
+   * in the prefilled link, since the link replaces the entry. Default: the scopes of the failing request.
+   */
+  delegatedScopes?: string[];
   /** The token endpoint posted to. */
   tokenUri?: string;
   /** Local time (ms) when the answer arrived; compared with its `Date` header. Defaults to `Date.now()`. */
@@ -96,14 +101,22 @@ export function findClientIdHint(clientEmail: string): string {
   return `Find the numeric client ID of "${clientEmail}": Cloud console → IAM & Admin → Service accounts → the account → "Unique ID" (its OAuth 2 client ID), or gcloud iam service-accounts describe ${clientEmail} --format='value(oauth2ClientId)'`;
 }
 
+/** The scopes the client's DWD entry should hold: delegatedScopes ∪ requested scopes, unique and sorted. */
+function entryScopes(context: DiagnoseContext): string[] {
+  const all = [...(context.delegatedScopes ?? []), ...context.scopes].map((s) => s.trim()).filter((s) => s !== "");
+  return [...new Set(all)].sort();
+}
+
 function delegationHint(context: DiagnoseContext): string {
   const { clientId, clientEmail } = context.key;
-  const scopes = context.scopes.join(",");
-  const tail = "The link overwrites the entry, so it lists every scope; changes can take up to 24 hours to reach all users";
+  const scopes = entryScopes(context);
+  const list = scopes.join(",");
+  // The link carries overwriteClientId=true: it replaces the entry rather than adding to it.
+  const tail = "it replaces the client's entry with exactly these scopes, so add any other scope the entry already holds (changes can take up to 24 hours to reach all users)";
   if (clientId) {
-    return `In ${ADMIN_CONSOLE_PATH}, add the numeric client ID "${clientId}" (not the email "${clientEmail}") with the OAuth scopes "${scopes}" (comma-separated), or open ${adminConsoleLink(clientId, context.scopes)} . ${tail}`;
+    return `In ${ADMIN_CONSOLE_PATH}, add the numeric client ID "${clientId}" (not the email "${clientEmail}") with the OAuth scopes "${list}" (comma-separated), or open ${adminConsoleLink(clientId, scopes)} — ${tail}`;
   }
-  return `${findClientIdHint(clientEmail)}. Then in ${ADMIN_CONSOLE_PATH}, add that numeric ID (not the email) with the OAuth scopes "${scopes}" (comma-separated), or open ${adminConsoleLink("CLIENT_ID", context.scopes)} with CLIENT_ID replaced. ${tail}`;
+  return `${findClientIdHint(clientEmail)}. Then in ${ADMIN_CONSOLE_PATH}, add that numeric ID (not the email) with the OAuth scopes "${list}" (comma-separated), or open ${adminConsoleLink("CLIENT_ID", scopes)} with CLIENT_ID replaced — ${tail}`;
 }
 
 function formatSeconds(ms: number): string {
@@ -117,7 +130,8 @@ function formatSeconds(ms: number): string {
  * `cause`, a one-line message and a `hint` with the fix.
  *
  * @param failure the status, body and `Date` header of the answer, or the network error
- * @param context the key, subject, scopes and token URI of the request
+ * @param context the key, subject, scopes and token URI of the request, and the scopes the client's
+ *   delegation entry should hold (`delegatedScopes`, listed in the prefilled Admin-console link)
  * @returns the diagnosis (never throws)
  * @example
  * ```ts

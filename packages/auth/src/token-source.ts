@@ -34,6 +34,12 @@ export interface TokenSourceOptions {
   refreshMarginMs?: number;
   /** Environment to read `DWD_EMULATOR_HOST` from; defaults to the runtime's. */
   env?: Record<string, string | undefined>;
+  /**
+   * Every scope this client is meant to hold under domain-wide delegation; diagnoses list all of them
+   * in the prefilled Admin-console link, since the link replaces the entry. Default: the scopes of the
+   * failing request.
+   */
+  delegatedScopes?: string[];
 }
 
 /** An access token for one subject and scope set. */
@@ -96,7 +102,7 @@ interface Entry {
  * Creates a token source for a service-account key.
  *
  * @param key the key from {@link loadKey}
- * @param options fetch, now, token URI, cache bound, refresh margin, env
+ * @param options fetch, now, token URI, cache bound, refresh margin, env, the client's delegated scopes
  * @returns the token source
  * @throws {TypeError} from `getToken()` when `scopes` is empty (never silently drops the subject)
  * @throws {DelegationError} from `getToken()` when the token endpoint refuses: see `diagnoseTokenError`
@@ -116,6 +122,7 @@ export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOp
   // A Map iterates in insertion order: re-inserting on use makes its first key the least recently used.
   const cache = new Map<string, Entry>();
   const stats: TokenSourceStats = { exchanges: 0, hits: 0 };
+  const delegatedScopes = options.delegatedScopes ? [...options.delegatedScopes] : undefined;
 
   function touch(id: string, entry: Entry): void {
     cache.delete(id);
@@ -127,7 +134,7 @@ export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOp
     stats.exchanges++;
     const sentAt = now();
     const assertion = await signJwt(key, buildClaims(key, { subject, scopes, audience: tokenUri, now: sentAt }));
-    const context = { key, scopes, tokenUri, ...(subject ? { subject } : {}) };
+    const context = { key, scopes, tokenUri, ...(subject ? { subject } : {}), ...(delegatedScopes ? { delegatedScopes } : {}) };
     let response: FetchLikeResponse;
     try {
       response = await doFetch(tokenUri, {

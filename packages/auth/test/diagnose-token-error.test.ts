@@ -79,6 +79,34 @@ describe("diagnoseTokenError() maps every token-endpoint error of google-wire.md
     });
   }
 
+  it("diagnoseTokenError() says truthfully that the prefilled link replaces the client's entry", () => {
+    const error = diagnoseTokenError({ status: 401, body: { error: "unauthorized_client", error_description: "Unauthorized client or scope in request." } }, jsonCtx);
+    expect(error.hint).toBe(
+      `In Admin console → Security → Access and data control → API controls → Domain-wide delegation, add the numeric client ID "${CLIENT_ID}" (not the email "${EMAIL}") with the OAuth scopes "${CAL},${RO}" (comma-separated), or open https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${CLIENT_ID}&clientScopeToAdd=${CAL},${RO}&overwriteClientId=true — it replaces the client's entry with exactly these scopes, so add any other scope the entry already holds (changes can take up to 24 hours to reach all users)`,
+    );
+    expect(error.hint).not.toMatch(/lists every scope/);
+  });
+
+  const GMAIL = "https://www.googleapis.com/auth/gmail.readonly";
+  const DRIVE = "https://www.googleapis.com/auth/drive";
+  const delegatedCases: { name: string; delegatedScopes?: string[]; scopes: string[]; listed: string[] }[] = [
+    { name: "only the request's scopes by default", scopes: [RO], listed: [RO] },
+    { name: "the sorted union of delegatedScopes and the request's scopes", delegatedScopes: [GMAIL, CAL, DRIVE], scopes: [RO], listed: [CAL, RO, DRIVE, GMAIL] },
+    { name: "each scope once when delegatedScopes already holds the request's", delegatedScopes: [RO, CAL, RO], scopes: [CAL], listed: [CAL, RO] },
+    { name: "the request's scopes when delegatedScopes is empty", delegatedScopes: [], scopes: [CAL, RO], listed: [CAL, RO] },
+  ];
+  for (const c of delegatedCases) {
+    it(`diagnoseTokenError() lists ${c.name} in the prefilled link and the scope list`, () => {
+      const context: DiagnoseContext = { ...jsonCtx, scopes: c.scopes, ...(c.delegatedScopes ? { delegatedScopes: c.delegatedScopes } : {}) };
+      for (const [status, error, description] of [[401, "unauthorized_client", "Unauthorized client or scope in request."], [403, "access_denied", "Requested client not authorized."]] as const) {
+        const diagnosis = diagnoseTokenError({ status, body: { error, error_description: description } }, context);
+        expect(diagnosis.hint).toContain(`with the OAuth scopes "${c.listed.join(",")}" (comma-separated)`);
+        expect(diagnosis.hint).toContain(`or open ${adminConsoleLink(CLIENT_ID, c.listed)} — it replaces the client's entry with exactly these scopes`);
+        expect(diagnosis.scopes).toEqual(c.scopes); // the facts stay the request's
+      }
+    });
+  }
+
   it("diagnoseTokenError() gives the prefilled Admin-console link with the full scope set for unauthorized_client and access_denied", () => {
     const link = `https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${CLIENT_ID}&clientScopeToAdd=${CAL},${RO}&overwriteClientId=true`;
     expect(adminConsoleLink(CLIENT_ID, [CAL, RO])).toBe(link);
@@ -95,7 +123,7 @@ describe("diagnoseTokenError() maps every token-endpoint error of google-wire.md
     expect(error.message).toBe(`${P}the client ID of "${EMAIL}" is not authorized for domain-wide delegation of scope "${CAL}"`);
     expect(error.hint).toContain(`Cloud console → IAM & Admin → Service accounts → the account → "Unique ID"`);
     expect(error.hint).toContain(`gcloud iam service-accounts describe ${EMAIL} --format='value(oauth2ClientId)'`);
-    expect(error.hint).toContain(`clientIdToAdd=CLIENT_ID&clientScopeToAdd=${CAL}&overwriteClientId=true`);
+    expect(error.hint).toContain(`clientIdToAdd=CLIENT_ID&clientScopeToAdd=${CAL}&overwriteClientId=true with CLIENT_ID replaced — it replaces the client's entry with exactly these scopes, so add any other scope the entry already holds (changes can take up to 24 hours to reach all users)`);
     expect(error.clientId).toBeUndefined();
   });
 

@@ -170,6 +170,19 @@ describe("createTokenSource()", () => {
     expect(error).toMatchObject({ code: "token_endpoint_unreachable", message: 'Cannot get a token for "a@example.com": the token endpoint "http://127.0.0.1:9/token" cannot be reached (ECONNREFUSED)', retryable: true });
   });
 
+  it("getToken() lists delegatedScopes with the request's scopes in the Admin-console link of a refusal", async () => {
+    const GMAIL = "https://www.googleapis.com/auth/gmail.readonly";
+    const key = await testKey();
+    const refuse = () => Promise.resolve(Response.json({ error: "unauthorized_client", error_description: "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested." }, { status: 401 }));
+    const source = createTokenSource(key, { env: {}, fetch: refuse, delegatedScopes: [GMAIL, CAL] });
+    const error = await source.getToken({ subject: "a@example.com", scopes: [RO] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DelegationError);
+    expect(error).toMatchObject({ code: "delegation_not_authorized", message: `Cannot get a token for "a@example.com": client "${key.clientId}" is not authorized for domain-wide delegation of scope "${RO}"`, scopes: [RO] });
+    expect((error as DelegationError).hint).toContain(`clientScopeToAdd=${CAL},${RO},${GMAIL}&overwriteClientId=true — it replaces the client's entry with exactly these scopes`);
+    const plain = await createTokenSource(key, { env: {}, fetch: refuse }).getToken({ subject: "a@example.com", scopes: [RO] }).catch((e: unknown) => e);
+    expect((plain as DelegationError).hint).toContain(`clientScopeToAdd=${RO}&overwriteClientId=true —`);
+  });
+
   it("getToken() refuses a 200 without an access token", async () => {
     const source = createTokenSource(await testKey(), { env: {}, fetch: () => Promise.resolve(Response.json({ id_token: "x" })) });
     await expect(source.getToken({ scopes: [CAL] })).rejects.toMatchObject({ code: "token_endpoint_error" });
