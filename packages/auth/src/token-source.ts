@@ -78,7 +78,9 @@ export interface TokenSource {
   tokenUri: string;
   /**
    * A token for `subject` with `scopes`: from the cache while it has more than the refresh margin
-   * left, else from one exchange shared by every concurrent caller.
+   * left, else from one exchange shared by every concurrent caller. When that exchange fails while the
+   * cached token has not yet expired, the cached token is returned (a refresh failure is not an outage
+   * for callers until the token really expires).
    */
   getToken(options: GetTokenOptions): Promise<AccessToken>;
   /** Forgets the cached token for one subject and scope set (e.g. after an API answered 401). */
@@ -105,7 +107,8 @@ interface Entry {
  * @param options fetch, now, token URI, cache bound, refresh margin, env, the client's delegated scopes
  * @returns the token source
  * @throws {TypeError} from `getToken()` when `scopes` is empty (never silently drops the subject)
- * @throws {DelegationError} from `getToken()` when the token endpoint refuses: see `diagnoseTokenError`
+ * @throws {DelegationError} from `getToken()` when the token endpoint refuses and no unexpired token is
+ *   cached: see `diagnoseTokenError`
  * @example
  * ```ts
  * const source = createTokenSource(await loadKey("key.json"));
@@ -213,6 +216,9 @@ export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOp
         },
         (error: unknown) => {
           if (entry.pending === pending) delete entry.pending;
+          // A failed proactive refresh: the cached token is still valid, so hand it out; the next call
+          // inside the margin tries again, and the error surfaces once the token has really expired.
+          if (entry.token && entry.token.expiresAt > now()) return entry.token;
           throw error;
         },
       );

@@ -109,6 +109,51 @@ describe("createTokenSource()", () => {
     expect(endpoint.calls).toHaveLength(2);
   });
 
+  it("getToken() keeps the still-valid token when a refresh inside the margin fails, until it expires", async () => {
+    let now = 1_700_000_000_000;
+    let failures = 0;
+    let n = 0;
+    const endpoint = fakeEndpoint({
+      answer: () =>
+        failures-- > 0
+          ? Response.json({ error: "temporarily_unavailable", error_description: "The service is currently unavailable." }, { status: 503 })
+          : Response.json({ access_token: `ya29.ok.${++n}`, expires_in: 3599 }),
+    });
+    const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, now: () => now, env: {} });
+    const get = () => source.getToken({ subject: "a@example.com", scopes: [CAL] });
+    const first = await get();
+    expect(first).toMatchObject({ accessToken: "ya29.ok.1", expiresAt: now + 3599_000 });
+
+    now = first.expiresAt - 60_000; // inside the refresh margin, valid for one more minute
+    failures = 1;
+    const during = await Promise.all([get(), get(), get()]);
+    expect(during.map((t) => t.accessToken)).toEqual(["ya29.ok.1", "ya29.ok.1", "ya29.ok.1"]);
+    expect(endpoint.calls).toHaveLength(2); // the three callers shared one (failed) exchange
+
+    const refreshed = await get(); // the next call inside the margin tries again
+    expect(refreshed).toMatchObject({ accessToken: "ya29.ok.2", expiresAt: now + 3599_000 });
+    expect(source.stats).toEqual({ exchanges: 3, hits: 2 });
+
+    now = refreshed.expiresAt; // really expired now: the failure is the caller's
+    failures = 1;
+    const error = await get().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DelegationError);
+    expect(error).toMatchObject({ code: "token_endpoint_unavailable", message: 'Cannot get a token for "a@example.com": the token endpoint answered 503 "temporarily_unavailable"' });
+  });
+
+  it("getToken() does not fall back to a token that invalidate() dropped while the refresh was failing", async () => {
+    let now = 0;
+    let fail = false;
+    const endpoint = fakeEndpoint({ answer: () => (fail ? Response.json({ error: "internal_failure", error_description: "Backend Error" }, { status: 500 }) : Response.json({ access_token: "ya29.ok", expires_in: 3599 })) });
+    const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, now: () => now, env: {} });
+    await source.getToken({ scopes: [CAL] });
+    now = 3599_000 - 1000;
+    fail = true;
+    const pending = source.getToken({ scopes: [CAL] });
+    source.invalidate({ scopes: [CAL] });
+    await expect(pending).rejects.toMatchObject({ code: "token_endpoint_unavailable", message: `Cannot get a token for service account "${source.key.clientEmail}": the token endpoint answered 500 "internal_failure"` });
+  });
+
   it("getToken() keeps the cache bounded, evicting the least recently used", async () => {
     const endpoint = fakeEndpoint();
     const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, maxEntries: 3, env: {} });
