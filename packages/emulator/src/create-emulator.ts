@@ -74,7 +74,7 @@ export interface Emulator {
   readonly scenario: Scenario;
   /** Google's JSON key for a service account (by name or email), `token_uri` = `${baseUrl}/token`. */
   serviceAccountKeyJson(name: string): Promise<Record<string, string>>;
-  /** A legacy PKCS#12 (.p12) key for a service account, password `notasecret` by default. */
+  /** A legacy PKCS#12 (.p12) key for a service account, password `notasecret` by default: 3DES key bag (friendlyName `privatekey`), RC2-40 certificate bag, SHA-1 MAC; OpenSSL 3 needs `-legacy`. */
   serviceAccountKeyP12(name: string, password?: string): Promise<Uint8Array>;
   /** Email, client ID and key ID of a service account (by name or email). */
   serviceAccount(name: string): ServiceAccountInfo;

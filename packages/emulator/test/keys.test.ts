@@ -69,7 +69,7 @@ describe("service-account keys", () => {
     }
   });
 
-  it("serviceAccountKeyP12() opens with node-forge and password notasecret: 3DES key bag, friendlyName privatekey, SHA-1 MAC", async () => {
+  it("serviceAccountKeyP12() opens with node-forge and password notasecret: 3DES key bag, friendlyName privatekey, RC2-40 cert bag, SHA-1 MAC", async () => {
     const der = await emulator.serviceAccountKeyP12("calendar-bot");
     const asn1 = forge.asn1.fromDer(toBinary(der));
     const p12 = forge.pkcs12.pkcs12FromAsn1(asn1, true, "notasecret");
@@ -85,15 +85,40 @@ describe("service-account keys", () => {
     const jsonDer = toBinary(Uint8Array.from(atob((json["private_key"] ?? "").replace(/-----[A-Z ]+-----|\n/g, "")), (c) => c.charCodeAt(0)));
     expect(pkcs8).toBe(jsonDer);
     expect(() => forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(toBinary(der)), true, "wrong")).toThrow();
-    // The encryption algorithms on the wire: 3DES for the key, SHA-1 for the MAC.
+    // The certificate is the key's: same modulus.
+    const certificate = certBags[0]?.cert;
+    expect((certificate?.publicKey as forge.pki.rsa.PublicKey | undefined)?.n.toString(16)).toBe((keyBags[0]?.key as forge.pki.rsa.PrivateKey).n.toString(16));
+    // The encryption algorithms on the wire: 3DES for the key, RC2-40 for the certificates, SHA-1 for the MAC.
     const text = toBinary(der);
     expect(text).toContain(forge.asn1.oidToDer("1.2.840.113549.1.12.1.3").getBytes()); // pbeWithSHAAnd3-KeyTripleDES-CBC
+    expect(text).toContain(forge.asn1.oidToDer("1.2.840.113549.1.12.1.6").getBytes()); // pbeWithSHAAnd40BitRC2-CBC
     expect(text).toContain(forge.asn1.oidToDer("1.3.14.3.2.26").getBytes()); // SHA-1 (MAC)
+    // The AuthenticatedSafe holds EncryptedData (certificates) then Data (the shrouded key), as openssl -legacy writes.
+    const pfx = forge.asn1.fromDer(toBinary(der));
+    const authSafe = forge.asn1.fromDer(((((pfx.value[1] as forge.asn1.Asn1).value[1] as forge.asn1.Asn1).value[0] as forge.asn1.Asn1).value as string));
+    const contentTypes = (authSafe.value as forge.asn1.Asn1[]).map((ci) => forge.asn1.derToOid((ci.value[0] as forge.asn1.Asn1).value as string));
+    expect(contentTypes).toEqual([forge.pki.oids["encryptedData"], forge.pki.oids["data"]]);
   });
 
   it("serviceAccountKeyP12() honours a custom password", async () => {
     const der = await emulator.serviceAccountKeyP12("ungranted-bot", "s3cret");
     expect(() => forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(toBinary(der)), true, "s3cret")).not.toThrow();
+  });
+
+  it.skipIf(!hasOpenssl)("`openssl pkcs12 -info -legacy` reports Google's layout: RC2-40 certificates, 3DES key bag, SHA-1 MAC", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dwd-emulator-p12-"));
+    try {
+      const path = join(dir, "calendar-bot.p12");
+      await writeFile(path, await emulator.serviceAccountKeyP12("calendar-bot"));
+      const info = spawnSync("openssl", ["pkcs12", "-info", "-legacy", "-noout", "-in", path, "-passin", "pass:notasecret"], { encoding: "utf8" });
+      expect(info.status).toBe(0);
+      const report = info.stdout + info.stderr;
+      expect(report).toContain("MAC: sha1, Iteration 2048");
+      expect(report).toContain("PKCS7 Encrypted data: pbeWithSHA1And40BitRC2-CBC, Iteration 2048");
+      expect(report).toContain("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.skipIf(!hasOpenssl)("the .p12 opens with `openssl pkcs12 -legacy` and signs a token-worthy assertion", async () => {
