@@ -3,12 +3,6 @@
  * `@types/node`, which would bring Node's globals (Buffer, process) into the web check; this stub
  * keeps that check honest. The real types are checked by tsconfig.json and the build.
  */
-declare namespace forge {
-  namespace asn1 {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    type Asn1 = any;
-  }
-}
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare const forge: any;
 export default forge;

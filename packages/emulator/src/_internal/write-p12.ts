@@ -1,4 +1,3 @@
-import type forge from "node-forge";
 import type { KeyRecord, ServiceAccountRecord } from "./service-account.ts";
 
 function toBinaryString(bytes: Uint8Array): string {
@@ -14,7 +13,7 @@ function fromBinaryString(s: string): Uint8Array {
 }
 
 /** The `i`-th child of a constructed ASN.1 node (throws on a shape node-forge did not produce). */
-function child(node: forge.asn1.Asn1, i: number): forge.asn1.Asn1 {
+function child<T extends { value: string | T[] }>(node: T, i: number): T {
   const found = typeof node.value === "string" ? undefined : node.value[i];
   if (found === undefined) throw new Error(`Cannot write the PKCS#12: ASN.1 child ${i} missing`);
   return found;
@@ -30,6 +29,7 @@ function child(node: forge.asn1.Asn1, i: number): forge.asn1.Asn1 {
 export async function writeP12(account: ServiceAccountRecord, key: KeyRecord, password: string, nowMs: number): Promise<Uint8Array> {
   const { default: forge } = await import("node-forge");
   const { asn1, pki, util } = forge;
+  type Asn1 = ReturnType<typeof asn1.fromDer>;
   const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", key.privateKey));
   const privateKey = pki.privateKeyFromAsn1(asn1.fromDer(toBinaryString(der)));
   const cert = pki.createCertificate();
@@ -45,7 +45,7 @@ export async function writeP12(account: ServiceAccountRecord, key: KeyRecord, pa
   const pfx = forge.pkcs12.toPkcs12Asn1(privateKey, cert, password, { algorithm: "3des", friendlyName: "privatekey", generateLocalKeyId: true, count, useMac: false });
 
   const { UNIVERSAL, CONTEXT_SPECIFIC } = asn1.Class;
-  const seq = (items: forge.asn1.Asn1[]) => asn1.create(UNIVERSAL, asn1.Type.SEQUENCE, true, items);
+  const seq = (items: Asn1[]) => asn1.create(UNIVERSAL, asn1.Type.SEQUENCE, true, items);
   const oid = (id: string) => asn1.create(UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
   const octets = (bytes: string) => asn1.create(UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
   const integer = (n: number) => asn1.create(UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(n).getBytes());
@@ -63,7 +63,7 @@ export async function writeP12(account: ServiceAccountRecord, key: KeyRecord, pa
   const rc2Algorithm = seq([oid("1.2.840.113549.1.12.1.6"), seq([octets(salt), integer(count)])]); // pbeWithSHAAnd40BitRC2-CBC
   const encryptedContent = asn1.create(CONTEXT_SPECIFIC, 0, false, rc2.output.getBytes());
   const encryptedData = seq([integer(0), seq([oid(pki.oids["data"] ?? ""), rc2Algorithm, encryptedContent])]);
-  (authSafe.value as forge.asn1.Asn1[])[0] = seq([oid(pki.oids["encryptedData"] ?? ""), asn1.create(CONTEXT_SPECIFIC, 0, true, [encryptedData])]);
+  (authSafe.value as Asn1[])[0] = seq([oid(pki.oids["encryptedData"] ?? ""), asn1.create(CONTEXT_SPECIFIC, 0, true, [encryptedData])]);
   const authSafeDer = asn1.toDer(authSafe).getBytes();
   authSafeOctets.value = authSafeDer;
 
@@ -73,6 +73,6 @@ export async function writeP12(account: ServiceAccountRecord, key: KeyRecord, pa
   hmac.start("sha1", pkcs12Key(macSalt, 3, 20));
   hmac.update(authSafeDer);
   const digestInfo = seq([seq([oid(pki.oids["sha1"] ?? ""), asn1.create(UNIVERSAL, asn1.Type.NULL, false, "")]), octets(hmac.digest().getBytes())]);
-  (pfx.value as forge.asn1.Asn1[]).push(seq([digestInfo, octets(macSalt), integer(count)]));
+  (pfx.value as Asn1[]).push(seq([digestInfo, octets(macSalt), integer(count)]));
   return fromBinaryString(asn1.toDer(pfx).getBytes());
 }
