@@ -21,7 +21,8 @@ export type KeyErrorCode =
   | "p12_wrong_password"
   | "p12_truncated"
   | "p12_invalid"
-  | "p12_no_private_key";
+  | "p12_no_private_key"
+  | "p12_unsupported_runtime";
 
 /** Stable codes of {@link DelegationError}: why the token endpoint refused (or could not be asked). */
 export type DelegationErrorCode =

@@ -53,8 +53,8 @@ interface Context {
   options: LoadKeyOptions;
 }
 
-function fail(ctx: Context, code: KeyErrorCode, what: string, hint: string, field?: string): never {
-  throw new KeyError(code, `Cannot load key "${ctx.label}": ${what}`, { hint, source: ctx.label, ...(field ? { field } : {}) });
+function fail(ctx: Context, code: KeyErrorCode, what: string, hint: string, extra: { field?: string; cause?: unknown } = {}): never {
+  throw new KeyError(code, `Cannot load key "${ctx.label}": ${what}`, { hint, source: ctx.label, ...extra });
 }
 
 /**
@@ -68,7 +68,7 @@ function fail(ctx: Context, code: KeyErrorCode, what: string, hint: string, fiel
  * @throws {KeyError} `key_source_missing`, `key_file_not_found`, `key_file_unreadable`, `key_not_json`,
  *   `wrong_credential_type`, `key_missing_field`, `key_unparseable`, `key_encrypted`, `key_not_rsa`,
  *   `p12_email_required`, `pem_email_required`, `p12_wrong_password`, `p12_truncated`, `p12_invalid`,
- *   `p12_no_private_key`
+ *   `p12_no_private_key`, `p12_unsupported_runtime` (node-forge, needed for .p12 only, cannot be imported)
  * @example
  * ```ts
  * const key = await loadKey("service-account.json");
@@ -159,11 +159,11 @@ async function loadJson(json: Record<string, unknown>, ctx: Context): Promise<Se
   }
   const clientEmail = str(json["client_email"]) ?? ctx.options.email;
   if (!clientEmail) {
-    fail(ctx, "key_missing_field", 'the service-account key has no "client_email"', `Use the JSON key unchanged as downloaded, or pass the email separately. ${CREATE_JSON_KEY}`, "client_email");
+    fail(ctx, "key_missing_field", 'the service-account key has no "client_email"', `Use the JSON key unchanged as downloaded, or pass the email separately. ${CREATE_JSON_KEY}`, { field: "client_email" });
   }
   const pem = json["private_key"];
   if (typeof pem !== "string" || pem === "") {
-    fail(ctx, "key_missing_field", 'the service-account key has no "private_key"', `Use the JSON key unchanged as downloaded. ${CREATE_JSON_KEY}`, "private_key");
+    fail(ctx, "key_missing_field", 'the service-account key has no "private_key"', `Use the JSON key unchanged as downloaded. ${CREATE_JSON_KEY}`, { field: "private_key" });
   }
   const privateKey = await importPem(pem, ctx, '"private_key"');
   const clientId = ctx.options.clientId ?? str(json["client_id"]);
@@ -206,6 +206,17 @@ async function loadP12(bytes: Uint8Array, ctx: Context): Promise<ServiceAccountK
       case "p12_truncated":
         fail(ctx, "p12_truncated", "the .p12 file is truncated", "Download the key again, or copy it in binary mode (not as text)");
         break;
+      case "p12_unsupported_runtime": {
+        const code = (result.cause as { code?: unknown } | null)?.code;
+        fail(
+          ctx,
+          "p12_unsupported_runtime",
+          `node-forge, which reads .p12 files, cannot be imported${typeof code === "string" ? ` (${code})` : ""}`,
+          `Install node-forge (npm install node-forge) and keep it in the bundle (do not exclude it or mark it external), or convert the key to PEM: openssl pkcs12 -legacy -in key.p12 -nocerts -nodes -passin pass:notasecret -out key.pem, and pass key.pem with the email. Or use a JSON key. ${CREATE_JSON_KEY}`,
+          { cause: result.cause },
+        );
+        break;
+      }
       case "p12_no_private_key":
         fail(ctx, "p12_no_private_key", "the .p12 file holds no private key", `Use the .p12 file Google issued (it holds the key), or switch to a JSON key. ${CREATE_JSON_KEY}`);
         break;

@@ -29,21 +29,52 @@ interface Forge {
 }
 
 /** Why a .p12 could not be opened. */
-export type P12Failure = "p12_truncated" | "p12_invalid" | "p12_wrong_password" | "p12_no_private_key";
+export type P12Failure = "p12_truncated" | "p12_invalid" | "p12_wrong_password" | "p12_no_private_key" | "p12_unsupported_runtime";
 
-/** The result of {@link p12ToPkcs8}. */
-export type P12Result = { ok: true; pkcs8: Uint8Array } | { ok: false; reason: P12Failure };
+/** The result of {@link p12ToPkcs8}; `cause` is what the import of node-forge threw. */
+export type P12Result = { ok: true; pkcs8: Uint8Array } | { ok: false; reason: P12Failure; cause?: unknown };
 
+// A literal specifier, so bundlers see node-forge and include it.
+const importNodeForge = (): Promise<unknown> => import("node-forge");
+
+let importForge: () => Promise<unknown> = importNodeForge;
 let forgePromise: Promise<Forge> | undefined;
 
-/** Loads node-forge once. */
+/**
+ * Replaces how node-forge is imported (tests simulate a bundle that left it out); `undefined` restores
+ * the real import. Forgets the module loaded so far.
+ */
+export function setForgeImporter(importer: (() => Promise<unknown>) | undefined): void {
+  importForge = importer ?? importNodeForge;
+  forgePromise = undefined;
+}
+
+/** Loads node-forge once; a failed import is not remembered, so a later call tries again. */
 export function loadForge(): Promise<Forge> {
-  // A literal specifier, so bundlers see node-forge and include it.
-  forgePromise ??= import("node-forge").then((m: unknown) => {
+  const promise = (forgePromise ??= importForge().then((m: unknown) => {
     const mod = m as { default?: Forge } & Partial<Forge>;
     return (mod.default ?? mod) as Forge;
+  }));
+  promise.catch(() => {
+    if (forgePromise === promise) forgePromise = undefined;
   });
-  return forgePromise;
+  return promise;
+}
+
+/** True when the PFX carries macData (its third element). */
+function hasMac(pfx: unknown): boolean {
+  const value = (pfx as { value?: unknown } | null)?.value;
+  return Array.isArray(value) && value.length >= 3;
+}
+
+/** True when `attempt` succeeds or throws something other than `message`. */
+function failsDifferently(attempt: () => unknown, message: string): boolean {
+  try {
+    attempt();
+    return true;
+  } catch (error) {
+    return !(error instanceof Error) || error.message !== message;
+  }
 }
 
 function toBinary(bytes: Uint8Array): string {
@@ -58,24 +89,44 @@ function fromBinary(s: string): Uint8Array {
   return out;
 }
 
+const PASSWORD_ERROR = /password|MAC could not|Failed to decrypt/i;
+
 /** Decrypts a PKCS#12 file and returns its private key as PKCS#8 DER. Never throws. */
 export async function p12ToPkcs8(bytes: Uint8Array, password: string): Promise<P12Result> {
   const outer = readTlv(bytes, 0);
   if (!outer || outer.tag !== 0x30) return { ok: false, reason: "p12_invalid" };
   // Checked before forge: a cut-off download declares more bytes than it has.
   if (outer.end > bytes.length) return { ok: false, reason: "p12_truncated" };
-  const forge = await loadForge();
-  let bags: ForgeBag[];
+  let forge: Forge;
   try {
-    const asn1 = forge.asn1.fromDer(toBinary(bytes), false);
-    const p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, password);
+    forge = await loadForge();
+  } catch (cause) {
+    // e.g. ERR_MODULE_NOT_FOUND from a bundle that left node-forge out
+    return { ok: false, reason: "p12_unsupported_runtime", cause };
+  }
+  let asn1: unknown;
+  try {
+    asn1 = forge.asn1.fromDer(toBinary(bytes), false);
+  } catch {
+    return { ok: false, reason: "p12_invalid" };
+  }
+  const open = (pass: string): ForgeBag[] => {
+    const p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, pass);
     const shrouded = forge.pki.oids["pkcs8ShroudedKeyBag"]!;
     const plain = forge.pki.oids["keyBag"]!;
-    bags = [...(p12.getBags({ bagType: shrouded })[shrouded] ?? []), ...(p12.getBags({ bagType: plain })[plain] ?? [])];
+    return [...(p12.getBags({ bagType: shrouded })[shrouded] ?? []), ...(p12.getBags({ bagType: plain })[plain] ?? [])];
+  };
+  let bags: ForgeBag[];
+  try {
+    bags = open(password);
   } catch (error) {
     const message = error instanceof Error ? error.message : "";
-    if (/password|MAC could not|Failed to decrypt/i.test(message)) return { ok: false, reason: "p12_wrong_password" };
-    if (/too few bytes|not enough/i.test(message)) return { ok: false, reason: "p12_truncated" };
+    if (PASSWORD_ERROR.test(message)) return { ok: false, reason: "p12_wrong_password" };
+    // With a MAC, forge checks the password first, so a later error means a broken file. Without one, a
+    // wrong password decrypts to garbage that fails to parse in many ways ("Too few bytes to parse
+    // DER", "Unparsed DER bytes remain", …); truncation was ruled out above. A parse error that depends on
+    // the password is the password's; one that another password repeats is the file's.
+    if (!hasMac(asn1) && failsDifferently(() => open(`${password}#`), message)) return { ok: false, reason: "p12_wrong_password" };
     return { ok: false, reason: "p12_invalid" };
   }
   const bag = bags.find((b) => b.key || b.asn1);
