@@ -238,7 +238,11 @@ describe("dwd doctor", () => {
     expect(r.stdout).toMatch(new RegExp(`^FAIL  scope {5}.*"${events.replace(/\./g, "\\.")}"`, "m"));
     expect(r.stdout).toMatch(/^PASS {2}scope .*calendar\.readonly/m);
     expect(r.stdout).toContain(`Scopes not granted for "info@example.com": ${events}`);
-    expect(r.stdout).toContain(`https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${clientId}&clientScopeToAdd=${readonly},${events}&overwriteClientId=true`);
+    const fullSet = `https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${clientId}&clientScopeToAdd=${events},${readonly}&overwriteClientId=true`; // sorted, as every link dwd prints
+    // Both the failing step's fix and the summary link every --scopes scope: the link replaces the entry.
+    expect(r.stdout.split(fullSet)).toHaveLength(3);
+    expect(r.stdout).not.toContain(`clientScopeToAdd=${events}&`);
+    expect(r.stdout).toContain(`Grant them all in one step: ${fullSet} (it replaces the entry of client ${clientId} with exactly --scopes; add any other scope the entry already holds)`);
     expect(r.stdout).toMatch(/1 check failed\n$/);
   });
 

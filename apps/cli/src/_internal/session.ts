@@ -34,8 +34,11 @@ export function keyOptionsFrom(args: Record<string, unknown>): KeyOptions {
   };
 }
 
-/** Loads the key (throws KeyError) and builds the token source with the resolved endpoints. */
-export async function openSession(options: KeyOptions, io: Io): Promise<Session> {
+/**
+ * Loads the key (throws KeyError) and builds the token source with the resolved endpoints. `delegatedScopes`:
+ * every scope the client should hold, so a diagnosis links them all (the Admin-console link replaces the entry).
+ */
+export async function openSession(options: KeyOptions, io: Io, delegatedScopes?: string[]): Promise<Session> {
   const { createTokenSource, loadKey, resolveEndpoints } = await import("@dwd/auth");
   const key = await loadKey(options.key, { email: options.keyEmail, password: options.keyPassword, clientId: options.clientId, env: io.env });
   let endpoints: { tokenUri: string; calendarRoot: string };
@@ -45,6 +48,6 @@ export async function openSession(options: KeyOptions, io: Io): Promise<Session>
     throw new UsageError(error instanceof Error ? error.message : String(error), "Set DWD_EMULATOR_HOST to host:port, e.g. 127.0.0.1:8085, or unset it");
   }
   const { tokenUri, calendarRoot } = endpoints;
-  const tokenSource = createTokenSource(key, { tokenUri, env: io.env, fetch: nodeFetch });
+  const tokenSource = createTokenSource(key, { tokenUri, env: io.env, fetch: nodeFetch, ...(delegatedScopes ? { delegatedScopes } : {}) });
   return { key, tokenSource, tokenUri, calendarRoot };
 }

@@ -87,7 +87,7 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
 
   let session: Session;
   try {
-    session = await openSession(options, io);
+    session = await openSession(options, io, options.scopes);
   } catch (error) {
     steps.push(failure("key", error));
     skipRest("Skipped: no usable key");
@@ -151,7 +151,7 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
       steps.push(failure("scope", error, { scope }));
     }
   }
-  if (report.missingScopes.length > 0 && key.clientId !== undefined) report.adminConsoleLink = auth.adminConsoleLink(key.clientId, options.scopes);
+  if (report.missingScopes.length > 0 && key.clientId !== undefined) report.adminConsoleLink = auth.adminConsoleLink(key.clientId, auth.normalizeScopes(options.scopes));
 
   const scope = granted.find((s) => calendarListScopes.has(s));
   if (scope === undefined) {
@@ -197,7 +197,7 @@ export async function doctor(options: DoctorOptions, io: Io): Promise<number> {
       io.out(`Scopes not granted for "${options.subject}": ${report.missingScopes.join(", ")}`);
       io.out(
         report.adminConsoleLink !== undefined
-          ? `Grant the full set in one step (overwrites the entry of client ${report.clientId ?? ""}): ${report.adminConsoleLink}`
+          ? `Grant them all in one step: ${report.adminConsoleLink} (it replaces the entry of client ${report.clientId ?? ""} with exactly --scopes; add any other scope the entry already holds)`
           : "The client ID is unknown for this key: find it in the Cloud console (IAM → Service accounts → the account → Unique ID) and pass it with --client-id for a prefilled link",
       );
     }
