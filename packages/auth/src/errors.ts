@@ -157,17 +157,29 @@ export interface DelegationFacts {
  * ```
  */
 export class DelegationError extends DwdError {
+  /** The stable code; `switch` on it. */
   declare readonly code: DelegationErrorCode;
+  /** The service account (`iss` of the assertion). */
   readonly clientEmail?: string;
+  /** The service account's numeric OAuth client ID, what the Admin console's DWD entry names; unknown for .p12/PEM keys unless given. */
   readonly clientId?: string;
+  /** The impersonated user (`sub`); absent when the service account asked for itself. */
   readonly subject?: string;
+  /** The scopes of the failing request, sorted. */
   readonly scopes: string[];
+  /** `private_key_id` of the signing key, when known. */
   readonly keyId?: string;
+  /** HTTP status of the token endpoint's answer (absent when none arrived). */
   readonly status?: number;
+  /** The token endpoint that was asked. */
   readonly tokenUri?: string;
+  /** The endpoint's clock minus ours in ms, from its `Date` header (for `clock_skew`). */
   readonly clockOffsetMs?: number;
+  /** Google's `error` field, e.g. `"unauthorized_client"`. */
   readonly oauthError?: string;
+  /** Google's `error_description`, verbatim. */
   readonly oauthErrorDescription?: string;
+  /** Whether retrying with backoff may help (outages, 5xx, network failures). */
   readonly retryable: boolean;
 
   /**

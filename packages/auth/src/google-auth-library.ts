@@ -45,7 +45,13 @@ export interface ToAuthClientOptions {
  * A google-auth-library client whose tokens come from a {@link TokenSource} (cache, shared exchanges,
  * diagnoses); API requests go through google-auth-library's transporter. It extends `OAuth2Client`
  * (an `AuthClient`) because that is the type `@googleapis/*` accept for `auth`; no OAuth2 flow of its
- * own is used.
+ * own is used. Made by {@link toAuthClient}.
+ *
+ * @example
+ * ```ts
+ * const auth = toAuthClient(createTokenSource(await loadKey("key.json")), { subject: "info@example.com", scopes: [CALENDAR_READONLY] });
+ * const { token } = await auth.getAccessToken();
+ * ```
  */
 export class TokenSourceAuthClient extends OAuth2Client {
   /** The token source. */

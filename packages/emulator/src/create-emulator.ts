@@ -35,12 +35,15 @@ export interface EmulatorOptions {
 
 /** Public facts of a scenario service account. */
 export interface ServiceAccountInfo {
+  /** The scenario's name for the account, e.g. `"calendar-bot"`. */
   name: string;
+  /** `<name>@<projectId>.iam.gserviceaccount.com`. */
   email: string;
   /** Numeric OAuth client ID (what a DWD grant names). */
   clientId: string;
   /** `private_key_id` of its current key (40 hex). */
   keyId: string;
+  /** The project in the email; `"dwd-emulator"` unless the scenario names one. */
   projectId: string;
 }
 

@@ -33,7 +33,9 @@ export interface StartEmulatorOptions extends EmulatorOptions {
 
 /** Paths of one service account's key files. */
 export interface KeyFilePaths {
+  /** `<keysDir>/<account>.json`: Google's JSON key format, `token_uri` pointing at the emulator. */
   json: string;
+  /** `<keysDir>/<account>.p12`: a legacy PKCS#12 key, password `notasecret`. */
   p12: string;
 }
 
@@ -41,6 +43,7 @@ export interface KeyFilePaths {
 export interface RunningEmulator {
   /** Base URL, e.g. `http://127.0.0.1:40123` (also set as `emulator.baseUrl`). */
   url: string;
+  /** The emulator behind the socket: its stats, faults and key material. */
   emulator: Emulator;
   /** Stops listening and drops keep-alive connections; resolves once closed. */
   close(): Promise<void>;
