@@ -1,6 +1,7 @@
 import { startEmulator } from "@dwd/emulator/node";
 import type { RunningEmulator } from "@dwd/emulator/node";
 import { spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -302,8 +303,10 @@ describe("dwd doctor", () => {
 describe("dwd emulator start", () => {
   it("prints the base URL on its first line, writes the keys, serves, and closes cleanly on SIGTERM", async () => {
     const dir = await mkdtemp(join(tmpdir(), "dwd-cli-emu-"));
+    let running: ChildProcess | undefined;
     try {
       const { child, firstLine, exit } = await dwdFirstLine(["emulator", "start", "--port", "0", "--keys-dir", dir], cleanEnv());
+      running = child;
       expect(firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(existsSync(join(dir, "calendar-bot.json"))).toBe(true);
       expect(existsSync(join(dir, "calendar-bot.p12"))).toBe(true);
@@ -315,6 +318,8 @@ describe("dwd emulator start", () => {
       expect(end.stdout).toBe(`${firstLine}\n`);
       expect(end.stderr).toContain(`export DWD_EMULATOR_HOST=${new URL(firstLine).host}`);
     } finally {
+      // A failed expectation above must not leave the emulator serving after the run.
+      if (running !== undefined && running.exitCode === null && running.signalCode === null) running.kill("SIGKILL");
       await rm(dir, { recursive: true, force: true });
     }
   });
