@@ -15,6 +15,7 @@
 export { createCalendarClient, defaultCalendarScopes } from "./calendar-client.ts";
 export type { CalendarClient, CalendarClientOptions, CalendarListResource, CalendarTokenSource } from "./calendar-client.ts";
 export { CalendarApiError } from "./calendar-api-error.ts";
+export { methodScopes } from "./_internal/method-scopes.ts";
 export type { CalendarApiErrorCode, CalendarApiErrorOptions } from "./calendar-api-error.ts";
 export type {
   CalendarAccessRole,

@@ -1,6 +1,6 @@
 import type { CalendarClient, CalendarListEntry } from "@dwd/calendar";
 import { defineCommand } from "citty";
-import { defaultScopes, endpointArgs, jsonArg, keyArgs, stringArg, subjectArg } from "../_internal/args.ts";
+import { endpointArgs, jsonArg, keyArgs, stringArg, subjectArg } from "../_internal/args.ts";
 import type { Io } from "../_internal/io.ts";
 import { ioOf } from "../_internal/io.ts";
 import type { KeyOptions } from "../_internal/session.ts";
@@ -16,7 +16,7 @@ export interface CalendarsOptions extends KeyOptions {
 async function client(options: CalendarsOptions, io: Io): Promise<CalendarClient> {
   const session = await openSession(options, io);
   const { createCalendarClient } = await import("@dwd/calendar");
-  return createCalendarClient({ tokenSource: session.tokenSource, subject: options.subject, scopes: [...defaultScopes], rootUrl: session.calendarRoot, fetch: nodeFetch });
+  return createCalendarClient({ tokenSource: session.tokenSource, subject: options.subject, rootUrl: session.calendarRoot, fetch: nodeFetch });
 }
 
 /** `dwd calendars get`: prints the entry's summary (or the entry as JSON). */

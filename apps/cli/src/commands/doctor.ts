@@ -51,14 +51,6 @@ export interface DoctorReport {
 /** Above this offset the assertion's `iat`/`exp` fall outside what Google accepts (iat is backdated 30 s). */
 const maxClockOffsetSeconds = 30;
 
-const calendarListScopes = new Set([
-  "https://www.googleapis.com/auth/calendar.readonly",
-  "https://www.googleapis.com/auth/calendar",
-  "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
-  "https://www.googleapis.com/auth/calendar.calendarlist",
-  "https://www.googleapis.com/auth/calendar.app.created",
-]);
-
 function failure(id: DoctorStep["id"], error: unknown, extra: Partial<DoctorStep> = {}): DoctorStep {
   if (!isDiagnosis(error)) throw error; // a bug, not a finding: let the top-level handler report it
   return {
@@ -153,7 +145,8 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
   }
   if (report.missingScopes.length > 0 && key.clientId !== undefined) report.adminConsoleLink = auth.adminConsoleLink(key.clientId, auth.normalizeScopes(options.scopes));
 
-  const scope = granted.find((s) => calendarListScopes.has(s));
+  const calendarApi = await import("@dwd/calendar");
+  const scope = granted.find((s) => calendarApi.methodScopes["calendar.calendarList.get"]?.includes(s));
   if (scope === undefined) {
     steps.push({
       id: "calendar",
@@ -162,8 +155,7 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
     });
   } else {
     try {
-      const { createCalendarClient } = await import("@dwd/calendar");
-      const calendar = createCalendarClient({ tokenSource, subject: options.subject, scopes: [scope], rootUrl: session.calendarRoot, fetch: nodeFetch });
+      const calendar = calendarApi.createCalendarClient({ tokenSource, subject: options.subject, scopes: [scope], rootUrl: session.calendarRoot, fetch: nodeFetch });
       const entry = await calendar.calendarList.get(options.subject);
       steps.push({ id: "calendar", status: "pass", detail: `calendarList.get("${options.subject}") as "${options.subject}": "${entry.summary ?? entry.id ?? ""}" (${entry.accessRole ?? "no access role"})` });
     } catch (error) {

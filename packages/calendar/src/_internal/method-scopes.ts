@@ -1,6 +1,13 @@
 const auth = "https://www.googleapis.com/auth/";
 
-/** The scopes each method accepts (any one suffices), from the discovery document. */
+/**
+ * The scopes each method accepts (any one suffices), by discovery id, from the discovery document.
+ *
+ * @example
+ * ```ts
+ * methodScopes["calendar.calendarList.get"]?.includes("https://www.googleapis.com/auth/calendar.readonly"); // true
+ * ```
+ */
 export const methodScopes: Readonly<Record<string, readonly string[]>> = {
   "calendar.calendarList.get": [
     `${auth}calendar.readonly`,
