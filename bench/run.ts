@@ -14,6 +14,7 @@ import { JWT } from "google-auth-library";
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { demoScenario } from "@dwd/emulator";
 import { startEmulator } from "@dwd/emulator/node";
+import { routeToEmulator } from "./baseline/route-to-emulator.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
@@ -70,8 +71,7 @@ try {
   const calls = Array.from({ length: 1000 }, (_, i) => subjects[i % subjects.length]!);
   const key = await loadKey(jsonKey);
   const raw = (await emulator.serviceAccountKeyJson("calendar-bot")) as { client_email: string; private_key: string };
-  const toEmulator: typeof fetch = (input, init) =>
-    fetch(String(input instanceof Request ? input.url : input).replace(/^https:\/\/[a-z0-9.]*googleapis\.com/, url), init);
+  const toEmulator = routeToEmulator(url);
   const jwt = (subject: string): JWT =>
     new JWT({ email: raw.client_email, key: raw.private_key, subject, scopes: [READONLY], transporterOptions: { fetchImplementation: toEmulator } });
 
