@@ -5,6 +5,8 @@
  * @module
  */
 
+import { redactSecrets } from "./redact.ts";
+
 /** Stable codes of {@link KeyError}: why a key could not be loaded. */
 export type KeyErrorCode =
   | "key_source_missing"
@@ -82,10 +84,11 @@ export class DwdError extends Error {
    * @param options hint and cause
    */
   constructor(code: string, message: string, options: DwdErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Redacted here, once, so no subclass or caller can put a key or a token into what is shown.
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "DwdError";
     this.code = code;
-    if (options.hint !== undefined) this.hint = options.hint;
+    if (options.hint !== undefined) this.hint = redactSecrets(options.hint);
   }
 }
 

@@ -20,6 +20,7 @@ export { DelegationError, DwdError, KeyError } from "./errors.ts";
 export { defaultFetch } from "./fetch-like.ts";
 export type { FetchLike, FetchLikeInit, FetchLikeResponse } from "./fetch-like.ts";
 export type { DelegationErrorCode, DelegationFacts, DwdErrorCode, DwdErrorOptions, KeyErrorCode } from "./errors.ts";
+export { REDACTED, containsSecret, redactSecrets, registerSecret } from "./redact.ts";
 export { loadKey } from "./load-key.ts";
 export type { KeySource, LoadKeyOptions } from "./load-key.ts";
 export { measureClockOffset } from "./measure-clock-offset.ts";

@@ -24,7 +24,7 @@ export interface ConformanceCase {
   run(): Promise<void>;
 }
 
-const KEYS = new URL("../../../../shared/fixtures/keys/", import.meta.url);
+const KEYS = new URL("./fixtures/keys/", import.meta.url);
 const CAL = "https://www.googleapis.com/auth/calendar";
 const EMAIL = "legacy@test-project.iam.gserviceaccount.com";
 

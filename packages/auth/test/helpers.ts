@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** /work/shared/fixtures/keys, resolved from the repo root's parent (never copied into the repo). */
-export const FIXTURE_KEYS: string = fileURLToPath(new URL("../../../../shared/fixtures/keys/", import.meta.url));
+/** Published test keys committed under test/fixtures/keys (provenance in test/fixtures/PROVENANCE.md). */
+export const FIXTURE_KEYS: string = fileURLToPath(new URL("./fixtures/keys/", import.meta.url));
 
 export function fixture(name: string): string {
   return join(FIXTURE_KEYS, name);

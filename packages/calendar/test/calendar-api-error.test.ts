@@ -4,7 +4,7 @@ import { CalendarApiError, createCalendarClient } from "../src/index.ts";
 import type { CalendarApiErrorCode } from "../src/index.ts";
 
 const sa = "calendar-bot@dwd-emulator.iam.gserviceaccount.com";
-const fixtures = new URL("../../../../shared/fixtures/calendar-responses/", import.meta.url);
+const fixtures = new URL("./fixtures/", import.meta.url);
 
 // Exact bodies of google-wire.md §3.2.
 const notFound = { error: { errors: [{ domain: "global", reason: "notFound", message: "Not Found" }], code: 404, message: "Not Found" } };

@@ -47,7 +47,7 @@ describe("calendarList.get", () => {
   });
 
   it("has the same fields, in Google's shape, as a captured calendarListEntry", async () => {
-    const fixture = JSON.parse(await readFile(new URL("../../../../shared/fixtures/calendar-responses/gcalcli-cal_list.json", import.meta.url), "utf8")) as {
+    const fixture = JSON.parse(await readFile(new URL("./fixtures/gcalcli-cal_list.json", import.meta.url), "utf8")) as {
       items: Record<string, unknown>[];
     };
     const captured = fixture.items.find((i) => i["primary"] === true) ?? {};

@@ -1,18 +1,8 @@
-import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { discovery } from "../src/_generated/discovery.ts";
 import { calendarMethods, routePath } from "../src/_internal/calendar-methods.ts";
 
-interface DiscoveryMethod {
-  id: string;
-  path: string;
-  scopes?: string[];
-}
-interface Discovery {
-  resources: Record<string, { methods?: Record<string, DiscoveryMethod> }>;
-}
-
-const discovery = JSON.parse(await readFile(new URL("../../../../shared/fixtures/discovery/calendar-v3.json", import.meta.url), "utf8")) as Discovery;
-const byId = new Map(Object.values(discovery.resources).flatMap((r) => Object.values(r.methods ?? {})).map((m) => [m.id, m]));
+const byId = new Map(discovery.methods.map((m) => [m.id, m]));
 
 describe("the served Calendar methods agree with the discovery document", () => {
   it("serves calendarList.get and calendarList.list", () => {

@@ -14,7 +14,7 @@ export interface CalendarMethod {
 
 /**
  * The methods served, with the scopes each accepts copied from the Calendar v3 discovery document
- * (`shared/fixtures/discovery/calendar-v3.json`); a test checks this table against that file.
+ * (extracted to `src/_generated/discovery.ts`); a test checks this table against it.
  * `calendar.app.created` grants `get` (of calendars the app created) but not `list`.
  */
 export const calendarListGet: CalendarMethod = {

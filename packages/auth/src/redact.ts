@@ -1,0 +1,93 @@
+/**
+ * `redactSecrets()`: the one place dwd removes secrets from text before it is shown. Every error
+ * message and hint of `@dwd/auth` passes through it, and the apps run every line they print through it,
+ * so a private key, a signed assertion or an access token cannot reach a terminal, a log line or
+ * `--json` output by any path — even when it arrives inside a file name, an environment variable or a
+ * remote error body that echoes the request.
+ *
+ * @module
+ */
+
+/** What stands in for a removed secret. */
+export const REDACTED = "[redacted]";
+
+// Each pattern names one shape of secret. Order matters: whole PEM blocks and JSON fields go first, so
+// the shorter patterns below do not leave half of one behind.
+const patterns: readonly (readonly [RegExp, string])[] = [
+  // A PEM private key of any label (OpenSSH's too), with real or JSON-escaped newlines, complete or cut
+  // off. A bare label that names the format (followed by a quote, say) is not a secret and stays.
+  [/-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g, `${REDACTED} private key`],
+  // Secret-bearing fields of JSON bodies, form bodies and query strings.
+  [
+    /("?(?:private_key|access_token|refresh_token|id_token|assertion|client_secret|signedJwt|token)"?\s*[:=]\s*"?)((?:[^"\\&\s,}]|\\.)+)/g,
+    `$1${REDACTED}`,
+  ],
+  // An Authorization header's credentials.
+  [/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1$2${REDACTED}`],
+  // A compact JWS / JWT: three base64url segments, the first a JSON header.
+  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, REDACTED],
+  // Google OAuth access tokens and refresh tokens.
+  [/\bya29\.[A-Za-z0-9._-]+/g, REDACTED],
+  [/(^|[^A-Za-z0-9])1\/\/[A-Za-z0-9._-]{16,}/g, `$1${REDACTED}`],
+  // A long run of base64 is key material (a PEM body without its header, a DER key, a .p12).
+  [/[A-Za-z0-9+/]{100,}={0,2}/g, REDACTED],
+];
+
+const known = new Set<string>();
+const KNOWN_LIMIT = 10_000;
+
+/**
+ * Remembers a secret that has no recognisable shape (a token from a non-Google endpoint, a caller's
+ * bearer token) so that {@link redactSecrets} removes it too. Values shorter than 8 characters are
+ * ignored; the oldest are forgotten past 10,000.
+ *
+ * @param secret the value never to print
+ * @example
+ * ```ts
+ * import { redactSecrets, registerSecret } from "@dwd/auth";
+ * registerSecret("opaque-token-1234");
+ * redactSecrets("got opaque-token-1234"); // "got [redacted]"
+ * ```
+ */
+export function registerSecret(secret: string): void {
+  if (secret.length < 8 || known.has(secret)) return;
+  if (known.size >= KNOWN_LIMIT) {
+    const oldest = known.values().next().value;
+    if (oldest !== undefined) known.delete(oldest);
+  }
+  known.add(secret);
+}
+
+/**
+ * Returns `text` with every private key, signed assertion, access or refresh token, credential header
+ * and registered secret replaced by `[redacted]`. Idempotent; text without secrets comes back unchanged.
+ *
+ * @param text anything about to be shown or logged
+ * @returns the same text, without secrets
+ * @example
+ * ```ts
+ * import { redactSecrets } from "@dwd/auth";
+ * redactSecrets('{"access_token":"ya29.a0Af"}'); // '{"access_token":"[redacted]"}'
+ * ```
+ */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
+  for (const secret of known) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+/**
+ * Whether `text` holds anything {@link redactSecrets} would remove.
+ *
+ * @param text the text to check
+ * @returns true when a secret is present
+ * @example
+ * ```ts
+ * import { containsSecret } from "@dwd/auth";
+ * containsSecret("Bearer ya29.abc"); // true
+ * ```
+ */
+export function containsSecret(text: string): boolean {
+  return redactSecrets(text) !== text;
+}
