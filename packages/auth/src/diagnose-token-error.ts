@@ -8,7 +8,7 @@
 import { ADMIN_CONSOLE_PATH, adminConsoleLink } from "./admin-console-link.ts";
 import { DelegationError } from "./errors.ts";
 import type { DelegationErrorCode, DelegationFacts } from "./errors.ts";
-import type { ServiceAccountKey } from "./service-account-key.ts";
+import type { SignerIdentity } from "./signer.ts";
 
 /** A token-endpoint answer that was not a token, or a request that never got an answer. */
 export type TokenEndpointFailure =
@@ -28,7 +28,7 @@ export type TokenEndpointFailure =
 /** What was being asked for when the token endpoint refused. */
 export interface DiagnoseContext {
   /** The key that signed the assertion. */
-  key: Pick<ServiceAccountKey, "clientEmail"> & Partial<Pick<ServiceAccountKey, "clientId" | "privateKeyId" | "kind">>;
+  key: Pick<SignerIdentity, "clientEmail"> & Partial<SignerIdentity>;
   /** The impersonated user. */
   subject?: string;
   /** The requested scopes. */

@@ -21,6 +21,8 @@ export { defaultFetch } from "./fetch-like.ts";
 export type { FetchLike, FetchLikeInit, FetchLikeResponse } from "./fetch-like.ts";
 export type { DelegationErrorCode, DelegationFacts, DwdErrorCode, DwdErrorOptions, KeyErrorCode } from "./errors.ts";
 export { REDACTED, containsSecret, redactSecrets, registerSecret } from "./redact.ts";
+export { isJwtSigner, keySigner } from "./signer.ts";
+export type { JwtSigner, SignOptions, SignerIdentity } from "./signer.ts";
 export { loadKey } from "./load-key.ts";
 export type { KeySource, LoadKeyOptions } from "./load-key.ts";
 export { measureClockOffset } from "./measure-clock-offset.ts";

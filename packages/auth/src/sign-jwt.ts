@@ -5,6 +5,7 @@
  */
 
 import { base64UrlEncode } from "./_internal/base64.ts";
+import { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
 
 /** The claims of a jwt-bearer assertion. */
@@ -57,14 +58,14 @@ export const ASSERTION_LIFETIME_SECONDS = 3600;
  * const claims = buildClaims(key, { subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });
  * ```
  */
-export function buildClaims(key: Pick<ServiceAccountKey, "clientEmail" | "tokenUri">, options: BuildClaimsOptions): JwtClaims {
+export function buildClaims(key: Pick<ServiceAccountKey, "clientEmail"> & { tokenUri?: string }, options: BuildClaimsOptions): JwtClaims {
   const scopes = normalizeScopes(options.scopes);
   const iat = Math.floor((options.now ?? Date.now()) / 1000) - IAT_BACKDATE_SECONDS;
   return {
     iss: key.clientEmail,
     ...(options.subject ? { sub: options.subject } : {}),
     scope: scopes.join(" "),
-    aud: options.audience ?? key.tokenUri,
+    aud: options.audience ?? key.tokenUri ?? GOOGLE_TOKEN_URI,
     iat,
     exp: iat + ASSERTION_LIFETIME_SECONDS,
   };

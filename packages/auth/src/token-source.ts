@@ -12,7 +12,9 @@ import type { TokenEndpointFailure } from "./diagnose-token-error.ts";
 import { DelegationError } from "./errors.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
-import { buildClaims, normalizeScopes, signJwt } from "./sign-jwt.ts";
+import { buildClaims, normalizeScopes } from "./sign-jwt.ts";
+import { isJwtSigner, keySigner } from "./signer.ts";
+import type { JwtSigner } from "./signer.ts";
 
 /** The jwt-bearer grant type (RFC 7523). */
 export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -72,8 +74,10 @@ export interface TokenSourceStats {
 
 /** Hands out delegated access tokens. */
 export interface TokenSource {
-  /** The signing key. */
-  key: ServiceAccountKey;
+  /** The signing key, when the source was made from one (absent for keyless signers). */
+  key?: ServiceAccountKey;
+  /** Who signs the assertions: the key's local signer, or a keyless one. */
+  signer: JwtSigner;
   /** The token endpoint this source posts to. */
   tokenUri: string;
   /**
@@ -101,9 +105,9 @@ interface Entry {
 }
 
 /**
- * Creates a token source for a service-account key.
+ * Creates a token source for a service-account key, or for any {@link JwtSigner} (keyless delegation).
  *
- * @param key the key from {@link loadKey}
+ * @param keyOrSigner the key from {@link loadKey}, or a signer
  * @param options fetch, now, token URI, cache bound, refresh margin, env, the client's delegated scopes
  * @returns the token source
  * @throws {TypeError} from `getToken()` when `scopes` is empty (never silently drops the subject)
@@ -115,13 +119,15 @@ interface Entry {
  * const { accessToken } = await source.getToken({ subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });
  * ```
  */
-export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOptions = {}): TokenSource {
+export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, options: TokenSourceOptions = {}): TokenSource {
+  const key = isJwtSigner(keyOrSigner) ? undefined : keyOrSigner;
+  const signer = isJwtSigner(keyOrSigner) ? keyOrSigner : keySigner(keyOrSigner);
   const doFetch = options.fetch ?? defaultFetch;
   const now = options.now ?? Date.now;
   const maxEntries = options.maxEntries ?? 10_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError("maxEntries must be a positive integer");
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
-  const tokenUri = resolveEndpoints({ env: options.env, tokenUri: options.tokenUri, keyTokenUri: key.tokenUri }).tokenUri;
+  const tokenUri = resolveEndpoints({ env: options.env, tokenUri: options.tokenUri, keyTokenUri: signer.tokenUri }).tokenUri;
   // A Map iterates in insertion order: re-inserting on use makes its first key the least recently used.
   const cache = new Map<string, Entry>();
   const stats: TokenSourceStats = { exchanges: 0, hits: 0 };
@@ -136,8 +142,8 @@ export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOp
   async function exchange(subject: string | undefined, scopes: string[]): Promise<AccessToken> {
     stats.exchanges++;
     const sentAt = now();
-    const assertion = await signJwt(key, buildClaims(key, { subject, scopes, audience: tokenUri, now: sentAt }));
-    const context = { key, scopes, tokenUri, ...(subject ? { subject } : {}), ...(delegatedScopes ? { delegatedScopes } : {}) };
+    const context = { key: signer, scopes, tokenUri, ...(subject ? { subject } : {}), ...(delegatedScopes ? { delegatedScopes } : {}) };
+    const assertion = await signer.sign(buildClaims(signer, { subject, scopes, audience: tokenUri, now: sentAt }));
     let response: FetchLikeResponse;
     try {
       response = await doFetch(tokenUri, {
@@ -160,9 +166,9 @@ export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOp
     const json = body as { access_token?: unknown; expires_in?: unknown } | null;
     const accessToken = typeof json === "object" && json !== null && typeof json.access_token === "string" ? json.access_token : undefined;
     if (!accessToken) {
-      throw new DelegationError("token_endpoint_error", `Cannot get a token for ${subject ? `"${subject}"` : `service account "${key.clientEmail}"`}: the token endpoint answered ${response.status} without an access token`, {
+      throw new DelegationError("token_endpoint_error", `Cannot get a token for ${subject ? `"${subject}"` : `service account "${signer.clientEmail}"`}: the token endpoint answered ${response.status} without an access token`, {
         ...context,
-        clientEmail: key.clientEmail,
+        clientEmail: signer.clientEmail,
         status: response.status,
         hint: "Check that the token URI points at Google's token endpoint (or the emulator)",
         cause: typeof body === "string" ? undefined : body,
@@ -178,7 +184,8 @@ export function createTokenSource(key: ServiceAccountKey, options: TokenSourceOp
   }
 
   return {
-    key,
+    ...(key ? { key } : {}),
+    signer,
     tokenUri,
     stats,
     clear(): void {

@@ -151,7 +151,7 @@ describe("createTokenSource()", () => {
     fail = true;
     const pending = source.getToken({ scopes: [CAL] });
     source.invalidate({ scopes: [CAL] });
-    await expect(pending).rejects.toMatchObject({ code: "token_endpoint_unavailable", message: `Cannot get a token for service account "${source.key.clientEmail}": the token endpoint answered 500 "internal_failure"` });
+    await expect(pending).rejects.toMatchObject({ code: "token_endpoint_unavailable", message: `Cannot get a token for service account "${source.signer.clientEmail}": the token endpoint answered 500 "internal_failure"` });
   });
 
   it("getToken() keeps the cache bounded, evicting the least recently used", async () => {

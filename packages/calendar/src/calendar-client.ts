@@ -13,7 +13,7 @@ export const defaultCalendarScopes: readonly string[] = ["https://www.googleapis
  * What {@link createCalendarClient} needs from a token source: `@dwd/auth`'s `TokenSource` fits. With
  * `invalidate`, a 401 from the API makes the client fetch a fresh token and retry once.
  */
-export type CalendarTokenSource = Pick<TokenSource, "getToken"> & Partial<Pick<TokenSource, "invalidate">> & { key?: Pick<TokenSource["key"], "clientEmail"> };
+export type CalendarTokenSource = Pick<TokenSource, "getToken"> & Partial<Pick<TokenSource, "invalidate">> & { signer?: { clientEmail: string } };
 
 /** Options of {@link createCalendarClient}. */
 export interface CalendarClientOptions {
@@ -102,7 +102,7 @@ export function createCalendarClient(options: CalendarClientOptions): CalendarCl
   const fetchFn = options.fetch ?? defaultFetch;
 
   async function call<T>(c: Call): Promise<T> {
-    const ctx: CallContext = { method: c.method, calendarId: c.calendarId, subject, serviceAccount: tokenSource.key?.clientEmail, scopes };
+    const ctx: CallContext = { method: c.method, calendarId: c.calendarId, subject, serviceAccount: tokenSource.signer?.clientEmail, scopes };
     const url = new URL(`${rootUrl}/${c.path}`);
     for (const [name, value] of Object.entries(c.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
     const send = async (): Promise<FetchLikeResponse> => {

@@ -140,7 +140,7 @@ const cases: Case[] = [
 
 function clientFor(status: number, body: unknown, subject?: string): ReturnType<typeof createCalendarClient> {
   return createCalendarClient({
-    tokenSource: { key: { clientEmail: sa }, getToken: (o) => Promise.resolve({ accessToken: "t", expiresAt: 0, scopes: o.scopes }) },
+    tokenSource: { signer: { clientEmail: sa }, getToken: (o) => Promise.resolve({ accessToken: "t", expiresAt: 0, scopes: o.scopes }) },
     subject,
     rootUrl: "http://e/calendar/v3",
     fetch: () => Promise.resolve(new Response(typeof body === "string" ? body : JSON.stringify(body), { status })),

@@ -9,7 +9,7 @@ function fakeTokenSource(): CalendarTokenSource & { calls: { subject?: string; s
   const calls: { subject?: string; scopes: string[] }[] = [];
   return {
     calls,
-    key: { clientEmail: sa },
+    signer: { clientEmail: sa },
     getToken(options) {
       calls.push(options);
       return Promise.resolve({ accessToken: `tok-${options.subject ?? "sa"}`, expiresAt: 0, scopes: options.scopes });
