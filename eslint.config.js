@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    // Library code is Web-standard: `node:` modules only in named runtime adapters (STYLE.md §1–2).
+    // Library code is Web-standard: `node:` modules only in named runtime adapters (they must run on Node and Deno alike).
     files: ["packages/*/src/**/*.ts"],
     ignores: ["packages/*/src/**/*.test.ts", "packages/*/src/node.ts", "packages/*/src/node/**", "packages/*/src/_internal/*.node.ts"],
     rules: {

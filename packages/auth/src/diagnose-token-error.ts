@@ -1,5 +1,5 @@
 /**
- * `diagnoseTokenError()`: every token-endpoint refusal of Google's (google-wire.md §2) as a
+ * `diagnoseTokenError()`: every refusal of Google's token endpoint (`oauth2.googleapis.com/token`) as a
  * {@link DelegationError} with a stable code, the facts and the exact fix.
  *
  * @module

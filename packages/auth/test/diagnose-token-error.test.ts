@@ -24,7 +24,7 @@ interface Row {
   hint: RegExp[];
 }
 
-/** Every row of google-wire.md §2.1–2.4. */
+/** Every refusal Google's token endpoint is known to send for a JWT-bearer grant, body as sent. */
 const rows: Row[] = [
   // 2.1
   { status: 401, error: "unauthorized_client", description: "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.", code: "delegation_not_authorized", message: `${P}client "${CLIENT_ID}" is not authorized for domain-wide delegation of scopes "${CAL}", "${RO}"`, hint: [/Security → Access and data control → API controls → Domain-wide delegation/, /numeric client ID "104567890123456789012" \(not the email "calendar-bot@/, /OAuth scopes "https:\/\/www.googleapis.com\/auth\/calendar,https:\/\/www.googleapis.com\/auth\/calendar.readonly" \(comma-separated\)/, /24 hours/] },
@@ -64,7 +64,7 @@ const rows: Row[] = [
   { status: 418, error: "teapot", code: "token_endpoint_error", message: `${P}the token endpoint answered 418 "teapot"`, hint: [/not one Google documents/] },
 ];
 
-describe("diagnoseTokenError() maps every token-endpoint error of google-wire.md §2", () => {
+describe("diagnoseTokenError() maps every known token-endpoint refusal", () => {
   for (const row of rows) {
     it(`diagnoseTokenError() maps ${row.status} ${row.error ?? "(no error)"} "${row.description ?? ""}" to ${row.code}`, () => {
       const body = row.error === undefined ? "<html>busy</html>" : { error: row.error, ...(row.description === undefined ? {} : { error_description: row.description }) };

@@ -6,7 +6,7 @@ import type { CalendarApiErrorCode } from "../src/index.ts";
 const sa = "calendar-bot@dwd-emulator.iam.gserviceaccount.com";
 const fixtures = new URL("./fixtures/", import.meta.url);
 
-// Exact bodies of google-wire.md §3.2.
+// Google's exact error bodies for these Calendar refusals.
 const notFound = { error: { errors: [{ domain: "global", reason: "notFound", message: "Not Found" }], code: 404, message: "Not Found" } };
 const invalidCredentials = {
   error: {

@@ -26,7 +26,7 @@ export interface EmulatorOptions {
   /** `expires_in` of issued tokens and their lifetime, default 3599. */
   tokenLifetimeSeconds?: number;
   /**
-   * Answer for a suspended `sub` (Google's is unconfirmed, reference §2.5). Default `"invalid_account"`
+   * Answer for a suspended `sub` (Google's own answer is not documented). Default `"invalid_account"`
    * → 400 `invalid_account` "Forbidden"; `"invalid_grant"` → 400 "Invalid email or User ID";
    * `"access_denied"` → 403 "Account restricted"; `"allow"` → the token is issued.
    */

@@ -1,7 +1,7 @@
 import { apiHeaders } from "./headers.ts";
 
 /**
- * Calendar API error answers, byte for byte as google-wire.md §3.2 gives them: the front-end layer
+ * Calendar API error answers, byte for byte as Google sends them: the front-end layer
  * (auth, scopes) adds `status`/`details`; Calendar's own errors use the legacy envelope without them.
  */
 const realm = 'Bearer realm="https://accounts.google.com/"';

@@ -3,7 +3,7 @@ export function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
 }
 
-/** Headers Google's token endpoint sends (google-wire.md §1.5), with a Date from the emulated clock. */
+/** Headers Google's token endpoint sends (JSON, no-cache, its security headers), with a Date from the emulated clock. */
 export function tokenHeaders(nowMs: number): Headers {
   return new Headers({
     "Content-Type": "application/json; charset=utf-8",

@@ -1,6 +1,6 @@
 /**
- * The token endpoint's error answers, byte for byte as Google sends them (google-wire.md §2).
- * Where the reference lists several spellings, the one chosen here is documented in the README.
+ * The token endpoint's error answers, byte for byte as Google sends them.
+ * Where Google has been seen to send several spellings, the one chosen here is documented in the README.
  */
 export interface TokenError {
   status: 400 | 401 | 403 | 503;
