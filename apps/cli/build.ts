@@ -174,6 +174,17 @@ const loader: Plugin = {
     b.onLoad({ filter: /^loader$/, namespace: "embedded-entry" }, () => ({ contents: loaderSource(hash), loader: "js" }));
   },
 };
+// main.ts imports ../package.json for `--version`: bundle the version only, not the scripts and the
+// workspace's devDependencies.
+const versionOnly: Plugin = {
+  name: "package-json-version-only",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]cli[\\/]package\.json$/ }, async (args) => ({
+      contents: JSON.stringify({ version: (JSON.parse(await readFile(args.path, "utf8")) as { version: string }).version }),
+      loader: "json",
+    }));
+  },
+};
 await rm("dist", { recursive: true, force: true });
 const result = await build({
   entryPoints: ["src/main.ts"],
@@ -188,7 +199,7 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
   logOverride: { "import-is-undefined": "error" },
-  plugins: [loader, lazyBuiltins],
+  plugins: [loader, lazyBuiltins, versionOnly],
   footer: { js: footer },
   banner: {
     // ESM has no \`require\`; the embedded CommonJS modules and node-forge (require("crypto")) need one.
