@@ -1,5 +1,7 @@
 // Checks that every library's package.json `exports` and deno.json `exports` name the same entry
-// points, and that each points at the matching file (dist/<x>.js for npm, src/<x>.ts for Deno).
+// points, and that each points at the matching file (dist/<x>.js for npm, src/<x>.ts for Deno); that
+// the npm and JSR versions are equal (`pnpm changeset version` keeps them so); and that every published
+// package (the libraries and apps/cli) carries the root LICENSE.
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
@@ -16,7 +18,9 @@ for (const dir of readdirSync(join(root, "packages"))) {
     name: string; version: string; exports: Record<string, string>;
   };
   if (pkg.name !== deno.name) problems.push(`${dir}: name "${pkg.name}" in package.json but "${deno.name}" in deno.json`);
-  if (pkg.version !== deno.version) problems.push(`${dir}: version "${pkg.version}" in package.json but "${deno.version}" in deno.json`);
+  if (pkg.version !== deno.version) {
+    problems.push(`${dir}: version "${pkg.version}" in package.json but "${deno.version}" in deno.json (run node scripts/sync-deno-versions.ts)`);
+  }
   const npmKeys = Object.keys(pkg.exports).sort();
   const denoKeys = Object.keys(deno.exports).sort();
   if (npmKeys.join() !== denoKeys.join()) {
@@ -34,8 +38,14 @@ for (const dir of readdirSync(join(root, "packages"))) {
   }
 }
 
+const license = readFileSync(join(root, "LICENSE"), "utf8");
+for (const dir of ["packages/auth", "packages/calendar", "packages/emulator", "apps/cli"]) {
+  const file = join(root, dir, "LICENSE");
+  if (!existsSync(file) || readFileSync(file, "utf8") !== license) problems.push(`${dir}: LICENSE is missing or differs from the root LICENSE`);
+}
+
 if (problems.length > 0) {
   console.error(`validate-exports: ${problems.length} problem(s)\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
-console.log("validate-exports: package.json and deno.json exports agree");
+console.log("validate-exports: package.json and deno.json agree (exports, versions); every package has the LICENSE");
