@@ -46,7 +46,7 @@ export function keyOptionsFrom(args: Record<string, unknown>): KeyOptions {
  */
 export async function openSession(options: KeyOptions, io: Io, delegatedScopes?: string[]): Promise<Session> {
   const timeoutMs = resolveTimeout(options.timeoutMs, io.env);
-  const { createTokenSource, loadKey, resolveEndpoints } = await import("@dwd/auth");
+  const { createTokenSource, loadKey, registerSecret, resolveEndpoints } = await import("@dwd/auth");
   if (options.key !== undefined) await checkKeyPath(options.key);
   else await checkKeyPath(io.env["GOOGLE_APPLICATION_CREDENTIALS"], "GOOGLE_APPLICATION_CREDENTIALS");
   const key = await loadKey(options.key, { email: options.keyEmail, password: options.keyPassword, clientId: options.clientId, env: io.env });
@@ -60,6 +60,17 @@ export async function openSession(options: KeyOptions, io: Io, delegatedScopes?:
   // The flags are checked when parsed; the key's own token_uri is checked here, before anything is sent.
   if (!/^https?:\/\//i.test(tokenUri)) throw new UsageError(`Invalid token_uri "${tokenUri}" in the key: not an http:// or https:// URL`, "Use the key unchanged as downloaded, or give --token-uri");
   const fetch = createNodeFetch({ timeoutMs, deadlineMs: timeoutMs });
-  const tokenSource = createTokenSource(key, { tokenUri, env: io.env, fetch, ...(delegatedScopes ? { delegatedScopes } : {}) });
+  const source = createTokenSource(key, { tokenUri, env: io.env, fetch, ...(delegatedScopes ? { delegatedScopes } : {}) });
+  // Every token this process obtains is registered, so the output redacts it even where it has no
+  // recognisable shape (a non-Google endpoint's opaque token echoed back by an API).
+  const tokenSource: TokenSource = Object.create(source, {
+    getToken: {
+      value: async (request: Parameters<TokenSource["getToken"]>[0]) => {
+        const token = await source.getToken(request);
+        registerSecret(token.accessToken);
+        return token;
+      },
+    },
+  }) as TokenSource;
   return { key, tokenSource, tokenUri, calendarRoot, fetch };
 }
