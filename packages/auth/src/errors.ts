@@ -97,7 +97,7 @@ export class DwdError extends Error {
  *
  * @example
  * ```ts
- * try { await loadKey("key.p12", { email }); } catch (e) {
+ * try { await loadKey("key.p12", { email: "bot@project.iam.gserviceaccount.com" }); } catch (e) {
  *   if (e instanceof KeyError && e.code === "p12_wrong_password") console.error(e.hint);
  * }
  * ```
@@ -154,7 +154,8 @@ export interface DelegationFacts {
  *
  * @example
  * ```ts
- * try { await source.getToken({ subject, scopes }); } catch (e) {
+ * const scopes = ["https://www.googleapis.com/auth/calendar.readonly"];
+ * try { await source.getToken({ subject: "info@example.com", scopes }); } catch (e) {
  *   if (e instanceof DelegationError) console.error(`${e.message}\n${e.hint ?? ""}`);
  * }
  * ```

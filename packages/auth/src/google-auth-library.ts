@@ -49,7 +49,7 @@ export interface ToAuthClientOptions {
  *
  * @example
  * ```ts
- * const auth = toAuthClient(createTokenSource(await loadKey("key.json")), { subject: "info@example.com", scopes: [CALENDAR_READONLY] });
+ * const auth = toAuthClient(createTokenSource(await loadKey("key.json")), { subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar.readonly"] });
  * const { token } = await auth.getAccessToken();
  * ```
  */

@@ -98,8 +98,10 @@ export interface Emulator {
  * @example
  * ```ts
  * const emulator = await createEmulator({ scenario: "demo" });
- * const key = await emulator.serviceAccountKeyJson("calendar-bot");
- * const res = await emulator.fetch(new Request(key.token_uri, { method: "POST", body: form }));
+ * const key = await emulator.serviceAccountKeyJson("calendar-bot"); // Google's JSON key format
+ * const form = new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: "…" });
+ * const res = await emulator.fetch(new Request(`${emulator.baseUrl}/token`, { method: "POST", body: form }));
+ * console.log(key["client_email"], res.status); // 400: "…" is no signed assertion
  * ```
  */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {

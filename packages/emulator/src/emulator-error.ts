@@ -23,7 +23,7 @@ export interface EmulatorErrorOptions {
  *
  * @example
  * ```ts
- * try { loadScenario(json) } catch (err) {
+ * try { loadScenario('{"domain": "example.com"}'); } catch (err) {
  *   if (err instanceof EmulatorError && err.code === "invalid_scenario") console.error(err.message, err.hint);
  * }
  * ```

@@ -142,7 +142,9 @@ function validTimeZone(zone: string): boolean {
  * @throws {EmulatorError} code `invalid_scenario`, with `path` naming the offending value
  * @example
  * ```ts
- * const scenario = loadScenario(JSON.parse(await readFile("scenario.json", "utf8")));
+ * import { readFile } from "node:fs/promises";
+ *
+ * const scenario = loadScenario(await readFile("scenario.json", "utf8")); // JSON text or a parsed object
  * const emulator = await createEmulator({ scenario });
  * ```
  */
