@@ -23,10 +23,13 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
-/** Runs `node dist/dwd.js …args` to completion. */
-export function dwd(args: string[], env: Record<string, string> = cleanEnv()): Promise<Result> {
+/**
+ * Runs `node dist/dwd.js …args` to completion. A dwd that runs past `killAfterMs` (default 60 s: a hang, as
+ * with a FIFO key before it was refused) is killed, so a failing test cannot leave it running or growing.
+ */
+export function dwd(args: string[], env: Record<string, string> = cleanEnv(), killAfterMs = 60_000): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [dwdPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [dwdPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"], timeout: killAfterMs, killSignal: "SIGKILL" });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

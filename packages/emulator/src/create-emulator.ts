@@ -55,6 +55,8 @@ export interface EmulatorStats {
   tokensIssued: number;
   /** Calendar API requests. */
   apiRequests: number;
+  /** Access tokens held now (expired ones are dropped on the next token request). Not reset. */
+  readonly liveTokens: number;
   /** Sets every counter to 0. */
   reset(): void;
 }
@@ -115,6 +117,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     tokenRequests: 0,
     tokensIssued: 0,
     apiRequests: 0,
+    get liveTokens() {
+      return store.tokens.size;
+    },
     reset() {
       stats.tokenRequests = 0;
       stats.tokensIssued = 0;
@@ -173,6 +178,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     },
     revokeAll() {
       store.tokens.clear();
+      store.tokenExpiry.clear();
     },
   };
 

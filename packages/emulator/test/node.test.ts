@@ -1,4 +1,5 @@
 import { stat, mkdtemp, readFile, rm } from "node:fs/promises";
+import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +8,32 @@ import { startEmulator } from "../src/node.ts";
 import { CALENDAR, importPrivateKey, jwtBearer, signRs256 } from "./helpers.ts";
 
 describe("startEmulator()", () => {
+  it("refuses an assertion whose aud is the Host header the client sent (Host: evil.example), with Google's audience error", async () => {
+    const running = await startEmulator({ port: 0 });
+    try {
+      const key = await running.emulator.serviceAccountKeyJson("calendar-bot");
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = await signRs256(await importPrivateKey(key["private_key"] ?? ""), { alg: "RS256" }, {
+        iss: key["client_email"], sub: "info@example.com", scope: CALENDAR, aud: "http://evil.example/token", iat: now, exp: now + 3600,
+      });
+      const body = new URLSearchParams({ grant_type: jwtBearer, assertion }).toString();
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(`${running.url}/token`, { method: "POST", headers: { host: "evil.example", "content-type": "application/x-www-form-urlencoded" } }, (res) => {
+          let text = "";
+          res.setEncoding("utf8").on("data", (d: string) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.text)).toEqual({ error: "invalid_grant", error_description: "Invalid JWT: Failed audience check." });
+      expect(running.emulator.stats.tokensIssued).toBe(0);
+    } finally {
+      await running.close();
+    }
+  });
+
   it("listens on port 0, writes 0600 key files pointing at itself, serves a real token exchange, and closes promptly", async () => {
     const dir = await mkdtemp(join(tmpdir(), "dwd-emulator-keys-"));
     const running = await startEmulator({ port: 0, keysDir: dir });

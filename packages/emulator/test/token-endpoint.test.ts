@@ -68,9 +68,42 @@ describe("token endpoint: success", () => {
     });
   }
 
-  it("accepts aud = the request's own origin when baseUrl differs", async () => {
-    const res = await exchange(emulator, await bot.assertion({ aud: "http://localhost:9999/token" }), "http://localhost:9999/token");
+  it("accepts aud = a loopback alias of the configured base URL (localhost for 127.0.0.1, same port)", async () => {
+    const res = await exchange(emulator, await bot.assertion({ aud: "http://localhost:0/token" }), "http://localhost:0/token");
     expect(res.status).toBe(200);
+  });
+});
+
+describe("token endpoint: the audience is configured, never taken from the request", () => {
+  const cases = [
+    { name: "an assertion for http://evil.example/token sent to http://evil.example (Host: evil.example)", aud: "http://evil.example/token", url: "http://evil.example/token" },
+    { name: "the request's own loopback origin on another port", aud: "http://localhost:9999/token", url: "http://localhost:9999/token" },
+    { name: "the configured host on another port", aud: "http://127.0.0.1:1/token", url: "http://127.0.0.1:1/token" },
+  ];
+  for (const c of cases) {
+    it(`refuses ${c.name} with Google's audience error`, async () => {
+      const res = await exchange(emulator, await bot.assertion({ aud: c.aud }), c.url);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual(err("invalid_grant", "Invalid JWT: Failed audience check."));
+      expect(emulator.stats).toMatchObject({ tokenRequests: 1, tokensIssued: 0 });
+    });
+  }
+});
+
+describe("token endpoint: expired tokens are dropped", () => {
+  it("a token request after the lifetime drops every expired token: live tokens stay bounded", async () => {
+    const em = await createEmulator({ now: () => clock, tokenLifetimeSeconds: 120 });
+    const s = await signerFor(em, "calendar-bot", () => clock);
+    for (let i = 0; i < 50; i++) expect((await exchange(em, await s.assertion())).status).toBe(200);
+    expect(em.stats.liveTokens).toBe(50);
+    clock += 60_000;
+    expect((await exchange(em, await s.assertion())).status).toBe(200);
+    expect(em.stats.liveTokens).toBe(51);
+    clock += 61_000; // the first 50 have expired; the 51st has 59 s left
+    expect((await exchange(em, await s.assertion())).status).toBe(200);
+    expect(em.stats.liveTokens).toBe(2);
+    em.revokeAll();
+    expect(em.stats.liveTokens).toBe(0);
   });
 });
 
@@ -80,6 +113,18 @@ describe("token endpoint: forged and refused assertions", () => {
     {
       name: "alg none",
       assertion: () => Promise.resolve(`${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${b64url(JSON.stringify(bot.claims()))}.`),
+      status: 400,
+      body: err("invalid_grant", "Invalid JWT Signature."),
+    },
+    {
+      name: "a correctly signed RS256 assertion with an unknown crit header (RFC 7515 §4.1.11)",
+      assertion: () => signRs256(bot.key, { alg: "RS256", typ: "JWT", crit: ["urn:example:unknown"], "urn:example:unknown": true }, bot.claims()),
+      status: 400,
+      body: err("invalid_grant", "Invalid JWT Signature."),
+    },
+    {
+      name: "a correctly signed RS256 assertion with crit naming a registered header (b64: false)",
+      assertion: () => signRs256(bot.key, { alg: "RS256", crit: ["b64"], b64: false }, bot.claims()),
       status: 400,
       body: err("invalid_grant", "Invalid JWT Signature."),
     },

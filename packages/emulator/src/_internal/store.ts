@@ -3,6 +3,7 @@ import { toHex } from "./base64.ts";
 import { knownScopes } from "./google-scopes.ts";
 import type { ServiceAccountRecord } from "./service-account.ts";
 import { createServiceAccount } from "./service-account.ts";
+import { TokenExpiry } from "./token-expiry.ts";
 
 /** A calendar resource. Events, ACLs and settings hang off this later. */
 export interface CalendarRecord {
@@ -41,7 +42,10 @@ export interface Store {
   calendars: Map<string, CalendarRecord>;
   /** Principal email → calendar IDs in its calendar list, in order. */
   calendarLists: Map<string, string[]>;
+  /** Live access tokens by token: looked up in O(1) by the Calendar routes. */
   tokens: Map<string, TokenRecord>;
+  /** Issue-order queue that drops expired tokens from `tokens` without scanning it. */
+  tokenExpiry: TokenExpiry;
   /** Bumped on every change of calendar data; sync tokens carry it. */
   version: number;
 }
@@ -96,5 +100,5 @@ export async function createStore(scenario: Scenario): Promise<Store> {
     add({ id, owner: c.owner, summary: c.summary ?? id, timeZone: c.timeZone ?? "UTC", primary: false });
   }
 
-  return { domain: scenario.domain, users, accounts, accountNames, grants, scopes, calendars, calendarLists, tokens: new Map(), version: 1 };
+  return { domain: scenario.domain, users, accounts, accountNames, grants, scopes, calendars, calendarLists, tokens: new Map(), tokenExpiry: new TokenExpiry(), version: 1 };
 }

@@ -18,22 +18,34 @@ const googleAudiences = [
   "https://www.googleapis.com/oauth2/v4/token",
 ];
 
-function originOf(url: string): string | undefined {
+// Loopback names of one origin: a client that reaches http://127.0.0.1:8085 may as well name it
+// http://localhost:8085 (DWD_EMULATOR_HOST=localhost:8085). Only the configured URL's own port counts.
+const loopbackHosts = ["127.0.0.1", "localhost", "[::1]"];
+
+/**
+ * `aud` values accepted: Google's three token URLs, and the token paths on the emulator's configured base
+ * URL (with its loopback aliases when it is a loopback URL). Never derived from the request: a `Host`
+ * header is whatever the client claims, so an assertion made for another audience would be accepted.
+ */
+export function acceptedAudiences(baseUrl: string): Set<string> {
+  const set = new Set(googleAudiences);
+  let base: URL;
   try {
-    return new URL(url).origin;
+    base = new URL(baseUrl);
   } catch {
-    return undefined;
+    return set;
   }
+  const origins = [base.origin];
+  if (loopbackHosts.includes(base.hostname)) for (const host of loopbackHosts) origins.push(`${base.protocol}//${host}${base.port === "" ? "" : `:${base.port}`}`);
+  for (const origin of origins) for (const path of tokenPaths) set.add(origin + path);
+  return set;
 }
 
-/** `aud` values accepted: Google's three token URLs, or a token path on the request's or the base URL's origin. */
-export function acceptedAudiences(requestUrl: string, baseUrl: string): Set<string> {
-  const set = new Set(googleAudiences);
-  for (const origin of [originOf(requestUrl), originOf(baseUrl)]) {
-    if (origin === undefined || origin === "null") continue;
-    for (const path of tokenPaths) set.add(origin + path);
-  }
-  return set;
+let audienceCache: { baseUrl: string; audiences: Set<string> } | undefined;
+
+function audiencesFor(baseUrl: string): Set<string> {
+  if (audienceCache?.baseUrl !== baseUrl) audienceCache = { baseUrl, audiences: acceptedAudiences(baseUrl) };
+  return audienceCache.audiences;
 }
 
 function errorResponse(err: TokenError, nowMs: number): Response {
@@ -77,12 +89,15 @@ interface Grant {
 }
 
 /** Checks an assertion as Google does; returns the grant or the error to answer. */
-async function check(ctx: EmulatorContext, assertion: string, requestUrl: string, nowMs: number): Promise<Grant | TokenError> {
+async function check(ctx: EmulatorContext, assertion: string, nowMs: number): Promise<Grant | TokenError> {
   const { store } = ctx;
   const jws = parseJws(assertion);
   // Garbage, bad base64url and every algorithm but RS256 (none, HS256 keyed with the public key, …)
   // never reach a verifier: Google reports them all as a bad signature.
   if (jws === undefined || jws.header["alg"] !== "RS256") return tokenErrors.invalidSignature;
+  // RFC 7515 §4.1.11: a recipient must refuse a JWS whose `crit` names extensions it does not
+  // understand. The emulator understands none (nor does Google's token endpoint), so any `crit` is refused.
+  if (Object.hasOwn(jws.header, "crit")) return tokenErrors.invalidSignature;
   const iss = jws.claims["iss"];
   const account = typeof iss === "string" ? store.accounts.get(iss.toLowerCase()) : undefined;
   if (account === undefined) return tokenErrors.noVerifier;
@@ -90,7 +105,7 @@ async function check(ctx: EmulatorContext, assertion: string, requestUrl: string
   if (account.disabled) return tokenErrors.disabledClient;
 
   const aud = jws.claims["aud"];
-  if (typeof aud !== "string" || !acceptedAudiences(requestUrl, ctx.baseUrl()).has(aud)) return tokenErrors.audience;
+  if (typeof aud !== "string" || !audiencesFor(ctx.baseUrl()).has(aud)) return tokenErrors.audience;
 
   const { iat, exp } = jws.claims;
   const now = Math.floor(nowMs / 1000);
@@ -136,11 +151,6 @@ async function check(ctx: EmulatorContext, assertion: string, requestUrl: string
   return { account, subject, scopes };
 }
 
-function pruneExpired(ctx: EmulatorContext, nowMs: number): void {
-  if (ctx.store.tokens.size < 10_000) return;
-  for (const [token, record] of ctx.store.tokens) if (record.expiresAt <= nowMs) ctx.store.tokens.delete(token);
-}
-
 /** POST /token (and Google's legacy paths): the jwt-bearer grant. */
 export async function handleTokenRequest(ctx: EmulatorContext, request: Request): Promise<Response> {
   ctx.stats.tokenRequests++;
@@ -152,18 +162,20 @@ export async function handleTokenRequest(ctx: EmulatorContext, request: Request)
   const assertion = form.get("assertion");
   if (assertion === null || assertion === "") return errorResponse(tokenErrors.missingAssertion, nowMs);
 
-  const result = await check(ctx, assertion, request.url, nowMs);
+  const result = await check(ctx, assertion, nowMs);
   if ("error" in result) return errorResponse(result, nowMs);
 
-  pruneExpired(ctx, nowMs);
+  ctx.store.tokenExpiry.prune(ctx.store.tokens, nowMs);
   const accessToken = `ya29.emu.${toBase64Url(randomBytes(32))}`;
+  const expiresAt = nowMs + ctx.tokenLifetimeSeconds * 1000;
   ctx.store.tokens.set(accessToken, {
     accountEmail: result.account.email,
     clientId: result.account.clientId,
     subject: result.subject,
     scopes: result.scopes,
-    expiresAt: nowMs + ctx.tokenLifetimeSeconds * 1000,
+    expiresAt,
   });
+  ctx.store.tokenExpiry.add(accessToken, expiresAt);
   ctx.stats.tokensIssued++;
   const body = { access_token: accessToken, expires_in: ctx.tokenLifetimeSeconds, token_type: "Bearer" };
   return new Response(JSON.stringify(body), { status: 200, headers: tokenHeaders(nowMs) });
