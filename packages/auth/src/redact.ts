@@ -29,9 +29,17 @@ const patterns: readonly (readonly [RegExp, string])[] = [
   // Google OAuth access tokens and refresh tokens.
   [/\bya29\.[A-Za-z0-9._-]+/g, REDACTED],
   [/(^|[^A-Za-z0-9])1\/\/[A-Za-z0-9._-]{16,}/g, `$1${REDACTED}`],
-  // A long run of base64 is key material (a PEM body without its header, a DER key, a .p12).
-  [/[A-Za-z0-9+/]{100,}={0,2}/g, REDACTED],
 ];
+
+// A long run of base64 or base64url is key material (a PEM body or DER key on one line, a .p12) or a
+// signature cut from an assertion. A long file path made of words, dashes and slashes is not: random
+// base64 mixes upper and lower case and holds a slash in about one character of 64 (base64url none),
+// where a path has one every few words (at most one in 32 characters is taken for base64).
+const BASE64_RUN = /[A-Za-z0-9+/_-]{100,}={0,2}/g;
+function base64Run(run: string): string {
+  const slashes = run.split("/").length - 1;
+  return /[a-z]/.test(run) && /[A-Z]/.test(run) && slashes * 32 <= run.length ? REDACTED : run;
+}
 
 const known = new Set<string>();
 const KNOWN_LIMIT = 10_000;
@@ -50,7 +58,12 @@ const KNOWN_LIMIT = 10_000;
  * ```
  */
 export function registerSecret(secret: string): void {
-  if (secret.length < 8 || known.has(secret)) return;
+  if (secret.length < 8) return;
+  // Re-adding moves a secret to the back, so the ones still in use are the last to be forgotten.
+  if (known.delete(secret)) {
+    known.add(secret);
+    return;
+  }
   if (known.size >= KNOWN_LIMIT) {
     const oldest = known.values().next().value;
     if (oldest !== undefined) known.delete(oldest);
@@ -72,9 +85,10 @@ export function registerSecret(secret: string): void {
  */
 export function redactSecrets(text: string): string {
   let out = text;
-  for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
+  // Registered secrets first: a pattern below could rewrite part of one and leave the rest behind.
   for (const secret of known) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return out;
+  for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
+  return out.replace(BASE64_RUN, base64Run);
 }
 
 /**

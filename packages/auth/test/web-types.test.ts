@@ -21,7 +21,7 @@ describe("tsconfig.web.json (STYLE §1: no Node globals in the core)", () => {
     expect(r.output).toContain(join(ROOT, "src/_internal/p12.ts"));
     expect(r.output).toContain(join(ROOT, "src/_internal/read-file.node.ts"));
     expect(r.output.split("\n").filter((f) => f.includes("/@types/"))).toEqual([]);
-  });
+  }, 120_000); // the compiler takes seconds, more on a busy machine
 
   it("rejects a Node global in a core module (so the check above can fail)", () => {
     const dir = tempDir();
@@ -33,5 +33,5 @@ describe("tsconfig.web.json (STYLE §1: no Node globals in the core)", () => {
     expect(r.status).not.toBe(0);
     expect(r.output).toContain("error TS2591: Cannot find name 'Buffer'");
     expect(r.output).toContain("error TS2591: Cannot find name 'process'");
-  });
+  }, 120_000);
 });
