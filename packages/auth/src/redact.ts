@@ -17,6 +17,11 @@ const patterns: readonly (readonly [RegExp, string])[] = [
   // A PEM private key of any label (OpenSSH's too), with real or JSON-escaped newlines, complete or cut
   // off. A bare label that names the format (followed by a quote, say) is not a secret and stays.
   [/-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g, `${REDACTED} private key`],
+  // Any other PEM block (a mislabelled or mangled key is still key material; a certificate costs nothing
+  // to hide).
+  [/-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g, `${REDACTED} PEM block`],
+  // Base64 over several lines without its armour: a key body pasted or echoed alone.
+  [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|\\r?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED],
   // Secret-bearing fields of JSON bodies, form bodies and query strings.
   [
     /("?(?:private_key|access_token|refresh_token|id_token|assertion|client_secret|signedJwt|token)"?\s*[:=]\s*"?)((?:[^"\\&\s,}]|\\.)+)/g,
@@ -24,10 +29,11 @@ const patterns: readonly (readonly [RegExp, string])[] = [
   ],
   // An Authorization header's credentials.
   [/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1$2${REDACTED}`],
-  // A compact JWS / JWT: three base64url segments, the first a JSON header.
-  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, REDACTED],
+  // A compact JWS / JWT: three base64url segments, the first a JSON header. No word boundary before
+  // it: text glued to the front ("xeyJ…") must not let it through.
+  [/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, REDACTED],
   // Google OAuth access tokens and refresh tokens.
-  [/\bya29\.[A-Za-z0-9._-]+/g, REDACTED],
+  [/ya29\.[A-Za-z0-9._-]+/g, REDACTED],
   [/(^|[^A-Za-z0-9])1\/\/[A-Za-z0-9._-]{16,}/g, `$1${REDACTED}`],
 ];
 
