@@ -7,6 +7,7 @@
 
 import { ADMIN_CONSOLE_PATH, adminConsoleLink } from "./admin-console-link.ts";
 import { DelegationError } from "./errors.ts";
+import { redactSecrets } from "./redact.ts";
 import type { DelegationErrorCode, DelegationFacts } from "./errors.ts";
 import type { SignerIdentity } from "./signer.ts";
 
@@ -32,12 +33,12 @@ export interface DiagnoseContext {
   /** The impersonated user. */
   subject?: string;
   /** The requested scopes. */
-  scopes: string[];
+  scopes: readonly string[];
   /**
    * Every scope this client is meant to hold under domain-wide delegation; diagnoses list all of them
    * in the prefilled link, since the link replaces the entry. Default: the scopes of the failing request.
    */
-  delegatedScopes?: string[];
+  delegatedScopes?: readonly string[];
   /** The token endpoint posted to. */
   tokenUri?: string;
   /** Local time (ms) when the answer arrived; compared with its `Date` header. Defaults to `Date.now()`. */
@@ -117,6 +118,12 @@ function delegationHint(context: DiagnoseContext): string {
     return `In ${ADMIN_CONSOLE_PATH}, add the numeric client ID "${clientId}" (not the email "${clientEmail}") with the OAuth scopes "${list}" (comma-separated), or open ${adminConsoleLink(clientId, scopes)} — ${tail}`;
   }
   return `${findClientIdHint(clientEmail)}. Then in ${ADMIN_CONSOLE_PATH}, add that numeric ID (not the email) with the OAuth scopes "${list}" (comma-separated), or open ${adminConsoleLink("CLIENT_ID", scopes)} with CLIENT_ID replaced — ${tail}`;
+}
+
+/** Google's description as quoted in a message: redacted before it is cut, so no secret is cut in two. */
+function shown(description: string): string {
+  const text = redactSecrets(description);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 function formatSeconds(ms: number): string {
@@ -216,7 +223,7 @@ export function diagnoseTokenError(failure: TokenEndpointFailure, context: Diagn
   if (RETRYABLE_STATUS.has(status) || RETRYABLE_ERRORS.has(error)) {
     return make("token_endpoint_unavailable", `the token endpoint answered ${status}${error ? ` "${error}"` : ""}`, "Retry with exponential backoff; Google's token endpoint is temporarily unavailable", { retryable: true });
   }
-  return make("token_endpoint_error", `the token endpoint answered ${status}${error ? ` "${error}"` : ""}${description ? `: "${description.slice(0, 200)}"` : ""}`, "Check the token URI and the request; this answer is not one Google documents");
+  return make("token_endpoint_error", `the token endpoint answered ${status}${error ? ` "${error}"` : ""}${description ? `: "${shown(description)}"` : ""}`, "Check the token URI and the request; this answer is not one Google documents");
 
   function invalidGrant(): DelegationError {
     if (d === "invalid jwt signature") {
@@ -247,7 +254,7 @@ export function diagnoseTokenError(failure: TokenEndpointFailure, context: Diagn
     if (d === "the account has been deleted") {
       return make("subject_deleted", `${subject ? `"${subject}"` : "the subject"} was deleted`, "Impersonate an existing user (a deleted user can be restored for 20 days in Admin console → Directory → Users)");
     }
-    return make("invalid_grant", `the token endpoint refused the assertion${description ? ` ("${description.slice(0, 200)}")` : ""}`, "Check the key, the email, the subject and this machine's clock");
+    return make("invalid_grant", `the token endpoint refused the assertion${description ? ` ("${shown(description)}")` : ""}`, "Check the key, the email, the subject and this machine's clock");
   }
 
   function clockSkew(): DelegationError {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { redactValue } from "./_internal/redact-value.ts";
 import { redactSecrets } from "./redact.ts";
 
 /** Stable codes of {@link KeyError}: why a key could not be loaded. */
@@ -12,18 +13,22 @@ export type KeyErrorCode =
   | "key_source_missing"
   | "key_file_not_found"
   | "key_file_unreadable"
+  | "key_not_a_file"
+  | "key_too_large"
   | "key_not_json"
   | "wrong_credential_type"
   | "key_missing_field"
   | "key_unparseable"
   | "key_encrypted"
   | "key_not_rsa"
+  | "key_openssh"
   | "p12_email_required"
   | "pem_email_required"
   | "p12_wrong_password"
   | "p12_truncated"
   | "p12_invalid"
   | "p12_no_private_key"
+  | "p12_iterations_too_high"
   | "p12_unsupported_runtime";
 
 /** Stable codes of {@link DelegationError}: why the token endpoint refused (or could not be asked). */
@@ -48,9 +53,11 @@ export type DelegationErrorCode =
   | "account_disabled"
   | "invalid_grant"
   | "invalid_scope"
+  | "assertion_too_large"
   | "unsupported_grant_type"
   | "token_endpoint_unavailable"
   | "token_endpoint_unreachable"
+  | "token_endpoint_timeout"
   | "token_endpoint_error";
 
 /** Every code an `@dwd/auth` error can carry. */
@@ -65,7 +72,10 @@ export interface DwdErrorOptions {
 }
 
 /**
- * Base class of every error thrown by `@dwd/auth`.
+ * Base class of every error thrown by `@dwd/auth` (and of `@dwd/calendar`'s). Nothing it shows can hold
+ * a secret: `message` and `hint` pass through {@link redactSecrets}, so do the strings inside `cause`
+ * (a copy is kept when one held a secret), `toString()` is built from the message, and `toJSON()`
+ * (what `JSON.stringify` emits) holds only the name, code, message, hint and facts, redacted.
  *
  * @example
  * ```ts
@@ -84,11 +94,27 @@ export class DwdError extends Error {
    * @param options hint and cause
    */
   constructor(code: string, message: string, options: DwdErrorOptions = {}) {
-    // Redacted here, once, so no subclass or caller can put a key or a token into what is shown.
-    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
+    // Redacted here, once, so no subclass or caller can put a key or a token into what is shown; a
+    // remote body that echoes the request (an assertion, a bearer token) is redacted inside `cause` too.
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: redactValue(options.cause) });
     this.name = "DwdError";
     this.code = code;
     if (options.hint !== undefined) this.hint = redactSecrets(options.hint);
+  }
+
+  /**
+   * What `JSON.stringify(error)` emits: name, code, message, hint and the facts (the subclass's own
+   * fields), every string redacted. Never the stack or `cause`.
+   *
+   * @returns a plain object
+   */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message };
+    if (this.hint !== undefined) out["hint"] = this.hint;
+    for (const [field, value] of Object.entries(this)) {
+      if (!(field in out) && field !== "stack" && field !== "cause") out[field] = redactValue(value);
+    }
+    return out;
   }
 }
 
@@ -117,7 +143,7 @@ export class KeyError extends DwdError {
   constructor(code: KeyErrorCode, message: string, options: DwdErrorOptions & { source?: string; field?: string } = {}) {
     super(code, message, options);
     this.name = "KeyError";
-    if (options.source !== undefined) this.source = options.source;
+    if (options.source !== undefined) this.source = redactSecrets(options.source);
     if (options.field !== undefined) this.field = options.field;
   }
 }
@@ -131,7 +157,7 @@ export interface DelegationFacts {
   /** The impersonated user (`sub`). */
   subject?: string;
   /** The requested scopes. */
-  scopes: string[];
+  scopes: readonly string[];
   /** `private_key_id` of the signing key. */
   keyId?: string;
   /** HTTP status of the token endpoint's answer. */
@@ -198,7 +224,9 @@ export class DelegationError extends DwdError {
     this.retryable = options.retryable ?? false;
     const facts = ["clientEmail", "clientId", "subject", "keyId", "status", "tokenUri", "clockOffsetMs", "oauthError", "oauthErrorDescription"] as const;
     for (const f of facts) {
-      if (options[f] !== undefined) (this as Record<string, unknown>)[f] = options[f];
+      const value = options[f];
+      // Google's description may echo the request; every fact is shown by someone sooner or later.
+      if (value !== undefined) (this as Record<string, unknown>)[f] = typeof value === "string" ? redactSecrets(value) : value;
     }
   }
 }

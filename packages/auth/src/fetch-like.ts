@@ -15,6 +15,11 @@ export interface FetchLikeInit {
   headers?: Record<string, string>;
   /** Request body. */
   body?: string;
+  /**
+   * Aborts the request, and the reading of its body, when it fires: the token source's deadline and
+   * its callers' signals. A FetchLike that cannot abort may ignore it; the deadline still holds.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a {@link FetchLike} answers: a subset of the Web `Response`. */

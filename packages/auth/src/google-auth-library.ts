@@ -20,7 +20,7 @@
 
 import { OAuth2Client } from "google-auth-library";
 import type { gaxios } from "google-auth-library";
-import { normalizeScopes } from "./sign-jwt.ts";
+import { normalizeScopes, normalizeSubject } from "./sign-jwt.ts";
 import type { TokenSource } from "./token-source.ts";
 
 /** google-auth-library's client options (its `OAuth2ClientOptions`). */
@@ -34,7 +34,7 @@ export interface ToAuthClientOptions {
   /** The user to impersonate; omit to act as the service account. */
   subject?: string;
   /** OAuth scopes; at least one (google-auth-library's JWT silently drops `subject` without scopes; this does not). */
-  scopes: string[];
+  scopes: readonly string[];
   /** The fetch for API requests (e.g. an emulator's `fetch`); tokens use the source's own fetch. */
   fetch?: typeof fetch;
   /** Further google-auth-library client options (transporter, quota project, …). */
@@ -76,7 +76,7 @@ export class TokenSourceAuthClient extends OAuth2Client {
     }
     super(clientOptions);
     this.source = source;
-    this.subject = options.subject || undefined;
+    this.subject = normalizeSubject(options.subject);
     this.scopes = normalizeScopes(options.scopes);
   }
 
@@ -151,7 +151,7 @@ export class TokenSourceAuthClient extends OAuth2Client {
  * @param source the token source from `createTokenSource()`
  * @param options subject, scopes (required), fetch for API requests, client options
  * @returns the auth client
- * @throws {TypeError} when `scopes` is empty
+ * @throws {TypeError} when `scopes` is empty, or the subject is empty or holds whitespace
  * @example
  * ```ts
  * const auth = toAuthClient(source, { subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });

@@ -23,7 +23,7 @@ export type { DelegationErrorCode, DelegationFacts, DwdErrorCode, DwdErrorOption
 export { REDACTED, containsSecret, redactSecrets, registerSecret } from "./redact.ts";
 export { isJwtSigner, keySigner } from "./signer.ts";
 export type { JwtSigner, SignOptions, SignerIdentity } from "./signer.ts";
-export { loadKey } from "./load-key.ts";
+export { MAX_KEY_BYTES, MAX_P12_ITERATIONS, loadKey } from "./load-key.ts";
 export type { KeySource, LoadKeyOptions } from "./load-key.ts";
 export { measureClockOffset } from "./measure-clock-offset.ts";
 export type { MeasureClockOffsetOptions } from "./measure-clock-offset.ts";
@@ -31,7 +31,17 @@ export { GOOGLE_CALENDAR_ROOT, resolveEndpoints } from "./resolve-endpoints.ts";
 export type { Endpoints, ResolveEndpointsOptions } from "./resolve-endpoints.ts";
 export { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
 export type { ServiceAccountKey } from "./service-account-key.ts";
-export { ASSERTION_LIFETIME_SECONDS, IAT_BACKDATE_SECONDS, buildClaims, normalizeScopes, signJwt } from "./sign-jwt.ts";
+export {
+  ASSERTION_LIFETIME_SECONDS,
+  IAT_BACKDATE_SECONDS,
+  MAX_ASSERTION_LENGTH,
+  MAX_SCOPE_CLAIM_LENGTH,
+  MAX_SUBJECT_LENGTH,
+  buildClaims,
+  normalizeScopes,
+  normalizeSubject,
+  signJwt,
+} from "./sign-jwt.ts";
 export type { BuildClaimsOptions, JwtClaims } from "./sign-jwt.ts";
-export { DEFAULT_REFRESH_MARGIN_MS, JWT_BEARER_GRANT, createTokenSource } from "./token-source.ts";
+export { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_TOKEN_TIMEOUT_MS, JWT_BEARER_GRANT, createTokenSource } from "./token-source.ts";
 export type { AccessToken, GetTokenOptions, TokenSource, TokenSourceOptions, TokenSourceStats } from "./token-source.ts";

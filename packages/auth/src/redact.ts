@@ -17,6 +17,11 @@ const patterns: readonly (readonly [RegExp, string])[] = [
   // A PEM private key of any label (OpenSSH's too), with real or JSON-escaped newlines, complete or cut
   // off. A bare label that names the format (followed by a quote, say) is not a secret and stays.
   [/-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g, `${REDACTED} private key`],
+  // Any other PEM block (a mislabelled or mangled key is still key material; a certificate costs nothing
+  // to hide).
+  [/-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g, `${REDACTED} PEM block`],
+  // Base64 over several lines without its armour: a key body pasted or echoed alone.
+  [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|\\r?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED],
   // Secret-bearing fields of JSON bodies, form bodies and query strings.
   [
     /("?(?:private_key|access_token|refresh_token|id_token|assertion|client_secret|signedJwt|token)"?\s*[:=]\s*"?)((?:[^"\\&\s,}]|\\.)+)/g,
@@ -24,14 +29,23 @@ const patterns: readonly (readonly [RegExp, string])[] = [
   ],
   // An Authorization header's credentials.
   [/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1$2${REDACTED}`],
-  // A compact JWS / JWT: three base64url segments, the first a JSON header.
-  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, REDACTED],
+  // A compact JWS / JWT: three base64url segments, the first a JSON header. No word boundary before
+  // it: text glued to the front ("xeyJ…") must not let it through.
+  [/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, REDACTED],
   // Google OAuth access tokens and refresh tokens.
-  [/\bya29\.[A-Za-z0-9._-]+/g, REDACTED],
+  [/ya29\.[A-Za-z0-9._-]+/g, REDACTED],
   [/(^|[^A-Za-z0-9])1\/\/[A-Za-z0-9._-]{16,}/g, `$1${REDACTED}`],
-  // A long run of base64 is key material (a PEM body without its header, a DER key, a .p12).
-  [/[A-Za-z0-9+/]{100,}={0,2}/g, REDACTED],
 ];
+
+// A long run of base64 or base64url is key material (a PEM body or DER key on one line, a .p12) or a
+// signature cut from an assertion. A long file path made of words, dashes and slashes is not: random
+// base64 mixes upper and lower case and holds a slash in about one character of 64 (base64url none),
+// where a path has one every few words (at most one in 32 characters is taken for base64).
+const BASE64_RUN = /[A-Za-z0-9+/_-]{100,}={0,2}/g;
+function base64Run(run: string): string {
+  const slashes = run.split("/").length - 1;
+  return /[a-z]/.test(run) && /[A-Z]/.test(run) && slashes * 32 <= run.length ? REDACTED : run;
+}
 
 const known = new Set<string>();
 const KNOWN_LIMIT = 10_000;
@@ -50,7 +64,12 @@ const KNOWN_LIMIT = 10_000;
  * ```
  */
 export function registerSecret(secret: string): void {
-  if (secret.length < 8 || known.has(secret)) return;
+  if (secret.length < 8) return;
+  // Re-adding moves a secret to the back, so the ones still in use are the last to be forgotten.
+  if (known.delete(secret)) {
+    known.add(secret);
+    return;
+  }
   if (known.size >= KNOWN_LIMIT) {
     const oldest = known.values().next().value;
     if (oldest !== undefined) known.delete(oldest);
@@ -72,9 +91,10 @@ export function registerSecret(secret: string): void {
  */
 export function redactSecrets(text: string): string {
   let out = text;
-  for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
+  // Registered secrets first: a pattern below could rewrite part of one and leave the rest behind.
   for (const secret of known) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return out;
+  for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
+  return out.replace(BASE64_RUN, base64Run);
 }
 
 /**

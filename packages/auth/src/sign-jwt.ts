@@ -5,6 +5,7 @@
  */
 
 import { base64UrlEncode } from "./_internal/base64.ts";
+import { redactSecrets } from "./redact.ts";
 import { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
 
@@ -30,7 +31,7 @@ export interface BuildClaimsOptions {
   /** The user to impersonate. */
   subject?: string;
   /** OAuth scopes; at least one. */
-  scopes: string[];
+  scopes: readonly string[];
   /** `aud`; defaults to the key's token URI. */
   audience?: string;
   /** Current time in ms; defaults to `Date.now()`. */
@@ -42,6 +43,17 @@ export const IAT_BACKDATE_SECONDS = 30;
 /** The assertion lifetime Google allows at most. */
 export const ASSERTION_LIFETIME_SECONDS = 3600;
 
+/** The longest subject sent: an email address has at most 254 characters (RFC 5321's 256-octet path). */
+export const MAX_SUBJECT_LENGTH = 254;
+/**
+ * The longest `scope` claim sent, in characters (8,192). Google refuses far larger assertions, but with
+ * "Invalid JWT Signature", which reads like a deleted key. Every Workspace scope a delegation entry can
+ * hold fits with room to spare (they average about 50 characters).
+ */
+export const MAX_SCOPE_CLAIM_LENGTH = 8192;
+/** The largest signed assertion sent, in characters (16,384). */
+export const MAX_ASSERTION_LENGTH = 16_384;
+
 /**
  * Builds the claims of a jwt-bearer assertion.
  *
@@ -51,8 +63,8 @@ export const ASSERTION_LIFETIME_SECONDS = 3600;
  * @param key the service-account key (`iss`, default `aud`)
  * @param options subject, scopes, audience, now
  * @returns the claims
- * @throws {TypeError} when `scopes` is empty: Google answers `invalid_scope`, and google-auth-library
- *   would silently drop the subject
+ * @throws {TypeError} when `scopes` is empty (Google answers `invalid_scope`, and google-auth-library
+ *   would silently drop the subject), or the subject is not one user (see {@link normalizeSubject})
  * @example
  * ```ts
  * const claims = buildClaims(key, { subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });
@@ -60,10 +72,11 @@ export const ASSERTION_LIFETIME_SECONDS = 3600;
  */
 export function buildClaims(key: Pick<ServiceAccountKey, "clientEmail"> & { tokenUri?: string }, options: BuildClaimsOptions): JwtClaims {
   const scopes = normalizeScopes(options.scopes);
+  const subject = normalizeSubject(options.subject);
   const iat = Math.floor((options.now ?? Date.now()) / 1000) - IAT_BACKDATE_SECONDS;
   return {
     iss: key.clientEmail,
-    ...(options.subject ? { sub: options.subject } : {}),
+    ...(subject !== undefined ? { sub: subject } : {}),
     scope: scopes.join(" "),
     aud: options.audience ?? key.tokenUri ?? GOOGLE_TOKEN_URI,
     iat,
@@ -88,6 +101,36 @@ export function normalizeScopes(scopes: readonly string[] | undefined): string[]
     throw new TypeError("scopes are required: pass at least one OAuth scope (a token without scopes cannot act for a subject)");
   }
   return [...new Set(list.map((s) => s.trim()))].sort();
+}
+
+/**
+ * Validates the subject: surrounding whitespace is trimmed; an empty subject, or one holding whitespace
+ * or a control character inside, is refused. An empty string must not silently act as the service
+ * account (omit the subject for that), and no email address holds a space.
+ *
+ * @param subject the user to impersonate, or `undefined` for the service account itself
+ * @returns the trimmed subject, or `undefined`
+ * @throws {TypeError} when the subject is not a string, is empty, or holds whitespace or a control
+ *   character
+ * @example
+ * ```ts
+ * normalizeSubject(" info@example.com "); // "info@example.com"
+ * ```
+ */
+export function normalizeSubject(subject: string | undefined): string | undefined {
+  if (subject === undefined) return undefined;
+  if (typeof subject !== "string") throw new TypeError("subject must be a string: the email of the user to impersonate");
+  const trimmed = subject.trim();
+  if (trimmed === "") {
+    throw new TypeError("subject is empty: pass the email of the user to impersonate, or omit subject to act as the service account itself");
+  }
+  // Shown JSON-quoted, so a control character is visible instead of acting on a terminal.
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f-\u009f]/.test(trimmed)) {
+    const shown = trimmed.length > 80 ? `${JSON.stringify(trimmed.slice(0, 80)).slice(0, -1)}…"` : JSON.stringify(trimmed);
+    throw new TypeError(`subject ${redactSecrets(shown)} holds whitespace or a control character: pass one user's email address`);
+  }
+  return trimmed;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `createTokenSource()`: delegated access tokens with a per-(subject, scopes) cache, one shared
- * exchange for concurrent callers, refresh before expiry and a bounded LRU.
+ * exchange for concurrent callers, refresh before expiry, a bounded LRU and a deadline on every
+ * exchange.
  *
  * @module
  */
@@ -10,9 +11,10 @@ import { defaultFetch } from "./fetch-like.ts";
 import type { FetchLike, FetchLikeResponse } from "./fetch-like.ts";
 import type { TokenEndpointFailure } from "./diagnose-token-error.ts";
 import { DelegationError } from "./errors.ts";
+import { registerSecret } from "./redact.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
-import { buildClaims, normalizeScopes } from "./sign-jwt.ts";
+import { MAX_ASSERTION_LENGTH, MAX_SCOPE_CLAIM_LENGTH, MAX_SUBJECT_LENGTH, buildClaims, normalizeScopes, normalizeSubject } from "./sign-jwt.ts";
 import { isJwtSigner, keySigner } from "./signer.ts";
 import type { JwtSigner } from "./signer.ts";
 
@@ -22,6 +24,12 @@ export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /** Python google-auth refreshes when fewer than 3 min 45 s remain; so do we. */
 export const DEFAULT_REFRESH_MARGIN_MS = 225_000;
 
+/** The default deadline of one token exchange: 30 s from signing to the last byte of the answer. */
+export const DEFAULT_TOKEN_TIMEOUT_MS = 30_000;
+
+// setTimeout holds at most 2^31 - 1 ms; a longer delay fires at once.
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Options of {@link createTokenSource}. */
 export interface TokenSourceOptions {
   /** The fetch used for the token endpoint (e.g. an emulator's handler); `globalThis.fetch` by default. */
@@ -30,7 +38,10 @@ export interface TokenSourceOptions {
   now?: () => number;
   /** Token endpoint; wins over `DWD_EMULATOR_HOST` and the key's `token_uri`. */
   tokenUri?: string;
-  /** Cache bound (entries of subject × scopes); least recently used go first. Default 10,000. */
+  /**
+   * Cache bound (entries of subject × scopes); least recently used go first. An entry whose exchange
+   * is in flight is never evicted, so the cache may exceed the bound while exchanges run. Default 10,000.
+   */
   maxEntries?: number;
   /** Refresh a cached token when less than this remains. Default 225,000 ms (3 min 45 s). */
   refreshMarginMs?: number;
@@ -41,27 +52,41 @@ export interface TokenSourceOptions {
    * in the prefilled Admin-console link, since the link replaces the entry. Default: the scopes of the
    * failing request.
    */
-  delegatedScopes?: string[];
+  delegatedScopes?: readonly string[];
+  /**
+   * Deadline of one token exchange in ms, from signing to the last byte of the answer (not an idle
+   * timeout: an endpoint that trickles its answer is cut off too). Default 30,000;
+   * `Number.POSITIVE_INFINITY` waits for ever.
+   */
+  timeoutMs?: number;
 }
 
 /** An access token for one subject and scope set. */
 export interface AccessToken {
-  /** The bearer token. Never log it. */
+  /** The bearer token. Never log it (it is registered with `registerSecret`, so dwd's errors redact it). */
   accessToken: string;
   /** Expiry in ms since the epoch (local clock). */
   expiresAt: number;
   /** The impersonated user, when any. */
   subject?: string;
   /** The scopes, sorted and unique. */
-  scopes: string[];
+  scopes: readonly string[];
 }
 
 /** What {@link TokenSource.getToken} asks for. */
 export interface GetTokenOptions {
-  /** The user to impersonate; omit to act as the service account itself. */
+  /**
+   * The user to impersonate; omit to act as the service account itself. Surrounding whitespace is
+   * trimmed; an empty subject, or one with whitespace or a control character inside, is a `TypeError`.
+   */
   subject?: string;
   /** OAuth scopes; at least one. */
-  scopes: string[];
+  scopes: readonly string[];
+  /**
+   * Abandons this call: it rejects with the signal's reason. An exchange other callers still wait for
+   * goes on; one nobody waits for any more is aborted.
+   */
+  signal?: AbortSignal;
 }
 
 /** Counters of a {@link TokenSource}. */
@@ -89,33 +114,51 @@ export interface TokenSource {
   getToken(options: GetTokenOptions): Promise<AccessToken>;
   /** Forgets the cached token for one subject and scope set (e.g. after an API answered 401). */
   invalidate(options: GetTokenOptions): void;
-  /** Drops every cached token. */
+  /**
+   * Drops every cached token. An exchange in flight is not abandoned: callers that come while it runs
+   * join it rather than starting another.
+   */
   clear(): void;
   /** Counters. */
   stats: TokenSourceStats;
 }
 
-function cacheId(subject: string | undefined, sortedScopes: string[]): string {
-  return `${subject || ""}\n${sortedScopes.join(" ")}`;
+function cacheId(subject: string | undefined, sortedScopes: readonly string[]): string {
+  return `${subject ?? ""}\n${sortedScopes.join(" ")}`;
+}
+
+/** One exchange in flight: the promise every caller shares, and who still waits for it. */
+interface Flight {
+  promise: Promise<AccessToken>;
+  controller: AbortController;
+  /** Callers that can still abandon it; `Infinity` once a caller without a signal joined. */
+  waiters: number;
 }
 
 interface Entry {
   token?: AccessToken;
-  pending?: Promise<AccessToken>;
+  flight?: Flight;
 }
+
+/** What the exchange was doing when its deadline passed. */
+type Phase = "signing" | "waiting" | "reading";
 
 /**
  * Creates a token source for a service-account key, or for any {@link JwtSigner} (keyless delegation).
  *
  * @param keyOrSigner the key from {@link loadKey}, or a signer
- * @param options fetch, now, token URI, cache bound, refresh margin, env, the client's delegated scopes
+ * @param options fetch, now, token URI, cache bound, refresh margin, env, the client's delegated scopes,
+ *   deadline
  * @returns the token source
- * @throws {TypeError} from `getToken()` when `scopes` is empty (never silently drops the subject)
- * @throws {DelegationError} from `getToken()` when the token endpoint refuses and no unexpired token is
- *   cached: see `diagnoseTokenError`
+ * @throws {RangeError} when `maxEntries` or `timeoutMs` is not positive
+ * @throws {TypeError} from `getToken()` when `scopes` is empty or the subject is empty or holds
+ *   whitespace (never silently drops the subject)
+ * @throws {DelegationError} from `getToken()`: `assertion_too_large` before sending, when the subject
+ *   or the scopes exceed what Google accepts; `token_endpoint_timeout` when the deadline passes; and
+ *   when the token endpoint refuses and no unexpired token is cached: see `diagnoseTokenError`
  * @example
  * ```ts
- * const source = createTokenSource(await loadKey("key.json"));
+ * const source = createTokenSource(await loadKey("key.json"), { timeoutMs: 10_000 });
  * const { accessToken } = await source.getToken({ subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });
  * ```
  */
@@ -126,6 +169,8 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
   const now = options.now ?? Date.now;
   const maxEntries = options.maxEntries ?? 10_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError("maxEntries must be a positive integer");
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
+  if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs <= 0) throw new RangeError("timeoutMs must be a positive number of milliseconds");
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
   const tokenUri = resolveEndpoints({ env: options.env, tokenUri: options.tokenUri, keyTokenUri: signer.tokenUri }).tokenUri;
   // A Map iterates in insertion order: re-inserting on use makes its first key the least recently used.
@@ -136,51 +181,177 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
   function touch(id: string, entry: Entry): void {
     cache.delete(id);
     cache.set(id, entry);
-    while (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
+    if (cache.size <= maxEntries) return;
+    // Evict the least recently used entries with no exchange in flight: evicting one in flight would
+    // let the next caller start a second exchange for the same (subject, scopes).
+    for (const [oldId, old] of cache) {
+      if (cache.size <= maxEntries) break;
+      if (!old.flight) cache.delete(oldId);
+    }
   }
 
-  async function exchange(subject: string | undefined, scopes: string[]): Promise<AccessToken> {
+  function who(subject: string | undefined): string {
+    return subject !== undefined ? `"${subject}"` : `service account "${signer.clientEmail}"`;
+  }
+
+  function facts(subject: string | undefined, scopes: string[]): { clientEmail: string; scopes: string[]; tokenUri: string; subject?: string; clientId?: string; keyId?: string } {
+    return {
+      clientEmail: signer.clientEmail,
+      scopes,
+      tokenUri,
+      ...(subject !== undefined ? { subject } : {}),
+      ...(signer.clientId ? { clientId: signer.clientId } : {}),
+      ...(signer.privateKeyId ? { keyId: signer.privateKeyId } : {}),
+    };
+  }
+
+  /** Google's limits, checked before anything is signed or sent. */
+  function checkSize(subject: string | undefined, scopes: string[]): DelegationError | undefined {
+    const hint = "Send less: one user's primary email as the subject, and only the scopes this client needs (one token per scope set)";
+    if (subject !== undefined && subject.length > MAX_SUBJECT_LENGTH) {
+      // The subject itself is left out of the facts: it is what is too large to show.
+      return new DelegationError(
+        "assertion_too_large",
+        `Cannot get a token for a subject of ${subject.length.toLocaleString("en-US")} characters: an email address has at most ${MAX_SUBJECT_LENGTH}, and Google refuses an assertion this large`,
+        { ...facts(undefined, scopes), hint: "Pass the user's primary email address as the subject" },
+      );
+    }
+    const claim = scopes.join(" ").length;
+    if (claim > MAX_SCOPE_CLAIM_LENGTH) {
+      return new DelegationError(
+        "assertion_too_large",
+        `Cannot get a token for ${who(subject)}: the ${scopes.length.toLocaleString("en-US")} scopes take ${claim.toLocaleString("en-US")} characters, above the ${MAX_SCOPE_CLAIM_LENGTH.toLocaleString("en-US")} dwd sends (Google refuses an assertion this large)`,
+        { ...facts(subject, []), hint },
+      );
+    }
+    return undefined;
+  }
+
+  function timeoutError(phase: Phase, subject: string | undefined, scopes: string[]): DelegationError {
+    const limit = timeoutMs >= 1000 ? `${(timeoutMs / 1000).toLocaleString("en-US")} s` : `${timeoutMs} ms`;
+    const what =
+      phase === "signing"
+        ? `signing the assertion took longer than ${limit}`
+        : phase === "waiting"
+          ? `the token endpoint "${tokenUri}" did not answer within ${limit}`
+          : `the token endpoint "${tokenUri}" did not finish its answer within ${limit}`;
+    return new DelegationError("token_endpoint_timeout", `Cannot get a token for ${who(subject)}: ${what}`, {
+      ...facts(subject, scopes),
+      retryable: true,
+      hint: "Check the network, proxy and DNS (with DWD_EMULATOR_HOST set, that the emulator is running); if the endpoint is slow but working, raise timeoutMs",
+    });
+  }
+
+  async function exchange(subject: string | undefined, scopes: string[], controller: AbortController): Promise<AccessToken> {
     stats.exchanges++;
     const sentAt = now();
-    const context = { key: signer, scopes, tokenUri, ...(subject ? { subject } : {}), ...(delegatedScopes ? { delegatedScopes } : {}) };
-    const assertion = await signer.sign(buildClaims(signer, { subject, scopes, audience: tokenUri, now: sentAt }));
-    let response: FetchLikeResponse;
+    const context = { key: signer, scopes, tokenUri, ...(subject !== undefined ? { subject } : {}), ...(delegatedScopes ? { delegatedScopes } : {}) };
+    let phase: Phase = "signing";
+    // One deadline for the whole exchange. Raced rather than left to the fetch: a fetch (or body) that
+    // ignores its signal still cannot hold the caller past it.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          const error = timeoutError(phase, subject, scopes);
+          controller.abort(error);
+          reject(error);
+        }, Math.min(timeoutMs, MAX_TIMER_MS));
+      }
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true });
+    });
+    deadline.catch(() => undefined);
+    const within = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, deadline]);
     try {
-      response = await doFetch(tokenUri, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-        body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }).toString(),
-      });
-    } catch (networkError) {
-      throw diagnoseTokenError({ networkError }, context);
+      const claims = buildClaims(signer, { subject, scopes, audience: tokenUri, now: sentAt });
+      const assertion = await within(signer.sign(claims, { signal: controller.signal }));
+      if (assertion.length > MAX_ASSERTION_LENGTH) {
+        throw new DelegationError(
+          "assertion_too_large",
+          `Cannot get a token for ${who(subject)}: the signed assertion is ${assertion.length.toLocaleString("en-US")} characters, above the ${MAX_ASSERTION_LENGTH.toLocaleString("en-US")} dwd sends (Google refuses an assertion this large)`,
+          { ...facts(subject, scopes), hint: "Send fewer scopes, or a shorter subject" },
+        );
+      }
+      phase = "waiting";
+      let response: FetchLikeResponse;
+      try {
+        response = await within(
+          doFetch(tokenUri, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+            body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }).toString(),
+            signal: controller.signal,
+          }),
+        );
+      } catch (networkError) {
+        if (controller.signal.aborted) throw controller.signal.reason as Error;
+        throw diagnoseTokenError({ networkError }, context);
+      }
+      phase = "reading";
+      let text = "";
+      try {
+        text = await within(response.text());
+      } catch {
+        // A body cut off by the network reads as empty; one cut off by the deadline is the deadline's.
+        if (controller.signal.aborted) throw controller.signal.reason as Error;
+      }
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // keep the text
+      }
+      const failure: TokenEndpointFailure = { status: response.status, body, date: response.headers.get("date") };
+      if (!response.ok) throw diagnoseTokenError(failure, { ...context, now: now() });
+      const json = body as { access_token?: unknown; expires_in?: unknown } | null;
+      const accessToken = typeof json === "object" && json !== null && typeof json.access_token === "string" ? json.access_token : undefined;
+      if (!accessToken) {
+        throw new DelegationError("token_endpoint_error", `Cannot get a token for ${who(subject)}: the token endpoint answered ${response.status} without an access token`, {
+          ...facts(subject, scopes),
+          status: response.status,
+          hint: "Check that the token URI points at Google's token endpoint (or the emulator)",
+          cause: typeof body === "string" ? undefined : body,
+        });
+      }
+      // From now on no error of dwd's can show it, whatever echoes it.
+      registerSecret(accessToken);
+      const expiresIn = Number(json?.expires_in);
+      return {
+        accessToken,
+        expiresAt: sentAt + (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600) * 1000,
+        ...(subject !== undefined ? { subject } : {}),
+        scopes,
+      };
+    } finally {
+      clearTimeout(timer);
     }
-    const text = await response.text().catch(() => "");
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // keep the text
+  }
+
+  /** The flight's promise for one caller: rejects with the caller's abort reason when it aborts. */
+  function join(flight: Flight, signal: AbortSignal | undefined): Promise<AccessToken> {
+    if (!signal) {
+      flight.waiters = Number.POSITIVE_INFINITY;
+      return flight.promise;
     }
-    const failure: TokenEndpointFailure = { status: response.status, body, date: response.headers.get("date") };
-    if (!response.ok) throw diagnoseTokenError(failure, { ...context, now: now() });
-    const json = body as { access_token?: unknown; expires_in?: unknown } | null;
-    const accessToken = typeof json === "object" && json !== null && typeof json.access_token === "string" ? json.access_token : undefined;
-    if (!accessToken) {
-      throw new DelegationError("token_endpoint_error", `Cannot get a token for ${subject ? `"${subject}"` : `service account "${signer.clientEmail}"`}: the token endpoint answered ${response.status} without an access token`, {
-        ...context,
-        clientEmail: signer.clientEmail,
-        status: response.status,
-        hint: "Check that the token URI points at Google's token endpoint (or the emulator)",
-        cause: typeof body === "string" ? undefined : body,
-      });
-    }
-    const expiresIn = Number(json?.expires_in);
-    return {
-      accessToken,
-      expiresAt: sentAt + (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600) * 1000,
-      ...(subject ? { subject } : {}),
-      scopes,
-    };
+    flight.waiters++;
+    return new Promise<AccessToken>((resolve, reject) => {
+      const onAbort = (): void => {
+        reject(signal.reason as Error);
+        // The last caller gone: nobody needs the answer, so stop asking.
+        if (--flight.waiters === 0) flight.controller.abort(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      flight.promise.then(
+        (token) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(token);
+        },
+        (error: Error) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   return {
@@ -189,20 +360,28 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
     tokenUri,
     stats,
     clear(): void {
-      cache.clear();
+      for (const [id, entry] of cache) {
+        delete entry.token;
+        if (!entry.flight) cache.delete(id);
+      }
     },
     invalidate(request: GetTokenOptions): void {
-      const entry = cache.get(cacheId(request.subject, normalizeScopes(request.scopes)));
+      const entry = cache.get(cacheId(normalizeSubject(request.subject), normalizeScopes(request.scopes)));
       if (entry) delete entry.token;
     },
     getToken(request: GetTokenOptions): Promise<AccessToken> {
       let scopes: string[];
+      let subject: string | undefined;
       try {
         scopes = normalizeScopes(request?.scopes);
+        subject = normalizeSubject(request.subject);
       } catch (error) {
         return Promise.reject(error instanceof TypeError ? new TypeError(`getToken(): ${error.message}`) : (error as Error));
       }
-      const subject = request.subject || undefined;
+      const signal = request.signal;
+      if (signal?.aborted) return Promise.reject(signal.reason as Error);
+      const tooLarge = checkSize(subject, scopes);
+      if (tooLarge) return Promise.reject(tooLarge);
       const id = cacheId(subject, scopes);
       const entry = cache.get(id) ?? {};
       if (entry.token && entry.token.expiresAt - margin > now()) {
@@ -210,28 +389,31 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
         touch(id, entry);
         return Promise.resolve(entry.token);
       }
-      if (entry.pending) {
+      // A flight every caller abandoned is aborted: it is no longer one to join.
+      if (entry.flight && !entry.flight.controller.signal.aborted) {
         stats.hits++;
         touch(id, entry);
-        return entry.pending;
+        return join(entry.flight, signal);
       }
-      const pending = exchange(subject, scopes).then(
+      const controller = new AbortController();
+      const flight: Flight = { controller, waiters: 0, promise: undefined as unknown as Promise<AccessToken> };
+      flight.promise = exchange(subject, scopes, controller).then(
         (token) => {
-          if (entry.pending === pending) delete entry.pending;
+          if (entry.flight === flight) delete entry.flight;
           entry.token = token;
           return token;
         },
         (error: unknown) => {
-          if (entry.pending === pending) delete entry.pending;
+          if (entry.flight === flight) delete entry.flight;
           // A failed proactive refresh: the cached token is still valid, so hand it out; the next call
           // inside the margin tries again, and the error surfaces once the token has really expired.
           if (entry.token && entry.token.expiresAt > now()) return entry.token;
           throw error;
         },
       );
-      entry.pending = pending;
+      entry.flight = flight;
       touch(id, entry);
-      return pending;
+      return join(flight, signal);
     },
   };
 }

@@ -104,6 +104,20 @@ export const conformanceCases: ConformanceCase[] = [
     },
   },
   {
+    name: "loadKey() reads only regular files: /dev/zero and a directory are refused at once, a key file still loads",
+    async run() {
+      const dir = decodeURIComponent(KEYS.pathname);
+      for (const [source, code] of [
+        ["/dev/zero", "key_not_a_file"],
+        [dir, "key_not_a_file"],
+      ] as const) {
+        const error = await loadKey(source).then(() => undefined, (e: unknown) => e);
+        check(error instanceof KeyError && error.code === code, `${source}: expected ${code}, got ${String(error)}`);
+      }
+      check((await loadKey(path("google-cloud-go-auth-sa.json"))).kind === "json", "a regular key file loads");
+    },
+  },
+  {
     name: "signJwt() signs RS256 with base64url segments that verify",
     async run() {
       const e = await emulator();

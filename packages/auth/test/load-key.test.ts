@@ -206,7 +206,7 @@ describe("loadKey() refuses bad keys with a code, a one-line message and a hint"
     { name: "no source and no GOOGLE_APPLICATION_CREDENTIALS", source: () => undefined, options: { env: {} }, code: "key_source_missing", message: "Cannot load a key: no key was given and GOOGLE_APPLICATION_CREDENTIALS is not set" },
     { name: "missing file", source: () => join(dir, "nope.json"), code: "key_file_not_found", message: `Cannot load key "${join(dir, "nope.json")}": the file does not exist` },
     { name: "missing file from GOOGLE_APPLICATION_CREDENTIALS", source: () => undefined, options: { env: { GOOGLE_APPLICATION_CREDENTIALS: join(dir, "gone.json") } }, code: "key_file_not_found", message: `Cannot load key "${join(dir, "gone.json")}": the file does not exist` },
-    { name: "a directory", source: () => join(dir, "a-directory"), code: "key_file_unreadable", message: `Cannot load key "${join(dir, "a-directory")}": it is a directory` },
+    { name: "a directory", source: () => join(dir, "a-directory"), code: "key_not_a_file", message: `Cannot load key "${join(dir, "a-directory")}": it is a directory, not a regular file` },
     { name: "not JSON (file)", source: () => write("notes.txt", "hello world"), code: "key_not_json", message: `Cannot load key "${join(dir, "notes.txt")}": it is neither JSON, PEM nor PKCS#12` },
     { name: "broken JSON text holding a key", source: () => `{"private_key": ${JSON.stringify(pem)}, oops`, code: "key_not_json", message: 'Cannot load key "the JSON key": the text is not valid JSON' },
     { name: "a JSON array", source: () => write("array.json", "[1,2]"), code: "key_not_json", message: `Cannot load key "${join(dir, "array.json")}": it is neither JSON, PEM nor PKCS#12` },

@@ -14,7 +14,7 @@ const cases: { name: string; input: string; secret: string }[] = [
   { name: "an access_token field", input: '{"access_token":"opaque123456","expires_in":3599}', secret: "opaque123456" },
   { name: "a refresh token", input: "refresh 1//0gAbCdEfGhIjKlMnOpQrStUv", secret: "1//0gAbCdEfGhIjKlMnOpQrStUv" },
   { name: "a bearer header", input: "Authorization: Bearer abcdefghijkl", secret: "abcdefghijkl" },
-  { name: "a long base64 run", input: `key ${"QUJD".repeat(40)}`, secret: "QUJD".repeat(40) },
+  { name: "a long base64 run", input: `key ${"QUJDa2V5MDEy".repeat(12)}`, secret: "QUJDa2V5MDEy".repeat(12) },
 ];
 
 describe("redactSecrets()", () => {
@@ -45,5 +45,55 @@ describe("redactSecrets()", () => {
       const shown = [e.message, e.hint ?? "", String(e), JSON.stringify(e)].join("\n");
       expect(shown).not.toMatch(/MIIEvQ|c2lnbmF0dXJl|ya29\.secret/);
     }
+  });
+});
+
+describe("DwdError shows no secret by any path", () => {
+  const token = "ya29.a0AfB_cause-token-0123456789";
+
+  it("DwdError redacts strings inside cause, keeping a clean cause as the very same value", () => {
+    const clean = { error: "invalid_grant", error_description: "Invalid JWT Signature." };
+    expect(new DelegationError("invalid_signature", "x", { scopes: [], cause: clean }).cause).toBe(clean);
+    const echoed = { error: "invalid_request", echo: { form: `grant_type=x&assertion=${jwt}`, list: [token] } };
+    const error = new DelegationError("invalid_grant", "Refused", { scopes: [], cause: echoed });
+    expect(error.cause).toEqual({ error: "invalid_request", echo: { form: "grant_type=x&assertion=[redacted]", list: ["[redacted]"] } });
+    expect(JSON.stringify(echoed)).toContain(jwt); // the caller's object is not touched
+  });
+
+  it("DwdError keeps an Error cause's class but redacts its message, stack and own cause", () => {
+    const network = new TypeError(`socket closed after ${jwt}`, { cause: { token } });
+    const error = new DelegationError("token_endpoint_unreachable", "Unreachable", { scopes: [], cause: network });
+    const cause = error.cause as TypeError;
+    expect(cause).toBeInstanceOf(TypeError);
+    expect(cause.message).toBe("socket closed after [redacted]");
+    expect(cause.stack).not.toContain(jwt);
+    expect(cause.cause).toEqual({ token: "[redacted]" });
+  });
+
+  it("JSON.stringify(error) emits only name, code, message, hint and the facts, redacted", () => {
+    const error = new DelegationError("invalid_grant", "Refused", {
+      scopes: ["s"],
+      subject: "ana@example.com",
+      oauthErrorDescription: `bad assertion ${jwt}`,
+      hint: "Fix it",
+      cause: { secret: token },
+    });
+    expect(error.oauthErrorDescription).toBe("bad assertion [redacted]");
+    expect(JSON.parse(JSON.stringify(error))).toEqual({
+      name: "DelegationError",
+      code: "invalid_grant",
+      message: "Refused",
+      hint: "Fix it",
+      subject: "ana@example.com",
+      scopes: ["s"],
+      oauthErrorDescription: "bad assertion [redacted]",
+      retryable: false,
+    });
+    expect(String(error)).toBe("DelegationError: Refused");
+  });
+
+  it("KeyError never keeps key text as its source label", () => {
+    const error = new KeyError("key_not_json", "Cannot load key", { source: pem, hint: "h" });
+    expect(error.source).not.toContain("MIIEvQ");
   });
 });

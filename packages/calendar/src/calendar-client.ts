@@ -22,7 +22,7 @@ export interface CalendarClientOptions {
   /** The user to impersonate (domain-wide delegation). Without it, calls run as the service account itself. */
   subject?: string;
   /** Scopes to request; default `calendar.readonly`. Under DWD each must be granted in the Admin console. */
-  scopes?: string[];
+  scopes?: readonly string[];
   /** Calendar API root; default from `DWD_EMULATOR_HOST`, else `https://www.googleapis.com/calendar/v3`. */
   rootUrl?: string;
   /** The fetch to use (tests hand in the emulator's handler); `globalThis.fetch` by default. */

@@ -68,7 +68,7 @@ const cases: Case[] = [
     name: "404 on calendarList.get without a subject",
     status: 404, body: notFound, call: "get", code: "not_in_service_account_list",
     message: `Cannot get calendar "info@example.com" from the calendar list of service account "${sa}": Google answered 404 Not Found because no subject was set, so the call ran as the service account, whose own calendar list does not contain it`,
-    hint: /--subject info@example\.com.*subject: "info@example\.com".*calendars\.get or events\.list/,
+    hint: /^Set the subject to impersonate the user through domain-wide delegation \(CLI: --subject info@example\.com; library: subject: "info@example\.com"\)\. A calendar only shared with the service account is not in its calendar list until added there \(Calendar API method calendarList\.insert\)$/,
   },
   {
     name: "404 on calendarList.get with a subject",
@@ -98,7 +98,8 @@ const cases: Case[] = [
     name: "403 userRateLimitExceeded",
     status: 403, body: legacy(403, "usageLimits", "userRateLimitExceeded", "User Rate Limit Exceeded"), call: "list", subject: "a@example.com", code: "rate_limited",
     message: 'Cannot call calendar.calendarList.list as "a@example.com": rate limit exceeded (userRateLimitExceeded)',
-    hint: /backoff/,
+    // No quotaUser: the client offers no way to set it.
+    hint: /^Retry with exponential backoff \(about 1 s, 2 s, 4 s … plus jitter\); the limit counts requests per minute, so send fewer per minute$/,
   },
   {
     name: "429 rateLimitExceeded",
@@ -120,6 +121,15 @@ const cases: Case[] = [
     name: "400 with a reason",
     status: 400, body: legacy(400, "global", "invalid", "Invalid Value"), call: "list", code: "bad_request",
     message: "Cannot call calendar.calendarList.list: the Calendar API refused the request: Invalid Value (invalid)",
+    hint: /^Check the call's parameters and body against the Calendar API reference for calendar\.calendarList\.list; unchanged, it fails the same way$/,
+  },
+  {
+    name: "400 keeps Google's location (maxResults) and says what to fix",
+    status: 400,
+    body: { error: { errors: [{ domain: "global", reason: "invalid", message: "Invalid Value", locationType: "parameter", location: "maxResults" }], code: 400, message: "Invalid Value" } },
+    call: "list", code: "bad_request",
+    message: 'Cannot call calendar.calendarList.list: the Calendar API refused parameter "maxResults": Invalid Value (invalid)',
+    hint: /^Fix parameter "maxResults" and send the call again; unchanged, it fails the same way \(calendar\.calendarList\.list takes maxResults from 1 to 250\)$/,
   },
   {
     name: "503 backendError",

@@ -5,8 +5,8 @@ import type { CalendarTokenSource } from "../src/index.ts";
 const sa = "calendar-bot@dwd-emulator.iam.gserviceaccount.com";
 const readonly = "https://www.googleapis.com/auth/calendar.readonly";
 
-function fakeTokenSource(): CalendarTokenSource & { calls: { subject?: string; scopes: string[] }[] } {
-  const calls: { subject?: string; scopes: string[] }[] = [];
+function fakeTokenSource(): CalendarTokenSource & { calls: { subject?: string; scopes: readonly string[] }[] } {
+  const calls: { subject?: string; scopes: readonly string[] }[] = [];
   return {
     calls,
     signer: { clientEmail: sa },

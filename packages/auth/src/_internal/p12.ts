@@ -4,6 +4,7 @@
 // PKCS#12 KDF nor RC2, and Node's own crypto cannot open RC2-40 under OpenSSL 3.
 
 import { readTlv } from "./asn1.ts";
+import { readP12Iterations } from "./p12-iterations.ts";
 
 /** The slice of node-forge this module uses (typed here so the build needs no @types). */
 interface ForgeAsn1 {
@@ -29,10 +30,15 @@ interface Forge {
 }
 
 /** Why a .p12 could not be opened. */
-export type P12Failure = "p12_truncated" | "p12_invalid" | "p12_wrong_password" | "p12_no_private_key" | "p12_unsupported_runtime";
+export type P12Failure = "p12_truncated" | "p12_invalid" | "p12_wrong_password" | "p12_no_private_key" | "p12_unsupported_runtime" | "p12_iterations_too_high";
 
-/** The result of {@link p12ToPkcs8}; `cause` is what the import of node-forge threw. */
-export type P12Result = { ok: true; pkcs8: Uint8Array } | { ok: false; reason: P12Failure; cause?: unknown };
+/**
+ * The result of {@link p12ToPkcs8}; `cause` is what the import of node-forge threw; `iterations` names
+ * the count that is too high.
+ */
+export type P12Result =
+  | { ok: true; pkcs8: Uint8Array }
+  | { ok: false; reason: P12Failure; cause?: unknown; iterations?: { of: "MAC" | "encryption"; count: number } };
 
 // A literal specifier, so bundlers see node-forge and include it.
 const importNodeForge = (): Promise<unknown> => import("node-forge");
@@ -91,12 +97,22 @@ function fromBinary(s: string): Uint8Array {
 
 const PASSWORD_ERROR = /password|MAC could not|Failed to decrypt/i;
 
-/** Decrypts a PKCS#12 file and returns its private key as PKCS#8 DER. Never throws. */
-export async function p12ToPkcs8(bytes: Uint8Array, password: string): Promise<P12Result> {
+/**
+ * Decrypts a PKCS#12 file and returns its private key as PKCS#8 DER. Never throws. Refuses, before
+ * node-forge is even imported, a file whose MAC or encryption names more than `maxIterations`.
+ */
+export async function p12ToPkcs8(bytes: Uint8Array, password: string, maxIterations: number): Promise<P12Result> {
   const outer = readTlv(bytes, 0);
   if (!outer || outer.tag !== 0x30) return { ok: false, reason: "p12_invalid" };
   // Checked before forge: a cut-off download declares more bytes than it has.
   if (outer.end > bytes.length) return { ok: false, reason: "p12_truncated" };
+  const counts = readP12Iterations(bytes);
+  if (!counts.ok) return { ok: false, reason: "p12_invalid" };
+  if (counts.mac !== undefined && counts.mac > maxIterations) {
+    return { ok: false, reason: "p12_iterations_too_high", iterations: { of: "MAC", count: counts.mac } };
+  }
+  const encryption = Math.max(0, ...counts.encryption);
+  if (encryption > maxIterations) return { ok: false, reason: "p12_iterations_too_high", iterations: { of: "encryption", count: encryption } };
   let forge: Forge;
   try {
     forge = await loadForge();

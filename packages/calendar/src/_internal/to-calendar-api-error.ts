@@ -12,6 +12,14 @@ export interface CallContext {
   scopes: string[];
 }
 
+/** The largest `maxResults` each list method accepts (Calendar API reference). */
+const maxResultsBound: Readonly<Record<string, number>> = {
+  "calendar.events.list": 2500,
+  "calendar.events.instances": 2500,
+  "calendar.calendarList.list": 250,
+  "calendar.acl.list": 250,
+};
+
 const rateReasons = new Set(["rateLimitExceeded", "userRateLimitExceeded"]);
 const quotaReasons = new Set(["quotaExceeded", "dailyLimitExceeded", "calendarUsageLimitsExceeded", "variableTermLimitExceeded"]);
 
@@ -69,8 +77,8 @@ export function toCalendarApiError(status: number, body: GoogleErrorBody | undef
         "not_in_service_account_list",
         `Cannot get calendar "${ctx.calendarId ?? ""}" from the calendar list of ${principal(ctx)}: ` +
           `Google answered 404 Not Found because no subject was set, so the call ran as the service account, whose own calendar list does not contain it`,
-        `Set the subject to impersonate the user through domain-wide delegation (CLI: --subject ${user}; library: subject: "${user}"), ` +
-          `or, if the calendar is shared with the service account, use calendars.get or events.list, which need no calendar-list entry`,
+        `Set the subject to impersonate the user through domain-wide delegation (CLI: --subject ${user}; library: subject: "${user}"). ` +
+          `A calendar only shared with the service account is not in its calendar list until added there (Calendar API method calendarList.insert)`,
       );
     }
     return make(
@@ -113,7 +121,7 @@ export function toCalendarApiError(status: number, body: GoogleErrorBody | undef
       return make(
         "rate_limited",
         `Cannot call ${ctx.method} as ${principal(ctx)}: rate limit exceeded (${reason ?? `HTTP ${status}`})`,
-        "Retry with exponential backoff; set quotaUser to the user's email to spread the per-user quota",
+        "Retry with exponential backoff (about 1 s, 2 s, 4 s … plus jitter); the limit counts requests per minute, so send fewer per minute",
       );
     }
     if (reason !== undefined && quotaReasons.has(reason)) {
@@ -135,7 +143,23 @@ export function toCalendarApiError(status: number, body: GoogleErrorBody | undef
   }
 
   if (status === 400) {
-    return make("bad_request", `Cannot call ${ctx.method}: the Calendar API refused the request: ${googleMessage ?? "Bad Request"}${reason !== undefined ? ` (${reason})` : ""}`);
+    const detail = `${googleMessage ?? "Bad Request"}${reason !== undefined ? ` (${reason})` : ""}`;
+    const location = first?.location;
+    if (location !== undefined) {
+      const kind = first?.locationType ?? "field";
+      const bound = maxResultsBound[ctx.method];
+      return make(
+        "bad_request",
+        `Cannot call ${ctx.method}: the Calendar API refused ${kind} "${location}": ${detail}`,
+        `Fix ${kind} "${location}" and send the call again; unchanged, it fails the same way` +
+          (location === "maxResults" && bound !== undefined ? ` (${ctx.method} takes maxResults from 1 to ${bound})` : ""),
+      );
+    }
+    return make(
+      "bad_request",
+      `Cannot call ${ctx.method}: the Calendar API refused the request: ${detail}`,
+      `Check the call's parameters and body against the Calendar API reference for ${ctx.method}; unchanged, it fails the same way`,
+    );
   }
   if (status >= 500) {
     return make(
