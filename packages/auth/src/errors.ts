@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { KeylessErrorCode } from "./keyless-error.ts";
 import { redactSecrets } from "./redact.ts";
 
 /** Stable codes of {@link KeyError}: why a key could not be loaded. */
@@ -54,7 +55,7 @@ export type DelegationErrorCode =
   | "token_endpoint_error";
 
 /** Every code an `@dwd/auth` error can carry. */
-export type DwdErrorCode = KeyErrorCode | DelegationErrorCode;
+export type DwdErrorCode = KeyErrorCode | DelegationErrorCode | KeylessErrorCode;
 
 /** Options shared by the error constructors. */
 export interface DwdErrorOptions {
