@@ -6,6 +6,7 @@
  */
 
 import { redactValue } from "./_internal/redact-value.ts";
+import type { KeylessErrorCode } from "./keyless-error.ts";
 import { redactSecrets } from "./redact.ts";
 
 /** Stable codes of {@link KeyError}: why a key could not be loaded. */
@@ -61,7 +62,7 @@ export type DelegationErrorCode =
   | "token_endpoint_error";
 
 /** Every code an `@dwd/auth` error can carry. */
-export type DwdErrorCode = KeyErrorCode | DelegationErrorCode;
+export type DwdErrorCode = KeyErrorCode | DelegationErrorCode | KeylessErrorCode;
 
 /** Options shared by the error constructors. */
 export interface DwdErrorOptions {

@@ -11,6 +11,9 @@ import { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
 /** Google's Calendar API v3 root. */
 export const GOOGLE_CALENDAR_ROOT = "https://www.googleapis.com/calendar/v3";
 
+/** Google's IAM Service Account Credentials API root (`signJwt`). */
+export const GOOGLE_IAM_CREDENTIALS_ROOT = "https://iamcredentials.googleapis.com";
+
 /** Options of {@link resolveEndpoints}; explicit values win over the environment. */
 export interface ResolveEndpointsOptions {
   /** Environment to read `DWD_EMULATOR_HOST` from; defaults to the runtime's. */
@@ -19,6 +22,8 @@ export interface ResolveEndpointsOptions {
   tokenUri?: string;
   /** Explicit Calendar API root, e.g. `http://127.0.0.1:8080/calendar/v3` (wins over everything). */
   apiRoot?: string;
+  /** Explicit IAM Credentials API root, e.g. `http://127.0.0.1:8080` (wins over everything). */
+  iamRoot?: string;
   /** The key's `token_uri` (used when neither `tokenUri` nor `DWD_EMULATOR_HOST` is set). */
   keyTokenUri?: string;
 }
@@ -29,13 +34,15 @@ export interface Endpoints {
   tokenUri: string;
   /** Calendar API v3 root, without a trailing slash. */
   calendarRoot: string;
+  /** IAM Credentials API root, without a trailing slash (where keyless `signJwt` goes). */
+  iamRoot: string;
   /** The emulator origin when `DWD_EMULATOR_HOST` is set. */
   emulatorOrigin?: string;
 }
 
 /**
- * Resolves the token endpoint and the Calendar root. `DWD_EMULATOR_HOST=host:port` (the convention of
- * Google's own emulators) points both at `http://host:port` for any kind of key; explicit options win.
+ * Resolves the token endpoint, the Calendar root and the IAM Credentials root.
+ * `DWD_EMULATOR_HOST=host:port` (the convention of Google's own emulators) points all three at `http://host:port` for any kind of key; explicit options win.
  *
  * @param options env, explicit endpoints, and the key's token URI
  * @returns the token URI and Calendar root
@@ -58,6 +65,7 @@ export function resolveEndpoints(options: ResolveEndpointsOptions = {}): Endpoin
   }
   return {
     tokenUri: options.tokenUri ?? (origin ? `${origin}/token` : (options.keyTokenUri ?? GOOGLE_TOKEN_URI)),
+    iamRoot: (options.iamRoot ?? origin ?? GOOGLE_IAM_CREDENTIALS_ROOT).replace(/\/+$/, ""),
     calendarRoot: (options.apiRoot ?? (origin ? `${origin}/calendar/v3` : GOOGLE_CALENDAR_ROOT)).replace(/\/+$/, ""),
     ...(origin ? { emulatorOrigin: origin } : {}),
   };

@@ -9,7 +9,7 @@
 
 import { createEmulator } from "@dwd/emulator";
 import type { Emulator } from "@dwd/emulator";
-import { KeyError, buildClaims, createTokenSource, loadKey, signJwt } from "../src/index.ts";
+import { KeyError, buildClaims, createIamSigner, createTokenSource, loadKey, signJwt } from "../src/index.ts";
 
 /** The bits of node-forge used to build a PBES2 .p12 at run time. */
 interface ForgeForTest {
@@ -149,6 +149,19 @@ export const conformanceCases: ConformanceCase[] = [
       const res = await e.fetch(new Request(`${e.baseUrl}/calendar/v3/users/me/calendarList/info%40example.com`, { headers: { authorization: `Bearer ${token.accessToken}` } }));
       const entry = (await res.json()) as { summary?: string };
       check(res.status === 200 && entry.summary === "info@example.com", "calendarList.get with the .p12 token");
+    },
+  },
+  {
+    name: "keyless: createIamSigner() finds no file, takes deployer's token from the metadata server and has signJwt sign for calendar-bot",
+    async run() {
+      const e = await emulator();
+      const env = { GCE_METADATA_HOST: "metadata.test", DWD_EMULATOR_HOST: "emulator.test", HOME: "/nonexistent-dwd-home" };
+      const signer = createIamSigner({ serviceAccount: "calendar-bot@dwd-emulator.iam.gserviceaccount.com", env, fetch: viaEmulator(e) });
+      const source = createTokenSource(signer, { env, fetch: viaEmulator(e) });
+      const token = await source.getToken({ subject: "info@example.com", scopes: [CAL] });
+      check(token.subject === "info@example.com" && token.accessToken.startsWith("ya29.emu."), "a delegated token");
+      check(signer.privateKeyId === e.serviceAccount("calendar-bot").keyId, "kid is calendar-bot's key ID");
+      check((await signer.caller()).kind === "metadata", "the caller came from the metadata server");
     },
   },
 ];

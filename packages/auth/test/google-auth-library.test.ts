@@ -64,7 +64,7 @@ describe("toAuthClient()", () => {
     } finally {
       await running.close();
     }
-  });
+  }, 60_000);
 });
 
 describe("Google's own google-auth-library JWT against the emulator", () => {

@@ -240,19 +240,19 @@ describe("createTokenSource()", () => {
 
 describe("resolveEndpoints()", () => {
   const cases = [
-    { name: "Google by default", options: { env: {} }, want: { tokenUri: "https://oauth2.googleapis.com/token", calendarRoot: "https://www.googleapis.com/calendar/v3" } },
-    { name: "the key's token URI", options: { env: {}, keyTokenUri: "https://accounts.google.com/o/oauth2/token" }, want: { tokenUri: "https://accounts.google.com/o/oauth2/token", calendarRoot: "https://www.googleapis.com/calendar/v3" } },
+    { name: "Google by default", options: { env: {} }, want: { tokenUri: "https://oauth2.googleapis.com/token", iamRoot: "https://iamcredentials.googleapis.com", calendarRoot: "https://www.googleapis.com/calendar/v3" } },
+    { name: "the key's token URI", options: { env: {}, keyTokenUri: "https://accounts.google.com/o/oauth2/token" }, want: { tokenUri: "https://accounts.google.com/o/oauth2/token", iamRoot: "https://iamcredentials.googleapis.com", calendarRoot: "https://www.googleapis.com/calendar/v3" } },
     {
       name: "DWD_EMULATOR_HOST over the key",
       options: { env: { DWD_EMULATOR_HOST: "127.0.0.1:8085" }, keyTokenUri: "https://oauth2.googleapis.com/token" },
-      want: { tokenUri: "http://127.0.0.1:8085/token", calendarRoot: "http://127.0.0.1:8085/calendar/v3", emulatorOrigin: "http://127.0.0.1:8085" },
+      want: { tokenUri: "http://127.0.0.1:8085/token", iamRoot: "http://127.0.0.1:8085", calendarRoot: "http://127.0.0.1:8085/calendar/v3", emulatorOrigin: "http://127.0.0.1:8085" },
     },
     {
       name: "explicit options over DWD_EMULATOR_HOST",
-      options: { env: { DWD_EMULATOR_HOST: "localhost:1" }, tokenUri: "http://x/token", apiRoot: "http://y/calendar/v3/" },
-      want: { tokenUri: "http://x/token", calendarRoot: "http://y/calendar/v3", emulatorOrigin: "http://localhost:1" },
+      options: { env: { DWD_EMULATOR_HOST: "localhost:1" }, tokenUri: "http://x/token", apiRoot: "http://y/calendar/v3/", iamRoot: "http://z/" },
+      want: { tokenUri: "http://x/token", iamRoot: "http://z", calendarRoot: "http://y/calendar/v3", emulatorOrigin: "http://localhost:1" },
     },
-    { name: "a URL in DWD_EMULATOR_HOST", options: { env: { DWD_EMULATOR_HOST: "http://[::1]:9000" } }, want: { tokenUri: "http://[::1]:9000/token", calendarRoot: "http://[::1]:9000/calendar/v3", emulatorOrigin: "http://[::1]:9000" } },
+    { name: "a URL in DWD_EMULATOR_HOST", options: { env: { DWD_EMULATOR_HOST: "http://[::1]:9000" } }, want: { tokenUri: "http://[::1]:9000/token", iamRoot: "http://[::1]:9000", calendarRoot: "http://[::1]:9000/calendar/v3", emulatorOrigin: "http://[::1]:9000" } },
   ];
   for (const c of cases) {
     it(`resolveEndpoints() picks ${c.name}`, () => {

@@ -7,8 +7,11 @@ import { backendError, notFound } from "./_internal/calendar-errors.ts";
 import { calendarRoutes } from "./_internal/calendar-routes.ts";
 import type { EmulatorContext, SuspendedSubjectBehaviour } from "./_internal/context.ts";
 import { httpDate, tokenHeaders } from "./_internal/headers.ts";
+import { createIamState } from "./_internal/iam-state.ts";
+import { metadataRoutes } from "./_internal/metadata-routes.ts";
 import type { ServiceAccountRecord } from "./_internal/service-account.ts";
 import { privateKeyPem } from "./_internal/service-account.ts";
+import { handleSignJwt } from "./_internal/sign-jwt-route.ts";
 import { createStore } from "./_internal/store.ts";
 import { handleTokenRequest, tokenPaths } from "./_internal/token-endpoint.ts";
 import { writeP12 } from "./_internal/write-p12.ts";
@@ -67,6 +70,8 @@ export interface EmulatorFaults {
   clockOffsetMs: number;
   /** When true the token endpoint answers 503 `temporarily_unavailable`. */
   tokenOutage?: boolean;
+  /** When true the IAM Credentials API answers 403 SERVICE_DISABLED, as when it is off in the caller's project. */
+  iamCredentialsDisabled?: boolean;
 }
 
 /** A running emulator: a pure `fetch` handler plus its key material, counters and faults. */
@@ -87,6 +92,8 @@ export interface Emulator {
   stats: EmulatorStats;
   /** Fault injection. */
   faults: EmulatorFaults;
+  /** The `authorized_user` file of a scenario user (what `gcloud auth application-default login` writes). */
+  authorizedUserJson(email: string): Record<string, string>;
   /** Revokes every access token issued so far (Calendar then answers 401 Invalid Credentials). */
   revokeAll(): void;
 }
@@ -112,6 +119,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   if (!Number.isInteger(lifetime) || lifetime < 1) throw new RangeError(`tokenLifetimeSeconds must be a positive integer, got ${lifetime}`);
   const now = options.now ?? Date.now;
   const store = await createStore(scenario);
+  const iam = await createIamState(scenario, store);
 
   const stats: EmulatorStats = {
     tokenRequests: 0,
@@ -176,6 +184,13 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       const a = account(name);
       return writeP12(a, currentKey(a), password, ctx.clock());
     },
+    authorizedUserJson(email) {
+      const user = iam.authorizedUsersByEmail.get(email.toLowerCase());
+      if (user === undefined) {
+        throw new EmulatorError("unknown_service_account", `No authorized user "${email}" in the scenario`, { hint: 'Add it to "authorizedUsers"' });
+      }
+      return { type: "authorized_user", account: user.email, client_id: user.clientId, client_secret: user.clientSecret, refresh_token: user.refreshToken, universe_domain: "googleapis.com" };
+    },
     revokeAll() {
       store.tokens.clear();
       store.tokenExpiry.clear();
@@ -190,11 +205,14 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     faults,
     tokenLifetimeSeconds: lifetime,
     suspendedSubject: options.suspendedSubject ?? "invalid_account",
+    iam,
   };
 
   const app = new Hono();
   for (const path of tokenPaths) app.post(path, (c) => handleTokenRequest(ctx, c.req.raw));
   app.route("/calendar/v3", calendarRoutes(ctx));
+  app.post("/v1/projects/*", (c) => handleSignJwt(ctx, iam, c.req.raw));
+  app.route("/computeMetadata", metadataRoutes(ctx, iam));
   app.notFound((c) => {
     if (c.req.path.startsWith("/calendar/v3/")) return notFound(ctx.clock());
     return new Response("Not Found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", Date: httpDate(ctx.clock()) } });

@@ -1,4 +1,6 @@
 import { EmulatorError } from "./emulator-error.ts";
+import type { KeylessScenario } from "./keyless-scenario.ts";
+import { validateKeylessScenario } from "./keyless-scenario.ts";
 
 /** A Workspace user of the scenario's domain. */
 export interface ScenarioUser {
@@ -50,7 +52,7 @@ export interface ScenarioCalendar {
  * The state of an emulated Google Workspace: one domain, its users, service accounts, DWD grants and
  * calendars. Every user gets a primary calendar (ID and summary = email) unless one is listed.
  */
-export interface Scenario {
+export interface Scenario extends KeylessScenario {
   /** The Workspace domain, e.g. `example.com`. */
   domain: string;
   /** Users of the domain. */
@@ -246,6 +248,7 @@ export function loadScenario(json: unknown): Scenario {
   });
 
   const scenario: Scenario = { domain, users, serviceAccounts, grants };
+  Object.assign(scenario, validateKeylessScenario(root, new Map(serviceAccounts.map((a) => [a.name, serviceAccountEmail(a)]))));
   if (root["calendars"] !== undefined) {
     const ids = new Set<string>();
     const primaries = new Set<string>();

@@ -65,7 +65,7 @@ describe("service-account keys", () => {
     try {
       emulator.serviceAccount("ghost-bot");
     } catch (err) {
-      expect(err).toMatchObject({ code: "unknown_service_account", message: 'No service account "ghost-bot" in the scenario: it has "calendar-bot", "ungranted-bot"' });
+      expect(err).toMatchObject({ code: "unknown_service_account", message: 'No service account "ghost-bot" in the scenario: it has "calendar-bot", "ungranted-bot", "deployer", "intruder"' });
     }
   });
 

@@ -40,7 +40,7 @@ describe("startEmulator()", () => {
     try {
       expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(running.emulator.baseUrl).toBe(running.url);
-      expect(Object.keys(running.keyFiles).sort()).toEqual(["calendar-bot", "ungranted-bot"]);
+      expect(Object.keys(running.keyFiles).sort()).toEqual(["calendar-bot", "deployer", "intruder", "ungranted-bot"]);
       const files = running.keyFiles["calendar-bot"];
       if (files === undefined) throw new Error("no key files");
       for (const path of [files.json, files.p12]) expect((await stat(path)).mode & 0o777).toBe(0o600);

@@ -81,3 +81,23 @@ describe("loadScenario()", () => {
     expect(em.serviceAccount("calendar-bot")).toMatchObject({ email: "calendar-bot@acme-prod.iam.gserviceaccount.com", clientId: "100000000000000000001" });
   });
 });
+
+describe("loadScenario(): keyless fields", () => {
+  const base = { domain: "example.com", users: [], serviceAccounts: [{ name: "calendar-bot" }, { name: "deployer" }], grants: [] };
+  it("stores Token Creator members as IAM members", () => {
+    const s = loadScenario({ ...base, tokenCreators: [{ serviceAccount: "calendar-bot", members: ["deployer", "user:Dev@Example.com"] }], metadata: { serviceAccount: "deployer" } });
+    expect(s.tokenCreators).toEqual([{ serviceAccount: "calendar-bot", members: ["serviceAccount:deployer@dwd-emulator.iam.gserviceaccount.com", "user:dev@example.com"] }]);
+    expect(s.metadata).toEqual({ serviceAccount: "deployer" });
+  });
+  const bad: { name: string; extra: Record<string, unknown>; path: string; message: string }[] = [
+    { name: "an unknown target", extra: { tokenCreators: [{ serviceAccount: "ghost-bot", members: [] }] }, path: "tokenCreators[0].serviceAccount", message: 'Invalid scenario at "tokenCreators[0].serviceAccount": no service account is named "ghost-bot"' },
+    { name: "a member that is not one", extra: { tokenCreators: [{ serviceAccount: "deployer", members: ["group:x@example.com"] }] }, path: "tokenCreators[0].members[0]", message: 'Invalid scenario at "tokenCreators[0].members[0]": "group:x@example.com" is neither a service account of the scenario nor an IAM member' },
+    { name: "an unknown metadata account", extra: { metadata: { serviceAccount: "ghost-bot" } }, path: "metadata.serviceAccount", message: 'Invalid scenario at "metadata.serviceAccount": no service account is named "ghost-bot"' },
+    { name: "a bad refresh mode", extra: { authorizedUsers: [{ email: "a@b.c", refresh: "maybe" }] }, path: "authorizedUsers[0].refresh", message: 'Invalid scenario at "authorizedUsers[0].refresh": expected "ok", "revoked" or "reauth", got "maybe"' },
+  ];
+  for (const c of bad) {
+    it(`refuses ${c.name}`, () => {
+      expect(() => loadScenario({ ...base, ...c.extra })).toThrow(expect.objectContaining({ code: "invalid_scenario", path: c.path, message: c.message }) as Error);
+    });
+  }
+});

@@ -1,3 +1,4 @@
+import type { IamState } from "./iam-state.ts";
 import type { Store } from "./store.ts";
 
 /** How the token endpoint answers a `sub` that is a suspended user (Google's behaviour is unconfirmed). */
@@ -15,6 +16,7 @@ export interface Stats {
 export interface Faults {
   clockOffsetMs: number;
   tokenOutage?: boolean;
+  iamCredentialsDisabled?: boolean;
 }
 
 /** What route handlers need; built once by createEmulator. */
@@ -28,4 +30,6 @@ export interface EmulatorContext {
   faults: Faults;
   tokenLifetimeSeconds: number;
   suspendedSubject: SuspendedSubjectBehaviour;
+  /** Keyless state: Token Creator grants, authorized users, the metadata identity. */
+  iam?: IamState;
 }

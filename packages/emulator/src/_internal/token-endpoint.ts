@@ -3,6 +3,7 @@ import type { EmulatorContext } from "./context.ts";
 import { tokenHeaders } from "./headers.ts";
 import type { ParsedJws } from "./parse-jws.ts";
 import { parseJws } from "./parse-jws.ts";
+import { handleRefreshGrant } from "./refresh-grant.ts";
 import type { ServiceAccountRecord } from "./service-account.ts";
 import type { TokenError } from "./token-errors.ts";
 import { tokenErrors } from "./token-errors.ts";
@@ -158,6 +159,7 @@ export async function handleTokenRequest(ctx: EmulatorContext, request: Request)
   if (ctx.faults.tokenOutage === true) return errorResponse(tokenErrors.outage, nowMs);
   const form = await readForm(request);
   const grantType = form.get("grant_type") ?? "";
+  if (grantType === "refresh_token") return handleRefreshGrant(ctx, ctx.iam, form, nowMs);
   if (grantType !== jwtBearer) return errorResponse(tokenErrors.unsupportedGrantType(grantType), nowMs);
   const assertion = form.get("assertion");
   if (assertion === null || assertion === "") return errorResponse(tokenErrors.missingAssertion, nowMs);

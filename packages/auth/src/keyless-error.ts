@@ -1,0 +1,96 @@
+/**
+ * `KeylessError`: why keyless signing failed — the caller's own credentials (Application Default
+ * Credentials) or the IAM Credentials API's `signJwt`.
+ *
+ * @module
+ */
+
+import { DwdError } from "./errors.ts";
+import type { DwdErrorOptions } from "./errors.ts";
+
+/** Stable codes of {@link KeylessError}. */
+export type KeylessErrorCode =
+  | "no_ambient_credentials"
+  | "ambient_credentials_invalid"
+  | "metadata_unreachable"
+  | "metadata_error"
+  | "caller_refresh_refused"
+  | "caller_token_error"
+  | "caller_scope_insufficient"
+  | "iam_permission_denied"
+  | "iam_api_disabled"
+  | "iam_unauthenticated"
+  | "iam_target_not_found"
+  | "iam_invalid_argument"
+  | "iam_unavailable"
+  | "iam_unreachable"
+  | "iam_error";
+
+/** The facts a {@link KeylessError} carries. */
+export interface KeylessFacts {
+  /** The service account whose assertion was to be signed (the target). */
+  serviceAccount?: string;
+  /** The caller as an IAM member (`serviceAccount:…`, `user:…`), when known. */
+  caller?: string;
+  /** Where the caller's credentials came from: a file path or the metadata server's URL. */
+  callerSource?: string;
+  /** The caller's project (ID or number), when known. */
+  projectId?: string;
+  /** The delegation chain, as resource names. */
+  delegates?: string[];
+  /** HTTP status of the failing answer. */
+  status?: number;
+  /** Google's canonical status (`PERMISSION_DENIED`, …) or OAuth `error`. */
+  googleStatus?: string;
+  /** Google's `ErrorInfo` reason (`SERVICE_DISABLED`, `IAM_PERMISSION_DENIED`, …) or OAuth subtype. */
+  reason?: string;
+  /** For `iam_api_disabled`: the page that enables the IAM Credentials API. */
+  activationUrl?: string;
+  /** For `no_ambient_credentials`: every place that was looked at, in order. */
+  places?: string[];
+  /** Whether retrying later may help. */
+  retryable?: boolean;
+}
+
+/**
+ * Keyless signing failed: no caller credentials, a refused caller refresh, or a refusal of `signJwt`.
+ * `cause` holds Google's raw error body (or the network error).
+ *
+ * @example
+ * ```ts
+ * try { await source.getToken({ subject, scopes }); } catch (e) {
+ *   if (e instanceof KeylessError && e.code === "iam_permission_denied") console.error(e.hint);
+ * }
+ * ```
+ */
+export class KeylessError extends DwdError implements KeylessFacts {
+  /** The stable code; `switch` on it. */
+  declare readonly code: KeylessErrorCode;
+  readonly serviceAccount?: string;
+  readonly caller?: string;
+  readonly callerSource?: string;
+  readonly projectId?: string;
+  readonly delegates?: string[];
+  readonly status?: number;
+  readonly googleStatus?: string;
+  readonly reason?: string;
+  readonly activationUrl?: string;
+  readonly places?: string[];
+  /** Whether retrying later may help (outages, network failures). */
+  readonly retryable: boolean;
+
+  /**
+   * @param code stable code
+   * @param message one-line message
+   * @param options facts, hint and cause
+   */
+  constructor(code: KeylessErrorCode, message: string, options: DwdErrorOptions & KeylessFacts = {}) {
+    super(code, message, options);
+    this.name = "KeylessError";
+    this.retryable = options.retryable ?? false;
+    const facts = ["serviceAccount", "caller", "callerSource", "projectId", "delegates", "status", "googleStatus", "reason", "activationUrl", "places"] as const;
+    for (const f of facts) {
+      if (options[f] !== undefined) (this as Record<string, unknown>)[f] = options[f];
+    }
+  }
+}
