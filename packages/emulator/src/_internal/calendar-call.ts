@@ -127,10 +127,11 @@ export interface Page<T> {
 }
 
 /**
- * Cuts one page from `all` (already filtered and ordered): `pageToken` resumes at an offset, and
- * items changed after the first page's snapshot are left to the next sync.
+ * Cuts one page from `all` (already filtered and ordered): `pageToken` resumes at an offset. The
+ * last page's sync token is the version of the first page, so whatever changed while the client
+ * paged comes again in its next sync.
  */
-export function paginate<T extends { seq: number }>(call: CalendarCall, all: T[], maxResults: number): Page<T> | Response {
+export function paginate<T>(call: CalendarCall, all: T[], maxResults: number): Page<T> | Response {
   let offset = 0;
   let snapshot = call.data.version;
   const raw = call.query.get("pageToken");
@@ -140,11 +141,10 @@ export function paginate<T extends { seq: number }>(call: CalendarCall, all: T[]
     offset = at.offset;
     snapshot = at.snapshot;
   }
-  const visible = all.filter((x) => x.seq <= snapshot);
-  const items = visible.slice(offset, offset + maxResults);
+  const items = all.slice(offset, offset + maxResults);
   const next = offset + items.length;
   const page: Page<T> = { items, snapshot };
-  if (next < visible.length) page.nextPageToken = pageToken(next, snapshot);
+  if (next < all.length) page.nextPageToken = pageToken(next, snapshot);
   return page;
 }
 

@@ -2,7 +2,20 @@ import rrulePackage from "rrule";
 import { formatDate, formatInZone, fromWallClock, parseDate, parseDateTime, wallClock } from "./time-zones.ts";
 
 // rrule ships CommonJS at its main entry; its default export carries the API on Node and Deno alike.
-const { rrulestr } = rrulePackage;
+const { RRule, RRuleSet } = rrulePackage;
+
+/** An RRULE/EXRULE set anchored at `dtstart` (rrule's own parser; dtstart given explicitly). */
+function ruleSet(lines: readonly string[], dtstart: Date): InstanceType<typeof RRuleSet> {
+  const set = new RRuleSet();
+  for (const line of lines) {
+    const m = /^(RRULE|EXRULE):(.*)$/is.exec(line.trim());
+    if (m === null) throw new RangeError(`Not an RRULE or EXRULE line: ${line}`);
+    const rule = new RRule({ ...RRule.parseString(m[2] ?? ""), dtstart });
+    if ((m[1] ?? "").toUpperCase() === "RRULE") set.rrule(rule);
+    else set.exrule(rule);
+  }
+  return set;
+}
 
 /** When an event happens: instants in ms, and the zone its wall clock lives in. */
 export interface EventTimes {
@@ -81,7 +94,7 @@ export function validRecurrence(recurrence: readonly string[]): boolean {
   try {
     for (const line of recurrence) {
       if (!/^(RRULE|EXRULE|RDATE|EXDATE)[:;]/i.test(line.trim())) return false;
-      if (/^(RRULE|EXRULE)/i.test(line.trim())) rrulestr(line.trim(), { dtstart: new Date(0) });
+      if (/^(RRULE|EXRULE)/i.test(line.trim())) ruleSet([line], new Date(0)).all((_d, i) => i < 1);
     }
     return true;
   } catch {
@@ -100,10 +113,12 @@ export function expand(recurrence: readonly string[], times: EventTimes, fromMs:
   const startFloating = times.allDay ? times.startMs : wallClock(times.startMs, zone);
   const duration = times.endMs - times.startMs;
   const rules = recurrence.filter((l) => /^(RRULE|EXRULE)/i.test(l.trim())).map((l) => l.trim());
-  const set = rules.length === 0 ? undefined : rrulestr(rules.join("\n"), { dtstart: new Date(startFloating), forceset: true });
+  const set = rules.length === 0 ? undefined : ruleSet(rules, new Date(startFloating));
   const exdates = new Set(listedDates(recurrence, "EXDATE", zone));
-  const floatingFrom = (times.allDay ? fromMs : wallClock(fromMs, zone)) - 2 * 86_400_000;
-  const floatingTo = toMs === Infinity ? Infinity : (times.allDay ? toMs : wallClock(toMs, zone)) + 2 * 86_400_000;
+  // Nothing happens before the first occurrence; far-off bounds mean "no bound".
+  const lo = Math.max(fromMs, times.startMs - 86_400_000);
+  const floatingFrom = (times.allDay ? lo : wallClock(lo, zone)) - 2 * 86_400_000;
+  const floatingTo = toMs >= 8.64e15 - 1 ? Infinity : (times.allDay ? toMs : wallClock(toMs, zone)) + 2 * 86_400_000;
   const candidates = new Set<number>([startFloating, ...listedDates(recurrence, "RDATE", zone)]);
   if (set !== undefined) {
     let taken = 0;
