@@ -3,8 +3,16 @@ import { demoScenario } from "./demo-scenario.ts";
 import { EmulatorError } from "./emulator-error.ts";
 import type { Scenario } from "./scenario.ts";
 import { loadScenario } from "./scenario.ts";
+import { handleBatch } from "./_internal/batch.ts";
 import { backendError, notFound } from "./_internal/calendar-errors.ts";
 import { calendarRoutes } from "./_internal/calendar-routes.ts";
+import { deliver } from "./_internal/connection-reset.ts";
+import { applyFaults, controlApi } from "./_internal/control-api.ts";
+import { createRuntime } from "./_internal/emulator-runtime.ts";
+import type { FaultRates } from "./_internal/faults.ts";
+import { traffic } from "./_internal/traffic.ts";
+import type { TrafficStats } from "./_internal/traffic-stats.ts";
+import { createTrafficStats } from "./_internal/traffic-stats.ts";
 import type { EmulatorContext, SuspendedSubjectBehaviour } from "./_internal/context.ts";
 import { httpDate, tokenHeaders } from "./_internal/headers.ts";
 import { createIamState } from "./_internal/iam-state.ts";
@@ -17,6 +25,7 @@ import { handleTokenRequest, tokenPaths } from "./_internal/token-endpoint.ts";
 import { writeP12 } from "./_internal/write-p12.ts";
 
 export type { SuspendedSubjectBehaviour } from "./_internal/context.ts";
+export type { FaultKind, FaultRates } from "./_internal/faults.ts";
 
 /** Options of {@link createEmulator}. */
 export interface EmulatorOptions {
@@ -34,6 +43,10 @@ export interface EmulatorOptions {
    * `"access_denied"` → 403 "Account restricted"; `"allow"` → the token is issued.
    */
   suspendedSubject?: SuspendedSubjectBehaviour;
+  /** Faults from the start (same fields as `PUT /_emulator/faults`); validated. */
+  faults?: Partial<EmulatorFaults>;
+  /** The fetch that push notifications are POSTed with (default: the global `fetch`). */
+  pushFetch?: typeof fetch;
 }
 
 /** Public facts of a scenario service account. */
@@ -50,18 +63,10 @@ export interface ServiceAccountInfo {
   projectId: string;
 }
 
-/** Request counters. */
-export interface EmulatorStats {
-  /** Requests to the token endpoint, answered or refused. */
-  tokenRequests: number;
-  /** Access tokens issued. */
-  tokensIssued: number;
-  /** Calendar API requests. */
-  apiRequests: number;
+/** Request counters (also served as JSON by `GET /_emulator/stats`). */
+export interface EmulatorStats extends TrafficStats {
   /** Access tokens held now (expired ones are dropped on the next token request). Not reset. */
   readonly liveTokens: number;
-  /** Sets every counter to 0. */
-  reset(): void;
 }
 
 /** Fault injection switches; change them at any time. */
@@ -72,6 +77,14 @@ export interface EmulatorFaults {
   tokenOutage?: boolean;
   /** When true the IAM Credentials API answers 403 SERVICE_DISABLED, as when it is off in the caller's project. */
   iamCredentialsDisabled?: boolean;
+  /** Delay before every answer (token endpoint, API, batch; not the control API), ms. */
+  latencyMs?: number;
+  /** Chance of each injected API failure per call: `{ "429": 0.1, "403": 0.05, "500": 0, "503": 0.05, "reset": 0.05 }`. */
+  errorRates?: FaultRates;
+  /** Seed of the failure draws (default 1): the same seed fails the same calls. */
+  seed?: number;
+  /** `Retry-After` of injected 429s, seconds (default 1). */
+  retryAfterSeconds?: number;
 }
 
 /** A running emulator: a pure `fetch` handler plus its key material, counters and faults. */
@@ -96,6 +109,12 @@ export interface Emulator {
   authorizedUserJson(email: string): Record<string, string>;
   /** Revokes every access token issued so far (Calendar then answers 401 Invalid Credentials). */
   revokeAll(): void;
+  /** Calendar data back to the scenario (events, calendars, ACLs, lists; push channels dropped); keys, tokens and faults stay. Same as `POST /_emulator/reset` without the stats reset. */
+  resetData(): void;
+  /** Makes every sync token issued so far answer 410 fullSyncRequired (`POST /_emulator/expire-sync-tokens`). */
+  expireSyncTokens(): void;
+  /** Resolves once every push notification queued so far has been attempted. */
+  pushIdle(): Promise<void>;
 }
 
 /**
@@ -121,19 +140,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const store = await createStore(scenario);
   const iam = await createIamState(scenario, store);
 
-  const stats: EmulatorStats = {
-    tokenRequests: 0,
-    tokensIssued: 0,
-    apiRequests: 0,
-    get liveTokens() {
-      return store.tokens.size;
-    },
-    reset() {
-      stats.tokenRequests = 0;
-      stats.tokensIssued = 0;
-      stats.apiRequests = 0;
-    },
-  };
+  const stats = createTrafficStats() as EmulatorStats;
+  // Live tokens are read from the store, not counted, so they are never reset.
+  Object.defineProperty(stats, "liveTokens", { get: () => store.tokens.size, enumerable: true });
   const faults: EmulatorFaults = { clockOffsetMs: 0 };
 
   const account = (name: string): ServiceAccountRecord => {
@@ -158,7 +167,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     scenario,
     stats,
     faults,
-    fetch: (request) => Promise.resolve(app.fetch(request)),
+    fetch: async (request) => deliver(await app.fetch(request)),
     serviceAccount(name) {
       const a = account(name);
       return { name: a.name, email: a.email, clientId: a.clientId, keyId: currentKey(a).keyId, projectId: a.projectId };
@@ -195,6 +204,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       store.tokens.clear();
       store.tokenExpiry.clear();
     },
+    resetData: () => runtime.resetData(),
+    expireSyncTokens: () => runtime.expireSyncTokens(),
+    pushIdle: () => runtime.hub.idle(),
   };
 
   const ctx: EmulatorContext = {
@@ -208,9 +220,17 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     iam,
   };
 
+  const runtime = createRuntime(ctx, scenario, options.pushFetch);
+  if (options.faults !== undefined) {
+    const problem = applyFaults(runtime, { ...options.faults });
+    if (problem !== undefined) throw new RangeError(`Invalid faults option: ${problem}`);
+  }
   const app = new Hono();
+  app.use("*", traffic(runtime));
+  app.route("/_emulator", controlApi(runtime));
+  app.post("/batch/calendar/v3", (c) => handleBatch(runtime, c.req.raw, (inner) => Promise.resolve(app.fetch(inner))));
   for (const path of tokenPaths) app.post(path, (c) => handleTokenRequest(ctx, c.req.raw));
-  app.route("/calendar/v3", calendarRoutes(ctx));
+  app.route("/calendar/v3", calendarRoutes(ctx, runtime));
   app.post("/v1/projects/*", (c) => handleSignJwt(ctx, iam, c.req.raw));
   app.route("/computeMetadata", metadataRoutes(ctx, iam));
   app.notFound((c) => {

@@ -1,3 +1,4 @@
+import { issueToken } from "./issue-token.ts";
 import { randomBytes, toBase64Url } from "./base64.ts";
 import type { EmulatorContext } from "./context.ts";
 import { tokenHeaders } from "./headers.ts";
@@ -167,18 +168,6 @@ export async function handleTokenRequest(ctx: EmulatorContext, request: Request)
   const result = await check(ctx, assertion, nowMs);
   if ("error" in result) return errorResponse(result, nowMs);
 
-  ctx.store.tokenExpiry.prune(ctx.store.tokens, nowMs);
-  const accessToken = `ya29.emu.${toBase64Url(randomBytes(32))}`;
-  const expiresAt = nowMs + ctx.tokenLifetimeSeconds * 1000;
-  ctx.store.tokens.set(accessToken, {
-    accountEmail: result.account.email,
-    clientId: result.account.clientId,
-    subject: result.subject,
-    scopes: result.scopes,
-    expiresAt,
-  });
-  ctx.store.tokenExpiry.add(accessToken, expiresAt);
-  ctx.stats.tokensIssued++;
-  const body = { access_token: accessToken, expires_in: ctx.tokenLifetimeSeconds, token_type: "Bearer" };
+  const body = issueToken(ctx, { accountEmail: result.account.email, clientId: result.account.clientId, subject: result.subject, scopes: result.scopes }, nowMs);
   return new Response(JSON.stringify(body), { status: 200, headers: tokenHeaders(nowMs) });
 }
