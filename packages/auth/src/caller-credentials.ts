@@ -13,7 +13,7 @@ import { metadataCaller, metadataRoot } from "./_internal/caller-metadata.ts";
 import { serviceAccountCaller } from "./_internal/caller-service-account.ts";
 import type { FetchLike } from "./fetch-like.ts";
 import { KeylessError } from "./keyless-error.ts";
-import { loadKey } from "./load-key.ts";
+import { MAX_KEY_BYTES, loadKey } from "./load-key.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
 
 /** Who is calling the IAM Credentials API, and how to get its access token. */
@@ -54,10 +54,17 @@ function invalid(path: string, what: string, hint: string, cause?: unknown): Key
 }
 
 async function fromFile(path: string, options: CallerCredentialsOptions, viaEnv: boolean): Promise<CallerCredentials | undefined> {
-  const read = await readFileBytes(path);
+  const read = await readFileBytes(path, MAX_KEY_BYTES);
   if (!read.ok) {
     if (read.code === "ENOENT" && !viaEnv) return undefined;
-    const why = read.code === "ENOENT" ? "no such file" : `the file cannot be read (${read.code})`;
+    const why =
+      read.code === "ENOENT"
+        ? "no such file"
+        : read.code === "ENOTREG"
+          ? "it is not a regular file"
+          : read.code === "EFBIG"
+            ? `it is larger than ${MAX_KEY_BYTES.toLocaleString("en-US")} bytes, far more than a credentials file`
+            : `the file cannot be read (${read.code})`;
     throw invalid(path, why, viaEnv ? "Point GOOGLE_APPLICATION_CREDENTIALS at a service-account key or an authorized_user file, or unset it" : `Run ${LOGIN} again, or remove the file`);
   }
   let json: Record<string, unknown>;
