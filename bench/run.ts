@@ -3,6 +3,7 @@
 // Wall times are medians over repeated runs; they inform, they are not asserted.
 //   1. token exchanges: 1,000 concurrent token requests over 100 subjects
 //   2. end to end: `dwd calendars get` vs google-auth-library + @googleapis/calendar
+//   2b. keyless: `dwd calendars get --signer iam` vs the same with the key file, pair by pair
 //   3. start-up: `dwd --help` vs `node -e 0`
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,6 +16,7 @@ import { createTokenSource, loadKey } from "@dwd/auth";
 import { demoScenario } from "@dwd/emulator";
 import { startEmulator } from "@dwd/emulator/node";
 import { routeToEmulator } from "./baseline/route-to-emulator.ts";
+import { paired } from "./paired.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
@@ -132,6 +134,23 @@ try {
     { command: "google-auth-library + @googleapis/calendar", wall: ms(baseE2e) },
   ]);
   console.log(`ratio dwd/baseline = ${ratio(dwdE2e, baseE2e)} (target <= 0.5)`);
+
+  // 2b. Keyless: the IAM Credentials API signs (the caller: deployer's key through ADC) against the key file
+  // signing locally; the extra cost is the caller's own token and the signJwt round trip.
+  const home = mkdtempSync(join(tmpdir(), "dwd-bench-home-"));
+  const bot = emulator.serviceAccount("calendar-bot").email;
+  const keyless = await paired(
+    () => run(process.execPath, [cli, "calendars", "get", "info@example.com", "--signer", "iam", "--service-account", bot, "--subject", "info@example.com"], { ...env, HOME: home, GOOGLE_APPLICATION_CREDENTIALS: server.keyFiles["deployer"]!.json }),
+    () => run(process.execPath, [cli, "calendars", "get", "info@example.com", "--key", jsonKey, "--subject", "info@example.com"], env),
+    runs,
+  );
+  rmSync(home, { recursive: true, force: true });
+  console.log(`\n2b. Keyless end to end, ${keyless.pairs} alternating pairs: dwd calendars get --signer iam vs --key`);
+  console.table([
+    { command: "dwd calendars get --signer iam (ADC: deployer's key)", wall: ms(keyless.a) },
+    { command: "dwd calendars get --key calendar-bot.json", wall: ms(keyless.b) },
+  ]);
+  console.log(`ratio keyless/key-file = ${keyless.ratio.toFixed(2)} (median of per-pair ratios)`);
 
   // 3. Start-up.
   const [help, bare] = await compare(

@@ -8,12 +8,20 @@ export const endpointArgs = {
   timeout: { type: "string", valueHint: "duration", description: "Longest time one HTTP request may take, e.g. 30s, 500ms, 2m (default: $DWD_TIMEOUT_MS or 30s)" },
 } as const satisfies ArgsDef;
 
+/** Keyless signing: the IAM Credentials API signs as --service-account; --key (or ADC) is then the caller. */
+export const signerArgs = {
+  signer: { type: "string", valueHint: "key|iam", description: "Who signs the assertion: key (the key file, default) or iam (keyless: the IAM Credentials API, called as --key or Application Default Credentials)" },
+  "service-account": { type: "string", valueHint: "email", description: "With --signer iam: the service account to act as (the one the delegation is granted to)" },
+  delegates: { type: "string", valueHint: "emails", description: "With --signer iam: service accounts between the caller and --service-account, comma-separated" },
+} as const satisfies ArgsDef;
+
 /** How to find and open the service-account key. */
 export const keyArgs = {
   key: { type: "string", valueHint: "file", description: "Service-account key: JSON, .p12 or PEM file (default: $GOOGLE_APPLICATION_CREDENTIALS)" },
   "key-email": { type: "string", valueHint: "email", description: "Service-account email (required for a .p12 or PEM key)" },
   "key-password": { type: "string", valueHint: "password", description: ".p12 password (default: notasecret)" },
-  "client-id": { type: "string", valueHint: "id", description: "Numeric client ID, for diagnoses with a .p12 or PEM key" },
+  "client-id": { type: "string", valueHint: "id", description: "Numeric client ID of the service account, for diagnoses with a .p12 or PEM key or --signer iam" },
+  ...signerArgs,
 } as const satisfies ArgsDef;
 
 /** The user to impersonate. */

@@ -1,13 +1,16 @@
-import type { FetchLike, ServiceAccountKey, TokenSource } from "@dwd/auth";
+import type { FetchLike, JwtSigner, ServiceAccountKey, TokenSource } from "@dwd/auth";
 import { resolveTimeout, stringArg, timeoutArg, urlArg } from "./args.ts";
 import { checkKeyPath } from "./check-key-path.ts";
 import type { Io } from "./io.ts";
 import { createNodeFetch } from "./node-fetch.ts";
 import { UsageError } from "./usage-error.ts";
 
-/** A loaded key with its token source and the endpoints in effect. */
+/** The signer with its token source and the endpoints in effect. */
 export interface Session {
-  key: ServiceAccountKey;
+  /** The signing key (absent with --signer iam: the IAM Credentials API signs). */
+  key?: ServiceAccountKey;
+  /** Who signs: the key, or the IAM Credentials API. */
+  signer: JwtSigner;
   tokenSource: TokenSource;
   tokenUri: string;
   calendarRoot: string;
@@ -15,7 +18,7 @@ export interface Session {
   fetch: FetchLike;
 }
 
-/** The key and endpoint flags, as the command functions take them. */
+/** The key, signer and endpoint flags, as the command functions take them. */
 export interface KeyOptions {
   key?: string;
   keyEmail?: string;
@@ -25,10 +28,37 @@ export interface KeyOptions {
   apiRoot?: string;
   /** Deadline of one HTTP request in ms, from --timeout (default: DWD_TIMEOUT_MS, else 30 s). */
   timeoutMs?: number;
+  /** `iam`: keyless, the IAM Credentials API signs as `serviceAccount`; `--key` (or ADC) is the caller. */
+  signer?: "key" | "iam";
+  serviceAccount?: string;
+  delegates?: string[];
 }
 
-/** Reads the key and endpoint flags from parsed args. */
+/** Reads the key, signer and endpoint flags from parsed args. */
 export function keyOptionsFrom(args: Record<string, unknown>): KeyOptions {
+  const signer = stringArg(args, "signer");
+  if (signer !== undefined && signer !== "key" && signer !== "iam") {
+    throw new UsageError(
+      `Invalid --signer "${signer}": not "key" or "iam"`,
+      "Give --signer key (a key file signs) or --signer iam (keyless: the IAM Credentials API signs)",
+    );
+  }
+  const serviceAccount = stringArg(args, "service-account");
+  const delegates = stringArg(args, "delegates")
+    ?.split(/[\s,]+/)
+    .filter((d) => d !== "");
+  if (signer === "iam" && serviceAccount === undefined) {
+    throw new UsageError(
+      "Missing --service-account for --signer iam",
+      "Give the email of the service account to act as, e.g. --service-account calendar-bot@PROJECT.iam.gserviceaccount.com",
+    );
+  }
+  if (signer !== "iam" && (serviceAccount !== undefined || delegates !== undefined)) {
+    throw new UsageError(
+      `--${serviceAccount !== undefined ? "service-account" : "delegates"} needs --signer iam`,
+      "Add --signer iam to sign keylessly as that service account (a key file signs as its own account)",
+    );
+  }
   return {
     key: stringArg(args, "key"),
     keyEmail: stringArg(args, "key-email"),
@@ -37,30 +67,57 @@ export function keyOptionsFrom(args: Record<string, unknown>): KeyOptions {
     tokenUri: urlArg(args, "token-uri"),
     apiRoot: urlArg(args, "api-root"),
     timeoutMs: timeoutArg(args),
+    ...(signer !== undefined ? { signer } : {}),
+    ...(serviceAccount !== undefined ? { serviceAccount } : {}),
+    ...(delegates !== undefined ? { delegates } : {}),
   };
 }
 
 /**
- * Loads the key (throws KeyError) and builds the token source with the resolved endpoints. `delegatedScopes`:
- * every scope the client should hold, so a diagnosis links them all (the Admin-console link replaces the entry).
+ * Loads the key (throws KeyError), or with `--signer iam` makes the keyless signer (the caller: `--key`
+ * if given, else Application Default Credentials), and builds the token source with the resolved
+ * endpoints. `delegatedScopes`: every scope the client should hold, so a diagnosis links them all (the
+ * Admin-console link replaces the entry).
  */
 export async function openSession(options: KeyOptions, io: Io, delegatedScopes?: string[]): Promise<Session> {
   const timeoutMs = resolveTimeout(options.timeoutMs, io.env);
-  const { createTokenSource, loadKey, registerSecret, resolveEndpoints } = await import("@dwd/auth");
+  const { createIamSigner, createTokenSource, keySigner, loadKey, registerSecret, resolveEndpoints } = await import("@dwd/auth");
+  const iam = options.signer === "iam";
+  // With --signer iam, --key names the caller's key; without --key the caller comes from ADC, not from loadKey.
+  const needsKey = !iam || options.key !== undefined;
   if (options.key !== undefined) await checkKeyPath(options.key);
-  else await checkKeyPath(io.env["GOOGLE_APPLICATION_CREDENTIALS"], "GOOGLE_APPLICATION_CREDENTIALS");
-  const key = await loadKey(options.key, { email: options.keyEmail, password: options.keyPassword, clientId: options.clientId, env: io.env });
+  else if (!iam) await checkKeyPath(io.env["GOOGLE_APPLICATION_CREDENTIALS"], "GOOGLE_APPLICATION_CREDENTIALS");
+  const key = needsKey
+    ? await loadKey(options.key, {
+        email: options.keyEmail,
+        password: options.keyPassword,
+        ...(iam ? {} : { clientId: options.clientId }),
+        env: io.env,
+      })
+    : undefined;
   let endpoints: { tokenUri: string; calendarRoot: string };
   try {
-    endpoints = resolveEndpoints({ env: io.env, tokenUri: options.tokenUri, apiRoot: options.apiRoot, keyTokenUri: key.tokenUri });
+    endpoints = resolveEndpoints({ env: io.env, tokenUri: options.tokenUri, apiRoot: options.apiRoot, ...(iam ? {} : { keyTokenUri: key?.tokenUri }) });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error), "Set DWD_EMULATOR_HOST to host:port, e.g. 127.0.0.1:8085, or unset it");
   }
   const { tokenUri, calendarRoot } = endpoints;
   // The flags are checked when parsed; the key's own token_uri is checked here, before anything is sent.
-  if (!/^https?:\/\//i.test(tokenUri)) throw new UsageError(`Invalid token_uri "${tokenUri}" in the key: not an http:// or https:// URL`, "Use the key unchanged as downloaded, or give --token-uri");
+  if (!/^https?:\/\//i.test(tokenUri)) {
+    throw new UsageError(`Invalid token_uri "${tokenUri}" in the key: not an http:// or https:// URL`, "Use the key unchanged as downloaded, or give --token-uri");
+  }
   const fetch = createNodeFetch({ timeoutMs, deadlineMs: timeoutMs });
-  const source = createTokenSource(key, { tokenUri, env: io.env, fetch, ...(delegatedScopes ? { delegatedScopes } : {}) });
+  const signer = iam
+    ? createIamSigner({
+        serviceAccount: options.serviceAccount ?? "",
+        env: io.env,
+        fetch,
+        ...(key ? { credentials: key } : {}),
+        ...(options.delegates ? { delegates: options.delegates } : {}),
+        ...(options.clientId ? { clientId: options.clientId } : {}),
+      })
+    : keySigner(key as ServiceAccountKey);
+  const source = createTokenSource(iam ? signer : (key as ServiceAccountKey), { tokenUri, env: io.env, fetch, ...(delegatedScopes ? { delegatedScopes } : {}) });
   // Every token this process obtains is registered, so the output redacts it even where it has no
   // recognisable shape (a non-Google endpoint's opaque token echoed back by an API).
   const tokenSource: TokenSource = Object.create(source, {
@@ -72,5 +129,5 @@ export async function openSession(options: KeyOptions, io: Io, delegatedScopes?:
       },
     },
   }) as TokenSource;
-  return { key, tokenSource, tokenUri, calendarRoot, fetch };
+  return { ...(iam ? {} : { key }), signer, tokenSource, tokenUri, calendarRoot, fetch };
 }

@@ -1,4 +1,4 @@
-import type { ServiceAccountKey } from "@dwd/auth";
+import type { IamSigner, ServiceAccountKey } from "@dwd/auth";
 import { defineCommand } from "citty";
 import { defaultScopes, endpointArgs, jsonArg, keyArgs, parseScopes, stringArg } from "../_internal/args.ts";
 import type { Io } from "../_internal/io.ts";
@@ -17,7 +17,7 @@ export interface DoctorOptions extends KeyOptions {
 
 /** One checked step. */
 export interface DoctorStep {
-  id: "key" | "clock" | "token" | "scope" | "calendar";
+  id: "key" | "identity" | "creator" | "iam-api" | "clock" | "token" | "scope" | "calendar";
   status: "pass" | "fail" | "skip";
   /** What was checked and what is true. */
   detail: string;
@@ -84,11 +84,21 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
     skipRest("Skipped: no usable key");
     return { report, keyFailed: true };
   }
-  const { key, tokenSource } = session;
-  Object.assign(report, { serviceAccount: key.clientEmail, clientId: key.clientId, tokenUri: session.tokenUri, calendarRoot: session.calendarRoot });
-  steps.push({ id: "key", status: "pass", detail: describeKey(key) });
-
+  const { key, signer, tokenSource } = session;
+  Object.assign(report, { serviceAccount: signer.clientEmail, clientId: signer.clientId, tokenUri: session.tokenUri, calendarRoot: session.calendarRoot });
   const auth = await import("@dwd/auth");
+  if (key !== undefined) {
+    steps.push({ id: "key", status: "pass", detail: describeKey(key) });
+  } else {
+    const { keylessSteps } = await import("../_internal/keyless-checks.ts");
+    const claims = auth.buildClaims(signer, { scopes: options.scopes, audience: session.tokenUri });
+    const keyless = await keylessSteps(signer as IamSigner, claims);
+    steps.push(...keyless.steps);
+    if (!keyless.ok) {
+      skipRest("Skipped: the keyless chain is broken");
+      return { report, keyFailed: false };
+    }
+  }
   try {
     const offsetMs = await auth.measureClockOffset({ tokenUri: session.tokenUri, fetch: session.fetch });
     if (offsetMs === undefined) {
@@ -123,7 +133,7 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
 
   try {
     await tokenSource.getToken({ scopes: options.scopes });
-    steps.push({ id: "token", status: "pass", detail: `The token endpoint issues "${key.clientEmail}" a token for itself (no subject): the key is valid and the account enabled` });
+    steps.push({ id: "token", status: "pass", detail: `The token endpoint issues "${signer.clientEmail}" a token for itself (no subject): the ${key ? "key" : "signature"} is valid and the account enabled` });
   } catch (error) {
     steps.push(failure("token", error));
   }
@@ -142,7 +152,7 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
       steps.push(failure("scope", error, { scope }));
     }
   }
-  if (report.missingScopes.length > 0 && key.clientId !== undefined) report.adminConsoleLink = auth.adminConsoleLink(key.clientId, auth.normalizeScopes(options.scopes));
+  if (report.missingScopes.length > 0 && signer.clientId !== undefined) report.adminConsoleLink = auth.adminConsoleLink(signer.clientId, auth.normalizeScopes(options.scopes));
 
   const calendarApi = await import("@dwd/calendar");
   const scope = granted.find((s) => calendarApi.methodScopes["calendar.calendarList.get"]?.includes(s));
@@ -165,7 +175,7 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
   return { report, keyFailed: false };
 }
 
-const labels: Record<DoctorStep["id"], string> = { key: "key", clock: "clock", token: "token", scope: "scope", calendar: "calendar" };
+const labels: Record<DoctorStep["id"], string> = { key: "key", identity: "identity", creator: "creator", "iam-api": "iam-api", clock: "clock", token: "token", scope: "scope", calendar: "calendar" };
 
 /** `dwd doctor`: each step PASS/FAIL with the fix; exit 0 when all pass, 2 for a bad key, else 1. */
 export async function doctor(options: DoctorOptions, io: Io): Promise<number> {
@@ -200,7 +210,7 @@ export async function doctor(options: DoctorOptions, io: Io): Promise<number> {
 
 /** The `doctor` command. */
 export const doctorCommand = defineCommand({
-  meta: { name: "dwd doctor", description: "Check key, clock, token, each scope's delegation and calendarList.get of the subject" },
+  meta: { name: "dwd doctor", description: "Check key (or, with --signer iam, the caller, Token Creator and the IAM Credentials API), clock, token, each scope's delegation and calendarList.get of the subject" },
   args: {
     ...keyArgs,
     subject: { type: "string", valueHint: "user", description: "User to impersonate (required)" },
