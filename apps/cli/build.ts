@@ -96,7 +96,7 @@ function readFooter(text: string, hash: string): Record<string, string> | undefi
 const sharedRedact: Plugin = {
   name: "shared-redact",
   setup(b) {
-    b.onResolve({ filter: /^\.\/redact\.(js|ts)$/ }, (args) => (/[\\/]auth[\\/](dist|src)[\\/]/.test(args.importer) ? { path: "redact", namespace: "shared-redact" } : undefined));
+    b.onResolve({ filter: /^(?:\.\.?\/)+redact\.(js|ts)$/ }, (args) => (/[\\/]auth[\\/](dist|src)[\\/]/.test(args.importer) ? { path: "redact", namespace: "shared-redact" } : undefined));
     b.onResolve({ filter: /^dwd:shared\// }, (args) => ({ path: args.path, external: true }));
     b.onLoad({ filter: /^redact$/, namespace: "shared-redact" }, () => ({ contents: 'module.exports = require("dwd:shared/redact");', loader: "js" }));
   },
