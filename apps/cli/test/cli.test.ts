@@ -90,7 +90,7 @@ describe("dwd calendars", () => {
     expect(r.stdout).toBe("");
     expect(r.stderr.split("\n")).toEqual([
       `error: Cannot get calendar "info@example.com" from the calendar list of service account "${botEmail}": Google answered 404 Not Found because no subject was set, so the call ran as the service account, whose own calendar list does not contain it`,
-      'hint: Set the subject to impersonate the user through domain-wide delegation (CLI: --subject info@example.com; library: subject: "info@example.com"). A calendar only shared with the service account is not in its calendar list until added there (Calendar API method calendarList.insert)',
+      'hint: Set the subject to impersonate the user through domain-wide delegation (CLI: --subject info@example.com; library: subject: "info@example.com"), or, if the calendar is shared with the service account, use calendars.get or events.list, which need no calendar-list entry',
       "",
     ]);
   });

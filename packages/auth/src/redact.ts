@@ -22,11 +22,13 @@ const patterns: readonly (readonly [RegExp, string])[] = [
   [/-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g, `${REDACTED} PEM block`],
   // Base64 over several lines without its armour: a key body pasted or echoed alone.
   [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|\\r?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED],
-  // Secret-bearing fields of JSON bodies, form bodies and query strings.
+  // Secret-bearing fields of JSON bodies (a quoted key, then a quoted value) ...
   [
-    /("?(?:private_key|access_token|refresh_token|id_token|assertion|client_secret|signedJwt|token)"?\s*[:=]\s*"?)((?:[^"\\&\s,}]|\\.)+)/g,
+    /("(?:private_key|access_token|refresh_token|id_token|assertion|client_secret|signedJwt|token)"\s*:\s*")((?:[^"\\]|\\.)+)/g,
     `$1${REDACTED}`,
   ],
+  // ... and of form bodies and query strings (`name=value` at the start or after ?, &, ; or a space).
+  [/(^|[?&;\s])((?:access_token|refresh_token|id_token|assertion|client_secret|token)=)([^&\s"']+)/g, `$1$2${REDACTED}`],
   // An Authorization header's credentials.
   [/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1$2${REDACTED}`],
   // A compact JWS / JWT: three base64url segments, the first a JSON header. No word boundary before

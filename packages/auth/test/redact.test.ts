@@ -27,6 +27,11 @@ describe("redactSecrets()", () => {
     });
   }
 
+  it("leaves a quoted URL ending in token alone", () => {
+    const text = 'Invalid --token-uri "ftp://x/token": not an http:// or https:// URL';
+    expect(redactSecrets(text)).toBe(text);
+  });
+
   it("leaves ordinary text alone and is idempotent", () => {
     const text = 'Cannot get a token for "ana@example.com": client "1234567890" is not authorized';
     expect(redactSecrets(text)).toBe(text);

@@ -70,7 +70,11 @@ export function interpret<T>(ctx: ClientContext, call: PreparedCall<T>, answer: 
 
 /** The error for a request that got no answer. */
 export function unreachable(ctx: ClientContext, cc: CallContext, error: unknown, url: string): CalendarApiError {
-  const detail = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
+  // fetch's network failure is a TypeError ("fetch failed") whose cause says what happened; say both,
+  // once each (a transport that copies the cause's message into its own says it once).
+  const outer = error instanceof Error ? error.message : String(error);
+  const inner = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
+  const detail = inner === undefined || inner === outer ? outer : `${outer}: ${inner}`;
   return new CalendarApiError("api_unreachable", `Cannot call ${cc.method}: the Calendar API at "${url}" cannot be reached (${detail})`, {
     ...cc,
     status: 0,
