@@ -5,6 +5,7 @@
 //   2. end to end: `dwd calendars get` vs google-auth-library + @googleapis/calendar
 //   2b. keyless: `dwd calendars get --signer iam` vs the same with the key file, pair by pair
 //   3. start-up: `dwd --help` vs `node -e 0`
+//   4. the emulator's token endpoint at 0, 10,000 and 100,000 live tokens (token-endpoint-scale.ts)
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ import { demoScenario } from "@dwd/emulator";
 import { startEmulator } from "@dwd/emulator/node";
 import { routeToEmulator } from "./baseline/route-to-emulator.ts";
 import { paired } from "./paired.ts";
+import { tokenEndpointScale } from "./token-endpoint-scale.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
@@ -163,6 +165,8 @@ try {
     { command: "node -e 0", wall: ms(bare) },
   ]);
   console.log(`ratio dwd --help / node -e 0 = ${ratio(help, bare)} (target <= 1.3)`);
+
+  await tokenEndpointScale();
 } finally {
   await server.close();
   rmSync(keysDir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { safeLine } from "../src/_internal/io.ts";
 import { cleanEnv, dwd, dwdPath } from "./helpers.ts";
 
 const fixtureKeys = new URL("../../../packages/auth/test/fixtures/keys/", import.meta.url);
@@ -385,6 +386,19 @@ describe("remote text is made harmless in text output, exact in --json", () => {
     const [error] = oneErrorAndHint(r.stderr);
     expect(error).toContain('"x@example.com\\r\\nerror: forged\\u001b]0;t\\u0007"');
     expect(r.stderr).not.toMatch(rawControls);
+  });
+
+  it("safeLine() keeps dwd's and citty's own styles on a colored stream and makes every other escape visible", () => {
+    const styled = "\u001B[4m\u001B[1mUSAGE\u001B[22m\u001B[24m \u001B[90mdwd\u001B[39m \u001B[31merror:\u001B[39m";
+    expect(safeLine(styled, true)).toBe(styled);
+    expect(safeLine(styled, false)).not.toContain("\u001B");
+    expect(safeLine("a\u001B]0;t\u0007\u001B[2J\u001B[8mb\r\nc", true)).toBe("a\\u001b]0;t\\u0007\\u001b[2J\\u001b[8mb\\r\\nc");
+    expect(safeLine("Bearer ya29.abcdefghijklmnop", true)).toBe("Bearer [redacted]");
+  });
+
+  it("a hostile summary's escapes stay visible even on a colored stream", async () => {
+    const r = await dwd(["calendars", "get", user, "--key", botJson, "--subject", user], { ...env, FORCE_COLOR: "1" });
+    expect(r.stdout).toBe(`${visible}\n`);
   });
 
   it("a calendar ID with CR/LF stays inside one error line", async () => {

@@ -60,9 +60,10 @@ export function paint(enabled: boolean, style: Style, text: string): string {
   return `\u001B[${open}m${text}\u001B[${close}m`;
 }
 
-// The styles paint() writes; on a colored stream these, and only these, pass through safeLine().
+// The styles paint() and citty's usage write (bold, dim, underline, colors, gray); on a colored stream
+// these, and only these, pass through safeLine(). None can move the cursor, retitle or clear the screen.
 // eslint-disable-next-line no-control-regex
-const ownStyles = /(\u001B\[(?:1|2|22|31|32|33|36|39)m)/;
+const ownStyles = /(\u001B\[(?:1|2|4|22|24|31|32|33|36|39|90)m)/;
 // C0 and C1 controls (CR, LF, ESC, BEL, DEL, …) but not TAB; line and paragraph separators; and the
 // bidirectional overrides and isolates that reorder what a terminal shows (U+202A–U+202E, U+2066–U+2069).
 // eslint-disable-next-line no-control-regex
