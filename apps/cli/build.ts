@@ -90,10 +90,24 @@ function readFooter(text: string, hash: string): Record<string, string> | undefi
   return text.slice(start, end) === hash ? (JSON.parse(text.slice(end + 1, text.lastIndexOf("\n*/"))) as Record<string, string>) : undefined;
 }
 
+// One redaction module for the whole process. io.ts (in the entry) redacts every line with @dwd/auth's
+// redactSecrets, and secrets registered with registerSecret must be known there: so the commands bundle
+// does not get its own copy of auth's redact module (its own set of registered secrets) but the entry's.
+const sharedRedact: Plugin = {
+  name: "shared-redact",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/redact\.(js|ts)$/ }, (args) => (/[\\/]auth[\\/](dist|src)[\\/]/.test(args.importer) ? { path: "redact", namespace: "shared-redact" } : undefined));
+    b.onResolve({ filter: /^dwd:shared\// }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /^redact$/, namespace: "shared-redact" }, () => ({ contents: 'module.exports = require("dwd:shared/redact");', loader: "js" }));
+  },
+};
+
 // The entry's loader: compiles an embedded module the first time it is required; embedded modules
 // require each other (and Node built-ins) through it. `require` is the entry's createRequire.
 function loaderSource(hash: string): string {
   return `
+import { REDACTED, containsSecret, redactSecrets, registerSecret } from "@dwd/auth";
+const shared = { "dwd:shared/redact": { REDACTED, containsSecret, redactSecrets, registerSecret } };
 const footerStart = ${JSON.stringify(footerStart)};
 ${readFooter.toString()}
 let sources;
@@ -105,6 +119,7 @@ function readSources() {
 }
 const cache = Object.create(null);
 function embeddedRequire(id) {
+  if (Object.hasOwn(shared, id)) return shared[id];
   if (!id.startsWith("dwd:embedded/")) return require(id);
   const name = id.slice("dwd:embedded/".length);
   if (cache[name] === undefined) {
@@ -159,7 +174,7 @@ const emulator = await bundleCjs({
 const commands = await bundleCjs({
   stdin: ["calendars", "token", "doctor", "emulator", "demo"].map((c) => `export * from "./src/commands/${c}.ts";`).join("\n"),
   resolveDir: process.cwd(),
-  plugins: [forgePlugin, embedded(/^@dwd\/emulator(\/node)?$/, "emulator")],
+  plugins: [forgePlugin, embedded(/^@dwd\/emulator(\/node)?$/, "emulator"), sharedRedact],
 });
 
 // The entry; `import("./commands/…")` resolves to the embedded commands.
@@ -171,7 +186,7 @@ const loader: Plugin = {
     b.onResolve({ filter: /^\.\/commands\// }, () => ({ path: "commands", namespace: "embedded-entry" }));
     b.onResolve({ filter: /^dwd:loader$/ }, () => ({ path: "loader", namespace: "embedded-entry" }));
     b.onLoad({ filter: /^commands$/, namespace: "embedded-entry" }, () => ({ contents: 'module.exports = require("dwd:loader").default("dwd:embedded/commands");', loader: "js" }));
-    b.onLoad({ filter: /^loader$/, namespace: "embedded-entry" }, () => ({ contents: loaderSource(hash), loader: "js" }));
+    b.onLoad({ filter: /^loader$/, namespace: "embedded-entry" }, () => ({ contents: loaderSource(hash), loader: "js", resolveDir: process.cwd() }));
   },
 };
 await rm("dist", { recursive: true, force: true });
@@ -205,6 +220,8 @@ const text = await readFile(outfile, "utf8");
 // Every dynamic import left must be a Node built-in; anything else would be resolved at run time.
 const leftOver = [...text.matchAll(/\bimport\(([^)]{0,60})\)/g)].map((m) => m[1] ?? "").filter((arg) => !/^\\?["']node:/.test(arg));
 if (leftOver.length > 0) throw new Error(`the bundle imports modules at run time: ${leftOver.join(", ")}`);
+// One copy of the redaction module, in the entry (see sharedRedact).
+if (commands.includes('"[redacted]"') || emulator.includes('"[redacted]"') || !text.includes('"[redacted]"')) throw new Error("the redaction module must be bundled once, in the entry");
 // The footer must come back exactly as the loader will read it.
 if (JSON.stringify(readFooter(text, hash)) !== JSON.stringify(sources)) throw new Error("the embedded modules do not read back from the footer of the bundle");
 const { size } = await stat(outfile);

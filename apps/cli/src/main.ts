@@ -10,7 +10,7 @@ import { endpointArgs } from "./_internal/args.ts";
 import type { Root } from "./_internal/dispatch.ts";
 import { dispatch } from "./_internal/dispatch.ts";
 import { processIo } from "./_internal/io.ts";
-import { reportError } from "./_internal/report-error.ts";
+import { exitCodeFor, reportError } from "./_internal/report-error.ts";
 
 const root: Root = {
   meta: { name: "dwd", version: pkg.version, description: "Google service accounts with domain-wide delegation: tokens, Calendar, diagnoses" },
@@ -43,5 +43,12 @@ const io = processIo();
 try {
   process.exitCode = await dispatch(root, process.argv.slice(2), io);
 } catch (error) {
-  process.exitCode = reportError(error, io);
+  // The exit code is decided before the report is written: when stderr itself cannot be written (a full
+  // disk, EIO), the report is lost but the code still says what happened (2 if that write was all that failed).
+  process.exitCode = exitCodeFor(error);
+  try {
+    reportError(error, io);
+  } catch {
+    // stderr is unwritable: nothing more can be said
+  }
 }

@@ -1,5 +1,5 @@
 import type { Io } from "../src/_internal/io.ts";
-import { paint } from "../src/_internal/io.ts";
+import { paint, safeLine, visibleControls } from "../src/_internal/io.ts";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -67,15 +67,16 @@ export function normalise(text: string, replacements: Record<string, string> = {
   return out.replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT").replace(/\/tmp\/dwd-[\w-]+/g, "/tmp/DIR");
 }
 
-/** An Io that records lines, for testing what a function writes. */
+/** An Io that records lines as the process's Io would write them (redacted, controls visible). */
 export function captureIo(env: Record<string, string | undefined>, color = false): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
   return {
     stdout,
     stderr,
-    out: (line) => void stdout.push(line),
-    err: (line) => void stderr.push(line),
+    out: (line) => void stdout.push(safeLine(line, color)),
+    err: (line) => void stderr.push(safeLine(line, color)),
+    outSecret: (line) => void stdout.push(visibleControls(line)),
     styleOut: (style, text) => paint(color, style, text),
     styleErr: (style, text) => paint(color, style, text),
     colorOut: () => color,

@@ -38,8 +38,9 @@ describe("reportError()", () => {
     const io = captureIo({});
     expect(reportError(new TypeError("x is not a function"), io)).toBe(70);
     expect(io.stderr[0]).toBe("error: internal error: x is not a function");
-    expect(io.stderr[1]).toMatch(/^TypeError: x is not a function\n\s+at /);
-    expect(io.stderr[2]).toMatch(/^This is a bug in dwd: please report it/);
+    expect(io.stderr[1]).toBe("TypeError: x is not a function");
+    expect(io.stderr[2]).toMatch(/^\s+at /);
+    expect(io.stderr.at(-1)).toMatch(/^This is a bug in dwd: please report it/);
   });
 });
 
@@ -107,11 +108,50 @@ describe("createNodeFetch()", () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(TypeError);
-      expect((error as TypeError).message).toBe("no answer within 0.05 s");
+      expect((error as TypeError).message).toBe("no complete answer within 0.05 s");
       expect(((error as TypeError).cause as { code?: string }).code).toBe("ETIMEDOUT");
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it("fails at the overall deadline when a server trickles its answer, never silent long enough for the idle timeout", async () => {
+    const trickle = createHttpServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      const timer = setInterval(() => res.write(" "), 10);
+      res.on("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => trickle.listen(0, "127.0.0.1", resolve));
+    const { port } = trickle.address() as { port: number };
+    try {
+      const error = await createNodeFetch({ timeoutMs: 60_000, deadlineMs: 300 })(`http://127.0.0.1:${port}/token`, { method: "POST", body: "x" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as TypeError).message).toBe("no complete answer within 0.3 s");
+      expect(((error as TypeError).cause as { code?: string }).code).toBe("ETIMEDOUT");
+    } finally {
+      trickle.closeAllConnections();
+      await new Promise((resolve) => trickle.close(resolve));
+    }
+  });
+
+  it("refuses an answer larger than maxBodyBytes", async () => {
+    const big = createHttpServer((_req, res) => res.end("x".repeat(5000)));
+    await new Promise<void>((resolve) => big.listen(0, "127.0.0.1", resolve));
+    const { port } = big.address() as { port: number };
+    try {
+      const error = await createNodeFetch({ timeoutMs: 60_000, maxBodyBytes: 1000 })(`http://127.0.0.1:${port}/`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((error as TypeError).message).toBe("the answer is larger than 1000 bytes");
+      expect(((error as TypeError).cause as { code?: string }).code).toBe("EFBIG");
+    } finally {
+      big.closeAllConnections();
+      await new Promise((resolve) => big.close(resolve));
     }
   });
 

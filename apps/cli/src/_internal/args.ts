@@ -5,6 +5,7 @@ import { UsageError } from "./usage-error.ts";
 export const endpointArgs = {
   "token-uri": { type: "string", valueHint: "url", description: "Token endpoint (overrides DWD_EMULATOR_HOST and the key's token_uri)" },
   "api-root": { type: "string", valueHint: "url", description: "Calendar API root (default https://www.googleapis.com/calendar/v3, or from DWD_EMULATOR_HOST)" },
+  timeout: { type: "string", valueHint: "duration", description: "Longest time one HTTP request may take, e.g. 30s, 500ms, 2m (default: $DWD_TIMEOUT_MS or 30s)" },
 } as const satisfies ArgsDef;
 
 /** How to find and open the service-account key. */
@@ -50,3 +51,54 @@ export function parseScopes(value: string | undefined, fallback: readonly string
 
 /** The scope the CLI's calendar commands request by default (any one of calendarList's scopes would do). */
 export const defaultScopes: readonly string[] = [`${scopePrefix}calendar.readonly`];
+
+/** An http(s) URL flag's value; a usage error for anything else (`file:`, `ftp:`, not a URL at all). */
+export function urlArg(args: Parsed, name: string): string | undefined {
+  const value = stringArg(args, name);
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new UsageError(`Invalid --${name} "${value}": not an http:// or https:// URL`, `Give a URL such as ${name === "token-uri" ? "http://127.0.0.1:8085/token" : "http://127.0.0.1:8085/calendar/v3"}, or leave --${name} out`);
+  }
+  return value;
+}
+
+/** The default deadline of one HTTP request. */
+export const defaultTimeoutMs = 30_000;
+/** The longest deadline accepted (a day): beyond it a typo is likelier than a wish. */
+const maxTimeoutMs = 86_400_000;
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (match === null) return undefined;
+  const ms = Math.round(Number(match[1]) * (units[match[2] ?? "s"] ?? 1000));
+  return ms >= 1 && ms <= maxTimeoutMs ? ms : undefined;
+}
+
+/** `--timeout`, in ms: a number of seconds, or with a unit (500ms, 30s, 2m); `undefined` when absent. */
+export function timeoutArg(args: Parsed): number | undefined {
+  const flag = stringArg(args, "timeout");
+  if (flag === undefined) return undefined;
+  const ms = parseDuration(flag);
+  if (ms === undefined) throw new UsageError(`Invalid --timeout "${flag}": not a duration between 1 ms and 24 h`, "Give seconds or a number with a unit, e.g. --timeout 30s, --timeout 500ms, --timeout 2m");
+  return ms;
+}
+
+/**
+ * The deadline of one HTTP request, in ms: `--timeout` when given, else `DWD_TIMEOUT_MS` (milliseconds),
+ * else 30 s. It bounds the whole request, answer included, not only silence.
+ */
+export function resolveTimeout(flagMs: number | undefined, env: Record<string, string | undefined>): number {
+  if (flagMs !== undefined) return flagMs;
+  const fromEnv = env["DWD_TIMEOUT_MS"]?.trim();
+  if (fromEnv === undefined || fromEnv === "") return defaultTimeoutMs;
+  const ms = /^\d+$/.test(fromEnv) ? Number(fromEnv) : Number.NaN;
+  if (!(ms >= 1 && ms <= maxTimeoutMs)) throw new UsageError(`Invalid DWD_TIMEOUT_MS "${fromEnv}": not a number of milliseconds between 1 and 86400000`, "Set it to milliseconds, e.g. DWD_TIMEOUT_MS=30000, or unset it");
+  return ms;
+}

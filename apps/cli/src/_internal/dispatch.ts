@@ -1,7 +1,7 @@
 import type { ArgsDef, CommandDef, CommandMeta } from "citty";
 import { renderUsage, runCommand } from "citty";
 import type { Io } from "./io.ts";
-import { stripAnsi } from "./io.ts";
+import { printLines, stripAnsi } from "./io.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** A top-level command whose module is imported only when it runs (or its own help is asked for). */
@@ -26,6 +26,8 @@ async function resolve<T>(value: T | Promise<T> | (() => T) | (() => Promise<T>)
 
 interface FlagInfo {
   takesValue: Map<string, boolean>;
+  /** Each spelling of a flag (`--key-email`, `--keyEmail`, an alias) to its canonical `--name`. */
+  canonical: Map<string, string>;
   positionals: number;
 }
 
@@ -35,6 +37,7 @@ function kebab(name: string): string {
 
 function flagInfo(args: ArgsDef): FlagInfo {
   const takesValue = new Map<string, boolean>();
+  const canonical = new Map<string, string>();
   let positionals = 0;
   for (const [name, def] of Object.entries(args)) {
     if (def.type === "positional") {
@@ -45,11 +48,13 @@ function flagInfo(args: ArgsDef): FlagInfo {
     const alias = (def as { alias?: string | string[] }).alias;
     const aliases = alias === undefined ? [] : Array.isArray(alias) ? alias : [alias];
     for (const n of [name, kebab(name), ...aliases]) {
-      takesValue.set(n.length === 1 ? `-${n}` : `--${n}`, value);
+      const flag = n.length === 1 ? `-${n}` : `--${n}`;
+      takesValue.set(flag, value);
+      canonical.set(flag, `--${kebab(name)}`);
       if (!value) takesValue.set(`--no-${n}`, false);
     }
   }
-  return { takesValue, positionals };
+  return { takesValue, canonical, positionals };
 }
 
 /** Index of the first positional in `argv` (skipping the values of string flags), or -1. */
@@ -66,9 +71,14 @@ function firstPositional(argv: string[], info: FlagInfo): number {
   return -1;
 }
 
-/** citty accepts any flag; a typo must not be silently ignored, so unknown flags and extra arguments are usage errors. */
+/**
+ * citty accepts any flag; a typo must not be silently ignored, so unknown flags and extra arguments are
+ * usage errors. citty keeps the last of a repeated flag; `--key A --key B` is more likely a mistake than a
+ * wish, so a flag that takes a value may be given once.
+ */
 function checkArgv(argv: string[], info: FlagInfo, path: string): void {
   let positionals = 0;
+  const seen = new Set<string>();
   const help = `Run "${path} --help" for the usage`;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -77,6 +87,11 @@ function checkArgv(argv: string[], info: FlagInfo, path: string): void {
       const name = arg.split("=", 1)[0] ?? arg;
       const value = info.takesValue.get(name);
       if (value === undefined) throw new UsageError(`Unknown option "${name}" for ${path}`, help);
+      if (value) {
+        const flag = info.canonical.get(name) ?? name;
+        if (seen.has(flag)) throw new UsageError(`Option ${flag} is given more than once for ${path}`, `Give ${flag} once`);
+        seen.add(flag);
+      }
       if (value && !arg.includes("=")) {
         if (i + 1 >= argv.length) throw new UsageError(`Missing value for ${name}`, help);
         i++;
@@ -120,11 +135,11 @@ export async function dispatch(root: Root, argv: string[], io: Io): Promise<numb
       return 0;
     }
     if (wantsHelp(argv)) {
-      io.out(usageText(await rootUsage(root), io.colorOut()));
+      printLines(io.out, usageText(await rootUsage(root), io.colorOut()));
       return 0;
     }
     if (argv.length === 0) {
-      io.err(usageText(await rootUsage(root), io.colorErr()));
+      printLines(io.err, usageText(await rootUsage(root), io.colorErr()));
       return 2;
     }
     checkArgv(argv, rootInfo, root.meta.name);
@@ -147,7 +162,7 @@ export async function dispatch(root: Root, argv: string[], io: Io): Promise<numb
     const i = firstPositional(rest, info);
     if (i < 0) {
       if (wantsHelp(rest)) {
-        io.out(usageText(await renderUsage(cmd), io.colorOut()));
+        printLines(io.out, usageText(await renderUsage(cmd), io.colorOut()));
         return 0;
       }
       throw new UsageError(`Missing command: ${path} needs one of ${Object.keys(subs).map((s) => `"${s}"`).join(", ")}`, `Run "${path} --help" for the usage`);
@@ -163,7 +178,7 @@ export async function dispatch(root: Root, argv: string[], io: Io): Promise<numb
 
   const leafArgv = [...carried, ...rest];
   if (wantsHelp(leafArgv)) {
-    io.out(usageText(await renderUsage(cmd), io.colorOut()));
+    printLines(io.out, usageText(await renderUsage(cmd), io.colorOut()));
     return 0;
   }
   checkArgv(leafArgv, flagInfo((await resolve(cmd.args)) ?? {}), path);

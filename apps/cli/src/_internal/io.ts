@@ -1,5 +1,11 @@
 // Where a command writes, and whether it may use color. Commands never touch process.stdout directly,
 // so `dwd demo` can run them in-process and tests can capture them.
+//
+// Every line dwd writes goes through safeLine() here, the one place output is made safe: secrets are
+// redacted (@dwd/auth's redactSecrets) and control characters are made visible, so neither a key nor a
+// token nor an escape sequence from a calendar summary can reach a terminal, a log or a pipe. Commands
+// cannot opt out; the only unredacted path is outSecret, for `dwd token`'s token.
+import { redactSecrets } from "@dwd/auth";
 import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { UsageError } from "./usage-error.ts";
@@ -18,10 +24,15 @@ const codes: Record<Style, [number, number]> = {
 
 /** A command's output channels. */
 export interface Io {
-  /** Writes one line (a newline is added) to stdout. */
+  /**
+   * Writes one line (a newline is added) to stdout: secrets redacted, control characters (CR and LF too)
+   * made visible, so one call is always one line. Multi-line text: {@link printLines}; JSON: {@link printJson}.
+   */
   out: (line: string) => void;
-  /** Writes one line (a newline is added) to stderr. */
+  /** Writes one line (a newline is added) to stderr, made safe like {@link Io.out}. */
   err: (line: string) => void;
+  /** Writes a secret the user asked for (`dwd token`) to stdout: control characters visible, not redacted. */
+  outSecret: (line: string) => void;
   /** Styles text for stdout (identity when color is off). */
   styleOut: (style: Style, text: string) => string;
   /** Styles text for stderr (identity when color is off). */
@@ -47,6 +58,50 @@ export function paint(enabled: boolean, style: Style, text: string): string {
   if (!enabled) return text;
   const [open, close] = codes[style];
   return `\u001B[${open}m${text}\u001B[${close}m`;
+}
+
+// The styles paint() writes; on a colored stream these, and only these, pass through safeLine().
+// eslint-disable-next-line no-control-regex
+const ownStyles = /(\u001B\[(?:1|2|22|31|32|33|36|39)m)/;
+// C0 and C1 controls (CR, LF, ESC, BEL, DEL, …) but not TAB; line and paragraph separators; and the
+// bidirectional overrides and isolates that reorder what a terminal shows (U+202A–U+202E, U+2066–U+2069).
+// eslint-disable-next-line no-control-regex
+const controls = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
+const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\u001B": "\\u001b" };
+
+/**
+ * Renders control characters visible: LF as `\n`, CR as `\r`, ESC as `\u001b`, any other as `\uXXXX`. Text
+ * from outside (Google, the emulator, a file, a flag) then cannot retitle the terminal, clear the screen or
+ * forge a line. Inside a JSON string the same escapes mean the same characters, so JSON stays exact.
+ */
+export function visibleControls(text: string): string {
+  return text.replace(controls, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * One output line made safe: secrets redacted, control characters visible. With `keepStyles` (a colored
+ * stream), the exact SGR sequences {@link paint} writes survive; any other escape is made visible.
+ */
+export function safeLine(line: string, keepStyles = false): string {
+  const redacted = redactSecrets(line);
+  if (!keepStyles || !redacted.includes("\u001B")) return visibleControls(redacted);
+  return redacted
+    .split(ownStyles)
+    .map((part, i) => (i % 2 === 1 ? part : visibleControls(part)))
+    .join("");
+}
+
+/** Writes multi-line text (usage, a stack trace) line by line through `write`, each line made safe. */
+export function printLines(write: (line: string) => void, text: string): void {
+  for (const line of text.split("\n")) write(line);
+}
+
+/**
+ * Prints a value as indented JSON on stdout, one line per call. JSON.stringify escapes every control
+ * character inside strings, so the lines are exact JSON; secrets are still redacted.
+ */
+export function printJson(io: Io, value: unknown): void {
+  printLines(io.out, JSON.stringify(value, null, 2));
 }
 
 /** Removes ANSI escape sequences (citty colors its usage text unconditionally). */
@@ -118,9 +173,13 @@ export function processIo(): Io {
   const env = process.env;
   const colorOut = once(() => colorEnabled(isTerminal(1), env));
   const colorErr = once(() => colorEnabled(isTerminal(2), env));
+  const out = lineWriter(1, () => process.stdout);
+  const err = lineWriter(2, () => process.stderr);
+  // Whether a stream is colored is asked only for a line that holds an escape (laziness: see above).
   return {
-    out: lineWriter(1, () => process.stdout),
-    err: lineWriter(2, () => process.stderr),
+    out: (line) => out(safeLine(line, line.includes("\u001B") && colorOut())),
+    err: (line) => err(safeLine(line, line.includes("\u001B") && colorErr())),
+    outSecret: (line) => out(visibleControls(line)),
     styleOut: (style, text) => paint(colorOut(), style, text),
     styleErr: (style, text) => paint(colorErr(), style, text),
     colorOut,

@@ -1,5 +1,5 @@
 import type { Io } from "./io.ts";
-import { stripAnsi } from "./io.ts";
+import { printLines, stripAnsi } from "./io.ts";
 
 /** Exit codes: 0 success, 1 Google (or the emulator) refused, 2 usage error or bad local input, 70 internal bug. */
 export const exitCodes = { ok: 0, refused: 1, usage: 2, internal: 70 } as const;
@@ -31,7 +31,8 @@ export function exitCodeFor(error: unknown): number {
 
 /**
  * Prints `error: <message>` and `hint: <hint>` for a diagnosis; for anything else (a bug) the stack and a
- * "please report" line.
+ * "please report" line. Each goes through `write` as one line (io.err makes it safe: redacted, control
+ * characters visible), so a message carrying a subject with CR/LF stays one `error:` line.
  *
  * @returns the exit code
  */
@@ -43,7 +44,7 @@ export function reportError(error: unknown, io: Io, write: (line: string) => voi
     return exitCodeFor(error);
   }
   write(`${label("error:", "red")} internal error: ${error instanceof Error ? error.message : String(error)}`);
-  if (error instanceof Error && error.stack !== undefined) write(error.stack);
+  if (error instanceof Error && error.stack !== undefined) printLines(write, error.stack);
   write("This is a bug in dwd: please report it with the command you ran and the output above (without any key or token).");
   return exitCodes.internal;
 }

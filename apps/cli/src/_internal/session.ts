@@ -1,7 +1,8 @@
-import type { ServiceAccountKey, TokenSource } from "@dwd/auth";
-import { stringArg } from "./args.ts";
+import type { FetchLike, ServiceAccountKey, TokenSource } from "@dwd/auth";
+import { resolveTimeout, stringArg, timeoutArg, urlArg } from "./args.ts";
+import { checkKeyPath } from "./check-key-path.ts";
 import type { Io } from "./io.ts";
-import { nodeFetch } from "./node-fetch.ts";
+import { createNodeFetch } from "./node-fetch.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** A loaded key with its token source and the endpoints in effect. */
@@ -10,6 +11,8 @@ export interface Session {
   tokenSource: TokenSource;
   tokenUri: string;
   calendarRoot: string;
+  /** The HTTP transport, bounded by the request deadline in effect. */
+  fetch: FetchLike;
 }
 
 /** The key and endpoint flags, as the command functions take them. */
@@ -20,6 +23,8 @@ export interface KeyOptions {
   clientId?: string;
   tokenUri?: string;
   apiRoot?: string;
+  /** Deadline of one HTTP request in ms, from --timeout (default: DWD_TIMEOUT_MS, else 30 s). */
+  timeoutMs?: number;
 }
 
 /** Reads the key and endpoint flags from parsed args. */
@@ -29,8 +34,9 @@ export function keyOptionsFrom(args: Record<string, unknown>): KeyOptions {
     keyEmail: stringArg(args, "key-email"),
     keyPassword: stringArg(args, "key-password"),
     clientId: stringArg(args, "client-id"),
-    tokenUri: stringArg(args, "token-uri"),
-    apiRoot: stringArg(args, "api-root"),
+    tokenUri: urlArg(args, "token-uri"),
+    apiRoot: urlArg(args, "api-root"),
+    timeoutMs: timeoutArg(args),
   };
 }
 
@@ -39,7 +45,10 @@ export function keyOptionsFrom(args: Record<string, unknown>): KeyOptions {
  * every scope the client should hold, so a diagnosis links them all (the Admin-console link replaces the entry).
  */
 export async function openSession(options: KeyOptions, io: Io, delegatedScopes?: string[]): Promise<Session> {
+  const timeoutMs = resolveTimeout(options.timeoutMs, io.env);
   const { createTokenSource, loadKey, resolveEndpoints } = await import("@dwd/auth");
+  if (options.key !== undefined) await checkKeyPath(options.key);
+  else await checkKeyPath(io.env["GOOGLE_APPLICATION_CREDENTIALS"], "GOOGLE_APPLICATION_CREDENTIALS");
   const key = await loadKey(options.key, { email: options.keyEmail, password: options.keyPassword, clientId: options.clientId, env: io.env });
   let endpoints: { tokenUri: string; calendarRoot: string };
   try {
@@ -48,6 +57,9 @@ export async function openSession(options: KeyOptions, io: Io, delegatedScopes?:
     throw new UsageError(error instanceof Error ? error.message : String(error), "Set DWD_EMULATOR_HOST to host:port, e.g. 127.0.0.1:8085, or unset it");
   }
   const { tokenUri, calendarRoot } = endpoints;
-  const tokenSource = createTokenSource(key, { tokenUri, env: io.env, fetch: nodeFetch, ...(delegatedScopes ? { delegatedScopes } : {}) });
-  return { key, tokenSource, tokenUri, calendarRoot };
+  // The flags are checked when parsed; the key's own token_uri is checked here, before anything is sent.
+  if (!/^https?:\/\//i.test(tokenUri)) throw new UsageError(`Invalid token_uri "${tokenUri}" in the key: not an http:// or https:// URL`, "Use the key unchanged as downloaded, or give --token-uri");
+  const fetch = createNodeFetch({ timeoutMs, deadlineMs: timeoutMs });
+  const tokenSource = createTokenSource(key, { tokenUri, env: io.env, fetch, ...(delegatedScopes ? { delegatedScopes } : {}) });
+  return { key, tokenSource, tokenUri, calendarRoot, fetch };
 }

@@ -2,10 +2,10 @@ import type { CalendarClient, CalendarListEntry } from "@dwd/calendar";
 import { defineCommand } from "citty";
 import { endpointArgs, jsonArg, keyArgs, stringArg, subjectArg } from "../_internal/args.ts";
 import type { Io } from "../_internal/io.ts";
-import { ioOf } from "../_internal/io.ts";
+import { ioOf, printJson } from "../_internal/io.ts";
 import type { KeyOptions } from "../_internal/session.ts";
-import { nodeFetch } from "../_internal/node-fetch.ts";
 import { keyOptionsFrom, openSession } from "../_internal/session.ts";
+import { UsageError } from "../_internal/usage-error.ts";
 
 /** Options of {@link calendarsGet} and {@link calendarsList}. */
 export interface CalendarsOptions extends KeyOptions {
@@ -16,13 +16,15 @@ export interface CalendarsOptions extends KeyOptions {
 async function client(options: CalendarsOptions, io: Io): Promise<CalendarClient> {
   const session = await openSession(options, io);
   const { createCalendarClient } = await import("@dwd/calendar");
-  return createCalendarClient({ tokenSource: session.tokenSource, subject: options.subject, rootUrl: session.calendarRoot, fetch: nodeFetch });
+  return createCalendarClient({ tokenSource: session.tokenSource, subject: options.subject, rootUrl: session.calendarRoot, fetch: session.fetch });
 }
 
 /** `dwd calendars get`: prints the entry's summary (or the entry as JSON). */
 export async function calendarsGet(calendarId: string, options: CalendarsOptions, io: Io): Promise<number> {
+  if (calendarId.trim() === "") throw new UsageError("Missing calendar ID: it is empty", 'Give a calendar ID, e.g. "primary" or info@example.com');
   const entry = await (await client(options, io)).calendarList.get(calendarId);
-  io.out(options.json === true ? JSON.stringify(entry, null, 2) : (entry.summary ?? entry.id ?? ""));
+  if (options.json === true) printJson(io, entry);
+  else io.out(entry.summary ?? entry.id ?? "");
   return 0;
 }
 
@@ -32,7 +34,7 @@ export async function calendarsList(options: CalendarsOptions, io: Io): Promise<
   const entries: CalendarListEntry[] = [];
   for await (const entry of calendar.calendarList.listAll()) entries.push(entry);
   if (options.json === true) {
-    io.out(JSON.stringify(entries, null, 2));
+    printJson(io, entries);
     return 0;
   }
   const width = Math.max(0, ...entries.map((e) => (e.id ?? "").length));

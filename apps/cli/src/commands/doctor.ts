@@ -2,10 +2,9 @@ import type { ServiceAccountKey } from "@dwd/auth";
 import { defineCommand } from "citty";
 import { defaultScopes, endpointArgs, jsonArg, keyArgs, parseScopes, stringArg } from "../_internal/args.ts";
 import type { Io } from "../_internal/io.ts";
-import { ioOf } from "../_internal/io.ts";
+import { ioOf, printJson } from "../_internal/io.ts";
 import { exitCodes, isDiagnosis } from "../_internal/report-error.ts";
 import type { KeyOptions, Session } from "../_internal/session.ts";
-import { nodeFetch } from "../_internal/node-fetch.ts";
 import { keyOptionsFrom, openSession } from "../_internal/session.ts";
 import { UsageError } from "../_internal/usage-error.ts";
 
@@ -91,7 +90,7 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
 
   const auth = await import("@dwd/auth");
   try {
-    const offsetMs = await auth.measureClockOffset({ tokenUri: session.tokenUri, fetch: nodeFetch });
+    const offsetMs = await auth.measureClockOffset({ tokenUri: session.tokenUri, fetch: session.fetch });
     if (offsetMs === undefined) {
       steps.push({ id: "clock", status: "pass", detail: `The token endpoint "${session.tokenUri}" sent no Date header: clock not compared` });
     } else {
@@ -155,7 +154,7 @@ export async function diagnose(options: DoctorOptions, io: Io): Promise<{ report
     });
   } else {
     try {
-      const calendar = calendarApi.createCalendarClient({ tokenSource, subject: options.subject, scopes: [scope], rootUrl: session.calendarRoot, fetch: nodeFetch });
+      const calendar = calendarApi.createCalendarClient({ tokenSource, subject: options.subject, scopes: [scope], rootUrl: session.calendarRoot, fetch: session.fetch });
       const entry = await calendar.calendarList.get(options.subject);
       steps.push({ id: "calendar", status: "pass", detail: `calendarList.get("${options.subject}") as "${options.subject}": "${entry.summary ?? entry.id ?? ""}" (${entry.accessRole ?? "no access role"})` });
     } catch (error) {
@@ -172,7 +171,7 @@ const labels: Record<DoctorStep["id"], string> = { key: "key", clock: "clock", t
 export async function doctor(options: DoctorOptions, io: Io): Promise<number> {
   const { report, keyFailed } = await diagnose(options, io);
   if (options.json === true) {
-    io.out(JSON.stringify(report, null, 2));
+    printJson(io, report);
   } else {
     io.out(`dwd doctor: ${report.serviceAccount ?? "(no key)"} as "${options.subject}", scopes ${options.scopes.join(", ")}`);
     if (report.tokenUri !== undefined) io.out(`token endpoint ${report.tokenUri}, Calendar API ${report.calendarRoot ?? ""}`);

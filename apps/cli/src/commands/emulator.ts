@@ -47,11 +47,36 @@ function signalled(): Promise<string> {
   });
 }
 
+const keysDirHint = "Give a directory dwd may create or write to, e.g. --keys-dir .dwd-keys";
+
+/** Refuses a --keys-dir that cannot hold the key files, before the emulator starts. */
+async function checkKeysDir(dir: string): Promise<void> {
+  const { stat } = await import("node:fs/promises");
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new UsageError(`Cannot write keys to "${dir}": it exists and is not a directory`, keysDirHint);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as { code?: unknown }).code;
+    if (code === "ENOTDIR") throw new UsageError(`Cannot write keys to "${dir}": a part of the path is a file, not a directory`, keysDirHint);
+    // ENOENT: created by the emulator; anything else surfaces when it writes.
+  }
+}
+
+/** A file-system failure while writing the keys (EACCES, EROFS, ENOSPC…) is bad local input, not a bug. */
+function keysDirError(dir: string, error: unknown): unknown {
+  const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+  if (typeof code !== "string" || typeof syscall !== "string") return error;
+  return new UsageError(`Cannot write keys to "${dir}": ${syscall} failed (${code})`, keysDirHint);
+}
+
 /** `dwd emulator start`: the base URL on the first line of stdout, guidance on stderr, serves until stopped. */
 export async function emulatorStart(options: EmulatorStartOptions, io: Io): Promise<number> {
   const scenario: EmulatorOptions["scenario"] = await readScenario(options.scenario);
+  await checkKeysDir(options.keysDir);
   const { startEmulator } = await import("@dwd/emulator/node");
-  const server = await startEmulator({ scenario, port: options.port, host: options.host, keysDir: options.keysDir });
+  const server = await startEmulator({ scenario, port: options.port, host: options.host, keysDir: options.keysDir }).catch((error: unknown) => {
+    throw keysDirError(options.keysDir, error);
+  });
   io.out(server.url);
   const host = new URL(server.url).host;
   io.err(`${io.styleErr("green", "emulator listening")} on ${server.url} (scenario ${options.scenario})`);

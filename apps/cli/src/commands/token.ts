@@ -15,7 +15,7 @@ export interface TokenOptions extends KeyOptions {
 export async function token(options: TokenOptions, io: Io): Promise<number> {
   const session = await openSession(options, io);
   const { accessToken } = await session.tokenSource.getToken({ subject: options.subject, scopes: options.scopes });
-  io.out(accessToken);
+  io.outSecret(accessToken); // the one unredacted output: what the user asked for
   return 0;
 }
 
