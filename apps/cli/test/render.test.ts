@@ -24,7 +24,7 @@ describe("renderTable()", () => {
     expect(renderTable(columns, rows, { tty: false, width: 10 })).toEqual(["e1\tStand-up", "event-two\tQuarterly planning with the whole team"]);
   });
   it("neutralises control characters from Google's data (no escape sequences reach the terminal)", () => {
-    expect(terminalText("Evil\u001b[2J\r\nsummary\ttab\u202e")).toBe("Evil\\u001b[2J  summary tab\\u202e");
+    expect(terminalText("Evil\u001b[2J\r\nsummary\ttab\u202e")).toBe("Evil\\u001b[2J\\r\\nsummary tab\\u202e");
     expect(renderTable(columns, [{ id: "x", summary: "a\u0007b" }], { tty: false })).toEqual(["x\ta\\u0007b"]);
   });
 });
@@ -148,7 +148,7 @@ describe("scope choice", () => {
     expect(error).toMatchObject({
       code: "delegation_not_authorized",
       message:
-        'Cannot call calendar.calendarList.list as "ana@example.com": the grant holds any of "calendar.readonly", "calendar"; the method accepts any one of "calendar.readonly", "calendar", "calendar.calendarlist.readonly", "calendar.calendarlist"',
+        'Cannot call calendar.calendarList.list as "ana@example.com": client "123" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar" (the method accepts any one of "calendar.readonly", "calendar", "calendar.calendarlist.readonly", "calendar.calendarlist")',
     });
     // The hint is only the fix: which scopes would do, then the Admin-console step of the token endpoint's diagnosis.
     expect((error as DelegationError).hint).toMatch(/^calendar\.calendarList\.list accepts any one of .*: grant one, or pass --scopes with one that the grant holds\. Add it in the Admin console$/);
@@ -157,7 +157,7 @@ describe("scope choice", () => {
   it("uses --scopes as given and names the accepted scopes when it is refused", async () => {
     const tokens = source([full]);
     const choice = createScopeChoice({ method: "calendar.calendarList.list", accepted: listAccepts, explicit: [events], tokenSource: tokens });
-    await expect(choice.scopesFor(undefined)).rejects.toThrow('Cannot call calendar.calendarList.list: the grant holds --scopes "calendar.events"; the method accepts any one of');
+    await expect(choice.scopesFor(undefined)).rejects.toThrow('Cannot call calendar.calendarList.list: client "123" is not authorized for domain-wide delegation of --scopes "calendar.events" (the method accepts any one of');
     expect(tokens.asked).toEqual([[events]]);
   });
 

@@ -2,6 +2,7 @@
 // scripts. Tables follow gh's convention: on a terminal a header, aligned columns cut to the width; piped,
 // tab-separated fields with no header and nothing cut, so `cut -f` and `awk -F'\t'` work.
 import type { ArgsDef } from "citty";
+import { visibleControls } from "./io.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** `--json` and `--ndjson`. */
@@ -22,13 +23,12 @@ export function outputMode(args: Record<string, unknown>): OutputMode {
 }
 
 /**
- * Makes text from Google (an event's summary, a calendar's name) safe to print on a terminal: control
- * characters (escape sequences, carriage returns, tabs, newlines) become spaces or `\uXXXX`, so a crafted
- * summary can neither repaint the screen nor break a row. The one place table text goes through.
+ * Makes text from Google (an event's summary, a calendar's name) safe in a table cell: control characters
+ * become visible escapes (io.ts's one sanitizer), and a tab a space, so a crafted summary can neither
+ * repaint the screen nor break a row or a tab-separated column. The one place table text goes through.
  */
 export function terminalText(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\t\n\r]/g, " ").replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return visibleControls(value.replace(/\t/g, " "));
 }
 
 /** One column of a table. */

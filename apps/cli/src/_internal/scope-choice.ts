@@ -70,20 +70,23 @@ export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
   let chosen: string[] | undefined = undefined;
   let pending: Promise<string[]> | undefined;
 
-  const refused = (last: DelegationError, tried: string[], subject: string | undefined): DelegationError => {
-    const what = explicit !== undefined ? `--scopes ${quoted(tried)}` : `any of ${quoted(tried)}`;
-    const fix = explicit !== undefined ? `pass --scopes with one that the grant holds, or grant one` : "grant one, or pass --scopes with one that the grant holds";
-    return new DelegationError(last.code, `Cannot call ${method}${subject === undefined ? "" : ` as "${subject}"`}: the grant holds ${what}; the method accepts any one of ${quoted(accepted)}`, {
-      clientEmail: last.clientEmail,
-      clientId: last.clientId,
+  // The hint of the first (narrowest) refusal carries the token endpoint's own fix: the Admin-console
+  // step and link for that scope.
+  const refused = (first: DelegationError, tried: string[], subject: string | undefined): DelegationError => {
+    const client = first.clientId !== undefined ? `client "${first.clientId}"` : "the service account";
+    const what = `is not authorized for domain-wide delegation of ${explicit !== undefined ? `--scopes ${quoted(tried)}` : `any of ${quoted(tried)}`}`;
+    const fix = explicit !== undefined ? "pass --scopes with one that the grant holds, or grant one" : "grant one, or pass --scopes with one that the grant holds";
+    return new DelegationError(first.code, `Cannot call ${method}${subject === undefined ? "" : ` as "${subject}"`}: ${client} ${what} (the method accepts any one of ${quoted(accepted)})`, {
+      clientEmail: first.clientEmail,
+      clientId: first.clientId,
       subject,
       scopes: tried,
-      status: last.status,
-      tokenUri: last.tokenUri,
-      oauthError: last.oauthError,
-      oauthErrorDescription: last.oauthErrorDescription,
-      cause: last,
-      hint: `${method} accepts any one of ${quoted(accepted)}: ${fix}. ${last.hint ?? ""}`.trim(),
+      status: first.status,
+      tokenUri: first.tokenUri,
+      oauthError: first.oauthError,
+      oauthErrorDescription: first.oauthErrorDescription,
+      cause: first,
+      hint: `${method} accepts any one of ${quoted(accepted)}: ${fix}. ${first.hint ?? ""}`.trim(),
     });
   };
 
@@ -96,17 +99,17 @@ export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
         throw isGrantRefusal(error) ? refused(error, explicit, subject) : error;
       }
     }
-    let last: DelegationError | undefined;
+    let first: DelegationError | undefined;
     for (const scope of candidates) {
       try {
         await tokenSource.getToken({ subject, scopes: [scope] });
         return [scope];
       } catch (error) {
         if (!isGrantRefusal(error)) throw error;
-        last = error;
+        first ??= error;
       }
     }
-    throw refused(last as DelegationError, candidates, subject);
+    throw refused(first as DelegationError, candidates, subject);
   };
 
   return {
