@@ -6,7 +6,7 @@ import { endpointArgs, keyArgs, subjectArg } from "./args.ts";
 import type { Io } from "./io.ts";
 import { printJson } from "./io.ts";
 import type { SubjectFailure } from "./many-users.ts";
-import { forEachSubject, summarizeFailures } from "./many-users.ts";
+import { forEachSubject, pool, summarizeFailures } from "./many-users.ts";
 import type { Column, OutputMode } from "./output.ts";
 import { outputArgs, outputMode, renderTable, taggedJson } from "./output.ts";
 import type { Progress } from "./progress.ts";
@@ -172,22 +172,23 @@ export async function listAcrossUsers<T>(
   while (open.length > 0) {
     const round = open;
     open = [];
-    const scopes = await Promise.all(round.map((o) => run.scopes.scopesFor(o.subject).catch((error: unknown) => error)));
-    const sendable = round.filter((o, i) => {
-      const s = scopes[i];
-      if (Array.isArray(s)) return true;
-      failures.set(o.index, { subject: o.subject, error: s });
-      progress.tick(true);
-      return false;
-    });
-    const chosen = scopes.filter((s): s is string[] => Array.isArray(s));
+    const scopes = await readyUsers(run, round.map((o) => o.subject));
+    const sendable: { o: (typeof round)[number]; scopes: string[] }[] = [];
+    for (const [i, o] of round.entries()) {
+      const ready = scopes[i];
+      if (ready !== undefined && "scopes" in ready) sendable.push({ o, scopes: ready.scopes });
+      else {
+        failures.set(o.index, { subject: o.subject, error: ready?.error });
+        progress.tick(true);
+      }
+    }
     if (sendable.length === 0) continue;
     const results = await run.client.batch(
-      sendable.map((o, i) => page(run.client.calls.as(o.subject), chosen[i] ?? [], o.pageToken)),
+      sendable.map(({ o, scopes: chosen }) => page(run.client.calls.as(o.subject), chosen, o.pageToken)),
       { concurrency: run.concurrency },
     );
     for (const [i, result] of results.entries()) {
-      const o = sendable[i];
+      const o = sendable[i]?.o;
       if (o === undefined) continue;
       if (!result.ok) {
         failures.set(o.index, { subject: o.subject, error: result.error });
@@ -202,6 +203,28 @@ export async function listAcrossUsers<T>(
   }
   progress.finish();
   return [...failures.entries()].sort(([a], [b]) => a - b).map(([, f]) => f);
+}
+
+/** A user ready for a batch (its scopes, its token cached), or why not. */
+export type Ready = { scopes: string[] } | { error: unknown };
+
+/**
+ * The scopes for each user, with each user's token already fetched (a user the token endpoint refuses
+ * gets the error instead, and is left out of the batch): `concurrency` exchanges at a time, one per user.
+ * The batch then finds every token cached.
+ */
+export async function readyUsers(run: CalendarRun, subjects: readonly (string | undefined)[]): Promise<Ready[]> {
+  const out: Ready[] = [];
+  await pool([...subjects.entries()], run.concurrency, async ([i, subject]) => {
+    try {
+      const scopes = await run.scopes.scopesFor(subject);
+      await run.session.tokenSource.getToken({ subject, scopes });
+      out[i] = { scopes };
+    } catch (error) {
+      out[i] = { error };
+    }
+  });
+  return out;
 }
 
 /** Runs a list command end to end: list for every user, print, summarise failures; the exit code. */

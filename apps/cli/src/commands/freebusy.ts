@@ -1,7 +1,7 @@
 import type { FreeBusyResponse } from "@dwd/calendar";
 import { defineCommand } from "citty";
 import { stringArg } from "../_internal/args.ts";
-import { listArgs, openCalendarRun, runFlags, runProgress } from "../_internal/calendar-run.ts";
+import { listArgs, openCalendarRun, readyUsers, runFlags, runProgress } from "../_internal/calendar-run.ts";
 import type { CalendarRun } from "../_internal/calendar-run.ts";
 import type { BusyInterval, GridInput, GridRow } from "../_internal/grid.ts";
 import { renderFreeBusyGrid } from "../_internal/grid.ts";
@@ -159,11 +159,12 @@ async function batched(
   const progress = runProgress(run);
   const failures: SubjectFailure[] = [];
   const scoped: { subject: string | undefined; scopes: string[] }[] = [];
-  for (const subject of run.subjects) {
-    try {
-      scoped.push({ subject, scopes: await run.scopes.scopesFor(subject) });
-    } catch (error) {
-      failures.push({ subject, error });
+  const ready = await readyUsers(run, run.subjects);
+  for (const [i, subject] of run.subjects.entries()) {
+    const r = ready[i];
+    if (r !== undefined && "scopes" in r) scoped.push({ subject, scopes: r.scopes });
+    else {
+      failures.push({ subject, error: r?.error });
       progress.tick(true);
     }
   }
