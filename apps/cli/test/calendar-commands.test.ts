@@ -5,7 +5,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, dwd } from "./helpers.ts";
+import { spawn } from "node:child_process";
+import { cleanEnv, dwd, dwdPath } from "./helpers.ts";
 
 const auth = "https://www.googleapis.com/auth/";
 const users = ["ana@example.com", "bob@example.com", "cy@example.com", "dee@example.com"];
@@ -61,6 +62,19 @@ afterAll(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Runs dwd with stdout and stderr on a terminal (util-linux `script`, 100 columns); the terminal's output. */
+function inTerminal(args: string[], environment: Record<string, string>): Promise<string> {
+  const quote = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
+  const command = `stty cols 100 rows 40; exec ${[process.execPath, dwdPath, ...args].map(quote).join(" ")}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qfec", command, "/dev/null"], { env: environment, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    child.on("error", reject);
+    child.on("close", () => resolve(out));
+  });
+}
 
 const event = (summary: string, start: string, end: string): Record<string, unknown> => ({ summary, start: { dateTime: start }, end: { dateTime: end } });
 
@@ -190,6 +204,19 @@ describe("dwd freebusy", () => {
       { start: "2026-12-01T09:15:00.000Z", end: "2026-12-01T10:00:00.000Z" },
       { start: "2026-12-01T11:00:00.000Z", end: "2026-12-01T13:00:00.000Z" },
     ]);
+  });
+});
+
+describe("on a terminal", () => {
+  it("freebusy draws the grid by itself, and a many-user list draws a progress bar on stderr and a table with a header", async () => {
+    const grid = await inTerminal(["freebusy", "--key", bot, "--subjects", "ana@example.com,cy@example.com", "--from", "2026-12-01T09:00:00Z", "--to", "2026-12-01T11:00:00Z", "--time-zone", "UTC"], env);
+    expect(grid).toContain("all free");
+    expect(grid).toMatch(/Everyone is free [0-9:–, ]+ \(UTC\)/);
+    expect(grid).toContain("\u001b[32m▲▲▲");
+    const list = await inTerminal(["calendars", "list", "--key", bot, "--subjects", "ana@example.com,bob@example.com,cy@example.com"], env);
+    expect(list).toContain("\r\u001b[2Kusers 0/3 [");
+    expect(list).toContain("users 3/3 [########################] 100%");
+    expect(list).toMatch(/SUBJECT +ID +SUMMARY/);
   });
 });
 

@@ -30,7 +30,7 @@ export function processTerminal(): Terminal {
   return {
     stdoutTty,
     stderrTty,
-    columns: stdoutTty ? process.stdout.columns : undefined,
+    columns: stdoutTty ? process.stdout.columns || undefined : undefined,
     writeErr: (text) => {
       try {
         writeSync(2, text);
