@@ -15,7 +15,7 @@ import { calendar } from "@googleapis/calendar";
 import { JWT } from "google-auth-library";
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { createCalendarClient } from "@dwd/calendar";
-import type { CalendarClient, Event } from "@dwd/calendar";
+import type { CalendarClient } from "@dwd/calendar";
 import { startEmulator } from "@dwd/emulator/node";
 
 const USERS = 200;
@@ -79,7 +79,7 @@ async function baselineRun(clients: Map<string, ReturnType<typeof calendar>>, us
     let pageToken: string | undefined;
     do {
       const res = await clients.get(user)!.events.list({ calendarId: "primary", maxResults: 2500, pageToken });
-      events += (res.data.items as Event[] | undefined)?.length ?? 0;
+      events += res.data.items?.length ?? 0;
       pageToken = res.data.nextPageToken ?? undefined;
     } while (pageToken);
   });

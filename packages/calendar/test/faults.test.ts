@@ -18,7 +18,7 @@ describe("under 20 % injected faults", () => {
     const fake = createFakeCalendar();
     const random = seeded(42);
     let injected = 0;
-    fake.fault = (r) => {
+    fake.fault = () => {
       if (random() >= 0.2) return undefined;
       injected++;
       const kind = Math.floor(random() * 4);
