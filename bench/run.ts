@@ -171,3 +171,10 @@ try {
   await server.close();
   rmSync(keysDir, { recursive: true, force: true });
 }
+
+// 4. A second `dwd events sync` over 200 users moves only the changed events (bench/events-sync.ts).
+{
+  const { eventsSyncBench, printResults } = await import("./events-sync.ts");
+  console.log("\n4. dwd events sync over 200 users × 20 events, run twice with 10 events changed in between (counted at the emulator)");
+  printResults(await eventsSyncBench(), process.argv.includes("--json"));
+}

@@ -17,8 +17,28 @@ const root: Root = {
   args: { ...endpointArgs },
   commands: {
     calendars: {
-      meta: { name: "calendars", description: "Read a user's calendar list (get, list)" },
+      meta: { name: "calendars", description: "A user's calendar list and calendars (get, list, subscribe, create, …)" },
       load: async () => (await import("./commands/calendars.ts")).calendarsCommand,
+    },
+    events: {
+      meta: { name: "events", description: "List, read, create (exactly once), change and sync events, for one user or many" },
+      load: async () => (await import("./commands/events.ts")).eventsCommand,
+    },
+    freebusy: {
+      meta: { name: "freebusy", description: "Busy times of many users: a grid with the common free slots, or JSON" },
+      load: async () => (await import("./commands/freebusy.ts")).freebusyCommand,
+    },
+    acl: {
+      meta: { name: "acl", description: "Who may see or change a calendar (list, add, remove)" },
+      load: async () => (await import("./commands/acl.ts")).aclCommand,
+    },
+    settings: {
+      meta: { name: "settings", description: "A user's Calendar settings" },
+      load: async () => (await import("./commands/settings.ts")).settingsCommand,
+    },
+    colors: {
+      meta: { name: "colors", description: "The calendar and event color palettes" },
+      load: async () => (await import("./commands/colors.ts")).colorsCommand,
     },
     token: {
       meta: { name: "token", description: "Print a delegated access token (for curl)" },

@@ -13,7 +13,10 @@ export interface FakeEvent {
   [key: string]: unknown;
 }
 
-/** What a fault hook sees; return a Response to answer with it, "reset" to fail the connection. */
+/**
+ * What a fault hook sees; return a Response to answer with it, "reset" to fail the connection before
+ * the call is served, "reset-after" to serve it and then fail the connection (the answer is lost).
+ */
 export interface FakeRequest {
   method: string;
   path: string;
@@ -33,7 +36,7 @@ export interface FakeCalendar {
   batchRequests: number;
   /** Sync tokens issued before this seq answer 410. */
   expireSyncTokensBefore: number;
-  fault?: (r: FakeRequest) => Response | "reset" | undefined;
+  fault?: (r: FakeRequest) => Response | "reset" | "reset-after" | undefined;
   /** Every request as `METHOD path?query` (batch parts too), for assertions. */
   log: string[];
 }
@@ -69,6 +72,14 @@ export function createFakeCalendar(): FakeCalendar {
     const nth = (counts.get(countKey) ?? 0) + 1;
     counts.set(countKey, nth);
     const injected = fake.fault?.({ method, path, subject, inBatch, nth });
+    if (injected === "reset-after") {
+      const saved = fake.fault;
+      fake.fault = undefined;
+      fake.log.pop();
+      serve(method, url, headers, body, inBatch);
+      fake.fault = saved;
+      return "reset";
+    }
     if (injected !== undefined) return injected;
     fake.apiCalls++;
     const m = /^\/calendar\/v3\/calendars\/([^/]+)\/events(?:\/([^/]+))?$/.exec(path);

@@ -1,0 +1,271 @@
+// What every Calendar command shares: flags, the session and client, the scope choice, the users to act
+// as, and list output across many users (batched where it helps).
+import type { CalendarCalls, CalendarClient, MethodKey, PreparedCall } from "@dwd/calendar";
+import type { ArgsDef } from "citty";
+import { endpointArgs, keyArgs, subjectArg } from "./args.ts";
+import type { Io } from "./io.ts";
+import { printJson } from "./io.ts";
+import type { SubjectFailure } from "./many-users.ts";
+import { forEachSubject, pool, summarizeFailures } from "./many-users.ts";
+import type { Column, OutputMode } from "./output.ts";
+import { outputArgs, outputMode, renderTable, taggedJson } from "./output.ts";
+import type { Progress } from "./progress.ts";
+import { createProgress } from "./progress.ts";
+import type { ScopeChoice } from "./scope-choice.ts";
+import { createScopeChoice, explicitScopes, isGrantRefusal, scopesArg } from "./scope-choice.ts";
+import type { KeyOptions, Session } from "./session.ts";
+import { openSession } from "./session.ts";
+import type { SubjectSource } from "./subjects.ts";
+import { concurrencyArg, manySubjectsArgs, resolveSubjects, subjectSource } from "./subjects.ts";
+import type { Terminal } from "./terminal.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** Flags of every command that calls Calendar as one user. */
+export const callArgs = { ...keyArgs, ...subjectArg, ...scopesArg, ...endpointArgs } as const satisfies ArgsDef;
+
+/** Flags of every list command: many users, output formats, batching. */
+export const listArgs = {
+  ...callArgs,
+  ...manySubjectsArgs,
+  ...outputArgs,
+  "no-batch": { type: "boolean", description: "With many users, send one request per call instead of batch requests" },
+} as const satisfies ArgsDef;
+
+const googleRoot = "https://www.googleapis.com";
+
+/** A command's Calendar context: one client, the method's scope choice, and who to act as. */
+export interface CalendarRun {
+  session: Session;
+  client: CalendarClient;
+  /** A client whose every call asks for `scopes` (for helpers that take a client, like the sync). */
+  clientWithScopes(scopes: string[]): CalendarClient;
+  scopes: ScopeChoice;
+  subjects: (string | undefined)[];
+  /** The users came from --subjects, --subjects-file or --all-users (output is tagged, failures summarised). */
+  many: boolean;
+  concurrency: number;
+  io: Io;
+  terminal: Terminal;
+}
+
+/** Flags read before anything is loaded, so usage errors come first. */
+export interface RunFlags {
+  source: SubjectSource;
+  scopes: string[] | undefined;
+  concurrency: number;
+}
+
+/** Reads the flags every Calendar command shares. */
+export function runFlags(args: Record<string, unknown>): RunFlags {
+  return { source: subjectSource(args), scopes: explicitScopes(args), concurrency: concurrencyArg(args) };
+}
+
+/** The discovery id of a method key (`events.list` → `calendar.events.list`). */
+export const methodId = (key: MethodKey): string => `calendar.${key}`;
+
+/**
+ * Loads the key, finds the users, builds the client and the scope choice for `method`. With many users
+ * the scope is chosen once up front: a grant that holds none of the method's scopes fails the run with
+ * one error instead of one per user.
+ */
+export async function openCalendarRun(method: MethodKey, flags: RunFlags, keys: KeyOptions, io: Io, terminal: Terminal): Promise<CalendarRun> {
+  const session = await openSession(keys, io);
+  const { createCalendarClient, methodScopes } = await import("@dwd/calendar");
+  const root = new URL(session.calendarRoot).origin;
+  const subjects = await resolveSubjects(flags.source, { fetch: session.fetch, emulatorUrl: root === googleRoot ? undefined : root });
+  const clientWithScopes = (scopes?: string[]): CalendarClient =>
+    createCalendarClient({ tokenSource: session.tokenSource, rootUrl: session.calendarRoot, fetch: session.fetch, ...(scopes !== undefined ? { scopes } : {}) });
+  const client = clientWithScopes();
+  const scopes = createScopeChoice({ method: methodId(method), accepted: methodScopes[methodId(method)] ?? [], explicit: flags.scopes, tokenSource: session.tokenSource });
+  const many = flags.source.kind !== "one";
+  if (many) {
+    try {
+      await scopes.scopesFor(subjects[0]);
+    } catch (error) {
+      // Another failure (say, the first user does not exist) is that user's; it shows in the summary.
+      if (isGrantRefusal(error)) throw error;
+    }
+  }
+  return { session, client, clientWithScopes, scopes, subjects, many, concurrency: flags.concurrency, io, terminal };
+}
+
+/** A progress bar for a many-user run (drawn only on a terminal). */
+export function runProgress(run: CalendarRun, label = "users"): Progress {
+  return createProgress(run.subjects.length, { label, enabled: run.many && run.terminal.stderrTty, write: run.terminal.writeErr });
+}
+
+/** Collects or streams the items of a list command in the chosen format. */
+export interface ListOutput<T> {
+  add(subject: string | undefined, item: T): void;
+  /** Prints what was collected (table, JSON document). */
+  finish(): void;
+}
+
+/** Where list items go: NDJSON streams; a table and a JSON document are printed at the end, users in order. */
+export function listOutput<T extends object>(mode: OutputMode, columns: readonly Column<T>[], run: Pick<CalendarRun, "io" | "terminal" | "many" | "subjects">): ListOutput<T> {
+  const bySubject = new Map<string | undefined, T[]>();
+  return {
+    add(subject, item) {
+      if (mode === "ndjson") {
+        run.io.out(JSON.stringify(taggedJson({ subject, item })));
+        return;
+      }
+      const list = bySubject.get(subject) ?? [];
+      list.push(item);
+      bySubject.set(subject, list);
+    },
+    finish() {
+      if (mode === "ndjson") return;
+      const rows = run.subjects.flatMap((s) => (bySubject.get(s) ?? []).map((item) => ({ subject: s, item })));
+      if (mode === "json") {
+        printJson(run.io, rows.map(taggedJson));
+        return;
+      }
+      const cols: Column<{ subject: string | undefined; item: T }>[] = [
+        ...(run.many ? [{ header: "SUBJECT", value: (r: { subject: string | undefined }) => r.subject ?? "" }] : []),
+        ...columns.map((c) => ({ ...c, value: (r: { item: T }) => c.value(r.item) })),
+      ];
+      const lines = renderTable(cols, rows, { tty: run.terminal.stdoutTty, width: run.terminal.columns, header: (t) => run.io.styleOut("bold", t) });
+      for (const line of lines) run.io.out(line);
+    },
+  };
+}
+
+/** One page of a list method. */
+export interface Page<T> {
+  items?: T[] | null;
+  nextPageToken?: string | null;
+}
+
+/** How to list one resource: every item for one user, and (for batching) one page as a prepared call. */
+export interface Lister<T> {
+  method: MethodKey;
+  all(client: CalendarClient, scopes: string[]): AsyncIterable<T>;
+  page?(calls: CalendarCalls, scopes: string[], pageToken: string | undefined): PreparedCall<Page<T>>;
+}
+
+/**
+ * Lists for every user of the run. With many users and a `page` builder, the pages go out as batch
+ * requests (50 calls each, every part with its user's token), round after round until each user's last
+ * page; otherwise one user at a time per worker. Failures are per user.
+ */
+export async function listAcrossUsers<T>(
+  run: CalendarRun,
+  lister: Lister<T>,
+  emit: (subject: string | undefined, item: T) => void,
+  options: { batch: boolean },
+): Promise<SubjectFailure[]> {
+  const progress = runProgress(run);
+  if (!(options.batch && run.many && run.subjects.length > 1 && lister.page !== undefined)) {
+    return await forEachSubject(
+      run.subjects,
+      async (subject) => {
+        const scopes = await run.scopes.scopesFor(subject);
+        for await (const item of lister.all(run.client.as(subject), scopes)) emit(subject, item);
+      },
+      { concurrency: run.concurrency, progress },
+    );
+  }
+  const page = lister.page.bind(lister);
+  const failures = new Map<number, SubjectFailure>();
+  let open: { index: number; subject: string | undefined; pageToken: string | undefined }[] = run.subjects.map((subject, index) => ({ index, subject, pageToken: undefined }));
+  while (open.length > 0) {
+    const round = open;
+    open = [];
+    const scopes = await readyUsers(run, round.map((o) => o.subject));
+    const sendable: { o: (typeof round)[number]; scopes: string[] }[] = [];
+    for (const [i, o] of round.entries()) {
+      const ready = scopes[i];
+      if (ready !== undefined && "scopes" in ready) sendable.push({ o, scopes: ready.scopes });
+      else {
+        failures.set(o.index, { subject: o.subject, error: ready?.error });
+        progress.tick(true);
+      }
+    }
+    if (sendable.length === 0) continue;
+    const results = await run.client.batch(
+      sendable.map(({ o, scopes: chosen }) => page(run.client.calls.as(o.subject), chosen, o.pageToken)),
+      { concurrency: run.concurrency },
+    );
+    for (const [i, result] of results.entries()) {
+      const o = sendable[i]?.o;
+      if (o === undefined) continue;
+      if (!result.ok) {
+        failures.set(o.index, { subject: o.subject, error: result.error });
+        progress.tick(true);
+        continue;
+      }
+      const value = result.value;
+      for (const item of value.items ?? []) emit(o.subject, item);
+      if (value.nextPageToken) open.push({ ...o, pageToken: value.nextPageToken });
+      else progress.tick(false);
+    }
+  }
+  progress.finish();
+  return [...failures.entries()].sort(([a], [b]) => a - b).map(([, f]) => f);
+}
+
+/** A user ready for a batch (its scopes, its token cached), or why not. */
+export type Ready = { scopes: string[] } | { error: unknown };
+
+/**
+ * The scopes for each user, with each user's token already fetched (a user the token endpoint refuses
+ * gets the error instead, and is left out of the batch): `concurrency` exchanges at a time, one per user.
+ * The batch then finds every token cached.
+ */
+export async function readyUsers(run: CalendarRun, subjects: readonly (string | undefined)[]): Promise<Ready[]> {
+  const out: Ready[] = [];
+  await pool([...subjects.entries()], run.concurrency, async ([i, subject]) => {
+    try {
+      const scopes = await run.scopes.scopesFor(subject);
+      await run.session.tokenSource.getToken({ subject, scopes });
+      out[i] = { scopes };
+    } catch (error) {
+      out[i] = { error };
+    }
+  });
+  return out;
+}
+
+/** Runs a list command end to end: list for every user, print, summarise failures; the exit code. */
+export async function runList<T extends object>(run: CalendarRun, lister: Lister<T>, columns: readonly Column<T>[], args: Record<string, unknown>): Promise<number> {
+  const output = listOutput(outputMode(args), columns, run);
+  const failures = await listAcrossUsers(run, lister, (s, item) => output.add(s, item), { batch: args["no-batch"] !== true });
+  output.finish();
+  return summarizeFailures(failures, run.subjects.length, run.io);
+}
+
+/** `--file` / `--body` input: a JSON object from a flag or a file (`-` is stdin). */
+export async function readJsonInput(args: Record<string, unknown>, what: string): Promise<Record<string, unknown>> {
+  const body = typeof args["body"] === "string" ? args["body"] : undefined;
+  const file = typeof args["file"] === "string" ? args["file"] : undefined;
+  if ((body === undefined) === (file === undefined)) throw new UsageError(`Missing ${what}: give exactly one of --body or --file`, `Pass the ${what} as JSON: --body '{"summary":"…"}' or --file ${what.replace(/\s/g, "-")}.json`);
+  let text = body ?? "";
+  if (file !== undefined) text = await readTextFile(file);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`Invalid ${what} in ${file === undefined ? "--body" : `"${file}"`}: not JSON (${error instanceof Error ? error.message : String(error)})`, `Give the ${what} as one JSON object`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UsageError(`Invalid ${what} in ${file === undefined ? "--body" : `"${file}"`}: not a JSON object`, `Give the ${what} as one JSON object, e.g. {"summary":"…"}`);
+  return value as Record<string, unknown>;
+}
+
+/** Reads a text file (or stdin for `-`); a missing file is a usage error. */
+export async function readTextFile(path: string): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  try {
+    if (path === "-") return (await import("node:fs")).readFileSync(0, "utf8");
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new UsageError(`Cannot read "${path}": ${code === "ENOENT" ? "no such file" : (code ?? "unreadable")}`, "Check the path");
+  }
+}
+
+/** Prints one resource: JSON with --json (or when piped), else the given lines. */
+export function printOne(value: object, args: Record<string, unknown>, io: Io, lines: () => string[]): void {
+  if (args["json"] === true) printJson(io, value);
+  else for (const line of lines()) io.out(line);
+}

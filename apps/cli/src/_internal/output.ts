@@ -1,0 +1,101 @@
+// How list commands print: a table for people, --json (one document) or --ndjson (one object a line) for
+// scripts. Tables follow gh's convention: on a terminal a header, aligned columns cut to the width; piped,
+// tab-separated fields with no header and nothing cut, so `cut -f` and `awk -F'\t'` work.
+import type { ArgsDef } from "citty";
+import { visibleControls } from "./io.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** `--json` and `--ndjson`. */
+export const outputArgs = {
+  json: { type: "boolean", description: "Print one JSON document" },
+  ndjson: { type: "boolean", description: "Print one JSON object a line (tagged with its subject when acting as many users)" },
+} as const satisfies ArgsDef;
+
+/** The output format of a run. */
+export type OutputMode = "table" | "json" | "ndjson";
+
+/** Reads --json / --ndjson (not both). */
+export function outputMode(args: Record<string, unknown>): OutputMode {
+  const json = args["json"] === true;
+  const ndjson = args["ndjson"] === true;
+  if (json && ndjson) throw new UsageError("Conflicting options --json and --ndjson: give one output format", "Use --json for one document, --ndjson for one object a line");
+  return json ? "json" : ndjson ? "ndjson" : "table";
+}
+
+/**
+ * Makes text from Google (an event's summary, a calendar's name) safe in a table cell: control characters
+ * become visible escapes (io.ts's one sanitizer), and a tab a space, so a crafted summary can neither
+ * repaint the screen nor break a row or a tab-separated column. The one place table text goes through.
+ */
+export function terminalText(value: string): string {
+  return visibleControls(value.replace(/\t/g, " "));
+}
+
+/** One column of a table. */
+export interface Column<T> {
+  /** Header text (upper case by convention). */
+  header: string;
+  /** The cell's text for one row. */
+  value: (row: T) => string;
+  /** Whether this column may be shortened to fit the terminal (the widest such column gives way first). */
+  shrink?: boolean;
+}
+
+/** Where a table goes and how it looks. */
+export interface TableTarget {
+  /** stdout is a terminal: header, alignment, cutting to `width`. */
+  tty: boolean;
+  /** Terminal width in characters (only used on a terminal). */
+  width?: number;
+  /** Styles the header (bold on a color terminal). */
+  header?: (text: string) => string;
+}
+
+function cut(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  return width <= 1 ? "…".slice(0, width) : `${chars.slice(0, width - 1).join("")}…`;
+}
+
+const length = (text: string): number => [...text].length;
+
+/** Renders rows as lines (see the file comment for the two shapes). */
+export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[], target: TableTarget): string[] {
+  const cells = rows.map((row) => columns.map((c) => terminalText(c.value(row))));
+  if (!target.tty) return cells.map((r) => r.join("\t").trimEnd());
+  const widths = columns.map((c, i) => Math.max(length(c.header), ...cells.map((r) => length(r[i] ?? ""))));
+  const gap = 2;
+  const total = (): number => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
+  const limit = target.width ?? Infinity;
+  // Shrink the widest shrinkable column, one character at a time, down to its header's width.
+  while (total() > limit) {
+    let widest = -1;
+    for (const [i, c] of columns.entries()) {
+      if (c.shrink === true && (widths[i] ?? 0) > Math.max(length(c.header), 8) && (widest < 0 || (widths[i] ?? 0) > (widths[widest] ?? 0))) widest = i;
+    }
+    if (widest < 0) break;
+    widths[widest] = (widths[widest] ?? 0) - 1;
+  }
+  const line = (r: readonly string[]): string =>
+    r
+      .map((cell, i) => {
+        const text = cut(cell, widths[i] ?? 0);
+        return i === r.length - 1 ? text : text + " ".repeat((widths[i] ?? 0) - length(text));
+      })
+      .join(" ".repeat(gap))
+      .trimEnd();
+  const style = target.header ?? ((t: string) => t);
+  return [style(line(columns.map((c) => c.header))), ...cells.map(line)];
+}
+
+/** An item of a list, with the user it was read as (absent when acting as the service account itself). */
+export interface Tagged<T> {
+  subject: string | undefined;
+  item: T;
+}
+
+/** One JSON object for --json/--ndjson: the item with its `subject` first (Google's resources have no such field). */
+export function taggedJson<T extends object>(tagged: Tagged<T>): Record<string, unknown> {
+  const item = tagged.item as Record<string, unknown>;
+  return tagged.subject === undefined ? { ...item } : { subject: tagged.subject, ...item };
+}

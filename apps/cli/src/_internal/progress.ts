@@ -1,0 +1,46 @@
+// A one-line progress bar on stderr, redrawn in place; only on a terminal (piped stderr stays silent).
+
+/** Counts of a multi-user run. */
+export interface ProgressCounts {
+  done: number;
+  failed: number;
+  total: number;
+}
+
+/** Draws one state of the bar: `users  45/200 [#####.......]  22%  3 failed`. */
+export function renderProgress(label: string, counts: ProgressCounts, barWidth = 24): string {
+  const { done, failed, total } = counts;
+  const fraction = total === 0 ? 1 : Math.min(1, done / total);
+  const filled = Math.round(fraction * barWidth);
+  const bar = `${"#".repeat(filled)}${".".repeat(barWidth - filled)}`;
+  const pad = String(total).length;
+  const percent = `${String(Math.floor(fraction * 100)).padStart(3)}%`;
+  return `${label} ${String(done).padStart(pad)}/${total} [${bar}] ${percent}${failed > 0 ? `  ${failed} failed` : ""}`;
+}
+
+/** A progress bar that can be told about each finished unit of work. */
+export interface Progress {
+  /** One more user done (`failed`: it failed). */
+  tick(failed?: boolean): void;
+  /** Clears the line (the summary follows on clean lines). */
+  finish(): void;
+}
+
+/** A bar that draws through `write` (raw, no newline) when `enabled`, and does nothing otherwise. */
+export function createProgress(total: number, options: { label: string; enabled: boolean; write: (text: string) => void }): Progress {
+  if (!options.enabled || total <= 1) return { tick: () => undefined, finish: () => undefined };
+  const counts: ProgressCounts = { done: 0, failed: 0, total };
+  // \r back to the start, ESC[2K clears the line: the bar is redrawn in place, never scrolled.
+  const draw = (): void => options.write(`\r\u001b[2K${renderProgress(options.label, counts)}`);
+  draw();
+  return {
+    tick(failed = false) {
+      counts.done++;
+      if (failed) counts.failed++;
+      draw();
+    },
+    finish() {
+      options.write("\r\u001b[2K");
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// Which scope a command asks for. With --scopes, exactly those. Without, the narrowest scope the method
+// accepts that a domain-wide delegation grant commonly holds, falling back to broader ones when the token
+// endpoint says the grant lacks it: `calendar.readonly` where it is granted, `calendar` where only that
+// is. The choice is made once per run (the grant is per client, not per user) and its token is cached.
+import { DelegationError } from "@dwd/auth";
+import type { TokenSource } from "@dwd/auth";
+import type { ArgsDef } from "citty";
+import { parseScopes, stringArg } from "./args.ts";
+
+const auth = "https://www.googleapis.com/auth/";
+
+/** `--scopes`, on every command that calls Google. */
+export const scopesArg = {
+  scopes: {
+    type: "string",
+    valueHint: "scopes",
+    description: "Scopes to ask for, comma-separated; bare names get Google's prefix (default: the narrowest the method accepts that the grant holds)",
+  },
+} as const satisfies ArgsDef;
+
+/**
+ * Scopes commonly granted to a DWD client, narrowest first. Others (`calendar.acls`, `calendar.calendarlist`,
+ * `calendar.events.owned`, …) are used only when asked for with --scopes: trying each would cost a refused
+ * token exchange per scope on every run.
+ */
+export const commonGrantLadder: readonly string[] = [`${auth}calendar.freebusy`, `${auth}calendar.readonly`, `${auth}calendar.events`, `${auth}calendar`];
+
+/** The scopes to try for a method, in order: the ladder's entries the method accepts (else its own list). */
+export function scopeCandidates(accepted: readonly string[]): string[] {
+  const tried = commonGrantLadder.filter((s) => accepted.includes(s));
+  return tried.length > 0 ? tried : [...accepted];
+}
+
+const grantRefusals = new Set(["delegation_not_authorized", "scope_not_granted"]);
+
+/** Whether an error is the token endpoint saying the grant lacks the requested scope. */
+export function isGrantRefusal(error: unknown): error is DelegationError {
+  return error instanceof DelegationError && grantRefusals.has(error.code);
+}
+
+const short = (scope: string): string => (scope.startsWith(auth) ? scope.slice(auth.length) : scope);
+const quoted = (scopes: readonly string[]): string => scopes.map((s) => `"${short(s)}"`).join(", ");
+
+/** Picks, and remembers, the scopes of one method for a whole run. */
+export interface ScopeChoice {
+  /** The method's discovery id, e.g. `calendar.events.list`. */
+  readonly method: string;
+  /** The scopes to use for `subject`; asks the token endpoint (and caches the token) the first time. */
+  scopesFor(subject: string | undefined): Promise<string[]>;
+}
+
+/** What {@link createScopeChoice} needs. */
+export interface ScopeChoiceOptions {
+  /** Discovery id of the method the command calls. */
+  method: string;
+  /** Every scope the method accepts (any one suffices), from the discovery data. */
+  accepted: readonly string[];
+  /** --scopes, when given: used as is, never replaced. */
+  explicit: string[] | undefined;
+  tokenSource: Pick<TokenSource, "getToken">;
+}
+
+/**
+ * Chooses the scopes for a method. A refusal of every candidate (or of --scopes) becomes a
+ * `DelegationError` `scope_not_granted` that names the scopes the method accepts.
+ */
+export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
+  const { method, accepted, explicit, tokenSource } = options;
+  const candidates = explicit ?? scopeCandidates(accepted);
+  let chosen: string[] | undefined = undefined;
+  let pending: Promise<string[]> | undefined;
+
+  // The hint of the first (narrowest) refusal carries the token endpoint's own fix: the Admin-console
+  // step and link for that scope.
+  const refused = (first: DelegationError, tried: string[], subject: string | undefined): DelegationError => {
+    const client = first.clientId !== undefined ? `client "${first.clientId}"` : "the service account";
+    const what = `is not authorized for domain-wide delegation of ${explicit !== undefined ? `--scopes ${quoted(tried)}` : `any of ${quoted(tried)}`}`;
+    const fix = explicit !== undefined ? "pass --scopes with one that the grant holds, or grant one" : "grant one, or pass --scopes with one that the grant holds";
+    return new DelegationError(first.code, `Cannot call ${method}${subject === undefined ? "" : ` as "${subject}"`}: ${client} ${what} (the method accepts any one of ${quoted(accepted)})`, {
+      clientEmail: first.clientEmail,
+      clientId: first.clientId,
+      subject,
+      scopes: tried,
+      status: first.status,
+      tokenUri: first.tokenUri,
+      oauthError: first.oauthError,
+      oauthErrorDescription: first.oauthErrorDescription,
+      cause: first,
+      hint: `${method} accepts any one of ${quoted(accepted)}: ${fix}. ${first.hint ?? ""}`.trim(),
+    });
+  };
+
+  const attempt = async (subject: string | undefined): Promise<string[]> => {
+    if (explicit !== undefined) {
+      try {
+        await tokenSource.getToken({ subject, scopes: explicit });
+        return explicit;
+      } catch (error) {
+        throw isGrantRefusal(error) ? refused(error, explicit, subject) : error;
+      }
+    }
+    let first: DelegationError | undefined;
+    for (const scope of candidates) {
+      try {
+        await tokenSource.getToken({ subject, scopes: [scope] });
+        return [scope];
+      } catch (error) {
+        if (!isGrantRefusal(error)) throw error;
+        first ??= error;
+      }
+    }
+    throw refused(first as DelegationError, candidates, subject);
+  };
+
+  return {
+    method,
+    async scopesFor(subject) {
+      if (chosen !== undefined) return chosen;
+      // Concurrent first users wait for one choice; if it fails for that user's own reason (say, an
+      // unknown user), the next user makes its own attempt.
+      if (pending !== undefined) {
+        try {
+          return await pending;
+        } catch (error) {
+          if (isGrantRefusal(error)) throw error;
+        }
+        if (chosen !== undefined) return chosen;
+      }
+      const mine = attempt(subject);
+      pending = mine;
+      try {
+        chosen = await mine;
+        return chosen;
+      } finally {
+        if (pending === mine) pending = undefined;
+      }
+    },
+  };
+}
+
+/** Reads --scopes (undefined when absent). */
+export function explicitScopes(args: Record<string, unknown>): string[] | undefined {
+  const value = stringArg(args, "scopes");
+  return value === undefined ? undefined : parseScopes(value, []);
+}

@@ -1,0 +1,177 @@
+// Bench section: 200 users × events.list against the emulator with 50 ms latency on every request
+// (`PUT /_emulator/faults`). dwd sends the first pages as multipart batches (chunks of 50, one part per
+// user with its own token) and follows further pages with its iterators; the baseline is a googleapis
+// loop (google-auth-library JWT per user + @googleapis/calendar), at the same concurrency of 10.
+// Requests and token exchanges are counted by the emulator (`GET /_emulator/stats`); wall time is
+// measured cold (new token caches) and again with the tokens cached.
+//
+//   node bench/calendar-events-list.ts [--json]
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { calendar } from "@googleapis/calendar";
+import { JWT } from "google-auth-library";
+import { createTokenSource, loadKey } from "@dwd/auth";
+import { createCalendarClient } from "@dwd/calendar";
+import type { CalendarClient } from "@dwd/calendar";
+import { startEmulator } from "@dwd/emulator/node";
+
+const USERS = 200;
+const EVENTS_EACH = 20;
+const CONCURRENCY = 10;
+const LATENCY_MS = 50;
+const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
+
+/** One bench result, as `pnpm bench -- --json` prints it. */
+export interface BenchResult {
+  name: string;
+  dwd: number;
+  baseline: number;
+  ratio: number;
+  unit?: string;
+}
+
+interface Stats {
+  tokensIssued: number;
+  apiRequests: number;
+  batchRequests: number;
+  batchParts: number;
+}
+
+/** HTTP requests that reached the Calendar API: one per batch, plus every call sent on its own. */
+const httpRequests = (s: Stats): number => s.batchRequests + (s.apiRequests - s.batchParts);
+const diff = (a: Stats, b: Stats): Stats => ({
+  tokensIssued: b.tokensIssued - a.tokensIssued,
+  apiRequests: b.apiRequests - a.apiRequests,
+  batchRequests: (b.batchRequests ?? 0) - (a.batchRequests ?? 0),
+  batchParts: (b.batchParts ?? 0) - (a.batchParts ?? 0),
+});
+
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+/** dwd: first pages of every user in batches, then each user's further pages with the iterator. */
+async function dwdRun(cal: CalendarClient, users: readonly string[]): Promise<number> {
+  let events = 0;
+  const firsts = await cal.batch((b) => users.map((u) => b.as(u).events.list("primary", { maxResults: 2500 })), { concurrency: CONCURRENCY });
+  const more: { user: string; pageToken: string }[] = [];
+  firsts.forEach((r, i) => {
+    if (!r.ok) throw r.error;
+    events += r.value.items?.length ?? 0;
+    if (r.value.nextPageToken) more.push({ user: users[i]!, pageToken: r.value.nextPageToken });
+  });
+  await pool(more, CONCURRENCY, async ({ user, pageToken }) => {
+    for await (const _e of cal.as(user).events.all("primary", { pageToken })) events++;
+  });
+  return events;
+}
+
+/** The baseline: a googleapis loop, one JWT client per user, following nextPageToken. */
+async function baselineRun(clients: Map<string, ReturnType<typeof calendar>>, users: readonly string[]): Promise<number> {
+  let events = 0;
+  await pool(users, CONCURRENCY, async (user) => {
+    let pageToken: string | undefined;
+    do {
+      const res = await clients.get(user)!.events.list({ calendarId: "primary", maxResults: 2500, pageToken });
+      events += res.data.items?.length ?? 0;
+      pageToken = res.data.nextPageToken ?? undefined;
+    } while (pageToken);
+  });
+  return events;
+}
+
+/** Runs the section and returns its results. */
+export async function eventsListBench(): Promise<BenchResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), "dwd-bench-list-"));
+  const scenario = {
+    domain: "example.com",
+    users: { count: USERS, eventsEach: EVENTS_EACH },
+    serviceAccounts: [{ name: "calendar-bot" }],
+    grants: [{ serviceAccount: "calendar-bot", scopes: ["https://www.googleapis.com/auth/calendar", READONLY] }],
+  };
+  const server = await startEmulator({ scenario: scenario as never, keysDir: dir, port: 0, host: "127.0.0.1" });
+  const control = (path: string, init?: RequestInit): Promise<Response> => fetch(`${server.url}/_emulator${path}`, init);
+  const stats = async (): Promise<Stats> => (await (await control("/stats")).json()) as Stats;
+  try {
+    const faults = await control("/faults", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ latencyMs: LATENCY_MS }) });
+    if (!faults.ok) throw new Error(`PUT /_emulator/faults answered ${faults.status}: this emulator has no control API yet`);
+    const users = server.emulator.scenario.users.filter((u) => u.suspended !== true).map((u) => u.email).slice(0, USERS);
+    const keyFile = server.keyFiles["calendar-bot"]!.json;
+    const raw = (await server.emulator.serviceAccountKeyJson("calendar-bot")) as { client_email: string; private_key: string };
+    const root = `${server.url}/calendar/v3`;
+
+    // dwd: cold (a new token source), then again with its tokens cached.
+    const tokenSource = createTokenSource(await loadKey(keyFile), { tokenUri: `${server.url}/token`, env: {} });
+    const cal = createCalendarClient({ tokenSource, scopes: [READONLY], rootUrl: root });
+    const d0 = await stats();
+    let t = performance.now();
+    const dwdEvents = await dwdRun(cal, users);
+    const dwdCold = performance.now() - t;
+    const d1 = await stats();
+    t = performance.now();
+    await dwdRun(cal, users);
+    const dwdWarm = performance.now() - t;
+    const d2 = await stats();
+
+    // Baseline: google-auth-library's JWT per user (cold), then the same clients (tokens cached).
+    const toEmulator: typeof fetch = (input, init) =>
+      fetch(String(input instanceof Request ? input.url : input).replace(/^https:\/\/[a-z0-9.]*googleapis\.com/, server.url), init);
+    const clients = new Map(
+      users.map((subject) => [
+        subject,
+        calendar({
+          version: "v3",
+          rootUrl: `${server.url}/`,
+          auth: new JWT({ email: raw.client_email, key: raw.private_key, subject, scopes: [READONLY], transporterOptions: { fetchImplementation: toEmulator } }),
+        }),
+      ]),
+    );
+    const b0 = await stats();
+    t = performance.now();
+    const baseEvents = await baselineRun(clients, users);
+    const baseCold = performance.now() - t;
+    const b1 = await stats();
+    t = performance.now();
+    await baselineRun(clients, users);
+    const baseWarm = performance.now() - t;
+    const b2 = await stats();
+
+    if (dwdEvents !== baseEvents) throw new Error(`dwd read ${dwdEvents} events, the baseline ${baseEvents}: they must agree`);
+    const dCold = diff(d0, d1);
+    const dWarm = diff(d1, d2);
+    const bCold = diff(b0, b1);
+    const bWarm = diff(b1, b2);
+    const name = `events.list ×${USERS} users (${LATENCY_MS} ms latency, concurrency ${CONCURRENCY})`;
+    const row = (what: string, dwd: number, baseline: number, unit: string): BenchResult => ({ name: `${name}: ${what}`, dwd, baseline, ratio: dwd / baseline, unit });
+    return [
+      row("Calendar API HTTP requests, cold", httpRequests(dCold), httpRequests(bCold), "requests"),
+      row("Calendar API calls (batch parts counted), cold", dCold.apiRequests, bCold.apiRequests, "calls"),
+      row("token exchanges, cold", dCold.tokensIssued, bCold.tokensIssued, "tokens"),
+      row("token exchanges, tokens cached", dWarm.tokensIssued, bWarm.tokensIssued, "tokens"),
+      row("wall time, cold", dwdCold, baseCold, "ms"),
+      row("wall time, tokens cached", dwdWarm, baseWarm, "ms"),
+      row("Calendar API HTTP requests, tokens cached", httpRequests(dWarm), httpRequests(bWarm), "requests"),
+    ];
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Prints results as text, or one JSON object a line with --json. */
+export function printResults(results: readonly BenchResult[], json: boolean): void {
+  for (const r of results) {
+    if (json) console.log(JSON.stringify(r));
+    else console.log(`${r.name}: dwd ${Math.round(r.dwd)} vs baseline ${Math.round(r.baseline)} ${r.unit ?? ""} (ratio ${r.ratio.toFixed(3)})`);
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  printResults(await eventsListBench(), process.argv.includes("--json"));
+}
