@@ -64,7 +64,7 @@ describe("toAuthClient()", () => {
     } finally {
       await running.close();
     }
-  }, 60_000);
+  }, 60_000); // a real port, key files and RSA: seconds on a busy machine
 });
 
 describe("Google's own google-auth-library JWT against the emulator", () => {
