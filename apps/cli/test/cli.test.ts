@@ -180,7 +180,7 @@ describe("an unreachable endpoint exits 1 with one error line naming it, and a h
       endpoints: (closed: string) => ["--token-uri", `${server.url}/token`, "--api-root", `${closed}/calendar/v3`],
       // @dwd/calendar writes "<error>: <cause>"; the CLI's transport already puts the cause's text in the error (reported to cal-lib/harden-cli).
       error: (closed: string) =>
-        `error: Cannot call calendar.calendarList.get: the Calendar API at "${closed}/calendar/v3" cannot be reached (connect ECONNREFUSED ${closed.slice("http://".length)}: connect ECONNREFUSED ${closed.slice("http://".length)})`,
+        `error: Cannot call calendar.calendarList.get: the Calendar API at "${closed}/calendar/v3" cannot be reached (connect ECONNREFUSED ${closed.slice("http://".length)})`,
     },
   ];
   for (const c of cases) {

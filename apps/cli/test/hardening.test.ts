@@ -360,8 +360,10 @@ describe("remote text is made harmless in text output, exact in --json", () => {
     const r = await dwd(["calendars", "list", "--key", botJson, "--subject", user], env);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(rawControls);
-    expect(r.stdout.split("\n").filter((line) => line.startsWith(user) && line.endsWith(`  ${visible}`))).toHaveLength(1);
-    expect(r.stdout.split("\n")).toHaveLength(3);
+    // Piped, a list is tab-separated with no header: one line per entry, the summary made visible in it.
+    const lines = r.stdout.split("\n").filter((line) => line !== "");
+    expect(lines.filter((line) => line.startsWith(user) && line.includes(`\t${visible}`))).toHaveLength(1);
+    expect(lines.every((line) => !/[\r\u001b\u0007]/.test(line))).toBe(true);
   });
 
   it("doctor likewise", async () => {
@@ -382,7 +384,7 @@ describe("remote text is made harmless in text output, exact in --json", () => {
   it("a subject with escapes and CR/LF stays inside one error line", async () => {
     const subject = "x@example.com\r\nerror: forged\u001B]0;t\u0007";
     const r = await dwd(["calendars", "get", "primary", "--key", botJson, "--subject", subject], env);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     const [error] = oneErrorAndHint(r.stderr);
     expect(error).toContain('"x@example.com\\r\\nerror: forged\\u001b]0;t\\u0007"');
     expect(r.stderr).not.toMatch(rawControls);

@@ -44,6 +44,19 @@ export function stringArg(args: Parsed, name: string): string | undefined {
   return value;
 }
 
+/**
+ * `--subject`: one user's email. Surrounding white space is dropped; white space or a control character
+ * inside is refused here, as bad input (exit 2), before the library would refuse it as a programming error.
+ */
+export function subjectFrom(args: Parsed): string | undefined {
+  const value = stringArg(args, "subject")?.trim();
+  if (value === undefined) return undefined;
+  if (value === "" || /[\s\p{Cc}\p{Cf}]/u.test(value)) {
+    throw new UsageError(`Invalid --subject "${value}": it holds white space or a control character`, "Give one user's email address, e.g. --subject ana@example.com");
+  }
+  return value;
+}
+
 const scopePrefix = "https://www.googleapis.com/auth/";
 
 /** Splits `--scopes` on commas and spaces; a bare name like `calendar.readonly` gets Google's scope prefix. */

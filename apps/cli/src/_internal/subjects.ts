@@ -1,6 +1,6 @@
 // Who a command acts as: one --subject, or many users from --subjects, --subjects-file or --all-users.
 import type { ArgsDef } from "citty";
-import { stringArg } from "./args.ts";
+import { stringArg, subjectFrom } from "./args.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** The flags that name many users at once (list commands and freebusy). */
@@ -31,7 +31,7 @@ export function checkEmail(value: string, where: string): string {
 
 /** Reads --subject / --subjects / --subjects-file / --all-users (at most one of them). */
 export function subjectSource(args: Record<string, unknown>): SubjectSource {
-  const subject = stringArg(args, "subject");
+  const subject = subjectFrom(args);
   const list = stringArg(args, "subjects");
   const file = stringArg(args, "subjects-file");
   const all = args["all-users"] === true;

@@ -1,7 +1,7 @@
 import type { Calendar, CalendarClient, CalendarListEntry, MethodKey } from "@dwd/calendar";
 import type { ArgsDef } from "citty";
 import { defineCommand } from "citty";
-import { stringArg } from "../_internal/args.ts";
+import { stringArg, subjectFrom } from "../_internal/args.ts";
 import type { Lister } from "../_internal/calendar-run.ts";
 import { callArgs, listArgs, openCalendarRun, printOne, readJsonInput, runFlags, runList } from "../_internal/calendar-run.ts";
 import type { Io } from "../_internal/io.ts";
@@ -33,7 +33,7 @@ async function one<T>(method: MethodKey, options: CalendarsOptions, io: Io, term
 
 function options(args: Args): CalendarsOptions {
   const flags = runFlags(args);
-  return { ...keyOptionsFrom(args), subject: stringArg(args, "subject"), json: args["json"] === true, ...(flags.scopes !== undefined ? { scopes: flags.scopes } : {}) };
+  return { ...keyOptionsFrom(args), subject: subjectFrom(args), json: args["json"] === true, ...(flags.scopes !== undefined ? { scopes: flags.scopes } : {}) };
 }
 
 /** `dwd calendars get`: prints the entry's summary (or the entry as JSON). */

@@ -1,6 +1,6 @@
 import type { IamSigner, ServiceAccountKey } from "@dwd/auth";
 import { defineCommand } from "citty";
-import { defaultScopes, endpointArgs, jsonArg, keyArgs, parseScopes, stringArg } from "../_internal/args.ts";
+import { defaultScopes, endpointArgs, jsonArg, keyArgs, parseScopes, stringArg, subjectFrom } from "../_internal/args.ts";
 import type { Io } from "../_internal/io.ts";
 import { ioOf, printJson } from "../_internal/io.ts";
 import { exitCodes, isDiagnosis } from "../_internal/report-error.ts";
@@ -219,7 +219,7 @@ export const doctorCommand = defineCommand({
     ...endpointArgs,
   },
   run: (ctx) => {
-    const subject = stringArg(ctx.args, "subject");
+    const subject = subjectFrom(ctx.args);
     if (subject === undefined) throw new UsageError("Missing required option --subject for dwd doctor", "Give the user to impersonate, e.g. --subject info@example.com");
     return doctor(
       { ...keyOptionsFrom(ctx.args), subject, scopes: parseScopes(stringArg(ctx.args, "scopes"), defaultScopes), json: ctx.args.json === true },

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { defaultScopes, endpointArgs, keyArgs, parseScopes, stringArg, subjectArg } from "../_internal/args.ts";
+import { defaultScopes, endpointArgs, keyArgs, parseScopes, stringArg, subjectArg, subjectFrom } from "../_internal/args.ts";
 import type { Io } from "../_internal/io.ts";
 import { ioOf } from "../_internal/io.ts";
 import type { KeyOptions } from "../_internal/session.ts";
@@ -30,7 +30,7 @@ export const tokenCommand = defineCommand({
   },
   run: (ctx) =>
     token(
-      { ...keyOptionsFrom(ctx.args), subject: stringArg(ctx.args, "subject"), scopes: parseScopes(stringArg(ctx.args, "scopes"), defaultScopes) },
+      { ...keyOptionsFrom(ctx.args), subject: subjectFrom(ctx.args), scopes: parseScopes(stringArg(ctx.args, "scopes"), defaultScopes) },
       ioOf(ctx),
     ),
 });
