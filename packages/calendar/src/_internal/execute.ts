@@ -70,7 +70,8 @@ export function interpret<T>(ctx: ClientContext, call: PreparedCall<T>, answer: 
 
 /** The error for a request that got no answer. */
 export function unreachable(ctx: ClientContext, cc: CallContext, error: unknown, url: string): CalendarApiError {
-  const detail = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
+  const inner = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
+  const detail = error instanceof Error ? (inner !== undefined && inner !== error.message ? `${error.message}: ${inner}` : error.message) : String(error);
   return new CalendarApiError("api_unreachable", `Cannot call ${cc.method}: the Calendar API at "${url}" cannot be reached (${detail})`, {
     ...cc,
     status: 0,
