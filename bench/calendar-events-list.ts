@@ -148,7 +148,7 @@ export async function eventsListBench(): Promise<BenchResult[]> {
     const bCold = diff(b0, b1);
     const bWarm = diff(b1, b2);
     const name = `events.list ×${USERS} users (${LATENCY_MS} ms latency, concurrency ${CONCURRENCY})`;
-    const row = (what: string, dwd: number, baseline: number, unit: string): BenchResult => ({ name: `${name}: ${what}`, dwd, baseline, ratio: dwd / baseline, unit });
+    const row = (what: string, dwd: number, baseline: number, unit: string): BenchResult => ({ name: `${name}: ${what}`, dwd, baseline, ratio: baseline === 0 ? (dwd === 0 ? 1 : Infinity) : dwd / baseline, unit });
     return [
       row("Calendar API HTTP requests, cold", httpRequests(dCold), httpRequests(bCold), "requests"),
       row("Calendar API calls (batch parts counted), cold", dCold.apiRequests, bCold.apiRequests, "calls"),

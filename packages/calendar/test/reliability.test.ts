@@ -94,6 +94,21 @@ describe("retries", () => {
     ]);
   });
 
+  it("a refused connection (nothing listening) is retried twice, not the whole budget", async () => {
+    let attempts = 0;
+    const cal = createCalendarClient({
+      tokenSource: fakeTokenSource(),
+      rootUrl: "http://127.0.0.1:9/calendar/v3",
+      retry: { retries: 5, random: () => 0, sleep: () => Promise.resolve() },
+      fetch: () => (attempts++, Promise.reject(new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }) }))),
+    });
+    await expect(cal.colors.get()).rejects.toMatchObject({
+      code: "api_unreachable",
+      message: 'Cannot call calendar.colors.get: the Calendar API at "http://127.0.0.1:9/calendar/v3" cannot be reached (fetch failed: connect ECONNREFUSED 127.0.0.1:9)',
+    });
+    expect(attempts).toBe(3);
+  });
+
   it("gives up after the configured retries with the last error, retryable", async () => {
     const { fake, cal } = setup({ retry: { retries: 2, random: () => 0, sleep: () => Promise.resolve() } });
     fake.fault = () => status(503)();

@@ -71,5 +71,14 @@ export function backoffDelay(ctx: ClientContext, retryIndex: number, error: Cale
  */
 export function mayRetry(ctx: ClientContext, call: PreparedCall<unknown>, error: CalendarApiError, retriesSoFar: number): boolean {
   if (!error.retryable || retriesSoFar >= ctx.retries) return false;
+  // Nothing listening, or no such host: at most 2 retries (resets and timeouts get the full budget).
+  if (error.code === "api_unreachable" && retriesSoFar >= 2 && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(errorCodes(error.cause))) return false;
   return call.spec.repeatable || error.code === "rate_limited";
+}
+
+/** The `code`s and messages along an error's cause chain, joined (for telling refusals from resets). */
+function errorCodes(error: unknown, depth = 0): string {
+  if (!(error instanceof Error) || depth > 3) return "";
+  const code = (error as { code?: unknown }).code;
+  return `${typeof code === "string" ? code : ""} ${error.message} ${errorCodes(error.cause, depth + 1)}`;
 }
