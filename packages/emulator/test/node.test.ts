@@ -50,3 +50,19 @@ describe("startEmulator()", () => {
     }
   });
 });
+
+describe("startEmulator() injected connection resets", () => {
+  it("destroys the socket, so a client's fetch rejects", async () => {
+    const running = await startEmulator({ port: 0, faults: { errorRates: { reset: 1 } } });
+    try {
+      const err = await fetch(`${running.url}/calendar/v3/colors`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TypeError);
+      expect(running.emulator.stats.faultsInjected["reset"]).toBe(1);
+    } finally {
+      await running.close();
+    }
+  });
+});
