@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { startEmulator } from "../src/node.ts";
 import { CALENDAR, importPrivateKey, jwtBearer, signRs256 } from "./helpers.ts";
 
-describe("startEmulator()", () => {
+describe("startEmulator()", { timeout: 60_000 }, () => {
   it("listens on port 0, writes 0600 key files pointing at itself, serves a real token exchange, and closes promptly", async () => {
     const dir = await mkdtemp(join(tmpdir(), "dwd-emulator-keys-"));
     const running = await startEmulator({ port: 0, keysDir: dir });
