@@ -25,7 +25,8 @@ describe("faultsFromFlags()", () => {
       if (c.faults === undefined) expect(got).toBeUndefined();
       else {
         expect(Object.keys(got ?? {}).sort()).toEqual(Object.keys(c.faults).sort());
-        for (const [k, v] of Object.entries(c.faults.errorRates ?? {})) expect(got?.errorRates?.[k as "429"]).toBeCloseTo(v, 10);
+        const rates = (c.faults.errorRates ?? {}) as Record<string, number>;
+        for (const [k, v] of Object.entries(rates)) expect(got?.errorRates?.[k as "429"]).toBeCloseTo(v, 10);
         expect(got?.latencyMs).toBe(c.faults.latencyMs);
         expect(got?.seed).toBe(c.faults.seed);
       }
