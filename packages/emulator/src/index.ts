@@ -1,7 +1,8 @@
 /**
  * `@dwd/emulator`: a faithful local Google for domain-wide delegation. A pure `fetch(Request) → Response`
  * handler that serves Google's token endpoint (jwt-bearer grant, RS256 verified against generated
- * service-account keys, DWD grants enforced) and Calendar v3 `calendarList`, with Google's exact errors.
+ * service-account keys, DWD grants enforced), all 37 Calendar v3 methods and the batch endpoint, with
+ * Google's exact errors, plus a control API (`/_emulator/stats`, `/faults`, `/reset`).
  *
  * @example
  * ```ts
@@ -17,6 +18,8 @@ export type {
   EmulatorFaults,
   EmulatorOptions,
   EmulatorStats,
+  FaultKind,
+  FaultRates,
   ServiceAccountInfo,
   SuspendedSubjectBehaviour,
 } from "./create-emulator.ts";
@@ -26,3 +29,4 @@ export type { EmulatorErrorCode, EmulatorErrorOptions } from "./emulator-error.t
 export type { KeylessScenario, ScenarioAuthorizedUser, ScenarioMetadata, ScenarioTokenCreator } from "./keyless-scenario.ts";
 export { loadScenario, serviceAccountEmail } from "./scenario.ts";
 export type { Scenario, ScenarioCalendar, ScenarioGrant, ScenarioServiceAccount, ScenarioUser } from "./scenario.ts";
+export type { ScenarioEvent, ScenarioEventTime, ScenarioGeneratedUsers } from "./scenario-events.ts";

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import type { Emulator, EmulatorOptions } from "./create-emulator.ts";
 import { createEmulator } from "./create-emulator.ts";
 import { EmulatorError } from "./emulator-error.ts";
+import { isConnectionReset } from "./_internal/connection-reset.ts";
 
 /** Options of {@link startEmulator}: the emulator's own plus where to listen and write keys. */
 export interface StartEmulatorOptions extends EmulatorOptions {
@@ -75,7 +76,18 @@ async function writeSecret(path: string, data: string | Uint8Array): Promise<voi
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
   const { port = 0, host = "127.0.0.1", keysDir, ...emulatorOptions } = options;
   const emulator = await createEmulator(emulatorOptions);
-  const server = createAdaptorServer({ fetch: emulator.fetch }) as Server;
+  const server = createAdaptorServer({
+    // An injected connection reset rejects the fetch handler; on a socket it is a real reset.
+    fetch: async (request: Request, env: { incoming: { socket: { destroy(): void } } }) => {
+      try {
+        return await emulator.fetch(request);
+      } catch (err) {
+        if (!isConnectionReset(err)) throw err;
+        env.incoming.socket.destroy();
+        return new Response(null, { status: 500 }); // never sent: the socket is gone
+      }
+    },
+  }) as Server;
 
   const address = await new Promise<AddressInfo>((resolve, reject) => {
     const onError = (cause: Error): void => {

@@ -69,3 +69,57 @@ Deno.test("Deno.serve(emulator.fetch) serves a real token exchange", async () =>
     await server.shutdown();
   }
 });
+
+async function calendarCall(emulator: Awaited<ReturnType<typeof createEmulator>>, token: string, method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  return emulator.fetch(new Request(`${emulator.baseUrl}/calendar/v3/${path}`, { method, headers, body: body === undefined ? null : JSON.stringify(body) }));
+}
+
+Deno.test("events.insert, then events.list pages of 2 end with a nextSyncToken; a sync sees a deletion", async () => {
+  const emulator = await createEmulator();
+  const signer = await signerFor(emulator, "calendar-bot", Date.now);
+  const token = await mint(emulator, signer, { sub: "bob@example.com" });
+  for (let i = 0; i < 5; i++) {
+    const res = await calendarCall(emulator, token, "POST", "calendars/primary/events", { id: `deno0000${i}`, summary: `E${i}`, start: { date: "2026-04-02" }, end: { date: "2026-04-03" } });
+    assertEquals(res.status, 200);
+    await res.body?.cancel();
+  }
+  const ids: string[] = [];
+  let pageToken: string | undefined;
+  let syncToken: string | undefined;
+  let pages = 0;
+  do {
+    const q = pageToken === undefined ? "" : `&pageToken=${encodeURIComponent(pageToken)}`;
+    const page = (await (await calendarCall(emulator, token, "GET", `calendars/primary/events?maxResults=2${q}`)).json()) as { items: { id: string }[]; nextPageToken?: string; nextSyncToken?: string };
+    ids.push(...page.items.map((e) => e.id));
+    pageToken = page.nextPageToken;
+    syncToken = page.nextSyncToken;
+    pages++;
+  } while (pageToken !== undefined);
+  assertEquals(pages, 3);
+  assertEquals(ids.length, 5);
+  assertEquals((await calendarCall(emulator, token, "DELETE", "calendars/primary/events/deno00001")).status, 204);
+  const delta = (await (await calendarCall(emulator, token, "GET", `calendars/primary/events?syncToken=${encodeURIComponent(syncToken ?? "")}`)).json()) as { items: { id: string; status: string }[] };
+  assertEquals(delta.items.map((e) => [e.id, e.status]), [["deno00001", "cancelled"]]);
+});
+
+Deno.test("a batch acts as two users through inner Authorization headers", async () => {
+  const emulator = await createEmulator();
+  const signer = await signerFor(emulator, "calendar-bot", Date.now);
+  const info = await mint(emulator, signer, { sub: "info@example.com" });
+  const ana = await mint(emulator, signer, { sub: "ana@example.com" });
+  const part = (id: string, auth?: string) =>
+    [`--b1`, "Content-Type: application/http", `Content-ID: <${id}>`, "", "GET /calendar/v3/users/me/calendarList/primary HTTP/1.1", ...(auth === undefined ? [] : [`Authorization: Bearer ${auth}`]), "", ""].join("\r\n");
+  const res = await emulator.fetch(
+    new Request(`${emulator.baseUrl}/batch/calendar/v3`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${info}`, "content-type": "multipart/mixed; boundary=b1" },
+      body: `${part("x")}${part("y", ana)}--b1--\r\n`,
+    }),
+  );
+  const text = await res.text();
+  assertEquals(res.status, 200);
+  assertMatch(text, /Content-ID: <response-x>[\s\S]*"id":"info@example\.com"[\s\S]*Content-ID: <response-y>[\s\S]*"id":"ana@example\.com"/);
+  assertEquals(emulator.stats.batchParts, 2);
+});

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { startEmulator } from "../src/node.ts";
 import { CALENDAR, importPrivateKey, jwtBearer, signRs256 } from "./helpers.ts";
 
-describe("startEmulator()", () => {
+describe("startEmulator()", { timeout: 60_000 }, () => {
   it("refuses an assertion whose aud is the Host header the client sent (Host: evil.example), with Google's audience error", async () => {
     const running = await startEmulator({ port: 0 });
     try {
@@ -74,6 +74,22 @@ describe("startEmulator()", () => {
       await expect(startEmulator({ port })).rejects.toMatchObject({ code: "listen_failed", message: expect.stringMatching(new RegExp(`^Cannot listen on "127\\.0\\.0\\.1:${port}": .*EADDRINUSE`)) as unknown });
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
+
+describe("startEmulator() injected connection resets", () => {
+  it("destroys the socket, so a client's fetch rejects", async () => {
+    const running = await startEmulator({ port: 0, faults: { errorRates: { reset: 1 } } });
+    try {
+      const err = await fetch(`${running.url}/calendar/v3/colors`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TypeError);
+      expect(running.emulator.stats.faultsInjected["reset"]).toBe(1);
+    } finally {
+      await running.close();
     }
   });
 });

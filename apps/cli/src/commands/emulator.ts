@@ -11,6 +11,8 @@ export interface EmulatorStartOptions {
   port: number;
   host: string;
   keysDir: string;
+  /** Injected faults (`--latency`, `--fault-rate`, `--fault`, `--fault-seed`). */
+  faults?: EmulatorOptions["faults"];
   /** Resolves when the emulator should stop; default: on SIGINT or SIGTERM. */
   until?: Promise<unknown>;
 }
@@ -74,7 +76,7 @@ export async function emulatorStart(options: EmulatorStartOptions, io: Io): Prom
   const scenario: EmulatorOptions["scenario"] = await readScenario(options.scenario);
   await checkKeysDir(options.keysDir);
   const { startEmulator } = await import("@dwd/emulator/node");
-  const server = await startEmulator({ scenario, port: options.port, host: options.host, keysDir: options.keysDir }).catch((error: unknown) => {
+  const server = await startEmulator({ scenario, port: options.port, host: options.host, keysDir: options.keysDir, faults: options.faults }).catch((error: unknown) => {
     throw keysDirError(options.keysDir, error);
   });
   io.out(server.url);
@@ -82,6 +84,7 @@ export async function emulatorStart(options: EmulatorStartOptions, io: Io): Prom
   io.err(`${io.styleErr("green", "emulator listening")} on ${server.url} (scenario ${options.scenario})`);
   for (const [account, files] of Object.entries(server.keyFiles)) io.err(`key ${account}: ${files.json}  ${files.p12}`);
   io.err(`point dwd at it: export DWD_EMULATOR_HOST=${host}`);
+  if (options.faults !== undefined) io.err(`faults: ${JSON.stringify(options.faults)} (change them with PUT ${server.url}/_emulator/faults)`);
   io.err("stop with Ctrl-C");
   await (options.until ?? signalled());
   await server.close();
@@ -95,6 +98,53 @@ function port(value: string | undefined): number {
   return n;
 }
 
+const faultKinds = ["429", "403", "500", "503", "reset"] as const;
+
+function rate(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new UsageError(`Invalid ${flag} "${value}": not a rate from 0 to 1`, `Give a fraction of calls, e.g. ${flag === "--fault-rate" ? "--fault-rate 0.2" : "--fault 429=0.1,503=0.05"}`);
+  }
+  return n;
+}
+
+/**
+ * Faults from the command line: `--latency MS`, `--fault-rate R` (spread evenly over 429, 403,
+ * 500, 503 and connection resets), `--fault 429=0.1,503=0.05,reset=0.02` (per kind, overriding the
+ * spread), `--fault-seed N`. Undefined when no fault flag is given.
+ */
+export function faultsFromFlags(flags: { latency?: string; faultRate?: string; fault?: string; faultSeed?: string }): EmulatorOptions["faults"] {
+  if (flags.latency === undefined && flags.faultRate === undefined && flags.fault === undefined && flags.faultSeed === undefined) return undefined;
+  const faults: NonNullable<EmulatorOptions["faults"]> = {};
+  if (flags.latency !== undefined) {
+    const ms = Number(flags.latency);
+    if (!/^\d+$/.test(flags.latency) || ms > 600_000) throw new UsageError(`Invalid --latency "${flags.latency}": not a number of milliseconds`, "Give whole milliseconds from 0 to 600000, e.g. --latency 50");
+    faults.latencyMs = ms;
+  }
+  const rates: Partial<Record<(typeof faultKinds)[number], number>> = {};
+  if (flags.faultRate !== undefined) {
+    const total = rate("--fault-rate", flags.faultRate);
+    for (const kind of faultKinds) rates[kind] = total / faultKinds.length;
+  }
+  if (flags.fault !== undefined) {
+    for (const pair of flags.fault.split(",")) {
+      const [kind = "", value = ""] = pair.split("=").map((x) => x.trim());
+      if (!faultKinds.includes(kind as (typeof faultKinds)[number])) {
+        throw new UsageError(`Invalid --fault "${pair}": unknown kind "${kind}"`, `Use kinds ${faultKinds.join(", ")} as KIND=RATE, e.g. --fault 429=0.1,reset=0.05`);
+      }
+      rates[kind as (typeof faultKinds)[number]] = rate("--fault", value);
+    }
+  }
+  const sum = Object.values(rates).reduce((a, b) => a + b, 0);
+  if (sum > 1 + 1e-9) throw new UsageError(`Invalid fault rates: they add up to ${sum}, more than 1`, "Lower the rates so that together they are at most 1");
+  if (Object.keys(rates).length > 0) faults.errorRates = rates;
+  if (flags.faultSeed !== undefined) {
+    if (!/^-?\d+$/.test(flags.faultSeed)) throw new UsageError(`Invalid --fault-seed "${flags.faultSeed}": not an integer`, "Give an integer, e.g. --fault-seed 42");
+    faults.seed = Number(flags.faultSeed);
+  }
+  return faults;
+}
+
 /** The `emulator` command group. */
 export const emulatorCommand = defineCommand({
   meta: { name: "dwd emulator", description: "Run the local Google emulator" },
@@ -106,6 +156,10 @@ export const emulatorCommand = defineCommand({
         port: { type: "string", valueHint: "port", description: "Port to listen on (default: 0, any free port)" },
         host: { type: "string", valueHint: "host", description: "Interface to listen on (default: 127.0.0.1)" },
         "keys-dir": { type: "string", valueHint: "dir", description: "Where to write <account>.json and <account>.p12 (default: .dwd-keys)" },
+        latency: { type: "string", valueHint: "ms", description: "Delay every answer by this many milliseconds" },
+        "fault-rate": { type: "string", valueHint: "0-1", description: "Fail this fraction of API calls, spread over 429, 403, 500, 503 and connection resets" },
+        fault: { type: "string", valueHint: "kind=rate,...", description: "Per-kind failure rates, e.g. 429=0.1,503=0.05,reset=0.02 (kinds: 429, 403, 500, 503, reset)" },
+        "fault-seed": { type: "string", valueHint: "n", description: "Seed of the failure draws (same seed, same failures)" },
       },
       run: (ctx) =>
         emulatorStart(
@@ -114,6 +168,12 @@ export const emulatorCommand = defineCommand({
             port: port(stringArg(ctx.args, "port")),
             host: stringArg(ctx.args, "host") ?? "127.0.0.1",
             keysDir: stringArg(ctx.args, "keys-dir") ?? ".dwd-keys",
+            faults: faultsFromFlags({
+              latency: stringArg(ctx.args, "latency"),
+              faultRate: stringArg(ctx.args, "fault-rate"),
+              fault: stringArg(ctx.args, "fault"),
+              faultSeed: stringArg(ctx.args, "fault-seed"),
+            }),
           },
           ioOf(ctx),
         ),
