@@ -87,7 +87,7 @@ const eventIdAlphabet = "0123456789abcdefghijklmnopqrstuv"; // base32hex, what G
  * a retried insert names the same event and Google refuses the duplicate.
  *
  * @param parts caller, subject, calendar ID and key
- * @returns a 52-character event ID
+ * @returns a 51-character event ID
  */
 export async function eventIdFor(parts: readonly string[]): Promise<string> {
   const digest = await sha256(parts.join("\n"));
@@ -266,7 +266,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     const header = c.req.header("authorization");
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match === null) {
-      throw new ProblemError(401, "missing_token", "No bearer token: every request needs the caller's token in the Authorization header", {
+      throw new ProblemError(401, "missing_token", "No bearer token in the Authorization header: every request must carry the caller's", {
         hint: "Send Authorization: Bearer <the caller's token>",
         headers: { "www-authenticate": 'Bearer realm="dwd-server"' },
       });

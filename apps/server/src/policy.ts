@@ -129,7 +129,7 @@ export function compilePolicy(callers: readonly CallerConfig[], subjectLists: Re
       if (!caller.operations.has(request.operation)) {
         return {
           code: "operation_not_allowed",
-          detail: `Caller "${caller.name}" may not call "${request.operation}": ${caller.operations.size === 0 ? "its policy allows no operation" : `its policy allows ${[...caller.operations].map((o) => `"${o}"`).join(", ")}`}`,
+          detail: `Caller "${caller.name}" may not call the "${request.operation}" operation: ${caller.operations.size === 0 ? "its policy allows no operation" : `its policy allows ${[...caller.operations].map((o) => `"${o}"`).join(", ")}`}`,
           hint: `Add "${request.operation}" to the operations of caller "${caller.name}" in the dwd-server configuration, if it should`,
         };
       }
@@ -147,7 +147,7 @@ export function compilePolicy(callers: readonly CallerConfig[], subjectLists: Re
         const wanted = badScopes.length > 0 ? badScopes : request.operation === "token" ? [] : operationScopes[request.operation];
         return {
           code: "scope_not_allowed",
-          detail: `Caller "${caller.name}" may not use ${wanted.length > 0 ? wanted.map((s) => `"${s}"`).join(" or ") : "any scope"} for "${request.operation}": ${caller.scopes.length === 0 ? "its policy allows no scope" : `its policy allows ${caller.scopes.map((s) => `"${s}"`).join(", ")}`}`,
+          detail: `Caller "${caller.name}" may not use ${wanted.length > 0 ? wanted.map((s) => `"${s}"`).join(" or ") : "any scope"} in the "${request.operation}" operation: ${caller.scopes.length === 0 ? "its policy allows no scope" : `its policy allows ${caller.scopes.map((s) => `"${s}"`).join(", ")}`}`,
           hint: `Add one of those scopes to caller "${caller.name}" in the dwd-server configuration, if it should`,
         };
       }

@@ -35,6 +35,8 @@ export interface CreateServerOptions {
   shared?: { store: SharedTokenStore; secret: string };
   now?: () => number;
   version?: string;
+  /** Replaces the Calendar client factory (tests; other Calendar transports). */
+  calendar?: (subject: string, scope: string, tokenSource: TokenSource) => CalendarPort;
   /** Skips the delegation check at start (tests that drive it themselves). */
   skipInitialCheck?: boolean;
 }
@@ -96,6 +98,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
     : undefined;
   const tokenSource: TokenSource = shared ?? base;
   const calendar = (subject: string, scope: string): CalendarPort =>
+    options.calendar?.(subject, scope, tokenSource) ??
     createCalendarClient({ tokenSource, subject, scopes: [scope], fetch, ...(config.delegation.calendarRoot ? { rootUrl: config.delegation.calendarRoot } : {}) });
 
   let report: DoctorReport | undefined;
