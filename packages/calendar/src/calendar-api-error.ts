@@ -4,16 +4,27 @@ import { DwdError } from "@dwd/auth";
  * Stable codes of {@link CalendarApiError}, so `switch (err.code)` narrows.
  *
  * - `not_in_service_account_list`: 404 from `calendarList.get` with no subject: the service account's own list
- * - `not_found`: 404, the calendar does not exist or the acting user cannot see it
- * - `token_rejected`: 401, the access token is expired, revoked or not a token
+ * - `not_found`: 404, the resource does not exist or the acting user cannot see it
+ * - `token_rejected`: 401 (after one fresh token), the access token is expired, revoked or not a token
  * - `insufficient_scope`: 403 `insufficientPermissions`, the token lacks a scope this method accepts
- * - `api_not_enabled`: 403 `accessNotConfigured`, the Calendar API is off in the service account's project
- * - `rate_limited`: 403/429 `rateLimitExceeded` / `userRateLimitExceeded`, retry with backoff
- * - `quota_exceeded`: 403 `quotaExceeded` / `dailyLimitExceeded`, wait (hours) before retrying
- * - `forbidden`: another 403 (e.g. `requiredAccessLevel`)
+ * - `api_not_enabled`: 403 `accessNotConfigured` / `SERVICE_DISABLED`, the Calendar API is off in the project
+ * - `forbidden_for_service_accounts`: 403, the service account acted as itself where only a user may (attendees)
+ * - `required_access_level`: 403, the acting user has too low a role on the calendar
+ * - `forbidden_for_non_organizer`: 403, only the organizer may change these shared properties
+ * - `forbidden`: another 403
+ * - `rate_limited`: 403/429 `rateLimitExceeded` / `userRateLimitExceeded`, retried with backoff
+ * - `quota_exceeded`: 403 `quotaExceeded` ("Calendar usage limits exceeded.") / `dailyLimitExceeded`: wait hours
+ * - `duplicate`: 409 `duplicate`, the id already exists
+ * - `conflict`: 409 `conflict`, another item of the same batch collided
+ * - `full_sync_required`: 410 `fullSyncRequired`, the sync token expired
+ * - `updated_min_too_long_ago`: 410 `updatedMinTooLongAgo`
+ * - `deleted`: 410 `deleted`, the resource was already deleted
+ * - `precondition_failed`: 412, `If-Match` named an ETag that is no longer current
+ * - `not_modified`: 304 to `If-None-Match` given only as a string (pass the held resource instead)
  * - `bad_request`: 400
- * - `backend_error`: 5xx
- * - `api_unreachable`: the request did not reach the API (DNS, connection refused, TLS)
+ * - `backend_error`: 5xx, retried with backoff
+ * - `timeout`: no answer before the call's deadline
+ * - `api_unreachable`: the request did not reach the API (DNS, connection refused or reset, TLS)
  * - `unexpected_response`: a response that is not Google's JSON
  * - `api_error`: any other error status
  */
@@ -23,24 +34,33 @@ export type CalendarApiErrorCode =
   | "token_rejected"
   | "insufficient_scope"
   | "api_not_enabled"
+  | "forbidden_for_service_accounts"
+  | "required_access_level"
+  | "forbidden_for_non_organizer"
+  | "forbidden"
   | "rate_limited"
   | "quota_exceeded"
-  | "forbidden"
+  | "duplicate"
+  | "conflict"
+  | "full_sync_required"
+  | "updated_min_too_long_ago"
+  | "deleted"
+  | "precondition_failed"
+  | "not_modified"
   | "bad_request"
   | "backend_error"
+  | "timeout"
   | "api_unreachable"
   | "unexpected_response"
   | "api_error";
 
-/** Facts carried by a {@link CalendarApiError}. */
-export interface CalendarApiErrorOptions {
-  /** The fix, printed on its own line by the CLI. */
-  hint?: string;
+/** The facts a {@link CalendarApiError} carries. */
+export interface CalendarApiErrorFacts {
   /** HTTP status (0 when no response arrived). */
   readonly status: number;
   /** Google's `errors[0].reason` (e.g. `"notFound"`), when present. */
   readonly reason?: string;
-  /** The method, e.g. `"calendar.calendarList.get"`. */
+  /** The method, e.g. `"calendar.events.list"`. */
   readonly method: string;
   /** The calendar the call was about, when it was about one. */
   readonly calendarId?: string;
@@ -48,6 +68,16 @@ export interface CalendarApiErrorOptions {
   readonly subject?: string;
   /** The scopes of the access token used. */
   readonly scopes: string[];
+  /** Whether trying again (with backoff) may succeed: 429, rate limits, 5xx, network failures, timeouts. */
+  readonly retryable?: boolean;
+  /** Seconds from a `Retry-After` header, when the API sent one. */
+  readonly retryAfterSeconds?: number;
+}
+
+/** Options of the {@link CalendarApiError} constructor: the facts, the hint and Google's error as `cause`. */
+export interface CalendarApiErrorOptions extends CalendarApiErrorFacts {
+  /** The fix, printed on its own line by the CLI. */
+  hint?: string;
   /** The parsed Google error body (or the network error). */
   cause?: unknown;
 }
@@ -65,7 +95,7 @@ export interface CalendarApiErrorOptions {
  * }
  * ```
  */
-export class CalendarApiError extends DwdError {
+export class CalendarApiError extends DwdError implements CalendarApiErrorFacts {
   /** The stable code. */
   declare readonly code: CalendarApiErrorCode;
   /** HTTP status (0 when no response arrived). */
@@ -80,6 +110,10 @@ export class CalendarApiError extends DwdError {
   readonly subject?: string;
   /** The scopes of the access token used. */
   readonly scopes: string[];
+  /** Whether trying again (with backoff) may succeed. */
+  readonly retryable: boolean;
+  /** Seconds from a `Retry-After` header, when the API sent one. */
+  readonly retryAfterSeconds?: number;
 
   /**
    * @param code The stable code.
@@ -95,5 +129,7 @@ export class CalendarApiError extends DwdError {
     this.calendarId = options.calendarId;
     this.subject = options.subject;
     this.scopes = options.scopes;
+    this.retryable = options.retryable ?? false;
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }

@@ -1,19 +1,51 @@
-import { defaultFetch, resolveEndpoints } from "@dwd/auth";
-import type { FetchLike, FetchLikeResponse, TokenSource } from "@dwd/auth";
-import { CalendarApiError } from "./calendar-api-error.ts";
-import type { CalendarList, CalendarListEntry, CalendarListListOptions } from "./calendar-list-entry.ts";
-import { parseGoogleError } from "./_internal/google-error.ts";
-import { toCalendarApiError } from "./_internal/to-calendar-api-error.ts";
-import type { CallContext } from "./_internal/to-calendar-api-error.ts";
+import { resolveEndpoints } from "@dwd/auth";
+import type { TokenSource } from "@dwd/auth";
+import type { CallOptions, PreparedCall } from "./call-types.ts";
+import { methods } from "./_generated/methods.ts";
+import type { MethodKey } from "./_generated/methods.ts";
+import type {
+  AclCalls,
+  CalendarListCalls,
+  CalendarsCalls,
+  ChannelsCalls,
+  ColorsCalls,
+  EventsCalls,
+  FreebusyCalls,
+  SettingsCalls,
+} from "./_generated/resources.ts";
+import type {
+  AclListParams,
+  AclRule,
+  CalendarListEntry,
+  CalendarListListParams,
+  Event,
+  EventsInstancesParams,
+  EventsListParams,
+  Setting,
+  SettingsListParams,
+} from "./_generated/types.ts";
+import type { MethodSpec } from "./method-spec.ts";
+import type { RetryEvent, RetryOptions } from "./retry-options.ts";
+import type { CalendarFetch, ClientContext } from "./_internal/client-context.ts";
+import { abortableSleep } from "./_internal/deadline.ts";
+import { execute } from "./_internal/execute.ts";
+import { prepare } from "./_internal/prepare.ts";
+import type { Principal } from "./_internal/prepare.ts";
+import { runBatch } from "./_internal/run-batch.ts";
 
-/** The scope a client requests when none is given: the narrowest one Admin consoles commonly grant that covers reads. */
+export type { CalendarFetch } from "./_internal/client-context.ts";
+export type { CalendarFetchResponse } from "./_internal/read-body.ts";
+
+/** The scope a client requests for reads when none is configured (writes get `…/auth/calendar`). */
 export const defaultCalendarScopes: readonly string[] = ["https://www.googleapis.com/auth/calendar.readonly"];
 
 /**
- * What {@link createCalendarClient} needs from a token source: `@dwd/auth`'s `TokenSource` fits. With
- * `invalidate`, a 401 from the API makes the client fetch a fresh token and retry once.
+ * What {@link createCalendarClient} needs from a token source: `@dwd/auth`'s `TokenSource` fits, and so
+ * does anything with `getToken({ subject, scopes })`. With `invalidate`, a 401 from the API makes the
+ * client fetch a fresh token and retry once.
  */
-export type CalendarTokenSource = Pick<TokenSource, "getToken"> & Partial<Pick<TokenSource, "invalidate">> & { signer?: { clientEmail: string } };
+export type CalendarTokenSource = Pick<TokenSource, "getToken"> &
+  Partial<Pick<TokenSource, "invalidate">> & { signer?: { clientEmail: string; clientId?: string } };
 
 /** Options of {@link createCalendarClient}. */
 export interface CalendarClientOptions {
@@ -21,68 +53,217 @@ export interface CalendarClientOptions {
   tokenSource: CalendarTokenSource;
   /** The user to impersonate (domain-wide delegation). Without it, calls run as the service account itself. */
   subject?: string;
-  /** Scopes to request; default `calendar.readonly`. Under DWD each must be granted in the Admin console. */
-  scopes?: string[];
+  /**
+   * Scopes to request for every call. Default: per method, `calendar.readonly` when the method accepts it,
+   * else `calendar`. Under DWD each must be granted in the Admin console.
+   */
+  scopes?: readonly string[];
   /** Calendar API root; default from `DWD_EMULATOR_HOST`, else `https://www.googleapis.com/calendar/v3`. */
   rootUrl?: string;
+  /** The batch endpoint; default `batch/calendar/v3` on the root's host. */
+  batchUrl?: string;
   /** The fetch to use (tests hand in the emulator's handler); `globalThis.fetch` by default. */
-  fetch?: FetchLike;
+  fetch?: CalendarFetch;
   /** Environment variables to read `DWD_EMULATOR_HOST` from. */
   env?: Record<string, string | undefined>;
+  /** Total time per call, retries included; default 30,000 ms. A batch applies it to each HTTP request. */
+  timeoutMs?: number;
+  /** Retry policy, or `false` for none. Default: 5 retries, full jitter from 1 s up to 32 s. */
+  retry?: RetryOptions | false;
+  /** Sees each retry before it happens. */
+  onRetry?: (event: RetryEvent) => void;
+  /**
+   * Ask for gzip (`Accept-Encoding: gzip` and `(gzip)` in the User-Agent, as Google requires). Default
+   * on with the runtime's fetch (it inflates); with a custom fetch, on only when asked, since the
+   * client can inflate only bodies it can read as bytes (`arrayBuffer`).
+   */
+  gzip?: boolean;
+  /** Product token put before `dwd-calendar (gzip)` in the User-Agent. */
+  userAgent?: string;
+  /** Clock in ms, for `Retry-After` dates; default `Date.now`. */
+  now?: () => number;
 }
 
-/** The `calendarList` collection. */
-export interface CalendarListResource {
+/** The `acl` methods plus an iterator over every rule. */
+export interface AclResource extends AclCalls<"promise"> {
   /**
-   * Gets one entry of the acting principal's calendar list (`calendar.calendarList.get`).
+   * Every rule of every page of `acl.list` (250 a page unless `maxResults` says otherwise).
    *
-   * @param calendarId A calendar ID, e.g. `"info@example.com"` or `"primary"`.
-   * @returns The entry.
-   * @throws {CalendarApiError} `not_in_service_account_list` (404 without a subject), `not_found`, `token_rejected`, …
-   * @throws {DelegationError} when no token could be obtained (from `@dwd/auth`, unchanged).
+   * @param calendarId The calendar.
+   * @param params `acl.list` parameters and call options.
+   * @returns An async iterable of rules, fetching pages as it goes.
    */
-  get(calendarId: string): Promise<CalendarListEntry>;
+  all(calendarId: string, params?: AclListParams & CallOptions): AsyncIterable<AclRule>;
+}
+
+/** The `calendarList` methods plus an iterator over every entry. */
+export interface CalendarListResource extends CalendarListCalls<"promise"> {
   /**
-   * Gets one page of the calendar list (`calendar.calendarList.list`).
+   * Every entry of every page of `calendarList.list` (250 a page unless `maxResults` says otherwise).
    *
-   * @param options `maxResults`, `pageToken`, ….
-   * @returns The page; `nextPageToken` is set while more remain.
-   * @throws {CalendarApiError} see {@link CalendarApiErrorCode}.
-   */
-  list(options?: CalendarListListOptions): Promise<CalendarList>;
-  /**
-   * Iterates over every entry of every page.
-   *
-   * @param options The list options other than `pageToken`.
+   * @param params `calendarList.list` parameters and call options.
    * @returns An async iterable of entries, fetching pages as it goes.
-   * @throws {CalendarApiError} from the page that failed.
    */
-  listAll(options?: Omit<CalendarListListOptions, "pageToken">): AsyncIterable<CalendarListEntry>;
+  all(params?: CalendarListListParams & CallOptions): AsyncIterable<CalendarListEntry>;
+  /**
+   * The same as {@link CalendarListResource.all}.
+   *
+   * @deprecated Use `all`.
+   * @param params `calendarList.list` parameters and call options.
+   * @returns An async iterable of entries.
+   */
+  listAll(params?: CalendarListListParams & CallOptions): AsyncIterable<CalendarListEntry>;
 }
 
-/** A Calendar v3 client bound to one token source, subject and scope set. */
+/** The `events` methods plus iterators over every event and every instance. */
+export interface EventsResource extends EventsCalls<"promise"> {
+  /**
+   * Every event of every page of `events.list` (2,500 a page unless `maxResults` says otherwise).
+   *
+   * @param calendarId The calendar, e.g. `"primary"`.
+   * @param params `events.list` parameters and call options.
+   * @returns An async iterable of events, fetching pages as it goes.
+   */
+  all(calendarId: string, params?: EventsListParams & CallOptions): AsyncIterable<Event>;
+  /**
+   * Every instance of a recurring event, over all pages of `events.instances` (2,500 a page).
+   *
+   * @param calendarId The calendar.
+   * @param eventId The recurring event.
+   * @param params `events.instances` parameters and call options.
+   * @returns An async iterable of instances.
+   */
+  allInstances(calendarId: string, eventId: string, params?: EventsInstancesParams & CallOptions): AsyncIterable<Event>;
+}
+
+/** The `settings` methods plus an iterator over every setting. */
+export interface SettingsResource extends SettingsCalls<"promise"> {
+  /**
+   * Every setting of every page of `settings.list`.
+   *
+   * @param params `settings.list` parameters and call options.
+   * @returns An async iterable of settings.
+   */
+  all(params?: SettingsListParams & CallOptions): AsyncIterable<Setting>;
+}
+
+/** The same methods as a client, returning {@link PreparedCall}s for a batch. */
+export interface CalendarCalls {
+  /** `acl` calls. */
+  acl: AclCalls<"prepared">;
+  /** `calendarList` calls. */
+  calendarList: CalendarListCalls<"prepared">;
+  /** `calendars` calls. */
+  calendars: CalendarsCalls<"prepared">;
+  /** `channels` calls. */
+  channels: ChannelsCalls<"prepared">;
+  /** `colors` calls. */
+  colors: ColorsCalls<"prepared">;
+  /** `events` calls. */
+  events: EventsCalls<"prepared">;
+  /** `freebusy` calls. */
+  freebusy: FreebusyCalls<"prepared">;
+  /** `settings` calls. */
+  settings: SettingsCalls<"prepared">;
+  /**
+   * The same builder acting as another user.
+   *
+   * @param subject The user to impersonate; `undefined` for the service account itself.
+   * @returns A builder whose calls carry that subject.
+   */
+  as(subject: string | undefined): CalendarCalls;
+}
+
+/** One call's outcome in a batch: its value, or its own error (other parts are unaffected). */
+export type BatchResult<T> = { ok: true; value: T } | { ok: false; error: Error };
+
+/** The results of a batch, in the order of its calls. */
+export type BatchResults<C extends readonly PreparedCall<unknown>[]> = {
+  -readonly [I in keyof C]: BatchResult<C[I] extends PreparedCall<infer T> ? T : never>;
+};
+
+/** Options of {@link CalendarClient.batch}. */
+export interface BatchOptions {
+  /** Calls per batch request, 1–1000 (Google's limit); default 50. */
+  chunkSize?: number;
+  /** Batch requests in flight at once; default 4. */
+  concurrency?: number;
+  /** Aborts the batch; open parts fail with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** A Calendar v3 client: every method of the discovery document, pages, batch, retries and diagnoses. */
 export interface CalendarClient {
-  /** The calendar list of the acting principal. */
+  /** Access control rules of calendars. */
+  acl: AclResource;
+  /** The acting user's calendar list. */
   calendarList: CalendarListResource;
+  /** Calendars (metadata, create, delete, clear). */
+  calendars: CalendarsCalls<"promise">;
+  /** Push-notification channels. */
+  channels: ChannelsCalls<"promise">;
+  /** The color palettes. */
+  colors: ColorsCalls<"promise">;
+  /** Events. */
+  events: EventsResource;
+  /** Free/busy queries. */
+  freebusy: FreebusyCalls<"promise">;
+  /** The acting user's settings. */
+  settings: SettingsResource;
+  /** The same methods, returning prepared calls for {@link CalendarClient.batch}. */
+  calls: CalendarCalls;
+  /**
+   * The same client acting as another user (shares token source, fetch and settings).
+   *
+   * @param subject The user to impersonate; `undefined` for the service account itself.
+   * @returns The client for that user.
+   */
+  as(subject: string | undefined): CalendarClient;
+  /**
+   * Sends many calls as `multipart/mixed` batch requests (chunks of 50 by default, at most 1,000), each
+   * part with its own Authorization, so one batch may act as many users. Each call gets its own result;
+   * only failed retryable parts are sent again.
+   *
+   * @param calls Prepared calls, or a function that builds them from a {@link CalendarCalls} builder.
+   * @param options Chunk size, concurrency, signal.
+   * @returns One {@link BatchResult} per call, in input order.
+   */
+  batch<const C extends readonly PreparedCall<unknown>[]>(calls: C | ((b: CalendarCalls) => C), options?: BatchOptions): Promise<BatchResults<C>>;
   /** The API root in use, without a trailing slash. */
   rootUrl: string;
   /** The impersonated user, if any. */
   subject?: string;
-  /** The scopes requested for every call. */
+  /** The scopes configured for every call (empty: each method's default). */
   scopes: readonly string[];
 }
 
-interface Call {
-  method: string;
-  path: string;
-  query?: Record<string, string | number | boolean | undefined>;
-  calendarId?: string;
+const specsByResource = new Map<string, MethodSpec[]>();
+for (const spec of Object.values(methods)) {
+  const list = specsByResource.get(spec.resource) ?? [];
+  list.push(spec);
+  specsByResource.set(spec.resource, list);
+}
+
+function builder<R>(principal: Principal, make: (call: PreparedCall<unknown>) => R): Record<string, Record<string, (...args: unknown[]) => R>> {
+  const out: Record<string, Record<string, (...args: unknown[]) => R>> = {};
+  for (const [resource, specs] of specsByResource) {
+    const r: Record<string, (...args: unknown[]) => R> = {};
+    for (const spec of specs) r[spec.name] = (...args) => make(prepare(spec, args, principal));
+    out[resource] = r;
+  }
+  return out;
+}
+
+function callsFor(principal: Principal): CalendarCalls {
+  const calls = builder(principal, (call) => call) as unknown as Omit<CalendarCalls, "as">;
+  return { ...calls, as: (subject) => callsFor({ ...principal, subject }) };
 }
 
 /**
- * Creates a Calendar v3 client. The runtime is a thin fetch layer; errors become {@link CalendarApiError}s with a diagnosis.
+ * Creates a Calendar v3 client over any token source. The runtime is a thin fetch layer; failures
+ * become {@link CalendarApiError}s with a diagnosis.
  *
- * @param options The token source, subject, scopes and endpoint.
+ * @param options The token source, subject, scopes, endpoint, timeout and retry policy.
  * @returns The client.
  * @example
  * ```ts
@@ -90,80 +271,84 @@ interface Call {
  * import { createCalendarClient } from "@dwd/calendar";
  *
  * const tokenSource = createTokenSource(await loadKey("key.json"));
- * const calendar = createCalendarClient({ tokenSource, subject: "info@example.com" });
- * const entry = await calendar.calendarList.get("info@example.com");
- * console.log(entry.summary);
+ * const cal = createCalendarClient({ tokenSource, subject: "info@example.com" });
+ * for await (const event of cal.events.all("primary", { timeMin: "2026-01-01T00:00:00Z" })) console.log(event.summary);
  * ```
  */
 export function createCalendarClient(options: CalendarClientOptions): CalendarClient {
-  const { tokenSource, subject } = options;
-  const scopes = [...(options.scopes ?? defaultCalendarScopes)];
   const rootUrl = (options.rootUrl ?? resolveEndpoints({ env: options.env }).calendarRoot).replace(/\/+$/, "");
-  const fetchFn = options.fetch ?? defaultFetch;
+  const retry = options.retry === false ? { retries: 0 } : (options.retry ?? {});
+  const ctx: ClientContext = {
+    tokenSource: options.tokenSource,
+    fetch: options.fetch ?? ((url, init) => fetch(url, init)),
+    rootUrl,
+    batchUrl: options.batchUrl ?? new URL("../../batch/calendar/v3", `${rootUrl}/`).href,
+    timeoutMs: options.timeoutMs ?? 30_000,
+    retries: retry.retries ?? 5,
+    baseDelayMs: retry.baseDelayMs ?? 1_000,
+    maxDelayMs: retry.maxDelayMs ?? 32_000,
+    random: retry.random ?? Math.random,
+    sleep: retry.sleep ?? abortableSleep,
+    now: options.now ?? Date.now,
+    ...(options.onRetry !== undefined ? { onRetry: options.onRetry } : {}),
+    gzip: options.gzip ?? options.fetch === undefined,
+    userAgent: `${options.userAgent !== undefined ? `${options.userAgent} ` : ""}dwd-calendar (gzip)`,
+  };
+  const scopes = options.scopes !== undefined ? [...options.scopes] : undefined;
+  return clientFor(ctx, { subject: options.subject, scopes });
+}
 
-  async function call<T>(c: Call): Promise<T> {
-    const ctx: CallContext = { method: c.method, calendarId: c.calendarId, subject, serviceAccount: tokenSource.signer?.clientEmail, scopes };
-    const url = new URL(`${rootUrl}/${c.path}`);
-    for (const [name, value] of Object.entries(c.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const send = async (): Promise<FetchLikeResponse> => {
-      const token = await tokenSource.getToken({ subject, scopes });
-      try {
-        return await fetchFn(url.href, { headers: { authorization: `Bearer ${token.accessToken}`, accept: "application/json" } });
-      } catch (error) {
-        throw new CalendarApiError(
-          "api_unreachable",
-          `Cannot call ${c.method}: the Calendar API at "${rootUrl}" cannot be reached (${error instanceof Error ? error.message : String(error)})`,
-          {
-            ...ctx,
-            status: 0,
-            cause: error,
-            hint: "Check the network, or the API root (--api-root / rootUrl / DWD_EMULATOR_HOST) when using an emulator",
-          },
-        );
-      }
-    };
-    let response = await send();
-    if (response.status === 401 && tokenSource.invalidate !== undefined) {
-      // Google's advice for 401: get a new token and retry once (the cached one may have been revoked).
-      await response.text().catch(() => "");
-      tokenSource.invalidate({ subject, scopes });
-      response = await send();
-    }
-    const text = await response.text();
-    if (!response.ok) throw toCalendarApiError(response.status, parseGoogleError(text), ctx);
-    try {
-      return JSON.parse(text) as T;
-    } catch (error) {
-      throw new CalendarApiError("unexpected_response", `Cannot read the answer of ${c.method}: the body is not JSON`, {
-        ...ctx,
-        status: response.status,
-        cause: error,
-        hint: "Check that the API root URL points at the Calendar API (…/calendar/v3)",
-      });
+function clientFor(ctx: ClientContext, principal: Principal): CalendarClient {
+  // A client method never throws synchronously: bad arguments reject the promise like any failure.
+  const resources = builder(principal, (call) => execute(ctx, call));
+  for (const r of Object.values(resources)) {
+    for (const [name, fn] of Object.entries(r)) {
+      r[name] = (...args: unknown[]) => {
+        try {
+          return fn(...args);
+        } catch (error) {
+          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
     }
   }
 
-  const calendarList: CalendarListResource = {
-    async get(calendarId) {
-      if (typeof calendarId !== "string" || calendarId === "") throw new TypeError("calendarList.get() needs a calendar ID");
-      return await call<CalendarListEntry>({
-        method: "calendar.calendarList.get",
-        path: `users/me/calendarList/${encodeURIComponent(calendarId)}`,
-        calendarId,
-      });
-    },
-    list(listOptions = {}) {
-      return call<CalendarList>({ method: "calendar.calendarList.list", path: "users/me/calendarList", query: { ...listOptions } });
-    },
-    async *listAll(listOptions = {}) {
-      let pageToken: string | undefined;
-      do {
-        const page = await calendarList.list({ ...listOptions, pageToken });
-        yield* page.items ?? [];
-        pageToken = page.nextPageToken;
-      } while (pageToken !== undefined && pageToken !== "");
-    },
-  };
+  async function* pages<T>(key: MethodKey, args: unknown[]): AsyncGenerator<T> {
+    const spec = methods[key];
+    const n = spec.parameterOrder.length;
+    const params: Record<string, unknown> = { ...(args[n] as Record<string, unknown> | undefined) };
+    params["maxResults"] ??= spec.maxPageSize;
+    let pageToken = params["pageToken"] as string | undefined;
+    do {
+      const page = (await execute(ctx, prepare(spec, [...args.slice(0, n), { ...params, pageToken }], principal))) as {
+        items?: T[];
+        nextPageToken?: string | null;
+      };
+      yield* page.items ?? [];
+      pageToken = page.nextPageToken ?? undefined;
+    } while (pageToken !== undefined && pageToken !== "");
+  }
 
-  return { calendarList, rootUrl, subject, scopes };
+  const all = (key: MethodKey) => (...args: unknown[]) => pages(key, args);
+  const client = {
+    ...resources,
+    acl: { ...resources["acl"], all: all("acl.list") },
+    calendarList: { ...resources["calendarList"], all: all("calendarList.list"), listAll: all("calendarList.list") },
+    events: { ...resources["events"], all: all("events.list"), allInstances: all("events.instances") },
+    settings: { ...resources["settings"], all: all("settings.list") },
+    calls: callsFor(principal),
+    as: (subject: string | undefined) => clientFor(ctx, { ...principal, subject }),
+    async batch(calls: readonly PreparedCall<unknown>[] | ((b: CalendarCalls) => readonly PreparedCall<unknown>[]), batchOptions: BatchOptions = {}) {
+      const list = typeof calls === "function" ? calls(callsFor(principal)) : calls;
+      const chunkSize = batchOptions.chunkSize ?? 50;
+      if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 1000) throw new RangeError(`batch(): chunkSize must be 1–1000 (Google's limit), got ${chunkSize}`);
+      const concurrency = batchOptions.concurrency ?? 4;
+      if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`batch(): concurrency must be a positive integer, got ${concurrency}`);
+      return await runBatch(ctx, list, { chunkSize, concurrency, ...(batchOptions.signal !== undefined ? { signal: batchOptions.signal } : {}) });
+    },
+    rootUrl: ctx.rootUrl,
+    ...(principal.subject !== undefined ? { subject: principal.subject } : {}),
+    scopes: principal.scopes ?? [],
+  };
+  return client as unknown as CalendarClient;
 }

@@ -1,28 +1,47 @@
 /**
- * Typed Google Calendar v3 over any token source, with API errors turned into diagnoses.
+ * Typed Google Calendar v3 over any token source: every method of the discovery document, page
+ * iterators, incremental sync, batch requests that act as many users, retries with backoff, ETags,
+ * and API errors turned into diagnoses.
  *
  * @example
  * ```ts
  * import { createTokenSource, loadKey } from "@dwd/auth";
  * import { createCalendarClient } from "@dwd/calendar";
  *
- * const calendar = createCalendarClient({ tokenSource: createTokenSource(await loadKey("key.json")), subject: "info@example.com" });
- * console.log((await calendar.calendarList.get("info@example.com")).summary);
+ * const cal = createCalendarClient({ tokenSource: createTokenSource(await loadKey("key.json")), subject: "info@example.com" });
+ * for await (const event of cal.events.all("primary")) console.log(event.summary);
  * ```
  *
  * @module
  */
 export { createCalendarClient, defaultCalendarScopes } from "./calendar-client.ts";
-export type { CalendarClient, CalendarClientOptions, CalendarListResource, CalendarTokenSource } from "./calendar-client.ts";
-export { CalendarApiError } from "./calendar-api-error.ts";
-export { methodScopes } from "./_internal/method-scopes.ts";
-export type { CalendarApiErrorCode, CalendarApiErrorOptions } from "./calendar-api-error.ts";
 export type {
-  CalendarAccessRole,
-  CalendarList,
-  CalendarListEntry,
-  CalendarListListOptions,
-  CalendarNotification,
-  ConferenceProperties,
-  EventReminder,
-} from "./calendar-list-entry.ts";
+  AclResource,
+  BatchOptions,
+  BatchResult,
+  BatchResults,
+  CalendarCalls,
+  CalendarClient,
+  CalendarClientOptions,
+  CalendarFetch,
+  CalendarFetchResponse,
+  CalendarListResource,
+  CalendarTokenSource,
+  EventsResource,
+  SettingsResource,
+} from "./calendar-client.ts";
+export { CalendarApiError } from "./calendar-api-error.ts";
+export type { CalendarApiErrorCode, CalendarApiErrorFacts, CalendarApiErrorOptions } from "./calendar-api-error.ts";
+export type { CallOptions, CallResult, HasEtag, PreparedCall, ResultKind } from "./call-types.ts";
+export { createEventSync } from "./event-sync.ts";
+export type { EventSync, EventSyncOptions, EventSyncParams, EventSyncResult } from "./event-sync.ts";
+export { defaultScopeFor, methodScopes } from "./method-scopes.ts";
+export type { MethodSpec } from "./method-spec.ts";
+export { batchPath, discoveryRevision, methods } from "./_generated/methods.ts";
+export type { MethodKey } from "./_generated/methods.ts";
+export { wasNotModified } from "./not-modified.ts";
+export type { RetryEvent, RetryOptions } from "./retry-options.ts";
+export { createMemorySyncStore } from "./sync-store.ts";
+export type { SyncStore } from "./sync-store.ts";
+export type * from "./_generated/types.ts";
+export type * from "./_generated/resources.ts";

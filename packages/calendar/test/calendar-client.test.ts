@@ -39,7 +39,7 @@ describe("createCalendarClient()", () => {
     expect(entry.summary).toBe("info@example.com");
     expect(f.requests[0]?.url).toBe("http://emu/calendar/v3/users/me/calendarList/info%40example.com");
     expect(f.requests[0]?.headers.get("authorization")).toBe("Bearer tok-info@example.com");
-    expect(tokenSource.calls).toEqual([{ subject: "info@example.com", scopes: [readonly] }]);
+    expect(tokenSource.calls.map(({ subject, scopes }) => ({ subject, scopes }))).toEqual([{ subject: "info@example.com", scopes: [readonly] }]);
   });
 
   const roots = [
@@ -72,7 +72,7 @@ describe("createCalendarClient()", () => {
     const f = fakeFetch((r) => json(200, pages[new URL(r.url).searchParams.get("pageToken") ?? ""]));
     const client = createCalendarClient({ tokenSource: fakeTokenSource(), fetch: f, rootUrl: "http://e/calendar/v3" });
     const ids: (string | undefined)[] = [];
-    for await (const entry of client.calendarList.listAll({ maxResults: 2 })) ids.push(entry.id);
+    for await (const entry of client.calendarList.listAll({ maxResults: 2 })) ids.push(entry.id ?? undefined);
     expect(ids).toEqual(["a", "b", "c"]);
     expect(f.requests.map((r) => new URL(r.url).search)).toEqual(["?maxResults=2", "?maxResults=2&pageToken=p2", "?maxResults=2&pageToken=p3"]);
   });
@@ -92,6 +92,7 @@ describe("createCalendarClient()", () => {
       tokenSource: fakeTokenSource(),
       fetch: () => Promise.reject(new TypeError("fetch failed")),
       rootUrl: "http://127.0.0.1:1/calendar/v3",
+      retry: false,
     });
     const error = await client.calendarList.get("x").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CalendarApiError);

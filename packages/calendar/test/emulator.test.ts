@@ -30,7 +30,7 @@ describe("against the emulator", () => {
   it("calendarList.listAll() walks every page of the user's list", async () => {
     const client = await clientAs("calendar-bot", "info@example.com");
     const summaries: (string | undefined)[] = [];
-    for await (const entry of client.calendarList.listAll({ maxResults: 1 })) summaries.push(entry.summary);
+    for await (const entry of client.calendarList.listAll({ maxResults: 1 })) summaries.push(entry.summary ?? undefined);
     expect(summaries.sort()).toEqual(["Support rota", "info@example.com"]);
   });
 

@@ -3,8 +3,16 @@ import { demoScenario } from "./demo-scenario.ts";
 import { EmulatorError } from "./emulator-error.ts";
 import type { Scenario } from "./scenario.ts";
 import { loadScenario } from "./scenario.ts";
+import { handleBatch } from "./_internal/batch.ts";
 import { backendError, notFound } from "./_internal/calendar-errors.ts";
 import { calendarRoutes } from "./_internal/calendar-routes.ts";
+import { deliver } from "./_internal/connection-reset.ts";
+import { applyFaults, controlApi } from "./_internal/control-api.ts";
+import { createRuntime } from "./_internal/emulator-runtime.ts";
+import type { FaultRates } from "./_internal/faults.ts";
+import { traffic } from "./_internal/traffic.ts";
+import type { TrafficStats } from "./_internal/traffic-stats.ts";
+import { createTrafficStats } from "./_internal/traffic-stats.ts";
 import type { EmulatorContext, SuspendedSubjectBehaviour } from "./_internal/context.ts";
 import { httpDate, tokenHeaders } from "./_internal/headers.ts";
 import type { ServiceAccountRecord } from "./_internal/service-account.ts";
@@ -14,6 +22,7 @@ import { handleTokenRequest, tokenPaths } from "./_internal/token-endpoint.ts";
 import { writeP12 } from "./_internal/write-p12.ts";
 
 export type { SuspendedSubjectBehaviour } from "./_internal/context.ts";
+export type { FaultKind, FaultRates } from "./_internal/faults.ts";
 
 /** Options of {@link createEmulator}. */
 export interface EmulatorOptions {
@@ -31,6 +40,10 @@ export interface EmulatorOptions {
    * `"access_denied"` → 403 "Account restricted"; `"allow"` → the token is issued.
    */
   suspendedSubject?: SuspendedSubjectBehaviour;
+  /** Faults from the start (same fields as `PUT /_emulator/faults`); validated. */
+  faults?: Partial<EmulatorFaults>;
+  /** The fetch that push notifications are POSTed with (default: the global `fetch`). */
+  pushFetch?: typeof fetch;
 }
 
 /** Public facts of a scenario service account. */
@@ -47,8 +60,8 @@ export interface ServiceAccountInfo {
   projectId: string;
 }
 
-/** Request counters. */
-export interface EmulatorStats {
+/** Request counters (also served as JSON by `GET /_emulator/stats`). */
+export interface EmulatorStats extends TrafficStats {
   /** Requests to the token endpoint, answered or refused. */
   tokenRequests: number;
   /** Access tokens issued. */
@@ -65,6 +78,14 @@ export interface EmulatorFaults {
   clockOffsetMs: number;
   /** When true the token endpoint answers 503 `temporarily_unavailable`. */
   tokenOutage?: boolean;
+  /** Delay before every answer (token endpoint, API, batch; not the control API), ms. */
+  latencyMs?: number;
+  /** Chance of each injected API failure per call: `{ "429": 0.1, "403": 0.05, "500": 0, "503": 0.05, "reset": 0.05 }`. */
+  errorRates?: FaultRates;
+  /** Seed of the failure draws (default 1): the same seed fails the same calls. */
+  seed?: number;
+  /** `Retry-After` of injected 429s, seconds (default 1). */
+  retryAfterSeconds?: number;
 }
 
 /** A running emulator: a pure `fetch` handler plus its key material, counters and faults. */
@@ -87,6 +108,12 @@ export interface Emulator {
   faults: EmulatorFaults;
   /** Revokes every access token issued so far (Calendar then answers 401 Invalid Credentials). */
   revokeAll(): void;
+  /** Calendar data back to the scenario (events, calendars, ACLs, lists; push channels dropped); keys, tokens and faults stay. Same as `POST /_emulator/reset` without the stats reset. */
+  resetData(): void;
+  /** Makes every sync token issued so far answer 410 fullSyncRequired (`POST /_emulator/expire-sync-tokens`). */
+  expireSyncTokens(): void;
+  /** Resolves once every push notification queued so far has been attempted. */
+  pushIdle(): Promise<void>;
 }
 
 /**
@@ -109,16 +136,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const now = options.now ?? Date.now;
   const store = await createStore(scenario);
 
-  const stats: EmulatorStats = {
-    tokenRequests: 0,
-    tokensIssued: 0,
-    apiRequests: 0,
-    reset() {
-      stats.tokenRequests = 0;
-      stats.tokensIssued = 0;
-      stats.apiRequests = 0;
-    },
-  };
+  const stats: EmulatorStats = createTrafficStats();
   const faults: EmulatorFaults = { clockOffsetMs: 0 };
 
   const account = (name: string): ServiceAccountRecord => {
@@ -143,7 +161,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     scenario,
     stats,
     faults,
-    fetch: (request) => Promise.resolve(app.fetch(request)),
+    fetch: async (request) => deliver(await app.fetch(request)),
     serviceAccount(name) {
       const a = account(name);
       return { name: a.name, email: a.email, clientId: a.clientId, keyId: currentKey(a).keyId, projectId: a.projectId };
@@ -172,6 +190,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     revokeAll() {
       store.tokens.clear();
     },
+    resetData: () => runtime.resetData(),
+    expireSyncTokens: () => runtime.expireSyncTokens(),
+    pushIdle: () => runtime.hub.idle(),
   };
 
   const ctx: EmulatorContext = {
@@ -184,9 +205,17 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     suspendedSubject: options.suspendedSubject ?? "invalid_account",
   };
 
+  const runtime = createRuntime(ctx, scenario, options.pushFetch);
+  if (options.faults !== undefined) {
+    const problem = applyFaults(runtime, { ...options.faults });
+    if (problem !== undefined) throw new RangeError(`Invalid faults option: ${problem}`);
+  }
   const app = new Hono();
+  app.use("*", traffic(runtime));
+  app.route("/_emulator", controlApi(runtime));
+  app.post("/batch/calendar/v3", (c) => handleBatch(runtime, c.req.raw, (inner) => Promise.resolve(app.fetch(inner))));
   for (const path of tokenPaths) app.post(path, (c) => handleTokenRequest(ctx, c.req.raw));
-  app.route("/calendar/v3", calendarRoutes(ctx));
+  app.route("/calendar/v3", calendarRoutes(ctx, runtime));
   app.notFound((c) => {
     if (c.req.path.startsWith("/calendar/v3/")) return notFound(ctx.clock());
     return new Response("Not Found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", Date: httpDate(ctx.clock()) } });

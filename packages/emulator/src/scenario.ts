@@ -1,4 +1,6 @@
 import { EmulatorError } from "./emulator-error.ts";
+import type { ScenarioEvent } from "./scenario-events.ts";
+import { generateUsers, loadScenarioEvents } from "./scenario-events.ts";
 
 /** A Workspace user of the scenario's domain. */
 export interface ScenarioUser {
@@ -61,6 +63,8 @@ export interface Scenario {
   grants: ScenarioGrant[];
   /** Calendars beyond the default primary ones. */
   calendars?: ScenarioCalendar[];
+  /** Events seeded per calendar (a generated `users: { count, eventsEach }` adds its own). */
+  events?: ScenarioEvent[];
 }
 
 const hint = "Fix the scenario file; see the scenario format in the @dwd/emulator README";
@@ -162,7 +166,9 @@ export function loadScenario(json: unknown): Scenario {
 
   const users: ScenarioUser[] = [];
   const userEmails = new Set<string>();
-  list(root["users"], "users", true).forEach((raw, i) => {
+  // `users: { count, eventsEach }` generates users (and their events) for load work.
+  const generated = isRecord(root["users"]) ? generateUsers(root["users"], domain) : undefined;
+  (generated?.users ?? list(root["users"], "users", true)).forEach((raw, i) => {
     const path = `users[${i}]`;
     const u = record(raw, path);
     const email = text(u["email"], `${path}.email`).toLowerCase();
@@ -278,6 +284,10 @@ export function loadScenario(json: unknown): Scenario {
       }
       return calendar;
     });
+  }
+  if (root["events"] !== undefined || generated !== undefined) {
+    const known = new Set([...userEmails, ...(scenario.calendars ?? []).flatMap((c) => (c.id === undefined ? [] : [c.id]))]);
+    scenario.events = [...(generated?.events ?? []), ...(root["events"] === undefined ? [] : loadScenarioEvents(root["events"], known))];
   }
   return scenario;
 }

@@ -1,19 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { discovery } from "../src/_generated/discovery.ts";
 import { calendarMethods, routePath } from "../src/_internal/calendar-methods.ts";
+import { servedMethodIds } from "../src/_internal/calendar-routes.ts";
 
 const byId = new Map(discovery.methods.map((m) => [m.id, m]));
 
 describe("the served Calendar methods agree with the discovery document", () => {
-  it("serves calendarList.get and calendarList.list", () => {
-    expect(calendarMethods.map((m) => m.id).sort()).toEqual(["calendar.calendarList.get", "calendar.calendarList.list"]);
+  it("serves all 37 discovery methods, each with a handler", () => {
+    expect(discovery.methods).toHaveLength(37);
+    expect([...servedMethodIds].sort()).toEqual(discovery.methods.map((m) => m.id).sort());
+    expect(calendarMethods.map((m) => m.id).sort()).toEqual(discovery.methods.map((m) => m.id).sort());
   });
 
   for (const method of calendarMethods) {
-    it(`${method.id}: same path and the same scopes, in discovery order`, () => {
+    it(`${method.id}: same path, HTTP method and scopes, in discovery order`, () => {
       const described = byId.get(method.id);
       expect(described, method.id).toBeDefined();
       expect(method.path).toBe(described?.path);
+      expect(method.httpMethod).toBe(described?.httpMethod);
       expect(method.scopes).toEqual(described?.scopes);
     });
 
@@ -24,7 +28,9 @@ describe("the served Calendar methods agree with the discovery document", () => 
     });
   }
 
-  it("routePath() turns {calendarId} into a Hono parameter", () => {
-    expect(calendarMethods.map(routePath).sort()).toEqual(["/users/me/calendarList", "/users/me/calendarList/:calendarId"]);
+  it("routePath() turns {calendarId} and {eventId} into Hono parameters", () => {
+    const paths = calendarMethods.map(routePath);
+    expect(paths).toContain("/users/me/calendarList/:calendarId");
+    expect(paths).toContain("/calendars/:calendarId/events/:eventId/instances");
   });
 });

@@ -18,7 +18,7 @@ function webProgram(extra?: { name: string; text: string }): ts.Program {
   return ts.createProgram({ rootNames: extra === undefined ? parsed.fileNames : [...parsed.fileNames, extra.name], options: parsed.options, host });
 }
 
-describe("tsconfig.web.json keeps Node globals out of the library", () => {
+describe("tsconfig.web.json keeps Node globals out of the library", { timeout: 120_000 }, () => {
   it("src/index.ts type-checks with no @types/node or undici-types in the program", () => {
     const program = webProgram();
     const files = program.getSourceFiles().map((f) => f.fileName);

@@ -104,3 +104,87 @@ export function fullSyncRequired(nowMs: number): Response {
 export function backendError(nowMs: number): Response {
   return legacy(500, "global", "backendError", "Backend Error", nowMs);
 }
+
+/** A Calendar error in the legacy envelope, for the cases without a builder of their own. */
+export function calendarError(
+  code: number,
+  reason: string,
+  message: string,
+  nowMs: number,
+  options: { domain?: string; location?: { type: string; name: string } } = {},
+): Response {
+  return legacy(code, options.domain ?? "global", reason, message, nowMs, options.location);
+}
+
+/** 403 requiredAccessLevel: the principal's role on the calendar is below `needed`. */
+export function requiredAccessLevel(needed: "writer" | "owner", nowMs: number): Response {
+  return legacy(403, "calendar", "requiredAccessLevel", `You need to have ${needed} access to this calendar.`, nowMs);
+}
+
+/** 403 forbiddenForServiceAccounts: attendees on an event written by the service account acting as itself. */
+export function forbiddenForServiceAccounts(nowMs: number): Response {
+  return legacy(403, "calendar", "forbiddenForServiceAccounts", "Service accounts cannot invite attendees without Domain-Wide Delegation of Authority.", nowMs);
+}
+
+/** 409 duplicate: a client-chosen ID (or a calendar-list entry) that already exists. */
+export function duplicate(nowMs: number): Response {
+  return legacy(409, "global", "duplicate", "The requested identifier already exists.", nowMs);
+}
+
+/** 412 conditionNotMet: `If-Match` names a stale ETag. */
+export function conditionNotMet(nowMs: number): Response {
+  return legacy(412, "global", "conditionNotMet", "Precondition Failed", nowMs, { type: "header", name: "If-Match" });
+}
+
+/** 410 deleted: the resource was already deleted. */
+export function alreadyDeleted(nowMs: number): Response {
+  return legacy(410, "global", "deleted", "Resource has been deleted", nowMs);
+}
+
+/** 400 required: a field the method needs is missing, e.g. `Missing end time.`. */
+export function missingField(message: string, nowMs: number): Response {
+  return legacy(400, "global", "required", message, nowMs);
+}
+
+/** 400 badRequest: a body that is not JSON or a malformed date-time. */
+export function badRequest(nowMs: number): Response {
+  return legacy(400, "global", "badRequest", "Bad Request", nowMs);
+}
+
+/** 400 invalid with a message of its own (no location), e.g. `Invalid resource id value.`. */
+export function invalid(message: string, nowMs: number): Response {
+  return legacy(400, "global", "invalid", message, nowMs);
+}
+
+/** 400 timeRangeEmpty: `timeMax` is not after `timeMin`. */
+export function timeRangeEmpty(nowMs: number): Response {
+  return legacy(400, "calendar", "timeRangeEmpty", "The specified time range is empty.", nowMs, { type: "parameter", name: "timeMax" });
+}
+
+/** 403 insufficientPermissions for a scope that is held but does not reach this calendar (owned, app-created). */
+export function insufficientPermissions(nowMs: number): Response {
+  return legacy(403, "global", "insufficientPermissions", "Insufficient Permission", nowMs);
+}
+
+/** 403 or 429 rateLimitExceeded (usageLimits), with `Retry-After` on 429. */
+export function rateLimitExceeded(status: 403 | 429, nowMs: number, retryAfterSeconds?: number): Response {
+  const res = legacy(status, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded", nowMs);
+  if (retryAfterSeconds !== undefined) res.headers.set("Retry-After", String(retryAfterSeconds));
+  return res;
+}
+
+/** 503 in the common Google front-end form. */
+export function serviceUnavailable(nowMs: number): Response {
+  return respond(
+    503,
+    {
+      error: {
+        code: 503,
+        message: "The service is currently unavailable.",
+        errors: [{ message: "The service is currently unavailable.", domain: "global", reason: "backendError" }],
+        status: "UNAVAILABLE",
+      },
+    },
+    nowMs,
+  );
+}

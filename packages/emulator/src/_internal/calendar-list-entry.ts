@@ -1,27 +1,29 @@
 import { calendarColors } from "./calendar-colors.ts";
-import type { CalendarRecord } from "./store.ts";
+import type { CalendarState, ListEntry, Role } from "./calendar-state.ts";
+import { etagOf } from "./calendar-state.ts";
 
-/** A `calendar#calendarListEntry` as Google returns it for a calendar the principal owns. */
-export function calendarListEntry(calendar: CalendarRecord): Record<string, unknown> {
-  const entry: Record<string, unknown> = {
+/** A `calendar#calendarListEntry`: the calendar as one principal's list shows it. */
+export function calendarListEntry(calendar: CalendarState, entry: ListEntry, accessRole: Role): Record<string, unknown> {
+  const out: Record<string, unknown> = {
     kind: "calendar#calendarListEntry",
-    etag: calendar.etag,
+    etag: etagOf(entry.seq),
     id: calendar.id,
     summary: calendar.summary,
-    timeZone: calendar.timeZone,
-    colorId: calendar.colorId,
-    backgroundColor: calendarColors[Number(calendar.colorId) - 1] ?? "#9fc6e7",
-    foregroundColor: "#000000",
-    selected: true,
-    accessRole: "owner",
-    defaultReminders: calendar.primary ? [{ method: "popup", minutes: 10 }] : [],
   };
-  if (calendar.primary) {
-    entry["notificationSettings"] = {
-      notifications: ["eventCreation", "eventChange", "eventCancellation", "eventResponse"].map((type) => ({ method: "email", type })),
-    };
-    entry["primary"] = true;
-  }
-  entry["conferenceProperties"] = { allowedConferenceSolutionTypes: ["hangoutsMeet"] };
-  return entry;
+  if (calendar.description !== undefined) out["description"] = calendar.description;
+  if (calendar.location !== undefined) out["location"] = calendar.location;
+  if (entry.summaryOverride !== undefined) out["summaryOverride"] = entry.summaryOverride;
+  out["timeZone"] = calendar.timeZone;
+  out["colorId"] = entry.colorId;
+  out["backgroundColor"] = entry.backgroundColor ?? calendarColors[Number(entry.colorId) - 1] ?? "#9fc6e7";
+  out["foregroundColor"] = entry.foregroundColor ?? "#000000";
+  if (entry.hidden === true) out["hidden"] = true;
+  out["selected"] = entry.selected;
+  out["accessRole"] = accessRole;
+  out["defaultReminders"] = entry.defaultReminders;
+  if (entry.notificationSettings !== undefined) out["notificationSettings"] = entry.notificationSettings;
+  if (calendar.primary && calendar.owner === calendar.id) out["primary"] = true;
+  if (entry.deleted) out["deleted"] = true;
+  out["conferenceProperties"] = { allowedConferenceSolutionTypes: ["hangoutsMeet"] };
+  return out;
 }

@@ -1,23 +1,39 @@
 import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
-import { base64UrlToString, stringToBase64Url } from "./base64.ts";
-import { fullSyncRequired, insufficientScope, invalidCredentials, invalidValue, loginRequired, notFound } from "./calendar-errors.ts";
-import { calendarListEntry } from "./calendar-list-entry.ts";
-import type { EmulatorContext } from "./context.ts";
+import { aclDelete, aclGet, aclInsert, aclList, aclPatch, aclUpdate } from "./calendar-acl.ts";
+import type { CalendarCall } from "./calendar-call.ts";
+import { calendarsClear, calendarsDelete, calendarsGet, calendarsInsert, calendarsPatch, calendarsUpdate } from "./calendar-calendars.ts";
+import { insufficientScope, invalidCredentials, loginRequired, notFound } from "./calendar-errors.ts";
+import {
+  eventsDelete,
+  eventsGet,
+  eventsImport,
+  eventsInsert,
+  eventsInstances,
+  eventsList,
+  eventsMove,
+  eventsPatch,
+  eventsQuickAdd,
+  eventsUpdate,
+} from "./calendar-events.ts";
+import { freebusyQuery } from "./calendar-freebusy.ts";
+import { calendarListDelete, calendarListGet, calendarListInsert, calendarListList, calendarListPatch, calendarListUpdate } from "./calendar-list.ts";
+import { calendarMethods, routePath } from "./calendar-methods.ts";
 import type { CalendarMethod } from "./calendar-methods.ts";
-import { calendarListGet, calendarListList, routePath } from "./calendar-methods.ts";
-import { apiHeaders } from "./headers.ts";
+import { colorsGet, settingsGet, settingsList } from "./calendar-settings.ts";
+import type { CalendarData } from "./calendar-state.ts";
+import type { EmulatorContext } from "./context.ts";
+import type { PushHub } from "./push.ts";
+import { channelsStop, watch } from "./push.ts";
 import type { TokenRecord } from "./store.ts";
+import { bump, subjectCounters } from "./traffic-stats.ts";
 
 type CalendarEnv = { Variables: { token: TokenRecord } };
+type Handler = (call: CalendarCall) => Response | Promise<Response>;
 
 /** The principal a token stands for: the impersonated user, or the service account itself. */
 function principal(token: TokenRecord): string {
   return token.subject ?? token.accountEmail;
-}
-
-function ok(body: unknown, nowMs: number): Response {
-  return new Response(JSON.stringify(body), { status: 200, headers: apiHeaders(nowMs) });
 }
 
 function bearer(request: Request): string | undefined {
@@ -43,103 +59,92 @@ function authenticate(ctx: EmulatorContext): MiddlewareHandler<CalendarEnv> {
   };
 }
 
-/** Answers 403 unless the token has one of the scopes the discovery document lists for `method`. */
-function requireScope(ctx: EmulatorContext, method: CalendarMethod): MiddlewareHandler<CalendarEnv> {
-  return async (c, next) => {
-    const token = c.get("token");
-    if (!method.scopes.some((s) => token.scopes.includes(s))) return insufficientScope(method.rpc, method.scopes, ctx.clock());
-    await next();
+/** What the routes need beyond the context: the current data (replaced on reset) and the push hub. */
+export interface CalendarRuntime {
+  data(): CalendarData;
+  hub: PushHub;
+}
+
+function handlers(hub: PushHub): Record<string, Handler> {
+  return {
+    "calendar.acl.delete": aclDelete,
+    "calendar.acl.get": aclGet,
+    "calendar.acl.insert": aclInsert,
+    "calendar.acl.list": aclList,
+    "calendar.acl.patch": aclPatch,
+    "calendar.acl.update": aclUpdate,
+    "calendar.acl.watch": watch("acl", hub),
+    "calendar.calendarList.delete": calendarListDelete,
+    "calendar.calendarList.get": calendarListGet,
+    "calendar.calendarList.insert": calendarListInsert,
+    "calendar.calendarList.list": calendarListList,
+    "calendar.calendarList.patch": calendarListPatch,
+    "calendar.calendarList.update": calendarListUpdate,
+    "calendar.calendarList.watch": watch("calendarList", hub),
+    "calendar.calendars.clear": calendarsClear,
+    "calendar.calendars.delete": calendarsDelete,
+    "calendar.calendars.get": calendarsGet,
+    "calendar.calendars.insert": calendarsInsert,
+    "calendar.calendars.patch": calendarsPatch,
+    "calendar.calendars.update": calendarsUpdate,
+    "calendar.channels.stop": channelsStop,
+    "calendar.colors.get": colorsGet,
+    "calendar.events.delete": eventsDelete,
+    "calendar.events.get": eventsGet,
+    "calendar.events.import": eventsImport,
+    "calendar.events.insert": eventsInsert,
+    "calendar.events.instances": eventsInstances,
+    "calendar.events.list": eventsList,
+    "calendar.events.move": eventsMove,
+    "calendar.events.patch": eventsPatch,
+    "calendar.events.quickAdd": eventsQuickAdd,
+    "calendar.events.update": eventsUpdate,
+    "calendar.events.watch": watch("events", hub),
+    "calendar.freebusy.query": freebusyQuery,
+    "calendar.settings.get": settingsGet,
+    "calendar.settings.list": settingsList,
+    "calendar.settings.watch": watch("settings", hub),
   };
 }
 
-// Opaque tokens that carry just enough to resume: list position, or the data version for sync.
-function pageToken(offset: number, version: number): string {
-  return stringToBase64Url(`p:${version}:${offset}`);
-}
+/** IDs of the methods that have a handler (the discovery coverage test compares this with discovery). */
+export const servedMethodIds: readonly string[] = Object.keys(handlers({} as PushHub));
 
-function readPageToken(token: string): number | undefined {
-  const m = /^p:\d+:(\d{1,9})$/.exec(base64UrlToString(token) ?? "");
-  return m?.[1] === undefined ? undefined : Number(m[1]);
-}
-
-function syncToken(who: string, version: number): string {
-  return stringToBase64Url(`s:${version}:${who}`);
-}
-
-function listEtag(who: string, version: number): string {
-  let h = 0x811c9dc5;
-  for (const ch of `${version}:${who}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return `"p3${version.toString(36)}${h.toString(36).padStart(7, "0")}"`;
-}
-
-const accessRoles = new Set(["freeBusyReader", "reader", "writer", "owner"]);
-
-/** The Calendar v3 routes, mounted under `/calendar/v3`. */
-export function calendarRoutes(ctx: EmulatorContext): Hono<CalendarEnv> {
-  const app = new Hono<CalendarEnv>();
-  app.use("*", authenticate(ctx));
-
-  app.get(routePath(calendarListList), requireScope(ctx, calendarListList), (c) => {
-    const nowMs = ctx.clock();
-    const { store } = ctx;
-    const who = principal(c.get("token"));
-    const query = c.req.query();
-
-    const max = query["maxResults"];
-    let maxResults = 100;
-    if (max !== undefined) {
-      if (!/^\d{1,9}$/.test(max) || Number(max) < 1) return invalidValue("maxResults", nowMs);
-      maxResults = Math.min(Number(max), 250);
-    }
-    const minRole = query["minAccessRole"];
-    if (minRole !== undefined && !accessRoles.has(minRole)) return invalidValue("minAccessRole", nowMs);
-
-    const ids = store.calendarLists.get(who) ?? [];
-    const sync = query["syncToken"];
-    if (sync !== undefined) {
-      // Nothing changes calendar lists yet, so a current token means "no changes".
-      if (sync !== syncToken(who, store.version)) return fullSyncRequired(nowMs);
-      return ok({ kind: "calendar#calendarList", etag: listEtag(who, store.version), nextSyncToken: sync, items: [] }, nowMs);
-    }
-
-    let offset = 0;
-    const page = query["pageToken"];
-    if (page !== undefined) {
-      const at = readPageToken(page);
-      if (at === undefined || at > ids.length) return invalidValue("pageToken", nowMs);
-      offset = at;
-    }
-    const slice = ids.slice(offset, offset + maxResults);
-    const items = slice.flatMap((id) => {
-      const calendar = store.calendars.get(id);
-      return calendar === undefined ? [] : [calendarListEntry(calendar)];
-    });
-    const next = offset + slice.length;
-    const body: Record<string, unknown> = { kind: "calendar#calendarList", etag: listEtag(who, store.version) };
-    if (next < ids.length) body["nextPageToken"] = pageToken(next, store.version);
-    else body["nextSyncToken"] = syncToken(who, store.version);
-    body["items"] = items;
-    return ok(body, nowMs);
-  });
-
-  app.get(routePath(calendarListGet), requireScope(ctx, calendarListGet), (c) => {
-    const nowMs = ctx.clock();
+function serve(ctx: EmulatorContext, runtime: CalendarRuntime, method: CalendarMethod, handler: Handler): MiddlewareHandler<CalendarEnv> {
+  return async (c) => {
     const token = c.get("token");
     const who = principal(token);
-    const requested = c.req.param("calendarId") ?? "";
-    const id = requested === "primary" ? who : requested;
-    const listed = ctx.store.calendarLists.get(who) ?? [];
-    // Every calendar ID is email-shaped (a user's address or `<hex>@group.calendar.google.com`, or a
-    // scenario's own ID), and all of them are matched case-insensitively: Google does so for addresses;
-    // for group calendar IDs it is unconfirmed. An exact match wins, so two IDs that differ only in
-    // case each stay reachable.
-    const folded = id.toLowerCase();
-    const match = listed.find((x) => x === id) ?? listed.find((x) => x.toLowerCase() === folded);
-    const calendar = match === undefined ? undefined : ctx.store.calendars.get(match);
-    if (calendar === undefined) return notFound(nowMs);
-    return ok(calendarListEntry(calendar), nowMs);
-  });
+    bump(ctx.stats.byEndpoint, method.id);
+    subjectCounters(ctx.stats, who).apiRequests++;
+    const matchedScopes = method.scopes.filter((s) => token.scopes.includes(s));
+    if (matchedScopes.length === 0) return insufficientScope(method.rpc, method.scopes, ctx.clock());
+    const call: CalendarCall = {
+      ctx,
+      data: runtime.data(),
+      method,
+      token,
+      principal: who,
+      asServiceAccount: token.subject === null,
+      params: c.req.param(),
+      query: new URL(c.req.url).searchParams,
+      request: c.req.raw,
+      now: ctx.clock(),
+      matchedScopes,
+    };
+    return handler(call);
+  };
+}
 
+/** The Calendar v3 routes, mounted under `/calendar/v3`: every discovery method, scope-checked from the discovery data. */
+export function calendarRoutes(ctx: EmulatorContext, runtime: CalendarRuntime): Hono<CalendarEnv> {
+  const app = new Hono<CalendarEnv>();
+  app.use("*", authenticate(ctx));
+  const table = handlers(runtime.hub);
+  for (const method of calendarMethods) {
+    const handler = table[method.id];
+    if (handler === undefined) continue;
+    app.on(method.httpMethod, routePath(method), serve(ctx, runtime, method, handler));
+  }
   app.notFound(() => notFound(ctx.clock()));
   return app;
 }

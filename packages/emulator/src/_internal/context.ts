@@ -1,18 +1,15 @@
+import type { FaultSettings } from "./faults.ts";
 import type { Store } from "./store.ts";
+import type { TrafficStats } from "./traffic-stats.ts";
 
 /** How the token endpoint answers a `sub` that is a suspended user (Google's behaviour is unconfirmed). */
 export type SuspendedSubjectBehaviour = "invalid_account" | "invalid_grant" | "access_denied" | "allow";
 
 /** Counters shared with the public `Emulator.stats`. */
-export interface Stats {
-  tokenRequests: number;
-  tokensIssued: number;
-  apiRequests: number;
-  reset(): void;
-}
+export type Stats = TrafficStats;
 
 /** Fault switches shared with the public `Emulator.faults`. */
-export interface Faults {
+export interface Faults extends FaultSettings {
   clockOffsetMs: number;
   tokenOutage?: boolean;
 }

@@ -1,0 +1,24 @@
+/** A response as the client reads it: Web `Response` fits; `arrayBuffer` lets the client gunzip itself. */
+export interface CalendarFetchResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  arrayBuffer?(): Promise<ArrayBuffer>;
+}
+
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * Reads a body as text. Runtime `fetch`es decode `Content-Encoding: gzip` themselves (and may keep the
+ * header), so the bytes are sniffed: only a body that still starts with gzip's magic number is inflated.
+ */
+export async function readBody(response: CalendarFetchResponse): Promise<string> {
+  if (response.arrayBuffer === undefined) return await response.text();
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const gzipped = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+  return new TextDecoder().decode(gzipped ? await gunzip(bytes) : bytes);
+}

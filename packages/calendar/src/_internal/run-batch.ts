@@ -1,0 +1,176 @@
+import { DwdError } from "@dwd/auth";
+import type { CalendarApiError } from "../calendar-api-error.ts";
+import type { PreparedCall } from "../call-types.ts";
+import { boundaryOf, encodeBatch, parseBatch } from "./batch-wire.ts";
+import type { BatchPart, BatchPartAnswer } from "./batch-wire.ts";
+import { backoffDelay, callContext, mayRetry } from "./client-context.ts";
+import type { ClientContext } from "./client-context.ts";
+import { createDeadline, raceSignal } from "./deadline.ts";
+import { callHeaders, interpret, relativeUrl, scopesOf, settleRepeat, timedOut, transportHeaders, unreachable } from "./execute.ts";
+import { parseGoogleError } from "./google-error.ts";
+import { readBody } from "./read-body.ts";
+import { toCalendarApiError } from "./to-calendar-api-error.ts";
+
+/** One call's outcome in a batch. */
+export type Settled = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/** Options of one batch run (resolved). */
+export interface RunBatchOptions {
+  chunkSize: number;
+  concurrency: number;
+  signal?: AbortSignal;
+}
+
+interface Slot {
+  index: number;
+  call: PreparedCall<unknown>;
+  retries: number;
+  refreshed: boolean;
+  outcome?: Settled;
+  /** The failure that may be retried in the next round. */
+  pending?: CalendarApiError;
+}
+
+const tokenKey = (subject: string | undefined, scopes: readonly string[]): string => `${subject ?? ""}\n${[...scopes].sort().join(" ")}`;
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+/**
+ * Sends calls as `multipart/mixed` batches of `chunkSize`, each part with its own Authorization (so one
+ * batch acts as many users). Results are matched by Content-ID; only parts that failed retryably are sent
+ * again (in a later, smaller batch), with the same backoff as single calls.
+ */
+export async function runBatch(ctx: ClientContext, calls: readonly PreparedCall<unknown>[], options: RunBatchOptions): Promise<Settled[]> {
+  const slots: Slot[] = calls.map((call, index) => ({ index, call, retries: 0, refreshed: false }));
+  const idPrefix = `dwd-${Math.floor(ctx.random() * 2 ** 48).toString(36)}`;
+  const signal = options.signal ?? new AbortController().signal;
+  let round = 0;
+  for (;;) {
+    const open = slots.filter((s) => s.outcome === undefined);
+    if (open.length === 0) break;
+    const chunks: Slot[][] = [];
+    for (let i = 0; i < open.length; i += options.chunkSize) chunks.push(open.slice(i, i + options.chunkSize));
+    await mapLimit(chunks, options.concurrency, (chunk) => sendChunk(ctx, chunk, `${idPrefix}-${round}`, signal));
+    round++;
+    // Decide, part by part, what the failures of this round mean.
+    const again: Slot[] = [];
+    for (const s of slots) {
+      if (s.pending === undefined) continue;
+      const error = s.pending;
+      s.pending = undefined;
+      if (s.retries > 0) {
+        const settled = await settleRepeat(ctx, s.call, error).catch((e: unknown) => ({ error: e as Error }));
+        if (settled !== undefined) {
+          s.outcome = "error" in settled ? { ok: false, error: settled.error } : { ok: true, value: settled.value };
+          continue;
+        }
+      }
+      if (mayRetry(ctx, s.call, error, s.retries)) again.push(s);
+      else s.outcome = { ok: false, error };
+    }
+    if (again.length === 0) continue;
+    let delayMs = 0;
+    for (const s of again) {
+      delayMs = Math.max(delayMs, backoffDelay(ctx, s.retries, lastError.get(s)!));
+    }
+    for (const s of again) {
+      s.retries++;
+      ctx.onRetry?.({ attempt: s.retries, delayMs, error: lastError.get(s)!, method: s.call.spec.id, subject: s.call.subject, inBatch: true });
+    }
+    try {
+      await ctx.sleep(delayMs, signal);
+    } catch (caught) {
+      for (const s of slots) if (s.outcome === undefined) s.outcome = { ok: false, error: caught as Error };
+    }
+  }
+  return slots.map((s) => s.outcome!);
+}
+
+// The last retryable failure of each slot, for the backoff and the onRetry hook.
+const lastError = new WeakMap<Slot, CalendarApiError>();
+
+function fail(s: Slot, error: CalendarApiError): void {
+  lastError.set(s, error);
+  s.pending = error;
+}
+
+async function sendChunk(ctx: ClientContext, chunk: Slot[], prefix: string, outer: AbortSignal): Promise<void> {
+  // One token per (subject, scopes), fetched concurrently; a token failure fails only its parts.
+  const tokens = new Map<string, Promise<string>>();
+  for (const s of chunk) {
+    const scopes = scopesOf(s.call);
+    const k = tokenKey(s.call.subject, scopes);
+    if (!tokens.has(k)) tokens.set(k, ctx.tokenSource.getToken({ subject: s.call.subject, scopes, signal: outer }).then((t) => t.accessToken));
+  }
+  const live: { slot: Slot; token: string }[] = [];
+  for (const s of chunk) {
+    try {
+      live.push({ slot: s, token: await tokens.get(tokenKey(s.call.subject, scopesOf(s.call)))! });
+    } catch (error) {
+      s.outcome = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+  if (live.length === 0) return;
+  const servicePath = new URL(`${ctx.rootUrl}/`).pathname;
+  const parts: BatchPart[] = live.map(({ slot, token }) => ({
+    contentId: `${prefix}-${slot.index}`,
+    method: slot.call.spec.httpMethod,
+    path: `${servicePath}${relativeUrl(slot.call)}`,
+    headers: { authorization: `Bearer ${token}`, ...callHeaders(ctx, slot.call) },
+    ...(slot.call.body !== undefined ? { body: JSON.stringify(slot.call.body) } : {}),
+  }));
+  const boundary = `batch_${prefix}`;
+  const deadline = createDeadline(ctx.timeoutMs, outer);
+  let answers: Map<string, BatchPartAnswer>;
+  try {
+    const headers = { ...transportHeaders(ctx, live[0]!.token), "content-type": `multipart/mixed; boundary=${boundary}` };
+    const response = await raceSignal(ctx.fetch(ctx.batchUrl, { method: "POST", headers, body: encodeBatch(parts, boundary), signal: deadline.signal }), deadline.signal);
+    const text = await raceSignal(readBody(response), deadline.signal);
+    const responseBoundary = boundaryOf(response.headers.get("content-type"));
+    if (response.status !== 200 || responseBoundary === undefined) {
+      // The whole batch was refused (outage, rate limit at the front door): every part shares the failure.
+      for (const { slot } of live) {
+        const cc = callContext(ctx, slot.call, scopesOf(slot.call));
+        fail(slot, toCalendarApiError(response.status, parseGoogleError(text), cc));
+      }
+      return;
+    }
+    answers = parseBatch(text, responseBoundary);
+  } catch (caught) {
+    if (outer.aborted) {
+      for (const { slot } of live) slot.outcome = { ok: false, error: outer.reason as Error };
+      return;
+    }
+    for (const { slot } of live) {
+      const cc = callContext(ctx, slot.call, scopesOf(slot.call));
+      if (caught instanceof DwdError) slot.outcome = { ok: false, error: caught };
+      else fail(slot, deadline.timedOut() ? timedOut(cc, ctx.timeoutMs, caught) : unreachable(ctx, cc, caught, ctx.batchUrl));
+    }
+    return;
+  } finally {
+    deadline.clear();
+  }
+  for (const { slot } of live) {
+    const scopes = scopesOf(slot.call);
+    const cc = callContext(ctx, slot.call, scopes);
+    const answer = answers.get(`${prefix}-${slot.index}`);
+    if (answer === undefined) {
+      fail(slot, unreachable(ctx, cc, new Error("the batch response has no part for this call"), ctx.batchUrl));
+      continue;
+    }
+    if (answer.status === 401 && !slot.refreshed && ctx.tokenSource.invalidate !== undefined) {
+      slot.refreshed = true;
+      ctx.tokenSource.invalidate({ subject: slot.call.subject, scopes });
+      continue; // still open: sent again next round, not counted as a retry
+    }
+    const result = interpret(ctx, slot.call, answer, cc);
+    if (result.ok) slot.outcome = { ok: true, value: result.value };
+    else fail(slot, result.error);
+  }
+}

@@ -1,0 +1,66 @@
+/// <reference types="node" />
+/**
+ * `@dwd/calendar/node`: the runtime adapters of `@dwd/calendar` that need a file system (Node, Deno
+ * with `--allow-read --allow-write`, Bun).
+ *
+ * @example
+ * ```ts
+ * import { createCalendarClient, createEventSync } from "@dwd/calendar";
+ * import { createFileSyncStore } from "@dwd/calendar/node";
+ * const sync = createEventSync({ client: cal, store: createFileSyncStore(".dwd-sync.json"), calendarId: "primary" });
+ * ```
+ *
+ * @module
+ */
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { SyncStore } from "./sync-store.ts";
+
+/**
+ * A {@link SyncStore} in one JSON file (`{ "<subject>|<calendarId>": "<syncToken>" }`), rewritten
+ * atomically (temporary file, then rename) on every change. A missing file is an empty store.
+ *
+ * @param path Where the file lives.
+ * @returns The store.
+ * @example
+ * ```ts
+ * const store = createFileSyncStore("state/sync-tokens.json");
+ * ```
+ */
+export function createFileSyncStore(path: string): SyncStore {
+  let cache: Promise<Record<string, string>> | undefined;
+  let writes: Promise<void> = Promise.resolve();
+  const load = (): Promise<Record<string, string>> =>
+    (cache ??= readFile(path, "utf8").then(
+      (text) => JSON.parse(text) as Record<string, string>,
+      (error: { code?: string }) => {
+        if (error.code === "ENOENT") return {};
+        throw error;
+      },
+    ));
+  const save = (data: Record<string, string>): Promise<void> => {
+    writes = writes.then(async () => {
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.${Date.now()}.tmp`;
+      await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+      await rename(tmp, path);
+    });
+    return writes;
+  };
+  return {
+    async get(key) {
+      return (await load())[key];
+    },
+    async set(key, token) {
+      const data = await load();
+      data[key] = token;
+      await save(data);
+    },
+    async delete(key) {
+      const data = await load();
+      if (!(key in data)) return;
+      delete data[key];
+      await save(data);
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { randomBytes, toHex } from "./base64.ts";
+import { calendarError } from "./calendar-errors.ts";
+import type { EmulatorRuntime } from "./emulator-runtime.ts";
+import { apiHeaders } from "./headers.ts";
+
+/** Google's limit of calls in one batch request. */
+export const maxBatchParts = 1000;
+
+const reasons: Record<number, string> = {
+  200: "OK",
+  204: "No Content",
+  304: "Not Modified",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  410: "Gone",
+  412: "Precondition Failed",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+interface Part {
+  contentId?: string;
+  method: string;
+  target: string;
+  headers: Headers;
+  body: string;
+}
+
+function splitHead(text: string): { head: string[]; body: string } {
+  const normalized = text.replace(/^\r?\n/, "");
+  const m = /\r?\n\r?\n/.exec(normalized);
+  if (m === null) return { head: normalized.split(/\r?\n/).filter((l) => l !== ""), body: "" };
+  return { head: normalized.slice(0, m.index).split(/\r?\n/), body: normalized.slice(m.index + m[0].length) };
+}
+
+function headerLines(lines: readonly string[]): Headers {
+  const headers = new Headers();
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  return headers;
+}
+
+/** Parses a multipart/mixed batch body into its inner HTTP requests; undefined when it is not one. */
+export function parseBatch(contentType: string, body: string): Part[] | undefined {
+  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  const boundary = m?.[1] ?? m?.[2];
+  if (!/^multipart\/mixed/i.test(contentType) || boundary === undefined) return undefined;
+  const chunks = body.split(`--${boundary}`);
+  const parts: Part[] = [];
+  for (const chunk of chunks.slice(1)) {
+    if (chunk.startsWith("--")) break;
+    const outer = splitHead(chunk);
+    const partHeaders = headerLines(outer.head);
+    const inner = splitHead(outer.body);
+    const requestLine = inner.head[0] ?? "";
+    const rl = /^([A-Z]+)\s+(\S+)(?:\s+HTTP\/\d(?:\.\d)?)?$/.exec(requestLine.trim());
+    if (rl === null) return undefined;
+    const part: Part = {
+      method: rl[1] ?? "GET",
+      target: rl[2] ?? "/",
+      headers: headerLines(inner.head.slice(1)),
+      body: inner.body.replace(/\r?\n$/, ""),
+    };
+    const id = partHeaders.get("content-id");
+    if (id !== null) part.contentId = id;
+    parts.push(part);
+  }
+  return parts;
+}
+
+async function serialize(res: Response): Promise<string> {
+  const body = res.status === 204 || res.status === 304 ? "" : await res.text();
+  const lines = [`HTTP/1.1 ${res.status} ${reasons[res.status] ?? ""}`.trimEnd()];
+  for (const [k, v] of res.headers) {
+    if (["date", "server", "vary", "expires", "cache-control"].includes(k)) continue;
+    lines.push(`${k.replace(/(^|-)([a-z])/g, (_s, d: string, c: string) => d + c.toUpperCase())}: ${v}`);
+  }
+  if (body !== "") lines.push(`Content-Length: ${new TextEncoder().encode(body).byteLength}`);
+  return `${lines.join("\r\n")}\r\n\r\n${body}`;
+}
+
+/**
+ * `POST /batch/calendar/v3`: runs each part of a multipart/mixed body as its own Calendar call
+ * (in order; each succeeds or fails alone). Outer headers other than `Content-*` apply to every
+ * part unless the part sets its own, so an inner `Authorization` makes one batch act as many users.
+ * Answers multipart/mixed with `Content-ID: <response-…>` per part.
+ */
+export async function handleBatch(runtime: EmulatorRuntime, request: Request, dispatch: (r: Request) => Promise<Response>): Promise<Response> {
+  const { ctx } = runtime;
+  const nowMs = ctx.clock();
+  ctx.stats.batchRequests++;
+  ctx.stats.byEndpoint["batch"] = (ctx.stats.byEndpoint["batch"] ?? 0) + 1;
+  const parts = parseBatch(request.headers.get("content-type") ?? "", await request.text());
+  if (parts === undefined || parts.length === 0) {
+    return calendarError(400, "badRequest", `Invalid multipart request with ${parts?.length ?? 0} mime parts.`, nowMs);
+  }
+  if (parts.length > maxBatchParts) {
+    return calendarError(400, "batchSizeTooLarge", `A batch request cannot contain more than ${maxBatchParts} requests.`, nowMs);
+  }
+  ctx.stats.batchParts += parts.length;
+  const origin = new URL(request.url).origin;
+  const boundary = `batch_${toHex(randomBytes(12))}`;
+  const out: string[] = [];
+  for (const part of parts) {
+    const headers = new Headers();
+    for (const [k, v] of request.headers) if (!k.startsWith("content-") && k !== "host") headers.set(k, v);
+    for (const [k, v] of part.headers) headers.set(k, v);
+    let url: URL;
+    try {
+      url = new URL(part.target, origin);
+      url = new URL(url.pathname + url.search, origin);
+    } catch {
+      url = new URL("/calendar/v3/invalid", origin);
+    }
+    const hasBody = part.body !== "" && part.method !== "GET" && part.method !== "DELETE";
+    const inner = new Request(url, { method: part.method, headers, body: hasBody ? part.body : null });
+    runtime.batchParts.add(inner);
+    let res: Response;
+    try {
+      res = url.pathname.startsWith("/calendar/v3/") ? await dispatch(inner) : calendarError(404, "notFound", "Not Found", nowMs);
+    } catch {
+      res = calendarError(500, "backendError", "Backend Error", nowMs);
+    }
+    const head = ["Content-Type: application/http"];
+    if (part.contentId !== undefined) head.push(`Content-ID: ${part.contentId.replace(/^<(.*)>$/, "<response-$1>").replace(/^([^<].*)$/, "<response-$1>")}`);
+    out.push(`--${boundary}\r\n${head.join("\r\n")}\r\n\r\n${await serialize(res)}\r\n`);
+  }
+  out.push(`--${boundary}--\r\n`);
+  const headers = apiHeaders(nowMs);
+  headers.set("Content-Type", `multipart/mixed; boundary=${boundary}`);
+  return new Response(out.join(""), { status: 200, headers });
+}

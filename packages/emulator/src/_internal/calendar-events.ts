@@ -1,0 +1,380 @@
+import type { Access, CalendarCall } from "./calendar-call.ts";
+import { access, flag, ifMatchFails, listEtag, maxResultsOf, noContent, notModified, ok, paginate, readBody, readSyncToken, syncTokenFor } from "./calendar-call.ts";
+import {
+  alreadyDeleted,
+  badRequest,
+  calendarError,
+  duplicate,
+  forbiddenForServiceAccounts,
+  invalid,
+  invalidValue,
+  missingField,
+  notFound,
+  timeRangeEmpty,
+} from "./calendar-errors.ts";
+import type { CalendarState, EventRecord } from "./calendar-state.ts";
+import { changed, etagOf, nextSeq } from "./calendar-state.ts";
+import { newEventId, validEventId } from "./event-ids.ts";
+import {
+  applyConference,
+  clientEvent,
+  expandCalendar,
+  findEvent,
+  hasAttendees,
+  normalizeAttendees,
+  present,
+  recurrenceOf,
+  stamp,
+  startMsOf,
+  timesOf,
+} from "./event-model.ts";
+import { parseQuickAdd } from "./quick-add.ts";
+import { eventTimes, expand, validRecurrence } from "./recurrence.ts";
+import { formatUtc, parseDateTime } from "./time-zones.ts";
+
+// Parameters a sync token cannot be combined with (Google answers 400).
+const notWithSync = ["iCalUID", "orderBy", "privateExtendedProperty", "q", "sharedExtendedProperty", "timeMin", "timeMax", "updatedMin"];
+
+function timeParam(call: CalendarCall, name: string): number | undefined | Response {
+  const raw = call.query.get(name);
+  if (raw === null) return undefined;
+  const ms = parseDateTime(raw);
+  return ms === undefined ? badRequest(call.now) : ms;
+}
+
+function maxAttendeesOf(call: CalendarCall): number | undefined | Response {
+  const raw = call.query.get("maxAttendees");
+  if (raw === null) return undefined;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) return invalidValue("maxAttendees", call.now);
+  return Number(raw);
+}
+
+function extendedMatch(body: Record<string, unknown>, kind: "private" | "shared", filters: string[]): boolean {
+  const props = ((body["extendedProperties"] as Record<string, Record<string, string>> | undefined)?.[kind] ?? {});
+  return filters.every((f) => {
+    const eq = f.indexOf("=");
+    return eq > 0 && props[f.slice(0, eq)] === f.slice(eq + 1);
+  });
+}
+
+function listBody(call: CalendarCall, a: Access, items: unknown[]): Record<string, unknown> {
+  const entry = call.data.lists.get(call.principal)?.get(a.calendar.id);
+  let updated = 0;
+  for (const i of items) updated = Math.max(updated, Date.parse(String((i as { updated?: string }).updated ?? "")) || 0);
+  const body: Record<string, unknown> = {
+    kind: "calendar#events",
+    etag: listEtag(`events:${a.calendar.id}`, call.data.version),
+    summary: a.calendar.summary,
+  };
+  if (a.calendar.description !== undefined) body["description"] = a.calendar.description;
+  body["updated"] = formatUtc(updated === 0 ? call.now : updated);
+  body["timeZone"] = a.calendar.timeZone;
+  body["accessRole"] = a.role;
+  body["defaultReminders"] = entry?.defaultReminders ?? [];
+  return body;
+}
+
+/** Checks a written event's times, recurrence and attendees; the 400/403 answer when they are wrong. */
+function validate(call: CalendarCall, calendar: CalendarState, body: Record<string, unknown>): Response | undefined {
+  if (call.asServiceAccount && hasAttendees(body)) return forbiddenForServiceAccounts(call.now);
+  const times = eventTimes(body, calendar.timeZone);
+  if (typeof times === "string") return times.startsWith("Missing") ? missingField(times, call.now) : badRequest(call.now);
+  if (times.endMs < times.startMs) return calendarError(400, "timeRangeEmpty", "The specified time range is empty.", call.now, { domain: "calendar" });
+  const recurrence = recurrenceOf(body);
+  if (recurrence !== undefined && !validRecurrence(recurrence)) return invalid("Invalid recurrence rule.", call.now);
+  return undefined;
+}
+
+function store(call: CalendarCall, calendar: CalendarState, id: string, body: Record<string, unknown>, previous?: EventRecord): EventRecord {
+  const seq = nextSeq(call.data);
+  const stamped = stamp(body, { id, calendar, seq, nowMs: call.now, creator: call.principal, previous: previous?.body });
+  const record: EventRecord = { id, seq, body: stamped };
+  calendar.events.set(id, record);
+  changed(call.data, `events:${calendar.id}`);
+  return record;
+}
+
+function respondEvent(call: CalendarCall, record: EventRecord, a: Access): Response {
+  const maxAttendees = maxAttendeesOf(call);
+  if (maxAttendees instanceof Response) return maxAttendees;
+  return ok(present(record.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees }), call.now);
+}
+
+/** events.list: pages, sync tokens (cancelled events included), time windows, recurring expansion. */
+export function eventsList(call: CalendarCall): Response {
+  const a = access(call, "freeBusyReader");
+  if (a instanceof Response) return a;
+  const max = maxResultsOf(call, 250, 2500);
+  if (max instanceof Response) return max;
+  let showDeleted = flag(call, "showDeleted");
+  if (showDeleted instanceof Response) return showDeleted;
+  const singleEvents = flag(call, "singleEvents");
+  if (singleEvents instanceof Response) return singleEvents;
+  const maxAttendees = maxAttendeesOf(call);
+  if (maxAttendees instanceof Response) return maxAttendees;
+  const calendar = a.calendar;
+  const collection = `events:${calendar.id}`;
+
+  let items: EventRecord[];
+  const sync = call.query.get("syncToken");
+  if (sync !== null) {
+    for (const p of notWithSync) if (call.query.has(p)) return invalidValue(p, call.now);
+    const since = readSyncToken(call, collection, sync);
+    if (typeof since !== "number") return since;
+    showDeleted = true;
+    items = [...calendar.events.values()].filter((e) => e.seq > since);
+  } else {
+    const timeMin = timeParam(call, "timeMin");
+    if (timeMin instanceof Response) return timeMin;
+    const timeMax = timeParam(call, "timeMax");
+    if (timeMax instanceof Response) return timeMax;
+    if (timeMin !== undefined && timeMax !== undefined && timeMax <= timeMin) return timeRangeEmpty(call.now);
+    const updatedMin = timeParam(call, "updatedMin");
+    if (updatedMin instanceof Response) return updatedMin;
+    const orderBy = call.query.get("orderBy");
+    if (orderBy !== null && orderBy !== "startTime" && orderBy !== "updated") return invalidValue("orderBy", call.now);
+    if (orderBy === "startTime" && !singleEvents) {
+      return calendarError(400, "badRequest", "The requested ordering is not available for the particular query.", call.now);
+    }
+    const from = timeMin ?? -8.64e15;
+    const to = timeMax ?? 8.64e15;
+    if (singleEvents) {
+      items = expandCalendar(calendar, from, to, timeMax === undefined ? 730 : 2500, showDeleted);
+    } else {
+      items = [...calendar.events.values()].filter((e) => {
+        if (e.body["status"] === "cancelled" && !showDeleted) return false;
+        const times = timesOf(e, calendar);
+        if (times === undefined) return false;
+        const recurrence = recurrenceOf(e.body);
+        if (recurrence === undefined) return times.endMs > from && times.startMs < to;
+        return expand(recurrence, times, from, to, 1).length > 0;
+      });
+    }
+    const q = call.query.get("q")?.toLowerCase();
+    const iCalUID = call.query.get("iCalUID");
+    const priv = call.query.getAll("privateExtendedProperty");
+    const shared = call.query.getAll("sharedExtendedProperty");
+    const types = call.query.getAll("eventTypes");
+    items = items.filter((e) => {
+      const b = e.body;
+      if (q !== undefined && ![b["summary"], b["description"], b["location"]].some((v) => typeof v === "string" && v.toLowerCase().includes(q))) return false;
+      if (iCalUID !== null && b["iCalUID"] !== iCalUID) return false;
+      if (updatedMin !== undefined && Date.parse(String(b["updated"])) < updatedMin) return false;
+      if (priv.length > 0 && !extendedMatch(b, "private", priv)) return false;
+      if (shared.length > 0 && !extendedMatch(b, "shared", shared)) return false;
+      if (types.length > 0 && !types.includes(typeof b["eventType"] === "string" ? b["eventType"] : "default")) return false;
+      return true;
+    });
+    if (orderBy === "startTime") items.sort((x, y) => startMsOf(x, calendar) - startMsOf(y, calendar));
+    if (orderBy === "updated") items.sort((x, y) => Date.parse(String(x.body["updated"])) - Date.parse(String(y.body["updated"])));
+  }
+  if (!showDeleted) items = items.filter((e) => e.body["status"] !== "cancelled");
+  const page = paginate(call, items, max);
+  if (page instanceof Response) return page;
+  const shown = page.items.map((e) => present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees }));
+  const body = listBody(call, a, shown);
+  if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
+  else body["nextSyncToken"] = syncTokenFor(call.data, collection, page.snapshot);
+  body["items"] = shown;
+  return ok(body, call.now);
+}
+
+/** events.get: a stored event, a tombstone (`status: cancelled`), or a recurring instance. */
+export function eventsGet(call: CalendarCall): Response {
+  const a = access(call, "freeBusyReader");
+  if (a instanceof Response) return a;
+  const record = findEvent(a.calendar, call.params["eventId"] ?? "");
+  if (record === undefined) return notFound(call.now);
+  const etag = String(record.body["etag"]);
+  return notModified(call, etag) ?? respondEvent(call, record, a);
+}
+
+/** events.insert: client-chosen base32hex IDs (409 when taken), attendees, conference data. */
+export async function eventsInsert(call: CalendarCall): Promise<Response> {
+  const a = access(call, "writer");
+  if (a instanceof Response) return a;
+  const raw = await readBody(call);
+  if (raw instanceof Response) return raw;
+  const body = clientEvent(raw);
+  let id = newEventId();
+  if (raw["id"] !== undefined) {
+    if (typeof raw["id"] !== "string" || !validEventId(raw["id"])) return invalid("Invalid resource id value.", call.now);
+    id = raw["id"];
+    if (a.calendar.events.has(id)) return duplicate(call.now);
+  }
+  const problem = validate(call, a.calendar, body);
+  if (problem !== undefined) return problem;
+  body["id"] = id;
+  normalizeAttendees(body, a.calendar.id);
+  applyConference(call, body);
+  delete body["iCalUID"];
+  return respondEvent(call, store(call, a.calendar, id, body), a);
+}
+
+/** events.import: a private copy keyed by `iCalUID` (an existing one is updated in place). */
+export async function eventsImport(call: CalendarCall): Promise<Response> {
+  const a = access(call, "writer");
+  if (a instanceof Response) return a;
+  const raw = await readBody(call);
+  if (raw instanceof Response) return raw;
+  const body = clientEvent(raw);
+  if (typeof body["iCalUID"] !== "string" || body["iCalUID"] === "") return missingField("Missing iCalUID.", call.now);
+  const times = eventTimes(body, a.calendar.timeZone);
+  if (typeof times === "string") return times.startsWith("Missing") ? missingField(times, call.now) : badRequest(call.now);
+  const recurrence = recurrenceOf(body);
+  if (recurrence !== undefined && !validRecurrence(recurrence)) return invalid("Invalid recurrence rule.", call.now);
+  const existing = [...a.calendar.events.values()].find((e) => e.body["iCalUID"] === body["iCalUID"] && e.body["recurringEventId"] === undefined);
+  let id = existing?.id ?? newEventId();
+  if (existing === undefined && raw["id"] !== undefined) {
+    if (typeof raw["id"] !== "string" || !validEventId(raw["id"])) return invalid("Invalid resource id value.", call.now);
+    if (a.calendar.events.has(raw["id"])) return duplicate(call.now);
+    id = raw["id"];
+  }
+  body["id"] = id;
+  normalizeAttendees(body, a.calendar.id);
+  applyConference(call, body, existing?.body);
+  return respondEvent(call, store(call, a.calendar, id, body, existing), a);
+}
+
+/** events.quickAdd: an event from a line of text (the subset quick-add.ts documents). */
+export function eventsQuickAdd(call: CalendarCall): Response {
+  const a = access(call, "writer");
+  if (a instanceof Response) return a;
+  const text = call.query.get("text");
+  if (text === null || text.trim() === "") return missingField("Missing text.", call.now);
+  const body = parseQuickAdd(text, call.now, a.calendar.timeZone);
+  const id = newEventId();
+  body["id"] = id;
+  return respondEvent(call, store(call, a.calendar, id, body), a);
+}
+
+function merge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    const old = out[k];
+    if (v === null) delete out[k];
+    else if (typeof v === "object" && !Array.isArray(v) && typeof old === "object" && old !== null && !Array.isArray(old)) {
+      out[k] = merge(old as Record<string, unknown>, v as Record<string, unknown>);
+    } else out[k] = v;
+  }
+  return out;
+}
+
+async function rewrite(call: CalendarCall, mode: "update" | "patch"): Promise<Response> {
+  const a = access(call, "writer");
+  if (a instanceof Response) return a;
+  const eventId = call.params["eventId"] ?? "";
+  const previous = findEvent(a.calendar, eventId);
+  if (previous === undefined) return notFound(call.now);
+  const stale = ifMatchFails(call, String(previous.body["etag"]));
+  if (stale !== undefined) return stale;
+  const raw = await readBody(call);
+  if (raw instanceof Response) return raw;
+  // Patch keeps what the client leaves out; update replaces every client-settable field.
+  const keepFromPrevious = clientEvent(previous.body, ["recurringEventId"]);
+  const incoming = clientEvent(raw);
+  let body: Record<string, unknown>;
+  if (mode === "patch") body = merge(keepFromPrevious, incoming);
+  else {
+    body = incoming;
+    for (const k of ["recurringEventId", "originalStartTime", "iCalUID", "organizer"]) if (keepFromPrevious[k] !== undefined) body[k] = keepFromPrevious[k];
+  }
+  const problem = validate(call, a.calendar, body);
+  if (problem !== undefined) return problem;
+  body["id"] = eventId;
+  normalizeAttendees(body, a.calendar.id);
+  applyConference(call, body, previous.body);
+  const stored = a.calendar.events.has(eventId) ? previous : undefined;
+  const prevBody = stored === undefined ? { ...previous.body, sequence: -1 } : previous.body;
+  return respondEvent(call, store(call, a.calendar, eventId, body, { ...previous, body: prevBody }), a);
+}
+
+/** events.update (PUT): full replacement; `If-Match` → 412 when stale; an instance ID makes an exception. */
+export function eventsUpdate(call: CalendarCall): Promise<Response> {
+  return rewrite(call, "update");
+}
+
+/** events.patch: merges the given fields (nested objects merged, arrays replaced, null clears). */
+export function eventsPatch(call: CalendarCall): Promise<Response> {
+  return rewrite(call, "patch");
+}
+
+/** events.delete: leaves a cancelled tombstone (sync reports it); a second delete is 410 deleted. */
+export function eventsDelete(call: CalendarCall): Response {
+  const a = access(call, "writer");
+  if (a instanceof Response) return a;
+  const eventId = call.params["eventId"] ?? "";
+  const record = findEvent(a.calendar, eventId);
+  if (record === undefined) return notFound(call.now);
+  const stale = ifMatchFails(call, String(record.body["etag"]));
+  if (stale !== undefined) return stale;
+  if (record.body["status"] === "cancelled") return alreadyDeleted(call.now);
+  cancel(call, a.calendar, record);
+  return noContent(call.now);
+}
+
+function cancel(call: CalendarCall, calendar: CalendarState, record: EventRecord): void {
+  const seq = nextSeq(call.data);
+  const body: Record<string, unknown> = { ...record.body, status: "cancelled", etag: etagOf(seq) };
+  body["updated"] = formatUtc(call.now);
+  calendar.events.set(record.id, { id: record.id, seq, body });
+  changed(call.data, `events:${calendar.id}`);
+}
+
+/** events.move: to `destination` (writer on both); the source keeps a cancelled tombstone. */
+export function eventsMove(call: CalendarCall): Response {
+  const a = access(call, "writer");
+  if (a instanceof Response) return a;
+  const destinationId = call.query.get("destination");
+  if (destinationId === null || destinationId === "") return missingField("Missing destination.", call.now);
+  const eventId = call.params["eventId"] ?? "";
+  const record = a.calendar.events.get(eventId);
+  if (record === undefined || record.body["status"] === "cancelled") {
+    if (findEvent(a.calendar, eventId) !== undefined) {
+      return calendarError(400, "cannotChangeOrganizerOfInstance", "Cannot change the organizer of an instance.", call.now, { domain: "calendar" });
+    }
+    return notFound(call.now);
+  }
+  const d = access(call, "writer", destinationId);
+  if (d instanceof Response) return d;
+  if (d.calendar.id === a.calendar.id) return respondEvent(call, record, a);
+  const existing = d.calendar.events.get(eventId);
+  if (existing !== undefined && existing.body["status"] !== "cancelled") return duplicate(call.now);
+  cancel(call, a.calendar, record);
+  const body = clientEvent(record.body);
+  body["organizer"] = { email: d.calendar.id, displayName: d.calendar.summary };
+  body["conferenceData"] = record.body["conferenceData"];
+  body["hangoutLink"] = record.body["hangoutLink"];
+  body["iCalUID"] = record.body["iCalUID"];
+  const moved = store(call, d.calendar, eventId, body, { ...record, body: { ...record.body, organizer: undefined } });
+  return respondEvent(call, moved, d);
+}
+
+/** events.instances: the occurrences of a recurring event, pages of up to 2500. */
+export function eventsInstances(call: CalendarCall): Response {
+  const a = access(call, "freeBusyReader");
+  if (a instanceof Response) return a;
+  const master = a.calendar.events.get(call.params["eventId"] ?? "");
+  if (master === undefined || master.body["status"] === "cancelled") return notFound(call.now);
+  const max = maxResultsOf(call, 250, 2500);
+  if (max instanceof Response) return max;
+  const showDeleted = flag(call, "showDeleted");
+  if (showDeleted instanceof Response) return showDeleted;
+  const timeMin = timeParam(call, "timeMin");
+  if (timeMin instanceof Response) return timeMin;
+  const timeMax = timeParam(call, "timeMax");
+  if (timeMax instanceof Response) return timeMax;
+  if (timeMin !== undefined && timeMax !== undefined && timeMax <= timeMin) return timeRangeEmpty(call.now);
+  const originalStart = timeParam(call, "originalStart");
+  if (originalStart instanceof Response) return originalStart;
+  const single = { ...a.calendar, events: new Map([[master.id, master], ...[...a.calendar.events].filter(([, e]) => e.body["recurringEventId"] === master.id)]) };
+  let items = expandCalendar(single, timeMin ?? -8.64e15, timeMax ?? 8.64e15, timeMax === undefined ? 730 : 2500, showDeleted);
+  if (originalStart !== undefined) items = items.filter((e) => parseDateTime(String((e.body["originalStartTime"] as { dateTime?: string } | undefined)?.dateTime ?? "")) === originalStart);
+  const page = paginate(call, items, max);
+  if (page instanceof Response) return page;
+  const shown = page.items.map((e) => present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly }));
+  const body = listBody(call, a, shown);
+  if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
+  body["items"] = shown;
+  return ok(body, call.now);
+}

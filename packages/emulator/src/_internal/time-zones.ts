@@ -1,0 +1,100 @@
+/** Wall-clock ↔ instant conversions for IANA zones with `Intl` (DST-aware; no zone data of our own). */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** True when `zone` is an IANA zone name `Intl` knows. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    formatter(zone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The wall clock in `zone` at instant `ms`, as a UTC-based "floating" millisecond value. */
+export function wallClock(ms: number, zone: string): number {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(zone).formatToParts(new Date(ms))) if (p.type !== "literal") parts[p.type] = Number(p.value);
+  return Date.UTC(parts["year"] ?? 1970, (parts["month"] ?? 1) - 1, parts["day"] ?? 1, parts["hour"] ?? 0, parts["minute"] ?? 0, parts["second"] ?? 0);
+}
+
+/** Offset of `zone` from UTC at instant `ms`, in ms. */
+export function offsetAt(ms: number, zone: string): number {
+  const whole = Math.floor(ms / 1000) * 1000;
+  return wallClock(whole, zone) - whole;
+}
+
+/** The instant at which the wall clock in `zone` shows `floating` (a UTC-based wall-clock value). */
+export function fromWallClock(floating: number, zone: string): number {
+  let guess = floating - offsetAt(floating, zone);
+  const again = floating - offsetAt(guess, zone);
+  if (again !== guess) guess = again;
+  return guess;
+}
+
+const pad = (n: number, width = 2): string => String(Math.abs(n)).padStart(width, "0");
+
+/** RFC 3339 with the zone's offset, e.g. `2026-04-01T10:00:00+02:00` (`Z` for UTC). */
+export function formatInZone(ms: number, zone: string): string {
+  const offset = Math.round(offsetAt(ms, zone) / 60000);
+  const wall = new Date(wallClock(ms, zone));
+  const date = `${wall.getUTCFullYear()}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}`;
+  const time = `${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())}`;
+  const sign = offset < 0 ? "-" : "+";
+  return `${date}T${time}${offset === 0 ? "Z" : `${sign}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`}`;
+}
+
+/** RFC 3339 in UTC with milliseconds, like Google's `updated`/`created`. */
+export function formatUtc(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** A `YYYY-MM-DD` date as a UTC-based floating value, or undefined. */
+export function parseDate(text: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (m === null) return undefined;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return new Date(ms).toISOString().startsWith(text) ? ms : undefined;
+}
+
+/** `YYYY-MM-DD` of a floating value. */
+export function formatDate(floating: number): string {
+  return new Date(floating).toISOString().slice(0, 10);
+}
+
+/**
+ * Parses an RFC 3339 date-time. With an offset (or `Z`) it names an instant; without one it is a wall
+ * clock in `zone` (undefined when there is no zone to read it in).
+ */
+export function parseDateTime(text: string, zone?: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$/.exec(text);
+  if (m === null) return undefined;
+  const floating = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), Math.round(Number(m[7] ?? 0) * 1000));
+  if (Number.isNaN(floating)) return undefined;
+  const off = m[8];
+  if (off === undefined) return zone === undefined ? undefined : fromWallClock(floating, zone);
+  if (off === "Z" || off === "z") return floating;
+  const o = /^([+-])(\d{2}):?(\d{2})$/.exec(off);
+  if (o === null) return undefined;
+  const minutes = Number(o[2]) * 60 + Number(o[3]);
+  return floating - (o[1] === "-" ? -1 : 1) * minutes * 60000;
+}
