@@ -17,7 +17,7 @@ import type { AuditRecord, AuditSink } from "./audit.ts";
 import { writeAudit } from "./audit.ts";
 import { findSlots, isTimeZone } from "./availability.ts";
 import type { Interval } from "./availability.ts";
-import type { CalendarEvent, CalendarPort } from "./calendar-port.ts";
+import type { CalendarEvent, CalendarPort, FreeBusyAnswer, FreeBusyMany } from "./calendar-port.ts";
 import type { LimitsConfig } from "./config.ts";
 import type { DoctorReport } from "./doctor.ts";
 import { doctorPage } from "./doctor.ts";
@@ -49,6 +49,8 @@ export interface ServerAppOptions {
   tokenSource: TokenSource;
   /** A Calendar client acting as `subject` with `scope` (`createCalendarClient` of `@dwd/calendar`). */
   calendar: (subject: string, scope: string) => CalendarPort;
+  /** Free/busy of many subjects in one batch; without it, one call per subject in parallel. */
+  freeBusyMany?: FreeBusyMany;
   /** The latest delegation check, or undefined before the first has finished. */
   health: () => DoctorReport | undefined;
   /** Runs the checks again (for /v1/doctor and GET /). */
@@ -351,28 +353,46 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     new Response(JSON.stringify(data), { status, headers: { "content-type": "application/json", "cache-control": "no-store", ...headers } });
   const queryParams = (query: Record<string, unknown>): Record<string, string | number | boolean> => query as Record<string, string | number | boolean>;
 
-  /** Busy intervals of each subject, acting as that subject (one token each), in parallel. */
-  async function busyOf(caller: Caller, subjects: string[], timeMin: string, timeMax: string, operation: "freebusy" | "availability"): Promise<Record<string, { busy?: { start: string; end: string }[]; error?: { code: string; detail: string; googleReason?: string } }>> {
+  type BusyAnswer = { busy?: { start: string; end: string }[]; error?: { code: string; detail: string; googleReason?: string } };
+
+  /** One subject's answer (or error) as the API reports it. */
+  function busyEntry(subject: string, outcome: { ok: true; value: FreeBusyAnswer } | { ok: false; error: unknown }): BusyAnswer {
+    if (!outcome.ok) {
+      const p = upstreamProblem(outcome.error);
+      if (p.problem.status === 500 || p.problem.status === 501) throw outcome.error;
+      metrics.googleError(p.problem.googleReason ?? p.problem.code);
+      return { error: { code: p.problem.code, detail: p.problem.detail, ...(p.problem.googleReason ? { googleReason: p.problem.googleReason } : {}) } };
+    }
+    const calendars = outcome.value.calendars ?? {};
+    const entry = calendars[subject] ?? Object.values(calendars)[0];
+    if (entry?.errors?.length) {
+      const reason = entry.errors[0]?.reason ?? "unknown";
+      metrics.googleError(reason);
+      return { error: { code: "freebusy_error", detail: `Google could not answer for "${subject}": ${reason}`, googleReason: reason } };
+    }
+    return { busy: (entry?.busy ?? []).map((b) => ({ start: b.start ?? "", end: b.end ?? "" })) };
+  }
+
+  /** Busy intervals of each subject, acting as that subject (one token each): one batch when the client has it. */
+  async function busyOf(caller: Caller, subjects: string[], timeMin: string, timeMax: string, operation: "freebusy" | "availability"): Promise<Record<string, BusyAnswer>> {
     const unique = [...new Set(subjects.map((s) => s.toLowerCase()))];
-    const answers = await Promise.all(
-      unique.map(async (subject) => {
-        try {
-          const answer = await needs(calendarFor(caller, subject, operation), "freebusy").query({ timeMin, timeMax, items: [{ id: subject }] });
-          const entry = answer.calendars?.[subject] ?? Object.values(answer.calendars ?? {})[0];
-          if (entry?.errors?.length) {
-            const reason = entry.errors[0]?.reason ?? "unknown";
-            return [subject, { error: { code: "freebusy_error", detail: `Google could not answer for "${subject}": ${reason}`, googleReason: reason } }] as const;
+    const scope = options.policy().scopeFor(caller, operation)!;
+    let outcomes: Record<string, { ok: true; value: FreeBusyAnswer } | { ok: false; error: unknown }>;
+    if (options.freeBusyMany) {
+      outcomes = await options.freeBusyMany(unique, scope, { timeMin, timeMax });
+    } else {
+      const settled = await Promise.all(
+        unique.map(async (subject) => {
+          try {
+            return { ok: true as const, value: await needs(options.calendar(subject, scope), "freebusy").query({ timeMin, timeMax, items: [{ id: subject }] }) };
+          } catch (error) {
+            return { ok: false as const, error };
           }
-          return [subject, { busy: (entry?.busy ?? []).map((b) => ({ start: b.start, end: b.end })) }] as const;
-        } catch (error) {
-          const p = upstreamProblem(error);
-          if (p.problem.status === 500 || p.problem.status === 501) throw error;
-          metrics.googleError(p.problem.googleReason ?? p.problem.code);
-          return [subject, { error: { code: p.problem.code, detail: p.problem.detail, ...(p.problem.googleReason ? { googleReason: p.problem.googleReason } : {}) } }] as const;
-        }
-      }),
-    );
-    return Object.fromEntries(answers) as Record<string, { busy?: { start: string; end: string }[]; error?: { code: string; detail: string; googleReason?: string } }>;
+        }),
+      );
+      outcomes = Object.fromEntries(unique.map((s, i) => [s, settled[i]!]));
+    }
+    return Object.fromEntries(unique.map((s) => [s, busyEntry(s, outcomes[s]!)]));
   }
 
   const handlers: Record<string, Parameters<typeof guarded>[1]> = {

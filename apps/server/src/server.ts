@@ -11,10 +11,11 @@ import { createTokenSource, redactSecrets } from "@dwd/auth";
 import type { FetchLike, JwtSigner, ServiceAccountKey, SharedTokenSource, SharedTokenStore, TokenSource } from "@dwd/auth";
 import { createSharedTokenSource } from "@dwd/auth";
 import { createCalendarClient } from "@dwd/calendar";
+import type { CalendarClient } from "@dwd/calendar";
 import type { CacheStatus, ServerApp } from "./app.ts";
 import { createServerApp } from "./app.ts";
 import type { AuditSink } from "./audit.ts";
-import type { CalendarPort } from "./calendar-port.ts";
+import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
 import type { ServerConfig } from "./config.ts";
 import type { DoctorReport } from "./doctor.ts";
 import { runDoctor } from "./doctor.ts";
@@ -65,6 +66,23 @@ export function fetchWithTimeout(base: (input: string, init?: RequestInit) => Pr
   return (url, init) => base(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
 }
 
+
+/** `@dwd/calendar`'s client, acting as one user, as the small interface the app calls. */
+function adaptClient(c: CalendarClient): CalendarPort {
+  const e = c.events;
+  return {
+    calendarList: { get: (id) => c.calendarList.get(id) },
+    events: {
+      list: (id, params) => e.list(id, params),
+      get: (id, eventId) => e.get(id, eventId),
+      insert: (id, event, params) => e.insert(id, event, params),
+      patch: (id, eventId, patch, params) => e.patch(id, eventId, patch, params),
+      delete: (id, eventId, params) => e.delete(id, eventId, params),
+    },
+    freebusy: { query: (body) => c.freebusy.query(body) },
+  };
+}
+
 /**
  * Creates the server from a configuration.
  *
@@ -97,9 +115,31 @@ export function createServer(options: CreateServerOptions): DwdServer {
       })
     : undefined;
   const tokenSource: TokenSource = shared ?? base;
-  const calendar = (subject: string, scope: string): CalendarPort =>
-    options.calendar?.(subject, scope, tokenSource) ??
-    createCalendarClient({ tokenSource, subject, scopes: [scope], fetch, ...(config.delegation.calendarRoot ? { rootUrl: config.delegation.calendarRoot } : {}) });
+  // One client per scope (they share the token source); `.as(subject)` acts as each user.
+  const clients = new Map<string, CalendarClient>();
+  const clientFor = (scope: string): CalendarClient => {
+    let client = clients.get(scope);
+    if (client === undefined) {
+      client = createCalendarClient({
+        tokenSource,
+        scopes: [scope],
+        fetch,
+        timeoutMs: config.limits.upstreamTimeoutMs,
+        // A caller waits on us: a few quick retries, never Google's full backoff ladder.
+        retry: { retries: 2 },
+        ...(config.delegation.calendarRoot ? { rootUrl: config.delegation.calendarRoot } : {}),
+      });
+      clients.set(scope, client);
+    }
+    return client;
+  };
+  const calendar = (subject: string, scope: string): CalendarPort => options.calendar?.(subject, scope, tokenSource) ?? adaptClient(clientFor(scope).as(subject));
+  const freeBusyMany: FreeBusyMany | undefined = options.calendar
+    ? undefined
+    : async (subjects, scope, range) => {
+        const results = await clientFor(scope).batch((b) => subjects.map((s) => b.as(s).freebusy.query({ ...range, items: [{ id: s }] })));
+        return Object.fromEntries(subjects.map((s, i) => [s, results[i]!]));
+      };
 
   let report: DoctorReport | undefined;
   const check = async (): Promise<DoctorReport> => {
@@ -121,6 +161,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
     policy: () => policy,
     tokenSource,
     calendar,
+    ...(freeBusyMany ? { freeBusyMany } : {}),
     health: () => report,
     recheck,
     limits: config.limits,

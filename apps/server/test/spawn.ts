@@ -50,8 +50,8 @@ export function startServer(runtime: Runtime, args: string[], env: Record<string
     };
   };
   return new Promise((resolve, reject) => {
-    child.stderr!.on("data", lines(stderr));
-    child.stdout!.on("data", lines(stdout, (line) => {
+    child.stderr.on("data", lines(stderr));
+    child.stdout.on("data", lines(stdout, (line) => {
       const match = /^dwd-server listening on (http:\/\/\S+)$/.exec(line);
       if (match) {
         resolve({
