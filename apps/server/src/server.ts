@@ -63,7 +63,11 @@ export interface DwdServer extends ServerApp {
  * @returns the wrapped fetch, in the `FetchLike` shape `@dwd/auth` and `@dwd/calendar` take
  */
 export function fetchWithTimeout(base: (input: string, init?: RequestInit) => Promise<Response>, timeoutMs: number): FetchLike {
-  return (url, init) => base(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  return (url, init) => {
+    const own = (init as RequestInit | undefined)?.signal;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    return base(url, { ...init, signal: own ? AbortSignal.any([own, timeout]) : timeout });
+  };
 }
 
 
