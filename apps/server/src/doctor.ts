@@ -174,7 +174,7 @@ export function doctorPage(report: DoctorReport): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1f24}
-h1{font-size:1.4rem}table{border-collapse:collapse;width:100%}td{border-top:1px solid #d0d7de;padding:.45rem;vertical-align:top}
+h1{font-size:1.4rem}table{border-collapse:collapse;width:100%;table-layout:fixed}td{border-top:1px solid #d0d7de;padding:.45rem;vertical-align:top;overflow-wrap:anywhere}td:nth-child(2){width:15rem}
 .status{font-weight:700;width:4rem}.pass .status{color:#1a7f37}.fail .status{color:#cf222e}.skip .status{color:#6e7781}
 .hint{color:#9a6700;margin-top:.25rem}.fix{border:2px solid #cf222e;border-radius:6px;padding:.5rem 1rem;margin-top:1rem}
 code{font-size:.85em;background:#f6f8fa;padding:0 .2em}
