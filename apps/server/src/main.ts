@@ -49,10 +49,10 @@ async function hashToken(): Promise<number> {
   return 0;
 }
 
-function integer(name: string, value: string | undefined, min: number, max: number): number | undefined {
+function integer(name: string, value: string | undefined, min: number, max: number, example: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`, `Pass e.g. --${name} ${Math.max(min, Math.min(max, 8080))}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`, `Pass e.g. --${name} ${example}`);
   return n;
 }
 
@@ -108,9 +108,9 @@ async function main(argv: string[]): Promise<number> {
     ...(emulatorUrl !== undefined ? { emulatorUrl } : {}),
     ...(values.key !== undefined ? { keyFile: values.key } : {}),
     ...(values.cache !== undefined ? { cache: values.cache } : {}),
-    port: integer("port", values.port, 0, 65535) ?? 8080,
+    port: integer("port", values.port, 0, 65535, 8080) ?? 8080,
     host: values.host ?? "127.0.0.1",
-    demoRate: integer("demo-rate", values["demo-rate"], 1, 10_000_000) ?? 600,
+    demoRate: integer("demo-rate", values["demo-rate"], 1, 10_000_000, 600) ?? 600,
   });
 }
 
