@@ -51,3 +51,5 @@ export {
 export type { BuildClaimsOptions, JwtClaims } from "./sign-jwt.ts";
 export { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_TOKEN_TIMEOUT_MS, JWT_BEARER_GRANT, createTokenSource } from "./token-source.ts";
 export type { AccessToken, GetTokenOptions, TokenSource, TokenSourceOptions, TokenSourceStats } from "./token-source.ts";
+export { createSharedTokenSource } from "./shared-token-source.ts";
+export type { SharedTokenSource, SharedTokenSourceOptions, SharedTokenStats, SharedTokenStore } from "./shared-token-source.ts";

@@ -1,0 +1,280 @@
+/**
+ * The dwd-server configuration file: its schema (also shipped as dwd-server.schema.json, so editors
+ * complete it), and `parseConfig()`, which refuses a bad file with the field, the problem and the fix.
+ *
+ * @module
+ */
+
+import type { Schema, SchemaIssue } from "./_internal/schema.ts";
+import { validate } from "./_internal/schema.ts";
+import { operations } from "./operations.ts";
+import type { Operation } from "./operations.ts";
+
+/** A caller's request budget: `requests` per `per`. */
+export interface RateConfig {
+  requests: number;
+  per: "second" | "minute" | "hour";
+}
+
+/** One application allowed to call dwd-server. */
+export interface CallerConfig {
+  /** Shown in audit lines and metrics. */
+  name: string;
+  /** SHA-256 (hex) of the caller's bearer token; `dwd-server hash-token` prints one. */
+  tokenSha256: string;
+  /** Who it may act as: `ana@example.com`, `*@example.com`, or `list:NAME` (a `subjectLists` entry). */
+  subjects: string[];
+  /** What it may call. */
+  operations: Operation[];
+  /** The OAuth scopes it may cause to be used. */
+  scopes: string[];
+  /** Its request budget; default 600 per minute. */
+  rate?: RateConfig;
+}
+
+/** The delegation: a key file, or keyless (IAM signJwt). */
+export interface DelegationConfig {
+  /** Path of the service account's key file (JSON, .p12 or PEM). */
+  keyFile?: string;
+  /** Email of the service account, needed for .p12/PEM keys and for `signer: "iam"`. */
+  serviceAccount?: string;
+  /** Numeric client ID, for .p12/PEM keys and keyless signers (the Admin-console link needs it). */
+  clientId?: string;
+  /** `key` (default, with keyFile) or `iam` (keyless: the IAM Credentials API signs). */
+  signer?: "key" | "iam";
+  /** The user the health check (/v1/doctor, /readyz) impersonates. */
+  checkSubject: string;
+  /** Token endpoint (default: the key's token_uri). */
+  tokenUri?: string;
+  /** Calendar API root (default Google's). */
+  calendarRoot?: string;
+}
+
+/** Operational limits. */
+export interface LimitsConfig {
+  /** Largest accepted request body in bytes (default 65,536). */
+  bodyBytes: number;
+  /** Requests in flight per subject (default 4); more wait in line, up to `subjectQueue`. */
+  subjectConcurrency: number;
+  /** Requests waiting per subject before 429 (default 32). */
+  subjectQueue: number;
+  /** Timeout of every upstream call in ms (default 10,000). */
+  upstreamTimeoutMs: number;
+  /** How long SIGTERM waits for requests in flight in ms (default 10,000). */
+  shutdownGraceMs: number;
+}
+
+/** A validated configuration. */
+export interface ServerConfig {
+  listen: { host: string; port: number };
+  delegation: DelegationConfig;
+  callers: CallerConfig[];
+  subjectLists: Record<string, string[]>;
+  /** `memory` or a `redis://` URL. */
+  cache: string;
+  /** `stdout` or `{ file }`. */
+  audit: "stdout" | { file: string };
+  limits: LimitsConfig;
+}
+
+const scopePattern = "^https://www\\.googleapis\\.com/auth/[a-z.]+$";
+
+const rateSchema: Schema = {
+  type: "object",
+  description: "Request budget of the caller: `requests` per `per`; over it the caller gets 429 with Retry-After",
+  required: ["requests", "per"],
+  additionalProperties: false,
+  properties: {
+    requests: { type: "integer", minimum: 1, maximum: 1_000_000, description: "How many requests" },
+    per: { type: "string", enum: ["second", "minute", "hour"], description: "Per which period" },
+  },
+};
+
+/** JSON Schema of the configuration file (dwd-server.schema.json is written from it). */
+export const configSchema: Schema = {
+  type: "object",
+  description: "dwd-server configuration",
+  required: ["delegation", "callers"],
+  additionalProperties: false,
+  properties: {
+    $schema: { type: "string", description: "Path or URL of this schema (editors use it for completion)" },
+    listen: {
+      type: "object",
+      description: "Where to listen",
+      additionalProperties: false,
+      properties: {
+        host: { type: "string", minLength: 1, default: "127.0.0.1", description: "Interface to bind; 127.0.0.1 by default (put a TLS proxy in front for anything else)" },
+        port: { type: "integer", minimum: 0, maximum: 65535, default: 8080, description: "TCP port; 0 picks a free one" },
+      },
+    },
+    delegation: {
+      type: "object",
+      description: "The service account with domain-wide delegation that dwd-server acts through",
+      required: ["checkSubject"],
+      additionalProperties: false,
+      properties: {
+        keyFile: { type: "string", minLength: 1, description: "Path of the service account's key file (JSON, .p12 or PEM), relative to the config file" },
+        signer: { type: "string", enum: ["key", "iam"], default: "key", description: '"key" signs with keyFile; "iam" is keyless (IAM Credentials signJwt) and needs serviceAccount' },
+        serviceAccount: { type: "string", format: "email", description: "The service account's email (for .p12/PEM keys and for signer \"iam\")" },
+        clientId: { type: "string", pattern: "^[0-9]{10,30}$", description: "numeric OAuth2 client ID, the service account's Unique ID" },
+        checkSubject: { type: "string", format: "email", description: "A user of the domain the health check impersonates (/v1/doctor, /readyz)" },
+        tokenUri: { type: "string", format: "uri", description: "Token endpoint; default: the key's token_uri" },
+        calendarRoot: { type: "string", format: "uri", description: "Calendar API root; default https://www.googleapis.com/calendar/v3" },
+      },
+    },
+    callers: {
+      type: "array",
+      minItems: 1,
+      description: "The applications allowed to call; everything else is refused",
+      items: {
+        type: "object",
+        required: ["name", "tokenSha256", "subjects", "operations", "scopes"],
+        additionalProperties: false,
+        properties: {
+          name: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$", description: "letters, digits, dot, dash, underscore; at most 64" },
+          tokenSha256: { type: "string", pattern: "^[0-9a-f]{64}$", description: "64 lower-case hex digits" },
+          subjects: {
+            type: "array",
+            minItems: 1,
+            description: 'Who the caller may act as: "ana@example.com", "*@example.com" or "list:NAME"',
+            items: { type: "string", pattern: "^(list:[A-Za-z0-9._-]+|\\*@[^@\\s]+\\.[^@\\s]+|[^@\\s*]+@[^@\\s]+\\.[^@\\s]+)$", description: 'an email, "*@domain" or "list:NAME"' },
+          },
+          operations: { type: "array", minItems: 1, description: "What the caller may call", items: { type: "string", enum: operations } },
+          scopes: { type: "array", minItems: 1, description: "The OAuth scopes the caller may cause to be used", items: { type: "string", pattern: scopePattern, description: "a Google OAuth scope URL" } },
+          rate: rateSchema,
+        },
+      },
+    },
+    subjectLists: {
+      type: "object",
+      description: 'Named lists of users, referenced from a caller\'s subjects as "list:NAME"',
+      additionalProperties: { type: "array", items: { type: "string", format: "email" } },
+    },
+    cache: {
+      type: "string",
+      pattern: "^(memory|rediss?://.+)$",
+      default: "memory",
+      description: '"memory" or a redis:// URL shared by replicas (tokens are encrypted with DWD_CACHE_KEY)',
+    },
+    audit: {
+      oneOf: [
+        { type: "string", enum: ["stdout"] },
+        { type: "object", required: ["file"], additionalProperties: false, properties: { file: { type: "string", minLength: 1 } } },
+      ],
+      description: 'Where audit lines go: "stdout" (default) or { "file": "audit.log" }',
+    },
+    limits: {
+      type: "object",
+      description: "Operational limits",
+      additionalProperties: false,
+      properties: {
+        bodyBytes: { type: "integer", minimum: 256, maximum: 10_000_000, default: 65536, description: "Largest request body in bytes" },
+        subjectConcurrency: { type: "integer", minimum: 1, maximum: 1000, default: 4, description: "Requests in flight per subject" },
+        subjectQueue: { type: "integer", minimum: 0, maximum: 100_000, default: 32, description: "Requests waiting per subject before 429" },
+        upstreamTimeoutMs: { type: "integer", minimum: 100, maximum: 300_000, default: 10000, description: "Timeout of every call to Google in ms" },
+        shutdownGraceMs: { type: "integer", minimum: 0, maximum: 600_000, default: 10000, description: "How long SIGTERM waits for requests in flight" },
+      },
+    },
+  },
+};
+
+/** Fixes for the fields whose problem has one obvious remedy; other fields get their schema description. */
+const fixes: [RegExp, string][] = [
+  [/tokenSha256$/, 'Run `printf %s "$TOKEN" | dwd-server hash-token` and paste the 64 hex digits it prints (never the token itself)'],
+  [/subjects\[\d+\]$/, 'Write an email ("ana@example.com"), a whole domain ("*@example.com") or a named list ("list:sales")'],
+  [/operations\[\d+\]$/, `Use one of: ${operations.join(", ")}`],
+  [/scopes\[\d+\]$/, 'Write the full scope URL, e.g. "https://www.googleapis.com/auth/calendar.readonly"'],
+  [/^cache$/, 'Write "memory" or a Redis URL such as "redis://127.0.0.1:6379"'],
+  [/^delegation$/, 'Add "delegation": { "keyFile": "key.json", "checkSubject": "someone@your-domain" }'],
+];
+
+/** A configuration that cannot be used: the field, the problem and the fix. */
+export class ConfigError extends Error {
+  /** Stable code. */
+  readonly code = "invalid_config";
+  /** Every issue found. */
+  readonly issues: (SchemaIssue & { fix: string })[];
+  /** The fix of the first issue. */
+  readonly hint: string;
+
+  /**
+   * @param source the config file's name
+   * @param issues the issues, each with a fix
+   */
+  constructor(source: string, issues: (SchemaIssue & { fix: string })[]) {
+    const first = issues[0] ?? { field: "(root)", problem: "is invalid", fix: "See dwd-server.schema.json" };
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => `"${i.field}" ${i.problem}`).join("; ")})` : "";
+    super(`Cannot use the configuration "${source}": "${first.field}" ${first.problem}${more}`);
+    this.name = "ConfigError";
+    this.issues = issues;
+    this.hint = first.fix;
+  }
+}
+
+function fixFor(field: string): string {
+  for (const [pattern, fix] of fixes) if (pattern.test(field)) return fix;
+  let schema: Schema | undefined = configSchema;
+  for (const part of field.replace(/\[\d+\]/g, ".[]").split(".").filter((p) => p !== "")) {
+    schema = part === "[]" ? schema?.items : (schema?.properties?.[part] ?? (typeof schema?.additionalProperties === "object" ? schema.additionalProperties : undefined));
+  }
+  return schema?.description ? `Set "${field}" to ${schema.description.charAt(0).toLowerCase()}${schema.description.slice(1)}` : "Remove the field or correct it (dwd-server.schema.json lists every field)";
+}
+
+function semanticIssues(config: ServerConfig): SchemaIssue[] {
+  const issues: SchemaIssue[] = [];
+  const d = config.delegation;
+  if ((d.signer ?? "key") === "key" && d.keyFile === undefined) issues.push({ field: "delegation.keyFile", problem: 'is required unless "signer" is "iam"' });
+  if (d.signer === "iam" && d.serviceAccount === undefined) issues.push({ field: "delegation.serviceAccount", problem: 'is required with "signer": "iam"' });
+  if (d.signer === "iam" && d.keyFile !== undefined) issues.push({ field: "delegation.keyFile", problem: 'must not be set with "signer": "iam" (keyless)' });
+  const names = new Set<string>();
+  const hashes = new Set<string>();
+  config.callers.forEach((caller, i) => {
+    if (names.has(caller.name)) issues.push({ field: `callers[${i}].name`, problem: `repeats "${caller.name}"` });
+    if (hashes.has(caller.tokenSha256)) issues.push({ field: `callers[${i}].tokenSha256`, problem: "is the same as another caller's" });
+    names.add(caller.name);
+    hashes.add(caller.tokenSha256);
+    caller.subjects.forEach((s, j) => {
+      if (s.startsWith("list:") && config.subjectLists[s.slice(5)] === undefined) {
+        issues.push({ field: `callers[${i}].subjects[${j}]`, problem: `names the list "${s.slice(5)}", which "subjectLists" does not define` });
+      }
+    });
+  });
+  return issues;
+}
+
+/**
+ * Validates a parsed configuration file and fills in defaults.
+ *
+ * @param json the parsed JSON
+ * @param source the file's name, for messages
+ * @returns the configuration
+ * @throws {ConfigError} with every field that is wrong, each with the problem and the fix
+ * @example
+ * ```ts
+ * const config = parseConfig(JSON.parse(await readFile("dwd-server.json", "utf8")), "dwd-server.json");
+ * ```
+ */
+export function parseConfig(json: unknown, source: string): ServerConfig {
+  const withFix = (issues: SchemaIssue[]): (SchemaIssue & { fix: string })[] => issues.map((i) => ({ ...i, fix: fixFor(i.field) }));
+  const issues = validate(configSchema, json);
+  if (issues.length > 0) throw new ConfigError(source, withFix(issues));
+  const raw = json as Partial<ServerConfig> & Pick<ServerConfig, "delegation" | "callers">;
+  const config: ServerConfig = {
+    listen: { host: raw.listen?.host ?? "127.0.0.1", port: raw.listen?.port ?? 8080 },
+    delegation: raw.delegation,
+    callers: raw.callers,
+    subjectLists: raw.subjectLists ?? {},
+    cache: raw.cache ?? "memory",
+    audit: raw.audit ?? "stdout",
+    limits: {
+      bodyBytes: raw.limits?.bodyBytes ?? 65536,
+      subjectConcurrency: raw.limits?.subjectConcurrency ?? 4,
+      subjectQueue: raw.limits?.subjectQueue ?? 32,
+      upstreamTimeoutMs: raw.limits?.upstreamTimeoutMs ?? 10_000,
+      shutdownGraceMs: raw.limits?.shutdownGraceMs ?? 10_000,
+    },
+  };
+  const more = semanticIssues(config);
+  if (more.length > 0) throw new ConfigError(source, withFix(more));
+  return config;
+}

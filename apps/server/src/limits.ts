@@ -1,0 +1,101 @@
+/**
+ * Per-caller request rate (a token bucket) and per-subject concurrency (a bounded line), so one app can
+ * neither flood the server nor exhaust one user's Calendar quota.
+ *
+ * @module
+ */
+
+import type { RateConfig } from "./config.ts";
+
+const periodMs = { second: 1000, minute: 60_000, hour: 3_600_000 } as const;
+
+/** Decides whether a caller may make one more request now. */
+export interface RateLimiter {
+  /** Takes one request from `name`'s budget; `retryAfterSeconds` when none is left. */
+  take(name: string, rate: RateConfig): { ok: true } | { ok: false; retryAfterSeconds: number };
+}
+
+/**
+ * A token bucket per caller: a full budget at first, refilled continuously at `requests / per`.
+ *
+ * @param now the clock in ms
+ * @returns the limiter
+ */
+export function createRateLimiter(now: () => number = Date.now): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    take(name, rate) {
+      const perMs = rate.requests / periodMs[rate.per];
+      const t = now();
+      const bucket = buckets.get(name) ?? { tokens: rate.requests, at: t };
+      bucket.tokens = Math.min(rate.requests, bucket.tokens + (t - bucket.at) * perMs);
+      bucket.at = t;
+      buckets.set(name, bucket);
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return { ok: true };
+      }
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
+    },
+  };
+}
+
+/** Limits requests in flight per subject. */
+export interface SubjectLimiter {
+  /** Waits for a slot of every subject (in sorted order, so two requests never wait on each other); undefined when a line is full. */
+  acquire(subjects: readonly string[]): Promise<(() => void) | undefined>;
+  /** Requests in flight for `subject`. */
+  inFlight(subject: string): number;
+}
+
+/**
+ * Creates a per-subject concurrency limiter.
+ *
+ * @param concurrency requests in flight per subject
+ * @param queue requests waiting per subject before refusal
+ * @returns the limiter
+ */
+export function createSubjectLimiter(concurrency: number, queue: number): SubjectLimiter {
+  const state = new Map<string, { active: number; waiting: (() => void)[] }>();
+
+  function release(subject: string): void {
+    const s = state.get(subject);
+    if (s === undefined) return;
+    const next = s.waiting.shift();
+    if (next !== undefined) next(); // the slot passes straight to the next in line
+    else if (--s.active === 0) state.delete(subject);
+  }
+
+  async function acquireOne(subject: string): Promise<boolean> {
+    let s = state.get(subject);
+    if (s === undefined) state.set(subject, (s = { active: 0, waiting: [] }));
+    if (s.active < concurrency) {
+      s.active++;
+      return true;
+    }
+    if (s.waiting.length >= queue) return false;
+    await new Promise<void>((resolve) => s.waiting.push(resolve));
+    return true;
+  }
+
+  return {
+    inFlight: (subject) => state.get(subject)?.active ?? 0,
+    async acquire(subjects) {
+      const sorted = [...new Set(subjects.map((s) => s.toLowerCase()))].sort();
+      const held: string[] = [];
+      for (const subject of sorted) {
+        if (!(await acquireOne(subject))) {
+          for (const h of held) release(h);
+          return undefined;
+        }
+        held.push(subject);
+      }
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        for (const h of held) release(h);
+      };
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The policy: who is calling (bearer token → caller, compared in constant time) and what that caller
+ * may do (subjects, operations, scopes). Deny by default: anything not named is refused.
+ *
+ * @module
+ */
+
+import type { CallerConfig, RateConfig } from "./config.ts";
+import type { Operation } from "./operations.ts";
+import { operationScopes } from "./operations.ts";
+
+/** A caller with its policy compiled for fast checks. */
+export interface Caller {
+  name: string;
+  operations: ReadonlySet<Operation>;
+  scopes: readonly string[];
+  rate: RateConfig;
+  /** Whether the caller may act as `subject` (lower-cased email). */
+  allowsSubject(subject: string): boolean;
+}
+
+/** Why a request was refused by the policy. */
+export interface Refusal {
+  /** `subject_not_allowed`, `operation_not_allowed` or `scope_not_allowed`. */
+  code: "subject_not_allowed" | "operation_not_allowed" | "scope_not_allowed";
+  /** One line naming what was refused (never whether the subject exists). */
+  detail: string;
+  /** The fix. */
+  hint: string;
+}
+
+/** A compiled policy. */
+export interface Policy {
+  /** The caller whose token hashes to `tokenSha256`, compared against every caller in constant time. */
+  authenticate(tokenSha256: Uint8Array): Caller | undefined;
+  /** Checks one request; undefined when allowed. */
+  authorize(caller: Caller, request: { operation: Operation; subjects?: readonly string[]; scopes?: readonly string[] }): Refusal | undefined;
+  /** The scope to use for `operation` on behalf of `caller`: the narrowest its policy allows. */
+  scopeFor(caller: Caller, operation: Exclude<Operation, "token">): string | undefined;
+  /** Every scope any caller may use (the health check asks for each). */
+  allScopes: readonly string[];
+  callers: readonly Caller[];
+}
+
+const defaultRate: RateConfig = { requests: 600, per: "minute" };
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/**
+ * Compares two byte arrays in time that depends only on their lengths.
+ *
+ * @param a first
+ * @param b second
+ * @returns whether they are equal
+ */
+export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/**
+ * SHA-256 of a bearer token, as bytes (what {@link Policy.authenticate} takes).
+ *
+ * @param token the bearer token
+ * @returns 32 bytes
+ */
+export async function sha256(token: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+}
+
+/**
+ * Compiles callers into a {@link Policy}.
+ *
+ * @param callers the configured callers
+ * @param subjectLists named subject lists (`list:NAME`)
+ * @returns the policy
+ * @example
+ * ```ts
+ * const policy = compilePolicy(config.callers, config.subjectLists);
+ * const caller = policy.authenticate(await sha256(token));
+ * ```
+ */
+export function compilePolicy(callers: readonly CallerConfig[], subjectLists: Record<string, readonly string[]> = {}): Policy {
+  const compiled = callers.map((c) => {
+    const exact = new Set<string>();
+    const domains = new Set<string>();
+    for (const pattern of c.subjects) {
+      const lists = pattern.startsWith("list:") ? (subjectLists[pattern.slice(5)] ?? []) : [pattern];
+      for (const entry of lists) {
+        const lower = entry.toLowerCase();
+        if (lower.startsWith("*@")) domains.add(lower.slice(2));
+        else exact.add(lower);
+      }
+    }
+    const caller: Caller = {
+      name: c.name,
+      operations: new Set(c.operations),
+      scopes: [...c.scopes],
+      rate: c.rate ?? defaultRate,
+      allowsSubject(subject) {
+        const lower = subject.toLowerCase();
+        if (exact.has(lower)) return true;
+        const at = lower.lastIndexOf("@");
+        return at > 0 && lower.indexOf("@") === at && domains.has(lower.slice(at + 1));
+      },
+    };
+    return { caller, digest: hexBytes(c.tokenSha256) };
+  });
+
+  const scopeFor = (caller: Caller, operation: Exclude<Operation, "token">): string | undefined => operationScopes[operation].find((s) => caller.scopes.includes(s));
+
+  return {
+    callers: compiled.map((c) => c.caller),
+    allScopes: [...new Set(callers.flatMap((c) => c.scopes))].sort(),
+    authenticate(digest) {
+      // Every caller is compared, whatever matched before, so the time taken does not tell which did.
+      let found: Caller | undefined;
+      for (const c of compiled) if (timingSafeEqual(c.digest, digest)) found = c.caller;
+      return found;
+    },
+    scopeFor,
+    authorize(caller, request) {
+      if (!caller.operations.has(request.operation)) {
+        return {
+          code: "operation_not_allowed",
+          detail: `Caller "${caller.name}" may not call the "${request.operation}" operation: ${caller.operations.size === 0 ? "its policy allows no operation" : `its policy allows ${[...caller.operations].map((o) => `"${o}"`).join(", ")}`}`,
+          hint: `Add "${request.operation}" to the operations of caller "${caller.name}" in the dwd-server configuration, if it should`,
+        };
+      }
+      const refused = (request.subjects ?? []).filter((s) => !caller.allowsSubject(s));
+      if (refused.length > 0) {
+        return {
+          code: "subject_not_allowed",
+          detail: `Caller "${caller.name}" may not act as ${refused.map((s) => `"${s}"`).join(", ")}: the subject is outside its policy`,
+          hint: `Add the user, its domain ("*@domain") or a list to the subjects of caller "${caller.name}" in the dwd-server configuration, if it should`,
+        };
+      }
+      const scopes = request.scopes ?? (request.operation === "token" ? [] : [scopeFor(caller, request.operation)].filter((s) => s !== undefined));
+      const badScopes = request.scopes ? request.scopes.filter((s) => !caller.scopes.includes(s)) : [];
+      if (scopes.length === 0 || badScopes.length > 0) {
+        const wanted = badScopes.length > 0 ? badScopes : request.operation === "token" ? [] : operationScopes[request.operation];
+        return {
+          code: "scope_not_allowed",
+          detail: `Caller "${caller.name}" may not use ${wanted.length > 0 ? wanted.map((s) => `"${s}"`).join(" or ") : "any scope"} in the "${request.operation}" operation: ${caller.scopes.length === 0 ? "its policy allows no scope" : `its policy allows ${caller.scopes.map((s) => `"${s}"`).join(", ")}`}`,
+          hint: `Add one of those scopes to caller "${caller.name}" in the dwd-server configuration, if it should`,
+        };
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The Redis implementation of `@dwd/auth`'s `SharedTokenStore` (ioredis). Commands fail at once while
+ * Redis is unreachable (no offline queue, no per-command retries), so the shared token source falls
+ * back to the replica's memory cache instead of making callers wait; ioredis keeps reconnecting in
+ * the background, and the source goes back to Redis when it answers.
+ *
+ * @module
+ */
+
+import type { SharedTokenStore } from "@dwd/auth";
+import { Redis } from "ioredis";
+
+// Deletes the lock only if it still holds our value (it may have expired and been taken by another).
+const releaseScript = 'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
+
+/** A Redis-backed store and its connection. */
+export interface RedisTokenStore extends SharedTokenStore {
+  /** Closes the connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Redis (lazily: the first command connects).
+ *
+ * @param url `redis://host:port[/db]`
+ * @returns the store
+ */
+export function createRedisTokenStore(url: string): RedisTokenStore {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    commandTimeout: 1000,
+    // Keep trying, at most every 500 ms: the replica must notice when Redis is back.
+    retryStrategy: (times) => Math.min(times * 100, 500),
+  });
+  redis.on("error", () => undefined); // reported through failing commands (the token source logs the switch)
+  let connecting: Promise<void> | undefined;
+  const ready = async (): Promise<void> => {
+    if (redis.status === "wait") connecting ??= redis.connect().finally(() => (connecting = undefined));
+    if (connecting) await connecting;
+  };
+  return {
+    async get(key) {
+      await ready();
+      return (await redis.get(key)) ?? undefined;
+    },
+    async set(key, value, ttlMs) {
+      await ready();
+      await redis.set(key, value, "PX", Math.max(1, Math.round(ttlMs)));
+    },
+    async delete(key) {
+      await ready();
+      await redis.del(key);
+    },
+    async lock(key, ttlMs) {
+      await ready();
+      const owner = crypto.randomUUID();
+      const ok = await redis.set(key, owner, "PX", Math.max(1, Math.round(ttlMs)), "NX");
+      if (ok !== "OK") return undefined;
+      return async () => void (await redis.eval(releaseScript, 1, key, owner));
+    },
+    async close() {
+      redis.disconnect();
+      await Promise.resolve();
+    },
+  };
+}

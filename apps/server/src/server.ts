@@ -1,0 +1,189 @@
+/**
+ * `createServer()`: wires a validated configuration into a running app — token source (memory, or
+ * shared through a store such as Redis), policy (swappable on reload), Calendar clients with upstream
+ * timeouts, the delegation check behind /readyz, the audit sink. Runtime-neutral: the Node and Deno
+ * entries only listen.
+ *
+ * @module
+ */
+
+import { createTokenSource, redactSecrets } from "@dwd/auth";
+import type { FetchLike, JwtSigner, ServiceAccountKey, SharedTokenSource, SharedTokenStore, TokenSource } from "@dwd/auth";
+import { createSharedTokenSource } from "@dwd/auth";
+import { createCalendarClient } from "@dwd/calendar";
+import type { CalendarClient } from "@dwd/calendar";
+import type { CacheStatus, ServerApp } from "./app.ts";
+import { createServerApp } from "./app.ts";
+import type { AuditSink } from "./audit.ts";
+import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
+import type { ServerConfig } from "./config.ts";
+import type { DoctorReport } from "./doctor.ts";
+import { runDoctor } from "./doctor.ts";
+import type { Policy } from "./policy.ts";
+import { compilePolicy } from "./policy.ts";
+
+/** What {@link createServer} needs besides the configuration. */
+export interface CreateServerOptions {
+  /** The loaded key, or a keyless signer. */
+  credentials: ServiceAccountKey | JwtSigner;
+  config: ServerConfig;
+  audit: AuditSink;
+  /** Diagnostic lines (stderr); every line is redacted. */
+  log?: (line: string) => void;
+  /** The transport to Google (or the emulator); every call gets the configured timeout. */
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** A shared token store (Redis), with the key that encrypts tokens at rest. */
+  shared?: { store: SharedTokenStore; secret: string };
+  now?: () => number;
+  version?: string;
+  /** Replaces the Calendar client factory (tests; other Calendar transports). */
+  calendar?: (subject: string, scope: string, tokenSource: TokenSource) => CalendarPort;
+  /** Skips the delegation check at start (tests that drive it themselves). */
+  skipInitialCheck?: boolean;
+}
+
+/** A configured server. */
+export interface DwdServer extends ServerApp {
+  tokenSource: TokenSource;
+  /** Swaps the policy (callers, lists) between requests. */
+  reload(config: ServerConfig): void;
+  /** The current policy. */
+  policy(): Policy;
+  /** The first delegation check (resolves once /readyz can answer). */
+  checked: Promise<DoctorReport>;
+  /** Requests in flight. */
+  inFlight(): number;
+}
+
+/**
+ * A fetch that gives up after `timeoutMs`.
+ *
+ * @param base the underlying fetch
+ * @param timeoutMs the timeout
+ * @returns the wrapped fetch, in the `FetchLike` shape `@dwd/auth` and `@dwd/calendar` take
+ */
+export function fetchWithTimeout(base: (input: string, init?: RequestInit) => Promise<Response>, timeoutMs: number): FetchLike {
+  return (url, init) => {
+    const own = (init as RequestInit | undefined)?.signal;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    return base(url, { ...init, signal: own ? AbortSignal.any([own, timeout]) : timeout });
+  };
+}
+
+
+/** `@dwd/calendar`'s client, acting as one user, as the small interface the app calls. */
+function adaptClient(c: CalendarClient): CalendarPort {
+  const e = c.events;
+  return {
+    calendarList: { get: (id) => c.calendarList.get(id) },
+    events: {
+      list: (id, params) => e.list(id, params),
+      get: (id, eventId) => e.get(id, eventId),
+      insert: (id, event, params) => e.insert(id, event, params),
+      patch: (id, eventId, patch, params) => e.patch(id, eventId, patch, params),
+      delete: (id, eventId, params) => e.delete(id, eventId, params),
+    },
+    freebusy: { query: (body) => c.freebusy.query(body) },
+  };
+}
+
+/**
+ * Creates the server from a configuration.
+ *
+ * @param options credentials, configuration, audit sink, transport, shared store
+ * @returns the server
+ * @example
+ * ```ts
+ * const server = createServer({ credentials: await loadKey("key.json"), config, audit: (l) => console.log(l) });
+ * Deno.serve(server.fetch);
+ * ```
+ */
+export function createServer(options: CreateServerOptions): DwdServer {
+  const { config } = options;
+  const log = (line: string): void => (options.log ?? ((l: string) => console.error(l)))(redactSecrets(line));
+  const fetch = fetchWithTimeout(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), config.limits.upstreamTimeoutMs);
+  let policy = compilePolicy(config.callers, config.subjectLists);
+  const delegatedScopes = (): string[] => [...policy.allScopes];
+  const base = createTokenSource(options.credentials, {
+    fetch,
+    ...(options.now ? { now: options.now } : {}),
+    ...(config.delegation.tokenUri ? { tokenUri: config.delegation.tokenUri } : {}),
+    delegatedScopes: delegatedScopes(),
+  });
+  const shared: SharedTokenSource | undefined = options.shared
+    ? createSharedTokenSource(base, {
+        store: options.shared.store,
+        secret: options.shared.secret,
+        ...(options.now ? { now: options.now } : {}),
+        onModeChange: (mode, error) => log(JSON.stringify({ level: mode === "shared" ? "info" : "warn", msg: mode === "shared" ? "token cache: Redis is back, sharing tokens again" : `token cache: Redis unreachable, using this replica's memory cache (${error instanceof Error ? error.message : String(error)})` })),
+      })
+    : undefined;
+  const tokenSource: TokenSource = shared ?? base;
+  // One client per scope (they share the token source); `.as(subject)` acts as each user.
+  const clients = new Map<string, CalendarClient>();
+  const clientFor = (scope: string): CalendarClient => {
+    let client = clients.get(scope);
+    if (client === undefined) {
+      client = createCalendarClient({
+        tokenSource,
+        scopes: [scope],
+        fetch,
+        timeoutMs: config.limits.upstreamTimeoutMs,
+        // A caller waits on us: a few quick retries, never Google's full backoff ladder.
+        retry: { retries: 2 },
+        ...(config.delegation.calendarRoot ? { rootUrl: config.delegation.calendarRoot } : {}),
+      });
+      clients.set(scope, client);
+    }
+    return client;
+  };
+  const calendar = (subject: string, scope: string): CalendarPort => options.calendar?.(subject, scope, tokenSource) ?? adaptClient(clientFor(scope).as(subject));
+  const freeBusyMany: FreeBusyMany | undefined = options.calendar
+    ? undefined
+    : async (subjects, scope, range) => {
+        const results = await clientFor(scope).batch((b) => subjects.map((s) => b.as(s).freebusy.query({ ...range, items: [{ id: s }] })));
+        return Object.fromEntries(subjects.map((s, i) => [s, results[i]!]));
+      };
+
+  let report: DoctorReport | undefined;
+  const check = async (): Promise<DoctorReport> => {
+    report = await runDoctor({ tokenSource, subject: config.delegation.checkSubject, scopes: policy.allScopes, calendar, fetch, ...(options.now ? { now: options.now } : {}) });
+    return report;
+  };
+  let recheckRunning: Promise<DoctorReport> | undefined;
+  const recheck = (): Promise<DoctorReport> => (recheckRunning ??= check().finally(() => (recheckRunning = undefined)));
+  const checked = options.skipInitialCheck ? Promise.resolve(undefined as unknown as DoctorReport) : recheck();
+  checked.then(
+    (r) => r && log(JSON.stringify({ level: r.ok ? "info" : "warn", msg: r.ok ? "delegation checked: ok" : "delegation check failed", failed: r.checks.filter((c) => c.status === "fail").map((c) => c.detail) })),
+    (error: unknown) => log(JSON.stringify({ level: "error", msg: `delegation check crashed: ${String(error)}` })),
+  );
+
+  let inFlight = 0;
+  const cacheStatus = (): CacheStatus =>
+    shared === undefined ? { mode: "memory" } : { mode: shared.mode === "shared" ? "redis" : "memory-fallback", sharedHits: shared.sharedStats.storeHits, fallbacks: shared.sharedStats.fallbacks };
+  const serverApp = createServerApp({
+    policy: () => policy,
+    tokenSource,
+    calendar,
+    ...(freeBusyMany ? { freeBusyMany } : {}),
+    health: () => report,
+    recheck,
+    limits: config.limits,
+    audit: options.audit,
+    cacheStatus,
+    log,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.version ? { version: options.version } : {}),
+    onRequest: (d) => (inFlight += d),
+  });
+  return {
+    ...serverApp,
+    tokenSource,
+    checked,
+    policy: () => policy,
+    inFlight: () => inFlight,
+    reload(next) {
+      policy = compilePolicy(next.callers, next.subjectLists);
+    },
+  };
+}

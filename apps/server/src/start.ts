@@ -1,0 +1,195 @@
+/**
+ * Starts serving: loads the configuration (or the demo), the key, the cache; listens (Node through
+ * @hono/node-server, Deno through its Node compatibility); prints the URL and a curl per route;
+ * handles SIGTERM (graceful stop) and SIGHUP (policy reload).
+ *
+ * @module
+ */
+
+import { createWriteStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dirname, resolve } from "node:path";
+import process from "node:process";
+import { createAdaptorServer } from "@hono/node-server";
+import { loadKey, redactSecrets, registerSecret } from "@dwd/auth";
+import type { SharedTokenStore } from "@dwd/auth";
+import type { AuditSink } from "./audit.ts";
+import type { ServerConfig } from "./config.ts";
+import { ConfigError, parseConfig } from "./config.ts";
+import { DEMO_BOOKING_TOKEN, DEMO_INTRUDER_TOKEN, demoConfig } from "./demo.ts";
+import { VERSION_STRING } from "./_internal/version.ts";
+import { UsageError } from "./_internal/usage-error.ts";
+import { createServer } from "./server.ts";
+
+/** What `dwd-server` was asked to do. */
+export interface StartOptions {
+  configFile?: string;
+  emulator?: boolean;
+  emulatorUrl?: string;
+  keyFile?: string;
+  cache?: string;
+  port: number;
+  host: string;
+  demoRate: number;
+}
+
+const out = (line: string): void => void process.stdout.write(`${redactSecrets(line)}\n`);
+const err = (line: string): void => void process.stderr.write(`${redactSecrets(line)}\n`);
+
+async function readConfig(file: string): Promise<ServerConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`Cannot read the configuration "${file}": ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error)}`, "Check the path given to --config");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(file, [{ field: "(file)", problem: `is not JSON (${error instanceof Error ? error.message : String(error)})`, fix: "Fix the JSON syntax; dwd-server.schema.json describes the fields" }]);
+  }
+  return parseConfig(json, file);
+}
+
+function curls(url: string): string[] {
+  const auth = `-H 'Authorization: Bearer ${DEMO_BOOKING_TOKEN}'`;
+  const json = "-H 'Content-Type: application/json'";
+  const day = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const range = `"timeMin":"${day}T00:00:00Z","timeMax":"${day}T23:59:59Z"`;
+  return [
+    `curl -s ${auth} ${url}/v1/users/info@example.com/calendarList/primary`,
+    `curl -s ${auth} '${url}/v1/users/ana@example.com/calendars/primary/events?maxResults=5'`,
+    `curl -s ${auth} ${json} -H 'Idempotency-Key: demo-1' -d '{"summary":"Demo","start":{"dateTime":"${day}T10:00:00Z"},"end":{"dateTime":"${day}T10:30:00Z"}}' ${url}/v1/users/ana@example.com/calendars/primary/events`,
+    `curl -s ${auth} ${json} -d '{"subjects":["info@example.com","ana@example.com","bob@example.com"],${range}}' ${url}/v1/freebusy`,
+    `curl -s ${auth} ${json} -d '{"subjects":["ana@example.com","bob@example.com"],${range},"durationMinutes":30,"timeZone":"Europe/Berlin","workingHours":{"start":"09:00","end":"17:00","days":[1,2,3,4,5,6,7]}}' ${url}/v1/availability`,
+    `curl -s ${auth} ${json} -d '{"subject":"ana@example.com","scopes":["https://www.googleapis.com/auth/calendar.readonly"]}' ${url}/v1/token`,
+    `curl -s -H 'Authorization: Bearer ${DEMO_INTRUDER_TOKEN}' ${url}/v1/users/info@example.com/calendarList/primary   # 403`,
+    `curl -s ${url}/v1/doctor    # open ${url}/ in a browser for the page`,
+    `curl -s ${url}/readyz; curl -s ${url}/metrics; curl -s ${url}/openapi.json`,
+  ];
+}
+
+function auditSink(config: ServerConfig): { sink: AuditSink; close(): Promise<void> } {
+  if (config.audit === "stdout") return { sink: out, close: () => Promise.resolve() };
+  const stream = createWriteStream(config.audit.file, { flags: "a", mode: 0o600 });
+  stream.on("error", (error) => err(JSON.stringify({ level: "error", msg: `audit file "${(config.audit as { file: string }).file}": ${error.message}` })));
+  return { sink: (line) => void stream.write(`${line}\n`), close: () => new Promise((r) => stream.end(r)) };
+}
+
+/**
+ * Runs the server until SIGTERM/SIGINT.
+ *
+ * @param options what to serve
+ * @returns the exit code
+ */
+export async function start(options: StartOptions): Promise<number> {
+  const closers: (() => Promise<void>)[] = [];
+  let config: ServerConfig;
+  let credentials;
+  const banner: string[] = [];
+  if (options.configFile !== undefined) {
+    config = await readConfig(options.configFile);
+    if (options.cache !== undefined) config.cache = options.cache;
+    const d = config.delegation;
+    if (d.signer === "iam") {
+      const auth = (await import("@dwd/auth")) as Record<string, unknown>;
+      if (typeof auth.createIamSigner !== "function") {
+        throw new ConfigError(options.configFile, [{ field: "delegation.signer", problem: 'is "iam", which this build of dwd-server cannot sign with yet', fix: 'Use "keyFile" for now (keyless signing arrives with @dwd/auth\'s createIamSigner)' }]);
+      }
+      credentials = (auth.createIamSigner as (o: Record<string, unknown>) => never)({ serviceAccount: d.serviceAccount, ...(d.clientId ? { clientId: d.clientId } : {}) });
+    } else {
+      credentials = await loadKey(resolve(dirname(options.configFile), d.keyFile!), { ...(d.serviceAccount ? { email: d.serviceAccount } : {}), ...(d.clientId ? { clientId: d.clientId } : {}) });
+    }
+  } else {
+    config = await demoConfig({ port: options.port, host: options.host, cache: options.cache ?? "memory", ratePerMinute: options.demoRate });
+    let base: string;
+    if (options.emulator) {
+      const { startEmulator } = await import("@dwd/emulator/node");
+      const running = await startEmulator({ scenario: "demo", port: 0, host: "127.0.0.1" });
+      closers.push(() => running.close());
+      base = running.url;
+      credentials = await loadKey(await running.emulator.serviceAccountKeyJson("calendar-bot"));
+      banner.push(`emulator (demo scenario: info@, ana@, bob@example.com) at ${base}`);
+    } else {
+      base = options.emulatorUrl!.replace(/\/+$/, "");
+      if (options.keyFile === undefined) {
+        throw new UsageError(`No key for the emulator at "${base}": it does not hand out keys over HTTP`, "Pass its calendar-bot key file with --key (dwd emulator start --keys-dir DIR writes it)");
+      }
+      credentials = await loadKey(options.keyFile);
+      banner.push(`emulator at ${base}`);
+    }
+    config.delegation = { ...config.delegation, tokenUri: `${base}/token`, calendarRoot: `${base}/calendar/v3` };
+  }
+
+  let shared: { store: SharedTokenStore; secret: string } | undefined;
+  if (config.cache !== "memory") {
+    const secret = process.env.DWD_CACHE_KEY;
+    if (secret === undefined || secret.length < 16) {
+      throw new UsageError("DWD_CACHE_KEY is not set (or shorter than 16 characters): tokens in Redis are encrypted with it", "Set the same DWD_CACHE_KEY on every replica, e.g. export DWD_CACHE_KEY=$(openssl rand -base64 32)");
+    }
+    registerSecret(secret);
+    const { createRedisTokenStore } = await import("./redis-store.ts");
+    const store = createRedisTokenStore(config.cache);
+    closers.push(() => store.close());
+    shared = { store, secret };
+  }
+
+  const audit = auditSink(config);
+  const server = createServer({ credentials, config, audit: audit.sink, log: err, version: VERSION_STRING, ...(shared ? { shared } : {}) });
+  const http = createAdaptorServer({ fetch: server.fetch, hostname: config.listen.host }) as Server;
+  const address = await new Promise<AddressInfo>((resolveListen, reject) => {
+    http.once("error", (cause: NodeJS.ErrnoException) =>
+      reject(new UsageError(`Cannot listen on "${config.listen.host}:${config.listen.port}": ${cause.code ?? cause.message}`, "Pick another port (0 for a free one), or stop the process that holds it")),
+    );
+    http.listen(config.listen.port, config.listen.host, () => resolveListen(http.address() as AddressInfo));
+  });
+  const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host === "0.0.0.0" ? "127.0.0.1" : config.listen.host;
+  const url = `http://${host}:${address.port}`;
+  out(`dwd-server listening on ${url}`);
+  if (options.configFile === undefined) {
+    for (const line of banner) out(line);
+    out(`demo callers: booking-app (token "${DEMO_BOOKING_TOKEN}"), intruder (token "${DEMO_INTRUDER_TOKEN}"); cache: ${config.cache === "memory" ? "memory" : "redis"}`);
+    out("try:");
+    // Not redacted: the demo tokens are public, documented values, valid only in this mode.
+    for (const line of curls(url)) process.stdout.write(`  ${line}\n`);
+  }
+
+  return await new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      err(JSON.stringify({ level: "info", msg: `${signal}: no new connections; finishing ${server.inFlight()} request(s) in flight` }));
+      http.close();
+      const deadline = Date.now() + config.limits.shutdownGraceMs;
+      const wait = (): void => {
+        if (server.inFlight() > 0 && Date.now() < deadline) {
+          setTimeout(wait, 10);
+          return;
+        }
+        if (server.inFlight() > 0) err(JSON.stringify({ level: "warn", msg: `shutdown grace over with ${server.inFlight()} request(s) unfinished` }));
+        http.closeAllConnections();
+        void Promise.allSettled([audit.close(), ...closers.map((c) => c())]).then(() => resolveExit(0));
+      };
+      wait();
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGHUP", () => {
+      if (options.configFile === undefined) {
+        err(JSON.stringify({ level: "info", msg: "SIGHUP: the demo policy is fixed; nothing to reload" }));
+        return;
+      }
+      readConfig(options.configFile).then(
+        (next) => {
+          server.reload(next);
+          err(JSON.stringify({ level: "info", msg: `SIGHUP: policy reloaded (${next.callers.length} caller(s))` }));
+        },
+        (error: unknown) => err(JSON.stringify({ level: "error", msg: `SIGHUP: kept the current policy: ${error instanceof Error ? error.message : String(error)}`, hint: (error as { hint?: string }).hint })),
+      );
+    });
+  });
+}

@@ -1,0 +1,137 @@
+// Three replicas of the bundled server on loopback, one emulator, one real redis-server: the token cache
+// is shared (one exchange per subject in total), survives Redis going away (no failed request), and is
+// shared again once Redis is back.
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { demoScenario } from "@dwd/emulator";
+import { startEmulator } from "@dwd/emulator/node";
+import type { RunningEmulator } from "@dwd/emulator/node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CACHE_KEY, expectNoSecrets, seen } from "./helpers.ts";
+import type { RunningServer } from "./spawn.ts";
+import { call, startServer, waitFor } from "./spawn.ts";
+
+const BOOKING = "demo-booking-token";
+const users = Array.from({ length: 200 }, (_, i) => `user${String(i).padStart(3, "0")}@example.com`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts redis-server on `port` (no persistence) and resolves once it accepts connections. */
+function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("Ready to accept connections")) resolve(child);
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
+  });
+}
+
+function stopRedis(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+/** Sends `count` calendar-list reads, subject i % subjects.length, round robin over the replicas, 24 at a time. */
+async function load(replicas: RunningServer[], subjects: string[], count: number): Promise<number[]> {
+  const statuses: number[] = new Array<number>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 24 }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const subject = subjects[i % subjects.length]!;
+        const r = await call(`${replicas[i % replicas.length]!.url}/v1/users/${subject}/calendarList/primary`, { token: BOOKING });
+        statuses[i] = r.status;
+      }
+    }),
+  );
+  return statuses;
+}
+
+describe("three replicas behind one Redis", () => {
+  let emulator: RunningEmulator;
+  let redis: ChildProcess;
+  let redisPort: number;
+  let replicas: RunningServer[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), "dwd-replicas-"));
+
+  beforeAll(async () => {
+    redisPort = await freePort();
+    redis = await startRedis(redisPort);
+    emulator = await startEmulator({ keysDir: tmp, scenario: { ...demoScenario, users: [...demoScenario.users, ...users.map((email) => ({ email }))] } });
+    const args = ["--emulator-url", emulator.url, "--key", emulator.keyFiles["calendar-bot"]!.json, "--cache", `redis://127.0.0.1:${redisPort}`, "--port", "0", "--demo-rate", "1000000"];
+    replicas = await Promise.all([0, 1, 2].map(() => startServer("node", args, { DWD_CACHE_KEY: CACHE_KEY })));
+    for (const r of replicas) await waitFor(async () => (await call(`${r.url}/readyz`)).status === 200);
+  });
+
+  afterAll(async () => {
+    for (const r of replicas) expect(await r.stop("SIGTERM")).toBe(0);
+    await stopRedis(redis);
+    await emulator.close();
+    rmSync(tmp, { recursive: true, force: true });
+    expectNoSecrets(seen);
+  });
+
+  it("1,000 requests over 100 subjects across 3 replicas make exactly 100 token exchanges", async () => {
+    for (const r of replicas) expect((await call(`${r.url}/readyz`)).body.cache).toBe("redis");
+    const before = emulator.emulator.stats.tokensIssued;
+    const statuses = await load(replicas, users.slice(0, 100), 1000);
+    expect(statuses.filter((s) => s !== 200)).toStrictEqual([]);
+    expect(emulator.emulator.stats.tokensIssued - before).toBe(100);
+    const metrics = await Promise.all(replicas.map(async (r) => (await call(`${r.url}/metrics`)).text));
+    const exchanges = metrics.map((m) => Number(/^dwd_token_exchanges_total (\d+)$/m.exec(m)?.[1]));
+    // Each replica counts its own; together they are the emulator's 100 plus the start-up checks.
+    expect(exchanges.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(100);
+    for (const m of metrics) expect(m).toMatch(/^dwd_token_cache_shared 1$/m);
+  });
+
+  it("Redis stopped mid-run: no request fails, each replica says it fell back; Redis back: sharing resumes", async () => {
+    const subjects = users.slice(100, 150);
+    const first = load(replicas, subjects, 300);
+    await stopRedis(redis);
+    const statuses = [...(await first), ...(await load(replicas, subjects, 300))];
+    expect(statuses.filter((s) => s !== 200)).toStrictEqual([]);
+    for (const r of replicas) {
+      await call(`${r.url}/v1/users/${users[199]}/calendarList/primary`, { token: BOOKING }); // a miss makes it try Redis
+      const ready = await call(`${r.url}/readyz`);
+      expect(ready.body.cache).toBe("memory fallback: Redis is unreachable, this replica mints its own tokens");
+      expect((await call(`${r.url}/metrics`)).text).toMatch(/^dwd_token_cache_fallback 1$/m);
+      expect(r.stderr.some((l) => l.includes("token cache: Redis unreachable, using this replica's memory cache"))).toBe(true);
+    }
+
+    redis = await startRedis(redisPort);
+    // Each replica goes back to Redis on its next cache miss after it reconnects.
+    let probe = 0;
+    for (const r of replicas) {
+      await waitFor(async () => {
+        await call(`${r.url}/v1/users/${users[190 - probe++]}/calendarList/primary`, { token: BOOKING });
+        return (await call(`${r.url}/readyz`)).body.cache === "redis";
+      });
+      expect(r.stderr.some((l) => l.includes("token cache: Redis is back, sharing tokens again"))).toBe(true);
+    }
+    const before = emulator.emulator.stats.tokensIssued;
+    const fresh = users.slice(150, 170);
+    const again = await load(replicas, fresh, 120);
+    expect(again.filter((s) => s !== 200)).toStrictEqual([]);
+    expect(emulator.emulator.stats.tokensIssued - before).toBe(20);
+  });
+});
