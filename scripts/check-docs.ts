@@ -17,7 +17,15 @@
 // `emulator` (an Emulator) and `client` (a CalendarClient).
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,7 +67,11 @@ for (const path of readmes) {
   const text = readFileSync(join(root, path), "utf8");
   for (const m of text.matchAll(/^```(?:ts|typescript)([^\n]*)\n([\s\S]*?)^```/gm)) {
     const info = m[1] ?? "";
-    snippets.push({ origin: `${path}:${lineOf(text, m.index) + 1}`, code: m[2] ?? "", run: !/\bno-run\b/.test(info) });
+    snippets.push({
+      origin: `${path}:${lineOf(text, m.index) + 1}`,
+      code: m[2] ?? "",
+      run: !/\bno-run\b/.test(info),
+    });
   }
 }
 
@@ -67,7 +79,10 @@ for (const path of readmes) {
 const entryNames = new Map<string, string[]>();
 for (const dir of readdirSync(join(root, "packages"))) {
   const pkgDir = join(root, "packages", dir);
-  const deno = JSON.parse(readFileSync(join(pkgDir, "deno.json"), "utf8")) as { name: string; exports: Record<string, string> };
+  const deno = JSON.parse(readFileSync(join(pkgDir, "deno.json"), "utf8")) as {
+    name: string;
+    exports: Record<string, string>;
+  };
   const names: string[] = [];
   for (const [key, file] of Object.entries(deno.exports)) {
     const specifier = key === "." ? deno.name : `${deno.name}/${key.slice(2)}`;
@@ -81,12 +96,16 @@ for (const dir of readdirSync(join(root, "packages"))) {
       for (let i = 0; i < body.length; i++) {
         if (!/^@example\b/.test(body[i] ?? "")) continue;
         const lines: string[] = [];
-        for (let j = i + 1; j < body.length && !/^@\w/.test(body[j] ?? ""); j++) lines.push(body[j] ?? "");
+        for (let j = i + 1; j < body.length && !/^@\w/.test(body[j] ?? ""); j++)
+          lines.push(body[j] ?? "");
         const section = lines.join("\n");
-        const fenced = [...section.matchAll(/```(?:ts|typescript)?[^\n]*\n([\s\S]*?)```/g)].map((f) => f[1] ?? "");
+        const fenced = [...section.matchAll(/```(?:ts|typescript)?[^\n]*\n([\s\S]*?)```/g)].map(
+          (f) => f[1] ?? "",
+        );
         const blocks = fenced.length > 0 ? fenced : [section];
         const origin = `${relative(root, file)}:${lineOf(text, comment.index) + i}`;
-        for (const code of blocks) if (code.trim() !== "") snippets.push({ origin, code, run: false, pkg: deno.name });
+        for (const code of blocks)
+          if (code.trim() !== "") snippets.push({ origin, code, run: false, pkg: deno.name });
       }
     }
   }
@@ -95,7 +114,8 @@ for (const dir of readdirSync(join(root, "packages"))) {
 function listTs(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
-    if (e.isDirectory()) return e.name === "_generated" || e.name === "_internal" ? [] : listTs(path);
+    if (e.isDirectory())
+      return e.name === "_generated" || e.name === "_internal" ? [] : listTs(path);
     return e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") ? [path] : [];
   });
 }
@@ -107,11 +127,18 @@ function exportedValueNames(file: string): string[] {
   for (const m of text.matchAll(/export\s+(type\s+)?\{([^}]*)\}/g)) {
     for (const part of (m[2] ?? "").split(",")) {
       const typeOnly = m[1] !== undefined || /^\s*type\s/.test(part);
-      const name = part.trim().split(/\s+as\s+/).pop()?.replace(/^type\s+/, "").trim();
+      const name = part
+        .trim()
+        .split(/\s+as\s+/)
+        .pop()
+        ?.replace(/^type\s+/, "")
+        .trim();
       if (name) names.push(typeOnly ? `type ${name}` : name);
     }
   }
-  for (const m of text.matchAll(/export\s+(?:async\s+)?(function|const|class|interface|type)\s+(\w+)/g)) {
+  for (const m of text.matchAll(
+    /export\s+(?:async\s+)?(function|const|class|interface|type)\s+(\w+)/g,
+  )) {
     if (m[2]) names.push(m[1] === "interface" || m[1] === "type" ? `type ${m[2]}` : m[2]);
   }
   return names;
@@ -133,7 +160,8 @@ function declares(code: string, name: string): boolean {
 
 function prelude(snippet: Snippet): string {
   if (snippet.pkg === undefined) return "";
-  const uses = (name: string): boolean => new RegExp(`\\b${name}\\b`).test(snippet.code) && !declares(snippet.code, name);
+  const uses = (name: string): boolean =>
+    new RegExp(`\\b${name}\\b`).test(snippet.code) && !declares(snippet.code, name);
   const bySpecifier = new Map<string, Set<string>>();
   const seen = new Set<string>();
   for (const entry of entryNames.get(snippet.pkg) ?? []) {
@@ -143,7 +171,9 @@ function prelude(snippet: Snippet): string {
     seen.add(name);
     bySpecifier.set(specifier, (bySpecifier.get(specifier) ?? new Set()).add(spelled));
   }
-  const lines = [...bySpecifier].map(([specifier, names]) => `import { ${[...names].join(", ")} } from "${specifier}";`);
+  const lines = [...bySpecifier].map(
+    ([specifier, names]) => `import { ${[...names].join(", ")} } from "${specifier}";`,
+  );
   for (const [name, type] of Object.entries(givens)) {
     if (uses(name) && !seen.has(name)) lines.push(`declare const ${name}: ${type};`);
   }
@@ -155,7 +185,10 @@ rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 const files = snippets.map((snippet, i) => {
   const name = `${String(i).padStart(3, "0")}-${snippet.origin.replace(/[^\w]+/g, "-")}.ts`;
-  writeFileSync(join(outDir, name), `// ${snippet.origin}\n${prelude(snippet)}${snippet.code}\nexport {};\n`);
+  writeFileSync(
+    join(outDir, name),
+    `// ${snippet.origin}\n${prelude(snippet)}${snippet.code}\nexport {};\n`,
+  );
   return { ...snippet, name };
 });
 writeFileSync(
@@ -177,17 +210,24 @@ writeFileSync(
 
 let failed = 0;
 try {
-  const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(outDir, "tsconfig.json")], {
-    encoding: "utf8",
-    cwd: root,
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(outDir, "tsconfig.json")],
+    {
+      encoding: "utf8",
+      cwd: root,
+    },
+  );
   if (tsc.status !== 0) {
     // Name each error by the README line or source line the snippet came from.
-    const output = `${tsc.stdout}${tsc.stderr}`.replace(/bench\/\.doc-check\/(\d{3})-[\w-]+\.ts\((\d+),(\d+)\)/g, (_all, n: string, line: string) => {
-      const file = files[Number(n)];
-      const skipped = 1 + (file === undefined ? 0 : prelude(file).split("\n").length - 1);
-      return `${file?.origin ?? "?"} (snippet line ${Number(line) - skipped})`;
-    });
+    const output = `${tsc.stdout}${tsc.stderr}`.replace(
+      /bench\/\.doc-check\/(\d{3})-[\w-]+\.ts\((\d+),(\d+)\)/g,
+      (_all, n: string, line: string) => {
+        const file = files[Number(n)];
+        const skipped = 1 + (file === undefined ? 0 : prelude(file).split("\n").length - 1);
+        return `${file?.origin ?? "?"} (snippet line ${Number(line) - skipped})`;
+      },
+    );
     console.error(output.trim());
     failed += output.split("\n").filter((l) => l.includes("error TS")).length;
   }
@@ -195,14 +235,17 @@ try {
   // Run the README blocks against the emulator.
   const runnable = files.filter((f) => f.run);
   if (runnable.length > 0 && failed === 0) {
-    const { startEmulator } = (await import(join(root, "packages/emulator/dist/node.js"))) as typeof import("../packages/emulator/src/node.ts");
+    const { startEmulator } = (await import(
+      join(root, "packages/emulator/dist/node.js")
+    )) as typeof import("../packages/emulator/src/node.ts");
     const keysDir = mkdtempSync(join(tmpdir(), "dwd-doc-keys-"));
     const cwd = mkdtempSync(join(tmpdir(), "dwd-doc-run-"));
     const running = await startEmulator({ port: 0, keysDir });
     try {
       const json = running.keyFiles["calendar-bot"]?.json;
       if (json === undefined) throw new Error("the emulator wrote no key for calendar-bot");
-      for (const name of ["sa.json", "service-account.json", "key.json"]) copyFileSync(json, join(cwd, name));
+      for (const name of ["sa.json", "service-account.json", "key.json"])
+        copyFileSync(json, join(cwd, name));
       const host = new URL(running.url).host;
       for (const file of runnable) {
         // Asynchronously: the emulator answers from this process's event loop.
@@ -211,12 +254,18 @@ try {
             cwd,
             encoding: "utf8",
             timeout: 60_000,
-            env: { ...process.env, DWD_EMULATOR_HOST: host, GOOGLE_APPLICATION_CREDENTIALS: join(cwd, "sa.json") },
+            env: {
+              ...process.env,
+              DWD_EMULATOR_HOST: host,
+              GOOGLE_APPLICATION_CREDENTIALS: join(cwd, "sa.json"),
+            },
           });
         } catch (error) {
           failed++;
           const e = error as { code?: number; signal?: string; stdout?: string; stderr?: string };
-          console.error(`${file.origin}: the snippet exited ${e.code ?? e.signal} against the emulator:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
+          console.error(
+            `${file.origin}: the snippet exited ${e.code ?? e.signal} against the emulator:\n${e.stdout ?? ""}${e.stderr ?? ""}`,
+          );
         }
       }
     } finally {
@@ -234,4 +283,6 @@ if (failed > 0) {
   console.error(`check-docs: ${failed} problem(s) in ${snippets.length} snippets`);
   process.exit(1);
 }
-console.log(`check-docs: ${snippets.length} snippets type-check (${files.length - ran} @example/no-run, ${ran} README blocks also ran against the emulator)`);
+console.log(
+  `check-docs: ${snippets.length} snippets type-check (${files.length - ran} @example/no-run, ${ran} README blocks also ran against the emulator)`,
+);

@@ -12,7 +12,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = new URL("../", import.meta.url);
-const targets = ["packages/calendar/src/_generated/discovery.ts", "packages/emulator/src/_generated/discovery.ts"];
+const targets = [
+  "packages/calendar/src/_generated/discovery.ts",
+  "packages/emulator/src/_generated/discovery.ts",
+];
 
 interface RawSchema {
   type?: string;
@@ -63,13 +66,24 @@ function schema(s: RawSchema): Record<string, unknown> {
   if (s.annotations?.required) out.requiredFor = s.annotations.required;
   if (s.items) out.items = schema(s.items);
   if (s.additionalProperties) out.additionalProperties = schema(s.additionalProperties);
-  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, schema(v)]));
+  if (s.properties)
+    out.properties = Object.fromEntries(
+      Object.entries(s.properties).map(([k, v]) => [k, schema(v)]),
+    );
   return out;
 }
 
 function parameter(p: RawParameter): Record<string, unknown> {
   const out: Record<string, unknown> = { type: p.type, location: p.location };
-  for (const key of ["required", "repeated", "format", "enum", "minimum", "maximum", "default"] as const) {
+  for (const key of [
+    "required",
+    "repeated",
+    "format",
+    "enum",
+    "minimum",
+    "maximum",
+    "default",
+  ] as const) {
     if (p[key] !== undefined) out[key] = p[key];
   }
   return out;
@@ -84,7 +98,9 @@ export function extract(raw: RawDiscovery): unknown {
       httpMethod: m.httpMethod,
       path: m.path,
       parameterOrder: m.parameterOrder ?? [],
-      parameters: Object.fromEntries(Object.entries(m.parameters ?? {}).map(([k, v]) => [k, parameter(v)])),
+      parameters: Object.fromEntries(
+        Object.entries(m.parameters ?? {}).map(([k, v]) => [k, parameter(v)]),
+      ),
       scopes: m.scopes ?? [],
       ...(m.request ? { request: m.request.$ref } : {}),
       ...(m.response ? { response: m.response.$ref } : {}),
@@ -169,10 +185,13 @@ function render(data: unknown): string {
 function main(argv: string[]): number {
   const check = argv.includes("--check");
   const given = argv.find((a) => !a.startsWith("--"));
-  const source = given ?? fileURLToPath(new URL("../shared/fixtures/discovery/calendar-v3.json", root));
+  const source =
+    given ?? fileURLToPath(new URL("../shared/fixtures/discovery/calendar-v3.json", root));
   if (!existsSync(source)) {
     if (given) {
-      console.error(`error: Cannot read the discovery document "${given}": the file does not exist`);
+      console.error(
+        `error: Cannot read the discovery document "${given}": the file does not exist`,
+      );
       return 2;
     }
     console.log(`extract-discovery: skipped (no ${source}); the committed data stands`);

@@ -18,10 +18,16 @@ const keep = process.argv.includes("--keep");
 const problems: string[] = [];
 
 function run(command: string, args: string[], options: SpawnSyncOptions = {}): string {
-  const r = spawnSync(command, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...options });
+  const r = spawnSync(command, args, {
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+    ...options,
+  });
   const output = `${String(r.stdout ?? "")}${String(r.stderr ?? "")}`;
   if (r.status !== 0) {
-    throw new Error(`\`${command} ${args.join(" ")}\` failed (exit ${r.status}, ${r.error?.message ?? "no error"}):\n${output.slice(-4000)}`);
+    throw new Error(
+      `\`${command} ${args.join(" ")}\` failed (exit ${r.status}, ${r.error?.message ?? "no error"}):\n${output.slice(-4000)}`,
+    );
   }
   return String(r.stdout ?? "");
 }
@@ -57,22 +63,35 @@ try {
     const text = run("tar", ["xzf", tgz, "-O", "--wildcards", "package/*"]);
     if (text.includes("workspace:")) problems.push(`${file}: a "workspace:" range is left`);
     for (const internal of ["../shared", "google-wire", "UNCONFIRMED", "sourceMappingURL"]) {
-      if (text.includes(internal)) problems.push(`${file}: contains internal material "${internal}"`);
+      if (text.includes(internal))
+        problems.push(`${file}: contains internal material "${internal}"`);
     }
     if (manifest.private) problems.push(`${file}: package.json says private`);
     if (manifest.name === "@dwd/cli") {
       const deps = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies });
-      if (deps.length > 0) problems.push(`${file}: the CLI has runtime dependencies ${deps.join(", ")}`);
+      if (deps.length > 0)
+        problems.push(`${file}: the CLI has runtime dependencies ${deps.join(", ")}`);
     }
   }
-  if (files.length !== packages.length) problems.push(`expected ${packages.length} tarballs, got ${files.length}`);
+  if (files.length !== packages.length)
+    problems.push(`expected ${packages.length} tarballs, got ${files.length}`);
 
   // 2. Install them with plain npm, outside the workspace (no lockfile, no pnpm).
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({ name: "app", private: true, type: "module" }),
+  );
   run(
     "npm",
-    ["install", "--no-audit", "--no-fund", "--loglevel=error", "@types/node@24", "typescript@~6.0.3",
-      ...files.map((f) => join(tarballs, f))],
+    [
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      "@types/node@24",
+      "typescript@~6.0.3",
+      ...files.map((f) => join(tarballs, f)),
+    ],
     { cwd: app },
   );
 
@@ -125,15 +144,23 @@ try {
       files: ["seed.ts"],
     }),
   );
-  run(process.execPath, [join(app, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: app });
-  const onNode = run(process.execPath, ["seed.ts"], { cwd: app });
-  if (onNode.trim() !== "summary: info@example.com") problems.push(`seed flow on Node printed ${JSON.stringify(onNode)}`);
-  const deno = join(root, "node_modules/.bin/deno");
-  const onDeno = run(deno, ["run", "--quiet", "--allow-all", "--node-modules-dir=manual", "seed.ts"], {
+  run(process.execPath, [join(app, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], {
     cwd: app,
-    env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
   });
-  if (onDeno.trim() !== "summary: info@example.com") problems.push(`seed flow on Deno printed ${JSON.stringify(onDeno)}`);
+  const onNode = run(process.execPath, ["seed.ts"], { cwd: app });
+  if (onNode.trim() !== "summary: info@example.com")
+    problems.push(`seed flow on Node printed ${JSON.stringify(onNode)}`);
+  const deno = join(root, "node_modules/.bin/deno");
+  const onDeno = run(
+    deno,
+    ["run", "--quiet", "--allow-all", "--node-modules-dir=manual", "seed.ts"],
+    {
+      cwd: app,
+      env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    },
+  );
+  if (onDeno.trim() !== "summary: info@example.com")
+    problems.push(`seed flow on Deno printed ${JSON.stringify(onDeno)}`);
 } catch (error) {
   problems.push(error instanceof Error ? error.message : String(error));
 } finally {

@@ -27,5 +27,9 @@ export function syncDenoVersions(): string[] {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const changed = syncDenoVersions();
-  console.log(changed.length === 0 ? "sync-deno-versions: deno.json versions already match" : changed.join("\n"));
+  console.log(
+    changed.length === 0
+      ? "sync-deno-versions: deno.json versions already match"
+      : changed.join("\n"),
+  );
 }

@@ -12,19 +12,28 @@ for (const dir of readdirSync(join(root, "packages"))) {
   const pkgDir = join(root, "packages", dir);
   if (!existsSync(join(pkgDir, "package.json"))) continue;
   const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as {
-    name: string; version: string; exports: Record<string, { types: string; default: string }>;
+    name: string;
+    version: string;
+    exports: Record<string, { types: string; default: string }>;
   };
   const deno = JSON.parse(readFileSync(join(pkgDir, "deno.json"), "utf8")) as {
-    name: string; version: string; exports: Record<string, string>;
+    name: string;
+    version: string;
+    exports: Record<string, string>;
   };
-  if (pkg.name !== deno.name) problems.push(`${dir}: name "${pkg.name}" in package.json but "${deno.name}" in deno.json`);
+  if (pkg.name !== deno.name)
+    problems.push(`${dir}: name "${pkg.name}" in package.json but "${deno.name}" in deno.json`);
   if (pkg.version !== deno.version) {
-    problems.push(`${dir}: version "${pkg.version}" in package.json but "${deno.version}" in deno.json (run node scripts/sync-deno-versions.ts)`);
+    problems.push(
+      `${dir}: version "${pkg.version}" in package.json but "${deno.version}" in deno.json (run node scripts/sync-deno-versions.ts)`,
+    );
   }
   const npmKeys = Object.keys(pkg.exports).sort();
   const denoKeys = Object.keys(deno.exports).sort();
   if (npmKeys.join() !== denoKeys.join()) {
-    problems.push(`${dir}: exports differ: package.json has [${npmKeys.join(", ")}], deno.json has [${denoKeys.join(", ")}]`);
+    problems.push(
+      `${dir}: exports differ: package.json has [${npmKeys.join(", ")}], deno.json has [${denoKeys.join(", ")}]`,
+    );
   }
   for (const key of npmKeys) {
     const npm = pkg.exports[key];
@@ -32,20 +41,26 @@ for (const dir of readdirSync(join(root, "packages"))) {
     if (!npm || !src) continue;
     const stem = src.replace(/^\.\/src\//, "").replace(/\.ts$/, "");
     if (npm.default !== `./dist/${stem}.js` || npm.types !== `./dist/${stem}.d.ts`) {
-      problems.push(`${dir}: export "${key}" is ${src} for Deno but ${npm.default} / ${npm.types} for npm`);
+      problems.push(
+        `${dir}: export "${key}" is ${src} for Deno but ${npm.default} / ${npm.types} for npm`,
+      );
     }
-    if (!existsSync(join(pkgDir, src))) problems.push(`${dir}: export "${key}" points at missing ${src}`);
+    if (!existsSync(join(pkgDir, src)))
+      problems.push(`${dir}: export "${key}" points at missing ${src}`);
   }
 }
 
 const license = readFileSync(join(root, "LICENSE"), "utf8");
 for (const dir of ["packages/auth", "packages/calendar", "packages/emulator", "apps/cli"]) {
   const file = join(root, dir, "LICENSE");
-  if (!existsSync(file) || readFileSync(file, "utf8") !== license) problems.push(`${dir}: LICENSE is missing or differs from the root LICENSE`);
+  if (!existsSync(file) || readFileSync(file, "utf8") !== license)
+    problems.push(`${dir}: LICENSE is missing or differs from the root LICENSE`);
 }
 
 if (problems.length > 0) {
   console.error(`validate-exports: ${problems.length} problem(s)\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
-console.log("validate-exports: package.json and deno.json agree (exports, versions); every package has the LICENSE");
+console.log(
+  "validate-exports: package.json and deno.json agree (exports, versions); every package has the LICENSE",
+);

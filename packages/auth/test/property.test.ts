@@ -38,7 +38,7 @@ function mutated(text: () => string): fc.Arbitrary<string> {
   });
 }
 
-describe("property: loadKey() never crashes and never leaks key material", { timeout: 120_000 }, () => {
+describe("property: loadKey() never crashes and never leaks key material", { timeout: 300_000 }, () => {
   it("loadKey() on mutated JSON key text throws only KeyError", async () => {
     await fc.assert(fc.asyncProperty(mutated(() => JSON.stringify(jsonKey(pem))), (text) => loadsOrKeyError(text.trim().startsWith("{") ? text : `{${text}`)), { numRuns: 150 });
   });
