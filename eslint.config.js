@@ -3,7 +3,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", "**/coverage/**", "**/.doc-check/**", "**/*.js", "**/*.cjs"] },
+  {
+    ignores: [
+      "**/dist/**",
+      "**/node_modules/**",
+      "**/.turbo/**",
+      "**/coverage/**",
+      "**/.doc-check/**",
+      "**/*.js",
+      "**/*.cjs",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -11,17 +21,41 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
   {
     // Library code is Web-standard: `node:` modules only in named runtime adapters (they must run on Node and Deno alike).
     files: ["packages/*/src/**/*.ts"],
-    ignores: ["packages/*/src/**/*.test.ts", "packages/*/src/node.ts", "packages/*/src/node/**", "packages/*/src/_internal/*.node.ts"],
+    ignores: [
+      "packages/*/src/**/*.test.ts",
+      "packages/*/src/node.ts",
+      "packages/*/src/node/**",
+      "packages/*/src/_internal/*.node.ts",
+    ],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["node:*"], message: "Library code is Web-standard; put runtime code in an adapter (src/node.ts or src/_internal/*.node.ts)." }] }],
-      "no-restricted-globals": ["error", { name: "Buffer", message: "Use Uint8Array." }, { name: "process", message: "Inject it, or read it in an adapter." }, { name: "__dirname", message: "Use import.meta." }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["node:*"],
+              message:
+                "Library code is Web-standard; put runtime code in an adapter (src/node.ts or src/_internal/*.node.ts).",
+            },
+          ],
+        },
+      ],
+      "no-restricted-globals": [
+        "error",
+        { name: "Buffer", message: "Use Uint8Array." },
+        { name: "process", message: "Inject it, or read it in an adapter." },
+        { name: "__dirname", message: "Use import.meta." },
+      ],
     },
   },
 );

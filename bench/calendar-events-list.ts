@@ -49,17 +49,26 @@ const diff = (a: Stats, b: Stats): Stats => ({
   batchParts: (b.batchParts ?? 0) - (a.batchParts ?? 0),
 });
 
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** dwd: first pages of every user in batches, then each user's further pages with the iterator. */
 async function dwdRun(cal: CalendarClient, users: readonly string[]): Promise<number> {
   let events = 0;
-  const firsts = await cal.batch((b) => users.map((u) => b.as(u).events.list("primary", { maxResults: 2500 })), { concurrency: CONCURRENCY });
+  const firsts = await cal.batch(
+    (b) => users.map((u) => b.as(u).events.list("primary", { maxResults: 2500 })),
+    { concurrency: CONCURRENCY },
+  );
   const more: { user: string; pageToken: string }[] = [];
   firsts.forEach((r, i) => {
     if (!r.ok) throw r.error;
@@ -73,12 +82,17 @@ async function dwdRun(cal: CalendarClient, users: readonly string[]): Promise<nu
 }
 
 /** The baseline: a googleapis loop, one JWT client per user, following nextPageToken. */
-async function baselineRun(clients: Map<string, ReturnType<typeof calendar>>, users: readonly string[]): Promise<number> {
+async function baselineRun(
+  clients: Map<string, ReturnType<typeof calendar>>,
+  users: readonly string[],
+): Promise<number> {
   let events = 0;
   await pool(users, CONCURRENCY, async (user) => {
     let pageToken: string | undefined;
     do {
-      const res = await clients.get(user)!.events.list({ calendarId: "primary", maxResults: 2500, pageToken });
+      const res = await clients
+        .get(user)!
+        .events.list({ calendarId: "primary", maxResults: 2500, pageToken });
       events += res.data.items?.length ?? 0;
       pageToken = res.data.nextPageToken ?? undefined;
     } while (pageToken);
@@ -93,21 +107,48 @@ export async function eventsListBench(): Promise<BenchResult[]> {
     domain: "example.com",
     users: { count: USERS, eventsEach: EVENTS_EACH },
     serviceAccounts: [{ name: "calendar-bot" }],
-    grants: [{ serviceAccount: "calendar-bot", scopes: ["https://www.googleapis.com/auth/calendar", READONLY] }],
+    grants: [
+      {
+        serviceAccount: "calendar-bot",
+        scopes: ["https://www.googleapis.com/auth/calendar", READONLY],
+      },
+    ],
   };
-  const server = await startEmulator({ scenario: scenario as never, keysDir: dir, port: 0, host: "127.0.0.1" });
-  const control = (path: string, init?: RequestInit): Promise<Response> => fetch(`${server.url}/_emulator${path}`, init);
+  const server = await startEmulator({
+    scenario: scenario as never,
+    keysDir: dir,
+    port: 0,
+    host: "127.0.0.1",
+  });
+  const control = (path: string, init?: RequestInit): Promise<Response> =>
+    fetch(`${server.url}/_emulator${path}`, init);
   const stats = async (): Promise<Stats> => (await (await control("/stats")).json()) as Stats;
   try {
-    const faults = await control("/faults", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ latencyMs: LATENCY_MS }) });
-    if (!faults.ok) throw new Error(`PUT /_emulator/faults answered ${faults.status}: this emulator has no control API yet`);
-    const users = server.emulator.scenario.users.filter((u) => u.suspended !== true).map((u) => u.email).slice(0, USERS);
+    const faults = await control("/faults", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ latencyMs: LATENCY_MS }),
+    });
+    if (!faults.ok)
+      throw new Error(
+        `PUT /_emulator/faults answered ${faults.status}: this emulator has no control API yet`,
+      );
+    const users = server.emulator.scenario.users
+      .filter((u) => u.suspended !== true)
+      .map((u) => u.email)
+      .slice(0, USERS);
     const keyFile = server.keyFiles["calendar-bot"]!.json;
-    const raw = (await server.emulator.serviceAccountKeyJson("calendar-bot")) as { client_email: string; private_key: string };
+    const raw = (await server.emulator.serviceAccountKeyJson("calendar-bot")) as {
+      client_email: string;
+      private_key: string;
+    };
     const root = `${server.url}/calendar/v3`;
 
     // dwd: cold (a new token source), then again with its tokens cached.
-    const tokenSource = createTokenSource(await loadKey(keyFile), { tokenUri: `${server.url}/token`, env: {} });
+    const tokenSource = createTokenSource(await loadKey(keyFile), {
+      tokenUri: `${server.url}/token`,
+      env: {},
+    });
     const cal = createCalendarClient({ tokenSource, scopes: [READONLY], rootUrl: root });
     const d0 = await stats();
     let t = performance.now();
@@ -121,14 +162,26 @@ export async function eventsListBench(): Promise<BenchResult[]> {
 
     // Baseline: google-auth-library's JWT per user (cold), then the same clients (tokens cached).
     const toEmulator: typeof fetch = (input, init) =>
-      fetch(String(input instanceof Request ? input.url : input).replace(/^https:\/\/[a-z0-9.]*googleapis\.com/, server.url), init);
+      fetch(
+        String(input instanceof Request ? input.url : input).replace(
+          /^https:\/\/[a-z0-9.]*googleapis\.com/,
+          server.url,
+        ),
+        init,
+      );
     const clients = new Map(
       users.map((subject) => [
         subject,
         calendar({
           version: "v3",
           rootUrl: `${server.url}/`,
-          auth: new JWT({ email: raw.client_email, key: raw.private_key, subject, scopes: [READONLY], transporterOptions: { fetchImplementation: toEmulator } }),
+          auth: new JWT({
+            email: raw.client_email,
+            key: raw.private_key,
+            subject,
+            scopes: [READONLY],
+            transporterOptions: { fetchImplementation: toEmulator },
+          }),
         }),
       ]),
     );
@@ -142,21 +195,38 @@ export async function eventsListBench(): Promise<BenchResult[]> {
     const baseWarm = performance.now() - t;
     const b2 = await stats();
 
-    if (dwdEvents !== baseEvents) throw new Error(`dwd read ${dwdEvents} events, the baseline ${baseEvents}: they must agree`);
+    if (dwdEvents !== baseEvents)
+      throw new Error(`dwd read ${dwdEvents} events, the baseline ${baseEvents}: they must agree`);
     const dCold = diff(d0, d1);
     const dWarm = diff(d1, d2);
     const bCold = diff(b0, b1);
     const bWarm = diff(b1, b2);
     const name = `events.list ×${USERS} users (${LATENCY_MS} ms latency, concurrency ${CONCURRENCY})`;
-    const row = (what: string, dwd: number, baseline: number, unit: string): BenchResult => ({ name: `${name}: ${what}`, dwd, baseline, ratio: baseline === 0 ? (dwd === 0 ? 1 : Infinity) : dwd / baseline, unit });
+    const row = (what: string, dwd: number, baseline: number, unit: string): BenchResult => ({
+      name: `${name}: ${what}`,
+      dwd,
+      baseline,
+      ratio: baseline === 0 ? (dwd === 0 ? 1 : Infinity) : dwd / baseline,
+      unit,
+    });
     return [
       row("Calendar API HTTP requests, cold", httpRequests(dCold), httpRequests(bCold), "requests"),
-      row("Calendar API calls (batch parts counted), cold", dCold.apiRequests, bCold.apiRequests, "calls"),
+      row(
+        "Calendar API calls (batch parts counted), cold",
+        dCold.apiRequests,
+        bCold.apiRequests,
+        "calls",
+      ),
       row("token exchanges, cold", dCold.tokensIssued, bCold.tokensIssued, "tokens"),
       row("token exchanges, tokens cached", dWarm.tokensIssued, bWarm.tokensIssued, "tokens"),
       row("wall time, cold", dwdCold, baseCold, "ms"),
       row("wall time, tokens cached", dwdWarm, baseWarm, "ms"),
-      row("Calendar API HTTP requests, tokens cached", httpRequests(dWarm), httpRequests(bWarm), "requests"),
+      row(
+        "Calendar API HTTP requests, tokens cached",
+        httpRequests(dWarm),
+        httpRequests(bWarm),
+        "requests",
+      ),
     ];
   } finally {
     await server.close();
@@ -168,7 +238,10 @@ export async function eventsListBench(): Promise<BenchResult[]> {
 export function printResults(results: readonly BenchResult[], json: boolean): void {
   for (const r of results) {
     if (json) console.log(JSON.stringify(r));
-    else console.log(`${r.name}: dwd ${Math.round(r.dwd)} vs baseline ${Math.round(r.baseline)} ${r.unit ?? ""} (ratio ${r.ratio.toFixed(3)})`);
+    else
+      console.log(
+        `${r.name}: dwd ${Math.round(r.dwd)} vs baseline ${Math.round(r.baseline)} ${r.unit ?? ""} (ratio ${r.ratio.toFixed(3)})`,
+      );
   }
 }
 

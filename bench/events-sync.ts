@@ -36,13 +36,20 @@ interface Stats {
 function dwd(args: string[], env: Record<string, string>): Promise<{ ms: number; stdout: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve({ ms: performance.now() - t0, stdout }) : reject(new Error(`dwd ${args.join(" ")} exited ${code}: ${stderr.trim()}`))));
+    child.on("close", (code) =>
+      code === 0
+        ? resolve({ ms: performance.now() - t0, stdout })
+        : reject(new Error(`dwd ${args.join(" ")} exited ${code}: ${stderr.trim()}`)),
+    );
   });
 }
 
@@ -53,27 +60,88 @@ export async function eventsSyncBench(): Promise<BenchResult[]> {
     domain: "example.com",
     users: { count: USERS, eventsEach: EVENTS_EACH },
     serviceAccounts: [{ name: "calendar-bot" }],
-    grants: [{ serviceAccount: "calendar-bot", scopes: ["https://www.googleapis.com/auth/calendar", "https://www.googleapis.com/auth/calendar.readonly"] }],
+    grants: [
+      {
+        serviceAccount: "calendar-bot",
+        scopes: [
+          "https://www.googleapis.com/auth/calendar",
+          "https://www.googleapis.com/auth/calendar.readonly",
+        ],
+      },
+    ],
   };
   const scenarioFile = join(dir, "scenario.json");
   writeFileSync(scenarioFile, JSON.stringify(scenario));
-  const server = await startEmulator({ scenario: scenario as never, keysDir: dir, port: 0, host: "127.0.0.1" });
-  const stats = async (): Promise<Stats> => (await (await fetch(`${server.url}/_emulator/stats`)).json()) as Stats;
+  const server = await startEmulator({
+    scenario: scenario as never,
+    keysDir: dir,
+    port: 0,
+    host: "127.0.0.1",
+  });
+  const stats = async (): Promise<Stats> =>
+    (await (await fetch(`${server.url}/_emulator/stats`)).json()) as Stats;
   try {
     const key = server.keyFiles["calendar-bot"]?.json ?? "";
     const env = { DWD_EMULATOR_HOST: new URL(server.url).host };
-    const sync = ["events", "sync", "primary", "--key", key, "--all-users", "--scenario", scenarioFile, "--state", join(dir, "state.json"), "--ndjson", "--scopes", "calendar.readonly"];
+    const sync = [
+      "events",
+      "sync",
+      "primary",
+      "--key",
+      key,
+      "--all-users",
+      "--scenario",
+      scenarioFile,
+      "--state",
+      join(dir, "state.json"),
+      "--ndjson",
+      "--scopes",
+      "calendar.readonly",
+    ];
 
     const s0 = await stats();
     const first = await dwd(sync, env);
     const s1 = await stats();
 
     // Change one event for each of a few users (a patch each), the way a day's edits trickle in.
-    const changed = Array.from({ length: CHANGED_USERS }, (_, i) => `user${String(i * 7 + 1).padStart(4, "0")}@example.com`);
+    const changed = Array.from(
+      { length: CHANGED_USERS },
+      (_, i) => `user${String(i * 7 + 1).padStart(4, "0")}@example.com`,
+    );
     for (const subject of changed) {
-      const list = await dwd(["events", "list", "primary", "--key", key, "--subject", subject, "--ndjson", "--scopes", "calendar.readonly"], env);
+      const list = await dwd(
+        [
+          "events",
+          "list",
+          "primary",
+          "--key",
+          key,
+          "--subject",
+          subject,
+          "--ndjson",
+          "--scopes",
+          "calendar.readonly",
+        ],
+        env,
+      );
       const id = (JSON.parse(list.stdout.split("\n")[0] ?? "{}") as { id?: string }).id ?? "";
-      await dwd(["events", "patch", "primary", id, "--key", key, "--subject", subject, "--body", '{"summary":"Moved to Thursday"}', "--scopes", "calendar"], env);
+      await dwd(
+        [
+          "events",
+          "patch",
+          "primary",
+          id,
+          "--key",
+          key,
+          "--subject",
+          subject,
+          "--body",
+          '{"summary":"Moved to Thursday"}',
+          "--scopes",
+          "calendar",
+        ],
+        env,
+      );
     }
 
     const s2 = await stats();
@@ -84,10 +152,34 @@ export async function eventsSyncBench(): Promise<BenchResult[]> {
     const bytesFirst = s1.bytesSent - s0.bytesSent;
     const bytesSecond = s3.bytesSent - s2.bytesSent;
     return [
-      { name: `events sync ×${USERS} users: bytes, second run (dwd) vs first (baseline)`, dwd: bytesSecond, baseline: bytesFirst, ratio: bytesSecond / bytesFirst, unit: "bytes" },
-      { name: `events sync ×${USERS} users: events moved, second vs first`, dwd: events(second.stdout), baseline: events(first.stdout), ratio: events(second.stdout) / events(first.stdout), unit: "events" },
-      { name: `events sync ×${USERS} users: API requests, second vs first`, dwd: s3.apiRequests - s2.apiRequests, baseline: s1.apiRequests - s0.apiRequests, ratio: (s3.apiRequests - s2.apiRequests) / (s1.apiRequests - s0.apiRequests), unit: "requests" },
-      { name: `events sync ×${USERS} users: wall time, second vs first`, dwd: second.ms, baseline: first.ms, ratio: second.ms / first.ms, unit: "ms" },
+      {
+        name: `events sync ×${USERS} users: bytes, second run (dwd) vs first (baseline)`,
+        dwd: bytesSecond,
+        baseline: bytesFirst,
+        ratio: bytesSecond / bytesFirst,
+        unit: "bytes",
+      },
+      {
+        name: `events sync ×${USERS} users: events moved, second vs first`,
+        dwd: events(second.stdout),
+        baseline: events(first.stdout),
+        ratio: events(second.stdout) / events(first.stdout),
+        unit: "events",
+      },
+      {
+        name: `events sync ×${USERS} users: API requests, second vs first`,
+        dwd: s3.apiRequests - s2.apiRequests,
+        baseline: s1.apiRequests - s0.apiRequests,
+        ratio: (s3.apiRequests - s2.apiRequests) / (s1.apiRequests - s0.apiRequests),
+        unit: "requests",
+      },
+      {
+        name: `events sync ×${USERS} users: wall time, second vs first`,
+        dwd: second.ms,
+        baseline: first.ms,
+        ratio: second.ms / first.ms,
+        unit: "ms",
+      },
     ];
   } finally {
     await server.close();
@@ -99,7 +191,10 @@ export async function eventsSyncBench(): Promise<BenchResult[]> {
 export function printResults(results: readonly BenchResult[], json: boolean): void {
   for (const r of results) {
     if (json) console.log(JSON.stringify(r));
-    else console.log(`${r.name}: ${Math.round(r.dwd)} vs ${Math.round(r.baseline)} ${r.unit ?? ""} (ratio ${r.ratio.toFixed(3)})`);
+    else
+      console.log(
+        `${r.name}: ${Math.round(r.dwd)} vs ${Math.round(r.baseline)} ${r.unit ?? ""} (ratio ${r.ratio.toFixed(3)})`,
+      );
   }
 }
 

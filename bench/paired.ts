@@ -19,7 +19,11 @@ const median = (xs: number[]): number => {
 };
 
 /** Runs one warm-up of each, then `pairs` pairs, alternating which side goes first. */
-export async function paired(runA: () => Promise<number>, runB: () => Promise<number>, pairs: number): Promise<Paired> {
+export async function paired(
+  runA: () => Promise<number>,
+  runB: () => Promise<number>,
+  pairs: number,
+): Promise<Paired> {
   await runA();
   await runB();
   const a: number[] = [];

@@ -25,11 +25,17 @@ const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
 const runs = Number(process.env.BENCH_RUNS ?? 15);
 const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
 
-const subjects = Array.from({ length: 100 }, (_, i) => `user${String(i).padStart(3, "0")}@example.com`);
+const subjects = Array.from(
+  { length: 100 },
+  (_, i) => `user${String(i).padStart(3, "0")}@example.com`,
+);
 const keysDir = mkdtempSync(join(tmpdir(), "dwd-bench-"));
 const server = await startEmulator({
   keysDir,
-  scenario: { ...demoScenario, users: [...demoScenario.users, ...subjects.map((email) => ({ email }))] },
+  scenario: {
+    ...demoScenario,
+    users: [...demoScenario.users, ...subjects.map((email) => ({ email }))],
+  },
 });
 const { emulator, url } = server;
 const jsonKey = server.keyFiles["calendar-bot"]!.json;
@@ -44,7 +50,10 @@ const ratio = (a: number, b: number): string => (a / b).toFixed(2);
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -57,7 +66,10 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
-async function compare(runsA: () => Promise<number>, runsB: () => Promise<number>): Promise<[number, number]> {
+async function compare(
+  runsA: () => Promise<number>,
+  runsB: () => Promise<number>,
+): Promise<[number, number]> {
   await runsA();
   await runsB(); // warm-up: file cache, compile cache
   const a: number[] = [];
@@ -74,17 +86,28 @@ try {
   // token source, new JWT clients) in each of `rounds` rounds; exchanges are counted at the emulator.
   const calls = Array.from({ length: 1000 }, (_, i) => subjects[i % subjects.length]!);
   const key = await loadKey(jsonKey);
-  const raw = (await emulator.serviceAccountKeyJson("calendar-bot")) as { client_email: string; private_key: string };
+  const raw = (await emulator.serviceAccountKeyJson("calendar-bot")) as {
+    client_email: string;
+    private_key: string;
+  };
   const toEmulator = routeToEmulator(url);
   const jwt = (subject: string): JWT =>
-    new JWT({ email: raw.client_email, key: raw.private_key, subject, scopes: [READONLY], transporterOptions: { fetchImplementation: toEmulator } });
+    new JWT({
+      email: raw.client_email,
+      key: raw.private_key,
+      subject,
+      scopes: [READONLY],
+      transporterOptions: { fetchImplementation: toEmulator },
+    });
 
   const clients: { name: string; round: () => Promise<unknown> }[] = [
     {
       name: "dwd createTokenSource",
       round: () => {
         const tokens = createTokenSource(key);
-        return Promise.all(calls.map((subject) => tokens.getToken({ subject, scopes: [READONLY] })));
+        return Promise.all(
+          calls.map((subject) => tokens.getToken({ subject, scopes: [READONLY] })),
+        );
       },
     },
     {
@@ -115,20 +138,52 @@ try {
     }
     const exchanges = counts.size === 1 ? [...counts][0]! : Number.NaN; // NaN: rounds disagreed
     results.set(c.name, { exchanges, wall: median(walls) });
-    rows.push({ client: c.name, "exchanges per round": exchanges, "median wall": ms(median(walls)) });
+    rows.push({
+      client: c.name,
+      "exchanges per round": exchanges,
+      "median wall": ms(median(walls)),
+    });
   }
   const dwd = results.get(clients[0]!.name)!;
   const naive = results.get(clients[1]!.name)!;
-  console.log(`\n1. Token exchanges for 1,000 concurrent calls over 100 subjects (counted at the emulator; median of ${rounds} cold rounds)`);
+  console.log(
+    `\n1. Token exchanges for 1,000 concurrent calls over 100 subjects (counted at the emulator; median of ${rounds} cold rounds)`,
+  );
   console.table(rows);
-  console.log(`exchanges: dwd ${dwd.exchanges} (must be exactly ${subjects.length}) · naive/dwd = ${ratio(naive.exchanges, dwd.exchanges)}x · wall dwd/naive = ${ratio(dwd.wall, naive.wall)}`);
+  console.log(
+    `exchanges: dwd ${dwd.exchanges} (must be exactly ${subjects.length}) · naive/dwd = ${ratio(naive.exchanges, dwd.exchanges)}x · wall dwd/naive = ${ratio(dwd.wall, naive.wall)}`,
+  );
   if (dwd.exchanges !== subjects.length) process.exitCode = 1;
 
   // 2. End to end: one process that loads a key, gets a delegated token and calls calendarList.get.
   const env = { DWD_EMULATOR_HOST: new URL(url).host, EMULATOR_URL: url, NO_COLOR: "1" };
   const [dwdE2e, baseE2e] = await compare(
-    () => run(process.execPath, [cli, "calendars", "get", "info@example.com", "--key", jsonKey, "--subject", "info@example.com"], env),
-    () => run(process.execPath, [join(here, "baseline", "calendars-get.ts"), jsonKey, "info@example.com", "info@example.com"], env),
+    () =>
+      run(
+        process.execPath,
+        [
+          cli,
+          "calendars",
+          "get",
+          "info@example.com",
+          "--key",
+          jsonKey,
+          "--subject",
+          "info@example.com",
+        ],
+        env,
+      ),
+    () =>
+      run(
+        process.execPath,
+        [
+          join(here, "baseline", "calendars-get.ts"),
+          jsonKey,
+          "info@example.com",
+          "info@example.com",
+        ],
+        env,
+      ),
   );
   console.log(`\n2. End to end, median of ${runs} runs: calendarList.get as info@example.com`);
   console.table([
@@ -142,12 +197,44 @@ try {
   const home = mkdtempSync(join(tmpdir(), "dwd-bench-home-"));
   const bot = emulator.serviceAccount("calendar-bot").email;
   const keyless = await paired(
-    () => run(process.execPath, [cli, "calendars", "get", "info@example.com", "--signer", "iam", "--service-account", bot, "--subject", "info@example.com"], { ...env, HOME: home, GOOGLE_APPLICATION_CREDENTIALS: server.keyFiles["deployer"]!.json }),
-    () => run(process.execPath, [cli, "calendars", "get", "info@example.com", "--key", jsonKey, "--subject", "info@example.com"], env),
+    () =>
+      run(
+        process.execPath,
+        [
+          cli,
+          "calendars",
+          "get",
+          "info@example.com",
+          "--signer",
+          "iam",
+          "--service-account",
+          bot,
+          "--subject",
+          "info@example.com",
+        ],
+        { ...env, HOME: home, GOOGLE_APPLICATION_CREDENTIALS: server.keyFiles["deployer"]!.json },
+      ),
+    () =>
+      run(
+        process.execPath,
+        [
+          cli,
+          "calendars",
+          "get",
+          "info@example.com",
+          "--key",
+          jsonKey,
+          "--subject",
+          "info@example.com",
+        ],
+        env,
+      ),
     runs,
   );
   rmSync(home, { recursive: true, force: true });
-  console.log(`\n2b. Keyless end to end, ${keyless.pairs} alternating pairs: dwd calendars get --signer iam vs --key`);
+  console.log(
+    `\n2b. Keyless end to end, ${keyless.pairs} alternating pairs: dwd calendars get --signer iam vs --key`,
+  );
   console.table([
     { command: "dwd calendars get --signer iam (ADC: deployer's key)", wall: ms(keyless.a) },
     { command: "dwd calendars get --key calendar-bot.json", wall: ms(keyless.b) },
@@ -175,6 +262,8 @@ try {
 // 4. A second `dwd events sync` over 200 users moves only the changed events (bench/events-sync.ts).
 {
   const { eventsSyncBench, printResults } = await import("./events-sync.ts");
-  console.log("\n4. dwd events sync over 200 users × 20 events, run twice with 10 events changed in between (counted at the emulator)");
+  console.log(
+    "\n4. dwd events sync over 200 users × 20 events, run twice with 10 events changed in between (counted at the emulator)",
+  );
   printResults(await eventsSyncBench(), process.argv.includes("--json"));
 }

@@ -23,13 +23,36 @@ const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 10_000);
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
 const TOKEN = "demo-booking-token";
-const subjects = Array.from({ length: SUBJECTS }, (_, i) => `load${String(i).padStart(5, "0")}@example.com`);
+const subjects = Array.from(
+  { length: SUBJECTS },
+  (_, i) => `load${String(i).padStart(5, "0")}@example.com`,
+);
 
 const keysDir = mkdtempSync(join(tmpdir(), "dwd-bench-server-"));
-const emulator = await startEmulator({ keysDir, scenario: { ...demoScenario, users: [...demoScenario.users, ...subjects.map((email) => ({ email }))] } });
+const emulator = await startEmulator({
+  keysDir,
+  scenario: {
+    ...demoScenario,
+    users: [...demoScenario.users, ...subjects.map((email) => ({ email }))],
+  },
+});
 const keyFile = emulator.keyFiles["calendar-bot"]!.json;
 
-const child = spawn(process.execPath, [bundle, "--emulator-url", emulator.url, "--key", keyFile, "--port", "0", "--demo-rate", "10000000"], { stdio: ["ignore", "pipe", "inherit"] });
+const child = spawn(
+  process.execPath,
+  [
+    bundle,
+    "--emulator-url",
+    emulator.url,
+    "--key",
+    keyFile,
+    "--port",
+    "0",
+    "--demo-rate",
+    "10000000",
+  ],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
 const url = await new Promise<string>((resolve) => {
   let out = "";
   child.stdout.on("data", (d: Buffer) => {
@@ -39,8 +62,14 @@ const url = await new Promise<string>((resolve) => {
   });
 });
 child.stdout.resume(); // audit lines: read and dropped
-const rss = (): number => Number(execFileSync("ps", ["-o", "rss=", "-p", String(child.pid)]).toString().trim()) / 1024;
-const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const rss = (): number =>
+  Number(
+    execFileSync("ps", ["-o", "rss=", "-p", String(child.pid)])
+      .toString()
+      .trim(),
+  ) / 1024;
+const quantile = (xs: number[], q: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const f = (x: number): string => x.toFixed(2);
 const auth = { authorization: `Bearer ${TOKEN}` };
 for (;;) {
@@ -51,7 +80,10 @@ for (;;) {
 
 // 1. Added latency.
 const tokenSource = createTokenSource(await loadKey(keyFile));
-const { accessToken } = await tokenSource.getToken({ subject: "info@example.com", scopes: [READONLY] });
+const { accessToken } = await tokenSource.getToken({
+  subject: "info@example.com",
+  scopes: [READONLY],
+});
 const direct = `${emulator.url}/calendar/v3/users/me/calendarList/primary`;
 const viaServer = `${url}/v1/users/info@example.com/calendarList/primary`;
 const time = async (target: string, headers: Record<string, string>): Promise<number> => {
@@ -72,9 +104,15 @@ for (let i = 0; i < n; i++) {
   d.push(await time(direct, { authorization: `Bearer ${accessToken}` }));
   s.push(await time(viaServer, auth));
 }
-console.log(`dwd-server added latency over a direct emulator call (${n} sequential calendarList.get each, interleaved):`);
-console.log(`  direct p50 ${f(quantile(d, 0.5))} ms, p99 ${f(quantile(d, 0.99))} ms; via dwd-server p50 ${f(quantile(s, 0.5))} ms, p99 ${f(quantile(s, 0.99))} ms`);
-console.log(`  added: p50 ${f(quantile(s, 0.5) - quantile(d, 0.5))} ms (target ≤ 1 ms), p99 ${f(quantile(s, 0.99) - quantile(d, 0.99))} ms`);
+console.log(
+  `dwd-server added latency over a direct emulator call (${n} sequential calendarList.get each, interleaved):`,
+);
+console.log(
+  `  direct p50 ${f(quantile(d, 0.5))} ms, p99 ${f(quantile(d, 0.99))} ms; via dwd-server p50 ${f(quantile(s, 0.5))} ms, p99 ${f(quantile(s, 0.99))} ms`,
+);
+console.log(
+  `  added: p50 ${f(quantile(s, 0.5) - quantile(d, 0.5))} ms (target ≤ 1 ms), p99 ${f(quantile(s, 0.99) - quantile(d, 0.99))} ms`,
+);
 
 // 2. Requests per second with SUBJECTS cached subjects: warm the cache through the token broker, then load it.
 const before = emulator.emulator.stats.tokensIssued;
@@ -83,22 +121,37 @@ let next = 0;
 await Promise.all(
   Array.from({ length: 16 }, async () => {
     for (let i = next++; i < subjects.length; i = next++) {
-      const r = await fetch(`${url}/v1/token`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ subject: subjects[i], scopes: [READONLY] }) });
+      const r = await fetch(`${url}/v1/token`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ subject: subjects[i], scopes: [READONLY] }),
+      });
       await r.arrayBuffer();
     }
   }),
 );
-console.log(`warmed ${subjects.length} subjects in ${((performance.now() - t0) / 1000).toFixed(1)} s (${emulator.emulator.stats.tokensIssued - before} token exchanges)`);
+console.log(
+  `warmed ${subjects.length} subjects in ${((performance.now() - t0) / 1000).toFixed(1)} s (${emulator.emulator.stats.tokensIssued - before} token exchanges)`,
+);
 const rssWarm = rss();
 let k = 0;
-const body = (): string => JSON.stringify({ subject: subjects[k++ % subjects.length], scopes: [READONLY] });
+const body = (): string =>
+  JSON.stringify({ subject: subjects[k++ % subjects.length], scopes: [READONLY] });
 const result = await autocannon({
   url: `${url}/v1/token`,
   connections: 32,
   duration: Number(process.env.BENCH_LOAD_SECONDS ?? 10),
-  requests: [{ method: "POST", headers: { ...auth, "content-type": "application/json" }, setupRequest: (req) => ({ ...req, body: body() }) }],
+  requests: [
+    {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      setupRequest: (req) => ({ ...req, body: body() }),
+    },
+  ],
 });
-console.log(`requests/s with ${subjects.length} cached subjects (token broker, autocannon 32 connections): ${Math.round(result.requests.average)} (target ≥ 2,000/s); p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; non-2xx ${result.non2xx}, errors ${result.errors}; exchanges during the run ${emulator.emulator.stats.tokensIssued - before - subjects.length}`);
+console.log(
+  `requests/s with ${subjects.length} cached subjects (token broker, autocannon 32 connections): ${Math.round(result.requests.average)} (target ≥ 2,000/s); p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; non-2xx ${result.non2xx}, errors ${result.errors}; exchanges during the run ${emulator.emulator.stats.tokensIssued - before - subjects.length}`,
+);
 
 // 3. Memory per cached subject: the token cache, in process, with a token endpoint that answers at once.
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -107,22 +160,42 @@ if (gc === undefined) {
 } else {
   let id = 0;
   const cache = createTokenSource(await loadKey(keyFile), {
-    fetch: () => Promise.resolve(new Response(JSON.stringify({ access_token: `ya29.${"x".repeat(150)}${id++}`, expires_in: 3599, token_type: "Bearer" }), { status: 200 })),
+    fetch: () =>
+      Promise.resolve(
+        new Response(
+          JSON.stringify({
+            access_token: `ya29.${"x".repeat(150)}${id++}`,
+            expires_in: 3599,
+            token_type: "Bearer",
+          }),
+          { status: 200 },
+        ),
+      ),
   });
   gc();
   const heap0 = process.memoryUsage().heapUsed;
   for (const subject of subjects) await cache.getToken({ subject, scopes: [READONLY] });
   gc();
   const perSubject = (process.memoryUsage().heapUsed - heap0) / subjects.length;
-  console.log(`memory per cached subject (token cache entry, 160-character tokens like Google's): ${(perSubject / 1024).toFixed(2)} KB (target ≤ 2 KB); server RSS after warming ${rssWarm.toFixed(0)} MB`);
+  console.log(
+    `memory per cached subject (token cache entry, 160-character tokens like Google's): ${(perSubject / 1024).toFixed(2)} KB (target ≤ 2 KB); server RSS after warming ${rssWarm.toFixed(0)} MB`,
+  );
 }
 
 // 4. Soak at a steady rate.
 if (SOAK_SECONDS > 0) {
   const rss0 = rss();
-  const soak = await autocannon({ url: `${url}/v1/users/info@example.com/calendarList/primary`, headers: auth, connections: 8, overallRate: 500, duration: SOAK_SECONDS });
+  const soak = await autocannon({
+    url: `${url}/v1/users/info@example.com/calendarList/primary`,
+    headers: auth,
+    connections: 8,
+    overallRate: 500,
+    duration: SOAK_SECONDS,
+  });
   const rss1 = rss();
-  console.log(`soak ${SOAK_SECONDS} s at 500 requests/s: ${soak.requests.total} requests, non-2xx ${soak.non2xx}, errors ${soak.errors}, timeouts ${soak.timeouts}; server RSS ${rss0.toFixed(0)} MB → ${rss1.toFixed(0)} MB`);
+  console.log(
+    `soak ${SOAK_SECONDS} s at 500 requests/s: ${soak.requests.total} requests, non-2xx ${soak.non2xx}, errors ${soak.errors}, timeouts ${soak.timeouts}; server RSS ${rss0.toFixed(0)} MB → ${rss1.toFixed(0)} MB`,
+  );
 }
 
 child.kill("SIGTERM");

@@ -26,30 +26,55 @@ function heapAfterGc(): number {
 const b64url = (data: string | Buffer): string => Buffer.from(data).toString("base64url");
 
 /** One emulator holding `live` tokens, and a function that sends one more jwt-bearer request to it. */
-async function emulatorWith(live: number): Promise<{ request: () => Promise<void>; liveTokens: () => number; issue: (count: number) => Promise<void> }> {
+async function emulatorWith(
+  live: number,
+): Promise<{
+  request: () => Promise<void>;
+  liveTokens: () => number;
+  issue: (count: number) => Promise<void>;
+}> {
   const emulator = await createEmulator({ scenario: "demo", baseUrl: "http://emulator.bench" });
   const key = await emulator.serviceAccountKeyJson("calendar-bot");
   const now = Math.floor(Date.now() / 1000);
   const input = `${b64url(JSON.stringify({ alg: "RS256", typ: "JWT" }))}.${b64url(
-    JSON.stringify({ iss: key.client_email, sub: "info@example.com", scope: READONLY, aud: key.token_uri, iat: now, exp: now + 3600 }),
+    JSON.stringify({
+      iss: key.client_email,
+      sub: "info@example.com",
+      scope: READONLY,
+      aud: key.token_uri,
+      iat: now,
+      exp: now + 3600,
+    }),
   )}`;
-  const signature = createSign("RSA-SHA256").update(input).sign(createPrivateKey(key.private_key ?? ""));
-  const body = new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: `${input}.${b64url(signature)}` }).toString();
+  const signature = createSign("RSA-SHA256")
+    .update(input)
+    .sign(createPrivateKey(key.private_key ?? ""));
+  const body = new URLSearchParams({
+    grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    assertion: `${input}.${b64url(signature)}`,
+  }).toString();
   const request = async (): Promise<void> => {
     const res = await emulator.fetch(
-      new Request(key.token_uri ?? "", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body }),
+      new Request(key.token_uri ?? "", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body,
+      }),
     );
-    if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${await res.text()}`);
+    if (res.status !== 200)
+      throw new Error(`token endpoint answered ${res.status}: ${await res.text()}`);
     await res.arrayBuffer();
   };
   const issue = async (count: number): Promise<void> => {
-    for (let i = 0; i < count; i += 100) await Promise.all(Array.from({ length: Math.min(100, count - i) }, request));
+    for (let i = 0; i < count; i += 100)
+      await Promise.all(Array.from({ length: Math.min(100, count - i) }, request));
   };
   await issue(live);
   return { request, issue, liveTokens: () => emulator.stats.liveTokens };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 /** Runs the section and prints its table and ratios. */
 export async function tokenEndpointScale(): Promise<void> {
@@ -78,10 +103,16 @@ export async function tokenEndpointScale(): Promise<void> {
   const base = median(rates[0] ?? []);
   const rows = levels.map((level, i) => {
     const rate = median(rates[i] ?? []);
-    return { "live tokens": level.toLocaleString("en-US"), "requests/s": Math.round(rate), "vs 0 live": `${(rate / base).toFixed(2)}x` };
+    return {
+      "live tokens": level.toLocaleString("en-US"),
+      "requests/s": Math.round(rate),
+      "vs 0 live": `${(rate / base).toFixed(2)}x`,
+    };
   });
   const last = rows.at(-1);
-  console.log(`\n4. Emulator token endpoint at scale: jwt-bearer requests (100 concurrent), in-process; median of ${rounds} interleaved rounds of ${batch}`);
+  console.log(
+    `\n4. Emulator token endpoint at scale: jwt-bearer requests (100 concurrent), in-process; median of ${rounds} interleaved rounds of ${batch}`,
+  );
   console.table(rows);
   console.log(
     `throughput at ${last?.["live tokens"] ?? "?"} / at 0 live = ${last?.["vs 0 live"] ?? "?"} (target >= 0.50x) · memory per live token ${Math.round(perToken)} bytes (heap after GC; ${Math.round((heapAfterGc() - heap0) / 1e6)} MB for all ${levels.length} emulators)`,

@@ -31,19 +31,30 @@ const inputs = new Set<string>();
 // ~3 ms, as it loads node:stream and creates process.stderr. Such imports get functions that require the
 // built-in on their first call instead; a name missing from `lazyFunctions` is a build error
 // (esbuild's import-is-undefined, raised to an error below).
-const lazyFunctions: Record<string, string[]> = { "node:util": ["parseArgs"], "node:fs": ["fstatSync", "writeSync"], "node:tty": ["isatty"] };
+const lazyFunctions: Record<string, string[]> = {
+  "node:util": ["parseArgs"],
+  "node:fs": ["fstatSync", "writeSync"],
+  "node:tty": ["isatty"],
+};
 const lazyBuiltins: Plugin = {
   name: "lazy-builtins",
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) => {
-      if (args.namespace === "lazy-builtin" || args.namespace === "lazy-builtin-esm") return { path: args.path, external: true };
+      if (args.namespace === "lazy-builtin" || args.namespace === "lazy-builtin-esm")
+        return { path: args.path, external: true };
       const esm = args.kind === "import-statement" && Object.hasOwn(lazyFunctions, args.path);
       return { path: args.path, namespace: esm ? "lazy-builtin-esm" : "lazy-builtin" };
     });
-    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
     b.onLoad({ filter: /.*/, namespace: "lazy-builtin-esm" }, (args) => ({
       contents: (lazyFunctions[args.path] ?? [])
-        .map((name) => `export function ${name}(...args) { return require(${JSON.stringify(args.path)}).${name}(...args); }`)
+        .map(
+          (name) =>
+            `export function ${name}(...args) { return require(${JSON.stringify(args.path)}).${name}(...args); }`,
+        )
         .join("\n"),
       loader: "js",
     }));
@@ -87,7 +98,9 @@ function embeddedFooter(sources: Record<string, string>): { hash: string; footer
 function readFooter(text: string, hash: string): Record<string, string> | undefined {
   const start = text.lastIndexOf(footerStart) + footerStart.length;
   const end = text.indexOf("\n", start);
-  return text.slice(start, end) === hash ? (JSON.parse(text.slice(end + 1, text.lastIndexOf("\n*/"))) as Record<string, string>) : undefined;
+  return text.slice(start, end) === hash
+    ? (JSON.parse(text.slice(end + 1, text.lastIndexOf("\n*/"))) as Record<string, string>)
+    : undefined;
 }
 
 // One redaction module for the whole process. io.ts (in the entry) redacts every line with @dwd/auth's
@@ -96,9 +109,16 @@ function readFooter(text: string, hash: string): Record<string, string> | undefi
 const sharedRedact: Plugin = {
   name: "shared-redact",
   setup(b) {
-    b.onResolve({ filter: /^(?:\.\.?\/)+redact\.(js|ts)$/ }, (args) => (/[\\/]auth[\\/](dist|src)[\\/]/.test(args.importer) ? { path: "redact", namespace: "shared-redact" } : undefined));
+    b.onResolve({ filter: /^(?:\.\.?\/)+redact\.(js|ts)$/ }, (args) =>
+      /[\\/]auth[\\/](dist|src)[\\/]/.test(args.importer)
+        ? { path: "redact", namespace: "shared-redact" }
+        : undefined,
+    );
     b.onResolve({ filter: /^dwd:shared\// }, (args) => ({ path: args.path, external: true }));
-    b.onLoad({ filter: /^redact$/, namespace: "shared-redact" }, () => ({ contents: 'module.exports = require("dwd:shared/redact");', loader: "js" }));
+    b.onLoad({ filter: /^redact$/, namespace: "shared-redact" }, () => ({
+      contents: 'module.exports = require("dwd:shared/redact");',
+      loader: "js",
+    }));
   },
 };
 
@@ -137,9 +157,18 @@ function collect(metafile: Metafile): void {
   for (const path of Object.keys(metafile.inputs)) inputs.add(path);
 }
 
-async function bundleCjs(options: { stdin: string; resolveDir: string; plugins: Plugin[] }): Promise<string> {
+async function bundleCjs(options: {
+  stdin: string;
+  resolveDir: string;
+  plugins: Plugin[];
+}): Promise<string> {
   const result = await build({
-    stdin: { contents: options.stdin, resolveDir: options.resolveDir, loader: "ts", sourcefile: "entry.ts" },
+    stdin: {
+      contents: options.stdin,
+      resolveDir: options.resolveDir,
+      loader: "ts",
+      sourcefile: "entry.ts",
+    },
     bundle: true,
     write: false,
     format: "cjs",
@@ -160,7 +189,11 @@ async function bundleCjs(options: { stdin: string; resolveDir: string; plugins: 
 
 // node-forge, resolved as @dwd/auth resolves it (the emulator uses the same version).
 const authDir = dirname(createRequire(import.meta.url).resolve("@dwd/auth"));
-const forge = await bundleCjs({ stdin: 'module.exports = require("node-forge");', resolveDir: authDir, plugins: [] });
+const forge = await bundleCjs({
+  stdin: 'module.exports = require("node-forge");',
+  resolveDir: authDir,
+  plugins: [],
+});
 const forgePlugin = embedded(/^node-forge$/, "node-forge");
 
 // The emulator (hono, the Node adapter), only for `dwd emulator` and `dwd demo`.
@@ -172,7 +205,20 @@ const emulator = await bundleCjs({
 
 // Every command module, sharing node-forge and the emulator.
 const commands = await bundleCjs({
-  stdin: ["calendars", "events", "freebusy", "acl", "settings", "colors", "token", "doctor", "emulator", "demo"].map((c) => `export * from "./src/commands/${c}.ts";`).join("\n"),
+  stdin: [
+    "calendars",
+    "events",
+    "freebusy",
+    "acl",
+    "settings",
+    "colors",
+    "token",
+    "doctor",
+    "emulator",
+    "demo",
+  ]
+    .map((c) => `export * from "./src/commands/${c}.ts";`)
+    .join("\n"),
   resolveDir: process.cwd(),
   plugins: [forgePlugin, embedded(/^@dwd\/emulator(\/node)?$/, "emulator"), sharedRedact],
 });
@@ -183,10 +229,23 @@ const { hash, footer } = embeddedFooter(sources);
 const loader: Plugin = {
   name: "embedded-loader",
   setup(b) {
-    b.onResolve({ filter: /^\.\/commands\// }, () => ({ path: "commands", namespace: "embedded-entry" }));
-    b.onResolve({ filter: /^dwd:loader$/ }, () => ({ path: "loader", namespace: "embedded-entry" }));
-    b.onLoad({ filter: /^commands$/, namespace: "embedded-entry" }, () => ({ contents: 'module.exports = require("dwd:loader").default("dwd:embedded/commands");', loader: "js" }));
-    b.onLoad({ filter: /^loader$/, namespace: "embedded-entry" }, () => ({ contents: loaderSource(hash), loader: "js", resolveDir: process.cwd() }));
+    b.onResolve({ filter: /^\.\/commands\// }, () => ({
+      path: "commands",
+      namespace: "embedded-entry",
+    }));
+    b.onResolve({ filter: /^dwd:loader$/ }, () => ({
+      path: "loader",
+      namespace: "embedded-entry",
+    }));
+    b.onLoad({ filter: /^commands$/, namespace: "embedded-entry" }, () => ({
+      contents: 'module.exports = require("dwd:loader").default("dwd:embedded/commands");',
+      loader: "js",
+    }));
+    b.onLoad({ filter: /^loader$/, namespace: "embedded-entry" }, () => ({
+      contents: loaderSource(hash),
+      loader: "js",
+      resolveDir: process.cwd(),
+    }));
   },
 };
 // main.ts imports ../package.json for `--version`: bundle the version only, not the scripts and the
@@ -195,7 +254,9 @@ const versionOnly: Plugin = {
   name: "package-json-version-only",
   setup(b) {
     b.onLoad({ filter: /[\\/]cli[\\/]package\.json$/ }, async (args) => ({
-      contents: JSON.stringify({ version: (JSON.parse(await readFile(args.path, "utf8")) as { version: string }).version }),
+      contents: JSON.stringify({
+        version: (JSON.parse(await readFile(args.path, "utf8")) as { version: string }).version,
+      }),
       loader: "json",
     }));
   },
@@ -224,18 +285,35 @@ const result = await build({
 });
 collect(result.metafile);
 
-const forbidden = [...inputs].filter((path) => /node_modules\/(google-auth-library|gaxios|gcp-metadata|googleapis)/.test(path));
-if (forbidden.length > 0) throw new Error(`google-auth-library must not be in the CLI bundle, found: ${forbidden.join(", ")}`);
-if (![...inputs].some((path) => path.includes("node-forge"))) throw new Error("node-forge is missing from the bundle (.p12 keys would fail)");
+const forbidden = [...inputs].filter((path) =>
+  /node_modules\/(google-auth-library|gaxios|gcp-metadata|googleapis)/.test(path),
+);
+if (forbidden.length > 0)
+  throw new Error(
+    `google-auth-library must not be in the CLI bundle, found: ${forbidden.join(", ")}`,
+  );
+if (![...inputs].some((path) => path.includes("node-forge")))
+  throw new Error("node-forge is missing from the bundle (.p12 keys would fail)");
 const text = await readFile(outfile, "utf8");
 // Every dynamic import left must be a Node built-in; anything else would be resolved at run time. A
 // method named import (`cal.events.import(…)`) is not one: a `.` before it rules it out.
-const leftOver = [...text.matchAll(/(?<![.\w$])import\(([^)]{0,60})\)/g)].map((m) => m[1] ?? "").filter((arg) => !/^\\?["']node:/.test(arg));
-if (leftOver.length > 0) throw new Error(`the bundle imports modules at run time: ${leftOver.join(", ")}`);
+const leftOver = [...text.matchAll(/(?<![.\w$])import\(([^)]{0,60})\)/g)]
+  .map((m) => m[1] ?? "")
+  .filter((arg) => !/^\\?["']node:/.test(arg));
+if (leftOver.length > 0)
+  throw new Error(`the bundle imports modules at run time: ${leftOver.join(", ")}`);
 // One copy of the redaction module, in the entry (see sharedRedact).
-if (commands.includes('"[redacted]"') || emulator.includes('"[redacted]"') || !text.includes('"[redacted]"')) throw new Error("the redaction module must be bundled once, in the entry");
+if (
+  commands.includes('"[redacted]"') ||
+  emulator.includes('"[redacted]"') ||
+  !text.includes('"[redacted]"')
+)
+  throw new Error("the redaction module must be bundled once, in the entry");
 // The footer must come back exactly as the loader will read it.
-if (JSON.stringify(readFooter(text, hash)) !== JSON.stringify(sources)) throw new Error("the embedded modules do not read back from the footer of the bundle");
+if (JSON.stringify(readFooter(text, hash)) !== JSON.stringify(sources))
+  throw new Error("the embedded modules do not read back from the footer of the bundle");
 const { size } = await stat(outfile);
 const kb = (n: number): string => `${(n / 1024).toFixed(0)} KB`;
-console.log(`${outfile}: ${kb(size)}: entry ${kb(size - footer.length)}; embedded commands ${kb(commands.length)}, emulator ${kb(emulator.length)}, node-forge ${kb(forge.length)}; ${inputs.size} inputs`);
+console.log(
+  `${outfile}: ${kb(size)}: entry ${kb(size - footer.length)}; embedded commands ${kb(commands.length)}, emulator ${kb(emulator.length)}, node-forge ${kb(forge.length)}; ${inputs.size} inputs`,
+);

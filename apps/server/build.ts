@@ -30,14 +30,35 @@ const result = await build({
   },
 });
 const inputs = Object.keys(result.metafile.inputs);
-const forbidden = inputs.filter((path) => /node_modules\/(google-auth-library|gaxios|gcp-metadata|googleapis)/.test(path));
-if (forbidden.length > 0) throw new Error(`google-auth-library must not be in the server bundle, found: ${forbidden.join(", ")}`);
-for (const needed of ["ioredis", "hono"]) if (!inputs.some((p) => p.includes(`node_modules/${needed}/`) || p.includes(`node_modules/.pnpm/${needed}@`))) throw new Error(`${needed} is missing from the bundle`);
+const forbidden = inputs.filter((path) =>
+  /node_modules\/(google-auth-library|gaxios|gcp-metadata|googleapis)/.test(path),
+);
+if (forbidden.length > 0)
+  throw new Error(
+    `google-auth-library must not be in the server bundle, found: ${forbidden.join(", ")}`,
+  );
+for (const needed of ["ioredis", "hono"])
+  if (
+    !inputs.some(
+      (p) => p.includes(`node_modules/${needed}/`) || p.includes(`node_modules/.pnpm/${needed}@`),
+    )
+  )
+    throw new Error(`${needed} is missing from the bundle`);
 const text = await readFile(outfile, "utf8");
-const leftOver = [...text.matchAll(/\bimport\(([^)]{0,60})\)/g)].map((m) => m[1] ?? "").filter((arg) => !/^\\?["']node:/.test(arg));
-if (leftOver.length > 0) throw new Error(`the bundle imports modules at run time: ${leftOver.join(", ")}`);
+const leftOver = [...text.matchAll(/\bimport\(([^)]{0,60})\)/g)]
+  .map((m) => m[1] ?? "")
+  .filter((arg) => !/^\\?["']node:/.test(arg));
+if (leftOver.length > 0)
+  throw new Error(`the bundle imports modules at run time: ${leftOver.join(", ")}`);
 
-const schema = { $schema: "https://json-schema.org/draft/2020-12/schema", $id: "https://dwd.invalid/dwd-server.schema.json", title: "dwd-server configuration", ...configSchema };
+const schema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://dwd.invalid/dwd-server.schema.json",
+  title: "dwd-server configuration",
+  ...configSchema,
+};
 await writeFile("dwd-server.schema.json", `${JSON.stringify(schema, null, 2)}\n`);
 const { size } = await stat(outfile);
-console.log(`${outfile}: ${(size / 1024).toFixed(0)} KB, ${inputs.length} inputs; dwd-server.schema.json written`);
+console.log(
+  `${outfile}: ${(size / 1024).toFixed(0)} KB, ${inputs.length} inputs; dwd-server.schema.json written`,
+);

@@ -4,5 +4,10 @@ import { defineConfig } from "vitest/config";
 // machine: generous timeouts. Files run one at a time so the replica test's three servers do not
 // compete with another file's.
 export default defineConfig({
-  test: { include: ["test/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000, fileParallelism: false },
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    fileParallelism: false,
+  },
 });

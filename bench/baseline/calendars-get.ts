@@ -10,10 +10,15 @@ import { routeToEmulator } from "./route-to-emulator.ts";
 const [keyFile, subject, calendarId] = process.argv.slice(2);
 const emulator = process.env.EMULATOR_URL;
 if (!keyFile || !subject || !calendarId || !emulator) {
-  console.error("usage: EMULATOR_URL=http://host:port node baseline/calendars-get.ts <key.json> <subject> <calendarId>");
+  console.error(
+    "usage: EMULATOR_URL=http://host:port node baseline/calendars-get.ts <key.json> <subject> <calendarId>",
+  );
   process.exit(2);
 }
-const key = JSON.parse(readFileSync(keyFile, "utf8")) as { client_email: string; private_key: string };
+const key = JSON.parse(readFileSync(keyFile, "utf8")) as {
+  client_email: string;
+  private_key: string;
+};
 
 const auth = new JWT({
   email: key.client_email,

@@ -5,5 +5,11 @@
 /** A fetch that sends requests for `https://*.googleapis.com` to `emulatorUrl` instead. */
 export function routeToEmulator(emulatorUrl: string): typeof fetch {
   return (input, init) =>
-    fetch(String(input instanceof Request ? input.url : input).replace(/^https:\/\/[a-z0-9.]*googleapis\.com/, emulatorUrl), init);
+    fetch(
+      String(input instanceof Request ? input.url : input).replace(
+        /^https:\/\/[a-z0-9.]*googleapis\.com/,
+        emulatorUrl,
+      ),
+      init,
+    );
 }

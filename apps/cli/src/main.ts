@@ -13,19 +13,33 @@ import { processIo } from "./_internal/io.ts";
 import { exitCodeFor, reportError } from "./_internal/report-error.ts";
 
 const root: Root = {
-  meta: { name: "dwd", version: pkg.version, description: "Google service accounts with domain-wide delegation: tokens, Calendar, diagnoses" },
+  meta: {
+    name: "dwd",
+    version: pkg.version,
+    description: "Google service accounts with domain-wide delegation: tokens, Calendar, diagnoses",
+  },
   args: { ...endpointArgs },
   commands: {
     calendars: {
-      meta: { name: "calendars", description: "A user's calendar list and calendars (get, list, subscribe, create, …)" },
+      meta: {
+        name: "calendars",
+        description: "A user's calendar list and calendars (get, list, subscribe, create, …)",
+      },
       load: async () => (await import("./commands/calendars.ts")).calendarsCommand,
     },
     events: {
-      meta: { name: "events", description: "List, read, create (exactly once), change and sync events, for one user or many" },
+      meta: {
+        name: "events",
+        description:
+          "List, read, create (exactly once), change and sync events, for one user or many",
+      },
       load: async () => (await import("./commands/events.ts")).eventsCommand,
     },
     freebusy: {
-      meta: { name: "freebusy", description: "Busy times of many users: a grid with the common free slots, or JSON" },
+      meta: {
+        name: "freebusy",
+        description: "Busy times of many users: a grid with the common free slots, or JSON",
+      },
       load: async () => (await import("./commands/freebusy.ts")).freebusyCommand,
     },
     acl: {
@@ -45,15 +59,25 @@ const root: Root = {
       load: async () => (await import("./commands/token.ts")).tokenCommand,
     },
     doctor: {
-      meta: { name: "doctor", description: "Check a delegation setup step by step, with the fix for each failure" },
+      meta: {
+        name: "doctor",
+        description: "Check a delegation setup step by step, with the fix for each failure",
+      },
       load: async () => (await import("./commands/doctor.ts")).doctorCommand,
     },
     emulator: {
-      meta: { name: "emulator", description: "Run the local Google emulator (token endpoint + Calendar v3)" },
+      meta: {
+        name: "emulator",
+        description: "Run the local Google emulator (token endpoint + Calendar v3)",
+      },
       load: async () => (await import("./commands/emulator.ts")).emulatorCommand,
     },
     demo: {
-      meta: { name: "demo", description: "Show the classic DWD job and its two classic failures, on the embedded emulator" },
+      meta: {
+        name: "demo",
+        description:
+          "Show the classic DWD job and its two classic failures, on the embedded emulator",
+      },
       load: async () => (await import("./commands/demo.ts")).demoCommand,
     },
   },

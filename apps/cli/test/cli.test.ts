@@ -46,31 +46,79 @@ const noStack = (text: string): void => expect(text).not.toMatch(/^\s+at /m);
 
 describe("dwd calendars", () => {
   it("get with the JSON key and a subject prints the summary", async () => {
-    const r = await dwd(["calendars", "get", "info@example.com", "--key", botJson, "--subject", "info@example.com"], env);
+    const r = await dwd(
+      ["calendars", "get", "info@example.com", "--key", botJson, "--subject", "info@example.com"],
+      env,
+    );
     expect(r).toEqual({ code: 0, stdout: "info@example.com\n", stderr: "" });
   });
 
   it("get with the .p12 key and --key-email prints the summary", async () => {
-    const r = await dwd(["calendars", "get", "info@example.com", "--key", botP12, "--key-email", botEmail, "--subject", "info@example.com"], env);
+    const r = await dwd(
+      [
+        "calendars",
+        "get",
+        "info@example.com",
+        "--key",
+        botP12,
+        "--key-email",
+        botEmail,
+        "--subject",
+        "info@example.com",
+      ],
+      env,
+    );
     expect(r).toEqual({ code: 0, stdout: "info@example.com\n", stderr: "" });
   });
 
   it("get --json prints the entry", async () => {
-    const r = await dwd(["calendars", "get", "info@example.com", "--key", botJson, "--subject", "info@example.com", "--json"], env);
+    const r = await dwd(
+      [
+        "calendars",
+        "get",
+        "info@example.com",
+        "--key",
+        botJson,
+        "--subject",
+        "info@example.com",
+        "--json",
+      ],
+      env,
+    );
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ kind: "calendar#calendarListEntry", id: "info@example.com", summary: "info@example.com", primary: true });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      kind: "calendar#calendarListEntry",
+      id: "info@example.com",
+      summary: "info@example.com",
+      primary: true,
+    });
   });
 
   it("get honours explicit --token-uri and --api-root without DWD_EMULATOR_HOST", async () => {
     const r = await dwd(
-      ["calendars", "get", "primary", "--key", botJson, "--subject", "info@example.com", "--token-uri", `${server.url}/token`, "--api-root", `${server.url}/calendar/v3`],
+      [
+        "calendars",
+        "get",
+        "primary",
+        "--key",
+        botJson,
+        "--subject",
+        "info@example.com",
+        "--token-uri",
+        `${server.url}/token`,
+        "--api-root",
+        `${server.url}/calendar/v3`,
+      ],
       cleanEnv(),
     );
     expect(r).toEqual({ code: 0, stdout: "info@example.com\n", stderr: "" });
   });
 
   it("list prints one line per entry: ID and summary", async () => {
-    const r = await dwd(["calendars", "list", "--key", botJson, "--subject", "info@example.com"], env);
+    const r = await dwd(
+      ["calendars", "list", "--key", botJson, "--subject", "info@example.com"],
+      env,
+    );
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(2);
@@ -79,7 +127,10 @@ describe("dwd calendars", () => {
   });
 
   it("list --json prints every entry as an array", async () => {
-    const r = await dwd(["calendars", "list", "--key", botJson, "--subject", "info@example.com", "--json"], env);
+    const r = await dwd(
+      ["calendars", "list", "--key", botJson, "--subject", "info@example.com", "--json"],
+      env,
+    );
     const entries = JSON.parse(r.stdout) as { summary: string }[];
     expect(entries.map((e) => e.summary).sort()).toEqual(["Support rota", "info@example.com"]);
   });
@@ -96,7 +147,18 @@ describe("dwd calendars", () => {
   });
 
   it("get as ungranted-bot exits 1 with the unauthorized-client diagnosis: client ID, scope and Admin-console link", async () => {
-    const r = await dwd(["calendars", "get", "info@example.com", "--key", ungrantedJson, "--subject", "info@example.com"], env);
+    const r = await dwd(
+      [
+        "calendars",
+        "get",
+        "info@example.com",
+        "--key",
+        ungrantedJson,
+        "--subject",
+        "info@example.com",
+      ],
+      env,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     const [error, hint, ...rest] = r.stderr.split("\n");
@@ -105,30 +167,83 @@ describe("dwd calendars", () => {
     expect(error).toBe(
       `error: Cannot call calendar.calendarList.get as "info@example.com": client "${ungrantedClientId}" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar" (the method accepts any one of "calendar", "calendar.app.created", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly")`,
     );
-    expect(hint).toContain("Security → Access and data control → API controls → Domain-wide delegation");
-    expect(hint).toContain(`https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${ungrantedClientId}&clientScopeToAdd=${readonly}&overwriteClientId=true`);
-    const clientId = (JSON.parse(await readFile(ungrantedJson, "utf8")) as { client_id: string }).client_id;
+    expect(hint).toContain(
+      "Security → Access and data control → API controls → Domain-wide delegation",
+    );
+    expect(hint).toContain(
+      `https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${ungrantedClientId}&clientScopeToAdd=${readonly}&overwriteClientId=true`,
+    );
+    const clientId = (JSON.parse(await readFile(ungrantedJson, "utf8")) as { client_id: string })
+      .client_id;
     expect(clientId).toBe(ungrantedClientId);
   });
 });
 
 describe("bad local input and usage errors exit 2 without a stack trace", () => {
   const cases = [
-    { name: "a missing key file", args: ["calendars", "get", "x", "--key", "/nonexistent/key.json"], error: /^error: Cannot load key "\/nonexistent\/key\.json": .+$/ },
-    { name: "an unknown option", args: ["calendars", "get", "x", "--subjet", "a@example.com"], error: /^error: Unknown option "--subjet" for dwd calendars get$/ },
-    { name: "an unknown command", args: ["calendar", "get", "x"], error: /^error: Unknown command "calendar"$/ },
-    { name: "an unknown subcommand", args: ["calendars", "frobnicate", "x"], error: /^error: Unknown command "dwd calendars frobnicate"$/ },
-    { name: "a missing calendar ID", args: ["calendars", "get", "--key", "k.json"], error: /^error: Missing required positional argument: CALENDARID$/ },
-    { name: "a flag without its value", args: ["calendars", "get", "x", "--key"], error: /^error: Missing value for --key$/ },
-    { name: "an extra argument", args: ["calendars", "get", "x", "y"], error: /^error: Unexpected argument "y" for dwd calendars get$/ },
-    { name: "a missing command", args: ["calendars"], error: /^error: Missing command: dwd calendars needs one of "get", "list", "subscribe", "unsubscribe", "set", "create", "info", "update", "delete", "clear"$/ },
-    { name: "a bad port", args: ["emulator", "start", "--port", "http"], error: /^error: Invalid --port "http": not a port number$/ },
-    { name: "doctor without --subject", args: ["doctor", "--key", "k.json"], error: /^error: Missing required option --subject for dwd doctor$/ },
-    { name: "a .p12 key without --key-email", args: ["calendars", "get", "x", "--key", "P12"], error: /^error: .*(email|e-mail).*$/i },
+    {
+      name: "a missing key file",
+      args: ["calendars", "get", "x", "--key", "/nonexistent/key.json"],
+      error: /^error: Cannot load key "\/nonexistent\/key\.json": .+$/,
+    },
+    {
+      name: "an unknown option",
+      args: ["calendars", "get", "x", "--subjet", "a@example.com"],
+      error: /^error: Unknown option "--subjet" for dwd calendars get$/,
+    },
+    {
+      name: "an unknown command",
+      args: ["calendar", "get", "x"],
+      error: /^error: Unknown command "calendar"$/,
+    },
+    {
+      name: "an unknown subcommand",
+      args: ["calendars", "frobnicate", "x"],
+      error: /^error: Unknown command "dwd calendars frobnicate"$/,
+    },
+    {
+      name: "a missing calendar ID",
+      args: ["calendars", "get", "--key", "k.json"],
+      error: /^error: Missing required positional argument: CALENDARID$/,
+    },
+    {
+      name: "a flag without its value",
+      args: ["calendars", "get", "x", "--key"],
+      error: /^error: Missing value for --key$/,
+    },
+    {
+      name: "an extra argument",
+      args: ["calendars", "get", "x", "y"],
+      error: /^error: Unexpected argument "y" for dwd calendars get$/,
+    },
+    {
+      name: "a missing command",
+      args: ["calendars"],
+      error:
+        /^error: Missing command: dwd calendars needs one of "get", "list", "subscribe", "unsubscribe", "set", "create", "info", "update", "delete", "clear"$/,
+    },
+    {
+      name: "a bad port",
+      args: ["emulator", "start", "--port", "http"],
+      error: /^error: Invalid --port "http": not a port number$/,
+    },
+    {
+      name: "doctor without --subject",
+      args: ["doctor", "--key", "k.json"],
+      error: /^error: Missing required option --subject for dwd doctor$/,
+    },
+    {
+      name: "a .p12 key without --key-email",
+      args: ["calendars", "get", "x", "--key", "P12"],
+      error: /^error: .*(email|e-mail).*$/i,
+    },
   ];
   for (const c of cases) {
     it(`rejects ${c.name}`, async () => {
-      const r = await dwd(c.args.map((a) => (a === "P12" ? botP12 : a)), env);
+      const r = await dwd(
+        c.args.map((a) => (a === "P12" ? botP12 : a)),
+        env,
+      );
       expect(r.code).toBe(2);
       expect(r.stdout).toBe("");
       const lines = r.stderr.trimEnd().split("\n");
@@ -141,19 +256,26 @@ describe("bad local input and usage errors exit 2 without a stack trace", () => 
 });
 
 describe("output that cannot be written", () => {
-  it.runIf(existsSync("/dev/full"))("stdout on a full device (ENOSPC) exits 2 with one error line and a hint, no stack", () => {
-    const full = openSync("/dev/full", "w");
-    try {
-      const r = spawnSync(process.execPath, [dwdPath, "--help"], { stdio: ["ignore", full, "pipe"], env, encoding: "utf8" });
-      expect(r.status).toBe(2);
-      expect(r.stderr.trimEnd().split("\n")).toEqual([
-        "error: Cannot write to standard output: ENOSPC",
-        "hint: Check where the output goes (a full disk, a closed or read-only file)",
-      ]);
-    } finally {
-      closeSync(full);
-    }
-  });
+  it.runIf(existsSync("/dev/full"))(
+    "stdout on a full device (ENOSPC) exits 2 with one error line and a hint, no stack",
+    () => {
+      const full = openSync("/dev/full", "w");
+      try {
+        const r = spawnSync(process.execPath, [dwdPath, "--help"], {
+          stdio: ["ignore", full, "pipe"],
+          env,
+          encoding: "utf8",
+        });
+        expect(r.status).toBe(2);
+        expect(r.stderr.trimEnd().split("\n")).toEqual([
+          "error: Cannot write to standard output: ENOSPC",
+          "hint: Check where the output goes (a full disk, a closed or read-only file)",
+        ]);
+      } finally {
+        closeSync(full);
+      }
+    },
+  );
 });
 
 /** A local port nothing listens on: one the system just handed out and that was closed again. */
@@ -163,7 +285,11 @@ function closedPort(): Promise<number> {
     probe.on("error", reject);
     probe.listen(0, "127.0.0.1", () => {
       const address = probe.address();
-      probe.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+      probe.close(() =>
+        typeof address === "object" && address !== null
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -172,12 +298,23 @@ describe("an unreachable endpoint exits 1 with one error line naming it, and a h
   const cases = [
     {
       name: "the token endpoint",
-      endpoints: (closed: string) => ["--token-uri", `${closed}/token`, "--api-root", `${server.url}/calendar/v3`],
-      error: (closed: string) => `error: Cannot get a token for "info@example.com": the token endpoint "${closed}/token" cannot be reached (ECONNREFUSED)`,
+      endpoints: (closed: string) => [
+        "--token-uri",
+        `${closed}/token`,
+        "--api-root",
+        `${server.url}/calendar/v3`,
+      ],
+      error: (closed: string) =>
+        `error: Cannot get a token for "info@example.com": the token endpoint "${closed}/token" cannot be reached (ECONNREFUSED)`,
     },
     {
       name: "the Calendar API root",
-      endpoints: (closed: string) => ["--token-uri", `${server.url}/token`, "--api-root", `${closed}/calendar/v3`],
+      endpoints: (closed: string) => [
+        "--token-uri",
+        `${server.url}/token`,
+        "--api-root",
+        `${closed}/calendar/v3`,
+      ],
       // @dwd/calendar writes "<error>: <cause>"; the CLI's transport already puts the cause's text in the error (reported to cal-lib/harden-cli).
       error: (closed: string) =>
         `error: Cannot call calendar.calendarList.get: the Calendar API at "${closed}/calendar/v3" cannot be reached (connect ECONNREFUSED ${closed.slice("http://".length)})`,
@@ -186,7 +323,19 @@ describe("an unreachable endpoint exits 1 with one error line naming it, and a h
   for (const c of cases) {
     it(`calendars get with ${c.name} on a closed port`, async () => {
       const closed = `http://127.0.0.1:${String(await closedPort())}`;
-      const r = await dwd(["calendars", "get", "primary", "--key", botJson, "--subject", "info@example.com", ...c.endpoints(closed)], cleanEnv());
+      const r = await dwd(
+        [
+          "calendars",
+          "get",
+          "primary",
+          "--key",
+          botJson,
+          "--subject",
+          "info@example.com",
+          ...c.endpoints(closed),
+        ],
+        cleanEnv(),
+      );
       expect(r.code).toBe(1);
       expect(r.stdout).toBe("");
       const lines = r.stderr.trimEnd().split("\n");
@@ -200,17 +349,26 @@ describe("an unreachable endpoint exits 1 with one error line naming it, and a h
 
 describe("dwd token", () => {
   it("prints only the access token on stdout, and the token works against the Calendar API", async () => {
-    const r = await dwd(["token", "--key", botJson, "--subject", "info@example.com", "--scopes", "calendar.readonly"], env);
+    const r = await dwd(
+      ["token", "--key", botJson, "--subject", "info@example.com", "--scopes", "calendar.readonly"],
+      env,
+    );
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(/^ya29\.emu\.\S+\n$/);
-    const response = await fetch(`${server.url}/calendar/v3/users/me/calendarList/info%40example.com`, { headers: { authorization: `Bearer ${r.stdout.trim()}` } });
+    const response = await fetch(
+      `${server.url}/calendar/v3/users/me/calendarList/info%40example.com`,
+      { headers: { authorization: `Bearer ${r.stdout.trim()}` } },
+    );
     expect(response.status).toBe(200);
     expect(((await response.json()) as { summary: string }).summary).toBe("info@example.com");
   });
 
   it("exits 1 and prints no token when the scope is not granted", async () => {
-    const r = await dwd(["token", "--key", botJson, "--subject", "info@example.com", "--scopes", events], env);
+    const r = await dwd(
+      ["token", "--key", botJson, "--subject", "info@example.com", "--scopes", events],
+      env,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain(events);
@@ -222,7 +380,14 @@ describe("dwd doctor", () => {
   it("passes every step for a correct setup", async () => {
     const r = await dwd(["doctor", "--key", botJson, "--subject", "info@example.com"], env);
     expect(r.code).toBe(0);
-    expect(normalise(r.stdout, { [botJson]: "KEY", [botEmail]: "BOT", [server.emulator.serviceAccount("calendar-bot").clientId]: "CLIENT", [server.emulator.serviceAccount("calendar-bot").keyId]: "KEYID" })).toMatchInlineSnapshot(`
+    expect(
+      normalise(r.stdout, {
+        [botJson]: "KEY",
+        [botEmail]: "BOT",
+        [server.emulator.serviceAccount("calendar-bot").clientId]: "CLIENT",
+        [server.emulator.serviceAccount("calendar-bot").keyId]: "KEYID",
+      }),
+    ).toMatchInlineSnapshot(`
       "dwd doctor: BOT as "info@example.com", scopes https://www.googleapis.com/auth/calendar.readonly
       token endpoint http://127.0.0.1:PORT/token, Calendar API http://127.0.0.1:PORT/calendar/v3
 
@@ -238,57 +403,123 @@ describe("dwd doctor", () => {
   });
 
   it("fails and names the scope that is not granted, with one link for the full set", async () => {
-    const r = await dwd(["doctor", "--key", botJson, "--subject", "info@example.com", "--scopes", `calendar.readonly,${events}`], env);
+    const r = await dwd(
+      [
+        "doctor",
+        "--key",
+        botJson,
+        "--subject",
+        "info@example.com",
+        "--scopes",
+        `calendar.readonly,${events}`,
+      ],
+      env,
+    );
     expect(r.code).toBe(1);
     const clientId = server.emulator.serviceAccount("calendar-bot").clientId;
-    expect(r.stdout).toMatch(new RegExp(`^FAIL  scope {5}.*"${events.replace(/\./g, "\\.")}"`, "m"));
+    expect(r.stdout).toMatch(
+      new RegExp(`^FAIL  scope {5}.*"${events.replace(/\./g, "\\.")}"`, "m"),
+    );
     expect(r.stdout).toMatch(/^PASS {2}scope .*calendar\.readonly/m);
     expect(r.stdout).toContain(`Scopes not granted for "info@example.com": ${events}`);
     const fullSet = `https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${clientId}&clientScopeToAdd=${events},${readonly}&overwriteClientId=true`; // sorted, as every link dwd prints
     // Both the failing step's fix and the summary link every --scopes scope: the link replaces the entry.
     expect(r.stdout.split(fullSet)).toHaveLength(3);
     expect(r.stdout).not.toContain(`clientScopeToAdd=${events}&`);
-    expect(r.stdout).toContain(`Grant them all in one step: ${fullSet} (it replaces the entry of client ${clientId} with exactly --scopes; add any other scope the entry already holds)`);
+    expect(r.stdout).toContain(
+      `Grant them all in one step: ${fullSet} (it replaces the entry of client ${clientId} with exactly --scopes; add any other scope the entry already holds)`,
+    );
     expect(r.stdout).toMatch(/1 check failed\n$/);
   });
 
   it("--json reports the missing scopes", async () => {
-    const r = await dwd(["doctor", "--key", botJson, "--subject", "info@example.com", "--scopes", `${readonly} ${events}`, "--json"], env);
+    const r = await dwd(
+      [
+        "doctor",
+        "--key",
+        botJson,
+        "--subject",
+        "info@example.com",
+        "--scopes",
+        `${readonly} ${events}`,
+        "--json",
+      ],
+      env,
+    );
     expect(r.code).toBe(1);
-    const report = JSON.parse(r.stdout) as { ok: boolean; missingScopes: string[]; steps: { id: string; status: string }[] };
+    const report = JSON.parse(r.stdout) as {
+      ok: boolean;
+      missingScopes: string[];
+      steps: { id: string; status: string }[];
+    };
     expect(report.ok).toBe(false);
     expect(report.missingScopes).toEqual([events]);
-    expect(report.steps.map((s) => `${s.id}:${s.status}`)).toEqual(["key:pass", "clock:pass", "token:pass", "scope:pass", "scope:fail", "calendar:pass"]);
+    expect(report.steps.map((s) => `${s.id}:${s.status}`)).toEqual([
+      "key:pass",
+      "clock:pass",
+      "token:pass",
+      "scope:pass",
+      "scope:fail",
+      "calendar:pass",
+    ]);
     expect(r.stdout).not.toContain("ya29.");
   });
 
   it("fails every delegated step for a client without a grant", async () => {
-    const r = await dwd(["doctor", "--key", ungrantedJson, "--subject", "info@example.com", "--json"], env);
+    const r = await dwd(
+      ["doctor", "--key", ungrantedJson, "--subject", "info@example.com", "--json"],
+      env,
+    );
     expect(r.code).toBe(1);
-    const report = JSON.parse(r.stdout) as { adminConsoleLink: string; steps: { id: string; status: string; code?: string }[] };
-    expect(report.steps.map((s) => `${s.id}:${s.status}`)).toEqual(["key:pass", "clock:pass", "token:pass", "scope:fail", "calendar:skip"]);
+    const report = JSON.parse(r.stdout) as {
+      adminConsoleLink: string;
+      steps: { id: string; status: string; code?: string }[];
+    };
+    expect(report.steps.map((s) => `${s.id}:${s.status}`)).toEqual([
+      "key:pass",
+      "clock:pass",
+      "token:pass",
+      "scope:fail",
+      "calendar:skip",
+    ]);
     expect(report.steps[3]?.code).toBe("delegation_not_authorized");
     expect(report.adminConsoleLink).toContain(`clientIdToAdd=${ungrantedClientId}`);
   });
 
   it("does not call scopes missing when the subject is unknown: it names the user", async () => {
-    const r = await dwd(["doctor", "--key", botJson, "--subject", "nobody@example.com", "--json"], env);
+    const r = await dwd(
+      ["doctor", "--key", botJson, "--subject", "nobody@example.com", "--json"],
+      env,
+    );
     expect(r.code).toBe(1);
-    const report = JSON.parse(r.stdout) as { missingScopes: string[]; adminConsoleLink?: string; steps: { id: string; status: string; code?: string }[] };
+    const report = JSON.parse(r.stdout) as {
+      missingScopes: string[];
+      adminConsoleLink?: string;
+      steps: { id: string; status: string; code?: string }[];
+    };
     expect(report.missingScopes).toEqual([]);
     expect(report.adminConsoleLink).toBeUndefined();
-    expect(report.steps.filter((s) => s.id === "scope").map((s) => s.code)).toEqual(["unknown_subject"]);
+    expect(report.steps.filter((s) => s.id === "scope").map((s) => s.code)).toEqual([
+      "unknown_subject",
+    ]);
     const text = await dwd(["doctor", "--key", botJson, "--subject", "nobody@example.com"], env);
     expect(text.stdout).not.toContain("Scopes not granted");
-    expect(text.stdout).toMatch(/^FAIL {2}scope .*"nobody@example\.com" is not a user of the Workspace domain/m);
+    expect(text.stdout).toMatch(
+      /^FAIL {2}scope .*"nobody@example\.com" is not a user of the Workspace domain/m,
+    );
   });
 
   it("fails the clock step when the token endpoint's clock is 2 minutes ahead", async () => {
     server.emulator.faults.clockOffsetMs = 120_000;
     try {
-      const r = await dwd(["doctor", "--key", botJson, "--subject", "info@example.com", "--json"], env);
+      const r = await dwd(
+        ["doctor", "--key", botJson, "--subject", "info@example.com", "--json"],
+        env,
+      );
       expect(r.code).toBe(1);
-      const report = JSON.parse(r.stdout) as { steps: { id: string; status: string; offsetSeconds?: number; code?: string }[] };
+      const report = JSON.parse(r.stdout) as {
+        steps: { id: string; status: string; offsetSeconds?: number; code?: string }[];
+      };
       expect(report.steps[1]).toMatchObject({ id: "clock", status: "fail", code: "clock_skew" });
       expect(report.steps[1]?.offsetSeconds).toBeGreaterThanOrEqual(119);
       expect(report.steps[1]?.offsetSeconds).toBeLessThanOrEqual(121);
@@ -298,7 +529,10 @@ describe("dwd doctor", () => {
   });
 
   it("exits 2 when the key cannot be loaded", async () => {
-    const r = await dwd(["doctor", "--key", "/nonexistent.json", "--subject", "info@example.com"], env);
+    const r = await dwd(
+      ["doctor", "--key", "/nonexistent.json", "--subject", "info@example.com"],
+      env,
+    );
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/^FAIL {2}key /m);
     expect(r.stdout).toMatch(/^SKIP {2}clock /m);
@@ -310,12 +544,26 @@ describe("dwd emulator start", () => {
     const dir = await mkdtemp(join(tmpdir(), "dwd-cli-emu-"));
     let running: ChildProcess | undefined;
     try {
-      const { child, firstLine, exit } = await dwdFirstLine(["emulator", "start", "--port", "0", "--keys-dir", dir], cleanEnv());
+      const { child, firstLine, exit } = await dwdFirstLine(
+        ["emulator", "start", "--port", "0", "--keys-dir", dir],
+        cleanEnv(),
+      );
       running = child;
       expect(firstLine).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(existsSync(join(dir, "calendar-bot.json"))).toBe(true);
       expect(existsSync(join(dir, "calendar-bot.p12"))).toBe(true);
-      const r = await dwd(["calendars", "get", "info@example.com", "--key", join(dir, "calendar-bot.json"), "--subject", "info@example.com"], cleanEnv({ DWD_EMULATOR_HOST: new URL(firstLine).host }));
+      const r = await dwd(
+        [
+          "calendars",
+          "get",
+          "info@example.com",
+          "--key",
+          join(dir, "calendar-bot.json"),
+          "--subject",
+          "info@example.com",
+        ],
+        cleanEnv({ DWD_EMULATOR_HOST: new URL(firstLine).host }),
+      );
       expect(r).toEqual({ code: 0, stdout: "info@example.com\n", stderr: "" });
       child.kill("SIGTERM");
       const end = await exit;
@@ -324,15 +572,21 @@ describe("dwd emulator start", () => {
       expect(end.stderr).toContain(`export DWD_EMULATOR_HOST=${new URL(firstLine).host}`);
     } finally {
       // A failed expectation above must not leave the emulator serving after the run.
-      if (running !== undefined && running.exitCode === null && running.signalCode === null) running.kill("SIGKILL");
+      if (running !== undefined && running.exitCode === null && running.signalCode === null)
+        running.kill("SIGKILL");
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   it("exits 2 for a scenario file that does not exist", async () => {
-    const r = await dwd(["emulator", "start", "--scenario", "/nonexistent/scenario.json"], cleanEnv());
+    const r = await dwd(
+      ["emulator", "start", "--scenario", "/nonexistent/scenario.json"],
+      cleanEnv(),
+    );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error: Cannot read scenario "\/nonexistent\/scenario\.json": no such file\nhint: /);
+    expect(r.stderr).toMatch(
+      /^error: Cannot read scenario "\/nonexistent\/scenario\.json": no such file\nhint: /,
+    );
   });
 });
 
@@ -344,11 +598,17 @@ describe("dwd demo", () => {
     const out = normalise(r.stdout).replace(/\d{21}/g, "CLIENTID");
     expect(out.match(/✓ as expected/g)).toHaveLength(4);
     expect(out).toContain("   info@example.com\n   ✓ as expected: the entry's summary");
-    expect(out).toContain("--key $KEYS/calendar-bot.p12 --key-email calendar-bot@dwd-emulator.iam.gserviceaccount.com");
-    expect(out).toContain("error: Cannot get calendar \"info@example.com\" from the calendar list of service account");
+    expect(out).toContain(
+      "--key $KEYS/calendar-bot.p12 --key-email calendar-bot@dwd-emulator.iam.gserviceaccount.com",
+    );
+    expect(out).toContain(
+      'error: Cannot get calendar "info@example.com" from the calendar list of service account',
+    );
     expect(out).toContain("hint: Set the subject");
     expect(out).toContain('client "CLIENTID" is not authorized for domain-wide delegation');
-    expect(out).toContain("https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=CLIENTID&");
+    expect(out).toContain(
+      "https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=CLIENTID&",
+    );
     expect(out).toMatch(/All 4 steps behaved as expected\n$/);
   });
 });
@@ -357,11 +617,20 @@ describe("help, version and color", () => {
   it("--help lists the commands and exits 0", async () => {
     const r = await dwd(["--help"]);
     expect(r.code).toBe(0);
-    for (const name of ["calendars", "token", "doctor", "emulator", "demo"]) expect(r.stdout).toMatch(new RegExp(`^\\s+${name}\\s`, "m"));
+    for (const name of ["calendars", "token", "doctor", "emulator", "demo"])
+      expect(r.stdout).toMatch(new RegExp(`^\\s+${name}\\s`, "m"));
   });
 
   it("--help works on every command", async () => {
-    for (const args of [["calendars", "get"], ["calendars", "list"], ["token"], ["doctor"], ["emulator", "start"], ["demo"], ["calendars"]]) {
+    for (const args of [
+      ["calendars", "get"],
+      ["calendars", "list"],
+      ["token"],
+      ["doctor"],
+      ["emulator", "start"],
+      ["demo"],
+      ["calendars"],
+    ]) {
       const r = await dwd([...args, "--help"]);
       expect(r.code, args.join(" ")).toBe(0);
       expect(r.stdout).toContain("USAGE");
@@ -377,7 +646,12 @@ describe("help, version and color", () => {
     const forced = await dwd(args, { ...env, FORCE_COLOR: "1" });
     expect(forced.stderr).toContain("\u001B[");
     // NO_COLOR wins even over FORCE_COLOR (Node itself warns about the pair; NODE_NO_WARNINGS hushes that).
-    const noColor = await dwd(args, { ...env, FORCE_COLOR: "1", NO_COLOR: "1", NODE_NO_WARNINGS: "1" });
+    const noColor = await dwd(args, {
+      ...env,
+      FORCE_COLOR: "1",
+      NO_COLOR: "1",
+      NODE_NO_WARNINGS: "1",
+    });
     expect(noColor.stderr).not.toContain("\u001B[");
     // eslint-disable-next-line no-control-regex
     expect(noColor.stderr).toBe(forced.stderr.replace(/\u001B\[[0-9;]*m/g, ""));

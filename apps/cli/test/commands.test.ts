@@ -8,14 +8,22 @@ import { UsageError } from "../src/_internal/usage-error.ts";
 
 describe("parseEventLines()", () => {
   it("reads one event per non-blank line, with its line number", () => {
-    expect(parseEventLines('{"summary":"a"}\n\n{"summary":"b","id":"abcde0"}\r\n', "e.ndjson")).toEqual([
+    expect(
+      parseEventLines('{"summary":"a"}\n\n{"summary":"b","id":"abcde0"}\r\n', "e.ndjson"),
+    ).toEqual([
       { line: 1, event: { summary: "a" } },
       { line: 3, event: { summary: "b", id: "abcde0" } },
     ]);
   });
   const bad = [
-    { text: '{"summary":"a"}\n[1,2]\n', message: 'Invalid event in "e.ndjson" line 2: not a JSON object' },
-    { text: '{"id":"UPPER-case"}\n', message: 'Invalid event in "e.ndjson" line 1: id "UPPER-case" is not base32hex' },
+    {
+      text: '{"summary":"a"}\n[1,2]\n',
+      message: 'Invalid event in "e.ndjson" line 2: not a JSON object',
+    },
+    {
+      text: '{"id":"UPPER-case"}\n',
+      message: 'Invalid event in "e.ndjson" line 1: id "UPPER-case" is not base32hex',
+    },
     { text: "\n\n", message: 'No events in "e.ndjson"' },
   ];
   for (const c of bad) {
@@ -30,21 +38,49 @@ describe("freebusy answers", () => {
   const from = Date.parse("2026-12-01T09:00:00Z");
   const to = Date.parse("2026-12-01T12:00:00Z");
   it("reads the busy list of the calendar asked about, and Google's per-calendar errors", () => {
-    const response = { calendars: { "ana@example.com": { busy: [{ start: "2026-12-01T09:30:00Z", end: "2026-12-01T10:00:00Z" }] }, "x@example.com": { errors: [{ domain: "global", reason: "notFound" }] } } };
-    expect(userFreeBusy("ana@example.com", "ana@example.com", response)).toEqual({ subject: "ana@example.com", calendar: "ana@example.com", busy: [{ start: "2026-12-01T09:30:00Z", end: "2026-12-01T10:00:00Z" }] });
+    const response = {
+      calendars: {
+        "ana@example.com": {
+          busy: [{ start: "2026-12-01T09:30:00Z", end: "2026-12-01T10:00:00Z" }],
+        },
+        "x@example.com": { errors: [{ domain: "global", reason: "notFound" }] },
+      },
+    };
+    expect(userFreeBusy("ana@example.com", "ana@example.com", response)).toEqual({
+      subject: "ana@example.com",
+      calendar: "ana@example.com",
+      busy: [{ start: "2026-12-01T09:30:00Z", end: "2026-12-01T10:00:00Z" }],
+    });
     expect(userFreeBusy("x@example.com", "x@example.com", response).errors).toEqual(["notFound"]);
     expect(userFreeBusy("y@example.com", "y@example.com", response).errors).toEqual(["notFound"]);
   });
   it("merges everyone's busy times into the exact free ranges, clipped to the window", () => {
     const users = [
-      { subject: "a", calendar: "a", busy: [{ start: "2026-12-01T08:00:00Z", end: "2026-12-01T09:30:00Z" }, { start: "2026-12-01T10:00:00Z", end: "2026-12-01T10:45:00Z" }] },
-      { subject: "b", calendar: "b", busy: [{ start: "2026-12-01T10:30:00Z", end: "2026-12-01T11:00:00Z" }] },
+      {
+        subject: "a",
+        calendar: "a",
+        busy: [
+          { start: "2026-12-01T08:00:00Z", end: "2026-12-01T09:30:00Z" },
+          { start: "2026-12-01T10:00:00Z", end: "2026-12-01T10:45:00Z" },
+        ],
+      },
+      {
+        subject: "b",
+        calendar: "b",
+        busy: [{ start: "2026-12-01T10:30:00Z", end: "2026-12-01T11:00:00Z" }],
+      },
     ];
     expect(commonFree(users, from, to)).toEqual([
       { start: "2026-12-01T09:30:00.000Z", end: "2026-12-01T10:00:00.000Z" },
       { start: "2026-12-01T11:00:00.000Z", end: "2026-12-01T12:00:00.000Z" },
     ]);
-    expect(commonFree([...users, { subject: "c", calendar: "c", busy: [], errors: ["notFound"] }], from, to)).toEqual([]);
+    expect(
+      commonFree(
+        [...users, { subject: "c", calendar: "c", busy: [], errors: ["notFound"] }],
+        from,
+        to,
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -52,10 +88,18 @@ describe("acl and colors", () => {
   it("takes exactly one grantee", () => {
     expect(aclScope({ user: "bo@example.com" })).toEqual({ type: "user", value: "bo@example.com" });
     expect(aclScope({ default: true })).toEqual({ type: "default" });
-    expect(() => aclScope({ user: "a@x.com", domain: "x.com" })).toThrow("Missing or conflicting grantee: give exactly one of --user, --group, --domain, --default");
+    expect(() => aclScope({ user: "a@x.com", domain: "x.com" })).toThrow(
+      "Missing or conflicting grantee: give exactly one of --user, --group, --domain, --default",
+    );
   });
   it("lists calendar colors then event colors by numeric ID", () => {
-    const rows = colorRows({ calendar: { "10": { background: "#b", foreground: "#f" }, "2": { background: "#a", foreground: "#f" } }, event: { "1": { background: "#c", foreground: "#f" } } });
+    const rows = colorRows({
+      calendar: {
+        "10": { background: "#b", foreground: "#f" },
+        "2": { background: "#a", foreground: "#f" },
+      },
+      event: { "1": { background: "#c", foreground: "#f" } },
+    });
     expect(rows.map((r) => `${r.kind}:${r.id}`)).toEqual(["calendar:2", "calendar:10", "event:1"]);
   });
 });
@@ -63,10 +107,16 @@ describe("acl and colors", () => {
 describe("--from / --to", () => {
   it("reads RFC 3339 times and dates (UTC midnight)", () => {
     expect(timeArg({ from: "2026-12-01" }, "from")).toBe(Date.parse("2026-12-01T00:00:00Z"));
-    expect(timeArg({ from: "2026-12-01T10:00:00+01:00" }, "from")).toBe(Date.parse("2026-12-01T09:00:00Z"));
+    expect(timeArg({ from: "2026-12-01T10:00:00+01:00" }, "from")).toBe(
+      Date.parse("2026-12-01T09:00:00Z"),
+    );
   });
   it("refuses other forms and a range that ends before it starts", () => {
-    expect(() => timeArg({ from: "tomorrow" }, "from")).toThrow('Invalid --from "tomorrow": not an RFC 3339 time or a date');
-    expect(() => timeRange({ from: "2026-12-02", to: "2026-12-01" })).toThrow('Invalid time range: --to "2026-12-01" is not after --from "2026-12-02"');
+    expect(() => timeArg({ from: "tomorrow" }, "from")).toThrow(
+      'Invalid --from "tomorrow": not an RFC 3339 time or a date',
+    );
+    expect(() => timeRange({ from: "2026-12-02", to: "2026-12-01" })).toThrow(
+      'Invalid time range: --to "2026-12-01" is not after --from "2026-12-02"',
+    );
   });
 });

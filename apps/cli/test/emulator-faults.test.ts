@@ -17,7 +17,11 @@ describe("faultsFromFlags()", () => {
       flags: { faultRate: "0.1", fault: "429=0.1,reset=0.05" },
       faults: { errorRates: { "429": 0.1, "403": 0.02, "500": 0.02, "503": 0.02, reset: 0.05 } },
     },
-    { name: "--fault-seed", flags: { fault: "503=1", faultSeed: "42" }, faults: { errorRates: { "503": 1 }, seed: 42 } },
+    {
+      name: "--fault-seed",
+      flags: { fault: "503=1", faultSeed: "42" },
+      faults: { errorRates: { "503": 1 }, seed: 42 },
+    },
   ];
   for (const c of ok) {
     it(`reads ${c.name}`, () => {
@@ -26,7 +30,8 @@ describe("faultsFromFlags()", () => {
       else {
         expect(Object.keys(got ?? {}).sort()).toEqual(Object.keys(c.faults).sort());
         const rates = (c.faults.errorRates ?? {}) as Record<string, number>;
-        for (const [k, v] of Object.entries(rates)) expect(got?.errorRates?.[k as "429"]).toBeCloseTo(v, 10);
+        for (const [k, v] of Object.entries(rates))
+          expect(got?.errorRates?.[k as "429"]).toBeCloseTo(v, 10);
         expect(got?.latencyMs).toBe(c.faults.latencyMs);
         expect(got?.seed).toBe(c.faults.seed);
       }
@@ -34,10 +39,26 @@ describe("faultsFromFlags()", () => {
   }
 
   const bad = [
-    { flags: { latency: "fast" }, message: 'Invalid --latency "fast": not a number of milliseconds', hint: "Give whole milliseconds from 0 to 600000, e.g. --latency 50" },
-    { flags: { faultRate: "1.5" }, message: 'Invalid --fault-rate "1.5": not a rate from 0 to 1', hint: "Give a fraction of calls, e.g. --fault-rate 0.2" },
-    { flags: { fault: "418=0.1" }, message: 'Invalid --fault "418=0.1": unknown kind "418"', hint: "Use kinds 429, 403, 500, 503, reset as KIND=RATE, e.g. --fault 429=0.1,reset=0.05" },
-    { flags: { fault: "429=0.7,503=0.7" }, message: "Invalid fault rates: they add up to 1.4, more than 1", hint: "Lower the rates so that together they are at most 1" },
+    {
+      flags: { latency: "fast" },
+      message: 'Invalid --latency "fast": not a number of milliseconds',
+      hint: "Give whole milliseconds from 0 to 600000, e.g. --latency 50",
+    },
+    {
+      flags: { faultRate: "1.5" },
+      message: 'Invalid --fault-rate "1.5": not a rate from 0 to 1',
+      hint: "Give a fraction of calls, e.g. --fault-rate 0.2",
+    },
+    {
+      flags: { fault: "418=0.1" },
+      message: 'Invalid --fault "418=0.1": unknown kind "418"',
+      hint: "Use kinds 429, 403, 500, 503, reset as KIND=RATE, e.g. --fault 429=0.1,reset=0.05",
+    },
+    {
+      flags: { fault: "429=0.7,503=0.7" },
+      message: "Invalid fault rates: they add up to 1.4, more than 1",
+      hint: "Lower the rates so that together they are at most 1",
+    },
   ];
   for (const c of bad) {
     it(`refuses ${JSON.stringify(c.flags)} with a usage error`, () => {
@@ -60,11 +81,25 @@ describe("emulatorStart() with faults", () => {
     let stop: () => void = () => undefined;
     const until = new Promise<void>((resolve) => (stop = resolve));
     const dir = `/tmp/dwd-cli-faults-${process.pid}`;
-    const done = emulatorStart({ scenario: "demo", port: 0, host: "127.0.0.1", keysDir: dir, faults: { latencyMs: 5, errorRates: { "429": 0.1 } }, until }, io);
+    const done = emulatorStart(
+      {
+        scenario: "demo",
+        port: 0,
+        host: "127.0.0.1",
+        keysDir: dir,
+        faults: { latencyMs: 5, errorRates: { "429": 0.1 } },
+        until,
+      },
+      io,
+    );
     // Wait for the first stdout line (the URL); a failed start rejects `done` and ends the wait.
-    while (io.stdout.length === 0) await Promise.race([new Promise((r) => setTimeout(r, 10)), done]);
+    while (io.stdout.length === 0)
+      await Promise.race([new Promise((r) => setTimeout(r, 10)), done]);
     const url = io.stdout[0] ?? "";
-    const faults = (await (await fetch(`${url}/_emulator/faults`)).json()) as Record<string, unknown>;
+    const faults = (await (await fetch(`${url}/_emulator/faults`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(faults).toMatchObject({ latencyMs: 5, errorRates: { "429": 0.1 } });
     expect(io.stderr.join("\n")).toContain(`PUT ${url}/_emulator/faults`);
     stop();

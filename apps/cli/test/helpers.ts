@@ -17,7 +17,17 @@ export interface Result {
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || ["DWD_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "NO_COLOR", "FORCE_COLOR", "NODE_OPTIONS"].includes(k)) continue;
+    if (
+      v === undefined ||
+      [
+        "DWD_EMULATOR_HOST",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "NODE_OPTIONS",
+      ].includes(k)
+    )
+      continue;
     env[k] = v;
   }
   return { ...env, ...extra };
@@ -27,9 +37,18 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
  * Runs `node dist/dwd.js …args` to completion. A dwd that runs past `killAfterMs` (default 60 s: a hang, as
  * with a FIFO key before it was refused) is killed, so a failing test cannot leave it running or growing.
  */
-export function dwd(args: string[], env: Record<string, string> = cleanEnv(), killAfterMs = 60_000): Promise<Result> {
+export function dwd(
+  args: string[],
+  env: Record<string, string> = cleanEnv(),
+  killAfterMs = 60_000,
+): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [dwdPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"], timeout: killAfterMs, killSignal: "SIGKILL" });
+    const child = spawn(process.execPath, [dwdPath, ...args], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: killAfterMs,
+      killSignal: "SIGKILL",
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -40,13 +59,21 @@ export function dwd(args: string[], env: Record<string, string> = cleanEnv(), ki
 }
 
 /** Starts `dwd …args` in the background and resolves with its first line of stdout. */
-export function dwdFirstLine(args: string[], env: Record<string, string> = cleanEnv()): Promise<{ child: ChildProcess; firstLine: string; exit: Promise<Result> }> {
+export function dwdFirstLine(
+  args: string[],
+  env: Record<string, string> = cleanEnv(),
+): Promise<{ child: ChildProcess; firstLine: string; exit: Promise<Result> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [dwdPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [dwdPath, ...args], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     let done = false;
-    const exit = new Promise<Result>((res) => child.on("close", (code) => res({ code, stdout, stderr })));
+    const exit = new Promise<Result>((res) =>
+      child.on("close", (code) => res({ code, stdout, stderr })),
+    );
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
       stdout += d;
@@ -58,7 +85,8 @@ export function dwdFirstLine(args: string[], env: Record<string, string> = clean
     });
     child.on("error", reject);
     void exit.then((r) => {
-      if (!done) reject(new Error(`dwd exited (${String(r.code)}) before printing a line: ${r.stderr}`));
+      if (!done)
+        reject(new Error(`dwd exited (${String(r.code)}) before printing a line: ${r.stderr}`));
     });
   });
 }
@@ -67,11 +95,16 @@ export function dwdFirstLine(args: string[], env: Record<string, string> = clean
 export function normalise(text: string, replacements: Record<string, string> = {}): string {
   let out = text;
   for (const [from, to] of Object.entries(replacements)) out = out.split(from).join(to);
-  return out.replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT").replace(/\/tmp\/dwd-[\w-]+/g, "/tmp/DIR");
+  return out
+    .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT")
+    .replace(/\/tmp\/dwd-[\w-]+/g, "/tmp/DIR");
 }
 
 /** An Io that records lines as the process's Io would write them (redacted, controls visible). */
-export function captureIo(env: Record<string, string | undefined>, color = false): Io & { stdout: string[]; stderr: string[] } {
+export function captureIo(
+  env: Record<string, string | undefined>,
+  color = false,
+): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
   return {

@@ -16,12 +16,37 @@ import { captureIo, cleanEnv, dwd } from "./helpers.ts";
 
 describe("reportError()", () => {
   const cases = [
-    { name: "a KeyError is bad local input", error: new KeyError("key_file_not_found", 'Cannot load key "k.json": the file does not exist', { hint: "Check the path" }), code: 2 },
-    { name: "a UsageError is a usage error", error: new UsageError("Unknown command \"x\"", "Run dwd --help"), code: 2 },
-    { name: "a DelegationError is a refusal", error: new DelegationError("delegation_not_authorized", "Cannot get a token: not authorized", { scopes: [], hint: "Add it" }), code: 1 },
+    {
+      name: "a KeyError is bad local input",
+      error: new KeyError(
+        "key_file_not_found",
+        'Cannot load key "k.json": the file does not exist',
+        { hint: "Check the path" },
+      ),
+      code: 2,
+    },
+    {
+      name: "a UsageError is a usage error",
+      error: new UsageError('Unknown command "x"', "Run dwd --help"),
+      code: 2,
+    },
+    {
+      name: "a DelegationError is a refusal",
+      error: new DelegationError(
+        "delegation_not_authorized",
+        "Cannot get a token: not authorized",
+        { scopes: [], hint: "Add it" },
+      ),
+      code: 1,
+    },
     {
       name: "a CalendarApiError is a refusal",
-      error: new CalendarApiError("not_found", "Cannot get calendar: not found", { status: 404, method: "calendar.calendarList.get", scopes: [], hint: "Check the ID" }),
+      error: new CalendarApiError("not_found", "Cannot get calendar: not found", {
+        status: 404,
+        method: "calendar.calendarList.get",
+        scopes: [],
+        hint: "Check the ID",
+      }),
       code: 1,
     },
   ];
@@ -68,13 +93,23 @@ describe("parseScopes()", () => {
     { input: "calendar.readonly", expected: ["https://www.googleapis.com/auth/calendar.readonly"] },
     {
       input: "calendar, https://www.googleapis.com/auth/calendar.events calendar",
-      expected: ["https://www.googleapis.com/auth/calendar", "https://www.googleapis.com/auth/calendar.events"],
+      expected: [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.events",
+      ],
     },
   ];
-  for (const c of cases) it(`parses ${JSON.stringify(c.input)}`, () => expect(parseScopes(c.input, defaultScopes)).toEqual(c.expected));
+  for (const c of cases)
+    it(`parses ${JSON.stringify(c.input)}`, () =>
+      expect(parseScopes(c.input, defaultScopes)).toEqual(c.expected));
 
   it("rejects an empty list", () => {
-    expect(() => parseScopes(" , ", defaultScopes)).toThrow(expect.objectContaining({ name: "UsageError", message: "Missing value for --scopes" }) as Error);
+    expect(() => parseScopes(" , ", defaultScopes)).toThrow(
+      expect.objectContaining({
+        name: "UsageError",
+        message: "Missing value for --scopes",
+      }) as Error,
+    );
   });
 });
 
@@ -103,7 +138,10 @@ describe("createNodeFetch()", () => {
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const { port } = silent.address() as { port: number };
     try {
-      const error = await createNodeFetch({ timeoutMs: 50 })(`http://127.0.0.1:${port}/token`, { method: "POST", body: "x" }).then(
+      const error = await createNodeFetch({ timeoutMs: 50 })(`http://127.0.0.1:${port}/token`, {
+        method: "POST",
+        body: "x",
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -125,7 +163,10 @@ describe("createNodeFetch()", () => {
     await new Promise<void>((resolve) => trickle.listen(0, "127.0.0.1", resolve));
     const { port } = trickle.address() as { port: number };
     try {
-      const error = await createNodeFetch({ timeoutMs: 60_000, deadlineMs: 300 })(`http://127.0.0.1:${port}/token`, { method: "POST", body: "x" }).then(
+      const error = await createNodeFetch({ timeoutMs: 60_000, deadlineMs: 300 })(
+        `http://127.0.0.1:${port}/token`,
+        { method: "POST", body: "x" },
+      ).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -143,7 +184,9 @@ describe("createNodeFetch()", () => {
     await new Promise<void>((resolve) => big.listen(0, "127.0.0.1", resolve));
     const { port } = big.address() as { port: number };
     try {
-      const error = await createNodeFetch({ timeoutMs: 60_000, maxBodyBytes: 1000 })(`http://127.0.0.1:${port}/`).then(
+      const error = await createNodeFetch({ timeoutMs: 60_000, maxBodyBytes: 1000 })(
+        `http://127.0.0.1:${port}/`,
+      ).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -163,8 +206,18 @@ describe("createNodeFetch()", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as { port: number };
     try {
-      const res = await nodeFetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { "content-type": "text/plain" }, body: "héllo" });
-      expect([res.status, res.ok, res.headers.get("X-DWD"), res.headers.get("date"), res.headers.get("nope")]).toEqual([418, false, "yes", "Wed, 25 Nov 2026 12:00:00 GMT", null]);
+      const res = await nodeFetch(`http://127.0.0.1:${port}/`, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: "héllo",
+      });
+      expect([
+        res.status,
+        res.ok,
+        res.headers.get("X-DWD"),
+        res.headers.get("date"),
+        res.headers.get("nope"),
+      ]).toEqual([418, false, "yes", "Wed, 25 Nov 2026 12:00:00 GMT", null]);
       expect(await res.text()).toBe("héllo");
     } finally {
       server.closeAllConnections();

@@ -35,7 +35,8 @@ afterAll(async () => {
 });
 
 /** The environment of a keyless run: the emulator, an empty HOME (no gcloud file), plus `extra`. */
-const env = (extra: Record<string, string> = {}): Record<string, string> => cleanEnv({ DWD_EMULATOR_HOST: host, HOME: emptyHome, ...extra });
+const env = (extra: Record<string, string> = {}): Record<string, string> =>
+  cleanEnv({ DWD_EMULATOR_HOST: host, HOME: emptyHome, ...extra });
 
 /** A port nobody listens on. */
 async function closedPort(): Promise<number> {
@@ -48,12 +49,18 @@ async function closedPort(): Promise<number> {
 
 describe("dwd --signer iam", () => {
   it("GOOGLE_APPLICATION_CREDENTIALS=deployer.json: calendars get prints info@example.com", async () => {
-    const r = await dwd(get, env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "deployer.json") }));
+    const r = await dwd(
+      get,
+      env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "deployer.json") }),
+    );
     expect(r).toEqual({ code: 0, stdout: "info@example.com\n", stderr: "" });
   });
 
   it("intruder.json: exits 1 naming Token Creator and the gcloud line that grants it", async () => {
-    const r = await dwd(get, env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "intruder.json") }));
+    const r = await dwd(
+      get,
+      env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "intruder.json") }),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
@@ -73,7 +80,10 @@ describe("dwd --signer iam", () => {
   });
 
   it("token --signer iam prints a delegated token for the subject", async () => {
-    const r = await dwd(["token", ...iam, "--subject", "info@example.com"], env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "deployer.json") }));
+    const r = await dwd(
+      ["token", ...iam, "--subject", "info@example.com"],
+      env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "deployer.json") }),
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ya29\.emu\.[\w-]+\n$/);
   });
@@ -89,9 +99,21 @@ describe("dwd --signer iam", () => {
   });
 
   const usage: { args: string[]; stderr: string }[] = [
-    { args: ["calendars", "get", "x", "--signer", "iam"], stderr: "error: Missing --service-account for --signer iam\nhint: Give the email of the service account to act as, e.g. --service-account calendar-bot@PROJECT.iam.gserviceaccount.com\n" },
-    { args: ["calendars", "get", "x", "--signer", "gcp"], stderr: 'error: Invalid --signer "gcp": not "key" or "iam"\nhint: Give --signer key (a key file signs) or --signer iam (keyless: the IAM Credentials API signs)\n' },
-    { args: ["token", "--service-account", BOT], stderr: "error: --service-account needs --signer iam\nhint: Add --signer iam to sign keylessly as that service account (a key file signs as its own account)\n" },
+    {
+      args: ["calendars", "get", "x", "--signer", "iam"],
+      stderr:
+        "error: Missing --service-account for --signer iam\nhint: Give the email of the service account to act as, e.g. --service-account calendar-bot@PROJECT.iam.gserviceaccount.com\n",
+    },
+    {
+      args: ["calendars", "get", "x", "--signer", "gcp"],
+      stderr:
+        'error: Invalid --signer "gcp": not "key" or "iam"\nhint: Give --signer key (a key file signs) or --signer iam (keyless: the IAM Credentials API signs)\n',
+    },
+    {
+      args: ["token", "--service-account", BOT],
+      stderr:
+        "error: --service-account needs --signer iam\nhint: Add --signer iam to sign keylessly as that service account (a key file signs as its own account)\n",
+    },
   ];
   for (const c of usage) {
     it(`exits 2 for ${c.args.slice(-2).join(" ")}`, async () => {
@@ -102,35 +124,74 @@ describe("dwd --signer iam", () => {
 
 describe("dwd doctor --signer iam", () => {
   const doctor = ["doctor", ...iam, "--subject", "info@example.com", "--json"];
-  type Report = { ok: boolean; serviceAccount: string; steps: { id: string; status: string; code?: string; hint?: string; detail: string }[] };
+  type Report = {
+    ok: boolean;
+    serviceAccount: string;
+    steps: { id: string; status: string; code?: string; hint?: string; detail: string }[];
+  };
   const statuses = (report: Report): string[] => report.steps.map((s) => `${s.id}:${s.status}`);
 
   it("passes the whole chain as deployer: identity, Token Creator, IAM API, then today's steps", async () => {
-    const r = await dwd(doctor, env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "deployer.json") }));
+    const r = await dwd(
+      doctor,
+      env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "deployer.json") }),
+    );
     const report = JSON.parse(r.stdout) as Report;
     expect(r.code).toBe(0);
-    expect(statuses(report)).toEqual(["identity:pass", "creator:pass", "iam-api:pass", "clock:pass", "token:pass", "scope:pass", "calendar:pass"]);
-    expect(report.steps[0]?.detail).toBe(`Caller serviceAccount:deployer@dwd-emulator.iam.gserviceaccount.com from the service-account key "${join(keysDir, "deployer.json")}" has an access token`);
+    expect(statuses(report)).toEqual([
+      "identity:pass",
+      "creator:pass",
+      "iam-api:pass",
+      "clock:pass",
+      "token:pass",
+      "scope:pass",
+      "calendar:pass",
+    ]);
+    expect(report.steps[0]?.detail).toBe(
+      `Caller serviceAccount:deployer@dwd-emulator.iam.gserviceaccount.com from the service-account key "${join(keysDir, "deployer.json")}" has an access token`,
+    );
   });
 
   it("stops at Token Creator for intruder, with the grant line", async () => {
-    const r = await dwd(doctor, env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "intruder.json") }));
+    const r = await dwd(
+      doctor,
+      env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "intruder.json") }),
+    );
     const report = JSON.parse(r.stdout) as Report;
     expect(r.code).toBe(1);
-    expect(statuses(report)).toEqual(["identity:pass", "creator:fail", "iam-api:pass", "clock:skip", "token:skip", "scope:skip", "calendar:skip"]);
+    expect(statuses(report)).toEqual([
+      "identity:pass",
+      "creator:fail",
+      "iam-api:pass",
+      "clock:skip",
+      "token:skip",
+      "scope:skip",
+      "calendar:skip",
+    ]);
     expect(report.steps[1]?.code).toBe("iam_permission_denied");
-    expect(report.steps[1]?.hint).toContain(`gcloud iam service-accounts add-iam-policy-binding ${BOT} --member=serviceAccount:${INTRUDER} --role=${ROLE}`);
+    expect(report.steps[1]?.hint).toContain(
+      `gcloud iam service-accounts add-iam-policy-binding ${BOT} --member=serviceAccount:${INTRUDER} --role=${ROLE}`,
+    );
   });
 
   it("names the disabled IAM Credentials API with its activation URL", async () => {
     server.emulator.faults.iamCredentialsDisabled = true;
     try {
-      const r = await dwd(doctor, env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "deployer.json") }));
+      const r = await dwd(
+        doctor,
+        env({ GOOGLE_APPLICATION_CREDENTIALS: join(keysDir, "deployer.json") }),
+      );
       const report = JSON.parse(r.stdout) as Report;
       expect(r.code).toBe(1);
-      expect(statuses(report).slice(0, 3)).toEqual(["identity:pass", "creator:skip", "iam-api:fail"]);
+      expect(statuses(report).slice(0, 3)).toEqual([
+        "identity:pass",
+        "creator:skip",
+        "iam-api:fail",
+      ]);
       expect(report.steps[2]?.code).toBe("iam_api_disabled");
-      expect(report.steps[2]?.hint).toMatch(/^Enable it at https:\/\/console\.developers\.google\.com\/apis\/api\/iamcredentials\.googleapis\.com\/overview\?project=\d{12} /);
+      expect(report.steps[2]?.hint).toMatch(
+        /^Enable it at https:\/\/console\.developers\.google\.com\/apis\/api\/iamcredentials\.googleapis\.com\/overview\?project=\d{12} /,
+      );
     } finally {
       server.emulator.faults.iamCredentialsDisabled = false;
     }
@@ -141,7 +202,12 @@ describe("dwd doctor --signer iam", () => {
     const r = await dwd(doctor, env({ GOOGLE_APPLICATION_CREDENTIALS: missing }));
     const report = JSON.parse(r.stdout) as Report;
     expect(r.code).toBe(1);
-    expect(report.steps[0]).toMatchObject({ id: "identity", status: "fail", code: "ambient_credentials_invalid", detail: `Cannot use the credentials in "${missing}": no such file` });
+    expect(report.steps[0]).toMatchObject({
+      id: "identity",
+      status: "fail",
+      code: "ambient_credentials_invalid",
+      detail: `Cannot use the credentials in "${missing}": no such file`,
+    });
   });
 });
 
@@ -150,17 +216,24 @@ describe("dwd emulator start (keyless)", () => {
     const dir = await mkdtemp(join(tmpdir(), "dwd-cli-emu-keyless-"));
     let running: ChildProcess | undefined;
     try {
-      const { child, firstLine, exit } = await dwdFirstLine(["emulator", "start", "--port", "0", "--keys-dir", dir], cleanEnv());
+      const { child, firstLine, exit } = await dwdFirstLine(
+        ["emulator", "start", "--port", "0", "--keys-dir", dir],
+        cleanEnv(),
+      );
       running = child;
       expect(existsSync(join(dir, "deployer.json"))).toBe(true);
       expect(existsSync(join(dir, "intruder.json"))).toBe(true);
       const at = new URL(firstLine).host;
-      const r = await dwd(get, cleanEnv({ DWD_EMULATOR_HOST: at, GCE_METADATA_HOST: at, HOME: emptyHome }));
+      const r = await dwd(
+        get,
+        cleanEnv({ DWD_EMULATOR_HOST: at, GCE_METADATA_HOST: at, HOME: emptyHome }),
+      );
       expect(r).toEqual({ code: 0, stdout: "info@example.com\n", stderr: "" });
       child.kill("SIGTERM");
       expect((await exit).code).toBe(0);
     } finally {
-      if (running !== undefined && running.exitCode === null && running.signalCode === null) running.kill("SIGKILL");
+      if (running !== undefined && running.exitCode === null && running.signalCode === null)
+        running.kill("SIGKILL");
       await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);

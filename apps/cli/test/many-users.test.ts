@@ -5,25 +5,53 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { forEachSubject, pool, summarizeFailures } from "../src/_internal/many-users.ts";
 import { createProgress, renderProgress } from "../src/_internal/progress.ts";
-import { concurrencyArg, parseSubjectList, parseSubjectsFile, resolveSubjects, subjectSource } from "../src/_internal/subjects.ts";
+import {
+  concurrencyArg,
+  parseSubjectList,
+  parseSubjectsFile,
+  resolveSubjects,
+  subjectSource,
+} from "../src/_internal/subjects.ts";
 import { UsageError } from "../src/_internal/usage-error.ts";
 import { captureIo } from "./helpers.ts";
 
-const noEmulator = { fetch: () => Promise.reject(new Error("no fetch in this test")), emulatorUrl: undefined };
+const noEmulator = {
+  fetch: () => Promise.reject(new Error("no fetch in this test")),
+  emulatorUrl: undefined,
+};
 
 describe("subjectSource()", () => {
   it("reads --subjects as unique emails in order", () => {
-    expect(subjectSource({ subjects: "a@x.com, b@x.com,a@x.com" })).toEqual({ kind: "list", subjects: ["a@x.com", "b@x.com"] });
+    expect(subjectSource({ subjects: "a@x.com, b@x.com,a@x.com" })).toEqual({
+      kind: "list",
+      subjects: ["a@x.com", "b@x.com"],
+    });
   });
   it("is one run as --subject (or the service account) without the many-user flags", () => {
     expect(subjectSource({ subject: "a@x.com" })).toEqual({ kind: "one", subject: "a@x.com" });
     expect(subjectSource({})).toEqual({ kind: "one", subject: undefined });
   });
   const bad = [
-    { name: "two ways to name users", args: { subject: "a@x.com", subjects: "b@x.com" }, message: "Conflicting options --subject and --subjects: give one way to name the users" },
-    { name: "--scenario without --all-users", args: { scenario: "s.json" }, message: "Option --scenario needs --all-users: it only names where the users come from" },
-    { name: "a user that is not an email", args: { subjects: "a@x.com,bob" }, message: 'Invalid user "bob" in --subjects: not an email address' },
-    { name: "an empty --subjects", args: { subjects: " , " }, message: "Missing value for --subjects" },
+    {
+      name: "two ways to name users",
+      args: { subject: "a@x.com", subjects: "b@x.com" },
+      message: "Conflicting options --subject and --subjects: give one way to name the users",
+    },
+    {
+      name: "--scenario without --all-users",
+      args: { scenario: "s.json" },
+      message: "Option --scenario needs --all-users: it only names where the users come from",
+    },
+    {
+      name: "a user that is not an email",
+      args: { subjects: "a@x.com,bob" },
+      message: 'Invalid user "bob" in --subjects: not an email address',
+    },
+    {
+      name: "an empty --subjects",
+      args: { subjects: " , " },
+      message: "Missing value for --subjects",
+    },
   ];
   for (const c of bad) {
     it(`refuses ${c.name} (usage error)`, () => {
@@ -36,13 +64,22 @@ describe("subjectSource()", () => {
 
 describe("parseSubjectsFile()", () => {
   it("skips blank lines and comments, drops duplicates", () => {
-    expect(parseSubjectsFile("# team\nana@example.com\n\r\nbo@example.com  # on leave\nana@example.com\n", "u.txt")).toEqual(["ana@example.com", "bo@example.com"]);
+    expect(
+      parseSubjectsFile(
+        "# team\nana@example.com\n\r\nbo@example.com  # on leave\nana@example.com\n",
+        "u.txt",
+      ),
+    ).toEqual(["ana@example.com", "bo@example.com"]);
   });
   it("names the file and line of a bad entry", () => {
-    expect(() => parseSubjectsFile("ana@example.com\nbo example.com\n", "u.txt")).toThrow('Invalid user "bo example.com" in "u.txt" line 2: not an email address');
+    expect(() => parseSubjectsFile("ana@example.com\nbo example.com\n", "u.txt")).toThrow(
+      'Invalid user "bo example.com" in "u.txt" line 2: not an email address',
+    );
   });
   it("refuses a file without users", () => {
-    expect(() => parseSubjectsFile("# nobody\n", "u.txt")).toThrow('No users in "u.txt": the file has no email lines');
+    expect(() => parseSubjectsFile("# nobody\n", "u.txt")).toThrow(
+      'No users in "u.txt": the file has no email lines',
+    );
   });
   it("parseSubjectList() splits on commas and spaces", () => {
     expect(parseSubjectList("a@x.com b@x.com", "--subjects")).toEqual(["a@x.com", "b@x.com"]);
@@ -54,11 +91,22 @@ describe("resolveSubjects()", () => {
     const dir = await mkdtemp(join(tmpdir(), "dwd-subjects-"));
     try {
       await writeFile(join(dir, "u.txt"), "ana@example.com\nbo@example.com\n");
-      const scenario = { domain: "example.com", users: [{ email: "ana@example.com" }, { email: "cy@example.com" }], serviceAccounts: [{ name: "calendar-bot" }], grants: [] };
+      const scenario = {
+        domain: "example.com",
+        users: [{ email: "ana@example.com" }, { email: "cy@example.com" }],
+        serviceAccounts: [{ name: "calendar-bot" }],
+        grants: [],
+      };
       await writeFile(join(dir, "s.json"), JSON.stringify(scenario));
-      expect(await resolveSubjects({ kind: "file", path: join(dir, "u.txt") }, noEmulator)).toEqual(["ana@example.com", "bo@example.com"]);
-      expect(await resolveSubjects({ kind: "all", scenario: join(dir, "s.json") }, noEmulator)).toEqual(["ana@example.com", "cy@example.com"]);
-      await expect(resolveSubjects({ kind: "file", path: join(dir, "missing.txt") }, noEmulator)).rejects.toThrow(`Cannot read subjects file "${join(dir, "missing.txt")}": no such file`);
+      expect(await resolveSubjects({ kind: "file", path: join(dir, "u.txt") }, noEmulator)).toEqual(
+        ["ana@example.com", "bo@example.com"],
+      );
+      expect(
+        await resolveSubjects({ kind: "all", scenario: join(dir, "s.json") }, noEmulator),
+      ).toEqual(["ana@example.com", "cy@example.com"]);
+      await expect(
+        resolveSubjects({ kind: "file", path: join(dir, "missing.txt") }, noEmulator),
+      ).rejects.toThrow(`Cannot read subjects file "${join(dir, "missing.txt")}": no such file`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -67,15 +115,33 @@ describe("resolveSubjects()", () => {
     const asked: string[] = [];
     const fetch = (url: string) => {
       asked.push(url);
-      return Promise.resolve({ ok: true, status: 200, text: () => Promise.resolve(JSON.stringify({ users: [{ email: "ana@example.com" }, { email: "bo@example.com" }] })) });
+      return Promise.resolve({
+        ok: true,
+        status: 200,
+        text: () =>
+          Promise.resolve(
+            JSON.stringify({ users: [{ email: "ana@example.com" }, { email: "bo@example.com" }] }),
+          ),
+      });
     };
-    expect(await resolveSubjects({ kind: "all", scenario: undefined }, { fetch, emulatorUrl: "http://127.0.0.1:9" })).toEqual(["ana@example.com", "bo@example.com"]);
+    expect(
+      await resolveSubjects(
+        { kind: "all", scenario: undefined },
+        { fetch, emulatorUrl: "http://127.0.0.1:9" },
+      ),
+    ).toEqual(["ana@example.com", "bo@example.com"]);
     expect(asked).toEqual(["http://127.0.0.1:9/_emulator/scenario"]);
   });
   it("against Google, --all-users without --scenario is a usage error that points at --subjects-file", async () => {
-    const error = await resolveSubjects({ kind: "all", scenario: undefined }, noEmulator).catch((e: unknown) => e);
+    const error = await resolveSubjects({ kind: "all", scenario: undefined }, noEmulator).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(UsageError);
-    expect(error).toMatchObject({ message: "Cannot list all users: no emulator is configured and Google offers no user list to this grant", hint: expect.stringContaining("--subjects-file") as unknown });
+    expect(error).toMatchObject({
+      message:
+        "Cannot list all users: no emulator is configured and Google offers no user list to this grant",
+      hint: expect.stringContaining("--subjects-file") as unknown,
+    });
   });
 });
 
@@ -83,7 +149,9 @@ describe("concurrencyArg()", () => {
   it("defaults to 10 and refuses what is not 1–100", () => {
     expect(concurrencyArg({})).toBe(10);
     expect(concurrencyArg({ concurrency: "3" })).toBe(3);
-    expect(() => concurrencyArg({ concurrency: "0" })).toThrow('Invalid --concurrency "0": not a number from 1 to 100');
+    expect(() => concurrencyArg({ concurrency: "0" })).toThrow(
+      'Invalid --concurrency "0": not a number from 1 to 100',
+    );
   });
 });
 
@@ -113,7 +181,11 @@ describe("pool()", () => {
 
 describe("forEachSubject() and summarizeFailures()", () => {
   const refusal = (subject: string): DelegationError =>
-    new DelegationError("unknown_subject", `Cannot get a token for "${subject}": the user does not exist`, { subject, scopes: [], hint: "Check the email" });
+    new DelegationError(
+      "unknown_subject",
+      `Cannot get a token for "${subject}": the user does not exist`,
+      { subject, scopes: [], hint: "Check the email" },
+    );
 
   it("one user's failure does not stop the others; the summary names each and says each hint once", async () => {
     const seen: string[] = [];
@@ -124,7 +196,10 @@ describe("forEachSubject() and summarizeFailures()", () => {
         if (s === "b@x.com" || s === "d@x.com") throw refusal(s);
         await Promise.resolve();
       },
-      { concurrency: 2, progress: createProgress(4, { label: "users", enabled: false, write: () => undefined }) },
+      {
+        concurrency: 2,
+        progress: createProgress(4, { label: "users", enabled: false, write: () => undefined }),
+      },
     );
     expect(seen.sort()).toEqual(["a@x.com", "b@x.com", "c@x.com", "d@x.com"]);
     expect(failures.map((f) => f.subject)).toEqual(["b@x.com", "d@x.com"]);
@@ -142,23 +217,42 @@ describe("forEachSubject() and summarizeFailures()", () => {
     const io = captureIo({});
     expect(summarizeFailures([], 3, io)).toBe(0);
     expect(io.stderr).toEqual([]);
-    expect(summarizeFailures([{ subject: "a@x.com", error: new TypeError("x is undefined") }, { subject: "b@x.com", error: refusal("b@x.com") }], 3, io)).toBe(70);
+    expect(
+      summarizeFailures(
+        [
+          { subject: "a@x.com", error: new TypeError("x is undefined") },
+          { subject: "b@x.com", error: refusal("b@x.com") },
+        ],
+        3,
+        io,
+      ),
+    ).toBe(70);
   });
 
   it("a run as one user rethrows its error (printed as error: + hint:)", () => {
     const error = refusal("a@x.com");
-    expect(() => summarizeFailures([{ subject: "a@x.com", error }], 1, captureIo({}))).toThrow(error);
+    expect(() => summarizeFailures([{ subject: "a@x.com", error }], 1, captureIo({}))).toThrow(
+      error,
+    );
   });
 });
 
 describe("progress", () => {
   it("renders counts, a bar and failures", () => {
-    expect(renderProgress("users", { done: 50, failed: 0, total: 200 }, 8)).toBe("users  50/200 [##......]  25%");
-    expect(renderProgress("users", { done: 200, failed: 3, total: 200 }, 8)).toBe("users 200/200 [########] 100%  3 failed");
+    expect(renderProgress("users", { done: 50, failed: 0, total: 200 }, 8)).toBe(
+      "users  50/200 [##......]  25%",
+    );
+    expect(renderProgress("users", { done: 200, failed: 3, total: 200 }, 8)).toBe(
+      "users 200/200 [########] 100%  3 failed",
+    );
   });
   it("draws in place on a terminal and clears the line at the end", () => {
     const writes: string[] = [];
-    const p = createProgress(2, { label: "users", enabled: true, write: (t) => void writes.push(t) });
+    const p = createProgress(2, {
+      label: "users",
+      enabled: true,
+      write: (t) => void writes.push(t),
+    });
     p.tick();
     p.tick(true);
     p.finish();
@@ -171,7 +265,11 @@ describe("progress", () => {
   });
   it("writes nothing when stderr is not a terminal", () => {
     const writes: string[] = [];
-    const p = createProgress(5, { label: "users", enabled: false, write: (t) => void writes.push(t) });
+    const p = createProgress(5, {
+      label: "users",
+      enabled: false,
+      write: (t) => void writes.push(t),
+    });
     p.tick();
     p.finish();
     expect(writes).toEqual([]);

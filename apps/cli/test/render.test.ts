@@ -1,6 +1,11 @@
 import { DelegationError } from "@dwd/auth";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, deterministicEventId, isValidEventId, toBase32hex } from "../src/_internal/event-id.ts";
+import {
+  canonicalJson,
+  deterministicEventId,
+  isValidEventId,
+  toBase32hex,
+} from "../src/_internal/event-id.ts";
 import { commonFreeRanges, commonFreeSlots, renderFreeBusyGrid } from "../src/_internal/grid.ts";
 import type { GridInput } from "../src/_internal/grid.ts";
 import { outputMode, renderTable, taggedJson, terminalText } from "../src/_internal/output.ts";
@@ -18,24 +23,39 @@ describe("renderTable()", () => {
     { id: "event-two", summary: "Quarterly planning with the whole team" },
   ];
   it("on a terminal: a header, aligned columns, cut to the width", () => {
-    expect(renderTable(columns, rows, { tty: true, width: 30 })).toEqual(["ID         SUMMARY", "e1         Stand-up", "event-two  Quarterly planning…"]);
+    expect(renderTable(columns, rows, { tty: true, width: 30 })).toEqual([
+      "ID         SUMMARY",
+      "e1         Stand-up",
+      "event-two  Quarterly planning…",
+    ]);
   });
   it("piped: tab-separated, no header, nothing cut", () => {
-    expect(renderTable(columns, rows, { tty: false, width: 10 })).toEqual(["e1\tStand-up", "event-two\tQuarterly planning with the whole team"]);
+    expect(renderTable(columns, rows, { tty: false, width: 10 })).toEqual([
+      "e1\tStand-up",
+      "event-two\tQuarterly planning with the whole team",
+    ]);
   });
   it("neutralises control characters from Google's data (no escape sequences reach the terminal)", () => {
-    expect(terminalText("Evil\u001b[2J\r\nsummary\ttab\u202e")).toBe("Evil\\u001b[2J\\r\\nsummary tab\\u202e");
-    expect(renderTable(columns, [{ id: "x", summary: "a\u0007b" }], { tty: false })).toEqual(["x\ta\\u0007b"]);
+    expect(terminalText("Evil\u001b[2J\r\nsummary\ttab\u202e")).toBe(
+      "Evil\\u001b[2J\\r\\nsummary tab\\u202e",
+    );
+    expect(renderTable(columns, [{ id: "x", summary: "a\u0007b" }], { tty: false })).toEqual([
+      "x\ta\\u0007b",
+    ]);
   });
 });
 
 describe("output", () => {
   it("tags JSON items with their subject first, and not at all for the service account", () => {
-    expect(Object.keys(taggedJson({ subject: "a@x.com", item: { id: "e1", summary: "s" } }))).toEqual(["subject", "id", "summary"]);
+    expect(
+      Object.keys(taggedJson({ subject: "a@x.com", item: { id: "e1", summary: "s" } })),
+    ).toEqual(["subject", "id", "summary"]);
     expect(taggedJson({ subject: undefined, item: { id: "e1" } })).toEqual({ id: "e1" });
   });
   it("--json and --ndjson together are a usage error", () => {
-    expect(() => outputMode({ json: true, ndjson: true })).toThrow("Conflicting options --json and --ndjson: give one output format");
+    expect(() => outputMode({ json: true, ndjson: true })).toThrow(
+      "Conflicting options --json and --ndjson: give one output format",
+    );
     expect(outputMode({ ndjson: true })).toBe("ndjson");
     expect(outputMode({})).toBe("table");
   });
@@ -49,7 +69,13 @@ describe("freebusy grid", () => {
     slotMinutes: 30,
     timeZone: "UTC",
     rows: [
-      { label: "ana@example.com", busy: [{ start: at("09:00"), end: at("10:00") }, { start: at("12:15"), end: at("12:45") }] },
+      {
+        label: "ana@example.com",
+        busy: [
+          { start: at("09:00"), end: at("10:00") },
+          { start: at("12:15"), end: at("12:45") },
+        ],
+      },
       { label: "bo@example.com", busy: [{ start: at("10:30"), end: at("11:00") }] },
       { label: "cy@example.com", busy: [] },
     ],
@@ -72,35 +98,81 @@ describe("freebusy grid", () => {
   });
 
   it("draws an unreadable user as unknown, which is never common free time", () => {
-    const withError: GridInput = { ...input, rows: [...input.rows, { label: "dee@example.com", busy: [], error: "notFound" }] };
+    const withError: GridInput = {
+      ...input,
+      rows: [...input.rows, { label: "dee@example.com", busy: [], error: "notFound" }],
+    };
     const lines = renderFreeBusyGrid(withError);
     expect(lines[4]).toBe("dee@example.com  ????????????????????????  notFound");
     expect(lines.at(-1)).toBe("No slot is free for everyone (UTC)");
   });
 
   it("labels in the requested time zone", () => {
-    expect(renderFreeBusyGrid({ ...input, timeZone: "Asia/Kolkata" })[0]).toBe("                 14:30    16:00 17:00 18:00");
+    expect(renderFreeBusyGrid({ ...input, timeZone: "Asia/Kolkata" })[0]).toBe(
+      "                 14:30    16:00 17:00 18:00",
+    );
   });
 
   it("narrows the cells to fit the width, down to one character a slot", () => {
     const lines = renderFreeBusyGrid(input, { width: 20 });
-    expect(lines.slice(0, 5)).toEqual(["                 09:00 12:00", "ana@example.com  ██····██", "bo@example.com   ···█····", "cy@example.com   ········", "all free           ▲ ▲▲"]);
+    expect(lines.slice(0, 5)).toEqual([
+      "                 09:00 12:00",
+      "ana@example.com  ██····██",
+      "bo@example.com   ···█····",
+      "cy@example.com   ········",
+      "all free           ▲ ▲▲",
+    ]);
   });
 });
 
 describe("deterministic event IDs", () => {
   it("are base32hex, stable under key order and spacing, and differ by calendar, user and content", () => {
-    const a = deterministicEventId({ summary: "x", start: { dateTime: "2026-12-01T09:00:00Z" } }, "primary", "ana@example.com");
+    const a = deterministicEventId(
+      { summary: "x", start: { dateTime: "2026-12-01T09:00:00Z" } },
+      "primary",
+      "ana@example.com",
+    );
     expect(a).toMatch(/^[0-9a-v]{32}$/);
     expect(isValidEventId(a)).toBe(true);
-    expect(deterministicEventId(JSON.parse('{ "start": {"dateTime":"2026-12-01T09:00:00Z"}, "summary":"x" }'), "primary", "ana@example.com")).toBe(a);
-    expect(deterministicEventId({ summary: "x", start: { dateTime: "2026-12-01T09:00:00Z" } }, "team@example.com", "ana@example.com")).not.toBe(a);
-    expect(deterministicEventId({ summary: "x", start: { dateTime: "2026-12-01T09:00:00Z" } }, "primary", "bo@example.com")).not.toBe(a);
-    expect(deterministicEventId({ summary: "y", start: { dateTime: "2026-12-01T09:00:00Z" } }, "primary", "ana@example.com")).not.toBe(a);
+    expect(
+      deterministicEventId(
+        JSON.parse('{ "start": {"dateTime":"2026-12-01T09:00:00Z"}, "summary":"x" }'),
+        "primary",
+        "ana@example.com",
+      ),
+    ).toBe(a);
+    expect(
+      deterministicEventId(
+        { summary: "x", start: { dateTime: "2026-12-01T09:00:00Z" } },
+        "team@example.com",
+        "ana@example.com",
+      ),
+    ).not.toBe(a);
+    expect(
+      deterministicEventId(
+        { summary: "x", start: { dateTime: "2026-12-01T09:00:00Z" } },
+        "primary",
+        "bo@example.com",
+      ),
+    ).not.toBe(a);
+    expect(
+      deterministicEventId(
+        { summary: "y", start: { dateTime: "2026-12-01T09:00:00Z" } },
+        "primary",
+        "ana@example.com",
+      ),
+    ).not.toBe(a);
   });
   it("base32hex matches RFC 4648 test vectors (lower case, no padding)", () => {
     const enc = (s: string): string => toBase32hex(new TextEncoder().encode(s));
-    expect([enc("f"), enc("fo"), enc("foo"), enc("foob"), enc("fooba"), enc("foobar")]).toEqual(["co", "cpng", "cpnmu", "cpnmuog", "cpnmuoj1", "cpnmuoj1e8"]);
+    expect([enc("f"), enc("fo"), enc("foo"), enc("foob"), enc("fooba"), enc("foobar")]).toEqual([
+      "co",
+      "cpng",
+      "cpnmu",
+      "cpnmuog",
+      "cpnmuoj1",
+      "cpnmuoj1e8",
+    ]);
   });
   it("canonicalJson sorts keys at every depth", () => {
     expect(canonicalJson({ b: [{ d: 1, c: 2 }], a: null })).toBe('{"a":null,"b":[{"c":2,"d":1}]}');
@@ -111,9 +183,18 @@ describe("scope choice", () => {
   const readonly = `${auth}calendar.readonly`;
   const full = `${auth}calendar`;
   const events = `${auth}calendar.events`;
-  const listAccepts = [readonly, full, `${auth}calendar.calendarlist.readonly`, `${auth}calendar.calendarlist`];
+  const listAccepts = [
+    readonly,
+    full,
+    `${auth}calendar.calendarlist.readonly`,
+    `${auth}calendar.calendarlist`,
+  ];
   const refusal = (scopes: string[]): DelegationError =>
-    new DelegationError("delegation_not_authorized", `Cannot get a token: client "123" is not authorized for ${scopes.join(", ")}`, { clientId: "123", scopes, hint: "Add it in the Admin console" });
+    new DelegationError(
+      "delegation_not_authorized",
+      `Cannot get a token: client "123" is not authorized for ${scopes.join(", ")}`,
+      { clientId: "123", scopes, hint: "Add it in the Admin console" },
+    );
 
   const source = (granted: string[]) => {
     const asked: string[][] = [];
@@ -121,7 +202,9 @@ describe("scope choice", () => {
       asked,
       getToken: ({ scopes }: { subject?: string; scopes: string[] }) => {
         asked.push(scopes);
-        return scopes.every((s) => granted.includes(s)) ? Promise.resolve({ accessToken: "t", expiresAt: 0, scopes, subject: undefined }) : Promise.reject(refusal(scopes));
+        return scopes.every((s) => granted.includes(s))
+          ? Promise.resolve({ accessToken: "t", expiresAt: 0, scopes, subject: undefined })
+          : Promise.reject(refusal(scopes));
       },
     };
   };
@@ -130,19 +213,31 @@ describe("scope choice", () => {
     expect(scopeCandidates(listAccepts)).toEqual([readonly, full]);
     expect(scopeCandidates([full, events, `${auth}calendar.events.owned`])).toEqual([events, full]);
     expect(scopeCandidates([full, `${auth}calendar.acls`])).toEqual([full]);
-    expect(scopeCandidates([`${auth}calendar.app.created`])).toEqual([`${auth}calendar.app.created`]);
+    expect(scopeCandidates([`${auth}calendar.app.created`])).toEqual([
+      `${auth}calendar.app.created`,
+    ]);
   });
 
   it("falls back to calendar where only calendar is granted, once per run", async () => {
     const tokens = source([full]);
-    const choice = createScopeChoice({ method: "calendar.calendarList.list", accepted: listAccepts, explicit: undefined, tokenSource: tokens });
+    const choice = createScopeChoice({
+      method: "calendar.calendarList.list",
+      accepted: listAccepts,
+      explicit: undefined,
+      tokenSource: tokens,
+    });
     expect(await choice.scopesFor("ana@example.com")).toEqual([full]);
     expect(await choice.scopesFor("bo@example.com")).toEqual([full]);
     expect(tokens.asked).toEqual([[readonly], [full]]);
   });
 
   it("a grant without any accepted scope is refused with the scopes the method accepts", async () => {
-    const choice = createScopeChoice({ method: "calendar.calendarList.list", accepted: listAccepts, explicit: undefined, tokenSource: source([events]) });
+    const choice = createScopeChoice({
+      method: "calendar.calendarList.list",
+      accepted: listAccepts,
+      explicit: undefined,
+      tokenSource: source([events]),
+    });
     const error = await choice.scopesFor("ana@example.com").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DelegationError);
     expect(error).toMatchObject({
@@ -151,13 +246,22 @@ describe("scope choice", () => {
         'Cannot call calendar.calendarList.list as "ana@example.com": client "123" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar" (the method accepts any one of "calendar.readonly", "calendar", "calendar.calendarlist.readonly", "calendar.calendarlist")',
     });
     // The hint is only the fix: which scopes would do, then the Admin-console step of the token endpoint's diagnosis.
-    expect((error as DelegationError).hint).toMatch(/^calendar\.calendarList\.list accepts any one of .*: grant one, or pass --scopes with one that the grant holds\. Add it in the Admin console$/);
+    expect((error as DelegationError).hint).toMatch(
+      /^calendar\.calendarList\.list accepts any one of .*: grant one, or pass --scopes with one that the grant holds\. Add it in the Admin console$/,
+    );
   });
 
   it("uses --scopes as given and names the accepted scopes when it is refused", async () => {
     const tokens = source([full]);
-    const choice = createScopeChoice({ method: "calendar.calendarList.list", accepted: listAccepts, explicit: [events], tokenSource: tokens });
-    await expect(choice.scopesFor(undefined)).rejects.toThrow('Cannot call calendar.calendarList.list: client "123" is not authorized for domain-wide delegation of --scopes "calendar.events" (the method accepts any one of');
+    const choice = createScopeChoice({
+      method: "calendar.calendarList.list",
+      accepted: listAccepts,
+      explicit: [events],
+      tokenSource: tokens,
+    });
+    await expect(choice.scopesFor(undefined)).rejects.toThrow(
+      'Cannot call calendar.calendarList.list: client "123" is not authorized for domain-wide delegation of --scopes "calendar.events" (the method accepts any one of',
+    );
     expect(tokens.asked).toEqual([[events]]);
   });
 
@@ -167,12 +271,25 @@ describe("scope choice", () => {
       getToken: ({ subject }: { subject?: string; scopes: string[] }) => {
         asked.push(subject);
         return subject === "ghost@example.com"
-          ? Promise.reject(new DelegationError("unknown_subject", 'Cannot get a token for "ghost@example.com": no such user', { scopes: [], hint: "Check the email" }))
+          ? Promise.reject(
+              new DelegationError(
+                "unknown_subject",
+                'Cannot get a token for "ghost@example.com": no such user',
+                { scopes: [], hint: "Check the email" },
+              ),
+            )
           : Promise.resolve({ accessToken: "t" });
       },
     };
-    const choice = createScopeChoice({ method: "calendar.calendarList.list", accepted: listAccepts, explicit: undefined, tokenSource: tokenSource as never });
-    await expect(choice.scopesFor("ghost@example.com")).rejects.toMatchObject({ code: "unknown_subject" });
+    const choice = createScopeChoice({
+      method: "calendar.calendarList.list",
+      accepted: listAccepts,
+      explicit: undefined,
+      tokenSource: tokenSource as never,
+    });
+    await expect(choice.scopesFor("ghost@example.com")).rejects.toMatchObject({
+      code: "unknown_subject",
+    });
     expect(await choice.scopesFor("ana@example.com")).toEqual([readonly]);
   });
 });

@@ -69,28 +69,55 @@ export function isTimeZone(timeZone: string): boolean {
  * @returns the slots, earliest first, at most `maxSlots`
  */
 export function findSlots(q: SlotQuery): Slot[] {
-  const format = new Intl.DateTimeFormat("en-US", { timeZone: q.timeZone, weekday: "short", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone: q.timeZone,
+    weekday: "short",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
   const local = (t: number): { day: string; weekday: number; minutes: number } => {
     const parts: Record<string, string> = {};
     for (const p of format.formatToParts(t)) parts[p.type] = p.value;
-    return { day: `${parts.year}-${parts.month}-${parts.day}`, weekday: weekdays[parts.weekday!] ?? 0, minutes: Number(parts.hour) * 60 + Number(parts.minute) };
+    return {
+      day: `${parts.year}-${parts.month}-${parts.day}`,
+      weekday: weekdays[parts.weekday!] ?? 0,
+      minutes: Number(parts.hour) * 60 + Number(parts.minute),
+    };
   };
   const step = q.stepMinutes * 60_000;
   const duration = q.durationMinutes * 60_000;
   const workStart = minutesOf(q.workStart);
   const workEnd = minutesOf(q.workEnd);
   const subjects = Object.keys(q.busy);
-  const sorted = Object.fromEntries(subjects.map((s) => [s, [...q.busy[s]!].sort((a, b) => a.start - b.start)]));
+  const sorted = Object.fromEntries(
+    subjects.map((s) => [s, [...q.busy[s]!].sort((a, b) => a.start - b.start)]),
+  );
   const slots: Slot[] = [];
-  for (let start = Math.ceil(q.timeMin / step) * step; start + duration <= q.timeMax && slots.length < q.maxSlots; start += step) {
+  for (
+    let start = Math.ceil(q.timeMin / step) * step;
+    start + duration <= q.timeMax && slots.length < q.maxSlots;
+    start += step
+  ) {
     const end = start + duration;
     const a = local(start);
     if (!q.days.includes(a.weekday) || a.minutes < workStart) continue;
     const b = local(end);
-    const endMinutes = b.day === a.day ? b.minutes : b.minutes === 0 ? 24 * 60 : Number.POSITIVE_INFINITY;
+    const endMinutes =
+      b.day === a.day ? b.minutes : b.minutes === 0 ? 24 * 60 : Number.POSITIVE_INFINITY;
     if (endMinutes > workEnd || endMinutes < a.minutes) continue;
-    const available = subjects.filter((s) => !sorted[s]!.some((i) => i.start < end && i.end > start));
-    if (available.length >= q.minAttendees) slots.push({ start: new Date(start).toISOString(), end: new Date(end).toISOString(), available });
+    const available = subjects.filter(
+      (s) => !sorted[s]!.some((i) => i.start < end && i.end > start),
+    );
+    if (available.length >= q.minAttendees)
+      slots.push({
+        start: new Date(start).toISOString(),
+        end: new Date(end).toISOString(),
+        available,
+      });
   }
   return slots;
 }

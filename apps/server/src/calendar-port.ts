@@ -30,11 +30,26 @@ export interface CalendarPort {
     list(calendarId: string, params?: CallParams): Promise<unknown>;
     get(calendarId: string, eventId: string): Promise<unknown>;
     insert(calendarId: string, event: CalendarEvent, params?: CallParams): Promise<unknown>;
-    patch(calendarId: string, eventId: string, patch: CalendarEvent, params?: CallParams): Promise<unknown>;
+    patch(
+      calendarId: string,
+      eventId: string,
+      patch: CalendarEvent,
+      params?: CallParams,
+    ): Promise<unknown>;
     delete(calendarId: string, eventId: string, params?: CallParams): Promise<unknown>;
   };
-  freebusy?: { query(body: { timeMin: string; timeMax: string; items: { id: string }[] }): Promise<FreeBusyAnswer> };
+  freebusy?: {
+    query(body: {
+      timeMin: string;
+      timeMax: string;
+      items: { id: string }[];
+    }): Promise<FreeBusyAnswer>;
+  };
 }
 
 /** Free/busy of many subjects at once (one batch, each part with its subject's token); per subject, an answer or an error. */
-export type FreeBusyMany = (subjects: readonly string[], scope: string, range: { timeMin: string; timeMax: string }) => Promise<Record<string, { ok: true; value: FreeBusyAnswer } | { ok: false; error: unknown }>>;
+export type FreeBusyMany = (
+  subjects: readonly string[],
+  scope: string,
+  range: { timeMin: string; timeMax: string },
+) => Promise<Record<string, { ok: true; value: FreeBusyAnswer } | { ok: false; error: unknown }>>;

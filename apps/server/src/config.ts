@@ -81,7 +81,8 @@ const scopePattern = "^https://www\\.googleapis\\.com/auth/[a-z.]+$";
 
 const rateSchema: Schema = {
   type: "object",
-  description: "Request budget of the caller: `requests` per `per`; over it the caller gets 429 with Retry-After",
+  description:
+    "Request budget of the caller: `requests` per `per`; over it the caller gets 429 with Retry-After",
   required: ["requests", "per"],
   additionalProperties: false,
   properties: {
@@ -97,14 +98,29 @@ export const configSchema: Schema = {
   required: ["delegation", "callers"],
   additionalProperties: false,
   properties: {
-    $schema: { type: "string", description: "Path or URL of this schema (editors use it for completion)" },
+    $schema: {
+      type: "string",
+      description: "Path or URL of this schema (editors use it for completion)",
+    },
     listen: {
       type: "object",
       description: "Where to listen",
       additionalProperties: false,
       properties: {
-        host: { type: "string", minLength: 1, default: "127.0.0.1", description: "Interface to bind; 127.0.0.1 by default (put a TLS proxy in front for anything else)" },
-        port: { type: "integer", minimum: 0, maximum: 65535, default: 8080, description: "TCP port; 0 picks a free one" },
+        host: {
+          type: "string",
+          minLength: 1,
+          default: "127.0.0.1",
+          description:
+            "Interface to bind; 127.0.0.1 by default (put a TLS proxy in front for anything else)",
+        },
+        port: {
+          type: "integer",
+          minimum: 0,
+          maximum: 65535,
+          default: 8080,
+          description: "TCP port; 0 picks a free one",
+        },
       },
     },
     delegation: {
@@ -113,13 +129,44 @@ export const configSchema: Schema = {
       required: ["checkSubject"],
       additionalProperties: false,
       properties: {
-        keyFile: { type: "string", minLength: 1, description: "Path of the service account's key file (JSON, .p12 or PEM), relative to the config file" },
-        signer: { type: "string", enum: ["key", "iam"], default: "key", description: '"key" signs with keyFile; "iam" is keyless (IAM Credentials signJwt) and needs serviceAccount' },
-        serviceAccount: { type: "string", format: "email", description: "The service account's email (for .p12/PEM keys and for signer \"iam\")" },
-        clientId: { type: "string", pattern: "^[0-9]{10,30}$", description: "numeric OAuth2 client ID, the service account's Unique ID" },
-        checkSubject: { type: "string", format: "email", description: "A user of the domain the health check impersonates (/v1/doctor, /readyz)" },
-        tokenUri: { type: "string", format: "uri", description: "Token endpoint; default: the key's token_uri" },
-        calendarRoot: { type: "string", format: "uri", description: "Calendar API root; default https://www.googleapis.com/calendar/v3" },
+        keyFile: {
+          type: "string",
+          minLength: 1,
+          description:
+            "Path of the service account's key file (JSON, .p12 or PEM), relative to the config file",
+        },
+        signer: {
+          type: "string",
+          enum: ["key", "iam"],
+          default: "key",
+          description:
+            '"key" signs with keyFile; "iam" is keyless (IAM Credentials signJwt) and needs serviceAccount',
+        },
+        serviceAccount: {
+          type: "string",
+          format: "email",
+          description: 'The service account\'s email (for .p12/PEM keys and for signer "iam")',
+        },
+        clientId: {
+          type: "string",
+          pattern: "^[0-9]{10,30}$",
+          description: "numeric OAuth2 client ID, the service account's Unique ID",
+        },
+        checkSubject: {
+          type: "string",
+          format: "email",
+          description: "A user of the domain the health check impersonates (/v1/doctor, /readyz)",
+        },
+        tokenUri: {
+          type: "string",
+          format: "uri",
+          description: "Token endpoint; default: the key's token_uri",
+        },
+        calendarRoot: {
+          type: "string",
+          format: "uri",
+          description: "Calendar API root; default https://www.googleapis.com/calendar/v3",
+        },
       },
     },
     callers: {
@@ -131,16 +178,44 @@ export const configSchema: Schema = {
         required: ["name", "tokenSha256", "subjects", "operations", "scopes"],
         additionalProperties: false,
         properties: {
-          name: { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}$", description: "letters, digits, dot, dash, underscore; at most 64" },
-          tokenSha256: { type: "string", pattern: "^[0-9a-f]{64}$", description: "64 lower-case hex digits" },
+          name: {
+            type: "string",
+            pattern: "^[A-Za-z0-9._-]{1,64}$",
+            description: "letters, digits, dot, dash, underscore; at most 64",
+          },
+          tokenSha256: {
+            type: "string",
+            pattern: "^[0-9a-f]{64}$",
+            description: "64 lower-case hex digits",
+          },
           subjects: {
             type: "array",
             minItems: 1,
-            description: 'Who the caller may act as: "ana@example.com", "*@example.com" or "list:NAME"',
-            items: { type: "string", pattern: "^(list:[A-Za-z0-9._-]+|\\*@[^@\\s]+\\.[^@\\s]+|[^@\\s*]+@[^@\\s]+\\.[^@\\s]+)$", description: 'an email, "*@domain" or "list:NAME"' },
+            description:
+              'Who the caller may act as: "ana@example.com", "*@example.com" or "list:NAME"',
+            items: {
+              type: "string",
+              pattern:
+                "^(list:[A-Za-z0-9._-]+|\\*@[^@\\s]+\\.[^@\\s]+|[^@\\s*]+@[^@\\s]+\\.[^@\\s]+)$",
+              description: 'an email, "*@domain" or "list:NAME"',
+            },
           },
-          operations: { type: "array", minItems: 1, description: "What the caller may call", items: { type: "string", enum: operations } },
-          scopes: { type: "array", minItems: 1, description: "The OAuth scopes the caller may cause to be used", items: { type: "string", pattern: scopePattern, description: "a Google OAuth scope URL" } },
+          operations: {
+            type: "array",
+            minItems: 1,
+            description: "What the caller may call",
+            items: { type: "string", enum: operations },
+          },
+          scopes: {
+            type: "array",
+            minItems: 1,
+            description: "The OAuth scopes the caller may cause to be used",
+            items: {
+              type: "string",
+              pattern: scopePattern,
+              description: "a Google OAuth scope URL",
+            },
+          },
           rate: rateSchema,
         },
       },
@@ -154,12 +229,18 @@ export const configSchema: Schema = {
       type: "string",
       pattern: "^(memory|rediss?://.+)$",
       default: "memory",
-      description: '"memory" or a redis:// URL shared by replicas (tokens are encrypted with DWD_CACHE_KEY)',
+      description:
+        '"memory" or a redis:// URL shared by replicas (tokens are encrypted with DWD_CACHE_KEY)',
     },
     audit: {
       oneOf: [
         { type: "string", enum: ["stdout"] },
-        { type: "object", required: ["file"], additionalProperties: false, properties: { file: { type: "string", minLength: 1 } } },
+        {
+          type: "object",
+          required: ["file"],
+          additionalProperties: false,
+          properties: { file: { type: "string", minLength: 1 } },
+        },
       ],
       description: 'Where audit lines go: "stdout" (default) or { "file": "audit.log" }',
     },
@@ -168,11 +249,41 @@ export const configSchema: Schema = {
       description: "Operational limits",
       additionalProperties: false,
       properties: {
-        bodyBytes: { type: "integer", minimum: 256, maximum: 10_000_000, default: 65536, description: "Largest request body in bytes" },
-        subjectConcurrency: { type: "integer", minimum: 1, maximum: 1000, default: 4, description: "Requests in flight per subject" },
-        subjectQueue: { type: "integer", minimum: 0, maximum: 100_000, default: 32, description: "Requests waiting per subject before 429" },
-        upstreamTimeoutMs: { type: "integer", minimum: 100, maximum: 300_000, default: 10000, description: "Timeout of every call to Google in ms" },
-        shutdownGraceMs: { type: "integer", minimum: 0, maximum: 600_000, default: 10000, description: "How long SIGTERM waits for requests in flight" },
+        bodyBytes: {
+          type: "integer",
+          minimum: 256,
+          maximum: 10_000_000,
+          default: 65536,
+          description: "Largest request body in bytes",
+        },
+        subjectConcurrency: {
+          type: "integer",
+          minimum: 1,
+          maximum: 1000,
+          default: 4,
+          description: "Requests in flight per subject",
+        },
+        subjectQueue: {
+          type: "integer",
+          minimum: 0,
+          maximum: 100_000,
+          default: 32,
+          description: "Requests waiting per subject before 429",
+        },
+        upstreamTimeoutMs: {
+          type: "integer",
+          minimum: 100,
+          maximum: 300_000,
+          default: 10000,
+          description: "Timeout of every call to Google in ms",
+        },
+        shutdownGraceMs: {
+          type: "integer",
+          minimum: 0,
+          maximum: 600_000,
+          default: 10000,
+          description: "How long SIGTERM waits for requests in flight",
+        },
       },
     },
   },
@@ -180,12 +291,24 @@ export const configSchema: Schema = {
 
 /** Fixes for the fields whose problem has one obvious remedy; other fields get their schema description. */
 const fixes: [RegExp, string][] = [
-  [/tokenSha256$/, 'Run `printf %s "$TOKEN" | dwd-server hash-token` and paste the 64 hex digits it prints (never the token itself)'],
-  [/subjects\[\d+\]$/, 'Write an email ("ana@example.com"), a whole domain ("*@example.com") or a named list ("list:sales")'],
+  [
+    /tokenSha256$/,
+    'Run `printf %s "$TOKEN" | dwd-server hash-token` and paste the 64 hex digits it prints (never the token itself)',
+  ],
+  [
+    /subjects\[\d+\]$/,
+    'Write an email ("ana@example.com"), a whole domain ("*@example.com") or a named list ("list:sales")',
+  ],
   [/operations\[\d+\]$/, `Use one of: ${operations.join(", ")}`],
-  [/scopes\[\d+\]$/, 'Write the full scope URL, e.g. "https://www.googleapis.com/auth/calendar.readonly"'],
+  [
+    /scopes\[\d+\]$/,
+    'Write the full scope URL, e.g. "https://www.googleapis.com/auth/calendar.readonly"',
+  ],
   [/^cache$/, 'Write "memory" or a Redis URL such as "redis://127.0.0.1:6379"'],
-  [/^delegation$/, 'Add "delegation": { "keyFile": "key.json", "checkSubject": "someone@your-domain" }'],
+  [
+    /^delegation$/,
+    'Add "delegation": { "keyFile": "key.json", "checkSubject": "someone@your-domain" }',
+  ],
 ];
 
 /** A configuration that cannot be used: the field, the problem and the fix. */
@@ -202,8 +325,18 @@ export class ConfigError extends Error {
    * @param issues the issues, each with a fix
    */
   constructor(source: string, issues: (SchemaIssue & { fix: string })[]) {
-    const first = issues[0] ?? { field: "(root)", problem: "is invalid", fix: "See dwd-server.schema.json" };
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => `"${i.field}" ${i.problem}`).join("; ")})` : "";
+    const first = issues[0] ?? {
+      field: "(root)",
+      problem: "is invalid",
+      fix: "See dwd-server.schema.json",
+    };
+    const more =
+      issues.length > 1
+        ? ` (and ${issues.length - 1} more: ${issues
+            .slice(1)
+            .map((i) => `"${i.field}" ${i.problem}`)
+            .join("; ")})`
+        : "";
     super(`Cannot use the configuration "${source}": "${first.field}" ${first.problem}${more}`);
     this.name = "ConfigError";
     this.issues = issues;
@@ -214,28 +347,56 @@ export class ConfigError extends Error {
 function fixFor(field: string): string {
   for (const [pattern, fix] of fixes) if (pattern.test(field)) return fix;
   let schema: Schema | undefined = configSchema;
-  for (const part of field.replace(/\[\d+\]/g, ".[]").split(".").filter((p) => p !== "")) {
-    schema = part === "[]" ? schema?.items : (schema?.properties?.[part] ?? (typeof schema?.additionalProperties === "object" ? schema.additionalProperties : undefined));
+  for (const part of field
+    .replace(/\[\d+\]/g, ".[]")
+    .split(".")
+    .filter((p) => p !== "")) {
+    schema =
+      part === "[]"
+        ? schema?.items
+        : (schema?.properties?.[part] ??
+          (typeof schema?.additionalProperties === "object"
+            ? schema.additionalProperties
+            : undefined));
   }
-  return schema?.description ? `Set "${field}" to ${schema.description.charAt(0).toLowerCase()}${schema.description.slice(1)}` : "Remove the field or correct it (dwd-server.schema.json lists every field)";
+  return schema?.description
+    ? `Set "${field}" to ${schema.description.charAt(0).toLowerCase()}${schema.description.slice(1)}`
+    : "Remove the field or correct it (dwd-server.schema.json lists every field)";
 }
 
 function semanticIssues(config: ServerConfig): SchemaIssue[] {
   const issues: SchemaIssue[] = [];
   const d = config.delegation;
-  if ((d.signer ?? "key") === "key" && d.keyFile === undefined) issues.push({ field: "delegation.keyFile", problem: 'is required unless "signer" is "iam"' });
-  if (d.signer === "iam" && d.serviceAccount === undefined) issues.push({ field: "delegation.serviceAccount", problem: 'is required with "signer": "iam"' });
-  if (d.signer === "iam" && d.keyFile !== undefined) issues.push({ field: "delegation.keyFile", problem: 'must not be set with "signer": "iam" (keyless)' });
+  if ((d.signer ?? "key") === "key" && d.keyFile === undefined)
+    issues.push({ field: "delegation.keyFile", problem: 'is required unless "signer" is "iam"' });
+  if (d.signer === "iam" && d.serviceAccount === undefined)
+    issues.push({
+      field: "delegation.serviceAccount",
+      problem: 'is required with "signer": "iam"',
+    });
+  if (d.signer === "iam" && d.keyFile !== undefined)
+    issues.push({
+      field: "delegation.keyFile",
+      problem: 'must not be set with "signer": "iam" (keyless)',
+    });
   const names = new Set<string>();
   const hashes = new Set<string>();
   config.callers.forEach((caller, i) => {
-    if (names.has(caller.name)) issues.push({ field: `callers[${i}].name`, problem: `repeats "${caller.name}"` });
-    if (hashes.has(caller.tokenSha256)) issues.push({ field: `callers[${i}].tokenSha256`, problem: "is the same as another caller's" });
+    if (names.has(caller.name))
+      issues.push({ field: `callers[${i}].name`, problem: `repeats "${caller.name}"` });
+    if (hashes.has(caller.tokenSha256))
+      issues.push({
+        field: `callers[${i}].tokenSha256`,
+        problem: "is the same as another caller's",
+      });
     names.add(caller.name);
     hashes.add(caller.tokenSha256);
     caller.subjects.forEach((s, j) => {
       if (s.startsWith("list:") && config.subjectLists[s.slice(5)] === undefined) {
-        issues.push({ field: `callers[${i}].subjects[${j}]`, problem: `names the list "${s.slice(5)}", which "subjectLists" does not define` });
+        issues.push({
+          field: `callers[${i}].subjects[${j}]`,
+          problem: `names the list "${s.slice(5)}", which "subjectLists" does not define`,
+        });
       }
     });
   });
@@ -255,7 +416,8 @@ function semanticIssues(config: ServerConfig): SchemaIssue[] {
  * ```
  */
 export function parseConfig(json: unknown, source: string): ServerConfig {
-  const withFix = (issues: SchemaIssue[]): (SchemaIssue & { fix: string })[] => issues.map((i) => ({ ...i, fix: fixFor(i.field) }));
+  const withFix = (issues: SchemaIssue[]): (SchemaIssue & { fix: string })[] =>
+    issues.map((i) => ({ ...i, fix: fixFor(i.field) }));
   const issues = validate(configSchema, json);
   if (issues.length > 0) throw new ConfigError(source, withFix(issues));
   const raw = json as Partial<ServerConfig> & Pick<ServerConfig, "delegation" | "callers">;

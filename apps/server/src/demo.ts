@@ -15,7 +15,9 @@ export const DEMO_INTRUDER_TOKEN = "demo-intruder-token";
 const auth = "https://www.googleapis.com/auth/";
 
 async function hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -25,18 +27,37 @@ async function hex(text: string): Promise<string> {
  * @param options port, host, cache, the booking app's rate per minute
  * @returns the configuration
  */
-export async function demoConfig(options: { port: number; host: string; cache: string; ratePerMinute: number }): Promise<ServerConfig> {
+export async function demoConfig(options: {
+  port: number;
+  host: string;
+  cache: string;
+  ratePerMinute: number;
+}): Promise<ServerConfig> {
   const callers: CallerConfig[] = [
     {
       name: "booking-app",
       tokenSha256: await hex(DEMO_BOOKING_TOKEN),
       subjects: ["*@example.com"],
-      operations: ["calendarList.get", "events.list", "events.insert", "freebusy", "availability", "token"],
+      operations: [
+        "calendarList.get",
+        "events.list",
+        "events.insert",
+        "freebusy",
+        "availability",
+        "token",
+      ],
       scopes: [`${auth}calendar.readonly`, `${auth}calendar`],
       rate: { requests: options.ratePerMinute, per: "minute" },
     },
     // Known, but allowed nothing: every request it makes is refused (the policy's 403s, and its 429).
-    { name: "intruder", tokenSha256: await hex(DEMO_INTRUDER_TOKEN), subjects: [], operations: [], scopes: [], rate: { requests: 5, per: "minute" } },
+    {
+      name: "intruder",
+      tokenSha256: await hex(DEMO_INTRUDER_TOKEN),
+      subjects: [],
+      operations: [],
+      scopes: [],
+      rate: { requests: 5, per: "minute" },
+    },
   ];
   return {
     listen: { host: options.host, port: options.port },
@@ -45,6 +66,12 @@ export async function demoConfig(options: { port: number; host: string; cache: s
     subjectLists: {},
     cache: options.cache,
     audit: "stdout",
-    limits: { bodyBytes: 65536, subjectConcurrency: 8, subjectQueue: 256, upstreamTimeoutMs: 10_000, shutdownGraceMs: 10_000 },
+    limits: {
+      bodyBytes: 65536,
+      subjectConcurrency: 8,
+      subjectQueue: 256,
+      upstreamTimeoutMs: 10_000,
+      shutdownGraceMs: 10_000,
+    },
   };
 }

@@ -51,9 +51,16 @@ export interface DoctorOptions {
   now?: () => number;
 }
 
-const readScopes = ["https://www.googleapis.com/auth/calendar.readonly", "https://www.googleapis.com/auth/calendar"];
+const readScopes = [
+  "https://www.googleapis.com/auth/calendar.readonly",
+  "https://www.googleapis.com/auth/calendar",
+];
 
-function fail(id: DoctorCheck["id"], error: unknown, extra: Partial<DoctorCheck> = {}): DoctorCheck {
+function fail(
+  id: DoctorCheck["id"],
+  error: unknown,
+  extra: Partial<DoctorCheck> = {},
+): DoctorCheck {
   const e = error as { message?: unknown; code?: unknown; hint?: unknown };
   return {
     id,
@@ -88,7 +95,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     checks,
     missingScopes: [],
   };
-  const kind = signer.kind === "iam" ? "keyless (IAM signJwt)" : signer.kind === "json" ? "JSON key" : signer.kind === "p12" ? ".p12 key" : "PEM key";
+  const kind =
+    signer.kind === "iam"
+      ? "keyless (IAM signJwt)"
+      : signer.kind === "json"
+        ? "JSON key"
+        : signer.kind === "p12"
+          ? ".p12 key"
+          : "PEM key";
   checks.push({
     id: "key",
     status: "pass",
@@ -96,14 +110,29 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   });
 
   try {
-    const offsetMs = await measureClockOffset({ tokenUri: tokenSource.tokenUri, ...(options.fetch ? { fetch: options.fetch } : {}), now });
+    const offsetMs = await measureClockOffset({
+      tokenUri: tokenSource.tokenUri,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      now,
+    });
     // A Date header is truncated to the second: offsets in (-2 s, +1 s) cannot be told from agreement.
-    const seconds = offsetMs === undefined || (offsetMs > -2000 && offsetMs < 1000) ? 0 : Math.round((offsetMs + 500) / 1000);
+    const seconds =
+      offsetMs === undefined || (offsetMs > -2000 && offsetMs < 1000)
+        ? 0
+        : Math.round((offsetMs + 500) / 1000);
     checks.push({
       id: "clock",
       status: Math.abs(seconds) <= 30 ? "pass" : "fail",
-      detail: seconds === 0 ? "Local clock agrees with the token endpoint's Date header (to the second)" : `Local clock is ${Math.abs(seconds)} s ${seconds > 0 ? "behind" : "ahead of"} the token endpoint`,
-      ...(Math.abs(seconds) <= 30 ? {} : { code: "clock_skew", hint: "Synchronise the system clock (NTP, e.g. timedatectl set-ntp true)" }),
+      detail:
+        seconds === 0
+          ? "Local clock agrees with the token endpoint's Date header (to the second)"
+          : `Local clock is ${Math.abs(seconds)} s ${seconds > 0 ? "behind" : "ahead of"} the token endpoint`,
+      ...(Math.abs(seconds) <= 30
+        ? {}
+        : {
+            code: "clock_skew",
+            hint: "Synchronise the system clock (NTP, e.g. timedatectl set-ntp true)",
+          }),
     });
   } catch (error) {
     checks.push({
@@ -113,7 +142,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       detail: `Cannot reach the token endpoint "${tokenSource.tokenUri}": ${error instanceof Error ? error.message : String(error)}`,
       hint: "Check the network, or delegation.tokenUri",
     });
-    checks.push({ id: "token", status: "skip", detail: "Skipped: the token endpoint cannot be reached" }, { id: "api", status: "skip", detail: "Skipped: the token endpoint cannot be reached" });
+    checks.push(
+      { id: "token", status: "skip", detail: "Skipped: the token endpoint cannot be reached" },
+      { id: "api", status: "skip", detail: "Skipped: the token endpoint cannot be reached" },
+    );
     return report;
   }
 
@@ -122,22 +154,38 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     try {
       await tokenSource.getToken({ subject, scopes: [scope] });
       granted.push(scope);
-      checks.push({ id: "token", status: "pass", scope, detail: `Delegated token for "${subject}" with scope "${scope}"` });
+      checks.push({
+        id: "token",
+        status: "pass",
+        scope,
+        detail: `Delegated token for "${subject}" with scope "${scope}"`,
+      });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      if (code === "delegation_not_authorized" || code === "scope_not_granted") report.missingScopes.push(scope);
+      if (code === "delegation_not_authorized" || code === "scope_not_granted")
+        report.missingScopes.push(scope);
       checks.push(fail("token", error, { scope }));
     }
   }
-  if (report.missingScopes.length > 0 && signer.clientId !== undefined) report.adminConsoleLink = adminConsoleLink(signer.clientId, scopes);
+  if (report.missingScopes.length > 0 && signer.clientId !== undefined)
+    report.adminConsoleLink = adminConsoleLink(signer.clientId, scopes);
 
   const scope = granted.find((s) => readScopes.includes(s));
   if (scope === undefined) {
-    checks.push({ id: "api", status: "skip", detail: "Skipped the Calendar API check: no granted calendar or calendar.readonly scope among the callers' scopes" });
+    checks.push({
+      id: "api",
+      status: "skip",
+      detail:
+        "Skipped the Calendar API check: no granted calendar or calendar.readonly scope among the callers' scopes",
+    });
   } else {
     try {
       await options.calendar(subject, scope).calendarList.get("primary");
-      checks.push({ id: "api", status: "pass", detail: `calendarList.get("primary") as "${subject}" answered: the Calendar API is enabled and reachable` });
+      checks.push({
+        id: "api",
+        status: "pass",
+        detail: `calendarList.get("primary") as "${subject}" answered: the Calendar API is enabled and reachable`,
+      });
     } catch (error) {
       checks.push(fail("api", error));
     }

@@ -35,7 +35,10 @@ export function createRateLimiter(now: () => number = Date.now): RateLimiter {
         bucket.tokens -= 1;
         return { ok: true };
       }
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
+      return {
+        ok: false,
+        retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)),
+      };
     },
   };
 }
@@ -62,7 +65,8 @@ export function createSubjectLimiter(concurrency: number, queue: number): Subjec
     const s = state.get(subject);
     if (s === undefined) return;
     const next = s.waiting.shift();
-    if (next !== undefined) next(); // the slot passes straight to the next in line
+    if (next !== undefined)
+      next(); // the slot passes straight to the next in line
     else if (--s.active === 0) state.delete(subject);
   }
 

@@ -10,7 +10,6 @@ import { parseArgs } from "node:util";
 import { UsageError, reportFatal } from "./_internal/usage-error.ts";
 import { VERSION_STRING } from "./_internal/version.ts";
 
-
 const usage = `dwd-server: one small service holds the domain-wide delegation; apps ask it, under a policy
 
 Usage:
@@ -42,17 +41,37 @@ async function readStdin(): Promise<string> {
 
 async function hashToken(): Promise<number> {
   const token = (await readStdin()).replace(/\r?\n$/, "");
-  if (token === "") throw new UsageError("No token on standard input: hash-token reads the token from stdin", 'Pipe it in without a newline: printf %s "$TOKEN" | dwd-server hash-token');
-  if (/\s/.test(token)) throw new UsageError("The token on standard input contains whitespace: a bearer token has none", "Pipe in the token alone, e.g. printf %s \"$TOKEN\" | dwd-server hash-token");
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  if (token === "")
+    throw new UsageError(
+      "No token on standard input: hash-token reads the token from stdin",
+      'Pipe it in without a newline: printf %s "$TOKEN" | dwd-server hash-token',
+    );
+  if (/\s/.test(token))
+    throw new UsageError(
+      "The token on standard input contains whitespace: a bearer token has none",
+      'Pipe in the token alone, e.g. printf %s "$TOKEN" | dwd-server hash-token',
+    );
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)),
+  );
   process.stdout.write(`${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}\n`);
   return 0;
 }
 
-function integer(name: string, value: string | undefined, min: number, max: number, example: number): number | undefined {
+function integer(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+  example: number,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`, `Pass e.g. --${name} ${example}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(
+      `--${name} must be an integer from ${min} to ${max}, got "${value}"`,
+      `Pass e.g. --${name} ${example}`,
+    );
   return n;
 }
 
@@ -77,7 +96,10 @@ async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    throw new UsageError(`Cannot read the arguments: ${error instanceof Error ? error.message.split("\n")[0]! : String(error)}`, "Run dwd-server --help for the options");
+    throw new UsageError(
+      `Cannot read the arguments: ${error instanceof Error ? error.message.split("\n")[0]! : String(error)}`,
+      "Run dwd-server --help for the options",
+    );
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -89,18 +111,57 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals[0] === "hash-token") {
-    if (positionals.length > 1) throw new UsageError(`hash-token takes no arguments, got "${positionals.slice(1).join(" ")}"`, 'Pipe the token in: printf %s "$TOKEN" | dwd-server hash-token');
+    if (positionals.length > 1)
+      throw new UsageError(
+        `hash-token takes no arguments, got "${positionals.slice(1).join(" ")}"`,
+        'Pipe the token in: printf %s "$TOKEN" | dwd-server hash-token',
+      );
     return await hashToken();
   }
-  if (positionals.length > 0) throw new UsageError(`Unknown command "${positionals[0]}"`, "Run dwd-server --help; the only command is hash-token");
-  const modes = [values.config !== undefined, values.emulator === true, values["emulator-url"] !== undefined].filter(Boolean).length;
-  if (modes === 0) throw new UsageError("Nothing to serve: give --config FILE, --emulator or --emulator-url URL", "Try dwd-server --emulator for the demo");
-  if (modes > 1) throw new UsageError("--config, --emulator and --emulator-url exclude each other", "Give exactly one of them");
-  if (values.key !== undefined && values["emulator-url"] === undefined) throw new UsageError("--key is only for --emulator-url", "Name the key file in the configuration's delegation.keyFile instead");
-  if (values.config !== undefined && (values.port !== undefined || values["demo-rate"] !== undefined)) throw new UsageError("--port and --demo-rate are for the demo modes", "Set listen.port in the configuration file");
-  if (values.cache !== undefined && !/^(memory|rediss?:\/\/.+)$/.test(values.cache)) throw new UsageError(`--cache must be "memory" or a redis:// URL, got "${values.cache}"`, "Pass e.g. --cache redis://127.0.0.1:6379");
+  if (positionals.length > 0)
+    throw new UsageError(
+      `Unknown command "${positionals[0]}"`,
+      "Run dwd-server --help; the only command is hash-token",
+    );
+  const modes = [
+    values.config !== undefined,
+    values.emulator === true,
+    values["emulator-url"] !== undefined,
+  ].filter(Boolean).length;
+  if (modes === 0)
+    throw new UsageError(
+      "Nothing to serve: give --config FILE, --emulator or --emulator-url URL",
+      "Try dwd-server --emulator for the demo",
+    );
+  if (modes > 1)
+    throw new UsageError(
+      "--config, --emulator and --emulator-url exclude each other",
+      "Give exactly one of them",
+    );
+  if (values.key !== undefined && values["emulator-url"] === undefined)
+    throw new UsageError(
+      "--key is only for --emulator-url",
+      "Name the key file in the configuration's delegation.keyFile instead",
+    );
+  if (
+    values.config !== undefined &&
+    (values.port !== undefined || values["demo-rate"] !== undefined)
+  )
+    throw new UsageError(
+      "--port and --demo-rate are for the demo modes",
+      "Set listen.port in the configuration file",
+    );
+  if (values.cache !== undefined && !/^(memory|rediss?:\/\/.+)$/.test(values.cache))
+    throw new UsageError(
+      `--cache must be "memory" or a redis:// URL, got "${values.cache}"`,
+      "Pass e.g. --cache redis://127.0.0.1:6379",
+    );
   const emulatorUrl = values["emulator-url"];
-  if (emulatorUrl !== undefined && !URL.canParse(emulatorUrl)) throw new UsageError(`--emulator-url must be a URL, got "${emulatorUrl}"`, "Pass e.g. --emulator-url http://127.0.0.1:8085");
+  if (emulatorUrl !== undefined && !URL.canParse(emulatorUrl))
+    throw new UsageError(
+      `--emulator-url must be a URL, got "${emulatorUrl}"`,
+      "Pass e.g. --emulator-url http://127.0.0.1:8085",
+    );
   const { start } = await import("./start.ts");
   return await start({
     ...(values.config !== undefined ? { configFile: values.config } : {}),

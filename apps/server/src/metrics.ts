@@ -25,7 +25,9 @@ export interface Metrics {
   /** Counts a policy denial by code. */
   denial(code: string, caller: string): void;
   /** Renders every metric; `gauges` are read now (token exchanges, cache hits, cache mode). */
-  render(gauges: () => Record<string, { help: string; type: "counter" | "gauge"; value: number }>): string;
+  render(
+    gauges: () => Record<string, { help: string; type: "counter" | "gauge"; value: number }>,
+  ): string;
 }
 
 /**
@@ -45,8 +47,10 @@ export function createMetrics(): Metrics {
       inc(requests, labelText({ route, method, status: String(status) }));
       const key = labelText({ route, method });
       let h = histogram.get(key);
-      if (h === undefined) histogram.set(key, (h = { buckets: latencyBuckets.map(() => 0), sum: 0, count: 0 }));
-      for (let i = 0; i < latencyBuckets.length; i++) if (seconds <= latencyBuckets[i]!) h.buckets[i]!++;
+      if (h === undefined)
+        histogram.set(key, (h = { buckets: latencyBuckets.map(() => 0), sum: 0, count: 0 }));
+      for (let i = 0; i < latencyBuckets.length; i++)
+        if (seconds <= latencyBuckets[i]!) h.buckets[i]!++;
       h.sum += seconds;
       h.count++;
     },
@@ -58,21 +62,52 @@ export function createMetrics(): Metrics {
     },
     render(gauges) {
       const lines: string[] = [];
-      const family = (name: string, help: string, type: string, samples: Map<string, number>): void => {
+      const family = (
+        name: string,
+        help: string,
+        type: string,
+        samples: Map<string, number>,
+      ): void => {
         lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
         for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
       };
-      family("dwd_http_requests_total", "HTTP requests by route, method and status.", "counter", requests);
-      lines.push("# HELP dwd_http_request_duration_seconds Request latency by route and method.", "# TYPE dwd_http_request_duration_seconds histogram");
+      family(
+        "dwd_http_requests_total",
+        "HTTP requests by route, method and status.",
+        "counter",
+        requests,
+      );
+      lines.push(
+        "# HELP dwd_http_request_duration_seconds Request latency by route and method.",
+        "# TYPE dwd_http_request_duration_seconds histogram",
+      );
       for (const [labels, h] of histogram) {
         const inner = labels.slice(1, -1);
-        latencyBuckets.forEach((le, i) => lines.push(`dwd_http_request_duration_seconds_bucket{${inner},le="${le}"} ${h.buckets[i]}`));
+        latencyBuckets.forEach((le, i) =>
+          lines.push(
+            `dwd_http_request_duration_seconds_bucket{${inner},le="${le}"} ${h.buckets[i]}`,
+          ),
+        );
         lines.push(`dwd_http_request_duration_seconds_bucket{${inner},le="+Inf"} ${h.count}`);
-        lines.push(`dwd_http_request_duration_seconds_sum${labels} ${h.sum}`, `dwd_http_request_duration_seconds_count${labels} ${h.count}`);
+        lines.push(
+          `dwd_http_request_duration_seconds_sum${labels} ${h.sum}`,
+          `dwd_http_request_duration_seconds_count${labels} ${h.count}`,
+        );
       }
-      family("dwd_google_errors_total", "Errors from Google (token endpoint or Calendar API) by reason.", "counter", googleErrors);
-      family("dwd_policy_denials_total", "Requests refused by the policy, by code and caller.", "counter", denials);
-      for (const [name, g] of Object.entries(gauges())) lines.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} ${g.type}`, `${name} ${g.value}`);
+      family(
+        "dwd_google_errors_total",
+        "Errors from Google (token endpoint or Calendar API) by reason.",
+        "counter",
+        googleErrors,
+      );
+      family(
+        "dwd_policy_denials_total",
+        "Requests refused by the policy, by code and caller.",
+        "counter",
+        denials,
+      );
+      for (const [name, g] of Object.entries(gauges()))
+        lines.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} ${g.type}`, `${name} ${g.value}`);
       return `${lines.join("\n")}\n`;
     },
   };

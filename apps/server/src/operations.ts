@@ -8,15 +8,34 @@
 const auth = "https://www.googleapis.com/auth/";
 
 /** Every operation a policy can allow. */
-export const operations = ["calendarList.get", "events.list", "events.insert", "events.patch", "events.delete", "freebusy", "availability", "token"] as const;
+export const operations = [
+  "calendarList.get",
+  "events.list",
+  "events.insert",
+  "events.patch",
+  "events.delete",
+  "freebusy",
+  "availability",
+  "token",
+] as const;
 
 /** One operation. */
 export type Operation = (typeof operations)[number];
 
 /** Scopes that let each operation run, narrowest first (from the discovery document's method scopes). */
 export const operationScopes: Readonly<Record<Exclude<Operation, "token">, readonly string[]>> = {
-  "calendarList.get": [`${auth}calendar.readonly`, `${auth}calendar.calendarlist.readonly`, `${auth}calendar.calendarlist`, `${auth}calendar`],
-  "events.list": [`${auth}calendar.events.readonly`, `${auth}calendar.readonly`, `${auth}calendar.events`, `${auth}calendar`],
+  "calendarList.get": [
+    `${auth}calendar.readonly`,
+    `${auth}calendar.calendarlist.readonly`,
+    `${auth}calendar.calendarlist`,
+    `${auth}calendar`,
+  ],
+  "events.list": [
+    `${auth}calendar.events.readonly`,
+    `${auth}calendar.readonly`,
+    `${auth}calendar.events`,
+    `${auth}calendar`,
+  ],
   "events.insert": [`${auth}calendar.events`, `${auth}calendar`],
   "events.patch": [`${auth}calendar.events`, `${auth}calendar`],
   "events.delete": [`${auth}calendar.events`, `${auth}calendar`],

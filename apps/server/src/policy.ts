@@ -34,7 +34,10 @@ export interface Policy {
   /** The caller whose token hashes to `tokenSha256`, compared against every caller in constant time. */
   authenticate(tokenSha256: Uint8Array): Caller | undefined;
   /** Checks one request; undefined when allowed. */
-  authorize(caller: Caller, request: { operation: Operation; subjects?: readonly string[]; scopes?: readonly string[] }): Refusal | undefined;
+  authorize(
+    caller: Caller,
+    request: { operation: Operation; subjects?: readonly string[]; scopes?: readonly string[] },
+  ): Refusal | undefined;
   /** The scope to use for `operation` on behalf of `caller`: the narrowest its policy allows. */
   scopeFor(caller: Caller, operation: Exclude<Operation, "token">): string | undefined;
   /** Every scope any caller may use (the health check asks for each). */
@@ -86,12 +89,17 @@ export async function sha256(token: string): Promise<Uint8Array> {
  * const caller = policy.authenticate(await sha256(token));
  * ```
  */
-export function compilePolicy(callers: readonly CallerConfig[], subjectLists: Record<string, readonly string[]> = {}): Policy {
+export function compilePolicy(
+  callers: readonly CallerConfig[],
+  subjectLists: Record<string, readonly string[]> = {},
+): Policy {
   const compiled = callers.map((c) => {
     const exact = new Set<string>();
     const domains = new Set<string>();
     for (const pattern of c.subjects) {
-      const lists = pattern.startsWith("list:") ? (subjectLists[pattern.slice(5)] ?? []) : [pattern];
+      const lists = pattern.startsWith("list:")
+        ? (subjectLists[pattern.slice(5)] ?? [])
+        : [pattern];
       for (const entry of lists) {
         const lower = entry.toLowerCase();
         if (lower.startsWith("*@")) domains.add(lower.slice(2));
@@ -113,7 +121,8 @@ export function compilePolicy(callers: readonly CallerConfig[], subjectLists: Re
     return { caller, digest: hexBytes(c.tokenSha256) };
   });
 
-  const scopeFor = (caller: Caller, operation: Exclude<Operation, "token">): string | undefined => operationScopes[operation].find((s) => caller.scopes.includes(s));
+  const scopeFor = (caller: Caller, operation: Exclude<Operation, "token">): string | undefined =>
+    operationScopes[operation].find((s) => caller.scopes.includes(s));
 
   return {
     callers: compiled.map((c) => c.caller),
@@ -141,10 +150,21 @@ export function compilePolicy(callers: readonly CallerConfig[], subjectLists: Re
           hint: `Add the user, its domain ("*@domain") or a list to the subjects of caller "${caller.name}" in the dwd-server configuration, if it should`,
         };
       }
-      const scopes = request.scopes ?? (request.operation === "token" ? [] : [scopeFor(caller, request.operation)].filter((s) => s !== undefined));
-      const badScopes = request.scopes ? request.scopes.filter((s) => !caller.scopes.includes(s)) : [];
+      const scopes =
+        request.scopes ??
+        (request.operation === "token"
+          ? []
+          : [scopeFor(caller, request.operation)].filter((s) => s !== undefined));
+      const badScopes = request.scopes
+        ? request.scopes.filter((s) => !caller.scopes.includes(s))
+        : [];
       if (scopes.length === 0 || badScopes.length > 0) {
-        const wanted = badScopes.length > 0 ? badScopes : request.operation === "token" ? [] : operationScopes[request.operation];
+        const wanted =
+          badScopes.length > 0
+            ? badScopes
+            : request.operation === "token"
+              ? []
+              : operationScopes[request.operation];
         return {
           code: "scope_not_allowed",
           detail: `Caller "${caller.name}" may not use ${wanted.length > 0 ? wanted.map((s) => `"${s}"`).join(" or ") : "any scope"} in the "${request.operation}" operation: ${caller.scopes.length === 0 ? "its policy allows no scope" : `its policy allows ${caller.scopes.map((s) => `"${s}"`).join(", ")}`}`,

@@ -56,7 +56,18 @@ export class ProblemError extends Error {
    * @param detail one line
    * @param options hint, Google's reason, validation issues, extra headers
    */
-  constructor(status: number, code: string, detail: string, options: { hint?: string; googleReason?: string; errors?: Problem["errors"]; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    status: number,
+    code: string,
+    detail: string,
+    options: {
+      hint?: string;
+      googleReason?: string;
+      errors?: Problem["errors"];
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
+  ) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ProblemError";
     this.problem = {
@@ -82,6 +93,10 @@ export class ProblemError extends Error {
 export function problemResponse(error: ProblemError): Response {
   return new Response(JSON.stringify(error.problem), {
     status: error.problem.status,
-    headers: { "content-type": "application/problem+json", "cache-control": "no-store", ...error.headers },
+    headers: {
+      "content-type": "application/problem+json",
+      "cache-control": "no-store",
+      ...error.headers,
+    },
   });
 }

@@ -11,7 +11,8 @@ import type { SharedTokenStore } from "@dwd/auth";
 import { Redis } from "ioredis";
 
 // Deletes the lock only if it still holds our value (it may have expired and been taken by another).
-const releaseScript = 'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
+const releaseScript =
+  'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
 
 /** A Redis-backed store and its connection. */
 export interface RedisTokenStore extends SharedTokenStore {
@@ -38,7 +39,8 @@ export function createRedisTokenStore(url: string): RedisTokenStore {
   redis.on("error", () => undefined); // reported through failing commands (the token source logs the switch)
   let connecting: Promise<void> | undefined;
   const ready = async (): Promise<void> => {
-    if (redis.status === "wait") connecting ??= redis.connect().finally(() => (connecting = undefined));
+    if (redis.status === "wait")
+      connecting ??= redis.connect().finally(() => (connecting = undefined));
     if (connecting) await connecting;
   };
   return {

@@ -29,12 +29,32 @@ export interface RouteDef {
   response: { status: number; contentType: string; schema?: Schema; description: string };
 }
 
-const email: Schema = { type: "string", format: "email", maxLength: 254, description: "A user's email address" };
+const email: Schema = {
+  type: "string",
+  format: "email",
+  maxLength: 254,
+  description: "A user's email address",
+};
 const dateTime: Schema = { type: "string", format: "date-time" };
-const calendarId: Schema = { type: "string", minLength: 1, maxLength: 1024, description: 'A calendar ID, e.g. "primary" or an email' };
+const calendarId: Schema = {
+  type: "string",
+  minLength: 1,
+  maxLength: 1024,
+  description: 'A calendar ID, e.g. "primary" or an email',
+};
 const eventId: Schema = { type: "string", minLength: 1, maxLength: 1024 };
-const subjects: Schema = { type: "array", items: email, minItems: 1, maxItems: 50, description: "Users to act as, one token each" };
-const interval: Schema = { type: "object", required: ["start", "end"], properties: { start: dateTime, end: dateTime } };
+const subjects: Schema = {
+  type: "array",
+  items: email,
+  minItems: 1,
+  maxItems: 50,
+  description: "Users to act as, one token each",
+};
+const interval: Schema = {
+  type: "object",
+  required: ["start", "end"],
+  properties: { start: dateTime, end: dateTime },
+};
 const event: Schema = {
   type: "object",
   description: "A Calendar event (Google's Events resource); passed to Google as given",
@@ -43,9 +63,34 @@ const event: Schema = {
     summary: { type: "string", maxLength: 1024 },
     description: { type: "string", maxLength: 8192 },
     location: { type: "string", maxLength: 1024 },
-    start: { type: "object", additionalProperties: true, properties: { dateTime, date: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}$" }, timeZone: { type: "string" } } },
-    end: { type: "object", additionalProperties: true, properties: { dateTime, date: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}$" }, timeZone: { type: "string" } } },
-    attendees: { type: "array", maxItems: 200, items: { type: "object", required: ["email"], additionalProperties: true, properties: { email } } },
+    start: {
+      type: "object",
+      additionalProperties: true,
+      properties: {
+        dateTime,
+        date: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}$" },
+        timeZone: { type: "string" },
+      },
+    },
+    end: {
+      type: "object",
+      additionalProperties: true,
+      properties: {
+        dateTime,
+        date: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}$" },
+        timeZone: { type: "string" },
+      },
+    },
+    attendees: {
+      type: "array",
+      maxItems: 200,
+      items: {
+        type: "object",
+        required: ["email"],
+        additionalProperties: true,
+        properties: { email },
+      },
+    },
   },
 };
 const anyObject: Schema = { type: "object", additionalProperties: true };
@@ -60,7 +105,12 @@ export const routes: readonly RouteDef[] = [
     summary: "One entry of the subject's calendar list (calendarList.get as the subject)",
     operation: "calendarList.get",
     pathParams: { ...subjectPath, calendarId },
-    response: { status: 200, contentType: "application/json", schema: anyObject, description: "Google's CalendarListEntry" },
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "Google's CalendarListEntry",
+    },
   },
   {
     method: "get",
@@ -78,7 +128,12 @@ export const routes: readonly RouteDef[] = [
       singleEvents: { type: "boolean" },
       orderBy: { type: "string", enum: ["startTime", "updated"] },
     },
-    response: { status: 200, contentType: "application/json", schema: anyObject, description: "Google's Events page (items, nextPageToken)" },
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "Google's Events page (items, nextPageToken)",
+    },
   },
   {
     method: "post",
@@ -88,9 +143,22 @@ export const routes: readonly RouteDef[] = [
     operation: "events.insert",
     pathParams: { ...subjectPath, calendarId },
     query: { sendUpdates: { type: "string", enum: ["all", "externalOnly", "none"] } },
-    headers: { "idempotency-key": { type: "string", minLength: 1, maxLength: 255, description: "Client-chosen key; the event ID is derived from it" } },
+    headers: {
+      "idempotency-key": {
+        type: "string",
+        minLength: 1,
+        maxLength: 255,
+        description: "Client-chosen key; the event ID is derived from it",
+      },
+    },
     body: { ...event, required: ["start", "end"] },
-    response: { status: 201, contentType: "application/json", schema: anyObject, description: "The created event (200 and `Idempotent-Replayed: true` when the key was used before)" },
+    response: {
+      status: 201,
+      contentType: "application/json",
+      schema: anyObject,
+      description:
+        "The created event (200 and `Idempotent-Replayed: true` when the key was used before)",
+    },
   },
   {
     method: "patch",
@@ -101,7 +169,12 @@ export const routes: readonly RouteDef[] = [
     pathParams: { ...subjectPath, calendarId, eventId },
     query: { sendUpdates: { type: "string", enum: ["all", "externalOnly", "none"] } },
     body: event,
-    response: { status: 200, contentType: "application/json", schema: anyObject, description: "The event" },
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "The event",
+    },
   },
   {
     method: "delete",
@@ -119,7 +192,12 @@ export const routes: readonly RouteDef[] = [
     operationId: "freebusy",
     summary: "Busy intervals of many users over one range (one token per user)",
     operation: "freebusy",
-    body: { type: "object", required: ["subjects", "timeMin", "timeMax"], additionalProperties: false, properties: { subjects, timeMin: dateTime, timeMax: dateTime } },
+    body: {
+      type: "object",
+      required: ["subjects", "timeMin", "timeMax"],
+      additionalProperties: false,
+      properties: { subjects, timeMin: dateTime, timeMax: dateTime },
+    },
     response: {
       status: 200,
       contentType: "application/json",
@@ -129,7 +207,13 @@ export const routes: readonly RouteDef[] = [
         properties: {
           timeMin: dateTime,
           timeMax: dateTime,
-          subjects: { type: "object", additionalProperties: { type: "object", properties: { busy: { type: "array", items: interval }, error: anyObject } } },
+          subjects: {
+            type: "object",
+            additionalProperties: {
+              type: "object",
+              properties: { busy: { type: "array", items: interval }, error: anyObject },
+            },
+          },
         },
       },
     },
@@ -138,7 +222,8 @@ export const routes: readonly RouteDef[] = [
     method: "post",
     path: "/v1/availability",
     operationId: "availability",
-    summary: "The slots in a range when all (or at least minAttendees) subjects are free, inside working hours",
+    summary:
+      "The slots in a range when all (or at least minAttendees) subjects are free, inside working hours",
     operation: "availability",
     body: {
       type: "object",
@@ -149,18 +234,49 @@ export const routes: readonly RouteDef[] = [
         timeMin: dateTime,
         timeMax: dateTime,
         durationMinutes: { type: "integer", minimum: 5, maximum: 1440 },
-        stepMinutes: { type: "integer", minimum: 5, maximum: 1440, default: 15, description: "Distance between candidate starts" },
-        timeZone: { type: "string", minLength: 1, maxLength: 64, description: 'IANA time zone of the working hours, e.g. "Europe/Berlin"' },
+        stepMinutes: {
+          type: "integer",
+          minimum: 5,
+          maximum: 1440,
+          default: 15,
+          description: "Distance between candidate starts",
+        },
+        timeZone: {
+          type: "string",
+          minLength: 1,
+          maxLength: 64,
+          description: 'IANA time zone of the working hours, e.g. "Europe/Berlin"',
+        },
         workingHours: {
           type: "object",
           additionalProperties: false,
           properties: {
-            start: { type: "string", pattern: "^([01]\\d|2[0-3]):[0-5]\\d$", default: "09:00", description: "HH:MM" },
-            end: { type: "string", pattern: "^([01]\\d|2[0-4]):[0-5]\\d$", default: "17:00", description: "HH:MM" },
-            days: { type: "array", items: { type: "integer", minimum: 1, maximum: 7 }, default: [1, 2, 3, 4, 5], description: "ISO weekdays, 1 = Monday" },
+            start: {
+              type: "string",
+              pattern: "^([01]\\d|2[0-3]):[0-5]\\d$",
+              default: "09:00",
+              description: "HH:MM",
+            },
+            end: {
+              type: "string",
+              pattern: "^([01]\\d|2[0-4]):[0-5]\\d$",
+              default: "17:00",
+              description: "HH:MM",
+            },
+            days: {
+              type: "array",
+              items: { type: "integer", minimum: 1, maximum: 7 },
+              default: [1, 2, 3, 4, 5],
+              description: "ISO weekdays, 1 = Monday",
+            },
           },
         },
-        minAttendees: { type: "integer", minimum: 1, maximum: 50, description: "Default: every subject" },
+        minAttendees: {
+          type: "integer",
+          minimum: 1,
+          maximum: 50,
+          description: "Default: every subject",
+        },
         maxSlots: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
       },
     },
@@ -168,7 +284,22 @@ export const routes: readonly RouteDef[] = [
       status: 200,
       contentType: "application/json",
       description: "The common free slots",
-      schema: { type: "object", properties: { slots: { type: "array", items: { type: "object", properties: { start: dateTime, end: dateTime, available: { type: "array", items: email } } } } } },
+      schema: {
+        type: "object",
+        properties: {
+          slots: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                start: dateTime,
+                end: dateTime,
+                available: { type: "array", items: email },
+              },
+            },
+          },
+        },
+      },
     },
   },
   {
@@ -177,20 +308,99 @@ export const routes: readonly RouteDef[] = [
     operationId: "token",
     summary: "A delegated access token (token broker, for apps that keep Google's own clients)",
     operation: "token",
-    body: { type: "object", required: ["subject", "scopes"], additionalProperties: false, properties: { subject: email, scopes: { type: "array", minItems: 1, maxItems: 20, items: { type: "string", pattern: "^https://www\\.googleapis\\.com/auth/[a-z.]+$" } } } },
+    body: {
+      type: "object",
+      required: ["subject", "scopes"],
+      additionalProperties: false,
+      properties: {
+        subject: email,
+        scopes: {
+          type: "array",
+          minItems: 1,
+          maxItems: 20,
+          items: { type: "string", pattern: "^https://www\\.googleapis\\.com/auth/[a-z.]+$" },
+        },
+      },
+    },
     response: {
       status: 200,
       contentType: "application/json",
       description: "The token",
-      schema: { type: "object", properties: { accessToken: { type: "string" }, tokenType: { type: "string" }, expiresAt: dateTime, expiresIn: { type: "integer" }, subject: email, scopes: { type: "array", items: { type: "string" } } } },
+      schema: {
+        type: "object",
+        properties: {
+          accessToken: { type: "string" },
+          tokenType: { type: "string" },
+          expiresAt: dateTime,
+          expiresIn: { type: "integer" },
+          subject: email,
+          scopes: { type: "array", items: { type: "string" } },
+        },
+      },
     },
   },
-  { method: "get", path: "/v1/doctor", operationId: "doctor", summary: "The delegation's health checks", response: { status: 200, contentType: "application/json", schema: anyObject, description: "The report (503 when a check fails)" } },
-  { method: "get", path: "/", operationId: "doctorPage", summary: "The delegation's health as an HTML page", response: { status: 200, contentType: "text/html", description: "The page" } },
-  { method: "get", path: "/healthz", operationId: "healthz", summary: "Liveness", response: { status: 200, contentType: "application/json", schema: anyObject, description: "Alive" } },
-  { method: "get", path: "/readyz", operationId: "readyz", summary: "Readiness: the delegation has been checked", response: { status: 200, contentType: "application/json", schema: anyObject, description: "Ready (503 when not)" } },
-  { method: "get", path: "/metrics", operationId: "metrics", summary: "Prometheus metrics", response: { status: 200, contentType: "text/plain; version=0.0.4", description: "Metrics" } },
-  { method: "get", path: "/openapi.json", operationId: "openapi", summary: "This document", response: { status: 200, contentType: "application/json", schema: anyObject, description: "OpenAPI 3.1" } },
+  {
+    method: "get",
+    path: "/v1/doctor",
+    operationId: "doctor",
+    summary: "The delegation's health checks",
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "The report (503 when a check fails)",
+    },
+  },
+  {
+    method: "get",
+    path: "/",
+    operationId: "doctorPage",
+    summary: "The delegation's health as an HTML page",
+    response: { status: 200, contentType: "text/html", description: "The page" },
+  },
+  {
+    method: "get",
+    path: "/healthz",
+    operationId: "healthz",
+    summary: "Liveness",
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "Alive",
+    },
+  },
+  {
+    method: "get",
+    path: "/readyz",
+    operationId: "readyz",
+    summary: "Readiness: the delegation has been checked",
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "Ready (503 when not)",
+    },
+  },
+  {
+    method: "get",
+    path: "/metrics",
+    operationId: "metrics",
+    summary: "Prometheus metrics",
+    response: { status: 200, contentType: "text/plain; version=0.0.4", description: "Metrics" },
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    operationId: "openapi",
+    summary: "This document",
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "OpenAPI 3.1",
+    },
+  },
 ];
 
 const problemSchema: Schema = {
@@ -204,7 +414,13 @@ const problemSchema: Schema = {
     code: { type: "string" },
     hint: { type: "string" },
     googleReason: { type: "string" },
-    errors: { type: "array", items: { type: "object", properties: { field: { type: "string" }, problem: { type: "string" } } } },
+    errors: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: { field: { type: "string" }, problem: { type: "string" } },
+      },
+    },
   },
 };
 
@@ -216,22 +432,47 @@ const problemSchema: Schema = {
  */
 export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  const problem = (description: string): unknown => ({ description, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } });
+  const problem = (description: string): unknown => ({
+    description,
+    content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+  });
   for (const r of routes) {
     const parameters = [
-      ...Object.entries(r.pathParams ?? {}).map(([name, schema]) => ({ name, in: "path", required: true, schema })),
-      ...Object.entries(r.query ?? {}).map(([name, schema]) => ({ name, in: "query", required: false, schema })),
-      ...Object.entries(r.headers ?? {}).map(([name, schema]) => ({ name, in: "header", required: false, schema })),
+      ...Object.entries(r.pathParams ?? {}).map(([name, schema]) => ({
+        name,
+        in: "path",
+        required: true,
+        schema,
+      })),
+      ...Object.entries(r.query ?? {}).map(([name, schema]) => ({
+        name,
+        in: "query",
+        required: false,
+        schema,
+      })),
+      ...Object.entries(r.headers ?? {}).map(([name, schema]) => ({
+        name,
+        in: "header",
+        required: false,
+        schema,
+      })),
     ];
     const responses: Record<string, unknown> = {
-      [String(r.response.status)]: { description: r.response.description, ...(r.response.schema ? { content: { [r.response.contentType]: { schema: r.response.schema } } } : {}) },
+      [String(r.response.status)]: {
+        description: r.response.description,
+        ...(r.response.schema
+          ? { content: { [r.response.contentType]: { schema: r.response.schema } } }
+          : {}),
+      },
     };
     if (r.operation !== undefined) {
       Object.assign(responses, {
         "400": problem("The request is malformed (errors lists each field)"),
         "401": problem("No bearer token, or one that matches no caller"),
         "403": problem("The caller's policy does not allow this subject, operation or scope"),
-        "429": problem("Over the caller's rate (see Retry-After) or too many requests for one subject"),
+        "429": problem(
+          "Over the caller's rate (see Retry-After) or too many requests for one subject",
+        ),
         "502": problem("Google refused or failed (code, hint and googleReason say why)"),
         "504": problem("Google did not answer in time"),
       });
@@ -241,18 +482,30 @@ export function openApiDocument(version: string): Record<string, unknown> {
       [r.method]: {
         operationId: r.operationId,
         summary: r.summary,
-        ...(r.operation !== undefined ? { "x-dwd-operation": r.operation, security: [{ bearer: [] }] } : { security: [] }),
+        ...(r.operation !== undefined
+          ? { "x-dwd-operation": r.operation, security: [{ bearer: [] }] }
+          : { security: [] }),
         ...(parameters.length > 0 ? { parameters } : {}),
-        ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: r.body } } } } : {}),
+        ...(r.body
+          ? { requestBody: { required: true, content: { "application/json": { schema: r.body } } } }
+          : {}),
         responses,
       },
     };
   }
   return {
     openapi: "3.1.0",
-    info: { title: "dwd-server", version, description: "Google Calendar with domain-wide delegation, behind a policy: who may act as whom, doing what" },
+    info: {
+      title: "dwd-server",
+      version,
+      description:
+        "Google Calendar with domain-wide delegation, behind a policy: who may act as whom, doing what",
+    },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } }, schemas: { Problem: problemSchema } },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: { Problem: problemSchema },
+    },
     paths,
   };
 }

@@ -8,7 +8,14 @@
  */
 
 import { createTokenSource, redactSecrets } from "@dwd/auth";
-import type { FetchLike, JwtSigner, ServiceAccountKey, SharedTokenSource, SharedTokenStore, TokenSource } from "@dwd/auth";
+import type {
+  FetchLike,
+  JwtSigner,
+  ServiceAccountKey,
+  SharedTokenSource,
+  SharedTokenStore,
+  TokenSource,
+} from "@dwd/auth";
 import { createSharedTokenSource } from "@dwd/auth";
 import { createCalendarClient } from "@dwd/calendar";
 import type { CalendarClient } from "@dwd/calendar";
@@ -62,14 +69,16 @@ export interface DwdServer extends ServerApp {
  * @param timeoutMs the timeout
  * @returns the wrapped fetch, in the `FetchLike` shape `@dwd/auth` and `@dwd/calendar` take
  */
-export function fetchWithTimeout(base: (input: string, init?: RequestInit) => Promise<Response>, timeoutMs: number): FetchLike {
+export function fetchWithTimeout(
+  base: (input: string, init?: RequestInit) => Promise<Response>,
+  timeoutMs: number,
+): FetchLike {
   return (url, init) => {
     const own = (init as RequestInit | undefined)?.signal;
     const timeout = AbortSignal.timeout(timeoutMs);
     return base(url, { ...init, signal: own ? AbortSignal.any([own, timeout]) : timeout });
   };
 }
-
 
 /** `@dwd/calendar`'s client, acting as one user, as the small interface the app calls. */
 function adaptClient(c: CalendarClient): CalendarPort {
@@ -100,8 +109,12 @@ function adaptClient(c: CalendarClient): CalendarPort {
  */
 export function createServer(options: CreateServerOptions): DwdServer {
   const { config } = options;
-  const log = (line: string): void => (options.log ?? ((l: string) => console.error(l)))(redactSecrets(line));
-  const fetch = fetchWithTimeout(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), config.limits.upstreamTimeoutMs);
+  const log = (line: string): void =>
+    (options.log ?? ((l: string) => console.error(l)))(redactSecrets(line));
+  const fetch = fetchWithTimeout(
+    options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    config.limits.upstreamTimeoutMs,
+  );
   let policy = compilePolicy(config.callers, config.subjectLists);
   const delegatedScopes = (): string[] => [...policy.allScopes];
   const base = createTokenSource(options.credentials, {
@@ -115,7 +128,16 @@ export function createServer(options: CreateServerOptions): DwdServer {
         store: options.shared.store,
         secret: options.shared.secret,
         ...(options.now ? { now: options.now } : {}),
-        onModeChange: (mode, error) => log(JSON.stringify({ level: mode === "shared" ? "info" : "warn", msg: mode === "shared" ? "token cache: Redis is back, sharing tokens again" : `token cache: Redis unreachable, using this replica's memory cache (${error instanceof Error ? error.message : String(error)})` })),
+        onModeChange: (mode, error) =>
+          log(
+            JSON.stringify({
+              level: mode === "shared" ? "info" : "warn",
+              msg:
+                mode === "shared"
+                  ? "token cache: Redis is back, sharing tokens again"
+                  : `token cache: Redis unreachable, using this replica's memory cache (${error instanceof Error ? error.message : String(error)})`,
+            }),
+          ),
       })
     : undefined;
   const tokenSource: TokenSource = shared ?? base;
@@ -137,30 +159,58 @@ export function createServer(options: CreateServerOptions): DwdServer {
     }
     return client;
   };
-  const calendar = (subject: string, scope: string): CalendarPort => options.calendar?.(subject, scope, tokenSource) ?? adaptClient(clientFor(scope).as(subject));
+  const calendar = (subject: string, scope: string): CalendarPort =>
+    options.calendar?.(subject, scope, tokenSource) ?? adaptClient(clientFor(scope).as(subject));
   const freeBusyMany: FreeBusyMany | undefined = options.calendar
     ? undefined
     : async (subjects, scope, range) => {
-        const results = await clientFor(scope).batch((b) => subjects.map((s) => b.as(s).freebusy.query({ ...range, items: [{ id: s }] })));
+        const results = await clientFor(scope).batch((b) =>
+          subjects.map((s) => b.as(s).freebusy.query({ ...range, items: [{ id: s }] })),
+        );
         return Object.fromEntries(subjects.map((s, i) => [s, results[i]!]));
       };
 
   let report: DoctorReport | undefined;
   const check = async (): Promise<DoctorReport> => {
-    report = await runDoctor({ tokenSource, subject: config.delegation.checkSubject, scopes: policy.allScopes, calendar, fetch, ...(options.now ? { now: options.now } : {}) });
+    report = await runDoctor({
+      tokenSource,
+      subject: config.delegation.checkSubject,
+      scopes: policy.allScopes,
+      calendar,
+      fetch,
+      ...(options.now ? { now: options.now } : {}),
+    });
     return report;
   };
   let recheckRunning: Promise<DoctorReport> | undefined;
-  const recheck = (): Promise<DoctorReport> => (recheckRunning ??= check().finally(() => (recheckRunning = undefined)));
-  const checked = options.skipInitialCheck ? Promise.resolve(undefined as unknown as DoctorReport) : recheck();
+  const recheck = (): Promise<DoctorReport> =>
+    (recheckRunning ??= check().finally(() => (recheckRunning = undefined)));
+  const checked = options.skipInitialCheck
+    ? Promise.resolve(undefined as unknown as DoctorReport)
+    : recheck();
   checked.then(
-    (r) => r && log(JSON.stringify({ level: r.ok ? "info" : "warn", msg: r.ok ? "delegation checked: ok" : "delegation check failed", failed: r.checks.filter((c) => c.status === "fail").map((c) => c.detail) })),
-    (error: unknown) => log(JSON.stringify({ level: "error", msg: `delegation check crashed: ${String(error)}` })),
+    (r) =>
+      r &&
+      log(
+        JSON.stringify({
+          level: r.ok ? "info" : "warn",
+          msg: r.ok ? "delegation checked: ok" : "delegation check failed",
+          failed: r.checks.filter((c) => c.status === "fail").map((c) => c.detail),
+        }),
+      ),
+    (error: unknown) =>
+      log(JSON.stringify({ level: "error", msg: `delegation check crashed: ${String(error)}` })),
   );
 
   let inFlight = 0;
   const cacheStatus = (): CacheStatus =>
-    shared === undefined ? { mode: "memory" } : { mode: shared.mode === "shared" ? "redis" : "memory-fallback", sharedHits: shared.sharedStats.storeHits, fallbacks: shared.sharedStats.fallbacks };
+    shared === undefined
+      ? { mode: "memory" }
+      : {
+          mode: shared.mode === "shared" ? "redis" : "memory-fallback",
+          sharedHits: shared.sharedStats.storeHits,
+          fallbacks: shared.sharedStats.fallbacks,
+        };
   const serverApp = createServerApp({
     policy: () => policy,
     tokenSource,

@@ -43,13 +43,22 @@ async function readConfig(file: string): Promise<ServerConfig> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new UsageError(`Cannot read the configuration "${file}": ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error)}`, "Check the path given to --config");
+    throw new UsageError(
+      `Cannot read the configuration "${file}": ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error)}`,
+      "Check the path given to --config",
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(file, [{ field: "(file)", problem: `is not JSON (${error instanceof Error ? error.message : String(error)})`, fix: "Fix the JSON syntax; dwd-server.schema.json describes the fields" }]);
+    throw new ConfigError(file, [
+      {
+        field: "(file)",
+        problem: `is not JSON (${error instanceof Error ? error.message : String(error)})`,
+        fix: "Fix the JSON syntax; dwd-server.schema.json describes the fields",
+      },
+    ]);
   }
   return parseConfig(json, file);
 }
@@ -75,8 +84,18 @@ function curls(url: string): string[] {
 function auditSink(config: ServerConfig): { sink: AuditSink; close(): Promise<void> } {
   if (config.audit === "stdout") return { sink: out, close: () => Promise.resolve() };
   const stream = createWriteStream(config.audit.file, { flags: "a", mode: 0o600 });
-  stream.on("error", (error) => err(JSON.stringify({ level: "error", msg: `audit file "${(config.audit as { file: string }).file}": ${error.message}` })));
-  return { sink: (line) => void stream.write(`${line}\n`), close: () => new Promise((r) => stream.end(r)) };
+  stream.on("error", (error) =>
+    err(
+      JSON.stringify({
+        level: "error",
+        msg: `audit file "${(config.audit as { file: string }).file}": ${error.message}`,
+      }),
+    ),
+  );
+  return {
+    sink: (line) => void stream.write(`${line}\n`),
+    close: () => new Promise((r) => stream.end(r)),
+  };
 }
 
 /**
@@ -97,14 +116,31 @@ export async function start(options: StartOptions): Promise<number> {
     if (d.signer === "iam") {
       const auth = (await import("@dwd/auth")) as Record<string, unknown>;
       if (typeof auth.createIamSigner !== "function") {
-        throw new ConfigError(options.configFile, [{ field: "delegation.signer", problem: 'is "iam", which this build of dwd-server cannot sign with yet', fix: 'Use "keyFile" for now (keyless signing arrives with @dwd/auth\'s createIamSigner)' }]);
+        throw new ConfigError(options.configFile, [
+          {
+            field: "delegation.signer",
+            problem: 'is "iam", which this build of dwd-server cannot sign with yet',
+            fix: 'Use "keyFile" for now (keyless signing arrives with @dwd/auth\'s createIamSigner)',
+          },
+        ]);
       }
-      credentials = (auth.createIamSigner as (o: Record<string, unknown>) => never)({ serviceAccount: d.serviceAccount, ...(d.clientId ? { clientId: d.clientId } : {}) });
+      credentials = (auth.createIamSigner as (o: Record<string, unknown>) => never)({
+        serviceAccount: d.serviceAccount,
+        ...(d.clientId ? { clientId: d.clientId } : {}),
+      });
     } else {
-      credentials = await loadKey(resolve(dirname(options.configFile), d.keyFile!), { ...(d.serviceAccount ? { email: d.serviceAccount } : {}), ...(d.clientId ? { clientId: d.clientId } : {}) });
+      credentials = await loadKey(resolve(dirname(options.configFile), d.keyFile!), {
+        ...(d.serviceAccount ? { email: d.serviceAccount } : {}),
+        ...(d.clientId ? { clientId: d.clientId } : {}),
+      });
     }
   } else {
-    config = await demoConfig({ port: options.port, host: options.host, cache: options.cache ?? "memory", ratePerMinute: options.demoRate });
+    config = await demoConfig({
+      port: options.port,
+      host: options.host,
+      cache: options.cache ?? "memory",
+      ratePerMinute: options.demoRate,
+    });
     let base: string;
     if (options.emulator) {
       const { startEmulator } = await import("@dwd/emulator/node");
@@ -116,19 +152,29 @@ export async function start(options: StartOptions): Promise<number> {
     } else {
       base = options.emulatorUrl!.replace(/\/+$/, "");
       if (options.keyFile === undefined) {
-        throw new UsageError(`No key for the emulator at "${base}": it does not hand out keys over HTTP`, "Pass its calendar-bot key file with --key (dwd emulator start --keys-dir DIR writes it)");
+        throw new UsageError(
+          `No key for the emulator at "${base}": it does not hand out keys over HTTP`,
+          "Pass its calendar-bot key file with --key (dwd emulator start --keys-dir DIR writes it)",
+        );
       }
       credentials = await loadKey(options.keyFile);
       banner.push(`emulator at ${base}`);
     }
-    config.delegation = { ...config.delegation, tokenUri: `${base}/token`, calendarRoot: `${base}/calendar/v3` };
+    config.delegation = {
+      ...config.delegation,
+      tokenUri: `${base}/token`,
+      calendarRoot: `${base}/calendar/v3`,
+    };
   }
 
   let shared: { store: SharedTokenStore; secret: string } | undefined;
   if (config.cache !== "memory") {
     const secret = process.env.DWD_CACHE_KEY;
     if (secret === undefined || secret.length < 16) {
-      throw new UsageError("DWD_CACHE_KEY is not set (or shorter than 16 characters): tokens in Redis are encrypted with it", "Set the same DWD_CACHE_KEY on every replica, e.g. export DWD_CACHE_KEY=$(openssl rand -base64 32)");
+      throw new UsageError(
+        "DWD_CACHE_KEY is not set (or shorter than 16 characters): tokens in Redis are encrypted with it",
+        "Set the same DWD_CACHE_KEY on every replica, e.g. export DWD_CACHE_KEY=$(openssl rand -base64 32)",
+      );
     }
     registerSecret(secret);
     const { createRedisTokenStore } = await import("./redis-store.ts");
@@ -138,20 +184,40 @@ export async function start(options: StartOptions): Promise<number> {
   }
 
   const audit = auditSink(config);
-  const server = createServer({ credentials, config, audit: audit.sink, log: err, version: VERSION_STRING, ...(shared ? { shared } : {}) });
+  const server = createServer({
+    credentials,
+    config,
+    audit: audit.sink,
+    log: err,
+    version: VERSION_STRING,
+    ...(shared ? { shared } : {}),
+  });
   const http = createAdaptorServer({ fetch: server.fetch, hostname: config.listen.host }) as Server;
   const address = await new Promise<AddressInfo>((resolveListen, reject) => {
     http.once("error", (cause: NodeJS.ErrnoException) =>
-      reject(new UsageError(`Cannot listen on "${config.listen.host}:${config.listen.port}": ${cause.code ?? cause.message}`, "Pick another port (0 for a free one), or stop the process that holds it")),
+      reject(
+        new UsageError(
+          `Cannot listen on "${config.listen.host}:${config.listen.port}": ${cause.code ?? cause.message}`,
+          "Pick another port (0 for a free one), or stop the process that holds it",
+        ),
+      ),
     );
-    http.listen(config.listen.port, config.listen.host, () => resolveListen(http.address() as AddressInfo));
+    http.listen(config.listen.port, config.listen.host, () =>
+      resolveListen(http.address() as AddressInfo),
+    );
   });
-  const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host === "0.0.0.0" ? "127.0.0.1" : config.listen.host;
+  const host = config.listen.host.includes(":")
+    ? `[${config.listen.host}]`
+    : config.listen.host === "0.0.0.0"
+      ? "127.0.0.1"
+      : config.listen.host;
   const url = `http://${host}:${address.port}`;
   out(`dwd-server listening on ${url}`);
   if (options.configFile === undefined) {
     for (const line of banner) out(line);
-    out(`demo callers: booking-app (token "${DEMO_BOOKING_TOKEN}"), intruder (token "${DEMO_INTRUDER_TOKEN}"); cache: ${config.cache === "memory" ? "memory" : "redis"}`);
+    out(
+      `demo callers: booking-app (token "${DEMO_BOOKING_TOKEN}"), intruder (token "${DEMO_INTRUDER_TOKEN}"); cache: ${config.cache === "memory" ? "memory" : "redis"}`,
+    );
     out("try:");
     // Not redacted: the demo tokens are public, documented values, valid only in this mode.
     for (const line of curls(url)) process.stdout.write(`  ${line}\n`);
@@ -162,7 +228,12 @@ export async function start(options: StartOptions): Promise<number> {
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
-      err(JSON.stringify({ level: "info", msg: `${signal}: no new connections; finishing ${server.inFlight()} request(s) in flight` }));
+      err(
+        JSON.stringify({
+          level: "info",
+          msg: `${signal}: no new connections; finishing ${server.inFlight()} request(s) in flight`,
+        }),
+      );
       http.close();
       const deadline = Date.now() + config.limits.shutdownGraceMs;
       const wait = (): void => {
@@ -170,9 +241,17 @@ export async function start(options: StartOptions): Promise<number> {
           setTimeout(wait, 10);
           return;
         }
-        if (server.inFlight() > 0) err(JSON.stringify({ level: "warn", msg: `shutdown grace over with ${server.inFlight()} request(s) unfinished` }));
+        if (server.inFlight() > 0)
+          err(
+            JSON.stringify({
+              level: "warn",
+              msg: `shutdown grace over with ${server.inFlight()} request(s) unfinished`,
+            }),
+          );
         http.closeAllConnections();
-        void Promise.allSettled([audit.close(), ...closers.map((c) => c())]).then(() => resolveExit(0));
+        void Promise.allSettled([audit.close(), ...closers.map((c) => c())]).then(() =>
+          resolveExit(0),
+        );
       };
       wait();
     };
@@ -180,15 +259,32 @@ export async function start(options: StartOptions): Promise<number> {
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGHUP", () => {
       if (options.configFile === undefined) {
-        err(JSON.stringify({ level: "info", msg: "SIGHUP: the demo policy is fixed; nothing to reload" }));
+        err(
+          JSON.stringify({
+            level: "info",
+            msg: "SIGHUP: the demo policy is fixed; nothing to reload",
+          }),
+        );
         return;
       }
       readConfig(options.configFile).then(
         (next) => {
           server.reload(next);
-          err(JSON.stringify({ level: "info", msg: `SIGHUP: policy reloaded (${next.callers.length} caller(s))` }));
+          err(
+            JSON.stringify({
+              level: "info",
+              msg: `SIGHUP: policy reloaded (${next.callers.length} caller(s))`,
+            }),
+          );
         },
-        (error: unknown) => err(JSON.stringify({ level: "error", msg: `SIGHUP: kept the current policy: ${error instanceof Error ? error.message : String(error)}`, hint: (error as { hint?: string }).hint })),
+        (error: unknown) =>
+          err(
+            JSON.stringify({
+              level: "error",
+              msg: `SIGHUP: kept the current policy: ${error instanceof Error ? error.message : String(error)}`,
+              hint: (error as { hint?: string }).hint,
+            }),
+          ),
       );
     });
   });

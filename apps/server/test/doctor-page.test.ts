@@ -16,12 +16,25 @@ const EVENTS = "https://www.googleapis.com/auth/calendar.events"; // not granted
 const outDir = fileURLToPath(new URL("../test-output/", import.meta.url));
 
 function chromium(args: string[], profile: string): Promise<string> {
-  const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-dev-shm-usage", `--user-data-dir=${profile}`];
+  const flags = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    `--user-data-dir=${profile}`,
+  ];
   return new Promise((resolve, reject) => {
-    execFile("chromium", [...flags, ...args], { timeout: 60_000, maxBuffer: 10_000_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`chromium failed: ${error.message}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      "chromium",
+      [...flags, ...args],
+      { timeout: 60_000, maxBuffer: 10_000_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`chromium failed: ${error.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -34,8 +47,20 @@ describe("the doctor page in headless Chromium", () => {
     emulator = await startEmulator({ keysDir: tmp, scenario: "demo" });
     const config = {
       listen: { port: 0 },
-      delegation: { keyFile: emulator.keyFiles["calendar-bot"]!.json, checkSubject: "info@example.com", calendarRoot: `${emulator.url}/calendar/v3` },
-      callers: [{ name: "booking-app", tokenSha256: await sha256Hex("page-test-token-123"), subjects: ["*@example.com"], operations: ["events.insert"], scopes: [RO, EVENTS] }],
+      delegation: {
+        keyFile: emulator.keyFiles["calendar-bot"]!.json,
+        checkSubject: "info@example.com",
+        calendarRoot: `${emulator.url}/calendar/v3`,
+      },
+      callers: [
+        {
+          name: "booking-app",
+          tokenSha256: await sha256Hex("page-test-token-123"),
+          subjects: ["*@example.com"],
+          operations: ["events.insert"],
+          scopes: [RO, EVENTS],
+        },
+      ],
     };
     writeFileSync(join(tmp, "dwd-server.json"), JSON.stringify(config));
     server = await startServer("node", ["--config", join(tmp, "dwd-server.json")]);
@@ -52,17 +77,28 @@ describe("the doctor page in headless Chromium", () => {
   it("renders every check and the Admin-console link for the missing scope; the screenshot is written", async () => {
     const dom = await chromium(["--dump-dom", `${server.url}/`], join(tmp, "profile-dom"));
     expect(dom).toContain('<h1 id="summary">Delegation needs attention</h1>');
-    const rows = [...dom.matchAll(/<tr class="(pass|fail|skip)"><td class="status">(PASS|FAIL|SKIP)<\/td><td>(\w+)/g)].map((m) => `${m[3]}:${m[1]}`);
+    const rows = [
+      ...dom.matchAll(
+        /<tr class="(pass|fail|skip)"><td class="status">(PASS|FAIL|SKIP)<\/td><td>(\w+)/g,
+      ),
+    ].map((m) => `${m[3]}:${m[1]}`);
     expect(rows).toStrictEqual(["key:pass", "clock:pass", "token:fail", "token:pass", "api:pass"]);
     const clientId = emulator.emulator.serviceAccount("calendar-bot").clientId;
-    const link = /<a id="admin-console-link" href="([^"]+)">Grant them in the Admin console<\/a>/.exec(dom)?.[1]?.replaceAll("&amp;", "&");
-    expect(link).toBe(`https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${clientId}&clientScopeToAdd=${EVENTS},${RO}&overwriteClientId=true`);
+    const link = /<a id="admin-console-link" href="([^"]+)">Grant them in the Admin console<\/a>/
+      .exec(dom)?.[1]
+      ?.replaceAll("&amp;", "&");
+    expect(link).toBe(
+      `https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${clientId}&clientScopeToAdd=${EVENTS},${RO}&overwriteClientId=true`,
+    );
     expect(dom).toContain(`<code>${EVENTS}</code>`);
 
     mkdirSync(outDir, { recursive: true });
     const png = join(outDir, "doctor-page.png");
     rmSync(png, { force: true });
-    await chromium([`--screenshot=${png}`, "--window-size=1100,800", "--hide-scrollbars", `${server.url}/`], join(tmp, "profile-shot"));
+    await chromium(
+      [`--screenshot=${png}`, "--window-size=1100,800", "--hide-scrollbars", `${server.url}/`],
+      join(tmp, "profile-shot"),
+    );
     expect(statSync(png).size).toBeGreaterThan(10_000);
   });
 });

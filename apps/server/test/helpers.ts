@@ -22,7 +22,9 @@ export const knownSecrets = [BOOKING_TOKEN, INTRUDER_TOKEN, SLOW_TOKEN, CACHE_KE
 for (const t of knownSecrets) registerSecret(t);
 
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -33,27 +35,69 @@ export const seen: string[] = [];
 export function expectNoSecrets(texts: readonly string[] = seen): void {
   expect(texts.length).toBeGreaterThan(0);
   // Key material (PEM, long base64), access tokens (ya29.), assertions (a JWS), and the suite's tokens.
-  const leaks = texts.filter((t) => /PRIVATE KEY|ya29\.|eyJ[A-Za-z0-9_-]{8,}\.|[A-Za-z0-9+/]{100,}/.test(t) || knownSecrets.some((s) => t.includes(s)));
+  const leaks = texts.filter(
+    (t) =>
+      /PRIVATE KEY|ya29\.|eyJ[A-Za-z0-9_-]{8,}\.|[A-Za-z0-9+/]{100,}/.test(t) ||
+      knownSecrets.some((s) => t.includes(s)),
+  );
   expect(leaks).toStrictEqual([]);
 }
 
 export async function callers(): Promise<CallerConfig[]> {
   return [
-    { name: "booking-app", tokenSha256: await sha256Hex(BOOKING_TOKEN), subjects: ["*@example.com"], operations: ["calendarList.get", "events.list", "events.insert", "freebusy", "availability", "token"], scopes: [RO, CAL], rate: { requests: 1000, per: "second" } },
-    { name: "intruder", tokenSha256: await sha256Hex(INTRUDER_TOKEN), subjects: ["nobody@example.org"], operations: ["calendarList.get"], scopes: [RO], rate: { requests: 2, per: "minute" } },
-    { name: "slow-app", tokenSha256: await sha256Hex(SLOW_TOKEN), subjects: ["list:sales"], operations: ["calendarList.get", "token"], scopes: [RO], rate: { requests: 2, per: "minute" } },
+    {
+      name: "booking-app",
+      tokenSha256: await sha256Hex(BOOKING_TOKEN),
+      subjects: ["*@example.com"],
+      operations: [
+        "calendarList.get",
+        "events.list",
+        "events.insert",
+        "freebusy",
+        "availability",
+        "token",
+      ],
+      scopes: [RO, CAL],
+      rate: { requests: 1000, per: "second" },
+    },
+    {
+      name: "intruder",
+      tokenSha256: await sha256Hex(INTRUDER_TOKEN),
+      subjects: ["nobody@example.org"],
+      operations: ["calendarList.get"],
+      scopes: [RO],
+      rate: { requests: 2, per: "minute" },
+    },
+    {
+      name: "slow-app",
+      tokenSha256: await sha256Hex(SLOW_TOKEN),
+      subjects: ["list:sales"],
+      operations: ["calendarList.get", "token"],
+      scopes: [RO],
+      rate: { requests: 2, per: "minute" },
+    },
   ];
 }
 
 export async function testConfig(overrides: Partial<ServerConfig> = {}): Promise<ServerConfig> {
   return {
     listen: { host: "127.0.0.1", port: 0 },
-    delegation: { checkSubject: "info@example.com", calendarRoot: "http://emulator.test/calendar/v3", tokenUri: "http://emulator.test/token" },
+    delegation: {
+      checkSubject: "info@example.com",
+      calendarRoot: "http://emulator.test/calendar/v3",
+      tokenUri: "http://emulator.test/token",
+    },
     callers: await callers(),
     subjectLists: { sales: ["ana@example.com", "bob@example.com"] },
     cache: "memory",
     audit: "stdout",
-    limits: { bodyBytes: 2048, subjectConcurrency: 4, subjectQueue: 8, upstreamTimeoutMs: 5000, shutdownGraceMs: 1000 },
+    limits: {
+      bodyBytes: 2048,
+      subjectConcurrency: 4,
+      subjectQueue: 8,
+      upstreamTimeoutMs: 5000,
+      shutdownGraceMs: 1000,
+    },
     ...overrides,
   };
 }
@@ -65,14 +109,20 @@ export interface Harness {
   audit: Record<string, unknown>[];
   logs: string[];
   /** Sends a request to the app (no socket); records the answer for the secret scan. */
-  request(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<{ status: number; headers: Headers; text: string; body: Record<string, unknown> }>;
+  request(
+    path: string,
+    init?: RequestInit & { token?: string; json?: unknown },
+  ): Promise<{ status: number; headers: Headers; text: string; body: Record<string, unknown> }>;
   clock: { now: number };
 }
 
 const emulators = new Map<string, Promise<{ emulator: Emulator; key: ServiceAccountKey }>>();
 
 /** One emulator per scenario for the whole file (RSA key generation is slow). */
-export function sharedEmulator(scenario: Scenario = demoScenario, name = "demo"): Promise<{ emulator: Emulator; key: ServiceAccountKey }> {
+export function sharedEmulator(
+  scenario: Scenario = demoScenario,
+  name = "demo",
+): Promise<{ emulator: Emulator; key: ServiceAccountKey }> {
   let found = emulators.get(name);
   if (found === undefined) {
     found = (async () => {
@@ -84,7 +134,15 @@ export function sharedEmulator(scenario: Scenario = demoScenario, name = "demo")
   return found;
 }
 
-export async function harness(options: { config?: ServerConfig; scenario?: Scenario; scenarioName?: string; fetch?: CreateServerOptions["fetch"]; calendar?: CreateServerOptions["calendar"] } = {}): Promise<Harness> {
+export async function harness(
+  options: {
+    config?: ServerConfig;
+    scenario?: Scenario;
+    scenarioName?: string;
+    fetch?: CreateServerOptions["fetch"];
+    calendar?: CreateServerOptions["calendar"];
+  } = {},
+): Promise<Harness> {
   const { emulator, key } = await sharedEmulator(options.scenario, options.scenarioName);
   const config = options.config ?? (await testConfig());
   const audit: Record<string, unknown>[] = [];
@@ -121,11 +179,16 @@ export async function harness(options: { config?: ServerConfig; scenario?: Scena
         headers.set("content-type", "application/json");
         body = JSON.stringify(init.json);
       }
-      const response = await server.fetch(new Request(`http://dwd.test${path}`, { ...init, headers, body }));
+      const response = await server.fetch(
+        new Request(`http://dwd.test${path}`, { ...init, headers, body }),
+      );
       const text = await response.text();
       const parsed = text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : {};
       // The token broker's answer is the one place a token is meant to be; everything else is scanned.
-      seen.push(JSON.stringify({ ...parsed, accessToken: undefined }), [...response.headers].join("\n"));
+      seen.push(
+        JSON.stringify({ ...parsed, accessToken: undefined }),
+        [...response.headers].join("\n"),
+      );
       if (!text.startsWith("{")) seen.push(text);
       return { status: response.status, headers: response.headers, text, body: parsed };
     },

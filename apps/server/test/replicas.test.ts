@@ -16,7 +16,10 @@ import type { RunningServer } from "./spawn.ts";
 import { call, startServer, waitFor } from "./spawn.ts";
 
 const BOOKING = "demo-booking-token";
-const users = Array.from({ length: 200 }, (_, i) => `user${String(i).padStart(3, "0")}@example.com`);
+const users = Array.from(
+  { length: 200 },
+  (_, i) => `user${String(i).padStart(3, "0")}@example.com`,
+);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,7 +34,11 @@ function freePort(): Promise<number> {
 
 /** Starts redis-server on `port` (no persistence) and resolves once it accepts connections. */
 function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -52,14 +59,21 @@ function stopRedis(child: ChildProcess): Promise<void> {
 }
 
 /** Sends `count` calendar-list reads, subject i % subjects.length, round robin over the replicas, 24 at a time. */
-async function load(replicas: RunningServer[], subjects: string[], count: number): Promise<number[]> {
+async function load(
+  replicas: RunningServer[],
+  subjects: string[],
+  count: number,
+): Promise<number[]> {
   const statuses: number[] = new Array<number>(count);
   let next = 0;
   await Promise.all(
     Array.from({ length: 24 }, async () => {
       for (let i = next++; i < count; i = next++) {
         const subject = subjects[i % subjects.length]!;
-        const r = await call(`${replicas[i % replicas.length]!.url}/v1/users/${subject}/calendarList/primary`, { token: BOOKING });
+        const r = await call(
+          `${replicas[i % replicas.length]!.url}/v1/users/${subject}/calendarList/primary`,
+          { token: BOOKING },
+        );
         statuses[i] = r.status;
       }
     }),
@@ -77,10 +91,30 @@ describe("three replicas behind one Redis", () => {
   beforeAll(async () => {
     redisPort = await freePort();
     redis = await startRedis(redisPort);
-    emulator = await startEmulator({ keysDir: tmp, scenario: { ...demoScenario, users: [...demoScenario.users, ...users.map((email) => ({ email }))] } });
-    const args = ["--emulator-url", emulator.url, "--key", emulator.keyFiles["calendar-bot"]!.json, "--cache", `redis://127.0.0.1:${redisPort}`, "--port", "0", "--demo-rate", "1000000"];
-    replicas = await Promise.all([0, 1, 2].map(() => startServer("node", args, { DWD_CACHE_KEY: CACHE_KEY })));
-    for (const r of replicas) await waitFor(async () => (await call(`${r.url}/readyz`)).status === 200);
+    emulator = await startEmulator({
+      keysDir: tmp,
+      scenario: {
+        ...demoScenario,
+        users: [...demoScenario.users, ...users.map((email) => ({ email }))],
+      },
+    });
+    const args = [
+      "--emulator-url",
+      emulator.url,
+      "--key",
+      emulator.keyFiles["calendar-bot"]!.json,
+      "--cache",
+      `redis://127.0.0.1:${redisPort}`,
+      "--port",
+      "0",
+      "--demo-rate",
+      "1000000",
+    ];
+    replicas = await Promise.all(
+      [0, 1, 2].map(() => startServer("node", args, { DWD_CACHE_KEY: CACHE_KEY })),
+    );
+    for (const r of replicas)
+      await waitFor(async () => (await call(`${r.url}/readyz`)).status === 200);
   });
 
   afterAll(async () => {
@@ -97,7 +131,9 @@ describe("three replicas behind one Redis", () => {
     const statuses = await load(replicas, users.slice(0, 100), 1000);
     expect(statuses.filter((s) => s !== 200)).toStrictEqual([]);
     expect(emulator.emulator.stats.tokensIssued - before).toBe(100);
-    const metrics = await Promise.all(replicas.map(async (r) => (await call(`${r.url}/metrics`)).text));
+    const metrics = await Promise.all(
+      replicas.map(async (r) => (await call(`${r.url}/metrics`)).text),
+    );
     const exchanges = metrics.map((m) => Number(/^dwd_token_exchanges_total (\d+)$/m.exec(m)?.[1]));
     // Each replica counts its own; together they are the emulator's 100 plus the start-up checks.
     expect(exchanges.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(100);
@@ -113,9 +149,15 @@ describe("three replicas behind one Redis", () => {
     for (const r of replicas) {
       await call(`${r.url}/v1/users/${users[199]}/calendarList/primary`, { token: BOOKING }); // a miss makes it try Redis
       const ready = await call(`${r.url}/readyz`);
-      expect(ready.body.cache).toBe("memory fallback: Redis is unreachable, this replica mints its own tokens");
+      expect(ready.body.cache).toBe(
+        "memory fallback: Redis is unreachable, this replica mints its own tokens",
+      );
       expect((await call(`${r.url}/metrics`)).text).toMatch(/^dwd_token_cache_fallback 1$/m);
-      expect(r.stderr.some((l) => l.includes("token cache: Redis unreachable, using this replica's memory cache"))).toBe(true);
+      expect(
+        r.stderr.some((l) =>
+          l.includes("token cache: Redis unreachable, using this replica's memory cache"),
+        ),
+      ).toBe(true);
     }
 
     redis = await startRedis(redisPort);
@@ -123,10 +165,14 @@ describe("three replicas behind one Redis", () => {
     let probe = 0;
     for (const r of replicas) {
       await waitFor(async () => {
-        await call(`${r.url}/v1/users/${users[190 - probe++]}/calendarList/primary`, { token: BOOKING });
+        await call(`${r.url}/v1/users/${users[190 - probe++]}/calendarList/primary`, {
+          token: BOOKING,
+        });
         return (await call(`${r.url}/readyz`)).body.cache === "redis";
       });
-      expect(r.stderr.some((l) => l.includes("token cache: Redis is back, sharing tokens again"))).toBe(true);
+      expect(
+        r.stderr.some((l) => l.includes("token cache: Redis is back, sharing tokens again")),
+      ).toBe(true);
     }
     const before = emulator.emulator.stats.tokensIssued;
     const fresh = users.slice(150, 170);

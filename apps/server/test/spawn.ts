@@ -30,9 +30,17 @@ export interface RunningServer {
 }
 
 /** Starts dwd-server and resolves once it prints its URL; everything it prints joins the secret scan. */
-export function startServer(runtime: Runtime, args: string[], env: Record<string, string> = {}): Promise<RunningServer> {
+export function startServer(
+  runtime: Runtime,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
   const [cmd, argv] = command(runtime, args);
-  const child = spawn(cmd, argv, { env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"], cwd: repoRoot });
+  const child = spawn(cmd, argv, {
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd: repoRoot,
+  });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -51,32 +59,48 @@ export function startServer(runtime: Runtime, args: string[], env: Record<string
   };
   return new Promise((resolve, reject) => {
     child.stderr.on("data", lines(stderr));
-    child.stdout.on("data", lines(stdout, (line) => {
-      const match = /^dwd-server listening on (http:\/\/\S+)$/.exec(line);
-      if (match) {
-        resolve({
-          url: match[1]!,
-          child,
-          stdout,
-          stderr,
-          exited,
-          audit: () => stdout.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>),
-          async stop(signal = "SIGTERM") {
-            if (child.exitCode === null) child.kill(signal);
-            return await exited;
-          },
-        });
-      }
-    }));
-    void exited.then((code) => reject(new Error(`dwd-server exited ${code} before listening:\n${stderr.join("\n")}`)));
+    child.stdout.on(
+      "data",
+      lines(stdout, (line) => {
+        const match = /^dwd-server listening on (http:\/\/\S+)$/.exec(line);
+        if (match) {
+          resolve({
+            url: match[1]!,
+            child,
+            stdout,
+            stderr,
+            exited,
+            audit: () =>
+              stdout
+                .filter((l) => l.startsWith("{"))
+                .map((l) => JSON.parse(l) as Record<string, unknown>),
+            async stop(signal = "SIGTERM") {
+              if (child.exitCode === null) child.kill(signal);
+              return await exited;
+            },
+          });
+        }
+      }),
+    );
+    void exited.then((code) =>
+      reject(new Error(`dwd-server exited ${code} before listening:\n${stderr.join("\n")}`)),
+    );
   });
 }
 
 /** Runs dwd-server to completion. */
-export function runServer(runtime: Runtime, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runServer(
+  runtime: Runtime,
+  args: string[],
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [cmd, argv] = command(runtime, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { env: { ...process.env, NO_COLOR: "1" }, stdio: ["pipe", "pipe", "pipe"], cwd: repoRoot });
+    const child = spawn(cmd, argv, {
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["pipe", "pipe", "pipe"],
+      cwd: repoRoot,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -91,7 +115,10 @@ export function runServer(runtime: Runtime, args: string[], input?: string): Pro
 }
 
 /** Waits until `check` holds (polling; gives up after `timeoutMs`). */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -99,17 +126,30 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     } catch {
       // not yet
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${check.toString()}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms: ${check.toString()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
 /** Sends a request and reads the answer as JSON (or text). */
-export async function call(url: string, options: { method?: string; token?: string; json?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown>; text: string }> {
+export async function call(
+  url: string,
+  options: {
+    method?: string;
+    token?: string;
+    json?: unknown;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown>; text: string }> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (options.json !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(url, { method: options.method ?? (options.json !== undefined ? "POST" : "GET"), headers, ...(options.json !== undefined ? { body: JSON.stringify(options.json) } : {}) });
+  const response = await fetch(url, {
+    method: options.method ?? (options.json !== undefined ? "POST" : "GET"),
+    headers,
+    ...(options.json !== undefined ? { body: JSON.stringify(options.json) } : {}),
+  });
   const text = await response.text();
   const body = text.startsWith("{") ? (JSON.parse(text) as Record<string, unknown>) : {};
   seen.push(JSON.stringify({ ...body, accessToken: undefined }));

@@ -5,7 +5,8 @@
  */
 
 /** Where domain-wide delegation lives in the Admin console. */
-export const ADMIN_CONSOLE_PATH = "Admin console → Security → Access and data control → API controls → Domain-wide delegation";
+export const ADMIN_CONSOLE_PATH =
+  "Admin console → Security → Access and data control → API controls → Domain-wide delegation";
 
 // Keeps `:` `/` and `,` readable in the query; escapes everything else that is not URL-safe.
 function encodeQueryValue(value: string): string {

@@ -50,10 +50,18 @@ export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platf
 const LOGIN = "gcloud auth application-default login";
 
 function invalid(path: string, what: string, hint: string, cause?: unknown): KeylessError {
-  return new KeylessError("ambient_credentials_invalid", `Cannot use the credentials in "${path}": ${what}`, { callerSource: path, hint, cause });
+  return new KeylessError(
+    "ambient_credentials_invalid",
+    `Cannot use the credentials in "${path}": ${what}`,
+    { callerSource: path, hint, cause },
+  );
 }
 
-async function fromFile(path: string, options: CallerCredentialsOptions, viaEnv: boolean): Promise<CallerCredentials | undefined> {
+async function fromFile(
+  path: string,
+  options: CallerCredentialsOptions,
+  viaEnv: boolean,
+): Promise<CallerCredentials | undefined> {
   const read = await readFileBytes(path, MAX_KEY_BYTES);
   if (!read.ok) {
     if (read.code === "ENOENT" && !viaEnv) return undefined;
@@ -65,22 +73,43 @@ async function fromFile(path: string, options: CallerCredentialsOptions, viaEnv:
           : read.code === "EFBIG"
             ? `it is larger than ${MAX_KEY_BYTES.toLocaleString("en-US")} bytes, far more than a credentials file`
             : `the file cannot be read (${read.code})`;
-    throw invalid(path, why, viaEnv ? "Point GOOGLE_APPLICATION_CREDENTIALS at a service-account key or an authorized_user file, or unset it" : `Run ${LOGIN} again, or remove the file`);
+    throw invalid(
+      path,
+      why,
+      viaEnv
+        ? "Point GOOGLE_APPLICATION_CREDENTIALS at a service-account key or an authorized_user file, or unset it"
+        : `Run ${LOGIN} again, or remove the file`,
+    );
   }
   let json: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(new TextDecoder().decode(read.bytes));
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("not an object");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new TypeError("not an object");
     json = parsed as Record<string, unknown>;
   } catch (cause) {
-    throw invalid(path, "the file is not a JSON object", `Run ${LOGIN} again, or point GOOGLE_APPLICATION_CREDENTIALS at a JSON key file`, cause);
+    throw invalid(
+      path,
+      "the file is not a JSON object",
+      `Run ${LOGIN} again, or point GOOGLE_APPLICATION_CREDENTIALS at a JSON key file`,
+      cause,
+    );
   }
   if (json["type"] === "service_account") {
     const key = await loadKey(json, { env: options.env ?? {} });
-    return serviceAccountCaller(key, path, options, typeof json["project_id"] === "string" ? json["project_id"] : undefined);
+    return serviceAccountCaller(
+      key,
+      path,
+      options,
+      typeof json["project_id"] === "string" ? json["project_id"] : undefined,
+    );
   }
   if (json["type"] === "authorized_user") return authorizedUserCaller(json, path, options);
-  throw invalid(path, `credentials of type "${String(json["type"])}" cannot call the IAM Credentials API here`, `Use a service-account key or the file ${LOGIN} writes`);
+  throw invalid(
+    path,
+    `credentials of type "${String(json["type"])}" cannot call the IAM Credentials API here`,
+    `Use a service-account key or the file ${LOGIN} writes`,
+  );
 }
 
 /**
@@ -102,7 +131,9 @@ async function fromFile(path: string, options: CallerCredentialsOptions, viaEnv:
  * console.log(caller.kind, caller.source);
  * ```
  */
-export async function findCallerCredentials(options: CallerCredentialsOptions = {}): Promise<CallerCredentials> {
+export async function findCallerCredentials(
+  options: CallerCredentialsOptions = {},
+): Promise<CallerCredentials> {
   const named = readEnv("GOOGLE_APPLICATION_CREDENTIALS", options.env)?.trim();
   const places: string[] = [`GOOGLE_APPLICATION_CREDENTIALS (${named ? `"${named}"` : "not set"})`];
   if (named) {
@@ -114,7 +145,11 @@ export async function findCallerCredentials(options: CallerCredentialsOptions = 
     const found = await fromFile(wellKnown, options, false);
     if (found) return found;
   }
-  places.push(wellKnown === undefined ? "gcloud's well-known file (no HOME or CLOUDSDK_CONFIG)" : `"${wellKnown}" (no such file)`);
+  places.push(
+    wellKnown === undefined
+      ? "gcloud's well-known file (no HOME or CLOUDSDK_CONFIG)"
+      : `"${wellKnown}" (no such file)`,
+  );
   places.push(`the metadata server "${metadataRoot(options.env)}"`);
   return metadataCaller(options, places);
 }
@@ -131,6 +166,9 @@ export async function findCallerCredentials(options: CallerCredentialsOptions = 
  * const caller = callerFromKey(await loadKey("deployer.json"));
  * ```
  */
-export function callerFromKey(key: ServiceAccountKey, options: CallerCredentialsOptions = {}): CallerCredentials {
+export function callerFromKey(
+  key: ServiceAccountKey,
+  options: CallerCredentialsOptions = {},
+): CallerCredentials {
   return serviceAccountCaller(key, key.source ?? key.clientEmail, options, undefined);
 }

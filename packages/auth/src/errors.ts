@@ -97,7 +97,10 @@ export class DwdError extends Error {
   constructor(code: string, message: string, options: DwdErrorOptions = {}) {
     // Redacted here, once, so no subclass or caller can put a key or a token into what is shown; a
     // remote body that echoes the request (an assertion, a bearer token) is redacted inside `cause` too.
-    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: redactValue(options.cause) });
+    super(
+      redactSecrets(message),
+      options.cause === undefined ? undefined : { cause: redactValue(options.cause) },
+    );
     this.name = "DwdError";
     this.code = code;
     if (options.hint !== undefined) this.hint = redactSecrets(options.hint);
@@ -110,10 +113,15 @@ export class DwdError extends Error {
    * @returns a plain object
    */
   toJSON(): Record<string, unknown> {
-    const out: Record<string, unknown> = { name: this.name, code: this.code, message: this.message };
+    const out: Record<string, unknown> = {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+    };
     if (this.hint !== undefined) out["hint"] = this.hint;
     for (const [field, value] of Object.entries(this)) {
-      if (!(field in out) && field !== "stack" && field !== "cause") out[field] = redactValue(value);
+      if (!(field in out) && field !== "stack" && field !== "cause")
+        out[field] = redactValue(value);
     }
     return out;
   }
@@ -141,7 +149,11 @@ export class KeyError extends DwdError {
    * @param message one-line message
    * @param options hint, cause, source label and missing field
    */
-  constructor(code: KeyErrorCode, message: string, options: DwdErrorOptions & { source?: string; field?: string } = {}) {
+  constructor(
+    code: KeyErrorCode,
+    message: string,
+    options: DwdErrorOptions & { source?: string; field?: string } = {},
+  ) {
     super(code, message, options);
     this.name = "KeyError";
     if (options.source !== undefined) this.source = redactSecrets(options.source);
@@ -218,16 +230,32 @@ export class DelegationError extends DwdError {
    * @param message one-line message
    * @param options facts, hint and cause
    */
-  constructor(code: DelegationErrorCode, message: string, options: DwdErrorOptions & DelegationFacts) {
+  constructor(
+    code: DelegationErrorCode,
+    message: string,
+    options: DwdErrorOptions & DelegationFacts,
+  ) {
     super(code, message, options);
     this.name = "DelegationError";
     this.scopes = [...options.scopes];
     this.retryable = options.retryable ?? false;
-    const facts = ["clientEmail", "clientId", "subject", "keyId", "status", "tokenUri", "clockOffsetMs", "oauthError", "oauthErrorDescription"] as const;
+    const facts = [
+      "clientEmail",
+      "clientId",
+      "subject",
+      "keyId",
+      "status",
+      "tokenUri",
+      "clockOffsetMs",
+      "oauthError",
+      "oauthErrorDescription",
+    ] as const;
     for (const f of facts) {
       const value = options[f];
       // Google's description may echo the request; every fact is shown by someone sooner or later.
-      if (value !== undefined) (this as Record<string, unknown>)[f] = typeof value === "string" ? redactSecrets(value) : value;
+      if (value !== undefined)
+        (this as Record<string, unknown>)[f] =
+          typeof value === "string" ? redactSecrets(value) : value;
     }
   }
 }

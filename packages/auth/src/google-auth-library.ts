@@ -24,7 +24,10 @@ import { normalizeScopes, normalizeSubject } from "./sign-jwt.ts";
 import type { TokenSource } from "./token-source.ts";
 
 /** google-auth-library's client options (its `OAuth2ClientOptions`). */
-export type AuthClientOptions = Exclude<NonNullable<ConstructorParameters<typeof OAuth2Client>[0]>, string>;
+export type AuthClientOptions = Exclude<
+  NonNullable<ConstructorParameters<typeof OAuth2Client>[0]>,
+  string
+>;
 
 /** google-auth-library's `getAccessToken` callback. */
 export type GetAccessTokenCallback = Parameters<OAuth2Client["getAccessToken"]>[0];
@@ -71,7 +74,8 @@ export class TokenSourceAuthClient extends OAuth2Client {
       const fetchImpl = options.fetch;
       clientOptions.transporterOptions = {
         ...clientOptions.transporterOptions,
-        fetchImplementation: (input: RequestInfo | URL, init?: RequestInit) => fetchImpl(input, init),
+        fetchImplementation: (input: RequestInfo | URL, init?: RequestInit) =>
+          fetchImpl(input, init),
       };
     }
     super(clientOptions);
@@ -86,7 +90,11 @@ export class TokenSourceAuthClient extends OAuth2Client {
 
   private async currentToken(): Promise<{ token: string; res: null }> {
     const token = await this.source.getToken(this.tokenRequest());
-    this.credentials = { access_token: token.accessToken, expiry_date: token.expiresAt, token_type: "Bearer" };
+    this.credentials = {
+      access_token: token.accessToken,
+      expiry_date: token.expiresAt,
+      token_type: "Bearer",
+    };
     return { token: token.accessToken, res: null };
   }
 
@@ -99,7 +107,9 @@ export class TokenSourceAuthClient extends OAuth2Client {
    */
   override getAccessToken(): Promise<{ token: string; res: null }>;
   override getAccessToken(callback: GetAccessTokenCallback): void;
-  override getAccessToken(callback?: GetAccessTokenCallback): Promise<{ token: string; res: null }> | void {
+  override getAccessToken(
+    callback?: GetAccessTokenCallback,
+  ): Promise<{ token: string; res: null }> | void {
     const promise = this.currentToken();
     if (!callback) return promise;
     promise.then(
@@ -118,9 +128,14 @@ export class TokenSourceAuthClient extends OAuth2Client {
     return (await this.getRequestMetadataAsync(url)).headers;
   }
 
-  protected override async getRequestMetadataAsync(_url?: string | URL | null): Promise<{ headers: Headers; res: null }> {
+  protected override async getRequestMetadataAsync(
+    _url?: string | URL | null,
+  ): Promise<{ headers: Headers; res: null }> {
     const { token } = await this.currentToken();
-    return { headers: this.addSharedMetadataHeaders(new Headers({ authorization: `Bearer ${token}` })), res: null };
+    return {
+      headers: this.addSharedMetadataHeaders(new Headers({ authorization: `Bearer ${token}` })),
+      res: null,
+    };
   }
 
   /**
@@ -131,9 +146,13 @@ export class TokenSourceAuthClient extends OAuth2Client {
    * @param reAuthRetried true on the retry
    * @returns the gaxios response
    */
-  protected override async requestAsync<T>(options: gaxios.GaxiosOptions, reAuthRetried = false): Promise<gaxios.GaxiosResponse<T>> {
+  protected override async requestAsync<T>(
+    options: gaxios.GaxiosOptions,
+    reAuthRetried = false,
+  ): Promise<gaxios.GaxiosResponse<T>> {
     const headers = new Headers(options.headers);
-    for (const [name, value] of (await this.getRequestMetadataAsync()).headers) headers.set(name, value);
+    for (const [name, value] of (await this.getRequestMetadataAsync()).headers)
+      headers.set(name, value);
     try {
       return await this.transporter.request<T>({ ...options, headers });
     } catch (error) {
@@ -157,6 +176,9 @@ export class TokenSourceAuthClient extends OAuth2Client {
  * const auth = toAuthClient(source, { subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });
  * ```
  */
-export function toAuthClient(source: TokenSource, options: ToAuthClientOptions): TokenSourceAuthClient {
+export function toAuthClient(
+  source: TokenSource,
+  options: ToAuthClientOptions,
+): TokenSourceAuthClient {
   return new TokenSourceAuthClient(source, options);
 }

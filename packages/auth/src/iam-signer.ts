@@ -69,18 +69,32 @@ function isCaller(value: CallerCredentials | ServiceAccountKey): value is Caller
  */
 export function createIamSigner(options: IamSignerOptions): IamSigner {
   const email = options.serviceAccount?.trim();
-  if (!email) throw new TypeError("createIamSigner(): serviceAccount is required (the target service account's email)");
-  const delegates = (options.delegates ?? []).map((d) => d.trim()).filter((d) => d !== "").map((d) => (d.startsWith("projects/") ? d : `projects/-/serviceAccounts/${d}`));
+  if (!email)
+    throw new TypeError(
+      "createIamSigner(): serviceAccount is required (the target service account's email)",
+    );
+  const delegates = (options.delegates ?? [])
+    .map((d) => d.trim())
+    .filter((d) => d !== "")
+    .map((d) => (d.startsWith("projects/") ? d : `projects/-/serviceAccounts/${d}`));
   const doFetch = options.fetch ?? defaultFetch;
   const { iamRoot } = resolveEndpoints({ env: options.env, iamRoot: options.iamRoot });
   // Google's clients send the name unescaped ({+name}): "@" stays as is.
   const url = `${iamRoot}/v1/projects/-/serviceAccounts/${encodeURIComponent(email).replace(/%40/g, "@")}:signJwt`;
-  const callerOptions = { ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.env ? { env: options.env } : {}), ...(options.now ? { now: options.now } : {}) };
+  const callerOptions = {
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
   let callerPromise: Promise<CallerCredentials> | undefined;
 
   const caller = (): Promise<CallerCredentials> => {
     const given = options.credentials;
-    callerPromise ??= (given === undefined ? findCallerCredentials(callerOptions) : Promise.resolve(isCaller(given) ? given : callerFromKey(given, callerOptions))).catch((error: unknown) => {
+    callerPromise ??= (
+      given === undefined
+        ? findCallerCredentials(callerOptions)
+        : Promise.resolve(isCaller(given) ? given : callerFromKey(given, callerOptions))
+    ).catch((error: unknown) => {
       callerPromise = undefined; // a file may appear; look again next time
       throw error;
     });
@@ -92,18 +106,26 @@ export function createIamSigner(options: IamSignerOptions): IamSigner {
     try {
       return await doFetch(url, {
         method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json" },
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          accept: "application/json",
+        },
         body: JSON.stringify({ payload, ...(delegates.length > 0 ? { delegates } : {}) }),
       });
     } catch (cause) {
       const code = (cause as { cause?: { code?: unknown } } | null)?.cause?.code;
-      throw new KeylessError("iam_unreachable", `Cannot sign an assertion for "${email}": the IAM Credentials API "${iamRoot}" cannot be reached (${typeof code === "string" ? code : "network error"})`, {
-        serviceAccount: email,
-        callerSource: credentials.source,
-        retryable: true,
-        cause,
-        hint: "Check the network, proxy and DNS; if DWD_EMULATOR_HOST is set, check that the emulator is running",
-      });
+      throw new KeylessError(
+        "iam_unreachable",
+        `Cannot sign an assertion for "${email}": the IAM Credentials API "${iamRoot}" cannot be reached (${typeof code === "string" ? code : "network error"})`,
+        {
+          serviceAccount: email,
+          callerSource: credentials.source,
+          retryable: true,
+          cause,
+          hint: "Check the network, proxy and DNS; if DWD_EMULATOR_HOST is set, check that the emulator is running",
+        },
+      );
     }
   }
 

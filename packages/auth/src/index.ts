@@ -17,11 +17,21 @@ export { ADMIN_CONSOLE_PATH, adminConsoleLink } from "./admin-console-link.ts";
 export { diagnoseTokenError, findClientIdHint } from "./diagnose-token-error.ts";
 export type { DiagnoseContext, TokenEndpointFailure } from "./diagnose-token-error.ts";
 export { DelegationError, DwdError, KeyError } from "./errors.ts";
-export { CLOUD_PLATFORM_SCOPE, callerFromKey, findCallerCredentials } from "./caller-credentials.ts";
+export {
+  CLOUD_PLATFORM_SCOPE,
+  callerFromKey,
+  findCallerCredentials,
+} from "./caller-credentials.ts";
 export type { CallerCredentials, CallerCredentialsOptions } from "./caller-credentials.ts";
 export { defaultFetch } from "./fetch-like.ts";
 export type { FetchLike, FetchLikeInit, FetchLikeResponse } from "./fetch-like.ts";
-export type { DelegationErrorCode, DelegationFacts, DwdErrorCode, DwdErrorOptions, KeyErrorCode } from "./errors.ts";
+export type {
+  DelegationErrorCode,
+  DelegationFacts,
+  DwdErrorCode,
+  DwdErrorOptions,
+  KeyErrorCode,
+} from "./errors.ts";
 export { createIamSigner } from "./iam-signer.ts";
 export type { IamSigner, IamSignerOptions } from "./iam-signer.ts";
 export { KeylessError } from "./keyless-error.ts";
@@ -33,7 +43,11 @@ export { MAX_KEY_BYTES, MAX_P12_ITERATIONS, loadKey } from "./load-key.ts";
 export type { KeySource, LoadKeyOptions } from "./load-key.ts";
 export { measureClockOffset } from "./measure-clock-offset.ts";
 export type { MeasureClockOffsetOptions } from "./measure-clock-offset.ts";
-export { GOOGLE_CALENDAR_ROOT, GOOGLE_IAM_CREDENTIALS_ROOT, resolveEndpoints } from "./resolve-endpoints.ts";
+export {
+  GOOGLE_CALENDAR_ROOT,
+  GOOGLE_IAM_CREDENTIALS_ROOT,
+  resolveEndpoints,
+} from "./resolve-endpoints.ts";
 export type { Endpoints, ResolveEndpointsOptions } from "./resolve-endpoints.ts";
 export { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
 export type { ServiceAccountKey } from "./service-account-key.ts";
@@ -49,7 +63,23 @@ export {
   signJwt,
 } from "./sign-jwt.ts";
 export type { BuildClaimsOptions, JwtClaims } from "./sign-jwt.ts";
-export { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_TOKEN_TIMEOUT_MS, JWT_BEARER_GRANT, createTokenSource } from "./token-source.ts";
-export type { AccessToken, GetTokenOptions, TokenSource, TokenSourceOptions, TokenSourceStats } from "./token-source.ts";
+export {
+  DEFAULT_REFRESH_MARGIN_MS,
+  DEFAULT_TOKEN_TIMEOUT_MS,
+  JWT_BEARER_GRANT,
+  createTokenSource,
+} from "./token-source.ts";
+export type {
+  AccessToken,
+  GetTokenOptions,
+  TokenSource,
+  TokenSourceOptions,
+  TokenSourceStats,
+} from "./token-source.ts";
 export { createSharedTokenSource } from "./shared-token-source.ts";
-export type { SharedTokenSource, SharedTokenSourceOptions, SharedTokenStats, SharedTokenStore } from "./shared-token-source.ts";
+export type {
+  SharedTokenSource,
+  SharedTokenSourceOptions,
+  SharedTokenStats,
+  SharedTokenStore,
+} from "./shared-token-source.ts";

@@ -84,11 +84,26 @@ export class KeylessError extends DwdError implements KeylessFacts {
    * @param message one-line message
    * @param options facts, hint and cause
    */
-  constructor(code: KeylessErrorCode, message: string, options: DwdErrorOptions & KeylessFacts = {}) {
+  constructor(
+    code: KeylessErrorCode,
+    message: string,
+    options: DwdErrorOptions & KeylessFacts = {},
+  ) {
     super(code, message, options);
     this.name = "KeylessError";
     this.retryable = options.retryable ?? false;
-    const facts = ["serviceAccount", "caller", "callerSource", "projectId", "delegates", "status", "googleStatus", "reason", "activationUrl", "places"] as const;
+    const facts = [
+      "serviceAccount",
+      "caller",
+      "callerSource",
+      "projectId",
+      "delegates",
+      "status",
+      "googleStatus",
+      "reason",
+      "activationUrl",
+      "places",
+    ] as const;
     for (const f of facts) {
       if (options[f] !== undefined) (this as Record<string, unknown>)[f] = options[f];
     }

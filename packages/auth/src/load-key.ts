@@ -57,7 +57,8 @@ const OTHER_CREDENTIALS: Record<string, string> = {
   web: 'an OAuth client secret (a "web" app)',
   authorized_user: "user credentials (from gcloud auth application-default login)",
   external_account: "a workload identity federation configuration (external_account)",
-  external_account_authorized_user: "workforce identity user credentials (external_account_authorized_user)",
+  external_account_authorized_user:
+    "workforce identity user credentials (external_account_authorized_user)",
   impersonated_service_account: "an impersonated service-account configuration",
   gdch_service_account: "a Google Distributed Cloud Hosted service-account key",
 };
@@ -67,11 +68,22 @@ interface Context {
   options: LoadKeyOptions;
 }
 
-function fail(ctx: Context, code: KeyErrorCode, what: string, hint: string, extra: { field?: string; cause?: unknown } = {}): never {
-  throw new KeyError(code, `Cannot load key "${ctx.label}": ${what}`, { hint, source: ctx.label, ...extra });
+function fail(
+  ctx: Context,
+  code: KeyErrorCode,
+  what: string,
+  hint: string,
+  extra: { field?: string; cause?: unknown } = {},
+): never {
+  throw new KeyError(code, `Cannot load key "${ctx.label}": ${what}`, {
+    hint,
+    source: ctx.label,
+    ...extra,
+  });
 }
 
-const NOT_A_KEY_HINT = "Pass the service-account JSON key as downloaded from the Cloud console (or a .p12/PEM key with its email)";
+const NOT_A_KEY_HINT =
+  "Pass the service-account JSON key as downloaded from the Cloud console (or a .p12/PEM key with its email)";
 
 function tooLarge(ctx: Context, size: number, what: string): never {
   return fail(
@@ -105,37 +117,66 @@ function isKeyText(text: string): boolean {
  * const legacy = await loadKey("key.p12", { email: "bot@project.iam.gserviceaccount.com" });
  * ```
  */
-export async function loadKey(source?: KeySource, options: LoadKeyOptions = {}): Promise<ServiceAccountKey> {
+export async function loadKey(
+  source?: KeySource,
+  options: LoadKeyOptions = {},
+): Promise<ServiceAccountKey> {
   if (source === undefined) {
     const value = readEnv("GOOGLE_APPLICATION_CREDENTIALS", options.env);
     if (!value) {
-      throw new KeyError("key_source_missing", "Cannot load a key: no key was given and GOOGLE_APPLICATION_CREDENTIALS is not set", {
-        hint: "Pass a service-account key file, or set GOOGLE_APPLICATION_CREDENTIALS to the path of a service-account JSON key",
-      });
+      throw new KeyError(
+        "key_source_missing",
+        "Cannot load a key: no key was given and GOOGLE_APPLICATION_CREDENTIALS is not set",
+        {
+          hint: "Pass a service-account key file, or set GOOGLE_APPLICATION_CREDENTIALS to the path of a service-account JSON key",
+        },
+      );
     }
     // The variable should name a file; when it holds the key itself, use it, but never echo it.
     return loadString(value, options, "the key text given in GOOGLE_APPLICATION_CREDENTIALS");
   }
-  if (source instanceof Uint8Array) return loadBytes(source, { label: "the key bytes", options }, false);
+  if (source instanceof Uint8Array)
+    return loadBytes(source, { label: "the key bytes", options }, false);
   if (typeof source === "string") return loadString(source, options);
   if (typeof source === "object" && source !== null && !Array.isArray(source)) {
     return loadJson(source, { label: "the JSON key", options });
   }
-  throw new TypeError("loadKey(): source must be a path, JSON or PEM text, bytes, a parsed JSON key, or undefined");
+  throw new TypeError(
+    "loadKey(): source must be a path, JSON or PEM text, bytes, a parsed JSON key, or undefined",
+  );
 }
 
 /** A string is key text when its content says so, else a path; `textLabel` names key text in messages. */
-function loadString(source: string, options: LoadKeyOptions, textLabel?: string): Promise<ServiceAccountKey> {
+function loadString(
+  source: string,
+  options: LoadKeyOptions,
+  textLabel?: string,
+): Promise<ServiceAccountKey> {
   const trimmed = source.trim();
   if (isKeyText(trimmed)) {
-    const ctx = { label: textLabel ?? (trimmed.startsWith("{") ? "the JSON key" : "the PEM key"), options };
+    const ctx = {
+      label: textLabel ?? (trimmed.startsWith("{") ? "the JSON key" : "the PEM key"),
+      options,
+    };
     const size = new TextEncoder().encode(trimmed).length;
     if (size > MAX_KEY_BYTES) return tooLarge(ctx, size, "the key text is");
     return trimmed.startsWith("{") ? loadJsonText(trimmed, ctx) : loadPem(trimmed, ctx);
   }
-  if (trimmed === "") return fail({ label: "", options }, "key_file_not_found", "the path is empty", "Pass the path of a service-account key file");
+  if (trimmed === "")
+    return fail(
+      { label: "", options },
+      "key_file_not_found",
+      "the path is empty",
+      "Pass the path of a service-account key file",
+    );
   // Never echo key material as if it were a path: a mangled key must not end up in a message.
-  if (looksLikeKeyMaterial(trimmed)) return fail({ label: textLabel ?? "the key text", options }, "key_not_json", "it is neither JSON, PEM nor PKCS#12", NOT_A_KEY_HINT);
+  if (looksLikeKeyMaterial(trimmed))
+    return fail(
+      { label: textLabel ?? "the key text", options },
+      "key_not_json",
+      "it is neither JSON, PEM nor PKCS#12",
+      NOT_A_KEY_HINT,
+    );
   return loadFile(source, { label: source, options });
 }
 
@@ -149,24 +190,49 @@ async function loadFile(path: string, ctx: Context): Promise<ServiceAccountKey> 
   const read = await readFileBytes(path, MAX_KEY_BYTES);
   if (!read.ok) {
     if ("kind" in read) {
-      return fail(ctx, "key_not_a_file", `it is a ${read.kind}, not a regular file`, "Pass the path of the key file itself; a directory, FIFO or device cannot be read as a key");
+      return fail(
+        ctx,
+        "key_not_a_file",
+        `it is a ${read.kind}, not a regular file`,
+        "Pass the path of the key file itself; a directory, FIFO or device cannot be read as a key",
+      );
     }
     if ("size" in read) return tooLarge(ctx, read.size, "the file is");
     if (read.code === "ENOENT" || read.code === "ENOTDIR") {
-      fail(ctx, "key_file_not_found", "the file does not exist", "Check the path; a service-account key is created in Cloud console → IAM & Admin → Service accounts → the account → Keys");
+      fail(
+        ctx,
+        "key_file_not_found",
+        "the file does not exist",
+        "Check the path; a service-account key is created in Cloud console → IAM & Admin → Service accounts → the account → Keys",
+      );
     }
-    const why = read.code === "EACCES" || read.code === "EPERM" ? "permission denied" : `the file cannot be read (${read.code})`;
-    fail(ctx, "key_file_unreadable", why, "Pass the path of a readable key file (check its permissions)");
+    const why =
+      read.code === "EACCES" || read.code === "EPERM"
+        ? "permission denied"
+        : `the file cannot be read (${read.code})`;
+    fail(
+      ctx,
+      "key_file_unreadable",
+      why,
+      "Pass the path of a readable key file (check its permissions)",
+    );
   }
   return loadBytes(read.bytes, ctx, /\.(p12|pfx)$/i.test(path));
 }
 
-async function loadBytes(bytes: Uint8Array, ctx: Context, p12Name: boolean): Promise<ServiceAccountKey> {
+async function loadBytes(
+  bytes: Uint8Array,
+  ctx: Context,
+  p12Name: boolean,
+): Promise<ServiceAccountKey> {
   if (bytes.length > MAX_KEY_BYTES) return tooLarge(ctx, bytes.length, "the key is");
   if (p12Name || looksLikeDer(bytes)) return loadP12(bytes, ctx);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/^\uFEFF/, "").trim();
+    text = new TextDecoder("utf-8", { fatal: true })
+      .decode(bytes)
+      .replace(/^\uFEFF/, "")
+      .trim();
   } catch {
     return fail(ctx, "key_not_json", "it is neither JSON, PEM nor PKCS#12", NOT_A_KEY_HINT);
   }
@@ -181,10 +247,20 @@ function loadJsonText(text: string, ctx: Context): Promise<ServiceAccountKey> {
     json = JSON.parse(text);
   } catch {
     // JSON.parse's own message quotes the input, which may be key material: never pass it on.
-    return fail(ctx, "key_not_json", "the text is not valid JSON", "Pass the service-account JSON key unchanged, as downloaded from the Cloud console");
+    return fail(
+      ctx,
+      "key_not_json",
+      "the text is not valid JSON",
+      "Pass the service-account JSON key unchanged, as downloaded from the Cloud console",
+    );
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return fail(ctx, "key_not_json", "the JSON is not an object", "Pass the service-account JSON key unchanged, as downloaded from the Cloud console");
+    return fail(
+      ctx,
+      "key_not_json",
+      "the JSON is not an object",
+      "Pass the service-account JSON key unchanged, as downloaded from the Cloud console",
+    );
   }
   return loadJson(json as Record<string, unknown>, ctx);
 }
@@ -195,18 +271,42 @@ function str(value: unknown): string | undefined {
 
 async function loadJson(json: Record<string, unknown>, ctx: Context): Promise<ServiceAccountKey> {
   const type = str(json["type"]);
-  const other = type && type !== "service_account" ? type : "installed" in json ? "installed" : "web" in json ? "web" : undefined;
+  const other =
+    type && type !== "service_account"
+      ? type
+      : "installed" in json
+        ? "installed"
+        : "web" in json
+          ? "web"
+          : undefined;
   if (other !== undefined) {
     const what = OTHER_CREDENTIALS[other] ?? `a credential of type "${other}"`;
-    fail(ctx, "wrong_credential_type", `it is ${what}, not a service-account key`, `Domain-wide delegation needs a service-account key. ${CREATE_JSON_KEY}`);
+    fail(
+      ctx,
+      "wrong_credential_type",
+      `it is ${what}, not a service-account key`,
+      `Domain-wide delegation needs a service-account key. ${CREATE_JSON_KEY}`,
+    );
   }
   const clientEmail = str(json["client_email"]) ?? ctx.options.email;
   if (!clientEmail) {
-    fail(ctx, "key_missing_field", 'the service-account key has no "client_email"', `Use the JSON key unchanged as downloaded, or pass the email separately. ${CREATE_JSON_KEY}`, { field: "client_email" });
+    fail(
+      ctx,
+      "key_missing_field",
+      'the service-account key has no "client_email"',
+      `Use the JSON key unchanged as downloaded, or pass the email separately. ${CREATE_JSON_KEY}`,
+      { field: "client_email" },
+    );
   }
   const pem = json["private_key"];
   if (typeof pem !== "string" || pem === "") {
-    fail(ctx, "key_missing_field", 'the service-account key has no "private_key"', `Use the JSON key unchanged as downloaded. ${CREATE_JSON_KEY}`, { field: "private_key" });
+    fail(
+      ctx,
+      "key_missing_field",
+      'the service-account key has no "private_key"',
+      `Use the JSON key unchanged as downloaded. ${CREATE_JSON_KEY}`,
+      { field: "private_key" },
+    );
   }
   const privateKey = await importPem(pem, ctx, '"private_key"');
   const clientId = ctx.options.clientId ?? str(json["client_id"]);
@@ -228,7 +328,12 @@ async function loadPem(text: string, ctx: Context): Promise<ServiceAccountKey> {
   const privateKey = await importPem(text, ctx, "the PEM text");
   const email = ctx.options.email;
   if (!email) {
-    fail(ctx, "pem_email_required", "a PEM key holds no service-account email", "Pass the service account's email (CLI: --key-email name@project.iam.gserviceaccount.com); it is listed in Cloud console → IAM & Admin → Service accounts");
+    fail(
+      ctx,
+      "pem_email_required",
+      "a PEM key holds no service-account email",
+      "Pass the service account's email (CLI: --key-email name@project.iam.gserviceaccount.com); it is listed in Cloud console → IAM & Admin → Service accounts",
+    );
   }
   return keyFrom("pem", email, privateKey, ctx);
 }
@@ -236,7 +341,12 @@ async function loadPem(text: string, ctx: Context): Promise<ServiceAccountKey> {
 async function loadP12(bytes: Uint8Array, ctx: Context): Promise<ServiceAccountKey> {
   const email = ctx.options.email;
   if (!email) {
-    fail(ctx, "p12_email_required", "a .p12 file holds no service-account email", "Pass the service account's email (CLI: --key-email name@project.iam.gserviceaccount.com); it is listed in Cloud console → IAM & Admin → Service accounts");
+    fail(
+      ctx,
+      "p12_email_required",
+      "a .p12 file holds no service-account email",
+      "Pass the service account's email (CLI: --key-email name@project.iam.gserviceaccount.com); it is listed in Cloud console → IAM & Admin → Service accounts",
+    );
   }
   // node-forge is imported inside, on first use, and only here.
   const password = ctx.options.password ?? "notasecret";
@@ -255,10 +365,22 @@ async function loadP12(bytes: Uint8Array, ctx: Context): Promise<ServiceAccountK
         break;
       }
       case "p12_wrong_password":
-        fail(ctx, "p12_wrong_password", ctx.options.password === undefined ? 'the .p12 password is not "notasecret"' : "the .p12 password is wrong", 'Pass the password the file was exported with (Google-issued .p12 files use "notasecret")');
+        fail(
+          ctx,
+          "p12_wrong_password",
+          ctx.options.password === undefined
+            ? 'the .p12 password is not "notasecret"'
+            : "the .p12 password is wrong",
+          'Pass the password the file was exported with (Google-issued .p12 files use "notasecret")',
+        );
         break;
       case "p12_truncated":
-        fail(ctx, "p12_truncated", "the .p12 file is truncated", "Download the key again, or copy it in binary mode (not as text)");
+        fail(
+          ctx,
+          "p12_truncated",
+          "the .p12 file is truncated",
+          "Download the key again, or copy it in binary mode (not as text)",
+        );
         break;
       case "p12_unsupported_runtime": {
         const code = (result.cause as { code?: unknown } | null)?.code;
@@ -272,17 +394,32 @@ async function loadP12(bytes: Uint8Array, ctx: Context): Promise<ServiceAccountK
         break;
       }
       case "p12_no_private_key":
-        fail(ctx, "p12_no_private_key", "the .p12 file holds no private key", `Use the .p12 file Google issued (it holds the key), or switch to a JSON key. ${CREATE_JSON_KEY}`);
+        fail(
+          ctx,
+          "p12_no_private_key",
+          "the .p12 file holds no private key",
+          `Use the .p12 file Google issued (it holds the key), or switch to a JSON key. ${CREATE_JSON_KEY}`,
+        );
         break;
       default:
-        fail(ctx, "p12_invalid", "it is not a PKCS#12 (.p12) file", "Pass the .p12 file as Google issued it, or a service-account JSON key");
+        fail(
+          ctx,
+          "p12_invalid",
+          "it is not a PKCS#12 (.p12) file",
+          "Pass the .p12 file as Google issued it, or a service-account JSON key",
+        );
     }
   }
   const privateKey = await importPkcs8(result.pkcs8, ctx, "the .p12 private key");
   return keyFrom("p12", email, privateKey, ctx);
 }
 
-function keyFrom(kind: "p12" | "pem", clientEmail: string, privateKey: CryptoKey, ctx: Context): ServiceAccountKey {
+function keyFrom(
+  kind: "p12" | "pem",
+  clientEmail: string,
+  privateKey: CryptoKey,
+  ctx: Context,
+): ServiceAccountKey {
   return {
     kind,
     clientEmail,
@@ -313,11 +450,26 @@ async function importPem(text: string, ctx: Context, what: string): Promise<Cryp
   if (!pem.ok) {
     switch (pem.reason) {
       case "one_line":
-        return fail(ctx, "key_unparseable", `${what} has no line breaks after "-----BEGIN ${pem.label ?? ""}-----"`, 'Restore the key\'s line breaks: in JSON they are "\\n" escapes; copy the key file unchanged');
+        return fail(
+          ctx,
+          "key_unparseable",
+          `${what} has no line breaks after "-----BEGIN ${pem.label ?? ""}-----"`,
+          'Restore the key\'s line breaks: in JSON they are "\\n" escapes; copy the key file unchanged',
+        );
       case "encrypted":
-        return fail(ctx, "key_encrypted", `${what} is an encrypted private key`, "Decrypt it first, e.g. openssl pkey -in key.pem -out key-plain.pem");
+        return fail(
+          ctx,
+          "key_encrypted",
+          `${what} is an encrypted private key`,
+          "Decrypt it first, e.g. openssl pkey -in key.pem -out key-plain.pem",
+        );
       case "not_rsa":
-        return fail(ctx, "key_not_rsa", `${what} is ${algorithmPhrase(pem.label === "DSA PRIVATE KEY" ? "dsa" : "ec")}, but RS256 needs an RSA key`, NOT_RSA_HINT);
+        return fail(
+          ctx,
+          "key_not_rsa",
+          `${what} is ${algorithmPhrase(pem.label === "DSA PRIVATE KEY" ? "dsa" : "ec")}, but RS256 needs an RSA key`,
+          NOT_RSA_HINT,
+        );
       case "openssh":
         return fail(
           ctx,
@@ -326,13 +478,29 @@ async function importPem(text: string, ctx: Context, what: string): Promise<Cryp
           `Google accepts only a key of the service account, and an OpenSSH key is for SSH. ${CREATE_JSON_KEY}. (If this key's certificate was uploaded to the service account, convert a copy to PKCS#8 with ssh-keygen -p -m PKCS8 -f COPY, which rewrites COPY in place, and pass that with the email)`,
         );
       case "not_private":
-        return fail(ctx, "key_unparseable", `${what} holds a "${pem.label ?? ""}" block, not a private key`, "Pass the private key (-----BEGIN PRIVATE KEY-----), not a certificate or public key");
+        return fail(
+          ctx,
+          "key_unparseable",
+          `${what} holds a "${pem.label ?? ""}" block, not a private key`,
+          "Pass the private key (-----BEGIN PRIVATE KEY-----), not a certificate or public key",
+        );
       default:
-        return fail(ctx, "key_unparseable", `${what} is not a PEM private key`, `Use the key unchanged as downloaded. ${CREATE_JSON_KEY}`);
+        return fail(
+          ctx,
+          "key_unparseable",
+          `${what} is not a PEM private key`,
+          `Use the key unchanged as downloaded. ${CREATE_JSON_KEY}`,
+        );
     }
   }
   if (pem.format === "pkcs1") {
-    if (!isDerSequence(pem.der)) return fail(ctx, "key_unparseable", `${what} is not a valid RSA private key`, `Use the key unchanged as downloaded. ${CREATE_JSON_KEY}`);
+    if (!isDerSequence(pem.der))
+      return fail(
+        ctx,
+        "key_unparseable",
+        `${what} is not a valid RSA private key`,
+        `Use the key unchanged as downloaded. ${CREATE_JSON_KEY}`,
+      );
     return importPkcs8(pkcs1ToPkcs8(pem.der), ctx, what);
   }
   return importPkcs8(pem.der, ctx, what);
@@ -340,11 +508,34 @@ async function importPem(text: string, ctx: Context, what: string): Promise<Cryp
 
 async function importPkcs8(der: Uint8Array, ctx: Context, what: string): Promise<CryptoKey> {
   const algorithm = pkcs8Algorithm(der);
-  if (algorithm === undefined) return fail(ctx, "key_unparseable", `${what} is not a valid private key`, `Use the key unchanged as downloaded. ${CREATE_JSON_KEY}`);
-  if (algorithm !== "rsa") return fail(ctx, "key_not_rsa", `${what} is ${algorithmPhrase(algorithm)}, but RS256 needs an RSA key`, NOT_RSA_HINT);
+  if (algorithm === undefined)
+    return fail(
+      ctx,
+      "key_unparseable",
+      `${what} is not a valid private key`,
+      `Use the key unchanged as downloaded. ${CREATE_JSON_KEY}`,
+    );
+  if (algorithm !== "rsa")
+    return fail(
+      ctx,
+      "key_not_rsa",
+      `${what} is ${algorithmPhrase(algorithm)}, but RS256 needs an RSA key`,
+      NOT_RSA_HINT,
+    );
   try {
-    return await crypto.subtle.importKey("pkcs8", der.slice(), { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["sign"]);
+    return await crypto.subtle.importKey(
+      "pkcs8",
+      der.slice(),
+      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
   } catch {
-    return fail(ctx, "key_unparseable", `${what} is not a valid RSA private key`, `Use the key unchanged as downloaded. ${CREATE_JSON_KEY}`);
+    return fail(
+      ctx,
+      "key_unparseable",
+      `${what} is not a valid RSA private key`,
+      `Use the key unchanged as downloaded. ${CREATE_JSON_KEY}`,
+    );
   }
 }

@@ -35,7 +35,9 @@ export interface MeasureClockOffsetOptions {
  * if (offsetMs !== undefined && Math.abs(offsetMs) > 60_000) console.warn("clock skew");
  * ```
  */
-export async function measureClockOffset(options: MeasureClockOffsetOptions = {}): Promise<number | undefined> {
+export async function measureClockOffset(
+  options: MeasureClockOffsetOptions = {},
+): Promise<number | undefined> {
   const tokenUri = options.tokenUri ?? resolveEndpoints({ env: options.env }).tokenUri;
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? defaultFetch;

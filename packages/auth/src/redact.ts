@@ -16,10 +16,16 @@ export const REDACTED = "[redacted]";
 const patterns: readonly (readonly [RegExp, string])[] = [
   // A PEM private key of any label (OpenSSH's too), with real or JSON-escaped newlines, complete or cut
   // off. A bare label that names the format (followed by a quote, say) is not a secret and stays.
-  [/-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g, `${REDACTED} private key`],
+  [
+    /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+    `${REDACTED} private key`,
+  ],
   // Any other PEM block (a mislabelled or mangled key is still key material; a certificate costs nothing
   // to hide).
-  [/-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g, `${REDACTED} PEM block`],
+  [
+    /-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g,
+    `${REDACTED} PEM block`,
+  ],
   // Base64 over several lines without its armour: a key body pasted or echoed alone.
   [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|\\r?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED],
   // Secret-bearing fields of JSON bodies (a quoted key, then a quoted value) ...
@@ -28,7 +34,10 @@ const patterns: readonly (readonly [RegExp, string])[] = [
     `$1${REDACTED}`,
   ],
   // ... and of form bodies and query strings (`name=value` at the start or after ?, &, ; or a space).
-  [/(^|[?&;\s])((?:access_token|refresh_token|id_token|assertion|client_secret|token)=)([^&\s"']+)/g, `$1$2${REDACTED}`],
+  [
+    /(^|[?&;\s])((?:access_token|refresh_token|id_token|assertion|client_secret|token)=)([^&\s"']+)/g,
+    `$1$2${REDACTED}`,
+  ],
   // An Authorization header's credentials.
   [/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1$2${REDACTED}`],
   // A compact JWS / JWT: three base64url segments, the first a JSON header. No word boundary before

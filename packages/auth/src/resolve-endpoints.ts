@@ -64,9 +64,12 @@ export function resolveEndpoints(options: ResolveEndpointsOptions = {}): Endpoin
     }
   }
   return {
-    tokenUri: options.tokenUri ?? (origin ? `${origin}/token` : (options.keyTokenUri ?? GOOGLE_TOKEN_URI)),
+    tokenUri:
+      options.tokenUri ?? (origin ? `${origin}/token` : (options.keyTokenUri ?? GOOGLE_TOKEN_URI)),
     iamRoot: (options.iamRoot ?? origin ?? GOOGLE_IAM_CREDENTIALS_ROOT).replace(/\/+$/, ""),
-    calendarRoot: (options.apiRoot ?? (origin ? `${origin}/calendar/v3` : GOOGLE_CALENDAR_ROOT)).replace(/\/+$/, ""),
+    calendarRoot: (
+      options.apiRoot ?? (origin ? `${origin}/calendar/v3` : GOOGLE_CALENDAR_ROOT)
+    ).replace(/\/+$/, ""),
     ...(origin ? { emulatorOrigin: origin } : {}),
   };
 }

@@ -9,7 +9,12 @@
  */
 
 import { normalizeScopes } from "./sign-jwt.ts";
-import type { AccessToken, GetTokenOptions, TokenSource, TokenSourceStats } from "./token-source.ts";
+import type {
+  AccessToken,
+  GetTokenOptions,
+  TokenSource,
+  TokenSourceStats,
+} from "./token-source.ts";
 import { DEFAULT_REFRESH_MARGIN_MS } from "./token-source.ts";
 
 /** Where replicas keep their shared tokens: a key-value store with expiry and a lock. */
@@ -104,18 +109,25 @@ async function hex(text: string): Promise<string> {
  * const token = await shared.getToken({ subject: "ana@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });
  * ```
  */
-export function createSharedTokenSource(source: TokenSource, options: SharedTokenSourceOptions): SharedTokenSource {
-  if (typeof options.secret !== "string" || options.secret.length < 16) throw new TypeError("createSharedTokenSource(): secret must have at least 16 characters");
+export function createSharedTokenSource(
+  source: TokenSource,
+  options: SharedTokenSourceOptions,
+): SharedTokenSource {
+  if (typeof options.secret !== "string" || options.secret.length < 16)
+    throw new TypeError("createSharedTokenSource(): secret must have at least 16 characters");
   const { store } = options;
   const now = options.now ?? Date.now;
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
   const lockTtl = options.lockTtlMs ?? 10_000;
   const pollMs = options.pollMs ?? 25;
   const retryStoreMs = options.retryStoreMs ?? 1000;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const namespace = options.namespace ?? "dwd:token:";
   const maxEntries = options.maxEntries ?? 50_000;
-  const aesKey = crypto.subtle.digest("SHA-256", encoder.encode(options.secret)).then((raw) => crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]));
+  const aesKey = crypto.subtle
+    .digest("SHA-256", encoder.encode(options.secret))
+    .then((raw) => crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]));
 
   const local = new Map<string, AccessToken>();
   const pending = new Map<string, Promise<AccessToken>>();
@@ -129,12 +141,19 @@ export function createSharedTokenSource(source: TokenSource, options: SharedToke
   let mode: "shared" | "local" = "shared";
   let failedAt = 0;
 
-  const fresh = (t: AccessToken | undefined): t is AccessToken => t !== undefined && t.expiresAt - margin > now();
+  const fresh = (t: AccessToken | undefined): t is AccessToken =>
+    t !== undefined && t.expiresAt - margin > now();
 
   async function encrypt(key: string, token: AccessToken): Promise<string> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const plain = encoder.encode(JSON.stringify(token));
-    const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(key) }, await aesKey, plain));
+    const sealed = new Uint8Array(
+      await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv, additionalData: encoder.encode(key) },
+        await aesKey,
+        plain,
+      ),
+    );
     return `v1.${toBase64(iv)}.${toBase64(sealed)}`;
   }
 
@@ -142,7 +161,11 @@ export function createSharedTokenSource(source: TokenSource, options: SharedToke
     const [version, iv, sealed] = value.split(".");
     if (version !== "v1" || iv === undefined || sealed === undefined) return undefined;
     try {
-      const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromBase64(iv), additionalData: encoder.encode(key) }, await aesKey, fromBase64(sealed));
+      const plain = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: fromBase64(iv), additionalData: encoder.encode(key) },
+        await aesKey,
+        fromBase64(sealed),
+      );
       return JSON.parse(new TextDecoder().decode(plain)) as AccessToken;
     } catch {
       return undefined; // another secret, or tampered: treat as absent and mint

@@ -70,7 +70,10 @@ export const MAX_ASSERTION_LENGTH = 16_384;
  * const claims = buildClaims(key, { subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });
  * ```
  */
-export function buildClaims(key: Pick<ServiceAccountKey, "clientEmail"> & { tokenUri?: string }, options: BuildClaimsOptions): JwtClaims {
+export function buildClaims(
+  key: Pick<ServiceAccountKey, "clientEmail"> & { tokenUri?: string },
+  options: BuildClaimsOptions,
+): JwtClaims {
   const scopes = normalizeScopes(options.scopes);
   const subject = normalizeSubject(options.subject);
   const iat = Math.floor((options.now ?? Date.now()) / 1000) - IAT_BACKDATE_SECONDS;
@@ -97,8 +100,13 @@ export function buildClaims(key: Pick<ServiceAccountKey, "clientEmail"> & { toke
  */
 export function normalizeScopes(scopes: readonly string[] | undefined): string[] {
   const list: readonly unknown[] = Array.isArray(scopes) ? scopes : [];
-  if (list.length === 0 || !list.every((s): s is string => typeof s === "string" && s.trim() !== "")) {
-    throw new TypeError("scopes are required: pass at least one OAuth scope (a token without scopes cannot act for a subject)");
+  if (
+    list.length === 0 ||
+    !list.every((s): s is string => typeof s === "string" && s.trim() !== "")
+  ) {
+    throw new TypeError(
+      "scopes are required: pass at least one OAuth scope (a token without scopes cannot act for a subject)",
+    );
   }
   return [...new Set(list.map((s) => s.trim()))].sort();
 }
@@ -119,16 +127,24 @@ export function normalizeScopes(scopes: readonly string[] | undefined): string[]
  */
 export function normalizeSubject(subject: string | undefined): string | undefined {
   if (subject === undefined) return undefined;
-  if (typeof subject !== "string") throw new TypeError("subject must be a string: the email of the user to impersonate");
+  if (typeof subject !== "string")
+    throw new TypeError("subject must be a string: the email of the user to impersonate");
   const trimmed = subject.trim();
   if (trimmed === "") {
-    throw new TypeError("subject is empty: pass the email of the user to impersonate, or omit subject to act as the service account itself");
+    throw new TypeError(
+      "subject is empty: pass the email of the user to impersonate, or omit subject to act as the service account itself",
+    );
   }
   // Shown JSON-quoted, so a control character is visible instead of acting on a terminal.
   // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f-\u009f]/.test(trimmed)) {
-    const shown = trimmed.length > 80 ? `${JSON.stringify(trimmed.slice(0, 80)).slice(0, -1)}…"` : JSON.stringify(trimmed);
-    throw new TypeError(`subject ${redactSecrets(shown)} holds whitespace or a control character: pass one user's email address`);
+    const shown =
+      trimmed.length > 80
+        ? `${JSON.stringify(trimmed.slice(0, 80)).slice(0, -1)}…"`
+        : JSON.stringify(trimmed);
+    throw new TypeError(
+      `subject ${redactSecrets(shown)} holds whitespace or a control character: pass one user's email address`,
+    );
   }
   return trimmed;
 }
@@ -145,9 +161,20 @@ export function normalizeSubject(subject: string | undefined): string | undefine
  * const jwt = await signJwt(key, buildClaims(key, { scopes: ["https://www.googleapis.com/auth/calendar"] }));
  * ```
  */
-export async function signJwt(key: Pick<ServiceAccountKey, "privateKey" | "privateKeyId">, claims: Record<string, unknown>): Promise<string> {
-  const header = { alg: "RS256", typ: "JWT", ...(key.privateKeyId ? { kid: key.privateKeyId } : {}) };
+export async function signJwt(
+  key: Pick<ServiceAccountKey, "privateKey" | "privateKeyId">,
+  claims: Record<string, unknown>,
+): Promise<string> {
+  const header = {
+    alg: "RS256",
+    typ: "JWT",
+    ...(key.privateKeyId ? { kid: key.privateKeyId } : {}),
+  };
   const input = `${base64UrlEncode(JSON.stringify(header))}.${base64UrlEncode(JSON.stringify(claims))}`;
-  const signature = await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key.privateKey, new TextEncoder().encode(input));
+  const signature = await crypto.subtle.sign(
+    "RSASSA-PKCS1-v1_5",
+    key.privateKey,
+    new TextEncoder().encode(input),
+  );
   return `${input}.${base64UrlEncode(new Uint8Array(signature))}`;
 }

@@ -14,7 +14,14 @@ import { DelegationError } from "./errors.ts";
 import { registerSecret } from "./redact.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
-import { MAX_ASSERTION_LENGTH, MAX_SCOPE_CLAIM_LENGTH, MAX_SUBJECT_LENGTH, buildClaims, normalizeScopes, normalizeSubject } from "./sign-jwt.ts";
+import {
+  MAX_ASSERTION_LENGTH,
+  MAX_SCOPE_CLAIM_LENGTH,
+  MAX_SUBJECT_LENGTH,
+  buildClaims,
+  normalizeScopes,
+  normalizeSubject,
+} from "./sign-jwt.ts";
 import { isJwtSigner, keySigner } from "./signer.ts";
 import type { JwtSigner } from "./signer.ts";
 
@@ -162,17 +169,26 @@ type Phase = "signing" | "waiting" | "reading";
  * const { accessToken } = await source.getToken({ subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar"] });
  * ```
  */
-export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, options: TokenSourceOptions = {}): TokenSource {
+export function createTokenSource(
+  keyOrSigner: ServiceAccountKey | JwtSigner,
+  options: TokenSourceOptions = {},
+): TokenSource {
   const key = isJwtSigner(keyOrSigner) ? undefined : keyOrSigner;
   const signer = isJwtSigner(keyOrSigner) ? keyOrSigner : keySigner(keyOrSigner);
   const doFetch = options.fetch ?? defaultFetch;
   const now = options.now ?? Date.now;
   const maxEntries = options.maxEntries ?? 10_000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError("maxEntries must be a positive integer");
+  if (!Number.isInteger(maxEntries) || maxEntries < 1)
+    throw new RangeError("maxEntries must be a positive integer");
   const timeoutMs = options.timeoutMs ?? DEFAULT_TOKEN_TIMEOUT_MS;
-  if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs <= 0) throw new RangeError("timeoutMs must be a positive number of milliseconds");
+  if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs <= 0)
+    throw new RangeError("timeoutMs must be a positive number of milliseconds");
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
-  const tokenUri = resolveEndpoints({ env: options.env, tokenUri: options.tokenUri, keyTokenUri: signer.tokenUri }).tokenUri;
+  const tokenUri = resolveEndpoints({
+    env: options.env,
+    tokenUri: options.tokenUri,
+    keyTokenUri: signer.tokenUri,
+  }).tokenUri;
   // A Map iterates in insertion order: re-inserting on use makes its first key the least recently used.
   const cache = new Map<string, Entry>();
   const stats: TokenSourceStats = { exchanges: 0, hits: 0 };
@@ -194,7 +210,17 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
     return subject !== undefined ? `"${subject}"` : `service account "${signer.clientEmail}"`;
   }
 
-  function facts(subject: string | undefined, scopes: string[]): { clientEmail: string; scopes: string[]; tokenUri: string; subject?: string; clientId?: string; keyId?: string } {
+  function facts(
+    subject: string | undefined,
+    scopes: string[],
+  ): {
+    clientEmail: string;
+    scopes: string[];
+    tokenUri: string;
+    subject?: string;
+    clientId?: string;
+    keyId?: string;
+  } {
     return {
       clientEmail: signer.clientEmail,
       scopes,
@@ -207,13 +233,17 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
 
   /** Google's limits, checked before anything is signed or sent. */
   function checkSize(subject: string | undefined, scopes: string[]): DelegationError | undefined {
-    const hint = "Send less: one user's primary email as the subject, and only the scopes this client needs (one token per scope set)";
+    const hint =
+      "Send less: one user's primary email as the subject, and only the scopes this client needs (one token per scope set)";
     if (subject !== undefined && subject.length > MAX_SUBJECT_LENGTH) {
       // The subject itself is left out of the facts: it is what is too large to show.
       return new DelegationError(
         "assertion_too_large",
         `Cannot get a token for a subject of ${subject.length.toLocaleString("en-US")} characters: an email address has at most ${MAX_SUBJECT_LENGTH}, and Google refuses an assertion this large`,
-        { ...facts(undefined, scopes), hint: "Pass the user's primary email address as the subject" },
+        {
+          ...facts(undefined, scopes),
+          hint: "Pass the user's primary email address as the subject",
+        },
       );
     }
     const claim = scopes.join(" ").length;
@@ -227,38 +257,62 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
     return undefined;
   }
 
-  function timeoutError(phase: Phase, subject: string | undefined, scopes: string[]): DelegationError {
-    const limit = timeoutMs >= 1000 ? `${(timeoutMs / 1000).toLocaleString("en-US")} s` : `${timeoutMs} ms`;
+  function timeoutError(
+    phase: Phase,
+    subject: string | undefined,
+    scopes: string[],
+  ): DelegationError {
+    const limit =
+      timeoutMs >= 1000 ? `${(timeoutMs / 1000).toLocaleString("en-US")} s` : `${timeoutMs} ms`;
     const what =
       phase === "signing"
         ? `signing the assertion took longer than ${limit}`
         : phase === "waiting"
           ? `the token endpoint "${tokenUri}" did not answer within ${limit}`
           : `the token endpoint "${tokenUri}" did not finish its answer within ${limit}`;
-    return new DelegationError("token_endpoint_timeout", `Cannot get a token for ${who(subject)}: ${what}`, {
-      ...facts(subject, scopes),
-      retryable: true,
-      hint: "Check the network, proxy and DNS (with DWD_EMULATOR_HOST set, that the emulator is running); if the endpoint is slow but working, raise timeoutMs",
-    });
+    return new DelegationError(
+      "token_endpoint_timeout",
+      `Cannot get a token for ${who(subject)}: ${what}`,
+      {
+        ...facts(subject, scopes),
+        retryable: true,
+        hint: "Check the network, proxy and DNS (with DWD_EMULATOR_HOST set, that the emulator is running); if the endpoint is slow but working, raise timeoutMs",
+      },
+    );
   }
 
-  async function exchange(subject: string | undefined, scopes: string[], controller: AbortController): Promise<AccessToken> {
+  async function exchange(
+    subject: string | undefined,
+    scopes: string[],
+    controller: AbortController,
+  ): Promise<AccessToken> {
     stats.exchanges++;
     const sentAt = now();
-    const context = { key: signer, scopes, tokenUri, ...(subject !== undefined ? { subject } : {}), ...(delegatedScopes ? { delegatedScopes } : {}) };
+    const context = {
+      key: signer,
+      scopes,
+      tokenUri,
+      ...(subject !== undefined ? { subject } : {}),
+      ...(delegatedScopes ? { delegatedScopes } : {}),
+    };
     let phase: Phase = "signing";
     // One deadline for the whole exchange. Raced rather than left to the fetch: a fetch (or body) that
     // ignores its signal still cannot hold the caller past it.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
       if (Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => {
-          const error = timeoutError(phase, subject, scopes);
-          controller.abort(error);
-          reject(error);
-        }, Math.min(timeoutMs, MAX_TIMER_MS));
+        timer = setTimeout(
+          () => {
+            const error = timeoutError(phase, subject, scopes);
+            controller.abort(error);
+            reject(error);
+          },
+          Math.min(timeoutMs, MAX_TIMER_MS),
+        );
       }
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true });
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), {
+        once: true,
+      });
     });
     deadline.catch(() => undefined);
     const within = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, deadline]);
@@ -278,7 +332,10 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
         response = await within(
           doFetch(tokenUri, {
             method: "POST",
-            headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+            headers: {
+              "content-type": "application/x-www-form-urlencoded",
+              accept: "application/json",
+            },
             body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }).toString(),
             signal: controller.signal,
           }),
@@ -301,17 +358,28 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
       } catch {
         // keep the text
       }
-      const failure: TokenEndpointFailure = { status: response.status, body, date: response.headers.get("date") };
+      const failure: TokenEndpointFailure = {
+        status: response.status,
+        body,
+        date: response.headers.get("date"),
+      };
       if (!response.ok) throw diagnoseTokenError(failure, { ...context, now: now() });
       const json = body as { access_token?: unknown; expires_in?: unknown } | null;
-      const accessToken = typeof json === "object" && json !== null && typeof json.access_token === "string" ? json.access_token : undefined;
+      const accessToken =
+        typeof json === "object" && json !== null && typeof json.access_token === "string"
+          ? json.access_token
+          : undefined;
       if (!accessToken) {
-        throw new DelegationError("token_endpoint_error", `Cannot get a token for ${who(subject)}: the token endpoint answered ${response.status} without an access token`, {
-          ...facts(subject, scopes),
-          status: response.status,
-          hint: "Check that the token URI points at Google's token endpoint (or the emulator)",
-          cause: typeof body === "string" ? undefined : body,
-        });
+        throw new DelegationError(
+          "token_endpoint_error",
+          `Cannot get a token for ${who(subject)}: the token endpoint answered ${response.status} without an access token`,
+          {
+            ...facts(subject, scopes),
+            status: response.status,
+            hint: "Check that the token URI points at Google's token endpoint (or the emulator)",
+            cause: typeof body === "string" ? undefined : body,
+          },
+        );
       }
       // From now on no error of dwd's can show it, whatever echoes it.
       registerSecret(accessToken);
@@ -366,7 +434,9 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
       }
     },
     invalidate(request: GetTokenOptions): void {
-      const entry = cache.get(cacheId(normalizeSubject(request.subject), normalizeScopes(request.scopes)));
+      const entry = cache.get(
+        cacheId(normalizeSubject(request.subject), normalizeScopes(request.scopes)),
+      );
       if (entry) delete entry.token;
     },
     getToken(request: GetTokenOptions): Promise<AccessToken> {
@@ -376,7 +446,11 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
         scopes = normalizeScopes(request?.scopes);
         subject = normalizeSubject(request.subject);
       } catch (error) {
-        return Promise.reject(error instanceof TypeError ? new TypeError(`getToken(): ${error.message}`) : (error as Error));
+        return Promise.reject(
+          error instanceof TypeError
+            ? new TypeError(`getToken(): ${error.message}`)
+            : (error as Error),
+        );
       }
       const signal = request.signal;
       if (signal?.aborted) return Promise.reject(signal.reason as Error);
@@ -396,7 +470,11 @@ export function createTokenSource(keyOrSigner: ServiceAccountKey | JwtSigner, op
         return join(entry.flight, signal);
       }
       const controller = new AbortController();
-      const flight: Flight = { controller, waiters: 0, promise: undefined as unknown as Promise<AccessToken> };
+      const flight: Flight = {
+        controller,
+        waiters: 0,
+        promise: undefined as unknown as Promise<AccessToken>,
+      };
       flight.promise = exchange(subject, scopes, controller).then(
         (token) => {
           if (entry.flight === flight) delete entry.flight;

@@ -2,7 +2,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 const read = (name: string): { exports: Record<string, unknown>; version: string } =>
-  JSON.parse(readFileSync(new URL(`../${name}`, import.meta.url), "utf8")) as { exports: Record<string, unknown>; version: string };
+  JSON.parse(readFileSync(new URL(`../${name}`, import.meta.url), "utf8")) as {
+    exports: Record<string, unknown>;
+    version: string;
+  };
 
 describe("package entry points", () => {
   it("package.json and deno.json list the same exports, pointing at the same modules", () => {

@@ -11,7 +11,10 @@ import { tempDir } from "./helpers.ts";
 const RO = "https://www.googleapis.com/auth/calendar.readonly";
 const BASE = "http://emulator.test";
 let emulator: Emulator;
-const fetchVia = (e: Emulator): typeof fetch => (input, init) => e.fetch(new Request(input, init));
+const fetchVia =
+  (e: Emulator): typeof fetch =>
+  (input, init) =>
+    e.fetch(new Request(input, init));
 
 beforeAll(async () => {
   emulator = await createEmulator({ scenario: "demo", baseUrl: BASE });
@@ -20,8 +23,15 @@ beforeAll(async () => {
 describe("toAuthClient()", () => {
   it("@googleapis/calendar calendarList.get works with toAuthClient() against the emulator", async () => {
     emulator.stats.reset();
-    const source = createTokenSource(await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")), { fetch: fetchVia(emulator), env: {} });
-    const auth = toAuthClient(source, { subject: "info@example.com", scopes: [RO], fetch: fetchVia(emulator) });
+    const source = createTokenSource(
+      await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")),
+      { fetch: fetchVia(emulator), env: {} },
+    );
+    const auth = toAuthClient(source, {
+      subject: "info@example.com",
+      scopes: [RO],
+      fetch: fetchVia(emulator),
+    });
     const api = calendar({ version: "v3", auth, rootUrl: `${BASE}/` });
     const first = await api.calendarList.get({ calendarId: "info@example.com" });
     const second = await api.calendarList.get({ calendarId: "info@example.com" });
@@ -33,7 +43,10 @@ describe("toAuthClient()", () => {
   });
 
   it("toAuthClient() getAccessToken() and getRequestHeaders() use the token source", async () => {
-    const source = createTokenSource(await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")), { fetch: fetchVia(emulator), env: {} });
+    const source = createTokenSource(
+      await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")),
+      { fetch: fetchVia(emulator), env: {} },
+    );
     const auth = toAuthClient(source, { subject: "ana@example.com", scopes: [RO] });
     const { token } = await auth.getAccessToken();
     expect(token).toMatch(/^ya29\.emu\./);
@@ -42,24 +55,57 @@ describe("toAuthClient()", () => {
   });
 
   it("toAuthClient() surfaces the DelegationError through @googleapis/calendar", async () => {
-    const source = createTokenSource(await loadKey(await emulator.serviceAccountKeyJson("ungranted-bot")), { fetch: fetchVia(emulator), env: {} });
-    const api = calendar({ version: "v3", auth: toAuthClient(source, { subject: "info@example.com", scopes: [RO], fetch: fetchVia(emulator) }), rootUrl: `${BASE}/` });
-    const error = await api.calendarList.get({ calendarId: "info@example.com" }).catch((e: unknown) => e);
+    const source = createTokenSource(
+      await loadKey(await emulator.serviceAccountKeyJson("ungranted-bot")),
+      { fetch: fetchVia(emulator), env: {} },
+    );
+    const api = calendar({
+      version: "v3",
+      auth: toAuthClient(source, {
+        subject: "info@example.com",
+        scopes: [RO],
+        fetch: fetchVia(emulator),
+      }),
+      rootUrl: `${BASE}/`,
+    });
+    const error = await api.calendarList
+      .get({ calendarId: "info@example.com" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DelegationError);
     expect((error as DelegationError).code).toBe("delegation_not_authorized");
   });
 
   it("toAuthClient() refuses empty scopes instead of dropping the subject", () => {
-    const source = createTokenSource({ clientEmail: "x@y", tokenUri: "http://x/token", kind: "json" } as never, { env: {} });
-    expect(() => toAuthClient(source, { subject: "info@example.com", scopes: [] })).toThrow(TypeError);
+    const source = createTokenSource(
+      { clientEmail: "x@y", tokenUri: "http://x/token", kind: "json" } as never,
+      { env: {} },
+    );
+    expect(() => toAuthClient(source, { subject: "info@example.com", scopes: [] })).toThrow(
+      TypeError,
+    );
   });
 
   it("@googleapis/calendar works with toAuthClient() against the emulator on a real port (global fetch)", async () => {
-    const running = await startEmulator({ scenario: "demo", port: 0, host: "127.0.0.1", keysDir: tempDir() });
+    const running = await startEmulator({
+      scenario: "demo",
+      port: 0,
+      host: "127.0.0.1",
+      keysDir: tempDir(),
+    });
     try {
-      const key = await loadKey(running.keyFiles["calendar-bot"]!.p12, { email: running.emulator.serviceAccount("calendar-bot").email, tokenUri: `${running.url}/token` });
-      const auth = toAuthClient(createTokenSource(key, { env: {} }), { subject: "info@example.com", scopes: [RO] });
-      const res = await calendar({ version: "v3", auth, rootUrl: `${running.url}/` }).calendarList.get({ calendarId: "info@example.com" });
+      const key = await loadKey(running.keyFiles["calendar-bot"]!.p12, {
+        email: running.emulator.serviceAccount("calendar-bot").email,
+        tokenUri: `${running.url}/token`,
+      });
+      const auth = toAuthClient(createTokenSource(key, { env: {} }), {
+        subject: "info@example.com",
+        scopes: [RO],
+      });
+      const res = await calendar({
+        version: "v3",
+        auth,
+        rootUrl: `${running.url}/`,
+      }).calendarList.get({ calendarId: "info@example.com" });
       expect(res.data.summary).toBe("info@example.com");
     } finally {
       await running.close();
@@ -72,10 +118,15 @@ describe("Google's own google-auth-library JWT against the emulator", () => {
   // token_uri). Its token request goes through the client's gaxios transporter, so a
   // `transporterOptions.fetchImplementation` that rewrites Google's token URL to the emulator routes it;
   // the assertion's aud stays Google's URL, which the emulator accepts as Google does.
-  const routed = (e: Emulator, origin: string): typeof fetch => (input, init) => {
-    const url = String(input instanceof Request ? input.url : input).replace(/^https:\/\/oauth2\.googleapis\.com\/token/, `${origin}/token`);
-    return e.fetch(new Request(url, init));
-  };
+  const routed =
+    (e: Emulator, origin: string): typeof fetch =>
+    (input, init) => {
+      const url = String(input instanceof Request ? input.url : input).replace(
+        /^https:\/\/oauth2\.googleapis\.com\/token/,
+        `${origin}/token`,
+      );
+      return e.fetch(new Request(url, init));
+    };
 
   it("JWT({ email, key, subject, scopes }) + @googleapis/calendar calendarList.get gets the entry", async () => {
     emulator.stats.reset();
@@ -87,7 +138,9 @@ describe("Google's own google-auth-library JWT against the emulator", () => {
       scopes: [RO],
       transporterOptions: { fetchImplementation: routed(emulator, BASE) },
     });
-    const res = await calendar({ version: "v3", auth, rootUrl: `${BASE}/` }).calendarList.get({ calendarId: "info@example.com" });
+    const res = await calendar({ version: "v3", auth, rootUrl: `${BASE}/` }).calendarList.get({
+      calendarId: "info@example.com",
+    });
     expect(res.data.summary).toBe("info@example.com");
     expect(emulator.stats.tokensIssued).toBe(1);
   });
@@ -95,10 +148,16 @@ describe("Google's own google-auth-library JWT against the emulator", () => {
   it("JWT without scopes falls back to a self-signed JWT and loses the subject (the trap toAuthClient avoids)", async () => {
     const json = await emulator.serviceAccountKeyJson("calendar-bot");
     emulator.stats.reset();
-    const auth = new JWT({ email: json["client_email"], key: json["private_key"], subject: "info@example.com", transporterOptions: { fetchImplementation: routed(emulator, BASE) } });
-    const error = await calendar({ version: "v3", auth, rootUrl: `${BASE}/` }).calendarList.get({ calendarId: "info@example.com" }).catch((e: unknown) => e);
+    const auth = new JWT({
+      email: json["client_email"],
+      key: json["private_key"],
+      subject: "info@example.com",
+      transporterOptions: { fetchImplementation: routed(emulator, BASE) },
+    });
+    const error = await calendar({ version: "v3", auth, rootUrl: `${BASE}/` })
+      .calendarList.get({ calendarId: "info@example.com" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(emulator.stats.tokensIssued).toBe(0);
   });
 });
-

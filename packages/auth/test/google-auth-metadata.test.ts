@@ -13,7 +13,16 @@ let running: RunningEmulator;
 
 beforeAll(async () => {
   running = await startEmulator({ scenario: "demo", port: 0 });
-  const vars = { GCE_METADATA_HOST: new URL(running.url).host, HOME: tempDir(), GOOGLE_APPLICATION_CREDENTIALS: undefined, CLOUDSDK_CONFIG: undefined, DWD_EMULATOR_HOST: undefined, GCLOUD_PROJECT: undefined, GOOGLE_CLOUD_PROJECT: undefined, METADATA_SERVER_DETECTION: undefined };
+  const vars = {
+    GCE_METADATA_HOST: new URL(running.url).host,
+    HOME: tempDir(),
+    GOOGLE_APPLICATION_CREDENTIALS: undefined,
+    CLOUDSDK_CONFIG: undefined,
+    DWD_EMULATOR_HOST: undefined,
+    GCLOUD_PROJECT: undefined,
+    GOOGLE_CLOUD_PROJECT: undefined,
+    METADATA_SERVER_DETECTION: undefined,
+  };
   for (const [k, v] of Object.entries(vars)) {
     saved[k] = process.env[k];
     if (v === undefined) delete process.env[k];
@@ -39,18 +48,27 @@ describe("google-auth-library GoogleAuth through GCE_METADATA_HOST", () => {
     expect(await auth.getProjectId()).toBe("dwd-emulator");
     expect((await auth.getCredentials()).client_email).toBe(DEPLOYER);
     // The token is deployer's: the IAM Credentials API lets it sign for calendar-bot.
-    const res = await fetch(`${running.url}/v1/projects/-/serviceAccounts/calendar-bot@dwd-emulator.iam.gserviceaccount.com:signJwt`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token ?? ""}`, "content-type": "application/json" },
-      body: JSON.stringify({ payload: "{}" }),
-    });
+    const res = await fetch(
+      `${running.url}/v1/projects/-/serviceAccounts/calendar-bot@dwd-emulator.iam.gserviceaccount.com:signJwt`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${token ?? ""}`, "content-type": "application/json" },
+        body: JSON.stringify({ payload: "{}" }),
+      },
+    );
     expect(res.status).toBe(200);
   }, 120_000);
 
   it("@dwd/auth's keyless signer finds the same identity there and gets a delegated token", async () => {
     const env = { ...process.env, DWD_EMULATOR_HOST: new URL(running.url).host };
-    const source = createTokenSource(createIamSigner({ serviceAccount: "calendar-bot@dwd-emulator.iam.gserviceaccount.com", env }), { env });
-    const token = await source.getToken({ subject: "info@example.com", scopes: ["https://www.googleapis.com/auth/calendar.readonly"] });
+    const source = createTokenSource(
+      createIamSigner({ serviceAccount: "calendar-bot@dwd-emulator.iam.gserviceaccount.com", env }),
+      { env },
+    );
+    const token = await source.getToken({
+      subject: "info@example.com",
+      scopes: ["https://www.googleapis.com/auth/calendar.readonly"],
+    });
     expect(token.subject).toBe("info@example.com");
   }, 30_000);
 });

@@ -24,15 +24,26 @@ function toPem(label: string, der: ArrayBuffer): string {
 /** A fresh RSA key pair: PKCS#8 PEM text plus the public CryptoKey to verify signatures. */
 export async function generateRsa(bits = 2048): Promise<{ pem: string; publicKey: CryptoKey }> {
   const pair = await crypto.subtle.generateKey(
-    { name: "RSASSA-PKCS1-v1_5", modulusLength: bits, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: bits,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: "SHA-256",
+    },
     true,
     ["sign", "verify"],
   );
-  return { pem: toPem("PRIVATE KEY", await crypto.subtle.exportKey("pkcs8", pair.privateKey)), publicKey: pair.publicKey };
+  return {
+    pem: toPem("PRIVATE KEY", await crypto.subtle.exportKey("pkcs8", pair.privateKey)),
+    publicKey: pair.publicKey,
+  };
 }
 
 export async function generateEcPem(): Promise<string> {
-  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ]);
   return toPem("PRIVATE KEY", await crypto.subtle.exportKey("pkcs8", pair.privateKey));
 }
 
@@ -64,7 +75,11 @@ export const hasOpenssl: boolean = spawnSync("openssl", ["version"]).status === 
  * OpenSSL 3's default PKCS#12 (PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC, SHA-256 MAC), from a PEM key.
  * `mode` "nokey" exports only a certificate.
  */
-export function opensslP12(pem: string, password: string, mode: "key+cert" | "key" | "nokey" = "key+cert"): Uint8Array {
+export function opensslP12(
+  pem: string,
+  password: string,
+  mode: "key+cert" | "key" | "nokey" = "key+cert",
+): Uint8Array {
   const dir = tempDir();
   const keyFile = join(dir, "k.pem");
   const certFile = join(dir, "c.pem");
@@ -74,9 +89,22 @@ export function opensslP12(pem: string, password: string, mode: "key+cert" | "ke
     const r = spawnSync("openssl", args, { encoding: "utf8" });
     if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
   };
-  run(["req", "-new", "-x509", "-key", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=dwd-test"]);
+  run([
+    "req",
+    "-new",
+    "-x509",
+    "-key",
+    keyFile,
+    "-out",
+    certFile,
+    "-days",
+    "1",
+    "-subj",
+    "/CN=dwd-test",
+  ]);
   const common = ["pkcs12", "-export", "-out", out, "-passout", `pass:${password}`];
-  if (mode === "key+cert") run([...common, "-inkey", keyFile, "-in", certFile, "-name", "privatekey"]);
+  if (mode === "key+cert")
+    run([...common, "-inkey", keyFile, "-in", certFile, "-name", "privatekey"]);
   if (mode === "key") run([...common, "-inkey", keyFile, "-nocerts"]);
   if (mode === "nokey") run([...common, "-in", certFile, "-nokeys"]);
   return new Uint8Array(readFileSync(out));
@@ -87,12 +115,20 @@ export function opensslP12Info(bytes: Uint8Array, password: string): string {
   const dir = tempDir();
   const file = join(dir, "x.p12");
   writeFileSync(file, bytes);
-  const r = spawnSync("openssl", ["pkcs12", "-info", "-in", file, "-passin", `pass:${password}`, "-noout"], { encoding: "utf8" });
+  const r = spawnSync(
+    "openssl",
+    ["pkcs12", "-info", "-in", file, "-passin", `pass:${password}`, "-noout"],
+    { encoding: "utf8" },
+  );
   return `${r.stdout}${r.stderr}`;
 }
 
 /** node-forge fallback when openssl is missing: PBES2/AES-256 bags (forge's MAC is SHA-1). */
-async function forgeP12(pem: string, password: string, mode: "key+cert" | "key" | "nokey"): Promise<Uint8Array> {
+async function forgeP12(
+  pem: string,
+  password: string,
+  mode: "key+cert" | "key" | "nokey",
+): Promise<Uint8Array> {
   const { default: forge } = await import("node-forge");
   const key = forge.pki.privateKeyFromPem(pem);
   const cert = forge.pki.createCertificate();
@@ -103,15 +139,24 @@ async function forgeP12(pem: string, password: string, mode: "key+cert" | "key" 
   cert.setSubject([{ name: "commonName", value: "dwd-test" }]);
   cert.setIssuer([{ name: "commonName", value: "dwd-test" }]);
   cert.sign(key, forge.md.sha256.create());
-  const asn1 = forge.pkcs12.toPkcs12Asn1(mode === "nokey" ? null : key, (mode === "key" ? null : [cert]) as unknown as (typeof cert)[], password, {
-    algorithm: "aes256",
-    friendlyName: "privatekey",
-  });
+  const asn1 = forge.pkcs12.toPkcs12Asn1(
+    mode === "nokey" ? null : key,
+    (mode === "key" ? null : [cert]) as unknown as (typeof cert)[],
+    password,
+    {
+      algorithm: "aes256",
+      friendlyName: "privatekey",
+    },
+  );
   const der = forge.asn1.toDer(asn1).getBytes();
   return Uint8Array.from(der, (c) => c.charCodeAt(0));
 }
 
 /** A modern (AES-256/PBKDF2) .p12 built at test time: openssl when available, else node-forge. */
-export async function modernP12(pem: string, password: string, mode: "key+cert" | "key" | "nokey" = "key+cert"): Promise<Uint8Array> {
+export async function modernP12(
+  pem: string,
+  password: string,
+  mode: "key+cert" | "key" | "nokey" = "key+cert",
+): Promise<Uint8Array> {
   return hasOpenssl ? opensslP12(pem, password, mode) : forgeP12(pem, password, mode);
 }

@@ -14,7 +14,10 @@ function modulesLoadedBy(body: string): string[] {
     ${body}
     console.log(JSON.stringify(seen));
   `;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", cwd: SRC });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    encoding: "utf8",
+    cwd: SRC,
+  });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as string[];
 }
@@ -24,13 +27,17 @@ const gal = JSON.stringify(new URL("google-auth-library.ts", `file://${SRC}`).hr
 
 describe("module graph", () => {
   it('importing "@dwd/auth" and loading a JSON key loads neither node-forge nor google-auth-library', () => {
-    const urls = modulesLoadedBy(`const m = await import(${index}); await m.loadKey(${JSON.stringify(fixture("google-cloud-go-auth-sa.json"))});`);
+    const urls = modulesLoadedBy(
+      `const m = await import(${index}); await m.loadKey(${JSON.stringify(fixture("google-cloud-go-auth-sa.json"))});`,
+    );
     expect(urls.some((u) => u.endsWith("/src/load-key.ts"))).toBe(true);
     expect(urls.filter((u) => /node-forge|google-auth-library\/|gaxios/.test(u))).toEqual([]);
   });
 
   it("loading a .p12 key loads node-forge (so the check above can fail)", () => {
-    const urls = modulesLoadedBy(`const m = await import(${index}); await m.loadKey(${JSON.stringify(fixture("google-p12-pem-key.p12"))}, { email: "a@b.c" });`);
+    const urls = modulesLoadedBy(
+      `const m = await import(${index}); await m.loadKey(${JSON.stringify(fixture("google-p12-pem-key.p12"))}, { email: "a@b.c" });`,
+    );
     expect(urls.some((u) => u.includes("node-forge"))).toBe(true);
     expect(urls.some((u) => u.includes("google-auth-library/"))).toBe(false);
   });

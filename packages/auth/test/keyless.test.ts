@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createEmulator, demoScenario } from "@dwd/emulator";
 import type { Emulator } from "@dwd/emulator";
-import { DelegationError, KeylessError, createIamSigner, createTokenSource, findCallerCredentials } from "../src/index.ts";
+import {
+  DelegationError,
+  KeylessError,
+  createIamSigner,
+  createTokenSource,
+  findCallerCredentials,
+} from "../src/index.ts";
 import type { FetchLike } from "../src/index.ts";
 import { tempDir } from "./helpers.ts";
 
@@ -22,7 +28,10 @@ function fetchVia(down: string[] = []): FetchLike {
   return async (url, init) => {
     requests.push(url);
     const host = new URL(url).host;
-    if (down.includes(host)) throw new TypeError("fetch failed", { cause: Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }) });
+    if (down.includes(host))
+      throw new TypeError("fetch failed", {
+        cause: Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" }),
+      });
     return emulator.fetch(new Request(url, init));
   };
 }
@@ -31,8 +40,15 @@ beforeAll(async () => {
   emulator = await createEmulator({
     scenario: {
       ...demoScenario,
-      authorizedUsers: [{ email: "dev@example.com" }, { email: "gone@example.com", refresh: "revoked" }, { email: "rapt@example.com", refresh: "reauth" }],
-      tokenCreators: [{ serviceAccount: "calendar-bot", members: ["deployer", "user:dev@example.com"] }, { serviceAccount: "ungranted-bot", members: ["deployer"] }],
+      authorizedUsers: [
+        { email: "dev@example.com" },
+        { email: "gone@example.com", refresh: "revoked" },
+        { email: "rapt@example.com", refresh: "reauth" },
+      ],
+      tokenCreators: [
+        { serviceAccount: "calendar-bot", members: ["deployer", "user:dev@example.com"] },
+        { serviceAccount: "ungranted-bot", members: ["deployer"] },
+      ],
     },
     baseUrl: "http://emulator.test",
   });
@@ -46,7 +62,10 @@ beforeAll(async () => {
     files[email] = gcloud;
     const { mkdirSync } = await import("node:fs");
     mkdirSync(gcloud, { recursive: true });
-    writeFileSync(join(gcloud, "application_default_credentials.json"), JSON.stringify(emulator.authorizedUserJson(email)));
+    writeFileSync(
+      join(gcloud, "application_default_credentials.json"),
+      JSON.stringify(emulator.authorizedUserJson(email)),
+    );
   }
 });
 
@@ -56,16 +75,30 @@ beforeEach(() => {
 });
 
 const emptyHome = (): string => join(dir, "empty-home");
-const env = (extra: Record<string, string>): Record<string, string | undefined> => ({ DWD_EMULATOR_HOST: "emulator.test", HOME: emptyHome(), ...extra });
+const env = (extra: Record<string, string>): Record<string, string | undefined> => ({
+  DWD_EMULATOR_HOST: "emulator.test",
+  HOME: emptyHome(),
+  ...extra,
+});
 
-function source(extra: Record<string, string>, options: { down?: string[]; clientId?: string; serviceAccount?: string } = {}) {
+function source(
+  extra: Record<string, string>,
+  options: { down?: string[]; clientId?: string; serviceAccount?: string } = {},
+) {
   const e = env(extra);
   const fetch = fetchVia(options.down);
-  const signer = createIamSigner({ serviceAccount: options.serviceAccount ?? BOT, env: e, fetch, ...(options.clientId ? { clientId: options.clientId } : {}) });
+  const signer = createIamSigner({
+    serviceAccount: options.serviceAccount ?? BOT,
+    env: e,
+    fetch,
+    ...(options.clientId ? { clientId: options.clientId } : {}),
+  });
   return { signer, tokens: createTokenSource(signer, { env: e, fetch }) };
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error & { code?: string; hint?: string }> {
+async function failure(
+  promise: Promise<unknown>,
+): Promise<Error & { code?: string; hint?: string }> {
   return promise.then(
     () => {
       throw new Error("expected a failure");
@@ -86,7 +119,11 @@ describe("keyless signing (createIamSigner) against the emulator", () => {
       `http://emulator.test/v1/projects/-/serviceAccounts/${BOT}:signJwt`,
       "http://emulator.test/token", // the jwt-bearer grant with calendar-bot's signed assertion
     ]);
-    const res = await emulator.fetch(new Request("http://emulator.test/calendar/v3/users/me/calendarList/info%40example.com", { headers: { authorization: `Bearer ${token.accessToken}` } }));
+    const res = await emulator.fetch(
+      new Request("http://emulator.test/calendar/v3/users/me/calendarList/info%40example.com", {
+        headers: { authorization: `Bearer ${token.accessToken}` },
+      }),
+    );
     expect(((await res.json()) as { id: string }).id).toBe("info@example.com");
   });
 
@@ -95,7 +132,10 @@ describe("keyless signing (createIamSigner) against the emulator", () => {
     await tokens.getToken({ subject: "info@example.com", scopes: [CAL] });
     requests = [];
     await tokens.getToken({ subject: "ana@example.com", scopes: [CAL] });
-    expect(requests.map((u) => new URL(u).pathname)).toEqual([`/v1/projects/-/serviceAccounts/${BOT}:signJwt`, "/token"]);
+    expect(requests.map((u) => new URL(u).pathname)).toEqual([
+      `/v1/projects/-/serviceAccounts/${BOT}:signJwt`,
+      "/token",
+    ]);
   });
 
   it("intruder: iam_permission_denied naming Token Creator and the gcloud line that grants it", async () => {
@@ -103,17 +143,27 @@ describe("keyless signing (createIamSigner) against the emulator", () => {
     const err = await failure(tokens.getToken({ subject: "info@example.com", scopes: [CAL] }));
     expect(err).toBeInstanceOf(KeylessError);
     expect(err.code).toBe("iam_permission_denied");
-    expect(err.message).toBe(`Cannot sign an assertion for "${BOT}": "serviceAccount:intruder@dwd-emulator.iam.gserviceaccount.com" does not hold Service Account Token Creator on "${BOT}", or the account does not exist`);
+    expect(err.message).toBe(
+      `Cannot sign an assertion for "${BOT}": "serviceAccount:intruder@dwd-emulator.iam.gserviceaccount.com" does not hold Service Account Token Creator on "${BOT}", or the account does not exist`,
+    );
     expect(err.hint).toBe(
       `Grant the role ${GRANT} to the caller: gcloud iam service-accounts add-iam-policy-binding ${BOT} --member=serviceAccount:intruder@dwd-emulator.iam.gserviceaccount.com --role=${GRANT}. It can take a few minutes to apply`,
     );
-    expect(err).toMatchObject({ status: 403, googleStatus: "PERMISSION_DENIED", reason: "IAM_PERMISSION_DENIED", caller: "serviceAccount:intruder@dwd-emulator.iam.gserviceaccount.com", serviceAccount: BOT });
+    expect(err).toMatchObject({
+      status: 403,
+      googleStatus: "PERMISSION_DENIED",
+      reason: "IAM_PERMISSION_DENIED",
+      caller: "serviceAccount:intruder@dwd-emulator.iam.gserviceaccount.com",
+      serviceAccount: BOT,
+    });
   });
 
   it("no GOOGLE_APPLICATION_CREDENTIALS, an empty HOME, GCE_METADATA_HOST at the emulator: works as deployer", async () => {
     const { tokens } = source({ GCE_METADATA_HOST: "metadata.test:8080" });
     await tokens.getToken({ subject: "info@example.com", scopes: [CAL] });
-    expect(requests[0]).toBe("http://metadata.test:8080/computeMetadata/v1/instance/service-accounts/default/token");
+    expect(requests[0]).toBe(
+      "http://metadata.test:8080/computeMetadata/v1/instance/service-accounts/default/token",
+    );
   });
 
   it("finds nothing: no_ambient_credentials names the three places looked at", async () => {
@@ -123,27 +173,38 @@ describe("keyless signing (createIamSigner) against the emulator", () => {
     expect(err.message).toBe(
       `Cannot find credentials for keyless signing: looked at GOOGLE_APPLICATION_CREDENTIALS (not set), "${emptyHome()}/.config/gcloud/application_default_credentials.json" (no such file) and the metadata server "http://metadata.google.internal" (not reachable: ENOTFOUND)`,
     );
-    expect(err.hint).toMatch(/^Run gcloud auth application-default login, or set GOOGLE_APPLICATION_CREDENTIALS/);
+    expect(err.hint).toMatch(
+      /^Run gcloud auth application-default login, or set GOOGLE_APPLICATION_CREDENTIALS/,
+    );
   });
 
   it("GCE_METADATA_HOST names a server that does not answer: metadata_unreachable", async () => {
     const { tokens } = source({ GCE_METADATA_HOST: "10.9.9.9:80" }, { down: ["10.9.9.9"] });
     const err = await failure(tokens.getToken({ scopes: [CAL] }));
     expect(err.code).toBe("metadata_unreachable");
-    expect(err.message).toBe('Cannot get a token from the metadata server "http://10.9.9.9:80": it cannot be reached (ENOTFOUND)');
-    expect(err.hint).toBe('Check GCE_METADATA_HOST (now "10.9.9.9:80"): it must name a running metadata server as host:port, or unset it');
+    expect(err.message).toBe(
+      'Cannot get a token from the metadata server "http://10.9.9.9:80": it cannot be reached (ENOTFOUND)',
+    );
+    expect(err.hint).toBe(
+      'Check GCE_METADATA_HOST (now "10.9.9.9:80"): it must name a running metadata server as host:port, or unset it',
+    );
   });
 
   it("gcloud's user credentials (CLOUDSDK_CONFIG): refreshed with the refresh token, signing as user:dev@example.com", async () => {
     const { tokens } = source({ CLOUDSDK_CONFIG: files["dev@example.com"] ?? "" });
     await tokens.getToken({ subject: "info@example.com", scopes: [CAL] });
-    const caller = await findCallerCredentials({ env: env({ CLOUDSDK_CONFIG: files["dev@example.com"] ?? "" }) });
+    const caller = await findCallerCredentials({
+      env: env({ CLOUDSDK_CONFIG: files["dev@example.com"] ?? "" }),
+    });
     expect(caller).toMatchObject({ kind: "authorized_user", member: "user:dev@example.com" });
   });
 
   for (const [email, detail] of [
     ["gone@example.com", 'Google refused the refresh token ("Token has been expired or revoked.")'],
-    ["rapt@example.com", "your organisation's reauthentication policy requires you to sign in again (invalid_rapt)"],
+    [
+      "rapt@example.com",
+      "your organisation's reauthentication policy requires you to sign in again (invalid_rapt)",
+    ],
   ] as const) {
     it(`a refused refresh (${email}): caller_refresh_refused says to run the gcloud login again`, async () => {
       const path = join(files[email] ?? "", "application_default_credentials.json");
@@ -151,7 +212,9 @@ describe("keyless signing (createIamSigner) against the emulator", () => {
       const err = await failure(tokens.getToken({ scopes: [CAL] }));
       expect(err.code).toBe("caller_refresh_refused");
       expect(err.message).toBe(`Cannot refresh the user credentials in "${path}": ${detail}`);
-      expect(err.hint).toBe(`Run gcloud auth application-default login again (it rewrites "${path}"), then retry`);
+      expect(err.hint).toBe(
+        `Run gcloud auth application-default login again (it rewrites "${path}"), then retry`,
+      );
     });
   }
 
@@ -161,20 +224,38 @@ describe("keyless signing (createIamSigner) against the emulator", () => {
     const err = await failure(tokens.getToken({ scopes: [CAL] }));
     expect(err.code).toBe("iam_api_disabled");
     const { activationUrl, projectId } = err as KeylessError;
-    expect(activationUrl).toBe(`https://console.developers.google.com/apis/api/iamcredentials.googleapis.com/overview?project=${projectId ?? ""}`);
-    expect(err.message).toBe(`Cannot sign an assertion for "${BOT}": the IAM Service Account Credentials API is disabled in project "${projectId ?? ""}"`);
-    expect(err.hint).toBe(`Enable it at ${activationUrl ?? ""} (or gcloud services enable iamcredentials.googleapis.com --project=${projectId ?? ""}), wait a few minutes, then retry`);
+    expect(activationUrl).toBe(
+      `https://console.developers.google.com/apis/api/iamcredentials.googleapis.com/overview?project=${projectId ?? ""}`,
+    );
+    expect(err.message).toBe(
+      `Cannot sign an assertion for "${BOT}": the IAM Service Account Credentials API is disabled in project "${projectId ?? ""}"`,
+    );
+    expect(err.hint).toBe(
+      `Enable it at ${activationUrl ?? ""} (or gcloud services enable iamcredentials.googleapis.com --project=${projectId ?? ""}), wait a few minutes, then retry`,
+    );
   });
 
   it("keeps today's DWD diagnosis: the hint tells how to find the target's client ID, or uses the one given", async () => {
-    const unknown = source({ GOOGLE_APPLICATION_CREDENTIALS: files["deployer"] ?? "" }, { serviceAccount: UNGRANTED });
-    const err = await failure(unknown.tokens.getToken({ subject: "info@example.com", scopes: [CAL] }));
+    const unknown = source(
+      { GOOGLE_APPLICATION_CREDENTIALS: files["deployer"] ?? "" },
+      { serviceAccount: UNGRANTED },
+    );
+    const err = await failure(
+      unknown.tokens.getToken({ subject: "info@example.com", scopes: [CAL] }),
+    );
     expect(err).toBeInstanceOf(DelegationError);
     expect(err.code).toBe("delegation_not_authorized");
-    expect(err.hint).toContain(`gcloud iam service-accounts describe ${UNGRANTED} --format='value(oauth2ClientId)'`);
+    expect(err.hint).toContain(
+      `gcloud iam service-accounts describe ${UNGRANTED} --format='value(oauth2ClientId)'`,
+    );
     const { clientId } = emulator.serviceAccount("ungranted-bot");
-    const known = source({ GOOGLE_APPLICATION_CREDENTIALS: files["deployer"] ?? "" }, { serviceAccount: UNGRANTED, clientId });
-    const err2 = await failure(known.tokens.getToken({ subject: "info@example.com", scopes: [CAL] }));
+    const known = source(
+      { GOOGLE_APPLICATION_CREDENTIALS: files["deployer"] ?? "" },
+      { serviceAccount: UNGRANTED, clientId },
+    );
+    const err2 = await failure(
+      known.tokens.getToken({ subject: "info@example.com", scopes: [CAL] }),
+    );
     expect(err2.hint).toContain(`add the numeric client ID "${clientId}"`);
   });
 
@@ -185,7 +266,12 @@ describe("keyless signing (createIamSigner) against the emulator", () => {
     tokens.clear();
     requests = [];
     await tokens.getToken({ subject: "info@example.com", scopes: [CAL] });
-    expect(requests.map((u) => new URL(u).pathname)).toEqual([`/v1/projects/-/serviceAccounts/${BOT}:signJwt`, "/token", `/v1/projects/-/serviceAccounts/${BOT}:signJwt`, "/token"]);
+    expect(requests.map((u) => new URL(u).pathname)).toEqual([
+      `/v1/projects/-/serviceAccounts/${BOT}:signJwt`,
+      "/token",
+      `/v1/projects/-/serviceAccounts/${BOT}:signJwt`,
+      "/token",
+    ]);
   });
 
   it("a GOOGLE_APPLICATION_CREDENTIALS file that does not exist: ambient_credentials_invalid", async () => {

@@ -1,20 +1,59 @@
 import { describe, expect, it } from "vitest";
-import { DelegationError, KeyError, containsSecret, redactSecrets, registerSecret } from "../src/index.ts";
+import {
+  DelegationError,
+  KeyError,
+  containsSecret,
+  redactSecrets,
+  registerSecret,
+} from "../src/index.ts";
 
-const pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
+const pem =
+  "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
 const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJhQGIuY29tIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
 
 const cases: { name: string; input: string; secret: string }[] = [
-  { name: "a PEM private key", input: `Cannot load key "${pem}"`, secret: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" },
-  { name: "a PEM key with JSON-escaped newlines", input: JSON.stringify({ private_key: pem }), secret: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" },
-  { name: "a PEM key cut off before its END line", input: pem.slice(0, 60), secret: "MIIEvQIBADANBgkq" },
+  {
+    name: "a PEM private key",
+    input: `Cannot load key "${pem}"`,
+    secret: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+  },
+  {
+    name: "a PEM key with JSON-escaped newlines",
+    input: JSON.stringify({ private_key: pem }),
+    secret: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+  },
+  {
+    name: "a PEM key cut off before its END line",
+    input: pem.slice(0, 60),
+    secret: "MIIEvQIBADANBgkq",
+  },
   { name: "a signed assertion", input: `assertion=${jwt}&grant_type=x`, secret: jwt },
-  { name: "a bare JWT in an error body", input: `{"error":"invalid_grant","echo":"${jwt}"}`, secret: "c2lnbmF0dXJlLXNpZ25hdHVyZQ" },
-  { name: "a Google access token", input: "token ya29.a0AfB_byC-abc.def_123 expired", secret: "ya29.a0AfB_byC-abc" },
-  { name: "an access_token field", input: '{"access_token":"opaque123456","expires_in":3599}', secret: "opaque123456" },
-  { name: "a refresh token", input: "refresh 1//0gAbCdEfGhIjKlMnOpQrStUv", secret: "1//0gAbCdEfGhIjKlMnOpQrStUv" },
+  {
+    name: "a bare JWT in an error body",
+    input: `{"error":"invalid_grant","echo":"${jwt}"}`,
+    secret: "c2lnbmF0dXJlLXNpZ25hdHVyZQ",
+  },
+  {
+    name: "a Google access token",
+    input: "token ya29.a0AfB_byC-abc.def_123 expired",
+    secret: "ya29.a0AfB_byC-abc",
+  },
+  {
+    name: "an access_token field",
+    input: '{"access_token":"opaque123456","expires_in":3599}',
+    secret: "opaque123456",
+  },
+  {
+    name: "a refresh token",
+    input: "refresh 1//0gAbCdEfGhIjKlMnOpQrStUv",
+    secret: "1//0gAbCdEfGhIjKlMnOpQrStUv",
+  },
   { name: "a bearer header", input: "Authorization: Bearer abcdefghijkl", secret: "abcdefghijkl" },
-  { name: "a long base64 run", input: `key ${"QUJDa2V5MDEy".repeat(12)}`, secret: "QUJDa2V5MDEy".repeat(12) },
+  {
+    name: "a long base64 run",
+    input: `key ${"QUJDa2V5MDEy".repeat(12)}`,
+    secret: "QUJDa2V5MDEy".repeat(12),
+  },
 ];
 
 describe("redactSecrets()", () => {
@@ -40,12 +79,21 @@ describe("redactSecrets()", () => {
 
   it("removes a registered secret that has no recognisable shape", () => {
     registerSecret("demo-opaque-secret-42");
-    expect(redactSecrets("caller sent demo-opaque-secret-42 twice: demo-opaque-secret-42")).toBe("caller sent [redacted] twice: [redacted]");
+    expect(redactSecrets("caller sent demo-opaque-secret-42 twice: demo-opaque-secret-42")).toBe(
+      "caller sent [redacted] twice: [redacted]",
+    );
   });
 
   it("applies to every error's message and hint, by construction", () => {
-    const k = new KeyError("key_file_not_found", `Cannot load key "${pem}": the file does not exist`, { hint: `Check ${jwt}` });
-    const d = new DelegationError("invalid_grant", `Refused: ${jwt}`, { scopes: [], hint: "ya29.secret-token" });
+    const k = new KeyError(
+      "key_file_not_found",
+      `Cannot load key "${pem}": the file does not exist`,
+      { hint: `Check ${jwt}` },
+    );
+    const d = new DelegationError("invalid_grant", `Refused: ${jwt}`, {
+      scopes: [],
+      hint: "ya29.secret-token",
+    });
     for (const e of [k, d]) {
       const shown = [e.message, e.hint ?? "", String(e), JSON.stringify(e)].join("\n");
       expect(shown).not.toMatch(/MIIEvQ|c2lnbmF0dXJl|ya29\.secret/);
@@ -58,16 +106,27 @@ describe("DwdError shows no secret by any path", () => {
 
   it("DwdError redacts strings inside cause, keeping a clean cause as the very same value", () => {
     const clean = { error: "invalid_grant", error_description: "Invalid JWT Signature." };
-    expect(new DelegationError("invalid_signature", "x", { scopes: [], cause: clean }).cause).toBe(clean);
-    const echoed = { error: "invalid_request", echo: { form: `grant_type=x&assertion=${jwt}`, list: [token] } };
+    expect(new DelegationError("invalid_signature", "x", { scopes: [], cause: clean }).cause).toBe(
+      clean,
+    );
+    const echoed = {
+      error: "invalid_request",
+      echo: { form: `grant_type=x&assertion=${jwt}`, list: [token] },
+    };
     const error = new DelegationError("invalid_grant", "Refused", { scopes: [], cause: echoed });
-    expect(error.cause).toEqual({ error: "invalid_request", echo: { form: "grant_type=x&assertion=[redacted]", list: ["[redacted]"] } });
+    expect(error.cause).toEqual({
+      error: "invalid_request",
+      echo: { form: "grant_type=x&assertion=[redacted]", list: ["[redacted]"] },
+    });
     expect(JSON.stringify(echoed)).toContain(jwt); // the caller's object is not touched
   });
 
   it("DwdError keeps an Error cause's class but redacts its message, stack and own cause", () => {
     const network = new TypeError(`socket closed after ${jwt}`, { cause: { token } });
-    const error = new DelegationError("token_endpoint_unreachable", "Unreachable", { scopes: [], cause: network });
+    const error = new DelegationError("token_endpoint_unreachable", "Unreachable", {
+      scopes: [],
+      cause: network,
+    });
     const cause = error.cause as TypeError;
     expect(cause).toBeInstanceOf(TypeError);
     expect(cause.message).toBe("socket closed after [redacted]");

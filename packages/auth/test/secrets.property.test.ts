@@ -31,7 +31,14 @@ beforeAll(async () => {
 function shown(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const e = error as Error & { hint?: string };
-  return [e.message, e.hint ?? "", String(e), e.toString(), JSON.stringify(e), inspect(e, { depth: 8 })].join("\n");
+  return [
+    e.message,
+    e.hint ?? "",
+    String(e),
+    e.toString(),
+    JSON.stringify(e),
+    inspect(e, { depth: 8 }),
+  ].join("\n");
 }
 
 /** Fails when any secret (or a 16-character piece of a long one) appears in what the error shows. */
@@ -41,7 +48,8 @@ function expectNoSecret(error: unknown, secrets: readonly string[]): void {
   const text = shown(error);
   for (const secret of secrets) {
     const pieces = secret.length > 32 ? keyChunks(secret) : [secret];
-    for (const piece of pieces) if (text.includes(piece)) throw new Error(`secret piece "${piece}" shown in:\n${text}`);
+    for (const piece of pieces)
+      if (text.includes(piece)) throw new Error(`secret piece "${piece}" shown in:\n${text}`);
   }
 }
 
@@ -61,7 +69,14 @@ const keyMaterial: fc.Arbitrary<{ text: string; body: string }> = fc
       fc.constantFrom(0, 1).map((i) => ({ real: i })),
       fc.uint8Array({ minLength: 200, maxLength: 1300 }).map((bytes) => ({ bytes })),
     ),
-    fc.constantFrom("PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "PRIVATE KEX"),
+    fc.constantFrom(
+      "PRIVATE KEY",
+      "RSA PRIVATE KEY",
+      "EC PRIVATE KEY",
+      "OPENSSH PRIVATE KEY",
+      "ENCRYPTED PRIVATE KEY",
+      "PRIVATE KEX",
+    ),
     fc.constantFrom("lines", "one-line", "escaped", "no-armour"),
     fc.nat(),
   )
@@ -81,7 +96,10 @@ const keyMaterial: fc.Arbitrary<{ text: string; body: string }> = fc
             ? armoured.replace(/\n/g, "\\n")
             : lines;
     // Sometimes cut short, as a truncated paste would be.
-    return { text: cut % 3 === 0 ? text.slice(0, Math.max(200, text.length - (cut % 400))) : text, body };
+    return {
+      text: cut % 3 === 0 ? text.slice(0, Math.max(200, text.length - (cut % 400))) : text,
+      body,
+    };
   });
 
 describe("property: no key material in any error of loadKey()", () => {
@@ -92,7 +110,10 @@ describe("property: no key material in any error of loadKey()", () => {
       await fc.assert(
         fc.asyncProperty(keyMaterial, fc.boolean(), async ({ text, body }, withEmail) => {
           const options = withEmail ? { email: EMAIL } : {};
-          const json = JSON.stringify({ ...jsonKey(text), client_email: withEmail ? EMAIL : undefined });
+          const json = JSON.stringify({
+            ...jsonKey(text),
+            client_email: withEmail ? EMAIL : undefined,
+          });
           const path = join(dir, `key-${file++}.pem`);
           writeFileSync(path, text);
           const attempts = [
@@ -103,7 +124,11 @@ describe("property: no key material in any error of loadKey()", () => {
             () => loadKey(new TextEncoder().encode(text), options),
             () => loadKey(undefined, { ...options, env: { GOOGLE_APPLICATION_CREDENTIALS: text } }),
             () => loadKey(undefined, { ...options, env: { GOOGLE_APPLICATION_CREDENTIALS: json } }),
-            () => loadKey(undefined, { ...options, env: { GOOGLE_APPLICATION_CREDENTIALS: `${text}\n` } }),
+            () =>
+              loadKey(undefined, {
+                ...options,
+                env: { GOOGLE_APPLICATION_CREDENTIALS: `${text}\n` },
+              }),
           ];
           for (const attempt of attempts) expectNoSecret(await thrown(attempt), [body]);
         }),
@@ -131,7 +156,13 @@ describe("property: no token or assertion in any error of getToken()", () => {
           accessToken,
           fc.constantFrom<Echo>("form", "assertion", "token", "bearer", "json-envelope", "network"),
           fc.constantFrom(400, 401, 403, 500, 503, 200),
-          fc.constantFrom("invalid_grant", "unauthorized_client", "server_error", "weird_error", ""),
+          fc.constantFrom(
+            "invalid_grant",
+            "unauthorized_client",
+            "server_error",
+            "weird_error",
+            "",
+          ),
           async (token, echo, status, oauthError) => {
             const assertions: string[] = [];
             let calls = 0;
@@ -139,24 +170,53 @@ describe("property: no token or assertion in any error of getToken()", () => {
               const form = init?.body ?? "";
               const assertion = new URLSearchParams(form).get("assertion") ?? "";
               assertions.push(assertion);
-              if (++calls === 1) return Promise.resolve(Response.json({ access_token: token, expires_in: 3599 }));
+              if (++calls === 1)
+                return Promise.resolve(Response.json({ access_token: token, expires_in: 3599 }));
               const said =
-                echo === "form" ? `bad request: ${form}` : echo === "assertion" ? `cannot verify ${assertion}` : echo === "token" ? `token ${token} was revoked` : `Authorization: Bearer ${token}`;
-              if (echo === "network") return Promise.reject(new TypeError(`socket hang up while sending ${form}`, { cause: { body: form, token } }));
+                echo === "form"
+                  ? `bad request: ${form}`
+                  : echo === "assertion"
+                    ? `cannot verify ${assertion}`
+                    : echo === "token"
+                      ? `token ${token} was revoked`
+                      : `Authorization: Bearer ${token}`;
+              if (echo === "network")
+                return Promise.reject(
+                  new TypeError(`socket hang up while sending ${form}`, {
+                    cause: { body: form, token },
+                  }),
+                );
               const body =
                 echo === "json-envelope"
-                  ? { error: { code: status, message: `${said} / ${assertion}`, status: "INVALID_ARGUMENT", details: [{ token, assertion }] } }
+                  ? {
+                      error: {
+                        code: status,
+                        message: `${said} / ${assertion}`,
+                        status: "INVALID_ARGUMENT",
+                        details: [{ token, assertion }],
+                      },
+                    }
                   : status === 200
                     ? { echo: said, request: form }
-                    : { error: oauthError || undefined, error_description: said, debug: { form, token } };
+                    : {
+                        error: oauthError || undefined,
+                        error_description: said,
+                        debug: { form, token },
+                      };
               return Promise.resolve(Response.json(body, { status }));
             };
             const source = createTokenSource(signingKey, { fetch, env: {} });
             await source.getToken({ subject: "ana@example.com", scopes: [CAL] });
             source.invalidate({ subject: "ana@example.com", scopes: [CAL] });
-            const error = await thrown(() => source.getToken({ subject: "ana@example.com", scopes: [CAL] }));
+            const error = await thrown(() =>
+              source.getToken({ subject: "ana@example.com", scopes: [CAL] }),
+            );
             expect(error).toBeDefined();
-            expectNoSecret(error, [token, ...assertions.map((a) => a.split(".")[2]!), ...assertions]);
+            expectNoSecret(error, [
+              token,
+              ...assertions.map((a) => a.split(".")[2]!),
+              ...assertions,
+            ]);
           },
         ),
         { numRuns: RUNS },
@@ -171,26 +231,53 @@ describe("property: no secret in what diagnoseTokenError() returns", () => {
     "diagnoseTokenError() on bodies holding key material, Google-shaped tokens and assertions shows none of them",
     async () => {
       const segment = fc.stringMatching(/^[A-Za-z0-9_-]{20,200}$/);
-      const assertion = fc.tuple(segment, segment).map(([p, s]) => `eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJ${p}.${s}`);
+      const assertion = fc
+        .tuple(segment, segment)
+        .map(([p, s]) => `eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJ${p}.${s}`);
       const token = fc.stringMatching(/^[A-Za-z0-9_-]{30,100}$/).map((s) => `ya29.${s}`);
-      const secret = fc.oneof(assertion, token, keyMaterial.map((k) => k.text.includes("-----BEGIN") ? k.text : `-----BEGIN PRIVATE KEY-----\n${k.text}`));
+      const secret = fc.oneof(
+        assertion,
+        token,
+        keyMaterial.map((k) =>
+          k.text.includes("-----BEGIN") ? k.text : `-----BEGIN PRIVATE KEY-----\n${k.text}`,
+        ),
+      );
       await fc.assert(
-        fc.asyncProperty(secret, fc.integer({ min: 400, max: 599 }), fc.constantFrom("invalid_grant", "invalid_request", "access_denied", "x"), fc.nat(300), (s, status, error, pad) => {
-          const filler = "x".repeat(pad);
-          const bodies: unknown[] = [
-            { error, error_description: `${filler}${s}` },
-            `${filler}${s}`,
-            { error: { message: `${filler}${s}`, status: "PERMISSION_DENIED" } },
-            { error, error_description: "Invalid JWT Signature.", nested: [{ deep: { deeper: s } }] },
-          ];
-          const secrets = [s.replace(/-----[^-]+-----/g, "").replace(/\\n|\s/g, "")];
-          for (const body of bodies) {
-            const diagnosis = diagnoseTokenError({ status, body, date: null }, { key: { clientEmail: EMAIL }, subject: "ana@example.com", scopes: [CAL] });
-            expectNoSecret(diagnosis, secrets);
-          }
-          expectNoSecret(diagnoseTokenError({ networkError: new TypeError(`failed: ${s}`) }, { key: { clientEmail: EMAIL }, scopes: [CAL] }), secrets);
-          return Promise.resolve();
-        }),
+        fc.asyncProperty(
+          secret,
+          fc.integer({ min: 400, max: 599 }),
+          fc.constantFrom("invalid_grant", "invalid_request", "access_denied", "x"),
+          fc.nat(300),
+          (s, status, error, pad) => {
+            const filler = "x".repeat(pad);
+            const bodies: unknown[] = [
+              { error, error_description: `${filler}${s}` },
+              `${filler}${s}`,
+              { error: { message: `${filler}${s}`, status: "PERMISSION_DENIED" } },
+              {
+                error,
+                error_description: "Invalid JWT Signature.",
+                nested: [{ deep: { deeper: s } }],
+              },
+            ];
+            const secrets = [s.replace(/-----[^-]+-----/g, "").replace(/\\n|\s/g, "")];
+            for (const body of bodies) {
+              const diagnosis = diagnoseTokenError(
+                { status, body, date: null },
+                { key: { clientEmail: EMAIL }, subject: "ana@example.com", scopes: [CAL] },
+              );
+              expectNoSecret(diagnosis, secrets);
+            }
+            expectNoSecret(
+              diagnoseTokenError(
+                { networkError: new TypeError(`failed: ${s}`) },
+                { key: { clientEmail: EMAIL }, scopes: [CAL] },
+              ),
+              secrets,
+            );
+            return Promise.resolve();
+          },
+        ),
         { numRuns: RUNS * 3 },
       );
     },

@@ -39,11 +39,19 @@ function memoryStore() {
 }
 
 /** A replica's own token source: counts exchanges, answers after a few turns of the event loop. */
-function fakeSource(name: string, now: () => number, fail?: (r: GetTokenOptions) => Error | undefined): TokenSource {
+function fakeSource(
+  name: string,
+  now: () => number,
+  fail?: (r: GetTokenOptions) => Error | undefined,
+): TokenSource {
   const cache = new Map<string, AccessToken>();
   const stats = { exchanges: 0, hits: 0 };
   return {
-    signer: { kind: "json", clientEmail: "bot@p.iam.gserviceaccount.com", sign: () => Promise.resolve("") },
+    signer: {
+      kind: "json",
+      clientEmail: "bot@p.iam.gserviceaccount.com",
+      sign: () => Promise.resolve(""),
+    },
     tokenUri: "http://127.0.0.1/token",
     stats,
     clear: () => cache.clear(),
@@ -58,7 +66,12 @@ function fakeSource(name: string, now: () => number, fail?: (r: GetTokenOptions)
       await new Promise((resolve) => setTimeout(resolve, 0));
       const error = fail?.(r);
       if (error) throw error;
-      const token = { accessToken: `ya29.${name}.${r.subject}`, expiresAt: now() + 3_600_000, scopes: r.scopes, ...(r.subject ? { subject: r.subject } : {}) };
+      const token = {
+        accessToken: `ya29.${name}.${r.subject}`,
+        expiresAt: now() + 3_600_000,
+        scopes: r.scopes,
+        ...(r.subject ? { subject: r.subject } : {}),
+      };
       cache.set(`${r.subject}`, token);
       return token;
     },
@@ -72,18 +85,28 @@ describe("createSharedTokenSource()", () => {
     const { store, state } = memoryStore();
     const now = (): number => state.now;
     const inner = ["a", "b", "c"].map((n) => fakeSource(n, now));
-    const replicas = inner.map((s) => createSharedTokenSource(s, { store, secret: SECRET, now, sleep: yieldOnce }));
+    const replicas = inner.map((s) =>
+      createSharedTokenSource(s, { store, secret: SECRET, now, sleep: yieldOnce }),
+    );
     const subjects = Array.from({ length: 100 }, (_, i) => `user${i}@example.com`);
-    const tokens = await Promise.all(Array.from({ length: 1000 }, (_, i) => replicas[i % 3]!.getToken({ subject: subjects[i % 100]!, scopes: [CAL] })));
+    const tokens = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) =>
+        replicas[i % 3]!.getToken({ subject: subjects[i % 100]!, scopes: [CAL] }),
+      ),
+    );
     expect(inner.reduce((n, s) => n + s.stats.exchanges, 0)).toBe(100);
     // Every replica hands out the one token minted for the subject, whoever minted it.
-    for (let i = 0; i < 1000; i++) expect(tokens[i]!.accessToken).toBe(tokens[i % 100]!.accessToken);
+    for (let i = 0; i < 1000; i++)
+      expect(tokens[i]!.accessToken).toBe(tokens[i % 100]!.accessToken);
     expect(replicas.every((r) => r.mode === "shared")).toBe(true);
   });
 
   it("stores tokens encrypted: the store never holds the access token", async () => {
     const { store, data, state } = memoryStore();
-    const source = createSharedTokenSource(fakeSource("a", () => state.now), { store, secret: SECRET, now: () => state.now });
+    const source = createSharedTokenSource(
+      fakeSource("a", () => state.now),
+      { store, secret: SECRET, now: () => state.now },
+    );
     const token = await source.getToken({ subject: "ana@example.com", scopes: [CAL] });
     const values = [...data.values()].map((e) => e.value).join("\n");
     expect(values).toMatch(/^v1\./);
@@ -91,7 +114,11 @@ describe("createSharedTokenSource()", () => {
     expect([...data.keys()].join("\n")).not.toContain("ana@example.com");
     // Another secret cannot read it: that replica mints its own.
     const other = fakeSource("b", () => state.now);
-    await createSharedTokenSource(other, { store, secret: "another-secret-0123456789", now: () => state.now }).getToken({ subject: "ana@example.com", scopes: [CAL] });
+    await createSharedTokenSource(other, {
+      store,
+      secret: "another-secret-0123456789",
+      now: () => state.now,
+    }).getToken({ subject: "ana@example.com", scopes: [CAL] });
     expect(other.stats.exchanges).toBe(1);
   });
 
@@ -101,7 +128,13 @@ describe("createSharedTokenSource()", () => {
     const modes: string[] = [];
     const a = fakeSource("a", now);
     const b = fakeSource("b", now);
-    const ra = createSharedTokenSource(a, { store, secret: SECRET, now, retryStoreMs: 1000, onModeChange: (m) => modes.push(`a:${m}`) });
+    const ra = createSharedTokenSource(a, {
+      store,
+      secret: SECRET,
+      now,
+      retryStoreMs: 1000,
+      onModeChange: (m) => modes.push(`a:${m}`),
+    });
     const rb = createSharedTokenSource(b, { store, secret: SECRET, now, retryStoreMs: 1000 });
     state.down = true;
     await ra.getToken({ subject: "x@example.com", scopes: [CAL] });
@@ -122,14 +155,32 @@ describe("createSharedTokenSource()", () => {
 
   it("passes a token-endpoint refusal through without blaming the store", async () => {
     const { store, state } = memoryStore();
-    const refusal = new DelegationError("delegation_not_authorized", 'Cannot get a token for "ana@example.com": not authorized', { scopes: [CAL] });
-    const source = createSharedTokenSource(fakeSource("a", () => state.now, () => refusal), { store, secret: SECRET, now: () => state.now });
-    await expect(source.getToken({ subject: "ana@example.com", scopes: [CAL] })).rejects.toMatchObject({ code: "delegation_not_authorized", message: 'Cannot get a token for "ana@example.com": not authorized' });
+    const refusal = new DelegationError(
+      "delegation_not_authorized",
+      'Cannot get a token for "ana@example.com": not authorized',
+      { scopes: [CAL] },
+    );
+    const source = createSharedTokenSource(
+      fakeSource(
+        "a",
+        () => state.now,
+        () => refusal,
+      ),
+      { store, secret: SECRET, now: () => state.now },
+    );
+    await expect(
+      source.getToken({ subject: "ana@example.com", scopes: [CAL] }),
+    ).rejects.toMatchObject({
+      code: "delegation_not_authorized",
+      message: 'Cannot get a token for "ana@example.com": not authorized',
+    });
     expect(source.mode).toBe("shared");
   });
 
   it("refuses a short secret", () => {
     const { store } = memoryStore();
-    expect(() => createSharedTokenSource(fakeSource("a", Date.now), { store, secret: "short" })).toThrow(new TypeError("createSharedTokenSource(): secret must have at least 16 characters"));
+    expect(() =>
+      createSharedTokenSource(fakeSource("a", Date.now), { store, secret: "short" }),
+    ).toThrow(new TypeError("createSharedTokenSource(): secret must have at least 16 characters"));
   });
 });

@@ -11,22 +11,50 @@ const RO = "https://www.googleapis.com/auth/calendar.readonly";
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 
 describe("buildClaims()", () => {
-  const key = { clientEmail: "bot@p.iam.gserviceaccount.com", tokenUri: "https://oauth2.googleapis.com/token" };
+  const key = {
+    clientEmail: "bot@p.iam.gserviceaccount.com",
+    tokenUri: "https://oauth2.googleapis.com/token",
+  };
   const cases = [
     {
       name: "with a subject",
       options: { subject: "info@example.com", scopes: [RO, CAL], now: NOW },
-      want: { iss: key.clientEmail, sub: "info@example.com", scope: `${CAL} ${RO}`, aud: key.tokenUri, iat: Math.floor(NOW / 1000) - 30, exp: Math.floor(NOW / 1000) - 30 + 3600 },
+      want: {
+        iss: key.clientEmail,
+        sub: "info@example.com",
+        scope: `${CAL} ${RO}`,
+        aud: key.tokenUri,
+        iat: Math.floor(NOW / 1000) - 30,
+        exp: Math.floor(NOW / 1000) - 30 + 3600,
+      },
     },
     {
       name: "without a subject (no sub claim)",
       options: { scopes: [CAL], now: NOW },
-      want: { iss: key.clientEmail, scope: CAL, aud: key.tokenUri, iat: Math.floor(NOW / 1000) - 30, exp: Math.floor(NOW / 1000) + 3570 },
+      want: {
+        iss: key.clientEmail,
+        scope: CAL,
+        aud: key.tokenUri,
+        iat: Math.floor(NOW / 1000) - 30,
+        exp: Math.floor(NOW / 1000) + 3570,
+      },
     },
     {
       name: "with an explicit audience",
-      options: { subject: "a@example.com", scopes: [CAL, CAL], audience: "http://127.0.0.1:9/token", now: NOW },
-      want: { iss: key.clientEmail, sub: "a@example.com", scope: CAL, aud: "http://127.0.0.1:9/token", iat: Math.floor(NOW / 1000) - 30, exp: Math.floor(NOW / 1000) + 3570 },
+      options: {
+        subject: "a@example.com",
+        scopes: [CAL, CAL],
+        audience: "http://127.0.0.1:9/token",
+        now: NOW,
+      },
+      want: {
+        iss: key.clientEmail,
+        sub: "a@example.com",
+        scope: CAL,
+        aud: "http://127.0.0.1:9/token",
+        iat: Math.floor(NOW / 1000) - 30,
+        exp: Math.floor(NOW / 1000) + 3570,
+      },
     },
   ];
   for (const c of cases) {
@@ -36,7 +64,10 @@ describe("buildClaims()", () => {
   }
 
   it("buildClaims() uses the key's token URI as aud (an emulator's own URL)", () => {
-    expect(buildClaims({ ...key, tokenUri: "http://127.0.0.1:8085/token" }, { scopes: [CAL], now: NOW }).aud).toBe("http://127.0.0.1:8085/token");
+    expect(
+      buildClaims({ ...key, tokenUri: "http://127.0.0.1:8085/token" }, { scopes: [CAL], now: NOW })
+        .aud,
+    ).toBe("http://127.0.0.1:8085/token");
   });
 
   it("buildClaims() backdates iat by 30 s and keeps exp - iat at exactly 3600", () => {
@@ -47,7 +78,11 @@ describe("buildClaims()", () => {
 
   for (const scopes of [[], [""], undefined as unknown as string[]]) {
     it(`buildClaims() throws TypeError for scopes ${JSON.stringify(scopes)}`, () => {
-      expect(() => buildClaims(key, { subject: "a@example.com", scopes })).toThrow(new TypeError("scopes are required: pass at least one OAuth scope (a token without scopes cannot act for a subject)"));
+      expect(() => buildClaims(key, { subject: "a@example.com", scopes })).toThrow(
+        new TypeError(
+          "scopes are required: pass at least one OAuth scope (a token without scopes cannot act for a subject)",
+        ),
+      );
     });
   }
 
@@ -64,9 +99,18 @@ describe("signJwt()", () => {
     const jwt = await signJwt(key, claims);
     const [h, p, s] = jwt.split(".") as [string, string, string];
     expect(jwt).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-    expect(decode(h)).toStrictEqual({ alg: "RS256", typ: "JWT", kid: "0123456789abcdef0123456789abcdef01234567" });
+    expect(decode(h)).toStrictEqual({
+      alg: "RS256",
+      typ: "JWT",
+      kid: "0123456789abcdef0123456789abcdef01234567",
+    });
     expect(decode(p)).toStrictEqual(claims);
-    const ok = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", publicKey, Buffer.from(s, "base64url"), new TextEncoder().encode(`${h}.${p}`));
+    const ok = await crypto.subtle.verify(
+      "RSASSA-PKCS1-v1_5",
+      publicKey,
+      Buffer.from(s, "base64url"),
+      new TextEncoder().encode(`${h}.${p}`),
+    );
     expect(ok).toBe(true);
     expect(Buffer.from(s, "base64url")).toHaveLength(256);
   });

@@ -2,7 +2,14 @@
 // cache does, a deadline that covers the whole exchange (time is faked: nothing here waits), callers'
 // abort signals, and requests refused before sending when Google would refuse them misleadingly.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DelegationError, MAX_SCOPE_CLAIM_LENGTH, containsSecret, createTokenSource, loadKey, redactSecrets } from "../src/index.ts";
+import {
+  DelegationError,
+  MAX_SCOPE_CLAIM_LENGTH,
+  containsSecret,
+  createTokenSource,
+  loadKey,
+  redactSecrets,
+} from "../src/index.ts";
 import type { FetchLike, FetchLikeInit, JwtSigner, ServiceAccountKey } from "../src/index.ts";
 import { generateRsa, jsonKey } from "./helpers.ts";
 
@@ -15,7 +22,8 @@ const fastSigner: JwtSigner = {
   kind: "json",
   clientEmail: EMAIL,
   clientId: "112233445566778899001",
-  sign: (claims) => Promise.resolve(`eyJhbGciOiJSUzI1NiJ9.${btoa(JSON.stringify(claims)).replace(/=+$/, "")}.c2ln`),
+  sign: (claims) =>
+    Promise.resolve(`eyJhbGciOiJSUzI1NiJ9.${btoa(JSON.stringify(claims)).replace(/=+$/, "")}.c2ln`),
 };
 
 /** A promise with its resolver, and a flag that says whether it settled. */
@@ -34,7 +42,8 @@ function settled<T>(promise: Promise<T>): { done: () => boolean; result: Promise
   return { done: () => done, result };
 }
 
-const tokenResponse = (n: number): Response => Response.json({ access_token: `ya29.limits.${n}`, expires_in: 3599 });
+const tokenResponse = (n: number): Response =>
+  Response.json({ access_token: `ya29.limits.${n}`, expires_in: 3599 });
 
 describe("getToken() runs one exchange per (subject, scopes), whatever the cache does", () => {
   it("getToken() with maxEntries 2 runs exactly 5 exchanges for 15 concurrent calls over 5 subjects", async () => {
@@ -45,7 +54,9 @@ describe("getToken() runs one exchange per (subject, scopes), whatever the cache
       return tokenResponse(++n);
     };
     const source = createTokenSource(fastSigner, { fetch, maxEntries: 2, env: {} });
-    const calls = Array.from({ length: 15 }, (_, i) => source.getToken({ subject: `user${i % 5}@example.com`, scopes: [CAL] }));
+    const calls = Array.from({ length: 15 }, (_, i) =>
+      source.getToken({ subject: `user${i % 5}@example.com`, scopes: [CAL] }),
+    );
     release.resolve();
     const tokens = await Promise.all(calls);
     expect(source.stats).toEqual({ exchanges: 5, hits: 10 });
@@ -105,7 +116,9 @@ describe("getToken() has one deadline for the whole exchange (faked time)", () =
     });
     expect((error as DelegationError).hint).toContain("raise timeoutMs");
     expect(inits[0]!.signal?.aborted).toBe(true);
-    expect((await source.getToken({ subject: "a@example.com", scopes: [CAL] })).accessToken).toBe("ya29.limits.2");
+    expect((await source.getToken({ subject: "a@example.com", scopes: [CAL] })).accessToken).toBe(
+      "ya29.limits.2",
+    );
     expect(source.stats.exchanges).toBe(2);
   });
 
@@ -121,7 +134,9 @@ describe("getToken() has one deadline for the whole exchange (faked time)", () =
           controller.enqueue(new TextEncoder().encode(" "));
         },
       });
-      return Promise.resolve(new Response(body, { status: 200, headers: { "content-type": "application/json" } }));
+      return Promise.resolve(
+        new Response(body, { status: 200, headers: { "content-type": "application/json" } }),
+      );
     };
     const source = createTokenSource(fastSigner, { fetch, env: {}, timeoutMs: 12_000 });
     const call = settled(source.getToken({ subject: "a@example.com", scopes: [CAL] }));
@@ -146,7 +161,9 @@ describe("getToken() has one deadline for the whole exchange (faked time)", () =
     };
     const source = createTokenSource(fastSigner, { fetch, env: {} });
     const leaving = new AbortController();
-    const first = settled(source.getToken({ subject: "a@example.com", scopes: [CAL], signal: leaving.signal }));
+    const first = settled(
+      source.getToken({ subject: "a@example.com", scopes: [CAL], signal: leaving.signal }),
+    );
     const second = source.getToken({ subject: "a@example.com", scopes: [CAL] });
     leaving.abort(new Error("caller gave up"));
     await vi.advanceTimersByTimeAsync(0);
@@ -166,12 +183,18 @@ describe("getToken() has one deadline for the whole exchange (faked time)", () =
     };
     const source = createTokenSource(fastSigner, { fetch, env: {} });
     const controller = new AbortController();
-    const call = source.getToken({ subject: "a@example.com", scopes: [CAL], signal: controller.signal });
+    const call = source.getToken({
+      subject: "a@example.com",
+      scopes: [CAL],
+      signal: controller.signal,
+    });
     await called.promise;
     controller.abort();
     await expect(call).rejects.toMatchObject({ name: "AbortError" });
     expect(seen?.aborted).toBe(true);
-    await expect(source.getToken({ subject: "a@example.com", scopes: [CAL], signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
+    await expect(
+      source.getToken({ subject: "a@example.com", scopes: [CAL], signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ name: "AbortError" });
     expect(source.stats.exchanges).toBe(1);
   });
 });
@@ -189,15 +212,37 @@ describe("getToken() validates the subject and refuses what Google cannot take, 
   });
 
   const typeErrors = [
-    { name: "an empty subject", subject: "", message: "getToken(): subject is empty: pass the email of the user to impersonate, or omit subject to act as the service account itself" },
-    { name: "a blank subject", subject: "  ", message: "getToken(): subject is empty: pass the email of the user to impersonate, or omit subject to act as the service account itself" },
-    { name: "a subject with a space inside", subject: "ana smith@example.com", message: 'getToken(): subject "ana smith@example.com" holds whitespace or a control character: pass one user\'s email address' },
-    { name: "a subject with a line break", subject: "ana@example.com\nerror: forged", message: 'getToken(): subject "ana@example.com\\nerror: forged" holds whitespace or a control character: pass one user\'s email address' },
+    {
+      name: "an empty subject",
+      subject: "",
+      message:
+        "getToken(): subject is empty: pass the email of the user to impersonate, or omit subject to act as the service account itself",
+    },
+    {
+      name: "a blank subject",
+      subject: "  ",
+      message:
+        "getToken(): subject is empty: pass the email of the user to impersonate, or omit subject to act as the service account itself",
+    },
+    {
+      name: "a subject with a space inside",
+      subject: "ana smith@example.com",
+      message:
+        'getToken(): subject "ana smith@example.com" holds whitespace or a control character: pass one user\'s email address',
+    },
+    {
+      name: "a subject with a line break",
+      subject: "ana@example.com\nerror: forged",
+      message:
+        'getToken(): subject "ana@example.com\\nerror: forged" holds whitespace or a control character: pass one user\'s email address',
+    },
   ];
   for (const c of typeErrors) {
     it(`getToken() refuses ${c.name} with a TypeError instead of acting as someone else`, async () => {
       const source = createTokenSource(key, { fetch, env: {} });
-      await expect(source.getToken({ subject: c.subject, scopes: [CAL] })).rejects.toThrow(new TypeError(c.message));
+      await expect(source.getToken({ subject: c.subject, scopes: [CAL] })).rejects.toThrow(
+        new TypeError(c.message),
+      );
       expect(fetches).toEqual([]);
     });
   }
@@ -207,19 +252,22 @@ describe("getToken() validates the subject and refuses what Google cannot take, 
     const token = await source.getToken({ subject: "  ana@example.com\t", scopes: [CAL] });
     expect(token.subject).toBe("ana@example.com");
     const assertion = new URLSearchParams(fetches[0]).get("assertion")!;
-    expect(JSON.parse(atob(assertion.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")))).toMatchObject({ sub: "ana@example.com" });
+    expect(
+      JSON.parse(atob(assertion.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))),
+    ).toMatchObject({ sub: "ana@example.com" });
     await source.getToken({ subject: "ana@example.com", scopes: [CAL] });
     expect(source.stats).toEqual({ exchanges: 1, hits: 1 });
   });
 
-  it("getToken() refuses a 20 KB subject before sending: assertion_too_large, not Google's \"Invalid JWT Signature\"", async () => {
+  it('getToken() refuses a 20 KB subject before sending: assertion_too_large, not Google\'s "Invalid JWT Signature"', async () => {
     const source = createTokenSource(key, { fetch, env: {} });
     const subject = `${"a".repeat(20_468)}@example.com`;
     const error = await source.getToken({ subject, scopes: [CAL] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DelegationError);
     expect(error).toMatchObject({
       code: "assertion_too_large",
-      message: "Cannot get a token for a subject of 20,480 characters: an email address has at most 254, and Google refuses an assertion this large",
+      message:
+        "Cannot get a token for a subject of 20,480 characters: an email address has at most 254, and Google refuses an assertion this large",
       hint: "Pass the user's primary email address as the subject",
     });
     expect((error as DelegationError).subject).toBeUndefined();
@@ -228,16 +276,24 @@ describe("getToken() validates the subject and refuses what Google cannot take, 
 
   it("getToken() refuses 2,000 scopes before sending", async () => {
     const source = createTokenSource(key, { fetch, env: {} });
-    const scopes = Array.from({ length: 2000 }, (_, i) => `https://www.googleapis.com/auth/scope.number.${i}`);
+    const scopes = Array.from(
+      { length: 2000 },
+      (_, i) => `https://www.googleapis.com/auth/scope.number.${i}`,
+    );
     const length = [...scopes].sort().join(" ").length;
-    const error = await source.getToken({ subject: "ana@example.com", scopes }).catch((e: unknown) => e);
+    const error = await source
+      .getToken({ subject: "ana@example.com", scopes })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: "assertion_too_large",
       message: `Cannot get a token for "ana@example.com": the 2,000 scopes take ${length.toLocaleString("en-US")} characters, above the 8,192 dwd sends (Google refuses an assertion this large)`,
     });
     expect(fetches).toEqual([]);
     // Every scope a real delegation entry holds fits: 120 scopes of ~60 characters.
-    const many = Array.from({ length: 120 }, (_, i) => `https://www.googleapis.com/auth/admin.directory.thing${i}.readonly`);
+    const many = Array.from(
+      { length: 120 },
+      (_, i) => `https://www.googleapis.com/auth/admin.directory.thing${i}.readonly`,
+    );
     expect(many.join(" ").length).toBeLessThan(MAX_SCOPE_CLAIM_LENGTH);
     await source.getToken({ subject: "ana@example.com", scopes: many });
     expect(fetches).toHaveLength(1);
@@ -252,7 +308,10 @@ describe("getToken() validates the subject and refuses what Google cannot take, 
 
   it("getToken() registers each access token it hands out, so redactSecrets() removes it anywhere", async () => {
     const opaque = "opaque-limits-token-0123456789";
-    const source = createTokenSource(key, { fetch: () => Promise.resolve(Response.json({ access_token: opaque, expires_in: 3599 })), env: {} });
+    const source = createTokenSource(key, {
+      fetch: () => Promise.resolve(Response.json({ access_token: opaque, expires_in: 3599 })),
+      env: {},
+    });
     expect(containsSecret(`got ${opaque}`)).toBe(false);
     await source.getToken({ subject: "ana@example.com", scopes: [CAL] });
     expect(redactSecrets(`got ${opaque}`)).toBe("got [redacted]");

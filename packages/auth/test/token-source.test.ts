@@ -18,12 +18,18 @@ function fakeEndpoint(options: { lifetime?: number; answer?: (call: Call) => Res
   let n = 0;
   const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const body = new URLSearchParams(init?.body as string);
-    const claims = JSON.parse(Buffer.from(body.get("assertion")!.split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+    const claims = JSON.parse(
+      Buffer.from(body.get("assertion")!.split(".")[1]!, "base64url").toString(),
+    ) as Record<string, unknown>;
     const call = { url: input instanceof Request ? input.url : input.toString(), body, claims };
     calls.push(call);
     await Promise.resolve();
     if (options.answer) return options.answer(call);
-    return Response.json({ access_token: `ya29.fake.${++n}`, expires_in: options.lifetime ?? 3599, token_type: "Bearer" });
+    return Response.json({
+      access_token: `ya29.fake.${++n}`,
+      expires_in: options.lifetime ?? 3599,
+      token_type: "Bearer",
+    });
   };
   return { fetch, calls };
 }
@@ -47,7 +53,12 @@ describe("createTokenSource()", () => {
       now: () => 1_000_000,
     });
     const token = await source.getToken({ subject: "info@example.com", scopes: [RO, CAL] });
-    expect(token).toStrictEqual({ accessToken: "ya29.x", expiresAt: 1_000_000 + 3_599_000, subject: "info@example.com", scopes: [CAL, RO] });
+    expect(token).toStrictEqual({
+      accessToken: "ya29.x",
+      expiresAt: 1_000_000 + 3_599_000,
+      subject: "info@example.com",
+      scopes: [CAL, RO],
+    });
     expect(seen?.method).toBe("POST");
     expect(seen?.url).toBe("https://oauth2.googleapis.com/token");
     expect(seen?.headers.get("content-type")).toBe("application/x-www-form-urlencoded");
@@ -59,7 +70,11 @@ describe("createTokenSource()", () => {
   it("getToken() shares one exchange between concurrent callers", async () => {
     const endpoint = fakeEndpoint();
     const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, env: {} });
-    const tokens = await Promise.all(Array.from({ length: 1000 }, () => source.getToken({ subject: "info@example.com", scopes: [CAL] })));
+    const tokens = await Promise.all(
+      Array.from({ length: 1000 }, () =>
+        source.getToken({ subject: "info@example.com", scopes: [CAL] }),
+      ),
+    );
     expect(endpoint.calls).toHaveLength(1);
     expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
     expect(source.stats).toEqual({ exchanges: 1, hits: 999 });
@@ -85,10 +100,16 @@ describe("createTokenSource()", () => {
   it("getToken() refreshes before expiry with injected time", async () => {
     let now = 1_700_000_000_000;
     const endpoint = fakeEndpoint({ lifetime: 3599 });
-    const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, now: () => now, env: {} });
+    const source = createTokenSource(await testKey(), {
+      fetch: endpoint.fetch,
+      now: () => now,
+      env: {},
+    });
     const first = await source.getToken({ subject: "a@example.com", scopes: [CAL] });
     now += 3599_000 - 225_001; // just before the 3 min 45 s margin
-    expect((await source.getToken({ subject: "a@example.com", scopes: [CAL] })).accessToken).toBe(first.accessToken);
+    expect((await source.getToken({ subject: "a@example.com", scopes: [CAL] })).accessToken).toBe(
+      first.accessToken,
+    );
     now += 2; // inside the margin
     const second = await source.getToken({ subject: "a@example.com", scopes: [CAL] });
     expect(second.accessToken).not.toBe(first.accessToken);
@@ -100,7 +121,12 @@ describe("createTokenSource()", () => {
   it("getToken() honours refreshMarginMs", async () => {
     let now = 0;
     const endpoint = fakeEndpoint({ lifetime: 100 });
-    const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, now: () => now, refreshMarginMs: 10_000, env: {} });
+    const source = createTokenSource(await testKey(), {
+      fetch: endpoint.fetch,
+      now: () => now,
+      refreshMarginMs: 10_000,
+      env: {},
+    });
     await source.getToken({ scopes: [CAL] });
     now = 89_999;
     await source.getToken({ scopes: [CAL] });
@@ -116,10 +142,20 @@ describe("createTokenSource()", () => {
     const endpoint = fakeEndpoint({
       answer: () =>
         failures-- > 0
-          ? Response.json({ error: "temporarily_unavailable", error_description: "The service is currently unavailable." }, { status: 503 })
+          ? Response.json(
+              {
+                error: "temporarily_unavailable",
+                error_description: "The service is currently unavailable.",
+              },
+              { status: 503 },
+            )
           : Response.json({ access_token: `ya29.ok.${++n}`, expires_in: 3599 }),
     });
-    const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, now: () => now, env: {} });
+    const source = createTokenSource(await testKey(), {
+      fetch: endpoint.fetch,
+      now: () => now,
+      env: {},
+    });
     const get = () => source.getToken({ subject: "a@example.com", scopes: [CAL] });
     const first = await get();
     expect(first).toMatchObject({ accessToken: "ya29.ok.1", expiresAt: now + 3599_000 });
@@ -138,25 +174,48 @@ describe("createTokenSource()", () => {
     failures = 1;
     const error = await get().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DelegationError);
-    expect(error).toMatchObject({ code: "token_endpoint_unavailable", message: 'Cannot get a token for "a@example.com": the token endpoint answered 503 "temporarily_unavailable"' });
+    expect(error).toMatchObject({
+      code: "token_endpoint_unavailable",
+      message:
+        'Cannot get a token for "a@example.com": the token endpoint answered 503 "temporarily_unavailable"',
+    });
   });
 
   it("getToken() does not fall back to a token that invalidate() dropped while the refresh was failing", async () => {
     let now = 0;
     let fail = false;
-    const endpoint = fakeEndpoint({ answer: () => (fail ? Response.json({ error: "internal_failure", error_description: "Backend Error" }, { status: 500 }) : Response.json({ access_token: "ya29.ok", expires_in: 3599 })) });
-    const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, now: () => now, env: {} });
+    const endpoint = fakeEndpoint({
+      answer: () =>
+        fail
+          ? Response.json(
+              { error: "internal_failure", error_description: "Backend Error" },
+              { status: 500 },
+            )
+          : Response.json({ access_token: "ya29.ok", expires_in: 3599 }),
+    });
+    const source = createTokenSource(await testKey(), {
+      fetch: endpoint.fetch,
+      now: () => now,
+      env: {},
+    });
     await source.getToken({ scopes: [CAL] });
     now = 3599_000 - 1000;
     fail = true;
     const pending = source.getToken({ scopes: [CAL] });
     source.invalidate({ scopes: [CAL] });
-    await expect(pending).rejects.toMatchObject({ code: "token_endpoint_unavailable", message: `Cannot get a token for service account "${source.signer.clientEmail}": the token endpoint answered 500 "internal_failure"` });
+    await expect(pending).rejects.toMatchObject({
+      code: "token_endpoint_unavailable",
+      message: `Cannot get a token for service account "${source.signer.clientEmail}": the token endpoint answered 500 "internal_failure"`,
+    });
   });
 
   it("getToken() keeps the cache bounded, evicting the least recently used", async () => {
     const endpoint = fakeEndpoint();
-    const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, maxEntries: 3, env: {} });
+    const source = createTokenSource(await testKey(), {
+      fetch: endpoint.fetch,
+      maxEntries: 3,
+      env: {},
+    });
     const get = (s: string) => source.getToken({ subject: `${s}@example.com`, scopes: [CAL] });
     await get("a");
     await get("b");
@@ -174,14 +233,27 @@ describe("createTokenSource()", () => {
   it("getToken() does not cache a failure, and the next call retries", async () => {
     let fail = true;
     const endpoint = fakeEndpoint({
-      answer: () => (fail ? Response.json({ error: "temporarily_unavailable", error_description: "The service is currently unavailable." }, { status: 503 }) : Response.json({ access_token: "ya29.ok", expires_in: 3599 })),
+      answer: () =>
+        fail
+          ? Response.json(
+              {
+                error: "temporarily_unavailable",
+                error_description: "The service is currently unavailable.",
+              },
+              { status: 503 },
+            )
+          : Response.json({ access_token: "ya29.ok", expires_in: 3599 }),
     });
     const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, env: {} });
-    const results = await Promise.allSettled([1, 2, 3].map(() => source.getToken({ subject: "a@example.com", scopes: [CAL] })));
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(() => source.getToken({ subject: "a@example.com", scopes: [CAL] })),
+    );
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
     expect(endpoint.calls).toHaveLength(1);
     fail = false;
-    expect((await source.getToken({ subject: "a@example.com", scopes: [CAL] })).accessToken).toBe("ya29.ok");
+    expect((await source.getToken({ subject: "a@example.com", scopes: [CAL] })).accessToken).toBe(
+      "ya29.ok",
+    );
   });
 
   it("invalidate() drops one cached token", async () => {
@@ -198,7 +270,9 @@ describe("createTokenSource()", () => {
       const endpoint = fakeEndpoint();
       const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, env: {} });
       await expect(source.getToken({ subject: "a@example.com", scopes })).rejects.toThrow(
-        new TypeError("getToken(): scopes are required: pass at least one OAuth scope (a token without scopes cannot act for a subject)"),
+        new TypeError(
+          "getToken(): scopes are required: pass at least one OAuth scope (a token without scopes cannot act for a subject)",
+        ),
       );
       expect(endpoint.calls).toHaveLength(0);
     });
@@ -208,29 +282,72 @@ describe("createTokenSource()", () => {
     const source = createTokenSource(await testKey(), {
       env: {},
       tokenUri: "http://127.0.0.1:9/token",
-      fetch: () => Promise.reject(new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) })),
+      fetch: () =>
+        Promise.reject(
+          new TypeError("fetch failed", {
+            cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+          }),
+        ),
     });
-    const error = await source.getToken({ subject: "a@example.com", scopes: [CAL] }).catch((e: unknown) => e);
+    const error = await source
+      .getToken({ subject: "a@example.com", scopes: [CAL] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DelegationError);
-    expect(error).toMatchObject({ code: "token_endpoint_unreachable", message: 'Cannot get a token for "a@example.com": the token endpoint "http://127.0.0.1:9/token" cannot be reached (ECONNREFUSED)', retryable: true });
+    expect(error).toMatchObject({
+      code: "token_endpoint_unreachable",
+      message:
+        'Cannot get a token for "a@example.com": the token endpoint "http://127.0.0.1:9/token" cannot be reached (ECONNREFUSED)',
+      retryable: true,
+    });
   });
 
   it("getToken() lists delegatedScopes with the request's scopes in the Admin-console link of a refusal", async () => {
     const GMAIL = "https://www.googleapis.com/auth/gmail.readonly";
     const key = await testKey();
-    const refuse = () => Promise.resolve(Response.json({ error: "unauthorized_client", error_description: "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested." }, { status: 401 }));
-    const source = createTokenSource(key, { env: {}, fetch: refuse, delegatedScopes: [GMAIL, CAL] });
-    const error = await source.getToken({ subject: "a@example.com", scopes: [RO] }).catch((e: unknown) => e);
+    const refuse = () =>
+      Promise.resolve(
+        Response.json(
+          {
+            error: "unauthorized_client",
+            error_description:
+              "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
+          },
+          { status: 401 },
+        ),
+      );
+    const source = createTokenSource(key, {
+      env: {},
+      fetch: refuse,
+      delegatedScopes: [GMAIL, CAL],
+    });
+    const error = await source
+      .getToken({ subject: "a@example.com", scopes: [RO] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DelegationError);
-    expect(error).toMatchObject({ code: "delegation_not_authorized", message: `Cannot get a token for "a@example.com": client "${key.clientId}" is not authorized for domain-wide delegation of scope "${RO}"`, scopes: [RO] });
-    expect((error as DelegationError).hint).toContain(`clientScopeToAdd=${CAL},${RO},${GMAIL}&overwriteClientId=true — it replaces the client's entry with exactly these scopes`);
-    const plain = await createTokenSource(key, { env: {}, fetch: refuse }).getToken({ subject: "a@example.com", scopes: [RO] }).catch((e: unknown) => e);
-    expect((plain as DelegationError).hint).toContain(`clientScopeToAdd=${RO}&overwriteClientId=true —`);
+    expect(error).toMatchObject({
+      code: "delegation_not_authorized",
+      message: `Cannot get a token for "a@example.com": client "${key.clientId}" is not authorized for domain-wide delegation of scope "${RO}"`,
+      scopes: [RO],
+    });
+    expect((error as DelegationError).hint).toContain(
+      `clientScopeToAdd=${CAL},${RO},${GMAIL}&overwriteClientId=true — it replaces the client's entry with exactly these scopes`,
+    );
+    const plain = await createTokenSource(key, { env: {}, fetch: refuse })
+      .getToken({ subject: "a@example.com", scopes: [RO] })
+      .catch((e: unknown) => e);
+    expect((plain as DelegationError).hint).toContain(
+      `clientScopeToAdd=${RO}&overwriteClientId=true —`,
+    );
   });
 
   it("getToken() refuses a 200 without an access token", async () => {
-    const source = createTokenSource(await testKey(), { env: {}, fetch: () => Promise.resolve(Response.json({ id_token: "x" })) });
-    await expect(source.getToken({ scopes: [CAL] })).rejects.toMatchObject({ code: "token_endpoint_error" });
+    const source = createTokenSource(await testKey(), {
+      env: {},
+      fetch: () => Promise.resolve(Response.json({ id_token: "x" })),
+    });
+    await expect(source.getToken({ scopes: [CAL] })).rejects.toMatchObject({
+      code: "token_endpoint_error",
+    });
   });
 
   it("createTokenSource() rejects a maxEntries below 1", () => {
@@ -240,19 +357,62 @@ describe("createTokenSource()", () => {
 
 describe("resolveEndpoints()", () => {
   const cases = [
-    { name: "Google by default", options: { env: {} }, want: { tokenUri: "https://oauth2.googleapis.com/token", iamRoot: "https://iamcredentials.googleapis.com", calendarRoot: "https://www.googleapis.com/calendar/v3" } },
-    { name: "the key's token URI", options: { env: {}, keyTokenUri: "https://accounts.google.com/o/oauth2/token" }, want: { tokenUri: "https://accounts.google.com/o/oauth2/token", iamRoot: "https://iamcredentials.googleapis.com", calendarRoot: "https://www.googleapis.com/calendar/v3" } },
+    {
+      name: "Google by default",
+      options: { env: {} },
+      want: {
+        tokenUri: "https://oauth2.googleapis.com/token",
+        iamRoot: "https://iamcredentials.googleapis.com",
+        calendarRoot: "https://www.googleapis.com/calendar/v3",
+      },
+    },
+    {
+      name: "the key's token URI",
+      options: { env: {}, keyTokenUri: "https://accounts.google.com/o/oauth2/token" },
+      want: {
+        tokenUri: "https://accounts.google.com/o/oauth2/token",
+        iamRoot: "https://iamcredentials.googleapis.com",
+        calendarRoot: "https://www.googleapis.com/calendar/v3",
+      },
+    },
     {
       name: "DWD_EMULATOR_HOST over the key",
-      options: { env: { DWD_EMULATOR_HOST: "127.0.0.1:8085" }, keyTokenUri: "https://oauth2.googleapis.com/token" },
-      want: { tokenUri: "http://127.0.0.1:8085/token", iamRoot: "http://127.0.0.1:8085", calendarRoot: "http://127.0.0.1:8085/calendar/v3", emulatorOrigin: "http://127.0.0.1:8085" },
+      options: {
+        env: { DWD_EMULATOR_HOST: "127.0.0.1:8085" },
+        keyTokenUri: "https://oauth2.googleapis.com/token",
+      },
+      want: {
+        tokenUri: "http://127.0.0.1:8085/token",
+        iamRoot: "http://127.0.0.1:8085",
+        calendarRoot: "http://127.0.0.1:8085/calendar/v3",
+        emulatorOrigin: "http://127.0.0.1:8085",
+      },
     },
     {
       name: "explicit options over DWD_EMULATOR_HOST",
-      options: { env: { DWD_EMULATOR_HOST: "localhost:1" }, tokenUri: "http://x/token", apiRoot: "http://y/calendar/v3/", iamRoot: "http://z/" },
-      want: { tokenUri: "http://x/token", iamRoot: "http://z", calendarRoot: "http://y/calendar/v3", emulatorOrigin: "http://localhost:1" },
+      options: {
+        env: { DWD_EMULATOR_HOST: "localhost:1" },
+        tokenUri: "http://x/token",
+        apiRoot: "http://y/calendar/v3/",
+        iamRoot: "http://z/",
+      },
+      want: {
+        tokenUri: "http://x/token",
+        iamRoot: "http://z",
+        calendarRoot: "http://y/calendar/v3",
+        emulatorOrigin: "http://localhost:1",
+      },
     },
-    { name: "a URL in DWD_EMULATOR_HOST", options: { env: { DWD_EMULATOR_HOST: "http://[::1]:9000" } }, want: { tokenUri: "http://[::1]:9000/token", iamRoot: "http://[::1]:9000", calendarRoot: "http://[::1]:9000/calendar/v3", emulatorOrigin: "http://[::1]:9000" } },
+    {
+      name: "a URL in DWD_EMULATOR_HOST",
+      options: { env: { DWD_EMULATOR_HOST: "http://[::1]:9000" } },
+      want: {
+        tokenUri: "http://[::1]:9000/token",
+        iamRoot: "http://[::1]:9000",
+        calendarRoot: "http://[::1]:9000/calendar/v3",
+        emulatorOrigin: "http://[::1]:9000",
+      },
+    },
   ];
   for (const c of cases) {
     it(`resolveEndpoints() picks ${c.name}`, () => {
@@ -267,8 +427,14 @@ describe("resolveEndpoints()", () => {
       urls.push(input instanceof Request ? input.url : input.toString());
       return Promise.resolve(Response.json({ access_token: "ya29.x", expires_in: 3599 }));
     }) as typeof globalThis.fetch;
-    await createTokenSource(key, { fetch, env: { DWD_EMULATOR_HOST: "127.0.0.1:7" } }).getToken({ scopes: [CAL] });
-    await createTokenSource(key, { fetch, env: { DWD_EMULATOR_HOST: "127.0.0.1:7" }, tokenUri: "http://other/token" }).getToken({ scopes: [CAL] });
+    await createTokenSource(key, { fetch, env: { DWD_EMULATOR_HOST: "127.0.0.1:7" } }).getToken({
+      scopes: [CAL],
+    });
+    await createTokenSource(key, {
+      fetch,
+      env: { DWD_EMULATOR_HOST: "127.0.0.1:7" },
+      tokenUri: "http://other/token",
+    }).getToken({ scopes: [CAL] });
     expect(urls).toEqual(["http://127.0.0.1:7/token", "http://other/token"]);
   });
 });

@@ -11,7 +11,12 @@ interface Stats {
 }
 interface FileHandle {
   stat(): Promise<Stats>;
-  read(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<{ bytesRead: number }>;
+  read(
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number | null,
+  ): Promise<{ bytesRead: number }>;
   close(): Promise<void>;
 }
 export const constants: { O_RDONLY?: number; O_NONBLOCK?: number } | undefined;

@@ -37,7 +37,9 @@ export type { CalendarFetch } from "./_internal/client-context.ts";
 export type { CalendarFetchResponse } from "./_internal/read-body.ts";
 
 /** The scope a client requests for reads when none is configured (writes get `…/auth/calendar`). */
-export const defaultCalendarScopes: readonly string[] = ["https://www.googleapis.com/auth/calendar.readonly"];
+export const defaultCalendarScopes: readonly string[] = [
+  "https://www.googleapis.com/auth/calendar.readonly",
+];
 
 /**
  * What {@link createCalendarClient} needs from a token source: `@dwd/auth`'s `TokenSource` fits, and so
@@ -45,7 +47,9 @@ export const defaultCalendarScopes: readonly string[] = ["https://www.googleapis
  * client fetch a fresh token and retry once.
  */
 export type CalendarTokenSource = Pick<TokenSource, "getToken"> &
-  Partial<Pick<TokenSource, "invalidate">> & { signer?: { clientEmail: string; clientId?: string } };
+  Partial<Pick<TokenSource, "invalidate">> & {
+    signer?: { clientEmail: string; clientId?: string };
+  };
 
 /** Options of {@link createCalendarClient}. */
 export interface CalendarClientOptions {
@@ -133,7 +137,11 @@ export interface EventsResource extends EventsCalls<"promise"> {
    * @param params `events.instances` parameters and call options.
    * @returns An async iterable of instances.
    */
-  allInstances(calendarId: string, eventId: string, params?: EventsInstancesParams & CallOptions): AsyncIterable<Event>;
+  allInstances(
+    calendarId: string,
+    eventId: string,
+    params?: EventsInstancesParams & CallOptions,
+  ): AsyncIterable<Event>;
 }
 
 /** The `settings` methods plus an iterator over every setting. */
@@ -228,7 +236,10 @@ export interface CalendarClient {
    * @param options Chunk size, concurrency, signal.
    * @returns One {@link BatchResult} per call, in input order.
    */
-  batch<const C extends readonly PreparedCall<unknown>[]>(calls: C | ((b: CalendarCalls) => C), options?: BatchOptions): Promise<BatchResults<C>>;
+  batch<const C extends readonly PreparedCall<unknown>[]>(
+    calls: C | ((b: CalendarCalls) => C),
+    options?: BatchOptions,
+  ): Promise<BatchResults<C>>;
   /** The API root in use, without a trailing slash. */
   rootUrl: string;
   /** The impersonated user, if any. */
@@ -244,7 +255,10 @@ for (const spec of Object.values(methods)) {
   specsByResource.set(spec.resource, list);
 }
 
-function builder<R>(principal: Principal, make: (call: PreparedCall<unknown>) => R): Record<string, Record<string, (...args: unknown[]) => R>> {
+function builder<R>(
+  principal: Principal,
+  make: (call: PreparedCall<unknown>) => R,
+): Record<string, Record<string, (...args: unknown[]) => R>> {
   const out: Record<string, Record<string, (...args: unknown[]) => R>> = {};
   for (const [resource, specs] of specsByResource) {
     const r: Record<string, (...args: unknown[]) => R> = {};
@@ -276,7 +290,10 @@ function callsFor(principal: Principal): CalendarCalls {
  * ```
  */
 export function createCalendarClient(options: CalendarClientOptions): CalendarClient {
-  const rootUrl = (options.rootUrl ?? resolveEndpoints({ env: options.env }).calendarRoot).replace(/\/+$/, "");
+  const rootUrl = (options.rootUrl ?? resolveEndpoints({ env: options.env }).calendarRoot).replace(
+    /\/+$/,
+    "",
+  );
   const retry = options.retry === false ? { retries: 0 } : (options.retry ?? {});
   const ctx: ClientContext = {
     tokenSource: options.tokenSource,
@@ -320,7 +337,10 @@ function clientFor(ctx: ClientContext, principal: Principal): CalendarClient {
     params["maxResults"] ??= spec.maxPageSize;
     let pageToken = params["pageToken"] as string | undefined;
     do {
-      const page = (await execute(ctx, prepare(spec, [...args.slice(0, n), { ...params, pageToken }], principal))) as {
+      const page = (await execute(
+        ctx,
+        prepare(spec, [...args.slice(0, n), { ...params, pageToken }], principal),
+      )) as {
         items?: T[];
         nextPageToken?: string | null;
       };
@@ -329,22 +349,45 @@ function clientFor(ctx: ClientContext, principal: Principal): CalendarClient {
     } while (pageToken !== undefined && pageToken !== "");
   }
 
-  const all = (key: MethodKey) => (...args: unknown[]) => pages(key, args);
+  const all =
+    (key: MethodKey) =>
+    (...args: unknown[]) =>
+      pages(key, args);
   const client = {
     ...resources,
     acl: { ...resources["acl"], all: all("acl.list") },
-    calendarList: { ...resources["calendarList"], all: all("calendarList.list"), listAll: all("calendarList.list") },
-    events: { ...resources["events"], all: all("events.list"), allInstances: all("events.instances") },
+    calendarList: {
+      ...resources["calendarList"],
+      all: all("calendarList.list"),
+      listAll: all("calendarList.list"),
+    },
+    events: {
+      ...resources["events"],
+      all: all("events.list"),
+      allInstances: all("events.instances"),
+    },
     settings: { ...resources["settings"], all: all("settings.list") },
     calls: callsFor(principal),
     as: (subject: string | undefined) => clientFor(ctx, { ...principal, subject }),
-    async batch(calls: readonly PreparedCall<unknown>[] | ((b: CalendarCalls) => readonly PreparedCall<unknown>[]), batchOptions: BatchOptions = {}) {
+    async batch(
+      calls:
+        readonly PreparedCall<unknown>[] | ((b: CalendarCalls) => readonly PreparedCall<unknown>[]),
+      batchOptions: BatchOptions = {},
+    ) {
       const list = typeof calls === "function" ? calls(callsFor(principal)) : calls;
       const chunkSize = batchOptions.chunkSize ?? 50;
-      if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 1000) throw new RangeError(`batch(): chunkSize must be 1–1000 (Google's limit), got ${chunkSize}`);
+      if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 1000)
+        throw new RangeError(
+          `batch(): chunkSize must be 1–1000 (Google's limit), got ${chunkSize}`,
+        );
       const concurrency = batchOptions.concurrency ?? 4;
-      if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`batch(): concurrency must be a positive integer, got ${concurrency}`);
-      return await runBatch(ctx, list, { chunkSize, concurrency, ...(batchOptions.signal !== undefined ? { signal: batchOptions.signal } : {}) });
+      if (!Number.isInteger(concurrency) || concurrency < 1)
+        throw new RangeError(`batch(): concurrency must be a positive integer, got ${concurrency}`);
+      return await runBatch(ctx, list, {
+        chunkSize,
+        concurrency,
+        ...(batchOptions.signal !== undefined ? { signal: batchOptions.signal } : {}),
+      });
     },
     rootUrl: ctx.rootUrl,
     ...(principal.subject !== undefined ? { subject: principal.subject } : {}),

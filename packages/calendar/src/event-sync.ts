@@ -6,7 +6,14 @@ import type { SyncStore } from "./sync-store.ts";
 /** `events.list` parameters that Google allows next to a `syncToken` (the others give 400). */
 export type EventSyncParams = Pick<
   EventsListParams,
-  "alwaysIncludeEmail" | "eventTypes" | "maxAttendees" | "maxResults" | "showDeleted" | "showHiddenInvitations" | "singleEvents" | "timeZone"
+  | "alwaysIncludeEmail"
+  | "eventTypes"
+  | "maxAttendees"
+  | "maxResults"
+  | "showDeleted"
+  | "showHiddenInvitations"
+  | "singleEvents"
+  | "timeZone"
 >;
 
 /** Options of {@link createEventSync}. */
@@ -68,11 +75,15 @@ export interface EventSync {
  * ```
  */
 export function createEventSync(options: EventSyncOptions): EventSync {
-  const client = options.subject !== undefined ? options.client.as(options.subject) : options.client;
+  const client =
+    options.subject !== undefined ? options.client.as(options.subject) : options.client;
   const key = `${client.subject ?? ""}|${options.calendarId}`;
   const { store, calendarId } = options;
 
-  async function listAll(syncToken: string | undefined, signal: AbortSignal | undefined): Promise<Omit<EventSyncResult, "fullSync" | "fullSyncRequired">> {
+  async function listAll(
+    syncToken: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Omit<EventSyncResult, "fullSync" | "fullSyncRequired">> {
     const events: Event[] = [];
     let pageToken: string | undefined;
     let pages = 0;
@@ -91,14 +102,18 @@ export function createEventSync(options: EventSyncOptions): EventSync {
         continue;
       }
       if (!page.nextSyncToken) {
-        throw new CalendarApiError("unexpected_response", `Cannot sync calendar "${calendarId}": the last page of events.list has no nextSyncToken`, {
-          status: 200,
-          method: "calendar.events.list",
-          calendarId,
-          ...(client.subject !== undefined ? { subject: client.subject } : {}),
-          scopes: [...client.scopes],
-          hint: "Sync works on calendars whose events the acting user can list; check the calendar ID",
-        });
+        throw new CalendarApiError(
+          "unexpected_response",
+          `Cannot sync calendar "${calendarId}": the last page of events.list has no nextSyncToken`,
+          {
+            status: 200,
+            method: "calendar.events.list",
+            calendarId,
+            ...(client.subject !== undefined ? { subject: client.subject } : {}),
+            scopes: [...client.scopes],
+            hint: "Sync works on calendars whose events the acting user can list; check the calendar ID",
+          },
+        );
       }
       return { events, syncToken: page.nextSyncToken, pages };
     }
@@ -114,7 +129,8 @@ export function createEventSync(options: EventSyncOptions): EventSync {
         try {
           listed = await listAll(stored, runOptions.signal);
         } catch (error) {
-          if (!(error instanceof CalendarApiError && error.code === "full_sync_required")) throw error;
+          if (!(error instanceof CalendarApiError && error.code === "full_sync_required"))
+            throw error;
           fullSyncRequired = true;
           await store.delete(key);
         }

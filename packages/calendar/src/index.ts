@@ -31,10 +31,19 @@ export type {
   SettingsResource,
 } from "./calendar-client.ts";
 export { CalendarApiError } from "./calendar-api-error.ts";
-export type { CalendarApiErrorCode, CalendarApiErrorFacts, CalendarApiErrorOptions } from "./calendar-api-error.ts";
+export type {
+  CalendarApiErrorCode,
+  CalendarApiErrorFacts,
+  CalendarApiErrorOptions,
+} from "./calendar-api-error.ts";
 export type { CallOptions, CallResult, HasEtag, PreparedCall, ResultKind } from "./call-types.ts";
 export { createEventSync } from "./event-sync.ts";
-export type { EventSync, EventSyncOptions, EventSyncParams, EventSyncResult } from "./event-sync.ts";
+export type {
+  EventSync,
+  EventSyncOptions,
+  EventSyncParams,
+  EventSyncResult,
+} from "./event-sync.ts";
 export { defaultScopeFor, methodScopes } from "./method-scopes.ts";
 export type { MethodSpec } from "./method-spec.ts";
 export { batchPath, discoveryRevision, methods } from "./_generated/methods.ts";

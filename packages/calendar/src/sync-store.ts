@@ -26,7 +26,9 @@ export interface SyncStore {
  * const sync = createEventSync({ client: cal, store: createMemorySyncStore(), calendarId: "primary" });
  * ```
  */
-export function createMemorySyncStore(initial: Record<string, string> = {}): SyncStore & { entries(): Record<string, string> } {
+export function createMemorySyncStore(
+  initial: Record<string, string> = {},
+): SyncStore & { entries(): Record<string, string> } {
   const map = new Map(Object.entries(initial));
   return {
     get: (key) => map.get(key),

@@ -5,7 +5,10 @@ import { boundaryOf, encodeBatch, parseBatch } from "../src/_internal/batch-wire
 import { createFakeCalendar, fakeTokenSource, googleError } from "./fake-calendar.ts";
 
 const root = "http://fake/calendar/v3";
-const users = Array.from({ length: 200 }, (_, i) => `user${String(i).padStart(3, "0")}@example.com`);
+const users = Array.from(
+  { length: 200 },
+  (_, i) => `user${String(i).padStart(3, "0")}@example.com`,
+);
 
 function setup(options: Partial<CalendarClientOptions> = {}) {
   const fake = createFakeCalendar();
@@ -26,8 +29,19 @@ describe("batch wire format", () => {
   it("writes one application/http part per call with its own headers and a closing delimiter", () => {
     const body = encodeBatch(
       [
-        { contentId: "a-0", method: "GET", path: "/calendar/v3/calendars/primary/events?maxResults=2", headers: { authorization: "Bearer t1" } },
-        { contentId: "a-1", method: "POST", path: "/calendar/v3/freeBusy", headers: { authorization: "Bearer t2", "content-type": "application/json" }, body: '{"items":[]}' },
+        {
+          contentId: "a-0",
+          method: "GET",
+          path: "/calendar/v3/calendars/primary/events?maxResults=2",
+          headers: { authorization: "Bearer t1" },
+        },
+        {
+          contentId: "a-1",
+          method: "POST",
+          path: "/calendar/v3/freeBusy",
+          headers: { authorization: "Bearer t2", "content-type": "application/json" },
+          body: '{"items":[]}',
+        },
       ],
       "batch_x",
     );
@@ -42,7 +56,7 @@ describe("batch wire format", () => {
     const text =
       "--batch_abc\r\nContent-Type: application/http\r\nContent-ID: <response-item2>\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" +
       '{"error":{"code":404,"message":"Not Found","errors":[{"domain":"global","reason":"notFound","message":"Not Found"}]}}\r\n' +
-      "--batch_abc\r\nContent-Type: application/http\r\nContent-ID: <response-item1>\r\n\r\nHTTP/1.1 200 OK\r\nETag: \"e1\"\r\n\r\n" +
+      '--batch_abc\r\nContent-Type: application/http\r\nContent-ID: <response-item1>\r\n\r\nHTTP/1.1 200 OK\r\nETag: "e1"\r\n\r\n' +
       '{"id":"x"}\r\n--batch_abc--\r\n';
     expect(boundaryOf("multipart/mixed; boundary=batch_abc")).toBe("batch_abc");
     const answers = parseBatch(text, "batch_abc");
@@ -56,7 +70,8 @@ describe("batch wire format", () => {
 describe("cal.batch()", () => {
   it("200 users' events.list go out as 4 batch requests of 50, each part with its own user's token", async () => {
     const { fake, cal, tokenSource } = setup();
-    for (const u of users.slice(0, 3)) await cal.as(u).events.insert("primary", { summary: `of ${u}` });
+    for (const u of users.slice(0, 3))
+      await cal.as(u).events.insert("primary", { summary: `of ${u}` });
     fake.httpRequests = 0;
     const results = await cal.batch((b) => users.map((u) => b.as(u).events.list("primary")));
     expect(fake.httpRequests).toBe(4);
@@ -64,7 +79,9 @@ describe("cal.batch()", () => {
     expect(results).toHaveLength(200);
     expect(results.every((r) => r.ok)).toBe(true);
     const first = results[0]!;
-    expect(first.ok && first.value.items?.map((e) => e.summary)).toEqual(["of user000@example.com"]);
+    expect(first.ok && first.value.items?.map((e) => e.summary)).toEqual([
+      "of user000@example.com",
+    ]);
     const last = results[199]!;
     expect(last.ok && last.value.items).toEqual([]);
     expect(tokenSource.calls).toBeGreaterThanOrEqual(200);
@@ -73,11 +90,14 @@ describe("cal.batch()", () => {
   it("mixes methods and users in one typed batch; results come back in input order", async () => {
     const { cal, fake } = setup({ subject: "ana@example.com" });
     const made = await cal.events.insert("primary", { summary: "held" });
-    const [list, insert, get] = await cal.batch((b) => [
-      b.events.list("primary"),
-      b.as("bob@example.com").events.insert("primary", { summary: "bob's" }),
-      b.events.get("primary", made.id!),
-    ] as const);
+    const [list, insert, get] = await cal.batch(
+      (b) =>
+        [
+          b.events.list("primary"),
+          b.as("bob@example.com").events.insert("primary", { summary: "bob's" }),
+          b.events.get("primary", made.id!),
+        ] as const,
+    );
     expect(list.ok && list.value.items?.map((e) => e.summary)).toEqual(["held"]);
     expect(insert.ok && insert.value.summary).toBe("bob's");
     expect(get.ok && get.value.id).toBe(made.id);
@@ -95,12 +115,20 @@ describe("cal.batch()", () => {
 
   it("one part's failure never fails the others", async () => {
     const { cal, fake } = setup();
-    fake.fault = (r) => (r.subject === "user002@example.com" ? googleError(404, "notFound", "Not Found") : undefined);
-    const results = await cal.batch((b) => users.slice(0, 5).map((u) => b.as(u).events.list("primary")));
+    fake.fault = (r) =>
+      r.subject === "user002@example.com" ? googleError(404, "notFound", "Not Found") : undefined;
+    const results = await cal.batch((b) =>
+      users.slice(0, 5).map((u) => b.as(u).events.list("primary")),
+    );
     expect(results.map((r) => r.ok)).toEqual([true, true, false, true, true]);
     const failed = results[2]!;
     expect(!failed.ok && failed.error).toBeInstanceOf(CalendarApiError);
-    expect(!failed.ok && failed.error).toMatchObject({ code: "not_found", status: 404, subject: "user002@example.com", method: "calendar.events.list" });
+    expect(!failed.ok && failed.error).toMatchObject({
+      code: "not_found",
+      status: 404,
+      subject: "user002@example.com",
+      method: "calendar.events.list",
+    });
   });
 
   it("only the failed retryable parts are sent again", async () => {
@@ -109,9 +137,13 @@ describe("cal.batch()", () => {
     fake.fault = (r) => {
       const n = (seen.get(r.subject) ?? 0) + 1;
       seen.set(r.subject, n);
-      return n <= 2 && (r.subject === "user001@example.com" || r.subject === "user003@example.com") ? googleError(503, "backendError", "Backend Error") : undefined;
+      return n <= 2 && (r.subject === "user001@example.com" || r.subject === "user003@example.com")
+        ? googleError(503, "backendError", "Backend Error")
+        : undefined;
     };
-    const results = await cal.batch((b) => users.slice(0, 5).map((u) => b.as(u).events.list("primary")));
+    const results = await cal.batch((b) =>
+      users.slice(0, 5).map((u) => b.as(u).events.list("primary")),
+    );
     expect(results.every((r) => r.ok)).toBe(true);
     // Round 1: 5 parts; round 2: the 2 that failed; round 3: the 2 again (their second failure).
     expect(fake.batchRequests).toBe(3);
@@ -126,8 +158,13 @@ describe("cal.batch()", () => {
 
   it("a permanent failure in a part is not retried", async () => {
     const { cal, fake, retries } = setup();
-    fake.fault = (r) => (r.subject === "user001@example.com" ? googleError(403, "quotaExceeded", "Calendar usage limits exceeded.", "usageLimits") : undefined);
-    const results = await cal.batch((b) => users.slice(0, 3).map((u) => b.as(u).events.list("primary")));
+    fake.fault = (r) =>
+      r.subject === "user001@example.com"
+        ? googleError(403, "quotaExceeded", "Calendar usage limits exceeded.", "usageLimits")
+        : undefined;
+    const results = await cal.batch((b) =>
+      users.slice(0, 3).map((u) => b.as(u).events.list("primary")),
+    );
     expect(results[1]).toMatchObject({ ok: false, error: { code: "quota_exceeded" } });
     expect(fake.batchRequests).toBe(1);
     expect(retries).toEqual([]);
@@ -135,7 +172,10 @@ describe("cal.batch()", () => {
 
   it("a part answered 401 gets a fresh token once", async () => {
     const { cal, fake, tokenSource } = setup();
-    fake.fault = (r) => (r.subject === "user000@example.com" && r.nth === 1 ? googleError(401, "authError", "Invalid Credentials") : undefined);
+    fake.fault = (r) =>
+      r.subject === "user000@example.com" && r.nth === 1
+        ? googleError(401, "authError", "Invalid Credentials")
+        : undefined;
     const [r] = await cal.batch((b) => [b.as("user000@example.com").events.list("primary")]);
     expect(r.ok).toBe(true);
     expect(tokenSource.invalidated).toBe(1);
@@ -153,9 +193,18 @@ describe("cal.batch()", () => {
       }
       return await inner(request);
     };
-    const cal2 = createCalendarClient({ tokenSource: fakeTokenSource(), subject: "ana@example.com", rootUrl: root, fetch: fake.fetch, retry: { random: () => 0, sleep: () => Promise.resolve() } });
+    const cal2 = createCalendarClient({
+      tokenSource: fakeTokenSource(),
+      subject: "ana@example.com",
+      rootUrl: root,
+      fetch: fake.fetch,
+      retry: { random: () => 0, sleep: () => Promise.resolve() },
+    });
     void cal;
-    const [ins, list] = await cal2.batch((b) => [b.events.insert("primary", { id: "abcdef0003", summary: "once" }), b.events.list("primary")]);
+    const [ins, list] = await cal2.batch((b) => [
+      b.events.insert("primary", { id: "abcdef0003", summary: "once" }),
+      b.events.list("primary"),
+    ]);
     expect(ins).toMatchObject({ ok: true, value: { id: "abcdef0003", summary: "once" } });
     expect(list.ok).toBe(true);
     expect(fake.events("ana@example.com")).toHaveLength(1);

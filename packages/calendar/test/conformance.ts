@@ -26,7 +26,12 @@ function equal(actual: unknown, expected: unknown, what: string): void {
 
 function fakeClient() {
   const fake = createFakeCalendar();
-  const cal = createCalendarClient({ tokenSource: fakeTokenSource(), rootUrl: "http://fake/calendar/v3", fetch: fake.fetch, retry: { random: () => 0, sleep: () => Promise.resolve() } });
+  const cal = createCalendarClient({
+    tokenSource: fakeTokenSource(),
+    rootUrl: "http://fake/calendar/v3",
+    fetch: fake.fetch,
+    retry: { random: () => 0, sleep: () => Promise.resolve() },
+  });
   return { fake, cal };
 }
 
@@ -57,10 +62,18 @@ export const conformanceCases: ConformanceCase[] = [
       equal([first.fullSync, first.events.length], [true, 1], "first run");
       await ana.events.delete("primary", a.id!);
       const second = await sync.run();
-      equal(second.events.map((e) => [e.id, e.status]), [[a.id, "cancelled"]], "second run");
+      equal(
+        second.events.map((e) => [e.id, e.status]),
+        [[a.id, "cancelled"]],
+        "second run",
+      );
       fake.expireSyncTokensBefore = Number.MAX_SAFE_INTEGER;
       const third = await sync.run();
-      equal([third.fullSync, third.fullSyncRequired, third.events.length], [true, true, 0], "after 410");
+      equal(
+        [third.fullSync, third.fullSyncRequired, third.events.length],
+        [true, true, 0],
+        "after 410",
+      );
       equal(store.entries(), { "ana@example.com|primary": third.syncToken }, "store");
     },
   },
@@ -74,18 +87,35 @@ export const conformanceCases: ConformanceCase[] = [
       const results = await cal.batch((b) => users.map((u) => b.as(u).events.list("primary")));
       equal(fake.batchRequests, 3, "batch requests");
       equal(fake.httpRequests, 3, "HTTP requests");
-      equal(results.every((r) => r.ok), true, "all ok");
+      equal(
+        results.every((r) => r.ok),
+        true,
+        "all ok",
+      );
       const seventh = results[7]!;
-      equal(seventh.ok ? seventh.value.items?.map((e) => e.summary) : seventh.error.message, ["seven"], "u7's events");
+      equal(
+        seventh.ok ? seventh.value.items?.map((e) => e.summary) : seventh.error.message,
+        ["seven"],
+        "u7's events",
+      );
     },
   },
   {
     name: "emulator: calendarList.all() with a delegated token from @dwd/auth",
     async run() {
       const emulator = await createEmulator({ scenario: "demo", baseUrl: "http://emulator.test" });
-      const via = (input: string | URL | Request, init?: RequestInit): Promise<Response> => emulator.fetch(new Request(input, init));
-      const tokenSource = createTokenSource(await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")), { fetch: via, env: {} });
-      const cal = createCalendarClient({ tokenSource, subject: "info@example.com", rootUrl: "http://emulator.test/calendar/v3", fetch: via });
+      const via = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+        emulator.fetch(new Request(input, init));
+      const tokenSource = createTokenSource(
+        await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")),
+        { fetch: via, env: {} },
+      );
+      const cal = createCalendarClient({
+        tokenSource,
+        subject: "info@example.com",
+        rootUrl: "http://emulator.test/calendar/v3",
+        fetch: via,
+      });
       const summaries: unknown[] = [];
       for await (const e of cal.calendarList.all({ maxResults: 1 })) summaries.push(e.summary);
       equal([...summaries].sort(), ["Support rota", "info@example.com"], "calendar list");
@@ -94,15 +124,31 @@ export const conformanceCases: ConformanceCase[] = [
   {
     name: "gzip: a gzipped body is inflated with the runtime's DecompressionStream",
     async run() {
-      const gz = new Uint8Array(await new Response(new Blob(['{"kind":"calendar#colors"}']).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
-      const cal = createCalendarClient({ tokenSource: fakeTokenSource(), rootUrl: "http://x/calendar/v3", gzip: true, fetch: () => Promise.resolve(new Response(gz)) });
+      const gz = new Uint8Array(
+        await new Response(
+          new Blob(['{"kind":"calendar#colors"}'])
+            .stream()
+            .pipeThrough(new CompressionStream("gzip")),
+        ).arrayBuffer(),
+      );
+      const cal = createCalendarClient({
+        tokenSource: fakeTokenSource(),
+        rootUrl: "http://x/calendar/v3",
+        gzip: true,
+        fetch: () => Promise.resolve(new Response(gz)),
+      });
       equal(await cal.colors.get(), { kind: "calendar#colors" }, "colors");
     },
   },
   {
     name: "deadline: a hung endpoint ends in a timeout error",
     async run() {
-      const cal = createCalendarClient({ tokenSource: fakeTokenSource(), rootUrl: "http://x/calendar/v3", timeoutMs: 30, fetch: () => new Promise(() => undefined) });
+      const cal = createCalendarClient({
+        tokenSource: fakeTokenSource(),
+        rootUrl: "http://x/calendar/v3",
+        timeoutMs: 30,
+        fetch: () => new Promise(() => undefined),
+      });
       const error = (await cal.colors.get().then(
         () => undefined,
         (e: unknown) => e,

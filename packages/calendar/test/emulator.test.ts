@@ -14,7 +14,10 @@ beforeAll(async () => {
   doFetch = (input, init) => emulator.fetch(new Request(input, init));
 });
 
-async function clientAs(account: string, subject?: string): Promise<ReturnType<typeof createCalendarClient>> {
+async function clientAs(
+  account: string,
+  subject?: string,
+): Promise<ReturnType<typeof createCalendarClient>> {
   const key = await loadKey(await emulator.serviceAccountKeyJson(account));
   const tokenSource = createTokenSource(key, { fetch: doFetch });
   return createCalendarClient({ tokenSource, subject, rootUrl: root, fetch: doFetch });
@@ -24,23 +27,32 @@ describe("against the emulator", () => {
   it("calendarList.get() as info@example.com returns the primary calendar", async () => {
     const client = await clientAs("calendar-bot", "info@example.com");
     const entry = await client.calendarList.get("info@example.com");
-    expect(entry).toMatchObject({ id: "info@example.com", summary: "info@example.com", primary: true });
+    expect(entry).toMatchObject({
+      id: "info@example.com",
+      summary: "info@example.com",
+      primary: true,
+    });
   });
 
   it("calendarList.listAll() walks every page of the user's list", async () => {
     const client = await clientAs("calendar-bot", "info@example.com");
     const summaries: (string | undefined)[] = [];
-    for await (const entry of client.calendarList.listAll({ maxResults: 1 })) summaries.push(entry.summary ?? undefined);
+    for await (const entry of client.calendarList.listAll({ maxResults: 1 }))
+      summaries.push(entry.summary ?? undefined);
     expect(summaries.sort()).toEqual(["Support rota", "info@example.com"]);
   });
 
   it("calendarList.get() without a subject says to set the subject", async () => {
     const client = await clientAs("calendar-bot");
-    const error = (await client.calendarList.get("info@example.com").catch((e: unknown) => e)) as CalendarApiError;
+    const error = (await client.calendarList
+      .get("info@example.com")
+      .catch((e: unknown) => e)) as CalendarApiError;
     expect(error).toBeInstanceOf(CalendarApiError);
     expect(error.code).toBe("not_in_service_account_list");
     expect(error.status).toBe(404);
-    expect(error.message).toMatch(/^Cannot get calendar "info@example\.com" from the calendar list of service account "calendar-bot@/);
+    expect(error.message).toMatch(
+      /^Cannot get calendar "info@example\.com" from the calendar list of service account "calendar-bot@/,
+    );
     expect(error.hint).toContain("--subject info@example.com");
   });
 

@@ -8,7 +8,12 @@ import { createFakeCalendar, fakeTokenSource } from "./fake-calendar.ts";
 
 function setup() {
   const fake = createFakeCalendar();
-  const cal = createCalendarClient({ tokenSource: fakeTokenSource(), rootUrl: "http://fake/calendar/v3", fetch: fake.fetch, retry: false });
+  const cal = createCalendarClient({
+    tokenSource: fakeTokenSource(),
+    rootUrl: "http://fake/calendar/v3",
+    fetch: fake.fetch,
+    retry: false,
+  });
   return { fake, cal };
 }
 
@@ -19,7 +24,13 @@ describe("createEventSync()", () => {
     const a = await ana.events.insert("primary", { summary: "a" });
     const b = await ana.events.insert("primary", { summary: "b" });
     const store = createMemorySyncStore();
-    const sync = createEventSync({ client: cal, store, calendarId: "primary", subject: "ana@example.com", params: { maxResults: 1 } });
+    const sync = createEventSync({
+      client: cal,
+      store,
+      calendarId: "primary",
+      subject: "ana@example.com",
+      params: { maxResults: 1 },
+    });
     expect(sync.key).toBe("ana@example.com|primary");
 
     const first = await sync.run();
@@ -38,7 +49,9 @@ describe("createEventSync()", () => {
       ["b", "cancelled"],
       ["c", "confirmed"],
     ]);
-    expect(fake.log[0]).toBe(`GET /calendar/v3/calendars/primary/events?maxResults=1&syncToken=${first.syncToken}`);
+    expect(fake.log[0]).toBe(
+      `GET /calendar/v3/calendars/primary/events?maxResults=1&syncToken=${first.syncToken}`,
+    );
 
     const third = await sync.run();
     expect(third.events).toEqual([]);
@@ -49,20 +62,32 @@ describe("createEventSync()", () => {
     const { fake, cal } = setup();
     await cal.as("bob@example.com").events.insert("primary", { summary: "x" });
     const store = createMemorySyncStore();
-    const sync = createEventSync({ client: cal.as("bob@example.com"), store, calendarId: "primary" });
+    const sync = createEventSync({
+      client: cal.as("bob@example.com"),
+      store,
+      calendarId: "primary",
+    });
     const first = await sync.run();
     fake.expireSyncTokensBefore = Number.MAX_SAFE_INTEGER;
     fake.log.length = 0;
     const again = await sync.run();
     expect(again).toMatchObject({ fullSync: true, fullSyncRequired: true });
     expect(again.events.map((e) => e.summary)).toEqual(["x"]);
-    expect(fake.log).toEqual([`GET /calendar/v3/calendars/primary/events?maxResults=2500&syncToken=${first.syncToken}`, "GET /calendar/v3/calendars/primary/events?maxResults=2500"]);
+    expect(fake.log).toEqual([
+      `GET /calendar/v3/calendars/primary/events?maxResults=2500&syncToken=${first.syncToken}`,
+      "GET /calendar/v3/calendars/primary/events?maxResults=2500",
+    ]);
     expect(store.entries()["bob@example.com|primary"]).toBe(again.syncToken);
   });
 
   it("reset() makes the next run a full sync", async () => {
     const { cal } = setup();
-    const sync = createEventSync({ client: cal, store: createMemorySyncStore(), calendarId: "primary", subject: "c@example.com" });
+    const sync = createEventSync({
+      client: cal,
+      store: createMemorySyncStore(),
+      calendarId: "primary",
+      subject: "c@example.com",
+    });
     await sync.run();
     await sync.reset();
     expect((await sync.run()).fullSync).toBe(true);
@@ -94,7 +119,13 @@ describe("createFileSyncStore()", () => {
     const path = join(dir, "tokens.json");
     const { cal } = setup();
     await cal.as("d@example.com").events.insert("primary", { summary: "one" });
-    const run = () => createEventSync({ client: cal, store: createFileSyncStore(path), calendarId: "primary", subject: "d@example.com" }).run();
+    const run = () =>
+      createEventSync({
+        client: cal,
+        store: createFileSyncStore(path),
+        calendarId: "primary",
+        subject: "d@example.com",
+      }).run();
     expect((await run()).fullSync).toBe(true);
     await cal.as("d@example.com").events.insert("primary", { summary: "two" });
     const next = await run();

@@ -42,10 +42,17 @@ export interface FakeCalendar {
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=UTF-8", ...headers } });
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=UTF-8", ...headers },
+  });
 
-export const googleError = (code: number, reason: string, message: string, domain = "global"): Response =>
-  json(code, { error: { errors: [{ domain, reason, message }], code, message } });
+export const googleError = (
+  code: number,
+  reason: string,
+  message: string,
+  domain = "global",
+): Response => json(code, { error: { errors: [{ domain, reason, message }], code, message } });
 
 export function createFakeCalendar(): FakeCalendar {
   const store = new Map<string, Map<string, FakeEvent>>(); // `${subject}|${calendarId}` → events
@@ -59,10 +66,21 @@ export function createFakeCalendar(): FakeCalendar {
   };
   const stamp = (e: { id: string; status: string; [key: string]: unknown }): FakeEvent => {
     seq++;
-    return { ...e, etag: `"${seq}"`, updated: new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString(), seq };
+    return {
+      ...e,
+      etag: `"${seq}"`,
+      updated: new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString(),
+      seq,
+    };
   };
 
-  function serve(method: string, url: URL, headers: Headers, body: string, inBatch: boolean): Response | "reset" {
+  function serve(
+    method: string,
+    url: URL,
+    headers: Headers,
+    body: string,
+    inBatch: boolean,
+  ): Response | "reset" {
     const auth = headers.get("authorization") ?? "";
     const subject = /^Bearer tok-(.*)$/.exec(auth)?.[1];
     const path = url.pathname;
@@ -92,7 +110,13 @@ export function createFakeCalendar(): FakeCalendar {
       let since = -1;
       if (syncToken !== null) {
         since = Number(syncToken.slice(1));
-        if (since < fake.expireSyncTokensBefore) return googleError(410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required.", "calendar");
+        if (since < fake.expireSyncTokensBefore)
+          return googleError(
+            410,
+            "fullSyncRequired",
+            "Sync token is no longer valid, a full sync is required.",
+            "calendar",
+          );
       }
       const all = [...calendar.values()]
         .filter((e) => (since >= 0 ? e.seq > since : e.status !== "cancelled"))
@@ -110,7 +134,8 @@ export function createFakeCalendar(): FakeCalendar {
     if (eventId === undefined && method === "POST") {
       const event = JSON.parse(body) as { id?: string };
       const id = event.id ?? `gen${seq + 1}`;
-      if (calendar.has(id)) return googleError(409, "duplicate", "The requested identifier already exists.");
+      if (calendar.has(id))
+        return googleError(409, "duplicate", "The requested identifier already exists.");
       const stored = stamp({ ...event, id, status: "confirmed" });
       calendar.set(id, stored);
       const { seq: _s, ...out } = stored;
@@ -120,21 +145,42 @@ export function createFakeCalendar(): FakeCalendar {
     if (existing === undefined) return googleError(404, "notFound", "Not Found");
     const { seq: _s, ...visible } = existing;
     if (method === "GET") {
-      if (headers.get("if-none-match") === existing.etag) return new Response(null, { status: 304 });
+      if (headers.get("if-none-match") === existing.etag)
+        return new Response(null, { status: 304 });
       return json(200, visible);
     }
     if (method === "PATCH") {
       const ifMatch = headers.get("if-match");
       if (ifMatch !== null && ifMatch !== existing.etag) {
-        return json(412, { error: { errors: [{ domain: "global", reason: "conditionNotMet", message: "Precondition Failed", locationType: "header", location: "If-Match" }], code: 412, message: "Precondition Failed" } });
+        return json(412, {
+          error: {
+            errors: [
+              {
+                domain: "global",
+                reason: "conditionNotMet",
+                message: "Precondition Failed",
+                locationType: "header",
+                location: "If-Match",
+              },
+            ],
+            code: 412,
+            message: "Precondition Failed",
+          },
+        });
       }
-      const next = stamp({ ...visible, ...(JSON.parse(body) as object), id: existing.id, status: existing.status });
+      const next = stamp({
+        ...visible,
+        ...(JSON.parse(body) as object),
+        id: existing.id,
+        status: existing.status,
+      });
       calendar.set(existing.id, next);
       const { seq: _n, ...out } = next;
       return json(200, out);
     }
     if (method === "DELETE") {
-      if (existing.status === "cancelled") return googleError(410, "deleted", "Resource has been deleted");
+      if (existing.status === "cancelled")
+        return googleError(410, "deleted", "Resource has been deleted");
       calendar.set(existing.id, stamp({ ...visible, status: "cancelled" }));
       return new Response(null, { status: 204 });
     }
@@ -164,16 +210,24 @@ export function createFakeCalendar(): FakeCalendar {
       }
       const body = bodyParts.join("\r\n\r\n").replace(/\r\n$/, "");
       const answer = serve(method, new URL(target, "http://fake"), headers, body, true);
-      const res = answer === "reset" ? googleError(503, "backendError", "The service is currently unavailable.") : answer;
+      const res =
+        answer === "reset"
+          ? googleError(503, "backendError", "The service is currently unavailable.")
+          : answer;
       const resText = await res.text();
       const statusText = res.status === 200 ? "OK" : "Status";
       let http = `HTTP/1.1 ${res.status} ${statusText}\r\n`;
       res.headers.forEach((v, k) => (http += `${k}: ${v}\r\n`));
-      answers.push(`Content-Type: application/http\r\nContent-ID: <response-${contentId}>\r\n\r\n${http}\r\n${resText}\r\n`);
+      answers.push(
+        `Content-Type: application/http\r\nContent-ID: <response-${contentId}>\r\n\r\n${http}\r\n${resText}\r\n`,
+      );
     }
     answers.reverse(); // Google may answer in any order: the client must match by Content-ID.
     const out = `${answers.map((a) => `--batch_answer\r\n${a}`).join("")}--batch_answer--\r\n`;
-    return new Response(out, { status: 200, headers: { "content-type": "multipart/mixed; boundary=batch_answer" } });
+    return new Response(out, {
+      status: 200,
+      headers: { "content-type": "multipart/mixed; boundary=batch_answer" },
+    });
   }
 
   const fake: FakeCalendar = {
@@ -189,7 +243,10 @@ export function createFakeCalendar(): FakeCalendar {
       const url = new URL(request.url);
       if (url.pathname === "/batch/calendar/v3") return await batch(request);
       const answer = serve(request.method, url, request.headers, await request.text(), false);
-      if (answer === "reset") throw new TypeError("fetch failed", { cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }) });
+      if (answer === "reset")
+        throw new TypeError("fetch failed", {
+          cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }),
+        });
       return answer;
     },
   };
@@ -198,7 +255,10 @@ export function createFakeCalendar(): FakeCalendar {
 
 /** A token source whose tokens name the subject (`tok-<subject>`); counts getToken calls. */
 export function fakeTokenSource(): {
-  getToken(o: { subject?: string; scopes: string[] }): Promise<{ accessToken: string; expiresAt: number; scopes: string[] }>;
+  getToken(o: {
+    subject?: string;
+    scopes: string[];
+  }): Promise<{ accessToken: string; expiresAt: number; scopes: string[] }>;
   invalidate(o: { subject?: string; scopes: string[] }): void;
   signer: { clientEmail: string; clientId: string };
   calls: number;
@@ -207,10 +267,17 @@ export function fakeTokenSource(): {
   const source = {
     calls: 0,
     invalidated: 0,
-    signer: { clientEmail: "calendar-bot@dwd-emulator.iam.gserviceaccount.com", clientId: "1234567890" },
+    signer: {
+      clientEmail: "calendar-bot@dwd-emulator.iam.gserviceaccount.com",
+      clientId: "1234567890",
+    },
     getToken(o: { subject?: string; scopes: string[] }) {
       source.calls++;
-      return Promise.resolve({ accessToken: `tok-${o.subject ?? "sa"}`, expiresAt: 0, scopes: o.scopes });
+      return Promise.resolve({
+        accessToken: `tok-${o.subject ?? "sa"}`,
+        expiresAt: 0,
+        scopes: o.scopes,
+      });
     },
     invalidate() {
       source.invalidated++;

@@ -22,8 +22,25 @@ describe("under 20 % injected faults", () => {
       if (random() >= 0.2) return undefined;
       injected++;
       const kind = Math.floor(random() * 4);
-      if (kind === 0) return new Response(JSON.stringify({ error: { code: 429, message: "Rate Limit Exceeded", errors: [{ domain: "usageLimits", reason: "rateLimitExceeded", message: "Rate Limit Exceeded" }] } }), { status: 429, headers: { "retry-after": "1" } });
-      if (kind === 1) return googleError(503, "backendError", "The service is currently unavailable.");
+      if (kind === 0)
+        return new Response(
+          JSON.stringify({
+            error: {
+              code: 429,
+              message: "Rate Limit Exceeded",
+              errors: [
+                {
+                  domain: "usageLimits",
+                  reason: "rateLimitExceeded",
+                  message: "Rate Limit Exceeded",
+                },
+              ],
+            },
+          }),
+          { status: 429, headers: { "retry-after": "1" } },
+        );
+      if (kind === 1)
+        return googleError(503, "backendError", "The service is currently unavailable.");
       if (kind === 2) return "reset";
       // Otherwise a reset after the call was served: the client cannot know whether it happened.
       return "reset-after";
@@ -34,15 +51,23 @@ describe("under 20 % injected faults", () => {
       tokenSource: fakeTokenSource(),
       rootUrl: "http://fake/calendar/v3",
       fetch: fake.fetch,
-      retry: { retries: 10, random: seeded(7), sleep: (ms) => (sleeps.push(ms), Promise.resolve()) },
+      retry: {
+        retries: 10,
+        random: seeded(7),
+        sleep: (ms) => (sleeps.push(ms), Promise.resolve()),
+      },
     });
     const inserted = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => cal.as(users[i % users.length]).events.insert("primary", { summary: `insert ${i}` })),
+      Array.from({ length: 200 }, (_, i) =>
+        cal.as(users[i % users.length]).events.insert("primary", { summary: `insert ${i}` }),
+      ),
     );
     const reads = await Promise.allSettled(
       Array.from({ length: 1000 }, (_, i) => {
         const u = cal.as(users[i % users.length]);
-        return i % 2 === 0 ? u.events.list("primary", { maxResults: 5 }) : u.events.get("primary", inserted[i % 200]!.id!);
+        return i % 2 === 0
+          ? u.events.list("primary", { maxResults: 5 })
+          : u.events.get("primary", inserted[i % 200]!.id!);
       }),
     );
     expect(reads.filter((r) => r.status === "rejected")).toEqual([]);

@@ -16,24 +16,43 @@ const SCOPES = ["https://www.googleapis.com/auth/calendar"];
 let emulator: Emulator;
 let api: calendar_v3.Calendar;
 let cal: CalendarClient;
-const via = (e: Emulator): typeof fetch => (input, init) => e.fetch(new Request(input, init));
+const via =
+  (e: Emulator): typeof fetch =>
+  (input, init) =>
+    e.fetch(new Request(input, init));
 
 // Routes of the emulator as of now: a resource of the demo scenario that answers 404 to an authorized
 // request is not served yet (the full Calendar v3 emulator lands separately); its case is skipped
 // until it is, then it must pass.
 const served = new Map<string, boolean>();
 async function probe(path: string, token: string): Promise<boolean> {
-  const response = await emulator.fetch(new Request(`${BASE}/calendar/v3/${path}`, { headers: { authorization: `Bearer ${token}` } }));
+  const response = await emulator.fetch(
+    new Request(`${BASE}/calendar/v3/${path}`, { headers: { authorization: `Bearer ${token}` } }),
+  );
   return response.status !== 404;
 }
 
 beforeAll(async () => {
   emulator = await createEmulator({ scenario: "demo", baseUrl: BASE });
-  const source = createTokenSource(await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")), { fetch: via(emulator), env: {} });
-  api = google.calendar({ version: "v3", auth: toAuthClient(source, { subject: SUBJECT, scopes: SCOPES, fetch: via(emulator) }), rootUrl: `${BASE}/` });
-  cal = createCalendarClient({ tokenSource: source, subject: SUBJECT, scopes: SCOPES, rootUrl: `${BASE}/calendar/v3`, fetch: via(emulator) });
+  const source = createTokenSource(
+    await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")),
+    { fetch: via(emulator), env: {} },
+  );
+  api = google.calendar({
+    version: "v3",
+    auth: toAuthClient(source, { subject: SUBJECT, scopes: SCOPES, fetch: via(emulator) }),
+    rootUrl: `${BASE}/`,
+  });
+  cal = createCalendarClient({
+    tokenSource: source,
+    subject: SUBJECT,
+    scopes: SCOPES,
+    rootUrl: `${BASE}/calendar/v3`,
+    fetch: via(emulator),
+  });
   const { accessToken } = await source.getToken({ subject: SUBJECT, scopes: SCOPES });
-  for (const [name, path] of Object.entries(paths)) served.set(name, await probe(path, accessToken));
+  for (const [name, path] of Object.entries(paths))
+    served.set(name, await probe(path, accessToken));
 });
 
 const paths: Record<string, string> = {
@@ -58,12 +77,37 @@ describe("googleapis + toAuthClient against the emulator", () => {
     expect(all).toEqual(list.data.items);
   });
 
-  const resources: { name: string; theirs: () => Promise<unknown>; ours: () => Promise<unknown> }[] = [
-    { name: "calendars", theirs: async () => (await api.calendars.get({ calendarId: SUBJECT })).data, ours: () => cal.calendars.get(SUBJECT) },
-    { name: "events", theirs: async () => (await api.events.list({ calendarId: SUBJECT, maxResults: 2500 })).data.items, ours: () => collect(cal.events.all(SUBJECT)) },
-    { name: "acl", theirs: async () => (await api.acl.list({ calendarId: SUBJECT, maxResults: 250 })).data.items, ours: () => collect(cal.acl.all(SUBJECT)) },
-    { name: "colors", theirs: async () => (await api.colors.get()).data, ours: () => cal.colors.get() },
-    { name: "settings", theirs: async () => (await api.settings.list({ maxResults: 250 })).data.items, ours: () => collect(cal.settings.all()) },
+  const resources: {
+    name: string;
+    theirs: () => Promise<unknown>;
+    ours: () => Promise<unknown>;
+  }[] = [
+    {
+      name: "calendars",
+      theirs: async () => (await api.calendars.get({ calendarId: SUBJECT })).data,
+      ours: () => cal.calendars.get(SUBJECT),
+    },
+    {
+      name: "events",
+      theirs: async () =>
+        (await api.events.list({ calendarId: SUBJECT, maxResults: 2500 })).data.items,
+      ours: () => collect(cal.events.all(SUBJECT)),
+    },
+    {
+      name: "acl",
+      theirs: async () => (await api.acl.list({ calendarId: SUBJECT, maxResults: 250 })).data.items,
+      ours: () => collect(cal.acl.all(SUBJECT)),
+    },
+    {
+      name: "colors",
+      theirs: async () => (await api.colors.get()).data,
+      ours: () => cal.colors.get(),
+    },
+    {
+      name: "settings",
+      theirs: async () => (await api.settings.list({ maxResults: 250 })).data.items,
+      ours: () => collect(cal.settings.all()),
+    },
   ];
   for (const r of resources) {
     it(`${r.name}: googleapis and @dwd/calendar read the same`, async (ctx) => {

@@ -23,19 +23,47 @@ function setup(options: Partial<CalendarClientOptions> = {}) {
 }
 
 /** Fails the first `times` calls of a method with `answer`. */
-const failFirst = (fake: FakeCalendar, method: string, times: number, answer: () => Response | "reset") => {
+const failFirst = (
+  fake: FakeCalendar,
+  method: string,
+  times: number,
+  answer: () => Response | "reset",
+) => {
   fake.fault = (r: FakeRequest) => (r.method === method && r.nth <= times ? answer() : undefined);
 };
 
-const rate429 = () => new Response(JSON.stringify({ error: { code: 429, message: "Rate Limit Exceeded", errors: [{ domain: "usageLimits", reason: "rateLimitExceeded", message: "Rate Limit Exceeded" }] } }), { status: 429, headers: { "retry-after": "7" } });
+const rate429 = () =>
+  new Response(
+    JSON.stringify({
+      error: {
+        code: 429,
+        message: "Rate Limit Exceeded",
+        errors: [
+          { domain: "usageLimits", reason: "rateLimitExceeded", message: "Rate Limit Exceeded" },
+        ],
+      },
+    }),
+    { status: 429, headers: { "retry-after": "7" } },
+  );
 const rate403 = () => googleError(403, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits");
-const user403 = () => googleError(403, "userRateLimitExceeded", "User Rate Limit Exceeded", "usageLimits");
-const quota403 = () => googleError(403, "quotaExceeded", "Calendar usage limits exceeded.", "usageLimits");
-const status = (code: number, reason = "backendError") => () => googleError(code, reason, "Backend Error");
+const user403 = () =>
+  googleError(403, "userRateLimitExceeded", "User Rate Limit Exceeded", "usageLimits");
+const quota403 = () =>
+  googleError(403, "quotaExceeded", "Calendar usage limits exceeded.", "usageLimits");
+const status =
+  (code: number, reason = "backendError") =>
+  () =>
+    googleError(code, reason, "Backend Error");
 const reset = () => "reset" as const;
 
 describe("retries", () => {
-  const cases: { name: string; answer: () => Response | "reset"; method: "list" | "calendarsInsert"; attempts: number; code?: string }[] = [
+  const cases: {
+    name: string;
+    answer: () => Response | "reset";
+    method: "list" | "calendarsInsert";
+    attempts: number;
+    code?: string;
+  }[] = [
     { name: "429 with Retry-After", answer: rate429, method: "list", attempts: 3 },
     { name: "403 rateLimitExceeded", answer: rate403, method: "list", attempts: 3 },
     { name: "403 userRateLimitExceeded", answer: user403, method: "list", attempts: 3 },
@@ -44,31 +72,126 @@ describe("retries", () => {
     { name: "503", answer: status(503), method: "list", attempts: 3 },
     { name: "504", answer: status(504), method: "list", attempts: 3 },
     { name: "a connection reset", answer: reset, method: "list", attempts: 3 },
-    { name: "429 on a write that is not repeatable (refused before processing)", answer: rate429, method: "calendarsInsert", attempts: 3 },
-    { name: "503 on a write that is not repeatable is not retried", answer: status(503), method: "calendarsInsert", attempts: 1, code: "backend_error" },
-    { name: "a reset on a write that is not repeatable is not retried", answer: reset, method: "calendarsInsert", attempts: 1, code: "api_unreachable" },
-    { name: "400 is permanent", answer: status(400, "invalid"), method: "list", attempts: 1, code: "bad_request" },
-    { name: "403 insufficientPermissions is permanent", answer: () => googleError(403, "insufficientPermissions", "Insufficient Permission"), method: "list", attempts: 1, code: "insufficient_scope" },
-    { name: "403 accessNotConfigured is permanent", answer: () => googleError(403, "accessNotConfigured", "off", "usageLimits"), method: "list", attempts: 1, code: "api_not_enabled" },
-    { name: "403 forbiddenForServiceAccounts is permanent", answer: () => googleError(403, "forbiddenForServiceAccounts", "x", "calendar"), method: "list", attempts: 1, code: "forbidden_for_service_accounts" },
-    { name: "403 requiredAccessLevel is permanent", answer: () => googleError(403, "requiredAccessLevel", "x", "calendar"), method: "list", attempts: 1, code: "required_access_level" },
-    { name: "403 forbiddenForNonOrganizer is permanent", answer: () => googleError(403, "forbiddenForNonOrganizer", "x", "calendar"), method: "list", attempts: 1, code: "forbidden_for_non_organizer" },
-    { name: "403 forbidden is permanent", answer: () => googleError(403, "forbidden", "Forbidden"), method: "list", attempts: 1, code: "forbidden" },
-    { name: "403 quotaExceeded is diagnosed, not hammered", answer: quota403, method: "list", attempts: 1, code: "quota_exceeded" },
-    { name: "404 is permanent", answer: status(404, "notFound"), method: "list", attempts: 1, code: "not_found" },
-    { name: "409 is permanent", answer: status(409, "duplicate"), method: "list", attempts: 1, code: "duplicate" },
-    { name: "410 is permanent", answer: status(410, "fullSyncRequired"), method: "list", attempts: 1, code: "full_sync_required" },
-    { name: "412 is permanent", answer: status(412, "conditionNotMet"), method: "list", attempts: 1, code: "precondition_failed" },
+    {
+      name: "429 on a write that is not repeatable (refused before processing)",
+      answer: rate429,
+      method: "calendarsInsert",
+      attempts: 3,
+    },
+    {
+      name: "503 on a write that is not repeatable is not retried",
+      answer: status(503),
+      method: "calendarsInsert",
+      attempts: 1,
+      code: "backend_error",
+    },
+    {
+      name: "a reset on a write that is not repeatable is not retried",
+      answer: reset,
+      method: "calendarsInsert",
+      attempts: 1,
+      code: "api_unreachable",
+    },
+    {
+      name: "400 is permanent",
+      answer: status(400, "invalid"),
+      method: "list",
+      attempts: 1,
+      code: "bad_request",
+    },
+    {
+      name: "403 insufficientPermissions is permanent",
+      answer: () => googleError(403, "insufficientPermissions", "Insufficient Permission"),
+      method: "list",
+      attempts: 1,
+      code: "insufficient_scope",
+    },
+    {
+      name: "403 accessNotConfigured is permanent",
+      answer: () => googleError(403, "accessNotConfigured", "off", "usageLimits"),
+      method: "list",
+      attempts: 1,
+      code: "api_not_enabled",
+    },
+    {
+      name: "403 forbiddenForServiceAccounts is permanent",
+      answer: () => googleError(403, "forbiddenForServiceAccounts", "x", "calendar"),
+      method: "list",
+      attempts: 1,
+      code: "forbidden_for_service_accounts",
+    },
+    {
+      name: "403 requiredAccessLevel is permanent",
+      answer: () => googleError(403, "requiredAccessLevel", "x", "calendar"),
+      method: "list",
+      attempts: 1,
+      code: "required_access_level",
+    },
+    {
+      name: "403 forbiddenForNonOrganizer is permanent",
+      answer: () => googleError(403, "forbiddenForNonOrganizer", "x", "calendar"),
+      method: "list",
+      attempts: 1,
+      code: "forbidden_for_non_organizer",
+    },
+    {
+      name: "403 forbidden is permanent",
+      answer: () => googleError(403, "forbidden", "Forbidden"),
+      method: "list",
+      attempts: 1,
+      code: "forbidden",
+    },
+    {
+      name: "403 quotaExceeded is diagnosed, not hammered",
+      answer: quota403,
+      method: "list",
+      attempts: 1,
+      code: "quota_exceeded",
+    },
+    {
+      name: "404 is permanent",
+      answer: status(404, "notFound"),
+      method: "list",
+      attempts: 1,
+      code: "not_found",
+    },
+    {
+      name: "409 is permanent",
+      answer: status(409, "duplicate"),
+      method: "list",
+      attempts: 1,
+      code: "duplicate",
+    },
+    {
+      name: "410 is permanent",
+      answer: status(410, "fullSyncRequired"),
+      method: "list",
+      attempts: 1,
+      code: "full_sync_required",
+    },
+    {
+      name: "412 is permanent",
+      answer: status(412, "conditionNotMet"),
+      method: "list",
+      attempts: 1,
+      code: "precondition_failed",
+    },
   ];
   for (const c of cases) {
     it(`${c.attempts > 1 ? "retries" : "does not retry"} ${c.name}`, async () => {
       const { fake, cal, retries } = setup();
       const httpMethod = c.method === "list" ? "GET" : "POST";
       failFirst(fake, httpMethod, 2, c.answer);
-      fake.fault = ((inner) => (r: FakeRequest) => (r.path.includes("/events") || r.method === "POST" ? inner(r) : googleError(404, "notFound", "Not Found")))(fake.fault!);
-      const run = c.method === "list" ? cal.events.list("primary") : cal.calendars.insert({ summary: "x" });
+      fake.fault = ((inner) => (r: FakeRequest) =>
+        r.path.includes("/events") || r.method === "POST"
+          ? inner(r)
+          : googleError(404, "notFound", "Not Found"))(fake.fault!);
+      const run =
+        c.method === "list" ? cal.events.list("primary") : cal.calendars.insert({ summary: "x" });
       if (c.code === undefined) {
-        await (c.method === "list" ? expect(run).resolves.toMatchObject({ kind: "calendar#events" }) : expect(run).rejects.toMatchObject({ code: "not_found" }));
+        await (c.method === "list"
+          ? expect(run).resolves.toMatchObject({ kind: "calendar#events" })
+          : expect(run).rejects.toMatchObject({ code: "not_found" }));
       } else {
         const error = (await run.catch((e: unknown) => e)) as CalendarApiError;
         expect(error).toBeInstanceOf(CalendarApiError);
@@ -80,13 +203,23 @@ describe("retries", () => {
   }
 
   it("backs off with full jitter, capped, and never below Retry-After; onRetry sees each retry", async () => {
-    const { fake, cal, sleeps, retries } = setup({ retry: { random: () => 0.5, baseDelayMs: 1000, maxDelayMs: 3000, retries: 4, sleep: (ms) => (sleeps.push(ms), Promise.resolve()) } });
+    const { fake, cal, sleeps, retries } = setup({
+      retry: {
+        random: () => 0.5,
+        baseDelayMs: 1000,
+        maxDelayMs: 3000,
+        retries: 4,
+        sleep: (ms) => (sleeps.push(ms), Promise.resolve()),
+      },
+    });
     let n = 0;
     fake.fault = () => (++n <= 4 ? (n === 2 ? rate429() : status(503)()) : undefined);
     await cal.events.list("primary");
     // 0.5 × min(3000, 1000·2^i) = 500, 1000, 1500, 1500; the second answer said Retry-After: 7.
     expect(sleeps).toEqual([500, 7000, 1500, 1500]);
-    expect(retries.map((r) => [r.attempt, r.delayMs, r.error.code, r.method, r.subject, r.inBatch])).toEqual([
+    expect(
+      retries.map((r) => [r.attempt, r.delayMs, r.error.code, r.method, r.subject, r.inBatch]),
+    ).toEqual([
       [1, 500, "backend_error", "calendar.events.list", "ana@example.com", false],
       [2, 7000, "rate_limited", "calendar.events.list", "ana@example.com", false],
       [3, 1500, "backend_error", "calendar.events.list", "ana@example.com", false],
@@ -100,17 +233,29 @@ describe("retries", () => {
       tokenSource: fakeTokenSource(),
       rootUrl: "http://127.0.0.1:9/calendar/v3",
       retry: { retries: 5, random: () => 0, sleep: () => Promise.resolve() },
-      fetch: () => (attempts++, Promise.reject(new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }) }))),
+      fetch: () => (
+        attempts++,
+        Promise.reject(
+          new TypeError("fetch failed", {
+            cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), {
+              code: "ECONNREFUSED",
+            }),
+          }),
+        )
+      ),
     });
     await expect(cal.colors.get()).rejects.toMatchObject({
       code: "api_unreachable",
-      message: 'Cannot call calendar.colors.get: the Calendar API at "http://127.0.0.1:9/calendar/v3" cannot be reached (fetch failed: connect ECONNREFUSED 127.0.0.1:9)',
+      message:
+        'Cannot call calendar.colors.get: the Calendar API at "http://127.0.0.1:9/calendar/v3" cannot be reached (fetch failed: connect ECONNREFUSED 127.0.0.1:9)',
     });
     expect(attempts).toBe(3);
   });
 
   it("gives up after the configured retries with the last error, retryable", async () => {
-    const { fake, cal } = setup({ retry: { retries: 2, random: () => 0, sleep: () => Promise.resolve() } });
+    const { fake, cal } = setup({
+      retry: { retries: 2, random: () => 0, sleep: () => Promise.resolve() },
+    });
     fake.fault = () => status(503)();
     const error = (await cal.events.list("primary").catch((e: unknown) => e)) as CalendarApiError;
     expect(error).toMatchObject({ code: "backend_error", retryable: true, status: 503 });
@@ -132,7 +277,11 @@ describe("exactly-once writes", () => {
     fake.fault = (r) => {
       if (r.method === "POST" && r.nth === 1) {
         fake.fault = undefined;
-        void fake.fetch(`${root}/calendars/primary/events`, { method: "POST", headers: { authorization: "Bearer tok-ana@example.com" }, body: JSON.stringify({ id: "abcdef0001", summary: "once" }) });
+        void fake.fetch(`${root}/calendars/primary/events`, {
+          method: "POST",
+          headers: { authorization: "Bearer tok-ana@example.com" },
+          body: JSON.stringify({ id: "abcdef0001", summary: "once" }),
+        });
         return "reset";
       }
       return undefined;
@@ -140,13 +289,22 @@ describe("exactly-once writes", () => {
     const event = await cal.events.insert("primary", { id: "abcdef0001", summary: "once" });
     expect(event).toMatchObject({ id: "abcdef0001", summary: "once", status: "confirmed" });
     expect(fake.events("ana@example.com")).toHaveLength(1);
-    expect(fake.log.filter((l) => !l.startsWith("POST /calendar/v3/calendars/primary/events ")).slice(-1)).toEqual(["GET /calendar/v3/calendars/primary/events/abcdef0001"]);
+    expect(
+      fake.log
+        .filter((l) => !l.startsWith("POST /calendar/v3/calendars/primary/events "))
+        .slice(-1),
+    ).toEqual(["GET /calendar/v3/calendars/primary/events/abcdef0001"]);
   });
 
   it("a first-attempt 409 is a real duplicate", async () => {
     const { cal } = setup();
     await cal.events.insert("primary", { id: "abcdef0002" });
-    await expect(cal.events.insert("primary", { id: "abcdef0002" })).rejects.toMatchObject({ code: "duplicate", status: 409, message: 'Cannot call calendar "primary" with calendar.events.insert as "ana@example.com": the requested identifier already exists' });
+    await expect(cal.events.insert("primary", { id: "abcdef0002" })).rejects.toMatchObject({
+      code: "duplicate",
+      status: 409,
+      message:
+        'Cannot call calendar "primary" with calendar.events.insert as "ana@example.com": the requested identifier already exists',
+    });
   });
 
   it("rejects an event id that is not base32hex", async () => {
@@ -160,7 +318,10 @@ describe("exactly-once writes", () => {
     fake.fault = (r) => {
       if (r.method === "DELETE" && r.nth === 1) {
         fake.fault = undefined;
-        void fake.fetch(`${root}/calendars/primary/events/${e.id}`, { method: "DELETE", headers: { authorization: "Bearer tok-ana@example.com" } });
+        void fake.fetch(`${root}/calendars/primary/events/${e.id}`, {
+          method: "DELETE",
+          headers: { authorization: "Bearer tok-ana@example.com" },
+        });
         return status(503)();
       }
       return undefined;
@@ -171,14 +332,31 @@ describe("exactly-once writes", () => {
 
 describe("time limits and cancellation", () => {
   it("a hung endpoint ends in a timeout error at the deadline", async () => {
-    const cal = createCalendarClient({ tokenSource: fakeTokenSource(), rootUrl: root, timeoutMs: 50, fetch: () => new Promise(() => undefined) });
+    const cal = createCalendarClient({
+      tokenSource: fakeTokenSource(),
+      rootUrl: root,
+      timeoutMs: 50,
+      fetch: () => new Promise(() => undefined),
+    });
     const error = (await cal.colors.get().catch((e: unknown) => e)) as CalendarApiError;
-    expect(error).toMatchObject({ code: "timeout", retryable: true, status: 0, message: "Cannot call calendar.colors.get: no answer within 50 ms" });
+    expect(error).toMatchObject({
+      code: "timeout",
+      retryable: true,
+      status: 0,
+      message: "Cannot call calendar.colors.get: no answer within 50 ms",
+    });
   });
 
   it("an aborted signal rejects with its reason, also while waiting to retry", async () => {
     const controller = new AbortController();
-    const { fake, cal } = setup({ retry: { sleep: (_ms, signal) => new Promise((_r, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error))) } });
+    const { fake, cal } = setup({
+      retry: {
+        sleep: (_ms, signal) =>
+          new Promise((_r, reject) =>
+            signal.addEventListener("abort", () => reject(signal.reason as Error)),
+          ),
+      },
+    });
     fake.fault = () => status(503)();
     const pending = cal.events.list("primary", { signal: controller.signal });
     controller.abort(new Error("stop"));
@@ -214,34 +392,62 @@ describe("ETags, fields, gzip", () => {
   it("ifNoneMatch with only an etag: 304 is a not_modified error", async () => {
     const { cal } = setup();
     const held = await cal.events.insert("primary", { summary: "x" });
-    await expect(cal.events.get("primary", held.id!, { ifNoneMatch: held.etag! })).rejects.toMatchObject({ code: "not_modified", status: 304 });
+    await expect(
+      cal.events.get("primary", held.id!, { ifNoneMatch: held.etag! }),
+    ).rejects.toMatchObject({ code: "not_modified", status: 304 });
   });
 
   it("ifMatch with a stale etag: 412 precondition_failed says re-read then re-apply", async () => {
     const { cal } = setup();
     const held = await cal.events.insert("primary", { summary: "x" });
     await cal.events.patch("primary", held.id!, { summary: "by someone else" });
-    const error = (await cal.events.patch("primary", held.id!, { summary: "mine" }, { ifMatch: held }).catch((e: unknown) => e)) as CalendarApiError;
-    expect(error).toMatchObject({ code: "precondition_failed", status: 412, reason: "conditionNotMet", retryable: false });
-    expect(error.message).toBe(`Cannot call calendar "primary" with calendar.events.patch as "ana@example.com": the resource changed since the ETag given in If-Match`);
-    expect(error.hint).toBe("Re-read the resource (its new etag), re-apply your change to it, and send it again with the new etag");
+    const error = (await cal.events
+      .patch("primary", held.id!, { summary: "mine" }, { ifMatch: held })
+      .catch((e: unknown) => e)) as CalendarApiError;
+    expect(error).toMatchObject({
+      code: "precondition_failed",
+      status: 412,
+      reason: "conditionNotMet",
+      retryable: false,
+    });
+    expect(error.message).toBe(
+      `Cannot call calendar "primary" with calendar.events.patch as "ana@example.com": the resource changed since the ETag given in If-Match`,
+    );
+    expect(error.hint).toBe(
+      "Re-read the resource (its new etag), re-apply your change to it, and send it again with the new etag",
+    );
   });
 
   it("fields and quotaUser go into the query", async () => {
     const { fake, cal } = setup();
-    await cal.events.list("primary", { fields: "items(id,summary),nextPageToken", quotaUser: "ana@example.com", maxResults: 5 });
-    expect(fake.log.at(-1)).toBe("GET /calendar/v3/calendars/primary/events?maxResults=5&fields=items%28id%2Csummary%29%2CnextPageToken&quotaUser=ana%40example.com");
+    await cal.events.list("primary", {
+      fields: "items(id,summary),nextPageToken",
+      quotaUser: "ana@example.com",
+      maxResults: 5,
+    });
+    expect(fake.log.at(-1)).toBe(
+      "GET /calendar/v3/calendars/primary/events?maxResults=5&fields=items%28id%2Csummary%29%2CnextPageToken&quotaUser=ana%40example.com",
+    );
   });
 
   it("asks for gzip (Accept-Encoding and a (gzip) User-Agent) and inflates a gzipped body", async () => {
     let headers: Record<string, string> = {};
-    const gz = new Uint8Array(await new Response(new Blob(['{"kind":"calendar#colors","calendar":{}}']).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+    const gz = new Uint8Array(
+      await new Response(
+        new Blob(['{"kind":"calendar#colors","calendar":{}}'])
+          .stream()
+          .pipeThrough(new CompressionStream("gzip")),
+      ).arrayBuffer(),
+    );
     const cal = createCalendarClient({
       tokenSource: fakeTokenSource(),
       rootUrl: root,
       gzip: true,
       userAgent: "my-app/1.0",
-      fetch: (_url, init) => ((headers = init?.headers ?? {}), Promise.resolve(new Response(gz, { headers: { "content-encoding": "gzip" } }))),
+      fetch: (_url, init) => (
+        (headers = init?.headers ?? {}),
+        Promise.resolve(new Response(gz, { headers: { "content-encoding": "gzip" } }))
+      ),
     });
     await expect(cal.colors.get()).resolves.toEqual({ kind: "calendar#colors", calendar: {} });
     expect(headers["accept-encoding"]).toBe("gzip");
@@ -250,7 +456,11 @@ describe("ETags, fields, gzip", () => {
 
   it("does not ask for gzip with a custom fetch unless told", async () => {
     let headers: Record<string, string> = {};
-    const cal = createCalendarClient({ tokenSource: fakeTokenSource(), rootUrl: root, fetch: (_u, init) => ((headers = init?.headers ?? {}), Promise.resolve(new Response("{}"))) });
+    const cal = createCalendarClient({
+      tokenSource: fakeTokenSource(),
+      rootUrl: root,
+      fetch: (_u, init) => ((headers = init?.headers ?? {}), Promise.resolve(new Response("{}"))),
+    });
     await cal.colors.get();
     expect(headers["accept-encoding"]).toBeUndefined();
   });
@@ -258,11 +468,36 @@ describe("ETags, fields, gzip", () => {
 
 describe("pages", () => {
   const cases = [
-    { name: "events.all", run: (c: ReturnType<typeof setup>["cal"]) => c.events.all("primary"), path: "/calendar/v3/calendars/primary/events", max: 2500 },
-    { name: "events.allInstances", run: (c: ReturnType<typeof setup>["cal"]) => c.events.allInstances("primary", "r1"), path: "/calendar/v3/calendars/primary/events/r1/instances", max: 2500 },
-    { name: "calendarList.all", run: (c: ReturnType<typeof setup>["cal"]) => c.calendarList.all(), path: "/calendar/v3/users/me/calendarList", max: 250 },
-    { name: "acl.all", run: (c: ReturnType<typeof setup>["cal"]) => c.acl.all("primary"), path: "/calendar/v3/calendars/primary/acl", max: 250 },
-    { name: "settings.all", run: (c: ReturnType<typeof setup>["cal"]) => c.settings.all(), path: "/calendar/v3/users/me/settings", max: 250 },
+    {
+      name: "events.all",
+      run: (c: ReturnType<typeof setup>["cal"]) => c.events.all("primary"),
+      path: "/calendar/v3/calendars/primary/events",
+      max: 2500,
+    },
+    {
+      name: "events.allInstances",
+      run: (c: ReturnType<typeof setup>["cal"]) => c.events.allInstances("primary", "r1"),
+      path: "/calendar/v3/calendars/primary/events/r1/instances",
+      max: 2500,
+    },
+    {
+      name: "calendarList.all",
+      run: (c: ReturnType<typeof setup>["cal"]) => c.calendarList.all(),
+      path: "/calendar/v3/users/me/calendarList",
+      max: 250,
+    },
+    {
+      name: "acl.all",
+      run: (c: ReturnType<typeof setup>["cal"]) => c.acl.all("primary"),
+      path: "/calendar/v3/calendars/primary/acl",
+      max: 250,
+    },
+    {
+      name: "settings.all",
+      run: (c: ReturnType<typeof setup>["cal"]) => c.settings.all(),
+      path: "/calendar/v3/users/me/settings",
+      max: 250,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}() asks for ${c.max} a page and follows nextPageToken`, async () => {
@@ -274,13 +509,24 @@ describe("pages", () => {
           const u = new URL(url);
           seen.push(`${u.pathname}?${u.searchParams.toString()}`);
           const token = u.searchParams.get("pageToken");
-          return Promise.resolve(new Response(JSON.stringify(token === null ? { items: [{ id: "a" }], nextPageToken: "p2" } : { items: [{ id: "b" }] })));
+          return Promise.resolve(
+            new Response(
+              JSON.stringify(
+                token === null
+                  ? { items: [{ id: "a" }], nextPageToken: "p2" }
+                  : { items: [{ id: "b" }] },
+              ),
+            ),
+          );
         },
       });
       const ids: unknown[] = [];
       for await (const item of c.run(cal)) ids.push(item.id);
       expect(ids).toEqual(["a", "b"]);
-      expect(seen).toEqual([`${c.path}?maxResults=${c.max}`, `${c.path}?maxResults=${c.max}&pageToken=p2`]);
+      expect(seen).toEqual([
+        `${c.path}?maxResults=${c.max}`,
+        `${c.path}?maxResults=${c.max}&pageToken=p2`,
+      ]);
     });
   }
 

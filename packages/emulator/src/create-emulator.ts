@@ -133,9 +133,12 @@ export interface Emulator {
  * ```
  */
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const scenario = loadScenario(options.scenario === undefined || options.scenario === "demo" ? demoScenario : options.scenario);
+  const scenario = loadScenario(
+    options.scenario === undefined || options.scenario === "demo" ? demoScenario : options.scenario,
+  );
   const lifetime = options.tokenLifetimeSeconds ?? 3599;
-  if (!Number.isInteger(lifetime) || lifetime < 1) throw new RangeError(`tokenLifetimeSeconds must be a positive integer, got ${lifetime}`);
+  if (!Number.isInteger(lifetime) || lifetime < 1)
+    throw new RangeError(`tokenLifetimeSeconds must be a positive integer, got ${lifetime}`);
   const now = options.now ?? Date.now;
   const store = await createStore(scenario);
   const iam = await createIamState(scenario, store);
@@ -150,9 +153,13 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const found = store.accounts.get(email);
     if (found === undefined) {
       const known = [...store.accountNames.keys()].map((n) => `"${n}"`).join(", ");
-      throw new EmulatorError("unknown_service_account", `No service account "${name}" in the scenario: it has ${known || "none"}`, {
-        hint: "Use one of the scenario's service-account names, or add it to \"serviceAccounts\"",
-      });
+      throw new EmulatorError(
+        "unknown_service_account",
+        `No service account "${name}" in the scenario: it has ${known || "none"}`,
+        {
+          hint: 'Use one of the scenario\'s service-account names, or add it to "serviceAccounts"',
+        },
+      );
     }
     return found;
   };
@@ -170,7 +177,13 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     fetch: async (request) => deliver(await app.fetch(request)),
     serviceAccount(name) {
       const a = account(name);
-      return { name: a.name, email: a.email, clientId: a.clientId, keyId: currentKey(a).keyId, projectId: a.projectId };
+      return {
+        name: a.name,
+        email: a.email,
+        clientId: a.clientId,
+        keyId: currentKey(a).keyId,
+        projectId: a.projectId,
+      };
     },
     async serviceAccountKeyJson(name) {
       const a = account(name);
@@ -196,9 +209,20 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     authorizedUserJson(email) {
       const user = iam.authorizedUsersByEmail.get(email.toLowerCase());
       if (user === undefined) {
-        throw new EmulatorError("unknown_service_account", `No authorized user "${email}" in the scenario`, { hint: 'Add it to "authorizedUsers"' });
+        throw new EmulatorError(
+          "unknown_service_account",
+          `No authorized user "${email}" in the scenario`,
+          { hint: 'Add it to "authorizedUsers"' },
+        );
       }
-      return { type: "authorized_user", account: user.email, client_id: user.clientId, client_secret: user.clientSecret, refresh_token: user.refreshToken, universe_domain: "googleapis.com" };
+      return {
+        type: "authorized_user",
+        account: user.email,
+        client_id: user.clientId,
+        client_secret: user.clientSecret,
+        refresh_token: user.refreshToken,
+        universe_domain: "googleapis.com",
+      };
     },
     revokeAll() {
       store.tokens.clear();
@@ -228,14 +252,19 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const app = new Hono();
   app.use("*", traffic(runtime));
   app.route("/_emulator", controlApi(runtime));
-  app.post("/batch/calendar/v3", (c) => handleBatch(runtime, c.req.raw, (inner) => Promise.resolve(app.fetch(inner))));
+  app.post("/batch/calendar/v3", (c) =>
+    handleBatch(runtime, c.req.raw, (inner) => Promise.resolve(app.fetch(inner))),
+  );
   for (const path of tokenPaths) app.post(path, (c) => handleTokenRequest(ctx, c.req.raw));
   app.route("/calendar/v3", calendarRoutes(ctx, runtime));
   app.post("/v1/projects/*", (c) => handleSignJwt(ctx, iam, c.req.raw));
   app.route("/computeMetadata", metadataRoutes(ctx, iam));
   app.notFound((c) => {
     if (c.req.path.startsWith("/calendar/v3/")) return notFound(ctx.clock());
-    return new Response("Not Found", { status: 404, headers: { "Content-Type": "text/plain; charset=utf-8", Date: httpDate(ctx.clock()) } });
+    return new Response("Not Found", {
+      status: 404,
+      headers: { "Content-Type": "text/plain; charset=utf-8", Date: httpDate(ctx.clock()) },
+    });
   });
   app.onError((_err, c) => {
     if (!tokenPaths.includes(c.req.path)) return backendError(ctx.clock());

@@ -23,17 +23,36 @@ export const demoScenario: Scenario = {
     { email: "bob@example.com", name: "Bob Stone" },
     { email: "former@example.com", name: "Former Employee", suspended: true },
   ],
-  serviceAccounts: [{ name: "calendar-bot" }, { name: "ungranted-bot" }, { name: "deployer" }, { name: "intruder" }],
+  serviceAccounts: [
+    { name: "calendar-bot" },
+    { name: "ungranted-bot" },
+    { name: "deployer" },
+    { name: "intruder" },
+  ],
   grants: [
     {
       serviceAccount: "calendar-bot",
-      scopes: ["https://www.googleapis.com/auth/calendar", "https://www.googleapis.com/auth/calendar.readonly"],
+      scopes: [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.readonly",
+      ],
     },
   ],
-  tokenCreators: [{ serviceAccount: "calendar-bot", members: ["serviceAccount:deployer@dwd-emulator.iam.gserviceaccount.com"] }],
+  tokenCreators: [
+    {
+      serviceAccount: "calendar-bot",
+      members: ["serviceAccount:deployer@dwd-emulator.iam.gserviceaccount.com"],
+    },
+  ],
   metadata: { serviceAccount: "deployer" },
   calendars: [
-    { owner: "info@example.com", id: "info@example.com", primary: true, summary: "info@example.com", timeZone: "Europe/Berlin" },
+    {
+      owner: "info@example.com",
+      id: "info@example.com",
+      primary: true,
+      summary: "info@example.com",
+      timeZone: "Europe/Berlin",
+    },
     { owner: "info@example.com", summary: "Support rota", timeZone: "Europe/Berlin" },
     { owner: "ana@example.com", summary: "Ana — projects", timeZone: "America/Sao_Paulo" },
   ],
@@ -55,7 +74,18 @@ export const demoScenario: Scenario = {
       id: "qbr00001",
       location: "Room 2",
     },
-    { calendar: "info@example.com", summary: "Office closed", start: "2026-04-10", end: "2026-04-11", id: "closed0001" },
-    { calendar: "ana@example.com", summary: "Project sync", start: "2026-04-08T10:00:00-03:00", end: "2026-04-08T11:00:00-03:00" },
+    {
+      calendar: "info@example.com",
+      summary: "Office closed",
+      start: "2026-04-10",
+      end: "2026-04-11",
+      id: "closed0001",
+    },
+    {
+      calendar: "ana@example.com",
+      summary: "Project sync",
+      start: "2026-04-08T10:00:00-03:00",
+      end: "2026-04-08T11:00:00-03:00",
+    },
   ],
 };

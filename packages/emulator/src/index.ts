@@ -26,7 +26,22 @@ export type {
 export { demoScenario } from "./demo-scenario.ts";
 export { EmulatorError } from "./emulator-error.ts";
 export type { EmulatorErrorCode, EmulatorErrorOptions } from "./emulator-error.ts";
-export type { KeylessScenario, ScenarioAuthorizedUser, ScenarioMetadata, ScenarioTokenCreator } from "./keyless-scenario.ts";
+export type {
+  KeylessScenario,
+  ScenarioAuthorizedUser,
+  ScenarioMetadata,
+  ScenarioTokenCreator,
+} from "./keyless-scenario.ts";
 export { loadScenario, serviceAccountEmail } from "./scenario.ts";
-export type { Scenario, ScenarioCalendar, ScenarioGrant, ScenarioServiceAccount, ScenarioUser } from "./scenario.ts";
-export type { ScenarioEvent, ScenarioEventTime, ScenarioGeneratedUsers } from "./scenario-events.ts";
+export type {
+  Scenario,
+  ScenarioCalendar,
+  ScenarioGrant,
+  ScenarioServiceAccount,
+  ScenarioUser,
+} from "./scenario.ts";
+export type {
+  ScenarioEvent,
+  ScenarioEventTime,
+  ScenarioGeneratedUsers,
+} from "./scenario-events.ts";

@@ -52,7 +52,10 @@ export interface KeylessScenario {
 const hint = "Fix the scenario file; see the scenario format in the @dwd/emulator README";
 
 function fail(path: string, message: string, fix: string = hint): never {
-  throw new EmulatorError("invalid_scenario", `Invalid scenario at "${path}": ${message}`, { path, hint: fix });
+  throw new EmulatorError("invalid_scenario", `Invalid scenario at "${path}": ${message}`, {
+    path,
+    hint: fix,
+  });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -60,12 +63,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function text(value: unknown, path: string): string {
-  if (typeof value !== "string" || value.trim() === "") fail(path, `expected a non-empty string, got ${JSON.stringify(value) ?? "nothing"}`);
+  if (typeof value !== "string" || value.trim() === "")
+    fail(path, `expected a non-empty string, got ${JSON.stringify(value) ?? "nothing"}`);
   return value.trim();
 }
 
 function list(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) fail(path, `expected an array, got ${JSON.stringify(value) ?? "nothing"}`);
+  if (!Array.isArray(value))
+    fail(path, `expected an array, got ${JSON.stringify(value) ?? "nothing"}`);
   return value;
 }
 
@@ -86,11 +91,19 @@ function record(value: unknown, path: string): Record<string, unknown> {
  * validateKeylessScenario({ metadata: { serviceAccount: "deployer" } }, new Map([["deployer", "deployer@dwd-emulator.iam.gserviceaccount.com"]]));
  * ```
  */
-export function validateKeylessScenario(root: Record<string, unknown>, accounts: ReadonlyMap<string, string>): KeylessScenario {
+export function validateKeylessScenario(
+  root: Record<string, unknown>,
+  accounts: ReadonlyMap<string, string>,
+): KeylessScenario {
   const out: KeylessScenario = {};
   const account = (value: unknown, path: string): string => {
     const name = text(value, path);
-    if (!accounts.has(name)) fail(path, `no service account is named "${name}"`, "Name one of the scenario's serviceAccounts");
+    if (!accounts.has(name))
+      fail(
+        path,
+        `no service account is named "${name}"`,
+        "Name one of the scenario's serviceAccounts",
+      );
     return name;
   };
   if (root["tokenCreators"] !== undefined) {
@@ -103,7 +116,12 @@ export function validateKeylessScenario(root: Record<string, unknown>, accounts:
         const email = accounts.get(value);
         if (email !== undefined) return `serviceAccount:${email}`;
         const match = /^(serviceAccount|user):([^\s@]+@[^\s@]+)$/.exec(value);
-        if (match === null) fail(`${path}.members[${j}]`, `"${value}" is neither a service account of the scenario nor an IAM member`, 'Use a service-account name, "serviceAccount:EMAIL" or "user:EMAIL"');
+        if (match === null)
+          fail(
+            `${path}.members[${j}]`,
+            `"${value}" is neither a service account of the scenario nor an IAM member`,
+            'Use a service-account name, "serviceAccount:EMAIL" or "user:EMAIL"',
+          );
         return `${match[1]}:${(match[2] ?? "").toLowerCase()}`;
       });
       return { serviceAccount, members };
@@ -115,7 +133,8 @@ export function validateKeylessScenario(root: Record<string, unknown>, accounts:
       const path = `authorizedUsers[${i}]`;
       const r = record(raw, path);
       const email = text(r["email"], `${path}.email`).toLowerCase();
-      if (!/^[^\s@]+@[^\s@]+$/.test(email)) fail(`${path}.email`, `"${email}" is not an email address`);
+      if (!/^[^\s@]+@[^\s@]+$/.test(email))
+        fail(`${path}.email`, `"${email}" is not an email address`);
       if (seen.has(email)) fail(`${path}.email`, `"${email}" is listed twice`);
       seen.add(email);
       const user: ScenarioAuthorizedUser = { email };
@@ -124,7 +143,11 @@ export function validateKeylessScenario(root: Record<string, unknown>, accounts:
       }
       const refresh = r["refresh"];
       if (refresh !== undefined) {
-        if (refresh !== "ok" && refresh !== "revoked" && refresh !== "reauth") fail(`${path}.refresh`, `expected "ok", "revoked" or "reauth", got ${JSON.stringify(refresh)}`);
+        if (refresh !== "ok" && refresh !== "revoked" && refresh !== "reauth")
+          fail(
+            `${path}.refresh`,
+            `expected "ok", "revoked" or "reauth", got ${JSON.stringify(refresh)}`,
+          );
         user.refresh = refresh;
       }
       return user;

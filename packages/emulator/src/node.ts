@@ -118,7 +118,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     if (keysDir !== undefined) {
       await mkdir(keysDir, { recursive: true });
       for (const account of emulator.scenario.serviceAccounts) {
-        const paths = { json: join(keysDir, `${account.name}.json`), p12: join(keysDir, `${account.name}.p12`) };
+        const paths = {
+          json: join(keysDir, `${account.name}.json`),
+          p12: join(keysDir, `${account.name}.p12`),
+        };
         const json = await emulator.serviceAccountKeyJson(account.name);
         await writeSecret(paths.json, `${JSON.stringify(json, null, 2)}\n`);
         await writeSecret(paths.p12, await emulator.serviceAccountKeyP12(account.name));

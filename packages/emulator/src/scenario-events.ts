@@ -35,8 +35,15 @@ export interface ScenarioGeneratedUsers {
   startDate?: string;
 }
 
-function fail(path: string, message: string, hint = "Fix the scenario file; see the scenario format in the @dwd/emulator README"): never {
-  throw new EmulatorError("invalid_scenario", `Invalid scenario at "${path}": ${message}`, { path, hint });
+function fail(
+  path: string,
+  message: string,
+  hint = "Fix the scenario file; see the scenario format in the @dwd/emulator README",
+): never {
+  throw new EmulatorError("invalid_scenario", `Invalid scenario at "${path}": ${message}`, {
+    path,
+    hint,
+  });
 }
 
 function describe(value: unknown): string {
@@ -46,7 +53,8 @@ function describe(value: unknown): string {
 }
 
 function text(value: unknown, path: string): string {
-  if (typeof value !== "string" || value.trim() === "") fail(path, `expected a non-empty string, got ${describe(value)}`);
+  if (typeof value !== "string" || value.trim() === "")
+    fail(path, `expected a non-empty string, got ${describe(value)}`);
   return value.trim();
 }
 
@@ -56,10 +64,15 @@ const dateTimeRe = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:
 function time(value: unknown, path: string): ScenarioEventTime {
   if (typeof value === "string") {
     const v = value.trim();
-    if (!dateRe.test(v) && !dateTimeRe.test(v)) fail(path, `"${v}" is neither a date (2026-04-01) nor an RFC 3339 date-time (2026-04-01T10:00:00+02:00)`);
+    if (!dateRe.test(v) && !dateTimeRe.test(v))
+      fail(
+        path,
+        `"${v}" is neither a date (2026-04-01) nor an RFC 3339 date-time (2026-04-01T10:00:00+02:00)`,
+      );
     return v;
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) fail(path, `expected a date, a date-time or {dateTime, timeZone}, got ${describe(value)}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    fail(path, `expected a date, a date-time or {dateTime, timeZone}, got ${describe(value)}`);
   const o = value as Record<string, unknown>;
   const out: { date?: string; dateTime?: string; timeZone?: string } = {};
   if (o["date"] !== undefined) {
@@ -72,8 +85,16 @@ function time(value: unknown, path: string): ScenarioEventTime {
     out.dateTime = dt;
   }
   if (o["timeZone"] !== undefined) out.timeZone = text(o["timeZone"], `${path}.timeZone`);
-  if (out.dateTime !== undefined && !/(Z|[+-]\d{2}:\d{2})$/.test(out.dateTime) && out.timeZone === undefined) {
-    fail(`${path}.dateTime`, `"${out.dateTime}" has no offset and no timeZone`, "Add an offset like +02:00, or a timeZone");
+  if (
+    out.dateTime !== undefined &&
+    !/(Z|[+-]\d{2}:\d{2})$/.test(out.dateTime) &&
+    out.timeZone === undefined
+  ) {
+    fail(
+      `${path}.dateTime`,
+      `"${out.dateTime}" has no offset and no timeZone`,
+      "Add an offset like +02:00, or a timeZone",
+    );
   }
   return out;
 }
@@ -82,41 +103,73 @@ function time(value: unknown, path: string): ScenarioEventTime {
  * Validates the `events` of a scenario. `calendars` holds every known calendar ID (users' emails
  * included); returns normalized copies (strings trimmed, emails lower-cased).
  */
-export function loadScenarioEvents(value: unknown, calendars: ReadonlySet<string>): ScenarioEvent[] {
+export function loadScenarioEvents(
+  value: unknown,
+  calendars: ReadonlySet<string>,
+): ScenarioEvent[] {
   if (!Array.isArray(value)) fail("events", `expected an array, got ${describe(value)}`);
   const ids = new Set<string>();
   return value.map((raw, i) => {
     const path = `events[${i}]`;
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(path, `expected an object, got ${describe(raw)}`);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+      fail(path, `expected an object, got ${describe(raw)}`);
     const e = raw as Record<string, unknown>;
     let calendar = text(e["calendar"], `${path}.calendar`);
-    if (calendars.has(calendar.toLowerCase()) && !calendars.has(calendar)) calendar = calendar.toLowerCase();
-    if (!calendars.has(calendar)) fail(`${path}.calendar`, `no calendar "${calendar}" in the scenario`, "Use a user's email (their primary calendar) or the ID of a calendar listed in \"calendars\"");
-    const event: ScenarioEvent = { calendar, summary: text(e["summary"], `${path}.summary`), start: time(e["start"], `${path}.start`), end: time(e["end"], `${path}.end`) };
+    if (calendars.has(calendar.toLowerCase()) && !calendars.has(calendar))
+      calendar = calendar.toLowerCase();
+    if (!calendars.has(calendar))
+      fail(
+        `${path}.calendar`,
+        `no calendar "${calendar}" in the scenario`,
+        'Use a user\'s email (their primary calendar) or the ID of a calendar listed in "calendars"',
+      );
+    const event: ScenarioEvent = {
+      calendar,
+      summary: text(e["summary"], `${path}.summary`),
+      start: time(e["start"], `${path}.start`),
+      end: time(e["end"], `${path}.end`),
+    };
     if (e["recurrence"] !== undefined) {
-      if (!Array.isArray(e["recurrence"])) fail(`${path}.recurrence`, `expected an array of RRULE lines, got ${describe(e["recurrence"])}`);
+      if (!Array.isArray(e["recurrence"]))
+        fail(
+          `${path}.recurrence`,
+          `expected an array of RRULE lines, got ${describe(e["recurrence"])}`,
+        );
       event.recurrence = e["recurrence"].map((r, j) => {
         const line = text(r, `${path}.recurrence[${j}]`);
-        if (!/^(RRULE|EXRULE|RDATE|EXDATE)[:;]/i.test(line)) fail(`${path}.recurrence[${j}]`, `"${line}" is not an RRULE, EXRULE, RDATE or EXDATE line`);
+        if (!/^(RRULE|EXRULE|RDATE|EXDATE)[:;]/i.test(line))
+          fail(
+            `${path}.recurrence[${j}]`,
+            `"${line}" is not an RRULE, EXRULE, RDATE or EXDATE line`,
+          );
         return line;
       });
     }
     if (e["attendees"] !== undefined) {
-      if (!Array.isArray(e["attendees"])) fail(`${path}.attendees`, `expected an array of emails, got ${describe(e["attendees"])}`);
+      if (!Array.isArray(e["attendees"]))
+        fail(`${path}.attendees`, `expected an array of emails, got ${describe(e["attendees"])}`);
       event.attendees = e["attendees"].map((a, j) => {
         const email = text(a, `${path}.attendees[${j}]`).toLowerCase();
-        if (!/^[^@\s]+@[^@\s]+$/.test(email)) fail(`${path}.attendees[${j}]`, `"${email}" is not an email address`);
+        if (!/^[^@\s]+@[^@\s]+$/.test(email))
+          fail(`${path}.attendees[${j}]`, `"${email}" is not an email address`);
         return email;
       });
     }
     if (e["id"] !== undefined) {
       const id = text(e["id"], `${path}.id`);
-      if (!/^[a-v0-9]{5,1024}$/.test(id)) fail(`${path}.id`, `"${id}" is not a base32hex event ID`, "Use 5 to 1024 characters from a-v and 0-9");
-      if (ids.has(`${calendar}/${id}`)) fail(`${path}.id`, `event "${id}" is listed twice in "${calendar}"`);
+      if (!/^[a-v0-9]{5,1024}$/.test(id))
+        fail(
+          `${path}.id`,
+          `"${id}" is not a base32hex event ID`,
+          "Use 5 to 1024 characters from a-v and 0-9",
+        );
+      if (ids.has(`${calendar}/${id}`))
+        fail(`${path}.id`, `event "${id}" is listed twice in "${calendar}"`);
       ids.add(`${calendar}/${id}`);
       event.id = id;
     }
-    for (const k of ["description", "location"] as const) if (e[k] !== undefined) event[k] = text(e[k], `${path}.${k}`);
+    for (const k of ["description", "location"] as const)
+      if (e[k] !== undefined) event[k] = text(e[k], `${path}.${k}`);
     return event;
   });
 }
@@ -126,16 +179,32 @@ export function loadScenarioEvents(value: unknown, calendars: ReadonlySet<string
  * day from `startDate`, at a time that varies by user and day, 30 or 60 minutes, every seventh a
  * weekly recurring one. Deterministic: the same input gives the same IDs and times.
  */
-export function generateUsers(value: unknown, domain: string): { users: { email: string; name: string }[]; events: ScenarioEvent[] } {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) fail("users", `expected an array or {count, eventsEach}, got ${describe(value)}`);
+export function generateUsers(
+  value: unknown,
+  domain: string,
+): { users: { email: string; name: string }[]; events: ScenarioEvent[] } {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    fail("users", `expected an array or {count, eventsEach}, got ${describe(value)}`);
   const g = value as Record<string, unknown>;
   const count = g["count"];
-  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > 100_000) fail("users.count", `expected a whole number from 1 to 100000, got ${describe(count)}`);
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > 100_000)
+    fail("users.count", `expected a whole number from 1 to 100000, got ${describe(count)}`);
   const eventsEach = g["eventsEach"] ?? 0;
-  if (typeof eventsEach !== "number" || !Number.isInteger(eventsEach) || eventsEach < 0 || eventsEach > 10_000) fail("users.eventsEach", `expected a whole number from 0 to 10000, got ${describe(eventsEach)}`);
-  const startDate = g["startDate"] === undefined ? "2026-01-05" : text(g["startDate"], "users.startDate");
+  if (
+    typeof eventsEach !== "number" ||
+    !Number.isInteger(eventsEach) ||
+    eventsEach < 0 ||
+    eventsEach > 10_000
+  )
+    fail(
+      "users.eventsEach",
+      `expected a whole number from 0 to 10000, got ${describe(eventsEach)}`,
+    );
+  const startDate =
+    g["startDate"] === undefined ? "2026-01-05" : text(g["startDate"], "users.startDate");
   const first = Date.parse(`${startDate}T00:00:00Z`);
-  if (!dateRe.test(startDate) || Number.isNaN(first)) fail("users.startDate", `"${startDate}" is not a date like 2026-01-05`);
+  if (!dateRe.test(startDate) || Number.isNaN(first))
+    fail("users.startDate", `"${startDate}" is not a date like 2026-01-05`);
   const width = Math.max(4, String(count).length);
   const users: { email: string; name: string }[] = [];
   const events: ScenarioEvent[] = [];

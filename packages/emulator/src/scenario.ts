@@ -72,7 +72,10 @@ export interface Scenario extends KeylessScenario {
 const hint = "Fix the scenario file; see the scenario format in the @dwd/emulator README";
 
 function fail(path: string, message: string, fix: string = hint): never {
-  throw new EmulatorError("invalid_scenario", `Invalid scenario at "${path}": ${message}`, { path, hint: fix });
+  throw new EmulatorError("invalid_scenario", `Invalid scenario at "${path}": ${message}`, {
+    path,
+    hint: fix,
+  });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -83,7 +86,8 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") return `"${value}"`;
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return `${typeof value} ${value}`;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint")
+    return `${typeof value} ${value}`;
   return typeof value === "object" ? "an object" : typeof value;
 }
 
@@ -94,12 +98,17 @@ function record(value: unknown, path: string): Record<string, unknown> {
 
 function list(value: unknown, path: string, required: boolean): unknown[] {
   if (value === undefined && !required) return [];
-  if (!Array.isArray(value)) fail(path, `expected an array, got ${value === undefined ? "nothing" : describe(value)}`);
+  if (!Array.isArray(value))
+    fail(path, `expected an array, got ${value === undefined ? "nothing" : describe(value)}`);
   return value;
 }
 
 function text(value: unknown, path: string): string {
-  if (typeof value !== "string" || value.trim() === "") fail(path, `expected a non-empty string, got ${value === undefined ? "nothing" : describe(value)}`);
+  if (typeof value !== "string" || value.trim() === "")
+    fail(
+      path,
+      `expected a non-empty string, got ${value === undefined ? "nothing" : describe(value)}`,
+    );
   return value.trim();
 }
 
@@ -160,12 +169,17 @@ export function loadScenario(json: unknown): Scenario {
     try {
       input = JSON.parse(input) as unknown;
     } catch (cause) {
-      throw new EmulatorError("invalid_scenario", "Invalid scenario: the text is not JSON", { path: "", hint, cause });
+      throw new EmulatorError("invalid_scenario", "Invalid scenario: the text is not JSON", {
+        path: "",
+        hint,
+        cause,
+      });
     }
   }
   const root = record(input, "$");
   const domainText = text(root["domain"], "domain").toLowerCase();
-  if (!domainPattern.test(domainText)) fail("domain", `"${domainText}" is not a domain name like "example.com"`);
+  if (!domainPattern.test(domainText))
+    fail("domain", `"${domainText}" is not a domain name like "example.com"`);
   const domain = domainText;
 
   const users: ScenarioUser[] = [];
@@ -178,7 +192,12 @@ export function loadScenario(json: unknown): Scenario {
     const email = text(u["email"], `${path}.email`).toLowerCase();
     const at = email.lastIndexOf("@");
     if (at < 1 || /\s/.test(email)) fail(`${path}.email`, `"${email}" is not an email address`);
-    if (email.slice(at + 1) !== domain) fail(`${path}.email`, `"${email}" is not in domain "${domain}"`, `Use an address ending in "@${domain}", or change "domain"`);
+    if (email.slice(at + 1) !== domain)
+      fail(
+        `${path}.email`,
+        `"${email}" is not in domain "${domain}"`,
+        `Use an address ending in "@${domain}", or change "domain"`,
+      );
     if (userEmails.has(email)) fail(`${path}.email`, `"${email}" is listed twice`);
     userEmails.add(email);
     const user: ScenarioUser = { email };
@@ -198,13 +217,22 @@ export function loadScenario(json: unknown): Scenario {
     const a = record(raw, path);
     const name = text(a["name"], `${path}.name`);
     if (!accountIdPattern.test(name)) {
-      fail(`${path}.name`, `"${name}" is not a service-account ID`, "Use 6 to 30 lower-case letters, digits and hyphens, starting with a letter, like \"calendar-bot\"");
+      fail(
+        `${path}.name`,
+        `"${name}" is not a service-account ID`,
+        'Use 6 to 30 lower-case letters, digits and hyphens, starting with a letter, like "calendar-bot"',
+      );
     }
     if (accountNames.has(name)) fail(`${path}.name`, `"${name}" is listed twice`);
     const account: ScenarioServiceAccount = { name };
     const projectId = optionalText(a["projectId"], `${path}.projectId`);
     if (projectId !== undefined) {
-      if (!accountIdPattern.test(projectId)) fail(`${path}.projectId`, `"${projectId}" is not a project ID`, "Use 6 to 30 lower-case letters, digits and hyphens, starting with a letter");
+      if (!accountIdPattern.test(projectId))
+        fail(
+          `${path}.projectId`,
+          `"${projectId}" is not a project ID`,
+          "Use 6 to 30 lower-case letters, digits and hyphens, starting with a letter",
+        );
       account.projectId = projectId;
     }
     const email = serviceAccountEmail(account);
@@ -212,8 +240,14 @@ export function loadScenario(json: unknown): Scenario {
     emails.add(email);
     const clientId = optionalText(a["clientId"], `${path}.clientId`);
     if (clientId !== undefined) {
-      if (!clientIdPattern.test(clientId)) fail(`${path}.clientId`, `"${clientId}" is not a numeric client ID`, "Use the numeric client ID (21 digits), or leave it out to derive one");
-      if (clientIds.has(clientId)) fail(`${path}.clientId`, `"${clientId}" is used by two service accounts`);
+      if (!clientIdPattern.test(clientId))
+        fail(
+          `${path}.clientId`,
+          `"${clientId}" is not a numeric client ID`,
+          "Use the numeric client ID (21 digits), or leave it out to derive one",
+        );
+      if (clientIds.has(clientId))
+        fail(`${path}.clientId`, `"${clientId}" is used by two service accounts`);
       clientIds.add(clientId);
       account.clientId = clientId;
     }
@@ -229,21 +263,38 @@ export function loadScenario(json: unknown): Scenario {
     const clientId = optionalText(g["clientId"], `${path}.clientId`);
     const serviceAccount = optionalText(g["serviceAccount"], `${path}.serviceAccount`);
     if (clientId === undefined && serviceAccount === undefined) {
-      fail(path, "a grant needs \"clientId\" or \"serviceAccount\"", "Name the service account, or give its numeric client ID");
+      fail(
+        path,
+        'a grant needs "clientId" or "serviceAccount"',
+        "Name the service account, or give its numeric client ID",
+      );
     }
     if (clientId !== undefined && !clientIdPattern.test(clientId)) {
-      fail(`${path}.clientId`, `"${clientId}" is not a numeric client ID`, "The Admin console takes the numeric client ID, not the service-account email");
+      fail(
+        `${path}.clientId`,
+        `"${clientId}" is not a numeric client ID`,
+        "The Admin console takes the numeric client ID, not the service-account email",
+      );
     }
     if (serviceAccount !== undefined) {
-      if (!accountNames.has(serviceAccount)) fail(`${path}.serviceAccount`, `no service account is named "${serviceAccount}"`);
+      if (!accountNames.has(serviceAccount))
+        fail(`${path}.serviceAccount`, `no service account is named "${serviceAccount}"`);
       const own = accountNames.get(serviceAccount);
       if (clientId !== undefined && own !== undefined && own !== clientId) {
-        fail(`${path}.clientId`, `"${clientId}" is not the client ID of "${serviceAccount}" ("${own}")`);
+        fail(
+          `${path}.clientId`,
+          `"${clientId}" is not the client ID of "${serviceAccount}" ("${own}")`,
+        );
       }
     }
     const scopes = list(g["scopes"], `${path}.scopes`, true).map((s, j) => {
       const scope = text(s, `${path}.scopes[${j}]`);
-      if (/[\s,]/.test(scope)) fail(`${path}.scopes[${j}]`, `"${scope}" is not one scope URL`, "List each scope URL as its own array item");
+      if (/[\s,]/.test(scope))
+        fail(
+          `${path}.scopes[${j}]`,
+          `"${scope}" is not one scope URL`,
+          "List each scope URL as its own array item",
+        );
       return scope;
     });
     if (scopes.length === 0) fail(`${path}.scopes`, "a grant needs at least one scope");
@@ -254,7 +305,13 @@ export function loadScenario(json: unknown): Scenario {
   });
 
   const scenario: Scenario = { domain, users, serviceAccounts, grants };
-  Object.assign(scenario, validateKeylessScenario(root, new Map(serviceAccounts.map((a) => [a.name, serviceAccountEmail(a)]))));
+  Object.assign(
+    scenario,
+    validateKeylessScenario(
+      root,
+      new Map(serviceAccounts.map((a) => [a.name, serviceAccountEmail(a)])),
+    ),
+  );
   if (root["calendars"] !== undefined) {
     const ids = new Set<string>();
     const primaries = new Set<string>();
@@ -262,18 +319,33 @@ export function loadScenario(json: unknown): Scenario {
       const path = `calendars[${i}]`;
       const c = record(raw, path);
       const owner = text(c["owner"], `${path}.owner`).toLowerCase();
-      if (!userEmails.has(owner)) fail(`${path}.owner`, `"${owner}" is not a user of the scenario`, "Add the owner to \"users\" first");
+      if (!userEmails.has(owner))
+        fail(
+          `${path}.owner`,
+          `"${owner}" is not a user of the scenario`,
+          'Add the owner to "users" first',
+        );
       const calendar: ScenarioCalendar = { owner };
       const primary = optionalFlag(c["primary"], `${path}.primary`);
       const id = optionalText(c["id"], `${path}.id`);
       if (primary === true) {
-        if (primaries.has(owner)) fail(`${path}.primary`, `"${owner}" already has a primary calendar`);
+        if (primaries.has(owner))
+          fail(`${path}.primary`, `"${owner}" already has a primary calendar`);
         primaries.add(owner);
-        if (id !== undefined && id.toLowerCase() !== owner) fail(`${path}.id`, `a primary calendar's ID is its owner's email ("${owner}"), not "${id}"`);
+        if (id !== undefined && id.toLowerCase() !== owner)
+          fail(
+            `${path}.id`,
+            `a primary calendar's ID is its owner's email ("${owner}"), not "${id}"`,
+          );
         calendar.primary = true;
         calendar.id = owner;
       } else if (id !== undefined) {
-        if (userEmails.has(id.toLowerCase())) fail(`${path}.id`, `"${id}" is a user's primary calendar ID`, "Leave \"id\" out to get a generated group-calendar ID");
+        if (userEmails.has(id.toLowerCase()))
+          fail(
+            `${path}.id`,
+            `"${id}" is a user's primary calendar ID`,
+            'Leave "id" out to get a generated group-calendar ID',
+          );
         calendar.id = id;
       }
       if (calendar.id !== undefined) {
@@ -284,15 +356,26 @@ export function loadScenario(json: unknown): Scenario {
       if (summary !== undefined) calendar.summary = summary;
       const timeZone = optionalText(c["timeZone"], `${path}.timeZone`);
       if (timeZone !== undefined) {
-        if (!validTimeZone(timeZone)) fail(`${path}.timeZone`, `"${timeZone}" is not an IANA time zone`, "Use a name like \"Europe/Berlin\" or \"UTC\"");
+        if (!validTimeZone(timeZone))
+          fail(
+            `${path}.timeZone`,
+            `"${timeZone}" is not an IANA time zone`,
+            'Use a name like "Europe/Berlin" or "UTC"',
+          );
         calendar.timeZone = timeZone;
       }
       return calendar;
     });
   }
   if (root["events"] !== undefined || generated !== undefined) {
-    const known = new Set([...userEmails, ...(scenario.calendars ?? []).flatMap((c) => (c.id === undefined ? [] : [c.id]))]);
-    scenario.events = [...(generated?.events ?? []), ...(root["events"] === undefined ? [] : loadScenarioEvents(root["events"], known))];
+    const known = new Set([
+      ...userEmails,
+      ...(scenario.calendars ?? []).flatMap((c) => (c.id === undefined ? [] : [c.id])),
+    ]);
+    scenario.events = [
+      ...(generated?.events ?? []),
+      ...(root["events"] === undefined ? [] : loadScenarioEvents(root["events"], known)),
+    ];
   }
   return scenario;
 }

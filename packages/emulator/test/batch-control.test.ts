@@ -10,18 +10,31 @@ beforeEach(async () => {
   h = await harness();
 });
 
-function batchBody(boundary: string, parts: { id: string; method: string; path: string; auth?: string; body?: unknown }[]): string {
+function batchBody(
+  boundary: string,
+  parts: { id: string; method: string; path: string; auth?: string; body?: unknown }[],
+): string {
   const chunks = parts.map((p) => {
-    const lines = [`--${boundary}`, "Content-Type: application/http", `Content-ID: <${p.id}>`, "", `${p.method} ${p.path} HTTP/1.1`];
+    const lines = [
+      `--${boundary}`,
+      "Content-Type: application/http",
+      `Content-ID: <${p.id}>`,
+      "",
+      `${p.method} ${p.path} HTTP/1.1`,
+    ];
     if (p.auth !== undefined) lines.push(`Authorization: Bearer ${p.auth}`);
-    if (p.body !== undefined) lines.push("Content-Type: application/json", "", JSON.stringify(p.body));
+    if (p.body !== undefined)
+      lines.push("Content-Type: application/json", "", JSON.stringify(p.body));
     else lines.push("");
     return lines.join("\r\n");
   });
   return `${chunks.join("\r\n")}\r\n--${boundary}--\r\n`;
 }
 
-function parseMultipart(contentType: string, text: string): { contentId: string; status: number; body: string }[] {
+function parseMultipart(
+  contentType: string,
+  text: string,
+): { contentId: string; status: number; body: string }[] {
   const boundary = /boundary=(\S+)/.exec(contentType)?.[1] ?? "";
   return text
     .split(`--${boundary}`)
@@ -39,7 +52,10 @@ function postBatch(token: string, body: string, boundary = "batch_test"): Promis
   return h.emulator.fetch(
     new Request(`${h.emulator.baseUrl}/batch/calendar/v3`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": `multipart/mixed; boundary=${boundary}` },
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": `multipart/mixed; boundary=${boundary}`,
+      },
       body,
     }),
   );
@@ -53,7 +69,12 @@ describe("POST /batch/calendar/v3", () => {
       { id: "a1", method: "GET", path: "/calendar/v3/users/me/calendarList/primary" },
       { id: "a2", method: "GET", path: "/calendar/v3/users/me/calendarList/primary", auth: ana },
       { id: "a3", method: "GET", path: "/calendar/v3/calendars/primary/events/nosuchevent" },
-      { id: "a4", method: "POST", path: "/calendar/v3/calendars/primary/events", body: { summary: "From batch", start: { date: "2026-04-02" }, end: { date: "2026-04-03" } } },
+      {
+        id: "a4",
+        method: "POST",
+        path: "/calendar/v3/calendars/primary/events",
+        body: { summary: "From batch", start: { date: "2026-04-02" }, end: { date: "2026-04-03" } },
+      },
     ]);
     const res = await postBatch(info, body);
     expect(res.status).toBe(200);
@@ -77,17 +98,33 @@ describe("POST /batch/calendar/v3", () => {
 
   it("refuses more than 1000 parts and a body that is not multipart", async () => {
     const t = await h.token();
-    const many = batchBody("b", Array.from({ length: 1001 }, (_, i) => ({ id: `p${i}`, method: "GET", path: "/calendar/v3/colors" })));
+    const many = batchBody(
+      "b",
+      Array.from({ length: 1001 }, (_, i) => ({
+        id: `p${i}`,
+        method: "GET",
+        path: "/calendar/v3/colors",
+      })),
+    );
     const res = await read(await postBatch(t, many, "b"));
     expect(res.status).toBe(400);
     expect(res.json.error.errors[0].reason).toBe("batchSizeTooLarge");
     const empty = await read(await postBatch(t, "not multipart", "zzz"));
-    expect(empty.text).toBe(legacyError(400, "global", "badRequest", "Invalid multipart request with 0 mime parts."));
+    expect(empty.text).toBe(
+      legacyError(400, "global", "badRequest", "Invalid multipart request with 0 mime parts."),
+    );
   });
 
   it("accepts exactly 1000 parts", async () => {
     const t = await h.token();
-    const body = batchBody("b", Array.from({ length: 1000 }, (_, i) => ({ id: `p${i}`, method: "GET", path: "/calendar/v3/colors" })));
+    const body = batchBody(
+      "b",
+      Array.from({ length: 1000 }, (_, i) => ({
+        id: `p${i}`,
+        method: "GET",
+        path: "/calendar/v3/colors",
+      })),
+    );
     const res = await postBatch(t, body, "b");
     const parts = parseMultipart(res.headers.get("content-type") ?? "", await res.text());
     expect(parts).toHaveLength(1000);
@@ -98,7 +135,12 @@ describe("POST /batch/calendar/v3", () => {
 describe("control API", () => {
   const control = (method: string, path: string, body?: unknown) =>
     h.emulator
-      .fetch(new Request(`${h.emulator.baseUrl}/_emulator/${path}`, { method, body: body === undefined ? null : JSON.stringify(body) }))
+      .fetch(
+        new Request(`${h.emulator.baseUrl}/_emulator/${path}`, {
+          method,
+          body: body === undefined ? null : JSON.stringify(body),
+        }),
+      )
       .then(read);
 
   it("GET /_emulator/stats counts token exchanges, API calls by method and subject, and bytes", async () => {
@@ -120,15 +162,23 @@ describe("control API", () => {
   it("PUT /_emulator/faults validates, injects seeded 429 with Retry-After and 403 rateLimitExceeded", async () => {
     const bad = await control("PUT", "faults", { errorRates: { "418": 0.5 } });
     expect(bad.status).toBe(400);
-    expect(bad.json.error.message).toBe('Invalid faults: errorRates has unknown kind "418": use "429", "403", "500", "503", "reset"');
+    expect(bad.json.error.message).toBe(
+      'Invalid faults: errorRates has unknown kind "418": use "429", "403", "500", "503", "reset"',
+    );
     const t = await h.token();
-    expect((await control("PUT", "faults", { errorRates: { "429": 1 }, retryAfterSeconds: 7 })).status).toBe(200);
+    expect(
+      (await control("PUT", "faults", { errorRates: { "429": 1 }, retryAfterSeconds: 7 })).status,
+    ).toBe(200);
     const limited = await h.call(t, "GET", "colors");
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("7");
-    expect(limited.text).toBe(legacyError(429, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded"));
+    expect(limited.text).toBe(
+      legacyError(429, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded"),
+    );
     await control("PUT", "faults", { errorRates: { "403": 1 } });
-    expect((await h.call(t, "GET", "colors")).text).toBe(legacyError(403, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded"));
+    expect((await h.call(t, "GET", "colors")).text).toBe(
+      legacyError(403, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded"),
+    );
     await control("PUT", "faults", {});
     expect((await h.call(t, "GET", "colors")).status).toBe(200);
     expect((await control("GET", "stats")).json.faultsInjected).toEqual({ "429": 1, "403": 1 });
@@ -150,7 +200,16 @@ describe("control API", () => {
   it("a reset fault processes the call and rejects like fetch on ECONNRESET", async () => {
     const t = await h.token();
     await control("PUT", "faults", { errorRates: { reset: 1 } });
-    const err = await h.call(t, "POST", "calendars/primary/events", { body: { id: "resetcase1", summary: "x", start: { date: "2026-04-02" }, end: { date: "2026-04-03" } } }).catch((e: unknown) => e);
+    const err = await h
+      .call(t, "POST", "calendars/primary/events", {
+        body: {
+          id: "resetcase1",
+          summary: "x",
+          start: { date: "2026-04-02" },
+          end: { date: "2026-04-03" },
+        },
+      })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TypeError);
     expect((err as TypeError).message).toBe("fetch failed");
     expect(((err as TypeError).cause as { code: string }).code).toBe("ECONNRESET");
@@ -165,11 +224,20 @@ describe("control API", () => {
 
   it("POST /_emulator/reset puts the scenario's data back and zeroes the stats; tokens stay valid", async () => {
     const t = await h.token();
-    await h.call(t, "POST", "calendars/primary/events", { body: { id: "gone00001", summary: "x", start: { date: "2026-04-02" }, end: { date: "2026-04-03" } } });
+    await h.call(t, "POST", "calendars/primary/events", {
+      body: {
+        id: "gone00001",
+        summary: "x",
+        start: { date: "2026-04-02" },
+        end: { date: "2026-04-03" },
+      },
+    });
     expect((await control("POST", "reset")).status).toBe(200);
     expect(h.emulator.stats.apiRequests).toBe(0);
     expect((await h.call(t, "GET", "calendars/primary/events/gone00001")).status).toBe(404);
-    expect((await h.call(t, "GET", "calendars/primary/events/qbr00001")).json.summary).toBe("Quarterly review");
+    expect((await h.call(t, "GET", "calendars/primary/events/qbr00001")).json.summary).toBe(
+      "Quarterly review",
+    );
   });
 
   it("faults can be given as an emulator option, and bad ones are refused", async () => {
@@ -177,7 +245,9 @@ describe("control API", () => {
     const res = await slow.call(await slow.token(), "GET", "colors");
     expect(res.status).toBe(503);
     expect(res.json.error.status).toBe("UNAVAILABLE");
-    await expect(harness({ faults: { latencyMs: -1 } })).rejects.toThrow("Invalid faults option: latencyMs must be a number of milliseconds from 0 to 600000, got -1");
+    await expect(harness({ faults: { latencyMs: -1 } })).rejects.toThrow(
+      "Invalid faults option: latencyMs must be a number of milliseconds from 0 to 600000, got -1",
+    );
   });
 });
 
@@ -186,7 +256,8 @@ describe("watch and channels.stop", () => {
     const received: Record<string, string>[] = [];
     const server = createServer((req, res) => {
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (k.startsWith("x-goog-")) headers[k] = String(v);
+      for (const [k, v] of Object.entries(req.headers))
+        if (k.startsWith("x-goog-")) headers[k] = String(v);
       received.push(headers);
       res.writeHead(200).end();
     });
@@ -194,30 +265,61 @@ describe("watch and channels.stop", () => {
     try {
       const address = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
       const t = await h.token();
-      const channel = await h.call(t, "POST", "calendars/primary/events/watch", { body: { id: "chan-1", type: "web_hook", address, token: "secret-1" } });
+      const channel = await h.call(t, "POST", "calendars/primary/events/watch", {
+        body: { id: "chan-1", type: "web_hook", address, token: "secret-1" },
+      });
       expect(channel.json).toMatchObject({ kind: "api#channel", id: "chan-1", token: "secret-1" });
-      await h.call(t, "POST", "calendars/primary/events", { body: { summary: "x", start: { date: "2026-04-02" }, end: { date: "2026-04-03" } } });
+      await h.call(t, "POST", "calendars/primary/events", {
+        body: { summary: "x", start: { date: "2026-04-02" }, end: { date: "2026-04-03" } },
+      });
       await h.emulator.pushIdle();
-      expect(received.map((r) => [r["x-goog-resource-state"], r["x-goog-message-number"]])).toEqual([
-        ["sync", "1"],
-        ["exists", "2"],
-      ]);
-      expect(received[0]).toMatchObject({ "x-goog-channel-id": "chan-1", "x-goog-channel-token": "secret-1", "x-goog-resource-id": channel.json.resourceId });
-      expect(received[0]?.["x-goog-resource-uri"]).toMatch(/\/calendar\/v3\/calendars\/primary\/events\?alt=json$/);
-      const stop = await h.call(t, "POST", "channels/stop", { body: { id: "chan-1", resourceId: channel.json.resourceId } });
+      expect(received.map((r) => [r["x-goog-resource-state"], r["x-goog-message-number"]])).toEqual(
+        [
+          ["sync", "1"],
+          ["exists", "2"],
+        ],
+      );
+      expect(received[0]).toMatchObject({
+        "x-goog-channel-id": "chan-1",
+        "x-goog-channel-token": "secret-1",
+        "x-goog-resource-id": channel.json.resourceId,
+      });
+      expect(received[0]?.["x-goog-resource-uri"]).toMatch(
+        /\/calendar\/v3\/calendars\/primary\/events\?alt=json$/,
+      );
+      const stop = await h.call(t, "POST", "channels/stop", {
+        body: { id: "chan-1", resourceId: channel.json.resourceId },
+      });
       expect(stop.status).toBe(204);
-      await h.call(t, "POST", "calendars/primary/events", { body: { summary: "y", start: { date: "2026-04-02" }, end: { date: "2026-04-03" } } });
+      await h.call(t, "POST", "calendars/primary/events", {
+        body: { summary: "y", start: { date: "2026-04-02" }, end: { date: "2026-04-03" } },
+      });
       await h.emulator.pushIdle();
       expect(received).toHaveLength(2);
-      expect((await h.call(t, "POST", "channels/stop", { body: { id: "chan-1", resourceId: channel.json.resourceId } })).status).toBe(404);
+      expect(
+        (
+          await h.call(t, "POST", "channels/stop", {
+            body: { id: "chan-1", resourceId: channel.json.resourceId },
+          })
+        ).status,
+      ).toBe(404);
     } finally {
       server.close();
     }
   });
 
   it("refuses a plain-http address that is not local", async () => {
-    const res = await h.call(await h.token(), "POST", "calendars/primary/events/watch", { body: { id: "c2", type: "web_hook", address: "http://example.com/hook" } });
+    const res = await h.call(await h.token(), "POST", "calendars/primary/events/watch", {
+      body: { id: "c2", type: "web_hook", address: "http://example.com/hook" },
+    });
     expect(res.status).toBe(400);
-    expect(res.text).toBe(legacyError(400, "global", "push.webhookUrlNotHttps", "WebHook callback must be HTTPS: http://example.com/hook"));
+    expect(res.text).toBe(
+      legacyError(
+        400,
+        "global",
+        "push.webhookUrlNotHttps",
+        "WebHook callback must be HTTPS: http://example.com/hook",
+      ),
+    );
   });
 });

@@ -55,12 +55,20 @@ export async function harness(options: EmulatorOptions = {}): Promise<Harness> {
       const key = `${subject ?? ""} ${scopes.join(" ")}`;
       const cached = cache.get(key);
       if (cached !== undefined) return cached;
-      const t = await mint(emulator, bot, { sub: subject ?? undefined, scope: scopes.join(" "), iat: Math.floor(clock.now / 1000), exp: Math.floor(clock.now / 1000) + 3600 });
+      const t = await mint(emulator, bot, {
+        sub: subject ?? undefined,
+        scope: scopes.join(" "),
+        iat: Math.floor(clock.now / 1000),
+        exp: Math.floor(clock.now / 1000) + 3600,
+      });
       cache.set(key, t);
       return t;
     },
     async call(token, method, path, options = {}) {
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...options.headers };
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        ...options.headers,
+      };
       if (options.body !== undefined) headers["content-type"] = "application/json";
       const res = await emulator.fetch(
         new Request(`${emulator.baseUrl}/calendar/v3/${path}`, {
@@ -75,7 +83,13 @@ export async function harness(options: EmulatorOptions = {}): Promise<Harness> {
 }
 
 /** Google's legacy error body, byte for byte. */
-export function legacyError(code: number, domain: string, reason: string, message: string, location?: [string, string]): string {
+export function legacyError(
+  code: number,
+  domain: string,
+  reason: string,
+  message: string,
+  location?: [string, string],
+): string {
   const item: Record<string, string> = { domain, reason, message };
   if (location !== undefined) {
     item["locationType"] = location[0];

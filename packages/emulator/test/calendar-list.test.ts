@@ -24,7 +24,8 @@ const LOGIN_REQUIRED =
   '{"error":{"code":401,"message":"Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.","errors":[{"message":"Login Required.","domain":"global","reason":"required","location":"Authorization","locationType":"header"}],"status":"UNAUTHENTICATED"}}';
 const INVALID_CREDENTIALS =
   '{"error":{"code":401,"message":"Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.","errors":[{"message":"Invalid Credentials","domain":"global","reason":"authError","location":"Authorization","locationType":"header"}],"status":"UNAUTHENTICATED"}}';
-const NOT_FOUND = '{"error":{"errors":[{"domain":"global","reason":"notFound","message":"Not Found"}],"code":404,"message":"Not Found"}}';
+const NOT_FOUND =
+  '{"error":{"errors":[{"domain":"global","reason":"notFound","message":"Not Found"}],"code":404,"message":"Not Found"}}';
 const insufficient = (method: string) =>
   `{"error":{"code":403,"message":"Request had insufficient authentication scopes.","errors":[{"message":"Insufficient Permission","domain":"global","reason":"insufficientPermissions"}],"status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"ACCESS_TOKEN_SCOPE_INSUFFICIENT","domain":"googleapis.com","metadata":{"service":"calendar-json.googleapis.com","method":"${method}"}}]}}`;
 
@@ -47,25 +48,77 @@ describe("calendarList.get", () => {
   });
 
   it("has the same fields, in Google's shape, as a captured calendarListEntry", async () => {
-    const fixture = JSON.parse(await readFile(new URL("./fixtures/gcalcli-cal_list.json", import.meta.url), "utf8")) as {
+    const fixture = JSON.parse(
+      await readFile(new URL("./fixtures/gcalcli-cal_list.json", import.meta.url), "utf8"),
+    ) as {
       items: Record<string, unknown>[];
     };
     const captured = fixture.items.find((i) => i["primary"] === true) ?? {};
     const token = await mint(emulator, bot);
-    const ours = (await (await calendarGet(emulator, "users/me/calendarList/primary", token)).json()) as Record<string, unknown>;
+    const ours = (await (
+      await calendarGet(emulator, "users/me/calendarList/primary", token)
+    ).json()) as Record<string, unknown>;
     const optional = new Set(["location", "description"]);
-    expect(Object.keys(ours).sort()).toEqual(Object.keys(captured).filter((k) => !optional.has(k)).sort());
+    expect(Object.keys(ours).sort()).toEqual(
+      Object.keys(captured)
+        .filter((k) => !optional.has(k))
+        .sort(),
+    );
     for (const key of Object.keys(ours)) expect(typeof ours[key], key).toBe(typeof captured[key]);
   });
 
-  const cases: { name: string; signer: () => Signer; claims?: Record<string, unknown>; path: string; status: number; body?: string }[] = [
+  const cases: {
+    name: string;
+    signer: () => Signer;
+    claims?: Record<string, unknown>;
+    path: string;
+    status: number;
+    body?: string;
+  }[] = [
     { name: "primary resolves to the subject", signer: () => bot, path: "primary", status: 200 },
-    { name: "a secondary calendar of the subject", signer: () => bot, claims: { sub: "ana@example.com" }, path: "primary", status: 200 },
-    { name: "another user's calendar is not in the subject's list", signer: () => bot, path: "ana%40example.com", status: 404, body: NOT_FOUND },
-    { name: "no subject: the service account's own list is empty", signer: () => bot, claims: { sub: undefined }, path: "info%40example.com", status: 404, body: NOT_FOUND },
-    { name: "no subject, primary", signer: () => ungranted, claims: { sub: undefined }, path: "primary", status: 404, body: NOT_FOUND },
-    { name: "readonly scope is enough", signer: () => bot, claims: { scope: CALENDAR_READONLY }, path: "primary", status: 200 },
-    { name: "a user's calendar ID in another case", signer: () => bot, path: "INFO%40Example.COM", status: 200 },
+    {
+      name: "a secondary calendar of the subject",
+      signer: () => bot,
+      claims: { sub: "ana@example.com" },
+      path: "primary",
+      status: 200,
+    },
+    {
+      name: "another user's calendar is not in the subject's list",
+      signer: () => bot,
+      path: "ana%40example.com",
+      status: 404,
+      body: NOT_FOUND,
+    },
+    {
+      name: "no subject: the service account's own list is empty",
+      signer: () => bot,
+      claims: { sub: undefined },
+      path: "info%40example.com",
+      status: 404,
+      body: NOT_FOUND,
+    },
+    {
+      name: "no subject, primary",
+      signer: () => ungranted,
+      claims: { sub: undefined },
+      path: "primary",
+      status: 404,
+      body: NOT_FOUND,
+    },
+    {
+      name: "readonly scope is enough",
+      signer: () => bot,
+      claims: { scope: CALENDAR_READONLY },
+      path: "primary",
+      status: 200,
+    },
+    {
+      name: "a user's calendar ID in another case",
+      signer: () => bot,
+      path: "INFO%40Example.COM",
+      status: 200,
+    },
     {
       name: "a token without a calendarList scope",
       signer: () => ungranted,
@@ -97,7 +150,12 @@ describe("calendarList.get", () => {
     };
     const em = await createEmulator({ scenario, now: () => clock });
     const token = await mint(em, await signerFor(em, "calendar-bot", () => clock));
-    const summary = async (id: string) => ((await (await calendarGet(em, `users/me/calendarList/${encodeURIComponent(id)}`, token)).json()) as { summary?: string }).summary;
+    const summary = async (id: string) =>
+      (
+        (await (
+          await calendarGet(em, `users/me/calendarList/${encodeURIComponent(id)}`, token)
+        ).json()) as { summary?: string }
+      ).summary;
     expect(await summary(group)).toBe("Lower");
     expect(await summary(upper)).toBe("Upper");
     expect(await summary("mixed@GROUP.calendar.google.com")).toBe("Mixed");
@@ -113,7 +171,9 @@ describe("calendarList.get", () => {
   it("answers 401 Invalid Credentials for an unknown token", async () => {
     const res = await calendarGet(emulator, "users/me/calendarList/primary", "ya29.forged");
     expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="https://accounts.google.com/", error="invalid_token"');
+    expect(res.headers.get("www-authenticate")).toBe(
+      'Bearer realm="https://accounts.google.com/", error="invalid_token"',
+    );
     expect(await res.text()).toBe(INVALID_CREDENTIALS);
   });
 
@@ -134,13 +194,21 @@ describe("calendarList.get", () => {
   });
 
   it("answers 401 Invalid Credentials for a non-Bearer Authorization header", async () => {
-    const res = await emulator.fetch(new Request(`${emulator.baseUrl}/calendar/v3/users/me/calendarList/primary`, { headers: { authorization: "Basic Zm9vOmJhcg==" } }));
+    const res = await emulator.fetch(
+      new Request(`${emulator.baseUrl}/calendar/v3/users/me/calendarList/primary`, {
+        headers: { authorization: "Basic Zm9vOmJhcg==" },
+      }),
+    );
     expect(await res.text()).toBe(INVALID_CREDENTIALS);
   });
 
   it("accepts the token as the access_token query parameter", async () => {
     const token = await mint(emulator, bot);
-    const res = await emulator.fetch(new Request(`${emulator.baseUrl}/calendar/v3/users/me/calendarList/primary?access_token=${token}`));
+    const res = await emulator.fetch(
+      new Request(
+        `${emulator.baseUrl}/calendar/v3/users/me/calendarList/primary?access_token=${token}`,
+      ),
+    );
     expect(res.status).toBe(200);
   });
 
@@ -150,17 +218,31 @@ describe("calendarList.get", () => {
     {
       method: "calendar.v3.CalendarList.List",
       path: "users/me/calendarList",
-      scopes: ["calendar", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly"],
+      scopes: [
+        "calendar",
+        "calendar.calendarlist",
+        "calendar.calendarlist.readonly",
+        "calendar.readonly",
+      ],
     },
     {
       method: "calendar.v3.CalendarList.Get",
       path: "users/me/calendarList/primary",
-      scopes: ["calendar", "calendar.app.created", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly"],
+      scopes: [
+        "calendar",
+        "calendar.app.created",
+        "calendar.calendarlist",
+        "calendar.calendarlist.readonly",
+        "calendar.readonly",
+      ],
     },
   ];
   for (const c of scopeCases) {
     it(`sends ${c.method}'s own scopes in WWW-Authenticate on 403`, async () => {
-      const token = await mint(emulator, ungranted, { sub: undefined, scope: scope("calendar.events") });
+      const token = await mint(emulator, ungranted, {
+        sub: undefined,
+        scope: scope("calendar.events"),
+      });
       const res = await calendarGet(emulator, c.path, token);
       expect(res.status).toBe(403);
       expect(await res.text()).toBe(insufficient(c.method));
@@ -169,9 +251,14 @@ describe("calendarList.get", () => {
   }
 
   it("a calendar.app.created token may get an entry but not list (discovery scopes per method)", async () => {
-    const scenario: Scenario = { ...demoScenario, grants: [{ serviceAccount: "ungranted-bot", scopes: [scope("calendar.app.created")] }] };
+    const scenario: Scenario = {
+      ...demoScenario,
+      grants: [{ serviceAccount: "ungranted-bot", scopes: [scope("calendar.app.created")] }],
+    };
     const em = await createEmulator({ scenario, now: () => clock });
-    const token = await mint(em, await signerFor(em, "ungranted-bot", () => clock), { scope: scope("calendar.app.created") });
+    const token = await mint(em, await signerFor(em, "ungranted-bot", () => clock), {
+      scope: scope("calendar.app.created"),
+    });
     const list = await calendarGet(em, "users/me/calendarList", token);
     expect(list.status).toBe(403);
     expect(await list.text()).toBe(insufficient("calendar.v3.CalendarList.List"));
@@ -203,7 +290,10 @@ describe("calendarList.list", () => {
     users: [{ email: "info@example.com" }],
     serviceAccounts: [{ name: "calendar-bot" }],
     grants: [{ serviceAccount: "calendar-bot", scopes: [CALENDAR] }],
-    calendars: Array.from({ length: 260 }, (_, i) => ({ owner: "info@example.com", summary: `Calendar ${i}` })),
+    calendars: Array.from({ length: 260 }, (_, i) => ({
+      owner: "info@example.com",
+      summary: `Calendar ${i}`,
+    })),
   };
   let big: Emulator;
   let bigBot: Signer;
@@ -227,7 +317,10 @@ describe("calendarList.list", () => {
     expect(res.status).toBe(200);
     expect(page.kind).toBe("calendar#calendarList");
     expect(page.etag).toMatch(/^"p3[0-9a-z]+"$/);
-    expect(page.items.map((i) => i.id)).toEqual(["info@example.com", expect.stringMatching(/@group\.calendar\.google\.com$/) as unknown]);
+    expect(page.items.map((i) => i.id)).toEqual([
+      "info@example.com",
+      expect.stringMatching(/@group\.calendar\.google\.com$/) as unknown,
+    ]);
     expect(page.nextSyncToken).toEqual(expect.any(String));
     expect(page.nextPageToken).toBeUndefined();
     expect(Object.keys(page)).toEqual(["kind", "etag", "nextSyncToken", "items"]);
@@ -235,7 +328,9 @@ describe("calendarList.list", () => {
 
   it("lists nothing for the service account itself", async () => {
     const token = await mint(emulator, bot, { sub: undefined });
-    const page = (await (await calendarGet(emulator, "users/me/calendarList", token)).json()) as Page;
+    const page = (await (
+      await calendarGet(emulator, "users/me/calendarList", token)
+    ).json()) as Page;
     expect(page.items).toEqual([]);
   });
 
@@ -246,7 +341,9 @@ describe("calendarList.list", () => {
     let pageToken: string | undefined;
     do {
       const q = pageToken === undefined ? "" : `?pageToken=${encodeURIComponent(pageToken)}`;
-      const page = (await (await calendarGet(big, `users/me/calendarList${q}`, token)).json()) as Page;
+      const page = (await (
+        await calendarGet(big, `users/me/calendarList${q}`, token)
+      ).json()) as Page;
       pages.push(page);
       seen.push(...page.items.map((i) => i.id));
       pageToken = page.nextPageToken;
@@ -264,7 +361,9 @@ describe("calendarList.list", () => {
   for (const s of sizes) {
     it(`returns ${s.first} items for maxResults=${s.maxResults}`, async () => {
       const token = await mint(big, bigBot);
-      const page = (await (await calendarGet(big, `users/me/calendarList?maxResults=${s.maxResults}`, token)).json()) as Page;
+      const page = (await (
+        await calendarGet(big, `users/me/calendarList?maxResults=${s.maxResults}`, token)
+      ).json()) as Page;
       expect(page.items).toHaveLength(s.first);
       expect(page.nextPageToken).toEqual(expect.any(String));
     });
@@ -289,12 +388,24 @@ describe("calendarList.list", () => {
 
   it("answers an empty change set for a current syncToken and 410 for a foreign one", async () => {
     const token = await mint(emulator, bot);
-    const first = (await (await calendarGet(emulator, "users/me/calendarList", token)).json()) as Page;
-    const again = (await (await calendarGet(emulator, `users/me/calendarList?syncToken=${first.nextSyncToken ?? ""}`, token)).json()) as Page;
+    const first = (await (
+      await calendarGet(emulator, "users/me/calendarList", token)
+    ).json()) as Page;
+    const again = (await (
+      await calendarGet(
+        emulator,
+        `users/me/calendarList?syncToken=${first.nextSyncToken ?? ""}`,
+        token,
+      )
+    ).json()) as Page;
     expect(again.items).toEqual([]);
     expect(again.nextSyncToken).toBe(first.nextSyncToken);
     const other = await mint(emulator, bot, { sub: "ana@example.com" });
-    const res = await calendarGet(emulator, `users/me/calendarList?syncToken=${first.nextSyncToken ?? ""}`, other);
+    const res = await calendarGet(
+      emulator,
+      `users/me/calendarList?syncToken=${first.nextSyncToken ?? ""}`,
+      other,
+    );
     expect(res.status).toBe(410);
     expect(await res.text()).toBe(
       '{"error":{"errors":[{"domain":"calendar","reason":"fullSyncRequired","message":"Sync token is no longer valid, a full sync is required.","locationType":"parameter","location":"syncToken"}],"code":410,"message":"Sync token is no longer valid, a full sync is required."}}',

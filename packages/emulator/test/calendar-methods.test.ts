@@ -9,7 +9,9 @@ describe("the served Calendar methods agree with the discovery document", () => 
   it("serves all 37 discovery methods, each with a handler", () => {
     expect(discovery.methods).toHaveLength(37);
     expect([...servedMethodIds].sort()).toEqual(discovery.methods.map((m) => m.id).sort());
-    expect(calendarMethods.map((m) => m.id).sort()).toEqual(discovery.methods.map((m) => m.id).sort());
+    expect(calendarMethods.map((m) => m.id).sort()).toEqual(
+      discovery.methods.map((m) => m.id).sort(),
+    );
   });
 
   for (const method of calendarMethods) {

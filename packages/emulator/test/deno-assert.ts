@@ -6,5 +6,6 @@ export function assertEquals(actual: unknown, expected: unknown): void {
 }
 
 export function assertMatch(actual: string, pattern: RegExp): void {
-  if (!pattern.test(actual)) throw new Error(`Expected ${JSON.stringify(actual)} to match ${String(pattern)}`);
+  if (!pattern.test(actual))
+    throw new Error(`Expected ${JSON.stringify(actual)} to match ${String(pattern)}`);
 }

@@ -13,7 +13,8 @@ async function withRetry(attempt: () => Promise<Response>, onRetry: () => void):
   for (let i = 0; ; i++) {
     try {
       const res = await attempt();
-      const rateLimited = res.status === 403 && (await res.clone().text()).includes('"rateLimitExceeded"');
+      const rateLimited =
+        res.status === 403 && (await res.clone().text()).includes('"rateLimitExceeded"');
       if (!(retryable.has(res.status) || rateLimited) || i >= 20) return res;
     } catch (err) {
       if (!(err instanceof TypeError) || i >= 20) throw err;
@@ -24,14 +25,26 @@ async function withRetry(attempt: () => Promise<Response>, onRetry: () => void):
 
 describe("20 % injected 429/503/reset over 1,000 reads and 200 inserts", () => {
   it("every read succeeds and every insert exists exactly once", async () => {
-    const h = await harness({ faults: { errorRates: { "429": 0.08, "503": 0.06, reset: 0.06 }, seed: 2026, retryAfterSeconds: 0 } });
+    const h = await harness({
+      faults: {
+        errorRates: { "429": 0.08, "503": 0.06, reset: 0.06 },
+        seed: 2026,
+        retryAfterSeconds: 0,
+      },
+    });
     const token = await h.token("bob@example.com");
     const base = `${h.emulator.baseUrl}/calendar/v3`;
     const auth = { authorization: `Bearer ${token}` };
     let retries = 0;
     const send = (url: string, init: RequestInit = {}) =>
       withRetry(
-        () => h.emulator.fetch(new Request(url, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } })),
+        () =>
+          h.emulator.fetch(
+            new Request(url, {
+              ...init,
+              headers: { ...auth, ...(init.headers as Record<string, string>) },
+            }),
+          ),
         () => retries++,
       );
 
@@ -61,7 +74,12 @@ describe("20 % injected 429/503/reset over 1,000 reads and 200 inserts", () => {
             new Request(`${base}/calendars/primary/events`, {
               method: "POST",
               headers: { ...auth, "content-type": "application/json" },
-              body: JSON.stringify({ id, summary: `Fault ${i}`, start: { date: "2026-04-02" }, end: { date: "2026-04-03" } }),
+              body: JSON.stringify({
+                id,
+                summary: `Fault ${i}`,
+                start: { date: "2026-04-02" },
+                end: { date: "2026-04-03" },
+              }),
             }),
           );
         },
@@ -92,7 +110,9 @@ describe("20 % injected 429/503/reset over 1,000 reads and 200 inserts", () => {
     let pageToken: string | undefined;
     do {
       const q = pageToken === undefined ? "" : `&pageToken=${encodeURIComponent(pageToken)}`;
-      const page = (await (await send(`${base}/calendars/primary/events?maxResults=2500&q=Fault${q}`)).json()) as { items: { id: string }[]; nextPageToken?: string };
+      const page = (await (
+        await send(`${base}/calendars/primary/events?maxResults=2500&q=Fault${q}`)
+      ).json()) as { items: { id: string }[]; nextPageToken?: string };
       ids.push(...page.items.map((e) => e.id));
       pageToken = page.nextPageToken;
     } while (pageToken !== undefined);

@@ -33,17 +33,29 @@ describe("@googleapis/calendar against the emulator", () => {
   });
 
   it("calendars, calendarList and acl round-trip", async () => {
-    const created = (await api.calendars.insert({ requestBody: { summary: "Via googleapis" } })).data;
+    const created = (await api.calendars.insert({ requestBody: { summary: "Via googleapis" } }))
+      .data;
     expect(created.id).toMatch(/@group\.calendar\.google\.com$/);
     const id = created.id ?? "";
-    expect((await api.calendars.patch({ calendarId: id, requestBody: { description: "x" } })).data.description).toBe("x");
+    expect(
+      (await api.calendars.patch({ calendarId: id, requestBody: { description: "x" } })).data
+        .description,
+    ).toBe("x");
     expect((await api.calendarList.get({ calendarId: id })).data.accessRole).toBe("owner");
     const list = await api.calendarList.list({ maxResults: 1 });
     expect(list.data.items).toHaveLength(1);
     expect(list.data.nextPageToken).toEqual(expect.any(String));
-    const rule = (await api.acl.insert({ calendarId: id, requestBody: { role: "reader", scope: { type: "user", value: "ana@example.com" } } })).data;
+    const rule = (
+      await api.acl.insert({
+        calendarId: id,
+        requestBody: { role: "reader", scope: { type: "user", value: "ana@example.com" } },
+      })
+    ).data;
     expect(rule.id).toBe("user:ana@example.com");
-    expect((await api.acl.list({ calendarId: id })).data.items?.map((r) => r.role).sort()).toEqual(["owner", "reader"]);
+    expect((await api.acl.list({ calendarId: id })).data.items?.map((r) => r.role).sort()).toEqual([
+      "owner",
+      "reader",
+    ]);
     await api.acl.delete({ calendarId: id, ruleId: rule.id ?? "" });
     const deleted = await api.calendars.delete({ calendarId: id });
     expect(deleted.status).toBe(204);
@@ -66,22 +78,50 @@ describe("@googleapis/calendar against the emulator", () => {
     const page = await api.events.list({ calendarId: "primary", maxResults: 2 });
     expect(page.data.items).toHaveLength(2);
     expect(page.data.nextPageToken).toEqual(expect.any(String));
-    expect((await api.events.get({ calendarId: "primary", eventId: id })).data.summary).toBe("googleapis event");
-    expect((await api.events.patch({ calendarId: "primary", eventId: id, requestBody: { summary: "patched" } })).data.sequence).toBe(1);
-    expect((await api.events.instances({ calendarId: "primary", eventId: id })).data.items?.map((e) => e.start?.dateTime)).toEqual([
-      "2026-05-04T09:00:00+02:00",
-      "2026-05-11T09:00:00+02:00",
-    ]);
-    expect((await api.events.quickAdd({ calendarId: "primary", text: "Coffee tomorrow at 9am" })).data.summary).toBe("Coffee");
+    expect((await api.events.get({ calendarId: "primary", eventId: id })).data.summary).toBe(
+      "googleapis event",
+    );
+    expect(
+      (
+        await api.events.patch({
+          calendarId: "primary",
+          eventId: id,
+          requestBody: { summary: "patched" },
+        })
+      ).data.sequence,
+    ).toBe(1);
+    expect(
+      (await api.events.instances({ calendarId: "primary", eventId: id })).data.items?.map(
+        (e) => e.start?.dateTime,
+      ),
+    ).toEqual(["2026-05-04T09:00:00+02:00", "2026-05-11T09:00:00+02:00"]);
+    expect(
+      (await api.events.quickAdd({ calendarId: "primary", text: "Coffee tomorrow at 9am" })).data
+        .summary,
+    ).toBe("Coffee");
     expect((await api.events.delete({ calendarId: "primary", eventId: id })).status).toBe(204);
   });
 
   it("freebusy.query and watch + channels.stop", async () => {
-    const fb = await api.freebusy.query({ requestBody: { timeMin: "2026-04-07T00:00:00Z", timeMax: "2026-04-08T00:00:00Z", items: [{ id: "info@example.com" }] } });
-    expect(fb.data.calendars?.["info@example.com"]?.busy).toContainEqual({ start: "2026-04-07T12:00:00Z", end: "2026-04-07T13:30:00Z" });
-    const channel = await api.events.watch({ calendarId: "primary", requestBody: { id: "g-chan", type: "web_hook", address: "https://hooks.example.com/x" } });
+    const fb = await api.freebusy.query({
+      requestBody: {
+        timeMin: "2026-04-07T00:00:00Z",
+        timeMax: "2026-04-08T00:00:00Z",
+        items: [{ id: "info@example.com" }],
+      },
+    });
+    expect(fb.data.calendars?.["info@example.com"]?.busy).toContainEqual({
+      start: "2026-04-07T12:00:00Z",
+      end: "2026-04-07T13:30:00Z",
+    });
+    const channel = await api.events.watch({
+      calendarId: "primary",
+      requestBody: { id: "g-chan", type: "web_hook", address: "https://hooks.example.com/x" },
+    });
     expect(channel.data.resourceId).toEqual(expect.any(String));
-    const stopped = await api.channels.stop({ requestBody: { id: "g-chan", resourceId: channel.data.resourceId ?? "" } });
+    const stopped = await api.channels.stop({
+      requestBody: { id: "g-chan", resourceId: channel.data.resourceId ?? "" },
+    });
     expect(stopped.status).toBe(204);
   });
 
@@ -91,6 +131,12 @@ describe("@googleapis/calendar against the emulator", () => {
       (e: unknown) => e,
     )) as { response?: { status: number; data: unknown } };
     expect(err.response?.status).toBe(404);
-    expect(err.response?.data).toEqual({ error: { errors: [{ domain: "global", reason: "notFound", message: "Not Found" }], code: 404, message: "Not Found" } });
+    expect(err.response?.data).toEqual({
+      error: {
+        errors: [{ domain: "global", reason: "notFound", message: "Not Found" }],
+        code: 404,
+        message: "Not Found",
+      },
+    });
   });
 });

@@ -9,7 +9,10 @@ beforeAll(async () => {
   emulator = await createEmulator({ scenario: "demo", now: () => Date.UTC(2026, 3, 1, 12) });
 });
 
-function get(path: string, headers: Record<string, string> = { "Metadata-Flavor": "Google" }): Promise<Response> {
+function get(
+  path: string,
+  headers: Record<string, string> = { "Metadata-Flavor": "Google" },
+): Promise<Response> {
   return emulator.fetch(new Request(`${emulator.baseUrl}/computeMetadata/v1/${path}`, { headers }));
 }
 
@@ -26,14 +29,24 @@ describe("metadata server", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("metadata-flavor")).toBe("Google");
     expect(res.headers.get("content-type")).toBe("application/json");
-    const body = (await res.json()) as { access_token: string; expires_in: number; token_type: string };
+    const body = (await res.json()) as {
+      access_token: string;
+      expires_in: number;
+      token_type: string;
+    };
     expect(body).toMatchObject({ expires_in: 3599, token_type: "Bearer" });
     const sign = await emulator.fetch(
-      new Request(`${emulator.baseUrl}/v1/projects/-/serviceAccounts/calendar-bot@dwd-emulator.iam.gserviceaccount.com:signJwt`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${body.access_token}`, "content-type": "application/json" },
-        body: JSON.stringify({ payload: JSON.stringify({ iss: "x" }) }),
-      }),
+      new Request(
+        `${emulator.baseUrl}/v1/projects/-/serviceAccounts/calendar-bot@dwd-emulator.iam.gserviceaccount.com:signJwt`,
+        {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${body.access_token}`,
+            "content-type": "application/json",
+          },
+          body: JSON.stringify({ payload: JSON.stringify({ iss: "x" }) }),
+        },
+      ),
     );
     expect(sign.status).toBe(200);
   });
@@ -41,7 +54,17 @@ describe("metadata server", () => {
   const cases: { path: string; body: unknown }[] = [
     { path: "instance/service-accounts/default/email", body: DEPLOYER },
     { path: `instance/service-accounts/${DEPLOYER}/email`, body: DEPLOYER },
-    { path: "instance/service-accounts/default/?recursive=true", body: { aliases: ["default"], email: DEPLOYER, scopes: ["https://www.googleapis.com/auth/cloud-platform", "https://www.googleapis.com/auth/userinfo.email"] } },
+    {
+      path: "instance/service-accounts/default/?recursive=true",
+      body: {
+        aliases: ["default"],
+        email: DEPLOYER,
+        scopes: [
+          "https://www.googleapis.com/auth/cloud-platform",
+          "https://www.googleapis.com/auth/userinfo.email",
+        ],
+      },
+    },
     { path: "project/project-id", body: "dwd-emulator" },
     { path: "instance/service-accounts/", body: `default/\n${DEPLOYER}/\n` },
   ];
@@ -55,7 +78,10 @@ describe("metadata server", () => {
   }
 
   it("answers 404 (with the header) for another account or an unknown path", async () => {
-    for (const path of ["instance/service-accounts/intruder@dwd-emulator.iam.gserviceaccount.com/token", "instance/attributes/nope"]) {
+    for (const path of [
+      "instance/service-accounts/intruder@dwd-emulator.iam.gserviceaccount.com/token",
+      "instance/attributes/nope",
+    ]) {
       const res = await get(path);
       expect(res.status).toBe(404);
       expect(res.headers.get("metadata-flavor")).toBe("Google");
@@ -63,8 +89,19 @@ describe("metadata server", () => {
   });
 
   it("has no service account when the scenario names none", async () => {
-    const bare = await createEmulator({ scenario: { domain: "example.com", users: [], serviceAccounts: [{ name: "calendar-bot" }], grants: [] } });
-    const res = await bare.fetch(new Request(`${bare.baseUrl}/computeMetadata/v1/instance/service-accounts/default/token`, { headers: { "Metadata-Flavor": "Google" } }));
+    const bare = await createEmulator({
+      scenario: {
+        domain: "example.com",
+        users: [],
+        serviceAccounts: [{ name: "calendar-bot" }],
+        grants: [],
+      },
+    });
+    const res = await bare.fetch(
+      new Request(`${bare.baseUrl}/computeMetadata/v1/instance/service-accounts/default/token`, {
+        headers: { "Metadata-Flavor": "Google" },
+      }),
+    );
     expect(res.status).toBe(404);
   });
 });

@@ -2,7 +2,10 @@ import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 
 const read = async (name: string): Promise<{ exports: Record<string, unknown>; name: string }> =>
-  JSON.parse(await readFile(new URL(`../${name}`, import.meta.url), "utf8")) as { exports: Record<string, unknown>; name: string };
+  JSON.parse(await readFile(new URL(`../${name}`, import.meta.url), "utf8")) as {
+    exports: Record<string, unknown>;
+    name: string;
+  };
 
 describe("package entry points", () => {
   it("package.json and deno.json list the same export keys", async () => {

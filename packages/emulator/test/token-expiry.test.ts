@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { TokenRecord } from "../src/_internal/store.ts";
 import { TokenExpiry } from "../src/_internal/token-expiry.ts";
 
-const record = (expiresAt: number): TokenRecord => ({ accountEmail: "a@x", clientId: "1", subject: null, scopes: [], expiresAt });
+const record = (expiresAt: number): TokenRecord => ({
+  accountEmail: "a@x",
+  clientId: "1",
+  subject: null,
+  scopes: [],
+  expiresAt,
+});
 
 /** A token map that fails the test if anything walks it: pruning must only look up the queue's head. */
 class UnscannableMap extends Map<string, TokenRecord> {

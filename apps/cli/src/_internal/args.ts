@@ -3,30 +3,82 @@ import { UsageError } from "./usage-error.ts";
 
 /** Endpoint overrides accepted by every command. */
 export const endpointArgs = {
-  "token-uri": { type: "string", valueHint: "url", description: "Token endpoint (overrides DWD_EMULATOR_HOST and the key's token_uri)" },
-  "api-root": { type: "string", valueHint: "url", description: "Calendar API root (default https://www.googleapis.com/calendar/v3, or from DWD_EMULATOR_HOST)" },
-  timeout: { type: "string", valueHint: "duration", description: "Longest time one HTTP request may take, e.g. 30s, 500ms, 2m (default: $DWD_TIMEOUT_MS or 30s)" },
+  "token-uri": {
+    type: "string",
+    valueHint: "url",
+    description: "Token endpoint (overrides DWD_EMULATOR_HOST and the key's token_uri)",
+  },
+  "api-root": {
+    type: "string",
+    valueHint: "url",
+    description:
+      "Calendar API root (default https://www.googleapis.com/calendar/v3, or from DWD_EMULATOR_HOST)",
+  },
+  timeout: {
+    type: "string",
+    valueHint: "duration",
+    description:
+      "Longest time one HTTP request may take, e.g. 30s, 500ms, 2m (default: $DWD_TIMEOUT_MS or 30s)",
+  },
 } as const satisfies ArgsDef;
 
 /** Keyless signing: the IAM Credentials API signs as --service-account; --key (or ADC) is then the caller. */
 export const signerArgs = {
-  signer: { type: "string", valueHint: "key|iam", description: "Who signs the assertion: key (the key file, default) or iam (keyless: the IAM Credentials API, called as --key or Application Default Credentials)" },
-  "service-account": { type: "string", valueHint: "email", description: "With --signer iam: the service account to act as (the one the delegation is granted to)" },
-  delegates: { type: "string", valueHint: "emails", description: "With --signer iam: service accounts between the caller and --service-account, comma-separated" },
+  signer: {
+    type: "string",
+    valueHint: "key|iam",
+    description:
+      "Who signs the assertion: key (the key file, default) or iam (keyless: the IAM Credentials API, called as --key or Application Default Credentials)",
+  },
+  "service-account": {
+    type: "string",
+    valueHint: "email",
+    description:
+      "With --signer iam: the service account to act as (the one the delegation is granted to)",
+  },
+  delegates: {
+    type: "string",
+    valueHint: "emails",
+    description:
+      "With --signer iam: service accounts between the caller and --service-account, comma-separated",
+  },
 } as const satisfies ArgsDef;
 
 /** How to find and open the service-account key. */
 export const keyArgs = {
-  key: { type: "string", valueHint: "file", description: "Service-account key: JSON, .p12 or PEM file (default: $GOOGLE_APPLICATION_CREDENTIALS)" },
-  "key-email": { type: "string", valueHint: "email", description: "Service-account email (required for a .p12 or PEM key)" },
-  "key-password": { type: "string", valueHint: "password", description: ".p12 password (default: notasecret)" },
-  "client-id": { type: "string", valueHint: "id", description: "Numeric client ID of the service account, for diagnoses with a .p12 or PEM key or --signer iam" },
+  key: {
+    type: "string",
+    valueHint: "file",
+    description:
+      "Service-account key: JSON, .p12 or PEM file (default: $GOOGLE_APPLICATION_CREDENTIALS)",
+  },
+  "key-email": {
+    type: "string",
+    valueHint: "email",
+    description: "Service-account email (required for a .p12 or PEM key)",
+  },
+  "key-password": {
+    type: "string",
+    valueHint: "password",
+    description: ".p12 password (default: notasecret)",
+  },
+  "client-id": {
+    type: "string",
+    valueHint: "id",
+    description:
+      "Numeric client ID of the service account, for diagnoses with a .p12 or PEM key or --signer iam",
+  },
   ...signerArgs,
 } as const satisfies ArgsDef;
 
 /** The user to impersonate. */
 export const subjectArg = {
-  subject: { type: "string", valueHint: "user", description: "User to impersonate with domain-wide delegation (without it: the service account itself)" },
+  subject: {
+    type: "string",
+    valueHint: "user",
+    description:
+      "User to impersonate with domain-wide delegation (without it: the service account itself)",
+  },
 } as const satisfies ArgsDef;
 
 /** Machine-readable output. */
@@ -40,7 +92,8 @@ type Parsed = Record<string, unknown>;
 export function stringArg(args: Parsed, name: string): string | undefined {
   const value = args[name];
   if (value === undefined || value === false) return undefined;
-  if (typeof value !== "string" || value === "") throw new UsageError(`Missing value for --${name}`, `Give it as --${name} <value>`);
+  if (typeof value !== "string" || value === "")
+    throw new UsageError(`Missing value for --${name}`, `Give it as --${name} <value>`);
   return value;
 }
 
@@ -52,7 +105,10 @@ export function subjectFrom(args: Parsed): string | undefined {
   const value = stringArg(args, "subject")?.trim();
   if (value === undefined) return undefined;
   if (value === "" || /[\s\p{Cc}\p{Cf}]/u.test(value)) {
-    throw new UsageError(`Invalid --subject "${value}": it holds white space or a control character`, "Give one user's email address, e.g. --subject ana@example.com");
+    throw new UsageError(
+      `Invalid --subject "${value}": it holds white space or a control character`,
+      "Give one user's email address, e.g. --subject ana@example.com",
+    );
   }
   return value;
 }
@@ -66,7 +122,11 @@ export function parseScopes(value: string | undefined, fallback: readonly string
     .split(/[\s,]+/)
     .filter((s) => s !== "")
     .map((s) => (s.includes(":") ? s : `${scopePrefix}${s}`));
-  if (scopes.length === 0) throw new UsageError("Missing value for --scopes", "Give one or more scopes, comma-separated, e.g. --scopes calendar.readonly");
+  if (scopes.length === 0)
+    throw new UsageError(
+      "Missing value for --scopes",
+      "Give one or more scopes, comma-separated, e.g. --scopes calendar.readonly",
+    );
   return [...new Set(scopes)];
 }
 
@@ -84,7 +144,10 @@ export function urlArg(args: Parsed, name: string): string | undefined {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    throw new UsageError(`Invalid --${name} "${value}": not an http:// or https:// URL`, `Give a URL such as ${name === "token-uri" ? "http://127.0.0.1:8085/token" : "http://127.0.0.1:8085/calendar/v3"}, or leave --${name} out`);
+    throw new UsageError(
+      `Invalid --${name} "${value}": not an http:// or https:// URL`,
+      `Give a URL such as ${name === "token-uri" ? "http://127.0.0.1:8085/token" : "http://127.0.0.1:8085/calendar/v3"}, or leave --${name} out`,
+    );
   }
   return value;
 }
@@ -107,7 +170,11 @@ export function timeoutArg(args: Parsed): number | undefined {
   const flag = stringArg(args, "timeout");
   if (flag === undefined) return undefined;
   const ms = parseDuration(flag);
-  if (ms === undefined) throw new UsageError(`Invalid --timeout "${flag}": not a duration between 1 ms and 24 h`, "Give seconds or a number with a unit, e.g. --timeout 30s, --timeout 500ms, --timeout 2m");
+  if (ms === undefined)
+    throw new UsageError(
+      `Invalid --timeout "${flag}": not a duration between 1 ms and 24 h`,
+      "Give seconds or a number with a unit, e.g. --timeout 30s, --timeout 500ms, --timeout 2m",
+    );
   return ms;
 }
 
@@ -115,11 +182,18 @@ export function timeoutArg(args: Parsed): number | undefined {
  * The deadline of one HTTP request, in ms: `--timeout` when given, else `DWD_TIMEOUT_MS` (milliseconds),
  * else 30 s. It bounds the whole request, answer included, not only silence.
  */
-export function resolveTimeout(flagMs: number | undefined, env: Record<string, string | undefined>): number {
+export function resolveTimeout(
+  flagMs: number | undefined,
+  env: Record<string, string | undefined>,
+): number {
   if (flagMs !== undefined) return flagMs;
   const fromEnv = env["DWD_TIMEOUT_MS"]?.trim();
   if (fromEnv === undefined || fromEnv === "") return defaultTimeoutMs;
   const ms = /^\d+$/.test(fromEnv) ? Number(fromEnv) : Number.NaN;
-  if (!(ms >= 1 && ms <= maxTimeoutMs)) throw new UsageError(`Invalid DWD_TIMEOUT_MS "${fromEnv}": not a number of milliseconds between 1 and 86400000`, "Set it to milliseconds, e.g. DWD_TIMEOUT_MS=30000, or unset it");
+  if (!(ms >= 1 && ms <= maxTimeoutMs))
+    throw new UsageError(
+      `Invalid DWD_TIMEOUT_MS "${fromEnv}": not a number of milliseconds between 1 and 86400000`,
+      "Set it to milliseconds, e.g. DWD_TIMEOUT_MS=30000, or unset it",
+    );
   return ms;
 }

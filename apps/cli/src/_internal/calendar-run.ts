@@ -21,14 +21,22 @@ import type { Terminal } from "./terminal.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** Flags of every command that calls Calendar as one user. */
-export const callArgs = { ...keyArgs, ...subjectArg, ...scopesArg, ...endpointArgs } as const satisfies ArgsDef;
+export const callArgs = {
+  ...keyArgs,
+  ...subjectArg,
+  ...scopesArg,
+  ...endpointArgs,
+} as const satisfies ArgsDef;
 
 /** Flags of every list command: many users, output formats, batching. */
 export const listArgs = {
   ...callArgs,
   ...manySubjectsArgs,
   ...outputArgs,
-  "no-batch": { type: "boolean", description: "With many users, send one request per call instead of batch requests" },
+  "no-batch": {
+    type: "boolean",
+    description: "With many users, send one request per call instead of batch requests",
+  },
 } as const satisfies ArgsDef;
 
 const googleRoot = "https://www.googleapis.com";
@@ -57,7 +65,11 @@ export interface RunFlags {
 
 /** Reads the flags every Calendar command shares. */
 export function runFlags(args: Record<string, unknown>): RunFlags {
-  return { source: subjectSource(args), scopes: explicitScopes(args), concurrency: concurrencyArg(args) };
+  return {
+    source: subjectSource(args),
+    scopes: explicitScopes(args),
+    concurrency: concurrencyArg(args),
+  };
 }
 
 /** The discovery id of a method key (`events.list` → `calendar.events.list`). */
@@ -68,15 +80,34 @@ export const methodId = (key: MethodKey): string => `calendar.${key}`;
  * the scope is chosen once up front: a grant that holds none of the method's scopes fails the run with
  * one error instead of one per user.
  */
-export async function openCalendarRun(method: MethodKey, flags: RunFlags, keys: KeyOptions, io: Io, terminal: Terminal): Promise<CalendarRun> {
+export async function openCalendarRun(
+  method: MethodKey,
+  flags: RunFlags,
+  keys: KeyOptions,
+  io: Io,
+  terminal: Terminal,
+): Promise<CalendarRun> {
   const session = await openSession(keys, io);
   const { createCalendarClient, methodScopes } = await import("@dwd/calendar");
   const root = new URL(session.calendarRoot).origin;
-  const subjects = await resolveSubjects(flags.source, { fetch: session.fetch, emulatorUrl: root === googleRoot ? undefined : root });
+  const subjects = await resolveSubjects(flags.source, {
+    fetch: session.fetch,
+    emulatorUrl: root === googleRoot ? undefined : root,
+  });
   const clientWithScopes = (scopes?: string[]): CalendarClient =>
-    createCalendarClient({ tokenSource: session.tokenSource, rootUrl: session.calendarRoot, fetch: session.fetch, ...(scopes !== undefined ? { scopes } : {}) });
+    createCalendarClient({
+      tokenSource: session.tokenSource,
+      rootUrl: session.calendarRoot,
+      fetch: session.fetch,
+      ...(scopes !== undefined ? { scopes } : {}),
+    });
   const client = clientWithScopes();
-  const scopes = createScopeChoice({ method: methodId(method), accepted: methodScopes[methodId(method)] ?? [], explicit: flags.scopes, tokenSource: session.tokenSource });
+  const scopes = createScopeChoice({
+    method: methodId(method),
+    accepted: methodScopes[methodId(method)] ?? [],
+    explicit: flags.scopes,
+    tokenSource: session.tokenSource,
+  });
   const many = flags.source.kind !== "one";
   if (many) {
     try {
@@ -86,12 +117,26 @@ export async function openCalendarRun(method: MethodKey, flags: RunFlags, keys: 
       if (isGrantRefusal(error)) throw error;
     }
   }
-  return { session, client, clientWithScopes, scopes, subjects, many, concurrency: flags.concurrency, io, terminal };
+  return {
+    session,
+    client,
+    clientWithScopes,
+    scopes,
+    subjects,
+    many,
+    concurrency: flags.concurrency,
+    io,
+    terminal,
+  };
 }
 
 /** A progress bar for a many-user run (drawn only on a terminal). */
 export function runProgress(run: CalendarRun, label = "users"): Progress {
-  return createProgress(run.subjects.length, { label, enabled: run.many && run.terminal.stderrTty, write: run.terminal.writeErr });
+  return createProgress(run.subjects.length, {
+    label,
+    enabled: run.many && run.terminal.stderrTty,
+    write: run.terminal.writeErr,
+  });
 }
 
 /** Collects or streams the items of a list command in the chosen format. */
@@ -102,7 +147,11 @@ export interface ListOutput<T> {
 }
 
 /** Where list items go: NDJSON streams; a table and a JSON document are printed at the end, users in order. */
-export function listOutput<T extends object>(mode: OutputMode, columns: readonly Column<T>[], run: Pick<CalendarRun, "io" | "terminal" | "many" | "subjects">): ListOutput<T> {
+export function listOutput<T extends object>(
+  mode: OutputMode,
+  columns: readonly Column<T>[],
+  run: Pick<CalendarRun, "io" | "terminal" | "many" | "subjects">,
+): ListOutput<T> {
   const bySubject = new Map<string | undefined, T[]>();
   return {
     add(subject, item) {
@@ -116,16 +165,24 @@ export function listOutput<T extends object>(mode: OutputMode, columns: readonly
     },
     finish() {
       if (mode === "ndjson") return;
-      const rows = run.subjects.flatMap((s) => (bySubject.get(s) ?? []).map((item) => ({ subject: s, item })));
+      const rows = run.subjects.flatMap((s) =>
+        (bySubject.get(s) ?? []).map((item) => ({ subject: s, item })),
+      );
       if (mode === "json") {
         printJson(run.io, rows.map(taggedJson));
         return;
       }
       const cols: Column<{ subject: string | undefined; item: T }>[] = [
-        ...(run.many ? [{ header: "SUBJECT", value: (r: { subject: string | undefined }) => r.subject ?? "" }] : []),
+        ...(run.many
+          ? [{ header: "SUBJECT", value: (r: { subject: string | undefined }) => r.subject ?? "" }]
+          : []),
         ...columns.map((c) => ({ ...c, value: (r: { item: T }) => c.value(r.item) })),
       ];
-      const lines = renderTable(cols, rows, { tty: run.terminal.stdoutTty, width: run.terminal.columns, header: (t) => run.io.styleOut("bold", t) });
+      const lines = renderTable(cols, rows, {
+        tty: run.terminal.stdoutTty,
+        width: run.terminal.columns,
+        header: (t) => run.io.styleOut("bold", t),
+      });
       for (const line of lines) run.io.out(line);
     },
   };
@@ -141,7 +198,11 @@ export interface Page<T> {
 export interface Lister<T> {
   method: MethodKey;
   all(client: CalendarClient, scopes: string[]): AsyncIterable<T>;
-  page?(calls: CalendarCalls, scopes: string[], pageToken: string | undefined): PreparedCall<Page<T>>;
+  page?(
+    calls: CalendarCalls,
+    scopes: string[],
+    pageToken: string | undefined,
+  ): PreparedCall<Page<T>>;
 }
 
 /**
@@ -168,11 +229,15 @@ export async function listAcrossUsers<T>(
   }
   const page = lister.page.bind(lister);
   const failures = new Map<number, SubjectFailure>();
-  let open: { index: number; subject: string | undefined; pageToken: string | undefined }[] = run.subjects.map((subject, index) => ({ index, subject, pageToken: undefined }));
+  let open: { index: number; subject: string | undefined; pageToken: string | undefined }[] =
+    run.subjects.map((subject, index) => ({ index, subject, pageToken: undefined }));
   while (open.length > 0) {
     const round = open;
     open = [];
-    const scopes = await readyUsers(run, round.map((o) => o.subject));
+    const scopes = await readyUsers(
+      run,
+      round.map((o) => o.subject),
+    );
     const sendable: { o: (typeof round)[number]; scopes: string[] }[] = [];
     for (const [i, o] of round.entries()) {
       const ready = scopes[i];
@@ -184,7 +249,9 @@ export async function listAcrossUsers<T>(
     }
     if (sendable.length === 0) continue;
     const results = await run.client.batch(
-      sendable.map(({ o, scopes: chosen }) => page(run.client.calls.as(o.subject), chosen, o.pageToken)),
+      sendable.map(({ o, scopes: chosen }) =>
+        page(run.client.calls.as(o.subject), chosen, o.pageToken),
+      ),
       { concurrency: run.concurrency },
     );
     for (const [i, result] of results.entries()) {
@@ -213,7 +280,10 @@ export type Ready = { scopes: string[] } | { error: unknown };
  * gets the error instead, and is left out of the batch): `concurrency` exchanges at a time, one per user.
  * The batch then finds every token cached.
  */
-export async function readyUsers(run: CalendarRun, subjects: readonly (string | undefined)[]): Promise<Ready[]> {
+export async function readyUsers(
+  run: CalendarRun,
+  subjects: readonly (string | undefined)[],
+): Promise<Ready[]> {
   const out: Ready[] = [];
   await pool([...subjects.entries()], run.concurrency, async ([i, subject]) => {
     try {
@@ -228,27 +298,48 @@ export async function readyUsers(run: CalendarRun, subjects: readonly (string | 
 }
 
 /** Runs a list command end to end: list for every user, print, summarise failures; the exit code. */
-export async function runList<T extends object>(run: CalendarRun, lister: Lister<T>, columns: readonly Column<T>[], args: Record<string, unknown>): Promise<number> {
+export async function runList<T extends object>(
+  run: CalendarRun,
+  lister: Lister<T>,
+  columns: readonly Column<T>[],
+  args: Record<string, unknown>,
+): Promise<number> {
   const output = listOutput(outputMode(args), columns, run);
-  const failures = await listAcrossUsers(run, lister, (s, item) => output.add(s, item), { batch: args["no-batch"] !== true });
+  const failures = await listAcrossUsers(run, lister, (s, item) => output.add(s, item), {
+    batch: args["no-batch"] !== true,
+  });
   output.finish();
   return summarizeFailures(failures, run.subjects.length, run.io);
 }
 
 /** `--file` / `--body` input: a JSON object from a flag or a file (`-` is stdin). */
-export async function readJsonInput(args: Record<string, unknown>, what: string): Promise<Record<string, unknown>> {
+export async function readJsonInput(
+  args: Record<string, unknown>,
+  what: string,
+): Promise<Record<string, unknown>> {
   const body = typeof args["body"] === "string" ? args["body"] : undefined;
   const file = typeof args["file"] === "string" ? args["file"] : undefined;
-  if ((body === undefined) === (file === undefined)) throw new UsageError(`Missing ${what}: give exactly one of --body or --file`, `Pass the ${what} as JSON: --body '{"summary":"…"}' or --file ${what.replace(/\s/g, "-")}.json`);
+  if ((body === undefined) === (file === undefined))
+    throw new UsageError(
+      `Missing ${what}: give exactly one of --body or --file`,
+      `Pass the ${what} as JSON: --body '{"summary":"…"}' or --file ${what.replace(/\s/g, "-")}.json`,
+    );
   let text = body ?? "";
   if (file !== undefined) text = await readTextFile(file);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`Invalid ${what} in ${file === undefined ? "--body" : `"${file}"`}: not JSON (${error instanceof Error ? error.message : String(error)})`, `Give the ${what} as one JSON object`);
+    throw new UsageError(
+      `Invalid ${what} in ${file === undefined ? "--body" : `"${file}"`}: not JSON (${error instanceof Error ? error.message : String(error)})`,
+      `Give the ${what} as one JSON object`,
+    );
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UsageError(`Invalid ${what} in ${file === undefined ? "--body" : `"${file}"`}: not a JSON object`, `Give the ${what} as one JSON object, e.g. {"summary":"…"}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new UsageError(
+      `Invalid ${what} in ${file === undefined ? "--body" : `"${file}"`}: not a JSON object`,
+      `Give the ${what} as one JSON object, e.g. {"summary":"…"}`,
+    );
   return value as Record<string, unknown>;
 }
 
@@ -260,12 +351,20 @@ export async function readTextFile(path: string): Promise<string> {
     return await readFile(path, "utf8");
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new UsageError(`Cannot read "${path}": ${code === "ENOENT" ? "no such file" : (code ?? "unreadable")}`, "Check the path");
+    throw new UsageError(
+      `Cannot read "${path}": ${code === "ENOENT" ? "no such file" : (code ?? "unreadable")}`,
+      "Check the path",
+    );
   }
 }
 
 /** Prints one resource: JSON with --json (or when piped), else the given lines. */
-export function printOne(value: object, args: Record<string, unknown>, io: Io, lines: () => string[]): void {
+export function printOne(
+  value: object,
+  args: Record<string, unknown>,
+  io: Io,
+  lines: () => string[],
+): void {
   if (args["json"] === true) printJson(io, value);
   else for (const line of lines()) io.out(line);
 }

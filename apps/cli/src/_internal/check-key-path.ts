@@ -44,7 +44,11 @@ export async function checkKeyPath(path: string | undefined, from = "--key"): Pr
   }
   if (!info.isFile()) {
     const kind = kinds.find(([, is]) => is(info))?.[0] ?? "something other than a file";
-    throw new UsageError(`Cannot load key "${path}": it is ${kind}, not a regular file`, "Give the path of the key file as downloaded (JSON, .p12 or PEM)", "key_not_a_file");
+    throw new UsageError(
+      `Cannot load key "${path}": it is ${kind}, not a regular file`,
+      "Give the path of the key file as downloaded (JSON, .p12 or PEM)",
+      "key_not_a_file",
+    );
   }
   if (info.size > maxKeyFileBytes) {
     throw new UsageError(

@@ -20,7 +20,9 @@ export interface Root {
 
 type AnyCommand = CommandDef<ArgsDef>;
 
-async function resolve<T>(value: T | Promise<T> | (() => T) | (() => Promise<T>) | undefined): Promise<T | undefined> {
+async function resolve<T>(
+  value: T | Promise<T> | (() => T) | (() => Promise<T>) | undefined,
+): Promise<T | undefined> {
   return typeof value === "function" ? await (value as () => T | Promise<T>)() : await value;
 }
 
@@ -89,7 +91,11 @@ function checkArgv(argv: string[], info: FlagInfo, path: string): void {
       if (value === undefined) throw new UsageError(`Unknown option "${name}" for ${path}`, help);
       if (value) {
         const flag = info.canonical.get(name) ?? name;
-        if (seen.has(flag)) throw new UsageError(`Option ${flag} is given more than once for ${path}`, `Give ${flag} once`);
+        if (seen.has(flag))
+          throw new UsageError(
+            `Option ${flag} is given more than once for ${path}`,
+            `Give ${flag} once`,
+          );
         seen.add(flag);
       }
       if (value && !arg.includes("=")) {
@@ -99,7 +105,8 @@ function checkArgv(argv: string[], info: FlagInfo, path: string): void {
       continue;
     }
     positionals++;
-    if (positionals > info.positionals) throw new UsageError(`Unexpected argument "${arg}" for ${path}`, help);
+    if (positionals > info.positionals)
+      throw new UsageError(`Unexpected argument "${arg}" for ${path}`, help);
   }
 }
 
@@ -112,7 +119,9 @@ function usageText(text: string, color: boolean): string {
 
 /** The root usage, rendered from static metadata only: `dwd --help` imports no command module. */
 export async function rootUsage(root: Root): Promise<string> {
-  const stubs = Object.fromEntries(Object.entries(root.commands).map(([name, c]) => [name, { meta: c.meta }]));
+  const stubs = Object.fromEntries(
+    Object.entries(root.commands).map(([name, c]) => [name, { meta: c.meta }]),
+  );
   return renderUsage({ meta: root.meta, args: root.args, subCommands: stubs });
 }
 
@@ -148,7 +157,11 @@ export async function dispatch(root: Root, argv: string[], io: Io): Promise<numb
 
   const name = argv[index] ?? "";
   const lazy = Object.hasOwn(root.commands, name) ? root.commands[name] : undefined;
-  if (lazy === undefined) throw new UsageError(`Unknown command "${name}"`, `Run "${root.meta.name} --help" to see the commands`);
+  if (lazy === undefined)
+    throw new UsageError(
+      `Unknown command "${name}"`,
+      `Run "${root.meta.name} --help" to see the commands`,
+    );
   // Flags given before the command name (e.g. `dwd --api-root … calendars get`) travel to the command.
   const carried = argv.slice(0, index);
   let rest = argv.slice(index + 1);
@@ -165,11 +178,20 @@ export async function dispatch(root: Root, argv: string[], io: Io): Promise<numb
         printLines(io.out, usageText(await renderUsage(cmd), io.colorOut()));
         return 0;
       }
-      throw new UsageError(`Missing command: ${path} needs one of ${Object.keys(subs).map((s) => `"${s}"`).join(", ")}`, `Run "${path} --help" for the usage`);
+      throw new UsageError(
+        `Missing command: ${path} needs one of ${Object.keys(subs)
+          .map((s) => `"${s}"`)
+          .join(", ")}`,
+        `Run "${path} --help" for the usage`,
+      );
     }
     const subName = rest[i] ?? "";
     const sub = Object.hasOwn(subs, subName) ? await resolve(subs[subName]) : undefined;
-    if (sub === undefined) throw new UsageError(`Unknown command "${path} ${subName}"`, `Run "${path} --help" to see the commands`);
+    if (sub === undefined)
+      throw new UsageError(
+        `Unknown command "${path} ${subName}"`,
+        `Run "${path} --help" to see the commands`,
+      );
     carried.push(...rest.slice(0, i));
     rest = rest.slice(i + 1);
     cmd = sub;
@@ -187,7 +209,11 @@ export async function dispatch(root: Root, argv: string[], io: Io): Promise<numb
     return typeof result === "number" ? result : 0;
   } catch (error) {
     // citty's own argument errors (missing required argument, bad enum value) are usage errors.
-    if (error instanceof Error && error.name === "CLIError") throw new UsageError(stripAnsi(error.message).replace(/\.$/, ""), `Run "${path} --help" for the usage`);
+    if (error instanceof Error && error.name === "CLIError")
+      throw new UsageError(
+        stripAnsi(error.message).replace(/\.$/, ""),
+        `Run "${path} --help" for the usage`,
+      );
     throw error;
   }
 }

@@ -8,7 +8,9 @@ const base32hex = "0123456789abcdefghijklmnopqrstuv";
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    const entries = Object.entries(value as Record<string, unknown>).filter(
+      ([, v]) => v !== undefined,
+    );
     return `{${entries
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
@@ -39,8 +41,14 @@ export function toBase32hex(bytes: Uint8Array): string {
  * The event ID for one input line: 32 base32hex characters (160 bits) of SHA-256 over the calendar,
  * the user and the line's canonical JSON. Changing any of the three gives another event.
  */
-export function deterministicEventId(event: unknown, calendarId: string, subject: string | undefined): string {
-  const digest = createHash("sha256").update(`dwd-event-v1\u0000${calendarId}\u0000${subject ?? ""}\u0000${canonicalJson(event)}`).digest();
+export function deterministicEventId(
+  event: unknown,
+  calendarId: string,
+  subject: string | undefined,
+): string {
+  const digest = createHash("sha256")
+    .update(`dwd-event-v1\u0000${calendarId}\u0000${subject ?? ""}\u0000${canonicalJson(event)}`)
+    .digest();
   return toBase32hex(new Uint8Array(digest)).slice(0, 32);
 }
 

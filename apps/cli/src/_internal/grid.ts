@@ -55,11 +55,18 @@ export function slotStates(input: GridInput, row: GridRow): (boolean | undefined
 export function commonFreeSlots(input: GridInput): number[] {
   const states = input.rows.map((r) => slotStates(input, r));
   const count = Math.max(0, Math.ceil((input.to - input.from) / (input.slotMinutes * 60_000)));
-  return Array.from({ length: count }, (_, i) => i).filter((i) => input.rows.length > 0 && states.every((s) => s[i] === false));
+  return Array.from({ length: count }, (_, i) => i).filter(
+    (i) => input.rows.length > 0 && states.every((s) => s[i] === false),
+  );
 }
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
-  return new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
 }
 
 /** Runs of consecutive slot indexes as [first, last] pairs. */
@@ -77,7 +84,10 @@ function runs(indexes: readonly number[]): [number, number][] {
 export function commonFreeRanges(input: GridInput): string[] {
   const slot = input.slotMinutes * 60_000;
   const time = formatter(input.timeZone);
-  return runs(commonFreeSlots(input)).map(([a, b]) => `${time.format(input.from + a * slot)}–${time.format(Math.min(input.from + (b + 1) * slot, input.to))}`);
+  return runs(commonFreeSlots(input)).map(
+    ([a, b]) =>
+      `${time.format(input.from + a * slot)}–${time.format(Math.min(input.from + (b + 1) * slot, input.to))}`,
+  );
 }
 
 /**
@@ -85,7 +95,10 @@ export function commonFreeRanges(input: GridInput): string[] {
  * row with `▲` under each slot where everyone is free, then the common free ranges in words. Each slot
  * is 1 to 3 characters wide, as many as fit in `width` (default 80).
  */
-export function renderFreeBusyGrid(input: GridInput, options: { width?: number; style?: GridStyle } = {}): string[] {
+export function renderFreeBusyGrid(
+  input: GridInput,
+  options: { width?: number; style?: GridStyle } = {},
+): string[] {
   const style = options.style ?? plain;
   const slot = input.slotMinutes * 60_000;
   const count = Math.max(0, Math.ceil((input.to - input.from) / slot));
@@ -94,9 +107,14 @@ export function renderFreeBusyGrid(input: GridInput, options: { width?: number; 
   const labelWidth = Math.min(40, Math.max(8, ...labels.map((l) => [...l].length)));
   const fit = (l: string): string => {
     const chars = [...l];
-    return chars.length > labelWidth ? `${chars.slice(0, labelWidth - 1).join("")}…` : l + " ".repeat(labelWidth - chars.length);
+    return chars.length > labelWidth
+      ? `${chars.slice(0, labelWidth - 1).join("")}…`
+      : l + " ".repeat(labelWidth - chars.length);
   };
-  const cell = Math.max(1, Math.min(3, Math.floor(((options.width ?? 80) - labelWidth - 2) / Math.max(1, count))));
+  const cell = Math.max(
+    1,
+    Math.min(3, Math.floor(((options.width ?? 80) - labelWidth - 2) / Math.max(1, count))),
+  );
   // A time label ("09:00") over the first slot and each slot that starts on the hour, with a space
   // between labels; one that would touch the previous label is left out.
   let ruler = "";
@@ -110,13 +128,27 @@ export function renderFreeBusyGrid(input: GridInput, options: { width?: number; 
   const common = new Set(commonFreeSlots(input));
   for (const [r, row] of input.rows.entries()) {
     const cells = slotStates(input, row)
-      .map((s) => (s === undefined ? style.dim("?".repeat(cell)) : s ? style.busy("█".repeat(cell)) : style.free("·".repeat(cell))))
+      .map((s) =>
+        s === undefined
+          ? style.dim("?".repeat(cell))
+          : s
+            ? style.busy("█".repeat(cell))
+            : style.free("·".repeat(cell)),
+      )
       .join("");
-    lines.push(`${fit(labels[r] ?? "")}  ${cells}${row.error !== undefined ? `  ${terminalText(row.error)}` : ""}`);
+    lines.push(
+      `${fit(labels[r] ?? "")}  ${cells}${row.error !== undefined ? `  ${terminalText(row.error)}` : ""}`,
+    );
   }
-  const marks = Array.from({ length: count }, (_, i) => (common.has(i) ? style.common("▲".repeat(cell)) : " ".repeat(cell))).join("");
+  const marks = Array.from({ length: count }, (_, i) =>
+    common.has(i) ? style.common("▲".repeat(cell)) : " ".repeat(cell),
+  ).join("");
   lines.push(`${fit("all free")}  ${marks}`.trimEnd());
   const ranges = commonFreeRanges(input);
-  lines.push(ranges.length > 0 ? `Everyone is free ${ranges.join(", ")} (${input.timeZone})` : `No slot is free for everyone (${input.timeZone})`);
+  lines.push(
+    ranges.length > 0
+      ? `Everyone is free ${ranges.join(", ")} (${input.timeZone})`
+      : `No slot is free for everyone (${input.timeZone})`,
+  );
   return lines;
 }

@@ -46,7 +46,10 @@ export interface Io {
 }
 
 /** Whether to color a stream: never with NO_COLOR (any non-empty value); else FORCE_COLOR, else only on a TTY. */
-export function colorEnabled(isTty: boolean | undefined, env: Record<string, string | undefined>): boolean {
+export function colorEnabled(
+  isTty: boolean | undefined,
+  env: Record<string, string | undefined>,
+): boolean {
   if (env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "") return false;
   const force = env["FORCE_COLOR"];
   if (force !== undefined && force !== "") return force !== "0" && force !== "false";
@@ -76,7 +79,10 @@ const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\u001B": "\\u
  * forge a line. Inside a JSON string the same escapes mean the same characters, so JSON stays exact.
  */
 export function visibleControls(text: string): string {
-  return text.replace(controls, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.replace(
+    controls,
+    (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**
@@ -135,7 +141,10 @@ function lineWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): (line: string)
         else {
           // e.g. ENOSPC on a full disk: the output's fault, not a bug of dwd's. Say so and stop writing.
           mode = "closed";
-          throw new UsageError(`Cannot write to ${fd === 1 ? "standard output" : "standard error"}: ${code ?? String(error)}`, "Check where the output goes (a full disk, a closed or read-only file)");
+          throw new UsageError(
+            `Cannot write to ${fd === 1 ? "standard output" : "standard error"}: ${code ?? String(error)}`,
+            "Check where the output goes (a full disk, a closed or read-only file)",
+          );
         }
       }
     }

@@ -12,7 +12,11 @@ export interface SubjectFailure {
 }
 
 /** Runs `work` for each item with at most `concurrency` at once, in order of start; never rejects. */
-export async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
@@ -20,7 +24,9 @@ export async function pool<T>(items: readonly T[], concurrency: number, work: (i
       await work(item);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker),
+  );
 }
 
 /**
@@ -54,7 +60,11 @@ interface Described {
 }
 
 /** `code: message` of an error, for a summary line. */
-function describeError(error: unknown): { code: string; message: string; hint: string | undefined } {
+function describeError(error: unknown): {
+  code: string;
+  message: string;
+  hint: string | undefined;
+} {
   const e = (typeof error === "object" && error !== null ? error : {}) as Described;
   return {
     code: typeof e.code === "string" ? e.code : error instanceof Error ? error.name : "error",
@@ -70,10 +80,15 @@ function describeError(error: unknown): { code: string; message: string; hint: s
  * A run as one user (or the service account) is not summarised: its error is thrown, so it is printed
  * like any other command's, `error:` and `hint:`.
  */
-export function summarizeFailures(failures: readonly SubjectFailure[], total: number, io: Io): number {
+export function summarizeFailures(
+  failures: readonly SubjectFailure[],
+  total: number,
+  io: Io,
+): number {
   if (failures.length === 0) return exitCodes.ok;
   if (total === 1 && failures[0] !== undefined) throw failures[0].error;
-  const label = (text: string, style: "red" | "yellow"): string => io.styleErr(style, io.styleErr("bold", text));
+  const label = (text: string, style: "red" | "yellow"): string =>
+    io.styleErr(style, io.styleErr("bold", text));
   io.err(`${label("error:", "red")} ${failures.length} of ${total} users failed:`);
   const hints = new Map<string, number>();
   for (const f of failures) {
@@ -81,6 +96,11 @@ export function summarizeFailures(failures: readonly SubjectFailure[], total: nu
     io.err(`  ${f.subject ?? "(service account)"}: ${d.code}: ${d.message}`);
     if (d.hint !== undefined) hints.set(d.hint, (hints.get(d.hint) ?? 0) + 1);
   }
-  for (const [hint, count] of hints) io.err(`${label("hint:", "yellow")} ${hint}${hints.size > 1 || count < failures.length ? ` (${count} ${count === 1 ? "user" : "users"})` : ""}`);
-  return failures.some((f) => exitCodeFor(f.error) === exitCodes.internal) ? exitCodes.internal : exitCodes.refused;
+  for (const [hint, count] of hints)
+    io.err(
+      `${label("hint:", "yellow")} ${hint}${hints.size > 1 || count < failures.length ? ` (${count} ${count === 1 ? "user" : "users"})` : ""}`,
+    );
+  return failures.some((f) => exitCodeFor(f.error) === exitCodes.internal)
+    ? exitCodes.internal
+    : exitCodes.refused;
 }

@@ -34,56 +34,61 @@ export function createNodeFetch(options: NodeFetchOptions): FetchLike {
   const deadlineMs = options.deadlineMs ?? options.timeoutMs;
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
   return (url, init = {}) =>
-  new Promise<FetchLikeResponse>((resolve, reject) => {
-    const target = new URL(url);
-    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
-    const fail = (message: string, code: string): void => {
-      const error = Object.assign(new Error(message), { code });
-      clearTimeout(deadline);
-      // Rejected here, not only through the "error" event: once the answer has begun, destroying the
-      // request reports a generic "aborted" on the response instead of this reason.
-      reject(new TypeError(message, { cause: error }));
-      req.destroy(error);
-    };
-    const deadline = setTimeout(() => fail(`no complete answer within ${seconds(deadlineMs)}`, "ETIMEDOUT"), deadlineMs);
-    const req = send(target, { method: init.method ?? "GET", headers: init.headers }, (res) => {
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      res.on("data", (chunk: Uint8Array) => {
-        size += chunk.length;
-        if (size > maxBodyBytes) fail(`the answer is larger than ${maxBodyBytes} bytes`, "EFBIG");
-        else chunks.push(chunk);
+    new Promise<FetchLikeResponse>((resolve, reject) => {
+      const target = new URL(url);
+      const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+      const fail = (message: string, code: string): void => {
+        const error = Object.assign(new Error(message), { code });
+        clearTimeout(deadline);
+        // Rejected here, not only through the "error" event: once the answer has begun, destroying the
+        // request reports a generic "aborted" on the response instead of this reason.
+        reject(new TypeError(message, { cause: error }));
+        req.destroy(error);
+      };
+      const deadline = setTimeout(
+        () => fail(`no complete answer within ${seconds(deadlineMs)}`, "ETIMEDOUT"),
+        deadlineMs,
+      );
+      const req = send(target, { method: init.method ?? "GET", headers: init.headers }, (res) => {
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        res.on("data", (chunk: Uint8Array) => {
+          size += chunk.length;
+          if (size > maxBodyBytes) fail(`the answer is larger than ${maxBodyBytes} bytes`, "EFBIG");
+          else chunks.push(chunk);
+        });
+        res.on("error", (error) => {
+          clearTimeout(deadline);
+          reject(new TypeError(error.message, { cause: error }));
+        });
+        res.on("end", () => {
+          clearTimeout(deadline);
+          const body = Buffer.concat(chunks).toString("utf8");
+          const status = res.statusCode ?? 0;
+          resolve({
+            status,
+            ok: status >= 200 && status < 300,
+            headers: {
+              get(name: string): string | null {
+                const value = res.headers[name.toLowerCase()];
+                return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+              },
+            },
+            text: () => Promise.resolve(body),
+          });
+        });
       });
-      res.on("error", (error) => {
+      // A black-holed endpoint must not hang the CLI: no byte within the timeout is a network failure.
+      req.setTimeout(options.timeoutMs, () =>
+        fail(`no answer within ${seconds(options.timeoutMs)}`, "ETIMEDOUT"),
+      );
+      // Same shape as fetch's network failure: a TypeError whose cause is the system error.
+      req.on("error", (error) => {
         clearTimeout(deadline);
         reject(new TypeError(error.message, { cause: error }));
       });
-      res.on("end", () => {
-        clearTimeout(deadline);
-        const body = Buffer.concat(chunks).toString("utf8");
-        const status = res.statusCode ?? 0;
-        resolve({
-          status,
-          ok: status >= 200 && status < 300,
-          headers: {
-            get(name: string): string | null {
-              const value = res.headers[name.toLowerCase()];
-              return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
-            },
-          },
-          text: () => Promise.resolve(body),
-        });
-      });
+      req.end(init.body);
     });
-    // A black-holed endpoint must not hang the CLI: no byte within the timeout is a network failure.
-    req.setTimeout(options.timeoutMs, () => fail(`no answer within ${seconds(options.timeoutMs)}`, "ETIMEDOUT"));
-    // Same shape as fetch's network failure: a TypeError whose cause is the system error.
-    req.on("error", (error) => {
-      clearTimeout(deadline);
-      reject(new TypeError(error.message, { cause: error }));
-    });
-    req.end(init.body);
-  });
 }
 
 /** A transport with the default bounds: 30 s of silence or 30 s in all is a failure. */

@@ -8,7 +8,10 @@ import { UsageError } from "./usage-error.ts";
 /** `--json` and `--ndjson`. */
 export const outputArgs = {
   json: { type: "boolean", description: "Print one JSON document" },
-  ndjson: { type: "boolean", description: "Print one JSON object a line (tagged with its subject when acting as many users)" },
+  ndjson: {
+    type: "boolean",
+    description: "Print one JSON object a line (tagged with its subject when acting as many users)",
+  },
 } as const satisfies ArgsDef;
 
 /** The output format of a run. */
@@ -18,7 +21,11 @@ export type OutputMode = "table" | "json" | "ndjson";
 export function outputMode(args: Record<string, unknown>): OutputMode {
   const json = args["json"] === true;
   const ndjson = args["ndjson"] === true;
-  if (json && ndjson) throw new UsageError("Conflicting options --json and --ndjson: give one output format", "Use --json for one document, --ndjson for one object a line");
+  if (json && ndjson)
+    throw new UsageError(
+      "Conflicting options --json and --ndjson: give one output format",
+      "Use --json for one document, --ndjson for one object a line",
+    );
   return json ? "json" : ndjson ? "ndjson" : "table";
 }
 
@@ -60,10 +67,16 @@ function cut(text: string, width: number): string {
 const length = (text: string): number => [...text].length;
 
 /** Renders rows as lines (see the file comment for the two shapes). */
-export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[], target: TableTarget): string[] {
+export function renderTable<T>(
+  columns: readonly Column<T>[],
+  rows: readonly T[],
+  target: TableTarget,
+): string[] {
   const cells = rows.map((row) => columns.map((c) => terminalText(c.value(row))));
   if (!target.tty) return cells.map((r) => r.join("\t").trimEnd());
-  const widths = columns.map((c, i) => Math.max(length(c.header), ...cells.map((r) => length(r[i] ?? ""))));
+  const widths = columns.map((c, i) =>
+    Math.max(length(c.header), ...cells.map((r) => length(r[i] ?? ""))),
+  );
   const gap = 2;
   const total = (): number => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
   const limit = target.width ?? Infinity;
@@ -71,7 +84,12 @@ export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[]
   while (total() > limit) {
     let widest = -1;
     for (const [i, c] of columns.entries()) {
-      if (c.shrink === true && (widths[i] ?? 0) > Math.max(length(c.header), 8) && (widest < 0 || (widths[i] ?? 0) > (widths[widest] ?? 0))) widest = i;
+      if (
+        c.shrink === true &&
+        (widths[i] ?? 0) > Math.max(length(c.header), 8) &&
+        (widest < 0 || (widths[i] ?? 0) > (widths[widest] ?? 0))
+      )
+        widest = i;
     }
     if (widest < 0) break;
     widths[widest] = (widths[widest] ?? 0) - 1;

@@ -27,7 +27,10 @@ export interface Progress {
 }
 
 /** A bar that draws through `write` (raw, no newline) when `enabled`, and does nothing otherwise. */
-export function createProgress(total: number, options: { label: string; enabled: boolean; write: (text: string) => void }): Progress {
+export function createProgress(
+  total: number,
+  options: { label: string; enabled: boolean; write: (text: string) => void },
+): Progress {
   if (!options.enabled || total <= 1) return { tick: () => undefined, finish: () => undefined };
   const counts: ProgressCounts = { done: 0, failed: 0, total };
   // \r back to the start, ESC[2K clears the line: the bar is redrawn in place, never scrolled.

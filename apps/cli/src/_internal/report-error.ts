@@ -18,7 +18,12 @@ interface Diagnosable {
 
 /** Whether an error is one of ours (a diagnosis with a code) rather than a bug. */
 export function isDiagnosis(error: unknown): error is Diagnosable {
-  return error instanceof Error && (refused.has(error.name) || localInput.has(error.name) || (typeof (error as Diagnosable).code === "string" && "hint" in error));
+  return (
+    error instanceof Error &&
+    (refused.has(error.name) ||
+      localInput.has(error.name) ||
+      (typeof (error as Diagnosable).code === "string" && "hint" in error))
+  );
 }
 
 /** The exit code for an error. */
@@ -36,15 +41,25 @@ export function exitCodeFor(error: unknown): number {
  *
  * @returns the exit code
  */
-export function reportError(error: unknown, io: Io, write: (line: string) => void = (l) => io.err(l)): number {
-  const label = (text: string, style: "red" | "yellow"): string => io.styleErr(style, io.styleErr("bold", text));
+export function reportError(
+  error: unknown,
+  io: Io,
+  write: (line: string) => void = (l) => io.err(l),
+): number {
+  const label = (text: string, style: "red" | "yellow"): string =>
+    io.styleErr(style, io.styleErr("bold", text));
   if (isDiagnosis(error)) {
     write(`${label("error:", "red")} ${stripAnsi(error.message)}`);
-    if (typeof error.hint === "string" && error.hint !== "") write(`${label("hint:", "yellow")} ${error.hint}`);
+    if (typeof error.hint === "string" && error.hint !== "")
+      write(`${label("hint:", "yellow")} ${error.hint}`);
     return exitCodeFor(error);
   }
-  write(`${label("error:", "red")} internal error: ${error instanceof Error ? error.message : String(error)}`);
+  write(
+    `${label("error:", "red")} internal error: ${error instanceof Error ? error.message : String(error)}`,
+  );
   if (error instanceof Error && error.stack !== undefined) printLines(write, error.stack);
-  write("This is a bug in dwd: please report it with the command you ran and the output above (without any key or token).");
+  write(
+    "This is a bug in dwd: please report it with the command you ran and the output above (without any key or token).",
+  );
   return exitCodes.internal;
 }

@@ -14,7 +14,8 @@ export const scopesArg = {
   scopes: {
     type: "string",
     valueHint: "scopes",
-    description: "Scopes to ask for, comma-separated; bare names get Google's prefix (default: the narrowest the method accepts that the grant holds)",
+    description:
+      "Scopes to ask for, comma-separated; bare names get Google's prefix (default: the narrowest the method accepts that the grant holds)",
   },
 } as const satisfies ArgsDef;
 
@@ -23,7 +24,12 @@ export const scopesArg = {
  * `calendar.events.owned`, …) are used only when asked for with --scopes: trying each would cost a refused
  * token exchange per scope on every run.
  */
-export const commonGrantLadder: readonly string[] = [`${auth}calendar.freebusy`, `${auth}calendar.readonly`, `${auth}calendar.events`, `${auth}calendar`];
+export const commonGrantLadder: readonly string[] = [
+  `${auth}calendar.freebusy`,
+  `${auth}calendar.readonly`,
+  `${auth}calendar.events`,
+  `${auth}calendar`,
+];
 
 /** The scopes to try for a method, in order: the ladder's entries the method accepts (else its own list). */
 export function scopeCandidates(accepted: readonly string[]): string[] {
@@ -38,7 +44,8 @@ export function isGrantRefusal(error: unknown): error is DelegationError {
   return error instanceof DelegationError && grantRefusals.has(error.code);
 }
 
-const short = (scope: string): string => (scope.startsWith(auth) ? scope.slice(auth.length) : scope);
+const short = (scope: string): string =>
+  scope.startsWith(auth) ? scope.slice(auth.length) : scope;
 const quoted = (scopes: readonly string[]): string => scopes.map((s) => `"${short(s)}"`).join(", ");
 
 /** Picks, and remembers, the scopes of one method for a whole run. */
@@ -72,22 +79,34 @@ export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
 
   // The hint of the first (narrowest) refusal carries the token endpoint's own fix: the Admin-console
   // step and link for that scope.
-  const refused = (first: DelegationError, tried: string[], subject: string | undefined): DelegationError => {
-    const client = first.clientId !== undefined ? `client "${first.clientId}"` : "the service account";
+  const refused = (
+    first: DelegationError,
+    tried: string[],
+    subject: string | undefined,
+  ): DelegationError => {
+    const client =
+      first.clientId !== undefined ? `client "${first.clientId}"` : "the service account";
     const what = `is not authorized for domain-wide delegation of ${explicit !== undefined ? `--scopes ${quoted(tried)}` : `any of ${quoted(tried)}`}`;
-    const fix = explicit !== undefined ? "pass --scopes with one that the grant holds, or grant one" : "grant one, or pass --scopes with one that the grant holds";
-    return new DelegationError(first.code, `Cannot call ${method}${subject === undefined ? "" : ` as "${subject}"`}: ${client} ${what} (the method accepts any one of ${quoted(accepted)})`, {
-      clientEmail: first.clientEmail,
-      clientId: first.clientId,
-      subject,
-      scopes: tried,
-      status: first.status,
-      tokenUri: first.tokenUri,
-      oauthError: first.oauthError,
-      oauthErrorDescription: first.oauthErrorDescription,
-      cause: first,
-      hint: `${method} accepts any one of ${quoted(accepted)}: ${fix}. ${first.hint ?? ""}`.trim(),
-    });
+    const fix =
+      explicit !== undefined
+        ? "pass --scopes with one that the grant holds, or grant one"
+        : "grant one, or pass --scopes with one that the grant holds";
+    return new DelegationError(
+      first.code,
+      `Cannot call ${method}${subject === undefined ? "" : ` as "${subject}"`}: ${client} ${what} (the method accepts any one of ${quoted(accepted)})`,
+      {
+        clientEmail: first.clientEmail,
+        clientId: first.clientId,
+        subject,
+        scopes: tried,
+        status: first.status,
+        tokenUri: first.tokenUri,
+        oauthError: first.oauthError,
+        oauthErrorDescription: first.oauthErrorDescription,
+        cause: first,
+        hint: `${method} accepts any one of ${quoted(accepted)}: ${fix}. ${first.hint ?? ""}`.trim(),
+      },
+    );
   };
 
   const attempt = async (subject: string | undefined): Promise<string[]> => {

@@ -79,14 +79,26 @@ export function keyOptionsFrom(args: Record<string, unknown>): KeyOptions {
  * endpoints. `delegatedScopes`: every scope the client should hold, so a diagnosis links them all (the
  * Admin-console link replaces the entry).
  */
-export async function openSession(options: KeyOptions, io: Io, delegatedScopes?: string[]): Promise<Session> {
+export async function openSession(
+  options: KeyOptions,
+  io: Io,
+  delegatedScopes?: string[],
+): Promise<Session> {
   const timeoutMs = resolveTimeout(options.timeoutMs, io.env);
-  const { createIamSigner, createTokenSource, keySigner, loadKey, registerSecret, resolveEndpoints } = await import("@dwd/auth");
+  const {
+    createIamSigner,
+    createTokenSource,
+    keySigner,
+    loadKey,
+    registerSecret,
+    resolveEndpoints,
+  } = await import("@dwd/auth");
   const iam = options.signer === "iam";
   // With --signer iam, --key names the caller's key; without --key the caller comes from ADC, not from loadKey.
   const needsKey = !iam || options.key !== undefined;
   if (options.key !== undefined) await checkKeyPath(options.key);
-  else if (!iam) await checkKeyPath(io.env["GOOGLE_APPLICATION_CREDENTIALS"], "GOOGLE_APPLICATION_CREDENTIALS");
+  else if (!iam)
+    await checkKeyPath(io.env["GOOGLE_APPLICATION_CREDENTIALS"], "GOOGLE_APPLICATION_CREDENTIALS");
   const key = needsKey
     ? await loadKey(options.key, {
         email: options.keyEmail,
@@ -97,14 +109,25 @@ export async function openSession(options: KeyOptions, io: Io, delegatedScopes?:
     : undefined;
   let endpoints: { tokenUri: string; calendarRoot: string };
   try {
-    endpoints = resolveEndpoints({ env: io.env, tokenUri: options.tokenUri, apiRoot: options.apiRoot, ...(iam ? {} : { keyTokenUri: key?.tokenUri }) });
+    endpoints = resolveEndpoints({
+      env: io.env,
+      tokenUri: options.tokenUri,
+      apiRoot: options.apiRoot,
+      ...(iam ? {} : { keyTokenUri: key?.tokenUri }),
+    });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error), "Set DWD_EMULATOR_HOST to host:port, e.g. 127.0.0.1:8085, or unset it");
+    throw new UsageError(
+      error instanceof Error ? error.message : String(error),
+      "Set DWD_EMULATOR_HOST to host:port, e.g. 127.0.0.1:8085, or unset it",
+    );
   }
   const { tokenUri, calendarRoot } = endpoints;
   // The flags are checked when parsed; the key's own token_uri is checked here, before anything is sent.
   if (!/^https?:\/\//i.test(tokenUri)) {
-    throw new UsageError(`Invalid token_uri "${tokenUri}" in the key: not an http:// or https:// URL`, "Use the key unchanged as downloaded, or give --token-uri");
+    throw new UsageError(
+      `Invalid token_uri "${tokenUri}" in the key: not an http:// or https:// URL`,
+      "Use the key unchanged as downloaded, or give --token-uri",
+    );
   }
   const fetch = createNodeFetch({ timeoutMs, deadlineMs: timeoutMs });
   const signer = iam
@@ -117,7 +140,12 @@ export async function openSession(options: KeyOptions, io: Io, delegatedScopes?:
         ...(options.clientId ? { clientId: options.clientId } : {}),
       })
     : keySigner(key as ServiceAccountKey);
-  const source = createTokenSource(iam ? signer : (key as ServiceAccountKey), { tokenUri, env: io.env, fetch, ...(delegatedScopes ? { delegatedScopes } : {}) });
+  const source = createTokenSource(iam ? signer : (key as ServiceAccountKey), {
+    tokenUri,
+    env: io.env,
+    fetch,
+    ...(delegatedScopes ? { delegatedScopes } : {}),
+  });
   // Every token this process obtains is registered, so the output redacts it even where it has no
   // recognisable shape (a non-Google endpoint's opaque token echoed back by an API).
   const tokenSource: TokenSource = Object.create(source, {

@@ -5,11 +5,31 @@ import { UsageError } from "./usage-error.ts";
 
 /** The flags that name many users at once (list commands and freebusy). */
 export const manySubjectsArgs = {
-  subjects: { type: "string", valueHint: "a,b,c", description: "Act as each of these users (comma-separated emails)" },
-  "subjects-file": { type: "string", valueHint: "file", description: "Act as each user of this file (one email a line; # comments)" },
-  "all-users": { type: "boolean", description: "Act as every user of the emulator's scenario (from --scenario, or the emulator at DWD_EMULATOR_HOST)" },
-  scenario: { type: "string", valueHint: "file", description: "Scenario JSON file to read --all-users from (the one the emulator runs)" },
-  concurrency: { type: "string", valueHint: "n", description: "Users worked on at once (default 10)" },
+  subjects: {
+    type: "string",
+    valueHint: "a,b,c",
+    description: "Act as each of these users (comma-separated emails)",
+  },
+  "subjects-file": {
+    type: "string",
+    valueHint: "file",
+    description: "Act as each user of this file (one email a line; # comments)",
+  },
+  "all-users": {
+    type: "boolean",
+    description:
+      "Act as every user of the emulator's scenario (from --scenario, or the emulator at DWD_EMULATOR_HOST)",
+  },
+  scenario: {
+    type: "string",
+    valueHint: "file",
+    description: "Scenario JSON file to read --all-users from (the one the emulator runs)",
+  },
+  concurrency: {
+    type: "string",
+    valueHint: "n",
+    description: "Users worked on at once (default 10)",
+  },
 } as const satisfies ArgsDef;
 
 /** Where the subjects of a run come from, as parsed from the flags. */
@@ -25,7 +45,11 @@ const emailPattern = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
 
 /** Checks one email; `where` names its origin in the error (e.g. `users.txt line 3`). */
 export function checkEmail(value: string, where: string): string {
-  if (!emailPattern.test(value)) throw new UsageError(`Invalid user "${value}" in ${where}: not an email address`, "Give users as emails, e.g. ana@example.com");
+  if (!emailPattern.test(value))
+    throw new UsageError(
+      `Invalid user "${value}" in ${where}: not an email address`,
+      "Give users as emails, e.g. ana@example.com",
+    );
   return value;
 }
 
@@ -36,9 +60,22 @@ export function subjectSource(args: Record<string, unknown>): SubjectSource {
   const file = stringArg(args, "subjects-file");
   const all = args["all-users"] === true;
   const scenario = stringArg(args, "scenario");
-  const given = [subject && "--subject", list && "--subjects", file && "--subjects-file", all && "--all-users"].filter((f): f is string => typeof f === "string");
-  if (given.length > 1) throw new UsageError(`Conflicting options ${given.join(" and ")}: give one way to name the users`, "Use --subject for one user, or one of --subjects, --subjects-file, --all-users for many");
-  if (scenario !== undefined && !all) throw new UsageError("Option --scenario needs --all-users: it only names where the users come from", "Add --all-users, or drop --scenario");
+  const given = [
+    subject && "--subject",
+    list && "--subjects",
+    file && "--subjects-file",
+    all && "--all-users",
+  ].filter((f): f is string => typeof f === "string");
+  if (given.length > 1)
+    throw new UsageError(
+      `Conflicting options ${given.join(" and ")}: give one way to name the users`,
+      "Use --subject for one user, or one of --subjects, --subjects-file, --all-users for many",
+    );
+  if (scenario !== undefined && !all)
+    throw new UsageError(
+      "Option --scenario needs --all-users: it only names where the users come from",
+      "Add --all-users, or drop --scenario",
+    );
   if (list !== undefined) return { kind: "list", subjects: parseSubjectList(list, "--subjects") };
   if (file !== undefined) return { kind: "file", path: file };
   if (all) return { kind: "all", scenario };
@@ -48,7 +85,11 @@ export function subjectSource(args: Record<string, unknown>): SubjectSource {
 /** Splits `a,b c` into unique emails, in order. */
 export function parseSubjectList(value: string, where: string): string[] {
   const subjects = value.split(/[\s,]+/).filter((s) => s !== "");
-  if (subjects.length === 0) throw new UsageError(`Missing value for ${where}`, "Give one or more emails, comma-separated, e.g. --subjects ana@example.com,bo@example.com");
+  if (subjects.length === 0)
+    throw new UsageError(
+      `Missing value for ${where}`,
+      "Give one or more emails, comma-separated, e.g. --subjects ana@example.com,bo@example.com",
+    );
   return [...new Set(subjects.map((s) => checkEmail(s, where)))];
 }
 
@@ -60,14 +101,25 @@ export function parseSubjectsFile(text: string, path: string): string[] {
     const line = raw.replace(/#.*$/, "").trim();
     if (line !== "") subjects.push(checkEmail(line, `"${path}" line ${i + 1}`));
   }
-  if (subjects.length === 0) throw new UsageError(`No users in "${path}": the file has no email lines`, "Write one email a line, e.g. ana@example.com");
+  if (subjects.length === 0)
+    throw new UsageError(
+      `No users in "${path}": the file has no email lines`,
+      "Write one email a line, e.g. ana@example.com",
+    );
   return [...new Set(subjects)];
 }
 
 /** The emails of a scenario's users (what the emulator impersonates), in order. */
-export function scenarioUsers(scenario: { users: readonly { email: string }[] }, where: string): string[] {
+export function scenarioUsers(
+  scenario: { users: readonly { email: string }[] },
+  where: string,
+): string[] {
   const users = scenario.users.map((u) => u.email);
-  if (users.length === 0) throw new UsageError(`No users in ${where}`, "Add users to the scenario, or name them with --subjects");
+  if (users.length === 0)
+    throw new UsageError(
+      `No users in ${where}`,
+      "Add users to the scenario, or name them with --subjects",
+    );
   return users;
 }
 
@@ -77,7 +129,10 @@ async function readText(path: string, what: string): Promise<string> {
     return await readFile(path, "utf8");
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new UsageError(`Cannot read ${what} "${path}": ${code === "ENOENT" ? "no such file" : (code ?? "unreadable")}`, `Check the path of the ${what}`);
+    throw new UsageError(
+      `Cannot read ${what} "${path}": ${code === "ENOENT" ? "no such file" : (code ?? "unreadable")}`,
+      `Check the path of the ${what}`,
+    );
   }
 }
 
@@ -95,7 +150,10 @@ export interface AllUsersContext {
  * /_emulator/scenario`); Google itself has no such list (the Directory API is another grant), so
  * against Google the hint points at --subjects-file.
  */
-export async function resolveSubjects(source: SubjectSource, context: AllUsersContext): Promise<(string | undefined)[]> {
+export async function resolveSubjects(
+  source: SubjectSource,
+  context: AllUsersContext,
+): Promise<(string | undefined)[]> {
   switch (source.kind) {
     case "one":
       return [source.subject];
@@ -110,7 +168,10 @@ export async function resolveSubjects(source: SubjectSource, context: AllUsersCo
           json = JSON.parse(await readText(source.scenario, "scenario"));
         } catch (error) {
           if (error instanceof UsageError) throw error;
-          throw new UsageError(`Cannot read scenario "${source.scenario}": the file is not JSON`, "A scenario is a JSON object with domain, users, serviceAccounts and grants");
+          throw new UsageError(
+            `Cannot read scenario "${source.scenario}": the file is not JSON`,
+            "A scenario is a JSON object with domain, users, serviceAccounts and grants",
+          );
         }
         const { loadScenario } = await import("@dwd/emulator");
         return scenarioUsers(loadScenario(json), `scenario "${source.scenario}"`);
@@ -121,27 +182,53 @@ export async function resolveSubjects(source: SubjectSource, context: AllUsersCo
 }
 
 async function emulatorUsers(context: AllUsersContext): Promise<string[]> {
-  const hint = "Give --scenario <file> (the emulator's scenario), or list the users in a file for --subjects-file (e.g. exported with GAM: gam print users)";
-  if (context.emulatorUrl === undefined) throw new UsageError("Cannot list all users: no emulator is configured and Google offers no user list to this grant", hint);
+  const hint =
+    "Give --scenario <file> (the emulator's scenario), or list the users in a file for --subjects-file (e.g. exported with GAM: gam print users)";
+  if (context.emulatorUrl === undefined)
+    throw new UsageError(
+      "Cannot list all users: no emulator is configured and Google offers no user list to this grant",
+      hint,
+    );
   const url = `${context.emulatorUrl}/_emulator/scenario`;
   let body: string;
   try {
     const response = await context.fetch(url);
     body = await response.text();
-    if (!response.ok) throw new UsageError(`Cannot list all users: the emulator at "${context.emulatorUrl}" answered ${response.status} to GET /_emulator/scenario`, hint);
+    if (!response.ok)
+      throw new UsageError(
+        `Cannot list all users: the emulator at "${context.emulatorUrl}" answered ${response.status} to GET /_emulator/scenario`,
+        hint,
+      );
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`Cannot list all users: the emulator at "${context.emulatorUrl}" cannot be reached (${error instanceof Error ? error.message : String(error)})`, hint);
+    throw new UsageError(
+      `Cannot list all users: the emulator at "${context.emulatorUrl}" cannot be reached (${error instanceof Error ? error.message : String(error)})`,
+      hint,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    throw new UsageError(`Cannot list all users: the emulator at "${context.emulatorUrl}" answered GET /_emulator/scenario with something other than JSON`, hint);
+    throw new UsageError(
+      `Cannot list all users: the emulator at "${context.emulatorUrl}" answered GET /_emulator/scenario with something other than JSON`,
+      hint,
+    );
   }
   const users = (json as { users?: unknown }).users;
-  if (!Array.isArray(users)) throw new UsageError(`Cannot list all users: the emulator's scenario at "${url}" has no users list`, hint);
-  return scenarioUsers({ users: users.filter((u): u is { email: string } => typeof (u as { email?: unknown })?.email === "string") }, `the emulator's scenario`);
+  if (!Array.isArray(users))
+    throw new UsageError(
+      `Cannot list all users: the emulator's scenario at "${url}" has no users list`,
+      hint,
+    );
+  return scenarioUsers(
+    {
+      users: users.filter(
+        (u): u is { email: string } => typeof (u as { email?: unknown })?.email === "string",
+      ),
+    },
+    `the emulator's scenario`,
+  );
 }
 
 /** Reads `--concurrency` (default 10, 1–100). */
@@ -149,6 +236,10 @@ export function concurrencyArg(args: Record<string, unknown>): number {
   const value = stringArg(args, "concurrency");
   if (value === undefined) return 10;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 100) throw new UsageError(`Invalid --concurrency "${value}": not a number from 1 to 100`, "Give how many users to work on at once, e.g. --concurrency 10");
+  if (!/^\d+$/.test(value) || n < 1 || n > 100)
+    throw new UsageError(
+      `Invalid --concurrency "${value}": not a number from 1 to 100`,
+      "Give how many users to work on at once, e.g. --concurrency 10",
+    );
   return n;
 }

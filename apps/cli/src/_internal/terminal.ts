@@ -42,4 +42,9 @@ export function processTerminal(): Terminal {
 }
 
 /** A terminal for pipes and tests: nothing is a TTY, nothing is drawn. */
-export const pipedTerminal: Terminal = { stdoutTty: false, stderrTty: false, columns: undefined, writeErr: () => undefined };
+export const pipedTerminal: Terminal = {
+  stdoutTty: false,
+  stderrTty: false,
+  columns: undefined,
+  writeErr: () => undefined,
+};

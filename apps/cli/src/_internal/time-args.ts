@@ -5,7 +5,11 @@ import { UsageError } from "./usage-error.ts";
 
 /** `--from` and `--to`. */
 export const timeRangeArgs = {
-  from: { type: "string", valueHint: "time", description: "Start: RFC 3339 (2026-12-01T09:00:00Z) or a date (2026-12-01, UTC midnight)" },
+  from: {
+    type: "string",
+    valueHint: "time",
+    description: "Start: RFC 3339 (2026-12-01T09:00:00Z) or a date (2026-12-01, UTC midnight)",
+  },
   to: { type: "string", valueHint: "time", description: "End (exclusive), same forms as --from" },
 } as const satisfies ArgsDef;
 
@@ -16,16 +20,31 @@ const dateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d
 export function timeArg(args: Record<string, unknown>, name: string): number | undefined {
   const value = stringArg(args, name);
   if (value === undefined) return undefined;
-  const ms = dateOnly.test(value) ? Date.parse(`${value}T00:00:00Z`) : dateTime.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) throw new UsageError(`Invalid --${name} "${value}": not an RFC 3339 time or a date`, `Give e.g. --${name} 2026-12-01T09:00:00Z, --${name} 2026-12-01T09:00:00+01:00 or --${name} 2026-12-01`);
+  const ms = dateOnly.test(value)
+    ? Date.parse(`${value}T00:00:00Z`)
+    : dateTime.test(value)
+      ? Date.parse(value)
+      : Number.NaN;
+  if (Number.isNaN(ms))
+    throw new UsageError(
+      `Invalid --${name} "${value}": not an RFC 3339 time or a date`,
+      `Give e.g. --${name} 2026-12-01T09:00:00Z, --${name} 2026-12-01T09:00:00+01:00 or --${name} 2026-12-01`,
+    );
   return ms;
 }
 
 /** Both flags, checked for order. */
-export function timeRange(args: Record<string, unknown>): { from: number | undefined; to: number | undefined } {
+export function timeRange(args: Record<string, unknown>): {
+  from: number | undefined;
+  to: number | undefined;
+} {
   const from = timeArg(args, "from");
   const to = timeArg(args, "to");
-  if (from !== undefined && to !== undefined && to <= from) throw new UsageError(`Invalid time range: --to "${stringArg(args, "to") ?? ""}" is not after --from "${stringArg(args, "from") ?? ""}"`, "Give an end after the start");
+  if (from !== undefined && to !== undefined && to <= from)
+    throw new UsageError(
+      `Invalid time range: --to "${stringArg(args, "to") ?? ""}" is not after --from "${stringArg(args, "from") ?? ""}"`,
+      "Give an end after the start",
+    );
   return { from, to };
 }
 

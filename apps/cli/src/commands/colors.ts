@@ -22,15 +22,32 @@ export function colorRows(colors: Colors): ColorRow[] {
   const rows = (kind: ColorRow["kind"], palette: Colors["calendar"]): ColorRow[] =>
     Object.entries(palette ?? {})
       .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([id, c]) => ({ kind, id, background: c.background ?? "", foreground: c.foreground ?? "" }));
+      .map(([id, c]) => ({
+        kind,
+        id,
+        background: c.background ?? "",
+        foreground: c.foreground ?? "",
+      }));
   return [...rows("calendar", colors.calendar), ...rows("event", colors.event)];
 }
 
 /** `dwd colors`: the calendar and event color palettes (colors.get). */
-export async function colors(args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
-  const run = await openCalendarRun("colors.get", runFlags(args), keyOptionsFrom(args), io, terminal);
+export async function colors(
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
+  const run = await openCalendarRun(
+    "colors.get",
+    runFlags(args),
+    keyOptionsFrom(args),
+    io,
+    terminal,
+  );
   const subject = run.subjects[0];
-  const value = await run.client.as(subject).colors.get({ scopes: await run.scopes.scopesFor(subject) });
+  const value = await run.client
+    .as(subject)
+    .colors.get({ scopes: await run.scopes.scopesFor(subject) });
   if (args["json"] === true) {
     printJson(io, value);
     return 0;
@@ -41,7 +58,12 @@ export async function colors(args: Args, io: Io, terminal: Terminal = processTer
     { header: "BACKGROUND", value: (r: ColorRow) => r.background },
     { header: "FOREGROUND", value: (r: ColorRow) => r.foreground },
   ];
-  for (const line of renderTable(columns, colorRows(value), { tty: terminal.stdoutTty, width: terminal.columns, header: (t) => io.styleOut("bold", t) })) io.out(line);
+  for (const line of renderTable(columns, colorRows(value), {
+    tty: terminal.stdoutTty,
+    width: terminal.columns,
+    header: (t) => io.styleOut("bold", t),
+  }))
+    io.out(line);
   return 0;
 }
 

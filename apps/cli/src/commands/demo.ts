@@ -33,7 +33,8 @@ export async function demo(io: Io): Promise<number> {
   try {
     const bot = server.keyFiles["calendar-bot"];
     const ungranted = server.keyFiles["ungranted-bot"];
-    if (bot === undefined || ungranted === undefined) throw new Error("the demo scenario lacks calendar-bot or ungranted-bot");
+    if (bot === undefined || ungranted === undefined)
+      throw new Error("the demo scenario lacks calendar-bot or ungranted-bot");
     const botEmail = server.emulator.serviceAccount("calendar-bot").email;
     // Explicit endpoints, not DWD_EMULATOR_HOST: the demo must not depend on (or change) the environment.
     const endpoints = { tokenUri: `${server.url}/token`, apiRoot: `${server.url}/calendar/v3` };
@@ -50,13 +51,24 @@ export async function demo(io: Io): Promise<number> {
       },
       {
         title: "The same with the legacy .p12 key (password notasecret; a .p12 holds no email)",
-        argv: ["calendars", "get", user, "--key", display(bot.p12), "--key-email", botEmail, "--subject", user],
+        argv: [
+          "calendars",
+          "get",
+          user,
+          "--key",
+          display(bot.p12),
+          "--key-email",
+          botEmail,
+          "--subject",
+          user,
+        ],
         options: { key: bot.p12, keyEmail: botEmail, subject: user, ...endpoints },
         expect: { stdout: user },
         expectation: "the entry's summary",
       },
       {
-        title: "Forget --subject: the call runs as the service account, whose own calendar list is empty",
+        title:
+          "Forget --subject: the call runs as the service account, whose own calendar list is empty",
         argv: ["calendars", "get", user, "--key", display(bot.json)],
         options: { key: bot.json, ...endpoints },
         expect: { error: "CalendarApiError", code: "not_in_service_account_list" },
@@ -71,7 +83,12 @@ export async function demo(io: Io): Promise<number> {
       },
     ];
 
-    io.out(io.styleOut("bold", "dwd demo: domain-wide delegation against the embedded emulator (no key, no network)"));
+    io.out(
+      io.styleOut(
+        "bold",
+        "dwd demo: domain-wide delegation against the embedded emulator (no key, no network)",
+      ),
+    );
     io.out(`emulator ${server.url} (scenario demo); keys written to ${keysDir} ($KEYS)`);
     io.out(`the commands below run as with DWD_EMULATOR_HOST=${new URL(server.url).host}`);
     let passed = 0;
@@ -80,21 +97,41 @@ export async function demo(io: Io): Promise<number> {
       io.out(io.styleOut("bold", `${i + 1}. ${step.title}`));
       io.out(io.styleOut("cyan", `   $ dwd ${step.argv.map(quote).join(" ")}`));
       const lines: string[] = [];
-      const stepIo: Io = { ...io, out: (line) => void lines.push(line), err: (line) => void lines.push(line), styleErr: io.styleOut };
+      const stepIo: Io = {
+        ...io,
+        out: (line) => void lines.push(line),
+        err: (line) => void lines.push(line),
+        styleErr: io.styleOut,
+      };
       let ok: boolean;
       try {
         await calendarsGet(user, step.options, stepIo);
         ok = "stdout" in step.expect && lines.join("\n") === step.expect.stdout;
       } catch (error) {
         reportError(error, stepIo);
-        ok = "error" in step.expect && error instanceof Error && error.name === step.expect.error && (error as { code?: unknown }).code === step.expect.code;
+        ok =
+          "error" in step.expect &&
+          error instanceof Error &&
+          error.name === step.expect.error &&
+          (error as { code?: unknown }).code === step.expect.code;
       }
       for (const line of lines) io.out(`   ${line}`);
-      io.out(ok ? io.styleOut("green", `   ✓ as expected: ${step.expectation}`) : io.styleOut("red", `   ✗ unexpected: wanted ${step.expectation}`));
+      io.out(
+        ok
+          ? io.styleOut("green", `   ✓ as expected: ${step.expectation}`)
+          : io.styleOut("red", `   ✗ unexpected: wanted ${step.expectation}`),
+      );
       if (ok) passed++;
     }
     io.out("");
-    io.out(passed === steps.length ? io.styleOut("green", `All ${steps.length} steps behaved as expected`) : io.styleOut("red", `${steps.length - passed} of ${steps.length} steps did not behave as expected`));
+    io.out(
+      passed === steps.length
+        ? io.styleOut("green", `All ${steps.length} steps behaved as expected`)
+        : io.styleOut(
+            "red",
+            `${steps.length - passed} of ${steps.length} steps did not behave as expected`,
+          ),
+    );
     return passed === steps.length ? 0 : 1;
   } finally {
     await server.close();
@@ -104,7 +141,11 @@ export async function demo(io: Io): Promise<number> {
 
 /** The `demo` command. */
 export const demoCommand = defineCommand({
-  meta: { name: "dwd demo", description: "The classic DWD job and its two classic failures, on the embedded emulator (no key, no network)" },
+  meta: {
+    name: "dwd demo",
+    description:
+      "The classic DWD job and its two classic failures, on the embedded emulator (no key, no network)",
+  },
   args: {},
   run: (ctx) => demo(ioOf(ctx)),
 });

@@ -25,13 +25,19 @@ async function readScenario(name: string): Promise<Scenario | "demo"> {
     text = await readFile(name, "utf8");
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new UsageError(`Cannot read scenario "${name}": ${code === "ENOENT" ? "no such file" : (code ?? "unreadable")}`, 'Give "demo" or the path of a scenario JSON file');
+    throw new UsageError(
+      `Cannot read scenario "${name}": ${code === "ENOENT" ? "no such file" : (code ?? "unreadable")}`,
+      'Give "demo" or the path of a scenario JSON file',
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new UsageError(`Cannot read scenario "${name}": the file is not JSON`, "A scenario is a JSON object with domain, users, serviceAccounts and grants");
+    throw new UsageError(
+      `Cannot read scenario "${name}": the file is not JSON`,
+      "A scenario is a JSON object with domain, users, serviceAccounts and grants",
+    );
   }
   const { loadScenario } = await import("@dwd/emulator");
   return loadScenario(json);
@@ -55,11 +61,19 @@ const keysDirHint = "Give a directory dwd may create or write to, e.g. --keys-di
 async function checkKeysDir(dir: string): Promise<void> {
   const { stat } = await import("node:fs/promises");
   try {
-    if (!(await stat(dir)).isDirectory()) throw new UsageError(`Cannot write keys to "${dir}": it exists and is not a directory`, keysDirHint);
+    if (!(await stat(dir)).isDirectory())
+      throw new UsageError(
+        `Cannot write keys to "${dir}": it exists and is not a directory`,
+        keysDirHint,
+      );
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const code = (error as { code?: unknown }).code;
-    if (code === "ENOTDIR") throw new UsageError(`Cannot write keys to "${dir}": a part of the path is a file, not a directory`, keysDirHint);
+    if (code === "ENOTDIR")
+      throw new UsageError(
+        `Cannot write keys to "${dir}": a part of the path is a file, not a directory`,
+        keysDirHint,
+      );
     // ENOENT: created by the emulator; anything else surfaces when it writes.
   }
 }
@@ -76,15 +90,27 @@ export async function emulatorStart(options: EmulatorStartOptions, io: Io): Prom
   const scenario: EmulatorOptions["scenario"] = await readScenario(options.scenario);
   await checkKeysDir(options.keysDir);
   const { startEmulator } = await import("@dwd/emulator/node");
-  const server = await startEmulator({ scenario, port: options.port, host: options.host, keysDir: options.keysDir, faults: options.faults }).catch((error: unknown) => {
+  const server = await startEmulator({
+    scenario,
+    port: options.port,
+    host: options.host,
+    keysDir: options.keysDir,
+    faults: options.faults,
+  }).catch((error: unknown) => {
     throw keysDirError(options.keysDir, error);
   });
   io.out(server.url);
   const host = new URL(server.url).host;
-  io.err(`${io.styleErr("green", "emulator listening")} on ${server.url} (scenario ${options.scenario})`);
-  for (const [account, files] of Object.entries(server.keyFiles)) io.err(`key ${account}: ${files.json}  ${files.p12}`);
+  io.err(
+    `${io.styleErr("green", "emulator listening")} on ${server.url} (scenario ${options.scenario})`,
+  );
+  for (const [account, files] of Object.entries(server.keyFiles))
+    io.err(`key ${account}: ${files.json}  ${files.p12}`);
   io.err(`point dwd at it: export DWD_EMULATOR_HOST=${host}`);
-  if (options.faults !== undefined) io.err(`faults: ${JSON.stringify(options.faults)} (change them with PUT ${server.url}/_emulator/faults)`);
+  if (options.faults !== undefined)
+    io.err(
+      `faults: ${JSON.stringify(options.faults)} (change them with PUT ${server.url}/_emulator/faults)`,
+    );
   io.err("stop with Ctrl-C");
   await (options.until ?? signalled());
   await server.close();
@@ -94,7 +120,11 @@ export async function emulatorStart(options: EmulatorStartOptions, io: Io): Prom
 function port(value: string | undefined): number {
   if (value === undefined) return 0;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`Invalid --port "${value}": not a port number`, "Give 0 to 65535 (0 picks a free port)");
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new UsageError(
+      `Invalid --port "${value}": not a port number`,
+      "Give 0 to 65535 (0 picks a free port)",
+    );
   return n;
 }
 
@@ -103,7 +133,10 @@ const faultKinds = ["429", "403", "500", "503", "reset"] as const;
 function rate(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
-    throw new UsageError(`Invalid ${flag} "${value}": not a rate from 0 to 1`, `Give a fraction of calls, e.g. ${flag === "--fault-rate" ? "--fault-rate 0.2" : "--fault 429=0.1,503=0.05"}`);
+    throw new UsageError(
+      `Invalid ${flag} "${value}": not a rate from 0 to 1`,
+      `Give a fraction of calls, e.g. ${flag === "--fault-rate" ? "--fault-rate 0.2" : "--fault 429=0.1,503=0.05"}`,
+    );
   }
   return n;
 }
@@ -113,12 +146,27 @@ function rate(flag: string, value: string): number {
  * 500, 503 and connection resets), `--fault 429=0.1,503=0.05,reset=0.02` (per kind, overriding the
  * spread), `--fault-seed N`. Undefined when no fault flag is given.
  */
-export function faultsFromFlags(flags: { latency?: string; faultRate?: string; fault?: string; faultSeed?: string }): EmulatorOptions["faults"] {
-  if (flags.latency === undefined && flags.faultRate === undefined && flags.fault === undefined && flags.faultSeed === undefined) return undefined;
+export function faultsFromFlags(flags: {
+  latency?: string;
+  faultRate?: string;
+  fault?: string;
+  faultSeed?: string;
+}): EmulatorOptions["faults"] {
+  if (
+    flags.latency === undefined &&
+    flags.faultRate === undefined &&
+    flags.fault === undefined &&
+    flags.faultSeed === undefined
+  )
+    return undefined;
   const faults: NonNullable<EmulatorOptions["faults"]> = {};
   if (flags.latency !== undefined) {
     const ms = Number(flags.latency);
-    if (!/^\d+$/.test(flags.latency) || ms > 600_000) throw new UsageError(`Invalid --latency "${flags.latency}": not a number of milliseconds`, "Give whole milliseconds from 0 to 600000, e.g. --latency 50");
+    if (!/^\d+$/.test(flags.latency) || ms > 600_000)
+      throw new UsageError(
+        `Invalid --latency "${flags.latency}": not a number of milliseconds`,
+        "Give whole milliseconds from 0 to 600000, e.g. --latency 50",
+      );
     faults.latencyMs = ms;
   }
   const rates: Partial<Record<(typeof faultKinds)[number], number>> = {};
@@ -130,16 +178,27 @@ export function faultsFromFlags(flags: { latency?: string; faultRate?: string; f
     for (const pair of flags.fault.split(",")) {
       const [kind = "", value = ""] = pair.split("=").map((x) => x.trim());
       if (!faultKinds.includes(kind as (typeof faultKinds)[number])) {
-        throw new UsageError(`Invalid --fault "${pair}": unknown kind "${kind}"`, `Use kinds ${faultKinds.join(", ")} as KIND=RATE, e.g. --fault 429=0.1,reset=0.05`);
+        throw new UsageError(
+          `Invalid --fault "${pair}": unknown kind "${kind}"`,
+          `Use kinds ${faultKinds.join(", ")} as KIND=RATE, e.g. --fault 429=0.1,reset=0.05`,
+        );
       }
       rates[kind as (typeof faultKinds)[number]] = rate("--fault", value);
     }
   }
   const sum = Object.values(rates).reduce((a, b) => a + b, 0);
-  if (sum > 1 + 1e-9) throw new UsageError(`Invalid fault rates: they add up to ${sum}, more than 1`, "Lower the rates so that together they are at most 1");
+  if (sum > 1 + 1e-9)
+    throw new UsageError(
+      `Invalid fault rates: they add up to ${sum}, more than 1`,
+      "Lower the rates so that together they are at most 1",
+    );
   if (Object.keys(rates).length > 0) faults.errorRates = rates;
   if (flags.faultSeed !== undefined) {
-    if (!/^-?\d+$/.test(flags.faultSeed)) throw new UsageError(`Invalid --fault-seed "${flags.faultSeed}": not an integer`, "Give an integer, e.g. --fault-seed 42");
+    if (!/^-?\d+$/.test(flags.faultSeed))
+      throw new UsageError(
+        `Invalid --fault-seed "${flags.faultSeed}": not an integer`,
+        "Give an integer, e.g. --fault-seed 42",
+      );
     faults.seed = Number(flags.faultSeed);
   }
   return faults;
@@ -150,16 +209,54 @@ export const emulatorCommand = defineCommand({
   meta: { name: "dwd emulator", description: "Run the local Google emulator" },
   subCommands: {
     start: defineCommand({
-      meta: { name: "dwd emulator start", description: "Start the emulator, write its key files, print its base URL first, serve until SIGINT/SIGTERM" },
+      meta: {
+        name: "dwd emulator start",
+        description:
+          "Start the emulator, write its key files, print its base URL first, serve until SIGINT/SIGTERM",
+      },
       args: {
-        scenario: { type: "string", valueHint: "demo|file", description: 'Scenario: "demo" or a scenario JSON file (default: demo)' },
-        port: { type: "string", valueHint: "port", description: "Port to listen on (default: 0, any free port)" },
-        host: { type: "string", valueHint: "host", description: "Interface to listen on (default: 127.0.0.1)" },
-        "keys-dir": { type: "string", valueHint: "dir", description: "Where to write <account>.json and <account>.p12 (default: .dwd-keys)" },
-        latency: { type: "string", valueHint: "ms", description: "Delay every answer by this many milliseconds" },
-        "fault-rate": { type: "string", valueHint: "0-1", description: "Fail this fraction of API calls, spread over 429, 403, 500, 503 and connection resets" },
-        fault: { type: "string", valueHint: "kind=rate,...", description: "Per-kind failure rates, e.g. 429=0.1,503=0.05,reset=0.02 (kinds: 429, 403, 500, 503, reset)" },
-        "fault-seed": { type: "string", valueHint: "n", description: "Seed of the failure draws (same seed, same failures)" },
+        scenario: {
+          type: "string",
+          valueHint: "demo|file",
+          description: 'Scenario: "demo" or a scenario JSON file (default: demo)',
+        },
+        port: {
+          type: "string",
+          valueHint: "port",
+          description: "Port to listen on (default: 0, any free port)",
+        },
+        host: {
+          type: "string",
+          valueHint: "host",
+          description: "Interface to listen on (default: 127.0.0.1)",
+        },
+        "keys-dir": {
+          type: "string",
+          valueHint: "dir",
+          description: "Where to write <account>.json and <account>.p12 (default: .dwd-keys)",
+        },
+        latency: {
+          type: "string",
+          valueHint: "ms",
+          description: "Delay every answer by this many milliseconds",
+        },
+        "fault-rate": {
+          type: "string",
+          valueHint: "0-1",
+          description:
+            "Fail this fraction of API calls, spread over 429, 403, 500, 503 and connection resets",
+        },
+        fault: {
+          type: "string",
+          valueHint: "kind=rate,...",
+          description:
+            "Per-kind failure rates, e.g. 429=0.1,503=0.05,reset=0.02 (kinds: 429, 403, 500, 503, reset)",
+        },
+        "fault-seed": {
+          type: "string",
+          valueHint: "n",
+          description: "Seed of the failure draws (same seed, same failures)",
+        },
       },
       run: (ctx) =>
         emulatorStart(

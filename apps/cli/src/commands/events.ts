@@ -3,7 +3,18 @@ import type { ArgsDef } from "citty";
 import { defineCommand } from "citty";
 import { stringArg } from "../_internal/args.ts";
 import type { CalendarRun, Lister } from "../_internal/calendar-run.ts";
-import { callArgs, listArgs, listOutput, openCalendarRun, printOne, readJsonInput, readTextFile, runFlags, runList, runProgress } from "../_internal/calendar-run.ts";
+import {
+  callArgs,
+  listArgs,
+  listOutput,
+  openCalendarRun,
+  printOne,
+  readJsonInput,
+  readTextFile,
+  runFlags,
+  runList,
+  runProgress,
+} from "../_internal/calendar-run.ts";
 import { deterministicEventId, isValidEventId } from "../_internal/event-id.ts";
 import type { Io } from "../_internal/io.ts";
 import { keyOptionsFrom } from "../_internal/session.ts";
@@ -28,21 +39,46 @@ export const eventColumns: readonly Column<Event>[] = [
   { header: "ID", value: (e) => e.id ?? "" },
 ];
 
-const calendarArg = { calendarId: { type: "positional", required: true, description: "Calendar ID, e.g. primary or team@example.com" } } as const satisfies ArgsDef;
-const eventIdArg = { eventId: { type: "positional", required: true, description: "Event ID" } } as const satisfies ArgsDef;
-const jsonOut = { json: { type: "boolean", description: "Print the event as JSON" } } as const satisfies ArgsDef;
-const sendUpdatesArg = {
-  "send-updates": { type: "enum", options: ["all", "externalOnly", "none"], description: "Whom Google notifies of the change (default: none)" },
+const calendarArg = {
+  calendarId: {
+    type: "positional",
+    required: true,
+    description: "Calendar ID, e.g. primary or team@example.com",
+  },
 } as const satisfies ArgsDef;
-const ifMatchArg = { "if-match": { type: "string", valueHint: "etag", description: "Change only if the event's ETag is still this (else 412)" } } as const satisfies ArgsDef;
+const eventIdArg = {
+  eventId: { type: "positional", required: true, description: "Event ID" },
+} as const satisfies ArgsDef;
+const jsonOut = {
+  json: { type: "boolean", description: "Print the event as JSON" },
+} as const satisfies ArgsDef;
+const sendUpdatesArg = {
+  "send-updates": {
+    type: "enum",
+    options: ["all", "externalOnly", "none"],
+    description: "Whom Google notifies of the change (default: none)",
+  },
+} as const satisfies ArgsDef;
+const ifMatchArg = {
+  "if-match": {
+    type: "string",
+    valueHint: "etag",
+    description: "Change only if the event's ETag is still this (else 412)",
+  },
+} as const satisfies ArgsDef;
 const bodyArgs = {
   body: { type: "string", valueHint: "json", description: "The event as JSON" },
-  file: { type: "string", valueHint: "file", description: "A file with the event as JSON (- for stdin)" },
+  file: {
+    type: "string",
+    valueHint: "file",
+    description: "A file with the event as JSON (- for stdin)",
+  },
 } as const satisfies ArgsDef;
 
 const position = (args: Args, name: string): string => {
   const value = args[name];
-  if (typeof value !== "string" || value === "") throw new UsageError(`Missing ${name}`, "Run the command with --help for the usage");
+  if (typeof value !== "string" || value === "")
+    throw new UsageError(`Missing ${name}`, "Run the command with --help for the usage");
   return value;
 };
 
@@ -52,7 +88,13 @@ function sendUpdates(args: Args): { sendUpdates?: "all" | "externalOnly" | "none
 }
 
 /** Runs one call as the single subject (or the service account) with the method's scopes. */
-async function one<T>(method: Parameters<typeof openCalendarRun>[0], args: Args, io: Io, terminal: Terminal, call: (client: CalendarClient, scopes: string[]) => Promise<T>): Promise<T> {
+async function one<T>(
+  method: Parameters<typeof openCalendarRun>[0],
+  args: Args,
+  io: Io,
+  terminal: Terminal,
+  call: (client: CalendarClient, scopes: string[]) => Promise<T>,
+): Promise<T> {
   const flags = runFlags(args);
   const run = await openCalendarRun(method, flags, keyOptionsFrom(args), io, terminal);
   const subject = run.subjects[0];
@@ -60,7 +102,9 @@ async function one<T>(method: Parameters<typeof openCalendarRun>[0], args: Args,
   return await call(run.client.as(subject), scopes);
 }
 
-const eventLines = (e: Event): string[] => [`${e.id ?? ""}  ${when(e.start)} → ${when(e.end)}  ${e.summary ?? ""}`.trimEnd()];
+const eventLines = (e: Event): string[] => [
+  `${e.id ?? ""}  ${when(e.start)} → ${when(e.end)}  ${e.summary ?? ""}`.trimEnd(),
+];
 
 // ---- list, instances ----------------------------------------------------------------------------------
 
@@ -69,7 +113,11 @@ const listFlags = {
   ...timeRangeArgs,
   q: { type: "string", valueHint: "text", description: "Free-text search" },
   "single-events": { type: "boolean", description: "Expand recurring events into instances" },
-  "order-by": { type: "enum", options: ["startTime", "updated"], description: "Order (startTime needs --single-events)" },
+  "order-by": {
+    type: "enum",
+    options: ["startTime", "updated"],
+    description: "Order (startTime needs --single-events)",
+  },
   "show-deleted": { type: "boolean", description: "Include cancelled events" },
 } as const satisfies ArgsDef;
 
@@ -87,7 +135,12 @@ function listParams(args: Args): Record<string, unknown> {
 }
 
 /** `dwd events list [CALENDAR]`: every event, for one user or many. */
-export async function eventsList(calendarId: string, args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
+export async function eventsList(
+  calendarId: string,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   const flags = runFlags(args);
   outputMode(args);
   const params = listParams(args);
@@ -95,22 +148,38 @@ export async function eventsList(calendarId: string, args: Args, io: Io, termina
   const lister: Lister<Event> = {
     method: "events.list",
     all: (client, scopes) => client.events.all(calendarId, { ...params, scopes }),
-    page: (calls, scopes, pageToken) => calls.events.list(calendarId, { ...params, maxResults: 2500, pageToken, scopes }),
+    page: (calls, scopes, pageToken) =>
+      calls.events.list(calendarId, { ...params, maxResults: 2500, pageToken, scopes }),
   };
   return await runList(run, lister, eventColumns, args);
 }
 
 /** `dwd events instances CALENDAR EVENT`: the instances of a recurring event. */
-export async function eventsInstances(calendarId: string, eventId: string, args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
+export async function eventsInstances(
+  calendarId: string,
+  eventId: string,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   const flags = runFlags(args);
   outputMode(args);
   const { from, to } = timeRange(args);
-  const params = { ...(from !== undefined ? { timeMin: rfc3339(from) } : {}), ...(to !== undefined ? { timeMax: rfc3339(to) } : {}) };
+  const params = {
+    ...(from !== undefined ? { timeMin: rfc3339(from) } : {}),
+    ...(to !== undefined ? { timeMax: rfc3339(to) } : {}),
+  };
   const run = await openCalendarRun("events.instances", flags, keyOptionsFrom(args), io, terminal);
   const lister: Lister<Event> = {
     method: "events.instances",
     all: (client, scopes) => client.events.allInstances(calendarId, eventId, { ...params, scopes }),
-    page: (calls, scopes, pageToken) => calls.events.instances(calendarId, eventId, { ...params, maxResults: 2500, pageToken, scopes }),
+    page: (calls, scopes, pageToken) =>
+      calls.events.instances(calendarId, eventId, {
+        ...params,
+        maxResults: 2500,
+        pageToken,
+        scopes,
+      }),
   };
   return await runList(run, lister, eventColumns, args);
 }
@@ -118,17 +187,30 @@ export async function eventsInstances(calendarId: string, eventId: string, args:
 // ---- sync ---------------------------------------------------------------------------------------------
 
 /** `dwd events sync CALENDAR --state FILE`: the first run lists everything, later runs only what changed. */
-export async function eventsSync(calendarId: string, args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
+export async function eventsSync(
+  calendarId: string,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   const flags = runFlags(args);
   const mode = outputMode(args);
   const state = stringArg(args, "state");
-  if (state === undefined) throw new UsageError("Missing --state: sync keeps each user's sync token in a file", "Give --state sync-state.json (created on the first run)");
+  if (state === undefined)
+    throw new UsageError(
+      "Missing --state: sync keeps each user's sync token in a file",
+      "Give --state sync-state.json (created on the first run)",
+    );
   const run = await openCalendarRun("events.list", flags, keyOptionsFrom(args), io, terminal);
   const { createEventSync } = await import("@dwd/calendar");
   const { createFileSyncStore } = await import("@dwd/calendar/node");
   const store = createFileSyncStore(state);
   const clients = new Map<string, CalendarClient>();
-  const output = listOutput(mode, [{ header: "STATUS", value: (e: Event) => e.status ?? "" }, ...eventColumns], run);
+  const output = listOutput(
+    mode,
+    [{ header: "STATUS", value: (e: Event) => e.status ?? "" }, ...eventColumns],
+    run,
+  );
   const totals = { events: 0, full: 0, resynced: 0 };
   const failures = await forEachSubject(
     run.subjects,
@@ -158,42 +240,97 @@ export async function eventsSync(calendarId: string, args: Args, io: Io, termina
 // ---- get, update, patch, delete, move, quick-add --------------------------------------------------------
 
 /** `dwd events get CALENDAR EVENT`. */
-export async function eventsGet(calendarId: string, eventId: string, args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
-  const event = await one("events.get", args, io, terminal, (c, scopes) => c.events.get(calendarId, eventId, { scopes }));
+export async function eventsGet(
+  calendarId: string,
+  eventId: string,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
+  const event = await one("events.get", args, io, terminal, (c, scopes) =>
+    c.events.get(calendarId, eventId, { scopes }),
+  );
   printOne(event, args, io, () => eventLines(event));
   return 0;
 }
 
 /** `dwd events update|patch CALENDAR EVENT --body|--file`: replace the event, or change only the given fields. */
-export async function eventsWrite(kind: "update" | "patch", calendarId: string, eventId: string, args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
+export async function eventsWrite(
+  kind: "update" | "patch",
+  calendarId: string,
+  eventId: string,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   const body = (await readJsonInput(args, "event")) as Event;
   const ifMatch = stringArg(args, "if-match");
-  const params = { ...sendUpdates(args), ...(ifMatch !== undefined ? { ifMatch } : {}), ...(body.conferenceData ? { conferenceDataVersion: 1 } : {}) };
-  const event = await one(`events.${kind}`, args, io, terminal, (c, scopes) => (kind === "update" ? c.events.update(calendarId, eventId, body, { ...params, scopes }) : c.events.patch(calendarId, eventId, body, { ...params, scopes })));
+  const params = {
+    ...sendUpdates(args),
+    ...(ifMatch !== undefined ? { ifMatch } : {}),
+    ...(body.conferenceData ? { conferenceDataVersion: 1 } : {}),
+  };
+  const event = await one(`events.${kind}`, args, io, terminal, (c, scopes) =>
+    kind === "update"
+      ? c.events.update(calendarId, eventId, body, { ...params, scopes })
+      : c.events.patch(calendarId, eventId, body, { ...params, scopes }),
+  );
   printOne(event, args, io, () => eventLines(event));
   return 0;
 }
 
 /** `dwd events delete CALENDAR EVENT`. */
-export async function eventsDelete(calendarId: string, eventId: string, args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
+export async function eventsDelete(
+  calendarId: string,
+  eventId: string,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   const ifMatch = stringArg(args, "if-match");
-  await one("events.delete", args, io, terminal, (c, scopes) => c.events.delete(calendarId, eventId, { ...sendUpdates(args), ...(ifMatch !== undefined ? { ifMatch } : {}), scopes }));
+  await one("events.delete", args, io, terminal, (c, scopes) =>
+    c.events.delete(calendarId, eventId, {
+      ...sendUpdates(args),
+      ...(ifMatch !== undefined ? { ifMatch } : {}),
+      scopes,
+    }),
+  );
   io.err(`deleted event "${eventId}" from "${calendarId}"`);
   return 0;
 }
 
 /** `dwd events move CALENDAR EVENT --destination CALENDAR`. */
-export async function eventsMove(calendarId: string, eventId: string, args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
+export async function eventsMove(
+  calendarId: string,
+  eventId: string,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   const destination = stringArg(args, "destination");
-  if (destination === undefined) throw new UsageError("Missing --destination: move needs the calendar to move the event to", "Give --destination <calendarId>");
-  const event = await one("events.move", args, io, terminal, (c, scopes) => c.events.move(calendarId, eventId, destination, { ...sendUpdates(args), scopes }));
+  if (destination === undefined)
+    throw new UsageError(
+      "Missing --destination: move needs the calendar to move the event to",
+      "Give --destination <calendarId>",
+    );
+  const event = await one("events.move", args, io, terminal, (c, scopes) =>
+    c.events.move(calendarId, eventId, destination, { ...sendUpdates(args), scopes }),
+  );
   printOne(event, args, io, () => eventLines(event));
   return 0;
 }
 
 /** `dwd events quick-add CALENDAR TEXT`: Google parses the text ("Lunch with Bo tomorrow 1pm"). */
-export async function eventsQuickAdd(calendarId: string, text: string, args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
-  const event = await one("events.quickAdd", args, io, terminal, (c, scopes) => c.events.quickAdd(calendarId, text, { ...sendUpdates(args), scopes }));
+export async function eventsQuickAdd(
+  calendarId: string,
+  text: string,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
+  const event = await one("events.quickAdd", args, io, terminal, (c, scopes) =>
+    c.events.quickAdd(calendarId, text, { ...sendUpdates(args), scopes }),
+  );
   printOne(event, args, io, () => eventLines(event));
   return 0;
 }
@@ -215,16 +352,27 @@ export function parseEventLines(text: string, source: string): InputEvent[] {
     try {
       value = JSON.parse(raw);
     } catch (error) {
-      throw new UsageError(`Invalid event in "${source}" line ${i + 1}: not JSON (${error instanceof Error ? error.message : String(error)})`, "Write one JSON object a line (NDJSON), e.g. {\"summary\":\"Stand-up\",\"start\":{…},\"end\":{…}}");
+      throw new UsageError(
+        `Invalid event in "${source}" line ${i + 1}: not JSON (${error instanceof Error ? error.message : String(error)})`,
+        'Write one JSON object a line (NDJSON), e.g. {"summary":"Stand-up","start":{…},"end":{…}}',
+      );
     }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UsageError(`Invalid event in "${source}" line ${i + 1}: not a JSON object`, "Write one JSON object a line (NDJSON)");
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      throw new UsageError(
+        `Invalid event in "${source}" line ${i + 1}: not a JSON object`,
+        "Write one JSON object a line (NDJSON)",
+      );
     const id = (value as { id?: unknown }).id;
     if (id !== undefined && (typeof id !== "string" || !isValidEventId(id))) {
-      throw new UsageError(`Invalid event in "${source}" line ${i + 1}: id ${JSON.stringify(id)} is not base32hex`, "Event IDs use a–v and 0–9 only, 5 to 1024 characters; or leave id out and dwd derives one from the line");
+      throw new UsageError(
+        `Invalid event in "${source}" line ${i + 1}: id ${JSON.stringify(id)} is not base32hex`,
+        "Event IDs use a–v and 0–9 only, 5 to 1024 characters; or leave id out and dwd derives one from the line",
+      );
     }
     events.push({ line: i + 1, event: value });
   }
-  if (events.length === 0) throw new UsageError(`No events in "${source}"`, "Write one JSON object a line (NDJSON)");
+  if (events.length === 0)
+    throw new UsageError(`No events in "${source}"`, "Write one JSON object a line (NDJSON)");
   return events;
 }
 
@@ -245,39 +393,82 @@ export interface WriteOutcome {
  * a retry creates nothing twice: Google's 409 `duplicate` means the event is already there. One NDJSON
  * line per event on stdout; the failures also on stderr; exit 1 when any failed.
  */
-export async function eventsCreate(kind: "insert" | "import", calendarId: string, args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
+export async function eventsCreate(
+  kind: "insert" | "import",
+  calendarId: string,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   const file = stringArg(args, "file");
-  const inputs = file !== undefined && stringArg(args, "body") === undefined ? parseEventLines(await readTextFile(file), file) : [{ line: 1, event: (await readJsonInput(args, "event")) as Event }];
+  const inputs =
+    file !== undefined && stringArg(args, "body") === undefined
+      ? parseEventLines(await readTextFile(file), file)
+      : [{ line: 1, event: (await readJsonInput(args, "event")) as Event }];
   if (kind === "import") {
     for (const input of inputs) {
-      if (typeof input.event.iCalUID !== "string" || input.event.iCalUID === "") throw new UsageError(`Invalid event on line ${input.line}: import needs an iCalUID`, "Give each event its iCalUID (events.import keeps the event's identity from another calendar)");
+      if (typeof input.event.iCalUID !== "string" || input.event.iCalUID === "")
+        throw new UsageError(
+          `Invalid event on line ${input.line}: import needs an iCalUID`,
+          "Give each event its iCalUID (events.import keeps the event's identity from another calendar)",
+        );
     }
   }
   const flags = runFlags(args);
-  const run: CalendarRun = await openCalendarRun(kind === "insert" ? "events.insert" : "events.import", flags, keyOptionsFrom(args), io, terminal);
+  const run: CalendarRun = await openCalendarRun(
+    kind === "insert" ? "events.insert" : "events.import",
+    flags,
+    keyOptionsFrom(args),
+    io,
+    terminal,
+  );
   const subject = run.subjects[0];
   const scopes = await run.scopes.scopesFor(subject);
   const client = run.client.as(subject);
   const conference = args["conference"] === true;
   const failures: WriteOutcome[] = [];
-  const progress = runProgress({ ...run, many: inputs.length > 1, subjects: inputs.map(() => subject) }, "events");
+  const progress = runProgress(
+    { ...run, many: inputs.length > 1, subjects: inputs.map(() => subject) },
+    "events",
+  );
   await pool(inputs, run.concurrency, async ({ line, event }) => {
     const id = event.id ?? deterministicEventId(event, calendarId, subject);
     const body: Event = { ...event, id };
     if (conference && kind === "insert" && body.conferenceData === undefined) {
-      body.conferenceData = { createRequest: { requestId: id, conferenceSolutionKey: { type: "hangoutsMeet" } } };
+      body.conferenceData = {
+        createRequest: { requestId: id, conferenceSolutionKey: { type: "hangoutsMeet" } },
+      };
     }
-    const params = { ...sendUpdates(args), ...(body.conferenceData ? { conferenceDataVersion: 1 } : {}), scopes };
+    const params = {
+      ...sendUpdates(args),
+      ...(body.conferenceData ? { conferenceDataVersion: 1 } : {}),
+      scopes,
+    };
     const base = { line, id, ...(subject !== undefined ? { subject } : {}), calendarId };
     let outcome: WriteOutcome;
     try {
-      const created = kind === "insert" ? await client.events.insert(calendarId, body, params) : await client.events.import(calendarId, body, params);
-      outcome = { ...base, status: "created", ...(created.htmlLink ? { htmlLink: created.htmlLink } : {}) };
+      const created =
+        kind === "insert"
+          ? await client.events.insert(calendarId, body, params)
+          : await client.events.import(calendarId, body, params);
+      outcome = {
+        ...base,
+        status: "created",
+        ...(created.htmlLink ? { htmlLink: created.htmlLink } : {}),
+      };
     } catch (error) {
       const e = error as { code?: unknown; message?: string; hint?: unknown };
       if (e.code === "duplicate") outcome = { ...base, status: "exists" };
       else {
-        outcome = { ...base, status: "failed", error: { code: typeof e.code === "string" ? e.code : "error", message: e.message ?? String(error), ...(typeof e.hint === "string" ? { hint: e.hint } : {}) } };
+        outcome = {
+          ...base,
+          status: "failed",
+          error: {
+            code: typeof e.code === "string" ? e.code : "error",
+            message: e.message ?? String(error),
+            ...(typeof e.hint === "string" ? { hint: e.hint } : {}),
+          },
+        };
         failures.push(outcome);
       }
     }
@@ -286,83 +477,231 @@ export async function eventsCreate(kind: "insert" | "import", calendarId: string
   });
   progress.finish();
   if (failures.length === 0) return 0;
-  const label = (text: string, style: "red" | "yellow"): string => io.styleErr(style, io.styleErr("bold", text));
+  const label = (text: string, style: "red" | "yellow"): string =>
+    io.styleErr(style, io.styleErr("bold", text));
   io.err(`${label("error:", "red")} ${failures.length} of ${inputs.length} events failed:`);
-  for (const f of failures.sort((a, b) => a.line - b.line)) io.err(`  line ${f.line}: ${f.error?.code ?? ""}: ${f.error?.message ?? ""}`);
-  const hints = [...new Set(failures.map((f) => f.error?.hint).filter((h): h is string => h !== undefined))];
+  for (const f of failures.sort((a, b) => a.line - b.line))
+    io.err(`  line ${f.line}: ${f.error?.code ?? ""}: ${f.error?.message ?? ""}`);
+  const hints = [
+    ...new Set(failures.map((f) => f.error?.hint).filter((h): h is string => h !== undefined)),
+  ];
   for (const hint of hints) io.err(`${label("hint:", "yellow")} ${hint}`);
-  io.err(`${label("hint:", "yellow")} Run the same command again: events already created are skipped (same IDs), only the failed ones are retried`);
+  io.err(
+    `${label("hint:", "yellow")} Run the same command again: events already created are skipped (same IDs), only the failed ones are retried`,
+  );
   return 1;
 }
 
 // ---- the command tree ----------------------------------------------------------------------------------
 
-const optionalCalendar = { calendarId: { type: "positional", required: false, description: "Calendar ID (default: primary)" } } as const satisfies ArgsDef;
+const optionalCalendar = {
+  calendarId: {
+    type: "positional",
+    required: false,
+    description: "Calendar ID (default: primary)",
+  },
+} as const satisfies ArgsDef;
 
 /** The `events` command group. */
 export const eventsCommand = defineCommand({
-  meta: { name: "dwd events", description: "List, read, write and sync events (one user, or many at once)" },
+  meta: {
+    name: "dwd events",
+    description: "List, read, write and sync events (one user, or many at once)",
+  },
   subCommands: {
     list: defineCommand({
-      meta: { name: "dwd events list", description: "Every event of a calendar (events.list); many users with --subjects/--subjects-file/--all-users" },
+      meta: {
+        name: "dwd events list",
+        description:
+          "Every event of a calendar (events.list); many users with --subjects/--subjects-file/--all-users",
+      },
       args: { ...optionalCalendar, ...listFlags },
-      run: (ctx) => eventsList((ctx.args.calendarId) ?? "primary", ctx.args, ioOf(ctx)),
+      run: (ctx) => eventsList(ctx.args.calendarId ?? "primary", ctx.args, ioOf(ctx)),
     }),
     get: defineCommand({
       meta: { name: "dwd events get", description: "One event (events.get)" },
       args: { ...calendarArg, ...eventIdArg, ...callArgs, ...jsonOut },
-      run: (ctx) => eventsGet(position(ctx.args, "calendarId"), position(ctx.args, "eventId"), ctx.args, ioOf(ctx)),
+      run: (ctx) =>
+        eventsGet(
+          position(ctx.args, "calendarId"),
+          position(ctx.args, "eventId"),
+          ctx.args,
+          ioOf(ctx),
+        ),
     }),
     create: defineCommand({
-      meta: { name: "dwd events create", description: "Create events, one per line of --file (NDJSON), exactly once even when run again (events.insert)" },
+      meta: {
+        name: "dwd events create",
+        description:
+          "Create events, one per line of --file (NDJSON), exactly once even when run again (events.insert)",
+      },
       args: {
         ...calendarArg,
         ...callArgs,
         ...bodyArgs,
         ...sendUpdatesArg,
-        conference: { type: "boolean", description: "Add a Google Meet link (conferenceData.createRequest)" },
-        concurrency: { type: "string", valueHint: "n", description: "Inserts in flight at once (default 10)" },
+        conference: {
+          type: "boolean",
+          description: "Add a Google Meet link (conferenceData.createRequest)",
+        },
+        concurrency: {
+          type: "string",
+          valueHint: "n",
+          description: "Inserts in flight at once (default 10)",
+        },
       },
       run: (ctx) => eventsCreate("insert", position(ctx.args, "calendarId"), ctx.args, ioOf(ctx)),
     }),
     import: defineCommand({
-      meta: { name: "dwd events import", description: "Import events (with iCalUID) from --file (NDJSON), exactly once (events.import)" },
-      args: { ...calendarArg, ...callArgs, ...bodyArgs, concurrency: { type: "string", valueHint: "n", description: "Imports in flight at once (default 10)" } },
+      meta: {
+        name: "dwd events import",
+        description:
+          "Import events (with iCalUID) from --file (NDJSON), exactly once (events.import)",
+      },
+      args: {
+        ...calendarArg,
+        ...callArgs,
+        ...bodyArgs,
+        concurrency: {
+          type: "string",
+          valueHint: "n",
+          description: "Imports in flight at once (default 10)",
+        },
+      },
       run: (ctx) => eventsCreate("import", position(ctx.args, "calendarId"), ctx.args, ioOf(ctx)),
     }),
     update: defineCommand({
-      meta: { name: "dwd events update", description: "Replace an event with --body/--file (events.update)" },
-      args: { ...calendarArg, ...eventIdArg, ...callArgs, ...bodyArgs, ...sendUpdatesArg, ...ifMatchArg, ...jsonOut },
-      run: (ctx) => eventsWrite("update", position(ctx.args, "calendarId"), position(ctx.args, "eventId"), ctx.args, ioOf(ctx)),
+      meta: {
+        name: "dwd events update",
+        description: "Replace an event with --body/--file (events.update)",
+      },
+      args: {
+        ...calendarArg,
+        ...eventIdArg,
+        ...callArgs,
+        ...bodyArgs,
+        ...sendUpdatesArg,
+        ...ifMatchArg,
+        ...jsonOut,
+      },
+      run: (ctx) =>
+        eventsWrite(
+          "update",
+          position(ctx.args, "calendarId"),
+          position(ctx.args, "eventId"),
+          ctx.args,
+          ioOf(ctx),
+        ),
     }),
     patch: defineCommand({
-      meta: { name: "dwd events patch", description: "Change only the given fields of an event (events.patch)" },
-      args: { ...calendarArg, ...eventIdArg, ...callArgs, ...bodyArgs, ...sendUpdatesArg, ...ifMatchArg, ...jsonOut },
-      run: (ctx) => eventsWrite("patch", position(ctx.args, "calendarId"), position(ctx.args, "eventId"), ctx.args, ioOf(ctx)),
+      meta: {
+        name: "dwd events patch",
+        description: "Change only the given fields of an event (events.patch)",
+      },
+      args: {
+        ...calendarArg,
+        ...eventIdArg,
+        ...callArgs,
+        ...bodyArgs,
+        ...sendUpdatesArg,
+        ...ifMatchArg,
+        ...jsonOut,
+      },
+      run: (ctx) =>
+        eventsWrite(
+          "patch",
+          position(ctx.args, "calendarId"),
+          position(ctx.args, "eventId"),
+          ctx.args,
+          ioOf(ctx),
+        ),
     }),
     delete: defineCommand({
       meta: { name: "dwd events delete", description: "Delete an event (events.delete)" },
       args: { ...calendarArg, ...eventIdArg, ...callArgs, ...sendUpdatesArg, ...ifMatchArg },
-      run: (ctx) => eventsDelete(position(ctx.args, "calendarId"), position(ctx.args, "eventId"), ctx.args, ioOf(ctx)),
+      run: (ctx) =>
+        eventsDelete(
+          position(ctx.args, "calendarId"),
+          position(ctx.args, "eventId"),
+          ctx.args,
+          ioOf(ctx),
+        ),
     }),
     move: defineCommand({
-      meta: { name: "dwd events move", description: "Move an event to another calendar (events.move)" },
-      args: { ...calendarArg, ...eventIdArg, destination: { type: "string", valueHint: "calendar", description: "The calendar to move it to" }, ...callArgs, ...sendUpdatesArg, ...jsonOut },
-      run: (ctx) => eventsMove(position(ctx.args, "calendarId"), position(ctx.args, "eventId"), ctx.args, ioOf(ctx)),
+      meta: {
+        name: "dwd events move",
+        description: "Move an event to another calendar (events.move)",
+      },
+      args: {
+        ...calendarArg,
+        ...eventIdArg,
+        destination: {
+          type: "string",
+          valueHint: "calendar",
+          description: "The calendar to move it to",
+        },
+        ...callArgs,
+        ...sendUpdatesArg,
+        ...jsonOut,
+      },
+      run: (ctx) =>
+        eventsMove(
+          position(ctx.args, "calendarId"),
+          position(ctx.args, "eventId"),
+          ctx.args,
+          ioOf(ctx),
+        ),
     }),
     instances: defineCommand({
-      meta: { name: "dwd events instances", description: "The instances of a recurring event (events.instances)" },
+      meta: {
+        name: "dwd events instances",
+        description: "The instances of a recurring event (events.instances)",
+      },
       args: { ...calendarArg, ...eventIdArg, ...listArgs, ...timeRangeArgs },
-      run: (ctx) => eventsInstances(position(ctx.args, "calendarId"), position(ctx.args, "eventId"), ctx.args, ioOf(ctx)),
+      run: (ctx) =>
+        eventsInstances(
+          position(ctx.args, "calendarId"),
+          position(ctx.args, "eventId"),
+          ctx.args,
+          ioOf(ctx),
+        ),
     }),
     "quick-add": defineCommand({
-      meta: { name: "dwd events quick-add", description: 'Create an event from text, e.g. "Lunch with Bo tomorrow 1pm" (events.quickAdd)' },
-      args: { ...calendarArg, text: { type: "positional", required: true, description: "The text Google parses" }, ...callArgs, ...sendUpdatesArg, ...jsonOut },
-      run: (ctx) => eventsQuickAdd(position(ctx.args, "calendarId"), position(ctx.args, "text"), ctx.args, ioOf(ctx)),
+      meta: {
+        name: "dwd events quick-add",
+        description:
+          'Create an event from text, e.g. "Lunch with Bo tomorrow 1pm" (events.quickAdd)',
+      },
+      args: {
+        ...calendarArg,
+        text: { type: "positional", required: true, description: "The text Google parses" },
+        ...callArgs,
+        ...sendUpdatesArg,
+        ...jsonOut,
+      },
+      run: (ctx) =>
+        eventsQuickAdd(
+          position(ctx.args, "calendarId"),
+          position(ctx.args, "text"),
+          ctx.args,
+          ioOf(ctx),
+        ),
     }),
     sync: defineCommand({
-      meta: { name: "dwd events sync", description: "The first run lists every event, later runs only what changed (sync tokens kept in --state)" },
-      args: { ...calendarArg, state: { type: "string", valueHint: "file", description: "JSON file keeping each user's sync token" }, ...listArgs },
+      meta: {
+        name: "dwd events sync",
+        description:
+          "The first run lists every event, later runs only what changed (sync tokens kept in --state)",
+      },
+      args: {
+        ...calendarArg,
+        state: {
+          type: "string",
+          valueHint: "file",
+          description: "JSON file keeping each user's sync token",
+        },
+        ...listArgs,
+      },
       run: (ctx) => eventsSync(position(ctx.args, "calendarId"), ctx.args, ioOf(ctx)),
     }),
   },

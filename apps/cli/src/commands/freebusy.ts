@@ -1,7 +1,13 @@
 import type { FreeBusyResponse } from "@dwd/calendar";
 import { defineCommand } from "citty";
 import { stringArg } from "../_internal/args.ts";
-import { listArgs, openCalendarRun, readyUsers, runFlags, runProgress } from "../_internal/calendar-run.ts";
+import {
+  listArgs,
+  openCalendarRun,
+  readyUsers,
+  runFlags,
+  runProgress,
+} from "../_internal/calendar-run.ts";
 import type { CalendarRun } from "../_internal/calendar-run.ts";
 import type { BusyInterval, GridInput, GridRow } from "../_internal/grid.ts";
 import { renderFreeBusyGrid } from "../_internal/grid.ts";
@@ -31,7 +37,11 @@ function slotMinutes(args: Args): number {
   const value = stringArg(args, "slot");
   if (value === undefined) return 30;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 5 || n > 240) throw new UsageError(`Invalid --slot "${value}": not a number of minutes from 5 to 240`, "Give the slot length in minutes, e.g. --slot 30");
+  if (!/^\d+$/.test(value) || n < 5 || n > 240)
+    throw new UsageError(
+      `Invalid --slot "${value}": not a number of minutes from 5 to 240`,
+      "Give the slot length in minutes, e.g. --slot 30",
+    );
   return n;
 }
 
@@ -40,7 +50,10 @@ function timeZoneArg(args: Args): string {
   try {
     new Intl.DateTimeFormat("en", { timeZone: zone });
   } catch {
-    throw new UsageError(`Invalid --time-zone "${zone}": not an IANA time zone`, "Give e.g. --time-zone Europe/Berlin or --time-zone UTC");
+    throw new UsageError(
+      `Invalid --time-zone "${zone}": not an IANA time zone`,
+      "Give e.g. --time-zone Europe/Berlin or --time-zone UTC",
+    );
   }
   return zone;
 }
@@ -51,8 +64,16 @@ function window(args: Args, slot: number, now: number): { from: number; to: numb
   const step = slot * 60_000;
   const from = range.from ?? Math.floor(now / step) * step;
   const to = range.to ?? from + 8 * 3_600_000;
-  if (to <= from) throw new UsageError(`Invalid time range: --to is not after the start ${rfc3339(from)}`, "Give an end after the start");
-  if (to - from > 62 * 86_400_000) throw new UsageError("Invalid time range: more than 62 days", "Google answers free/busy for at most about two months at a time; ask for a shorter range");
+  if (to <= from)
+    throw new UsageError(
+      `Invalid time range: --to is not after the start ${rfc3339(from)}`,
+      "Give an end after the start",
+    );
+  if (to - from > 62 * 86_400_000)
+    throw new UsageError(
+      "Invalid time range: more than 62 days",
+      "Google answers free/busy for at most about two months at a time; ask for a shorter range",
+    );
   return { from, to };
 }
 
@@ -62,15 +83,28 @@ const errorCode = (error: unknown): string => {
 };
 
 /** Reads Google's answer for the calendar asked about. */
-export function userFreeBusy(subject: string | undefined, calendar: string, response: FreeBusyResponse): UserFreeBusy {
+export function userFreeBusy(
+  subject: string | undefined,
+  calendar: string,
+  response: FreeBusyResponse,
+): UserFreeBusy {
   const entry = response.calendars?.[calendar];
   const errors = (entry?.errors ?? []).map((e) => e.reason ?? "error");
   const busy = (entry?.busy ?? []).map((b) => ({ start: b.start ?? "", end: b.end ?? "" }));
-  return { subject, calendar, busy, ...(entry === undefined ? { errors: ["notFound"] } : errors.length > 0 ? { errors } : {}) };
+  return {
+    subject,
+    calendar,
+    busy,
+    ...(entry === undefined ? { errors: ["notFound"] } : errors.length > 0 ? { errors } : {}),
+  };
 }
 
 /** Merged free intervals in [from, to) where every user is known and free (none if anyone is unknown). */
-export function commonFree(users: readonly UserFreeBusy[], from: number, to: number): { start: string; end: string }[] {
+export function commonFree(
+  users: readonly UserFreeBusy[],
+  from: number,
+  to: number,
+): { start: string; end: string }[] {
   if (users.length === 0 || users.some((u) => u.errors !== undefined)) return [];
   const busy: BusyInterval[] = users
     .flatMap((u) => u.busy.map((b) => ({ start: Date.parse(b.start), end: Date.parse(b.end) })))
@@ -79,7 +113,8 @@ export function commonFree(users: readonly UserFreeBusy[], from: number, to: num
   const free: { start: string; end: string }[] = [];
   let cursor = from;
   for (const b of busy) {
-    if (b.start > cursor) free.push({ start: rfc3339(cursor), end: rfc3339(Math.min(b.start, to)) });
+    if (b.start > cursor)
+      free.push({ start: rfc3339(cursor), end: rfc3339(Math.min(b.start, to)) });
     cursor = Math.max(cursor, b.end);
   }
   if (cursor < to) free.push({ start: rfc3339(cursor), end: rfc3339(to) });
@@ -92,19 +127,31 @@ export function commonFree(users: readonly UserFreeBusy[], from: number, to: num
  * requests. On a terminal (or with --grid) a grid of users × slots with the common free slots marked;
  * otherwise JSON.
  */
-export async function freebusy(args: Args, io: Io, terminal: Terminal = processTerminal(), now: number = Date.now()): Promise<number> {
+export async function freebusy(
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+  now: number = Date.now(),
+): Promise<number> {
   const flags = runFlags(args);
   const mode = outputMode(args);
   const slot = slotMinutes(args);
   const timeZone = timeZoneArg(args);
   const { from, to } = window(args, slot, now);
-  const calendarOf = (subject: string | undefined): string => stringArg(args, "calendar") ?? subject ?? "primary";
+  const calendarOf = (subject: string | undefined): string =>
+    stringArg(args, "calendar") ?? subject ?? "primary";
   const run = await openCalendarRun("freebusy.query", flags, keyOptionsFrom(args), io, terminal);
-  const body = (subject: string | undefined) => ({ timeMin: rfc3339(from), timeMax: rfc3339(to), timeZone, items: [{ id: calendarOf(subject) }] });
+  const body = (subject: string | undefined) => ({
+    timeMin: rfc3339(from),
+    timeMax: rfc3339(to),
+    timeZone,
+    items: [{ id: calendarOf(subject) }],
+  });
 
   const results = new Map<string | undefined, UserFreeBusy>();
   let failures: SubjectFailure[];
-  if (run.many && run.subjects.length > 1 && args["no-batch"] !== true) failures = await batched(run, body, calendarOf, results);
+  if (run.many && run.subjects.length > 1 && args["no-batch"] !== true)
+    failures = await batched(run, body, calendarOf, results);
   else {
     failures = await forEachSubject(
       run.subjects,
@@ -116,8 +163,16 @@ export async function freebusy(args: Args, io: Io, terminal: Terminal = processT
       { concurrency: run.concurrency, progress: runProgress(run) },
     );
   }
-  for (const f of failures) results.set(f.subject, { subject: f.subject, calendar: calendarOf(f.subject), busy: [], errors: [errorCode(f.error)] });
-  const users = run.subjects.map((s) => results.get(s)).filter((u): u is UserFreeBusy => u !== undefined);
+  for (const f of failures)
+    results.set(f.subject, {
+      subject: f.subject,
+      calendar: calendarOf(f.subject),
+      busy: [],
+      errors: [errorCode(f.error)],
+    });
+  const users = run.subjects
+    .map((s) => results.get(s))
+    .filter((u): u is UserFreeBusy => u !== undefined);
 
   const grid = args["grid"] === true || (mode === "table" && terminal.stdoutTty);
   if (grid) {
@@ -126,13 +181,11 @@ export async function freebusy(args: Args, io: Io, terminal: Terminal = processT
       to,
       slotMinutes: slot,
       timeZone,
-      rows: users.map(
-        (u): GridRow => ({
-          label: u.subject ?? u.calendar,
-          busy: u.busy.map((b) => ({ start: Date.parse(b.start), end: Date.parse(b.end) })),
-          ...(u.errors !== undefined ? { error: u.errors.join(", ") } : {}),
-        }),
-      ),
+      rows: users.map((u): GridRow => ({
+        label: u.subject ?? u.calendar,
+        busy: u.busy.map((b) => ({ start: Date.parse(b.start), end: Date.parse(b.end) })),
+        ...(u.errors !== undefined ? { error: u.errors.join(", ") } : {}),
+      })),
     };
     const color = io.colorOut();
     const style = {
@@ -141,18 +194,33 @@ export async function freebusy(args: Args, io: Io, terminal: Terminal = processT
       common: (t: string) => io.styleOut("green", t),
       dim: (t: string) => io.styleOut("dim", t),
     };
-    for (const line of renderFreeBusyGrid(input, { width: terminal.columns ?? 80, ...(color ? { style } : {}) })) io.out(line);
+    for (const line of renderFreeBusyGrid(input, {
+      width: terminal.columns ?? 80,
+      ...(color ? { style } : {}),
+    }))
+      io.out(line);
   } else if (mode === "ndjson") {
     for (const u of users) io.out(JSON.stringify(u));
   } else {
-    printJson(io, { timeMin: rfc3339(from), timeMax: rfc3339(to), timeZone, users, commonFree: commonFree(users, from, to) });
+    printJson(io, {
+      timeMin: rfc3339(from),
+      timeMax: rfc3339(to),
+      timeZone,
+      users,
+      commonFree: commonFree(users, from, to),
+    });
   }
   return summarizeFailures(failures, run.subjects.length, io);
 }
 
 async function batched(
   run: CalendarRun,
-  body: (subject: string | undefined) => { timeMin: string; timeMax: string; timeZone: string; items: { id: string }[] },
+  body: (subject: string | undefined) => {
+    timeMin: string;
+    timeMax: string;
+    timeZone: string;
+    items: { id: string }[];
+  },
   calendarOf: (subject: string | undefined) => string,
   results: Map<string | undefined, UserFreeBusy>,
 ): Promise<SubjectFailure[]> {
@@ -169,13 +237,16 @@ async function batched(
     }
   }
   const answers = await run.client.batch(
-    scoped.map((s) => run.client.calls.as(s.subject).freebusy.query(body(s.subject), { scopes: s.scopes })),
+    scoped.map((s) =>
+      run.client.calls.as(s.subject).freebusy.query(body(s.subject), { scopes: s.scopes }),
+    ),
     { concurrency: run.concurrency },
   );
   for (const [i, answer] of answers.entries()) {
     const s = scoped[i];
     if (s === undefined) continue;
-    if (answer.ok) results.set(s.subject, userFreeBusy(s.subject, calendarOf(s.subject), answer.value));
+    if (answer.ok)
+      results.set(s.subject, userFreeBusy(s.subject, calendarOf(s.subject), answer.value));
     else failures.push({ subject: s.subject, error: answer.error });
     progress.tick(!answer.ok);
   }
@@ -186,13 +257,28 @@ async function batched(
 
 /** The `freebusy` command. */
 export const freebusyCommand = defineCommand({
-  meta: { name: "dwd freebusy", description: "Busy times of many users (freebusy.query): a grid on a terminal, JSON otherwise" },
+  meta: {
+    name: "dwd freebusy",
+    description: "Busy times of many users (freebusy.query): a grid on a terminal, JSON otherwise",
+  },
   args: {
     ...listArgs,
     ...timeRangeArgs,
-    slot: { type: "string", valueHint: "minutes", description: "Grid slot length in minutes (default 30)" },
-    "time-zone": { type: "string", valueHint: "zone", description: "IANA time zone of the grid and the query (default: this machine's)" },
-    calendar: { type: "string", valueHint: "id", description: "Calendar to ask about for every user (default: each user's primary)" },
+    slot: {
+      type: "string",
+      valueHint: "minutes",
+      description: "Grid slot length in minutes (default 30)",
+    },
+    "time-zone": {
+      type: "string",
+      valueHint: "zone",
+      description: "IANA time zone of the grid and the query (default: this machine's)",
+    },
+    calendar: {
+      type: "string",
+      valueHint: "id",
+      description: "Calendar to ask about for every user (default: each user's primary)",
+    },
     grid: { type: "boolean", description: "Draw the grid even when stdout is not a terminal" },
   },
   run: (ctx) => freebusy(ctx.args, ioOf(ctx)),

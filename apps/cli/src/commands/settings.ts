@@ -22,10 +22,21 @@ export const settingColumns: readonly Column<Setting>[] = [
  * `dwd settings [SETTING]`: every setting of the user (settings.list), or one (settings.get), for one
  * user or many.
  */
-export async function settings(setting: string | undefined, args: Args, io: Io, terminal: Terminal = processTerminal()): Promise<number> {
+export async function settings(
+  setting: string | undefined,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   const flags = runFlags(args);
   outputMode(args);
-  const run = await openCalendarRun(setting === undefined ? "settings.list" : "settings.get", flags, keyOptionsFrom(args), io, terminal);
+  const run = await openCalendarRun(
+    setting === undefined ? "settings.list" : "settings.get",
+    flags,
+    keyOptionsFrom(args),
+    io,
+    terminal,
+  );
   const lister: Lister<Setting> =
     setting === undefined
       ? {
@@ -44,7 +55,17 @@ export async function settings(setting: string | undefined, args: Args, io: Io, 
 
 /** The `settings` command. */
 export const settingsCommand = defineCommand({
-  meta: { name: "dwd settings", description: "A user's Calendar settings (settings.list, or settings.get with SETTING)" },
-  args: { setting: { type: "positional", required: false, description: "One setting, e.g. timezone (default: all)" }, ...listArgs },
+  meta: {
+    name: "dwd settings",
+    description: "A user's Calendar settings (settings.list, or settings.get with SETTING)",
+  },
+  args: {
+    setting: {
+      type: "positional",
+      required: false,
+      description: "One setting, e.g. timezone (default: all)",
+    },
+    ...listArgs,
+  },
   run: (ctx) => settings(ctx.args.setting, ctx.args, ioOf(ctx)),
 });

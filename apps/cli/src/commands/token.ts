@@ -1,5 +1,13 @@
 import { defineCommand } from "citty";
-import { defaultScopes, endpointArgs, keyArgs, parseScopes, stringArg, subjectArg, subjectFrom } from "../_internal/args.ts";
+import {
+  defaultScopes,
+  endpointArgs,
+  keyArgs,
+  parseScopes,
+  stringArg,
+  subjectArg,
+  subjectFrom,
+} from "../_internal/args.ts";
 import type { Io } from "../_internal/io.ts";
 import { ioOf } from "../_internal/io.ts";
 import type { KeyOptions } from "../_internal/session.ts";
@@ -14,23 +22,38 @@ export interface TokenOptions extends KeyOptions {
 /** `dwd token`: the access token alone on stdout, so `$(dwd token …)` drops into a curl header. */
 export async function token(options: TokenOptions, io: Io): Promise<number> {
   const session = await openSession(options, io);
-  const { accessToken } = await session.tokenSource.getToken({ subject: options.subject, scopes: options.scopes });
+  const { accessToken } = await session.tokenSource.getToken({
+    subject: options.subject,
+    scopes: options.scopes,
+  });
   io.outSecret(accessToken); // the one unredacted output: what the user asked for
   return 0;
 }
 
 /** The `token` command. */
 export const tokenCommand = defineCommand({
-  meta: { name: "dwd token", description: "Print a delegated access token on stdout and nothing else (for curl)" },
+  meta: {
+    name: "dwd token",
+    description: "Print a delegated access token on stdout and nothing else (for curl)",
+  },
   args: {
     ...keyArgs,
     ...subjectArg,
-    scopes: { type: "string", valueHint: "scopes", description: "Scopes, comma-separated; bare names get Google's prefix (default: calendar.readonly)" },
+    scopes: {
+      type: "string",
+      valueHint: "scopes",
+      description:
+        "Scopes, comma-separated; bare names get Google's prefix (default: calendar.readonly)",
+    },
     ...endpointArgs,
   },
   run: (ctx) =>
     token(
-      { ...keyOptionsFrom(ctx.args), subject: subjectFrom(ctx.args), scopes: parseScopes(stringArg(ctx.args, "scopes"), defaultScopes) },
+      {
+        ...keyOptionsFrom(ctx.args),
+        subject: subjectFrom(ctx.args),
+        scopes: parseScopes(stringArg(ctx.args, "scopes"), defaultScopes),
+      },
       ioOf(ctx),
     ),
 });

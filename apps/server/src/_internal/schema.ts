@@ -86,49 +86,98 @@ export function validate(schema: Schema, value: unknown, path = ""): SchemaIssue
   }
   switch (schema.type) {
     case "object": {
-      if (typeof value !== "object" || value === null || Array.isArray(value)) return [{ field: at, problem: `must be an object, got ${typeName(value)}` }];
+      if (typeof value !== "object" || value === null || Array.isArray(value))
+        return [{ field: at, problem: `must be an object, got ${typeName(value)}` }];
       const record = value as Record<string, unknown>;
       for (const name of schema.required ?? []) {
-        if (record[name] === undefined) issues.push({ field: join(path, name), problem: "is required" });
+        if (record[name] === undefined)
+          issues.push({ field: join(path, name), problem: "is required" });
       }
       for (const [name, child] of Object.entries(record)) {
         const sub = schema.properties?.[name];
         if (sub !== undefined) issues.push(...validate(sub, child, join(path, name)));
-        else if (typeof schema.additionalProperties === "object") issues.push(...validate(schema.additionalProperties, child, join(path, name)));
-        else if (schema.additionalProperties === false) issues.push({ field: join(path, name), problem: "is not a known field" });
+        else if (typeof schema.additionalProperties === "object")
+          issues.push(...validate(schema.additionalProperties, child, join(path, name)));
+        else if (schema.additionalProperties === false)
+          issues.push({ field: join(path, name), problem: "is not a known field" });
       }
       return issues;
     }
     case "array": {
-      if (!Array.isArray(value)) return [{ field: at, problem: `must be an array, got ${typeName(value)}` }];
-      if (schema.minItems !== undefined && value.length < schema.minItems) issues.push({ field: at, problem: `must have at least ${schema.minItems} item${schema.minItems === 1 ? "" : "s"}` });
-      if (schema.maxItems !== undefined && value.length > schema.maxItems) issues.push({ field: at, problem: `must have at most ${schema.maxItems} items, got ${value.length}` });
-      if (schema.items) value.forEach((item, i) => issues.push(...validate(schema.items!, item, join(path, i))));
+      if (!Array.isArray(value))
+        return [{ field: at, problem: `must be an array, got ${typeName(value)}` }];
+      if (schema.minItems !== undefined && value.length < schema.minItems)
+        issues.push({
+          field: at,
+          problem: `must have at least ${schema.minItems} item${schema.minItems === 1 ? "" : "s"}`,
+        });
+      if (schema.maxItems !== undefined && value.length > schema.maxItems)
+        issues.push({
+          field: at,
+          problem: `must have at most ${schema.maxItems} items, got ${value.length}`,
+        });
+      if (schema.items)
+        value.forEach((item, i) => issues.push(...validate(schema.items!, item, join(path, i))));
       return issues;
     }
     case "string": {
-      if (typeof value !== "string") return [{ field: at, problem: `must be a string, got ${typeName(value)}` }];
-      if (schema.minLength !== undefined && value.length < schema.minLength) issues.push({ field: at, problem: schema.minLength === 1 ? "must not be empty" : `must have at least ${schema.minLength} characters` });
-      if (schema.maxLength !== undefined && value.length > schema.maxLength) issues.push({ field: at, problem: `must have at most ${schema.maxLength} characters` });
-      if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) issues.push({ field: at, problem: `must match ${schema.pattern}${schema.description ? ` (${schema.description})` : ""}` });
-      if (schema.format === "date-time" && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(Date.parse(value)))) {
-        issues.push({ field: at, problem: `must be an RFC 3339 date-time with an offset, e.g. "2026-12-01T09:00:00Z", got "${value}"` });
+      if (typeof value !== "string")
+        return [{ field: at, problem: `must be a string, got ${typeName(value)}` }];
+      if (schema.minLength !== undefined && value.length < schema.minLength)
+        issues.push({
+          field: at,
+          problem:
+            schema.minLength === 1
+              ? "must not be empty"
+              : `must have at least ${schema.minLength} characters`,
+        });
+      if (schema.maxLength !== undefined && value.length > schema.maxLength)
+        issues.push({ field: at, problem: `must have at most ${schema.maxLength} characters` });
+      if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value))
+        issues.push({
+          field: at,
+          problem: `must match ${schema.pattern}${schema.description ? ` (${schema.description})` : ""}`,
+        });
+      if (
+        schema.format === "date-time" &&
+        (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
+          Number.isNaN(Date.parse(value)))
+      ) {
+        issues.push({
+          field: at,
+          problem: `must be an RFC 3339 date-time with an offset, e.g. "2026-12-01T09:00:00Z", got "${value}"`,
+        });
       }
-      if (schema.format === "email" && !emailPattern.test(value)) issues.push({ field: at, problem: `must be an email address, got "${value}"` });
-      if (schema.format === "uri" && !URL.canParse(value)) issues.push({ field: at, problem: `must be a URL, got "${value}"` });
+      if (schema.format === "email" && !emailPattern.test(value))
+        issues.push({ field: at, problem: `must be an email address, got "${value}"` });
+      if (schema.format === "uri" && !URL.canParse(value))
+        issues.push({ field: at, problem: `must be a URL, got "${value}"` });
       return issues;
     }
     case "integer":
     case "number": {
-      if (typeof value !== "number" || !Number.isFinite(value) || (schema.type === "integer" && !Number.isInteger(value))) {
-        return [{ field: at, problem: `must be ${describe(schema)}, got ${typeof value === "number" ? String(value) : typeName(value)}` }];
+      if (
+        typeof value !== "number" ||
+        !Number.isFinite(value) ||
+        (schema.type === "integer" && !Number.isInteger(value))
+      ) {
+        return [
+          {
+            field: at,
+            problem: `must be ${describe(schema)}, got ${typeof value === "number" ? String(value) : typeName(value)}`,
+          },
+        ];
       }
-      if (schema.minimum !== undefined && value < schema.minimum) issues.push({ field: at, problem: `must be at least ${schema.minimum}, got ${value}` });
-      if (schema.maximum !== undefined && value > schema.maximum) issues.push({ field: at, problem: `must be at most ${schema.maximum}, got ${value}` });
+      if (schema.minimum !== undefined && value < schema.minimum)
+        issues.push({ field: at, problem: `must be at least ${schema.minimum}, got ${value}` });
+      if (schema.maximum !== undefined && value > schema.maximum)
+        issues.push({ field: at, problem: `must be at most ${schema.maximum}, got ${value}` });
       return issues;
     }
     case "boolean":
-      return typeof value === "boolean" ? issues : [{ field: at, problem: `must be a boolean, got ${typeName(value)}` }];
+      return typeof value === "boolean"
+        ? issues
+        : [{ field: at, problem: `must be a boolean, got ${typeName(value)}` }];
     default:
       return issues;
   }

@@ -37,7 +37,14 @@ export async function reportFatal(error: unknown): Promise<number> {
   process.stderr.write(redactSecrets(`error: ${message}\n`));
   if (typeof e?.hint === "string") process.stderr.write(redactSecrets(`hint: ${e.hint}\n`));
   if (badInput.has(e?.name ?? "")) return 2;
-  if (e?.name === "DelegationError" || e?.name === "CalendarApiError" || e?.name === "EmulatorError") return 1;
-  process.stderr.write("hint: this is a bug in dwd-server; please report it with the command that caused it\n");
+  if (
+    e?.name === "DelegationError" ||
+    e?.name === "CalendarApiError" ||
+    e?.name === "EmulatorError"
+  )
+    return 1;
+  process.stderr.write(
+    "hint: this is a bug in dwd-server; please report it with the command that caused it\n",
+  );
   return 70;
 }

@@ -45,7 +45,9 @@ function tlv(tag: number, value: Uint8Array): Uint8Array {
 }
 
 // AlgorithmIdentifier { rsaEncryption, NULL }
-const RSA_ALGORITHM = new Uint8Array([0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00]);
+const RSA_ALGORITHM = new Uint8Array([
+  0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+]);
 
 /** Wraps a PKCS#1 RSAPrivateKey in a PKCS#8 PrivateKeyInfo (WebCrypto imports only PKCS#8). */
 export function pkcs1ToPkcs8(pkcs1: Uint8Array): Uint8Array {
@@ -73,7 +75,8 @@ function decodeOid(bytes: Uint8Array): string {
   for (const b of bytes) {
     value = value * 128 + (b & 0x7f);
     if (!(b & 0x80)) {
-      if (parts.length === 0) parts.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
+      if (parts.length === 0)
+        parts.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
       else parts.push(value);
       value = 0;
     }
@@ -106,5 +109,9 @@ export function isDerSequence(der: Uint8Array): boolean {
 
 /** True when the bytes start like a DER SEQUENCE header, i.e. could be a PKCS#12 PFX. */
 export function looksLikeDer(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x30 && (bytes[1]! < 0x80 || (bytes[1]! >= 0x81 && bytes[1]! <= 0x84));
+  return (
+    bytes.length >= 2 &&
+    bytes[0] === 0x30 &&
+    (bytes[1]! < 0x80 || (bytes[1]! >= 0x81 && bytes[1]! <= 0x84))
+  );
 }

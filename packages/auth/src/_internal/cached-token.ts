@@ -13,12 +13,17 @@ export interface CachedToken {
 }
 
 /** Wraps `fetchToken` in a cache; a failed fetch is not cached. */
-export function cachedToken(fetchToken: () => Promise<ExpiringToken>, now: () => number, marginMs: number): CachedToken {
+export function cachedToken(
+  fetchToken: () => Promise<ExpiringToken>,
+  now: () => number,
+  marginMs: number,
+): CachedToken {
   let current: ExpiringToken | undefined;
   let pending: Promise<string> | undefined;
   return {
     get(): Promise<string> {
-      if (current !== undefined && current.expiresAt - marginMs > now()) return Promise.resolve(current.token);
+      if (current !== undefined && current.expiresAt - marginMs > now())
+        return Promise.resolve(current.token);
       pending ??= fetchToken().then(
         (fresh) => {
           current = fresh;

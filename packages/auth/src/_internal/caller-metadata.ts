@@ -21,7 +21,10 @@ function networkCode(error: unknown): string {
   return typeof code === "string" ? code : error instanceof Error ? error.message : "network error";
 }
 
-export function metadataCaller(options: CallerCredentialsOptions, places: string[]): CallerCredentials {
+export function metadataCaller(
+  options: CallerCredentialsOptions,
+  places: string[],
+): CallerCredentials {
   const root = metadataRoot(options.env);
   const explicit = Boolean(readEnv("GCE_METADATA_HOST", options.env)?.trim());
   const base = `${root}/computeMetadata/v1`;
@@ -35,26 +38,36 @@ export function metadataCaller(options: CallerCredentialsOptions, places: string
     } catch (cause) {
       const why = networkCode(cause);
       if (explicit) {
-        throw new KeylessError("metadata_unreachable", `Cannot get a token from the metadata server "${root}": it cannot be reached (${why})`, {
-          callerSource: root,
-          retryable: true,
-          cause,
-          hint: `Check GCE_METADATA_HOST (now "${readEnv("GCE_METADATA_HOST", options.env) ?? ""}"): it must name a running metadata server as host:port, or unset it`,
-        });
+        throw new KeylessError(
+          "metadata_unreachable",
+          `Cannot get a token from the metadata server "${root}": it cannot be reached (${why})`,
+          {
+            callerSource: root,
+            retryable: true,
+            cause,
+            hint: `Check GCE_METADATA_HOST (now "${readEnv("GCE_METADATA_HOST", options.env) ?? ""}"): it must name a running metadata server as host:port, or unset it`,
+          },
+        );
       }
       const list = `${places.slice(0, -1).join(", ")} and ${places.at(-1) ?? ""} (not reachable: ${why})`;
-      throw new KeylessError("no_ambient_credentials", `Cannot find credentials for keyless signing: looked at ${list}`, {
-        places,
-        cause,
-        hint: "Run gcloud auth application-default login, or set GOOGLE_APPLICATION_CREDENTIALS to a key file of the calling account, or run on Google Cloud (GCE_METADATA_HOST names another metadata server)",
-      });
+      throw new KeylessError(
+        "no_ambient_credentials",
+        `Cannot find credentials for keyless signing: looked at ${list}`,
+        {
+          places,
+          cause,
+          hint: "Run gcloud auth application-default login, or set GOOGLE_APPLICATION_CREDENTIALS to a key file of the calling account, or run on Google Cloud (GCE_METADATA_HOST names another metadata server)",
+        },
+      );
     }
   }
 
   async function text(path: string): Promise<string | undefined> {
     try {
       const res = await ask(`${base}/${path}`);
-      return res.ok && res.headers.get("metadata-flavor") === "Google" ? (await res.text()).trim() || undefined : undefined;
+      return res.ok && res.headers.get("metadata-flavor") === "Google"
+        ? (await res.text()).trim() || undefined
+        : undefined;
     } catch {
       return undefined;
     }
@@ -66,20 +79,38 @@ export function metadataCaller(options: CallerCredentialsOptions, places: string
       const res = await ask(tokenUrl);
       const body = await res.text().catch(() => "");
       const fail = (what: string, hint: string): KeylessError =>
-        new KeylessError("metadata_error", `Cannot get a token from the metadata server "${root}": ${what}`, { callerSource: root, status: res.status, cause: body, hint });
+        new KeylessError(
+          "metadata_error",
+          `Cannot get a token from the metadata server "${root}": ${what}`,
+          { callerSource: root, status: res.status, cause: body, hint },
+        );
       if (res.headers.get("metadata-flavor") !== "Google") {
-        throw fail(`the answer (${res.status}) is not from a metadata server (no "Metadata-Flavor: Google" header)`, "Check GCE_METADATA_HOST and any proxy between here and the metadata server");
+        throw fail(
+          `the answer (${res.status}) is not from a metadata server (no "Metadata-Flavor: Google" header)`,
+          "Check GCE_METADATA_HOST and any proxy between here and the metadata server",
+        );
       }
-      if (res.status === 404) throw fail("the instance has no service account", "Attach a service account to the VM, Cloud Run service or GKE workload (Workload Identity)");
+      if (res.status === 404)
+        throw fail(
+          "the instance has no service account",
+          "Attach a service account to the VM, Cloud Run service or GKE workload (Workload Identity)",
+        );
       let json: { access_token?: unknown; expires_in?: unknown } = {};
       try {
         json = JSON.parse(body) as typeof json;
       } catch {
         // handled below
       }
-      if (!res.ok || typeof json.access_token !== "string") throw fail(`it answered ${res.status} without a token`, "Retry; if it persists, check the instance's service account");
+      if (!res.ok || typeof json.access_token !== "string")
+        throw fail(
+          `it answered ${res.status} without a token`,
+          "Retry; if it persists, check the instance's service account",
+        );
       const expiresIn = Number(json.expires_in);
-      return { token: json.access_token, expiresAt: sentAt + (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600) * 1000 };
+      return {
+        token: json.access_token,
+        expiresAt: sentAt + (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600) * 1000,
+      };
     },
     now,
     DEFAULT_REFRESH_MARGIN_MS,
@@ -92,7 +123,10 @@ export function metadataCaller(options: CallerCredentialsOptions, places: string
     getToken: () => token.get(),
     invalidate: () => token.invalidate(),
     describe: () =>
-      (described ??= Promise.all([text("instance/service-accounts/default/email"), text("project/project-id")]).then(([email, projectId]) => ({
+      (described ??= Promise.all([
+        text("instance/service-accounts/default/email"),
+        text("project/project-id"),
+      ]).then(([email, projectId]) => ({
         ...(email ? { member: `serviceAccount:${email}` } : {}),
         ...(projectId ? { projectId } : {}),
       }))),

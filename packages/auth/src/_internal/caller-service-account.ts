@@ -6,7 +6,12 @@ import { createTokenSource } from "../token-source.ts";
 
 const CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform";
 
-export function serviceAccountCaller(key: ServiceAccountKey, source: string, options: CallerCredentialsOptions, projectId: string | undefined): CallerCredentials {
+export function serviceAccountCaller(
+  key: ServiceAccountKey,
+  source: string,
+  options: CallerCredentialsOptions,
+  projectId: string | undefined,
+): CallerCredentials {
   const tokens = createTokenSource(key, {
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.env ? { env: options.env } : {}),

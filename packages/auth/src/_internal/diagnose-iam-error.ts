@@ -9,7 +9,12 @@ interface RpcBody {
   code?: number;
   message?: string;
   status?: string;
-  details?: { "@type"?: string; reason?: string; metadata?: Record<string, string>; links?: { url?: string }[] }[];
+  details?: {
+    "@type"?: string;
+    reason?: string;
+    metadata?: Record<string, string>;
+    links?: { url?: string }[];
+  }[];
 }
 
 function parse(body: unknown): RpcBody {
@@ -48,14 +53,27 @@ export function diagnoseIamError(status: number, body: unknown, context: IamCont
     ...(error.status ? { googleStatus: error.status } : {}),
     ...(reasons[0] ? { reason: reasons[0] } : {}),
   };
-  const make = (code: ConstructorParameters<typeof KeylessError>[0], what: string, hint: string, extra: KeylessFacts = {}): KeylessError =>
-    new KeylessError(code, `${prefix}: ${what}`, { ...facts, ...extra, hint });
+  const make = (
+    code: ConstructorParameters<typeof KeylessError>[0],
+    what: string,
+    hint: string,
+    extra: KeylessFacts = {},
+  ): KeylessError => new KeylessError(code, `${prefix}: ${what}`, { ...facts, ...extra, hint });
 
-  if (status === 403 && (reasons.includes("SERVICE_DISABLED") || /has not been used in project|it is disabled/.test(error.message ?? ""))) {
+  if (
+    status === 403 &&
+    (reasons.includes("SERVICE_DISABLED") ||
+      /has not been used in project|it is disabled/.test(error.message ?? ""))
+  ) {
     const info = details.find((d) => d.reason === "SERVICE_DISABLED")?.metadata ?? {};
-    const fromHelp = details.flatMap((d) => d.links ?? []).find((l) => l.url?.includes(SERVICE))?.url;
+    const fromHelp = details
+      .flatMap((d) => d.links ?? [])
+      .find((l) => l.url?.includes(SERVICE))?.url;
     const project = info["consumer"]?.replace(/^projects\//, "") ?? context.projectId;
-    const activationUrl = info["activationUrl"] ?? fromHelp ?? `https://console.developers.google.com/apis/api/${SERVICE}/overview${project ? `?project=${project}` : ""}`;
+    const activationUrl =
+      info["activationUrl"] ??
+      fromHelp ??
+      `https://console.developers.google.com/apis/api/${SERVICE}/overview${project ? `?project=${project}` : ""}`;
     return make(
       "iam_api_disabled",
       `the IAM Service Account Credentials API is disabled in ${project ? `project "${project}"` : "the caller's project"}`,
@@ -64,12 +82,20 @@ export function diagnoseIamError(status: number, body: unknown, context: IamCont
     );
   }
   if (status === 403 && reasons.includes("ACCESS_TOKEN_SCOPE_INSUFFICIENT")) {
-    return make("caller_scope_insufficient", `the token of ${who} lacks the cloud-platform scope`, "Give the caller the https://www.googleapis.com/auth/cloud-platform scope (on a VM: its access scopes \"Allow full access to all Cloud APIs\")");
+    return make(
+      "caller_scope_insufficient",
+      `the token of ${who} lacks the cloud-platform scope`,
+      'Give the caller the https://www.googleapis.com/auth/cloud-platform scope (on a VM: its access scopes "Allow full access to all Cloud APIs")',
+    );
   }
   if (status === 403) {
     const chain = context.delegates.length > 0;
-    const first = chain ? (context.delegates[0] ?? "").replace(/^projects\/-\/serviceAccounts\//, "") : context.serviceAccount;
-    const userNote = context.member ? "" : " (YOUR_EMAIL: the account you ran gcloud auth application-default login with)";
+    const first = chain
+      ? (context.delegates[0] ?? "").replace(/^projects\/-\/serviceAccounts\//, "")
+      : context.serviceAccount;
+    const userNote = context.member
+      ? ""
+      : " (YOUR_EMAIL: the account you ran gcloud auth application-default login with)";
     return make(
       "iam_permission_denied",
       `${who} does not hold Service Account Token Creator on "${first}"${chain ? " (the first hop of the delegation chain)" : ""}, or the account does not exist`,
@@ -77,16 +103,37 @@ export function diagnoseIamError(status: number, body: unknown, context: IamCont
     );
   }
   if (status === 404) {
-    return make("iam_target_not_found", `service account "${context.serviceAccount}" does not exist`, "Check the email (gcloud iam service-accounts list --project=PROJECT lists them)");
+    return make(
+      "iam_target_not_found",
+      `service account "${context.serviceAccount}" does not exist`,
+      "Check the email (gcloud iam service-accounts list --project=PROJECT lists them)",
+    );
   }
   if (status === 401) {
-    return make("iam_unauthenticated", `the IAM Credentials API does not accept the token of ${who}`, "The caller's credentials were revoked or expired: run gcloud auth application-default login again, or check the key file or metadata server");
+    return make(
+      "iam_unauthenticated",
+      `the IAM Credentials API does not accept the token of ${who}`,
+      "The caller's credentials were revoked or expired: run gcloud auth application-default login again, or check the key file or metadata server",
+    );
   }
   if (status === 400) {
-    return make("iam_invalid_argument", `the IAM Credentials API refused the request ("${(error.message ?? "").slice(0, 200)}")`, "Check the service-account email and --delegates (emails of service accounts)");
+    return make(
+      "iam_invalid_argument",
+      `the IAM Credentials API refused the request ("${(error.message ?? "").slice(0, 200)}")`,
+      "Check the service-account email and --delegates (emails of service accounts)",
+    );
   }
   if (status === 429 || status >= 500) {
-    return make("iam_unavailable", `the IAM Credentials API answered ${status}`, "Retry with exponential backoff; the API is temporarily unavailable", { retryable: true });
+    return make(
+      "iam_unavailable",
+      `the IAM Credentials API answered ${status}`,
+      "Retry with exponential backoff; the API is temporarily unavailable",
+      { retryable: true },
+    );
   }
-  return make("iam_error", `the IAM Credentials API answered ${status}${error.status ? ` "${error.status}"` : ""}`, "Check the IAM Credentials root (DWD_EMULATOR_HOST) and the request; this answer is not one Google documents");
+  return make(
+    "iam_error",
+    `the IAM Credentials API answered ${status}${error.status ? ` "${error.status}"` : ""}`,
+    "Check the IAM Credentials root (DWD_EMULATOR_HOST) and the request; this answer is not one Google documents",
+  );
 }

@@ -48,7 +48,8 @@ class Reader {
   /** Parses one node at `offset` within `limit`; undefined when malformed. */
   node(offset: number, limit: number, depth: number): Node | undefined {
     const b = this.bytes;
-    if (depth > MAX_DEPTH || ++this.budget.nodes > MAX_NODES || offset + 2 > limit) return undefined;
+    if (depth > MAX_DEPTH || ++this.budget.nodes > MAX_NODES || offset + 2 > limit)
+      return undefined;
     let tag = b[offset]!;
     let at = offset + 1;
     const constructed = (tag & 0x20) !== 0;

@@ -18,7 +18,11 @@ interface ForgeBag {
 interface Forge {
   asn1: ForgeAsn1;
   pkcs12: {
-    pkcs12FromAsn1(obj: unknown, strict: boolean, password: string): {
+    pkcs12FromAsn1(
+      obj: unknown,
+      strict: boolean,
+      password: string,
+    ): {
       getBags(filter: { bagType: string }): Record<string, ForgeBag[] | undefined>;
     };
   };
@@ -30,7 +34,13 @@ interface Forge {
 }
 
 /** Why a .p12 could not be opened. */
-export type P12Failure = "p12_truncated" | "p12_invalid" | "p12_wrong_password" | "p12_no_private_key" | "p12_unsupported_runtime" | "p12_iterations_too_high";
+export type P12Failure =
+  | "p12_truncated"
+  | "p12_invalid"
+  | "p12_wrong_password"
+  | "p12_no_private_key"
+  | "p12_unsupported_runtime"
+  | "p12_iterations_too_high";
 
 /**
  * The result of {@link p12ToPkcs8}; `cause` is what the import of node-forge threw; `iterations` names
@@ -38,7 +48,12 @@ export type P12Failure = "p12_truncated" | "p12_invalid" | "p12_wrong_password" 
  */
 export type P12Result =
   | { ok: true; pkcs8: Uint8Array }
-  | { ok: false; reason: P12Failure; cause?: unknown; iterations?: { of: "MAC" | "encryption"; count: number } };
+  | {
+      ok: false;
+      reason: P12Failure;
+      cause?: unknown;
+      iterations?: { of: "MAC" | "encryption"; count: number };
+    };
 
 // A literal specifier, so bundlers see node-forge and include it.
 const importNodeForge = (): Promise<unknown> => import("node-forge");
@@ -85,7 +100,8 @@ function failsDifferently(attempt: () => unknown, message: string): boolean {
 
 function toBinary(bytes: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return s;
 }
 
@@ -101,7 +117,11 @@ const PASSWORD_ERROR = /password|MAC could not|Failed to decrypt/i;
  * Decrypts a PKCS#12 file and returns its private key as PKCS#8 DER. Never throws. Refuses, before
  * node-forge is even imported, a file whose MAC or encryption names more than `maxIterations`.
  */
-export async function p12ToPkcs8(bytes: Uint8Array, password: string, maxIterations: number): Promise<P12Result> {
+export async function p12ToPkcs8(
+  bytes: Uint8Array,
+  password: string,
+  maxIterations: number,
+): Promise<P12Result> {
   const outer = readTlv(bytes, 0);
   if (!outer || outer.tag !== 0x30) return { ok: false, reason: "p12_invalid" };
   // Checked before forge: a cut-off download declares more bytes than it has.
@@ -109,10 +129,19 @@ export async function p12ToPkcs8(bytes: Uint8Array, password: string, maxIterati
   const counts = readP12Iterations(bytes);
   if (!counts.ok) return { ok: false, reason: "p12_invalid" };
   if (counts.mac !== undefined && counts.mac > maxIterations) {
-    return { ok: false, reason: "p12_iterations_too_high", iterations: { of: "MAC", count: counts.mac } };
+    return {
+      ok: false,
+      reason: "p12_iterations_too_high",
+      iterations: { of: "MAC", count: counts.mac },
+    };
   }
   const encryption = Math.max(0, ...counts.encryption);
-  if (encryption > maxIterations) return { ok: false, reason: "p12_iterations_too_high", iterations: { of: "encryption", count: encryption } };
+  if (encryption > maxIterations)
+    return {
+      ok: false,
+      reason: "p12_iterations_too_high",
+      iterations: { of: "encryption", count: encryption },
+    };
   let forge: Forge;
   try {
     forge = await loadForge();
@@ -130,7 +159,10 @@ export async function p12ToPkcs8(bytes: Uint8Array, password: string, maxIterati
     const p12 = forge.pkcs12.pkcs12FromAsn1(asn1, false, pass);
     const shrouded = forge.pki.oids["pkcs8ShroudedKeyBag"]!;
     const plain = forge.pki.oids["keyBag"]!;
-    return [...(p12.getBags({ bagType: shrouded })[shrouded] ?? []), ...(p12.getBags({ bagType: plain })[plain] ?? [])];
+    return [
+      ...(p12.getBags({ bagType: shrouded })[shrouded] ?? []),
+      ...(p12.getBags({ bagType: plain })[plain] ?? []),
+    ];
   };
   let bags: ForgeBag[];
   try {
@@ -142,14 +174,17 @@ export async function p12ToPkcs8(bytes: Uint8Array, password: string, maxIterati
     // wrong password decrypts to garbage that fails to parse in many ways ("Too few bytes to parse
     // DER", "Unparsed DER bytes remain", …); truncation was ruled out above. A parse error that depends on
     // the password is the password's; one that another password repeats is the file's.
-    if (!hasMac(asn1) && failsDifferently(() => open(`${password}#`), message)) return { ok: false, reason: "p12_wrong_password" };
+    if (!hasMac(asn1) && failsDifferently(() => open(`${password}#`), message))
+      return { ok: false, reason: "p12_wrong_password" };
     return { ok: false, reason: "p12_invalid" };
   }
   const bag = bags.find((b) => b.key || b.asn1);
   if (!bag) return { ok: false, reason: "p12_no_private_key" };
   try {
     // An RSA key comes back parsed; any other algorithm comes back as its PrivateKeyInfo.
-    const info = bag.key ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key)) : bag.asn1;
+    const info = bag.key
+      ? forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key))
+      : bag.asn1;
     return { ok: true, pkcs8: fromBinary(forge.asn1.toDer(info).getBytes()) };
   } catch {
     return { ok: false, reason: "p12_invalid" };

@@ -6,7 +6,12 @@ import { base64Decode } from "./base64.ts";
 /** What {@link findPrivateKeyPem} found. */
 export type PemResult =
   | { ok: true; format: "pkcs8" | "pkcs1"; der: Uint8Array }
-  | { ok: false; reason: "no_pem" | "one_line" | "not_private" | "encrypted" | "not_rsa" | "openssh" | "bad_base64"; label?: string };
+  | {
+      ok: false;
+      reason:
+        "no_pem" | "one_line" | "not_private" | "encrypted" | "not_rsa" | "openssh" | "bad_base64";
+      label?: string;
+    };
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
@@ -27,8 +32,10 @@ export function findPrivateKeyPem(input: string): PemResult {
   // OpenSSH's own format (ssh-keygen's default since 7.8) is not PEM inside, whatever its armour says.
   if (label === "OPENSSH PRIVATE KEY") return { ok: false, reason: "openssh", label };
   if (!/^[ \t]*\r?\n/.test(body)) return { ok: false, reason: "one_line", label };
-  if (label === "ENCRYPTED PRIVATE KEY" || /Proc-Type:\s*4,ENCRYPTED/i.test(body)) return { ok: false, reason: "encrypted", label };
-  if (label === "EC PRIVATE KEY" || label === "DSA PRIVATE KEY") return { ok: false, reason: "not_rsa", label };
+  if (label === "ENCRYPTED PRIVATE KEY" || /Proc-Type:\s*4,ENCRYPTED/i.test(body))
+    return { ok: false, reason: "encrypted", label };
+  if (label === "EC PRIVATE KEY" || label === "DSA PRIVATE KEY")
+    return { ok: false, reason: "not_rsa", label };
   // RFC 1421 headers ("Name: value") end at the first blank line.
   if (/^\s*[A-Za-z-]+:/.test(body)) body = body.replace(/^[\s\S]*?\r?\n\r?\n/, "");
   const der = base64Decode(body);

@@ -6,7 +6,13 @@
 // grows after the check is still cut off.
 
 /** What a path names when it is not a regular file. */
-export type FileKind = "directory" | "FIFO (named pipe)" | "character device" | "block device" | "socket" | "special file";
+export type FileKind =
+  | "directory"
+  | "FIFO (named pipe)"
+  | "character device"
+  | "block device"
+  | "socket"
+  | "special file";
 
 /** Result of {@link readFileBytes}. */
 export type ReadFileResult =

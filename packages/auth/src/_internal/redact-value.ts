@@ -43,12 +43,20 @@ function redact(value: unknown, depth: number, ancestors: Set<object>): unknown 
 
 /** An Error whose message, stack, cause or own fields hold a secret becomes a redacted copy of the same class. */
 function redactError(error: Error, depth: number, ancestors: Set<object>): Error {
-  const own: [string, unknown, unknown][] = Object.entries(error).map(([k, v]) => [k, v, redact(v, depth + 1, ancestors)]);
+  const own: [string, unknown, unknown][] = Object.entries(error).map(([k, v]) => [
+    k,
+    v,
+    redact(v, depth + 1, ancestors),
+  ]);
   const message = redactSecrets(error.message);
   const stack = typeof error.stack === "string" ? redactSecrets(error.stack) : error.stack;
   const hasCause = "cause" in error;
   const cause = hasCause ? redact(error.cause, depth + 1, ancestors) : undefined;
-  const changed = message !== error.message || stack !== error.stack || (hasCause && cause !== error.cause) || own.some(([, v, r]) => v !== r);
+  const changed =
+    message !== error.message ||
+    stack !== error.stack ||
+    (hasCause && cause !== error.cause) ||
+    own.some(([, v, r]) => v !== r);
   if (!changed) return error;
   const copy = Object.create(Object.getPrototypeOf(error) as object) as Error;
   const hidden = { writable: true, configurable: true, enumerable: false };

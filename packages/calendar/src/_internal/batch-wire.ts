@@ -67,7 +67,11 @@ export function parseBatch(text: string, boundary: string): Map<string, BatchPar
     const [statusLine = "", ...headerLines] = innerHead.split(/\r?\n/);
     const status = Number(/^HTTP\/[\d.]+\s+(\d{3})/.exec(statusLine)?.[1] ?? 0);
     const headers = headerBlock(headerLines.join("\n"));
-    answers.set(id, { status, headers: { get: (name) => headers.get(name.toLowerCase()) ?? null }, text: body.replace(/\r?\n$/, "") });
+    answers.set(id, {
+      status,
+      headers: { get: (name) => headers.get(name.toLowerCase()) ?? null },
+      text: body.replace(/\r?\n$/, ""),
+    });
   }
   return answers;
 }

@@ -12,7 +12,11 @@ export type CalendarFetch = (
 
 /** What the client asks of a token source; `@dwd/auth`'s `TokenSource` fits. */
 export interface TokenSourceLike {
-  getToken(options: { subject?: string; scopes: string[]; signal?: AbortSignal }): Promise<{ accessToken: string }>;
+  getToken(options: {
+    subject?: string;
+    scopes: string[];
+    signal?: AbortSignal;
+  }): Promise<{ accessToken: string }>;
   invalidate?(options: { subject?: string; scopes: string[] }): void;
   signer?: { clientEmail: string; clientId?: string };
 }
@@ -38,7 +42,11 @@ export interface ClientContext {
 }
 
 /** The diagnosis context of a prepared call. */
-export function callContext(ctx: ClientContext, call: PreparedCall<unknown>, scopes: string[]): CallContext {
+export function callContext(
+  ctx: ClientContext,
+  call: PreparedCall<unknown>,
+  scopes: string[],
+): CallContext {
   return {
     method: call.spec.id,
     calendarId: call.calendarId,
@@ -50,7 +58,10 @@ export function callContext(ctx: ClientContext, call: PreparedCall<unknown>, sco
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) into seconds. */
-export function retryAfterSeconds(value: string | null | undefined, now: number): number | undefined {
+export function retryAfterSeconds(
+  value: string | null | undefined,
+  now: number,
+): number | undefined {
   if (value === null || value === undefined || value.trim() === "") return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
   const at = Date.parse(value);
@@ -58,7 +69,11 @@ export function retryAfterSeconds(value: string | null | undefined, now: number)
 }
 
 /** Full-jitter backoff for the n-th retry (0-based), never below `Retry-After`. */
-export function backoffDelay(ctx: ClientContext, retryIndex: number, error: CalendarApiError): number {
+export function backoffDelay(
+  ctx: ClientContext,
+  retryIndex: number,
+  error: CalendarApiError,
+): number {
   const ceiling = Math.min(ctx.maxDelayMs, ctx.baseDelayMs * 2 ** retryIndex);
   const jittered = Math.floor(ctx.random() * ceiling);
   return Math.max(jittered, (error.retryAfterSeconds ?? 0) * 1000);
@@ -69,10 +84,20 @@ export function backoffDelay(ctx: ClientContext, retryIndex: number, error: Cale
  * (429, rate limits) are safe for any method; ambiguous failures (5xx, connection resets) only for
  * methods that are safe to repeat.
  */
-export function mayRetry(ctx: ClientContext, call: PreparedCall<unknown>, error: CalendarApiError, retriesSoFar: number): boolean {
+export function mayRetry(
+  ctx: ClientContext,
+  call: PreparedCall<unknown>,
+  error: CalendarApiError,
+  retriesSoFar: number,
+): boolean {
   if (!error.retryable || retriesSoFar >= ctx.retries) return false;
   // Nothing listening, or no such host: at most 2 retries (resets and timeouts get the full budget).
-  if (error.code === "api_unreachable" && retriesSoFar >= 2 && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(errorCodes(error.cause))) return false;
+  if (
+    error.code === "api_unreachable" &&
+    retriesSoFar >= 2 &&
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(errorCodes(error.cause))
+  )
+    return false;
   return call.spec.repeatable || error.code === "rate_limited";
 }
 

@@ -16,7 +16,8 @@ export function scopesOf(call: PreparedCall<unknown>): string[] {
   return [...(call.scopes ?? [])];
 }
 
-const etagOf = (v: string | HasEtag | undefined): string | undefined => (typeof v === "string" ? v : (v?.etag ?? undefined));
+const etagOf = (v: string | HasEtag | undefined): string | undefined =>
+  typeof v === "string" ? v : (v?.etag ?? undefined);
 
 /** Path plus query string, relative to the API root. */
 export function relativeUrl(call: PreparedCall<unknown>): string {
@@ -26,7 +27,10 @@ export function relativeUrl(call: PreparedCall<unknown>): string {
 }
 
 /** The headers of one call (also of one batch part), without Authorization. */
-export function callHeaders(ctx: ClientContext, call: PreparedCall<unknown>): Record<string, string> {
+export function callHeaders(
+  ctx: ClientContext,
+  call: PreparedCall<unknown>,
+): Record<string, string> {
   const headers: Record<string, string> = { accept: "application/json" };
   if (call.body !== undefined) headers["content-type"] = "application/json; charset=UTF-8";
   const ifMatch = etagOf(call.options.ifMatch);
@@ -45,43 +49,70 @@ export interface Answer {
 }
 
 /** Interprets an answer: the value, or the diagnosed error. */
-export function interpret<T>(ctx: ClientContext, call: PreparedCall<T>, answer: Answer, cc: CallContext): { ok: true; value: T } | { ok: false; error: CalendarApiError } {
+export function interpret<T>(
+  ctx: ClientContext,
+  call: PreparedCall<T>,
+  answer: Answer,
+  cc: CallContext,
+): { ok: true; value: T } | { ok: false; error: CalendarApiError } {
   if (answer.status >= 200 && answer.status < 300) {
-    if (answer.status === 204 || answer.text.trim() === "") return { ok: true, value: undefined as T };
+    if (answer.status === 204 || answer.text.trim() === "")
+      return { ok: true, value: undefined as T };
     try {
       return { ok: true, value: JSON.parse(answer.text) as T };
     } catch (error) {
       return {
         ok: false,
-        error: new CalendarApiError("unexpected_response", `Cannot read the answer of ${call.spec.id}: the body is not JSON`, {
-          ...cc,
-          status: answer.status,
-          cause: error,
-          hint: "Check that the API root URL points at the Calendar API (…/calendar/v3)",
-        }),
+        error: new CalendarApiError(
+          "unexpected_response",
+          `Cannot read the answer of ${call.spec.id}: the body is not JSON`,
+          {
+            ...cc,
+            status: answer.status,
+            cause: error,
+            hint: "Check that the API root URL points at the Calendar API (…/calendar/v3)",
+          },
+        ),
       };
     }
   }
   const held = call.options.ifNoneMatch;
-  if (answer.status === 304 && typeof held === "object" && held !== null) return { ok: true, value: markNotModified(held as T) };
+  if (answer.status === 304 && typeof held === "object" && held !== null)
+    return { ok: true, value: markNotModified(held as T) };
   const after = retryAfterSeconds(answer.headers.get("retry-after"), ctx.now());
-  return { ok: false, error: toCalendarApiError(answer.status, parseGoogleError(answer.text), { ...cc, retryAfterSeconds: after }) };
+  return {
+    ok: false,
+    error: toCalendarApiError(answer.status, parseGoogleError(answer.text), {
+      ...cc,
+      retryAfterSeconds: after,
+    }),
+  };
 }
 
 /** The error for a request that got no answer. */
-export function unreachable(ctx: ClientContext, cc: CallContext, error: unknown, url: string): CalendarApiError {
+export function unreachable(
+  ctx: ClientContext,
+  cc: CallContext,
+  error: unknown,
+  url: string,
+): CalendarApiError {
   // fetch's network failure is a TypeError ("fetch failed") whose cause says what happened; say both,
   // once each (a transport that copies the cause's message into its own says it once).
   const outer = error instanceof Error ? error.message : String(error);
-  const inner = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
+  const inner =
+    error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
   const detail = inner === undefined || inner === outer ? outer : `${outer}: ${inner}`;
-  return new CalendarApiError("api_unreachable", `Cannot call ${cc.method}: the Calendar API at "${url}" cannot be reached (${detail})`, {
-    ...cc,
-    status: 0,
-    cause: error,
-    retryable: true,
-    hint: "Check the network, or the API root (--api-root / rootUrl / DWD_EMULATOR_HOST) when using an emulator",
-  });
+  return new CalendarApiError(
+    "api_unreachable",
+    `Cannot call ${cc.method}: the Calendar API at "${url}" cannot be reached (${detail})`,
+    {
+      ...cc,
+      status: 0,
+      cause: error,
+      retryable: true,
+      hint: "Check the network, or the API root (--api-root / rootUrl / DWD_EMULATOR_HOST) when using an emulator",
+    },
+  );
 }
 
 /** The error for a call whose deadline passed. */
@@ -97,7 +128,10 @@ export function timedOut(cc: CallContext, ms: number, cause: unknown): CalendarA
 
 /** The standard headers of every HTTP request the client sends. */
 export function transportHeaders(ctx: ClientContext, token: string): Record<string, string> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}`, "user-agent": ctx.userAgent };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${token}`,
+    "user-agent": ctx.userAgent,
+  };
   if (ctx.gzip) headers["accept-encoding"] = "gzip";
   return headers;
 }
@@ -113,7 +147,12 @@ export async function execute<T>(ctx: ClientContext, call: PreparedCall<T>): Pro
   }
 }
 
-async function attempts<T>(ctx: ClientContext, call: PreparedCall<T>, deadline: Deadline, ms: number): Promise<T> {
+async function attempts<T>(
+  ctx: ClientContext,
+  call: PreparedCall<T>,
+  deadline: Deadline,
+  ms: number,
+): Promise<T> {
   const scopes = scopesOf(call);
   const cc = callContext(ctx, call, scopes);
   const url = `${ctx.rootUrl}/${relativeUrl(call)}`;
@@ -127,9 +166,10 @@ async function attempts<T>(ctx: ClientContext, call: PreparedCall<T>, deadline: 
   for (;;) {
     let error: CalendarApiError;
     // The token source's own errors (DelegationError with its diagnosis) pass through unchanged.
-    const token = await raceSignal(ctx.tokenSource.getToken({ subject: call.subject, scopes, signal }), signal).catch((caught: unknown) =>
-      signal.aborted ? stop(caught) : Promise.reject(caught as Error),
-    );
+    const token = await raceSignal(
+      ctx.tokenSource.getToken({ subject: call.subject, scopes, signal }),
+      signal,
+    ).catch((caught: unknown) => (signal.aborted ? stop(caught) : Promise.reject(caught as Error)));
     try {
       const init = {
         method: call.spec.httpMethod,
@@ -145,7 +185,12 @@ async function attempts<T>(ctx: ClientContext, call: PreparedCall<T>, deadline: 
         ctx.tokenSource.invalidate({ subject: call.subject, scopes });
         continue;
       }
-      const result = interpret(ctx, call, { status: response.status, headers: response.headers, text }, cc);
+      const result = interpret(
+        ctx,
+        call,
+        { status: response.status, headers: response.headers, text },
+        cc,
+      );
       if (result.ok) return result.value;
       error = result.error;
     } catch (caught) {
@@ -159,7 +204,14 @@ async function attempts<T>(ctx: ClientContext, call: PreparedCall<T>, deadline: 
     if (!mayRetry(ctx, call, error, retries)) throw error;
     const delayMs = backoffDelay(ctx, retries, error);
     retries++;
-    ctx.onRetry?.({ attempt: retries, delayMs, error, method: call.spec.id, subject: call.subject, inBatch: false });
+    ctx.onRetry?.({
+      attempt: retries,
+      delayMs,
+      error,
+      method: call.spec.id,
+      subject: call.subject,
+      inBatch: false,
+    });
     try {
       await ctx.sleep(delayMs, signal);
     } catch (caught) {
@@ -172,7 +224,11 @@ async function attempts<T>(ctx: ClientContext, call: PreparedCall<T>, deadline: 
  * After a retry, some refusals mean an earlier attempt did succeed: a 409 `duplicate` on an insert
  * with our own event id (then the stored event is the answer), or 404/410 on a repeated delete.
  */
-export async function settleRepeat<T>(ctx: ClientContext, call: PreparedCall<T>, error: CalendarApiError): Promise<{ value: T } | undefined> {
+export async function settleRepeat<T>(
+  ctx: ClientContext,
+  call: PreparedCall<T>,
+  error: CalendarApiError,
+): Promise<{ value: T } | undefined> {
   if (call.spec.id === "calendar.events.insert" && error.status === 409) {
     const id = (call.body as { id?: string } | undefined)?.id;
     if (id === undefined) return undefined;
@@ -187,6 +243,7 @@ export async function settleRepeat<T>(ctx: ClientContext, call: PreparedCall<T>,
     };
     return { value: await execute(ctx, get) };
   }
-  if (call.spec.httpMethod === "DELETE" && (error.code === "deleted" || error.code === "not_found")) return { value: undefined as T };
+  if (call.spec.httpMethod === "DELETE" && (error.code === "deleted" || error.code === "not_found"))
+    return { value: undefined as T };
   return undefined;
 }

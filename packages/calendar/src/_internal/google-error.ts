@@ -4,8 +4,21 @@ export interface GoogleErrorBody {
     code?: number;
     message?: string;
     status?: string;
-    errors?: { domain?: string; reason?: string; message?: string; location?: string; locationType?: string; extendedHelp?: string }[];
-    details?: { "@type"?: string; reason?: string; domain?: string; metadata?: Record<string, string>; links?: { description?: string; url?: string }[] }[];
+    errors?: {
+      domain?: string;
+      reason?: string;
+      message?: string;
+      location?: string;
+      locationType?: string;
+      extendedHelp?: string;
+    }[];
+    details?: {
+      "@type"?: string;
+      reason?: string;
+      domain?: string;
+      metadata?: Record<string, string>;
+      links?: { description?: string; url?: string }[];
+    }[];
   };
 }
 

@@ -11,11 +11,15 @@ export interface Principal {
   scopes?: readonly string[];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function scalar(spec: MethodSpec, name: string, value: unknown): string {
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return String(value);
-  throw new TypeError(`${spec.id}: parameter "${name}" must be a string, number or boolean (got ${typeof value})`);
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+    return String(value);
+  throw new TypeError(
+    `${spec.id}: parameter "${name}" must be a string, number or boolean (got ${typeof value})`,
+  );
 }
 
 /**
@@ -25,21 +29,28 @@ function scalar(spec: MethodSpec, name: string, value: unknown): string {
  *
  * @throws {TypeError} for a missing positional parameter, a missing body, or an unknown parameter name
  */
-export function prepare(spec: MethodSpec, args: readonly unknown[], principal: Principal): PreparedCall<unknown> {
+export function prepare(
+  spec: MethodSpec,
+  args: readonly unknown[],
+  principal: Principal,
+): PreparedCall<unknown> {
   const key = `${spec.resource}.${spec.name}`;
   const positional = spec.parameterOrder.map((name, i) => {
     const value = args[i];
-    if (typeof value !== "string" || value === "") throw new TypeError(`${key}() needs ${name} as argument ${i + 1} (a non-empty string)`);
+    if (typeof value !== "string" || value === "")
+      throw new TypeError(`${key}() needs ${name} as argument ${i + 1} (a non-empty string)`);
     return value;
   });
   let next = spec.parameterOrder.length;
   let body: unknown;
   if (spec.request !== undefined) {
     body = args[next++];
-    if (!isRecord(body)) throw new TypeError(`${key}() needs the request body (${spec.request}) as argument ${next}`);
+    if (!isRecord(body))
+      throw new TypeError(`${key}() needs the request body (${spec.request}) as argument ${next}`);
   }
   const params = args[next] ?? {};
-  if (!isRecord(params)) throw new TypeError(`${key}(): argument ${next + 1} must be an object of parameters`);
+  if (!isRecord(params))
+    throw new TypeError(`${key}(): argument ${next + 1} must be an object of parameters`);
 
   const options: CallOptions = {};
   const query: [string, string][] = [];
@@ -50,13 +61,17 @@ export function prepare(spec: MethodSpec, args: readonly unknown[], principal: P
     }
     if (!spec.query.includes(name)) {
       const known = spec.query.length > 0 ? spec.query.map((q) => `"${q}"`).join(", ") : "none";
-      throw new TypeError(`${key}() has no parameter "${name}": it takes ${known}, and the options ${[...callOptionNames].join(", ")}`);
+      throw new TypeError(
+        `${key}() has no parameter "${name}": it takes ${known}, and the options ${[...callOptionNames].join(", ")}`,
+      );
     }
     if (value === undefined || value === null) continue;
-    if (Array.isArray(value) && spec.repeated.includes(name)) for (const v of value) query.push([name, scalar(spec, name, v)]);
+    if (Array.isArray(value) && spec.repeated.includes(name))
+      for (const v of value) query.push([name, scalar(spec, name, v)]);
     else query.push([name, scalar(spec, name, value)]);
   }
-  for (const name of spec.positionalQuery) query.push([name, positional[spec.parameterOrder.indexOf(name)]!]);
+  for (const name of spec.positionalQuery)
+    query.push([name, positional[spec.parameterOrder.indexOf(name)]!]);
   if (options.fields !== undefined) query.push(["fields", options.fields]);
   if (options.quotaUser !== undefined) query.push(["quotaUser", options.quotaUser]);
 
@@ -70,7 +85,9 @@ export function prepare(spec: MethodSpec, args: readonly unknown[], principal: P
     const event = body as { id?: unknown };
     if (event.id === undefined || event.id === null) body = { ...event, id: newEventId() };
     else if (typeof event.id !== "string" || !isEventId(event.id)) {
-      throw new TypeError(`events.insert(): event id ${JSON.stringify(event.id)} is not 5–1024 characters of base32hex (0-9, a-v)`);
+      throw new TypeError(
+        `events.insert(): event id ${JSON.stringify(event.id)} is not 5–1024 characters of base32hex (0-9, a-v)`,
+      );
     }
   }
 

@@ -6,7 +6,16 @@ import type { BatchPart, BatchPartAnswer } from "./batch-wire.ts";
 import { backoffDelay, callContext, mayRetry } from "./client-context.ts";
 import type { ClientContext } from "./client-context.ts";
 import { createDeadline, raceSignal } from "./deadline.ts";
-import { callHeaders, interpret, relativeUrl, scopesOf, settleRepeat, timedOut, transportHeaders, unreachable } from "./execute.ts";
+import {
+  callHeaders,
+  interpret,
+  relativeUrl,
+  scopesOf,
+  settleRepeat,
+  timedOut,
+  transportHeaders,
+  unreachable,
+} from "./execute.ts";
 import { parseGoogleError } from "./google-error.ts";
 import { readBody } from "./read-body.ts";
 import { toCalendarApiError } from "./to-calendar-api-error.ts";
@@ -31,9 +40,14 @@ interface Slot {
   pending?: CalendarApiError;
 }
 
-const tokenKey = (subject: string | undefined, scopes: readonly string[]): string => `${subject ?? ""}\n${[...scopes].sort().join(" ")}`;
+const tokenKey = (subject: string | undefined, scopes: readonly string[]): string =>
+  `${subject ?? ""}\n${[...scopes].sort().join(" ")}`;
 
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await fn(items[next++]!);
@@ -46,7 +60,11 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
  * batch acts as many users). Results are matched by Content-ID; only parts that failed retryably are sent
  * again (in a later, smaller batch), with the same backoff as single calls.
  */
-export async function runBatch(ctx: ClientContext, calls: readonly PreparedCall<unknown>[], options: RunBatchOptions): Promise<Settled[]> {
+export async function runBatch(
+  ctx: ClientContext,
+  calls: readonly PreparedCall<unknown>[],
+  options: RunBatchOptions,
+): Promise<Settled[]> {
   const slots: Slot[] = calls.map((call, index) => ({ index, call, retries: 0, refreshed: false }));
   const idPrefix = `dwd-${Math.floor(ctx.random() * 2 ** 48).toString(36)}`;
   const signal = options.signal ?? new AbortController().signal;
@@ -55,8 +73,11 @@ export async function runBatch(ctx: ClientContext, calls: readonly PreparedCall<
     const open = slots.filter((s) => s.outcome === undefined);
     if (open.length === 0) break;
     const chunks: Slot[][] = [];
-    for (let i = 0; i < open.length; i += options.chunkSize) chunks.push(open.slice(i, i + options.chunkSize));
-    await mapLimit(chunks, options.concurrency, (chunk) => sendChunk(ctx, chunk, `${idPrefix}-${round}`, signal));
+    for (let i = 0; i < open.length; i += options.chunkSize)
+      chunks.push(open.slice(i, i + options.chunkSize));
+    await mapLimit(chunks, options.concurrency, (chunk) =>
+      sendChunk(ctx, chunk, `${idPrefix}-${round}`, signal),
+    );
     round++;
     // Decide, part by part, what the failures of this round mean.
     const again: Slot[] = [];
@@ -65,9 +86,14 @@ export async function runBatch(ctx: ClientContext, calls: readonly PreparedCall<
       const error = s.pending;
       s.pending = undefined;
       if (s.retries > 0) {
-        const settled = await settleRepeat(ctx, s.call, error).catch((e: unknown) => ({ error: e as Error }));
+        const settled = await settleRepeat(ctx, s.call, error).catch((e: unknown) => ({
+          error: e as Error,
+        }));
         if (settled !== undefined) {
-          s.outcome = "error" in settled ? { ok: false, error: settled.error } : { ok: true, value: settled.value };
+          s.outcome =
+            "error" in settled
+              ? { ok: false, error: settled.error }
+              : { ok: true, value: settled.value };
           continue;
         }
       }
@@ -81,12 +107,20 @@ export async function runBatch(ctx: ClientContext, calls: readonly PreparedCall<
     }
     for (const s of again) {
       s.retries++;
-      ctx.onRetry?.({ attempt: s.retries, delayMs, error: lastError.get(s)!, method: s.call.spec.id, subject: s.call.subject, inBatch: true });
+      ctx.onRetry?.({
+        attempt: s.retries,
+        delayMs,
+        error: lastError.get(s)!,
+        method: s.call.spec.id,
+        subject: s.call.subject,
+        inBatch: true,
+      });
     }
     try {
       await ctx.sleep(delayMs, signal);
     } catch (caught) {
-      for (const s of slots) if (s.outcome === undefined) s.outcome = { ok: false, error: caught as Error };
+      for (const s of slots)
+        if (s.outcome === undefined) s.outcome = { ok: false, error: caught as Error };
     }
   }
   return slots.map((s) => s.outcome!);
@@ -100,13 +134,24 @@ function fail(s: Slot, error: CalendarApiError): void {
   s.pending = error;
 }
 
-async function sendChunk(ctx: ClientContext, chunk: Slot[], prefix: string, outer: AbortSignal): Promise<void> {
+async function sendChunk(
+  ctx: ClientContext,
+  chunk: Slot[],
+  prefix: string,
+  outer: AbortSignal,
+): Promise<void> {
   // One token per (subject, scopes), fetched concurrently; a token failure fails only its parts.
   const tokens = new Map<string, Promise<string>>();
   for (const s of chunk) {
     const scopes = scopesOf(s.call);
     const k = tokenKey(s.call.subject, scopes);
-    if (!tokens.has(k)) tokens.set(k, ctx.tokenSource.getToken({ subject: s.call.subject, scopes, signal: outer }).then((t) => t.accessToken));
+    if (!tokens.has(k))
+      tokens.set(
+        k,
+        ctx.tokenSource
+          .getToken({ subject: s.call.subject, scopes, signal: outer })
+          .then((t) => t.accessToken),
+      );
   }
   const live: { slot: Slot; token: string }[] = [];
   for (const s of chunk) {
@@ -129,8 +174,19 @@ async function sendChunk(ctx: ClientContext, chunk: Slot[], prefix: string, oute
   const deadline = createDeadline(ctx.timeoutMs, outer);
   let answers: Map<string, BatchPartAnswer>;
   try {
-    const headers = { ...transportHeaders(ctx, live[0]!.token), "content-type": `multipart/mixed; boundary=${boundary}` };
-    const response = await raceSignal(ctx.fetch(ctx.batchUrl, { method: "POST", headers, body: encodeBatch(parts, boundary), signal: deadline.signal }), deadline.signal);
+    const headers = {
+      ...transportHeaders(ctx, live[0]!.token),
+      "content-type": `multipart/mixed; boundary=${boundary}`,
+    };
+    const response = await raceSignal(
+      ctx.fetch(ctx.batchUrl, {
+        method: "POST",
+        headers,
+        body: encodeBatch(parts, boundary),
+        signal: deadline.signal,
+      }),
+      deadline.signal,
+    );
     const text = await raceSignal(readBody(response), deadline.signal);
     const responseBoundary = boundaryOf(response.headers.get("content-type"));
     if (response.status !== 200 || responseBoundary === undefined) {
@@ -150,7 +206,13 @@ async function sendChunk(ctx: ClientContext, chunk: Slot[], prefix: string, oute
     for (const { slot } of live) {
       const cc = callContext(ctx, slot.call, scopesOf(slot.call));
       if (caught instanceof DwdError) slot.outcome = { ok: false, error: caught };
-      else fail(slot, deadline.timedOut() ? timedOut(cc, ctx.timeoutMs, caught) : unreachable(ctx, cc, caught, ctx.batchUrl));
+      else
+        fail(
+          slot,
+          deadline.timedOut()
+            ? timedOut(cc, ctx.timeoutMs, caught)
+            : unreachable(ctx, cc, caught, ctx.batchUrl),
+        );
     }
     return;
   } finally {
@@ -161,7 +223,15 @@ async function sendChunk(ctx: ClientContext, chunk: Slot[], prefix: string, oute
     const cc = callContext(ctx, slot.call, scopes);
     const answer = answers.get(`${prefix}-${slot.index}`);
     if (answer === undefined) {
-      fail(slot, unreachable(ctx, cc, new Error("the batch response has no part for this call"), ctx.batchUrl));
+      fail(
+        slot,
+        unreachable(
+          ctx,
+          cc,
+          new Error("the batch response has no part for this call"),
+          ctx.batchUrl,
+        ),
+      );
       continue;
     }
     if (answer.status === 401 && !slot.refreshed && ctx.tokenSource.invalidate !== undefined) {

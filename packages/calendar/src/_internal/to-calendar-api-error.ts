@@ -38,13 +38,16 @@ interface Diagnosis {
   hint?(f: Failure): string | undefined;
 }
 
-const RETRY_HINT = "A transient refusal: the client retries it with exponential backoff; if it persists, lower the concurrency";
+const RETRY_HINT =
+  "A transient refusal: the client retries it with exponential backoff; if it persists, lower the concurrency";
 const subjectHint = (user: string): string =>
   `Set the subject to act as a user through domain-wide delegation (CLI: --subject ${user}; library: subject: "${user}" or cal.as("${user}"))`;
 
 function principal(ctx: CallContext): string {
   if (ctx.subject !== undefined) return `"${ctx.subject}"`;
-  return ctx.serviceAccount !== undefined ? `service account "${ctx.serviceAccount}"` : "the service account";
+  return ctx.serviceAccount !== undefined
+    ? `service account "${ctx.serviceAccount}"`
+    : "the service account";
 }
 
 const quoteList = (values: readonly string[]): string => values.map((v) => `"${v}"`).join(", ");
@@ -54,30 +57,38 @@ function activation(body: GoogleErrorBody): { url?: string; project?: string } {
   let url: string | undefined;
   let project: string | undefined;
   for (const detail of body.error.details ?? []) {
-    url ??= detail.metadata?.["activationUrl"] ?? detail.links?.find((l) => l.url !== undefined)?.url;
+    url ??=
+      detail.metadata?.["activationUrl"] ?? detail.links?.find((l) => l.url !== undefined)?.url;
     const consumer = detail.metadata?.["consumer"] ?? detail.metadata?.["containerInfo"];
     if (consumer !== undefined) project ??= consumer.replace(/^projects\//, "");
   }
   const message = body.error.message ?? "";
-  url ??= /https:\/\/console\.developers\.google\.com\/apis\/api\/\S+?overview\?project=\d+/.exec(message)?.[0];
+  url ??= /https:\/\/console\.developers\.google\.com\/apis\/api\/\S+?overview\?project=\d+/.exec(
+    message,
+  )?.[0];
   project ??= /\?project=(\d+)/.exec(url ?? "")?.[1] ?? /in project (\d+)/.exec(message)?.[1];
-  if (url === undefined && project !== undefined) url = `https://console.developers.google.com/apis/api/calendar-json.googleapis.com/overview?project=${project}`;
+  if (url === undefined && project !== undefined)
+    url = `https://console.developers.google.com/apis/api/calendar-json.googleapis.com/overview?project=${project}`;
   return { url, project };
 }
 
 /** The method the refusal names (ErrorInfo's RPC), else the one the client called. */
 function refusedMethod(f: Failure): string {
-  const rpc = f.body.error.details?.find((d) => d.metadata?.["method"] !== undefined)?.metadata?.["method"];
+  const rpc = f.body.error.details?.find((d) => d.metadata?.["method"] !== undefined)?.metadata?.[
+    "method"
+  ];
   return (rpc !== undefined ? methodFromRpc(rpc) : undefined) ?? f.ctx.method;
 }
 
 const insufficientScope: Diagnosis = {
   code: "insufficient_scope",
-  message: (f) => `Cannot call ${refusedMethod(f)} as ${f.who}: the token's scopes (${quoteList(f.ctx.scopes)}) include none that this method accepts`,
+  message: (f) =>
+    `Cannot call ${refusedMethod(f)} as ${f.who}: the token's scopes (${quoteList(f.ctx.scopes)}) include none that this method accepts`,
   hint(f) {
     const method = refusedMethod(f);
     const accepted = methodScopes[method];
-    if (accepted === undefined) return `Request a scope this method accepts, and grant it in ${ADMIN_CONSOLE_PATH}`;
+    if (accepted === undefined)
+      return `Request a scope this method accepts, and grant it in ${ADMIN_CONSOLE_PATH}`;
     const add = defaultScopeFor(method);
     const grant =
       f.ctx.clientId !== undefined
@@ -89,7 +100,8 @@ const insufficientScope: Diagnosis = {
 
 const apiNotEnabled: Diagnosis = {
   code: "api_not_enabled",
-  message: (f) => `Cannot call ${f.ctx.method}: the Google Calendar API is not enabled in project "${activation(f.body).project ?? "unknown"}" of the service account`,
+  message: (f) =>
+    `Cannot call ${f.ctx.method}: the Google Calendar API is not enabled in project "${activation(f.body).project ?? "unknown"}" of the service account`,
   hint: (f) =>
     `Enable it at ${activation(f.body).url ?? "https://console.developers.google.com/apis/api/calendar-json.googleapis.com/overview"}, then retry after a few minutes`,
 };
@@ -97,13 +109,15 @@ const apiNotEnabled: Diagnosis = {
 const rateLimited: Diagnosis = {
   code: "rate_limited",
   retryable: true,
-  message: (f) => `Cannot call ${f.ctx.method} as ${f.who}: rate limit exceeded (${f.reason ?? `HTTP ${f.status}`})`,
+  message: (f) =>
+    `Cannot call ${f.ctx.method} as ${f.who}: rate limit exceeded (${f.reason ?? `HTTP ${f.status}`})`,
   hint: () => `${RETRY_HINT}; set quotaUser to the user's email to spread the per-user quota`,
 };
 
 const quotaExceeded: Diagnosis = {
   code: "quota_exceeded",
-  message: (f) => `Cannot call ${f.ctx.method} as ${f.who}: ${f.googleMessage || "Calendar usage limits exceeded."}${suffix(f.reason)}`,
+  message: (f) =>
+    `Cannot call ${f.ctx.method} as ${f.who}: ${f.googleMessage || "Calendar usage limits exceeded."}${suffix(f.reason)}`,
   hint: () =>
     "A Calendar usage limit was hit for this user (events created, invitations sent, …); it lasts hours: stop and resume later, a retry loop only extends it",
 };
@@ -112,18 +126,21 @@ const quotaExceeded: Diagnosis = {
 const forbiddenByReason: Readonly<Record<string, Diagnosis>> = {
   forbiddenForServiceAccounts: {
     code: "forbidden_for_service_accounts",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: service accounts cannot invite attendees without domain-wide delegation`,
+    message: (f) =>
+      `Cannot call ${f.what} as ${f.who}: service accounts cannot invite attendees without domain-wide delegation`,
     hint: () => `${subjectHint("<organizer>")}, or leave out attendees`,
   },
   requiredAccessLevel: {
     code: "required_access_level",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: ${f.googleMessage || "the acting user's access role is too low"}`,
+    message: (f) =>
+      `Cannot call ${f.what} as ${f.who}: ${f.googleMessage || "the acting user's access role is too low"}`,
     hint: (f) =>
       `Share calendar "${f.ctx.calendarId ?? "…"}" with ${f.who} as writer (or owner for ACL changes), or act as a user who already has that role`,
   },
   forbiddenForNonOrganizer: {
     code: "forbidden_for_non_organizer",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: only the organizer may change the event's shared properties`,
+    message: (f) =>
+      `Cannot call ${f.what} as ${f.who}: only the organizer may change the event's shared properties`,
     hint: () =>
       "Use events.patch with only the fields you mean to change (guestsCanInviteOthers, guestsCanModify and guestsCanSeeOtherGuests belong to the organizer), or act as the organizer (subject)",
   },
@@ -149,13 +166,16 @@ const byReason: Readonly<Record<string, Diagnosis>> = {
   },
   conflict: {
     code: "conflict",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: it conflicts with another call of the same batch`,
+    message: (f) =>
+      `Cannot call ${f.what} as ${f.who}: it conflicts with another call of the same batch`,
     hint: () => "Send the conflicting calls one after the other instead of in one batch",
   },
   fullSyncRequired: {
     code: "full_sync_required",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: the sync token is no longer valid, a full sync is required`,
-    hint: () => "Drop the stored sync token and list everything again without it (createEventSync does this by itself)",
+    message: (f) =>
+      `Cannot call ${f.what} as ${f.who}: the sync token is no longer valid, a full sync is required`,
+    hint: () =>
+      "Drop the stored sync token and list everything again without it (createEventSync does this by itself)",
   },
   updatedMinTooLongAgo: {
     code: "updated_min_too_long_ago",
@@ -169,8 +189,10 @@ const byReason: Readonly<Record<string, Diagnosis>> = {
   },
   conditionNotMet: {
     code: "precondition_failed",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: the resource changed since the ETag given in If-Match`,
-    hint: () => "Re-read the resource (its new etag), re-apply your change to it, and send it again with the new etag",
+    message: (f) =>
+      `Cannot call ${f.what} as ${f.who}: the resource changed since the ETag given in If-Match`,
+    hint: () =>
+      "Re-read the resource (its new etag), re-apply your change to it, and send it again with the new etag",
   },
 };
 
@@ -187,14 +209,19 @@ const maxResultsBound: Readonly<Record<string, number>> = {
 const byStatus: Readonly<Record<number, Diagnosis>> = {
   304: {
     code: "not_modified",
-    message: (f) => `Cannot return ${f.what}: it has not changed since the ETag given in If-None-Match (304 Not Modified)`,
-    hint: () => "Pass the resource you hold as ifNoneMatch (not only its etag): a 304 then returns it",
+    message: (f) =>
+      `Cannot return ${f.what}: it has not changed since the ETag given in If-None-Match (304 Not Modified)`,
+    hint: () =>
+      "Pass the resource you hold as ifNoneMatch (not only its etag): a 304 then returns it",
   },
   400: {
     code: "bad_request",
     message: (f) => {
       const first = f.body.error.errors?.[0];
-      const refused = first?.location !== undefined ? `${first.locationType ?? "field"} "${first.location}"` : "the request";
+      const refused =
+        first?.location !== undefined
+          ? `${first.locationType ?? "field"} "${first.location}"`
+          : "the request";
       return `Cannot call ${f.ctx.method}: the Calendar API refused ${refused}: ${f.googleMessage || "Bad Request"}${suffix(f.reason)}`;
     },
     hint: (f) => {
@@ -203,7 +230,10 @@ const byStatus: Readonly<Record<number, Diagnosis>> = {
         return `Check the call's parameters and body against the Calendar API reference for ${f.ctx.method}; it is permanent, retrying does not help`;
       }
       const max = f.ctx.method in maxResultsBound ? maxResultsBound[f.ctx.method] : undefined;
-      const bound = first.location === "maxResults" && max !== undefined ? ` (${f.ctx.method} takes maxResults from 1 to ${max})` : "";
+      const bound =
+        first.location === "maxResults" && max !== undefined
+          ? ` (${f.ctx.method} takes maxResults from 1 to ${max})`
+          : "";
       return `Fix ${first.locationType ?? "field"} "${first.location}" and send the call again; it is permanent, retrying does not help${bound}`;
     },
   },
@@ -216,8 +246,10 @@ const byStatus: Readonly<Record<number, Diagnosis>> = {
   },
   403: {
     code: "forbidden",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: ${f.googleMessage || "Forbidden"}${suffix(f.reason)}`,
-    hint: (f) => `${f.who} has no right to do this on the calendar; share it with a higher role, or act as its owner`,
+    message: (f) =>
+      `Cannot call ${f.what} as ${f.who}: ${f.googleMessage || "Forbidden"}${suffix(f.reason)}`,
+    hint: (f) =>
+      `${f.who} has no right to do this on the calendar; share it with a higher role, or act as its owner`,
   },
   404: {
     code: "not_found",
@@ -229,17 +261,21 @@ const byStatus: Readonly<Record<number, Diagnosis>> = {
   },
   409: {
     code: "duplicate",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: ${f.googleMessage || "Conflict"}${suffix(f.reason)}`,
+    message: (f) =>
+      `Cannot call ${f.what} as ${f.who}: ${f.googleMessage || "Conflict"}${suffix(f.reason)}`,
     hint: () => "Choose a new id, or update the existing resource",
   },
   410: {
     code: "deleted",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: ${f.googleMessage || "Gone"}${suffix(f.reason)}`,
+    message: (f) =>
+      `Cannot call ${f.what} as ${f.who}: ${f.googleMessage || "Gone"}${suffix(f.reason)}`,
   },
   412: {
     code: "precondition_failed",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: the resource changed since the ETag given in If-Match`,
-    hint: () => "Re-read the resource (its new etag), re-apply your change to it, and send it again with the new etag",
+    message: (f) =>
+      `Cannot call ${f.what} as ${f.who}: the resource changed since the ETag given in If-Match`,
+    hint: () =>
+      "Re-read the resource (its new etag), re-apply your change to it, and send it again with the new etag",
   },
   429: rateLimited,
 };
@@ -247,7 +283,8 @@ const byStatus: Readonly<Record<number, Diagnosis>> = {
 const backendError: Diagnosis = {
   code: "backend_error",
   retryable: true,
-  message: (f) => `Cannot call ${f.ctx.method}: the Calendar API failed with HTTP ${f.status}${f.reason !== undefined ? ` ${f.reason}` : ""}: ${f.googleMessage || "Backend Error"}`,
+  message: (f) =>
+    `Cannot call ${f.ctx.method}: the Calendar API failed with HTTP ${f.status}${f.reason !== undefined ? ` ${f.reason}` : ""}: ${f.googleMessage || "Backend Error"}`,
   hint: () => RETRY_HINT,
 };
 
@@ -264,19 +301,30 @@ const notInServiceAccountList: Diagnosis = {
   },
 };
 
-function choose(status: number, reason: string | undefined, body: GoogleErrorBody, ctx: CallContext): Diagnosis {
-  if (status === 404 && ctx.method === "calendar.calendarList.get" && ctx.subject === undefined) return notInServiceAccountList;
-  const detailReasons = (body.error.details ?? []).map((d) => d.reason).filter((r): r is string => r !== undefined);
+function choose(
+  status: number,
+  reason: string | undefined,
+  body: GoogleErrorBody,
+  ctx: CallContext,
+): Diagnosis {
+  if (status === 404 && ctx.method === "calendar.calendarList.get" && ctx.subject === undefined)
+    return notInServiceAccountList;
+  const detailReasons = (body.error.details ?? [])
+    .map((d) => d.reason)
+    .filter((r): r is string => r !== undefined);
   for (const r of [reason, ...detailReasons]) {
     const d = r !== undefined ? byReason[r] : undefined;
     // A reason only decides within its family (a 400 "duplicate" is not a 409).
-    if (d !== undefined && (status >= 400 && status < 500)) return d;
+    if (d !== undefined && status >= 400 && status < 500) return d;
   }
   if (status >= 500) return backendError;
-  return byStatus[status] ?? {
-    code: "api_error",
-    message: (f) => `Cannot call ${f.what} as ${f.who}: HTTP ${f.status}${f.reason !== undefined ? ` ${f.reason}` : ""}: ${f.googleMessage || "no message"}`,
-  };
+  return (
+    byStatus[status] ?? {
+      code: "api_error",
+      message: (f) =>
+        `Cannot call ${f.what} as ${f.who}: HTTP ${f.status}${f.reason !== undefined ? ` ${f.reason}` : ""}: ${f.googleMessage || "no message"}`,
+    }
+  );
 }
 
 /**
@@ -288,7 +336,11 @@ function choose(status: number, reason: string | undefined, body: GoogleErrorBod
  * @param ctx What the call was.
  * @returns The error to throw.
  */
-export function toCalendarApiError(status: number, body: GoogleErrorBody | undefined, ctx: CallContext): CalendarApiError {
+export function toCalendarApiError(
+  status: number,
+  body: GoogleErrorBody | undefined,
+  ctx: CallContext,
+): CalendarApiError {
   const reason = body?.error.errors?.[0]?.reason;
   const facts = {
     status,
@@ -305,7 +357,13 @@ export function toCalendarApiError(status: number, body: GoogleErrorBody | undef
     return new CalendarApiError(
       transient ? (status === 429 ? "rate_limited" : "backend_error") : "unexpected_response",
       `Cannot call ${ctx.method}: the Calendar API answered HTTP ${status} without Google's JSON error body`,
-      { ...facts, retryable: transient, hint: transient ? RETRY_HINT : "Check that the API root URL points at the Calendar API (…/calendar/v3)" },
+      {
+        ...facts,
+        retryable: transient,
+        hint: transient
+          ? RETRY_HINT
+          : "Check that the API root URL points at the Calendar API (…/calendar/v3)",
+      },
     );
   }
   const envelope: GoogleErrorBody = body ?? { error: { code: status } };
@@ -315,9 +373,14 @@ export function toCalendarApiError(status: number, body: GoogleErrorBody | undef
     body: envelope,
     googleMessage: envelope.error.message ?? envelope.error.errors?.[0]?.message ?? "",
     ctx,
-    what: ctx.calendarId !== undefined ? `calendar "${ctx.calendarId}" with ${ctx.method}` : ctx.method,
+    what:
+      ctx.calendarId !== undefined ? `calendar "${ctx.calendarId}" with ${ctx.method}` : ctx.method,
     who: principal(ctx),
   };
   const d = choose(status, reason, envelope, ctx);
-  return new CalendarApiError(d.code, d.message(failure), { ...facts, retryable: d.retryable ?? false, hint: d.hint?.(failure) });
+  return new CalendarApiError(d.code, d.message(failure), {
+    ...facts,
+    retryable: d.retryable ?? false,
+    hint: d.hint?.(failure),
+  });
 }

@@ -34,7 +34,10 @@ function splitHead(text: string): { head: string[]; body: string } {
   const normalized = text.replace(/^\r?\n/, "");
   const m = /\r?\n\r?\n/.exec(normalized);
   if (m === null) return { head: normalized.split(/\r?\n/).filter((l) => l !== ""), body: "" };
-  return { head: normalized.slice(0, m.index).split(/\r?\n/), body: normalized.slice(m.index + m[0].length) };
+  return {
+    head: normalized.slice(0, m.index).split(/\r?\n/),
+    body: normalized.slice(m.index + m[0].length),
+  };
 }
 
 function headerLines(lines: readonly string[]): Headers {
@@ -79,7 +82,9 @@ async function serialize(res: Response): Promise<string> {
   const lines = [`HTTP/1.1 ${res.status} ${reasons[res.status] ?? ""}`.trimEnd()];
   for (const [k, v] of res.headers) {
     if (["date", "server", "vary", "expires", "cache-control"].includes(k)) continue;
-    lines.push(`${k.replace(/(^|-)([a-z])/g, (_s, d: string, c: string) => d + c.toUpperCase())}: ${v}`);
+    lines.push(
+      `${k.replace(/(^|-)([a-z])/g, (_s, d: string, c: string) => d + c.toUpperCase())}: ${v}`,
+    );
   }
   if (body !== "") lines.push(`Content-Length: ${new TextEncoder().encode(body).byteLength}`);
   return `${lines.join("\r\n")}\r\n\r\n${body}`;
@@ -91,17 +96,31 @@ async function serialize(res: Response): Promise<string> {
  * part unless the part sets its own, so an inner `Authorization` makes one batch act as many users.
  * Answers multipart/mixed with `Content-ID: <response-…>` per part.
  */
-export async function handleBatch(runtime: EmulatorRuntime, request: Request, dispatch: (r: Request) => Promise<Response>): Promise<Response> {
+export async function handleBatch(
+  runtime: EmulatorRuntime,
+  request: Request,
+  dispatch: (r: Request) => Promise<Response>,
+): Promise<Response> {
   const { ctx } = runtime;
   const nowMs = ctx.clock();
   ctx.stats.batchRequests++;
   ctx.stats.byEndpoint["batch"] = (ctx.stats.byEndpoint["batch"] ?? 0) + 1;
   const parts = parseBatch(request.headers.get("content-type") ?? "", await request.text());
   if (parts === undefined || parts.length === 0) {
-    return calendarError(400, "badRequest", `Invalid multipart request with ${parts?.length ?? 0} mime parts.`, nowMs);
+    return calendarError(
+      400,
+      "badRequest",
+      `Invalid multipart request with ${parts?.length ?? 0} mime parts.`,
+      nowMs,
+    );
   }
   if (parts.length > maxBatchParts) {
-    return calendarError(400, "batchSizeTooLarge", `A batch request cannot contain more than ${maxBatchParts} requests.`, nowMs);
+    return calendarError(
+      400,
+      "batchSizeTooLarge",
+      `A batch request cannot contain more than ${maxBatchParts} requests.`,
+      nowMs,
+    );
   }
   ctx.stats.batchParts += parts.length;
   const origin = new URL(request.url).origin;
@@ -109,7 +128,8 @@ export async function handleBatch(runtime: EmulatorRuntime, request: Request, di
   const out: string[] = [];
   for (const part of parts) {
     const headers = new Headers();
-    for (const [k, v] of request.headers) if (!k.startsWith("content-") && k !== "host") headers.set(k, v);
+    for (const [k, v] of request.headers)
+      if (!k.startsWith("content-") && k !== "host") headers.set(k, v);
     for (const [k, v] of part.headers) headers.set(k, v);
     let url: URL;
     try {
@@ -119,16 +139,25 @@ export async function handleBatch(runtime: EmulatorRuntime, request: Request, di
       url = new URL("/calendar/v3/invalid", origin);
     }
     const hasBody = part.body !== "" && part.method !== "GET" && part.method !== "DELETE";
-    const inner = new Request(url, { method: part.method, headers, body: hasBody ? part.body : null });
+    const inner = new Request(url, {
+      method: part.method,
+      headers,
+      body: hasBody ? part.body : null,
+    });
     runtime.batchParts.add(inner);
     let res: Response;
     try {
-      res = url.pathname.startsWith("/calendar/v3/") ? await dispatch(inner) : calendarError(404, "notFound", "Not Found", nowMs);
+      res = url.pathname.startsWith("/calendar/v3/")
+        ? await dispatch(inner)
+        : calendarError(404, "notFound", "Not Found", nowMs);
     } catch {
       res = calendarError(500, "backendError", "Backend Error", nowMs);
     }
     const head = ["Content-Type: application/http"];
-    if (part.contentId !== undefined) head.push(`Content-ID: ${part.contentId.replace(/^<(.*)>$/, "<response-$1>").replace(/^([^<].*)$/, "<response-$1>")}`);
+    if (part.contentId !== undefined)
+      head.push(
+        `Content-ID: ${part.contentId.replace(/^<(.*)>$/, "<response-$1>").replace(/^([^<].*)$/, "<response-$1>")}`,
+      );
     out.push(`--${boundary}\r\n${head.join("\r\n")}\r\n\r\n${await serialize(res)}\r\n`);
   }
   out.push(`--${boundary}--\r\n`);

@@ -1,5 +1,18 @@
 import type { CalendarCall } from "./calendar-call.ts";
-import { access, flag, ifMatchFails, listEtag, maxResultsOf, noContent, notModified, ok, paginate, readBody, readSyncToken, syncTokenFor } from "./calendar-call.ts";
+import {
+  access,
+  flag,
+  ifMatchFails,
+  listEtag,
+  maxResultsOf,
+  noContent,
+  notModified,
+  ok,
+  paginate,
+  readBody,
+  readSyncToken,
+  syncTokenFor,
+} from "./calendar-call.ts";
 import { calendarError, invalidValue, missingField, notFound } from "./calendar-errors.ts";
 import type { AclRecord } from "./calendar-state.ts";
 import { addToList, changed, etagOf, nextSeq, roles } from "./calendar-state.ts";
@@ -11,11 +24,23 @@ const scopeTypes = new Set(["default", "user", "group", "domain"]);
 export function aclRule(rule: AclRecord): Record<string, unknown> {
   const scope: Record<string, string> = { type: rule.scopeType };
   if (rule.scopeValue !== undefined) scope["value"] = rule.scopeValue;
-  return { kind: "calendar#aclRule", etag: etagOf(rule.seq), id: rule.id, scope, role: rule.deleted ? "none" : rule.role };
+  return {
+    kind: "calendar#aclRule",
+    etag: etagOf(rule.seq),
+    id: rule.id,
+    scope,
+    role: rule.deleted ? "none" : rule.role,
+  };
 }
 
 function cannotChangeOwn(call: CalendarCall): Response {
-  return calendarError(403, "cannotChangeOwnAcl", "Cannot change your own access level.", call.now, { domain: "calendar" });
+  return calendarError(
+    403,
+    "cannotChangeOwnAcl",
+    "Cannot change your own access level.",
+    call.now,
+    { domain: "calendar" },
+  );
 }
 
 /** acl.list: owner only; pages of 100 (max 250); deleted rules with showDeleted or in a sync. */
@@ -38,7 +63,10 @@ export function aclList(call: CalendarCall): Response {
   if (!showDeleted) rules = rules.filter((r) => !r.deleted);
   const page = paginate(call, rules, max);
   if (page instanceof Response) return page;
-  const body: Record<string, unknown> = { kind: "calendar#acl", etag: listEtag(key, call.data.version) };
+  const body: Record<string, unknown> = {
+    kind: "calendar#acl",
+    etag: listEtag(key, call.data.version),
+  };
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
   else body["nextSyncToken"] = syncTokenFor(call.data, key, page.snapshot);
   body["items"] = page.items.map(aclRule);
@@ -47,7 +75,8 @@ export function aclList(call: CalendarCall): Response {
 
 function findRule(call: CalendarCall, rules: Map<string, AclRecord>): AclRecord | undefined {
   const id = call.params["ruleId"] ?? "";
-  const rule = rules.get(id) ?? [...rules.values()].find((r) => r.id.toLowerCase() === id.toLowerCase());
+  const rule =
+    rules.get(id) ?? [...rules.values()].find((r) => r.id.toLowerCase() === id.toLowerCase());
   return rule === undefined || rule.deleted ? undefined : rule;
 }
 
@@ -64,7 +93,8 @@ export function aclGet(call: CalendarCall): Response {
 function readRole(call: CalendarCall, body: Record<string, unknown>): string | Response {
   const role = body["role"];
   if (role === undefined) return missingField("Missing role.", call.now);
-  if (typeof role !== "string" || !roles.includes(role as never)) return invalidValue("role", call.now);
+  if (typeof role !== "string" || !roles.includes(role as never))
+    return invalidValue("role", call.now);
   return role;
 }
 
@@ -80,7 +110,8 @@ export async function aclInsert(call: CalendarCall): Promise<Response> {
   const scope = body["scope"] as { type?: string; value?: string } | undefined;
   if (scope?.type === undefined) return missingField("Missing scope.", call.now);
   if (!scopeTypes.has(scope.type)) return invalidValue("scope.type", call.now);
-  if (scope.type !== "default" && (scope.value === undefined || scope.value === "")) return missingField("Missing scope value.", call.now);
+  if (scope.type !== "default" && (scope.value === undefined || scope.value === ""))
+    return missingField("Missing scope value.", call.now);
   const value = scope.type === "default" ? undefined : (scope.value ?? "").toLowerCase();
   if (scope.type === "user" && value === a.calendar.owner) return cannotChangeOwn(call);
   const id = value === undefined ? "default" : `${scope.type}:${value}`;
@@ -89,7 +120,12 @@ export async function aclInsert(call: CalendarCall): Promise<Response> {
   if (value !== undefined) rule.scopeValue = value;
   a.calendar.acl.set(id, rule);
   changed(call.data, `acl:${a.calendar.id}`);
-  if (scope.type === "user" && value !== undefined && call.data.calendars.has(value) && role !== "none") {
+  if (
+    scope.type === "user" &&
+    value !== undefined &&
+    call.data.calendars.has(value) &&
+    role !== "none"
+  ) {
     addToList(call.data, value, a.calendar.id, seq);
     changed(call.data, `calendarList:${value}`);
   }
@@ -107,13 +143,17 @@ async function rewrite(call: CalendarCall, replace: boolean): Promise<Response> 
   if (raw instanceof Response) return raw;
   const body = cleanResource(raw, "AclRule");
   const scope = body["scope"] as { type?: string; value?: string } | undefined;
-  if (scope !== undefined && (scope.type !== rule.scopeType || (scope.value ?? "").toLowerCase() !== (rule.scopeValue ?? ""))) {
+  if (
+    scope !== undefined &&
+    (scope.type !== rule.scopeType || (scope.value ?? "").toLowerCase() !== (rule.scopeValue ?? ""))
+  ) {
     return calendarError(400, "invalid", "Invalid Value", call.now);
   }
   if (replace || body["role"] !== undefined) {
     const role = readRole(call, body);
     if (role instanceof Response) return role;
-    if (rule.scopeType === "user" && rule.scopeValue === a.calendar.owner) return cannotChangeOwn(call);
+    if (rule.scopeType === "user" && rule.scopeValue === a.calendar.owner)
+      return cannotChangeOwn(call);
     rule.role = role;
   }
   rule.seq = nextSeq(call.data);
@@ -137,7 +177,8 @@ export function aclDelete(call: CalendarCall): Response {
   if (a instanceof Response) return a;
   const rule = findRule(call, a.calendar.acl);
   if (rule === undefined) return notFound(call.now);
-  if (rule.scopeType === "user" && rule.scopeValue === a.calendar.owner) return cannotChangeOwn(call);
+  if (rule.scopeType === "user" && rule.scopeValue === a.calendar.owner)
+    return cannotChangeOwn(call);
   rule.deleted = true;
   rule.seq = nextSeq(call.data);
   changed(call.data, `acl:${a.calendar.id}`);

@@ -10,7 +10,12 @@ import { isTimeZone } from "./time-zones.ts";
 
 /** A `calendar#calendar` resource. */
 export function calendarResource(c: CalendarState): Record<string, unknown> {
-  const out: Record<string, unknown> = { kind: "calendar#calendar", etag: etagOf(c.seq), id: c.id, summary: c.summary };
+  const out: Record<string, unknown> = {
+    kind: "calendar#calendar",
+    etag: etagOf(c.seq),
+    id: c.id,
+    summary: c.summary,
+  };
   if (c.description !== undefined) out["description"] = c.description;
   if (c.location !== undefined) out["location"] = c.location;
   out["timeZone"] = c.timeZone;
@@ -18,10 +23,20 @@ export function calendarResource(c: CalendarState): Record<string, unknown> {
   return out;
 }
 
-function applyFields(call: CalendarCall, c: CalendarState, body: Record<string, unknown>, replace: boolean): Response | undefined {
+function applyFields(
+  call: CalendarCall,
+  c: CalendarState,
+  body: Record<string, unknown>,
+  replace: boolean,
+): Response | undefined {
   const clean = cleanResource(body, "Calendar");
-  if (clean["timeZone"] !== undefined && (typeof clean["timeZone"] !== "string" || !isTimeZone(clean["timeZone"]))) return invalid("Invalid time zone definition.", call.now);
-  if (replace && (typeof clean["summary"] !== "string" || clean["summary"] === "")) return missingField("Missing summary.", call.now);
+  if (
+    clean["timeZone"] !== undefined &&
+    (typeof clean["timeZone"] !== "string" || !isTimeZone(clean["timeZone"]))
+  )
+    return invalid("Invalid time zone definition.", call.now);
+  if (replace && (typeof clean["summary"] !== "string" || clean["summary"] === ""))
+    return missingField("Missing summary.", call.now);
   if (typeof clean["summary"] === "string") c.summary = clean["summary"];
   for (const k of ["description", "location"] as const) {
     if (typeof clean[k] === "string") c[k] = clean[k];
@@ -45,12 +60,27 @@ export async function calendarsInsert(call: CalendarCall): Promise<Response> {
   const body = await readBody(call);
   if (body instanceof Response) return body;
   const clean = cleanResource(body, "Calendar");
-  if (typeof clean["summary"] !== "string" || clean["summary"] === "") return missingField("Missing summary.", call.now);
-  const zone = typeof clean["timeZone"] === "string" ? clean["timeZone"] : (findCalendar(call.data, "primary", call.principal)?.timeZone ?? "UTC");
+  if (typeof clean["summary"] !== "string" || clean["summary"] === "")
+    return missingField("Missing summary.", call.now);
+  const zone =
+    typeof clean["timeZone"] === "string"
+      ? clean["timeZone"]
+      : (findCalendar(call.data, "primary", call.principal)?.timeZone ?? "UTC");
   if (!isTimeZone(zone)) return invalid("Invalid time zone definition.", call.now);
   const seq = nextSeq(call.data);
   const id = `${newEventId()}@group.calendar.google.com`;
-  const c = addCalendar(call.data, { id, owner: call.principal, summary: clean["summary"], timeZone: zone, primary: false, createdBy: call.token.clientId }, seq);
+  const c = addCalendar(
+    call.data,
+    {
+      id,
+      owner: call.principal,
+      summary: clean["summary"],
+      timeZone: zone,
+      primary: false,
+      createdBy: call.token.clientId,
+    },
+    seq,
+  );
   if (typeof clean["description"] === "string") c.description = clean["description"];
   if (typeof clean["location"] === "string") c.location = clean["location"];
   changed(call.data, `calendarList:${call.principal}`);
@@ -84,7 +114,13 @@ export function calendarsDelete(call: CalendarCall): Response {
   const a = access(call, "owner");
   if (a instanceof Response) return a;
   if (a.calendar.primary) {
-    return calendarError(400, "cannotDeletePrimaryCalendar", "Cannot delete primary calendar.", call.now, { domain: "calendar" });
+    return calendarError(
+      400,
+      "cannotDeletePrimaryCalendar",
+      "Cannot delete primary calendar.",
+      call.now,
+      { domain: "calendar" },
+    );
   }
   const seq = nextSeq(call.data);
   a.calendar.deleted = true;
@@ -107,7 +143,16 @@ export function calendarsClear(call: CalendarCall): Response {
   for (const record of a.calendar.events.values()) {
     if (record.body["status"] === "cancelled") continue;
     const seq = nextSeq(call.data);
-    a.calendar.events.set(record.id, { id: record.id, seq, body: { ...record.body, status: "cancelled", etag: etagOf(seq), updated: formatUtc(call.now) } });
+    a.calendar.events.set(record.id, {
+      id: record.id,
+      seq,
+      body: {
+        ...record.body,
+        status: "cancelled",
+        etag: etagOf(seq),
+        updated: formatUtc(call.now),
+      },
+    });
   }
   changed(call.data, `events:${a.calendar.id}`);
   return noContent(call.now);

@@ -61,7 +61,8 @@ export async function readBody(call: CalendarCall): Promise<Record<string, unkno
   if (text.trim() === "") return {};
   try {
     const value = JSON.parse(text) as unknown;
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return badRequest(call.now);
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      return badRequest(call.now);
     return value as Record<string, unknown>;
   } catch {
     return badRequest(call.now);
@@ -103,9 +104,18 @@ export function syncTokenFor(data: CalendarData, collection: string, version: nu
 }
 
 /** The version a sync token resumes from, or the 410 fullSyncRequired answer (stale, expired or foreign). */
-export function readSyncToken(call: CalendarCall, collection: string, token: string): number | Response {
+export function readSyncToken(
+  call: CalendarCall,
+  collection: string,
+  token: string,
+): number | Response {
   const m = /^s:(\d+):(\d+):(.*)$/s.exec(base64UrlToString(token) ?? "");
-  if (m === null || Number(m[1]) !== call.data.syncEpoch || m[3] !== collection || Number(m[2]) > call.data.version) {
+  if (
+    m === null ||
+    Number(m[1]) !== call.data.syncEpoch ||
+    m[3] !== collection ||
+    Number(m[2]) > call.data.version
+  ) {
     return fullSyncRequired(call.now);
   }
   return Number(m[2]);
@@ -137,7 +147,8 @@ export function paginate<T>(call: CalendarCall, all: T[], maxResults: number): P
   const raw = call.query.get("pageToken");
   if (raw !== null) {
     const at = readPageToken(raw);
-    if (at === undefined || at.offset > all.length || at.snapshot > call.data.version) return invalidValue("pageToken", call.now);
+    if (at === undefined || at.offset > all.length || at.snapshot > call.data.version)
+      return invalidValue("pageToken", call.now);
     offset = at.offset;
     snapshot = at.snapshot;
   }
@@ -177,7 +188,11 @@ export interface Access {
 }
 
 // Scopes that reach only some calendars; every other accepted scope reaches all of them.
-const owned = new Set(["calendar.events.owned", "calendar.events.owned.readonly"].map((s) => `https://www.googleapis.com/auth/${s}`));
+const owned = new Set(
+  ["calendar.events.owned", "calendar.events.owned.readonly"].map(
+    (s) => `https://www.googleapis.com/auth/${s}`,
+  ),
+);
 const appCreated = "https://www.googleapis.com/auth/calendar.app.created";
 const freeBusyScope = "https://www.googleapis.com/auth/calendar.events.freebusy";
 const publicScope = "https://www.googleapis.com/auth/calendar.events.public.readonly";
@@ -188,7 +203,11 @@ const limited = new Set([...owned, appCreated, freeBusyScope, publicScope]);
  * `needed`: no access at all is 404 (Google hides the difference), too little is 403
  * requiredAccessLevel; a scope that reaches only some calendars is checked here too.
  */
-export function access(call: CalendarCall, needed: Role, requested: string = call.params["calendarId"] ?? ""): Access | Response {
+export function access(
+  call: CalendarCall,
+  needed: Role,
+  requested: string = call.params["calendarId"] ?? "",
+): Access | Response {
   const calendar = findCalendar(call.data, requested, call.principal);
   if (calendar === undefined) return notFound(call.now);
   const role = roleOf(call.data, calendar, call.principal);
@@ -198,7 +217,10 @@ export function access(call: CalendarCall, needed: Role, requested: string = cal
     const reach =
       (call.matchedScopes.some((s) => owned.has(s)) && role === "owner") ||
       (call.matchedScopes.includes(appCreated) && calendar.createdBy === call.token.clientId) ||
-      (call.matchedScopes.includes(publicScope) && [...calendar.acl.values()].some((r) => !r.deleted && r.scopeType === "default" && rank(r.role) >= rank("reader")));
+      (call.matchedScopes.includes(publicScope) &&
+        [...calendar.acl.values()].some(
+          (r) => !r.deleted && r.scopeType === "default" && rank(r.role) >= rank("reader"),
+        ));
     if (!reach) {
       if (!call.matchedScopes.includes(freeBusyScope)) return insufficientPermissions(call.now);
       freeBusyOnly = true;

@@ -21,7 +21,15 @@ export function loginRequired(nowMs: number): Response {
         code: 401,
         message:
           "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
-        errors: [{ message: "Login Required.", domain: "global", reason: "required", location: "Authorization", locationType: "header" }],
+        errors: [
+          {
+            message: "Login Required.",
+            domain: "global",
+            reason: "required",
+            location: "Authorization",
+            locationType: "header",
+          },
+        ],
         status: "UNAUTHENTICATED",
       },
     },
@@ -39,7 +47,15 @@ export function invalidCredentials(nowMs: number): Response {
         code: 401,
         message:
           "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
-        errors: [{ message: "Invalid Credentials", domain: "global", reason: "authError", location: "Authorization", locationType: "header" }],
+        errors: [
+          {
+            message: "Invalid Credentials",
+            domain: "global",
+            reason: "authError",
+            location: "Authorization",
+            locationType: "header",
+          },
+        ],
         status: "UNAUTHENTICATED",
       },
     },
@@ -49,14 +65,24 @@ export function invalidCredentials(nowMs: number): Response {
 }
 
 /** 403: the token lacks every scope the method accepts. `method` is the RPC name, e.g. `calendar.v3.CalendarList.Get`. */
-export function insufficientScope(method: string, accepted: readonly string[], nowMs: number): Response {
+export function insufficientScope(
+  method: string,
+  accepted: readonly string[],
+  nowMs: number,
+): Response {
   return respond(
     403,
     {
       error: {
         code: 403,
         message: "Request had insufficient authentication scopes.",
-        errors: [{ message: "Insufficient Permission", domain: "global", reason: "insufficientPermissions" }],
+        errors: [
+          {
+            message: "Insufficient Permission",
+            domain: "global",
+            reason: "insufficientPermissions",
+          },
+        ],
         status: "PERMISSION_DENIED",
         details: [
           {
@@ -73,7 +99,14 @@ export function insufficientScope(method: string, accepted: readonly string[], n
   );
 }
 
-function legacy(code: number, domain: string, reason: string, message: string, nowMs: number, location?: { type: string; name: string }): Response {
+function legacy(
+  code: number,
+  domain: string,
+  reason: string,
+  message: string,
+  nowMs: number,
+  location?: { type: string; name: string },
+): Response {
   const item: Record<string, string> = { domain, reason, message };
   if (location !== undefined) {
     item["locationType"] = location.type;
@@ -89,15 +122,25 @@ export function notFound(nowMs: number): Response {
 
 /** 400: a query parameter has a bad value. */
 export function invalidValue(parameter: string, nowMs: number): Response {
-  return legacy(400, "global", "invalid", "Invalid Value", nowMs, { type: "parameter", name: parameter });
+  return legacy(400, "global", "invalid", "Invalid Value", nowMs, {
+    type: "parameter",
+    name: parameter,
+  });
 }
 
 /** 410: the sync token is stale or foreign. */
 export function fullSyncRequired(nowMs: number): Response {
-  return legacy(410, "calendar", "fullSyncRequired", "Sync token is no longer valid, a full sync is required.", nowMs, {
-    type: "parameter",
-    name: "syncToken",
-  });
+  return legacy(
+    410,
+    "calendar",
+    "fullSyncRequired",
+    "Sync token is no longer valid, a full sync is required.",
+    nowMs,
+    {
+      type: "parameter",
+      name: "syncToken",
+    },
+  );
 }
 
 /** 500: an emulator bug, in Google's words. */
@@ -118,12 +161,24 @@ export function calendarError(
 
 /** 403 requiredAccessLevel: the principal's role on the calendar is below `needed`. */
 export function requiredAccessLevel(needed: "writer" | "owner", nowMs: number): Response {
-  return legacy(403, "calendar", "requiredAccessLevel", `You need to have ${needed} access to this calendar.`, nowMs);
+  return legacy(
+    403,
+    "calendar",
+    "requiredAccessLevel",
+    `You need to have ${needed} access to this calendar.`,
+    nowMs,
+  );
 }
 
 /** 403 forbiddenForServiceAccounts: attendees on an event written by the service account acting as itself. */
 export function forbiddenForServiceAccounts(nowMs: number): Response {
-  return legacy(403, "calendar", "forbiddenForServiceAccounts", "Service accounts cannot invite attendees without Domain-Wide Delegation of Authority.", nowMs);
+  return legacy(
+    403,
+    "calendar",
+    "forbiddenForServiceAccounts",
+    "Service accounts cannot invite attendees without Domain-Wide Delegation of Authority.",
+    nowMs,
+  );
 }
 
 /** 409 duplicate: a client-chosen ID (or a calendar-list entry) that already exists. */
@@ -133,7 +188,10 @@ export function duplicate(nowMs: number): Response {
 
 /** 412 conditionNotMet: `If-Match` names a stale ETag. */
 export function conditionNotMet(nowMs: number): Response {
-  return legacy(412, "global", "conditionNotMet", "Precondition Failed", nowMs, { type: "header", name: "If-Match" });
+  return legacy(412, "global", "conditionNotMet", "Precondition Failed", nowMs, {
+    type: "header",
+    name: "If-Match",
+  });
 }
 
 /** 410 deleted: the resource was already deleted. */
@@ -158,7 +216,10 @@ export function invalid(message: string, nowMs: number): Response {
 
 /** 400 timeRangeEmpty: `timeMax` is not after `timeMin`. */
 export function timeRangeEmpty(nowMs: number): Response {
-  return legacy(400, "calendar", "timeRangeEmpty", "The specified time range is empty.", nowMs, { type: "parameter", name: "timeMax" });
+  return legacy(400, "calendar", "timeRangeEmpty", "The specified time range is empty.", nowMs, {
+    type: "parameter",
+    name: "timeMax",
+  });
 }
 
 /** 403 insufficientPermissions for a scope that is held but does not reach this calendar (owned, app-created). */
@@ -167,7 +228,11 @@ export function insufficientPermissions(nowMs: number): Response {
 }
 
 /** 403 or 429 rateLimitExceeded (usageLimits), with `Retry-After` on 429. */
-export function rateLimitExceeded(status: 403 | 429, nowMs: number, retryAfterSeconds?: number): Response {
+export function rateLimitExceeded(
+  status: 403 | 429,
+  nowMs: number,
+  retryAfterSeconds?: number,
+): Response {
   const res = legacy(status, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded", nowMs);
   if (retryAfterSeconds !== undefined) res.headers.set("Retry-After", String(retryAfterSeconds));
   return res;
@@ -181,7 +246,13 @@ export function serviceUnavailable(nowMs: number): Response {
       error: {
         code: 503,
         message: "The service is currently unavailable.",
-        errors: [{ message: "The service is currently unavailable.", domain: "global", reason: "backendError" }],
+        errors: [
+          {
+            message: "The service is currently unavailable.",
+            domain: "global",
+            reason: "backendError",
+          },
+        ],
         status: "UNAVAILABLE",
       },
     },

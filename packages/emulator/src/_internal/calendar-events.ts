@@ -1,5 +1,18 @@
 import type { Access, CalendarCall } from "./calendar-call.ts";
-import { access, flag, ifMatchFails, listEtag, maxResultsOf, noContent, notModified, ok, paginate, readBody, readSyncToken, syncTokenFor } from "./calendar-call.ts";
+import {
+  access,
+  flag,
+  ifMatchFails,
+  listEtag,
+  maxResultsOf,
+  noContent,
+  notModified,
+  ok,
+  paginate,
+  readBody,
+  readSyncToken,
+  syncTokenFor,
+} from "./calendar-call.ts";
 import {
   alreadyDeleted,
   badRequest,
@@ -33,7 +46,16 @@ import { eventTimes, expand, validRecurrence } from "./recurrence.ts";
 import { formatUtc, parseDateTime } from "./time-zones.ts";
 
 // Parameters a sync token cannot be combined with (Google answers 400).
-const notWithSync = ["iCalUID", "orderBy", "privateExtendedProperty", "q", "sharedExtendedProperty", "timeMin", "timeMax", "updatedMin"];
+const notWithSync = [
+  "iCalUID",
+  "orderBy",
+  "privateExtendedProperty",
+  "q",
+  "sharedExtendedProperty",
+  "timeMin",
+  "timeMax",
+  "updatedMin",
+];
 
 function timeParam(call: CalendarCall, name: string): number | undefined | Response {
   const raw = call.query.get(name);
@@ -49,8 +71,14 @@ function maxAttendeesOf(call: CalendarCall): number | undefined | Response {
   return Number(raw);
 }
 
-function extendedMatch(body: Record<string, unknown>, kind: "private" | "shared", filters: string[]): boolean {
-  const props = ((body["extendedProperties"] as Record<string, Record<string, string>> | undefined)?.[kind] ?? {});
+function extendedMatch(
+  body: Record<string, unknown>,
+  kind: "private" | "shared",
+  filters: string[],
+): boolean {
+  const props =
+    (body["extendedProperties"] as Record<string, Record<string, string>> | undefined)?.[kind] ??
+    {};
   return filters.every((f) => {
     const eq = f.indexOf("=");
     return eq > 0 && props[f.slice(0, eq)] === f.slice(eq + 1);
@@ -60,7 +88,8 @@ function extendedMatch(body: Record<string, unknown>, kind: "private" | "shared"
 function listBody(call: CalendarCall, a: Access, items: unknown[]): Record<string, unknown> {
   const entry = call.data.lists.get(call.principal)?.get(a.calendar.id);
   let updated = 0;
-  for (const i of items) updated = Math.max(updated, Date.parse(String((i as { updated?: string }).updated ?? "")) || 0);
+  for (const i of items)
+    updated = Math.max(updated, Date.parse(String((i as { updated?: string }).updated ?? "")) || 0);
   const body: Record<string, unknown> = {
     kind: "calendar#events",
     etag: listEtag(`events:${a.calendar.id}`, call.data.version),
@@ -75,19 +104,41 @@ function listBody(call: CalendarCall, a: Access, items: unknown[]): Record<strin
 }
 
 /** Checks a written event's times, recurrence and attendees; the 400/403 answer when they are wrong. */
-function validate(call: CalendarCall, calendar: CalendarState, body: Record<string, unknown>): Response | undefined {
+function validate(
+  call: CalendarCall,
+  calendar: CalendarState,
+  body: Record<string, unknown>,
+): Response | undefined {
   if (call.asServiceAccount && hasAttendees(body)) return forbiddenForServiceAccounts(call.now);
   const times = eventTimes(body, calendar.timeZone);
-  if (typeof times === "string") return times.startsWith("Missing") ? missingField(times, call.now) : badRequest(call.now);
-  if (times.endMs < times.startMs) return calendarError(400, "timeRangeEmpty", "The specified time range is empty.", call.now, { domain: "calendar" });
+  if (typeof times === "string")
+    return times.startsWith("Missing") ? missingField(times, call.now) : badRequest(call.now);
+  if (times.endMs < times.startMs)
+    return calendarError(400, "timeRangeEmpty", "The specified time range is empty.", call.now, {
+      domain: "calendar",
+    });
   const recurrence = recurrenceOf(body);
-  if (recurrence !== undefined && !validRecurrence(recurrence)) return invalid("Invalid recurrence rule.", call.now);
+  if (recurrence !== undefined && !validRecurrence(recurrence))
+    return invalid("Invalid recurrence rule.", call.now);
   return undefined;
 }
 
-function store(call: CalendarCall, calendar: CalendarState, id: string, body: Record<string, unknown>, previous?: EventRecord): EventRecord {
+function store(
+  call: CalendarCall,
+  calendar: CalendarState,
+  id: string,
+  body: Record<string, unknown>,
+  previous?: EventRecord,
+): EventRecord {
   const seq = nextSeq(call.data);
-  const stamped = stamp(body, { id, calendar, seq, nowMs: call.now, creator: call.principal, previous: previous?.body });
+  const stamped = stamp(body, {
+    id,
+    calendar,
+    seq,
+    nowMs: call.now,
+    creator: call.principal,
+    previous: previous?.body,
+  });
   const record: EventRecord = { id, seq, body: stamped };
   calendar.events.set(id, record);
   changed(call.data, `events:${calendar.id}`);
@@ -97,7 +148,10 @@ function store(call: CalendarCall, calendar: CalendarState, id: string, body: Re
 function respondEvent(call: CalendarCall, record: EventRecord, a: Access): Response {
   const maxAttendees = maxAttendeesOf(call);
   if (maxAttendees instanceof Response) return maxAttendees;
-  return ok(present(record.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees }), call.now);
+  return ok(
+    present(record.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees }),
+    call.now,
+  );
 }
 
 /** events.list: pages, sync tokens (cancelled events included), time windows, recurring expansion. */
@@ -128,13 +182,20 @@ export function eventsList(call: CalendarCall): Response {
     if (timeMin instanceof Response) return timeMin;
     const timeMax = timeParam(call, "timeMax");
     if (timeMax instanceof Response) return timeMax;
-    if (timeMin !== undefined && timeMax !== undefined && timeMax <= timeMin) return timeRangeEmpty(call.now);
+    if (timeMin !== undefined && timeMax !== undefined && timeMax <= timeMin)
+      return timeRangeEmpty(call.now);
     const updatedMin = timeParam(call, "updatedMin");
     if (updatedMin instanceof Response) return updatedMin;
     const orderBy = call.query.get("orderBy");
-    if (orderBy !== null && orderBy !== "startTime" && orderBy !== "updated") return invalidValue("orderBy", call.now);
+    if (orderBy !== null && orderBy !== "startTime" && orderBy !== "updated")
+      return invalidValue("orderBy", call.now);
     if (orderBy === "startTime" && !singleEvents) {
-      return calendarError(400, "badRequest", "The requested ordering is not available for the particular query.", call.now);
+      return calendarError(
+        400,
+        "badRequest",
+        "The requested ordering is not available for the particular query.",
+        call.now,
+      );
     }
     const from = timeMin ?? -8.64e15;
     const to = timeMax ?? 8.64e15;
@@ -157,21 +218,37 @@ export function eventsList(call: CalendarCall): Response {
     const types = call.query.getAll("eventTypes");
     items = items.filter((e) => {
       const b = e.body;
-      if (q !== undefined && ![b["summary"], b["description"], b["location"]].some((v) => typeof v === "string" && v.toLowerCase().includes(q))) return false;
+      if (
+        q !== undefined &&
+        ![b["summary"], b["description"], b["location"]].some(
+          (v) => typeof v === "string" && v.toLowerCase().includes(q),
+        )
+      )
+        return false;
       if (iCalUID !== null && b["iCalUID"] !== iCalUID) return false;
       if (updatedMin !== undefined && Date.parse(String(b["updated"])) < updatedMin) return false;
       if (priv.length > 0 && !extendedMatch(b, "private", priv)) return false;
       if (shared.length > 0 && !extendedMatch(b, "shared", shared)) return false;
-      if (types.length > 0 && !types.includes(typeof b["eventType"] === "string" ? b["eventType"] : "default")) return false;
+      if (
+        types.length > 0 &&
+        !types.includes(typeof b["eventType"] === "string" ? b["eventType"] : "default")
+      )
+        return false;
       return true;
     });
-    if (orderBy === "startTime") items.sort((x, y) => startMsOf(x, calendar) - startMsOf(y, calendar));
-    if (orderBy === "updated") items.sort((x, y) => Date.parse(String(x.body["updated"])) - Date.parse(String(y.body["updated"])));
+    if (orderBy === "startTime")
+      items.sort((x, y) => startMsOf(x, calendar) - startMsOf(y, calendar));
+    if (orderBy === "updated")
+      items.sort(
+        (x, y) => Date.parse(String(x.body["updated"])) - Date.parse(String(y.body["updated"])),
+      );
   }
   if (!showDeleted) items = items.filter((e) => e.body["status"] !== "cancelled");
   const page = paginate(call, items, max);
   if (page instanceof Response) return page;
-  const shown = page.items.map((e) => present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees }));
+  const shown = page.items.map((e) =>
+    present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees }),
+  );
   const body = listBody(call, a, shown);
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
   else body["nextSyncToken"] = syncTokenFor(call.data, collection, page.snapshot);
@@ -198,7 +275,8 @@ export async function eventsInsert(call: CalendarCall): Promise<Response> {
   const body = clientEvent(raw);
   let id = newEventId();
   if (raw["id"] !== undefined) {
-    if (typeof raw["id"] !== "string" || !validEventId(raw["id"])) return invalid("Invalid resource id value.", call.now);
+    if (typeof raw["id"] !== "string" || !validEventId(raw["id"]))
+      return invalid("Invalid resource id value.", call.now);
     id = raw["id"];
     if (a.calendar.events.has(id)) return duplicate(call.now);
   }
@@ -218,15 +296,21 @@ export async function eventsImport(call: CalendarCall): Promise<Response> {
   const raw = await readBody(call);
   if (raw instanceof Response) return raw;
   const body = clientEvent(raw);
-  if (typeof body["iCalUID"] !== "string" || body["iCalUID"] === "") return missingField("Missing iCalUID.", call.now);
+  if (typeof body["iCalUID"] !== "string" || body["iCalUID"] === "")
+    return missingField("Missing iCalUID.", call.now);
   const times = eventTimes(body, a.calendar.timeZone);
-  if (typeof times === "string") return times.startsWith("Missing") ? missingField(times, call.now) : badRequest(call.now);
+  if (typeof times === "string")
+    return times.startsWith("Missing") ? missingField(times, call.now) : badRequest(call.now);
   const recurrence = recurrenceOf(body);
-  if (recurrence !== undefined && !validRecurrence(recurrence)) return invalid("Invalid recurrence rule.", call.now);
-  const existing = [...a.calendar.events.values()].find((e) => e.body["iCalUID"] === body["iCalUID"] && e.body["recurringEventId"] === undefined);
+  if (recurrence !== undefined && !validRecurrence(recurrence))
+    return invalid("Invalid recurrence rule.", call.now);
+  const existing = [...a.calendar.events.values()].find(
+    (e) => e.body["iCalUID"] === body["iCalUID"] && e.body["recurringEventId"] === undefined,
+  );
   let id = existing?.id ?? newEventId();
   if (existing === undefined && raw["id"] !== undefined) {
-    if (typeof raw["id"] !== "string" || !validEventId(raw["id"])) return invalid("Invalid resource id value.", call.now);
+    if (typeof raw["id"] !== "string" || !validEventId(raw["id"]))
+      return invalid("Invalid resource id value.", call.now);
     if (a.calendar.events.has(raw["id"])) return duplicate(call.now);
     id = raw["id"];
   }
@@ -248,12 +332,21 @@ export function eventsQuickAdd(call: CalendarCall): Response {
   return respondEvent(call, store(call, a.calendar, id, body), a);
 }
 
-function merge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+function merge(
+  base: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     const old = out[k];
     if (v === null) delete out[k];
-    else if (typeof v === "object" && !Array.isArray(v) && typeof old === "object" && old !== null && !Array.isArray(old)) {
+    else if (
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      typeof old === "object" &&
+      old !== null &&
+      !Array.isArray(old)
+    ) {
       out[k] = merge(old as Record<string, unknown>, v as Record<string, unknown>);
     } else out[k] = v;
   }
@@ -277,7 +370,8 @@ async function rewrite(call: CalendarCall, mode: "update" | "patch"): Promise<Re
   if (mode === "patch") body = merge(keepFromPrevious, incoming);
   else {
     body = incoming;
-    for (const k of ["recurringEventId", "originalStartTime", "iCalUID", "organizer"]) if (keepFromPrevious[k] !== undefined) body[k] = keepFromPrevious[k];
+    for (const k of ["recurringEventId", "originalStartTime", "iCalUID", "organizer"])
+      if (keepFromPrevious[k] !== undefined) body[k] = keepFromPrevious[k];
   }
   const problem = validate(call, a.calendar, body);
   if (problem !== undefined) return problem;
@@ -286,7 +380,11 @@ async function rewrite(call: CalendarCall, mode: "update" | "patch"): Promise<Re
   applyConference(call, body, previous.body);
   const stored = a.calendar.events.has(eventId) ? previous : undefined;
   const prevBody = stored === undefined ? { ...previous.body, sequence: -1 } : previous.body;
-  return respondEvent(call, store(call, a.calendar, eventId, body, { ...previous, body: prevBody }), a);
+  return respondEvent(
+    call,
+    store(call, a.calendar, eventId, body, { ...previous, body: prevBody }),
+    a,
+  );
 }
 
 /** events.update (PUT): full replacement; `If-Match` → 412 when stale; an instance ID makes an exception. */
@@ -326,12 +424,19 @@ export function eventsMove(call: CalendarCall): Response {
   const a = access(call, "writer");
   if (a instanceof Response) return a;
   const destinationId = call.query.get("destination");
-  if (destinationId === null || destinationId === "") return missingField("Missing destination.", call.now);
+  if (destinationId === null || destinationId === "")
+    return missingField("Missing destination.", call.now);
   const eventId = call.params["eventId"] ?? "";
   const record = a.calendar.events.get(eventId);
   if (record === undefined || record.body["status"] === "cancelled") {
     if (findEvent(a.calendar, eventId) !== undefined) {
-      return calendarError(400, "cannotChangeOrganizerOfInstance", "Cannot change the organizer of an instance.", call.now, { domain: "calendar" });
+      return calendarError(
+        400,
+        "cannotChangeOrganizerOfInstance",
+        "Cannot change the organizer of an instance.",
+        call.now,
+        { domain: "calendar" },
+      );
     }
     return notFound(call.now);
   }
@@ -346,7 +451,10 @@ export function eventsMove(call: CalendarCall): Response {
   body["conferenceData"] = record.body["conferenceData"];
   body["hangoutLink"] = record.body["hangoutLink"];
   body["iCalUID"] = record.body["iCalUID"];
-  const moved = store(call, d.calendar, eventId, body, { ...record, body: { ...record.body, organizer: undefined } });
+  const moved = store(call, d.calendar, eventId, body, {
+    ...record,
+    body: { ...record.body, organizer: undefined },
+  });
   return respondEvent(call, moved, d);
 }
 
@@ -364,15 +472,38 @@ export function eventsInstances(call: CalendarCall): Response {
   if (timeMin instanceof Response) return timeMin;
   const timeMax = timeParam(call, "timeMax");
   if (timeMax instanceof Response) return timeMax;
-  if (timeMin !== undefined && timeMax !== undefined && timeMax <= timeMin) return timeRangeEmpty(call.now);
+  if (timeMin !== undefined && timeMax !== undefined && timeMax <= timeMin)
+    return timeRangeEmpty(call.now);
   const originalStart = timeParam(call, "originalStart");
   if (originalStart instanceof Response) return originalStart;
-  const single = { ...a.calendar, events: new Map([[master.id, master], ...[...a.calendar.events].filter(([, e]) => e.body["recurringEventId"] === master.id)]) };
-  let items = expandCalendar(single, timeMin ?? -8.64e15, timeMax ?? 8.64e15, timeMax === undefined ? 730 : 2500, showDeleted);
-  if (originalStart !== undefined) items = items.filter((e) => parseDateTime(String((e.body["originalStartTime"] as { dateTime?: string } | undefined)?.dateTime ?? "")) === originalStart);
+  const single = {
+    ...a.calendar,
+    events: new Map([
+      [master.id, master],
+      ...[...a.calendar.events].filter(([, e]) => e.body["recurringEventId"] === master.id),
+    ]),
+  };
+  let items = expandCalendar(
+    single,
+    timeMin ?? -8.64e15,
+    timeMax ?? 8.64e15,
+    timeMax === undefined ? 730 : 2500,
+    showDeleted,
+  );
+  if (originalStart !== undefined)
+    items = items.filter(
+      (e) =>
+        parseDateTime(
+          String(
+            (e.body["originalStartTime"] as { dateTime?: string } | undefined)?.dateTime ?? "",
+          ),
+        ) === originalStart,
+    );
   const page = paginate(call, items, max);
   if (page instanceof Response) return page;
-  const shown = page.items.map((e) => present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly }));
+  const shown = page.items.map((e) =>
+    present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly }),
+  );
   const body = listBody(call, a, shown);
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
   body["items"] = shown;

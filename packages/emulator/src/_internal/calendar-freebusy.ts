@@ -21,9 +21,17 @@ export async function freebusyQuery(call: CalendarCall): Promise<Response> {
   const to = parseDateTime(body["timeMax"]);
   if (from === undefined || to === undefined) return badRequest(call.now);
   if (to <= from) return timeRangeEmpty(call.now);
-  const zone = typeof body["timeZone"] === "string" && isTimeZone(body["timeZone"]) ? body["timeZone"] : "UTC";
+  const zone =
+    typeof body["timeZone"] === "string" && isTimeZone(body["timeZone"]) ? body["timeZone"] : "UTC";
   const items = Array.isArray(body["items"]) ? (body["items"] as { id?: unknown }[]) : [];
-  if (items.length > 50) return calendarError(400, "tooManyCalendarsRequested", "Too many calendars requested.", call.now, { domain: "calendar" });
+  if (items.length > 50)
+    return calendarError(
+      400,
+      "tooManyCalendarsRequested",
+      "Too many calendars requested.",
+      call.now,
+      { domain: "calendar" },
+    );
   const calendars: Record<string, unknown> = {};
   for (const item of items) {
     if (typeof item.id !== "string") continue;
@@ -46,7 +54,17 @@ export async function freebusyQuery(call: CalendarCall): Promise<Response> {
       if (last !== undefined && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
       else merged.push([s[0], s[1]]);
     }
-    calendars[item.id] = { busy: merged.map(([s, e]) => ({ start: formatInZone(s, zone), end: formatInZone(e, zone) })) };
+    calendars[item.id] = {
+      busy: merged.map(([s, e]) => ({ start: formatInZone(s, zone), end: formatInZone(e, zone) })),
+    };
   }
-  return ok({ kind: "calendar#freeBusy", timeMin: new Date(from).toISOString(), timeMax: new Date(to).toISOString(), calendars }, call.now);
+  return ok(
+    {
+      kind: "calendar#freeBusy",
+      timeMin: new Date(from).toISOString(),
+      timeMax: new Date(to).toISOString(),
+      calendars,
+    },
+    call.now,
+  );
 }

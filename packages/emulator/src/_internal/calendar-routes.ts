@@ -2,8 +2,20 @@ import { Hono } from "hono";
 import type { MiddlewareHandler } from "hono";
 import { aclDelete, aclGet, aclInsert, aclList, aclPatch, aclUpdate } from "./calendar-acl.ts";
 import type { CalendarCall } from "./calendar-call.ts";
-import { calendarsClear, calendarsDelete, calendarsGet, calendarsInsert, calendarsPatch, calendarsUpdate } from "./calendar-calendars.ts";
-import { insufficientScope, invalidCredentials, loginRequired, notFound } from "./calendar-errors.ts";
+import {
+  calendarsClear,
+  calendarsDelete,
+  calendarsGet,
+  calendarsInsert,
+  calendarsPatch,
+  calendarsUpdate,
+} from "./calendar-calendars.ts";
+import {
+  insufficientScope,
+  invalidCredentials,
+  loginRequired,
+  notFound,
+} from "./calendar-errors.ts";
 import {
   eventsDelete,
   eventsGet,
@@ -17,7 +29,14 @@ import {
   eventsUpdate,
 } from "./calendar-events.ts";
 import { freebusyQuery } from "./calendar-freebusy.ts";
-import { calendarListDelete, calendarListGet, calendarListInsert, calendarListList, calendarListPatch, calendarListUpdate } from "./calendar-list.ts";
+import {
+  calendarListDelete,
+  calendarListGet,
+  calendarListInsert,
+  calendarListList,
+  calendarListPatch,
+  calendarListUpdate,
+} from "./calendar-list.ts";
 import { calendarMethods, routePath } from "./calendar-methods.ts";
 import type { CalendarMethod } from "./calendar-methods.ts";
 import { colorsGet, settingsGet, settingsList } from "./calendar-settings.ts";
@@ -110,14 +129,20 @@ function handlers(hub: PushHub): Record<string, Handler> {
 /** IDs of the methods that have a handler (the discovery coverage test compares this with discovery). */
 export const servedMethodIds: readonly string[] = Object.keys(handlers({} as PushHub));
 
-function serve(ctx: EmulatorContext, runtime: CalendarRuntime, method: CalendarMethod, handler: Handler): MiddlewareHandler<CalendarEnv> {
+function serve(
+  ctx: EmulatorContext,
+  runtime: CalendarRuntime,
+  method: CalendarMethod,
+  handler: Handler,
+): MiddlewareHandler<CalendarEnv> {
   return async (c) => {
     const token = c.get("token");
     const who = principal(token);
     bump(ctx.stats.byEndpoint, method.id);
     subjectCounters(ctx.stats, who).apiRequests++;
     const matchedScopes = method.scopes.filter((s) => token.scopes.includes(s));
-    if (matchedScopes.length === 0) return insufficientScope(method.rpc, method.scopes, ctx.clock());
+    if (matchedScopes.length === 0)
+      return insufficientScope(method.rpc, method.scopes, ctx.clock());
     const call: CalendarCall = {
       ctx,
       data: runtime.data(),

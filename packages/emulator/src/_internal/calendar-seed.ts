@@ -15,13 +15,21 @@ export function seedEvents(data: CalendarData, scenario: Scenario, nowMs: number
     const calendar = data.calendars.get(e.calendar);
     if (calendar === undefined) continue;
     const id = e.id ?? `seed0${i.toString(32)}`;
-    const body: Record<string, unknown> = { summary: e.summary, start: eventTime(e.start), end: eventTime(e.end) };
+    const body: Record<string, unknown> = {
+      summary: e.summary,
+      start: eventTime(e.start),
+      end: eventTime(e.end),
+    };
     if (e.description !== undefined) body["description"] = e.description;
     if (e.location !== undefined) body["location"] = e.location;
     if (e.recurrence !== undefined) body["recurrence"] = [...e.recurrence];
     if (e.attendees !== undefined) body["attendees"] = e.attendees.map((email) => ({ email }));
     normalizeAttendees(body, calendar.id);
     const seq = nextSeq(data);
-    calendar.events.set(id, { id, seq, body: stamp(body, { id, calendar, seq, nowMs, creator: calendar.owner }) });
+    calendar.events.set(id, {
+      id,
+      seq,
+      body: stamp(body, { id, calendar, seq, nowMs, creator: calendar.owner }),
+    });
   }
 }

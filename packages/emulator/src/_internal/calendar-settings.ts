@@ -1,16 +1,45 @@
 import type { CalendarCall } from "./calendar-call.ts";
-import { listEtag, maxResultsOf, notModified, ok, paginate, readSyncToken, syncTokenFor } from "./calendar-call.ts";
+import {
+  listEtag,
+  maxResultsOf,
+  notModified,
+  ok,
+  paginate,
+  readSyncToken,
+  syncTokenFor,
+} from "./calendar-call.ts";
 import { calendarColors } from "./calendar-colors.ts";
 import { notFound } from "./calendar-errors.ts";
 import { etagOf, findCalendar } from "./calendar-state.ts";
 
-const eventColors = ["#a4bdfc", "#7ae7bf", "#dbadff", "#ff887c", "#fbd75b", "#ffb878", "#46d6db", "#e1e1e1", "#5484ed", "#51b749", "#dc2127"];
+const eventColors = [
+  "#a4bdfc",
+  "#7ae7bf",
+  "#dbadff",
+  "#ff887c",
+  "#fbd75b",
+  "#ffb878",
+  "#46d6db",
+  "#e1e1e1",
+  "#5484ed",
+  "#51b749",
+  "#dc2127",
+];
 
 /** colors.get: Google's calendar (24) and event (11) palettes. */
 export function colorsGet(call: CalendarCall): Response {
-  const palette = (list: readonly string[]): Record<string, { background: string; foreground: string }> =>
-    Object.fromEntries(list.map((background, i) => [String(i + 1), { background, foreground: "#1d1d1d" }]));
-  const body = { kind: "calendar#colors", updated: "2012-02-14T00:00:00.000Z", calendar: palette(calendarColors), event: palette(eventColors) };
+  const palette = (
+    list: readonly string[],
+  ): Record<string, { background: string; foreground: string }> =>
+    Object.fromEntries(
+      list.map((background, i) => [String(i + 1), { background, foreground: "#1d1d1d" }]),
+    );
+  const body = {
+    kind: "calendar#colors",
+    updated: "2012-02-14T00:00:00.000Z",
+    calendar: palette(calendarColors),
+    event: palette(eventColors),
+  };
   return ok(body, call.now);
 }
 

@@ -113,11 +113,18 @@ export function nextSeq(data: CalendarData): number {
 }
 
 const primaryNotifications = {
-  notifications: ["eventCreation", "eventChange", "eventCancellation", "eventResponse"].map((type) => ({ method: "email", type })),
+  notifications: ["eventCreation", "eventChange", "eventCancellation", "eventResponse"].map(
+    (type) => ({ method: "email", type }),
+  ),
 };
 
 /** Adds `calendarId` to `principal`'s list (no-op when present and not deleted). */
-export function addToList(data: CalendarData, principal: string, calendarId: string, seq: number): ListEntry {
+export function addToList(
+  data: CalendarData,
+  principal: string,
+  calendarId: string,
+  seq: number,
+): ListEntry {
   const list = data.lists.get(principal) ?? new Map<string, ListEntry>();
   data.lists.set(principal, list);
   const existing = list.get(calendarId);
@@ -141,7 +148,15 @@ export function addToList(data: CalendarData, principal: string, calendarId: str
 /** Creates a calendar owned by `owner`, with its owner ACL rule (and a domain free/busy rule for a primary one). */
 export function addCalendar(
   data: CalendarData,
-  def: { id: string; owner: string; summary: string; timeZone: string; primary: boolean; createdBy?: string; colorId?: string },
+  def: {
+    id: string;
+    owner: string;
+    summary: string;
+    timeZone: string;
+    primary: boolean;
+    createdBy?: string;
+    colorId?: string;
+  },
   seq: number,
 ): CalendarState {
   const calendar: CalendarState = {
@@ -157,13 +172,27 @@ export function addCalendar(
   };
   if (def.createdBy !== undefined) calendar.createdBy = def.createdBy;
   const ownerRule = `user:${def.owner}`;
-  calendar.acl.set(ownerRule, { id: ownerRule, scopeType: "user", scopeValue: def.owner, role: "owner", seq, deleted: false });
+  calendar.acl.set(ownerRule, {
+    id: ownerRule,
+    scopeType: "user",
+    scopeValue: def.owner,
+    role: "owner",
+    seq,
+    deleted: false,
+  });
   const at = def.owner.lastIndexOf("@");
   const ownerDomain = def.owner.slice(at + 1);
   if (def.primary && ownerDomain === data.domain) {
     // Workspace's default: people in the domain see each other's free/busy.
     const rule = `domain:${data.domain}`;
-    calendar.acl.set(rule, { id: rule, scopeType: "domain", scopeValue: data.domain, role: "freeBusyReader", seq, deleted: false });
+    calendar.acl.set(rule, {
+      id: rule,
+      scopeType: "domain",
+      scopeValue: data.domain,
+      role: "freeBusyReader",
+      seq,
+      deleted: false,
+    });
   }
   data.calendars.set(def.id, calendar);
   // A service account's own primary calendar stays out of its (usually empty) calendar list.
@@ -192,16 +221,39 @@ export function roleOf(data: CalendarData, calendar: CalendarState, principal: s
 
 /** Builds the Calendar data from the store's calendars (the scenario's seed); events are added by the seeder. */
 export function buildCalendarData(store: Store, _scenario: Scenario): CalendarData {
-  const data: CalendarData = { calendars: new Map(), lists: new Map(), version: 1, syncEpoch: 0, domain: store.domain, channels: new Map() };
+  const data: CalendarData = {
+    calendars: new Map(),
+    lists: new Map(),
+    version: 1,
+    syncEpoch: 0,
+    domain: store.domain,
+    channels: new Map(),
+  };
   for (const [owner, ids] of store.calendarLists) {
     for (const id of ids) {
       const c = store.calendars.get(id);
       if (c === undefined) continue;
-      addCalendar(data, { id: c.id, owner, summary: c.summary, timeZone: c.timeZone, primary: c.primary, colorId: c.colorId }, 1);
+      addCalendar(
+        data,
+        {
+          id: c.id,
+          owner,
+          summary: c.summary,
+          timeZone: c.timeZone,
+          primary: c.primary,
+          colorId: c.colorId,
+        },
+        1,
+      );
     }
   }
   for (const email of store.users.keys()) {
-    if (!data.calendars.has(email)) addCalendar(data, { id: email, owner: email, summary: email, timeZone: "UTC", primary: true }, 1);
+    if (!data.calendars.has(email))
+      addCalendar(
+        data,
+        { id: email, owner: email, summary: email, timeZone: "UTC", primary: true },
+        1,
+      );
   }
   return data;
 }
@@ -211,14 +263,23 @@ export function buildCalendarData(store: Store, _scenario: Scenario): CalendarDa
  * case-insensitively with an exact match winning. A service account's primary calendar is created
  * on first use: Google gives every service account one.
  */
-export function findCalendar(data: CalendarData, requested: string, principal: string): CalendarState | undefined {
+export function findCalendar(
+  data: CalendarData,
+  requested: string,
+  principal: string,
+): CalendarState | undefined {
   const id = requested === "primary" ? principal : requested;
   const exact = data.calendars.get(id);
   if (exact !== undefined && !exact.deleted) return exact;
   const folded = id.toLowerCase();
-  for (const c of data.calendars.values()) if (!c.deleted && c.id.toLowerCase() === folded) return c;
+  for (const c of data.calendars.values())
+    if (!c.deleted && c.id.toLowerCase() === folded) return c;
   if (id === principal && principal.endsWith(".gserviceaccount.com")) {
-    return addCalendar(data, { id: principal, owner: principal, summary: principal, timeZone: "UTC", primary: true }, nextSeq(data));
+    return addCalendar(
+      data,
+      { id: principal, owner: principal, summary: principal, timeZone: "UTC", primary: true },
+      nextSeq(data),
+    );
   }
   return undefined;
 }

@@ -11,7 +11,11 @@ export const dropHeader = "x-dwd-emulator-drop";
 
 /** The error for a dropped response: what Node's and Deno's fetch reject with on a reset. */
 export function connectionReset(): TypeError {
-  const cause = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET", errno: -104, syscall: "read" });
+  const cause = Object.assign(new Error("read ECONNRESET"), {
+    code: "ECONNRESET",
+    errno: -104,
+    syscall: "read",
+  });
   const err = new TypeError("fetch failed", { cause });
   Object.defineProperty(err, marker, { value: true });
   return err;
@@ -19,7 +23,9 @@ export function connectionReset(): TypeError {
 
 /** True for an error made by {@link connectionReset}. */
 export function isConnectionReset(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[marker] === true;
+  return (
+    typeof err === "object" && err !== null && (err as Record<symbol, unknown>)[marker] === true
+  );
 }
 
 /** Throws the reset when `res` was marked; returns it otherwise. */

@@ -4,7 +4,8 @@ import type { Store } from "./store.ts";
 import type { TrafficStats } from "./traffic-stats.ts";
 
 /** How the token endpoint answers a `sub` that is a suspended user (Google's behaviour is unconfirmed). */
-export type SuspendedSubjectBehaviour = "invalid_account" | "invalid_grant" | "access_denied" | "allow";
+export type SuspendedSubjectBehaviour =
+  "invalid_account" | "invalid_grant" | "access_denied" | "allow";
 
 /** Counters shared with the public `Emulator.stats`. */
 export type Stats = TrafficStats;

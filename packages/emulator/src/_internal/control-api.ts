@@ -4,7 +4,10 @@ import type { FaultSettings } from "./faults.ts";
 import { checkFaultSettings } from "./faults.ts";
 
 function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json; charset=utf-8" } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json; charset=utf-8" },
+  });
 }
 
 function refuse(message: string): Response {
@@ -25,11 +28,18 @@ function faultView(runtime: EmulatorRuntime): Record<string, unknown> {
 }
 
 /** Replaces the fault settings (PUT semantics: fields left out go back to their defaults, the clock offset stays). */
-export function applyFaults(runtime: EmulatorRuntime, input: FaultSettings & { tokenOutage?: boolean; clockOffsetMs?: number }): string | undefined {
+export function applyFaults(
+  runtime: EmulatorRuntime,
+  input: FaultSettings & { tokenOutage?: boolean; clockOffsetMs?: number },
+): string | undefined {
   const problem = checkFaultSettings(input);
   if (problem !== undefined) return problem;
-  if (input.tokenOutage !== undefined && typeof input.tokenOutage !== "boolean") return `tokenOutage must be true or false, got ${JSON.stringify(input.tokenOutage)}`;
-  if (input.clockOffsetMs !== undefined && (typeof input.clockOffsetMs !== "number" || !Number.isFinite(input.clockOffsetMs))) {
+  if (input.tokenOutage !== undefined && typeof input.tokenOutage !== "boolean")
+    return `tokenOutage must be true or false, got ${JSON.stringify(input.tokenOutage)}`;
+  if (
+    input.clockOffsetMs !== undefined &&
+    (typeof input.clockOffsetMs !== "number" || !Number.isFinite(input.clockOffsetMs))
+  ) {
     return `clockOffsetMs must be a number, got ${JSON.stringify(input.clockOffsetMs)}`;
   }
   const f = runtime.ctx.faults;
@@ -63,7 +73,11 @@ export function controlApi(runtime: EmulatorRuntime): Hono {
       bySubject: s.bySubject,
       faultsInjected: s.faultsInjected,
     };
-    return json({ ...counters, pushDeliveries: runtime.hub.counts.delivered, pushFailures: runtime.hub.counts.failed });
+    return json({
+      ...counters,
+      pushDeliveries: runtime.hub.counts.delivered,
+      pushFailures: runtime.hub.counts.failed,
+    });
   });
   app.get("/faults", () => json(faultView(runtime)));
   app.put("/faults", async (c) => {
@@ -71,9 +85,12 @@ export function controlApi(runtime: EmulatorRuntime): Hono {
     try {
       body = await c.req.json();
     } catch {
-      return refuse("The body is not JSON: send an object like {\"latencyMs\": 50, \"errorRates\": {\"429\": 0.1}}");
+      return refuse(
+        'The body is not JSON: send an object like {"latencyMs": 50, "errorRates": {"429": 0.1}}',
+      );
     }
-    if (typeof body !== "object" || body === null || Array.isArray(body)) return refuse("The body must be a JSON object");
+    if (typeof body !== "object" || body === null || Array.isArray(body))
+      return refuse("The body must be a JSON object");
     const problem = applyFaults(runtime, body);
     if (problem !== undefined) return refuse(`Invalid faults: ${problem}`);
     return json(faultView(runtime));
@@ -91,6 +108,17 @@ export function controlApi(runtime: EmulatorRuntime): Hono {
     await runtime.hub.idle();
     return json({ delivered: runtime.hub.counts.delivered, failed: runtime.hub.counts.failed });
   });
-  app.notFound(() => json({ error: { code: 404, message: "Unknown control endpoint: use /_emulator/stats, /faults, /reset, /expire-sync-tokens or /push/flush" } }, 404));
+  app.notFound(() =>
+    json(
+      {
+        error: {
+          code: 404,
+          message:
+            "Unknown control endpoint: use /_emulator/stats, /faults, /reset, /expire-sync-tokens or /push/flush",
+        },
+      },
+      404,
+    ),
+  );
   return app;
 }

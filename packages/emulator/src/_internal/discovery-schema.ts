@@ -27,7 +27,8 @@ function typeMatches(value: unknown, schema: DiscoverySchema): boolean {
 function clean(value: unknown, schema: DiscoverySchema): unknown {
   const s = resolve(schema);
   // Google coerces int64 strings and int32 numbers; keep numbers where an integer is expected.
-  if (s.type === "integer" && typeof value === "string" && /^-?\d+$/.test(value)) return Number(value);
+  if (s.type === "integer" && typeof value === "string" && /^-?\d+$/.test(value))
+    return Number(value);
   if (!typeMatches(value, s)) return undefined;
   if (s.type === "array" && Array.isArray(value)) {
     const item = s.items ?? {};
@@ -50,7 +51,10 @@ function clean(value: unknown, schema: DiscoverySchema): unknown {
  * Keeps only what the discovery schema `name` describes, with the right JSON types: request bodies
  * pass through this before they are stored, so every stored resource is schema-valid.
  */
-export function cleanResource(value: Record<string, unknown>, name: string): Record<string, unknown> {
+export function cleanResource(
+  value: Record<string, unknown>,
+  name: string,
+): Record<string, unknown> {
   const schema = discovery.schemas[name];
   if (schema === undefined) throw new Error(`No schema "${name}" in the discovery data`);
   return (clean(value, schema) as Record<string, unknown> | undefined) ?? {};

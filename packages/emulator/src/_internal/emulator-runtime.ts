@@ -22,7 +22,11 @@ export interface EmulatorRuntime extends CalendarRuntime {
 }
 
 /** Builds the runtime: seeds the scenario's calendars and events. */
-export function createRuntime(ctx: EmulatorContext, scenario: Scenario, pushFetch?: typeof fetch): EmulatorRuntime {
+export function createRuntime(
+  ctx: EmulatorContext,
+  scenario: Scenario,
+  pushFetch?: typeof fetch,
+): EmulatorRuntime {
   const hub: PushHub = createPushHub(pushFetch, () => ctx.clock());
   const build = (epoch: number): CalendarData => {
     const data = buildCalendarData(ctx.store, scenario);

@@ -8,10 +8,25 @@ import { eventTimes, expand } from "./recurrence.ts";
 import { formatUtc } from "./time-zones.ts";
 
 /** Fields only the server sets; a client's values for them are ignored. */
-const serverFields = ["kind", "etag", "id", "htmlLink", "created", "updated", "creator", "hangoutLink", "recurringEventId", "privateCopy", "locked"];
+const serverFields = [
+  "kind",
+  "etag",
+  "id",
+  "htmlLink",
+  "created",
+  "updated",
+  "creator",
+  "hangoutLink",
+  "recurringEventId",
+  "privateCopy",
+  "locked",
+];
 
 /** A request body reduced to what the Event schema allows, minus server-owned fields. */
-export function clientEvent(body: Record<string, unknown>, keep: readonly string[] = []): Record<string, unknown> {
+export function clientEvent(
+  body: Record<string, unknown>,
+  keep: readonly string[] = [],
+): Record<string, unknown> {
   const clean = cleanResource(body, "Event");
   for (const f of serverFields) if (!keep.includes(f)) delete clean[f];
   return clean;
@@ -38,12 +53,19 @@ export function normalizeAttendees(body: Record<string, unknown>, organizer: str
  * Applies `conferenceData.createRequest` as Google does with `conferenceDataVersion=1`: a Meet link
  * when a user is acting; silently nothing when the service account acts as itself.
  */
-export function applyConference(call: CalendarCall, body: Record<string, unknown>, previous?: Record<string, unknown>): void {
+export function applyConference(
+  call: CalendarCall,
+  body: Record<string, unknown>,
+  previous?: Record<string, unknown>,
+): void {
   const version = call.query.get("conferenceDataVersion");
-  const requested = body["conferenceData"] as { createRequest?: { requestId?: string; conferenceSolutionKey?: { type?: string } } } | undefined;
+  const requested = body["conferenceData"] as
+    | { createRequest?: { requestId?: string; conferenceSolutionKey?: { type?: string } } }
+    | undefined;
   if (version !== "1") {
     // Version 0 clients cannot touch conference data: keep what was there.
-    if (previous?.["conferenceData"] !== undefined) body["conferenceData"] = previous["conferenceData"];
+    if (previous?.["conferenceData"] !== undefined)
+      body["conferenceData"] = previous["conferenceData"];
     else delete body["conferenceData"];
     if (previous?.["hangoutLink"] !== undefined) body["hangoutLink"] = previous["hangoutLink"];
     return;
@@ -59,14 +81,17 @@ export function applyConference(call: CalendarCall, body: Record<string, unknown
   body["conferenceData"] = {
     createRequest: {
       requestId: requested.createRequest.requestId ?? "",
-      conferenceSolutionKey: { type: requested.createRequest.conferenceSolutionKey?.type ?? "hangoutsMeet" },
+      conferenceSolutionKey: {
+        type: requested.createRequest.conferenceSolutionKey?.type ?? "hangoutsMeet",
+      },
       status: { statusCode: "success" },
     },
     entryPoints: [{ entryPointType: "video", uri, label: uri.slice("https://".length) }],
     conferenceSolution: {
       key: { type: "hangoutsMeet" },
       name: "Google Meet",
-      iconUri: "https://fonts.gstatic.com/s/i/productlogos/meet_2020q4/v6/web-512dp/logo_meet_2020q4_color_2x_web_512dp.png",
+      iconUri:
+        "https://fonts.gstatic.com/s/i/productlogos/meet_2020q4/v6/web-512dp/logo_meet_2020q4_color_2x_web_512dp.png",
     },
     conferenceId: code,
   };
@@ -75,7 +100,14 @@ export function applyConference(call: CalendarCall, body: Record<string, unknown
 /** Stamps the server fields of a new or changed event. */
 export function stamp(
   body: Record<string, unknown>,
-  opts: { id: string; calendar: CalendarState; seq: number; nowMs: number; creator: string; previous?: Record<string, unknown> },
+  opts: {
+    id: string;
+    calendar: CalendarState;
+    seq: number;
+    nowMs: number;
+    creator: string;
+    previous?: Record<string, unknown>;
+  },
 ): Record<string, unknown> {
   const prev = opts.previous;
   const out: Record<string, unknown> = {
@@ -89,19 +121,32 @@ export function stamp(
   };
   for (const [k, v] of Object.entries(body)) if (!(k in out)) out[k] = v;
   out["creator"] = prev?.["creator"] ?? { email: opts.creator };
-  out["organizer"] = body["organizer"] ?? prev?.["organizer"] ?? { email: opts.calendar.id, displayName: opts.calendar.summary };
+  out["organizer"] = body["organizer"] ??
+    prev?.["organizer"] ?? { email: opts.calendar.id, displayName: opts.calendar.summary };
   out["iCalUID"] = body["iCalUID"] ?? prev?.["iCalUID"] ?? `${opts.id}@google.com`;
-  out["sequence"] = prev === undefined ? (body["sequence"] ?? 0) : Number(prev["sequence"] ?? 0) + 1;
+  out["sequence"] =
+    prev === undefined ? (body["sequence"] ?? 0) : Number(prev["sequence"] ?? 0) + 1;
   out["reminders"] ??= { useDefault: true };
   out["eventType"] ??= "default";
   return out;
 }
 
 /** The event as `principal` sees it: `self` flags, attendee limit, and the free/busy-only view. */
-export function present(body: Record<string, unknown>, principal: string, opts: { freeBusyOnly?: boolean; maxAttendees?: number } = {}): Record<string, unknown> {
+export function present(
+  body: Record<string, unknown>,
+  principal: string,
+  opts: { freeBusyOnly?: boolean; maxAttendees?: number } = {},
+): Record<string, unknown> {
   if (opts.freeBusyOnly === true) {
-    const out: Record<string, unknown> = { kind: body["kind"], etag: body["etag"], id: body["id"], status: body["status"], updated: body["updated"] };
-    for (const k of ["start", "end", "recurringEventId", "originalStartTime", "transparency"]) if (body[k] !== undefined) out[k] = body[k];
+    const out: Record<string, unknown> = {
+      kind: body["kind"],
+      etag: body["etag"],
+      id: body["id"],
+      status: body["status"],
+      updated: body["updated"],
+    };
+    for (const k of ["start", "end", "recurringEventId", "originalStartTime", "transparency"])
+      if (body[k] !== undefined) out[k] = body[k];
     return out;
   }
   const out = { ...body };
@@ -110,7 +155,9 @@ export function present(body: Record<string, unknown>, principal: string, opts: 
     if (person?.email === principal) out[k] = { ...person, self: true };
   }
   if (Array.isArray(out["attendees"])) {
-    let attendees = (out["attendees"] as Record<string, unknown>[]).map((a) => (a["email"] === principal ? { ...a, self: true } : a));
+    let attendees = (out["attendees"] as Record<string, unknown>[]).map((a) =>
+      a["email"] === principal ? { ...a, self: true } : a,
+    );
     if (opts.maxAttendees !== undefined && attendees.length > opts.maxAttendees) {
       attendees = attendees.slice(0, opts.maxAttendees);
       out["attendeesOmitted"] = true;
@@ -135,7 +182,14 @@ export function recurrenceOf(body: Record<string, unknown>): string[] | undefine
 /** A synthesized instance of a recurring event at `occ`. */
 export function instanceOf(master: EventRecord, occ: Occurrence, calendarId: string): EventRecord {
   const id = `${master.id}_${occ.key}`;
-  const body: Record<string, unknown> = { ...master.body, id, start: occ.start, end: occ.end, recurringEventId: master.id, originalStartTime: occ.start };
+  const body: Record<string, unknown> = {
+    ...master.body,
+    id,
+    start: occ.start,
+    end: occ.end,
+    recurringEventId: master.id,
+    originalStartTime: occ.start,
+  };
   delete body["recurrence"];
   body["htmlLink"] = htmlLink(id, calendarId);
   return { id, seq: master.seq, body };
@@ -145,7 +199,13 @@ export function instanceOf(master: EventRecord, occ: Occurrence, calendarId: str
  * Every instance of every event of `calendar` overlapping [fromMs, toMs): single events as they are,
  * recurring ones expanded (stored exceptions replace their occurrence).
  */
-export function expandCalendar(calendar: CalendarState, fromMs: number, toMs: number, limitEach: number, includeCancelled: boolean): EventRecord[] {
+export function expandCalendar(
+  calendar: CalendarState,
+  fromMs: number,
+  toMs: number,
+  limitEach: number,
+  includeCancelled: boolean,
+): EventRecord[] {
   const out: EventRecord[] = [];
   for (const record of calendar.events.values()) {
     const body = record.body;
@@ -189,7 +249,12 @@ export function findEvent(calendar: CalendarState, eventId: string): EventRecord
   const times = timesOf(master, calendar);
   if (recurrence === undefined || times === undefined) return undefined;
   const key = m[2] ?? "";
-  const at = key.length === 8 ? Date.UTC(Number(key.slice(0, 4)), Number(key.slice(4, 6)) - 1, Number(key.slice(6, 8))) : Date.parse(`${key.slice(0, 4)}-${key.slice(4, 6)}-${key.slice(6, 8)}T${key.slice(9, 11)}:${key.slice(11, 13)}:${key.slice(13, 15)}Z`);
+  const at =
+    key.length === 8
+      ? Date.UTC(Number(key.slice(0, 4)), Number(key.slice(4, 6)) - 1, Number(key.slice(6, 8)))
+      : Date.parse(
+          `${key.slice(0, 4)}-${key.slice(4, 6)}-${key.slice(6, 8)}T${key.slice(9, 11)}:${key.slice(11, 13)}:${key.slice(13, 15)}Z`,
+        );
   const occ = expand(recurrence, times, at, at + 1, 1).find((o) => o.key === key);
   return occ === undefined ? undefined : instanceOf(master, occ, calendar.id);
 }

@@ -37,19 +37,29 @@ export interface FaultInjector {
 
 /** Validates fault settings (from JSON or options); a message naming the bad field, or undefined. */
 export function checkFaultSettings(value: FaultSettings): string | undefined {
-  if (value.latencyMs !== undefined && (typeof value.latencyMs !== "number" || !(value.latencyMs >= 0) || value.latencyMs > 600_000)) {
+  if (
+    value.latencyMs !== undefined &&
+    (typeof value.latencyMs !== "number" || !(value.latencyMs >= 0) || value.latencyMs > 600_000)
+  ) {
     return `latencyMs must be a number of milliseconds from 0 to 600000, got ${JSON.stringify(value.latencyMs)}`;
   }
-  if (value.seed !== undefined && (typeof value.seed !== "number" || !Number.isInteger(value.seed))) return `seed must be an integer, got ${JSON.stringify(value.seed)}`;
-  if (value.retryAfterSeconds !== undefined && (typeof value.retryAfterSeconds !== "number" || !(value.retryAfterSeconds >= 0))) {
+  if (value.seed !== undefined && (typeof value.seed !== "number" || !Number.isInteger(value.seed)))
+    return `seed must be an integer, got ${JSON.stringify(value.seed)}`;
+  if (
+    value.retryAfterSeconds !== undefined &&
+    (typeof value.retryAfterSeconds !== "number" || !(value.retryAfterSeconds >= 0))
+  ) {
     return `retryAfterSeconds must be a number of seconds, got ${JSON.stringify(value.retryAfterSeconds)}`;
   }
   if (value.errorRates !== undefined) {
-    if (typeof value.errorRates !== "object" || value.errorRates === null) return "errorRates must be an object like {\"429\": 0.1}";
+    if (typeof value.errorRates !== "object" || value.errorRates === null)
+      return 'errorRates must be an object like {"429": 0.1}';
     let total = 0;
     for (const [k, v] of Object.entries(value.errorRates)) {
-      if (!faultKinds.includes(k as FaultKind)) return `errorRates has unknown kind "${k}": use ${faultKinds.map((f) => `"${f}"`).join(", ")}`;
-      if (typeof v !== "number" || !(v >= 0) || v > 1) return `errorRates["${k}"] must be a number from 0 to 1, got ${JSON.stringify(v)}`;
+      if (!faultKinds.includes(k as FaultKind))
+        return `errorRates has unknown kind "${k}": use ${faultKinds.map((f) => `"${f}"`).join(", ")}`;
+      if (typeof v !== "number" || !(v >= 0) || v > 1)
+        return `errorRates["${k}"] must be a number from 0 to 1, got ${JSON.stringify(v)}`;
       total += v;
     }
     if (total > 1 + 1e-9) return `errorRates add up to ${total}, more than 1`;

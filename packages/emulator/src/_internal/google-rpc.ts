@@ -4,7 +4,13 @@ import { apiHeaders } from "./headers.ts";
 export type RpcDetail = Record<string, unknown> & { "@type": string };
 
 /** Google's google.rpc error envelope (used by the IAM Credentials API): `{"error":{code,message,status,details}}`. */
-export function rpcError(code: number, status: string, message: string, nowMs: number, details: RpcDetail[] = []): Response {
+export function rpcError(
+  code: number,
+  status: string,
+  message: string,
+  nowMs: number,
+  details: RpcDetail[] = [],
+): Response {
   const error = { code, message, status, ...(details.length > 0 ? { details } : {}) };
   const headers = apiHeaders(nowMs);
   if (code === 401) headers.set("WWW-Authenticate", 'Bearer realm="https://accounts.google.com/"');
@@ -12,6 +18,10 @@ export function rpcError(code: number, status: string, message: string, nowMs: n
 }
 
 /** A `google.rpc.ErrorInfo` detail. */
-export function errorInfo(reason: string, domain: string, metadata: Record<string, string>): RpcDetail {
+export function errorInfo(
+  reason: string,
+  domain: string,
+  metadata: Record<string, string>,
+): RpcDetail {
   return { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason, domain, metadata };
 }

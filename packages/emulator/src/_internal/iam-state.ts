@@ -24,13 +24,15 @@ export interface IamState {
 }
 
 async function hexDigest(text: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
+  return toHex(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))),
+  );
 }
 
 /** A 12-digit project number derived from the project ID (stable across restarts). */
 export async function projectNumber(projectId: string): Promise<string> {
   const hex = await hexDigest(`project:${projectId}`);
-  return (BigInt(`0x${hex.slice(0, 16)}`) % 10n ** 11n + 10n ** 11n).toString();
+  return ((BigInt(`0x${hex.slice(0, 16)}`) % 10n ** 11n) + 10n ** 11n).toString();
 }
 
 /** Builds the keyless state; `store` resolves scenario names to emails. */
@@ -49,7 +51,12 @@ export async function createIamState(scenario: KeylessScenario, store: Store): P
     const hex = await hexDigest(`authorized_user:${u.email}`);
     const record: AuthorizedUserRecord = {
       email: u.email,
-      clientId: u.clientId ?? `${BigInt(`0x${hex.slice(0, 12)}`).toString().padStart(12, "0").slice(0, 12)}-${hex.slice(12, 44)}.apps.googleusercontent.com`,
+      clientId:
+        u.clientId ??
+        `${BigInt(`0x${hex.slice(0, 12)}`)
+          .toString()
+          .padStart(12, "0")
+          .slice(0, 12)}-${hex.slice(12, 44)}.apps.googleusercontent.com`,
       clientSecret: u.clientSecret ?? `GOCSPX-emu-${hex.slice(44, 64)}`,
       refreshToken: u.refreshToken ?? `1//emu-${hex.slice(0, 40)}`,
       refresh: u.refresh ?? "ok",
@@ -58,12 +65,15 @@ export async function createIamState(scenario: KeylessScenario, store: Store): P
     authorizedUsersByEmail.set(record.email, record);
   }
   const state: IamState = { tokenCreators, authorizedUsers, authorizedUsersByEmail };
-  if (scenario.metadata !== undefined) state.metadataAccount = email(scenario.metadata.serviceAccount);
+  if (scenario.metadata !== undefined)
+    state.metadataAccount = email(scenario.metadata.serviceAccount);
   return state;
 }
 
 /** The IAM member an access token acts as: `serviceAccount:EMAIL` or `user:EMAIL`. */
 export function principalOf(store: Store, token: TokenRecord): string {
   if (token.subject !== null) return `user:${token.subject}`;
-  return store.accounts.has(token.accountEmail) ? `serviceAccount:${token.accountEmail}` : `user:${token.accountEmail}`;
+  return store.accounts.has(token.accountEmail)
+    ? `serviceAccount:${token.accountEmail}`
+    : `user:${token.accountEmail}`;
 }

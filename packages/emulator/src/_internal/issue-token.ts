@@ -10,7 +10,11 @@ export interface TokenGrant {
 }
 
 /** Records a new access token (as the token endpoint does) and returns Google's success body. */
-export function issueToken(ctx: EmulatorContext, grant: TokenGrant, nowMs: number): { access_token: string; expires_in: number; token_type: "Bearer" } {
+export function issueToken(
+  ctx: EmulatorContext,
+  grant: TokenGrant,
+  nowMs: number,
+): { access_token: string; expires_in: number; token_type: "Bearer" } {
   // Expired tokens go first (in issue order, no scan), so the store stays bounded by live tokens.
   ctx.store.tokenExpiry.prune(ctx.store.tokens, nowMs);
   const accessToken = `ya29.emu.${toBase64Url(randomBytes(32))}`;

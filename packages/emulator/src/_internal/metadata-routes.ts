@@ -7,10 +7,18 @@ import { projectNumber } from "./iam-state.ts";
 import { issueToken } from "./issue-token.ts";
 
 /** The scopes a default Compute Engine / Cloud Run service account's token carries. */
-const defaultScopes = ["https://www.googleapis.com/auth/cloud-platform", "https://www.googleapis.com/auth/userinfo.email"];
+const defaultScopes = [
+  "https://www.googleapis.com/auth/cloud-platform",
+  "https://www.googleapis.com/auth/userinfo.email",
+];
 
 function headers(nowMs: number, type: string): Headers {
-  return new Headers({ "Metadata-Flavor": "Google", "Content-Type": type, Date: httpDate(nowMs), Server: "Metadata Server for VM" });
+  return new Headers({
+    "Metadata-Flavor": "Google",
+    "Content-Type": type,
+    Date: httpDate(nowMs),
+    Server: "Metadata Server for VM",
+  });
 }
 
 function text(body: string, nowMs: number): Response {
@@ -18,7 +26,10 @@ function text(body: string, nowMs: number): Response {
 }
 
 function json(body: unknown, nowMs: number): Response {
-  return new Response(JSON.stringify(body), { status: 200, headers: headers(nowMs, "application/json") });
+  return new Response(JSON.stringify(body), {
+    status: 200,
+    headers: headers(nowMs, "application/json"),
+  });
 }
 
 function page(status: 403 | 404, path: string, nowMs: number): Response {
@@ -41,35 +52,48 @@ export function metadataRoutes(ctx: EmulatorContext, iam: IamState): Hono {
   app.use("*", async (c, next) => {
     const flavor = c.req.header("metadata-flavor");
     const legacy = c.req.header("x-google-metadata-request");
-    if (flavor !== "Google" && legacy?.toLowerCase() !== "true") return page(403, c.req.path, ctx.clock());
+    if (flavor !== "Google" && legacy?.toLowerCase() !== "true")
+      return page(403, c.req.path, ctx.clock());
     await next();
   });
-  const account = () => (iam.metadataAccount === undefined ? undefined : ctx.store.accounts.get(iam.metadataAccount));
+  const account = () =>
+    iam.metadataAccount === undefined ? undefined : ctx.store.accounts.get(iam.metadataAccount);
   const projectId = () => account()?.projectId ?? "dwd-emulator";
   const recursive = (c: Context) => c.req.query("recursive")?.toLowerCase() === "true";
 
   app.get("/v1", () => text("instance/\nproject/\n", ctx.clock()));
   app.get("/v1/", () => text("instance/\nproject/\n", ctx.clock()));
-  app.get("/v1/instance", () => text("attributes/\nhostname\nid\nservice-accounts/\nzone\n", ctx.clock()));
-  app.get("/v1/instance/", () => text("attributes/\nhostname\nid\nservice-accounts/\nzone\n", ctx.clock()));
+  app.get("/v1/instance", () =>
+    text("attributes/\nhostname\nid\nservice-accounts/\nzone\n", ctx.clock()),
+  );
+  app.get("/v1/instance/", () =>
+    text("attributes/\nhostname\nid\nservice-accounts/\nzone\n", ctx.clock()),
+  );
   app.get("/v1/project/project-id", () => text(projectId(), ctx.clock()));
-  app.get("/v1/project/numeric-project-id", async () => text(await projectNumber(projectId()), ctx.clock()));
+  app.get("/v1/project/numeric-project-id", async () =>
+    text(await projectNumber(projectId()), ctx.clock()),
+  );
 
   const describe = (email: string) => ({ aliases: ["default"], email, scopes: defaultScopes });
   app.get("/v1/instance/service-accounts/", (c) => {
     const a = account();
     const nowMs = ctx.clock();
     if (a === undefined) return recursive(c) ? json({}, nowMs) : text("", nowMs);
-    return recursive(c) ? json({ default: describe(a.email), [a.email]: describe(a.email) }, nowMs) : text(`default/\n${a.email}/\n`, nowMs);
+    return recursive(c)
+      ? json({ default: describe(a.email), [a.email]: describe(a.email) }, nowMs)
+      : text(`default/\n${a.email}/\n`, nowMs);
   });
   const accountRoute = (c: Context): Response => {
     const nowMs = ctx.clock();
     const a = account();
     const id = c.req.param("id") ?? "";
-    if (a === undefined || (id !== "default" && id.toLowerCase() !== a.email)) return page(404, c.req.path, nowMs);
+    if (a === undefined || (id !== "default" && id.toLowerCase() !== a.email))
+      return page(404, c.req.path, nowMs);
     switch (c.req.param("leaf") ?? "") {
       case "":
-        return recursive(c) ? json(describe(a.email), nowMs) : text("aliases\nemail\nidentity\nscopes\ntoken\n", nowMs);
+        return recursive(c)
+          ? json(describe(a.email), nowMs)
+          : text("aliases\nemail\nidentity\nscopes\ntoken\n", nowMs);
       case "email":
         return text(a.email, nowMs);
       case "aliases":
@@ -78,8 +102,18 @@ export function metadataRoutes(ctx: EmulatorContext, iam: IamState): Hono {
         return text(`${defaultScopes.join("\n")}\n`, nowMs);
       case "token": {
         const asked = c.req.query("scopes");
-        const scopes = asked === undefined ? defaultScopes : [...new Set(asked.split(/[\s,]+/).filter((s) => s !== ""))];
-        return json(issueToken(ctx, { accountEmail: a.email, clientId: a.clientId, subject: null, scopes }, nowMs), nowMs);
+        const scopes =
+          asked === undefined
+            ? defaultScopes
+            : [...new Set(asked.split(/[\s,]+/).filter((s) => s !== ""))];
+        return json(
+          issueToken(
+            ctx,
+            { accountEmail: a.email, clientId: a.clientId, subject: null, scopes },
+            nowMs,
+          ),
+          nowMs,
+        );
       }
       default:
         return page(404, c.req.path, nowMs);

@@ -34,7 +34,11 @@ export function createPushHub(fetchImpl: typeof fetch | undefined, now: () => nu
     const previous = queues.get(channel.id) ?? Promise.resolve();
     const next = previous.then(async () => {
       try {
-        const res = await (fetchImpl ?? fetch)(channel.address, { method: "POST", headers, body: "" });
+        const res = await (fetchImpl ?? fetch)(channel.address, {
+          method: "POST",
+          headers,
+          body: "",
+        });
         await res.body?.cancel();
         if (res.ok) counts.delivered++;
         else counts.failed++;
@@ -81,7 +85,10 @@ function isLocal(url: URL): boolean {
  * `not_exists`) on every change to the watched collection. Google demands HTTPS; plain
  * `http://127.0.0.1:…`/`localhost` addresses are allowed here for local tests.
  */
-export function watch(kind: "events" | "acl" | "calendarList" | "settings", hub: PushHub): (call: CalendarCall) => Promise<Response> {
+export function watch(
+  kind: "events" | "acl" | "calendarList" | "settings",
+  hub: PushHub,
+): (call: CalendarCall) => Promise<Response> {
   return async (call) => {
     let collection: string;
     if (kind === "events" || kind === "acl") {
@@ -91,9 +98,13 @@ export function watch(kind: "events" | "acl" | "calendarList" | "settings", hub:
     } else collection = `${kind}:${call.principal}`;
     const body = await readBody(call);
     if (body instanceof Response) return body;
-    if (typeof body["id"] !== "string" || body["id"] === "") return missingField("Missing channel id.", call.now);
+    if (typeof body["id"] !== "string" || body["id"] === "")
+      return missingField("Missing channel id.", call.now);
     const type = body["type"];
-    if (type !== "web_hook" && type !== "webhook") return calendarError(400, "invalid", "Invalid Value", call.now, { location: { type: "parameter", name: "type" } });
+    if (type !== "web_hook" && type !== "webhook")
+      return calendarError(400, "invalid", "Invalid Value", call.now, {
+        location: { type: "parameter", name: "type" },
+      });
     let address: URL;
     try {
       address = new URL(typeof body["address"] === "string" ? body["address"] : "");
@@ -101,12 +112,21 @@ export function watch(kind: "events" | "acl" | "calendarList" | "settings", hub:
       return missingField("Missing address.", call.now);
     }
     if (address.protocol !== "https:" && !(address.protocol === "http:" && isLocal(address))) {
-      return calendarError(400, "push.webhookUrlNotHttps", `WebHook callback must be HTTPS: ${address.href}`, call.now);
+      return calendarError(
+        400,
+        "push.webhookUrlNotHttps",
+        `WebHook callback must be HTTPS: ${address.href}`,
+        call.now,
+      );
     }
-    if (call.data.channels.has(body["id"])) return calendarError(400, "channelIdNotUnique", "Channel id not unique", call.now);
+    if (call.data.channels.has(body["id"]))
+      return calendarError(400, "channelIdNotUnique", "Channel id not unique", call.now);
     const requested = Number(body["expiration"]);
     const max = call.now + 30 * 86_400_000;
-    const expiration = Number.isFinite(requested) && requested > call.now ? Math.min(requested, max) : call.now + 7 * 86_400_000;
+    const expiration =
+      Number.isFinite(requested) && requested > call.now
+        ? Math.min(requested, max)
+        : call.now + 7 * 86_400_000;
     const resourceUri = new URL(call.request.url);
     resourceUri.pathname = resourceUri.pathname.replace(/\/watch$/, "");
     resourceUri.search = "?alt=json";
@@ -122,7 +142,12 @@ export function watch(kind: "events" | "acl" | "calendarList" | "settings", hub:
     if (typeof body["token"] === "string") channel.token = body["token"];
     call.data.channels.set(channel.id, channel);
     hub.start(channel);
-    const res: Record<string, unknown> = { kind: "api#channel", id: channel.id, resourceId: channel.resourceId, resourceUri: channel.resourceUri };
+    const res: Record<string, unknown> = {
+      kind: "api#channel",
+      id: channel.id,
+      resourceId: channel.resourceId,
+      resourceUri: channel.resourceUri,
+    };
     if (channel.token !== undefined) res["token"] = channel.token;
     res["expiration"] = String(expiration);
     return ok(res, call.now);

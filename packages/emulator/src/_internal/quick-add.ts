@@ -32,26 +32,40 @@ export function parseQuickAdd(text: string, nowMs: number, zone: string): Record
     if (w !== null) {
       const target = weekdays.indexOf((w[1] ?? "").toLowerCase());
       const current = new Date(today).getUTCDay();
-      day = today + (((target - current + 7) % 7) || 7) * 86_400_000;
+      day = today + ((target - current + 7) % 7 || 7) * 86_400_000;
     }
   }
   const len = take(/\sfor\s+(\d+)\s*(minutes?|mins?|hours?|hrs?|h)(?=\s)/i);
   if (len !== null) length = Number(len[1]) * (/^h/i.test(len[2] ?? "") ? 60 : 1);
   if (take(/\s(?:at\s+)?noon(?=\s)/i) !== null) minutes = 12 * 60;
   if (minutes === undefined) {
-    const t = take(/\s(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(am|pm)(?=\s)/i) ?? take(/\s(?:at\s+)?(\d{1,2}):(\d{2})(?=\s)/i);
+    const t =
+      take(/\s(?:at\s+)?(\d{1,2})(?::(\d{2}))?\s*(am|pm)(?=\s)/i) ??
+      take(/\s(?:at\s+)?(\d{1,2}):(\d{2})(?=\s)/i);
     if (t !== null) {
       let h = Number(t[1]) % (t[3] === undefined ? 24 : 12);
       if (t[3]?.toLowerCase() === "pm") h += 12;
       minutes = h * 60 + Number(t[2] ?? 0);
     }
   }
-  const summary = rest.replace(/\s+(at|on)\s*$/i, "").replace(/\s+/g, " ").trim() || text.trim();
+  const summary =
+    rest
+      .replace(/\s+(at|on)\s*$/i, "")
+      .replace(/\s+/g, " ")
+      .trim() || text.trim();
   const date = day ?? today;
   if (minutes === undefined) {
-    return { summary, start: { date: formatDate(date) }, end: { date: formatDate(date + 86_400_000) } };
+    return {
+      summary,
+      start: { date: formatDate(date) },
+      end: { date: formatDate(date + 86_400_000) },
+    };
   }
   const startMs = fromWallClock(date + minutes * 60_000, zone);
   const endMs = startMs + length * 60_000;
-  return { summary, start: { dateTime: formatInZone(startMs, zone), timeZone: zone }, end: { dateTime: formatInZone(endMs, zone), timeZone: zone } };
+  return {
+    summary,
+    start: { dateTime: formatInZone(startMs, zone), timeZone: zone },
+    end: { dateTime: formatInZone(endMs, zone), timeZone: zone },
+  };
 }

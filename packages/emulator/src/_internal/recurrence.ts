@@ -1,5 +1,12 @@
 import rrulePackage from "rrule";
-import { formatDate, formatInZone, fromWallClock, parseDate, parseDateTime, wallClock } from "./time-zones.ts";
+import {
+  formatDate,
+  formatInZone,
+  fromWallClock,
+  parseDate,
+  parseDateTime,
+  wallClock,
+} from "./time-zones.ts";
 
 // rrule ships CommonJS at its main entry; its default export carries the API on Node and Deno alike.
 const { RRule, RRuleSet } = rrulePackage;
@@ -29,7 +36,10 @@ export interface EventTimes {
 type DateTimeField = { date?: unknown; dateTime?: unknown; timeZone?: unknown } | undefined;
 
 /** Reads an event's `start`/`end`; a string describing what is wrong when they do not parse. */
-export function eventTimes(body: Record<string, unknown>, calendarZone: string): EventTimes | string {
+export function eventTimes(
+  body: Record<string, unknown>,
+  calendarZone: string,
+): EventTimes | string {
   const start = body["start"] as DateTimeField;
   const end = body["end"] as DateTimeField;
   if (start === undefined) return "Missing start time.";
@@ -43,10 +53,22 @@ export function eventTimes(body: Record<string, unknown>, calendarZone: string):
   }
   if (typeof start.dateTime !== "string" || typeof end.dateTime !== "string") return "Bad Request";
   const endZone = typeof end.timeZone === "string" ? end.timeZone : zone;
-  const s = parseDateTime(start.dateTime, typeof start.timeZone === "string" ? start.timeZone : undefined);
-  const e = parseDateTime(end.dateTime, typeof end.timeZone === "string" ? end.timeZone : undefined);
-  if (s === undefined) return parseDateTime(start.dateTime, zone) === undefined ? "Bad Request" : "Missing time zone definition for start time.";
-  if (e === undefined) return parseDateTime(end.dateTime, endZone) === undefined ? "Bad Request" : "Missing time zone definition for end time.";
+  const s = parseDateTime(
+    start.dateTime,
+    typeof start.timeZone === "string" ? start.timeZone : undefined,
+  );
+  const e = parseDateTime(
+    end.dateTime,
+    typeof end.timeZone === "string" ? end.timeZone : undefined,
+  );
+  if (s === undefined)
+    return parseDateTime(start.dateTime, zone) === undefined
+      ? "Bad Request"
+      : "Missing time zone definition for start time.";
+  if (e === undefined)
+    return parseDateTime(end.dateTime, endZone) === undefined
+      ? "Bad Request"
+      : "Missing time zone definition for end time.";
   return { startMs: s, endMs: e, allDay: false, zone };
 }
 
@@ -71,7 +93,14 @@ function basic(ms: number, allDay: boolean): string {
 function icalFloating(value: string, zone: string): number | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?$/.exec(value.trim());
   if (m === null) return undefined;
-  const floating = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
+  const floating = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+  );
   return m[7] === "Z" ? wallClock(floating, zone) : floating;
 }
 
@@ -108,7 +137,13 @@ export function validRecurrence(recurrence: readonly string[]): boolean {
  * 10:00 Europe/Berlin weekly meeting stays at 10:00 across daylight-saving changes. Occurrences
  * starting before `fromMs` or at/after `toMs` are left out; at most `limit` are returned.
  */
-export function expand(recurrence: readonly string[], times: EventTimes, fromMs: number, toMs: number, limit: number): Occurrence[] {
+export function expand(
+  recurrence: readonly string[],
+  times: EventTimes,
+  fromMs: number,
+  toMs: number,
+  limit: number,
+): Occurrence[] {
   const zone = times.zone;
   const startFloating = times.allDay ? times.startMs : wallClock(times.startMs, zone);
   const duration = times.endMs - times.startMs;
@@ -118,7 +153,8 @@ export function expand(recurrence: readonly string[], times: EventTimes, fromMs:
   // Nothing happens before the first occurrence; far-off bounds mean "no bound".
   const lo = Math.max(fromMs, times.startMs - 86_400_000);
   const floatingFrom = (times.allDay ? lo : wallClock(lo, zone)) - 2 * 86_400_000;
-  const floatingTo = toMs >= 8.64e15 - 1 ? Infinity : (times.allDay ? toMs : wallClock(toMs, zone)) + 2 * 86_400_000;
+  const floatingTo =
+    toMs >= 8.64e15 - 1 ? Infinity : (times.allDay ? toMs : wallClock(toMs, zone)) + 2 * 86_400_000;
   const candidates = new Set<number>([startFloating, ...listedDates(recurrence, "RDATE", zone)]);
   if (set !== undefined) {
     let taken = 0;
@@ -137,10 +173,16 @@ export function expand(recurrence: readonly string[], times: EventTimes, fromMs:
     if (exdates.has(f)) continue;
     const startMs = times.allDay ? f : fromWallClock(f, zone);
     const endMs = startMs + duration;
-    const overlaps = times.allDay ? f + duration > fromMs && f < toMs : endMs > fromMs && startMs < toMs;
+    const overlaps = times.allDay
+      ? f + duration > fromMs && f < toMs
+      : endMs > fromMs && startMs < toMs;
     if (!overlaps) continue;
-    const start: Record<string, string> = times.allDay ? { date: formatDate(f) } : { dateTime: formatInZone(startMs, zone), timeZone: zone };
-    const end: Record<string, string> = times.allDay ? { date: formatDate(f + duration) } : { dateTime: formatInZone(endMs, zone), timeZone: zone };
+    const start: Record<string, string> = times.allDay
+      ? { date: formatDate(f) }
+      : { dateTime: formatInZone(startMs, zone), timeZone: zone };
+    const end: Record<string, string> = times.allDay
+      ? { date: formatDate(f + duration) }
+      : { dateTime: formatInZone(endMs, zone), timeZone: zone };
     out.push({ startMs, endMs, key: basic(times.allDay ? f : startMs, times.allDay), start, end });
     if (out.length >= limit) break;
   }

@@ -29,14 +29,18 @@ const rsa: RsaHashedKeyGenParams = {
 
 /** A 21-digit numeric client ID derived from the email, so it is stable across restarts. */
 export async function deriveClientId(email: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(email)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(email)),
+  );
   let n = 0n;
   for (const b of digest.subarray(0, 16)) n = (n << 8n) | BigInt(b);
   return "1" + (n % 10n ** 20n).toString().padStart(20, "0");
 }
 
 /** Creates the account record and generates its RSA-2048 key pair (extractable, so key files can be written). */
-export async function createServiceAccount(def: ScenarioServiceAccount): Promise<ServiceAccountRecord> {
+export async function createServiceAccount(
+  def: ScenarioServiceAccount,
+): Promise<ServiceAccountRecord> {
   const email = serviceAccountEmail(def);
   const [pair, clientId] = await Promise.all([
     crypto.subtle.generateKey(rsa, true, ["sign", "verify"]),
@@ -48,7 +52,9 @@ export async function createServiceAccount(def: ScenarioServiceAccount): Promise
     email,
     clientId,
     disabled: def.disabled === true,
-    keys: [{ keyId: toHex(randomBytes(20)), privateKey: pair.privateKey, publicKey: pair.publicKey }],
+    keys: [
+      { keyId: toHex(randomBytes(20)), privateKey: pair.privateKey, publicKey: pair.publicKey },
+    ],
   };
 }
 

@@ -54,20 +54,28 @@ export interface Store {
 const etagBase = 1767225600000000n;
 
 async function groupCalendarId(owner: string, index: number): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${owner}#${index}`));
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(`${owner}#${index}`),
+  );
   return `${toHex(new Uint8Array(digest)).slice(0, 26)}@group.calendar.google.com`;
 }
 
 /** Builds the store, generating every service account's key pair in parallel. */
 export async function createStore(scenario: Scenario): Promise<Store> {
-  const accountList = await Promise.all(scenario.serviceAccounts.map((a) => createServiceAccount(a)));
+  const accountList = await Promise.all(
+    scenario.serviceAccounts.map((a) => createServiceAccount(a)),
+  );
   const accounts = new Map(accountList.map((a) => [a.email, a]));
   const accountNames = new Map(accountList.map((a) => [a.name, a.email]));
 
   const grants = new Map<string, Set<string>>();
   const scopes = new Set(knownScopes);
   for (const g of scenario.grants) {
-    const byName = g.serviceAccount === undefined ? undefined : accounts.get(accountNames.get(g.serviceAccount) ?? "");
+    const byName =
+      g.serviceAccount === undefined
+        ? undefined
+        : accounts.get(accountNames.get(g.serviceAccount) ?? "");
     const clientId = g.clientId ?? byName?.clientId;
     if (clientId === undefined) continue;
     const set = grants.get(clientId) ?? new Set<string>();
@@ -83,7 +91,11 @@ export async function createStore(scenario: Scenario): Promise<Store> {
   const calendarLists = new Map<string, string[]>();
   const add = (c: Omit<CalendarRecord, "colorId" | "etag">): void => {
     const n = calendars.size;
-    calendars.set(c.id, { ...c, colorId: String((n % 24) + 1), etag: `"${(etagBase + BigInt(n) * 1000n).toString()}"` });
+    calendars.set(c.id, {
+      ...c,
+      colorId: String((n % 24) + 1),
+      etag: `"${(etagBase + BigInt(n) * 1000n).toString()}"`,
+    });
     const listed = calendarLists.get(c.owner) ?? [];
     if (c.primary) listed.unshift(c.id);
     else listed.push(c.id);
@@ -92,13 +104,37 @@ export async function createStore(scenario: Scenario): Promise<Store> {
   const declared = scenario.calendars ?? [];
   for (const u of scenario.users) {
     const own = declared.find((c) => c.owner === u.email && c.primary === true);
-    add({ id: u.email, owner: u.email, summary: own?.summary ?? u.email, timeZone: own?.timeZone ?? "UTC", primary: true });
+    add({
+      id: u.email,
+      owner: u.email,
+      summary: own?.summary ?? u.email,
+      timeZone: own?.timeZone ?? "UTC",
+      primary: true,
+    });
   }
   for (const [i, c] of declared.entries()) {
     if (c.primary === true) continue;
     const id = c.id ?? (await groupCalendarId(c.owner, i));
-    add({ id, owner: c.owner, summary: c.summary ?? id, timeZone: c.timeZone ?? "UTC", primary: false });
+    add({
+      id,
+      owner: c.owner,
+      summary: c.summary ?? id,
+      timeZone: c.timeZone ?? "UTC",
+      primary: false,
+    });
   }
 
-  return { domain: scenario.domain, users, accounts, accountNames, grants, scopes, calendars, calendarLists, tokens: new Map(), tokenExpiry: new TokenExpiry(), version: 1 };
+  return {
+    domain: scenario.domain,
+    users,
+    accounts,
+    accountNames,
+    grants,
+    scopes,
+    calendars,
+    calendarLists,
+    tokens: new Map(),
+    tokenExpiry: new TokenExpiry(),
+    version: 1,
+  };
 }

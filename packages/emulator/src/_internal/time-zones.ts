@@ -33,8 +33,16 @@ export function isTimeZone(zone: string): boolean {
 /** The wall clock in `zone` at instant `ms`, as a UTC-based "floating" millisecond value. */
 export function wallClock(ms: number, zone: string): number {
   const parts: Record<string, number> = {};
-  for (const p of formatter(zone).formatToParts(new Date(ms))) if (p.type !== "literal") parts[p.type] = Number(p.value);
-  return Date.UTC(parts["year"] ?? 1970, (parts["month"] ?? 1) - 1, parts["day"] ?? 1, parts["hour"] ?? 0, parts["minute"] ?? 0, parts["second"] ?? 0);
+  for (const p of formatter(zone).formatToParts(new Date(ms)))
+    if (p.type !== "literal") parts[p.type] = Number(p.value);
+  return Date.UTC(
+    parts["year"] ?? 1970,
+    (parts["month"] ?? 1) - 1,
+    parts["day"] ?? 1,
+    parts["hour"] ?? 0,
+    parts["minute"] ?? 0,
+    parts["second"] ?? 0,
+  );
 }
 
 /** Offset of `zone` from UTC at instant `ms`, in ms. */
@@ -86,9 +94,20 @@ export function formatDate(floating: number): string {
  * clock in `zone` (undefined when there is no zone to read it in).
  */
 export function parseDateTime(text: string, zone?: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$/.exec(text);
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$/.exec(
+      text,
+    );
   if (m === null) return undefined;
-  const floating = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0), Math.round(Number(m[7] ?? 0) * 1000));
+  const floating = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6] ?? 0),
+    Math.round(Number(m[7] ?? 0) * 1000),
+  );
   if (Number.isNaN(floating)) return undefined;
   const off = m[8];
   if (off === undefined) return zone === undefined ? undefined : fromWallClock(floating, zone);

@@ -38,7 +38,9 @@ export function acceptedAudiences(baseUrl: string): Set<string> {
     return set;
   }
   const origins = [base.origin];
-  if (loopbackHosts.includes(base.hostname)) for (const host of loopbackHosts) origins.push(`${base.protocol}//${host}${base.port === "" ? "" : `:${base.port}`}`);
+  if (loopbackHosts.includes(base.hostname))
+    for (const host of loopbackHosts)
+      origins.push(`${base.protocol}//${host}${base.port === "" ? "" : `:${base.port}`}`);
   for (const origin of origins) for (const path of tokenPaths) set.add(origin + path);
   return set;
 }
@@ -46,7 +48,8 @@ export function acceptedAudiences(baseUrl: string): Set<string> {
 let audienceCache: { baseUrl: string; audiences: Set<string> } | undefined;
 
 function audiencesFor(baseUrl: string): Set<string> {
-  if (audienceCache?.baseUrl !== baseUrl) audienceCache = { baseUrl, audiences: acceptedAudiences(baseUrl) };
+  if (audienceCache?.baseUrl !== baseUrl)
+    audienceCache = { baseUrl, audiences: acceptedAudiences(baseUrl) };
   return audienceCache.audiences;
 }
 
@@ -71,7 +74,12 @@ async function readForm(request: Request): Promise<URLSearchParams> {
 async function verifySignature(account: ServiceAccountRecord, jws: ParsedJws): Promise<boolean> {
   for (const key of account.keys) {
     try {
-      const ok = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key.publicKey, jws.signature as Uint8Array<ArrayBuffer>, jws.signingInput as Uint8Array<ArrayBuffer>);
+      const ok = await crypto.subtle.verify(
+        "RSASSA-PKCS1-v1_5",
+        key.publicKey,
+        jws.signature as Uint8Array<ArrayBuffer>,
+        jws.signingInput as Uint8Array<ArrayBuffer>,
+      );
       if (ok) return true;
     } catch {
       // A malformed signature is a mismatch, not a crash.
@@ -91,7 +99,11 @@ interface Grant {
 }
 
 /** Checks an assertion as Google does; returns the grant or the error to answer. */
-async function check(ctx: EmulatorContext, assertion: string, nowMs: number): Promise<Grant | TokenError> {
+async function check(
+  ctx: EmulatorContext,
+  assertion: string,
+  nowMs: number,
+): Promise<Grant | TokenError> {
   const { store } = ctx;
   const jws = parseJws(assertion);
   // Garbage, bad base64url and every algorithm but RS256 (none, HS256 keyed with the public key, …)
@@ -111,12 +123,20 @@ async function check(ctx: EmulatorContext, assertion: string, nowMs: number): Pr
 
   const { iat, exp } = jws.claims;
   const now = Math.floor(nowMs / 1000);
-  if (!isNumber(iat) || !isNumber(exp) || iat > now + 60 || exp <= now || exp < iat || exp - iat > 3600) {
+  if (
+    !isNumber(iat) ||
+    !isNumber(exp) ||
+    iat > now + 60 ||
+    exp <= now ||
+    exp < iat ||
+    exp - iat > 3600
+  ) {
     return tokenErrors.shortLived;
   }
 
   const scope = jws.claims["scope"];
-  if (scope === undefined || scope === null || (typeof scope === "string" && scope.trim() === "")) return tokenErrors.emptyScope;
+  if (scope === undefined || scope === null || (typeof scope === "string" && scope.trim() === ""))
+    return tokenErrors.emptyScope;
   if (typeof scope !== "string") return tokenErrors.invalidScope;
   const scopes = [...new Set(scope.trim().split(/\s+/))];
   if (scopes.some((s) => !store.scopes.has(s))) return tokenErrors.invalidScope; // also catches "a,b"
@@ -154,20 +174,34 @@ async function check(ctx: EmulatorContext, assertion: string, nowMs: number): Pr
 }
 
 /** POST /token (and Google's legacy paths): the jwt-bearer grant. */
-export async function handleTokenRequest(ctx: EmulatorContext, request: Request): Promise<Response> {
+export async function handleTokenRequest(
+  ctx: EmulatorContext,
+  request: Request,
+): Promise<Response> {
   ctx.stats.tokenRequests++;
   const nowMs = ctx.clock();
   if (ctx.faults.tokenOutage === true) return errorResponse(tokenErrors.outage, nowMs);
   const form = await readForm(request);
   const grantType = form.get("grant_type") ?? "";
   if (grantType === "refresh_token") return handleRefreshGrant(ctx, ctx.iam, form, nowMs);
-  if (grantType !== jwtBearer) return errorResponse(tokenErrors.unsupportedGrantType(grantType), nowMs);
+  if (grantType !== jwtBearer)
+    return errorResponse(tokenErrors.unsupportedGrantType(grantType), nowMs);
   const assertion = form.get("assertion");
-  if (assertion === null || assertion === "") return errorResponse(tokenErrors.missingAssertion, nowMs);
+  if (assertion === null || assertion === "")
+    return errorResponse(tokenErrors.missingAssertion, nowMs);
 
   const result = await check(ctx, assertion, nowMs);
   if ("error" in result) return errorResponse(result, nowMs);
 
-  const body = issueToken(ctx, { accountEmail: result.account.email, clientId: result.account.clientId, subject: result.subject, scopes: result.scopes }, nowMs);
+  const body = issueToken(
+    ctx,
+    {
+      accountEmail: result.account.email,
+      clientId: result.account.clientId,
+      subject: result.subject,
+      scopes: result.scopes,
+    },
+    nowMs,
+  );
   return new Response(JSON.stringify(body), { status: 200, headers: tokenHeaders(nowMs) });
 }

@@ -15,15 +15,28 @@ function e(status: TokenError["status"], error: string, description: string): To
 type Catalogue = {
   unsupportedGrantType: (value: string) => TokenError;
 } & Record<
-  | "missingAssertion" | "invalidSignature" | "noVerifier" | "disabledClient" | "audience" | "shortLived"
-  | "emptyScope" | "invalidScope" | "invalidSubField" | "unknownUser" | "suspendedAccount"
-  | "accountRestricted" | "unauthorizedClient" | "accessDenied" | "outage",
+  | "missingAssertion"
+  | "invalidSignature"
+  | "noVerifier"
+  | "disabledClient"
+  | "audience"
+  | "shortLived"
+  | "emptyScope"
+  | "invalidScope"
+  | "invalidSubField"
+  | "unknownUser"
+  | "suspendedAccount"
+  | "accountRestricted"
+  | "unauthorizedClient"
+  | "accessDenied"
+  | "outage",
   TokenError
 >;
 
 /** Catalogue of token-endpoint errors. */
 export const tokenErrors: Catalogue = {
-  unsupportedGrantType: (value: string): TokenError => e(400, "unsupported_grant_type", `Invalid grant_type: ${value}`),
+  unsupportedGrantType: (value: string): TokenError =>
+    e(400, "unsupported_grant_type", `Invalid grant_type: ${value}`),
   missingAssertion: e(400, "invalid_request", "Missing required parameter: assertion"),
   invalidSignature: e(400, "invalid_grant", "Invalid JWT Signature."),
   noVerifier: e(400, "invalid_grant", "Invalid JWT: No valid verifier found for issuer."),

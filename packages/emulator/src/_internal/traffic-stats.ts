@@ -55,7 +55,10 @@ export function bump(record: Record<string, number>, key: string): void {
 }
 
 /** The per-subject counters of `subject`, created on first use. */
-export function subjectCounters(stats: TrafficStats, subject: string): { tokenRequests: number; apiRequests: number } {
+export function subjectCounters(
+  stats: TrafficStats,
+  subject: string,
+): { tokenRequests: number; apiRequests: number } {
   let s = stats.bySubject[subject];
   if (s === undefined) {
     s = { tokenRequests: 0, apiRequests: 0 };

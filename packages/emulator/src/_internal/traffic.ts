@@ -7,14 +7,15 @@ import type { FaultKind } from "./faults.ts";
 import { tokenPaths } from "./token-endpoint.ts";
 import { bump, subjectCounters } from "./traffic-stats.ts";
 
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The `sub` an assertion asks for (unverified; only for the per-subject counters). */
 async function requestedSubject(request: Request): Promise<string | undefined> {
   try {
     const form = new URLSearchParams(await request.clone().text());
-    const claims = JSON.parse(base64UrlToString(form.get("assertion")?.split(".")[1] ?? "") ?? "null") as { sub?: unknown; iss?: unknown } | null;
+    const claims = JSON.parse(
+      base64UrlToString(form.get("assertion")?.split(".")[1] ?? "") ?? "null",
+    ) as { sub?: unknown; iss?: unknown } | null;
     const who = claims?.sub ?? claims?.iss;
     return typeof who === "string" ? who.toLowerCase() : undefined;
   } catch {
@@ -22,7 +23,11 @@ async function requestedSubject(request: Request): Promise<string | undefined> {
   }
 }
 
-function injected(kind: Exclude<FaultKind, "reset">, runtime: EmulatorRuntime, nowMs: number): Response {
+function injected(
+  kind: Exclude<FaultKind, "reset">,
+  runtime: EmulatorRuntime,
+  nowMs: number,
+): Response {
   switch (kind) {
     case "429":
       return rateLimitExceeded(429, nowMs, runtime.ctx.faults.retryAfterSeconds ?? 1);

@@ -2,7 +2,8 @@ import type { KeyRecord, ServiceAccountRecord } from "./service-account.ts";
 
 function toBinaryString(bytes: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return s;
 }
 
@@ -26,7 +27,12 @@ function child<T extends { value: string | T[] }>(node: T, i: number): T {
  * re-wraps the certificate SafeContents as EncryptedData (RC2-40) and computes the MAC afterwards.
  * node-forge is loaded here, lazily, so nothing else in the emulator pays for it.
  */
-export async function writeP12(account: ServiceAccountRecord, key: KeyRecord, password: string, nowMs: number): Promise<Uint8Array> {
+export async function writeP12(
+  account: ServiceAccountRecord,
+  key: KeyRecord,
+  password: string,
+  nowMs: number,
+): Promise<Uint8Array> {
   const { default: forge } = await import("node-forge");
   const { asn1, pki, util } = forge;
   type Asn1 = ReturnType<typeof asn1.fromDer>;
@@ -42,14 +48,23 @@ export async function writeP12(account: ServiceAccountRecord, key: KeyRecord, pa
   cert.setIssuer(name);
   cert.sign(privateKey, forge.md.sha256.create());
   const count = 2048;
-  const pfx = forge.pkcs12.toPkcs12Asn1(privateKey, cert, password, { algorithm: "3des", friendlyName: "privatekey", generateLocalKeyId: true, count, useMac: false });
+  const pfx = forge.pkcs12.toPkcs12Asn1(privateKey, cert, password, {
+    algorithm: "3des",
+    friendlyName: "privatekey",
+    generateLocalKeyId: true,
+    count,
+    useMac: false,
+  });
 
   const { UNIVERSAL, CONTEXT_SPECIFIC } = asn1.Class;
   const seq = (items: Asn1[]) => asn1.create(UNIVERSAL, asn1.Type.SEQUENCE, true, items);
-  const oid = (id: string) => asn1.create(UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
+  const oid = (id: string) =>
+    asn1.create(UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
   const octets = (bytes: string) => asn1.create(UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
-  const integer = (n: number) => asn1.create(UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(n).getBytes());
-  const pkcs12Key = (salt: string, id: 1 | 2 | 3, n: number) => forge.pkcs12.generateKey(password, util.createBuffer(salt), id, count, n);
+  const integer = (n: number) =>
+    asn1.create(UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(n).getBytes());
+  const pkcs12Key = (salt: string, id: 1 | 2 | 3, n: number) =>
+    forge.pkcs12.generateKey(password, util.createBuffer(salt), id, count, n);
 
   // PFX.authSafe (ContentInfo data) → [0] → OCTET STRING holding the AuthenticatedSafe; its first item is the certificates.
   const authSafeOctets = child(child(child(pfx, 1), 1), 0);
@@ -62,8 +77,14 @@ export async function writeP12(account: ServiceAccountRecord, key: KeyRecord, pa
   rc2.finish();
   const rc2Algorithm = seq([oid("1.2.840.113549.1.12.1.6"), seq([octets(salt), integer(count)])]); // pbeWithSHAAnd40BitRC2-CBC
   const encryptedContent = asn1.create(CONTEXT_SPECIFIC, 0, false, rc2.output.getBytes());
-  const encryptedData = seq([integer(0), seq([oid(pki.oids["data"] ?? ""), rc2Algorithm, encryptedContent])]);
-  (authSafe.value as Asn1[])[0] = seq([oid(pki.oids["encryptedData"] ?? ""), asn1.create(CONTEXT_SPECIFIC, 0, true, [encryptedData])]);
+  const encryptedData = seq([
+    integer(0),
+    seq([oid(pki.oids["data"] ?? ""), rc2Algorithm, encryptedContent]),
+  ]);
+  (authSafe.value as Asn1[])[0] = seq([
+    oid(pki.oids["encryptedData"] ?? ""),
+    asn1.create(CONTEXT_SPECIFIC, 0, true, [encryptedData]),
+  ]);
   const authSafeDer = asn1.toDer(authSafe).getBytes();
   authSafeOctets.value = authSafeDer;
 
@@ -72,7 +93,10 @@ export async function writeP12(account: ServiceAccountRecord, key: KeyRecord, pa
   const hmac = forge.hmac.create();
   hmac.start("sha1", pkcs12Key(macSalt, 3, 20));
   hmac.update(authSafeDer);
-  const digestInfo = seq([seq([oid(pki.oids["sha1"] ?? ""), asn1.create(UNIVERSAL, asn1.Type.NULL, false, "")]), octets(hmac.digest().getBytes())]);
+  const digestInfo = seq([
+    seq([oid(pki.oids["sha1"] ?? ""), asn1.create(UNIVERSAL, asn1.Type.NULL, false, "")]),
+    octets(hmac.digest().getBytes()),
+  ]);
   (pfx.value as Asn1[]).push(seq([digestInfo, octets(macSalt), integer(count)]));
   return fromBinaryString(asn1.toDer(pfx).getBytes());
 }
