@@ -26,9 +26,7 @@ function heapAfterGc(): number {
 const b64url = (data: string | Buffer): string => Buffer.from(data).toString("base64url");
 
 /** One emulator holding `live` tokens, and a function that sends one more jwt-bearer request to it. */
-async function emulatorWith(
-  live: number,
-): Promise<{
+async function emulatorWith(live: number): Promise<{
   request: () => Promise<void>;
   liveTokens: () => number;
   issue: (count: number) => Promise<void>;
