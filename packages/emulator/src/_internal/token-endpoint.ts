@@ -1,5 +1,4 @@
 import { issueToken } from "./issue-token.ts";
-import { randomBytes, toBase64Url } from "./base64.ts";
 import type { EmulatorContext } from "./context.ts";
 import { tokenHeaders } from "./headers.ts";
 import type { ParsedJws } from "./parse-jws.ts";
