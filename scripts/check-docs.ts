@@ -27,7 +27,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -67,10 +67,19 @@ for (const path of readmes) {
   const text = readFileSync(join(root, path), "utf8");
   for (const m of text.matchAll(/^```(?:ts|typescript)([^\n]*)\n([\s\S]*?)^```/gm)) {
     const info = m[1] ?? "";
+    // ```ts fragment: a piece of a program that uses what the prose introduced (`cal`, `subject`, …):
+    // type-checked with its package's exports and the givens below, like an @example; never run.
+    const fragment = /\bfragment\b/.test(info);
+    const pkgDir = /^packages\/[^/]+\//.test(path) ? join(root, dirname(path)) : undefined;
+    const pkg =
+      fragment && pkgDir !== undefined
+        ? (JSON.parse(readFileSync(join(pkgDir, "deno.json"), "utf8")) as { name: string }).name
+        : undefined;
     snippets.push({
       origin: `${path}:${lineOf(text, m.index) + 1}`,
       code: m[2] ?? "",
-      run: !/\bno-run\b/.test(info),
+      run: !fragment && !/\bno-run\b/.test(info),
+      ...(pkg !== undefined ? { pkg } : {}),
     });
   }
 }
@@ -144,11 +153,31 @@ function exportedValueNames(file: string): string[] {
   return names;
 }
 
+// The names an example may use without declaring them, each with its type: what the surrounding prose
+// already introduced (a key, a token source, a calendar client `cal`, a user, IDs, a time range ...).
 const givens: Record<string, string> = {
   key: 'import("@dwd/auth").ServiceAccountKey',
   source: 'import("@dwd/auth").TokenSource',
+  tokenSource: 'import("@dwd/auth").TokenSource',
   emulator: 'import("@dwd/emulator").Emulator',
   client: 'import("@dwd/calendar").CalendarClient',
+  cal: 'import("@dwd/calendar").CalendarClient',
+  held: 'import("@dwd/calendar").Event',
+  start: 'import("@dwd/calendar").EventDateTime',
+  end: 'import("@dwd/calendar").EventDateTime',
+  subject: "string",
+  scopes: "string[]",
+  users: "string[]",
+  id: "string",
+  eventId: "string",
+  recurringId: "string",
+  channelId: "string",
+  resourceId: "string",
+  timeMin: "string",
+  timeMax: "string",
+  redisStore: 'import("@dwd/auth").SharedTokenStore',
+  redis:
+    "{ get(key: string): Promise<string | null>; set(key: string, value: string): Promise<unknown>; del(key: string): Promise<unknown> }",
 };
 
 function declares(code: string, name: string): boolean {

@@ -86,10 +86,6 @@ function record(value: unknown, path: string): Record<string, unknown> {
  * @param accounts - scenario service-account name → email
  * @returns the normalised keyless fields (only those present)
  * @throws {EmulatorError} code `invalid_scenario`
- * @example
- * ```ts
- * validateKeylessScenario({ metadata: { serviceAccount: "deployer" } }, new Map([["deployer", "deployer@dwd-emulator.iam.gserviceaccount.com"]]));
- * ```
  */
 export function validateKeylessScenario(
   root: Record<string, unknown>,
