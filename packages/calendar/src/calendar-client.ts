@@ -47,9 +47,26 @@ export const defaultCalendarScopes: readonly string[] = [
  * client fetch a fresh token and retry once.
  */
 export type CalendarTokenSource = Pick<TokenSource, "getToken"> &
-  Partial<Pick<TokenSource, "invalidate">> & {
+  Partial<Pick<TokenSource, "invalidate" | "tokenUri">> & {
     signer?: { clientEmail: string; clientId?: string };
   };
+
+/**
+ * The Calendar root when none is given: `DWD_EMULATOR_HOST`'s, else — when the token source posts to a
+ * loopback address (a key the emulator wrote names the emulator as its `token_uri`) — the same origin's,
+ * so what the emulator hands out is enough; else Google's.
+ */
+function defaultRoot(options: CalendarClientOptions): string {
+  const endpoints = resolveEndpoints({ env: options.env });
+  if (endpoints.emulatorOrigin !== undefined) return endpoints.calendarRoot;
+  const tokenUri = options.tokenSource.tokenUri;
+  if (tokenUri !== undefined && URL.canParse(tokenUri)) {
+    const url = new URL(tokenUri);
+    if (/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname))
+      return `${url.origin}/calendar/v3`;
+  }
+  return endpoints.calendarRoot;
+}
 
 /** Options of {@link createCalendarClient}. */
 export interface CalendarClientOptions {
@@ -62,7 +79,10 @@ export interface CalendarClientOptions {
    * else `calendar`. Under DWD each must be granted in the Admin console.
    */
   scopes?: readonly string[];
-  /** Calendar API root; default from `DWD_EMULATOR_HOST`, else `https://www.googleapis.com/calendar/v3`. */
+  /**
+   * Calendar API root. Default: from `DWD_EMULATOR_HOST`; else, when the token source posts to a loopback
+   * address (a key written by the emulator), that origin's `/calendar/v3`; else Google's.
+   */
   rootUrl?: string;
   /** The batch endpoint; default `batch/calendar/v3` on the root's host. */
   batchUrl?: string;
@@ -290,10 +310,7 @@ function callsFor(principal: Principal): CalendarCalls {
  * ```
  */
 export function createCalendarClient(options: CalendarClientOptions): CalendarClient {
-  const rootUrl = (options.rootUrl ?? resolveEndpoints({ env: options.env }).calendarRoot).replace(
-    /\/+$/,
-    "",
-  );
+  const rootUrl = (options.rootUrl ?? defaultRoot(options)).replace(/\/+$/, "");
   const retry = options.retry === false ? { retries: 0 } : (options.retry ?? {});
   const ctx: ClientContext = {
     tokenSource: options.tokenSource,
