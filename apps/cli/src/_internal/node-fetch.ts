@@ -37,13 +37,17 @@ export function createNodeFetch(options: NodeFetchOptions): FetchLike {
     new Promise<FetchLikeResponse>((resolve, reject) => {
       const target = new URL(url);
       const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+      let failed = false;
       const fail = (message: string, code: string): void => {
+        if (failed) return;
+        failed = true;
         const error = Object.assign(new Error(message), { code });
         clearTimeout(deadline);
-        // Rejected here, not only through the "error" event: once the answer has begun, destroying the
-        // request reports a generic "aborted" on the response instead of this reason.
+        // Rejected here, not through the "error" event: once the answer has begun, destroying the request
+        // reports a generic "aborted" on the response instead of this reason. Destroyed without an error,
+        // so no stream (request, response or socket) re-emits this one where nobody listens.
         reject(new TypeError(message, { cause: error }));
-        req.destroy(error);
+        req.destroy();
       };
       const deadline = setTimeout(
         () => fail(`no complete answer within ${seconds(deadlineMs)}`, "ETIMEDOUT"),
