@@ -6,6 +6,7 @@
 // measured cold (new token caches) and again with the tokens cached.
 //
 //   node bench/calendar-events-list.ts [--json]
+import { routeToEmulator } from "./baseline/route-to-emulator.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -161,27 +162,16 @@ export async function eventsListBench(): Promise<BenchResult[]> {
     const d2 = await stats();
 
     // Baseline: google-auth-library's JWT per user (cold), then the same clients (tokens cached).
-    const toEmulator: typeof fetch = (input, init) =>
-      fetch(
-        String(input instanceof Request ? input.url : input).replace(
-          /^https:\/\/[a-z0-9.]*googleapis\.com/,
-          server.url,
-        ),
-        init,
-      );
     const clients = new Map(
       users.map((subject) => [
         subject,
         calendar({
           version: "v3",
           rootUrl: `${server.url}/`,
-          auth: new JWT({
-            email: raw.client_email,
-            key: raw.private_key,
-            subject,
-            scopes: [READONLY],
-            transporterOptions: { fetchImplementation: toEmulator },
-          }),
+          auth: routeToEmulator(
+            new JWT({ email: raw.client_email, key: raw.private_key, subject, scopes: [READONLY] }),
+            server.url,
+          ),
         }),
       ]),
     );

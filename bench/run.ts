@@ -90,15 +90,11 @@ try {
     client_email: string;
     private_key: string;
   };
-  const toEmulator = routeToEmulator(url);
   const jwt = (subject: string): JWT =>
-    new JWT({
-      email: raw.client_email,
-      key: raw.private_key,
-      subject,
-      scopes: [READONLY],
-      transporterOptions: { fetchImplementation: toEmulator },
-    });
+    routeToEmulator(
+      new JWT({ email: raw.client_email, key: raw.private_key, subject, scopes: [READONLY] }),
+      url,
+    );
 
   const clients: { name: string; round: () => Promise<unknown> }[] = [
     {

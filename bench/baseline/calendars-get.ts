@@ -1,6 +1,6 @@
 // Baseline for `dwd calendars get`: the same job with Google's own libraries — google-auth-library's
 // JWT (subject + scopes) and the generated @googleapis/calendar client.
-// Its token request reaches the emulator through routeToEmulator (see there why).
+// Its token request reaches the emulator through a request interceptor (routeToEmulator, see there why).
 // Usage: node baseline/calendars-get.ts <key.json> <subject> <calendarId>
 import { readFileSync } from "node:fs";
 import { JWT } from "google-auth-library";
@@ -20,13 +20,15 @@ const key = JSON.parse(readFileSync(keyFile, "utf8")) as {
   private_key: string;
 };
 
-const auth = new JWT({
-  email: key.client_email,
-  key: key.private_key,
-  subject,
-  scopes: ["https://www.googleapis.com/auth/calendar.readonly"],
-  transporterOptions: { fetchImplementation: routeToEmulator(emulator) },
-});
+const auth = routeToEmulator(
+  new JWT({
+    email: key.client_email,
+    key: key.private_key,
+    subject,
+    scopes: ["https://www.googleapis.com/auth/calendar.readonly"],
+  }),
+  emulator,
+);
 const api = calendar({ version: "v3", auth, rootUrl: `${emulator}/` });
 const res = await api.calendarList.get({ calendarId });
 console.log(res.data.summary);

@@ -1,15 +1,19 @@
-// google-auth-library posts to https://oauth2.googleapis.com/token whatever the key's token_uri says; a
-// fetch that rewrites Google's hosts to the emulator is how its JWT client reaches the emulator.
-// (The assertion's `aud` stays Google's URL, which the emulator accepts.)
+// google-auth-library posts to https://oauth2.googleapis.com/token whatever the key's token_uri says.
+// The baseline keeps the library's own default transport and reaches the emulator the way a user of
+// the library would: a request interceptor on the client's own Gaxios transporter rewrites Google's
+// hosts to the emulator. (The assertion's `aud` stays Google's URL, which the emulator accepts.)
+import type { AuthClient } from "google-auth-library";
 
-/** A fetch that sends requests for `https://*.googleapis.com` to `emulatorUrl` instead. */
-export function routeToEmulator(emulatorUrl: string): typeof fetch {
-  return (input, init) =>
-    fetch(
-      String(input instanceof Request ? input.url : input).replace(
-        /^https:\/\/[a-z0-9.]*googleapis\.com/,
-        emulatorUrl,
-      ),
-      init,
-    );
+const googleHost = /^https:\/\/[a-z0-9.]*googleapis\.com/;
+
+/** Sends `client`'s requests for `https://*.googleapis.com` to `emulatorUrl`, with its own transport. */
+export function routeToEmulator<T extends AuthClient>(client: T, emulatorUrl: string): T {
+  client.transporter.interceptors.request.add({
+    resolved: (config) => {
+      const url = String(config.url);
+      if (googleHost.test(url)) config.url = new URL(url.replace(googleHost, emulatorUrl));
+      return Promise.resolve(config);
+    },
+  });
+  return client;
 }
