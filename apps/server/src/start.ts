@@ -13,8 +13,8 @@ import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import process from "node:process";
 import { createAdaptorServer } from "@hono/node-server";
-import { loadKey, redactSecrets, registerSecret } from "@dwd/auth";
-import type { SharedTokenStore } from "@dwd/auth";
+import { createIamSigner, loadKey, redactSecrets, registerSecret } from "@dwd/auth";
+import type { JwtSigner, ServiceAccountKey, SharedTokenStore } from "@dwd/auth";
 import type { AuditSink } from "./audit.ts";
 import type { ServerConfig } from "./config.ts";
 import { ConfigError, parseConfig } from "./config.ts";
@@ -107,25 +107,15 @@ function auditSink(config: ServerConfig): { sink: AuditSink; close(): Promise<vo
 export async function start(options: StartOptions): Promise<number> {
   const closers: (() => Promise<void>)[] = [];
   let config: ServerConfig;
-  let credentials;
+  let credentials: ServiceAccountKey | JwtSigner;
   const banner: string[] = [];
   if (options.configFile !== undefined) {
     config = await readConfig(options.configFile);
     if (options.cache !== undefined) config.cache = options.cache;
     const d = config.delegation;
     if (d.signer === "iam") {
-      const auth = (await import("@dwd/auth")) as Record<string, unknown>;
-      if (typeof auth.createIamSigner !== "function") {
-        throw new ConfigError(options.configFile, [
-          {
-            field: "delegation.signer",
-            problem: 'is "iam", which this build of dwd-server cannot sign with yet',
-            fix: 'Use "keyFile" for now (keyless signing arrives with @dwd/auth\'s createIamSigner)',
-          },
-        ]);
-      }
-      credentials = (auth.createIamSigner as (o: Record<string, unknown>) => never)({
-        serviceAccount: d.serviceAccount,
+      credentials = createIamSigner({
+        serviceAccount: d.serviceAccount!,
         ...(d.clientId ? { clientId: d.clientId } : {}),
       });
     } else {

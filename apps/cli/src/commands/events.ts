@@ -1,5 +1,5 @@
 import type { CalendarClient, Event } from "@dwd/calendar";
-import type { ArgsDef } from "citty";
+import type { ArgsDef, CommandDef } from "citty";
 import { defineCommand } from "citty";
 import { stringArg } from "../_internal/args.ts";
 import type { CalendarRun, Lister } from "../_internal/calendar-run.ts";
@@ -503,6 +503,32 @@ const optionalCalendar = {
 } as const satisfies ArgsDef;
 
 /** The `events` command group. */
+/** `dwd events update|patch`: the same flags and call, one replacing the event, one merging fields. */
+const writeArgs = {
+  ...calendarArg,
+  ...eventIdArg,
+  ...callArgs,
+  ...bodyArgs,
+  ...sendUpdatesArg,
+  ...ifMatchArg,
+  ...jsonOut,
+} as const satisfies ArgsDef;
+
+function writeCommand(kind: "update" | "patch", description: string): CommandDef<typeof writeArgs> {
+  return defineCommand({
+    meta: { name: `dwd events ${kind}`, description },
+    args: writeArgs,
+    run: (ctx) =>
+      eventsWrite(
+        kind,
+        position(ctx.args, "calendarId"),
+        position(ctx.args, "eventId"),
+        ctx.args,
+        ioOf(ctx),
+      ),
+  });
+}
+
 export const eventsCommand = defineCommand({
   meta: {
     name: "dwd events",
@@ -570,52 +596,8 @@ export const eventsCommand = defineCommand({
       },
       run: (ctx) => eventsCreate("import", position(ctx.args, "calendarId"), ctx.args, ioOf(ctx)),
     }),
-    update: defineCommand({
-      meta: {
-        name: "dwd events update",
-        description: "Replace an event with --body/--file (events.update)",
-      },
-      args: {
-        ...calendarArg,
-        ...eventIdArg,
-        ...callArgs,
-        ...bodyArgs,
-        ...sendUpdatesArg,
-        ...ifMatchArg,
-        ...jsonOut,
-      },
-      run: (ctx) =>
-        eventsWrite(
-          "update",
-          position(ctx.args, "calendarId"),
-          position(ctx.args, "eventId"),
-          ctx.args,
-          ioOf(ctx),
-        ),
-    }),
-    patch: defineCommand({
-      meta: {
-        name: "dwd events patch",
-        description: "Change only the given fields of an event (events.patch)",
-      },
-      args: {
-        ...calendarArg,
-        ...eventIdArg,
-        ...callArgs,
-        ...bodyArgs,
-        ...sendUpdatesArg,
-        ...ifMatchArg,
-        ...jsonOut,
-      },
-      run: (ctx) =>
-        eventsWrite(
-          "patch",
-          position(ctx.args, "calendarId"),
-          position(ctx.args, "eventId"),
-          ctx.args,
-          ioOf(ctx),
-        ),
-    }),
+    update: writeCommand("update", "Replace an event with --body/--file (events.update)"),
+    patch: writeCommand("patch", "Change only the given fields of an event (events.patch)"),
     delete: defineCommand({
       meta: { name: "dwd events delete", description: "Delete an event (events.delete)" },
       args: { ...calendarArg, ...eventIdArg, ...callArgs, ...sendUpdatesArg, ...ifMatchArg },
