@@ -115,6 +115,63 @@ describe("POST /batch/calendar/v3", () => {
     );
   });
 
+  it("frames events.list parts with their exact UTF-8 Content-Length, the batch with its own, and counts the bytes sent", async () => {
+    const ana = await h.token("ana@example.com");
+    const summary = "Café ☕ 𝄞 ünïcødé";
+    const inserted = await h.emulator.fetch(
+      new Request(`${h.emulator.baseUrl}/calendar/v3/calendars/primary/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ana}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          summary,
+          start: { dateTime: "2026-04-02T10:00:00Z" },
+          end: { dateTime: "2026-04-02T11:00:00Z" },
+        }),
+      }),
+    );
+    expect(inserted.status).toBe(200);
+    const before = h.emulator.stats.bytesSent;
+    const body = batchBody("batch_test", [
+      { id: "l1", method: "GET", path: "/calendar/v3/calendars/primary/events?maxResults=2500" },
+      { id: "l2", method: "GET", path: "/calendar/v3/calendars/primary/events?q=caf%C3%A9" },
+    ]);
+    const res = await postBatch(ana, body);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(Number(res.headers.get("content-length"))).toBe(bytes.byteLength);
+    expect(h.emulator.stats.bytesSent - before).toBe(bytes.byteLength);
+    const text = new TextDecoder().decode(bytes);
+    const boundary = /boundary=(\S+)/.exec(res.headers.get("content-type") ?? "")?.[1] ?? "";
+    const chunks = text.split(`--${boundary}`).slice(1, -1);
+    expect(chunks).toHaveLength(2);
+    for (const chunk of chunks) {
+      const [, inner = ""] = chunk.split("\r\n\r\n", 2);
+      const head = inner.split("\r\n");
+      expect(head[0]).toBe("HTTP/1.1 200 OK");
+      expect(head).toContain("Content-Type: application/json; charset=UTF-8");
+      const length = Number(/^Content-Length: (\d+)$/m.exec(chunk)?.[1]);
+      const partBody = chunk.slice(chunk.indexOf("\r\n\r\n", chunk.indexOf("HTTP/1.1")) + 4, -2);
+      expect(new TextEncoder().encode(partBody).byteLength).toBe(length);
+      const list = JSON.parse(partBody) as { etag: string; items: { summary: string }[] };
+      expect(head).toContain(`ETag: ${list.etag}`);
+      expect(list.items.map((i) => i.summary)).toContain(summary);
+    }
+  });
+
+  it("an events.list part answers exactly what the same call sent alone answers", async () => {
+    const ana = await h.token("ana@example.com");
+    const path = "/calendar/v3/calendars/primary/events?maxResults=3";
+    const alone = await h.emulator.fetch(
+      new Request(`${h.emulator.baseUrl}${path}`, { headers: { authorization: `Bearer ${ana}` } }),
+    );
+    const aloneText = await alone.text();
+    expect(Number(alone.headers.get("content-length"))).toBe(
+      new TextEncoder().encode(aloneText).byteLength,
+    );
+    const res = await postBatch(ana, batchBody("batch_test", [{ id: "x", method: "GET", path }]));
+    const [part] = parseMultipart(res.headers.get("content-type") ?? "", await res.text());
+    expect(part?.body).toBe(aloneText);
+  });
+
   it("accepts exactly 1000 parts", async () => {
     const t = await h.token();
     const body = batchBody(

@@ -18,8 +18,13 @@ export function toBase64Url(bytes: Uint8Array): string {
 
 /** Encodes a UTF-8 string as base64url without padding. */
 export function stringToBase64Url(text: string): string {
-  return toBase64Url(new TextEncoder().encode(text));
+  // ASCII text is its own UTF-8 binary string; anything wider is encoded first.
+  if (!ascii.test(text)) return toBase64Url(new TextEncoder().encode(text));
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
+
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, on purpose
+const ascii = /^[\x00-\x7f]*$/;
 
 /**
  * Decodes unpadded base64url. Returns `undefined` (never throws) for anything that is not

@@ -1,7 +1,9 @@
 import { randomBytes, toHex } from "./base64.ts";
+import { framedBody, markBatchPart } from "./batch-parts.ts";
 import { calendarError } from "./calendar-errors.ts";
 import type { EmulatorRuntime } from "./emulator-runtime.ts";
 import { apiHeaders } from "./headers.ts";
+import { utf8Length } from "./utf8.ts";
 
 /** Google's limit of calls in one batch request. */
 export const maxBatchParts = 1000;
@@ -78,15 +80,21 @@ export function parseBatch(contentType: string, body: string): Part[] | undefine
 }
 
 async function serialize(res: Response): Promise<string> {
+  const status = `HTTP/1.1 ${res.status} ${reasons[res.status] ?? ""}`.trimEnd();
+  const framed = framedBody(res);
+  if (framed !== undefined) {
+    const lines = [status, ...framed.headerLines, `Content-Length: ${framed.bytes}`];
+    return `${lines.join("\r\n")}\r\n\r\n${framed.text}`;
+  }
   const body = res.status === 204 || res.status === 304 ? "" : await res.text();
-  const lines = [`HTTP/1.1 ${res.status} ${reasons[res.status] ?? ""}`.trimEnd()];
+  const lines = [status];
   for (const [k, v] of res.headers) {
     if (["date", "server", "vary", "expires", "cache-control"].includes(k)) continue;
     lines.push(
       `${k.replace(/(^|-)([a-z])/g, (_s, d: string, c: string) => d + c.toUpperCase())}: ${v}`,
     );
   }
-  if (body !== "") lines.push(`Content-Length: ${new TextEncoder().encode(body).byteLength}`);
+  if (body !== "") lines.push(`Content-Length: ${utf8Length(body)}`);
   return `${lines.join("\r\n")}\r\n\r\n${body}`;
 }
 
@@ -133,8 +141,9 @@ export async function handleBatch(
     for (const [k, v] of part.headers) headers.set(k, v);
     let url: URL;
     try {
+      // A part's target is a path; an absolute one is taken for its path and query only.
       url = new URL(part.target, origin);
-      url = new URL(url.pathname + url.search, origin);
+      if (url.origin !== origin) url = new URL(url.pathname + url.search, origin);
     } catch {
       url = new URL("/calendar/v3/invalid", origin);
     }
@@ -144,7 +153,7 @@ export async function handleBatch(
       headers,
       body: hasBody ? part.body : null,
     });
-    runtime.batchParts.add(inner);
+    markBatchPart(inner);
     let res: Response;
     try {
       res = url.pathname.startsWith("/calendar/v3/")
@@ -161,7 +170,9 @@ export async function handleBatch(
     out.push(`--${boundary}\r\n${head.join("\r\n")}\r\n\r\n${await serialize(res)}\r\n`);
   }
   out.push(`--${boundary}--\r\n`);
+  const text = out.join("");
   const headers = apiHeaders(nowMs);
   headers.set("Content-Type", `multipart/mixed; boundary=${boundary}`);
-  return new Response(out.join(""), { status: 200, headers });
+  headers.set("Content-Length", String(utf8Length(text)));
+  return new Response(text, { status: 200, headers });
 }

@@ -1,4 +1,5 @@
 import { base64UrlToString, stringToBase64Url } from "./base64.ts";
+import { framedAnswer, isBatchPart } from "./batch-parts.ts";
 import {
   badRequest,
   conditionNotMet,
@@ -14,6 +15,7 @@ import { findCalendar, rank, roleOf } from "./calendar-state.ts";
 import type { EmulatorContext } from "./context.ts";
 import { apiHeaders } from "./headers.ts";
 import type { TokenRecord } from "./store.ts";
+import { utf8Length } from "./utf8.ts";
 
 /** Everything a method handler needs about one authenticated, scope-checked call. */
 export interface CalendarCall {
@@ -40,7 +42,26 @@ export function ok(body: unknown, nowMs: number, status = 200): Response {
   const headers = apiHeaders(nowMs);
   const etag = (body as { etag?: unknown } | null)?.etag;
   if (typeof etag === "string") headers.set("ETag", etag);
-  return new Response(JSON.stringify(body), { status, headers });
+  const text = JSON.stringify(body);
+  headers.set("Content-Length", String(utf8Length(text)));
+  return new Response(text, { status, headers });
+}
+
+/**
+ * A 200 whose JSON is already serialized (`bytes`: its UTF-8 length), with Google's API headers and
+ * `ETag`; an answer to a batch part keeps the text for the batch to frame.
+ */
+export function okJson(call: CalendarCall, text: string, bytes: number, etag: string): Response {
+  if (isBatchPart(call.request))
+    return framedAnswer(200, {
+      text,
+      bytes,
+      headerLines: ["Content-Type: application/json; charset=UTF-8", `ETag: ${etag}`],
+    });
+  const headers = apiHeaders(call.now);
+  headers.set("ETag", etag);
+  headers.set("Content-Length", String(bytes));
+  return new Response(text, { status: 200, headers });
 }
 
 /** 204 with no body (deletes, clear, channels.stop). */

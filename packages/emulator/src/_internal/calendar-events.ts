@@ -8,6 +8,7 @@ import {
   noContent,
   notModified,
   ok,
+  okJson,
   paginate,
   readBody,
   readSyncToken,
@@ -36,6 +37,8 @@ import {
   hasAttendees,
   normalizeAttendees,
   present,
+  presentJson,
+  viewKey,
   recurrenceOf,
   stamp,
   startMsOf,
@@ -44,6 +47,7 @@ import {
 import { parseQuickAdd } from "./quick-add.ts";
 import { eventTimes, expand, validRecurrence } from "./recurrence.ts";
 import { formatUtc, parseDateTime } from "./time-zones.ts";
+import { utf8Length } from "./utf8.ts";
 
 // Parameters a sync token cannot be combined with (Google answers 400).
 const notWithSync = [
@@ -85,11 +89,19 @@ function extendedMatch(
   });
 }
 
-function listBody(call: CalendarCall, a: Access, items: unknown[]): Record<string, unknown> {
+function listBody(
+  call: CalendarCall,
+  a: Access,
+  items: readonly EventRecord[],
+): Record<string, unknown> {
   const entry = call.data.lists.get(call.principal)?.get(a.calendar.id);
-  let updated = 0;
-  for (const i of items)
-    updated = Math.max(updated, Date.parse(String((i as { updated?: string }).updated ?? "")) || 0);
+  // `updated` is RFC 3339 in UTC with milliseconds everywhere (formatUtc), so text order is time order.
+  let latest = "";
+  for (const i of items) {
+    const u = i.body["updated"];
+    if (typeof u === "string" && u > latest) latest = u;
+  }
+  const updated = latest === "" ? 0 : Date.parse(latest) || 0;
   const body: Record<string, unknown> = {
     kind: "calendar#events",
     etag: listEtag(`events:${a.calendar.id}`, call.data.version),
@@ -201,6 +213,11 @@ export function eventsList(call: CalendarCall): Response {
     const to = timeMax ?? 8.64e15;
     if (singleEvents) {
       items = expandCalendar(calendar, from, to, timeMax === undefined ? 730 : 2500, showDeleted);
+    } else if (timeMin === undefined && timeMax === undefined) {
+      // No window: every event (recurring ones as their single master), without expanding anything.
+      // (A stored event's times always parse: every write checks them.)
+      items = [...calendar.events.values()];
+      if (!showDeleted) items = items.filter((e) => e.body["status"] !== "cancelled");
     } else {
       items = [...calendar.events.values()].filter((e) => {
         if (e.body["status"] === "cancelled" && !showDeleted) return false;
@@ -246,14 +263,21 @@ export function eventsList(call: CalendarCall): Response {
   if (!showDeleted) items = items.filter((e) => e.body["status"] !== "cancelled");
   const page = paginate(call, items, max);
   if (page instanceof Response) return page;
-  const shown = page.items.map((e) =>
-    present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees }),
-  );
-  const body = listBody(call, a, shown);
+  const view = { freeBusyOnly: a.freeBusyOnly, maxAttendees };
+  const body = listBody(call, a, page.items);
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
   else body["nextSyncToken"] = syncTokenFor(call.data, collection, page.snapshot);
-  body["items"] = shown;
-  return ok(body, call.now);
+  // `items` last, as Google sends it; each event's JSON is kept with the event (presentJson).
+  const head = `${JSON.stringify(body).slice(0, -1)},"items":[`;
+  const texts: string[] = [];
+  let bytes = utf8Length(head) + 2 + Math.max(0, page.items.length - 1);
+  const key = viewKey(call.principal, view);
+  for (const e of page.items) {
+    const json = presentJson(e.body, call.principal, view, key);
+    texts.push(json.text);
+    bytes += json.bytes;
+  }
+  return okJson(call, `${head}${texts.join(",")}]}`, bytes, String(body["etag"]));
 }
 
 /** events.get: a stored event, a tombstone (`status: cancelled`), or a recurring instance. */
@@ -504,7 +528,7 @@ export function eventsInstances(call: CalendarCall): Response {
   const shown = page.items.map((e) =>
     present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly }),
   );
-  const body = listBody(call, a, shown);
+  const body = listBody(call, a, page.items);
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
   body["items"] = shown;
   return ok(body, call.now);

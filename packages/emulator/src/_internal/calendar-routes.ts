@@ -129,6 +129,14 @@ function handlers(hub: PushHub): Record<string, Handler> {
 /** IDs of the methods that have a handler (the discovery coverage test compares this with discovery). */
 export const servedMethodIds: readonly string[] = Object.keys(handlers({} as PushHub));
 
+/** The query of a request URL (without parsing the whole URL again). */
+function queryOf(url: string): URLSearchParams {
+  const q = url.indexOf("?");
+  if (q === -1) return new URLSearchParams();
+  const hash = url.indexOf("#", q);
+  return new URLSearchParams(url.slice(q + 1, hash === -1 ? undefined : hash));
+}
+
 function serve(
   ctx: EmulatorContext,
   runtime: CalendarRuntime,
@@ -151,7 +159,7 @@ function serve(
       principal: who,
       asServiceAccount: token.subject === null,
       params: c.req.param(),
-      query: new URL(c.req.url).searchParams,
+      query: queryOf(c.req.url),
       request: c.req.raw,
       now: ctx.clock(),
       matchedScopes,

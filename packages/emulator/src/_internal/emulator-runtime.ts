@@ -13,8 +13,6 @@ import { createPushHub } from "./push.ts";
 export interface EmulatorRuntime extends CalendarRuntime {
   ctx: EmulatorContext;
   injector: FaultInjector;
-  /** Requests that are parts of a batch (no latency or resets of their own). */
-  batchParts: WeakSet<Request>;
   /** Calendar data back to the scenario's seed; channels dropped. Keys and issued tokens stay. */
   resetData(): void;
   /** Every sync token issued so far now answers 410 fullSyncRequired. */
@@ -40,7 +38,6 @@ export function createRuntime(
     ctx,
     hub,
     injector: createFaultInjector(ctx.faults),
-    batchParts: new WeakSet(),
     data: () => data,
     resetData() {
       data = build(data.syncEpoch + 1);

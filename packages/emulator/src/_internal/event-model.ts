@@ -6,6 +6,7 @@ import { htmlLink, meetCode } from "./event-ids.ts";
 import type { EventTimes, Occurrence } from "./recurrence.ts";
 import { eventTimes, expand } from "./recurrence.ts";
 import { formatUtc } from "./time-zones.ts";
+import { utf8Length } from "./utf8.ts";
 
 /** Fields only the server sets; a client's values for them are ignored. */
 const serverFields = [
@@ -167,11 +168,61 @@ export function present(
   return out;
 }
 
+// Stored bodies are replaced on every write, never changed in place, so a body's JSON as one principal
+// sees it can be kept with the body: a list of thousands of events is then joined, not re-serialized.
+const presentedJson = new WeakMap<Record<string, unknown>, Map<string, PresentedJson>>();
+
+/** An event's JSON as one principal sees it, and its UTF-8 length. */
+export interface PresentedJson {
+  text: string;
+  bytes: number;
+}
+
+/** Options of `present`: the free/busy-only view, and a limit of attendees. */
+export interface PresentOptions {
+  freeBusyOnly?: boolean;
+  maxAttendees?: number;
+}
+
+/** What `present` depends on besides the body, as one string (compute it once per list). */
+export function viewKey(principal: string, opts: PresentOptions = {}): string {
+  return `${principal}\n${opts.freeBusyOnly === true ? 1 : 0}\n${opts.maxAttendees ?? ""}`;
+}
+
+/** `JSON.stringify(present(body, principal, opts))` and its length, kept per body, principal and view. */
+export function presentJson(
+  body: Record<string, unknown>,
+  principal: string,
+  opts: PresentOptions = {},
+  key: string = viewKey(principal, opts),
+): PresentedJson {
+  let views = presentedJson.get(body);
+  if (views === undefined) presentedJson.set(body, (views = new Map<string, PresentedJson>()));
+  let json = views.get(key);
+  if (json === undefined) {
+    const text = JSON.stringify(present(body, principal, opts));
+    json = { text, bytes: utf8Length(text) };
+    if (views.size >= 8) views.clear();
+    views.set(key, json);
+  }
+  return json;
+}
+
 /** Times of a stored event in its calendar; undefined for one that does not parse (never stored). */
 export function timesOf(record: EventRecord, calendar: CalendarState): EventTimes | undefined {
+  // A stored body is replaced, never changed in place, on every write; the calendar's zone can change.
+  const held = parsedTimes.get(record.body);
+  if (held !== undefined && held.zone === calendar.timeZone) return held.times;
   const t = eventTimes(record.body, calendar.timeZone);
-  return typeof t === "string" ? undefined : t;
+  const times = typeof t === "string" ? undefined : t;
+  parsedTimes.set(record.body, { zone: calendar.timeZone, times });
+  return times;
 }
+
+const parsedTimes = new WeakMap<
+  Record<string, unknown>,
+  { zone: string; times: EventTimes | undefined }
+>();
 
 /** The recurrence lines of an event, or undefined for a single event. */
 export function recurrenceOf(body: Record<string, unknown>): string[] | undefined {

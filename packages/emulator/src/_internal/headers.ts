@@ -1,7 +1,16 @@
 /** `Date` header value for a server-clock instant. */
 export function httpDate(ms: number): string {
-  return new Date(ms).toUTCString();
+  // Answers within one second share the text (toUTCString costs microseconds; a batch asks hundreds).
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastText = new Date(second * 1000).toUTCString();
+  }
+  return lastText;
 }
+
+let lastSecond = Number.NaN;
+let lastText = "";
 
 /** Headers Google's token endpoint sends (JSON, no-cache, its security headers), with a Date from the emulated clock. */
 export function tokenHeaders(nowMs: number): Headers {

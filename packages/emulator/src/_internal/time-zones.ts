@@ -30,8 +30,8 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
-/** The wall clock in `zone` at instant `ms`, as a UTC-based "floating" millisecond value. */
-export function wallClock(ms: number, zone: string): number {
+/** The wall clock in `zone` at instant `ms` (`Intl`, whole seconds), as a floating ms value. */
+function wallClockExact(ms: number, zone: string): number {
   const parts: Record<string, number> = {};
   for (const p of formatter(zone).formatToParts(new Date(ms)))
     if (p.type !== "literal") parts[p.type] = Number(p.value);
@@ -45,10 +45,38 @@ export function wallClock(ms: number, zone: string): number {
   );
 }
 
-/** Offset of `zone` from UTC at instant `ms`, in ms. */
+const BUCKET_MS = 3_600_000;
+const MAX_BUCKETS = 100_000;
+// Per zone: hour bucket → the zone's offset through that whole hour, or NaN when it changes inside it.
+const offsets = new Map<string, Map<number, number>>();
+
+/**
+ * Offset of `zone` from UTC at instant `ms`, in ms (whole seconds). `Intl` is slow (microseconds a
+ * call) and a list of thousands of events asks it for the same few hours over and over, so the offset
+ * is kept per zone and hour when it is the same at both ends of that hour; an hour in which it changes
+ * (a DST switch) is always asked of `Intl` exactly.
+ */
 export function offsetAt(ms: number, zone: string): number {
   const whole = Math.floor(ms / 1000) * 1000;
-  return wallClock(whole, zone) - whole;
+  let byHour = offsets.get(zone);
+  if (byHour === undefined) offsets.set(zone, (byHour = new Map<number, number>()));
+  const bucket = Math.floor(whole / BUCKET_MS);
+  let offset = byHour.get(bucket);
+  if (offset === undefined) {
+    const from = bucket * BUCKET_MS;
+    const first = wallClockExact(from, zone) - from;
+    const last = wallClockExact(from + BUCKET_MS - 1000, zone) - (from + BUCKET_MS - 1000);
+    offset = first === last ? first : Number.NaN;
+    if (byHour.size >= MAX_BUCKETS) byHour.clear();
+    byHour.set(bucket, offset);
+  }
+  return Number.isNaN(offset) ? wallClockExact(whole, zone) - whole : offset;
+}
+
+/** The wall clock in `zone` at instant `ms` (to the second), as a UTC-based "floating" ms value. */
+export function wallClock(ms: number, zone: string): number {
+  const whole = Math.floor(ms / 1000) * 1000;
+  return whole + offsetAt(whole, zone);
 }
 
 /** The instant at which the wall clock in `zone` shows `floating` (a UTC-based wall-clock value). */

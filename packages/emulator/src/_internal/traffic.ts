@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { base64UrlToString } from "./base64.ts";
+import { isBatchPart } from "./batch-parts.ts";
 import { dropHeader } from "./connection-reset.ts";
 import { backendError, rateLimitExceeded, serviceUnavailable } from "./calendar-errors.ts";
 import type { EmulatorRuntime } from "./emulator-runtime.ts";
@@ -52,7 +53,7 @@ export function traffic(runtime: EmulatorRuntime): MiddlewareHandler {
   return async (c, next) => {
     const path = c.req.path;
     if (path.startsWith("/_emulator/") || path === "/_emulator") return next();
-    const part = runtime.batchParts.has(c.req.raw);
+    const part = isBatchPart(c.req.raw);
     const latency = ctx.faults.latencyMs ?? 0;
     if (!part && latency > 0) await sleep(latency);
     if (tokenPaths.includes(path)) {
@@ -73,7 +74,11 @@ export function traffic(runtime: EmulatorRuntime): MiddlewareHandler {
     }
     await next();
     if (fault === "reset") c.res.headers.set(dropHeader, "1");
-    if (!part && c.res.body !== null) {
+    if (part) return;
+    // Answers that state their length are counted as they are (reading one would copy its body).
+    const length = Number(c.res.headers.get("content-length") ?? Number.NaN);
+    if (Number.isSafeInteger(length) && length >= 0) ctx.stats.bytesSent += length;
+    else if (c.res.body !== null) {
       const bytes = await c.res.arrayBuffer();
       ctx.stats.bytesSent += bytes.byteLength;
       c.res = new Response(bytes, c.res);
