@@ -18,6 +18,8 @@ import { createTokenSource, loadKey } from "@dwd/auth";
 import { createCalendarClient } from "@dwd/calendar";
 import type { CalendarClient } from "@dwd/calendar";
 import { startEmulatorProcess } from "./emulator-process.ts";
+import { report, result } from "./report.ts";
+import type { BenchResult } from "./report.ts";
 
 const USERS = 200;
 const EVENTS_EACH = 20;
@@ -31,15 +33,6 @@ const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 };
-
-/** One bench result, as `pnpm bench -- --json` prints it. */
-export interface BenchResult {
-  name: string;
-  dwd: number;
-  baseline: number;
-  ratio: number;
-  unit?: string;
-}
 
 interface Stats {
   tokensIssued: number;
@@ -196,25 +189,43 @@ export async function eventsListBench(): Promise<BenchResult[]> {
     const bCold = diff(b0, b1);
     const bWarm = diff(b1, b2);
     const name = `events.list ×${USERS} users (${LATENCY_MS} ms latency, concurrency ${CONCURRENCY})`;
-    const row = (what: string, dwd: number, baseline: number, unit: string): BenchResult => ({
-      name: `${name}: ${what}`,
-      dwd,
-      baseline,
-      ratio: baseline === 0 ? (dwd === 0 ? 1 : Infinity) : dwd / baseline,
-      unit,
-    });
+    const row = (
+      what: string,
+      dwd: number,
+      baseline: number,
+      unit: string,
+      target?: string,
+    ): BenchResult => result(`${name}: ${what}`, dwd, baseline, unit, target);
     return [
-      row("Calendar API HTTP requests, cold", httpRequests(dCold), httpRequests(bCold), "requests"),
+      row(
+        "Calendar API HTTP requests, cold",
+        httpRequests(dCold),
+        httpRequests(bCold),
+        "requests",
+        "<= 0.025 (40x fewer)",
+      ),
       row(
         "Calendar API calls (batch parts counted), cold",
         dCold.apiRequests,
         bCold.apiRequests,
         "calls",
       ),
-      row("token exchanges, cold", dCold.tokensIssued, bCold.tokensIssued, "tokens"),
+      row(
+        "token exchanges, cold",
+        dCold.tokensIssued,
+        bCold.tokensIssued,
+        "tokens",
+        "1 (one per user)",
+      ),
       row("token exchanges, tokens cached", dWarm.tokensIssued, bWarm.tokensIssued, "tokens"),
       row("wall time, cold", dwdCold, baseCold, "ms"),
-      row(`wall time, tokens cached (median of ${WARM_RUNS})`, dwdWarm, baseWarm, "ms"),
+      row(
+        `wall time, tokens cached (median of ${WARM_RUNS})`,
+        dwdWarm,
+        baseWarm,
+        "ms",
+        "<= 0.10 (10x less)",
+      ),
       row(
         "Calendar API HTTP requests, tokens cached",
         httpRequests(dWarm),
@@ -227,17 +238,6 @@ export async function eventsListBench(): Promise<BenchResult[]> {
   }
 }
 
-/** Prints results as text, or one JSON object a line with --json. */
-export function printResults(results: readonly BenchResult[], json: boolean): void {
-  for (const r of results) {
-    if (json) console.log(JSON.stringify(r));
-    else
-      console.log(
-        `${r.name}: dwd ${Math.round(r.dwd)} vs baseline ${Math.round(r.baseline)} ${r.unit ?? ""} (ratio ${r.ratio.toFixed(3)})`,
-      );
-  }
-}
-
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  printResults(await eventsListBench(), process.argv.includes("--json"));
+  report(await eventsListBench());
 }

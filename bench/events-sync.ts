@@ -11,21 +11,14 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "@dwd/emulator/node";
+import { report } from "./report.ts";
+import type { BenchResult } from "./report.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
 const USERS = 200;
 const EVENTS_EACH = 20;
 const CHANGED_USERS = 10;
-
-/** One bench result, as `pnpm bench -- --json` prints it. */
-export interface BenchResult {
-  name: string;
-  dwd: number;
-  baseline: number;
-  ratio: number;
-  unit?: string;
-}
 
 interface Stats {
   bytesSent: number;
@@ -187,17 +180,6 @@ export async function eventsSyncBench(): Promise<BenchResult[]> {
   }
 }
 
-/** Prints results as text, or one JSON object a line with --json. */
-export function printResults(results: readonly BenchResult[], json: boolean): void {
-  for (const r of results) {
-    if (json) console.log(JSON.stringify(r));
-    else
-      console.log(
-        `${r.name}: ${Math.round(r.dwd)} vs ${Math.round(r.baseline)} ${r.unit ?? ""} (ratio ${r.ratio.toFixed(3)})`,
-      );
-  }
-}
-
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  printResults(await eventsSyncBench(), process.argv.includes("--json"));
+  report(await eventsSyncBench());
 }

@@ -6,6 +6,10 @@
 //   2b. keyless: `dwd calendars get --signer iam` vs the same with the key file, pair by pair
 //   3. start-up: `dwd --help` vs `node -e 0`
 //   4. the emulator's token endpoint at 0, 10,000 and 100,000 live tokens (token-endpoint-scale.ts)
+//   5. a second `dwd events sync` over 200 users moves only the changes (events-sync.ts)
+//   6. 200 users × events.list: batch vs a googleapis loop, 50 ms latency (calendar-events-list.ts)
+//   7. dwd-server: added latency, requests/s, memory, soak (server.ts, in its own process)
+// `pnpm bench -- --json` prints every result as one JSON object a line on stdout (report.ts).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +22,7 @@ import { demoScenario } from "@dwd/emulator";
 import { startEmulator } from "@dwd/emulator/node";
 import { routeToEmulator } from "./baseline/route-to-emulator.ts";
 import { paired } from "./paired.ts";
+import { json, report, result, say, table } from "./report.ts";
 import { tokenEndpointScale } from "./token-endpoint-scale.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -45,7 +50,6 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)]!;
 };
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
-const ratio = (a: number, b: number): string => (a / b).toFixed(2);
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -142,13 +146,38 @@ try {
   }
   const dwd = results.get(clients[0]!.name)!;
   const naive = results.get(clients[1]!.name)!;
-  console.log(
+  const perSubject = results.get(clients[2]!.name)!;
+  say(
     `\n1. Token exchanges for 1,000 concurrent calls over 100 subjects (counted at the emulator; median of ${rounds} cold rounds)`,
   );
-  console.table(rows);
-  console.log(
-    `exchanges: dwd ${dwd.exchanges} (must be exactly ${subjects.length}) · naive/dwd = ${ratio(naive.exchanges, dwd.exchanges)}x · wall dwd/naive = ${ratio(dwd.wall, naive.wall)}`,
-  );
+  table(rows);
+  report([
+    result(
+      "token exchanges, 1,000 concurrent calls over 100 subjects, vs google-auth-library with a new JWT per call",
+      dwd.exchanges,
+      naive.exchanges,
+      "exchanges",
+      `dwd exactly ${subjects.length}`,
+    ),
+    result(
+      "token exchanges, 1,000 concurrent calls over 100 subjects, vs google-auth-library with one JWT per subject",
+      dwd.exchanges,
+      perSubject.exchanges,
+      "exchanges",
+    ),
+    result(
+      "wall time, 1,000 concurrent token requests over 100 subjects, vs a new JWT per call",
+      dwd.wall,
+      naive.wall,
+      "ms",
+    ),
+    result(
+      "wall time, 1,000 concurrent token requests over 100 subjects, vs one JWT per subject",
+      dwd.wall,
+      perSubject.wall,
+      "ms",
+    ),
+  ]);
   if (dwd.exchanges !== subjects.length) process.exitCode = 1;
 
   // 2. End to end: one process that loads a key, gets a delegated token and calls calendarList.get.
@@ -181,12 +210,20 @@ try {
         env,
       ),
   );
-  console.log(`\n2. End to end, median of ${runs} runs: calendarList.get as info@example.com`);
-  console.table([
+  say(`\n2. End to end, median of ${runs} runs: calendarList.get as info@example.com`);
+  table([
     { command: "dwd calendars get", wall: ms(dwdE2e) },
     { command: "google-auth-library + @googleapis/calendar", wall: ms(baseE2e) },
   ]);
-  console.log(`ratio dwd/baseline = ${ratio(dwdE2e, baseE2e)} (target <= 0.5)`);
+  report([
+    result(
+      "end to end: one process loads a key, gets a delegated token, calls calendarList.get (dwd calendars get vs google-auth-library + @googleapis/calendar)",
+      dwdE2e,
+      baseE2e,
+      "ms",
+      "<= 0.5",
+    ),
+  ]);
 
   // 2b. Keyless: the IAM Credentials API signs (the caller: deployer's key through ADC) against the key file
   // signing locally; the extra cost is the caller's own token and the signJwt round trip.
@@ -228,38 +265,80 @@ try {
     runs,
   );
   rmSync(home, { recursive: true, force: true });
-  console.log(
+  say(
     `\n2b. Keyless end to end, ${keyless.pairs} alternating pairs: dwd calendars get --signer iam vs --key`,
   );
-  console.table([
+  table([
     { command: "dwd calendars get --signer iam (ADC: deployer's key)", wall: ms(keyless.a) },
     { command: "dwd calendars get --key calendar-bot.json", wall: ms(keyless.b) },
   ]);
-  console.log(`ratio keyless/key-file = ${keyless.ratio.toFixed(2)} (median of per-pair ratios)`);
+  report([
+    {
+      ...result(
+        "keyless end to end: dwd calendars get --signer iam (dwd column) vs the same with the key file (baseline column)",
+        keyless.a,
+        keyless.b,
+        "ms",
+      ),
+      ratio: keyless.ratio, // the median of per-pair ratios
+    },
+  ]);
 
   // 3. Start-up.
   const [help, bare] = await compare(
     () => run(process.execPath, [cli, "--help"]),
     () => run(process.execPath, ["-e", "0"]),
   );
-  console.log(`\n3. Start-up, median of ${runs} runs`);
-  console.table([
+  say(`\n3. Start-up, median of ${runs} runs`);
+  table([
     { command: "dwd --help", wall: ms(help) },
     { command: "node -e 0", wall: ms(bare) },
   ]);
-  console.log(`ratio dwd --help / node -e 0 = ${ratio(help, bare)} (target <= 1.3)`);
+  report([
+    result(
+      "start-up: dwd --help (dwd column) vs node -e 0 (baseline column)",
+      help,
+      bare,
+      "ms",
+      "<= 1.3",
+    ),
+  ]);
 
-  await tokenEndpointScale();
+  report(await tokenEndpointScale());
 } finally {
   await server.close();
   rmSync(keysDir, { recursive: true, force: true });
 }
 
-// 4. A second `dwd events sync` over 200 users moves only the changed events (bench/events-sync.ts).
+// 5. A second `dwd events sync` over 200 users moves only the changed events (bench/events-sync.ts).
 {
-  const { eventsSyncBench, printResults } = await import("./events-sync.ts");
-  console.log(
-    "\n4. dwd events sync over 200 users × 20 events, run twice with 10 events changed in between (counted at the emulator)",
+  const { eventsSyncBench } = await import("./events-sync.ts");
+  say(
+    "\n5. dwd events sync over 200 users × 20 events, run twice with 10 events changed in between (counted at the emulator)",
   );
-  printResults(await eventsSyncBench(), process.argv.includes("--json"));
+  report(await eventsSyncBench());
+}
+
+// 6. 200 users × events.list: dwd batches vs a googleapis loop (bench/calendar-events-list.ts).
+{
+  const { eventsListBench } = await import("./calendar-events-list.ts");
+  say(
+    "\n6. events.list for 200 users × 20 events, 50 ms latency on every request, concurrency 10: dwd batch vs a googleapis loop (emulator in its own process)",
+  );
+  report(await eventsListBench());
+}
+
+// 7. dwd-server, in its own process (it needs --expose-gc): its lines (or JSON lines) pass through.
+{
+  say("\n7. dwd-server");
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--expose-gc", join(here, "server.ts"), ...(json ? ["--json"] : [])],
+      { stdio: "inherit" },
+    );
+    child.on("error", reject);
+    child.on("exit", resolve);
+  });
+  if (code !== 0) process.exitCode = code ?? 1;
 }

@@ -11,6 +11,8 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { performance } from "node:perf_hooks";
 import { createPrivateKey, createSign } from "node:crypto";
+import { result, say, table } from "./report.ts";
+import type { BenchResult } from "./report.ts";
 
 const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
 
@@ -74,8 +76,8 @@ async function emulatorWith(live: number): Promise<{
 const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
-/** Runs the section and prints its table and ratios. */
-export async function tokenEndpointScale(): Promise<void> {
+/** Runs the section, prints its table, and returns its results. */
+export async function tokenEndpointScale(): Promise<BenchResult[]> {
   const levels = (process.env.BENCH_SCALE_TOKENS ?? "0,10000,100000").split(",").map(Number);
   const batch = Number(process.env.BENCH_SCALE_REQUESTS ?? 500);
   const rounds = Number(process.env.BENCH_SCALE_ROUNDS ?? 5);
@@ -108,11 +110,21 @@ export async function tokenEndpointScale(): Promise<void> {
     };
   });
   const last = rows.at(-1);
-  console.log(
+  say(
     `\n4. Emulator token endpoint at scale: jwt-bearer requests (100 concurrent), in-process; median of ${rounds} interleaved rounds of ${batch}`,
   );
-  console.table(rows);
-  console.log(
-    `throughput at ${last?.["live tokens"] ?? "?"} / at 0 live = ${last?.["vs 0 live"] ?? "?"} (target >= 0.50x) · memory per live token ${Math.round(perToken)} bytes (heap after GC; ${Math.round((heapAfterGc() - heap0) / 1e6)} MB for all ${levels.length} emulators)`,
+  table(rows);
+  say(
+    `memory per live token ${Math.round(perToken)} bytes (heap after GC; ${Math.round((heapAfterGc() - heap0) / 1e6)} MB for all ${levels.length} emulators)`,
   );
+  const top = levels.length - 1;
+  return [
+    result(
+      `emulator token endpoint: requests/s at ${last?.["live tokens"] ?? "?"} live tokens (dwd column) vs at 0 (baseline column)`,
+      median(rates[top] ?? []),
+      base,
+      "requests/s",
+      ">= 0.50",
+    ),
+  ];
 }
