@@ -79,14 +79,16 @@ export function parseBatch(contentType: string, body: string): Part[] | undefine
   return parts;
 }
 
-async function serialize(res: Response): Promise<string> {
+/** An inner HTTP response as text: its status line and headers, and its body with its UTF-8 length. */
+async function serialize(res: Response): Promise<{ head: string; body: string; bytes: number }> {
   const status = `HTTP/1.1 ${res.status} ${reasons[res.status] ?? ""}`.trimEnd();
   const framed = framedBody(res);
   if (framed !== undefined) {
     const lines = [status, ...framed.headerLines, `Content-Length: ${framed.bytes}`];
-    return `${lines.join("\r\n")}\r\n\r\n${framed.text}`;
+    return { head: lines.join("\r\n"), body: framed.text, bytes: framed.bytes };
   }
   const body = res.status === 204 || res.status === 304 ? "" : await res.text();
+  const bytes = utf8Length(body);
   const lines = [status];
   for (const [k, v] of res.headers) {
     if (["date", "server", "vary", "expires", "cache-control"].includes(k)) continue;
@@ -94,8 +96,8 @@ async function serialize(res: Response): Promise<string> {
       `${k.replace(/(^|-)([a-z])/g, (_s, d: string, c: string) => d + c.toUpperCase())}: ${v}`,
     );
   }
-  if (body !== "") lines.push(`Content-Length: ${utf8Length(body)}`);
-  return `${lines.join("\r\n")}\r\n\r\n${body}`;
+  if (body !== "") lines.push(`Content-Length: ${bytes}`);
+  return { head: lines.join("\r\n"), body, bytes };
 }
 
 /**
@@ -134,10 +136,10 @@ export async function handleBatch(
   const origin = new URL(request.url).origin;
   const boundary = `batch_${toHex(randomBytes(12))}`;
   const out: string[] = [];
+  let bytes = 0;
+  const inherited = [...request.headers].filter(([k]) => !k.startsWith("content-") && k !== "host");
   for (const part of parts) {
-    const headers = new Headers();
-    for (const [k, v] of request.headers)
-      if (!k.startsWith("content-") && k !== "host") headers.set(k, v);
+    const headers = new Headers(inherited);
     for (const [k, v] of part.headers) headers.set(k, v);
     let url: URL;
     try {
@@ -167,12 +169,15 @@ export async function handleBatch(
       head.push(
         `Content-ID: ${part.contentId.replace(/^<(.*)>$/, "<response-$1>").replace(/^([^<].*)$/, "<response-$1>")}`,
       );
-    out.push(`--${boundary}\r\n${head.join("\r\n")}\r\n\r\n${await serialize(res)}\r\n`);
+    const answer = await serialize(res);
+    const framing = `--${boundary}\r\n${head.join("\r\n")}\r\n\r\n${answer.head}\r\n\r\n`;
+    out.push(framing, answer.body, "\r\n");
+    bytes += utf8Length(framing) + answer.bytes + 2;
   }
   out.push(`--${boundary}--\r\n`);
-  const text = out.join("");
+  bytes += boundary.length + 6;
   const headers = apiHeaders(nowMs);
   headers.set("Content-Type", `multipart/mixed; boundary=${boundary}`);
-  headers.set("Content-Length", String(utf8Length(text)));
-  return new Response(text, { status: 200, headers });
+  headers.set("Content-Length", String(bytes));
+  return new Response(out.join(""), { status: 200, headers });
 }

@@ -70,7 +70,7 @@ export function aclList(call: CalendarCall): Response {
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
   else body["nextSyncToken"] = syncTokenFor(call.data, key, page.snapshot);
   body["items"] = page.items.map(aclRule);
-  return ok(body, call.now);
+  return ok(call, body);
 }
 
 function findRule(call: CalendarCall, rules: Map<string, AclRecord>): AclRecord | undefined {
@@ -87,7 +87,7 @@ export function aclGet(call: CalendarCall): Response {
   const rule = findRule(call, a.calendar.acl);
   if (rule === undefined) return notFound(call.now);
   const res = aclRule(rule);
-  return notModified(call, String(res["etag"])) ?? ok(res, call.now);
+  return notModified(call, String(res["etag"])) ?? ok(call, res);
 }
 
 function readRole(call: CalendarCall, body: Record<string, unknown>): string | Response {
@@ -129,7 +129,7 @@ export async function aclInsert(call: CalendarCall): Promise<Response> {
     addToList(call.data, value, a.calendar.id, seq);
     changed(call.data, `calendarList:${value}`);
   }
-  return ok(aclRule(rule), call.now);
+  return ok(call, aclRule(rule));
 }
 
 async function rewrite(call: CalendarCall, replace: boolean): Promise<Response> {
@@ -158,7 +158,7 @@ async function rewrite(call: CalendarCall, replace: boolean): Promise<Response> 
   }
   rule.seq = nextSeq(call.data);
   changed(call.data, `acl:${a.calendar.id}`);
-  return ok(aclRule(rule), call.now);
+  return ok(call, aclRule(rule));
 }
 
 /** acl.update: replaces the rule's role. */

@@ -52,7 +52,7 @@ export function calendarsGet(call: CalendarCall): Response {
   const a = access(call, "freeBusyReader");
   if (a instanceof Response) return a;
   const res = calendarResource(a.calendar);
-  return notModified(call, String(res["etag"])) ?? ok(res, call.now);
+  return notModified(call, String(res["etag"])) ?? ok(call, res);
 }
 
 /** calendars.insert: a secondary calendar owned by the principal and added to its list. */
@@ -84,7 +84,7 @@ export async function calendarsInsert(call: CalendarCall): Promise<Response> {
   if (typeof clean["description"] === "string") c.description = clean["description"];
   if (typeof clean["location"] === "string") c.location = clean["location"];
   changed(call.data, `calendarList:${call.principal}`);
-  return ok(calendarResource(c), call.now);
+  return ok(call, calendarResource(c));
 }
 
 async function rewrite(call: CalendarCall, replace: boolean): Promise<Response> {
@@ -96,7 +96,7 @@ async function rewrite(call: CalendarCall, replace: boolean): Promise<Response> 
   if (body instanceof Response) return body;
   const problem = applyFields(call, a.calendar, body, replace);
   if (problem !== undefined) return problem;
-  return ok(calendarResource(a.calendar), call.now);
+  return ok(call, calendarResource(a.calendar));
 }
 
 /** calendars.update: replaces summary, description, location and timeZone (owner only). */

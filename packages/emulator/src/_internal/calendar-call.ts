@@ -38,28 +38,30 @@ export interface CalendarCall {
 }
 
 /** A JSON success with Google's API headers (and `ETag` when the body has one). */
-export function ok(body: unknown, nowMs: number, status = 200): Response {
-  const headers = apiHeaders(nowMs);
+export function ok(call: Pick<CalendarCall, "now" | "request">, body: unknown): Response {
   const etag = (body as { etag?: unknown } | null)?.etag;
-  if (typeof etag === "string") headers.set("ETag", etag);
   const text = JSON.stringify(body);
-  headers.set("Content-Length", String(utf8Length(text)));
-  return new Response(text, { status, headers });
+  return okJson(call, text, utf8Length(text), typeof etag === "string" ? etag : undefined);
 }
 
 /**
  * A 200 whose JSON is already serialized (`bytes`: its UTF-8 length), with Google's API headers and
- * `ETag`; an answer to a batch part keeps the text for the batch to frame.
+ * `ETag`. The answer to a batch part is framed by the batch from the text (no bytes made, no headers
+ * the batch would drop).
  */
-export function okJson(call: CalendarCall, text: string, bytes: number, etag: string): Response {
-  if (isBatchPart(call.request))
-    return framedAnswer(200, {
-      text,
-      bytes,
-      headerLines: ["Content-Type: application/json; charset=UTF-8", `ETag: ${etag}`],
-    });
+export function okJson(
+  call: Pick<CalendarCall, "now" | "request">,
+  text: string,
+  bytes: number,
+  etag: string | undefined,
+): Response {
+  if (isBatchPart(call.request)) {
+    const headerLines = ["Content-Type: application/json; charset=UTF-8"];
+    if (etag !== undefined) headerLines.push(`ETag: ${etag}`);
+    return framedAnswer(200, { text, bytes, headerLines });
+  }
   const headers = apiHeaders(call.now);
-  headers.set("ETag", etag);
+  if (etag !== undefined) headers.set("ETag", etag);
   headers.set("Content-Length", String(bytes));
   return new Response(text, { status: 200, headers });
 }

@@ -161,8 +161,8 @@ function respondEvent(call: CalendarCall, record: EventRecord, a: Access): Respo
   const maxAttendees = maxAttendeesOf(call);
   if (maxAttendees instanceof Response) return maxAttendees;
   return ok(
+    call,
     present(record.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees }),
-    call.now,
   );
 }
 
@@ -531,5 +531,5 @@ export function eventsInstances(call: CalendarCall): Response {
   const body = listBody(call, a, page.items);
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
   body["items"] = shown;
-  return ok(body, call.now);
+  return ok(call, body);
 }

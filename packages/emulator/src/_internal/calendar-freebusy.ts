@@ -58,13 +58,10 @@ export async function freebusyQuery(call: CalendarCall): Promise<Response> {
       busy: merged.map(([s, e]) => ({ start: formatInZone(s, zone), end: formatInZone(e, zone) })),
     };
   }
-  return ok(
-    {
-      kind: "calendar#freeBusy",
-      timeMin: new Date(from).toISOString(),
-      timeMax: new Date(to).toISOString(),
-      calendars,
-    },
-    call.now,
-  );
+  return ok(call, {
+    kind: "calendar#freeBusy",
+    timeMin: new Date(from).toISOString(),
+    timeMax: new Date(to).toISOString(),
+    calendars,
+  });
 }

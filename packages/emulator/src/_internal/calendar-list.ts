@@ -97,7 +97,7 @@ export function calendarListList(call: CalendarCall): Response {
     const calendar = call.data.calendars.get(e.calendarId);
     return calendar === undefined ? [] : [view(call, calendar, e)];
   });
-  return ok(body, call.now);
+  return ok(call, body);
 }
 
 /** calendarList.get: only calendars in the principal's own list (a plain service account's is empty). */
@@ -105,7 +105,7 @@ export function calendarListGet(call: CalendarCall): Response {
   const found = entryOf(call);
   if (found === undefined) return notFound(call.now);
   const res = view(call, found.calendar, found.entry);
-  return notModified(call, String(res["etag"])) ?? ok(res, call.now);
+  return notModified(call, String(res["etag"])) ?? ok(call, res);
 }
 
 const hex = /^#[0-9a-fA-F]{6}$/;
@@ -169,7 +169,7 @@ export async function calendarListInsert(call: CalendarCall): Promise<Response> 
   const entry = addToList(call.data, call.principal, calendar.id, nextSeq(call.data));
   const problem = applyEntry(call, entry, raw, false);
   if (problem !== undefined) return problem;
-  return ok(view(call, calendar, entry), call.now);
+  return ok(call, view(call, calendar, entry));
 }
 
 async function rewrite(call: CalendarCall, replace: boolean): Promise<Response> {
@@ -181,7 +181,7 @@ async function rewrite(call: CalendarCall, replace: boolean): Promise<Response> 
   if (raw instanceof Response) return raw;
   const problem = applyEntry(call, found.entry, raw, replace);
   if (problem !== undefined) return problem;
-  return ok(view(call, found.calendar, found.entry), call.now);
+  return ok(call, view(call, found.calendar, found.entry));
 }
 
 /** calendarList.update: replaces the principal's settings for the calendar. */

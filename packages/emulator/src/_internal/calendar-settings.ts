@@ -40,7 +40,7 @@ export function colorsGet(call: CalendarCall): Response {
     calendar: palette(calendarColors),
     event: palette(eventColors),
   };
-  return ok(body, call.now);
+  return ok(call, body);
 }
 
 /** The principal's settings, as Google's defaults plus the primary calendar's time zone. */
@@ -85,7 +85,7 @@ export function settingsList(call: CalendarCall): Response {
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
   else body["nextSyncToken"] = syncTokenFor(call.data, key, page.snapshot);
   body["items"] = page.items.map(setting);
-  return ok(body, call.now);
+  return ok(call, body);
 }
 
 /** settings.get: one setting by ID; 404 for an unknown one. */
@@ -93,5 +93,5 @@ export function settingsGet(call: CalendarCall): Response {
   const found = settingsOf(call).find((s) => s.id === call.params["setting"]);
   if (found === undefined) return notFound(call.now);
   const res = setting(found);
-  return notModified(call, String(res["etag"])) ?? ok(res, call.now);
+  return notModified(call, String(res["etag"])) ?? ok(call, res);
 }

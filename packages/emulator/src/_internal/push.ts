@@ -150,7 +150,7 @@ export function watch(
     };
     if (channel.token !== undefined) res["token"] = channel.token;
     res["expiration"] = String(expiration);
-    return ok(res, call.now);
+    return ok(call, res);
   };
 }
 
