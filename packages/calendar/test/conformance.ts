@@ -1,7 +1,8 @@
 /**
  * The calendar's cross-runtime suite, written once: run by vitest on Node (conformance.test.ts) and by
- * Deno.test (conformance.deno.ts). It covers pages, incremental sync and batch (over the in-test fake
- * Calendar), the client against @dwd/emulator with real delegated tokens, gzip and deadlines.
+ * Deno.test (conformance.deno.ts). It covers pages, incremental sync and batch — over the in-test fake
+ * Calendar, and again against @dwd/emulator with real delegated tokens (RS256 assertions, per-user
+ * grants, the emulator's own batch endpoint and sync tokens) — then gzip and deadlines.
  *
  * @module
  */
@@ -33,6 +34,40 @@ function fakeClient() {
     retry: { random: () => 0, sleep: () => Promise.resolve() },
   });
   return { fake, cal };
+}
+
+/** A client acting for users of a generated emulator scenario, with real delegated tokens. */
+async function emulatorClient(users: number, eventsEach: number) {
+  const emulator = await createEmulator({
+    baseUrl: "http://emulator.test",
+    scenario: {
+      domain: "example.com",
+      users: { count: users, eventsEach },
+      serviceAccounts: [{ name: "calendar-bot" }],
+      grants: [
+        {
+          serviceAccount: "calendar-bot",
+          scopes: [
+            "https://www.googleapis.com/auth/calendar",
+            "https://www.googleapis.com/auth/calendar.readonly",
+          ],
+        },
+      ],
+    },
+  });
+  const via = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+    emulator.fetch(new Request(input, init));
+  const tokenSource = createTokenSource(
+    await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")),
+    { fetch: via, env: {} },
+  );
+  const cal = createCalendarClient({
+    tokenSource,
+    rootUrl: "http://emulator.test/calendar/v3",
+    fetch: via,
+  });
+  const emails = emulator.scenario.users.map((u) => u.email);
+  return { emulator, cal, emails, via };
 }
 
 /** The cases. */
@@ -119,6 +154,75 @@ export const conformanceCases: ConformanceCase[] = [
       const summaries: unknown[] = [];
       for await (const e of cal.calendarList.all({ maxResults: 1 })) summaries.push(e.summary);
       equal([...summaries].sort(), ["Support rota", "info@example.com"], "calendar list");
+    },
+  },
+  {
+    name: "emulator pages: events.all() reads every event of a user, a page of 7 at a time",
+    async run() {
+      const { emulator, cal, emails } = await emulatorClient(2, 20);
+      const before = emulator.stats.apiRequests;
+      const seen = new Set<string>();
+      for await (const e of cal.as(emails[0]!).events.all("primary", { maxResults: 7 }))
+        seen.add(e.id!);
+      equal(seen.size, 20, "distinct events");
+      equal(emulator.stats.apiRequests - before, 3, "pages fetched (7 + 7 + 6)");
+    },
+  },
+  {
+    name: "emulator sync: full, then only a change and a cancellation, then 410 → full resync",
+    async run() {
+      const { cal, emails, via } = await emulatorClient(1, 5);
+      const user = cal.as(emails[0]!);
+      const store = createMemorySyncStore();
+      const sync = createEventSync({ client: user, store, calendarId: "primary" });
+      const first = await sync.run();
+      equal([first.fullSync, first.events.length], [true, 5], "first run");
+      const [a, b] = first.events;
+      await user.events.patch("primary", a!.id!, { summary: "moved" });
+      await user.events.delete("primary", b!.id!);
+      const second = await sync.run();
+      const byId = (x: unknown[], y: unknown[]): number => String(x[0]).localeCompare(String(y[0]));
+      equal(
+        second.events
+          .map((e) => [e.id, e.status, e.status === "cancelled" ? "" : e.summary])
+          .sort(byId),
+        [
+          [a!.id, "confirmed", "moved"],
+          [b!.id, "cancelled", ""],
+        ].sort(byId),
+        "second run",
+      );
+      equal((await sync.run()).events.length, 0, "nothing changed");
+      const expired = await via("http://emulator.test/_emulator/expire-sync-tokens", {
+        method: "POST",
+      });
+      equal(expired.status, 200, "expire-sync-tokens");
+      const third = await sync.run();
+      equal(
+        [third.fullSync, third.fullSyncRequired, third.events.length],
+        [true, true, 4],
+        "after 410",
+      );
+    },
+  },
+  {
+    name: "emulator batch: 120 users' events.list in 3 multipart requests, one token per user, in order",
+    async run() {
+      const { emulator, cal, emails } = await emulatorClient(120, 3);
+      const results = await cal.batch((b) => emails.map((u) => b.as(u).events.list("primary")));
+      equal(emulator.stats.batchRequests, 3, "batch requests");
+      equal(emulator.stats.batchParts, 120, "batch parts");
+      equal(emulator.stats.tokensIssued, 120, "token exchanges");
+      equal(
+        results.map((r) => (r.ok ? r.value.summary : r.error.message)),
+        emails,
+        "each part answered for its own user",
+      );
+      equal(
+        results.every((r) => r.ok && r.value.items?.length === 3),
+        true,
+        "three events each",
+      );
     },
   },
   {

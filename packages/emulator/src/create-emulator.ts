@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { demoScenario } from "./demo-scenario.ts";
 import { EmulatorError } from "./emulator-error.ts";
-import type { Scenario } from "./scenario.ts";
+import type { Scenario, ScenarioInput } from "./scenario.ts";
 import { loadScenario } from "./scenario.ts";
 import { handleBatch } from "./_internal/batch.ts";
 import { backendError, notFound } from "./_internal/calendar-errors.ts";
@@ -29,8 +29,11 @@ export type { FaultKind, FaultRates } from "./_internal/faults.ts";
 
 /** Options of {@link createEmulator}. */
 export interface EmulatorOptions {
-  /** The scenario, or `"demo"` (the default) for {@link demoScenario}. Validated with `loadScenario`. */
-  scenario?: Scenario | "demo";
+  /**
+   * The scenario, or `"demo"` (the default) for {@link demoScenario}. Validated with `loadScenario`;
+   * `users` may be generated: `{ count: 200, eventsEach: 20 }`.
+   */
+  scenario?: ScenarioInput | "demo";
   /** Public base URL (origin), used for `token_uri` in key files and as an accepted `aud`. Default `http://127.0.0.1:0`. */
   baseUrl?: string;
   /** Clock in epoch milliseconds (default `Date.now`); `faults.clockOffsetMs` is added to it. */

@@ -36,6 +36,7 @@ export { loadScenario, serviceAccountEmail } from "./scenario.ts";
 export type {
   Scenario,
   ScenarioCalendar,
+  ScenarioInput,
   ScenarioGrant,
   ScenarioServiceAccount,
   ScenarioUser,

@@ -1,7 +1,7 @@
 import { EmulatorError } from "./emulator-error.ts";
 import type { KeylessScenario } from "./keyless-scenario.ts";
 import { validateKeylessScenario } from "./keyless-scenario.ts";
-import type { ScenarioEvent } from "./scenario-events.ts";
+import type { ScenarioEvent, ScenarioGeneratedUsers } from "./scenario-events.ts";
 import { generateUsers, loadScenarioEvents } from "./scenario-events.ts";
 
 /** A Workspace user of the scenario's domain. */
@@ -68,6 +68,14 @@ export interface Scenario extends KeylessScenario {
   /** Events seeded per calendar (a generated `users: { count, eventsEach }` adds its own). */
   events?: ScenarioEvent[];
 }
+
+/**
+ * A scenario as written (a JSON file, or an object handed to `createEmulator`): a {@link Scenario} whose
+ * `users` may also be generated, `{ count: 200, eventsEach: 20 }`.
+ */
+export type ScenarioInput = Omit<Scenario, "users"> & {
+  users: ScenarioUser[] | ScenarioGeneratedUsers;
+};
 
 const hint = "Fix the scenario file; see the scenario format in the @dwd/emulator README";
 

@@ -3,10 +3,14 @@
 // that would only be decoded again.
 
 const parts = new WeakSet<Request>();
-/** The body of an answer to a batch part, kept as text, and the header lines the batch frames it with. */
+/**
+ * The body of an answer to a batch part, kept as the pieces of its text (a list of events is the list's
+ * head and each event's kept JSON: joined once, into the whole batch), and the header lines the batch
+ * frames it with.
+ */
 export interface FramedBody {
-  text: string;
-  /** UTF-8 length of `text`. */
+  pieces: readonly string[];
+  /** UTF-8 length of the pieces together. */
   bytes: number;
   /** `Name: value` lines of the part's answer (no Date, Server or caching headers: the batch's own apply). */
   headerLines: readonly string[];

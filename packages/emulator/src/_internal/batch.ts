@@ -79,13 +79,15 @@ export function parseBatch(contentType: string, body: string): Part[] | undefine
   return parts;
 }
 
-/** An inner HTTP response as text: its status line and headers, and its body with its UTF-8 length. */
-async function serialize(res: Response): Promise<{ head: string; body: string; bytes: number }> {
+/** An inner HTTP response as text: its status line and headers, and its body (pieces) with its UTF-8 length. */
+async function serialize(
+  res: Response,
+): Promise<{ head: string; body: readonly string[]; bytes: number }> {
   const status = `HTTP/1.1 ${res.status} ${reasons[res.status] ?? ""}`.trimEnd();
   const framed = framedBody(res);
   if (framed !== undefined) {
     const lines = [status, ...framed.headerLines, `Content-Length: ${framed.bytes}`];
-    return { head: lines.join("\r\n"), body: framed.text, bytes: framed.bytes };
+    return { head: lines.join("\r\n"), body: framed.pieces, bytes: framed.bytes };
   }
   const body = res.status === 204 || res.status === 304 ? "" : await res.text();
   const bytes = utf8Length(body);
@@ -97,7 +99,7 @@ async function serialize(res: Response): Promise<{ head: string; body: string; b
     );
   }
   if (body !== "") lines.push(`Content-Length: ${bytes}`);
-  return { head: lines.join("\r\n"), body, bytes };
+  return { head: lines.join("\r\n"), body: [body], bytes };
 }
 
 /**
@@ -171,7 +173,7 @@ export async function handleBatch(
       );
     const answer = await serialize(res);
     const framing = `--${boundary}\r\n${head.join("\r\n")}\r\n\r\n${answer.head}\r\n\r\n`;
-    out.push(framing, answer.body, "\r\n");
+    out.push(framing, ...answer.body, "\r\n");
     bytes += utf8Length(framing) + answer.bytes + 2;
   }
   out.push(`--${boundary}--\r\n`);

@@ -45,25 +45,29 @@ export function ok(call: Pick<CalendarCall, "now" | "request">, body: unknown): 
 }
 
 /**
- * A 200 whose JSON is already serialized (`bytes`: its UTF-8 length), with Google's API headers and
- * `ETag`. The answer to a batch part is framed by the batch from the text (no bytes made, no headers
- * the batch would drop).
+ * A 200 whose JSON is already serialized, as one text or as pieces to be joined (`bytes`: the UTF-8
+ * length of it all), with Google's API headers and `ETag`. The answer to a batch part is framed by the
+ * batch from the pieces (no bytes made, no headers the batch would drop).
  */
 export function okJson(
   call: Pick<CalendarCall, "now" | "request">,
-  text: string,
+  json: string | readonly string[],
   bytes: number,
   etag: string | undefined,
 ): Response {
   if (isBatchPart(call.request)) {
     const headerLines = ["Content-Type: application/json; charset=UTF-8"];
     if (etag !== undefined) headerLines.push(`ETag: ${etag}`);
-    return framedAnswer(200, { text, bytes, headerLines });
+    return framedAnswer(200, {
+      pieces: typeof json === "string" ? [json] : json,
+      bytes,
+      headerLines,
+    });
   }
   const headers = apiHeaders(call.now);
   if (etag !== undefined) headers.set("ETag", etag);
   headers.set("Content-Length", String(bytes));
-  return new Response(text, { status: 200, headers });
+  return new Response(typeof json === "string" ? json : json.join(""), { status: 200, headers });
 }
 
 /** 204 with no body (deletes, clear, channels.stop). */

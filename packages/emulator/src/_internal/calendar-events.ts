@@ -269,15 +269,17 @@ export function eventsList(call: CalendarCall): Response {
   else body["nextSyncToken"] = syncTokenFor(call.data, collection, page.snapshot);
   // `items` last, as Google sends it; each event's JSON is kept with the event (presentJson).
   const head = `${JSON.stringify(body).slice(0, -1)},"items":[`;
-  const texts: string[] = [];
+  const pieces: string[] = [head];
   let bytes = utf8Length(head) + 2 + Math.max(0, page.items.length - 1);
   const key = viewKey(call.principal, view);
-  for (const e of page.items) {
+  for (const [i, e] of page.items.entries()) {
     const json = presentJson(e.body, call.principal, view, key);
-    texts.push(json.text);
+    if (i > 0) pieces.push(",");
+    pieces.push(json.text);
     bytes += json.bytes;
   }
-  return okJson(call, `${head}${texts.join(",")}]}`, bytes, String(body["etag"]));
+  pieces.push("]}");
+  return okJson(call, pieces, bytes, String(body["etag"]));
 }
 
 /** events.get: a stored event, a tombstone (`status: cancelled`), or a recurring instance. */
