@@ -162,7 +162,7 @@ export const conformanceCases: ConformanceCase[] = [
       const { emulator, cal, emails } = await emulatorClient(2, 20);
       const before = emulator.stats.apiRequests;
       const seen = new Set<string>();
-      for await (const e of cal.as(emails[0]!).events.all("primary", { maxResults: 7 }))
+      for await (const e of cal.as(emails[0]).events.all("primary", { maxResults: 7 }))
         seen.add(e.id!);
       equal(seen.size, 20, "distinct events");
       equal(emulator.stats.apiRequests - before, 3, "pages fetched (7 + 7 + 6)");
@@ -172,7 +172,7 @@ export const conformanceCases: ConformanceCase[] = [
     name: "emulator sync: full, then only a change and a cancellation, then 410 → full resync",
     async run() {
       const { cal, emails, via } = await emulatorClient(1, 5);
-      const user = cal.as(emails[0]!);
+      const user = cal.as(emails[0]);
       const store = createMemorySyncStore();
       const sync = createEventSync({ client: user, store, calendarId: "primary" });
       const first = await sync.run();
