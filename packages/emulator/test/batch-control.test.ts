@@ -172,6 +172,35 @@ describe("POST /batch/calendar/v3", () => {
     expect(part?.body).toBe(aloneText);
   });
 
+  it("answers a part with a header no request can carry 400, and runs the others", async () => {
+    const t = await h.token();
+    const body = [
+      "--b",
+      "Content-Type: application/http",
+      "Content-ID: <bad>",
+      "",
+      "GET /calendar/v3/colors HTTP/1.1",
+      "X-Bad Name: value",
+      "",
+      "--b",
+      "Content-Type: application/http",
+      "Content-ID: <good>",
+      "",
+      "GET /calendar/v3/colors HTTP/1.1",
+      "",
+      "--b--",
+      "",
+    ].join("\r\n");
+    const res = await postBatch(t, body, "b");
+    expect(res.status).toBe(200);
+    const parts = parseMultipart(res.headers.get("content-type") ?? "", await res.text());
+    expect(parts.map((p) => [p.contentId, p.status])).toEqual([
+      ["<response-bad>", 400],
+      ["<response-good>", 200],
+    ]);
+    expect(parts[0]?.body).toBe(legacyError(400, "global", "badRequest", "Bad Request"));
+  });
+
   it("accepts exactly 1000 parts", async () => {
     const t = await h.token();
     const body = batchBody(

@@ -28,7 +28,8 @@ interface Part {
   contentId?: string;
   method: string;
   target: string;
-  headers: Headers;
+  /** The part's own headers, names lower-cased; repeated ones joined with ", " (as Headers does). */
+  headers: Map<string, string>;
   body: string;
 }
 
@@ -42,11 +43,15 @@ function splitHead(text: string): { head: string[]; body: string } {
   };
 }
 
-function headerLines(lines: readonly string[]): Headers {
-  const headers = new Headers();
+function headerLines(lines: readonly string[]): Map<string, string> {
+  const headers = new Map<string, string>();
   for (const line of lines) {
     const colon = line.indexOf(":");
-    if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const before = headers.get(name);
+    headers.set(name, before === undefined ? value : `${before}, ${value}`);
   }
   return headers;
 }
@@ -73,7 +78,7 @@ export function parseBatch(contentType: string, body: string): Part[] | undefine
       body: inner.body.replace(/\r?\n$/, ""),
     };
     const id = partHeaders.get("content-id");
-    if (id !== null) part.contentId = id;
+    if (id !== undefined) part.contentId = id;
     parts.push(part);
   }
   return parts;
@@ -141,7 +146,8 @@ export async function handleBatch(
   let bytes = 0;
   const inherited = [...request.headers].filter(([k]) => !k.startsWith("content-") && k !== "host");
   for (const part of parts) {
-    const headers = new Headers(inherited);
+    // The outer request's headers, each overridden by the part's own (one Headers, made by Request).
+    const headers = new Map(inherited);
     for (const [k, v] of part.headers) headers.set(k, v);
     let url: URL;
     try {
@@ -152,19 +158,28 @@ export async function handleBatch(
       url = new URL("/calendar/v3/invalid", origin);
     }
     const hasBody = part.body !== "" && part.method !== "GET" && part.method !== "DELETE";
-    const inner = new Request(url, {
-      method: part.method,
-      headers,
-      body: hasBody ? part.body : null,
-    });
-    markBatchPart(inner);
-    let res: Response;
+    let inner: Request | undefined;
     try {
-      res = url.pathname.startsWith("/calendar/v3/")
-        ? await dispatch(inner)
-        : calendarError(404, "notFound", "Not Found", nowMs);
+      inner = new Request(url, {
+        method: part.method,
+        headers: [...headers],
+        body: hasBody ? part.body : null,
+      });
     } catch {
-      res = calendarError(500, "backendError", "Backend Error", nowMs);
+      // A header name or value no HTTP request can carry: this part is a bad request, the rest run.
+      inner = undefined;
+    }
+    let res: Response;
+    if (inner === undefined) res = calendarError(400, "badRequest", "Bad Request", nowMs);
+    else {
+      markBatchPart(inner);
+      try {
+        res = url.pathname.startsWith("/calendar/v3/")
+          ? await dispatch(inner)
+          : calendarError(404, "notFound", "Not Found", nowMs);
+      } catch {
+        res = calendarError(500, "backendError", "Backend Error", nowMs);
+      }
     }
     const head = ["Content-Type: application/http"];
     if (part.contentId !== undefined)
