@@ -42,6 +42,11 @@ export interface CallerCredentialsOptions {
   env?: Record<string, string | undefined>;
   /** Clock in ms; defaults to `Date.now`. */
   now?: () => number;
+  /**
+   * How long the metadata server has to answer, ms: 3,000 by default when it is only looked for (off
+   * Google Cloud nothing may ever answer), 10,000 when `GCE_METADATA_HOST` names it.
+   */
+  metadataTimeoutMs?: number;
 }
 
 /** The scope a caller's token needs for `signJwt`. */

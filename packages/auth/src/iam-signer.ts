@@ -35,6 +35,8 @@ export interface IamSignerOptions {
   clientId?: string;
   /** Clock in ms, for the caller's token cache; defaults to `Date.now`. */
   now?: () => number;
+  /** How long the metadata server has to answer when it is the caller: 3,000 ms when only looked for, 10,000 when `GCE_METADATA_HOST` names it. */
+  metadataTimeoutMs?: number;
 }
 
 /** A {@link JwtSigner} backed by `signJwt`. */
@@ -85,6 +87,9 @@ export function createIamSigner(options: IamSignerOptions): IamSigner {
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.metadataTimeoutMs !== undefined
+      ? { metadataTimeoutMs: options.metadataTimeoutMs }
+      : {}),
   };
   let callerPromise: Promise<CallerCredentials> | undefined;
 

@@ -178,6 +178,49 @@ describe("keyless signing (createIamSigner) against the emulator", () => {
     );
   });
 
+  it("a metadata server that never answers is given up on after metadataTimeoutMs: no_ambient_credentials", async () => {
+    const e = env({});
+    const hung: FetchLike = (url, init) =>
+      url.startsWith("http://metadata.google.internal/")
+        ? new Promise((_resolve, reject) =>
+            init?.signal?.addEventListener("abort", () => reject(init.signal?.reason as Error)),
+          )
+        : fetchVia()(url, init);
+    const signer = createIamSigner({
+      serviceAccount: BOT,
+      env: e,
+      fetch: hung,
+      metadataTimeoutMs: 5,
+    });
+    const tokens = createTokenSource(signer, { env: e, fetch: hung });
+    const err = await failure(tokens.getToken({ subject: "info@example.com", scopes: [CAL] }));
+    expect(err.code).toBe("no_ambient_credentials");
+    expect(err.message).toMatch(
+      /and the metadata server "http:\/\/metadata\.google\.internal" \(not reachable: no answer within 5 ms\)$/,
+    );
+  });
+
+  it("a metadata server that ignores the signal still cannot hang the caller", async () => {
+    const e = env({ GCE_METADATA_HOST: "stuck.test:80" });
+    const ignoring: FetchLike = (url, init) =>
+      url.startsWith("http://stuck.test:80/")
+        ? new Promise(() => undefined)
+        : fetchVia()(url, init);
+    const signer = createIamSigner({
+      serviceAccount: BOT,
+      env: e,
+      fetch: ignoring,
+      metadataTimeoutMs: 5,
+    });
+    const err = await failure(
+      createTokenSource(signer, { env: e, fetch: ignoring }).getToken({ scopes: [CAL] }),
+    );
+    expect(err.code).toBe("metadata_unreachable");
+    expect(err.message).toBe(
+      'Cannot get a token from the metadata server "http://stuck.test:80": it cannot be reached (no answer within 5 ms)',
+    );
+  });
+
   it("GCE_METADATA_HOST names a server that does not answer: metadata_unreachable", async () => {
     const { tokens } = source({ GCE_METADATA_HOST: "10.9.9.9:80" }, { down: ["10.9.9.9"] });
     const err = await failure(tokens.getToken({ scopes: [CAL] }));

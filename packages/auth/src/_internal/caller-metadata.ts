@@ -16,7 +16,33 @@ export function metadataRoot(env?: Record<string, string | undefined>): string {
   return (/^https?:\/\//.test(host) ? host : `http://${host}`).replace(/\/+$/, "");
 }
 
-function networkCode(error: unknown): string {
+/** How long a metadata server that is only looked for has to answer (off Google Cloud, none may). */
+export const METADATA_PROBE_TIMEOUT_MS = 3_000;
+/** How long a metadata server named by GCE_METADATA_HOST has to answer. */
+export const METADATA_TIMEOUT_MS = 10_000;
+
+/** `promise`, or the signal's reason as soon as it fires (for a FetchLike that ignores signals). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+function networkCode(error: unknown, timeoutMs: number): string {
+  if ((error as { name?: unknown } | null)?.name === "TimeoutError")
+    return `no answer within ${timeoutMs} ms`;
   const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   return typeof code === "string" ? code : error instanceof Error ? error.message : "network error";
 }
@@ -32,11 +58,23 @@ export function metadataCaller(
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? defaultFetch;
 
+  const timeoutMs =
+    options.metadataTimeoutMs ?? (explicit ? METADATA_TIMEOUT_MS : METADATA_PROBE_TIMEOUT_MS);
+
   async function ask(url: string): Promise<FetchLikeResponse> {
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      return await doFetch(url, { headers: HEADERS });
+      // The deadline covers the answer, not only its headers: a server that stalls mid-body fails too.
+      const res = await raceAbort(doFetch(url, { headers: HEADERS, signal }), signal);
+      const body = await raceAbort(res.text(), signal);
+      return {
+        status: res.status,
+        ok: res.ok,
+        headers: res.headers,
+        text: () => Promise.resolve(body),
+      };
     } catch (cause) {
-      const why = networkCode(cause);
+      const why = networkCode(cause, timeoutMs);
       if (explicit) {
         throw new KeylessError(
           "metadata_unreachable",
