@@ -34,6 +34,17 @@ describe("against the emulator", () => {
     });
   });
 
+  it("fields: a partial response from the emulator, and a bad selection is a 400 naming it", async () => {
+    const client = await clientAs("calendar-bot", "info@example.com");
+    const page = await client.events.list("primary", { fields: "items(id,summary),nextSyncToken" });
+    expect(Object.keys(page).sort()).toEqual(["items", "nextSyncToken"]);
+    expect(page.items?.every((e) => Object.keys(e).sort().join() === "id,summary")).toBe(true);
+    const error = await client.colors.get({ fields: "calendar,bogus" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CalendarApiError);
+    expect(error).toMatchObject({ status: 400, reason: "invalidParameter" });
+    expect((error as Error).message).toContain("Invalid field selection bogus");
+  });
+
   it("calendarList.listAll() walks every page of the user's list", async () => {
     const client = await clientAs("calendar-bot", "info@example.com");
     const summaries: (string | undefined)[] = [];

@@ -13,6 +13,8 @@ import type { CalendarMethod } from "./calendar-methods.ts";
 import type { CalendarData, CalendarState, Role } from "./calendar-state.ts";
 import { findCalendar, rank, roleOf } from "./calendar-state.ts";
 import type { EmulatorContext } from "./context.ts";
+import type { FieldSelection } from "./fields.ts";
+import { applyFields } from "./fields.ts";
 import { apiHeaders } from "./headers.ts";
 import type { TokenRecord } from "./store.ts";
 import { utf8Length } from "./utf8.ts";
@@ -35,26 +37,42 @@ export interface CalendarCall {
   now: number;
   /** The scopes of the token that this method accepts. */
   matchedScopes: readonly string[];
+  /** The `fields` selection of a partial response, already checked against the answer's schema. */
+  fields?: FieldSelection;
 }
 
-/** A JSON success with Google's API headers (and `ETag` when the body has one). */
-export function ok(call: Pick<CalendarCall, "now" | "request">, body: unknown): Response {
+/** A JSON success with Google's API headers (and `ETag` when the body has one); `fields` applied. */
+export function ok(
+  call: Pick<CalendarCall, "now" | "request" | "fields">,
+  body: unknown,
+): Response {
   const etag = (body as { etag?: unknown } | null)?.etag;
-  const text = JSON.stringify(body);
-  return okJson(call, text, utf8Length(text), typeof etag === "string" ? etag : undefined);
+  const text = JSON.stringify(call.fields === undefined ? body : applyFields(body, call.fields));
+  return okJson(
+    { now: call.now, request: call.request },
+    text,
+    utf8Length(text),
+    typeof etag === "string" ? etag : undefined,
+  );
 }
 
 /**
  * A 200 whose JSON is already serialized, as one text or as pieces to be joined (`bytes`: the UTF-8
  * length of it all), with Google's API headers and `ETag`. The answer to a batch part is framed by the
- * batch from the pieces (no bytes made, no headers the batch would drop).
+ * batch from the pieces (no bytes made, no headers the batch would drop). With `fields`, the JSON is
+ * read back and cut to the selection.
  */
 export function okJson(
-  call: Pick<CalendarCall, "now" | "request">,
+  call: Pick<CalendarCall, "now" | "request" | "fields">,
   json: string | readonly string[],
   bytes: number,
   etag: string | undefined,
 ): Response {
+  if (call.fields !== undefined) {
+    const whole = typeof json === "string" ? json : json.join("");
+    const text = JSON.stringify(applyFields(JSON.parse(whole), call.fields));
+    return okJson({ now: call.now, request: call.request }, text, utf8Length(text), etag);
+  }
   if (isBatchPart(call.request)) {
     const headerLines = ["Content-Type: application/json; charset=UTF-8"];
     if (etag !== undefined) headerLines.push(`ETag: ${etag}`);

@@ -128,6 +128,14 @@ export function invalidValue(parameter: string, nowMs: number): Response {
   });
 }
 
+/** 400: a `fields` selection that does not parse, or names a field the answer does not have. */
+export function invalidFieldSelection(selection: string, nowMs: number): Response {
+  return legacy(400, "global", "invalidParameter", `Invalid field selection ${selection}`, nowMs, {
+    type: "parameter",
+    name: "fields",
+  });
+}
+
 /** 410: the sync token is stale or foreign. */
 export function fullSyncRequired(nowMs: number): Response {
   return legacy(

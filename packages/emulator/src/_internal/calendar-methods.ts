@@ -12,6 +12,8 @@ export interface CalendarMethod {
   path: string;
   /** Discovery `scopes`, in its order: a token needs any one of them. */
   scopes: readonly string[];
+  /** The discovery schema of the answer (what `fields` may select), if the method answers with one. */
+  response?: string;
 }
 
 const upper = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
@@ -27,6 +29,7 @@ export const calendarMethods: readonly CalendarMethod[] = discovery.methods.map(
   httpMethod: m.httpMethod,
   path: m.path,
   scopes: m.scopes,
+  ...(m.response !== undefined ? { response: m.response } : {}),
 }));
 
 const byId = new Map(calendarMethods.map((m) => [m.id, m]));

@@ -13,6 +13,7 @@ import {
 import {
   insufficientScope,
   invalidCredentials,
+  invalidFieldSelection,
   loginRequired,
   notFound,
 } from "./calendar-errors.ts";
@@ -40,6 +41,7 @@ import {
 import { calendarMethods, routePath } from "./calendar-methods.ts";
 import type { CalendarMethod } from "./calendar-methods.ts";
 import { colorsGet, settingsGet, settingsList } from "./calendar-settings.ts";
+import { parseFields, unknownField } from "./fields.ts";
 import type { CalendarData } from "./calendar-state.ts";
 import type { EmulatorContext } from "./context.ts";
 import type { PushHub } from "./push.ts";
@@ -151,6 +153,7 @@ function serve(
     const matchedScopes = method.scopes.filter((s) => token.scopes.includes(s));
     if (matchedScopes.length === 0)
       return insufficientScope(method.rpc, method.scopes, ctx.clock());
+    const query = queryOf(c.req.url);
     const call: CalendarCall = {
       ctx,
       data: runtime.data(),
@@ -159,11 +162,19 @@ function serve(
       principal: who,
       asServiceAccount: token.subject === null,
       params: c.req.param(),
-      query: queryOf(c.req.url),
+      query,
       request: c.req.raw,
       now: ctx.clock(),
       matchedScopes,
     };
+    const fields = query.get("fields");
+    if (fields !== null) {
+      const selection = parseFields(fields);
+      if (!(selection instanceof Map)) return invalidFieldSelection(selection.invalid, call.now);
+      const unknown = unknownField(selection, method.response);
+      if (unknown !== undefined) return invalidFieldSelection(unknown, call.now);
+      call.fields = selection;
+    }
     return handler(call);
   };
 }
