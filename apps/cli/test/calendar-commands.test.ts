@@ -247,6 +247,12 @@ describe("many users at once", () => {
     const entries = JSON.parse(all.stdout) as { subject: string; id: string }[];
     expect(entries.map((e) => e.subject)).toEqual(users);
     expect(all.stderr).toMatch(/^error: 1 of 5 users failed:\n {2}former@example\.com: /);
+    // Without --scenario the running emulator (DWD_EMULATOR_HOST) says who its users are.
+    const asked = await dwd(["calendars", "list", "--key", bot, "--all-users", "--json"], env);
+    expect(asked.code).toBe(1);
+    expect((JSON.parse(asked.stdout) as { subject: string }[]).map((e) => e.subject)).toEqual(
+      users,
+    );
   });
 
   it("conflicting user flags are a usage error, exit 2", async () => {

@@ -245,6 +245,21 @@ describe("control API", () => {
     expect(stats.json.bytesSent).toBeGreaterThan(500);
   });
 
+  it("GET /_emulator/scenario lists who is in it (users, accounts with client IDs, grants) and no secret", async () => {
+    const res = await control("GET", "scenario");
+    expect(res.status).toBe(200);
+    expect(res.json.domain).toBe("example.com");
+    expect(res.json.users.map((u: { email: string }) => u.email)).toContain("info@example.com");
+    const bot = res.json.serviceAccounts.find((a: { name: string }) => a.name === "calendar-bot");
+    expect(bot).toEqual({
+      name: "calendar-bot",
+      email: h.emulator.serviceAccount("calendar-bot").email,
+      clientId: h.emulator.serviceAccount("calendar-bot").clientId,
+    });
+    expect(res.json.grants.length).toBeGreaterThan(0);
+    expect(res.text).not.toMatch(/PRIVATE KEY|refresh_token|refreshToken|ya29\./);
+  });
+
   it("PUT /_emulator/faults validates, injects seeded 429 with Retry-After and 403 rateLimitExceeded", async () => {
     const bad = await control("PUT", "faults", { errorRates: { "418": 0.5 } });
     expect(bad.status).toBe(400);

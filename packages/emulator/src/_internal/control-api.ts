@@ -79,6 +79,27 @@ export function controlApi(runtime: EmulatorRuntime): Hono {
       pushFailures: runtime.hub.counts.failed,
     });
   });
+  // Who is in the scenario (for `dwd … --all-users`): names, IDs and grants — no key, token or secret.
+  app.get("/scenario", () => {
+    const s = runtime.scenario;
+    return json({
+      domain: s.domain,
+      users: s.users.map((u) => ({
+        email: u.email,
+        ...(u.name !== undefined ? { name: u.name } : {}),
+        ...(u.suspended === true ? { suspended: true } : {}),
+      })),
+      serviceAccounts: s.serviceAccounts.map((a) => {
+        const info = ctx.store.accounts.get(ctx.store.accountNames.get(a.name) ?? "");
+        return {
+          name: a.name,
+          ...(info !== undefined ? { email: info.email, clientId: info.clientId } : {}),
+        };
+      }),
+      grants: s.grants.map((g) => ({ ...g, scopes: [...g.scopes] })),
+      calendars: (s.calendars ?? []).map((c) => ({ ...c })),
+    });
+  });
   app.get("/faults", () => json(faultView(runtime)));
   app.put("/faults", async (c) => {
     let body: unknown;
@@ -114,7 +135,7 @@ export function controlApi(runtime: EmulatorRuntime): Hono {
         error: {
           code: 404,
           message:
-            "Unknown control endpoint: use /_emulator/stats, /faults, /reset, /expire-sync-tokens or /push/flush",
+            "Unknown control endpoint: use /_emulator/stats, /scenario, /faults, /reset, /expire-sync-tokens or /push/flush",
         },
       },
       404,

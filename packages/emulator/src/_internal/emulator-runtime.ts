@@ -12,6 +12,8 @@ import { createPushHub } from "./push.ts";
 /** The mutable parts behind the routes: Calendar data, push hub and fault injector. */
 export interface EmulatorRuntime extends CalendarRuntime {
   ctx: EmulatorContext;
+  /** The scenario it runs (validated). */
+  scenario: Scenario;
   injector: FaultInjector;
   /** Calendar data back to the scenario's seed; channels dropped. Keys and issued tokens stay. */
   resetData(): void;
@@ -36,6 +38,7 @@ export function createRuntime(
   let data = build(0);
   return {
     ctx,
+    scenario,
     hub,
     injector: createFaultInjector(ctx.faults),
     data: () => data,
