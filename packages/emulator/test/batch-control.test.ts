@@ -249,8 +249,12 @@ describe("control API", () => {
     const res = await control("GET", "scenario");
     expect(res.status).toBe(200);
     expect(res.json.domain).toBe("example.com");
-    expect(res.json.users.map((u: { email: string }) => u.email)).toContain("info@example.com");
-    const bot = res.json.serviceAccounts.find((a: { name: string }) => a.name === "calendar-bot");
+    const view = res.json as {
+      users: { email: string }[];
+      serviceAccounts: { name: string }[];
+    };
+    expect(view.users.map((u) => u.email)).toContain("info@example.com");
+    const bot = view.serviceAccounts.find((a) => a.name === "calendar-bot");
     expect(bot).toEqual({
       name: "calendar-bot",
       email: h.emulator.serviceAccount("calendar-bot").email,
