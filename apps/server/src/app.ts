@@ -386,7 +386,8 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     }
     state.caller = caller;
     state.record.caller = caller.name;
-    const rate = rateLimiter.take(caller.name, caller.rate);
+    const taken = rateLimiter.take(`caller:${caller.name}`, caller.rate);
+    const rate = taken instanceof Promise ? await taken : taken;
     if (!rate.ok) {
       throw new ProblemError(
         429,

@@ -9,10 +9,66 @@ import type { RateConfig } from "./config.ts";
 
 const periodMs = { second: 1000, minute: 60_000, hour: 3_600_000 } as const;
 
-/** Decides whether a caller may make one more request now. */
+/** Whether one more request fits a budget, and when to come back if not. */
+export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/** Decides whether one more request fits a budget (a caller's rate, a subject's budget) now. */
 export interface RateLimiter {
   /** Takes one request from `name`'s budget; `retryAfterSeconds` when none is left. */
-  take(name: string, rate: RateConfig): { ok: true } | { ok: false; retryAfterSeconds: number };
+  take(name: string, rate: RateConfig): RateDecision | Promise<RateDecision>;
+}
+
+/**
+ * Budgets kept where every replica sees them (Redis): takes one request from the token bucket `key`
+ * of `capacity` requests refilled at `perMs` a millisecond, atomically; resolves to 0 when taken, else
+ * to the milliseconds until one is back. Rejects when the store cannot be reached.
+ */
+export interface RateStore {
+  take(key: string, capacity: number, perMs: number): Promise<number>;
+}
+
+/** Where a shared limiter keeps its budgets right now. */
+export type RateMode = "redis" | "memory-fallback";
+
+/**
+ * Budgets shared by every replica through `store`; while the store cannot be reached, each replica
+ * keeps its own in `fallback` (as the token cache does), and goes back to the store when it answers.
+ *
+ * @param store the shared budgets (Redis)
+ * @param fallback this replica's own budgets
+ * @param onMode told when the budgets move to memory or back
+ * @returns the limiter, and where its budgets are
+ */
+export function createSharedRateLimiter(
+  store: RateStore,
+  fallback: RateLimiter,
+  onMode?: (mode: RateMode) => void,
+): RateLimiter & { mode(): RateMode } {
+  let mode: RateMode = "redis";
+  const switchTo = (next: RateMode): void => {
+    if (mode === next) return;
+    mode = next;
+    onMode?.(next);
+  };
+  return {
+    mode: () => mode,
+    async take(name, rate) {
+      try {
+        const waitMs = await store.take(
+          `dwd:rate:${name}`,
+          rate.requests,
+          rate.requests / periodMs[rate.per],
+        );
+        switchTo("redis");
+        return waitMs <= 0
+          ? { ok: true }
+          : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+      } catch {
+        switchTo("memory-fallback");
+        return fallback.take(name, rate);
+      }
+    },
+  };
 }
 
 /**

@@ -9,13 +9,31 @@
 
 import type { SharedTokenStore } from "@dwd/auth";
 import { Redis } from "ioredis";
+import type { RateStore } from "./limits.ts";
 
 // Deletes the lock only if it still holds our value (it may have expired and been taken by another).
 const releaseScript =
   'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
 
+// A token bucket kept in Redis, with Redis's own clock (replicas' clocks may differ). Fractions of a
+// request are kept as text: numbers handed to redis.call from Lua lose them.
+const takeScript = `
+local capacity = tonumber(ARGV[1])
+local perMs = tonumber(ARGV[2])
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local held = redis.call("HMGET", KEYS[1], "tokens", "at")
+local tokens = tonumber(held[1]) or capacity
+local at = tonumber(held[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * perMs)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / perMs) end
+redis.call("HSET", KEYS[1], "tokens", tostring(tokens), "at", tostring(now))
+redis.call("PEXPIRE", KEYS[1], math.ceil(capacity / perMs) + 1000)
+return wait`;
+
 /** A Redis-backed store and its connection. */
-export interface RedisTokenStore extends SharedTokenStore {
+export interface RedisTokenStore extends SharedTokenStore, RateStore {
   /** Closes the connection. */
   close(): Promise<void>;
 }
@@ -62,6 +80,10 @@ export function createRedisTokenStore(url: string): RedisTokenStore {
       const ok = await redis.set(key, owner, "PX", Math.max(1, Math.round(ttlMs)), "NX");
       if (ok !== "OK") return undefined;
       return async () => void (await redis.eval(releaseScript, 1, key, owner));
+    },
+    async take(key, capacity, perMs) {
+      await ready();
+      return Number(await redis.eval(takeScript, 1, key, String(capacity), String(perMs)));
     },
     async close() {
       redis.disconnect();

@@ -1,10 +1,8 @@
 // Three replicas of the bundled server on loopback, one emulator, one real redis-server: the token cache
 // is shared (one exchange per subject in total), survives Redis going away (no failed request), and is
 // shared again once Redis is back.
-import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { demoScenario } from "@dwd/emulator";
@@ -12,6 +10,7 @@ import { startEmulator } from "@dwd/emulator/node";
 import type { RunningEmulator } from "@dwd/emulator/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CACHE_KEY, expectNoSecrets, seen } from "./helpers.ts";
+import { freePort, startRedis, stopRedis } from "./redis.ts";
 import type { RunningServer } from "./spawn.ts";
 import { call, startServer, waitFor } from "./spawn.ts";
 
@@ -22,43 +21,6 @@ const users = Array.from(
   { length: 400 },
   (_, i) => `user${String(i).padStart(3, "0")}@example.com`,
 );
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts redis-server on `port` (no persistence) and resolves once it accepts connections. */
-function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("Ready to accept connections")) resolve(child);
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
-  });
-}
-
-function stopRedis(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-  });
-}
 
 /** Sends `count` calendar-list reads, subject i % subjects.length, round robin over the replicas, 24 at a time. */
 async function load(
