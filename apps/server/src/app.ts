@@ -36,6 +36,8 @@ import { openApiDocument, routes } from "./routes.ts";
 export interface CacheStatus {
   /** `memory`, `redis` (shared) or `memory-fallback` (Redis unreachable: this replica's own cache). */
   mode: "memory" | "redis" | "memory-fallback";
+  /** Where the rate budgets are: the same three places (memory unless the cache is Redis). */
+  budgets?: "memory" | "redis" | "memory-fallback";
   /** Tokens read from the shared store. */
   sharedHits?: number;
   /** Times a replica fell back to its memory cache. */
@@ -59,6 +61,7 @@ export interface ServerAppOptions {
   audit: AuditSink;
   cacheStatus?: () => CacheStatus;
   metrics?: Metrics;
+  /** Callers' rates (`caller:<name>`) and subjects' budgets (`subject:<email>`); memory by default. */
   rateLimiter?: RateLimiter;
   now?: () => number;
   version?: string;
@@ -449,6 +452,25 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     if (refusal !== undefined)
       throw new ProblemError(403, refusal.code, refusal.detail, { hint: refusal.hint });
 
+    const subjectRate = options.limits.subjectRate;
+    if (subjectRate !== undefined) {
+      for (const subject of new Set(subjects.map((x) => x.toLowerCase()))) {
+        const taken = rateLimiter.take(`subject:${subject}`, subjectRate);
+        const budget = taken instanceof Promise ? await taken : taken;
+        if (!budget.ok) {
+          throw new ProblemError(
+            429,
+            "subject_over_budget",
+            `Requests for "${subject}" are over the budget of ${subjectRate.requests} per ${subjectRate.per} that every caller shares`,
+            {
+              hint: `Retry after ${budget.retryAfterSeconds} s; the budget protects the user's Calendar quota (limits.subjectRate)`,
+              headers: { "retry-after": String(budget.retryAfterSeconds) },
+            },
+          );
+        }
+      }
+    }
+
     const release = await subjectLimiter.acquire(subjects);
     if (release === undefined) {
       throw new ProblemError(
@@ -768,6 +790,10 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         cache.mode === "memory-fallback"
           ? "memory fallback: Redis is unreachable, this replica mints its own tokens"
           : cache.mode,
+      budgets:
+        cache.budgets === "memory-fallback"
+          ? "memory fallback: Redis is unreachable, this replica counts rates alone"
+          : (cache.budgets ?? "memory"),
       ...(report?.ok === false ? { failed: report.checks.filter((x) => x.status === "fail") } : {}),
     };
     return c.json(body, ready ? 200 : 503);
@@ -804,6 +830,16 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         help: "1 while Redis is unreachable and this replica uses its own memory cache.",
         type: "gauge",
         value: cache.mode === "memory-fallback" ? 1 : 0,
+      },
+      dwd_rate_budgets_shared: {
+        help: "1 while callers' rates and subjects' budgets are kept in Redis, shared by every replica.",
+        type: "gauge",
+        value: cache.budgets === "redis" ? 1 : 0,
+      },
+      dwd_rate_budgets_fallback: {
+        help: "1 while Redis is unreachable and this replica counts rates and budgets alone.",
+        type: "gauge",
+        value: cache.budgets === "memory-fallback" ? 1 : 0,
       },
       dwd_token_cache_fallbacks_total: {
         help: "Times this replica fell back from Redis to its memory cache.",

@@ -58,6 +58,11 @@ export interface LimitsConfig {
   subjectConcurrency: number;
   /** Requests waiting per subject before 429 (default 32). */
   subjectQueue: number;
+  /**
+   * A request budget per subject, shared by every caller (and by every replica when the cache is
+   * Redis), e.g. to stay within Google's per-user quota; none by default.
+   */
+  subjectRate?: RateConfig;
   /** Timeout of every upstream call in ms (default 10,000). */
   upstreamTimeoutMs: number;
   /** How long SIGTERM waits for requests in flight in ms (default 10,000). */
@@ -270,6 +275,11 @@ export const configSchema: Schema = {
           default: 32,
           description: "Requests waiting per subject before 429",
         },
+        subjectRate: {
+          ...rateSchema,
+          description:
+            "Request budget per subject, shared by every caller (and every replica with a Redis cache), e.g. Google's per-user quota; over it 429 with Retry-After. None by default",
+        },
         upstreamTimeoutMs: {
           type: "integer",
           minimum: 100,
@@ -432,6 +442,7 @@ export function parseConfig(json: unknown, source: string): ServerConfig {
       bodyBytes: raw.limits?.bodyBytes ?? 65536,
       subjectConcurrency: raw.limits?.subjectConcurrency ?? 4,
       subjectQueue: raw.limits?.subjectQueue ?? 32,
+      ...(raw.limits?.subjectRate !== undefined ? { subjectRate: raw.limits.subjectRate } : {}),
       upstreamTimeoutMs: raw.limits?.upstreamTimeoutMs ?? 10_000,
       shutdownGraceMs: raw.limits?.shutdownGraceMs ?? 10_000,
     },

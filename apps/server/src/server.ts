@@ -28,6 +28,8 @@ import type { DoctorReport } from "./doctor.ts";
 import { runDoctor } from "./doctor.ts";
 import type { Policy } from "./policy.ts";
 import { compilePolicy } from "./policy.ts";
+import { createRateLimiter, createSharedRateLimiter } from "./limits.ts";
+import type { RateStore } from "./limits.ts";
 
 /** What {@link createServer} needs besides the configuration. */
 export interface CreateServerOptions {
@@ -40,7 +42,7 @@ export interface CreateServerOptions {
   /** The transport to Google (or the emulator); every call gets the configured timeout. */
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
   /** A shared token store (Redis), with the key that encrypts tokens at rest. */
-  shared?: { store: SharedTokenStore; secret: string };
+  shared?: { store: SharedTokenStore; secret: string; rates?: RateStore };
   now?: () => number;
   version?: string;
   /** Replaces the Calendar client factory (tests; other Calendar transports). */
@@ -202,6 +204,22 @@ export function createServer(options: CreateServerOptions): DwdServer {
       log(JSON.stringify({ level: "error", msg: `delegation check crashed: ${String(error)}` })),
   );
 
+  // Callers' rates and subjects' budgets: in Redis with the token cache, else this replica's memory.
+  const rates = options.shared?.rates;
+  const sharedRates =
+    rates === undefined
+      ? undefined
+      : createSharedRateLimiter(rates, createRateLimiter(options.now), (mode) =>
+          log(
+            JSON.stringify({
+              level: mode === "redis" ? "info" : "warn",
+              msg:
+                mode === "redis"
+                  ? "rate budgets: Redis is back, budgets are shared again"
+                  : "rate budgets: Redis unreachable, this replica counts rates alone",
+            }),
+          ),
+        );
   let inFlight = 0;
   const cacheStatus = (): CacheStatus =>
     shared === undefined
@@ -210,6 +228,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
           mode: shared.mode === "shared" ? "redis" : "memory-fallback",
           sharedHits: shared.sharedStats.storeHits,
           fallbacks: shared.sharedStats.fallbacks,
+          budgets: sharedRates?.mode() ?? "memory",
         };
   const serverApp = createServerApp({
     policy: () => policy,
@@ -221,6 +240,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
     limits: config.limits,
     audit: options.audit,
     cacheStatus,
+    ...(sharedRates ? { rateLimiter: sharedRates } : {}),
     log,
     ...(options.now ? { now: options.now } : {}),
     ...(options.version ? { version: options.version } : {}),

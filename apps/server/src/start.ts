@@ -22,6 +22,7 @@ import { DEMO_BOOKING_TOKEN, DEMO_INTRUDER_TOKEN, demoConfig } from "./demo.ts";
 import { VERSION_STRING } from "./_internal/version.ts";
 import { UsageError } from "./_internal/usage-error.ts";
 import { createServer } from "./server.ts";
+import type { RateStore } from "./limits.ts";
 
 /** What `dwd-server` was asked to do. */
 export interface StartOptions {
@@ -157,7 +158,7 @@ export async function start(options: StartOptions): Promise<number> {
     };
   }
 
-  let shared: { store: SharedTokenStore; secret: string } | undefined;
+  let shared: { store: SharedTokenStore; secret: string; rates: RateStore } | undefined;
   if (config.cache !== "memory") {
     const secret = process.env.DWD_CACHE_KEY;
     if (secret === undefined || secret.length < 16) {
@@ -170,7 +171,7 @@ export async function start(options: StartOptions): Promise<number> {
     const { createRedisTokenStore } = await import("./redis-store.ts");
     const store = createRedisTokenStore(config.cache);
     closers.push(() => store.close());
-    shared = { store, secret };
+    shared = { store, secret, rates: store };
   }
 
   const audit = auditSink(config);

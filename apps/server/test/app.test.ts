@@ -584,6 +584,45 @@ describe("validation and limits", () => {
     expect([(await first).status, (await second).status]).toStrictEqual([200, 200]);
   });
 
+  it("a subject's budget (limits.subjectRate) is shared by every caller: over it, 429 subject_over_budget", async () => {
+    const h = await harness({
+      config: await testConfig({
+        limits: {
+          bodyBytes: 2048,
+          subjectConcurrency: 4,
+          subjectQueue: 4,
+          upstreamTimeoutMs: 5000,
+          shutdownGraceMs: 1000,
+          subjectRate: { requests: 2, per: "minute" },
+        },
+      }),
+    });
+    const path = "/v1/users/Bob@example.com/calendarList/primary";
+    expect((await h.request(path, { token: BOOKING_TOKEN })).status).toBe(200);
+    const other = await h.request("/v1/users/bob@example.com/calendarList/primary", {
+      token: SLOW_TOKEN,
+    });
+    expect(other.status).toBe(200);
+    const r = await h.request(path, { token: BOOKING_TOKEN });
+    expect(r.status).toBe(429);
+    expect(r.headers.get("retry-after")).toBe("30");
+    expect(r.body).toMatchObject({
+      code: "subject_over_budget",
+      detail:
+        'Requests for "bob@example.com" are over the budget of 2 per minute that every caller shares',
+    });
+    expect(h.audit.at(-1)).toMatchObject({
+      outcome: "denied",
+      status: 429,
+      code: "subject_over_budget",
+    });
+    // Another subject has its own budget.
+    expect(
+      (await h.request("/v1/users/ana@example.com/calendarList/primary", { token: BOOKING_TOKEN }))
+        .status,
+    ).toBe(200);
+  });
+
   it("an upstream call that times out is 504 upstream_timeout", async () => {
     const timeout = (): Promise<Response> =>
       Promise.reject(new DOMException("The operation was aborted due to timeout", "TimeoutError"));

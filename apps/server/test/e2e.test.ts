@@ -397,6 +397,63 @@ describe("dwd-server lifecycle (node bundle)", () => {
     }
   });
 
+  it("keyless: a configuration with signer iam signs through the IAM Credentials API as the ADC caller", async () => {
+    const { startEmulator } = await import("@dwd/emulator/node");
+    const dir = mkdtempSync(join(tmp, "keyless-"));
+    const emu = await startEmulator({ scenario: "demo", keysDir: join(dir, "keys") });
+    const bot = emu.emulator.serviceAccount("calendar-bot").email;
+    const token = "keyless-app-token-1234";
+    const file = join(dir, "dwd-server.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        listen: { port: 0 },
+        delegation: { signer: "iam", serviceAccount: bot, checkSubject: "info@example.com" },
+        callers: [
+          {
+            name: "keyless-app",
+            tokenSha256: await sha256Hex(token),
+            subjects: ["*@example.com"],
+            operations: ["calendarList.get"],
+            scopes: [RO],
+          },
+        ],
+      }),
+    );
+    const env = (caller: string) => ({
+      DWD_EMULATOR_HOST: new URL(emu.url).host,
+      GOOGLE_APPLICATION_CREDENTIALS: emu.keyFiles[caller]!.json,
+      HOME: dir,
+    });
+    try {
+      // deployer holds Token Creator on calendar-bot: ready, and the seed call works as info@.
+      const server = await startServer("node", ["--config", file], env("deployer"));
+      try {
+        await waitFor(async () => (await call(`${server.url}/readyz`)).status === 200);
+        const r = await call(`${server.url}/v1/users/info@example.com/calendarList/primary`, {
+          token,
+        });
+        expect(r.status).toBe(200);
+        expect(r.body.id).toBe("info@example.com");
+        expect(emu.emulator.stats.byEndpoint["iam.signJwt"] ?? 0).toBeGreaterThan(0);
+      } finally {
+        await server.stop();
+      }
+      // intruder does not: never ready, and the doctor names the role and the gcloud line.
+      const refused = await startServer("node", ["--config", file], env("intruder"));
+      try {
+        await waitFor(async () => (await call(`${refused.url}/v1/doctor`)).status === 503);
+        const doctor = await call(`${refused.url}/v1/doctor`);
+        expect(JSON.stringify(doctor.body)).toContain("roles/iam.serviceAccountTokenCreator");
+        expect((await call(`${refused.url}/readyz`)).status).toBe(503);
+      } finally {
+        await refused.stop();
+      }
+    } finally {
+      await emu.close();
+    }
+  }, 60_000);
+
   it("SIGHUP reloads the policy from the configuration without dropping the server", async () => {
     const emulator = await createEmulator({ scenario: "demo" });
     const http = createServer((req, res) => {

@@ -143,5 +143,50 @@ describe("three replicas behind one Redis", () => {
     const again = await load(replicas, fresh, 120);
     expect(again.filter((s) => s !== 200)).toStrictEqual([]);
     expect(emulator.emulator.stats.tokensIssued - before).toBe(20);
+    for (const r of replicas) {
+      const ready = await call(`${r.url}/readyz`);
+      expect(ready.body.budgets).toBe("redis");
+    }
+  });
+
+  it("a caller's rate is one budget across replicas: 6 a minute on two replicas lets 6 of 10 through", async () => {
+    const limited = await Promise.all(
+      [0, 1].map(() =>
+        startServer(
+          "node",
+          [
+            "--emulator-url",
+            emulator.url,
+            "--key",
+            emulator.keyFiles["calendar-bot"]!.json,
+            "--cache",
+            `redis://127.0.0.1:${redisPort}`,
+            "--port",
+            "0",
+            "--demo-rate",
+            "6",
+          ],
+          { DWD_CACHE_KEY: CACHE_KEY },
+        ),
+      ),
+    );
+    try {
+      for (const r of limited)
+        await waitFor(async () => (await call(`${r.url}/readyz`)).status === 200);
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const r = await call(`${limited[i % 2]!.url}/v1/users/${users[i]}/calendarList/primary`, {
+          token: BOOKING,
+        });
+        statuses.push(r.status);
+        if (r.status === 429) expect(r.body.code).toBe("rate_limited");
+      }
+      expect(statuses.filter((s) => s === 200)).toHaveLength(6);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+      for (const r of limited)
+        expect((await call(`${r.url}/metrics`)).text).toMatch(/^dwd_rate_budgets_shared 1$/m);
+    } finally {
+      await Promise.all(limited.map((r) => r.stop()));
+    }
   });
 });

@@ -67,8 +67,10 @@ const payload = (overrides: Record<string, unknown> = {}): string =>
 
 describe("IAM Credentials signJwt", () => {
   it("signs calendar-bot's claims for deployer with calendar-bot's key (kid = key ID), and the token endpoint accepts them", async () => {
+    const counted = emulator.stats.byEndpoint["iam.signJwt"] ?? 0;
     const res = await signJwt(BOT, { payload: payload() }, deployerToken);
     expect(res.status).toBe(200);
+    expect(emulator.stats.byEndpoint["iam.signJwt"]).toBe(counted + 1);
     const body = (await res.json()) as { keyId: string; signedJwt: string };
     const { keyId } = emulator.serviceAccount("calendar-bot");
     expect(body.keyId).toBe(keyId);

@@ -62,6 +62,8 @@ export function traffic(runtime: EmulatorRuntime): MiddlewareHandler {
       if (who !== undefined) subjectCounters(ctx.stats, who).tokenRequests++;
       if (ctx.faults.tokenOutage === true) bump(ctx.stats.faultsInjected, "tokenOutage");
     }
+    if (path.startsWith("/v1/projects/") && path.endsWith(":signJwt"))
+      bump(ctx.stats.byEndpoint, "iam.signJwt");
     let fault: FaultKind | undefined;
     if (path.startsWith("/calendar/v3/")) {
       fault = runtime.injector.draw();
