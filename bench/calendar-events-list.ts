@@ -10,6 +10,8 @@
 //   node bench/calendar-events-list.ts [--json]
 import { routeToEmulator } from "./baseline/route-to-emulator.ts";
 import { readFileSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { calendar } from "@googleapis/calendar";
@@ -28,6 +30,10 @@ const LATENCY_MS = 50;
 const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
 /** Runs with tokens cached, per side (the median is reported). */
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 5);
+
+// A full collection before each timed run, so neither side pays for the other's garbage.
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -138,10 +144,12 @@ export async function eventsListBench(): Promise<BenchResult[]> {
     });
     const cal = createCalendarClient({ tokenSource, scopes: [READONLY], rootUrl: root });
     const d0 = await stats();
+    gc();
     let t = performance.now();
     const dwdEvents = await dwdRun(cal, users);
     const dwdCold = performance.now() - t;
     const d1 = await stats();
+    gc();
     t = performance.now();
     await dwdRun(cal, users);
     const dwdWarms = [performance.now() - t];
@@ -162,19 +170,23 @@ export async function eventsListBench(): Promise<BenchResult[]> {
       ]),
     );
     const b0 = await stats();
+    gc();
     t = performance.now();
     const baseEvents = await baselineRun(clients, users);
     const baseCold = performance.now() - t;
     const b1 = await stats();
+    gc();
     t = performance.now();
     await baselineRun(clients, users);
     const baseWarms = [performance.now() - t];
     const b2 = await stats();
     // More runs with tokens cached, alternating, so both see the same machine: the medians are reported.
     for (let i = 1; i < WARM_RUNS; i++) {
+      gc();
       t = performance.now();
       await dwdRun(cal, users);
       dwdWarms.push(performance.now() - t);
+      gc();
       t = performance.now();
       await baselineRun(clients, users);
       baseWarms.push(performance.now() - t);

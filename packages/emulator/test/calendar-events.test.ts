@@ -639,3 +639,56 @@ describe("the demo scenario's events", () => {
     );
   });
 });
+
+describe("events.list pages kept between writes", () => {
+  it("a page answered before is answered anew after every kind of write it depends on", async () => {
+    const ana = await h.token("ana@example.com");
+    const bob = await h.token("bob@example.com");
+    const first = await h.call(ana, "POST", "calendars/primary/events", { body: event("One", 2) });
+    const own = "calendars/primary/events?maxResults=50";
+    const other = "calendars/ana%40example.com/events";
+    const list = async (t: string, path: string): Promise<Record<string, unknown>> =>
+      (await h.call(t, "GET", path)).json as Record<string, unknown>;
+    const summaries = async () =>
+      ((await list(ana, own)).items as { summary?: string }[]).map((e) => e.summary).sort();
+
+    expect(await summaries()).toContain("One");
+    expect(await list(ana, own)).toEqual(await list(ana, own)); // the kept page, identical
+
+    // An event written: inserted, patched, deleted.
+    await h.call(ana, "POST", "calendars/primary/events", { body: event("Two", 3) });
+    expect(await summaries()).toContain("Two");
+    await h.call(ana, "PATCH", `calendars/primary/events/${first.json.id}`, {
+      body: { summary: "One, moved" },
+    });
+    expect(await summaries()).toContain("One, moved");
+    await h.call(ana, "DELETE", `calendars/primary/events/${first.json.id}`);
+    expect(await summaries()).not.toContain("One, moved");
+
+    // The calendar's metadata and the asker's list entry.
+    await h.call(ana, "PATCH", "calendars/primary", { body: { description: "Team calendar" } });
+    expect((await list(ana, own)).description).toBe("Team calendar");
+    await h.call(ana, "PATCH", "users/me/calendarList/primary", {
+      body: { defaultReminders: [{ method: "popup", minutes: 7 }] },
+    });
+    expect((await list(ana, own)).defaultReminders).toEqual([{ method: "popup", minutes: 7 }]);
+
+    // Another asker's role: busy times only, then reader (full events) after an ACL rule.
+    expect((await list(bob, other)).accessRole).toBe("freeBusyReader");
+    await h.call(ana, "POST", "calendars/primary/acl", {
+      body: { role: "reader", scope: { type: "user", value: "bob@example.com" } },
+    });
+    const asReader = await list(bob, other);
+    expect(asReader.accessRole).toBe("reader");
+    expect((asReader.items as { summary?: string }[]).some((e) => e.summary === "Two")).toBe(true);
+
+    // Sync tokens expired: the kept page's nextSyncToken is not handed out again.
+    const before = (await list(ana, own)).nextSyncToken as string;
+    await h.emulator.fetch(
+      new Request(`${h.emulator.baseUrl}/_emulator/expire-sync-tokens`, { method: "POST" }),
+    );
+    const after = (await list(ana, own)).nextSyncToken as string;
+    expect(after).not.toBe(before);
+    expect((await h.call(ana, "GET", `${own}&syncToken=${after}`)).status).toBe(200);
+  });
+});

@@ -26,7 +26,7 @@ import {
   notFound,
   timeRangeEmpty,
 } from "./calendar-errors.ts";
-import type { CalendarState, EventRecord } from "./calendar-state.ts";
+import type { CalendarData, CalendarState, EventRecord } from "./calendar-state.ts";
 import { changed, etagOf, nextSeq } from "./calendar-state.ts";
 import { newEventId, validEventId } from "./event-ids.ts";
 import {
@@ -170,6 +170,45 @@ function respondEvent(call: CalendarCall, record: EventRecord, a: Access): Respo
 export function eventsList(call: CalendarCall): Response {
   const a = access(call, "freeBusyReader");
   if (a instanceof Response) return a;
+  // A page depends on the calendar's events and metadata, the asker's list entry and role (every write
+  // to any of them takes a new data version), the sync epoch, who asks and how, and the query.
+  const key = [
+    a.calendar.id,
+    call.principal,
+    a.role,
+    a.freeBusyOnly ? 1 : 0,
+    call.data.version,
+    call.data.syncEpoch,
+    call.query.toString(),
+  ].join("\n");
+  let kept = keptPages.get(call.data);
+  const held = kept?.get(key);
+  if (held !== undefined) return okJson(call, held.pieces, held.bytes, held.etag);
+  const page = listPage(call, a);
+  if (page instanceof Response) return page;
+  // An empty page's `updated` is the clock's: it is made again each time.
+  if (!page.empty) {
+    if (kept === undefined) keptPages.set(call.data, (kept = new Map<string, ListPage>()));
+    if (kept.size >= MAX_KEPT_PAGES) kept.clear();
+    kept.set(key, page);
+  }
+  return okJson(call, page.pieces, page.bytes, page.etag);
+}
+
+/** A page of events.list as JSON pieces (see presentJson), its UTF-8 length and its ETag. */
+interface ListPage {
+  pieces: readonly string[];
+  bytes: number;
+  etag: string;
+  empty: boolean;
+}
+
+// Pages answered since the data last changed: a client re-reading many users' calendars (a sync, a
+// dashboard) is answered from here. Keyed by data object, so a reset drops them.
+const keptPages = new WeakMap<CalendarData, Map<string, ListPage>>();
+const MAX_KEPT_PAGES = 4096;
+
+function listPage(call: CalendarCall, a: Access): ListPage | Response {
   const max = maxResultsOf(call, 250, 2500);
   if (max instanceof Response) return max;
   let showDeleted = flag(call, "showDeleted");
@@ -279,7 +318,7 @@ export function eventsList(call: CalendarCall): Response {
     bytes += json.bytes;
   }
   pieces.push("]}");
-  return okJson(call, pieces, bytes, String(body["etag"]));
+  return { pieces, bytes, etag: String(body["etag"]), empty: page.items.length === 0 };
 }
 
 /** events.get: a stored event, a tombstone (`status: cancelled`), or a recurring instance. */
