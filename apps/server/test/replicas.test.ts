@@ -52,6 +52,29 @@ describe("three replicas behind one Redis", () => {
   let replicas: RunningServer[] = [];
   const tmp = mkdtempSync(join(tmpdir(), "dwd-replicas-"));
 
+  /** `count` bundled servers on the emulator and Redis, the demo booking app at `rate` a minute. */
+  const startReplicas = (count: number, rate: number): Promise<RunningServer[]> =>
+    Promise.all(
+      Array.from({ length: count }, () =>
+        startServer(
+          "node",
+          [
+            "--emulator-url",
+            emulator.url,
+            "--key",
+            emulator.keyFiles["calendar-bot"]!.json,
+            "--cache",
+            `redis://127.0.0.1:${redisPort}`,
+            "--port",
+            "0",
+            "--demo-rate",
+            String(rate),
+          ],
+          { DWD_CACHE_KEY: CACHE_KEY },
+        ),
+      ),
+    );
+
   beforeAll(async () => {
     redisPort = await freePort();
     redis = await startRedis(redisPort);
@@ -62,21 +85,7 @@ describe("three replicas behind one Redis", () => {
         users: [...demoScenario.users, ...users.map((email) => ({ email }))],
       },
     });
-    const args = [
-      "--emulator-url",
-      emulator.url,
-      "--key",
-      emulator.keyFiles["calendar-bot"]!.json,
-      "--cache",
-      `redis://127.0.0.1:${redisPort}`,
-      "--port",
-      "0",
-      "--demo-rate",
-      "1000000",
-    ];
-    replicas = await Promise.all(
-      [0, 1, 2].map(() => startServer("node", args, { DWD_CACHE_KEY: CACHE_KEY })),
-    );
+    replicas = await startReplicas(3, 1_000_000);
     for (const r of replicas)
       await waitFor(async () => (await call(`${r.url}/readyz`)).status === 200);
   });
@@ -150,26 +159,7 @@ describe("three replicas behind one Redis", () => {
   });
 
   it("a caller's rate is one budget across replicas: 6 a minute on two replicas lets 6 of 10 through", async () => {
-    const limited = await Promise.all(
-      [0, 1].map(() =>
-        startServer(
-          "node",
-          [
-            "--emulator-url",
-            emulator.url,
-            "--key",
-            emulator.keyFiles["calendar-bot"]!.json,
-            "--cache",
-            `redis://127.0.0.1:${redisPort}`,
-            "--port",
-            "0",
-            "--demo-rate",
-            "6",
-          ],
-          { DWD_CACHE_KEY: CACHE_KEY },
-        ),
-      ),
-    );
+    const limited = await startReplicas(2, 6);
     try {
       for (const r of limited)
         await waitFor(async () => (await call(`${r.url}/readyz`)).status === 200);
