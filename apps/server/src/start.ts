@@ -82,7 +82,12 @@ function curls(url: string): string[] {
 }
 
 function auditSink(config: ServerConfig): { sink: AuditSink; close(): Promise<void> } {
-  if (config.audit === "stdout") return { sink: out, close: () => Promise.resolve() };
+  // writeAudit() has redacted each line already (redactSecrets is idempotent: a second pass finds nothing).
+  if (config.audit === "stdout")
+    return {
+      sink: (line) => void process.stdout.write(`${line}\n`),
+      close: () => Promise.resolve(),
+    };
   const stream = createWriteStream(config.audit.file, { flags: "a", mode: 0o600 });
   stream.on("error", (error) =>
     err(
