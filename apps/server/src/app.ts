@@ -28,6 +28,7 @@ import { createMetrics } from "./metrics.ts";
 import type { Operation } from "./operations.ts";
 import type { Caller, Policy } from "./policy.ts";
 import { sha256 } from "./policy.ts";
+import { sha256Sync } from "./_internal/sha256.ts";
 import { ProblemError, problemResponse } from "./problem.ts";
 import type { RouteDef } from "./routes.ts";
 import { openApiDocument, routes } from "./routes.ts";
@@ -372,7 +373,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       );
     }
     const policy = options.policy();
-    const caller = policy.authenticate(await sha256(match[1]!));
+    const caller = policy.authenticate(sha256Sync(match[1]!));
     if (caller === undefined) {
       throw new ProblemError(
         401,
