@@ -11,23 +11,30 @@
 /** What stands in for a removed secret. */
 export const REDACTED = "[redacted]";
 
+const hasPemArmour = (text: string): boolean => text.includes("-----BEGIN");
+const hasLineBreak = (text: string): boolean => text.includes("\n") || text.includes("\\n");
+
 // Each pattern names one shape of secret. Order matters: whole PEM blocks and JSON fields go first, so
-// the shorter patterns below do not leave half of one behind.
-const patterns: readonly (readonly [RegExp, string])[] = [
+// the shorter patterns below do not leave half of one behind. A third member is a cheap test that the
+// text holds what the pattern cannot match without (most lines skip the patterns that try every
+// position).
+const patterns: readonly (readonly [RegExp, string, ((text: string) => boolean)?])[] = [
   // A PEM private key of any label (OpenSSH's too), with real or JSON-escaped newlines, complete or cut
   // off. A bare label that names the format (followed by a quote, say) is not a secret and stays.
   [
     /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g,
     `${REDACTED} private key`,
+    hasPemArmour,
   ],
   // Any other PEM block (a mislabelled or mangled key is still key material; a certificate costs nothing
   // to hide).
   [
     /-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g,
     `${REDACTED} PEM block`,
+    hasPemArmour,
   ],
   // Base64 over several lines without its armour: a key body pasted or echoed alone.
-  [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|\\r?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED],
+  [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|\\r?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED, hasLineBreak],
   // Secret-bearing fields of JSON bodies (a quoted key, then a quoted value) ...
   [
     /("(?:private_key|access_token|refresh_token|id_token|assertion|client_secret|signedJwt|token)"\s*:\s*")((?:[^"\\]|\\.)+)/g,
@@ -53,6 +60,20 @@ const patterns: readonly (readonly [RegExp, string])[] = [
 // base64 mixes upper and lower case and holds a slash in about one character of 64 (base64url none),
 // where a path has one every few words (at most one in 32 characters is taken for base64).
 const BASE64_RUN = /[A-Za-z0-9+/_-]{100,}={0,2}/g;
+const base64Chars = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+  base64Chars[c.charCodeAt(0)] = 1;
+/** Whether `text` holds a run as long as BASE64_RUN needs (a scan, where the pattern backtracks). */
+function hasBase64Run(text: string): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 128 && base64Chars[code] === 1) {
+      if (++run >= 100) return true;
+    } else run = 0;
+  }
+  return false;
+}
 function base64Run(run: string): string {
   const slashes = run.split("/").length - 1;
   return /[a-z]/.test(run) && /[A-Z]/.test(run) && slashes * 32 <= run.length ? REDACTED : run;
@@ -180,8 +201,9 @@ export function redactSecrets(text: string): string {
   // Registered secrets first: a pattern below could rewrite part of one and leave the rest behind.
   for (const secret of registeredIn(text))
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
-  return out.replace(BASE64_RUN, base64Run);
+  for (const [pattern, replacement, mayMatch] of patterns)
+    if (mayMatch === undefined || mayMatch(out)) out = out.replace(pattern, replacement);
+  return hasBase64Run(out) ? out.replace(BASE64_RUN, base64Run) : out;
 }
 
 /**
