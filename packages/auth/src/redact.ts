@@ -93,6 +93,11 @@ interface LengthIndex {
   size: number;
 }
 const byLength = new Map<number, LengthIndex>();
+// How many registered secrets fall in each slot of (length, hash): most windows of a line land in an
+// empty slot and skip the Map. Counts stay far below 2^16 (at most KNOWN_LIMIT secrets).
+const slots = new Uint16Array(1 << 16);
+const lengthMix = (length: number): number => Math.imul(length, 0x27d4eb2f);
+const slotOf = (h: number, mix: number): number => Math.imul(h ^ mix, 0x9e3779b1) >>> 16;
 
 function hashOf(text: string, from: number, length: number): number {
   let h = 0;
@@ -112,6 +117,7 @@ function indexSecret(secret: string): void {
   if (same === undefined) index.byHash.set(h, [secret]);
   else same.push(secret);
   index.size++;
+  slots[slotOf(h, lengthMix(secret.length))]!++;
 }
 
 function unindexSecret(secret: string): void {
@@ -122,6 +128,7 @@ function unindexSecret(secret: string): void {
   const at = same.indexOf(secret);
   if (at < 0) return;
   same.splice(at, 1);
+  slots[slotOf(h, lengthMix(secret.length))]!--;
   if (same.length === 0) index.byHash.delete(h);
   if (--index.size === 0) byLength.delete(secret.length);
 }
@@ -134,14 +141,16 @@ function registeredIn(text: string): string[] {
     for (const secret of known.keys()) if (text.includes(secret)) found.push(secret);
     return found;
   }
-  const found = new Set<string>();
+  let found: Set<string> | undefined;
   for (const [length, index] of byLength) {
     if (length > text.length) continue;
+    const mix = lengthMix(length);
     let h = hashOf(text, 0, length);
     for (let i = 0; ; i++) {
-      const same = index.byHash.get(h);
+      const same = slots[slotOf(h, mix)] === 0 ? undefined : index.byHash.get(h);
       if (same !== undefined)
-        for (const secret of same) if (text.startsWith(secret, i)) found.add(secret);
+        for (const secret of same)
+          if (text.startsWith(secret, i)) (found ??= new Set<string>()).add(secret);
       if (i + length >= text.length) break;
       h =
         (Math.imul(h, HASH_BASE) +
@@ -150,7 +159,7 @@ function registeredIn(text: string): string[] {
         0;
     }
   }
-  return [...found].sort((a, b) => known.get(a)! - known.get(b)!);
+  return found === undefined ? [] : [...found].sort((a, b) => known.get(a)! - known.get(b)!);
 }
 
 /**
