@@ -13,6 +13,7 @@
 // --cpu-prof-dir=/tmp/sprof": the profile is written when the bench stops the server).
 import { spawn } from "node:child_process";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -60,11 +61,17 @@ const child = spawn(
 );
 const url = await new Promise<string>((resolve) => {
   let out = "";
-  child.stdout.on("data", (d: Buffer) => {
+  const onData = (d: Buffer): void => {
     out += d.toString();
     const m = /dwd-server listening on (\S+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
+    if (m) {
+      // Only until the URL: kept, the listener would gather every audit line and scan it all again on
+      // each chunk, in the process that runs the load generator.
+      child.stdout.off("data", onData);
+      resolve(m[1]!);
+    }
+  };
+  child.stdout.on("data", onData);
 });
 child.stdout.resume(); // audit lines: read and dropped
 const rss = (): number =>
@@ -73,6 +80,15 @@ const rss = (): number =>
       .toString()
       .trim(),
   ) / 1024;
+/** CPU seconds a process has used in user and system mode, from /proc (Linux; NaN elsewhere). */
+const cpuSeconds = (pid: number): { user: number; system: number } => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }; // USER_HZ is 100 on Linux
+  } catch {
+    return { user: Number.NaN, system: Number.NaN };
+  }
+};
 const quantile = (xs: number[], q: number): number =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const f = (x: number): string => x.toFixed(2);
@@ -139,6 +155,7 @@ console.log(
   `warmed ${subjects.length} subjects in ${((performance.now() - t0) / 1000).toFixed(1)} s (${(await tokensIssued()) - before} token exchanges)`,
 );
 const rssWarm = rss();
+const cpu0 = { server: cpuSeconds(child.pid!), bench: process.cpuUsage() };
 let k = 0;
 const body = (): string =>
   JSON.stringify({ subject: subjects[k++ % subjects.length], scopes: [READONLY] });
@@ -154,9 +171,18 @@ const result = await autocannon({
     },
   ],
 });
+const cpu1 = cpuSeconds(child.pid!);
+const serverCpu = {
+  user: cpu1.user - cpu0.server.user,
+  system: cpu1.system - cpu0.server.system,
+};
+const benchCpu = process.cpuUsage(cpu0.bench);
 const exchangesDuringRun = (await tokensIssued()) - before - subjects.length;
 console.log(
   `requests/s with ${subjects.length} cached subjects (token broker, autocannon 32 connections in the bench process): ${Math.round(result.requests.average)} (target ≥ 2,000/s); p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; non-2xx ${result.non2xx}, errors ${result.errors}; exchanges during the run ${exchangesDuringRun}`,
+);
+console.log(
+  `  CPU during the run: server ${(((serverCpu.user + serverCpu.system) * 1000) / result.requests.total).toFixed(3)} ms per request (${(((serverCpu.user + serverCpu.system) / result.duration) * 100).toFixed(0)}% of a core, ${((serverCpu.system / (serverCpu.user + serverCpu.system)) * 100).toFixed(0)}% of it in the kernel); load generator ${(((benchCpu.user + benchCpu.system) / 1e6 / result.duration) * 100).toFixed(0)}% of a core; machine load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
 );
 
 // 3. Memory per cached subject: the token cache, in process, with a token endpoint that answers at once.
