@@ -77,6 +77,14 @@ export interface ServerApp {
   fetch: (request: Request) => Promise<Response>;
 }
 
+/** What a policy-guarded handler answers; the guard makes the Response (with its `x-request-id`). */
+interface Reply {
+  status: number;
+  /** Sent as JSON; none for 204. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
 interface RequestState {
   record: AuditRecord;
   caller?: Caller;
@@ -311,7 +319,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         body: unknown;
         state: RequestState;
       },
-    ) => Promise<Response>,
+    ) => Promise<Reply>,
   ) {
     const operation = route.operation!;
     return async (c: Context): Promise<Response> => {
@@ -327,9 +335,27 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         },
       };
       options.onRequest?.(1);
+      // The request ID goes in with the other headers: set afterwards, it would make the adapter build
+      // a Headers object for every response.
+      const requestId = { "x-request-id": state.record.requestId };
       let response: Response;
       try {
-        response = await run(c, route, operation, state, handle);
+        const reply = await run(c, route, operation, state, handle);
+        response =
+          reply.body === undefined
+            ? new Response(null, {
+                status: reply.status,
+                headers: { ...reply.headers, ...requestId },
+              })
+            : new Response(JSON.stringify(reply.body), {
+                status: reply.status,
+                headers: {
+                  "content-type": "application/json",
+                  "cache-control": "no-store",
+                  ...reply.headers,
+                  ...requestId,
+                },
+              });
       } catch (error) {
         const problem = upstreamProblem(error);
         const status = problem.problem.status;
@@ -354,7 +380,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         if (error instanceof DwdError) metrics.googleError(googleReasonOf(error) ?? error.code);
         if (status === 401 || status === 403 || status === 429)
           metrics.denial(problem.problem.code, state.caller?.name ?? "(none)");
-        response = problemResponse(problem);
+        response = problemResponse(problem, requestId);
       } finally {
         state.release?.();
         options.onRequest?.(-1);
@@ -362,7 +388,6 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       const seconds = (performance.now() - started) / 1000;
       state.record.status = response.status;
       state.record.durationMs = Math.round(seconds * 1e4) / 10;
-      response.headers.set("x-request-id", state.record.requestId);
       metrics.request(route.path, route.method.toUpperCase(), response.status, seconds);
       writeAudit(options.audit, state.record);
       return response;
@@ -375,7 +400,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     operation: Operation,
     state: RequestState,
     handle: Parameters<typeof guarded>[1],
-  ): Promise<Response> {
+  ): Promise<Reply> {
     const header = c.req.header("authorization");
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match === null) {
@@ -504,11 +529,11 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       );
     return r;
   };
-  const json = (data: unknown, status = 200, headers: Record<string, string> = {}): Response =>
-    new Response(JSON.stringify(data), {
-      status,
-      headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-    });
+  const json = (data: unknown, status = 200, headers: Record<string, string> = {}): Reply => ({
+    status,
+    body: data,
+    headers,
+  });
   const queryParams = (query: Record<string, unknown>): Record<string, string | number | boolean> =>
     query as Record<string, string | number | boolean>;
 
@@ -646,7 +671,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         path.eventId!,
         queryParams(query),
       );
-      return new Response(null, { status: 204 });
+      return { status: 204 };
     },
     async freebusy(_c, { caller, body }) {
       const b = body as { subjects: string[]; timeMin: string; timeMax: string };

@@ -644,9 +644,10 @@ describe("events", () => {
       json: { summary: "Planning (moved)" },
     });
     expect(patched.body.summary).toBe("Planning (moved)");
-    expect(
-      (await h.request(`${base}/${id}`, { method: "DELETE", token: BOOKING_TOKEN })).status,
-    ).toBe(204);
+    const deleted = await h.request(`${base}/${id}`, { method: "DELETE", token: BOOKING_TOKEN });
+    expect(deleted.status).toBe(204);
+    expect(deleted.text).toBe("");
+    expect(deleted.headers.get("x-request-id")).toBe(h.audit.at(-1)!.requestId);
     const gone = await h.request(`${base}/${id}`, { method: "DELETE", token: BOOKING_TOKEN });
     expect(gone.status).toBe(404);
     expect(gone.body.code).toBe("not_found");
@@ -1080,6 +1081,38 @@ describe("operations", () => {
     expect(r.body.errors).toStrictEqual([
       { field: "subjects", problem: "must have at most 50 items, got 51" },
     ]);
+  });
+
+  it("every policy-guarded answer carries x-request-id, the requestId of its audit line", async () => {
+    const h = await harness();
+    const token = { subject: "ana@example.com", scopes: [RO] };
+    const cases: [string, Parameters<Harness["request"]>[1], number, string][] = [
+      ["/v1/token", { method: "POST", token: BOOKING_TOKEN, json: token }, 200, "application/json"],
+      ["/v1/token", { method: "POST", json: token }, 401, "application/problem+json"],
+      [
+        "/v1/token",
+        { method: "POST", token: INTRUDER_TOKEN, json: token },
+        403,
+        "application/problem+json",
+      ],
+      [
+        "/v1/freebusy",
+        { method: "POST", token: BOOKING_TOKEN, json: {} },
+        400,
+        "application/problem+json",
+      ],
+    ];
+    const ids = new Set<string>();
+    for (const [path, init, status, type] of cases) {
+      const r = await h.request(path, init);
+      expect(r.status).toBe(status);
+      expect(r.headers.get("content-type")).toBe(type);
+      expect(r.headers.get("cache-control")).toBe("no-store");
+      const id = r.headers.get("x-request-id")!;
+      expect(id).toBe(h.audit.at(-1)!.requestId);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(cases.length);
   });
 
   it("unknown routes are problem+json 404s", async () => {
