@@ -12,7 +12,6 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import process from "node:process";
-import { setImmediate } from "node:timers";
 import { createAdaptorServer } from "@hono/node-server";
 import { createIamSigner, loadKey, redactSecrets, registerSecret } from "@dwd/auth";
 import type { JwtSigner, ServiceAccountKey, SharedTokenStore } from "@dwd/auth";
@@ -84,30 +83,11 @@ function curls(url: string): string[] {
 
 function auditSink(config: ServerConfig): { sink: AuditSink; close(): Promise<void> } {
   // writeAudit() has redacted each line already (redactSecrets is idempotent: a second pass finds nothing).
-  if (config.audit === "stdout") {
-    // Writes to a pipe are synchronous and wake the reader: a line per write, before the response, cost
-    // each request a system call (and often a switch to the log reader) on its way out. Lines are kept
-    // until the event loop's current turn is over (the responses of that turn are written by then) and
-    // go out in one write; on exit, whatever is left is written.
-    let pending = "";
-    const flush = (): void => {
-      if (pending === "") return;
-      const text = pending;
-      pending = "";
-      process.stdout.write(text);
-    };
-    process.on("exit", flush);
+  if (config.audit === "stdout")
     return {
-      sink: (line) => {
-        if (pending === "") setImmediate(flush);
-        pending += `${line}\n`;
-      },
-      close: () => {
-        flush();
-        return Promise.resolve();
-      },
+      sink: (line) => void process.stdout.write(`${line}\n`),
+      close: () => Promise.resolve(),
     };
-  }
   const stream = createWriteStream(config.audit.file, { flags: "a", mode: 0o600 });
   stream.on("error", (error) =>
     err(
