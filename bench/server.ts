@@ -121,10 +121,14 @@ for (let i = 0; i < 50; i++) {
   await time(direct, { authorization: `Bearer ${accessToken}` });
   await time(viaServer, auth);
 }
+const latencyCpu0 = cpuSeconds(child.pid!);
 for (let i = 0; i < n; i++) {
   d.push(await time(direct, { authorization: `Bearer ${accessToken}` }));
   s.push(await time(viaServer, auth));
 }
+const latencyCpu1 = cpuSeconds(child.pid!);
+const perCall =
+  ((latencyCpu1.user + latencyCpu1.system - latencyCpu0.user - latencyCpu0.system) * 1000) / n;
 console.log(
   `dwd-server added latency over a direct emulator call (emulator in its own process; ${n} sequential calendarList.get each, interleaved):`,
 );
@@ -132,7 +136,7 @@ console.log(
   `  direct p50 ${f(quantile(d, 0.5))} ms, p99 ${f(quantile(d, 0.99))} ms; via dwd-server p50 ${f(quantile(s, 0.5))} ms, p99 ${f(quantile(s, 0.99))} ms`,
 );
 console.log(
-  `  added: p50 ${f(quantile(s, 0.5) - quantile(d, 0.5))} ms (target ≤ 1 ms), p99 ${f(quantile(s, 0.99) - quantile(d, 0.99))} ms`,
+  `  added: p50 ${f(quantile(s, 0.5) - quantile(d, 0.5))} ms (target ≤ 1 ms), p99 ${f(quantile(s, 0.99) - quantile(d, 0.99))} ms; server CPU ${perCall.toFixed(3)} ms per call`,
 );
 
 // 2. Requests per second with SUBJECTS cached subjects: warm the cache through the token broker, then load it.
