@@ -8,9 +8,10 @@
 //   4. a steady-rate soak (SOAK_SECONDS, default 60): errors and the server's RSS before and after
 // Numbers inform; nothing is asserted.
 //
-// Opt-in knobs: BENCH_SUBJECTS, BENCH_LATENCY_RUNS, BENCH_LOAD_SECONDS, SOAK_SECONDS; BENCH_SERVER_BUNDLE
-// (another dwd-server.js, to compare builds) and BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof
-// --cpu-prof-dir=/tmp/sprof": the profile is written when the bench stops the server).
+// Opt-in knobs: BENCH_SUBJECTS, BENCH_LATENCY_RUNS, BENCH_LATENCY_WARMUP (500), BENCH_LOAD_SECONDS,
+// SOAK_SECONDS; BENCH_SERVER_BUNDLE (another dwd-server.js, to compare builds) and
+// BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/sprof": the profile is written when the
+// bench stops the server).
 import { spawn } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -117,7 +118,10 @@ const time = async (target: string, headers: Record<string, string>): Promise<nu
 const n = Number(process.env.BENCH_LATENCY_RUNS ?? 400);
 const d: number[] = [];
 const s: number[] = [];
-for (let i = 0; i < 50; i++) {
+// Warm-up: a server runs warm. After 50 calls the server's code is still being optimised by V8, and the
+// p50 measured then says more about its JIT than about its steady added latency (measured: ~0.5 ms more).
+const warmup = Number(process.env.BENCH_LATENCY_WARMUP ?? 500);
+for (let i = 0; i < warmup; i++) {
   await time(direct, { authorization: `Bearer ${accessToken}` });
   await time(viaServer, auth);
 }
@@ -130,7 +134,7 @@ const latencyCpu1 = cpuSeconds(child.pid!);
 const perCall =
   ((latencyCpu1.user + latencyCpu1.system - latencyCpu0.user - latencyCpu0.system) * 1000) / n;
 console.log(
-  `dwd-server added latency over a direct emulator call (emulator in its own process; ${n} sequential calendarList.get each, interleaved):`,
+  `dwd-server added latency over a direct emulator call (emulator in its own process; ${n} sequential calendarList.get each, interleaved, after ${warmup} warm-up calls each):`,
 );
 console.log(
   `  direct p50 ${f(quantile(d, 0.5))} ms, p99 ${f(quantile(d, 0.99))} ms; via dwd-server p50 ${f(quantile(s, 0.5))} ms, p99 ${f(quantile(s, 0.99))} ms`,
