@@ -452,8 +452,8 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     if (path.subject !== undefined) state.record.subject = path.subject.toLowerCase();
     if (path.calendarId !== undefined) state.record.calendar = path.calendarId;
     const query: Record<string, unknown> = {};
-    const url = new URL(c.req.url);
-    for (const [name, raw] of url.searchParams) {
+    const search = c.req.url.includes("?") ? new URL(c.req.url).searchParams : [];
+    for (const [name, raw] of search) {
       const schema = route.query?.[name];
       if (schema === undefined) {
         issues.push({ field: name, problem: "is not a query parameter of this route" });
