@@ -1,13 +1,14 @@
 // Two dwd-server builds side by side, for a before/after on a busy machine: one emulator process, both
-// servers warmed with the same cached subjects, then alternating rounds — in each, the added latency of
-// both (sequential calendarList.get, interleaved with direct emulator calls) and the requests per second
-// of both on the token broker (autocannon, as bench/server.ts runs it), the side going first swapped each
-// round. Reports each side's median over the rounds and the median of the per-round ratios.
+// servers warmed with the same cached subjects, then rounds — in each, the added latency of both
+// (sequential calendarList.get: a direct emulator call, A and B in turn, so all three see the same moment
+// of a busy machine) and the requests per second of both on the token broker (autocannon, as
+// bench/server.ts runs it; BENCH_LOAD_SECONDS=0 skips it), the side going first swapped each round.
+// Reports each side's median over the rounds and the median of the per-round ratios.
 //
 //   node bench/server-compare.ts BASELINE.js [CANDIDATE.js]   (candidate: apps/server/dist/dwd-server.js)
 //
 // Knobs: BENCH_SUBJECTS (10,000), COMPARE_ROUNDS (5), BENCH_LOAD_SECONDS (5 per side and round),
-// BENCH_LATENCY_RUNS (200 per side and round).
+// BENCH_LATENCY_RUNS (200 per side and round), BENCH_LATENCY_WARMUP (100 per side and round).
 import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { join } from "node:path";
@@ -29,6 +30,8 @@ const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 10_000);
 const ROUNDS = Number(process.env.COMPARE_ROUNDS ?? 5);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 200);
+/** Warm-up calls per side before each round's latency (V8 optimises a just-started server meanwhile). */
+const WARMUP = Number(process.env.BENCH_LATENCY_WARMUP ?? 100);
 const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
 const auth = { authorization: "Bearer demo-booking-token" };
 const subjects = Array.from(
@@ -117,19 +120,27 @@ const time = async (target: string, headers: Record<string, string>): Promise<nu
   return performance.now() - start;
 };
 const direct = `${emulator.url}/calendar/v3/users/me/calendarList/primary`;
-async function added(url: string): Promise<{ p50: number; p99: number }> {
-  const d: number[] = [];
-  const s: number[] = [];
-  for (let i = 0; i < LATENCY_RUNS + 20; i++) {
-    const td = await time(direct, { authorization: `Bearer ${accessToken}` });
-    const ts = await time(`${url}/v1/users/info@example.com/calendarList/primary`, auth);
-    if (i < 20) continue;
-    d.push(td);
-    s.push(ts);
+/** Added latency of both sides, measured in the same loop: direct, A and B in turn (rotating). */
+async function added(): Promise<Record<"A" | "B", { p50: number; p99: number }>> {
+  const times: Record<"direct" | "A" | "B", number[]> = { direct: [], A: [], B: [] };
+  const targets = {
+    direct: () => time(direct, { authorization: `Bearer ${accessToken}` }),
+    A: () => time(`${sides.A.url}/v1/users/info@example.com/calendarList/primary`, auth),
+    B: () => time(`${sides.B.url}/v1/users/info@example.com/calendarList/primary`, auth),
+  };
+  const order = ["direct", "A", "B"] as const;
+  for (let i = 0; i < LATENCY_RUNS + WARMUP; i++) {
+    for (let j = 0; j < 3; j++) {
+      const which = order[(i + j) % 3]!;
+      const t = await targets[which]();
+      if (i >= WARMUP) times[which].push(t);
+    }
   }
+  const d50 = quantile(times.direct, 0.5);
+  const d99 = quantile(times.direct, 0.99);
   return {
-    p50: quantile(s, 0.5) - quantile(d, 0.5),
-    p99: quantile(s, 0.99) - quantile(d, 0.99),
+    A: { p50: quantile(times.A, 0.5) - d50, p99: quantile(times.A, 0.99) - d99 },
+    B: { p50: quantile(times.B, 0.5) - d50, p99: quantile(times.B, 0.99) - d99 },
   };
 }
 async function rps(url: string): Promise<number> {
@@ -161,19 +172,18 @@ const results = { A: { p50: [], p99: [], rps: [] }, B: { p50: [], p99: [], rps: 
 const ratios = { p50: [] as number[], rps: [] as number[] };
 for (let round = 0; round < ROUNDS; round++) {
   const order: ("A" | "B")[] = round % 2 === 0 ? ["A", "B"] : ["B", "A"];
-  const latency: Record<string, { p50: number; p99: number }> = {};
+  const latency = await added();
   const perSecond: Record<string, number> = {};
-  for (const side of order) latency[side] = await added(sides[side].url);
-  for (const side of order) perSecond[side] = await rps(sides[side].url);
+  if (LOAD_SECONDS > 0) for (const side of order) perSecond[side] = await rps(sides[side].url);
   for (const side of ["A", "B"] as const) {
-    results[side].p50.push(latency[side]!.p50);
-    results[side].p99.push(latency[side]!.p99);
-    results[side].rps.push(perSecond[side]!);
+    results[side].p50.push(latency[side].p50);
+    results[side].p99.push(latency[side].p99);
+    results[side].rps.push(perSecond[side] ?? Number.NaN);
   }
-  ratios.p50.push(latency.B!.p50 / latency.A!.p50);
-  ratios.rps.push(perSecond.B! / perSecond.A!);
+  ratios.p50.push(latency.B.p50 / latency.A.p50);
+  if (LOAD_SECONDS > 0) ratios.rps.push(perSecond.B! / perSecond.A!);
   console.log(
-    `round ${round + 1}: added p50 A ${latency.A!.p50.toFixed(2)} / B ${latency.B!.p50.toFixed(2)} ms; requests/s A ${perSecond.A!.toFixed(0)} / B ${perSecond.B!.toFixed(0)}`,
+    `round ${round + 1}: added p50 A ${latency.A.p50.toFixed(2)} / B ${latency.B.p50.toFixed(2)} ms; requests/s A ${perSecond.A?.toFixed(0) ?? "-"} / B ${perSecond.B?.toFixed(0) ?? "-"}`,
   );
 }
 for (const side of ["A", "B"] as const)
@@ -181,7 +191,7 @@ for (const side of ["A", "B"] as const)
     `${side}: added latency p50 ${median(results[side].p50).toFixed(2)} ms, p99 ${median(results[side].p99).toFixed(2)} ms; requests/s ${median(results[side].rps).toFixed(0)} (medians of ${ROUNDS} rounds)`,
   );
 console.log(
-  `B/A: added p50 ×${median(ratios.p50).toFixed(2)}, requests/s ×${median(ratios.rps).toFixed(2)} (medians of per-round ratios)`,
+  `B/A: added p50 ×${median(ratios.p50).toFixed(2)}, requests/s ×${ratios.rps.length > 0 ? median(ratios.rps).toFixed(2) : "-"} (medians of per-round ratios)`,
 );
 
 for (const { child } of Object.values(sides)) {
