@@ -28,6 +28,7 @@ import { createMetrics } from "./metrics.ts";
 import type { Operation } from "./operations.ts";
 import type { Caller, Policy } from "./policy.ts";
 import { sha256 } from "./policy.ts";
+import { sha256Sync } from "./_internal/sha256.ts";
 import { ProblemError, problemResponse } from "./problem.ts";
 import type { RouteDef } from "./routes.ts";
 import { openApiDocument, routes } from "./routes.ts";
@@ -77,6 +78,14 @@ export interface ServerApp {
   metrics: Metrics;
   /** The Hono fetch handler. */
   fetch: (request: Request) => Promise<Response>;
+}
+
+/** What a policy-guarded handler answers; the guard makes the Response (with its `x-request-id`). */
+interface Reply {
+  status: number;
+  /** Sent as JSON; none for 204. */
+  body?: unknown;
+  headers?: Record<string, string>;
 }
 
 interface RequestState {
@@ -185,7 +194,8 @@ async function readBody(request: Request, maxBytes: number): Promise<unknown> {
       { hint: "Send the body as JSON with Content-Type: application/json" },
     );
   }
-  const declared = Number(request.headers.get("content-length") ?? "0");
+  const length = request.headers.get("content-length");
+  const declared = Number(length ?? "0");
   const tooLarge = (): ProblemError =>
     new ProblemError(
       413,
@@ -194,6 +204,31 @@ async function readBody(request: Request, maxBytes: number): Promise<unknown> {
       { hint: "Send a smaller body, or raise limits.bodyBytes in the configuration" },
     );
   if (declared > maxBytes) throw tooLarge();
+  let bytes: Uint8Array;
+  if (length !== null && /^\d+$/.test(length)) {
+    // A declared length within the limit: the HTTP parser reads exactly that many bytes, so the body
+    // can be read at once (on Node, without a web stream: @hono/node-server reads the request directly).
+    bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > maxBytes) throw tooLarge();
+  } else bytes = await readLimited(request, maxBytes, tooLarge);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new ProblemError(
+      400,
+      "invalid_json",
+      `Cannot read the body: it is not JSON (${errorText(error)})`,
+      { hint: "Send a JSON object" },
+    );
+  }
+}
+
+/** The body of a request without a declared length (chunked), refused once it passes `maxBytes`. */
+async function readLimited(
+  request: Request,
+  maxBytes: number,
+  tooLarge: () => ProblemError,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (request.body !== null) {
@@ -215,16 +250,7 @@ async function readBody(request: Request, maxBytes: number): Promise<unknown> {
     bytes.set(c, offset);
     offset += c.byteLength;
   }
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new ProblemError(
-      400,
-      "invalid_json",
-      `Cannot read the body: it is not JSON (${errorText(error)})`,
-      { hint: "Send a JSON object" },
-    );
-  }
+  return bytes;
 }
 
 function invalid(issues: SchemaIssue[]): ProblemError {
@@ -296,7 +322,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         body: unknown;
         state: RequestState;
       },
-    ) => Promise<Response>,
+    ) => Promise<Reply>,
   ) {
     const operation = route.operation!;
     return async (c: Context): Promise<Response> => {
@@ -312,9 +338,27 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         },
       };
       options.onRequest?.(1);
+      // The request ID goes in with the other headers: set afterwards, it would make the adapter build
+      // a Headers object for every response.
+      const requestId = { "x-request-id": state.record.requestId };
       let response: Response;
       try {
-        response = await run(c, route, operation, state, handle);
+        const reply = await run(c, route, operation, state, handle);
+        response =
+          reply.body === undefined
+            ? new Response(null, {
+                status: reply.status,
+                headers: { ...reply.headers, ...requestId },
+              })
+            : new Response(JSON.stringify(reply.body), {
+                status: reply.status,
+                headers: {
+                  "content-type": "application/json",
+                  "cache-control": "no-store",
+                  ...reply.headers,
+                  ...requestId,
+                },
+              });
       } catch (error) {
         const problem = upstreamProblem(error);
         const status = problem.problem.status;
@@ -339,7 +383,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         if (error instanceof DwdError) metrics.googleError(googleReasonOf(error) ?? error.code);
         if (status === 401 || status === 403 || status === 429)
           metrics.denial(problem.problem.code, state.caller?.name ?? "(none)");
-        response = problemResponse(problem);
+        response = problemResponse(problem, requestId);
       } finally {
         state.release?.();
         options.onRequest?.(-1);
@@ -347,7 +391,6 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       const seconds = (performance.now() - started) / 1000;
       state.record.status = response.status;
       state.record.durationMs = Math.round(seconds * 1e4) / 10;
-      response.headers.set("x-request-id", state.record.requestId);
       metrics.request(route.path, route.method.toUpperCase(), response.status, seconds);
       writeAudit(options.audit, state.record);
       return response;
@@ -360,7 +403,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     operation: Operation,
     state: RequestState,
     handle: Parameters<typeof guarded>[1],
-  ): Promise<Response> {
+  ): Promise<Reply> {
     const header = c.req.header("authorization");
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match === null) {
@@ -375,7 +418,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       );
     }
     const policy = options.policy();
-    const caller = policy.authenticate(await sha256(match[1]!));
+    const caller = policy.authenticate(sha256Sync(match[1]!));
     if (caller === undefined) {
       throw new ProblemError(
         401,
@@ -413,8 +456,8 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     if (path.subject !== undefined) state.record.subject = path.subject.toLowerCase();
     if (path.calendarId !== undefined) state.record.calendar = path.calendarId;
     const query: Record<string, unknown> = {};
-    const url = new URL(c.req.url);
-    for (const [name, raw] of url.searchParams) {
+    const search = c.req.url.includes("?") ? new URL(c.req.url).searchParams : [];
+    for (const [name, raw] of search) {
       const schema = route.query?.[name];
       if (schema === undefined) {
         issues.push({ field: name, problem: "is not a query parameter of this route" });
@@ -509,11 +552,11 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       );
     return r;
   };
-  const json = (data: unknown, status = 200, headers: Record<string, string> = {}): Response =>
-    new Response(JSON.stringify(data), {
-      status,
-      headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-    });
+  const json = (data: unknown, status = 200, headers: Record<string, string> = {}): Reply => ({
+    status,
+    body: data,
+    headers,
+  });
   const queryParams = (query: Record<string, unknown>): Record<string, string | number | boolean> =>
     query as Record<string, string | number | boolean>;
 
@@ -651,7 +694,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
         path.eventId!,
         queryParams(query),
       );
-      return new Response(null, { status: 204 });
+      return { status: 204 };
     },
     async freebusy(_c, { caller, body }) {
       const b = body as { subjects: string[]; timeMin: string; timeMax: string };

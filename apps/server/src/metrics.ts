@@ -16,6 +16,12 @@ function labelText(labels: Record<string, string>): string {
   return parts.length === 0 ? "" : `{${parts.join(",")}}`;
 }
 
+interface Histogram {
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
 /** The server's metrics. */
 export interface Metrics {
   /** Counts one finished request and its latency. */
@@ -37,18 +43,29 @@ export interface Metrics {
  */
 export function createMetrics(): Metrics {
   const requests = new Map<string, number>();
-  const histogram = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  const histogram = new Map<string, Histogram>();
   const googleErrors = new Map<string, number>();
   const denials = new Map<string, number>();
   const inc = (m: Map<string, number>, key: string): void => void m.set(key, (m.get(key) ?? 0) + 1);
+  // The label text of each route and method, and of each status under it, made once (routes are few).
+  const series = new Map<string, { h: Histogram; byStatus: Map<number, string> }>();
 
   return {
     request(route, method, status, seconds) {
-      inc(requests, labelText({ route, method, status: String(status) }));
-      const key = labelText({ route, method });
-      let h = histogram.get(key);
-      if (h === undefined)
-        histogram.set(key, (h = { buckets: latencyBuckets.map(() => 0), sum: 0, count: 0 }));
+      const id = `${method} ${route}`;
+      let s = series.get(id);
+      if (s === undefined) {
+        const key = labelText({ route, method });
+        let h = histogram.get(key);
+        if (h === undefined)
+          histogram.set(key, (h = { buckets: latencyBuckets.map(() => 0), sum: 0, count: 0 }));
+        series.set(id, (s = { h, byStatus: new Map() }));
+      }
+      let requestKey = s.byStatus.get(status);
+      if (requestKey === undefined)
+        s.byStatus.set(status, (requestKey = labelText({ route, method, status: String(status) })));
+      inc(requests, requestKey);
+      const h = s.h;
       for (let i = 0; i < latencyBuckets.length; i++)
         if (seconds <= latencyBuckets[i]!) h.buckets[i]!++;
       h.sum += seconds;

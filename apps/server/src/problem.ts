@@ -88,15 +88,20 @@ export class ProblemError extends Error {
  * The response for a problem.
  *
  * @param error the problem
+ * @param headers more headers (the request ID)
  * @returns an `application/problem+json` response
  */
-export function problemResponse(error: ProblemError): Response {
+export function problemResponse(
+  error: ProblemError,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(error.problem), {
     status: error.problem.status,
     headers: {
       "content-type": "application/problem+json",
       "cache-control": "no-store",
       ...error.headers,
+      ...headers,
     },
   });
 }

@@ -40,7 +40,7 @@ export interface CreateServerOptions {
   /** Diagnostic lines (stderr); every line is redacted. */
   log?: (line: string) => void;
   /** The transport to Google (or the emulator); every call gets the configured timeout. */
-  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  fetch?: UpstreamFetch;
   /** A shared token store (Redis), with the key that encrypts tokens at rest. */
   shared?: { store: SharedTokenStore; secret: string; rates?: RateStore };
   now?: () => number;
@@ -64,21 +64,82 @@ export interface DwdServer extends ServerApp {
   inFlight(): number;
 }
 
+/** What dwd-server sends upstream (the token endpoint, the Calendar API): a subset of `RequestInit`. */
+export interface UpstreamInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+
+/** What it reads of an answer: a subset of `Response` (a Web `Response` is one). */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  arrayBuffer?(): Promise<ArrayBuffer>;
+}
+
+/** The transport to Google: `globalThis.fetch`, or any function of this shape. */
+export type UpstreamFetch = (input: string, init?: UpstreamInit) => Promise<UpstreamResponse>;
+
 /**
- * A fetch that gives up after `timeoutMs`.
+ * A fetch that gives up after `timeoutMs`, the answer's body included: the request is aborted with a
+ * `TimeoutError` (as `AbortSignal.timeout` does) unless its body has been read by then. One timer per
+ * call, cleared once the body is read, and the caller's signal followed by one listener, removed then:
+ * `AbortSignal.timeout` and `AbortSignal.any` cost more per call and left a timer behind for every call.
  *
  * @param base the underlying fetch
  * @param timeoutMs the timeout
  * @returns the wrapped fetch, in the `FetchLike` shape `@dwd/auth` and `@dwd/calendar` take
  */
-export function fetchWithTimeout(
-  base: (input: string, init?: RequestInit) => Promise<Response>,
-  timeoutMs: number,
-): FetchLike {
-  return (url, init) => {
-    const own = (init as RequestInit | undefined)?.signal;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    return base(url, { ...init, signal: own ? AbortSignal.any([own, timeout]) : timeout });
+export function fetchWithTimeout(base: UpstreamFetch, timeoutMs: number): FetchLike {
+  return async (url, init) => {
+    const own = init?.signal;
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(own?.reason);
+    if (own?.aborted === true) onAbort();
+    else own?.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          new DOMException("The operation was aborted due to timeout", "TimeoutError"),
+        ),
+      timeoutMs,
+    );
+    const done = (): void => {
+      clearTimeout(timer);
+      own?.removeEventListener("abort", onAbort);
+    };
+    let response: UpstreamResponse;
+    try {
+      response = await base(url, { ...init, signal: controller.signal });
+    } catch (error) {
+      done();
+      throw error;
+    }
+    const read = <T>(body: Promise<T>): Promise<T> =>
+      body.then(
+        (value) => {
+          done();
+          return value;
+        },
+        (error: unknown) => {
+          done();
+          throw error;
+        },
+      );
+    const answer = response;
+    return {
+      status: answer.status,
+      ok: answer.ok,
+      headers: answer.headers,
+      text: () => read(answer.text()),
+      ...(answer.arrayBuffer !== undefined
+        ? { arrayBuffer: () => read(answer.arrayBuffer!()) }
+        : {}),
+    };
   };
 }
 

@@ -1,3 +1,7 @@
+import { request } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
 import { CalendarApiError, createCalendarClient } from "@dwd/calendar";
 import type { TokenSource } from "@dwd/auth";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,6 +20,7 @@ import {
   seen,
   testConfig,
 } from "./helpers.ts";
+import type { Harness } from "./helpers.ts";
 
 /**
  * Calendar data the fake client serves for events and free/busy (the real client's calendarList stays,
@@ -678,9 +683,10 @@ describe("events", () => {
       json: { summary: "Planning (moved)" },
     });
     expect(patched.body.summary).toBe("Planning (moved)");
-    expect(
-      (await h.request(`${base}/${id}`, { method: "DELETE", token: BOOKING_TOKEN })).status,
-    ).toBe(204);
+    const deleted = await h.request(`${base}/${id}`, { method: "DELETE", token: BOOKING_TOKEN });
+    expect(deleted.status).toBe(204);
+    expect(deleted.text).toBe("");
+    expect(deleted.headers.get("x-request-id")).toBe(h.audit.at(-1)!.requestId);
     const gone = await h.request(`${base}/${id}`, { method: "DELETE", token: BOOKING_TOKEN });
     expect(gone.status).toBe(404);
     expect(gone.body.code).toBe("not_found");
@@ -918,6 +924,94 @@ describe("token broker", () => {
   });
 });
 
+describe("request bodies over HTTP (the Node adapter, as dwd-server listens)", () => {
+  const body = JSON.stringify({ subject: "ana@example.com", scopes: [RO] });
+  async function listen(): Promise<{ url: string; h: Harness; close: () => Promise<void> }> {
+    const h = await harness();
+    const http = createAdaptorServer({ fetch: h.server.fetch }) as Server;
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const { port } = http.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      h,
+      close: () => new Promise((resolve) => http.close(() => resolve())),
+    };
+  }
+  /** POSTs `chunks` to /v1/token with a declared length or chunked; answers status and code. */
+  function post(
+    url: string,
+    chunks: string[],
+    length?: number,
+  ): Promise<{ status: number; code?: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${url}/v1/token`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${BOOKING_TOKEN}`,
+          "content-type": "application/json",
+          ...(length !== undefined ? { "content-length": String(length) } : {}),
+        },
+      });
+      req.on("error", reject);
+      req.on("response", (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (d: string) => (text += d));
+        res.on("end", () =>
+          resolve({ status: res.statusCode!, code: (JSON.parse(text) as { code?: string }).code }),
+        );
+      });
+      for (const c of chunks) req.write(c);
+      req.end();
+    });
+  }
+
+  it("reads a body with a declared length, and one sent chunked", async () => {
+    const { url, close } = await listen();
+    try {
+      expect(await post(url, [body], Buffer.byteLength(body))).toEqual({ status: 200 });
+      expect(await post(url, [body.slice(0, 10), body.slice(10)])).toEqual({ status: 200 });
+    } finally {
+      await close();
+    }
+  });
+
+  it("refuses a body over the limit: declared (413 before reading) or chunked (413 once past it)", async () => {
+    const { url, h, close } = await listen();
+    try {
+      const big = JSON.stringify({
+        subject: "ana@example.com",
+        scopes: [RO],
+        pad: "x".repeat(3000),
+      });
+      expect(await post(url, [big], Buffer.byteLength(big))).toEqual({
+        status: 413,
+        code: "body_too_large",
+      });
+      expect(await post(url, [big.slice(0, 1000), big.slice(1000, 2000), big.slice(2000)])).toEqual(
+        {
+          status: 413,
+          code: "body_too_large",
+        },
+      );
+      expect(h.audit.at(-1)).toMatchObject({ outcome: "invalid", status: 413 });
+    } finally {
+      await close();
+    }
+  });
+
+  it("refuses a body longer than its declared length says, whoever built the request", async () => {
+    const h = await harness();
+    const r = await h.request("/v1/token", {
+      method: "POST",
+      token: BOOKING_TOKEN,
+      headers: { "content-type": "application/json", "content-length": "10" },
+      body: JSON.stringify({ subject: "ana@example.com", scopes: [RO], pad: "x".repeat(3000) }),
+    });
+    expect(r.status).toBe(413);
+    expect(r.body.code).toBe("body_too_large");
+  });
+});
+
 describe("operations", () => {
   it("/healthz, /readyz after the check, /v1/doctor and / answer without a token", async () => {
     const h = await harness();
@@ -1026,6 +1120,38 @@ describe("operations", () => {
     expect(r.body.errors).toStrictEqual([
       { field: "subjects", problem: "must have at most 50 items, got 51" },
     ]);
+  });
+
+  it("every policy-guarded answer carries x-request-id, the requestId of its audit line", async () => {
+    const h = await harness();
+    const token = { subject: "ana@example.com", scopes: [RO] };
+    const cases: [string, Parameters<Harness["request"]>[1], number, string][] = [
+      ["/v1/token", { method: "POST", token: BOOKING_TOKEN, json: token }, 200, "application/json"],
+      ["/v1/token", { method: "POST", json: token }, 401, "application/problem+json"],
+      [
+        "/v1/token",
+        { method: "POST", token: INTRUDER_TOKEN, json: token },
+        403,
+        "application/problem+json",
+      ],
+      [
+        "/v1/freebusy",
+        { method: "POST", token: BOOKING_TOKEN, json: {} },
+        400,
+        "application/problem+json",
+      ],
+    ];
+    const ids = new Set<string>();
+    for (const [path, init, status, type] of cases) {
+      const r = await h.request(path, init);
+      expect(r.status).toBe(status);
+      expect(r.headers.get("content-type")).toBe(type);
+      expect(r.headers.get("cache-control")).toBe("no-store");
+      const id = r.headers.get("x-request-id")!;
+      expect(id).toBe(h.audit.at(-1)!.requestId);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(cases.length);
   });
 
   it("unknown routes are problem+json 404s", async () => {

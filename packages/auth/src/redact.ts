@@ -11,23 +11,30 @@
 /** What stands in for a removed secret. */
 export const REDACTED = "[redacted]";
 
+const hasPemArmour = (text: string): boolean => text.includes("-----BEGIN");
+const hasLineBreak = (text: string): boolean => text.includes("\n") || text.includes("\\n");
+
 // Each pattern names one shape of secret. Order matters: whole PEM blocks and JSON fields go first, so
-// the shorter patterns below do not leave half of one behind.
-const patterns: readonly (readonly [RegExp, string])[] = [
+// the shorter patterns below do not leave half of one behind. A third member is a cheap test that the
+// text holds what the pattern cannot match without (most lines skip the patterns that try every
+// position).
+const patterns: readonly (readonly [RegExp, string, ((text: string) => boolean)?])[] = [
   // A PEM private key of any label (OpenSSH's too), with real or JSON-escaped newlines, complete or cut
   // off. A bare label that names the format (followed by a quote, say) is not a secret and stays.
   [
     /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g,
     `${REDACTED} private key`,
+    hasPemArmour,
   ],
   // Any other PEM block (a mislabelled or mangled key is still key material; a certificate costs nothing
   // to hide).
   [
     /-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g,
     `${REDACTED} PEM block`,
+    hasPemArmour,
   ],
   // Base64 over several lines without its armour: a key body pasted or echoed alone.
-  [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|\\r?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED],
+  [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|\\r?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED, hasLineBreak],
   // Secret-bearing fields of JSON bodies (a quoted key, then a quoted value) ...
   [
     /("(?:private_key|access_token|refresh_token|id_token|assertion|client_secret|signedJwt|token)"\s*:\s*")((?:[^"\\]|\\.)+)/g,
@@ -53,13 +60,107 @@ const patterns: readonly (readonly [RegExp, string])[] = [
 // base64 mixes upper and lower case and holds a slash in about one character of 64 (base64url none),
 // where a path has one every few words (at most one in 32 characters is taken for base64).
 const BASE64_RUN = /[A-Za-z0-9+/_-]{100,}={0,2}/g;
+const base64Chars = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+  base64Chars[c.charCodeAt(0)] = 1;
+/** Whether `text` holds a run as long as BASE64_RUN needs (a scan, where the pattern backtracks). */
+function hasBase64Run(text: string): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 128 && base64Chars[code] === 1) {
+      if (++run >= 100) return true;
+    } else run = 0;
+  }
+  return false;
+}
 function base64Run(run: string): string {
   const slashes = run.split("/").length - 1;
   return /[a-z]/.test(run) && /[A-Z]/.test(run) && slashes * 32 <= run.length ? REDACTED : run;
 }
 
-const known = new Set<string>();
+// Registered secrets, oldest first (the value orders replacements), and the same secrets by length and
+// by a rolling hash of their text: a server that has handed out 10,000 tokens redacts each log line in
+// one pass per distinct length, not one `includes` per secret.
+const known = new Map<string, number>();
 const KNOWN_LIMIT = 10_000;
+let order = 0;
+const HASH_BASE = 0x01000193;
+interface LengthIndex {
+  /** HASH_BASE ** length, mod 2^32: what the character leaving the window weighed. */
+  weight: number;
+  byHash: Map<number, string[]>;
+  size: number;
+}
+const byLength = new Map<number, LengthIndex>();
+// How many registered secrets fall in each slot of (length, hash): most windows of a line land in an
+// empty slot and skip the Map. Counts stay far below 2^16 (at most KNOWN_LIMIT secrets).
+const slots = new Uint16Array(1 << 16);
+const lengthMix = (length: number): number => Math.imul(length, 0x27d4eb2f);
+const slotOf = (h: number, mix: number): number => Math.imul(h ^ mix, 0x9e3779b1) >>> 16;
+
+function hashOf(text: string, from: number, length: number): number {
+  let h = 0;
+  for (let i = from; i < from + length; i++) h = (Math.imul(h, HASH_BASE) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+function indexSecret(secret: string): void {
+  let index = byLength.get(secret.length);
+  if (index === undefined) {
+    let weight = 1;
+    for (let i = 0; i < secret.length; i++) weight = Math.imul(weight, HASH_BASE);
+    byLength.set(secret.length, (index = { weight, byHash: new Map(), size: 0 }));
+  }
+  const h = hashOf(secret, 0, secret.length);
+  const same = index.byHash.get(h);
+  if (same === undefined) index.byHash.set(h, [secret]);
+  else same.push(secret);
+  index.size++;
+  slots[slotOf(h, lengthMix(secret.length))]!++;
+}
+
+function unindexSecret(secret: string): void {
+  const index = byLength.get(secret.length);
+  if (index === undefined) return;
+  const h = hashOf(secret, 0, secret.length);
+  const same = index.byHash.get(h) ?? [];
+  const at = same.indexOf(secret);
+  if (at < 0) return;
+  same.splice(at, 1);
+  slots[slotOf(h, lengthMix(secret.length))]!--;
+  if (same.length === 0) index.byHash.delete(h);
+  if (--index.size === 0) byLength.delete(secret.length);
+}
+
+/** The registered secrets that occur in `text`, oldest first. */
+function registeredIn(text: string): string[] {
+  // Few secrets, or about as many lengths as secrets: asking each secret is cheaper than hashing.
+  if (known.size <= 8 * byLength.size) {
+    const found: string[] = [];
+    for (const secret of known.keys()) if (text.includes(secret)) found.push(secret);
+    return found;
+  }
+  let found: Set<string> | undefined;
+  for (const [length, index] of byLength) {
+    if (length > text.length) continue;
+    const mix = lengthMix(length);
+    let h = hashOf(text, 0, length);
+    for (let i = 0; ; i++) {
+      const same = slots[slotOf(h, mix)] === 0 ? undefined : index.byHash.get(h);
+      if (same !== undefined)
+        for (const secret of same)
+          if (text.startsWith(secret, i)) (found ??= new Set<string>()).add(secret);
+      if (i + length >= text.length) break;
+      h =
+        (Math.imul(h, HASH_BASE) +
+          text.charCodeAt(i + length) -
+          Math.imul(text.charCodeAt(i), index.weight)) |
+        0;
+    }
+  }
+  return found === undefined ? [] : [...found].sort((a, b) => known.get(a)! - known.get(b)!);
+}
 
 /**
  * Remembers a secret that has no recognisable shape (a token from a non-Google endpoint, a caller's
@@ -78,14 +179,18 @@ export function registerSecret(secret: string): void {
   if (secret.length < 8) return;
   // Re-adding moves a secret to the back, so the ones still in use are the last to be forgotten.
   if (known.delete(secret)) {
-    known.add(secret);
+    known.set(secret, ++order);
     return;
   }
   if (known.size >= KNOWN_LIMIT) {
-    const oldest = known.values().next().value;
-    if (oldest !== undefined) known.delete(oldest);
+    const oldest = known.keys().next().value;
+    if (oldest !== undefined) {
+      known.delete(oldest);
+      unindexSecret(oldest);
+    }
   }
-  known.add(secret);
+  known.set(secret, ++order);
+  indexSecret(secret);
 }
 
 /**
@@ -103,9 +208,11 @@ export function registerSecret(secret: string): void {
 export function redactSecrets(text: string): string {
   let out = text;
   // Registered secrets first: a pattern below could rewrite part of one and leave the rest behind.
-  for (const secret of known) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  for (const [pattern, replacement] of patterns) out = out.replace(pattern, replacement);
-  return out.replace(BASE64_RUN, base64Run);
+  for (const secret of registeredIn(text))
+    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  for (const [pattern, replacement, mayMatch] of patterns)
+    if (mayMatch === undefined || mayMatch(out)) out = out.replace(pattern, replacement);
+  return hasBase64Run(out) ? out.replace(BASE64_RUN, base64Run) : out;
 }
 
 /**

@@ -278,11 +278,22 @@ for (const spec of Object.values(methods)) {
 function builder<R>(
   principal: Principal,
   make: (call: PreparedCall<unknown>) => R,
+  rejectInstead = false,
 ): Record<string, Record<string, (...args: unknown[]) => R>> {
   const out: Record<string, Record<string, (...args: unknown[]) => R>> = {};
   for (const [resource, specs] of specsByResource) {
     const r: Record<string, (...args: unknown[]) => R> = {};
-    for (const spec of specs) r[spec.name] = (...args) => make(prepare(spec, args, principal));
+    for (const spec of specs)
+      r[spec.name] = rejectInstead
+        ? (...args) => {
+            // A client method never throws synchronously: bad arguments reject the promise like any failure.
+            try {
+              return make(prepare(spec, args, principal));
+            } catch (error) {
+              return Promise.reject(error instanceof Error ? error : new Error(String(error))) as R;
+            }
+          }
+        : (...args) => make(prepare(spec, args, principal));
     out[resource] = r;
   }
   return out;
@@ -333,19 +344,10 @@ export function createCalendarClient(options: CalendarClientOptions): CalendarCl
 }
 
 function clientFor(ctx: ClientContext, principal: Principal): CalendarClient {
-  // A client method never throws synchronously: bad arguments reject the promise like any failure.
-  const resources = builder(principal, (call) => execute(ctx, call));
-  for (const r of Object.values(resources)) {
-    for (const [name, fn] of Object.entries(r)) {
-      r[name] = (...args: unknown[]) => {
-        try {
-          return fn(...args);
-        } catch (error) {
-          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      };
-    }
-  }
+  // `as(subject)` makes one of these per user (dwd-server, per request): one closure per method, and
+  // the prepared-call builder (`calls`) only when asked for.
+  const resources = builder(principal, (call) => execute(ctx, call), true);
+  let calls: CalendarCalls | undefined;
 
   async function* pages<T>(key: MethodKey, args: unknown[]): AsyncGenerator<T> {
     const spec = methods[key];
@@ -384,7 +386,9 @@ function clientFor(ctx: ClientContext, principal: Principal): CalendarClient {
       allInstances: all("events.instances"),
     },
     settings: { ...resources["settings"], all: all("settings.list") },
-    calls: callsFor(principal),
+    get calls() {
+      return (calls ??= callsFor(principal));
+    },
     as: (subject: string | undefined) => clientFor(ctx, { ...principal, subject }),
     async batch(
       calls:

@@ -185,6 +185,24 @@ describe("createCalendarClient()", () => {
     await expect(client.calendarList.get("")).rejects.toThrow(TypeError);
   });
 
+  it("a client made by as() acts as its subject, rejects bad arguments, and makes its prepared calls once", async () => {
+    const tokenSource = fakeTokenSource();
+    const f = fakeFetch(() => json(200, { id: "primary" }));
+    const root = createCalendarClient({ tokenSource, fetch: f, rootUrl: "http://e" });
+    const ana = root.as("ana@example.com");
+    expect(ana.subject).toBe("ana@example.com");
+    await ana.calendarList.get("primary");
+    expect(tokenSource.calls.at(-1)?.subject).toBe("ana@example.com");
+    expect(f.requests.at(-1)?.headers.get("authorization")).toBe("Bearer tok-ana@example.com");
+    await expect(ana.calendarList.get("")).rejects.toThrow(TypeError);
+    expect(ana.calls).toBe(ana.calls);
+    expect(ana.calls.calendarList.get("primary").subject).toBe("ana@example.com");
+    expect(ana.calls.as("bob@example.com").calendarList.get("primary").subject).toBe(
+      "bob@example.com",
+    );
+    expect(() => ana.calls.calendarList.get("")).toThrow(TypeError);
+  });
+
   it("calendarList.get() invalidates the token and retries once after a 401", async () => {
     let generation = 0;
     const invalidated: unknown[] = [];

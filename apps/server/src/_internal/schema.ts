@@ -38,6 +38,14 @@ export interface SchemaIssue {
 }
 
 const emailPattern = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const dateTimePattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+// Each schema's pattern, compiled once (schemas are fixed objects; a request must not compile one).
+const compiled = new Map<string, RegExp>();
+function patternOf(source: string): RegExp {
+  let re = compiled.get(source);
+  if (re === undefined) compiled.set(source, (re = new RegExp(source)));
+  return re;
+}
 
 function join(path: string, key: string | number): string {
   if (typeof key === "number") return `${path}[${key}]`;
@@ -133,15 +141,14 @@ export function validate(schema: Schema, value: unknown, path = ""): SchemaIssue
         });
       if (schema.maxLength !== undefined && value.length > schema.maxLength)
         issues.push({ field: at, problem: `must have at most ${schema.maxLength} characters` });
-      if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value))
+      if (schema.pattern !== undefined && !patternOf(schema.pattern).test(value))
         issues.push({
           field: at,
           problem: `must match ${schema.pattern}${schema.description ? ` (${schema.description})` : ""}`,
         });
       if (
         schema.format === "date-time" &&
-        (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
-          Number.isNaN(Date.parse(value)))
+        (!dateTimePattern.test(value) || Number.isNaN(Date.parse(value)))
       ) {
         issues.push({
           field: at,

@@ -1,0 +1,201 @@
+// Two dwd-server builds side by side, for a before/after on a busy machine: one emulator process, both
+// servers warmed with the same cached subjects, then rounds — in each, the added latency of both
+// (sequential calendarList.get: a direct emulator call, A and B in turn, so all three see the same moment
+// of a busy machine) and the requests per second of both on the token broker (autocannon, as
+// bench/server.ts runs it; BENCH_LOAD_SECONDS=0 skips it), the side going first swapped each round.
+// Reports each side's median over the rounds and the median of the per-round ratios.
+//
+//   node bench/server-compare.ts BASELINE.js [CANDIDATE.js]   (candidate: apps/server/dist/dwd-server.js)
+//
+// Knobs: BENCH_SUBJECTS (10,000), COMPARE_ROUNDS (5), BENCH_LOAD_SECONDS (5 per side and round),
+// BENCH_LATENCY_RUNS (200 per side and round), BENCH_LATENCY_WARMUP (100 per side and round).
+import { spawn } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { createTokenSource, loadKey } from "@dwd/auth";
+import { demoScenario } from "@dwd/emulator";
+import { startEmulatorProcess } from "./emulator-process.ts";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const [baseline, candidate = join(here, "..", "apps", "server", "dist", "dwd-server.js")] =
+  process.argv.slice(2);
+if (baseline === undefined) {
+  console.error("usage: node bench/server-compare.ts BASELINE.js [CANDIDATE.js]");
+  process.exit(2);
+}
+const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 10_000);
+const ROUNDS = Number(process.env.COMPARE_ROUNDS ?? 5);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
+const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 200);
+/** Warm-up calls per side before each round's latency (V8 optimises a just-started server meanwhile). */
+const WARMUP = Number(process.env.BENCH_LATENCY_WARMUP ?? 100);
+const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
+const auth = { authorization: "Bearer demo-booking-token" };
+const subjects = Array.from(
+  { length: SUBJECTS },
+  (_, i) => `load${String(i).padStart(5, "0")}@example.com`,
+);
+const median = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const quantile = (xs: number[], q: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+
+const emulator = await startEmulatorProcess({
+  ...demoScenario,
+  users: [...demoScenario.users, ...subjects.map((email) => ({ email }))],
+});
+const keyFile = emulator.keyFile("calendar-bot");
+
+async function startServer(
+  bundle: string,
+): Promise<{ url: string; child: ChildProcessWithoutNullStreams }> {
+  const child = spawn(
+    process.execPath,
+    [
+      bundle,
+      "--emulator-url",
+      emulator.url,
+      "--key",
+      keyFile,
+      "--port",
+      "0",
+      "--demo-rate",
+      "10000000",
+    ],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  child.stderr.resume();
+  const url = await new Promise<string>((resolve) => {
+    let out = "";
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /dwd-server listening on (\S+)/.exec(out);
+      if (m) {
+        child.stdout.off("data", onData);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout.on("data", onData);
+  });
+  child.stdout.resume();
+  for (;;) {
+    const r = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (r?.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let i = next++; i < subjects.length; i = next++) {
+        const r = await fetch(`${url}/v1/token`, {
+          method: "POST",
+          headers: { ...auth, "content-type": "application/json" },
+          body: JSON.stringify({ subject: subjects[i], scopes: [READONLY] }),
+        });
+        await r.arrayBuffer();
+      }
+    }),
+  );
+  return { url, child };
+}
+
+const t0 = performance.now();
+const sides = { A: await startServer(baseline), B: await startServer(candidate) };
+console.log(
+  `A = ${baseline}\nB = ${candidate}\nboth warmed with ${SUBJECTS} subjects in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${ROUNDS} rounds`,
+);
+
+const { accessToken } = await createTokenSource(await loadKey(keyFile)).getToken({
+  subject: "info@example.com",
+  scopes: [READONLY],
+});
+const time = async (target: string, headers: Record<string, string>): Promise<number> => {
+  const start = performance.now();
+  const r = await fetch(target, { headers });
+  await r.arrayBuffer();
+  if (r.status !== 200) throw new Error(`${target} answered ${r.status}`);
+  return performance.now() - start;
+};
+const direct = `${emulator.url}/calendar/v3/users/me/calendarList/primary`;
+/** Added latency of both sides, measured in the same loop: direct, A and B in turn (rotating). */
+async function added(): Promise<Record<"A" | "B", { p50: number; p99: number }>> {
+  const times: Record<"direct" | "A" | "B", number[]> = { direct: [], A: [], B: [] };
+  const targets = {
+    direct: () => time(direct, { authorization: `Bearer ${accessToken}` }),
+    A: () => time(`${sides.A.url}/v1/users/info@example.com/calendarList/primary`, auth),
+    B: () => time(`${sides.B.url}/v1/users/info@example.com/calendarList/primary`, auth),
+  };
+  const order = ["direct", "A", "B"] as const;
+  for (let i = 0; i < LATENCY_RUNS + WARMUP; i++) {
+    for (let j = 0; j < 3; j++) {
+      const which = order[(i + j) % 3]!;
+      const t = await targets[which]();
+      if (i >= WARMUP) times[which].push(t);
+    }
+  }
+  const d50 = quantile(times.direct, 0.5);
+  const d99 = quantile(times.direct, 0.99);
+  return {
+    A: { p50: quantile(times.A, 0.5) - d50, p99: quantile(times.A, 0.99) - d99 },
+    B: { p50: quantile(times.B, 0.5) - d50, p99: quantile(times.B, 0.99) - d99 },
+  };
+}
+async function rps(url: string): Promise<number> {
+  let k = 0;
+  const result = await autocannon({
+    url: `${url}/v1/token`,
+    connections: 32,
+    duration: LOAD_SECONDS,
+    requests: [
+      {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ subject: subjects[k++ % subjects.length], scopes: [READONLY] }),
+        }),
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: non-2xx ${result.non2xx}, errors ${result.errors}`);
+  return result.requests.average;
+}
+
+const results = { A: { p50: [], p99: [], rps: [] }, B: { p50: [], p99: [], rps: [] } } as Record<
+  "A" | "B",
+  { p50: number[]; p99: number[]; rps: number[] }
+>;
+const ratios = { p50: [] as number[], rps: [] as number[] };
+for (let round = 0; round < ROUNDS; round++) {
+  const order: ("A" | "B")[] = round % 2 === 0 ? ["A", "B"] : ["B", "A"];
+  const latency = await added();
+  const perSecond: Record<string, number> = {};
+  if (LOAD_SECONDS > 0) for (const side of order) perSecond[side] = await rps(sides[side].url);
+  for (const side of ["A", "B"] as const) {
+    results[side].p50.push(latency[side].p50);
+    results[side].p99.push(latency[side].p99);
+    results[side].rps.push(perSecond[side] ?? Number.NaN);
+  }
+  ratios.p50.push(latency.B.p50 / latency.A.p50);
+  if (LOAD_SECONDS > 0) ratios.rps.push(perSecond.B! / perSecond.A!);
+  console.log(
+    `round ${round + 1}: added p50 A ${latency.A.p50.toFixed(2)} / B ${latency.B.p50.toFixed(2)} ms; requests/s A ${perSecond.A?.toFixed(0) ?? "-"} / B ${perSecond.B?.toFixed(0) ?? "-"}`,
+  );
+}
+for (const side of ["A", "B"] as const)
+  console.log(
+    `${side}: added latency p50 ${median(results[side].p50).toFixed(2)} ms, p99 ${median(results[side].p99).toFixed(2)} ms; requests/s ${median(results[side].rps).toFixed(0)} (medians of ${ROUNDS} rounds)`,
+  );
+console.log(
+  `B/A: added p50 ×${median(ratios.p50).toFixed(2)}, requests/s ×${ratios.rps.length > 0 ? median(ratios.rps).toFixed(2) : "-"} (medians of per-round ratios)`,
+);
+
+for (const { child } of Object.values(sides)) {
+  child.kill("SIGTERM");
+  await new Promise((resolve) => child.once("exit", resolve));
+}
+await emulator.close();
