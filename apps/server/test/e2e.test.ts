@@ -303,6 +303,7 @@ for (const runtime of ["node", "deno"] as Runtime[]) {
         ready: true,
         delegation: "checked: ok",
         cache: "memory",
+        budgets: "memory",
       });
       const metrics = await call(`${server.url}/metrics`);
       expect(metrics.text).toMatch(

@@ -1,4 +1,4 @@
-// The synchronous SHA-256 that finds a request's caller must agree with WebCrypto's on every input:
+// The synchronous SHA-256 that finds a request's caller (node:crypto) must agree with WebCrypto's on every input:
 // the FIPS 180-4 examples, every length around the block boundaries, and random text and bytes.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
