@@ -19,6 +19,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { JWT } from "google-auth-library";
+import { report, result as row, say } from "./report.ts";
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { demoScenario } from "@dwd/emulator";
 import { startEmulatorProcess } from "./emulator-process.ts";
@@ -133,15 +135,26 @@ for (let i = 0; i < n; i++) {
 const latencyCpu1 = cpuSeconds(child.pid!);
 const perCall =
   ((latencyCpu1.user + latencyCpu1.system - latencyCpu0.user - latencyCpu0.system) * 1000) / n;
-console.log(
+say(
   `dwd-server added latency over a direct emulator call (emulator in its own process; ${n} sequential calendarList.get each, interleaved, after ${warmup} warm-up calls each):`,
-);
-console.log(
   `  direct p50 ${f(quantile(d, 0.5))} ms, p99 ${f(quantile(d, 0.99))} ms; via dwd-server p50 ${f(quantile(s, 0.5))} ms, p99 ${f(quantile(s, 0.99))} ms`,
-);
-console.log(
   `  added: p50 ${f(quantile(s, 0.5) - quantile(d, 0.5))} ms (target ≤ 1 ms), p99 ${f(quantile(s, 0.99) - quantile(d, 0.99))} ms; server CPU ${perCall.toFixed(3)} ms per call`,
 );
+report([
+  row(
+    "calendarList.get p50 latency: through dwd-server (dwd column) vs straight to the emulator (baseline column)",
+    quantile(s, 0.5),
+    quantile(d, 0.5),
+    "ms",
+    "dwd − baseline ≤ 1 ms",
+  ),
+  row(
+    "calendarList.get p99 latency: through dwd-server (dwd column) vs straight to the emulator (baseline column)",
+    quantile(s, 0.99),
+    quantile(d, 0.99),
+    "ms",
+  ),
+]);
 
 // 2. Requests per second with SUBJECTS cached subjects: warm the cache through the token broker, then load it.
 const before = await tokensIssued();
@@ -159,7 +172,7 @@ await Promise.all(
     }
   }),
 );
-console.log(
+say(
   `warmed ${subjects.length} subjects in ${((performance.now() - t0) / 1000).toFixed(1)} s (${(await tokensIssued()) - before} token exchanges)`,
 );
 const rssWarm = rss();
@@ -186,28 +199,40 @@ const serverCpu = {
 };
 const benchCpu = process.cpuUsage(cpu0.bench);
 const exchangesDuringRun = (await tokensIssued()) - before - subjects.length;
-console.log(
+say(
   `requests/s with ${subjects.length} cached subjects (token broker, autocannon 32 connections in the bench process): ${Math.round(result.requests.average)} (target ≥ 2,000/s); p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; non-2xx ${result.non2xx}, errors ${result.errors}; exchanges during the run ${exchangesDuringRun}`,
-);
-console.log(
   `  CPU during the run: server ${(((serverCpu.user + serverCpu.system) * 1000) / result.requests.total).toFixed(3)} ms per request (${(((serverCpu.user + serverCpu.system) / result.duration) * 100).toFixed(0)}% of a core, ${((serverCpu.system / (serverCpu.user + serverCpu.system)) * 100).toFixed(0)}% of it in the kernel); load generator ${(((benchCpu.user + benchCpu.system) / 1e6 / result.duration) * 100).toFixed(0)}% of a core; machine load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
 );
+report([
+  row(
+    `requests/s through dwd-server with ${subjects.length} cached subjects (dwd column) vs the target (baseline column)`,
+    result.requests.average,
+    2000,
+    "requests/s",
+    ">= 1 (2,000/s)",
+  ),
+  row(
+    "non-2xx and errors under load (dwd column) vs none (baseline column)",
+    result.non2xx + result.errors,
+    0,
+    "responses",
+    "0",
+  ),
+]);
 
-// 3. Memory per cached subject: the token cache, in process, with a token endpoint that answers at once.
+// 3. Memory per cached subject: the token cache, in process, with a token endpoint that answers at once;
+// the baseline is what teams keep today, one google-auth-library JWT client per subject holding its token.
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) {
-  console.log("memory per cached subject: skipped (run with node --expose-gc)");
+  say("memory per cached subject: skipped (run with node --expose-gc)");
 } else {
   let id = 0;
+  const token = (): string => `ya29.${"x".repeat(150)}${id++}`;
   const cache = createTokenSource(await loadKey(keyFile), {
     fetch: () =>
       Promise.resolve(
         new Response(
-          JSON.stringify({
-            access_token: `ya29.${"x".repeat(150)}${id++}`,
-            expires_in: 3599,
-            token_type: "Bearer",
-          }),
+          JSON.stringify({ access_token: token(), expires_in: 3599, token_type: "Bearer" }),
           { status: 200 },
         ),
       ),
@@ -217,9 +242,40 @@ if (gc === undefined) {
   for (const subject of subjects) await cache.getToken({ subject, scopes: [READONLY] });
   gc();
   const perSubject = (process.memoryUsage().heapUsed - heap0) / subjects.length;
-  console.log(
-    `memory per cached subject (token cache entry, 160-character tokens like Google's): ${(perSubject / 1024).toFixed(2)} KB (target ≤ 2 KB); server RSS after warming ${rssWarm.toFixed(0)} MB`,
+  const raw = JSON.parse(readFileSync(keyFile, "utf8")) as {
+    client_email: string;
+    private_key: string;
+  };
+  gc();
+  const heap1 = process.memoryUsage().heapUsed;
+  const clients = subjects.map((subject) => {
+    const jwt = new JWT({
+      email: raw.client_email,
+      key: raw.private_key,
+      subject,
+      scopes: [READONLY],
+    });
+    jwt.credentials = {
+      access_token: token(),
+      expiry_date: Date.now() + 3_599_000,
+      token_type: "Bearer",
+    };
+    return jwt;
+  });
+  gc();
+  const perClient = (process.memoryUsage().heapUsed - heap1) / clients.length;
+  say(
+    `memory per cached subject (token cache entry, 160-character tokens like Google's): ${(perSubject / 1024).toFixed(2)} KB (target ≤ 2 KB); google-auth-library, one JWT client per subject holding its token: ${(perClient / 1024).toFixed(2)} KB; server RSS after warming ${rssWarm.toFixed(0)} MB`,
   );
+  report([
+    row(
+      `memory per cached subject: dwd token cache vs one google-auth-library JWT client per subject (${subjects.length} subjects, heap after GC)`,
+      perSubject / 1024,
+      perClient / 1024,
+      "KB",
+      "dwd ≤ 2 KB",
+    ),
+  ]);
 }
 
 // 4. Soak at a steady rate.
@@ -233,9 +289,25 @@ if (SOAK_SECONDS > 0) {
     duration: SOAK_SECONDS,
   });
   const rss1 = rss();
-  console.log(
+  say(
     `soak ${SOAK_SECONDS} s at 500 requests/s: ${soak.requests.total} requests, non-2xx ${soak.non2xx}, errors ${soak.errors}, timeouts ${soak.timeouts}; server RSS ${rss0.toFixed(0)} MB → ${rss1.toFixed(0)} MB`,
   );
+  report([
+    row(
+      `soak ${SOAK_SECONDS} s at 500 requests/s: non-2xx, errors and timeouts (dwd column) vs none (baseline column)`,
+      soak.non2xx + soak.errors + soak.timeouts,
+      0,
+      "responses",
+      "0",
+    ),
+    row(
+      `soak ${SOAK_SECONDS} s: server RSS after (dwd column) vs before (baseline column)`,
+      rss1,
+      rss0,
+      "MB",
+      "flat (≈ 1)",
+    ),
+  ]);
 }
 
 child.kill("SIGTERM");
