@@ -171,11 +171,11 @@ export function eventsList(call: CalendarCall): Response {
   const a = access(call, "freeBusyReader");
   if (a instanceof Response) return a;
   // A page depends on the calendar's events and metadata, the asker's list entry and role (every write
-  // to any of them takes a new data version), the sync epoch, who asks and how, and the query.
+  // to any of them takes a new data version, so the role follows from asker and version), the sync
+  // epoch, the view the token's scopes allow, and the query.
   const key = [
     a.calendar.id,
     call.principal,
-    a.role,
     a.freeBusyOnly ? 1 : 0,
     call.data.version,
     call.data.syncEpoch,
