@@ -115,7 +115,7 @@ describe("POST /batch/calendar/v3", () => {
     );
   });
 
-  it("frames events.list parts with their exact UTF-8 Content-Length, the batch with its own, and counts the bytes sent", async () => {
+  it("frames events.list parts with their exact UTF-8 Content-Length, streams the batch (no length of its own), and counts the bytes sent", async () => {
     const ana = await h.token("ana@example.com");
     const summary = "Café ☕ 𝄞 ünïcødé";
     const inserted = await h.emulator.fetch(
@@ -137,7 +137,7 @@ describe("POST /batch/calendar/v3", () => {
     ]);
     const res = await postBatch(ana, body);
     const bytes = new Uint8Array(await res.arrayBuffer());
-    expect(Number(res.headers.get("content-length"))).toBe(bytes.byteLength);
+    expect(res.headers.get("content-length")).toBeNull();
     expect(h.emulator.stats.bytesSent - before).toBe(bytes.byteLength);
     const text = new TextDecoder().decode(bytes);
     const boundary = /boundary=(\S+)/.exec(res.headers.get("content-type") ?? "")?.[1] ?? "";
@@ -155,6 +155,30 @@ describe("POST /batch/calendar/v3", () => {
       expect(head).toContain(`ETag: ${list.etag}`);
       expect(list.items.map((i) => i.summary)).toContain(summary);
     }
+  });
+
+  it("writes each part's answer as soon as it is made, in order: one piece per part, then the closing delimiter", async () => {
+    const ana = await h.token("ana@example.com");
+    const ids = ["p1", "p2", "p3"];
+    const res = await postBatch(
+      ana,
+      batchBody(
+        "batch_test",
+        ids.map((id) => ({ id, method: "GET", path: "/calendar/v3/calendars/primary/events" })),
+      ),
+    );
+    const boundary = /boundary=(\S+)/.exec(res.headers.get("content-type") ?? "")?.[1] ?? "";
+    const reader = res.body!.getReader();
+    const pieces: string[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read())
+      pieces.push(new TextDecoder().decode(r.value));
+    expect(pieces).toHaveLength(ids.length + 1);
+    ids.forEach((id, i) => {
+      expect(pieces[i]!.startsWith(`--${boundary}\r\n`)).toBe(true);
+      expect(pieces[i]).toContain(`Content-ID: <response-${id}>`);
+      expect(pieces[i]!.split(`--${boundary}`)).toHaveLength(2);
+    });
+    expect(pieces[ids.length]).toBe(`--${boundary}--\r\n`);
   });
 
   it("an events.list part answers exactly what the same call sent alone answers", async () => {

@@ -1,22 +1,55 @@
-// The inner requests of a batch, and the bodies of their answers. A batch frames each answer's text
-// itself, so an answer to a part keeps its body as text (with its UTF-8 length) instead of as bytes
-// that would only be decoded again.
+// The inner requests of a batch, and the bodies of their answers. A batch frames each answer itself, so
+// an answer to a part keeps its body as JSON text (pieces, with their UTF-8 length) instead of as a
+// Response body; the batch writes it into its own bytes once.
 
 const parts = new WeakSet<Request>();
+
 /**
- * The body of an answer to a batch part, kept as the pieces of its text (a list of events is the list's
- * head and each event's kept JSON: joined once, into the whole batch), and the header lines the batch
- * frames it with.
+ * A serialized JSON body: the pieces of its text (a list of events is the list's head and each event's
+ * kept JSON), their UTF-8 length together, and its bytes once they were made (see {@link utf8Of}). A
+ * kept body (a page of events.list) keeps its bytes, so answering it again copies them instead of
+ * encoding the text again.
  */
-export interface FramedBody {
-  pieces: readonly string[];
+export interface JsonText {
+  readonly pieces: readonly string[];
   /** UTF-8 length of the pieces together. */
-  bytes: number;
+  readonly bytes: number;
+  utf8?: Uint8Array<ArrayBuffer>;
+}
+
+/** The body of an answer to a batch part, and the header lines the batch frames it with. */
+export interface FramedBody {
+  body: JsonText;
   /** `Name: value` lines of the part's answer (no Date, Server or caching headers: the batch's own apply). */
   headerLines: readonly string[];
 }
 
 const framed = new WeakMap<Response, FramedBody>();
+const encoder = new TextEncoder();
+
+/** The UTF-8 bytes of `body`, made once and kept with it. */
+export function utf8Of(body: JsonText): Uint8Array<ArrayBuffer> {
+  if (body.utf8 !== undefined) return body.utf8;
+  const out = new Uint8Array(body.bytes);
+  let at = 0;
+  for (const piece of body.pieces) at += encoder.encodeInto(piece, out.subarray(at)).written;
+  if (at !== body.bytes) throw new Error(`JSON text of ${at} bytes, ${body.bytes} expected`);
+  body.utf8 = out;
+  return out;
+}
+
+const counted = new WeakSet<Response>();
+
+/** Marks an answer that counts its own bytes as it writes them (a batch's streamed answer). */
+export function countedAnswer(res: Response): Response {
+  counted.add(res);
+  return res;
+}
+
+/** True when `res` counts its own bytes. */
+export function countsItself(res: Response): boolean {
+  return counted.has(res);
+}
 
 /** Marks `request` as one part of a batch. */
 export function markBatchPart(request: Request): void {

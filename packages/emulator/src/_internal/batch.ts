@@ -1,5 +1,5 @@
 import { randomBytes, toHex } from "./base64.ts";
-import { framedBody, markBatchPart } from "./batch-parts.ts";
+import { countedAnswer, framedBody, markBatchPart, utf8Of } from "./batch-parts.ts";
 import { calendarError } from "./calendar-errors.ts";
 import type { EmulatorRuntime } from "./emulator-runtime.ts";
 import { apiHeaders } from "./headers.ts";
@@ -84,15 +84,15 @@ export function parseBatch(contentType: string, body: string): Part[] | undefine
   return parts;
 }
 
-/** An inner HTTP response as text: its status line and headers, and its body (pieces) with its UTF-8 length. */
+/** An inner HTTP response: its status line and headers, and its body (text, or kept bytes) with its UTF-8 length. */
 async function serialize(
   res: Response,
-): Promise<{ head: string; body: readonly string[]; bytes: number }> {
+): Promise<{ head: string; body: string | Uint8Array; bytes: number }> {
   const status = `HTTP/1.1 ${res.status} ${reasons[res.status] ?? ""}`.trimEnd();
   const framed = framedBody(res);
   if (framed !== undefined) {
-    const lines = [status, ...framed.headerLines, `Content-Length: ${framed.bytes}`];
-    return { head: lines.join("\r\n"), body: framed.pieces, bytes: framed.bytes };
+    const lines = [status, ...framed.headerLines, `Content-Length: ${framed.body.bytes}`];
+    return { head: lines.join("\r\n"), body: utf8Of(framed.body), bytes: framed.body.bytes };
   }
   const body = res.status === 204 || res.status === 304 ? "" : await res.text();
   const bytes = utf8Length(body);
@@ -104,7 +104,21 @@ async function serialize(
     );
   }
   if (body !== "") lines.push(`Content-Length: ${bytes}`);
-  return { head: lines.join("\r\n"), body: [body], bytes };
+  return { head: lines.join("\r\n"), body, bytes };
+}
+
+const encoder = new TextEncoder();
+
+/** `segments` (text and bytes) written one after another into one array. */
+function joinBytes(segments: readonly (string | Uint8Array)[]): Uint8Array<ArrayBuffer> {
+  const parts = segments.map((s) => (typeof s === "string" ? encoder.encode(s) : s));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
@@ -142,10 +156,8 @@ export async function handleBatch(
   ctx.stats.batchParts += parts.length;
   const origin = new URL(request.url).origin;
   const boundary = `batch_${toHex(randomBytes(12))}`;
-  const out: string[] = [];
-  let bytes = 0;
   const inherited = [...request.headers].filter(([k]) => !k.startsWith("content-") && k !== "host");
-  for (const part of parts) {
+  const answer = async (part: Part): Promise<Uint8Array<ArrayBuffer>> => {
     // The outer request's headers, each overridden by the part's own (one Headers, made by Request).
     const headers = new Map(inherited);
     for (const [k, v] of part.headers) headers.set(k, v);
@@ -186,15 +198,33 @@ export async function handleBatch(
       head.push(
         `Content-ID: ${part.contentId.replace(/^<(.*)>$/, "<response-$1>").replace(/^([^<].*)$/, "<response-$1>")}`,
       );
-    const answer = await serialize(res);
-    const framing = `--${boundary}\r\n${head.join("\r\n")}\r\n\r\n${answer.head}\r\n\r\n`;
-    out.push(framing, ...answer.body, "\r\n");
-    bytes += utf8Length(framing) + answer.bytes + 2;
-  }
-  out.push(`--${boundary}--\r\n`);
-  bytes += boundary.length + 6;
+    const out = await serialize(res);
+    return joinBytes([
+      `--${boundary}\r\n${head.join("\r\n")}\r\n\r\n${out.head}\r\n\r\n`,
+      out.body,
+      "\r\n",
+    ]);
+  };
+  // Each part's answer is written as soon as it is made (chunked: the length is not known before the
+  // last part), so the first answers are on their way while later parts still run. The parts run in
+  // order whether or not anyone reads; the bytes are counted as they are written.
+  const write = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+    for (const part of parts) {
+      const bytes = await answer(part);
+      ctx.stats.bytesSent += bytes.length;
+      controller.enqueue(bytes);
+    }
+    const end = encoder.encode(`--${boundary}--\r\n`);
+    ctx.stats.bytesSent += end.length;
+    controller.enqueue(end);
+    controller.close();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      write(controller).catch((error: unknown) => controller.error(error));
+    },
+  });
   const headers = apiHeaders(nowMs);
   headers.set("Content-Type", `multipart/mixed; boundary=${boundary}`);
-  headers.set("Content-Length", String(bytes));
-  return new Response(out.join(""), { status: 200, headers });
+  return countedAnswer(new Response(body, { status: 200, headers }));
 }

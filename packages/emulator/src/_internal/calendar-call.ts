@@ -1,5 +1,6 @@
 import { base64UrlToString, stringToBase64Url } from "./base64.ts";
-import { framedAnswer, isBatchPart } from "./batch-parts.ts";
+import { framedAnswer, isBatchPart, utf8Of } from "./batch-parts.ts";
+import type { JsonText } from "./batch-parts.ts";
 import {
   badRequest,
   conditionNotMet,
@@ -41,6 +42,11 @@ export interface CalendarCall {
   fields?: FieldSelection;
 }
 
+/** A JSON text of one piece. */
+export function jsonText(text: string): JsonText {
+  return { pieces: [text], bytes: utf8Length(text) };
+}
+
 /** A JSON success with Google's API headers (and `ETag` when the body has one); `fields` applied. */
 export function ok(
   call: Pick<CalendarCall, "now" | "request" | "fields">,
@@ -50,42 +56,35 @@ export function ok(
   const text = JSON.stringify(call.fields === undefined ? body : applyFields(body, call.fields));
   return okJson(
     { now: call.now, request: call.request },
-    text,
-    utf8Length(text),
+    jsonText(text),
     typeof etag === "string" ? etag : undefined,
   );
 }
 
 /**
- * A 200 whose JSON is already serialized, as one text or as pieces to be joined (`bytes`: the UTF-8
- * length of it all), with Google's API headers and `ETag`. The answer to a batch part is framed by the
- * batch from the pieces (no bytes made, no headers the batch would drop). With `fields`, the JSON is
- * read back and cut to the selection.
+ * A 200 whose JSON is already serialized (see JsonText), with Google's API headers and `ETag`. The
+ * answer to a batch part is framed by the batch from the JSON text (no headers the batch would drop);
+ * any other answer is sent as the text's bytes, kept with the text. With `fields`, the JSON is read
+ * back and cut to the selection.
  */
 export function okJson(
   call: Pick<CalendarCall, "now" | "request" | "fields">,
-  json: string | readonly string[],
-  bytes: number,
+  json: JsonText,
   etag: string | undefined,
 ): Response {
   if (call.fields !== undefined) {
-    const whole = typeof json === "string" ? json : json.join("");
-    const text = JSON.stringify(applyFields(JSON.parse(whole), call.fields));
-    return okJson({ now: call.now, request: call.request }, text, utf8Length(text), etag);
+    const text = JSON.stringify(applyFields(JSON.parse(json.pieces.join("")), call.fields));
+    return okJson({ now: call.now, request: call.request }, jsonText(text), etag);
   }
   if (isBatchPart(call.request)) {
     const headerLines = ["Content-Type: application/json; charset=UTF-8"];
     if (etag !== undefined) headerLines.push(`ETag: ${etag}`);
-    return framedAnswer(200, {
-      pieces: typeof json === "string" ? [json] : json,
-      bytes,
-      headerLines,
-    });
+    return framedAnswer(200, { body: json, headerLines });
   }
   const headers = apiHeaders(call.now);
   if (etag !== undefined) headers.set("ETag", etag);
-  headers.set("Content-Length", String(bytes));
-  return new Response(typeof json === "string" ? json : json.join(""), { status: 200, headers });
+  headers.set("Content-Length", String(json.bytes));
+  return new Response(utf8Of(json), { status: 200, headers });
 }
 
 /** 204 with no body (deletes, clear, channels.stop). */

@@ -26,6 +26,7 @@ import {
   notFound,
   timeRangeEmpty,
 } from "./calendar-errors.ts";
+import type { JsonText } from "./batch-parts.ts";
 import type { CalendarData, CalendarState, EventRecord } from "./calendar-state.ts";
 import { changed, etagOf, nextSeq } from "./calendar-state.ts";
 import { newEventId, validEventId } from "./event-ids.ts";
@@ -182,31 +183,35 @@ export function eventsList(call: CalendarCall): Response {
     call.query.toString(),
   ].join("\n");
   let kept = keptPages.get(call.data);
-  const held = kept?.get(key);
-  if (held !== undefined) return okJson(call, held.pieces, held.bytes, held.etag);
+  const held = kept?.pages.get(key);
+  if (held !== undefined) return okJson(call, held, held.etag);
   const page = listPage(call, a);
   if (page instanceof Response) return page;
   // An empty page's `updated` is the clock's: it is made again each time.
   if (!page.empty) {
-    if (kept === undefined) keptPages.set(call.data, (kept = new Map<string, ListPage>()));
-    if (kept.size >= MAX_KEPT_PAGES) kept.clear();
-    kept.set(key, page);
+    if (kept === undefined) keptPages.set(call.data, (kept = { pages: new Map(), bytes: 0 }));
+    if (kept.pages.size >= MAX_KEPT_PAGES || kept.bytes + page.bytes > MAX_KEPT_BYTES) {
+      kept.pages.clear();
+      kept.bytes = 0;
+    }
+    kept.pages.set(key, page);
+    kept.bytes += page.bytes;
   }
-  return okJson(call, page.pieces, page.bytes, page.etag);
+  return okJson(call, page, page.etag);
 }
 
-/** A page of events.list as JSON pieces (see presentJson), its UTF-8 length and its ETag. */
-interface ListPage {
-  pieces: readonly string[];
-  bytes: number;
+/** A page of events.list as JSON text (see presentJson), with its ETag. */
+interface ListPage extends JsonText {
   etag: string;
   empty: boolean;
 }
 
 // Pages answered since the data last changed: a client re-reading many users' calendars (a sync, a
-// dashboard) is answered from here. Keyed by data object, so a reset drops them.
-const keptPages = new WeakMap<CalendarData, Map<string, ListPage>>();
+// dashboard) is answered from here, with the page's bytes once made. Keyed by data object, so a reset
+// drops them; bounded by count and by UTF-8 size (a page's bytes are counted whether made yet or not).
+const keptPages = new WeakMap<CalendarData, { pages: Map<string, ListPage>; bytes: number }>();
 const MAX_KEPT_PAGES = 4096;
+const MAX_KEPT_BYTES = 64 * 1024 * 1024;
 
 function listPage(call: CalendarCall, a: Access): ListPage | Response {
   const max = maxResultsOf(call, 250, 2500);

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { base64UrlToString } from "./base64.ts";
-import { isBatchPart } from "./batch-parts.ts";
+import { countsItself, isBatchPart } from "./batch-parts.ts";
 import { dropHeader } from "./connection-reset.ts";
 import { backendError, rateLimitExceeded, serviceUnavailable } from "./calendar-errors.ts";
 import type { EmulatorRuntime } from "./emulator-runtime.ts";
@@ -76,7 +76,7 @@ export function traffic(runtime: EmulatorRuntime): MiddlewareHandler {
     }
     await next();
     if (fault === "reset") c.res.headers.set(dropHeader, "1");
-    if (part) return;
+    if (part || countsItself(c.res)) return;
     // Answers that state their length are counted as they are (reading one would copy its body).
     const length = Number(c.res.headers.get("content-length") ?? Number.NaN);
     if (Number.isSafeInteger(length) && length >= 0) ctx.stats.bytesSent += length;
