@@ -1,3 +1,5 @@
+import { raceSignal } from "./deadline.ts";
+
 /** One inner request of a batch. */
 export interface BatchPart {
   contentId: string;
@@ -51,27 +53,188 @@ export function boundaryOf(contentType: string | null): string | undefined {
   return m?.[1] ?? m?.[2];
 }
 
+/** One part's text (what follows its delimiter) as its Content-ID (without `response-`) and inner answer. */
+function parsePart(chunk: string): [string, BatchPartAnswer] {
+  const start = chunk.startsWith("\r\n") ? 2 : chunk.startsWith("\n") ? 1 : 0;
+  const [outerHead, inner] = splitHead(start === 0 ? chunk : chunk.slice(start));
+  const rawId = headerBlock(outerHead).get("content-id") ?? "";
+  const id = rawId.replace(/^<|>$/g, "").replace(/^response-/, "");
+  const [innerHead, body] = splitHead(inner);
+  const [statusLine = "", ...headerLines] = innerHead.split(/\r?\n/);
+  const status = Number(/^HTTP\/[\d.]+\s+(\d{3})/.exec(statusLine)?.[1] ?? 0);
+  const headers = headerBlock(headerLines.join("\n"));
+  const end = body.endsWith("\r\n") ? 2 : body.endsWith("\n") ? 1 : 0;
+  return [
+    id,
+    {
+      status,
+      headers: { get: (name) => headers.get(name.toLowerCase()) ?? null },
+      text: end === 0 ? body : body.slice(0, body.length - end),
+    },
+  ];
+}
+
+/**
+ * Cuts a multipart body into its parts as its text arrives, in pieces of any size (a delimiter may
+ * straddle two pieces). A part is handed on once the next delimiter is seen; the preamble and everything
+ * from the closing delimiter on are dropped. Each part's text is copied once, whatever the pieces.
+ */
+export class PartSplitter {
+  readonly #delimiter: string;
+  /** The text of the current segment so far, and its last `delimiter.length - 1` characters. */
+  #pieces: string[] = [];
+  #tail = "";
+  #delimiters = 0;
+  #closed = false;
+
+  constructor(boundary: string) {
+    this.#delimiter = `--${boundary}`;
+  }
+
+  /** Takes the next piece of text; returns the parts it completed, in order. */
+  push(text: string): string[] {
+    const done: string[] = [];
+    const d = this.#delimiter;
+    let rest = text;
+    while (!this.#closed && rest !== "") {
+      // A delimiter that began in the tail is found in a short window; any other in `rest` itself (no
+      // copy of the piece is made to search it).
+      let at: number | undefined;
+      if (this.#tail !== "") {
+        const window = this.#tail + rest.slice(0, d.length - 1);
+        const w = window.indexOf(d);
+        if (w !== -1 && w < this.#tail.length) at = w - this.#tail.length; // < 0: began in the tail
+      }
+      if (at === undefined) {
+        const i = rest.indexOf(d);
+        if (i !== -1) at = i;
+      }
+      if (at === undefined) {
+        this.#pieces.push(rest);
+        const keep = d.length - 1;
+        this.#tail =
+          rest.length >= keep ? rest.slice(rest.length - keep) : (this.#tail + rest).slice(-keep);
+        break;
+      }
+      // The segment ends where the delimiter begins: in `rest`, or back in the pieces before it.
+      let segment: string;
+      if (at >= 0) {
+        const head = rest.slice(0, at);
+        segment = this.#pieces.length === 0 ? head : this.#pieces.join("") + head;
+      } else {
+        const before = this.#pieces.join("");
+        segment = before.slice(0, before.length + at);
+      }
+      this.#segment(segment, done);
+      this.#pieces = [];
+      this.#tail = "";
+      rest = rest.slice(at + d.length);
+    }
+    return done;
+  }
+
+  /** The body ended: the part still open, if it is one (a body may lack its closing delimiter). */
+  end(): string[] {
+    const done: string[] = [];
+    if (!this.#closed) this.#segment(this.#pieces.join(""), done);
+    this.#closed = true;
+    this.#pieces = [];
+    return done;
+  }
+
+  #segment(text: string, done: string[]): void {
+    const first = this.#delimiters++ === 0;
+    if (first) return; // the preamble
+    if (text.startsWith("--")) this.#closed = true;
+    else done.push(text);
+  }
+}
+
 /**
  * Reads a batch response into inner answers by Content-ID (Google answers `<response-ID>`; parts may
  * come in any order).
  */
 export function parseBatch(text: string, boundary: string): Map<string, BatchPartAnswer> {
   const answers = new Map<string, BatchPartAnswer>();
-  const delimiter = `--${boundary}`;
-  for (const chunk of text.split(delimiter).slice(1)) {
-    if (chunk.startsWith("--")) break;
-    const [outerHead, inner] = splitHead(chunk.replace(/^\r?\n/, ""));
-    const rawId = headerBlock(outerHead).get("content-id") ?? "";
-    const id = rawId.replace(/^<|>$/g, "").replace(/^response-/, "");
-    const [innerHead, body] = splitHead(inner);
-    const [statusLine = "", ...headerLines] = innerHead.split(/\r?\n/);
-    const status = Number(/^HTTP\/[\d.]+\s+(\d{3})/.exec(statusLine)?.[1] ?? 0);
-    const headers = headerBlock(headerLines.join("\n"));
-    answers.set(id, {
-      status,
-      headers: { get: (name) => headers.get(name.toLowerCase()) ?? null },
-      text: body.replace(/\r?\n$/, ""),
-    });
+  const splitter = new PartSplitter(boundary);
+  for (const part of [...splitter.push(text), ...splitter.end()]) {
+    const [id, answer] = parsePart(part);
+    answers.set(id, answer);
   }
   return answers;
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Reads a batch response's body as it arrives and hands each inner answer on as soon as its part is
+ * complete (by Content-ID, without `response-`), so a caller works on the first parts while the rest are
+ * still on the way, and no whole-body text is ever made. A body still gzipped (a fetch that does not
+ * inflate) is inflated first. Rejects when the body fails or `signal` aborts; parts handed on before
+ * stay handed on.
+ */
+export async function readBatchAnswer(
+  body: ReadableStream<Uint8Array>,
+  boundary: string,
+  onPart: (id: string, answer: BatchPartAnswer) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  let reader = body.getReader();
+  const next = (): Promise<ReadableStreamReadResult<Uint8Array>> =>
+    raceSignal(reader.read(), signal);
+  const splitter = new PartSplitter(boundary);
+  const decoder = new TextDecoder();
+  const take = (parts: string[]): void => {
+    for (const part of parts) onPart(...parsePart(part));
+  };
+  try {
+    // Enough of the start to tell gzip's magic number (pieces may be empty or one byte long).
+    let chunk = await next();
+    let start = chunk.value ?? new Uint8Array(0);
+    while (!chunk.done && start.length < 2) {
+      chunk = await next();
+      if (chunk.value !== undefined) start = concat(start, chunk.value);
+    }
+    if (start[0] === GZIP_MAGIC[0] && start[1] === GZIP_MAGIC[1]) {
+      const raw = reader;
+      let first: Uint8Array | undefined = start;
+      const ended = chunk.done;
+      const inflated = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (first !== undefined) {
+            controller.enqueue(first);
+            first = undefined;
+            return;
+          }
+          const r = ended ? { done: true as const } : await raw.read();
+          if (r.done) controller.close();
+          else controller.enqueue(r.value);
+        },
+        cancel: (reason) => raw.cancel(reason),
+      }).pipeThrough(
+        new DecompressionStream("gzip") as ReadableWritablePair<Uint8Array, Uint8Array>,
+      );
+      reader = inflated.getReader();
+      chunk = await next();
+    } else if (start.length > 0) {
+      take(splitter.push(decoder.decode(start, { stream: true })));
+      if (!chunk.done) chunk = await next();
+    }
+    while (!chunk.done) {
+      take(splitter.push(decoder.decode(chunk.value, { stream: true })));
+      chunk = await next();
+    }
+    take(splitter.push(decoder.decode()));
+    take(splitter.end());
+  } catch (error) {
+    reader.cancel(error).catch(() => {});
+    throw error;
+  }
 }

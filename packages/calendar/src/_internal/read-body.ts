@@ -1,10 +1,15 @@
-/** A response as the client reads it: Web `Response` fits; `arrayBuffer` lets the client gunzip itself. */
+/**
+ * A response as the client reads it: Web `Response` fits; `arrayBuffer` lets the client gunzip itself,
+ * and `body` lets it read a batch answer as it arrives.
+ */
 export interface CalendarFetchResponse {
   readonly status: number;
   readonly ok: boolean;
   readonly headers: { get(name: string): string | null };
   text(): Promise<string>;
   arrayBuffer?(): Promise<ArrayBuffer>;
+  /** The body as it arrives; a batch answer is read from it part by part when present. */
+  readonly body?: ReadableStream<Uint8Array> | null;
 }
 
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {

@@ -1,7 +1,7 @@
 import { DwdError } from "@dwd/auth";
 import type { CalendarApiError } from "../calendar-api-error.ts";
 import type { PreparedCall } from "../call-types.ts";
-import { boundaryOf, encodeBatch, parseBatch } from "./batch-wire.ts";
+import { boundaryOf, encodeBatch, parseBatch, readBatchAnswer } from "./batch-wire.ts";
 import type { BatchPart, BatchPartAnswer } from "./batch-wire.ts";
 import { backoffDelay, callContext, mayRetry } from "./client-context.ts";
 import type { ClientContext } from "./client-context.ts";
@@ -172,7 +172,22 @@ async function sendChunk(
   }));
   const boundary = `batch_${prefix}`;
   const deadline = createDeadline(ctx.timeoutMs, outer);
-  let answers: Map<string, BatchPartAnswer>;
+  // Each part is settled as soon as its answer arrives; what never arrived fails after the read.
+  const waiting = new Map(live.map(({ slot }) => [`${prefix}-${slot.index}`, slot]));
+  const settle = (id: string, answer: BatchPartAnswer): void => {
+    const slot = waiting.get(id);
+    if (slot === undefined) return;
+    waiting.delete(id);
+    const scopes = scopesOf(slot.call);
+    if (answer.status === 401 && !slot.refreshed && ctx.tokenSource.invalidate !== undefined) {
+      slot.refreshed = true;
+      ctx.tokenSource.invalidate({ subject: slot.call.subject, scopes });
+      return; // still open: sent again next round, not counted as a retry
+    }
+    const result = interpret(ctx, slot.call, answer, callContext(ctx, slot.call, scopes));
+    if (result.ok) slot.outcome = { ok: true, value: result.value };
+    else fail(slot, result.error);
+  };
   try {
     const headers = {
       ...transportHeaders(ctx, live[0]!.token),
@@ -187,23 +202,30 @@ async function sendChunk(
       }),
       deadline.signal,
     );
-    const text = await raceSignal(readBody(response), deadline.signal);
     const responseBoundary = boundaryOf(response.headers.get("content-type"));
     if (response.status !== 200 || responseBoundary === undefined) {
       // The whole batch was refused (outage, rate limit at the front door): every part shares the failure.
+      const text = await raceSignal(readBody(response), deadline.signal);
       for (const { slot } of live) {
         const cc = callContext(ctx, slot.call, scopesOf(slot.call));
         fail(slot, toCalendarApiError(response.status, parseGoogleError(text), cc));
       }
       return;
     }
-    answers = parseBatch(text, responseBoundary);
+    if (response.body != null)
+      await readBatchAnswer(response.body, responseBoundary, settle, deadline.signal);
+    else {
+      const text = await raceSignal(readBody(response), deadline.signal);
+      for (const [id, answer] of parseBatch(text, responseBoundary)) settle(id, answer);
+    }
   } catch (caught) {
+    // The answers read before the failure stand; only the parts still waiting share it.
+    const open = [...waiting.values()];
     if (outer.aborted) {
-      for (const { slot } of live) slot.outcome = { ok: false, error: outer.reason as Error };
+      for (const slot of open) slot.outcome = { ok: false, error: outer.reason as Error };
       return;
     }
-    for (const { slot } of live) {
+    for (const slot of open) {
       const cc = callContext(ctx, slot.call, scopesOf(slot.call));
       if (caught instanceof DwdError) slot.outcome = { ok: false, error: caught };
       else
@@ -218,29 +240,11 @@ async function sendChunk(
   } finally {
     deadline.clear();
   }
-  for (const { slot } of live) {
-    const scopes = scopesOf(slot.call);
-    const cc = callContext(ctx, slot.call, scopes);
-    const answer = answers.get(`${prefix}-${slot.index}`);
-    if (answer === undefined) {
-      fail(
-        slot,
-        unreachable(
-          ctx,
-          cc,
-          new Error("the batch response has no part for this call"),
-          ctx.batchUrl,
-        ),
-      );
-      continue;
-    }
-    if (answer.status === 401 && !slot.refreshed && ctx.tokenSource.invalidate !== undefined) {
-      slot.refreshed = true;
-      ctx.tokenSource.invalidate({ subject: slot.call.subject, scopes });
-      continue; // still open: sent again next round, not counted as a retry
-    }
-    const result = interpret(ctx, slot.call, answer, cc);
-    if (result.ok) slot.outcome = { ok: true, value: result.value };
-    else fail(slot, result.error);
+  for (const slot of waiting.values()) {
+    const cc = callContext(ctx, slot.call, scopesOf(slot.call));
+    fail(
+      slot,
+      unreachable(ctx, cc, new Error("the batch response has no part for this call"), ctx.batchUrl),
+    );
   }
 }
