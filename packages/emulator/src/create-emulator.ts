@@ -4,6 +4,7 @@ import { EmulatorError } from "./emulator-error.ts";
 import type { Scenario, ScenarioInput } from "./scenario.ts";
 import { loadScenario } from "./scenario.ts";
 import { handleBatch } from "./_internal/batch.ts";
+import { CachedRouter } from "./_internal/cached-router.ts";
 import { backendError, notFound } from "./_internal/calendar-errors.ts";
 import { calendarRoutes } from "./_internal/calendar-routes.ts";
 import { deliver } from "./_internal/connection-reset.ts";
@@ -252,7 +253,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     const problem = applyFaults(runtime, { ...options.faults });
     if (problem !== undefined) throw new RangeError(`Invalid faults option: ${problem}`);
   }
-  const app = new Hono();
+  const app = new Hono({ router: new CachedRouter() });
   app.use("*", traffic(runtime));
   app.route("/_emulator", controlApi(runtime));
   app.post("/batch/calendar/v3", (c) =>

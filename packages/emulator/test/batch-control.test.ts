@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Harness } from "./calendar-helpers.ts";
 import { harness, legacyError, read } from "./calendar-helpers.ts";
+import { flushBytes } from "../src/_internal/batch.ts";
 
 let h: Harness;
 beforeEach(async () => {
@@ -157,14 +158,26 @@ describe("POST /batch/calendar/v3", () => {
     }
   });
 
-  it("writes each part's answer as soon as it is made, in order: one piece per part, then the closing delimiter", async () => {
+  it("writes the answers as they are made, in pieces of at least flushBytes: the first piece holds only the first parts", async () => {
     const ana = await h.token("ana@example.com");
-    const ids = ["p1", "p2", "p3"];
+    // Six answers of a third of flushBytes and a little more each (an event with a long description).
+    const long = "x".repeat(Math.floor(flushBytes / 3));
+    const ids = ["p1", "p2", "p3", "p4", "p5", "p6"];
     const res = await postBatch(
       ana,
       batchBody(
         "batch_test",
-        ids.map((id) => ({ id, method: "GET", path: "/calendar/v3/calendars/primary/events" })),
+        ids.map((id) => ({
+          id,
+          method: "POST",
+          path: "/calendar/v3/calendars/primary/events",
+          body: {
+            summary: id,
+            description: long,
+            start: { dateTime: "2026-04-02T10:00:00Z" },
+            end: { dateTime: "2026-04-02T11:00:00Z" },
+          },
+        })),
       ),
     );
     const boundary = /boundary=(\S+)/.exec(res.headers.get("content-type") ?? "")?.[1] ?? "";
@@ -172,13 +185,14 @@ describe("POST /batch/calendar/v3", () => {
     const pieces: string[] = [];
     for (let r = await reader.read(); !r.done; r = await reader.read())
       pieces.push(new TextDecoder().decode(r.value));
-    expect(pieces).toHaveLength(ids.length + 1);
-    ids.forEach((id, i) => {
-      expect(pieces[i]!.startsWith(`--${boundary}\r\n`)).toBe(true);
-      expect(pieces[i]).toContain(`Content-ID: <response-${id}>`);
-      expect(pieces[i]!.split(`--${boundary}`)).toHaveLength(2);
-    });
-    expect(pieces[ids.length]).toBe(`--${boundary}--\r\n`);
+    expect(pieces.length).toBeGreaterThan(1);
+    for (const piece of pieces.slice(0, -1))
+      expect(new TextEncoder().encode(piece).byteLength).toBeGreaterThanOrEqual(flushBytes);
+    const partsIn = (piece: string): string[] =>
+      [...piece.matchAll(/Content-ID: <response-(\w+)>/g)].map((m) => m[1]!);
+    expect(partsIn(pieces[0]!)).toEqual(["p1", "p2", "p3"]);
+    expect(pieces.flatMap(partsIn)).toEqual(ids);
+    expect(pieces.at(-1)!.endsWith(`--${boundary}--\r\n`)).toBe(true);
   });
 
   it("an events.list part answers exactly what the same call sent alone answers", async () => {

@@ -15,6 +15,8 @@ export interface JsonText {
   /** UTF-8 length of the pieces together. */
   readonly bytes: number;
   utf8?: Uint8Array<ArrayBuffer>;
+  /** True for a body answered again and again (a kept page): a batch then sends its kept bytes. */
+  keep?: boolean;
 }
 
 /** The body of an answer to a batch part, and the header lines the batch frames it with. */

@@ -3,7 +3,11 @@ import { countedAnswer, framedBody, markBatchPart, utf8Of } from "./batch-parts.
 import { calendarError } from "./calendar-errors.ts";
 import type { EmulatorRuntime } from "./emulator-runtime.ts";
 import { apiHeaders } from "./headers.ts";
+import { partRequest } from "./part-request.ts";
 import { utf8Length } from "./utf8.ts";
+
+/** A streamed batch answer is written in pieces of at least this many bytes (the last may be shorter). */
+export const flushBytes: number = 64 * 1024;
 
 /** Google's limit of calls in one batch request. */
 export const maxBatchParts = 1000;
@@ -87,12 +91,14 @@ export function parseBatch(contentType: string, body: string): Part[] | undefine
 /** An inner HTTP response: its status line and headers, and its body (text, or kept bytes) with its UTF-8 length. */
 async function serialize(
   res: Response,
-): Promise<{ head: string; body: string | Uint8Array; bytes: number }> {
+): Promise<{ head: string; body: readonly (string | Uint8Array)[]; bytes: number }> {
   const status = `HTTP/1.1 ${res.status} ${reasons[res.status] ?? ""}`.trimEnd();
   const framed = framedBody(res);
   if (framed !== undefined) {
     const lines = [status, ...framed.headerLines, `Content-Length: ${framed.body.bytes}`];
-    return { head: lines.join("\r\n"), body: utf8Of(framed.body), bytes: framed.body.bytes };
+    // A kept body is sent as its kept bytes; any other is written from its text straight into the piece.
+    const body = framed.body.keep === true ? [utf8Of(framed.body)] : framed.body.pieces;
+    return { head: lines.join("\r\n"), body, bytes: framed.body.bytes };
   }
   const body = res.status === 204 || res.status === 304 ? "" : await res.text();
   const bytes = utf8Length(body);
@@ -104,21 +110,34 @@ async function serialize(
     );
   }
   if (body !== "") lines.push(`Content-Length: ${bytes}`);
-  return { head: lines.join("\r\n"), body, bytes };
+  return { head: lines.join("\r\n"), body: [body], bytes };
 }
 
 const encoder = new TextEncoder();
 
-/** `segments` (text and bytes) written one after another into one array. */
-function joinBytes(segments: readonly (string | Uint8Array)[]): Uint8Array<ArrayBuffer> {
-  const parts = segments.map((s) => (typeof s === "string" ? encoder.encode(s) : s));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+/** `segments` (text and bytes, `bytes` long together in UTF-8) written one after another into one array. */
+function joinBytes(
+  segments: readonly (string | Uint8Array)[],
+  bytes: number,
+): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(bytes);
   let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+  for (const s of segments) {
+    if (typeof s === "string") at += encoder.encodeInto(s, out.subarray(at)).written;
+    else {
+      out.set(s, at);
+      at += s.length;
+    }
   }
+  if (at !== bytes) throw new Error(`batch answer of ${at} bytes, ${bytes} expected`);
   return out;
+}
+
+/** Google's `<response-…>` form of a part's Content-ID. */
+function responseId(id: string): string {
+  if (id.startsWith("<"))
+    return id.length > 1 && id.endsWith(">") ? `<response-${id.slice(1, -1)}>` : id;
+  return id === "" ? id : `<response-${id}>`;
 }
 
 /**
@@ -157,8 +176,11 @@ export async function handleBatch(
   const origin = new URL(request.url).origin;
   const boundary = `batch_${toHex(randomBytes(12))}`;
   const inherited = [...request.headers].filter(([k]) => !k.startsWith("content-") && k !== "host");
-  const answer = async (part: Part): Promise<Uint8Array<ArrayBuffer>> => {
-    // The outer request's headers, each overridden by the part's own (one Headers, made by Request).
+  /** A part's answer as its pieces (framing text, body bytes or text) and their UTF-8 length. */
+  const answer = async (
+    part: Part,
+  ): Promise<{ pieces: (string | Uint8Array)[]; bytes: number }> => {
+    // The outer request's headers, each overridden by the part's own.
     const headers = new Map(inherited);
     for (const [k, v] of part.headers) headers.set(k, v);
     let url: URL;
@@ -170,17 +192,8 @@ export async function handleBatch(
       url = new URL("/calendar/v3/invalid", origin);
     }
     const hasBody = part.body !== "" && part.method !== "GET" && part.method !== "DELETE";
-    let inner: Request | undefined;
-    try {
-      inner = new Request(url, {
-        method: part.method,
-        headers: [...headers],
-        body: hasBody ? part.body : null,
-      });
-    } catch {
-      // A header name or value no HTTP request can carry: this part is a bad request, the rest run.
-      inner = undefined;
-    }
+    // A header name or value no HTTP request can carry: this part is a bad request, the rest run.
+    const inner = partRequest(url.href, part.method, headers, hasBody ? part.body : null);
     let res: Response;
     if (inner === undefined) res = calendarError(400, "badRequest", "Bad Request", nowMs);
     else {
@@ -193,30 +206,33 @@ export async function handleBatch(
         res = calendarError(500, "backendError", "Backend Error", nowMs);
       }
     }
-    const head = ["Content-Type: application/http"];
-    if (part.contentId !== undefined)
-      head.push(
-        `Content-ID: ${part.contentId.replace(/^<(.*)>$/, "<response-$1>").replace(/^([^<].*)$/, "<response-$1>")}`,
-      );
+    const id = part.contentId === undefined ? "" : `Content-ID: ${responseId(part.contentId)}\r\n`;
     const out = await serialize(res);
-    return joinBytes([
-      `--${boundary}\r\n${head.join("\r\n")}\r\n\r\n${out.head}\r\n\r\n`,
-      out.body,
-      "\r\n",
-    ]);
+    const framing = `--${boundary}\r\nContent-Type: application/http\r\n${id}\r\n${out.head}\r\n\r\n`;
+    return { pieces: [framing, ...out.body, "\r\n"], bytes: utf8Length(framing) + out.bytes + 2 };
   };
-  // Each part's answer is written as soon as it is made (chunked: the length is not known before the
-  // last part), so the first answers are on their way while later parts still run. The parts run in
-  // order whether or not anyone reads; the bytes are counted as they are written.
+  // The answers are written as they are made, in pieces of at least `flushBytes` (chunked: the length
+  // is not known before the last part), so the first answers are on their way while later parts still
+  // run. The parts run in order whether or not anyone reads; the bytes are counted as they are written.
   const write = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+    let pending: (string | Uint8Array)[] = [];
+    let pendingBytes = 0;
+    const flush = (): void => {
+      controller.enqueue(joinBytes(pending, pendingBytes));
+      ctx.stats.bytesSent += pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+    };
     for (const part of parts) {
-      const bytes = await answer(part);
-      ctx.stats.bytesSent += bytes.length;
-      controller.enqueue(bytes);
+      const out = await answer(part);
+      pending.push(...out.pieces);
+      pendingBytes += out.bytes;
+      if (pendingBytes >= flushBytes) flush();
     }
-    const end = encoder.encode(`--${boundary}--\r\n`);
-    ctx.stats.bytesSent += end.length;
-    controller.enqueue(end);
+    const end = `--${boundary}--\r\n`;
+    pending.push(end);
+    pendingBytes += end.length;
+    flush();
     controller.close();
   };
   const body = new ReadableStream<Uint8Array>({

@@ -194,6 +194,7 @@ export function eventsList(call: CalendarCall): Response {
       kept.pages.clear();
       kept.bytes = 0;
     }
+    page.keep = true;
     kept.pages.set(key, page);
     kept.bytes += page.bytes;
   }
