@@ -345,12 +345,14 @@ export function createTokenSource(
         throw diagnoseTokenError({ networkError }, context);
       }
       phase = "reading";
-      let text = "";
+      let text: string;
       try {
         text = await within(response.text());
-      } catch {
-        // A body cut off by the network reads as empty; one cut off by the deadline is the deadline's.
+      } catch (networkError) {
+        // A body cut off by the deadline is the deadline's; by the network (or a transport's own bound),
+        // the endpoint could not be read: diagnosed as unreachable, not as an answer without a token.
         if (controller.signal.aborted) throw controller.signal.reason as Error;
+        throw diagnoseTokenError({ networkError }, context);
       }
       let body: unknown = text;
       try {

@@ -301,6 +301,34 @@ describe("createTokenSource()", () => {
     });
   });
 
+  it("getToken() maps an answer whose body breaks off to token_endpoint_unreachable, not to a missing token", async () => {
+    const source = createTokenSource(await testKey(), {
+      env: {},
+      tokenUri: "http://127.0.0.1:9/token",
+      fetch: () =>
+        Promise.resolve({
+          status: 200,
+          ok: true,
+          headers: { get: () => null },
+          text: () =>
+            Promise.reject(
+              new TypeError("terminated", {
+                cause: Object.assign(new Error("other side closed"), { code: "ECONNRESET" }),
+              }),
+            ),
+        }),
+    });
+    const error = await source
+      .getToken({ subject: "a@example.com", scopes: [CAL] })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "token_endpoint_unreachable",
+      message:
+        'Cannot get a token for "a@example.com": the token endpoint "http://127.0.0.1:9/token" cannot be reached (ECONNRESET)',
+      retryable: true,
+    });
+  });
+
   it("getToken() lists delegatedScopes with the request's scopes in the Admin-console link of a refusal", async () => {
     const GMAIL = "https://www.googleapis.com/auth/gmail.readonly";
     const key = await testKey();

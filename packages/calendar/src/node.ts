@@ -64,3 +64,6 @@ export function createFileSyncStore(path: string): SyncStore {
     },
   };
 }
+
+export { createNodeFetch } from "./_internal/node-fetch.node.ts";
+export type { NodeFetchOptions, NodeFetchResponse } from "./_internal/node-fetch.node.ts";

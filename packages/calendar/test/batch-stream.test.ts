@@ -133,6 +133,13 @@ describe("reading a batch answer as it arrives", () => {
     ).toEqual(whole);
   });
 
+  it("finds the Content-ID in any case, and not in another header whose name ends the same", () => {
+    const text =
+      `--${boundary}\r\nX-Old-Content-ID: <response-wrong>\r\ncontent-id: <response-right>\r\n\r\nHTTP/1.1 200 OK\r\n\r\n{}\r\n` +
+      `--${boundary}\r\nCONTENT-ID:<response-second>\r\n\r\nHTTP/1.1 404 Not Found\r\n\r\n{}\r\n--${boundary}--`;
+    expect([...parseBatch(text, boundary).keys()]).toEqual(["right", "second"]);
+  });
+
   it("hands a part on before the rest of the body has arrived", async () => {
     const text = answerText([
       { id: "first", status: 200, body: "{}" },

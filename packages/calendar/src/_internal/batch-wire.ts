@@ -42,6 +42,16 @@ function headerBlock(text: string): Map<string, string> {
   return map;
 }
 
+/** The Content-ID of a part's own (short) header block; "" without one. */
+function contentIdOf(head: string): string {
+  const at = head.toLowerCase().indexOf("content-id:");
+  if (at === -1) return "";
+  // Not at a line's start (another header's name ends so): read the block properly.
+  if (at > 0 && head[at - 1] !== "\n") return headerBlock(head).get("content-id") ?? "";
+  const end = head.indexOf("\n", at);
+  return head.slice(at + "content-id:".length, end === -1 ? undefined : end).trim();
+}
+
 function splitHead(text: string): [string, string] {
   const m = /\r?\n\r?\n/.exec(text);
   return m === null ? [text, ""] : [text.slice(0, m.index), text.slice(m.index + m[0].length)];
@@ -57,18 +67,26 @@ export function boundaryOf(contentType: string | null): string | undefined {
 function parsePart(chunk: string): [string, BatchPartAnswer] {
   const start = chunk.startsWith("\r\n") ? 2 : chunk.startsWith("\n") ? 1 : 0;
   const [outerHead, inner] = splitHead(start === 0 ? chunk : chunk.slice(start));
-  const rawId = headerBlock(outerHead).get("content-id") ?? "";
-  const id = rawId.replace(/^<|>$/g, "").replace(/^response-/, "");
+  const id = contentIdOf(outerHead)
+    .replace(/^<|>$/g, "")
+    .replace(/^response-/, "");
   const [innerHead, body] = splitHead(inner);
-  const [statusLine = "", ...headerLines] = innerHead.split(/\r?\n/);
+  const lineEnd = innerHead.indexOf("\n");
+  const statusLine = lineEnd === -1 ? innerHead : innerHead.slice(0, lineEnd);
   const status = Number(/^HTTP\/[\d.]+\s+(\d{3})/.exec(statusLine)?.[1] ?? 0);
-  const headers = headerBlock(headerLines.join("\n"));
+  // Most answers' headers are never asked for: they are read on first use.
+  let headers: Map<string, string> | undefined;
   const end = body.endsWith("\r\n") ? 2 : body.endsWith("\n") ? 1 : 0;
   return [
     id,
     {
       status,
-      headers: { get: (name) => headers.get(name.toLowerCase()) ?? null },
+      headers: {
+        get: (name) =>
+          (headers ??= headerBlock(lineEnd === -1 ? "" : innerHead.slice(lineEnd + 1))).get(
+            name.toLowerCase(),
+          ) ?? null,
+      },
       text: end === 0 ? body : body.slice(0, body.length - end),
     },
   ];
@@ -166,6 +184,22 @@ export function parseBatch(text: string, boundary: string): Map<string, BatchPar
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
+/** A stream reader's `read` and `cancel` over an async iterable of byte chunks (a Node stream). */
+function iterableReader(
+  body: AsyncIterable<Uint8Array>,
+): Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel"> {
+  const it = body[Symbol.asyncIterator]();
+  return {
+    read: async () => {
+      const r = await it.next();
+      return r.done === true ? { done: true, value: undefined } : { done: false, value: r.value };
+    },
+    cancel: async () => {
+      await it.return?.();
+    },
+  };
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
@@ -181,12 +215,14 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * stay handed on.
  */
 export async function readBatchAnswer(
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   boundary: string,
   onPart: (id: string, answer: BatchPartAnswer) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  let reader = body.getReader();
+  let reader: Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel"> = "getReader" in body
+    ? body.getReader()
+    : iterableReader(body);
   const next = (): Promise<ReadableStreamReadResult<Uint8Array>> =>
     raceSignal(reader.read(), signal);
   const splitter = new PartSplitter(boundary);

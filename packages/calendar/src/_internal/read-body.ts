@@ -9,7 +9,7 @@ export interface CalendarFetchResponse {
   text(): Promise<string>;
   arrayBuffer?(): Promise<ArrayBuffer>;
   /** The body as it arrives; a batch answer is read from it part by part when present. */
-  readonly body?: ReadableStream<Uint8Array> | null;
+  readonly body?: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null;
 }
 
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
