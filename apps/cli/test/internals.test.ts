@@ -163,13 +163,16 @@ describe("createNodeFetch()", () => {
     await new Promise<void>((resolve) => trickle.listen(0, "127.0.0.1", resolve));
     const { port } = trickle.address() as { port: number };
     try {
+      // The answer's headers resolve the call; the deadline still covers reading its body.
       const error = await createNodeFetch({ timeoutMs: 60_000, deadlineMs: 300 })(
         `http://127.0.0.1:${port}/token`,
         { method: "POST", body: "x" },
-      ).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      )
+        .then((res) => res.text())
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(error).toBeInstanceOf(TypeError);
       expect((error as TypeError).message).toBe("no complete answer within 0.3 s");
       expect(((error as TypeError).cause as { code?: string }).code).toBe("ETIMEDOUT");
@@ -186,10 +189,12 @@ describe("createNodeFetch()", () => {
     try {
       const error = await createNodeFetch({ timeoutMs: 60_000, maxBodyBytes: 1000 })(
         `http://127.0.0.1:${port}/`,
-      ).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      )
+        .then((res) => res.text())
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect((error as TypeError).message).toBe("the answer is larger than 1000 bytes");
       expect(((error as TypeError).cause as { code?: string }).code).toBe("EFBIG");
     } finally {
