@@ -34,7 +34,8 @@ const patterns: readonly (readonly [RegExp, string, ((text: string) => boolean)?
     hasPemArmour,
   ],
   // Base64 over several lines without its armour: a key body pasted or echoed alone.
-  [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|\\r?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED, hasLineBreak],
+  // (Line breaks real, or JSON-escaped: `\n` or `\r\n` as two or four characters.)
+  [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|(?:\\r)?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED, hasLineBreak],
   // Secret-bearing fields of JSON bodies (a quoted key, then a quoted value) ...
   [
     /("(?:private_key|access_token|refresh_token|id_token|assertion|client_secret|signedJwt|token)"\s*:\s*")((?:[^"\\]|\\.)+)/g,

@@ -77,12 +77,12 @@ describe("redactSecrets()", () => {
     expect(redactSecrets(redactSecrets(cases[0]!.input))).toBe(redactSecrets(cases[0]!.input));
   });
 
-  it("finds a base64 run from 100 characters on, and multi-line base64 (real or escaped CRLF newlines)", () => {
+  it("finds a base64 run from 100 characters on, and multi-line base64 (real or JSON-escaped LF and CRLF newlines)", () => {
     const run = "QUJDa2V5MDEy".repeat(9).slice(0, 100);
     expect(redactSecrets(`x ${run} y`)).toBe("x [redacted] y");
     expect(redactSecrets(`x ${run.slice(1)} y`)).toBe(`x ${run.slice(1)} y`);
     const line = "QUJDa2V5MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3Bx"; // 44 characters
-    for (const br of ["\n", "\r\n", "\\r\\n"])
+    for (const br of ["\n", "\r\n", "\\n", "\\r\\n"])
       expect(redactSecrets(`body: ${line}${br}${line}${br}QUJD`)).toBe("body: [redacted]");
   });
 
