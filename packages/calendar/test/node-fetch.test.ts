@@ -152,4 +152,31 @@ describe("createNodeFetch", { timeout: 60_000 }, () => {
       .catch((e: unknown) => e);
     expect((missing as { code?: string }).code).toBe("not_found");
   });
+
+  it("with gzip asked for, the emulator compresses and the client inflates, single calls and batches", async () => {
+    const running = await startEmulator({
+      scenario: demoScenario,
+      keysDir: mkdtempSync(join(tmpdir(), "dwd-node-fetch-gzip-")),
+    });
+    servers.push(() => running.close());
+    const nodeFetch = createNodeFetch({ timeoutMs: 10_000 });
+    const encodings: (string | null)[] = [];
+    const key = await loadKey(running.keyFiles["calendar-bot"]!.json, { env: {} });
+    const cal = createCalendarClient({
+      tokenSource: createTokenSource(key, { env: {}, fetch: nodeFetch }),
+      env: {},
+      gzip: true,
+      fetch: async (url, init) => {
+        const res = await nodeFetch(url, init);
+        encodings.push(res.headers.get("content-encoding"));
+        return res;
+      },
+    });
+    const entry = await cal.as("ana@example.com").calendarList.get("ana@example.com");
+    expect(entry.id).toBe("ana@example.com");
+    const users = ["info@example.com", "ana@example.com", "bob@example.com"];
+    const results = await cal.batch((b) => users.map((u) => b.as(u).events.list("primary")));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(encodings).toEqual(["gzip", "gzip"]);
+  });
 });

@@ -21,6 +21,7 @@ import type { Emulator, EmulatorOptions } from "./create-emulator.ts";
 import { createEmulator } from "./create-emulator.ts";
 import { EmulatorError } from "./emulator-error.ts";
 import { isConnectionReset } from "./_internal/connection-reset.ts";
+import { encodeForSocket } from "./_internal/gzip.ts";
 
 /** Options of {@link startEmulator}: the emulator's own plus where to listen and write keys. */
 export interface StartEmulatorOptions extends EmulatorOptions {
@@ -80,7 +81,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     // An injected connection reset rejects the fetch handler; on a socket it is a real reset.
     fetch: async (request: Request, env: { incoming: { socket: { destroy(): void } } }) => {
       try {
-        return await emulator.fetch(request);
+        return encodeForSocket(request, await emulator.fetch(request));
       } catch (err) {
         if (!isConnectionReset(err)) throw err;
         env.incoming.socket.destroy();

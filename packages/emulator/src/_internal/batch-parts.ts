@@ -40,19 +40,6 @@ export function utf8Of(body: JsonText): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-const counted = new WeakSet<Response>();
-
-/** Marks an answer that counts its own bytes as it writes them (a batch's streamed answer). */
-export function countedAnswer(res: Response): Response {
-  counted.add(res);
-  return res;
-}
-
-/** True when `res` counts its own bytes. */
-export function countsItself(res: Response): boolean {
-  return counted.has(res);
-}
-
 /** Marks `request` as one part of a batch. */
 export function markBatchPart(request: Request): void {
   parts.add(request);

@@ -1,5 +1,5 @@
 import { randomBytes, toHex } from "./base64.ts";
-import { countedAnswer, framedBody, markBatchPart, utf8Of } from "./batch-parts.ts";
+import { framedBody, markBatchPart, utf8Of } from "./batch-parts.ts";
 import { calendarError } from "./calendar-errors.ts";
 import type { EmulatorRuntime } from "./emulator-runtime.ts";
 import { apiHeaders } from "./headers.ts";
@@ -213,13 +213,12 @@ export async function handleBatch(
   };
   // The answers are written as they are made, in pieces of at least `flushBytes` (chunked: the length
   // is not known before the last part), so the first answers are on their way while later parts still
-  // run. The parts run in order whether or not anyone reads; the bytes are counted as they are written.
+  // run. The parts run in order whether or not anyone reads.
   const write = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
     let pending: (string | Uint8Array)[] = [];
     let pendingBytes = 0;
     const flush = (): void => {
       controller.enqueue(joinBytes(pending, pendingBytes));
-      ctx.stats.bytesSent += pendingBytes;
       pending = [];
       pendingBytes = 0;
     };
@@ -242,5 +241,5 @@ export async function handleBatch(
   });
   const headers = apiHeaders(nowMs);
   headers.set("Content-Type", `multipart/mixed; boundary=${boundary}`);
-  return countedAnswer(new Response(body, { status: 200, headers }));
+  return new Response(body, { status: 200, headers });
 }

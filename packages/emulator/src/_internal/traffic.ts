@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { base64UrlToString } from "./base64.ts";
-import { countsItself, isBatchPart } from "./batch-parts.ts";
+import { isBatchPart } from "./batch-parts.ts";
 import { dropHeader } from "./connection-reset.ts";
 import { backendError, rateLimitExceeded, serviceUnavailable } from "./calendar-errors.ts";
 import type { EmulatorRuntime } from "./emulator-runtime.ts";
@@ -76,14 +76,27 @@ export function traffic(runtime: EmulatorRuntime): MiddlewareHandler {
     }
     await next();
     if (fault === "reset") c.res.headers.set(dropHeader, "1");
-    if (part || countsItself(c.res)) return;
-    // Answers that state their length are counted as they are (reading one would copy its body).
-    const length = Number(c.res.headers.get("content-length") ?? Number.NaN);
+    if (part) return;
+    const res = c.res;
+    // Answers that state their length are counted as they are; others (a batch's, written as its parts
+    // complete) as their bytes go out.
+    const length = Number(res.headers.get("content-length") ?? Number.NaN);
     if (Number.isSafeInteger(length) && length >= 0) ctx.stats.bytesSent += length;
-    else if (c.res.body !== null) {
-      const bytes = await c.res.arrayBuffer();
-      ctx.stats.bytesSent += bytes.byteLength;
-      c.res = new Response(bytes, c.res);
-    }
+    else if (res.body !== null) c.res = new Response(counted(res.body, ctx.stats), res);
   };
+}
+
+/** `body` with its bytes added to `stats.bytesSent` as they are read. */
+function counted(
+  body: ReadableStream<Uint8Array>,
+  stats: { bytesSent: number },
+): ReadableStream<Uint8Array> {
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        stats.bytesSent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    }),
+  );
 }
