@@ -25,8 +25,6 @@ export function encodeForSocket(request: Request, response: Response): Response 
   const headers = new Headers(response.headers);
   headers.delete("content-length");
   headers.set("content-encoding", "gzip");
-  const body = response.body.pipeThrough(
-    new CompressionStream("gzip") as ReadableWritablePair<Uint8Array, Uint8Array>,
-  );
+  const body = response.body.pipeThrough(new CompressionStream("gzip"));
   return new Response(body, { status: response.status, headers });
 }
