@@ -1,7 +1,8 @@
 /// <reference types="node" />
 /**
- * `@dwd/calendar/node`: the runtime adapters of `@dwd/calendar` that need a file system (Node, Deno
- * with `--allow-read --allow-write`, Bun).
+ * `@dwd/calendar/node`: the runtime adapters of `@dwd/calendar` that need Node's modules: a sync store
+ * in a JSON file (Node, Deno with `--allow-read --allow-write`, Bun), and `createNodeFetch()`, a `fetch`
+ * over `node:http` that reads answers as they arrive (for Node; Deno keeps its own `fetch`).
  *
  * @example
  * ```ts
