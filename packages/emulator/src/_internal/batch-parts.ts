@@ -2,6 +2,8 @@
 // an answer to a part keeps its body as JSON text (pieces, with their UTF-8 length) instead of as a
 // Response body; the batch writes it into its own bytes once.
 
+import { joinUtf8 } from "./utf8.ts";
+
 const parts = new WeakSet<Request>();
 
 /**
@@ -27,17 +29,10 @@ export interface FramedBody {
 }
 
 const framed = new WeakMap<Response, FramedBody>();
-const encoder = new TextEncoder();
 
 /** The UTF-8 bytes of `body`, made once and kept with it. */
 export function utf8Of(body: JsonText): Uint8Array<ArrayBuffer> {
-  if (body.utf8 !== undefined) return body.utf8;
-  const out = new Uint8Array(body.bytes);
-  let at = 0;
-  for (const piece of body.pieces) at += encoder.encodeInto(piece, out.subarray(at)).written;
-  if (at !== body.bytes) throw new Error(`JSON text of ${at} bytes, ${body.bytes} expected`);
-  body.utf8 = out;
-  return out;
+  return (body.utf8 ??= joinUtf8(body.pieces, body.bytes));
 }
 
 /** Marks `request` as one part of a batch. */

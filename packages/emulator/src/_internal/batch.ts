@@ -4,7 +4,7 @@ import { calendarError } from "./calendar-errors.ts";
 import type { EmulatorRuntime } from "./emulator-runtime.ts";
 import { apiHeaders } from "./headers.ts";
 import { partRequest } from "./part-request.ts";
-import { utf8Length } from "./utf8.ts";
+import { joinUtf8, utf8Length } from "./utf8.ts";
 
 /** A streamed batch answer is written in pieces of at least this many bytes (the last may be shorter). */
 export const flushBytes: number = 64 * 1024;
@@ -113,26 +113,6 @@ async function serialize(
   return { head: lines.join("\r\n"), body: [body], bytes };
 }
 
-const encoder = new TextEncoder();
-
-/** `segments` (text and bytes, `bytes` long together in UTF-8) written one after another into one array. */
-function joinBytes(
-  segments: readonly (string | Uint8Array)[],
-  bytes: number,
-): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const s of segments) {
-    if (typeof s === "string") at += encoder.encodeInto(s, out.subarray(at)).written;
-    else {
-      out.set(s, at);
-      at += s.length;
-    }
-  }
-  if (at !== bytes) throw new Error(`batch answer of ${at} bytes, ${bytes} expected`);
-  return out;
-}
-
 /** Google's `<response-…>` form of a part's Content-ID. */
 function responseId(id: string): string {
   if (id.startsWith("<"))
@@ -218,7 +198,7 @@ export async function handleBatch(
     let pending: (string | Uint8Array)[] = [];
     let pendingBytes = 0;
     const flush = (): void => {
-      controller.enqueue(joinBytes(pending, pendingBytes));
+      controller.enqueue(joinUtf8(pending, pendingBytes));
       pending = [];
       pendingBytes = 0;
     };

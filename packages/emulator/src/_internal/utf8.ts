@@ -19,3 +19,23 @@ export function utf8Length(text: string): number {
   }
   return n;
 }
+
+const encoder = new TextEncoder();
+
+/** `segments` (text and bytes, `bytes` long together in UTF-8) written one after another into one array. */
+export function joinUtf8(
+  segments: readonly (string | Uint8Array)[],
+  bytes: number,
+): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const s of segments) {
+    if (typeof s === "string") at += encoder.encodeInto(s, out.subarray(at)).written;
+    else {
+      out.set(s, at);
+      at += s.length;
+    }
+  }
+  if (at !== bytes) throw new Error(`wrote ${at} bytes, ${bytes} expected`);
+  return out;
+}
