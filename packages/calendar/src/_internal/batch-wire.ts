@@ -1,3 +1,4 @@
+import { concatBytes, isGzipped } from "./bytes.ts";
 import { raceSignal } from "./deadline.ts";
 
 /** One inner request of a batch. */
@@ -182,8 +183,6 @@ export function parseBatch(text: string, boundary: string): Map<string, BatchPar
   return answers;
 }
 
-const GZIP_MAGIC = [0x1f, 0x8b] as const;
-
 /** A stream reader's `read` and `cancel` over an async iterable of byte chunks (a Node stream). */
 function iterableReader(
   body: AsyncIterable<Uint8Array>,
@@ -198,13 +197,6 @@ function iterableReader(
       await it.return?.();
     },
   };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /**
@@ -236,9 +228,9 @@ export async function readBatchAnswer(
     let start = chunk.value ?? new Uint8Array(0);
     while (!chunk.done && start.length < 2) {
       chunk = await next();
-      if (chunk.value !== undefined) start = concat(start, chunk.value);
+      if (chunk.value !== undefined) start = concatBytes([start, chunk.value]);
     }
-    if (start[0] === GZIP_MAGIC[0] && start[1] === GZIP_MAGIC[1]) {
+    if (isGzipped(start)) {
       const raw = reader;
       let first: Uint8Array | undefined = start;
       const ended = chunk.done;

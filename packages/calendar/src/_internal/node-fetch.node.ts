@@ -2,6 +2,7 @@
 import { request as httpRequest } from "node:http";
 import type { IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { concatBytes } from "./bytes.ts";
 import type { CalendarFetch } from "./client-context.ts";
 import type { CalendarFetchResponse } from "./read-body.ts";
 
@@ -116,13 +117,7 @@ export function createNodeFetch(
         const read = async (): Promise<Uint8Array<ArrayBuffer>> => {
           const chunks: Uint8Array[] = [];
           for await (const chunk of body()) chunks.push(chunk);
-          const out = new Uint8Array(size);
-          let at = 0;
-          for (const chunk of chunks) {
-            out.set(chunk, at);
-            at += chunk.length;
-          }
-          return out;
+          return concatBytes(chunks);
         };
         const status = res.statusCode ?? 0;
         resolve({

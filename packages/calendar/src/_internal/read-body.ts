@@ -1,3 +1,5 @@
+import { isGzipped } from "./bytes.ts";
+
 /**
  * A response as the client reads it: Web `Response` fits; `arrayBuffer` lets the client gunzip itself,
  * and `body` lets it read a batch answer as it arrives.
@@ -26,6 +28,5 @@ async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
 export async function readBody(response: CalendarFetchResponse): Promise<string> {
   if (response.arrayBuffer === undefined) return await response.text();
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const gzipped = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  return new TextDecoder().decode(gzipped ? await gunzip(bytes) : bytes);
+  return new TextDecoder().decode(isGzipped(bytes) ? await gunzip(bytes) : bytes);
 }
