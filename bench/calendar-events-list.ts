@@ -25,6 +25,7 @@ import type { CalendarClient } from "@dwd/calendar";
 import { startEmulatorProcess } from "./emulator-process.ts";
 import { report, result } from "./report.ts";
 import type { BenchResult } from "./report.ts";
+import { median } from "./stats.ts";
 
 const USERS = 200;
 const EVENTS_EACH = 20;
@@ -43,11 +44,6 @@ const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP_ROUNDS ?? 3);
 // A full collection before each timed run, so neither side pays for the other's garbage.
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 interface Stats {
   tokensIssued: number;

@@ -2,6 +2,8 @@
 // median ratio (plus each side's median). A pair shares the machine's state of the moment (load, cache),
 // so the ratio is steadier than a ratio of two medians taken apart.
 
+import { median } from "./stats.ts";
+
 export interface Paired {
   /** Median wall of A, ms. */
   a: number;
@@ -12,11 +14,6 @@ export interface Paired {
   /** Number of pairs. */
   pairs: number;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 /** Runs one warm-up of each, then `pairs` pairs, alternating which side goes first. */
 export async function paired(

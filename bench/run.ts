@@ -24,6 +24,7 @@ import { routeToEmulator } from "./baseline/route-to-emulator.ts";
 import { paired } from "./paired.ts";
 import { json, report, result, say, table } from "./report.ts";
 import { tokenEndpointScale } from "./token-endpoint-scale.ts";
+import { median } from "./stats.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
@@ -45,10 +46,6 @@ const server = await startEmulator({
 const { emulator, url } = server;
 const jsonKey = server.keyFiles["calendar-bot"]!.json;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {

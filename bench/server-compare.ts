@@ -9,15 +9,15 @@
 //
 // Knobs: BENCH_SUBJECTS (10,000), COMPARE_ROUNDS (5), BENCH_LOAD_SECONDS (5 per side and round),
 // BENCH_LATENCY_RUNS (200 per side and round), BENCH_LATENCY_WARMUP (100 per side and round).
-import { spawn } from "node:child_process";
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { createTokenSource, loadKey } from "@dwd/auth";
-import { demoScenario } from "@dwd/emulator";
 import { startEmulatorProcess } from "./emulator-process.ts";
+import { loadSubjects, scenarioWith, startServerProcess, timeGet } from "./server-process.ts";
+import { median, quantile } from "./stats.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const [baseline, candidate = join(here, "..", "apps", "server", "dist", "dwd-server.js")] =
@@ -34,58 +34,17 @@ const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 200);
 const WARMUP = Number(process.env.BENCH_LATENCY_WARMUP ?? 100);
 const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
 const auth = { authorization: "Bearer demo-booking-token" };
-const subjects = Array.from(
-  { length: SUBJECTS },
-  (_, i) => `load${String(i).padStart(5, "0")}@example.com`,
-);
-const median = (xs: readonly number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const quantile = (xs: number[], q: number): number =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const subjects = loadSubjects(SUBJECTS);
 
-const emulator = await startEmulatorProcess({
-  ...demoScenario,
-  users: [...demoScenario.users, ...subjects.map((email) => ({ email }))],
-});
+const emulator = await startEmulatorProcess(scenarioWith(subjects));
 const keyFile = emulator.keyFile("calendar-bot");
 
-async function startServer(
-  bundle: string,
-): Promise<{ url: string; child: ChildProcessWithoutNullStreams }> {
-  const child = spawn(
-    process.execPath,
-    [
-      bundle,
-      "--emulator-url",
-      emulator.url,
-      "--key",
-      keyFile,
-      "--port",
-      "0",
-      "--demo-rate",
-      "10000000",
-    ],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
-  child.stderr.resume();
-  const url = await new Promise<string>((resolve) => {
-    let out = "";
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = /dwd-server listening on (\S+)/.exec(out);
-      if (m) {
-        child.stdout.off("data", onData);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout.on("data", onData);
+async function startServer(bundle: string): Promise<{ url: string; child: ChildProcess }> {
+  const { url, child } = await startServerProcess(bundle, {
+    emulatorUrl: emulator.url,
+    keyFile,
+    stderr: "ignore",
   });
-  child.stdout.resume();
-  for (;;) {
-    const r = await fetch(`${url}/readyz`).catch(() => undefined);
-    if (r?.status === 200) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   let next = 0;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
@@ -112,13 +71,7 @@ const { accessToken } = await createTokenSource(await loadKey(keyFile)).getToken
   subject: "info@example.com",
   scopes: [READONLY],
 });
-const time = async (target: string, headers: Record<string, string>): Promise<number> => {
-  const start = performance.now();
-  const r = await fetch(target, { headers });
-  await r.arrayBuffer();
-  if (r.status !== 200) throw new Error(`${target} answered ${r.status}`);
-  return performance.now() - start;
-};
+const time = timeGet;
 const direct = `${emulator.url}/calendar/v3/users/me/calendarList/primary`;
 /** Added latency of both sides, measured in the same loop: direct, A and B in turn (rotating). */
 async function added(): Promise<Record<"A" | "B", { p50: number; p99: number }>> {

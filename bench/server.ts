@@ -12,7 +12,6 @@
 // SOAK_SECONDS; BENCH_SERVER_BUNDLE (another dwd-server.js, to compare builds) and
 // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/sprof": the profile is written when the
 // bench stops the server).
-import { spawn } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,8 +21,9 @@ import autocannon from "autocannon";
 import { JWT } from "google-auth-library";
 import { report, result as row, say } from "./report.ts";
 import { createTokenSource, loadKey } from "@dwd/auth";
-import { demoScenario } from "@dwd/emulator";
 import { startEmulatorProcess } from "./emulator-process.ts";
+import { loadSubjects, scenarioWith, startServerProcess, timeGet } from "./server-process.ts";
+import { quantile } from "./stats.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const bundle =
@@ -33,50 +33,18 @@ const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 10_000);
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
 const TOKEN = "demo-booking-token";
-const subjects = Array.from(
-  { length: SUBJECTS },
-  (_, i) => `load${String(i).padStart(5, "0")}@example.com`,
-);
+const subjects = loadSubjects(SUBJECTS);
 
-const emulator = await startEmulatorProcess({
-  ...demoScenario,
-  users: [...demoScenario.users, ...subjects.map((email) => ({ email }))],
-});
+const emulator = await startEmulatorProcess(scenarioWith(subjects));
 const keyFile = emulator.keyFile("calendar-bot");
 const tokensIssued = async (): Promise<number> =>
   ((await (await emulator.control("/stats")).json()) as { tokensIssued: number }).tokensIssued;
 
-const child = spawn(
-  process.execPath,
-  [
-    ...nodeArgs,
-    bundle,
-    "--emulator-url",
-    emulator.url,
-    "--key",
-    keyFile,
-    "--port",
-    "0",
-    "--demo-rate",
-    "10000000",
-  ],
-  { stdio: ["ignore", "pipe", "inherit"] },
-);
-const url = await new Promise<string>((resolve) => {
-  let out = "";
-  const onData = (d: Buffer): void => {
-    out += d.toString();
-    const m = /dwd-server listening on (\S+)/.exec(out);
-    if (m) {
-      // Only until the URL: kept, the listener would gather every audit line and scan it all again on
-      // each chunk, in the process that runs the load generator.
-      child.stdout.off("data", onData);
-      resolve(m[1]!);
-    }
-  };
-  child.stdout.on("data", onData);
+const { url, child } = await startServerProcess(bundle, {
+  emulatorUrl: emulator.url,
+  keyFile,
+  nodeArgs,
 });
-child.stdout.resume(); // audit lines: read and dropped
 const rss = (): number =>
   Number(
     execFileSync("ps", ["-o", "rss=", "-p", String(child.pid)])
@@ -92,15 +60,8 @@ const cpuSeconds = (pid: number): { user: number; system: number } => {
     return { user: Number.NaN, system: Number.NaN };
   }
 };
-const quantile = (xs: number[], q: number): number =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const f = (x: number): string => x.toFixed(2);
 const auth = { authorization: `Bearer ${TOKEN}` };
-for (;;) {
-  const r = await fetch(`${url}/readyz`).catch(() => undefined);
-  if (r?.status === 200) break;
-  await new Promise((resolve) => setTimeout(resolve, 50));
-}
 
 // 1. Added latency.
 const tokenSource = createTokenSource(await loadKey(keyFile));
@@ -110,13 +71,7 @@ const { accessToken } = await tokenSource.getToken({
 });
 const direct = `${emulator.url}/calendar/v3/users/me/calendarList/primary`;
 const viaServer = `${url}/v1/users/info@example.com/calendarList/primary`;
-const time = async (target: string, headers: Record<string, string>): Promise<number> => {
-  const t0 = performance.now();
-  const r = await fetch(target, { headers });
-  await r.arrayBuffer();
-  if (r.status !== 200) throw new Error(`${target} answered ${r.status}`);
-  return performance.now() - t0;
-};
+const time = timeGet;
 const n = Number(process.env.BENCH_LATENCY_RUNS ?? 400);
 const d: number[] = [];
 const s: number[] = [];

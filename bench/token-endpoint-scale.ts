@@ -13,6 +13,7 @@ import { performance } from "node:perf_hooks";
 import { createPrivateKey, createSign } from "node:crypto";
 import { result, say, table } from "./report.ts";
 import type { BenchResult } from "./report.ts";
+import { median } from "./stats.ts";
 
 const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
 
@@ -72,9 +73,6 @@ async function emulatorWith(live: number): Promise<{
   await issue(live);
   return { request, issue, liveTokens: () => emulator.stats.liveTokens };
 }
-
-const median = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 /** Runs the section, prints its table, and returns its results. */
 export async function tokenEndpointScale(): Promise<BenchResult[]> {
