@@ -9,10 +9,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultScopes, parseScopes } from "../src/_internal/args.ts";
 import { colorEnabled } from "../src/_internal/io.ts";
-import { createNodeFetch, nodeFetch } from "../src/_internal/node-fetch.ts";
+import { createNodeFetch } from "@dwd/calendar/node";
 import { reportError } from "../src/_internal/report-error.ts";
 import { UsageError } from "../src/_internal/usage-error.ts";
 import { captureIo, cleanEnv, dwd } from "./helpers.ts";
+
+/** The transport with the CLI's default bounds: 30 s of silence or 30 s in all is a failure. */
+const nodeFetch = createNodeFetch({ timeoutMs: 30_000 });
 
 describe("reportError()", () => {
   const cases = [

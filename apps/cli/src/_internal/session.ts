@@ -1,8 +1,8 @@
 import type { FetchLike, JwtSigner, ServiceAccountKey, TokenSource } from "@dwd/auth";
+import { createNodeFetch } from "@dwd/calendar/node";
 import { resolveTimeout, stringArg, timeoutArg, urlArg } from "./args.ts";
 import { checkKeyPath } from "./check-key-path.ts";
 import type { Io } from "./io.ts";
-import { createNodeFetch } from "./node-fetch.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** The signer with its token source and the endpoints in effect. */
@@ -129,6 +129,10 @@ export async function openSession(
       "Use the key unchanged as downloaded, or give --token-uri",
     );
   }
+  // @dwd/calendar's node:http transport, not `fetch`: Node loads its `fetch` (undici) on first use, which
+  // costs a short-lived process ~35 ms, a third of a whole `dwd calendars get` against a local emulator
+  // (measured with `--cpu-prof`); `node:http` is in Node's start-up snapshot. Every request is bounded in
+  // time (silence and total) and in the size of its answer.
   const fetch = createNodeFetch({ timeoutMs, deadlineMs: timeoutMs });
   const signer = iam
     ? createIamSigner({
