@@ -9,6 +9,7 @@
 
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { createEmulator } from "@dwd/emulator";
+import type { Emulator } from "@dwd/emulator";
 import { createCalendarClient, createEventSync, createMemorySyncStore } from "../src/index.ts";
 import type { CalendarApiError } from "../src/index.ts";
 import { createFakeCalendar, fakeTokenSource } from "./fake-calendar.ts";
@@ -37,6 +38,23 @@ function fakeClient() {
 }
 
 /** A client acting for users of a generated emulator scenario, with real delegated tokens. */
+/** A client over the emulator's handler, with calendar-bot's key and delegated tokens from @dwd/auth. */
+async function clientOver(emulator: Emulator, subject?: string) {
+  const via = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+    emulator.fetch(new Request(input, init));
+  const tokenSource = createTokenSource(
+    await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")),
+    { fetch: via, env: {} },
+  );
+  const cal = createCalendarClient({
+    tokenSource,
+    ...(subject !== undefined ? { subject } : {}),
+    rootUrl: "http://emulator.test/calendar/v3",
+    fetch: via,
+  });
+  return { cal, via };
+}
+
 async function emulatorClient(users: number, eventsEach: number) {
   const emulator = await createEmulator({
     baseUrl: "http://emulator.test",
@@ -55,17 +73,7 @@ async function emulatorClient(users: number, eventsEach: number) {
       ],
     },
   });
-  const via = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
-    emulator.fetch(new Request(input, init));
-  const tokenSource = createTokenSource(
-    await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")),
-    { fetch: via, env: {} },
-  );
-  const cal = createCalendarClient({
-    tokenSource,
-    rootUrl: "http://emulator.test/calendar/v3",
-    fetch: via,
-  });
+  const { cal, via } = await clientOver(emulator);
   const emails = emulator.scenario.users.map((u) => u.email);
   return { emulator, cal, emails, via };
 }
@@ -139,18 +147,7 @@ export const conformanceCases: ConformanceCase[] = [
     name: "emulator: calendarList.all() with a delegated token from @dwd/auth",
     async run() {
       const emulator = await createEmulator({ scenario: "demo", baseUrl: "http://emulator.test" });
-      const via = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
-        emulator.fetch(new Request(input, init));
-      const tokenSource = createTokenSource(
-        await loadKey(await emulator.serviceAccountKeyJson("calendar-bot")),
-        { fetch: via, env: {} },
-      );
-      const cal = createCalendarClient({
-        tokenSource,
-        subject: "info@example.com",
-        rootUrl: "http://emulator.test/calendar/v3",
-        fetch: via,
-      });
+      const { cal } = await clientOver(emulator, "info@example.com");
       const summaries: unknown[] = [];
       for await (const e of cal.calendarList.all({ maxResults: 1 })) summaries.push(e.summary);
       equal([...summaries].sort(), ["Support rota", "info@example.com"], "calendar list");
