@@ -16,7 +16,13 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { startEmulatorProcess } from "./emulator-process.ts";
-import { loadSubjects, scenarioWith, startServerProcess, timeGet } from "./server-process.ts";
+import {
+  loadSubjects,
+  scenarioWith,
+  startServerProcess,
+  timeGet,
+  warmSubjects,
+} from "./server-process.ts";
 import { median, quantile } from "./stats.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -45,19 +51,7 @@ async function startServer(bundle: string): Promise<{ url: string; child: ChildP
     keyFile,
     stderr: "ignore",
   });
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      for (let i = next++; i < subjects.length; i = next++) {
-        const r = await fetch(`${url}/v1/token`, {
-          method: "POST",
-          headers: { ...auth, "content-type": "application/json" },
-          body: JSON.stringify({ subject: subjects[i], scopes: [READONLY] }),
-        });
-        await r.arrayBuffer();
-      }
-    }),
-  );
+  await warmSubjects(url, subjects, auth, [READONLY]);
   return { url, child };
 }
 

@@ -22,7 +22,13 @@ import { JWT } from "google-auth-library";
 import { report, result as row, say } from "./report.ts";
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { startEmulatorProcess } from "./emulator-process.ts";
-import { loadSubjects, scenarioWith, startServerProcess, timeGet } from "./server-process.ts";
+import {
+  loadSubjects,
+  scenarioWith,
+  startServerProcess,
+  timeGet,
+  warmSubjects,
+} from "./server-process.ts";
 import { quantile } from "./stats.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -114,19 +120,7 @@ report([
 // 2. Requests per second with SUBJECTS cached subjects: warm the cache through the token broker, then load it.
 const before = await tokensIssued();
 const t0 = performance.now();
-let next = 0;
-await Promise.all(
-  Array.from({ length: 16 }, async () => {
-    for (let i = next++; i < subjects.length; i = next++) {
-      const r = await fetch(`${url}/v1/token`, {
-        method: "POST",
-        headers: { ...auth, "content-type": "application/json" },
-        body: JSON.stringify({ subject: subjects[i], scopes: [READONLY] }),
-      });
-      await r.arrayBuffer();
-    }
-  }),
-);
+await warmSubjects(url, subjects, auth, [READONLY]);
 say(
   `warmed ${subjects.length} subjects in ${((performance.now() - t0) / 1000).toFixed(1)} s (${(await tokensIssued()) - before} token exchanges)`,
 );
