@@ -635,3 +635,48 @@ describe("single-event commands, acl, calendars, settings, colors", () => {
     expect(colors.stdout.split("\n")[0]).toMatch(/^calendar\t1\t#[0-9a-f]{6}\t#[0-9a-f]{6}$/);
   });
 });
+
+describe("relative times", () => {
+  it("--from now --to +1d lists what lies ahead, --from +1d what lies beyond, and --tz is checked", async () => {
+    const base = ["--key", bot, "--subject", "cy@example.com"];
+    const cal = await dwd(["calendars", "create", "--summary", "Relative", ...base, "--json"], env);
+    expect(cal.code).toBe(0);
+    const calId = (JSON.parse(cal.stdout) as { id: string }).id;
+    // Hours away from now, so the run's own duration cannot move an event across a bound.
+    const at = (hours: number): string => new Date(Date.now() + hours * 3_600_000).toISOString();
+    const file = join(dir, "relative.ndjson");
+    await writeFile(
+      file,
+      [event("soon", at(3), at(4)), event("later", at(30), at(31)), event("past", at(-5), at(-4))]
+        .map((e) => JSON.stringify(e))
+        .join("\n"),
+    );
+    expect((await dwd(["events", "create", calId, ...base, "--file", file], env)).code).toBe(0);
+    const summaries = async (...range: string[]): Promise<string[]> => {
+      const r = await dwd(["events", "list", calId, ...base, ...range, "--ndjson"], env);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      return (lines(r.stdout) as { summary: string }[]).map((e) => e.summary).sort();
+    };
+    expect(await summaries("--from", "now", "--to", "+1d")).toEqual(["soon"]);
+    expect(await summaries("--from", "+1d", "--to", "+1d", "--tz", "Asia/Tokyo")).toEqual([
+      "later",
+    ]);
+    expect(await summaries("--from", "-12h", "--to", "now")).toEqual(["past"]);
+    expect(await dwd(["events", "list", calId, ...base, "--from", "someday"], env)).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: expect.stringMatching(
+        /^error: Invalid --from "someday": not a time dwd knows\nhint: Give RFC 3339 /,
+      ) as string,
+    });
+    const zone = await dwd(
+      ["events", "list", calId, ...base, "--from", "today", "--tz", "Mars/Base"],
+      env,
+    );
+    expect(zone.code).toBe(2);
+    expect(zone.stderr).toBe(
+      'error: Invalid --tz "Mars/Base": not an IANA time zone\nhint: Give e.g. --tz Europe/Berlin or --tz UTC\n',
+    );
+  });
+});

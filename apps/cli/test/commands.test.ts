@@ -104,19 +104,72 @@ describe("acl and colors", () => {
   });
 });
 
-describe("--from / --to", () => {
-  it("reads RFC 3339 times and dates (UTC midnight)", () => {
-    expect(timeArg({ from: "2026-12-01" }, "from")).toBe(Date.parse("2026-12-01T00:00:00Z"));
-    expect(timeArg({ from: "2026-12-01T10:00:00+01:00" }, "from")).toBe(
+describe("--from / --to / --tz", () => {
+  it("reads RFC 3339 times, and dates at midnight in --tz", () => {
+    expect(timeArg({ from: "2026-12-01", tz: "UTC" }, "from")).toBe(
+      Date.parse("2026-12-01T00:00:00Z"),
+    );
+    expect(timeArg({ from: "2026-12-01", tz: "Europe/Berlin" }, "from")).toBe(
+      Date.parse("2026-11-30T23:00:00Z"),
+    );
+    expect(timeArg({ from: "2026-12-01T10:00:00+01:00", tz: "Asia/Tokyo" }, "from")).toBe(
       Date.parse("2026-12-01T09:00:00Z"),
     );
   });
-  it("refuses other forms and a range that ends before it starts", () => {
-    expect(() => timeArg({ from: "tomorrow" }, "from")).toThrow(
-      'Invalid --from "tomorrow": not an RFC 3339 time or a date',
+
+  // Saturday 2026-03-28, 13:00 in Berlin; Berlin moves to summer time in the night to Sunday.
+  const now = Date.parse("2026-03-28T12:00:00Z");
+  const cases: { text: string; tz: string; want: string }[] = [
+    { text: "now", tz: "Europe/Berlin", want: "2026-03-28T12:00:00Z" },
+    { text: "today", tz: "Europe/Berlin", want: "2026-03-27T23:00:00Z" },
+    { text: "Today", tz: "UTC", want: "2026-03-28T00:00:00Z" },
+    { text: "tomorrow", tz: "Europe/Berlin", want: "2026-03-28T23:00:00Z" },
+    { text: "yesterday", tz: "America/New_York", want: "2026-03-27T04:00:00Z" },
+    { text: "saturday", tz: "Europe/Berlin", want: "2026-03-27T23:00:00Z" },
+    { text: "monday", tz: "Europe/Berlin", want: "2026-03-29T22:00:00Z" },
+    { text: "fri", tz: "UTC", want: "2026-04-03T00:00:00Z" },
+    { text: "+1d", tz: "Europe/Berlin", want: "2026-03-29T11:00:00Z" },
+    { text: "+1d", tz: "UTC", want: "2026-03-29T12:00:00Z" },
+    { text: "+2w", tz: "Europe/Berlin", want: "2026-04-11T11:00:00Z" },
+    { text: "-2h", tz: "Europe/Berlin", want: "2026-03-28T10:00:00Z" },
+    { text: "+30m", tz: "UTC", want: "2026-03-28T12:30:00Z" },
+    { text: "2026-12-01T09:00", tz: "America/New_York", want: "2026-12-01T14:00:00Z" },
+  ];
+  for (const c of cases)
+    it(`reads "${c.text}" in ${c.tz}`, () => {
+      expect(timeArg({ from: c.text, tz: c.tz }, "from", now)).toBe(Date.parse(c.want));
+    });
+
+  it("counts an offset in --to from --from, and from now without it", () => {
+    expect(timeRange({ from: "monday", to: "+7d", tz: "Europe/Berlin" }, now)).toEqual({
+      from: Date.parse("2026-03-29T22:00:00Z"),
+      to: Date.parse("2026-04-05T22:00:00Z"),
+    });
+    expect(timeRange({ to: "+2h", tz: "UTC" }, now)).toEqual({
+      from: undefined,
+      to: Date.parse("2026-03-28T14:00:00Z"),
+    });
+  });
+
+  it("takes --time-zone as the spelling of --tz", () => {
+    expect(timeArg({ from: "today", "time-zone": "Asia/Tokyo" }, "from", now)).toBe(
+      Date.parse("2026-03-27T15:00:00Z"),
     );
-    expect(() => timeRange({ from: "2026-12-02", to: "2026-12-01" })).toThrow(
+  });
+
+  it("refuses other forms, impossible dates, unknown zones and a range that ends before it starts", () => {
+    for (const text of ["someday", "+7x", "7d", "2026-02-30", "2026-12-01T24:00", "mo"])
+      expect(() => timeArg({ from: text, tz: "UTC" }, "from", now)).toThrow(
+        `Invalid --from "${text}": not a time dwd knows`,
+      );
+    expect(() => timeArg({ from: "today", tz: "Mars/Olympus" }, "from", now)).toThrow(
+      'Invalid --tz "Mars/Olympus": not an IANA time zone',
+    );
+    expect(() => timeRange({ from: "2026-12-02", to: "2026-12-01", tz: "UTC" })).toThrow(
       'Invalid time range: --to "2026-12-01" is not after --from "2026-12-02"',
+    );
+    expect(() => timeRange({ from: "today", to: "-1d", tz: "UTC" }, now)).toThrow(
+      'Invalid time range: --to "-1d" is not after --from "today"',
     );
   });
 });

@@ -19,7 +19,7 @@ import { forEachSubject, summarizeFailures } from "../_internal/many-users.ts";
 import { outputMode } from "../_internal/output.ts";
 import type { Terminal } from "../_internal/terminal.ts";
 import { processTerminal } from "../_internal/terminal.ts";
-import { rfc3339, timeRange, timeRangeArgs } from "../_internal/time-args.ts";
+import { rfc3339, timeRange, timeRangeArgs, timeZoneArg } from "../_internal/time-args.ts";
 import { UsageError } from "../_internal/usage-error.ts";
 
 type Args = Record<string, unknown>;
@@ -45,22 +45,9 @@ function slotMinutes(args: Args): number {
   return n;
 }
 
-function timeZoneArg(args: Args): string {
-  const zone = stringArg(args, "time-zone") ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-  } catch {
-    throw new UsageError(
-      `Invalid --time-zone "${zone}": not an IANA time zone`,
-      "Give e.g. --time-zone Europe/Berlin or --time-zone UTC",
-    );
-  }
-  return zone;
-}
-
 /** The window: --from/--to, else the next 8 hours from the start of the current slot. */
 function window(args: Args, slot: number, now: number): { from: number; to: number } {
-  const range = timeRange(args);
+  const range = timeRange(args, now);
   const step = slot * 60_000;
   const from = range.from ?? Math.floor(now / step) * step;
   const to = range.to ?? from + 8 * 3_600_000;
@@ -272,7 +259,7 @@ export const freebusyCommand = defineCommand({
     "time-zone": {
       type: "string",
       valueHint: "zone",
-      description: "IANA time zone of the grid and the query (default: this machine's)",
+      description: "The same as --tz: IANA time zone of the grid and the query",
     },
     calendar: {
       type: "string",
