@@ -30,7 +30,8 @@ function dwd(args: string[], env: Record<string, string>): Promise<{ ms: number;
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, ...env },
+      // Tokens are minted on every run, as the baseline does (a kept token would skip the exchange).
+      env: { ...process.env, DWD_TOKEN_CACHE: "off", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -52,7 +52,8 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(cmd, args, {
-      env: { ...process.env, ...env },
+      // Tokens are minted on every run, as the baseline does (a kept token would skip the exchange).
+      env: { ...process.env, DWD_TOKEN_CACHE: "off", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

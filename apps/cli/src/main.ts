@@ -9,6 +9,7 @@ import pkg from "../package.json" with { type: "json" };
 import { endpointArgs } from "./_internal/args.ts";
 import type { Root } from "./_internal/dispatch.ts";
 import { dispatch } from "./_internal/dispatch.ts";
+import { runExitTasks } from "./_internal/exit-tasks.ts";
 import { processIo } from "./_internal/io.ts";
 import { exitCodeFor, reportError } from "./_internal/report-error.ts";
 
@@ -95,4 +96,9 @@ try {
   } catch {
     // stderr is unwritable: nothing more can be said
   }
+}
+try {
+  await runExitTasks(io.err);
+} catch {
+  // stderr is unwritable: the warning is lost, the exit code stands
 }

@@ -25,12 +25,15 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
         "NO_COLOR",
         "FORCE_COLOR",
         "NODE_OPTIONS",
+        "DWD_CACHE_DIR",
+        "XDG_CACHE_HOME",
       ].includes(k)
     )
       continue;
     env[k] = v;
   }
-  return { ...env, ...extra };
+  // Each run mints its own tokens (tests count exchanges); the token-cache tests turn it on with a dir.
+  return { ...env, DWD_TOKEN_CACHE: "off", ...extra };
 }
 
 /**

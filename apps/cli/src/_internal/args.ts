@@ -68,6 +68,11 @@ export const keyArgs = {
     description:
       "Numeric client ID of the service account, for diagnoses with a .p12 or PEM key or --signer iam",
   },
+  "token-cache": {
+    type: "boolean",
+    description:
+      "Keep tokens between runs, encrypted in the user's cache directory (default; --no-token-cache: mint anew)",
+  },
   ...signerArgs,
 } as const satisfies ArgsDef;
 

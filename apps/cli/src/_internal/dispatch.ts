@@ -174,6 +174,8 @@ export async function dispatch(root: Root, argv: string[], io: Io): Promise<numb
     const info = flagInfo((await resolve(cmd.args)) ?? {});
     const i = firstPositional(rest, info);
     if (i < 0) {
+      // A command that runs by itself and also has subcommands (`dwd token`, `dwd token cache clear`).
+      if (cmd.run !== undefined && !wantsHelp(rest)) break;
       if (wantsHelp(rest)) {
         printLines(io.out, usageText(await renderUsage(cmd), io.colorOut()));
         return 0;

@@ -2,6 +2,7 @@ import type { FetchLike, JwtSigner, ServiceAccountKey, TokenSource } from "@dwd/
 import { createNodeFetch } from "@dwd/calendar/node";
 import { resolveTimeout, stringArg, timeoutArg, urlArg } from "./args.ts";
 import { checkKeyPath } from "./check-key-path.ts";
+import { atExit } from "./exit-tasks.ts";
 import type { Io } from "./io.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -32,6 +33,8 @@ export interface KeyOptions {
   signer?: "key" | "iam";
   serviceAccount?: string;
   delegates?: string[];
+  /** false with --no-token-cache: no tokens are read from or kept in the cache directory. */
+  tokenCache?: boolean;
 }
 
 /** Reads the key, signer and endpoint flags from parsed args. */
@@ -70,6 +73,7 @@ export function keyOptionsFrom(args: Record<string, unknown>): KeyOptions {
     ...(signer !== undefined ? { signer } : {}),
     ...(serviceAccount !== undefined ? { serviceAccount } : {}),
     ...(delegates !== undefined ? { delegates } : {}),
+    ...(args["token-cache"] === false ? { tokenCache: false } : {}),
   };
 }
 
@@ -144,12 +148,22 @@ export async function openSession(
         ...(options.clientId ? { clientId: options.clientId } : {}),
       })
     : keySigner(key as ServiceAccountKey);
-  const source = createTokenSource(iam ? signer : (key as ServiceAccountKey), {
+  let source = createTokenSource(iam ? signer : (key as ServiceAccountKey), {
     tokenUri,
     env: io.env,
     fetch,
     ...(delegatedScopes ? { delegatedScopes } : {}),
   });
+  // Tokens of the last hour, kept between runs (sealed under a key only the private key can derive, so
+  // keyless signing, which has no local key, does not keep them).
+  const tokenFiles = !iam && key !== undefined ? await import("./token-file.ts") : undefined;
+  if (key !== undefined && tokenFiles?.tokenCacheEnabled(options.tokenCache, io.env) === true) {
+    const { openTokenFile, tokenCacheDir, withTokenFile } = tokenFiles;
+    const dir = tokenCacheDir(io.env);
+    const file = await openTokenFile({ key, tokenUri, dir });
+    atExit(`keep tokens in ${dir}`, () => file.flush());
+    source = withTokenFile(source, file);
+  }
   // Every token this process obtains is registered, so the output redacts it even where it has no
   // recognisable shape (a non-Google endpoint's opaque token echoed back by an API).
   const tokenSource: TokenSource = Object.create(source, {

@@ -103,7 +103,8 @@ export async function diagnose(
 
   let session: Session;
   try {
-    session = await openSession(options, io, options.scopes);
+    // The doctor checks the delegation as it is now: every token is minted anew, none kept.
+    session = await openSession({ ...options, tokenCache: false }, io, options.scopes);
   } catch (error) {
     steps.push(failure("key", error));
     skipRest("Skipped: no usable key");

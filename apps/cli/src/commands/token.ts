@@ -30,6 +30,29 @@ export async function token(options: TokenOptions, io: Io): Promise<number> {
   return 0;
 }
 
+/** `dwd token cache clear`: removes every kept token file. */
+export async function clearTokenCache(io: Io): Promise<number> {
+  const { clearTokenFiles, tokenCacheDir } = await import("../_internal/token-file.ts");
+  const dir = tokenCacheDir(io.env);
+  const removed = await clearTokenFiles(dir);
+  io.err(`removed ${removed} token ${removed === 1 ? "file" : "files"} from ${dir}`);
+  return 0;
+}
+
+const cacheCommand = defineCommand({
+  meta: { name: "dwd token cache", description: "The tokens kept between runs" },
+  subCommands: {
+    clear: defineCommand({
+      meta: {
+        name: "dwd token cache clear",
+        description: "Remove every kept token (the next run mints anew)",
+      },
+      args: {},
+      run: (ctx) => clearTokenCache(ioOf(ctx)),
+    }),
+  },
+});
+
 /** The `token` command. */
 export const tokenCommand = defineCommand({
   meta: {
@@ -47,6 +70,7 @@ export const tokenCommand = defineCommand({
     },
     ...endpointArgs,
   },
+  subCommands: { cache: cacheCommand },
   run: (ctx) =>
     token(
       {

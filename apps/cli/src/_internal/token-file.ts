@@ -1,0 +1,275 @@
+// Tokens kept between runs. A delegated token lives an hour; an admin's second run over 500 users within
+// that hour should mint none. The tokens (bearer secrets) are kept in the user's cache directory, in one
+// file per service-account key, mode 0600, sealed with AES-256-GCM under a key only the service account's
+// private key can make: RSASSA-PKCS1-v1_5 signatures are deterministic, so the signature of a fixed label,
+// put through HKDF, is the same key on every run, while the file alone (or a copy of the whole cache
+// directory) opens nothing. The file name is derived the same way, so it does not reveal the account.
+// A file that cannot be read, is too large, or was sealed by another key is treated as empty; tokens are
+// written once, when the command ends.
+import type { AccessToken, GetTokenOptions, ServiceAccountKey, TokenSource } from "@dwd/auth";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { Buffer } from "node:buffer";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/** Tokens with less than this left are neither used nor kept (the token source's own refresh margin). */
+const MARGIN_MS = 225_000;
+/** At most this many tokens per key file; the soonest to expire go first. About 300 bytes each. */
+export const MAX_ENTRIES = 5_000;
+/** A file larger than this is not read. */
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** Files untouched for longer than a token lives are removed when a cache is opened. */
+const STALE_MS = 3_600_000;
+const LABEL = "dwd token cache v1";
+const encoder = new TextEncoder();
+
+/** The cache directory: `$DWD_CACHE_DIR`, else the platform's user cache directory + `/dwd`. */
+export function tokenCacheDir(env: Record<string, string | undefined>): string {
+  const explicit = env["DWD_CACHE_DIR"];
+  if (explicit !== undefined && explicit !== "") return explicit;
+  if (process.platform === "win32")
+    return join(env["LOCALAPPDATA"] ?? join(homedir(), "AppData", "Local"), "dwd", "Cache");
+  if (process.platform === "darwin") return join(homedir(), "Library", "Caches", "dwd");
+  const xdg = env["XDG_CACHE_HOME"];
+  return join(xdg !== undefined && xdg.startsWith("/") ? xdg : join(homedir(), ".cache"), "dwd");
+}
+
+/** Whether the run keeps tokens: not with `--no-token-cache` or `DWD_TOKEN_CACHE=off`. */
+export function tokenCacheEnabled(
+  flag: boolean | undefined,
+  env: Record<string, string | undefined>,
+): boolean {
+  if (flag === false) return false;
+  return !["off", "0", "false", "no"].includes((env["DWD_TOKEN_CACHE"] ?? "").toLowerCase());
+}
+
+type Entry = [subject: string, scopes: string, accessToken: string, expiresAt: number];
+
+/** The tokens of one service-account key, kept between runs. */
+export interface TokenFile {
+  /** The path of the file. */
+  readonly path: string;
+  /** Tokens read from the file when it was opened (still valid). */
+  readonly loaded: number;
+  /** Tokens handed out from the file in this run. */
+  readonly hits: number;
+  /** A kept token with more than the refresh margin left. */
+  get(options: GetTokenOptions): AccessToken | undefined;
+  /** Keeps a token. */
+  put(token: AccessToken): void;
+  /** Forgets one (subject, scopes). */
+  forget(options: GetTokenOptions): void;
+  /** Writes the file when anything changed (atomically, mode 0600). */
+  flush(): Promise<void>;
+}
+
+const idOf = (subject: string | undefined, scopes: readonly string[]): string =>
+  `${subject ?? ""}\n${[...scopes].sort().join(" ")}`;
+
+async function deriveKeys(
+  key: ServiceAccountKey,
+  tokenUri: string,
+): Promise<{ aes: CryptoKey; name: string }> {
+  const label = encoder.encode(`${LABEL}\n${key.clientEmail}\n${tokenUri}`);
+  const signature = await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key.privateKey, label);
+  const ikm = await crypto.subtle.importKey("raw", signature, "HKDF", false, [
+    "deriveKey",
+    "deriveBits",
+  ]);
+  const hkdf = (info: string) => ({
+    name: "HKDF",
+    hash: "SHA-256",
+    salt: encoder.encode(LABEL),
+    info: encoder.encode(info),
+  });
+  const aes = await crypto.subtle.deriveKey(
+    hkdf("aes-256-gcm"),
+    ikm,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+  const nameBits = new Uint8Array(await crypto.subtle.deriveBits(hkdf("file name"), ikm, 128));
+  const name = Array.from(nameBits, (b) => b.toString(16).padStart(2, "0")).join("");
+  return { aes, name };
+}
+
+async function removeStale(dir: string, now: number): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.allSettled(
+    names
+      .filter((n) => /^tokens-[0-9a-f]{32}\.json$/.test(n))
+      .map(async (n) => {
+        const path = join(dir, n);
+        if (now - (await stat(path)).mtimeMs > STALE_MS) await rm(path, { force: true });
+      }),
+  );
+}
+
+async function readEntries(path: string, aes: CryptoKey): Promise<Entry[]> {
+  try {
+    if ((await stat(path)).size > MAX_FILE_BYTES) return [];
+    const doc = JSON.parse(await readFile(path, "utf8")) as {
+      v?: unknown;
+      iv?: unknown;
+      data?: unknown;
+    };
+    if (doc.v !== 1 || typeof doc.iv !== "string" || typeof doc.data !== "string") return [];
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: Buffer.from(doc.iv, "base64"), additionalData: encoder.encode(LABEL) },
+      aes,
+      Buffer.from(doc.data, "base64"),
+    );
+    const entries = JSON.parse(new TextDecoder().decode(plain)) as unknown;
+    return Array.isArray(entries)
+      ? entries.filter(
+          (e): e is Entry =>
+            Array.isArray(e) &&
+            e.length === 4 &&
+            typeof e[0] === "string" &&
+            typeof e[1] === "string" &&
+            typeof e[2] === "string" &&
+            typeof e[3] === "number",
+        )
+      : [];
+  } catch {
+    // Absent, unreadable, not ours, or sealed by another key: start empty.
+    return [];
+  }
+}
+
+/**
+ * Opens the token file of `key` (for `tokenUri`) in `dir`, removing other files that have gone stale.
+ *
+ * @param options the key, the token endpoint, the directory and the clock
+ * @returns the file, with its still-valid tokens loaded
+ */
+export async function openTokenFile(options: {
+  key: ServiceAccountKey;
+  tokenUri: string;
+  dir: string;
+  now?: () => number;
+}): Promise<TokenFile> {
+  const now = options.now ?? Date.now;
+  const { aes, name } = await deriveKeys(options.key, options.tokenUri);
+  const path = join(options.dir, `tokens-${name}.json`);
+  await removeStale(options.dir, now());
+  const tokens = new Map<string, Entry>();
+  for (const e of await readEntries(path, aes))
+    if (e[3] - now() > MARGIN_MS) tokens.set(`${e[0]}\n${e[1]}`, e);
+  const loaded = tokens.size;
+  let changed = false;
+  let hits = 0;
+  return {
+    path,
+    loaded,
+    get hits() {
+      return hits;
+    },
+    get(request) {
+      const entry = tokens.get(idOf(request.subject, request.scopes));
+      if (entry === undefined || entry[3] - now() <= MARGIN_MS) return undefined;
+      hits++;
+      return {
+        accessToken: entry[2],
+        expiresAt: entry[3],
+        ...(entry[0] !== "" ? { subject: entry[0] } : {}),
+        scopes: entry[1].split(" ").filter((s) => s !== ""),
+      };
+    },
+    put(token) {
+      const id = idOf(token.subject, token.scopes);
+      const entry: Entry = [
+        token.subject ?? "",
+        id.slice(id.indexOf("\n") + 1),
+        token.accessToken,
+        token.expiresAt,
+      ];
+      const old = tokens.get(id);
+      if (old !== undefined && old[2] === entry[2]) return;
+      tokens.set(id, entry);
+      changed = true;
+    },
+    forget(request) {
+      if (tokens.delete(idOf(request.subject, request.scopes))) changed = true;
+    },
+    async flush() {
+      if (!changed) return;
+      changed = false;
+      const live = [...tokens.values()]
+        .filter((e) => e[3] - now() > MARGIN_MS)
+        .sort((a, b) => b[3] - a[3])
+        .slice(0, MAX_ENTRIES);
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const data = new Uint8Array(
+        await crypto.subtle.encrypt(
+          { name: "AES-GCM", iv, additionalData: encoder.encode(LABEL) },
+          aes,
+          encoder.encode(JSON.stringify(live)),
+        ),
+      );
+      await mkdir(options.dir, { recursive: true, mode: 0o700 });
+      const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+      try {
+        await writeFile(
+          tmp,
+          JSON.stringify({
+            v: 1,
+            iv: Buffer.from(iv).toString("base64"),
+            data: Buffer.from(data).toString("base64"),
+          }),
+          {
+            mode: 0o600,
+            flag: "wx",
+          },
+        );
+        await rename(tmp, path);
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    },
+  };
+}
+
+/** `source` with `file` in front: a kept token is handed out without an exchange; new ones are kept. */
+export function withTokenFile(source: TokenSource, file: TokenFile): TokenSource {
+  return Object.create(source, {
+    getToken: {
+      value: async (request: GetTokenOptions): Promise<AccessToken> => {
+        const kept = file.get(request);
+        if (kept !== undefined) return kept;
+        const token = await source.getToken(request);
+        file.put(token);
+        return token;
+      },
+    },
+    invalidate: {
+      value: (request: GetTokenOptions): void => {
+        file.forget(request);
+        source.invalidate(request);
+      },
+    },
+  }) as TokenSource;
+}
+
+/**
+ * Removes every token file in `dir`.
+ *
+ * @returns how many were removed
+ */
+export async function clearTokenFiles(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  const ours = names.filter((n) => /^tokens-[0-9a-f]{32}\.json(\..+\.tmp)?$/.test(n));
+  await Promise.all(ours.map((n) => rm(join(dir, n), { force: true })));
+  return ours.filter((n) => n.endsWith(".json")).length;
+}
