@@ -8,6 +8,7 @@ import { printJson } from "./io.ts";
 import type { SubjectFailure } from "./many-users.ts";
 import { forEachSubject, pool, summarizeFailures } from "./many-users.ts";
 import type { Column, OutputMode } from "./output.ts";
+import { csvFields, csvKindOf, csvRecord, fieldsArg, fieldText } from "./csv.ts";
 import { outputArgs, outputMode, renderTable, taggedJson } from "./output.ts";
 import type { Progress } from "./progress.ts";
 import { createProgress } from "./progress.ts";
@@ -151,12 +152,26 @@ export function listOutput<T extends object>(
   mode: OutputMode,
   columns: readonly Column<T>[],
   run: Pick<CalendarRun, "io" | "terminal" | "many" | "subjects">,
+  fields: readonly string[] = [],
 ): ListOutput<T> {
   const bySubject = new Map<string | undefined, T[]>();
+  // CSV streams like NDJSON: the header goes out before the first record (or alone, for no records).
+  let header = false;
+  const csvHeader = (): void => {
+    if (header) return;
+    header = true;
+    run.io.out(csvRecord(run.many ? ["subject", ...fields] : fields));
+  };
   return {
     add(subject, item) {
       if (mode === "ndjson") {
         run.io.out(JSON.stringify(taggedJson({ subject, item })));
+        return;
+      }
+      if (mode === "csv") {
+        csvHeader();
+        const values = fields.map((f) => fieldText(item, f));
+        run.io.out(csvRecord(run.many ? [subject ?? "", ...values] : values));
         return;
       }
       const list = bySubject.get(subject) ?? [];
@@ -164,7 +179,8 @@ export function listOutput<T extends object>(
       bySubject.set(subject, list);
     },
     finish() {
-      if (mode === "ndjson") return;
+      if (mode === "csv") csvHeader();
+      if (mode === "ndjson" || mode === "csv") return;
       const rows = run.subjects.flatMap((s) =>
         (bySubject.get(s) ?? []).map((item) => ({ subject: s, item })),
       );
@@ -297,6 +313,11 @@ export async function readyUsers(
   return out;
 }
 
+/** The CSV columns of a list method: `--fields`, else the defaults for its items. */
+export function csvColumns(args: Record<string, unknown>, method: string): string[] {
+  return fieldsArg(args) ?? [...(csvFields[csvKindOf[method] ?? ""] ?? ["id"])];
+}
+
 /** Runs a list command end to end: list for every user, print, summarise failures; the exit code. */
 export async function runList<T extends object>(
   run: CalendarRun,
@@ -304,7 +325,7 @@ export async function runList<T extends object>(
   columns: readonly Column<T>[],
   args: Record<string, unknown>,
 ): Promise<number> {
-  const output = listOutput(outputMode(args), columns, run);
+  const output = listOutput(outputMode(args), columns, run, csvColumns(args, lister.method));
   const failures = await listAcrossUsers(run, lister, (s, item) => output.add(s, item), {
     batch: args["no-batch"] !== true,
   });

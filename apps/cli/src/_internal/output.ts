@@ -2,31 +2,43 @@
 // scripts. Tables follow gh's convention: on a terminal a header, aligned columns cut to the width; piped,
 // tab-separated fields with no header and nothing cut, so `cut -f` and `awk -F'\t'` work.
 import type { ArgsDef } from "citty";
+import { fieldsArg } from "./csv.ts";
 import { visibleControls } from "./io.ts";
 import { UsageError } from "./usage-error.ts";
 
-/** `--json` and `--ndjson`. */
+/** `--json`, `--ndjson` and `--csv` (with `--fields`). */
 export const outputArgs = {
   json: { type: "boolean", description: "Print one JSON document" },
   ndjson: {
     type: "boolean",
     description: "Print one JSON object a line (tagged with its subject when acting as many users)",
   },
+  csv: {
+    type: "boolean",
+    description:
+      "Print CSV: a header row, then one record a line (nested fields as start.dateTime)",
+  },
+  fields: {
+    type: "string",
+    valueHint: "paths",
+    description:
+      "With --csv: the columns, comma-separated field paths (e.g. id,summary,start.dateTime)",
+  },
 } as const satisfies ArgsDef;
 
 /** The output format of a run. */
-export type OutputMode = "table" | "json" | "ndjson";
+export type OutputMode = "table" | "json" | "ndjson" | "csv";
 
-/** Reads --json / --ndjson (not both). */
+/** Reads --json / --ndjson / --csv (one at most). */
 export function outputMode(args: Record<string, unknown>): OutputMode {
-  const json = args["json"] === true;
-  const ndjson = args["ndjson"] === true;
-  if (json && ndjson)
+  const given = (["json", "ndjson", "csv"] as const).filter((m) => args[m] === true);
+  if (given.length > 1)
     throw new UsageError(
-      "Conflicting options --json and --ndjson: give one output format",
-      "Use --json for one document, --ndjson for one object a line",
+      `Conflicting options ${given.map((m) => `--${m}`).join(" and ")}: give one output format`,
+      "Use --json for one document, --ndjson for one object a line, --csv for a spreadsheet",
     );
-  return json ? "json" : ndjson ? "ndjson" : "table";
+  fieldsArg(args); // --fields: well-formed, and only with --csv
+  return given[0] ?? "table";
 }
 
 /**

@@ -5,6 +5,7 @@ import { stringArg } from "../_internal/args.ts";
 import type { CalendarRun, Lister } from "../_internal/calendar-run.ts";
 import {
   callArgs,
+  csvColumns,
   listArgs,
   listOutput,
   openCalendarRun,
@@ -210,6 +211,7 @@ export async function eventsSync(
     mode,
     [{ header: "STATUS", value: (e: Event) => e.status ?? "" }, ...eventColumns],
     run,
+    csvColumns(args, "events.list"),
   );
   const totals = { events: 0, full: 0, resynced: 0 };
   const failures = await forEachSubject(

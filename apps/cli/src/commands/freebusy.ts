@@ -16,6 +16,7 @@ import { keyOptionsFrom } from "../_internal/session.ts";
 import { ioOf, printJson } from "../_internal/io.ts";
 import type { SubjectFailure } from "../_internal/many-users.ts";
 import { forEachSubject, summarizeFailures } from "../_internal/many-users.ts";
+import { csvFields, csvRecord, fieldsArg, fieldText } from "../_internal/csv.ts";
 import { outputMode } from "../_internal/output.ts";
 import type { Terminal } from "../_internal/terminal.ts";
 import { processTerminal } from "../_internal/terminal.ts";
@@ -188,6 +189,15 @@ export async function freebusy(
       io.out(line);
   } else if (mode === "ndjson") {
     for (const u of users) io.out(JSON.stringify(u));
+  } else if (mode === "csv") {
+    // One record per busy interval; a user Google could not answer for is one record with its errors.
+    const fields = fieldsArg(args) ?? [...(csvFields["busy"] ?? [])];
+    io.out(csvRecord(["subject", ...fields]));
+    for (const u of users)
+      for (const b of u.errors !== undefined ? [{}] : u.busy) {
+        const row = { calendar: u.calendar, ...b, ...(u.errors ? { errors: u.errors } : {}) };
+        io.out(csvRecord([u.subject ?? "", ...fields.map((f) => fieldText(row, f))]));
+      }
   } else {
     printJson(io, {
       timeMin: rfc3339(from),
