@@ -214,6 +214,7 @@ const commands = await bundleCjs({
     "colors",
     "token",
     "doctor",
+    "config",
     "emulator",
     "demo",
   ]

@@ -19,7 +19,17 @@ const root: Root = {
     version: pkg.version,
     description: "Google service accounts with domain-wide delegation: tokens, Calendar, diagnoses",
   },
-  args: { ...endpointArgs },
+  args: {
+    ...endpointArgs,
+    profile: {
+      type: "string",
+      valueHint: "name",
+      description:
+        "Configuration profile for this run (default: $DWD_PROFILE, else the active one)",
+    },
+  },
+  withProfile: async (argv, canonical, io) =>
+    (await import("./commands/config.ts")).applyProfile(argv, canonical, io),
   commands: {
     calendars: {
       meta: {
@@ -65,6 +75,13 @@ const root: Root = {
         description: "Check a delegation setup step by step, with the fix for each failure",
       },
       load: async () => (await import("./commands/doctor.ts")).doctorCommand,
+    },
+    config: {
+      meta: {
+        name: "config",
+        description: "Configuration profiles: default key, subject, admin, … (set, get, use, list)",
+      },
+      load: async () => (await import("./commands/config.ts")).configCommand,
     },
     emulator: {
       meta: {

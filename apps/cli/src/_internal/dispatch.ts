@@ -16,6 +16,15 @@ export interface Root {
   meta: CommandMeta & { name: string; version: string };
   args: ArgsDef;
   commands: Record<string, LazyCommand>;
+  /**
+   * Adds the configuration profile's values to a command's argv as the flags not given (`canonical`: each
+   * spelling of the command's flags to its `--name`).
+   */
+  withProfile?: (
+    argv: string[],
+    canonical: ReadonlyMap<string, string>,
+    io: Io,
+  ) => Promise<string[]>;
 }
 
 type AnyCommand = CommandDef<ArgsDef>;
@@ -125,12 +134,39 @@ export async function rootUsage(root: Root): Promise<string> {
   return renderUsage({ meta: root.meta, args: root.args, subCommands: stubs });
 }
 
+/** Removes `--profile NAME` / `--profile=NAME` (before `--`) from argv. */
+function takeProfileFlag(argv: string[]): { argv: string[]; profile?: string } {
+  const out: string[] = [];
+  let profile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg === "--profile" || arg.startsWith("--profile=")) {
+      const value = arg === "--profile" ? argv[++i] : arg.slice("--profile=".length);
+      if (value === undefined || value === "" || (arg === "--profile" && value.startsWith("-")))
+        throw new UsageError("Missing value for --profile", "Give it as --profile <name>");
+      if (profile !== undefined)
+        throw new UsageError("Option --profile is given more than once", "Give --profile once");
+      profile = value;
+      continue;
+    }
+    out.push(arg);
+  }
+  return profile === undefined ? { argv: out } : { argv: out, profile };
+}
+
 /**
  * Finds the command `argv` names, handles `--help` / `--version`, checks the flags and runs it.
  *
  * @returns the exit code the command returned (0 when it returned nothing)
  */
-export async function dispatch(root: Root, argv: string[], io: Io): Promise<number> {
+export async function dispatch(root: Root, argvIn: string[], ioIn: Io): Promise<number> {
+  // --profile NAME (anywhere before `--`) picks a configuration profile for this run, as DWD_PROFILE does.
+  const { argv, profile } = takeProfileFlag(argvIn);
+  const io = profile === undefined ? ioIn : { ...ioIn, env: { ...ioIn.env, DWD_PROFILE: profile } };
   const wantsHelp = (args: string[]): boolean => {
     const end = args.indexOf("--");
     return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
@@ -205,9 +241,15 @@ export async function dispatch(root: Root, argv: string[], io: Io): Promise<numb
     printLines(io.out, usageText(await renderUsage(cmd), io.colorOut()));
     return 0;
   }
-  checkArgv(leafArgv, flagInfo((await resolve(cmd.args)) ?? {}), path);
+  const leafInfo = flagInfo((await resolve(cmd.args)) ?? {});
+  checkArgv(leafArgv, leafInfo, path);
+  // The profile in force adds its values as the flags not given (root.withProfile: loaded only here).
+  const fullArgv =
+    root.withProfile === undefined
+      ? leafArgv
+      : await root.withProfile(leafArgv, new Map(leafInfo.canonical), io);
   try {
-    const { result } = await runCommand(cmd, { rawArgs: leafArgv, data: io });
+    const { result } = await runCommand(cmd, { rawArgs: fullArgv, data: io });
     return typeof result === "number" ? result : 0;
   } catch (error) {
     // citty's own argument errors (missing required argument, bad enum value) are usage errors.
