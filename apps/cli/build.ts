@@ -215,6 +215,7 @@ const commands = await bundleCjs({
     "token",
     "doctor",
     "config",
+    "completion",
     "emulator",
     "demo",
   ]

@@ -83,6 +83,13 @@ const root: Root = {
       },
       load: async () => (await import("./commands/config.ts")).configCommand,
     },
+    completion: {
+      meta: {
+        name: "completion",
+        description: "Print a shell completion script (bash, zsh, fish)",
+      },
+      load: async () => (await import("./commands/completion.ts")).completionCommand(root),
+    },
     emulator: {
       meta: {
         name: "emulator",
