@@ -208,6 +208,7 @@ const commands = await bundleCjs({
   stdin: [
     "calendars",
     "events",
+    "agenda",
     "freebusy",
     "acl",
     "settings",

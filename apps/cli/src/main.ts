@@ -46,6 +46,13 @@ const root: Root = {
       },
       load: async () => (await import("./commands/events.ts")).eventsCommand,
     },
+    agenda: {
+      meta: {
+        name: "agenda",
+        description: "The coming days' events by day, in local time, with Meet links and attendees",
+      },
+      load: async () => (await import("./commands/agenda.ts")).agendaCommand,
+    },
     freebusy: {
       meta: {
         name: "freebusy",
