@@ -215,6 +215,7 @@ const commands = await bundleCjs({
     "colors",
     "token",
     "doctor",
+    "channels",
     "config",
     "completion",
     "emulator",

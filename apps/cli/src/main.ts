@@ -83,6 +83,10 @@ const root: Root = {
       },
       load: async () => (await import("./commands/doctor.ts")).doctorCommand,
     },
+    channels: {
+      meta: { name: "channels", description: "Push channels (stop)" },
+      load: async () => (await import("./commands/channels.ts")).channelsCommand,
+    },
     config: {
       meta: {
         name: "config",

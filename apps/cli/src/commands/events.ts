@@ -26,6 +26,7 @@ import { outputMode } from "../_internal/output.ts";
 import type { Terminal } from "../_internal/terminal.ts";
 import { processTerminal } from "../_internal/terminal.ts";
 import { rfc3339, timeRange, timeRangeArgs } from "../_internal/time-args.ts";
+import { eventsWatchCommand } from "./channels.ts";
 import { UsageError } from "../_internal/usage-error.ts";
 
 type Args = Record<string, unknown>;
@@ -671,6 +672,7 @@ export const eventsCommand = defineCommand({
           ioOf(ctx),
         ),
     }),
+    watch: eventsWatchCommand,
     sync: defineCommand({
       meta: {
         name: "dwd events sync",
