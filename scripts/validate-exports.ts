@@ -1,7 +1,7 @@
 // Checks that every library's package.json `exports` and deno.json `exports` name the same entry
 // points, and that each points at the matching file (dist/<x>.js for npm, src/<x>.ts for Deno); that
 // the npm and JSR versions are equal (`pnpm changeset version` keeps them so); and that every published
-// package (the libraries and apps/cli) carries the root LICENSE.
+// package (the libraries, apps/cli and apps/server) carries the root LICENSE.
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
@@ -51,7 +51,13 @@ for (const dir of readdirSync(join(root, "packages"))) {
 }
 
 const license = readFileSync(join(root, "LICENSE"), "utf8");
-for (const dir of ["packages/auth", "packages/calendar", "packages/emulator", "apps/cli"]) {
+for (const dir of [
+  "packages/auth",
+  "packages/calendar",
+  "packages/emulator",
+  "apps/cli",
+  "apps/server",
+]) {
   const file = join(root, dir, "LICENSE");
   if (!existsSync(file) || readFileSync(file, "utf8") !== license)
     problems.push(`${dir}: LICENSE is missing or differs from the root LICENSE`);
