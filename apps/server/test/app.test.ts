@@ -149,6 +149,8 @@ async function withFake(configOverrides = {}) {
   const { emulator } = await sharedEmulator();
   fake.bind((url, init) => emulator.fetch(new Request(url, init)));
   const h = await harness({ calendar: fake.factory, config: await testConfig(configOverrides) });
+  const report = await h.server.checked;
+  expect(report.checks.filter((c) => c.status === "fail")).toStrictEqual([]);
   return { ...h, fake };
 }
 
