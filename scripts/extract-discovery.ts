@@ -3,15 +3,21 @@
 // as typed TypeScript data, once for @dwd/calendar and once for @dwd/emulator (which imports nothing of
 // ours, so it keeps its own copy).
 //
-//   node scripts/extract-discovery.ts [path/to/calendar-v3.json]   write both files
-//   node scripts/extract-discovery.ts --check [path]                fail if either file is out of date
+//   node scripts/extract-discovery.ts [SOURCE]           write both files (and the committed copy)
+//   node scripts/extract-discovery.ts --check [SOURCE]   fail if either file is out of date
 //
-// Without a path it reads ../shared/fixtures/discovery/calendar-v3.json beside the clone when that
-// exists; a clone without it keeps the committed files (and `--check` says it skipped).
+// SOURCE is a path, an http(s) URL, or `--google` for Google's own discovery URL (below). Without one it
+// reads the committed copy, scripts/fixtures/discovery/calendar-v3.json (revision 20260225, provenance
+// beside it), which `pnpm lint` checks against. Writing from another source also replaces that copy, so
+// the check keeps holding: `node scripts/extract-discovery.ts --google` takes Google's latest revision.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = new URL("../", import.meta.url);
+/** Google's discovery document for Calendar v3. */
+export const googleDiscoveryUrl = "https://www.googleapis.com/discovery/v1/apis/calendar/v3/rest";
+/** The committed copy, relative to the repository root. */
+const committedCopy = "scripts/fixtures/discovery/calendar-v3.json";
 const targets = [
   "packages/calendar/src/_generated/discovery.ts",
   "packages/emulator/src/_generated/discovery.ts",
@@ -182,37 +188,142 @@ function render(data: unknown): string {
   return `${header}${JSON.stringify(data, null, 2)};\n`;
 }
 
-function main(argv: string[]): number {
-  const check = argv.includes("--check");
-  const given = argv.find((a) => !a.startsWith("--"));
-  const source =
-    given ?? fileURLToPath(new URL("../shared/fixtures/discovery/calendar-v3.json", root));
-  if (!existsSync(source)) {
-    if (given) {
-      console.error(
-        `error: Cannot read the discovery document "${given}": the file does not exist`,
-      );
-      return 2;
-    }
-    console.log(`extract-discovery: skipped (no ${source}); the committed data stands`);
-    return 0;
+/** A problem with the source: one line for the user, the exit code, and the fix. */
+class SourceError extends Error {
+  readonly exitCode: number;
+  readonly hint: string;
+  constructor(message: string, exitCode: number, hint: string) {
+    super(message);
+    this.exitCode = exitCode;
+    this.hint = hint;
   }
-  const text = render(extract(JSON.parse(readFileSync(source, "utf8")) as RawDiscovery));
+}
+
+/** Reads the document's text from a path or an http(s) URL. */
+async function readSource(source: string): Promise<string> {
+  if (!/^https?:\/\//i.test(source)) {
+    if (!existsSync(source))
+      throw new SourceError(
+        `Cannot read the discovery document "${source}": the file does not exist`,
+        2,
+        `give a path, an http(s) URL, or --google (${googleDiscoveryUrl})`,
+      );
+    return readFileSync(source, "utf8");
+  }
+  let response: Response;
+  try {
+    response = await fetch(source, {
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    const cause = error instanceof Error ? (error.cause ?? error) : error;
+    throw new SourceError(
+      `Cannot fetch the discovery document from ${source}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      1,
+      "check the URL and the network, or give a local copy's path",
+    );
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new SourceError(
+      `Cannot fetch the discovery document from ${source}: HTTP ${response.status}`,
+      1,
+      `Google's is ${googleDiscoveryUrl}`,
+    );
+  }
+  return await response.text();
+}
+
+/** Parses the text and checks that it is Calendar v3's discovery document. */
+function parse(text: string, source: string): RawDiscovery {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new SourceError(
+      `Cannot read the discovery document from ${source}: it is not JSON (${error instanceof Error ? error.message : String(error)})`,
+      1,
+      `Google's is ${googleDiscoveryUrl}`,
+    );
+  }
+  const doc = raw as Partial<RawDiscovery> & { kind?: unknown; name?: unknown; version?: unknown };
+  if (
+    doc.kind !== "discovery#restDescription" ||
+    doc.name !== "calendar" ||
+    doc.version !== "v3" ||
+    typeof doc.resources !== "object" ||
+    typeof doc.schemas !== "object"
+  )
+    throw new SourceError(
+      `Cannot use the document from ${source}: it is not Calendar v3's discovery document (kind ${JSON.stringify(doc.kind)}, name ${JSON.stringify(doc.name)}, version ${JSON.stringify(doc.version)})`,
+      1,
+      `Google's is ${googleDiscoveryUrl}`,
+    );
+  return raw as RawDiscovery;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const check = argv.includes("--check");
+  const unknown = argv.filter((a) => a.startsWith("--") && a !== "--check" && a !== "--google");
+  const given = argv.filter((a) => !a.startsWith("--"));
+  if (unknown.length > 0 || given.length + (argv.includes("--google") ? 1 : 0) > 1) {
+    console.error(
+      unknown.length > 0
+        ? `error: Unknown option ${unknown.join(" ")}`
+        : "error: Give one source: a path, a URL or --google",
+    );
+    console.error("hint: node scripts/extract-discovery.ts [--check] [PATH | URL | --google]");
+    return 2;
+  }
+  const committed = fileURLToPath(new URL(committedCopy, root));
+  const source = argv.includes("--google") ? googleDiscoveryUrl : (given[0] ?? committed);
+  const label = source === committed ? committedCopy : source;
+  let raw: RawDiscovery;
+  let documentText: string;
+  try {
+    documentText = await readSource(source);
+    raw = parse(documentText, label);
+  } catch (error) {
+    if (!(error instanceof SourceError)) throw error;
+    console.error(`error: ${error.message}`);
+    console.error(`hint: ${error.hint}`);
+    return error.exitCode;
+  }
+  const text = render(extract(raw));
   let stale = 0;
   for (const target of targets) {
     const file = fileURLToPath(new URL(target, root));
     const current = existsSync(file) ? readFileSync(file, "utf8") : "";
     if (current === text) continue;
     if (check) {
-      console.error(`error: ${target} is out of date with ${source}`);
+      console.error(`error: ${target} is out of date with ${label} (revision ${raw.revision})`);
       stale++;
     } else {
       writeFileSync(file, text);
       console.log(`extract-discovery: wrote ${target}`);
     }
   }
-  if (stale) console.error("hint: run `node scripts/extract-discovery.ts` and commit the result");
-  return stale ? 1 : 0;
+  if (!check && source !== committed) {
+    const current = existsSync(committed) ? readFileSync(committed, "utf8") : "";
+    if (current !== documentText) {
+      writeFileSync(committed, documentText);
+      console.log(
+        `extract-discovery: wrote ${committedCopy} (revision ${raw.revision}); update its PROVENANCE.md`,
+      );
+    }
+  }
+  if (stale) {
+    console.error(
+      `hint: run \`node scripts/extract-discovery.ts${source === committed ? "" : ` ${given[0] ?? "--google"}`}\` and commit the result`,
+    );
+    return 1;
+  }
+  if (check)
+    console.log(
+      `extract-discovery: ${targets.join(" and ")} are up to date with ${label} (revision ${raw.revision})`,
+    );
+  return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

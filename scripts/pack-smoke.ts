@@ -1,19 +1,26 @@
 // What a team gets from npm, tried before anything is published: packs every public package with
 // `pnpm pack`, checks what each tarball holds, installs the tarballs with plain npm into an empty folder
-// outside the workspace, then runs `dwd --help`, type-checks a consumer script in a strict TypeScript
-// project, and runs the seed flow (emulator on a port, the JSON key it writes, a token source, a calendar
-// client, calendarList.get) from the installed packages on Node and on Deno.
+// outside the workspace, then runs `dwd --help` and `dwd-server --help` (and its `--version` on Deno),
+// type-checks a consumer script in a strict TypeScript project, and runs the seed flow (emulator on a
+// port, the JSON key it writes, a token source, a calendar client, calendarList.get) from the installed
+// packages on Node and on Deno.
 //
 //   node scripts/pack-smoke.ts            (after `pnpm build`; needs npm and the npm registry or its cache)
 //   node scripts/pack-smoke.ts --keep     keep the temp folder and print where it is
 import { spawnSync, type SpawnSyncOptions } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const packages = ["packages/auth", "packages/calendar", "packages/emulator", "apps/cli"];
+const packages = [
+  "packages/auth",
+  "packages/calendar",
+  "packages/emulator",
+  "apps/cli",
+  "apps/server",
+];
 const keep = process.argv.includes("--keep");
 const problems: string[] = [];
 
@@ -48,8 +55,12 @@ try {
     const tgz = join(tarballs, file);
     const entries = run("tar", ["tzf", tgz]).trim().split("\n");
     const stray = entries.filter(
-      (e) => !/^package\/(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts))$/.test(e),
+      (e) =>
+        !/^package\/(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts))$/.test(e) &&
+        !(file.startsWith("dwd-server-") && e === "package/dwd-server.schema.json"),
     );
+    if (file.startsWith("dwd-server-") && !entries.includes("package/dwd-server.schema.json"))
+      problems.push(`${file}: package/dwd-server.schema.json is missing`);
     if (stray.length > 0) problems.push(`${file}: unexpected files ${stray.join(", ")}`);
     for (const needed of ["package/package.json", "package/README.md", "package/LICENSE"]) {
       if (!entries.includes(needed)) problems.push(`${file}: ${needed} is missing`);
@@ -62,15 +73,16 @@ try {
     };
     const text = run("tar", ["xzf", tgz, "-O", "--wildcards", "package/*"]);
     if (text.includes("workspace:")) problems.push(`${file}: a "workspace:" range is left`);
-    for (const internal of ["../shared", "google-wire", "UNCONFIRMED", "sourceMappingURL"]) {
-      if (text.includes(internal))
-        problems.push(`${file}: contains internal material "${internal}"`);
+    // The maintainers' notes (a folder beside the clone), their wire reference, unconfirmed facts.
+    for (const internal of [/\.\.\/shared\b/, /google-wire/, /UNCONFIRMED/, /sourceMappingURL/]) {
+      if (internal.test(text))
+        problems.push(`${file}: contains internal material ${String(internal)}`);
     }
     if (manifest.private) problems.push(`${file}: package.json says private`);
-    if (manifest.name === "@dwd/cli") {
+    if (manifest.name === "@dwd/cli" || manifest.name === "@dwd/server") {
       const deps = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies });
       if (deps.length > 0)
-        problems.push(`${file}: the CLI has runtime dependencies ${deps.join(", ")}`);
+        problems.push(`${file}: ${manifest.name} has runtime dependencies ${deps.join(", ")}`);
     }
   }
   if (files.length !== packages.length)
@@ -98,6 +110,29 @@ try {
   // 3. The CLI's bin.
   const help = run(join(app, "node_modules/.bin/dwd"), ["--help"], { cwd: app });
   if (!help.includes("calendars")) problems.push(`dwd --help printed no command list:\n${help}`);
+
+  // The server's bin, on Node and on Deno (no workspace warning, no other stderr), and its schema.
+  const serverHelp = run(join(app, "node_modules/.bin/dwd-server"), ["--help"], { cwd: app });
+  if (!serverHelp.includes("--config"))
+    problems.push(`dwd-server --help printed no usage:\n${serverHelp}`);
+  const serverOnDeno = spawnSync(
+    join(root, "node_modules/.bin/deno"),
+    ["run", "--allow-all", "node_modules/@dwd/server/dist/dwd-server.js", "--version"],
+    {
+      cwd: app,
+      encoding: "utf8",
+      env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    },
+  );
+  if (serverOnDeno.status !== 0 || serverOnDeno.stderr !== "")
+    problems.push(
+      `dwd-server --version on Deno: exit ${serverOnDeno.status}, stderr ${JSON.stringify(serverOnDeno.stderr)}`,
+    );
+  const schema = JSON.parse(
+    readFileSync(join(app, "node_modules/@dwd/server/dwd-server.schema.json"), "utf8"),
+  ) as { title?: string };
+  if (schema.title !== "dwd-server configuration")
+    problems.push(`dwd-server.schema.json has the title ${JSON.stringify(schema.title)}`);
 
   // 4. The seed flow, as a user writes it.
   writeFileSync(
@@ -173,5 +208,5 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(
-  `pack-smoke: ${packages.length} tarballs hold only dist, README, LICENSE and package.json; installed with npm outside the workspace: dwd --help, strict tsc, seed flow on Node and on Deno all pass`,
+  `pack-smoke: ${packages.length} tarballs hold only dist, README, LICENSE and package.json (and dwd-server's schema); installed with npm outside the workspace: dwd --help, dwd-server --help (Node, Deno), strict tsc, seed flow on Node and on Deno all pass`,
 );

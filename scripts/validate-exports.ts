@@ -1,9 +1,11 @@
 // Checks that every library's package.json `exports` and deno.json `exports` name the same entry
 // points, and that each points at the matching file (dist/<x>.js for npm, src/<x>.ts for Deno); that
-// the npm and JSR versions are equal (`pnpm changeset version` keeps them so); and that every published
-// package (the libraries and apps/cli) carries the root LICENSE.
+// the npm and JSR versions are equal, and dwd-server's VERSION_STRING is its package.json version
+// (`pnpm changeset version` keeps them so); and that every published package (the libraries, apps/cli
+// and apps/server) carries the root LICENSE.
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { serverSourceVersion, serverVersionFile } from "./sync-deno-versions.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const problems: string[] = [];
@@ -50,8 +52,24 @@ for (const dir of readdirSync(join(root, "packages"))) {
   }
 }
 
+const serverVersion = (
+  JSON.parse(readFileSync(join(root, "apps/server/package.json"), "utf8")) as { version: string }
+).version;
+const serverSource = serverSourceVersion(root);
+if (serverSource !== serverVersion) {
+  problems.push(
+    `apps/server: version "${serverVersion}" in package.json but ${serverSource === undefined ? "no VERSION_STRING" : `"${serverSource}"`} in ${serverVersionFile} (run node scripts/sync-deno-versions.ts)`,
+  );
+}
+
 const license = readFileSync(join(root, "LICENSE"), "utf8");
-for (const dir of ["packages/auth", "packages/calendar", "packages/emulator", "apps/cli"]) {
+for (const dir of [
+  "packages/auth",
+  "packages/calendar",
+  "packages/emulator",
+  "apps/cli",
+  "apps/server",
+]) {
   const file = join(root, dir, "LICENSE");
   if (!existsSync(file) || readFileSync(file, "utf8") !== license)
     problems.push(`${dir}: LICENSE is missing or differs from the root LICENSE`);
@@ -62,5 +80,5 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(
-  "validate-exports: package.json and deno.json agree (exports, versions); every package has the LICENSE",
+  "validate-exports: package.json and deno.json agree (exports, versions), dwd-server's version too; every package has the LICENSE",
 );

@@ -18,6 +18,7 @@ import {
   expectNoSecrets,
   harness,
   seen,
+  sharedEmulator,
   testConfig,
 } from "./helpers.ts";
 import type { Harness } from "./helpers.ts";
@@ -144,8 +145,12 @@ function fakeCalendar() {
 
 async function withFake(configOverrides = {}) {
   const fake = fakeCalendar();
+  // Bound before the server starts: its delegation check already calls calendarList.get through it.
+  const { emulator } = await sharedEmulator();
+  fake.bind((url, init) => emulator.fetch(new Request(url, init)));
   const h = await harness({ calendar: fake.factory, config: await testConfig(configOverrides) });
-  fake.bind((url, init) => h.emulator.fetch(new Request(url, init)));
+  const report = await h.server.checked;
+  expect(report.checks.filter((c) => c.status === "fail")).toStrictEqual([]);
   return { ...h, fake };
 }
 
