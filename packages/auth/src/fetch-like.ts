@@ -10,16 +10,16 @@
 /** What a {@link FetchLike} is asked to send. */
 export interface FetchLikeInit {
   /** HTTP method; `GET` when absent. */
-  method?: string;
+  method?: string | undefined;
   /** Request headers, lower-case names. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Request body. */
-  body?: string;
+  body?: string | undefined;
   /**
    * Aborts the request, and the reading of its body, when it fires: the token source's deadline and
    * its callers' signals. A FetchLike that cannot abort may ignore it; the deadline still holds.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** What a {@link FetchLike} answers: a subset of the Web `Response`. */

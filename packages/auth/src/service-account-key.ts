@@ -14,15 +14,15 @@ export interface ServiceAccountKey {
   /** The service account's email, used as `iss`. */
   clientEmail: string;
   /** The numeric OAuth2 client ID (what goes into the Admin console); unknown for .p12/PEM unless given. */
-  clientId?: string;
+  clientId?: string | undefined;
   /** `private_key_id`, sent as the JWT header's `kid`. */
-  privateKeyId?: string;
+  privateKeyId?: string | undefined;
   /** `project_id` of the JSON key. */
-  projectId?: string;
+  projectId?: string | undefined;
   /** The key's `token_uri`, or Google's default when absent. */
   tokenUri: string;
   /** Non-extractable RSASSA-PKCS1-v1_5 / SHA-256 signing key. */
   privateKey: CryptoKey;
   /** The file path or a label, for messages. */
-  source?: string;
+  source?: string | undefined;
 }

@@ -34,23 +34,23 @@ export interface EmulatorOptions {
    * The scenario, or `"demo"` (the default) for {@link demoScenario}. Validated with `loadScenario`;
    * `users` may be generated: `{ count: 200, eventsEach: 20 }`.
    */
-  scenario?: ScenarioInput | "demo";
+  scenario?: ScenarioInput | "demo" | undefined;
   /** Public base URL (origin), used for `token_uri` in key files and as an accepted `aud`. Default `http://127.0.0.1:0`. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Clock in epoch milliseconds (default `Date.now`); `faults.clockOffsetMs` is added to it. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** `expires_in` of issued tokens and their lifetime, default 3599. */
-  tokenLifetimeSeconds?: number;
+  tokenLifetimeSeconds?: number | undefined;
   /**
    * Answer for a suspended `sub` (Google's own answer is not documented). Default `"invalid_account"`
    * → 400 `invalid_account` "Forbidden"; `"invalid_grant"` → 400 "Invalid email or User ID";
    * `"access_denied"` → 403 "Account restricted"; `"allow"` → the token is issued.
    */
-  suspendedSubject?: SuspendedSubjectBehaviour;
+  suspendedSubject?: SuspendedSubjectBehaviour | undefined;
   /** Faults from the start (same fields as `PUT /_emulator/faults`); validated. */
-  faults?: Partial<EmulatorFaults>;
+  faults?: Partial<EmulatorFaults> | undefined;
   /** The fetch that push notifications are POSTed with (default: the global `fetch`). */
-  pushFetch?: typeof fetch;
+  pushFetch?: typeof fetch | undefined;
 }
 
 /** Public facts of a scenario service account. */
@@ -78,17 +78,17 @@ export interface EmulatorFaults {
   /** Added to the emulator's clock: shifts the `Date` header, claim checks and token expiry. */
   clockOffsetMs: number;
   /** When true the token endpoint answers 503 `temporarily_unavailable`. */
-  tokenOutage?: boolean;
+  tokenOutage?: boolean | undefined;
   /** When true the IAM Credentials API answers 403 SERVICE_DISABLED, as when it is off in the caller's project. */
-  iamCredentialsDisabled?: boolean;
+  iamCredentialsDisabled?: boolean | undefined;
   /** Delay before every answer (token endpoint, API, batch; not the control API), ms. */
-  latencyMs?: number;
+  latencyMs?: number | undefined;
   /** Chance of each injected API failure per call: `{ "429": 0.1, "403": 0.05, "500": 0, "503": 0.05, "reset": 0.05 }`. */
-  errorRates?: FaultRates;
+  errorRates?: FaultRates | undefined;
   /** Seed of the failure draws (default 1): the same seed fails the same calls. */
-  seed?: number;
+  seed?: number | undefined;
   /** `Retry-After` of injected 429s, seconds (default 1). */
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | undefined;
 }
 
 /** A running emulator: a pure `fetch` handler plus its key material, counters and faults. */

@@ -7,18 +7,23 @@ import type { CallContext } from "./to-calendar-api-error.ts";
 /** What the client asks of a fetch: `globalThis.fetch` and an emulator's handler fit. */
 export type CalendarFetch = (
   url: string,
-  init?: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal },
+  init?: {
+    method?: string | undefined;
+    headers?: Record<string, string> | undefined;
+    body?: string | undefined;
+    signal?: AbortSignal | undefined;
+  },
 ) => Promise<CalendarFetchResponse>;
 
 /** What the client asks of a token source; `@dwd/auth`'s `TokenSource` fits. */
 export interface TokenSourceLike {
   getToken(options: {
-    subject?: string;
+    subject?: string | undefined;
     scopes: string[];
-    signal?: AbortSignal;
+    signal?: AbortSignal | undefined;
   }): Promise<{ accessToken: string }>;
-  invalidate?(options: { subject?: string; scopes: string[] }): void;
-  signer?: { clientEmail: string; clientId?: string };
+  invalidate?: ((options: { subject?: string | undefined; scopes: string[] }) => void) | undefined;
+  signer?: { clientEmail: string; clientId?: string | undefined } | undefined;
 }
 
 /** The resolved settings every call of one client shares. */
@@ -36,7 +41,7 @@ export interface ClientContext {
   random: () => number;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   now: () => number;
-  onRetry?: (event: RetryEvent) => void;
+  onRetry?: ((event: RetryEvent) => void) | undefined;
   gzip: boolean;
   userAgent: string;
 }
