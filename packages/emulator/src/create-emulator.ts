@@ -91,10 +91,25 @@ export interface EmulatorFaults {
   retryAfterSeconds?: number | undefined;
 }
 
+/**
+ * {@link Emulator.fetch}: a request handler (one `Request` in, its `Response` out, as `Deno.serve` wants)
+ * that is also a `fetch` (a URL and an init, as clients call it).
+ */
+export interface EmulatorFetch {
+  /** Handles one request, as a server's handler does. */
+  (request: Request): Promise<Response>;
+  /** Answers as `fetch(input, init)` would from Google. */
+  (input: Request | string | URL, init?: RequestInit): Promise<Response>;
+}
+
 /** A running emulator: a pure `fetch` handler plus its key material, counters and faults. */
 export interface Emulator {
-  /** The pure handler: Google's token endpoint and Calendar v3. Safe to pass unbound (`Deno.serve(emulator.fetch)`). */
-  fetch: (request: Request) => Promise<Response>;
+  /**
+   * The pure handler: Google's token endpoint and Calendar v3. It takes what `fetch` takes — a `Request`,
+   * or a URL and an init — so it serves wherever a `fetch` is asked for (`createTokenSource(key, { fetch:
+   * emulator.fetch })`) and wherever a handler is (`Deno.serve(emulator.fetch)`). Safe to pass unbound.
+   */
+  fetch: EmulatorFetch;
   /** Public base URL; the Node adapter sets it once listening. */
   baseUrl: string;
   /** The validated scenario. */
@@ -119,6 +134,25 @@ export interface Emulator {
   expireSyncTokens(): void;
   /** Resolves once every push notification queued so far has been attempted. */
   pushIdle(): Promise<void>;
+}
+
+/**
+ * `fetch`'s arguments as one Request, as `fetch` reads them. A string or URL that is not absolute is a
+ * TypeError naming the call, which no client can mistake for a network failure.
+ */
+function toRequest(input: Request | string | URL, init: RequestInit | undefined): Request {
+  if (input instanceof Request) return init === undefined ? input : new Request(input, init);
+  if (typeof input !== "string" && !(input instanceof URL)) {
+    throw new TypeError(
+      `emulator.fetch() takes a Request, or a URL and an init as fetch does; got ${input === null ? "null" : typeof input}`,
+    );
+  }
+  if (!URL.canParse(input)) {
+    throw new TypeError(
+      `emulator.fetch() needs an absolute URL, e.g. "http://127.0.0.1/token"; got ${JSON.stringify(String(input))}`,
+    );
+  }
+  return new Request(input, init);
 }
 
 /**
@@ -178,7 +212,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     scenario,
     stats,
     faults,
-    fetch: async (request) => deliver(await app.fetch(request)),
+    fetch: async (input: Request | string | URL, init?: RequestInit) =>
+      deliver(await app.fetch(toRequest(input, init))),
     serviceAccount(name) {
       const a = account(name);
       return {

@@ -4,15 +4,19 @@ import type { RetryEvent } from "../retry-options.ts";
 import type { CalendarFetchResponse } from "./read-body.ts";
 import type { CallContext } from "./to-calendar-api-error.ts";
 
-/** What the client asks of a fetch: `globalThis.fetch` and an emulator's handler fit. */
+/** What the client asks of a fetch: `globalThis.fetch` and an emulator's handler (`emulator.fetch`) fit. */
 export type CalendarFetch = (
   url: string,
+  /* eslint-disable no-restricted-syntax -- the client fills this in for the caller's fetch, so it stays
+     exact: under exactOptionalPropertyTypes `globalThis.fetch` (RequestInit has no `| undefined`)
+     only accepts an init whose optional members are exact too. */
   init?: {
-    method?: string | undefined;
-    headers?: Record<string, string> | undefined;
-    body?: string | undefined;
-    signal?: AbortSignal | undefined;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    signal?: AbortSignal;
   },
+  /* eslint-enable no-restricted-syntax */
 ) => Promise<CalendarFetchResponse>;
 
 /** What the client asks of a token source; `@dwd/auth`'s `TokenSource` fits. */
