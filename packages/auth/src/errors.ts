@@ -139,6 +139,8 @@ export class DwdError extends Error {
  */
 export class KeyError extends DwdError {
   declare readonly code: KeyErrorCode;
+  /** The fix, in one line: every key error has one. */
+  declare readonly hint: string;
   /** The file path or label of the key, when known. */
   readonly source?: string | undefined;
   /** The missing field, for `key_missing_field`. */
@@ -152,7 +154,11 @@ export class KeyError extends DwdError {
   constructor(
     code: KeyErrorCode,
     message: string,
-    options: DwdErrorOptions & { source?: string | undefined; field?: string | undefined } = {},
+    options: DwdErrorOptions & {
+      hint: string;
+      source?: string | undefined;
+      field?: string | undefined;
+    },
   ) {
     super(code, message, options);
     this.name = "KeyError";
@@ -195,13 +201,15 @@ export interface DelegationFacts {
  * ```ts
  * const scopes = ["https://www.googleapis.com/auth/calendar.readonly"];
  * try { await source.getToken({ subject: "info@example.com", scopes }); } catch (e) {
- *   if (e instanceof DelegationError) console.error(`${e.message}\n${e.hint ?? ""}`);
+ *   if (e instanceof DelegationError) console.error(`${e.message}\n${e.hint}`);
  * }
  * ```
  */
 export class DelegationError extends DwdError {
   /** The stable code; `switch` on it. */
   declare readonly code: DelegationErrorCode;
+  /** The fix, in one line (Admin console path, what to paste, what to check): every one has one. */
+  declare readonly hint: string;
   /** The service account (`iss` of the assertion). */
   readonly clientEmail?: string | undefined;
   /** The service account's numeric OAuth client ID, what the Admin console's DWD entry names; unknown for .p12/PEM keys unless given. */
@@ -233,7 +241,7 @@ export class DelegationError extends DwdError {
   constructor(
     code: DelegationErrorCode,
     message: string,
-    options: DwdErrorOptions & DelegationFacts,
+    options: DwdErrorOptions & DelegationFacts & { hint: string },
   ) {
     super(code, message, options);
     this.name = "DelegationError";

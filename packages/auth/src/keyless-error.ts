@@ -66,6 +66,8 @@ export interface KeylessFacts {
 export class KeylessError extends DwdError implements KeylessFacts {
   /** The stable code; `switch` on it. */
   declare readonly code: KeylessErrorCode;
+  /** The fix, in one line: every keyless error has one. */
+  declare readonly hint: string;
   readonly serviceAccount?: string | undefined;
   readonly caller?: string | undefined;
   readonly callerSource?: string | undefined;
@@ -87,7 +89,7 @@ export class KeylessError extends DwdError implements KeylessFacts {
   constructor(
     code: KeylessErrorCode,
     message: string,
-    options: DwdErrorOptions & KeylessFacts = {},
+    options: DwdErrorOptions & KeylessFacts & { hint: string },
   ) {
     super(code, message, options);
     this.name = "KeylessError";

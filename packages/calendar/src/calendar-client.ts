@@ -46,10 +46,11 @@ export const defaultCalendarScopes: readonly string[] = [
  * does anything with `getToken({ subject, scopes })`. With `invalidate`, a 401 from the API makes the
  * client fetch a fresh token and retry once.
  */
-export type CalendarTokenSource = Pick<TokenSource, "getToken"> &
-  Partial<Pick<TokenSource, "invalidate" | "tokenUri">> & {
-    signer?: { clientEmail: string; clientId?: string | undefined } | undefined;
-  };
+export type CalendarTokenSource = Pick<TokenSource, "getToken"> & {
+  [K in "invalidate" | "tokenUri"]?: TokenSource[K] | undefined;
+} & {
+  signer?: { clientEmail: string; clientId?: string | undefined } | undefined;
+};
 
 /**
  * The Calendar root when none is given: `DWD_EMULATOR_HOST`'s, else — when the token source posts to a

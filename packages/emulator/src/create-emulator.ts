@@ -48,7 +48,7 @@ export interface EmulatorOptions {
    */
   suspendedSubject?: SuspendedSubjectBehaviour | undefined;
   /** Faults from the start (same fields as `PUT /_emulator/faults`); validated. */
-  faults?: Partial<EmulatorFaults> | undefined;
+  faults?: { [K in keyof EmulatorFaults]?: EmulatorFaults[K] | undefined } | undefined;
   /** The fetch that push notifications are POSTed with (default: the global `fetch`). */
   pushFetch?: typeof fetch | undefined;
 }
