@@ -29,6 +29,27 @@ export default tseslint.config(
     },
   },
   {
+    // An optional property says `| undefined` too: a caller compiling with exactOptionalPropertyTypes may
+    // pass `subject: config.subject` where that is `string | undefined`, and the code reads undefined as absent.
+    files: ["packages/*/src/**/*.ts"],
+    ignores: ["packages/*/src/**/*.test.ts", "packages/*/src/_generated/discovery.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        ...["TSPropertySignature", "PropertyDefinition"].map((node) => ({
+          selector: `${node}[optional=true] > TSTypeAnnotation > :not(TSUndefinedKeyword, TSUnknownKeyword, TSAnyKeyword, TSUnionType:has(> TSUndefinedKeyword))`,
+          message:
+            "An optional property also accepts undefined: write `x?: T | undefined` (exactOptionalPropertyTypes callers pass undefined).",
+        })),
+        {
+          selector: "TSMethodSignature[optional=true]",
+          message:
+            "Write an optional method as a property, `m?: (() => T) | undefined` (exactOptionalPropertyTypes callers pass undefined).",
+        },
+      ],
+    },
+  },
+  {
     // Library code is Web-standard: `node:` modules only in named runtime adapters (they must run on Node and Deno alike).
     files: ["packages/*/src/**/*.ts"],
     ignores: [

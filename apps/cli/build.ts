@@ -17,7 +17,7 @@
 import type { Metafile, Plugin } from "esbuild";
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { readFile, rm, stat } from "node:fs/promises";
+import { chmod, readFile, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 
@@ -316,6 +316,9 @@ if (
 // The footer must come back exactly as the loader will read it.
 if (JSON.stringify(readFooter(text, hash)) !== JSON.stringify(sources))
   throw new Error("the embedded modules do not read back from the footer of the bundle");
+// Executable, as a bin is: `./dist/dwd.js` runs from a clone, and `npm link` or a global install from
+// the folder (not only from a tarball, where npm sets the mode itself) gets a runnable `dwd`.
+await chmod(outfile, 0o755);
 const { size } = await stat(outfile);
 const kb = (n: number): string => `${(n / 1024).toFixed(0)} KB`;
 console.log(

@@ -23,30 +23,30 @@ export interface CallerCredentials {
   /** Where they came from: a file path or the metadata server's URL. */
   source: string;
   /** The caller as an IAM member (`serviceAccount:…`, `user:…`), when known without asking. */
-  member?: string;
+  member?: string | undefined;
   /** The caller's project, when known without asking. */
-  projectId?: string;
+  projectId?: string | undefined;
   /** An access token for `cloud-platform`, cached until shortly before it expires. */
   getToken(): Promise<string>;
   /** Forgets the cached token (e.g. after the API answered 401). */
   invalidate(): void;
   /** Member and project, asking the metadata server when needed; never throws. */
-  describe(): Promise<{ member?: string; projectId?: string }>;
+  describe(): Promise<{ member?: string | undefined; projectId?: string | undefined }>;
 }
 
 /** Options of {@link findCallerCredentials} and {@link callerFromKey}. */
 export interface CallerCredentialsOptions {
   /** Transport for token requests; `globalThis.fetch` by default. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** Environment (GOOGLE_APPLICATION_CREDENTIALS, CLOUDSDK_CONFIG, HOME, APPDATA, GCE_METADATA_HOST, DWD_EMULATOR_HOST). */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
   /** Clock in ms; defaults to `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /**
    * How long the metadata server has to answer, ms: 3,000 by default when it is only looked for (off
    * Google Cloud nothing may ever answer), 10,000 when `GCE_METADATA_HOST` names it.
    */
-  metadataTimeoutMs?: number;
+  metadataTimeoutMs?: number | undefined;
 }
 
 /** The scope a caller's token needs for `signJwt`. */

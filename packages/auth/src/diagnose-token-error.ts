@@ -19,7 +19,7 @@ export type TokenEndpointFailure =
       /** The body: parsed JSON, or the raw text. */
       body: unknown;
       /** The response's `Date` header, to measure clock skew. */
-      date?: string | null;
+      date?: string | null | undefined;
     }
   | {
       /** What `fetch` threw. */
@@ -31,18 +31,18 @@ export interface DiagnoseContext {
   /** The key that signed the assertion. */
   key: Pick<SignerIdentity, "clientEmail"> & Partial<SignerIdentity>;
   /** The impersonated user. */
-  subject?: string;
+  subject?: string | undefined;
   /** The requested scopes. */
   scopes: readonly string[];
   /**
    * Every scope this client is meant to hold under domain-wide delegation; diagnoses list all of them
    * in the prefilled link, since the link replaces the entry. Default: the scopes of the failing request.
    */
-  delegatedScopes?: readonly string[];
+  delegatedScopes?: readonly string[] | undefined;
   /** The token endpoint posted to. */
-  tokenUri?: string;
+  tokenUri?: string | undefined;
   /** Local time (ms) when the answer arrived; compared with its `Date` header. Defaults to `Date.now()`. */
-  now?: number;
+  now?: number | undefined;
 }
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
@@ -61,7 +61,10 @@ function norm(text: string): string {
   return text.trim().replace(/\.$/, "").toLowerCase();
 }
 
-function parseBody(body: unknown): { error?: string; description?: string } {
+function parseBody(body: unknown): {
+  error?: string | undefined;
+  description?: string | undefined;
+} {
   let value = body;
   if (typeof value === "string") {
     try {
@@ -172,7 +175,8 @@ export function diagnoseTokenError(
 
   if ("networkError" in failure) {
     const err = failure.networkError;
-    const inner = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+    const inner = (err as { cause?: { code?: unknown; message?: unknown } | undefined } | null)
+      ?.cause;
     const why =
       typeof inner?.code === "string"
         ? inner.code

@@ -67,7 +67,7 @@ export type DwdErrorCode = KeyErrorCode | DelegationErrorCode | KeylessErrorCode
 /** Options shared by the error constructors. */
 export interface DwdErrorOptions {
   /** The fix, printed on its own line by the CLI. */
-  hint?: string;
+  hint?: string | undefined;
   /** The underlying error or Google's raw error body. */
   cause?: unknown;
 }
@@ -87,7 +87,7 @@ export class DwdError extends Error {
   /** Stable, machine-readable reason. */
   readonly code: string;
   /** The fix, in one line. */
-  readonly hint?: string;
+  readonly hint?: string | undefined;
 
   /**
    * @param code stable code
@@ -139,10 +139,12 @@ export class DwdError extends Error {
  */
 export class KeyError extends DwdError {
   declare readonly code: KeyErrorCode;
+  /** The fix, in one line: every key error has one. */
+  declare readonly hint: string;
   /** The file path or label of the key, when known. */
-  readonly source?: string;
+  readonly source?: string | undefined;
   /** The missing field, for `key_missing_field`. */
-  readonly field?: string;
+  readonly field?: string | undefined;
 
   /**
    * @param code stable code
@@ -152,7 +154,11 @@ export class KeyError extends DwdError {
   constructor(
     code: KeyErrorCode,
     message: string,
-    options: DwdErrorOptions & { source?: string; field?: string } = {},
+    options: DwdErrorOptions & {
+      hint: string;
+      source?: string | undefined;
+      field?: string | undefined;
+    },
   ) {
     super(code, message, options);
     this.name = "KeyError";
@@ -164,27 +170,27 @@ export class KeyError extends DwdError {
 /** The facts a {@link DelegationError} carries. */
 export interface DelegationFacts {
   /** Service-account email (`iss`). */
-  clientEmail?: string;
+  clientEmail?: string | undefined;
   /** Numeric OAuth2 client ID (what the Admin console needs); unknown for .p12/PEM keys unless given. */
-  clientId?: string;
+  clientId?: string | undefined;
   /** The impersonated user (`sub`). */
-  subject?: string;
+  subject?: string | undefined;
   /** The requested scopes. */
   scopes: readonly string[];
   /** `private_key_id` of the signing key. */
-  keyId?: string;
+  keyId?: string | undefined;
   /** HTTP status of the token endpoint's answer. */
-  status?: number;
+  status?: number | undefined;
   /** The token endpoint URL that was posted to. */
-  tokenUri?: string;
+  tokenUri?: string | undefined;
   /** Measured offset of the token endpoint's clock minus ours, in ms (from its `Date` header). */
-  clockOffsetMs?: number;
+  clockOffsetMs?: number | undefined;
   /** Google's `error` field. */
-  oauthError?: string;
+  oauthError?: string | undefined;
   /** Google's `error_description` field. */
-  oauthErrorDescription?: string;
+  oauthErrorDescription?: string | undefined;
   /** True when retrying later may succeed (5xx, 429, network). */
-  retryable?: boolean;
+  retryable?: boolean | undefined;
 }
 
 /**
@@ -195,33 +201,35 @@ export interface DelegationFacts {
  * ```ts
  * const scopes = ["https://www.googleapis.com/auth/calendar.readonly"];
  * try { await source.getToken({ subject: "info@example.com", scopes }); } catch (e) {
- *   if (e instanceof DelegationError) console.error(`${e.message}\n${e.hint ?? ""}`);
+ *   if (e instanceof DelegationError) console.error(`${e.message}\n${e.hint}`);
  * }
  * ```
  */
 export class DelegationError extends DwdError {
   /** The stable code; `switch` on it. */
   declare readonly code: DelegationErrorCode;
+  /** The fix, in one line (Admin console path, what to paste, what to check): every one has one. */
+  declare readonly hint: string;
   /** The service account (`iss` of the assertion). */
-  readonly clientEmail?: string;
+  readonly clientEmail?: string | undefined;
   /** The service account's numeric OAuth client ID, what the Admin console's DWD entry names; unknown for .p12/PEM keys unless given. */
-  readonly clientId?: string;
+  readonly clientId?: string | undefined;
   /** The impersonated user (`sub`); absent when the service account asked for itself. */
-  readonly subject?: string;
+  readonly subject?: string | undefined;
   /** The scopes of the failing request, sorted. */
   readonly scopes: string[];
   /** `private_key_id` of the signing key, when known. */
-  readonly keyId?: string;
+  readonly keyId?: string | undefined;
   /** HTTP status of the token endpoint's answer (absent when none arrived). */
-  readonly status?: number;
+  readonly status?: number | undefined;
   /** The token endpoint that was asked. */
-  readonly tokenUri?: string;
+  readonly tokenUri?: string | undefined;
   /** The endpoint's clock minus ours in ms, from its `Date` header (for `clock_skew`). */
-  readonly clockOffsetMs?: number;
+  readonly clockOffsetMs?: number | undefined;
   /** Google's `error` field, e.g. `"unauthorized_client"`. */
-  readonly oauthError?: string;
+  readonly oauthError?: string | undefined;
   /** Google's `error_description`, verbatim. */
-  readonly oauthErrorDescription?: string;
+  readonly oauthErrorDescription?: string | undefined;
   /** Whether retrying with backoff may help (outages, 5xx, network failures). */
   readonly retryable: boolean;
 
@@ -233,7 +241,7 @@ export class DelegationError extends DwdError {
   constructor(
     code: DelegationErrorCode,
     message: string,
-    options: DwdErrorOptions & DelegationFacts,
+    options: DwdErrorOptions & DelegationFacts & { hint: string },
   ) {
     super(code, message, options);
     this.name = "DelegationError";

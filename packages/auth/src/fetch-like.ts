@@ -1,12 +1,15 @@
 /**
  * `FetchLike`: the part of `fetch` that dwd's clients use. `globalThis.fetch` is one; so is an emulator's
- * handler wrapped as `(url, init) => emulator.fetch(new Request(url, init))`, and so is a small transport
+ * handler, `emulator.fetch` (it takes `(url, init)` as `fetch` does), and so is a small transport
  * over a runtime's own HTTP client (the `dwd` CLI uses `node:http`, because loading Node's `fetch`
  * costs a short-lived process ~35 ms, a third of a `calendars get`).
  *
  * @module
  */
 
+/* eslint-disable no-restricted-syntax -- dwd fills this in and hands it to the caller's fetch, so it
+   stays exact: under exactOptionalPropertyTypes `globalThis.fetch` (whose RequestInit has no
+   `| undefined`) only accepts an init whose optional members are exact too. */
 /** What a {@link FetchLike} is asked to send. */
 export interface FetchLikeInit {
   /** HTTP method; `GET` when absent. */
@@ -21,6 +24,7 @@ export interface FetchLikeInit {
    */
   signal?: AbortSignal;
 }
+/* eslint-enable no-restricted-syntax */
 
 /** What a {@link FetchLike} answers: a subset of the Web `Response`. */
 export interface FetchLikeResponse {
@@ -35,11 +39,15 @@ export interface FetchLikeResponse {
 }
 
 /**
- * A `fetch`-compatible function: `globalThis.fetch` satisfies it.
+ * A `fetch`-compatible function: `globalThis.fetch` satisfies it, and so does `emulator.fetch`.
  *
  * @example
  * ```ts
- * const viaEmulator: FetchLike = (url, init) => emulator.fetch(new Request(url, init));
+ * const viaEmulator: FetchLike = emulator.fetch;
+ * const logged: FetchLike = async (url, init) => {
+ *   console.log(init?.method ?? "GET", url);
+ *   return await fetch(url, init);
+ * };
  * ```
  */
 export type FetchLike = (url: string, init?: FetchLikeInit) => Promise<FetchLikeResponse>;

@@ -35,13 +35,13 @@ export type GetAccessTokenCallback = Parameters<OAuth2Client["getAccessToken"]>[
 /** Options of {@link toAuthClient}. */
 export interface ToAuthClientOptions {
   /** The user to impersonate; omit to act as the service account. */
-  subject?: string;
+  subject?: string | undefined;
   /** OAuth scopes; at least one (google-auth-library's JWT silently drops `subject` without scopes; this does not). */
   scopes: readonly string[];
   /** The fetch for API requests (e.g. an emulator's `fetch`); tokens use the source's own fetch. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
   /** Further google-auth-library client options (transporter, quota project, …). */
-  clientOptions?: AuthClientOptions;
+  clientOptions?: AuthClientOptions | undefined;
 }
 
 /**
@@ -84,7 +84,7 @@ export class TokenSourceAuthClient extends OAuth2Client {
     this.scopes = normalizeScopes(options.scopes);
   }
 
-  private tokenRequest(): { subject?: string; scopes: string[] } {
+  private tokenRequest(): { subject?: string | undefined; scopes: string[] } {
     return { scopes: this.scopes, ...(this.subject ? { subject: this.subject } : {}) };
   }
 
@@ -156,7 +156,8 @@ export class TokenSourceAuthClient extends OAuth2Client {
     try {
       return await this.transporter.request<T>({ ...options, headers });
     } catch (error) {
-      const status = (error as { response?: { status?: unknown } } | null)?.response?.status;
+      const status = (error as { response?: { status?: unknown } | undefined } | null)?.response
+        ?.status;
       if (status !== 401 || reAuthRetried) throw error;
       this.source.invalidate(this.tokenRequest());
       return this.requestAsync<T>(options, true);

@@ -22,21 +22,21 @@ export interface IamSignerOptions {
   /** The target service account's email: the `iss` of the assertions, the account with the DWD grant. */
   serviceAccount: string;
   /** A delegation chain: emails (or `projects/-/serviceAccounts/…` names) of accounts between caller and target. */
-  delegates?: string[];
+  delegates?: string[] | undefined;
   /** The caller: credentials from {@link findCallerCredentials}, or a loaded key. Default: Application Default Credentials. */
-  credentials?: CallerCredentials | ServiceAccountKey;
+  credentials?: CallerCredentials | ServiceAccountKey | undefined;
   /** Transport for the IAM Credentials API and the caller's token; `globalThis.fetch` by default. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** IAM Credentials API root; wins over `DWD_EMULATOR_HOST` (default `https://iamcredentials.googleapis.com`). */
-  iamRoot?: string;
+  iamRoot?: string | undefined;
   /** Environment (DWD_EMULATOR_HOST, GOOGLE_APPLICATION_CREDENTIALS, HOME, GCE_METADATA_HOST, …); the runtime's by default. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
   /** The target's numeric client ID (unique ID), for the Admin-console diagnoses; `signJwt` does not return it. */
-  clientId?: string;
+  clientId?: string | undefined;
   /** Clock in ms, for the caller's token cache; defaults to `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** How long the metadata server has to answer when it is the caller: 3,000 ms when only looked for, 10,000 when `GCE_METADATA_HOST` names it. */
-  metadataTimeoutMs?: number;
+  metadataTimeoutMs?: number | undefined;
 }
 
 /** A {@link JwtSigner} backed by `signJwt`. */
@@ -119,7 +119,7 @@ export function createIamSigner(options: IamSignerOptions): IamSigner {
         body: JSON.stringify({ payload, ...(delegates.length > 0 ? { delegates } : {}) }),
       });
     } catch (cause) {
-      const code = (cause as { cause?: { code?: unknown } } | null)?.cause?.code;
+      const code = (cause as { cause?: { code?: unknown } | undefined } | null)?.cause?.code;
       throw new KeylessError(
         "iam_unreachable",
         `Cannot sign an assertion for "${email}": the IAM Credentials API "${iamRoot}" cannot be reached (${typeof code === "string" ? code : "network error"})`,

@@ -50,7 +50,7 @@ export {
 } from "./resolve-endpoints.ts";
 export type { Endpoints, ResolveEndpointsOptions } from "./resolve-endpoints.ts";
 export { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
-export type { ServiceAccountKey } from "./service-account-key.ts";
+export type { CryptoKeyMembers, ServiceAccountKey, WebCryptoKey } from "./service-account-key.ts";
 export {
   ASSERTION_LIFETIME_SECONDS,
   IAT_BACKDATE_SECONDS,

@@ -29,27 +29,27 @@ export type KeylessErrorCode =
 /** The facts a {@link KeylessError} carries. */
 export interface KeylessFacts {
   /** The service account whose assertion was to be signed (the target). */
-  serviceAccount?: string;
+  serviceAccount?: string | undefined;
   /** The caller as an IAM member (`serviceAccount:…`, `user:…`), when known. */
-  caller?: string;
+  caller?: string | undefined;
   /** Where the caller's credentials came from: a file path or the metadata server's URL. */
-  callerSource?: string;
+  callerSource?: string | undefined;
   /** The caller's project (ID or number), when known. */
-  projectId?: string;
+  projectId?: string | undefined;
   /** The delegation chain, as resource names. */
-  delegates?: string[];
+  delegates?: string[] | undefined;
   /** HTTP status of the failing answer. */
-  status?: number;
+  status?: number | undefined;
   /** Google's canonical status (`PERMISSION_DENIED`, …) or OAuth `error`. */
-  googleStatus?: string;
+  googleStatus?: string | undefined;
   /** Google's `ErrorInfo` reason (`SERVICE_DISABLED`, `IAM_PERMISSION_DENIED`, …) or OAuth subtype. */
-  reason?: string;
+  reason?: string | undefined;
   /** For `iam_api_disabled`: the page that enables the IAM Credentials API. */
-  activationUrl?: string;
+  activationUrl?: string | undefined;
   /** For `no_ambient_credentials`: every place that was looked at, in order. */
-  places?: string[];
+  places?: string[] | undefined;
   /** Whether retrying later may help. */
-  retryable?: boolean;
+  retryable?: boolean | undefined;
 }
 
 /**
@@ -66,16 +66,18 @@ export interface KeylessFacts {
 export class KeylessError extends DwdError implements KeylessFacts {
   /** The stable code; `switch` on it. */
   declare readonly code: KeylessErrorCode;
-  readonly serviceAccount?: string;
-  readonly caller?: string;
-  readonly callerSource?: string;
-  readonly projectId?: string;
-  readonly delegates?: string[];
-  readonly status?: number;
-  readonly googleStatus?: string;
-  readonly reason?: string;
-  readonly activationUrl?: string;
-  readonly places?: string[];
+  /** The fix, in one line: every keyless error has one. */
+  declare readonly hint: string;
+  readonly serviceAccount?: string | undefined;
+  readonly caller?: string | undefined;
+  readonly callerSource?: string | undefined;
+  readonly projectId?: string | undefined;
+  readonly delegates?: string[] | undefined;
+  readonly status?: number | undefined;
+  readonly googleStatus?: string | undefined;
+  readonly reason?: string | undefined;
+  readonly activationUrl?: string | undefined;
+  readonly places?: string[] | undefined;
   /** Whether retrying later may help (outages, network failures). */
   readonly retryable: boolean;
 
@@ -87,7 +89,7 @@ export class KeylessError extends DwdError implements KeylessFacts {
   constructor(
     code: KeylessErrorCode,
     message: string,
-    options: DwdErrorOptions & KeylessFacts = {},
+    options: DwdErrorOptions & KeylessFacts & { hint: string },
   ) {
     super(code, message, options);
     this.name = "KeylessError";

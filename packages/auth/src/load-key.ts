@@ -25,15 +25,15 @@ export type KeySource = string | Uint8Array | Record<string, unknown> | undefine
 /** Options of {@link loadKey}. */
 export interface LoadKeyOptions {
   /** The service-account email: required for .p12 and PEM keys, which hold none. */
-  email?: string;
+  email?: string | undefined;
   /** The .p12 password; Google's is `"notasecret"` (the default). */
-  password?: string;
+  password?: string | undefined;
   /** The numeric OAuth2 client ID, for Admin-console hints (a .p12/PEM key holds none). */
-  clientId?: string;
+  clientId?: string | undefined;
   /** Overrides the key's `token_uri`. */
-  tokenUri?: string;
+  tokenUri?: string | undefined;
   /** Environment to read `GOOGLE_APPLICATION_CREDENTIALS` from; defaults to the runtime's. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
 }
 
 /**
@@ -73,7 +73,7 @@ function fail(
   code: KeyErrorCode,
   what: string,
   hint: string,
-  extra: { field?: string; cause?: unknown } = {},
+  extra: { field?: string | undefined; cause?: unknown } = {},
 ): never {
   throw new KeyError(code, `Cannot load key "${ctx.label}": ${what}`, {
     hint,

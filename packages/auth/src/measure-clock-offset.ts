@@ -12,13 +12,13 @@ import { resolveEndpoints } from "./resolve-endpoints.ts";
 /** Options of {@link measureClockOffset}. */
 export interface MeasureClockOffsetOptions {
   /** Token endpoint; defaults via {@link resolveEndpoints} (env `DWD_EMULATOR_HOST`, then Google). */
-  tokenUri?: string;
+  tokenUri?: string | undefined;
   /** Injected fetch; `globalThis.fetch` by default. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** Injected clock (ms). */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** Environment for `DWD_EMULATOR_HOST`. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
 }
 
 /**

@@ -17,15 +17,15 @@ export const GOOGLE_IAM_CREDENTIALS_ROOT = "https://iamcredentials.googleapis.co
 /** Options of {@link resolveEndpoints}; explicit values win over the environment. */
 export interface ResolveEndpointsOptions {
   /** Environment to read `DWD_EMULATOR_HOST` from; defaults to the runtime's. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
   /** Explicit token endpoint (wins over everything). */
-  tokenUri?: string;
+  tokenUri?: string | undefined;
   /** Explicit Calendar API root, e.g. `http://127.0.0.1:8080/calendar/v3` (wins over everything). */
-  apiRoot?: string;
+  apiRoot?: string | undefined;
   /** Explicit IAM Credentials API root, e.g. `http://127.0.0.1:8080` (wins over everything). */
-  iamRoot?: string;
+  iamRoot?: string | undefined;
   /** The key's `token_uri` (used when neither `tokenUri` nor `DWD_EMULATOR_HOST` is set). */
-  keyTokenUri?: string;
+  keyTokenUri?: string | undefined;
 }
 
 /** The resolved endpoints. */
@@ -37,7 +37,7 @@ export interface Endpoints {
   /** IAM Credentials API root, without a trailing slash (where keyless `signJwt` goes). */
   iamRoot: string;
   /** The emulator origin when `DWD_EMULATOR_HOST` is set. */
-  emulatorOrigin?: string;
+  emulatorOrigin?: string | undefined;
 }
 
 /**

@@ -39,23 +39,23 @@ export interface SharedTokenSourceOptions {
   /** The secret tokens are encrypted with (AES-256-GCM, key = SHA-256 of it); the same on every replica. */
   secret: string;
   /** Prefix of every store key. Default `dwd:token:`. */
-  namespace?: string;
+  namespace?: string | undefined;
   /** Clock in ms. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** A token is refreshed when less than this remains; default as {@link createTokenSource}. */
-  refreshMarginMs?: number;
+  refreshMarginMs?: number | undefined;
   /** How long a lock holder may take to mint before others give up waiting; default 10,000 ms. */
-  lockTtlMs?: number;
+  lockTtlMs?: number | undefined;
   /** Pause between reads while another replica mints; default 25 ms. */
-  pollMs?: number;
+  pollMs?: number | undefined;
   /** Waits `ms` (tests inject a fake). */
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: ((ms: number) => Promise<void>) | undefined;
   /** While the store is failing, try it again at most this often; default 1,000 ms. */
-  retryStoreMs?: number;
+  retryStoreMs?: number | undefined;
   /** Bound of this replica's decrypted-token cache; the oldest go first. Default 50,000. */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** Told when the source switches between the store (`shared`) and its own memory (`local`). */
-  onModeChange?: (mode: "shared" | "local", error?: unknown) => void;
+  onModeChange?: ((mode: "shared" | "local", error?: unknown) => void) | undefined;
 }
 
 /** Counters of the shared layer. */

@@ -14,7 +14,7 @@ export interface JwtClaims {
   /** The service account's email. */
   iss: string;
   /** The impersonated user (domain-wide delegation); absent to act as the service account. */
-  sub?: string;
+  sub?: string | undefined;
   /** Space-separated scopes. */
   scope: string;
   /** The token endpoint the assertion is posted to. */
@@ -29,13 +29,13 @@ export interface JwtClaims {
 /** Options of {@link buildClaims}. */
 export interface BuildClaimsOptions {
   /** The user to impersonate. */
-  subject?: string;
+  subject?: string | undefined;
   /** OAuth scopes; at least one. */
   scopes: readonly string[];
   /** `aud`; defaults to the key's token URI. */
-  audience?: string;
+  audience?: string | undefined;
   /** Current time in ms; defaults to `Date.now()`. */
-  now?: number;
+  now?: number | undefined;
 }
 
 /** Seconds `iat` is set in the past, so a clock slightly ahead of Google's still gets a token. */
@@ -71,7 +71,7 @@ export const MAX_ASSERTION_LENGTH = 16_384;
  * ```
  */
 export function buildClaims(
-  key: Pick<ServiceAccountKey, "clientEmail"> & { tokenUri?: string },
+  key: Pick<ServiceAccountKey, "clientEmail"> & { tokenUri?: string | undefined },
   options: BuildClaimsOptions,
 ): JwtClaims {
   const scopes = normalizeScopes(options.scopes);

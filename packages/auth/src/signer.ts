@@ -16,21 +16,21 @@ export interface SignerIdentity {
   /** The service account the assertion is issued for (`iss`). */
   clientEmail: string;
   /** Its numeric OAuth2 client ID (what the Admin console names), when known. */
-  clientId?: string;
+  clientId?: string | undefined;
   /** The signing key's ID, when known. */
-  privateKeyId?: string;
+  privateKeyId?: string | undefined;
 }
 
 /** Options of {@link JwtSigner.sign}. */
 export interface SignOptions {
   /** Abandons the signing request (only signers that make one use it). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Signs a JWT claim set with RS256 for one service account. */
 export interface JwtSigner extends SignerIdentity {
   /** The token endpoint the signer's credentials name (a key file's `token_uri`), when any. */
-  tokenUri?: string;
+  tokenUri?: string | undefined;
   /**
    * Signs `claims` and returns the compact JWS.
    *

@@ -40,32 +40,32 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** Options of {@link createTokenSource}. */
 export interface TokenSourceOptions {
   /** The fetch used for the token endpoint (e.g. an emulator's handler); `globalThis.fetch` by default. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** Clock in ms; defaults to `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** Token endpoint; wins over `DWD_EMULATOR_HOST` and the key's `token_uri`. */
-  tokenUri?: string;
+  tokenUri?: string | undefined;
   /**
    * Cache bound (entries of subject × scopes); least recently used go first. An entry whose exchange
    * is in flight is never evicted, so the cache may exceed the bound while exchanges run. Default 10,000.
    */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** Refresh a cached token when less than this remains. Default 225,000 ms (3 min 45 s). */
-  refreshMarginMs?: number;
+  refreshMarginMs?: number | undefined;
   /** Environment to read `DWD_EMULATOR_HOST` from; defaults to the runtime's. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
   /**
    * Every scope this client is meant to hold under domain-wide delegation; diagnoses list all of them
    * in the prefilled Admin-console link, since the link replaces the entry. Default: the scopes of the
    * failing request.
    */
-  delegatedScopes?: readonly string[];
+  delegatedScopes?: readonly string[] | undefined;
   /**
    * Deadline of one token exchange in ms, from signing to the last byte of the answer (not an idle
    * timeout: an endpoint that trickles its answer is cut off too). Default 30,000;
    * `Number.POSITIVE_INFINITY` waits for ever.
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** An access token for one subject and scope set. */
@@ -75,7 +75,7 @@ export interface AccessToken {
   /** Expiry in ms since the epoch (local clock). */
   expiresAt: number;
   /** The impersonated user, when any. */
-  subject?: string;
+  subject?: string | undefined;
   /** The scopes, sorted and unique. */
   scopes: readonly string[];
 }
@@ -86,14 +86,14 @@ export interface GetTokenOptions {
    * The user to impersonate; omit to act as the service account itself. Surrounding whitespace is
    * trimmed; an empty subject, or one with whitespace or a control character inside, is a `TypeError`.
    */
-  subject?: string;
+  subject?: string | undefined;
   /** OAuth scopes; at least one. */
   scopes: readonly string[];
   /**
    * Abandons this call: it rejects with the signal's reason. An exchange other callers still wait for
    * goes on; one nobody waits for any more is aborted.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Counters of a {@link TokenSource}. */
@@ -107,7 +107,7 @@ export interface TokenSourceStats {
 /** Hands out delegated access tokens. */
 export interface TokenSource {
   /** The signing key, when the source was made from one (absent for keyless signers). */
-  key?: ServiceAccountKey;
+  key?: ServiceAccountKey | undefined;
   /** Who signs the assertions: the key's local signer, or a keyless one. */
   signer: JwtSigner;
   /** The token endpoint this source posts to. */
@@ -143,8 +143,8 @@ interface Flight {
 }
 
 interface Entry {
-  token?: AccessToken;
-  flight?: Flight;
+  token?: AccessToken | undefined;
+  flight?: Flight | undefined;
 }
 
 /** What the exchange was doing when its deadline passed. */
@@ -217,9 +217,9 @@ export function createTokenSource(
     clientEmail: string;
     scopes: string[];
     tokenUri: string;
-    subject?: string;
-    clientId?: string;
-    keyId?: string;
+    subject?: string | undefined;
+    clientId?: string | undefined;
+    keyId?: string | undefined;
   } {
     return {
       clientEmail: signer.clientEmail,

@@ -52,6 +52,13 @@ describe("createTokenSource() against the emulator", () => {
     expect(((await res.json()) as { summary: string }).summary).toBe("info@example.com");
   });
 
+  it("createTokenSource() takes emulator.fetch itself as its fetch (called as fetch(url, init))", async () => {
+    const key = await loadKey(await emulator.serviceAccountKeyJson("calendar-bot"));
+    const source = createTokenSource(key, { fetch: emulator.fetch, now, env: {} });
+    const { accessToken } = await source.getToken({ subject: "bob@example.com", scopes: [RO] });
+    expect(accessToken).toMatch(/^ya29\.emu\./);
+  });
+
   it("getToken() refreshes on expiry with injected time, counted at the emulator", async () => {
     emulator.stats.reset();
     const key = await loadKey(await emulator.serviceAccountKeyJson("calendar-bot"));

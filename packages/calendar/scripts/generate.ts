@@ -110,7 +110,9 @@ function objectType(
   const lines = Object.entries(properties).map(([name, s]) => {
     const type = schemaType(s, inner);
     const orNull = topLevel && nullable(s) && type !== "unknown" ? " | null" : "";
-    return `${inner}/** ${fieldDoc(name, s)} */\n${inner}${safeName(name)}?: ${type}${orNull};`;
+    // `| undefined`: a caller with exactOptionalPropertyTypes may pass an explicit undefined.
+    const orUndefined = type === "unknown" ? "" : " | undefined";
+    return `${inner}/** ${fieldDoc(name, s)} */\n${inner}${safeName(name)}?: ${type}${orNull}${orUndefined};`;
   });
   return `{\n${lines.join("\n")}\n${indent}}`;
 }
@@ -161,7 +163,7 @@ export function generateTypes(): string {
       continue;
     }
     const fields = query.map(
-      ([n, p]) => `  /** ${paramDoc(m, n, p)} */\n  ${safeName(n)}?: ${paramType(p)};`,
+      ([n, p]) => `  /** ${paramDoc(m, n, p)} */\n  ${safeName(n)}?: ${paramType(p)} | undefined;`,
     );
     out.push(`export interface ${paramsName(m)} {\n${fields.join("\n")}\n}\n`);
   }

@@ -59,25 +59,25 @@ export interface CalendarApiErrorFacts {
   /** HTTP status (0 when no response arrived). */
   readonly status: number;
   /** Google's `errors[0].reason` (e.g. `"notFound"`), when present. */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
   /** The method, e.g. `"calendar.events.list"`. */
   readonly method: string;
   /** The calendar the call was about, when it was about one. */
-  readonly calendarId?: string;
+  readonly calendarId?: string | undefined;
   /** The impersonated user; absent when the service account acted as itself. */
-  readonly subject?: string;
+  readonly subject?: string | undefined;
   /** The scopes of the access token used. */
   readonly scopes: string[];
   /** Whether trying again (with backoff) may succeed: 429, rate limits, 5xx, network failures, timeouts. */
-  readonly retryable?: boolean;
+  readonly retryable?: boolean | undefined;
   /** Seconds from a `Retry-After` header, when the API sent one. */
-  readonly retryAfterSeconds?: number;
+  readonly retryAfterSeconds?: number | undefined;
 }
 
 /** Options of the {@link CalendarApiError} constructor: the facts, the hint and Google's error as `cause`. */
 export interface CalendarApiErrorOptions extends CalendarApiErrorFacts {
   /** The fix, printed on its own line by the CLI. */
-  hint?: string;
+  hint?: string | undefined;
   /** The parsed Google error body (or the network error). */
   cause?: unknown;
 }
@@ -101,19 +101,19 @@ export class CalendarApiError extends DwdError implements CalendarApiErrorFacts 
   /** HTTP status (0 when no response arrived). */
   readonly status: number;
   /** Google's reason string, when present. */
-  readonly reason?: string;
+  readonly reason?: string | undefined;
   /** The method, e.g. `"calendar.calendarList.get"`. */
   readonly method: string;
   /** The calendar the call was about. */
-  readonly calendarId?: string;
+  readonly calendarId?: string | undefined;
   /** The impersonated user, if any. */
-  readonly subject?: string;
+  readonly subject?: string | undefined;
   /** The scopes of the access token used. */
   readonly scopes: string[];
   /** Whether trying again (with backoff) may succeed. */
   readonly retryable: boolean;
   /** Seconds from a `Retry-After` header, when the API sent one. */
-  readonly retryAfterSeconds?: number;
+  readonly retryAfterSeconds?: number | undefined;
 
   /**
    * @param code The stable code.

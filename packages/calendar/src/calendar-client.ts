@@ -46,10 +46,11 @@ export const defaultCalendarScopes: readonly string[] = [
  * does anything with `getToken({ subject, scopes })`. With `invalidate`, a 401 from the API makes the
  * client fetch a fresh token and retry once.
  */
-export type CalendarTokenSource = Pick<TokenSource, "getToken"> &
-  Partial<Pick<TokenSource, "invalidate" | "tokenUri">> & {
-    signer?: { clientEmail: string; clientId?: string };
-  };
+export type CalendarTokenSource = Pick<TokenSource, "getToken"> & {
+  [K in "invalidate" | "tokenUri"]?: TokenSource[K] | undefined;
+} & {
+  signer?: { clientEmail: string; clientId?: string | undefined } | undefined;
+};
 
 /**
  * The Calendar root when none is given: `DWD_EMULATOR_HOST`'s, else — when the token source posts to a
@@ -73,39 +74,39 @@ export interface CalendarClientOptions {
   /** Where access tokens come from (`createTokenSource(key)` of `@dwd/auth`). */
   tokenSource: CalendarTokenSource;
   /** The user to impersonate (domain-wide delegation). Without it, calls run as the service account itself. */
-  subject?: string;
+  subject?: string | undefined;
   /**
    * Scopes to request for every call. Default: per method, `calendar.readonly` when the method accepts it,
    * else `calendar`. Under DWD each must be granted in the Admin console.
    */
-  scopes?: readonly string[];
+  scopes?: readonly string[] | undefined;
   /**
    * Calendar API root. Default: from `DWD_EMULATOR_HOST`; else, when the token source posts to a loopback
    * address (a key written by the emulator), that origin's `/calendar/v3`; else Google's.
    */
-  rootUrl?: string;
+  rootUrl?: string | undefined;
   /** The batch endpoint; default `batch/calendar/v3` on the root's host. */
-  batchUrl?: string;
+  batchUrl?: string | undefined;
   /** The fetch to use (tests hand in the emulator's handler); `globalThis.fetch` by default. */
-  fetch?: CalendarFetch;
+  fetch?: CalendarFetch | undefined;
   /** Environment variables to read `DWD_EMULATOR_HOST` from. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
   /** Total time per call, retries included; default 30,000 ms. A batch applies it to each HTTP request. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retry policy, or `false` for none. Default: 5 retries, full jitter from 1 s up to 32 s. */
-  retry?: RetryOptions | false;
+  retry?: RetryOptions | false | undefined;
   /** Sees each retry before it happens. */
-  onRetry?: (event: RetryEvent) => void;
+  onRetry?: ((event: RetryEvent) => void) | undefined;
   /**
    * Ask for gzip (`Accept-Encoding: gzip` and `(gzip)` in the User-Agent, as Google requires). Default
    * on with the runtime's fetch (it inflates); with a custom fetch, on only when asked, since the
    * client can inflate only bodies it can read as bytes (`arrayBuffer`).
    */
-  gzip?: boolean;
+  gzip?: boolean | undefined;
   /** Product token put before `dwd-calendar (gzip)` in the User-Agent. */
-  userAgent?: string;
+  userAgent?: string | undefined;
   /** Clock in ms, for `Retry-After` dates; default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** The `acl` methods plus an iterator over every rule. */
@@ -213,11 +214,11 @@ export type BatchResults<C extends readonly PreparedCall<unknown>[]> = {
 /** Options of {@link CalendarClient.batch}. */
 export interface BatchOptions {
   /** Calls per batch request, 1–1000 (Google's limit); default 50. */
-  chunkSize?: number;
+  chunkSize?: number | undefined;
   /** Batch requests in flight at once; default 4. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Aborts the batch; open parts fail with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** A Calendar v3 client: every method of the discovery document, pages, batch, retries and diagnoses. */
@@ -263,7 +264,7 @@ export interface CalendarClient {
   /** The API root in use, without a trailing slash. */
   rootUrl: string;
   /** The impersonated user, if any. */
-  subject?: string;
+  subject?: string | undefined;
   /** The scopes configured for every call (empty: each method's default). */
   scopes: readonly string[];
 }
@@ -360,8 +361,8 @@ function clientFor(ctx: ClientContext, principal: Principal): CalendarClient {
         ctx,
         prepare(spec, [...args.slice(0, n), { ...params, pageToken }], principal),
       )) as {
-        items?: T[];
-        nextPageToken?: string | null;
+        items?: T[] | undefined;
+        nextPageToken?: string | null | undefined;
       };
       yield* page.items ?? [];
       pageToken = page.nextPageToken ?? undefined;

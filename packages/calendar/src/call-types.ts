@@ -3,7 +3,7 @@ import type { MethodSpec } from "./method-spec.ts";
 /** Anything that carries an ETag: a resource the caller already holds. */
 export interface HasEtag {
   /** The resource's `etag`, a quoted string such as `"3381234567890000"`. */
-  etag?: string | null;
+  etag?: string | null | undefined;
 }
 
 /**
@@ -16,24 +16,24 @@ export interface HasEtag {
  */
 export interface CallOptions {
   /** Aborts the call (and its retries); the promise rejects with the signal's reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Act as this user for this call only (domain-wide delegation). */
-  subject?: string;
+  subject?: string | undefined;
   /** Scopes for this call only. */
-  scopes?: readonly string[];
+  scopes?: readonly string[] | undefined;
   /** Send `If-Match`: the write fails with `precondition_failed` (412) when the resource changed since. */
-  ifMatch?: string | HasEtag;
+  ifMatch?: string | HasEtag | undefined;
   /**
    * Send `If-None-Match`. Pass the resource you hold: on 304 Not Modified the call returns that very
    * object (and {@link wasNotModified} says so). With only an ETag string a 304 is a `not_modified` error.
    */
-  ifNoneMatch?: string | HasEtag;
+  ifNoneMatch?: string | HasEtag | undefined;
   /** Partial response: `fields=items(id,summary),nextPageToken`. */
-  fields?: string;
+  fields?: string | undefined;
   /** Charge the per-user quota to this string (Google's `quotaUser`), e.g. the subject's email. */
-  quotaUser?: string;
+  quotaUser?: string | undefined;
   /** Total time for this call including retries; default the client's `timeoutMs`. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** The names of {@link CallOptions}, kept apart from query parameters. */
@@ -70,15 +70,15 @@ export interface PreparedCall<T> {
   /** The JSON request body, when the method has one. */
   readonly body?: unknown;
   /** The acting user; absent for the service account itself. */
-  readonly subject?: string;
+  readonly subject?: string | undefined;
   /** The scopes to request; absent for the client's default. */
-  readonly scopes?: readonly string[];
+  readonly scopes?: readonly string[] | undefined;
   /** Options of the call (ETags, signal, timeout). */
   readonly options: CallOptions;
   /** The calendar the call is about, for diagnoses. */
-  readonly calendarId?: string;
+  readonly calendarId?: string | undefined;
   /** Phantom: the result type. */
-  readonly [resultType]?: T;
+  readonly [resultType]?: T | undefined;
 }
 
 /** What a method returns, by kind: a promise from a client, a prepared call from a batch builder. */

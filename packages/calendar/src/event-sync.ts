@@ -25,9 +25,9 @@ export interface EventSyncOptions {
   /** The calendar to follow, e.g. `"primary"` or an email. */
   calendarId: string;
   /** The user to act as; default the client's subject. */
-  subject?: string;
+  subject?: string | undefined;
   /** Further list parameters; the same on every run, since a sync token is bound to them. */
-  params?: EventSyncParams;
+  params?: EventSyncParams | undefined;
 }
 
 /** What one {@link EventSync.run} found. */
@@ -55,7 +55,7 @@ export interface EventSync {
    * @returns The changes and whether a full sync happened.
    * @throws {CalendarApiError} from the API, except `full_sync_required`, which is handled
    */
-  run(options?: { signal?: AbortSignal }): Promise<EventSyncResult>;
+  run(options?: { signal?: AbortSignal | undefined }): Promise<EventSyncResult>;
   /** Forgets the stored token: the next run is a full sync. */
   reset(): Promise<void>;
 }
@@ -89,8 +89,9 @@ export function createEventSync(options: EventSyncOptions): EventSync {
     let pages = 0;
     for (;;) {
       const page = await client.events.list(calendarId, {
-        maxResults: 2500,
         ...options.params,
+        // After the spread: an explicit `maxResults: undefined` means the default, as an absent one does.
+        maxResults: options.params?.maxResults ?? 2500,
         ...(syncToken !== undefined ? { syncToken } : {}),
         ...(pageToken !== undefined ? { pageToken } : {}),
         ...(signal !== undefined ? { signal } : {}),

@@ -19,13 +19,13 @@ export interface MethodSpec {
   /** Parameters that may be given more than once. */
   readonly repeated: readonly string[];
   /** Schema of the request body, when the method has one. */
-  readonly request?: string;
+  readonly request?: string | undefined;
   /** Schema of the response body, when there is one. */
-  readonly response?: string;
+  readonly response?: string | undefined;
   /** Any one of these scopes is enough. */
   readonly scopes: readonly string[];
   /** Whether sending the request twice leaves the same state (so ambiguous failures may be retried). */
   readonly repeatable: boolean;
   /** For list methods: the largest `maxResults` Google accepts, what `.all()` asks for. */
-  readonly maxPageSize?: number;
+  readonly maxPageSize?: number | undefined;
 }

@@ -34,7 +34,7 @@ export function createFileSyncStore(path: string): SyncStore {
   const load = (): Promise<Record<string, string>> =>
     (cache ??= readFile(path, "utf8").then(
       (text) => JSON.parse(text) as Record<string, string>,
-      (error: { code?: string }) => {
+      (error: { code?: string | undefined }) => {
         if (error.code === "ENOENT") return {};
         throw error;
       },

@@ -11,15 +11,15 @@ import type { CalendarApiError } from "./calendar-api-error.ts";
  */
 export interface RetryOptions {
   /** Retries after the first attempt; default 5. `0` turns retrying off. */
-  retries?: number;
+  retries?: number | undefined;
   /** Ceiling of the first delay, default 1,000 ms. */
-  baseDelayMs?: number;
+  baseDelayMs?: number | undefined;
   /** Ceiling of any delay, default 32,000 ms. */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Uniform random number in [0, 1); default `Math.random` (inject for tests). */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /** Waits `ms` or rejects when the signal aborts; default a timer (inject for tests). */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 /**
@@ -40,7 +40,7 @@ export interface RetryEvent {
   /** The method, e.g. `"calendar.events.list"`. */
   method: string;
   /** The acting user, if any. */
-  subject?: string;
+  subject?: string | undefined;
   /** True when the call is one part of a batch (only failed parts are sent again). */
   inBatch: boolean;
 }

@@ -34,6 +34,17 @@ describe("against the emulator", () => {
     });
   });
 
+  it("createTokenSource() and createCalendarClient() take emulator.fetch itself as their fetch", async () => {
+    const key = await loadKey(await emulator.serviceAccountKeyJson("calendar-bot"));
+    const client = createCalendarClient({
+      tokenSource: createTokenSource(key, { fetch: emulator.fetch }),
+      subject: "info@example.com",
+      rootUrl: root,
+      fetch: emulator.fetch,
+    });
+    expect(await client.calendarList.get("primary")).toMatchObject({ id: "info@example.com" });
+  });
+
   it("fields: a partial response from the emulator, and a bad selection is a 400 naming it", async () => {
     const client = await clientAs("calendar-bot", "info@example.com");
     const page = await client.events.list("primary", { fields: "items(id,summary),nextSyncToken" });

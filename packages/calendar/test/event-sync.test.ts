@@ -80,6 +80,22 @@ describe("createEventSync()", () => {
     expect(store.entries()["bob@example.com|primary"]).toBe(again.syncToken);
   });
 
+  it("reads an explicit undefined in its options and params as absent (exactOptionalPropertyTypes callers)", async () => {
+    const { fake, cal } = setup();
+    await cal.as("dee@example.com").events.insert("primary", { summary: "d" });
+    fake.log.length = 0;
+    const sync = createEventSync({
+      client: cal,
+      store: createMemorySyncStore(),
+      calendarId: "primary",
+      subject: "dee@example.com",
+      params: { maxResults: undefined, showDeleted: undefined },
+    });
+    const first = await sync.run();
+    expect(first.events.map((e) => e.summary)).toEqual(["d"]);
+    expect(fake.log).toEqual(["GET /calendar/v3/calendars/primary/events?maxResults=2500"]);
+  });
+
   it("reset() makes the next run a full sync", async () => {
     const { cal } = setup();
     const sync = createEventSync({

@@ -34,23 +34,23 @@ export interface EmulatorOptions {
    * The scenario, or `"demo"` (the default) for {@link demoScenario}. Validated with `loadScenario`;
    * `users` may be generated: `{ count: 200, eventsEach: 20 }`.
    */
-  scenario?: ScenarioInput | "demo";
+  scenario?: ScenarioInput | "demo" | undefined;
   /** Public base URL (origin), used for `token_uri` in key files and as an accepted `aud`. Default `http://127.0.0.1:0`. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Clock in epoch milliseconds (default `Date.now`); `faults.clockOffsetMs` is added to it. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** `expires_in` of issued tokens and their lifetime, default 3599. */
-  tokenLifetimeSeconds?: number;
+  tokenLifetimeSeconds?: number | undefined;
   /**
    * Answer for a suspended `sub` (Google's own answer is not documented). Default `"invalid_account"`
    * → 400 `invalid_account` "Forbidden"; `"invalid_grant"` → 400 "Invalid email or User ID";
    * `"access_denied"` → 403 "Account restricted"; `"allow"` → the token is issued.
    */
-  suspendedSubject?: SuspendedSubjectBehaviour;
+  suspendedSubject?: SuspendedSubjectBehaviour | undefined;
   /** Faults from the start (same fields as `PUT /_emulator/faults`); validated. */
-  faults?: Partial<EmulatorFaults>;
+  faults?: { [K in keyof EmulatorFaults]?: EmulatorFaults[K] | undefined } | undefined;
   /** The fetch that push notifications are POSTed with (default: the global `fetch`). */
-  pushFetch?: typeof fetch;
+  pushFetch?: typeof fetch | undefined;
 }
 
 /** Public facts of a scenario service account. */
@@ -78,23 +78,38 @@ export interface EmulatorFaults {
   /** Added to the emulator's clock: shifts the `Date` header, claim checks and token expiry. */
   clockOffsetMs: number;
   /** When true the token endpoint answers 503 `temporarily_unavailable`. */
-  tokenOutage?: boolean;
+  tokenOutage?: boolean | undefined;
   /** When true the IAM Credentials API answers 403 SERVICE_DISABLED, as when it is off in the caller's project. */
-  iamCredentialsDisabled?: boolean;
+  iamCredentialsDisabled?: boolean | undefined;
   /** Delay before every answer (token endpoint, API, batch; not the control API), ms. */
-  latencyMs?: number;
+  latencyMs?: number | undefined;
   /** Chance of each injected API failure per call: `{ "429": 0.1, "403": 0.05, "500": 0, "503": 0.05, "reset": 0.05 }`. */
-  errorRates?: FaultRates;
+  errorRates?: FaultRates | undefined;
   /** Seed of the failure draws (default 1): the same seed fails the same calls. */
-  seed?: number;
+  seed?: number | undefined;
   /** `Retry-After` of injected 429s, seconds (default 1). */
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | undefined;
+}
+
+/**
+ * {@link Emulator.fetch}: a request handler (one `Request` in, its `Response` out, as `Deno.serve` wants)
+ * that is also a `fetch` (a URL and an init, as clients call it).
+ */
+export interface EmulatorFetch {
+  /** Handles one request, as a server's handler does. */
+  (request: Request): Promise<Response>;
+  /** Answers as `fetch(input, init)` would from Google. */
+  (input: Request | string | URL, init?: RequestInit): Promise<Response>;
 }
 
 /** A running emulator: a pure `fetch` handler plus its key material, counters and faults. */
 export interface Emulator {
-  /** The pure handler: Google's token endpoint and Calendar v3. Safe to pass unbound (`Deno.serve(emulator.fetch)`). */
-  fetch: (request: Request) => Promise<Response>;
+  /**
+   * The pure handler: Google's token endpoint and Calendar v3. It takes what `fetch` takes — a `Request`,
+   * or a URL and an init — so it serves wherever a `fetch` is asked for (`createTokenSource(key, { fetch:
+   * emulator.fetch })`) and wherever a handler is (`Deno.serve(emulator.fetch)`). Safe to pass unbound.
+   */
+  fetch: EmulatorFetch;
   /** Public base URL; the Node adapter sets it once listening. */
   baseUrl: string;
   /** The validated scenario. */
@@ -119,6 +134,25 @@ export interface Emulator {
   expireSyncTokens(): void;
   /** Resolves once every push notification queued so far has been attempted. */
   pushIdle(): Promise<void>;
+}
+
+/**
+ * `fetch`'s arguments as one Request, as `fetch` reads them. A string or URL that is not absolute is a
+ * TypeError naming the call, which no client can mistake for a network failure.
+ */
+function toRequest(input: Request | string | URL, init: RequestInit | undefined): Request {
+  if (input instanceof Request) return init === undefined ? input : new Request(input, init);
+  if (typeof input !== "string" && !(input instanceof URL)) {
+    throw new TypeError(
+      `emulator.fetch() takes a Request, or a URL and an init as fetch does; got ${input === null ? "null" : typeof input}`,
+    );
+  }
+  if (!URL.canParse(input)) {
+    throw new TypeError(
+      `emulator.fetch() needs an absolute URL, e.g. "http://127.0.0.1/token"; got ${JSON.stringify(String(input))}`,
+    );
+  }
+  return new Request(input, init);
 }
 
 /**
@@ -178,7 +212,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     scenario,
     stats,
     faults,
-    fetch: async (request) => deliver(await app.fetch(request)),
+    fetch: async (input: Request | string | URL, init?: RequestInit) =>
+      deliver(await app.fetch(toRequest(input, init))),
     serviceAccount(name) {
       const a = account(name);
       return {

@@ -10,9 +10,9 @@ export type EmulatorErrorCode = "invalid_scenario" | "unknown_service_account" |
 /** Options of the {@link EmulatorError} constructor. */
 export interface EmulatorErrorOptions {
   /** The fix, printed on its own line by the CLI. */
-  hint?: string;
+  hint?: string | undefined;
   /** Where in the scenario the problem is, e.g. `users[2].email`. */
-  path?: string;
+  path?: string | undefined;
   /** The underlying error, if any. */
   cause?: unknown;
 }
@@ -33,9 +33,9 @@ export class EmulatorError extends Error {
   /** Stable code. */
   readonly code: EmulatorErrorCode;
   /** The fix, separate from the message. */
-  readonly hint?: string;
+  readonly hint?: string | undefined;
   /** Scenario path of the offending value, for `invalid_scenario`. */
-  readonly path?: string;
+  readonly path?: string | undefined;
 
   /**
    * @param code - stable code

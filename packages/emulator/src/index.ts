@@ -16,6 +16,7 @@ export { createEmulator } from "./create-emulator.ts";
 export type {
   Emulator,
   EmulatorFaults,
+  EmulatorFetch,
   EmulatorOptions,
   EmulatorStats,
   FaultKind,

@@ -24,13 +24,13 @@ export interface ScenarioAuthorizedUser {
   /** The Google account (any domain), e.g. `dev@example.com`; its tokens act as `user:EMAIL`. */
   email: string;
   /** OAuth client ID of the file; derived from the email when absent. */
-  clientId?: string;
+  clientId?: string | undefined;
   /** OAuth client secret of the file; derived from the email when absent. */
-  clientSecret?: string;
+  clientSecret?: string | undefined;
   /** The refresh token; derived from the email when absent. */
-  refreshToken?: string;
+  refreshToken?: string | undefined;
   /** `"revoked"`: the grant answers `invalid_grant` "Token has been expired or revoked."; `"reauth"`: `invalid_rapt`. */
-  refresh?: "ok" | "revoked" | "reauth";
+  refresh?: "ok" | "revoked" | "reauth" | undefined;
 }
 
 /** The metadata server (`/computeMetadata/v1`) of the emulated Cloud Run / GCE instance. */
@@ -42,11 +42,11 @@ export interface ScenarioMetadata {
 /** The keyless fields of a {@link Scenario}. */
 export interface KeylessScenario {
   /** Token Creator grants; without them every `signJwt` is denied. */
-  tokenCreators?: ScenarioTokenCreator[];
+  tokenCreators?: ScenarioTokenCreator[] | undefined;
   /** `authorized_user` credentials the token endpoint's refresh grant accepts. */
-  authorizedUsers?: ScenarioAuthorizedUser[];
+  authorizedUsers?: ScenarioAuthorizedUser[] | undefined;
   /** Who the metadata server answers as; without it, its token path answers 404. */
-  metadata?: ScenarioMetadata;
+  metadata?: ScenarioMetadata | undefined;
 }
 
 const hint = "Fix the scenario file; see the scenario format in the @dwd/emulator README";

@@ -26,11 +26,11 @@ import { encodeForSocket } from "./_internal/gzip.ts";
 /** Options of {@link startEmulator}: the emulator's own plus where to listen and write keys. */
 export interface StartEmulatorOptions extends EmulatorOptions {
   /** TCP port; 0 (the default) picks a free one. */
-  port?: number;
+  port?: number | undefined;
   /** Interface to bind, default `127.0.0.1`. */
-  host?: string;
+  host?: string | undefined;
   /** When set, `<keysDir>/<account>.json` and `<account>.p12` (mode 0600) are written for every service account. */
-  keysDir?: string;
+  keysDir?: string | undefined;
 }
 
 /** Paths of one service account's key files. */

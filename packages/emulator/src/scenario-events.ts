@@ -1,7 +1,9 @@
 import { EmulatorError } from "./emulator-error.ts";
 
 /** A start or end: `"2026-04-01"` (all day), an RFC 3339 date-time, or Google's `{ date | dateTime, timeZone? }`. */
-export type ScenarioEventTime = string | { date?: string; dateTime?: string; timeZone?: string };
+export type ScenarioEventTime =
+  | string
+  | { date?: string | undefined; dateTime?: string | undefined; timeZone?: string | undefined };
 
 /** An event seeded into a calendar when the emulator starts (and again on reset). */
 export interface ScenarioEvent {
@@ -14,15 +16,15 @@ export interface ScenarioEvent {
   /** End, same forms as `start` (exclusive). */
   end: ScenarioEventTime;
   /** RRULE/EXDATE/RDATE lines, e.g. `["RRULE:FREQ=WEEKLY;BYDAY=MO"]`. */
-  recurrence?: string[];
+  recurrence?: string[] | undefined;
   /** Attendee emails. */
-  attendees?: string[];
+  attendees?: string[] | undefined;
   /** A base32hex event ID (`a`–`v`, `0`–`9`, 5–1024 characters); generated when absent. */
-  id?: string;
+  id?: string | undefined;
   /** Description. */
-  description?: string;
+  description?: string | undefined;
   /** Location. */
-  location?: string;
+  location?: string | undefined;
 }
 
 /** Generated users and events for load work: `{ count: 200, eventsEach: 20 }`. */
@@ -30,9 +32,9 @@ export interface ScenarioGeneratedUsers {
   /** How many users: `user0001@<domain>` … */
   count: number;
   /** Events per user's primary calendar, one a day from `startDate` (default 0). */
-  eventsEach?: number;
+  eventsEach?: number | undefined;
   /** First day of generated events, `YYYY-MM-DD` (default `2026-01-05`). */
-  startDate?: string;
+  startDate?: string | undefined;
 }
 
 function fail(
@@ -74,7 +76,11 @@ function time(value: unknown, path: string): ScenarioEventTime {
   if (typeof value !== "object" || value === null || Array.isArray(value))
     fail(path, `expected a date, a date-time or {dateTime, timeZone}, got ${describe(value)}`);
   const o = value as Record<string, unknown>;
-  const out: { date?: string; dateTime?: string; timeZone?: string } = {};
+  const out: {
+    date?: string | undefined;
+    dateTime?: string | undefined;
+    timeZone?: string | undefined;
+  } = {};
   if (o["date"] !== undefined) {
     const d = text(o["date"], `${path}.date`);
     if (!dateRe.test(d)) fail(`${path}.date`, `"${d}" is not a date like 2026-04-01`);

@@ -9,9 +9,9 @@ export interface ScenarioUser {
   /** Primary email, in the scenario's domain. */
   email: string;
   /** Admin-suspended: the token endpoint refuses to impersonate the user (see `suspendedSubject`). */
-  suspended?: boolean;
+  suspended?: boolean | undefined;
   /** Display name. */
-  name?: string;
+  name?: string | undefined;
 }
 
 /** A service account; its RSA key is generated when the emulator starts. */
@@ -19,19 +19,19 @@ export interface ScenarioServiceAccount {
   /** Account ID: 6–30 characters, lower-case letters, digits and hyphens, starting with a letter. */
   name: string;
   /** Project ID (default `dwd-emulator`); the email is `<name>@<projectId>.iam.gserviceaccount.com`. */
-  projectId?: string;
+  projectId?: string | undefined;
   /** Numeric OAuth client ID (the one the Admin console wants); derived from the email when absent. */
-  clientId?: string;
+  clientId?: string | undefined;
   /** A disabled account gets `401 disabled_client`. */
-  disabled?: boolean;
+  disabled?: boolean | undefined;
 }
 
 /** A domain-wide delegation entry of the Admin console: client ID → scopes. */
 export interface ScenarioGrant {
   /** Numeric client ID the entry names. */
-  clientId?: string;
+  clientId?: string | undefined;
   /** Or the name of a scenario service account, whose client ID is used. */
-  serviceAccount?: string;
+  serviceAccount?: string | undefined;
   /** Scope URLs, matched exactly (`calendar` does not imply `calendar.events`). */
   scopes: string[];
 }
@@ -41,13 +41,13 @@ export interface ScenarioCalendar {
   /** Email of the owning user. */
   owner: string;
   /** Calendar ID; a primary calendar's ID is the owner's email, others default to `<hex>@group.calendar.google.com`. */
-  id?: string;
+  id?: string | undefined;
   /** Title; defaults to the ID. */
-  summary?: string;
+  summary?: string | undefined;
   /** IANA time zone, default `UTC`. */
-  timeZone?: string;
+  timeZone?: string | undefined;
   /** The owner's primary calendar (at most one per owner). */
-  primary?: boolean;
+  primary?: boolean | undefined;
 }
 
 /**
@@ -64,9 +64,9 @@ export interface Scenario extends KeylessScenario {
   /** Domain-wide delegation entries. */
   grants: ScenarioGrant[];
   /** Calendars beyond the default primary ones. */
-  calendars?: ScenarioCalendar[];
+  calendars?: ScenarioCalendar[] | undefined;
   /** Events seeded per calendar (a generated `users: { count, eventsEach }` adds its own). */
-  events?: ScenarioEvent[];
+  events?: ScenarioEvent[] | undefined;
 }
 
 /**
@@ -144,7 +144,10 @@ const clientIdPattern = /^[0-9]{1,30}$/;
  * serviceAccountEmail({ name: "calendar-bot" }); // "calendar-bot@dwd-emulator.iam.gserviceaccount.com"
  * ```
  */
-export function serviceAccountEmail(account: { name: string; projectId?: string }): string {
+export function serviceAccountEmail(account: {
+  name: string;
+  projectId?: string | undefined;
+}): string {
   return `${account.name}@${account.projectId ?? "dwd-emulator"}.iam.gserviceaccount.com`;
 }
 

@@ -70,7 +70,7 @@ export function authorizedUserCaller(
           }).toString(),
         });
       } catch (cause) {
-        const code = (cause as { cause?: { code?: unknown } } | null)?.cause?.code;
+        const code = (cause as { cause?: { code?: unknown } | undefined } | null)?.cause?.code;
         throw new KeylessError(
           "caller_token_error",
           `Cannot refresh the user credentials in "${path}": the token endpoint "${tokenUri}" cannot be reached (${typeof code === "string" ? code : "network error"})`,

@@ -43,7 +43,7 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 function networkCode(error: unknown, timeoutMs: number): string {
   if ((error as { name?: unknown } | null)?.name === "TimeoutError")
     return `no answer within ${timeoutMs} ms`;
-  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  const code = (error as { cause?: { code?: unknown } | undefined } | null)?.cause?.code;
   return typeof code === "string" ? code : error instanceof Error ? error.message : "network error";
 }
 
@@ -154,7 +154,8 @@ export function metadataCaller(
     DEFAULT_REFRESH_MARGIN_MS,
   );
 
-  let described: Promise<{ member?: string; projectId?: string }> | undefined;
+  let described:
+    Promise<{ member?: string | undefined; projectId?: string | undefined }> | undefined;
   return {
     kind: "metadata",
     source: root,

@@ -6,15 +6,17 @@ const SERVICE = "iamcredentials.googleapis.com";
 const ROLE = "roles/iam.serviceAccountTokenCreator";
 
 interface RpcBody {
-  code?: number;
-  message?: string;
-  status?: string;
-  details?: {
-    "@type"?: string;
-    reason?: string;
-    metadata?: Record<string, string>;
-    links?: { url?: string }[];
-  }[];
+  code?: number | undefined;
+  message?: string | undefined;
+  status?: string | undefined;
+  details?:
+    | {
+        "@type"?: string | undefined;
+        reason?: string | undefined;
+        metadata?: Record<string, string> | undefined;
+        links?: { url?: string | undefined }[] | undefined;
+      }[]
+    | undefined;
 }
 
 function parse(body: unknown): RpcBody {
@@ -27,8 +29,8 @@ export interface IamContext {
   serviceAccount: string;
   delegates: string[];
   callerSource: string;
-  member?: string;
-  projectId?: string;
+  member?: string | undefined;
+  projectId?: string | undefined;
 }
 
 /** The `gcloud` line that grants Token Creator on `target` to `member` (a placeholder when unknown). */

@@ -3,8 +3,8 @@
 type Env = Record<string, string | undefined>;
 
 interface RuntimeGlobals {
-  Deno?: { env: { get(name: string): string | undefined } };
-  process?: { env: Env };
+  Deno?: { env: { get(name: string): string | undefined } } | undefined;
+  process?: { env: Env } | undefined;
 }
 
 /** Reads one environment variable from `env` when given, else from the runtime (undefined when denied). */

@@ -5,8 +5,8 @@ import { readEnv } from "./env.ts";
 type Env = Record<string, string | undefined>;
 
 interface RuntimeGlobals {
-  Deno?: { build?: { os?: string } };
-  process?: { platform?: string };
+  Deno?: { build?: { os?: string | undefined } | undefined } | undefined;
+  process?: { platform?: string | undefined } | undefined;
 }
 
 function isWindows(): boolean {

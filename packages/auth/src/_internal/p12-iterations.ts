@@ -6,7 +6,7 @@
 
 /** What {@link readP12Iterations} found. */
 export type P12Iterations =
-  | { ok: true; mac?: number; encryption: number[] }
+  | { ok: true; mac?: number | undefined; encryption: number[] }
   /** The outer structure is not a PFX that can be read. */
   | { ok: false };
 
@@ -18,7 +18,7 @@ interface Node {
   end: number;
   /** Offset just past the node. */
   next: number;
-  children?: Node[];
+  children?: Node[] | undefined;
 }
 
 // OIDs whose parameters hold an iteration count, DER-encoded (the bytes after tag and length).

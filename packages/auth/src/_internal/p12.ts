@@ -52,7 +52,7 @@ export type P12Result =
       ok: false;
       reason: P12Failure;
       cause?: unknown;
-      iterations?: { of: "MAC" | "encryption"; count: number };
+      iterations?: { of: "MAC" | "encryption"; count: number } | undefined;
     };
 
 // A literal specifier, so bundlers see node-forge and include it.
@@ -73,7 +73,7 @@ export function setForgeImporter(importer: (() => Promise<unknown>) | undefined)
 /** Loads node-forge once; a failed import is not remembered, so a later call tries again. */
 export function loadForge(): Promise<Forge> {
   const promise = (forgePromise ??= importForge().then((m: unknown) => {
-    const mod = m as { default?: Forge } & Partial<Forge>;
+    const mod = m as { default?: Forge | undefined } & Partial<Forge>;
     return (mod.default ?? mod) as Forge;
   }));
   promise.catch(() => {

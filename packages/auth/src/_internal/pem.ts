@@ -10,7 +10,7 @@ export type PemResult =
       ok: false;
       reason:
         "no_pem" | "one_line" | "not_private" | "encrypted" | "not_rsa" | "openssh" | "bad_base64";
-      label?: string;
+      label?: string | undefined;
     };
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;

@@ -11,481 +11,481 @@
 /** The `Acl` schema of Calendar v3. */
 export interface Acl {
   /** `etag`: string. */
-  etag?: string | null;
+  etag?: string | null | undefined;
   /** `items`: a list of {@link AclRule}. */
-  items?: AclRule[];
+  items?: AclRule[] | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `nextPageToken`: string. */
-  nextPageToken?: string | null;
+  nextPageToken?: string | null | undefined;
   /** `nextSyncToken`: string. */
-  nextSyncToken?: string | null;
+  nextSyncToken?: string | null | undefined;
 }
 
 /** The `AclRule` schema of Calendar v3. */
 export interface AclRule {
   /** `etag`: string. */
-  etag?: string | null;
+  etag?: string | null | undefined;
   /** `id`: string. */
-  id?: string | null;
+  id?: string | null | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `role`: string, required for `acl.insert`. */
-  role?: string | null;
+  role?: string | null | undefined;
   /** `scope`: object, required for `acl.insert`, `acl.update`. */
   scope?: {
     /** `type`: string, required for `acl.insert`, `acl.update`. */
-    type?: string;
+    type?: string | undefined;
     /** `value`: string. */
-    value?: string;
-  } | null;
+    value?: string | undefined;
+  } | null | undefined;
 }
 
 /** The `Calendar` schema of Calendar v3. */
 export interface Calendar {
   /** `autoAcceptInvitations`: boolean. */
-  autoAcceptInvitations?: boolean | null;
+  autoAcceptInvitations?: boolean | null | undefined;
   /** `conferenceProperties`: a {@link ConferenceProperties}. */
-  conferenceProperties?: ConferenceProperties;
+  conferenceProperties?: ConferenceProperties | undefined;
   /** `dataOwner`: string. */
-  dataOwner?: string | null;
+  dataOwner?: string | null | undefined;
   /** `description`: string. */
-  description?: string | null;
+  description?: string | null | undefined;
   /** `etag`: string. */
-  etag?: string | null;
+  etag?: string | null | undefined;
   /** `id`: string. */
-  id?: string | null;
+  id?: string | null | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `location`: string. */
-  location?: string | null;
+  location?: string | null | undefined;
   /** `summary`: string, required for `calendars.insert`. */
-  summary?: string | null;
+  summary?: string | null | undefined;
   /** `timeZone`: string. */
-  timeZone?: string | null;
+  timeZone?: string | null | undefined;
 }
 
 /** The `CalendarList` schema of Calendar v3. */
 export interface CalendarList {
   /** `etag`: string. */
-  etag?: string | null;
+  etag?: string | null | undefined;
   /** `items`: a list of {@link CalendarListEntry}. */
-  items?: CalendarListEntry[];
+  items?: CalendarListEntry[] | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `nextPageToken`: string. */
-  nextPageToken?: string | null;
+  nextPageToken?: string | null | undefined;
   /** `nextSyncToken`: string. */
-  nextSyncToken?: string | null;
+  nextSyncToken?: string | null | undefined;
 }
 
 /** The `CalendarListEntry` schema of Calendar v3. */
 export interface CalendarListEntry {
   /** `accessRole`: string. */
-  accessRole?: string | null;
+  accessRole?: string | null | undefined;
   /** `autoAcceptInvitations`: boolean. */
-  autoAcceptInvitations?: boolean | null;
+  autoAcceptInvitations?: boolean | null | undefined;
   /** `backgroundColor`: string. */
-  backgroundColor?: string | null;
+  backgroundColor?: string | null | undefined;
   /** `colorId`: string. */
-  colorId?: string | null;
+  colorId?: string | null | undefined;
   /** `conferenceProperties`: a {@link ConferenceProperties}. */
-  conferenceProperties?: ConferenceProperties;
+  conferenceProperties?: ConferenceProperties | undefined;
   /** `dataOwner`: string. */
-  dataOwner?: string | null;
+  dataOwner?: string | null | undefined;
   /** `defaultReminders`: a list of {@link EventReminder}. */
-  defaultReminders?: EventReminder[];
+  defaultReminders?: EventReminder[] | undefined;
   /** `deleted`: boolean. */
-  deleted?: boolean | null;
+  deleted?: boolean | null | undefined;
   /** `description`: string. */
-  description?: string | null;
+  description?: string | null | undefined;
   /** `etag`: string. */
-  etag?: string | null;
+  etag?: string | null | undefined;
   /** `foregroundColor`: string. */
-  foregroundColor?: string | null;
+  foregroundColor?: string | null | undefined;
   /** `hidden`: boolean. */
-  hidden?: boolean | null;
+  hidden?: boolean | null | undefined;
   /** `id`: string, required for `calendarList.insert`. */
-  id?: string | null;
+  id?: string | null | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `location`: string. */
-  location?: string | null;
+  location?: string | null | undefined;
   /** `notificationSettings`: object. */
   notificationSettings?: {
     /** `notifications`: a list of {@link CalendarNotification}. */
-    notifications?: CalendarNotification[];
-  } | null;
+    notifications?: CalendarNotification[] | undefined;
+  } | null | undefined;
   /** `primary`: boolean. */
-  primary?: boolean | null;
+  primary?: boolean | null | undefined;
   /** `selected`: boolean. */
-  selected?: boolean | null;
+  selected?: boolean | null | undefined;
   /** `summary`: string. */
-  summary?: string | null;
+  summary?: string | null | undefined;
   /** `summaryOverride`: string. */
-  summaryOverride?: string | null;
+  summaryOverride?: string | null | undefined;
   /** `timeZone`: string. */
-  timeZone?: string | null;
+  timeZone?: string | null | undefined;
 }
 
 /** The `CalendarNotification` schema of Calendar v3. */
 export interface CalendarNotification {
   /** `method`: string. */
-  method?: string | null;
+  method?: string | null | undefined;
   /** `type`: string. */
-  type?: string | null;
+  type?: string | null | undefined;
 }
 
 /** The `Channel` schema of Calendar v3. */
 export interface Channel {
   /** `address`: string. */
-  address?: string | null;
+  address?: string | null | undefined;
   /** `expiration`: string, format `int64`. */
-  expiration?: string | null;
+  expiration?: string | null | undefined;
   /** `id`: string. */
-  id?: string | null;
+  id?: string | null | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `params`: object. */
-  params?: { [key: string]: string } | null;
+  params?: { [key: string]: string } | null | undefined;
   /** `payload`: boolean. */
-  payload?: boolean | null;
+  payload?: boolean | null | undefined;
   /** `resourceId`: string. */
-  resourceId?: string | null;
+  resourceId?: string | null | undefined;
   /** `resourceUri`: string. */
-  resourceUri?: string | null;
+  resourceUri?: string | null | undefined;
   /** `token`: string. */
-  token?: string | null;
+  token?: string | null | undefined;
   /** `type`: string. */
-  type?: string | null;
+  type?: string | null | undefined;
 }
 
 /** The `ColorDefinition` schema of Calendar v3. */
 export interface ColorDefinition {
   /** `background`: string. */
-  background?: string | null;
+  background?: string | null | undefined;
   /** `foreground`: string. */
-  foreground?: string | null;
+  foreground?: string | null | undefined;
 }
 
 /** The `Colors` schema of Calendar v3. */
 export interface Colors {
   /** `calendar`: object. */
-  calendar?: { [key: string]: ColorDefinition } | null;
+  calendar?: { [key: string]: ColorDefinition } | null | undefined;
   /** `event`: object. */
-  event?: { [key: string]: ColorDefinition } | null;
+  event?: { [key: string]: ColorDefinition } | null | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `updated`: string, format `date-time`. */
-  updated?: string | null;
+  updated?: string | null | undefined;
 }
 
 /** The `ConferenceData` schema of Calendar v3. */
 export interface ConferenceData {
   /** `conferenceId`: string. */
-  conferenceId?: string | null;
+  conferenceId?: string | null | undefined;
   /** `conferenceSolution`: a {@link ConferenceSolution}. */
-  conferenceSolution?: ConferenceSolution;
+  conferenceSolution?: ConferenceSolution | undefined;
   /** `createRequest`: a {@link CreateConferenceRequest}. */
-  createRequest?: CreateConferenceRequest;
+  createRequest?: CreateConferenceRequest | undefined;
   /** `entryPoints`: a list of {@link EntryPoint}. */
-  entryPoints?: EntryPoint[];
+  entryPoints?: EntryPoint[] | undefined;
   /** `notes`: string. */
-  notes?: string | null;
+  notes?: string | null | undefined;
   /** `parameters`: a {@link ConferenceParameters}. */
-  parameters?: ConferenceParameters;
+  parameters?: ConferenceParameters | undefined;
   /** `signature`: string. */
-  signature?: string | null;
+  signature?: string | null | undefined;
 }
 
 /** The `ConferenceParameters` schema of Calendar v3. */
 export interface ConferenceParameters {
   /** `addOnParameters`: a {@link ConferenceParametersAddOnParameters}. */
-  addOnParameters?: ConferenceParametersAddOnParameters;
+  addOnParameters?: ConferenceParametersAddOnParameters | undefined;
 }
 
 /** The `ConferenceParametersAddOnParameters` schema of Calendar v3. */
 export interface ConferenceParametersAddOnParameters {
   /** `parameters`: object. */
-  parameters?: { [key: string]: string } | null;
+  parameters?: { [key: string]: string } | null | undefined;
 }
 
 /** The `ConferenceProperties` schema of Calendar v3. */
 export interface ConferenceProperties {
   /** `allowedConferenceSolutionTypes`: array. */
-  allowedConferenceSolutionTypes?: string[] | null;
+  allowedConferenceSolutionTypes?: string[] | null | undefined;
 }
 
 /** The `ConferenceRequestStatus` schema of Calendar v3. */
 export interface ConferenceRequestStatus {
   /** `statusCode`: string. */
-  statusCode?: string | null;
+  statusCode?: string | null | undefined;
 }
 
 /** The `ConferenceSolution` schema of Calendar v3. */
 export interface ConferenceSolution {
   /** `iconUri`: string. */
-  iconUri?: string | null;
+  iconUri?: string | null | undefined;
   /** `key`: a {@link ConferenceSolutionKey}. */
-  key?: ConferenceSolutionKey;
+  key?: ConferenceSolutionKey | undefined;
   /** `name`: string. */
-  name?: string | null;
+  name?: string | null | undefined;
 }
 
 /** The `ConferenceSolutionKey` schema of Calendar v3. */
 export interface ConferenceSolutionKey {
   /** `type`: string. */
-  type?: string | null;
+  type?: string | null | undefined;
 }
 
 /** The `CreateConferenceRequest` schema of Calendar v3. */
 export interface CreateConferenceRequest {
   /** `conferenceSolutionKey`: a {@link ConferenceSolutionKey}. */
-  conferenceSolutionKey?: ConferenceSolutionKey;
+  conferenceSolutionKey?: ConferenceSolutionKey | undefined;
   /** `requestId`: string. */
-  requestId?: string | null;
+  requestId?: string | null | undefined;
   /** `status`: a {@link ConferenceRequestStatus}. */
-  status?: ConferenceRequestStatus;
+  status?: ConferenceRequestStatus | undefined;
 }
 
 /** The `EntryPoint` schema of Calendar v3. */
 export interface EntryPoint {
   /** `accessCode`: string. */
-  accessCode?: string | null;
+  accessCode?: string | null | undefined;
   /** `entryPointFeatures`: array. */
-  entryPointFeatures?: string[] | null;
+  entryPointFeatures?: string[] | null | undefined;
   /** `entryPointType`: string. */
-  entryPointType?: string | null;
+  entryPointType?: string | null | undefined;
   /** `label`: string. */
-  label?: string | null;
+  label?: string | null | undefined;
   /** `meetingCode`: string. */
-  meetingCode?: string | null;
+  meetingCode?: string | null | undefined;
   /** `passcode`: string. */
-  passcode?: string | null;
+  passcode?: string | null | undefined;
   /** `password`: string. */
-  password?: string | null;
+  password?: string | null | undefined;
   /** `pin`: string. */
-  pin?: string | null;
+  pin?: string | null | undefined;
   /** `regionCode`: string. */
-  regionCode?: string | null;
+  regionCode?: string | null | undefined;
   /** `uri`: string. */
-  uri?: string | null;
+  uri?: string | null | undefined;
 }
 
 /** The `Error` schema of Calendar v3. */
 export interface Error {
   /** `domain`: string. */
-  domain?: string | null;
+  domain?: string | null | undefined;
   /** `reason`: string. */
-  reason?: string | null;
+  reason?: string | null | undefined;
 }
 
 /** The `Event` schema of Calendar v3. */
 export interface Event {
   /** `anyoneCanAddSelf`: boolean. */
-  anyoneCanAddSelf?: boolean | null;
+  anyoneCanAddSelf?: boolean | null | undefined;
   /** `attachments`: a list of {@link EventAttachment}. */
-  attachments?: EventAttachment[];
+  attachments?: EventAttachment[] | undefined;
   /** `attendees`: a list of {@link EventAttendee}. */
-  attendees?: EventAttendee[];
+  attendees?: EventAttendee[] | undefined;
   /** `attendeesOmitted`: boolean. */
-  attendeesOmitted?: boolean | null;
+  attendeesOmitted?: boolean | null | undefined;
   /** `birthdayProperties`: a {@link EventBirthdayProperties}. */
-  birthdayProperties?: EventBirthdayProperties;
+  birthdayProperties?: EventBirthdayProperties | undefined;
   /** `colorId`: string. */
-  colorId?: string | null;
+  colorId?: string | null | undefined;
   /** `conferenceData`: a {@link ConferenceData}. */
-  conferenceData?: ConferenceData;
+  conferenceData?: ConferenceData | undefined;
   /** `created`: string, format `date-time`. */
-  created?: string | null;
+  created?: string | null | undefined;
   /** `creator`: object. */
   creator?: {
     /** `displayName`: string. */
-    displayName?: string;
+    displayName?: string | undefined;
     /** `email`: string. */
-    email?: string;
+    email?: string | undefined;
     /** `id`: string. */
-    id?: string;
+    id?: string | undefined;
     /** `self`: boolean. */
-    self?: boolean;
-  } | null;
+    self?: boolean | undefined;
+  } | null | undefined;
   /** `description`: string. */
-  description?: string | null;
+  description?: string | null | undefined;
   /** `end`: a {@link EventDateTime}, required for `events.import`, `events.insert`, `events.update`. */
-  end?: EventDateTime;
+  end?: EventDateTime | undefined;
   /** `endTimeUnspecified`: boolean. */
-  endTimeUnspecified?: boolean | null;
+  endTimeUnspecified?: boolean | null | undefined;
   /** `etag`: string. */
-  etag?: string | null;
+  etag?: string | null | undefined;
   /** `eventType`: string. */
-  eventType?: string | null;
+  eventType?: string | null | undefined;
   /** `extendedProperties`: object. */
   extendedProperties?: {
     /** `private`: object. */
-    private?: { [key: string]: string };
+    private?: { [key: string]: string } | undefined;
     /** `shared`: object. */
-    shared?: { [key: string]: string };
-  } | null;
+    shared?: { [key: string]: string } | undefined;
+  } | null | undefined;
   /** `focusTimeProperties`: a {@link EventFocusTimeProperties}. */
-  focusTimeProperties?: EventFocusTimeProperties;
+  focusTimeProperties?: EventFocusTimeProperties | undefined;
   /** `gadget`: object. */
   gadget?: {
     /** `display`: string. */
-    display?: string;
+    display?: string | undefined;
     /** `height`: integer, format `int32`. */
-    height?: number;
+    height?: number | undefined;
     /** `iconLink`: string. */
-    iconLink?: string;
+    iconLink?: string | undefined;
     /** `link`: string. */
-    link?: string;
+    link?: string | undefined;
     /** `preferences`: object. */
-    preferences?: { [key: string]: string };
+    preferences?: { [key: string]: string } | undefined;
     /** `title`: string. */
-    title?: string;
+    title?: string | undefined;
     /** `type`: string. */
-    type?: string;
+    type?: string | undefined;
     /** `width`: integer, format `int32`. */
-    width?: number;
-  } | null;
+    width?: number | undefined;
+  } | null | undefined;
   /** `guestsCanInviteOthers`: boolean. */
-  guestsCanInviteOthers?: boolean | null;
+  guestsCanInviteOthers?: boolean | null | undefined;
   /** `guestsCanModify`: boolean. */
-  guestsCanModify?: boolean | null;
+  guestsCanModify?: boolean | null | undefined;
   /** `guestsCanSeeOtherGuests`: boolean. */
-  guestsCanSeeOtherGuests?: boolean | null;
+  guestsCanSeeOtherGuests?: boolean | null | undefined;
   /** `hangoutLink`: string. */
-  hangoutLink?: string | null;
+  hangoutLink?: string | null | undefined;
   /** `htmlLink`: string. */
-  htmlLink?: string | null;
+  htmlLink?: string | null | undefined;
   /** `iCalUID`: string, required for `events.import`. */
-  iCalUID?: string | null;
+  iCalUID?: string | null | undefined;
   /** `id`: string. */
-  id?: string | null;
+  id?: string | null | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `location`: string. */
-  location?: string | null;
+  location?: string | null | undefined;
   /** `locked`: boolean. */
-  locked?: boolean | null;
+  locked?: boolean | null | undefined;
   /** `organizer`: object. */
   organizer?: {
     /** `displayName`: string. */
-    displayName?: string;
+    displayName?: string | undefined;
     /** `email`: string. */
-    email?: string;
+    email?: string | undefined;
     /** `id`: string. */
-    id?: string;
+    id?: string | undefined;
     /** `self`: boolean. */
-    self?: boolean;
-  } | null;
+    self?: boolean | undefined;
+  } | null | undefined;
   /** `originalStartTime`: a {@link EventDateTime}. */
-  originalStartTime?: EventDateTime;
+  originalStartTime?: EventDateTime | undefined;
   /** `outOfOfficeProperties`: a {@link EventOutOfOfficeProperties}. */
-  outOfOfficeProperties?: EventOutOfOfficeProperties;
+  outOfOfficeProperties?: EventOutOfOfficeProperties | undefined;
   /** `privateCopy`: boolean. */
-  privateCopy?: boolean | null;
+  privateCopy?: boolean | null | undefined;
   /** `recurrence`: array. */
-  recurrence?: string[] | null;
+  recurrence?: string[] | null | undefined;
   /** `recurringEventId`: string. */
-  recurringEventId?: string | null;
+  recurringEventId?: string | null | undefined;
   /** `reminders`: object. */
   reminders?: {
     /** `overrides`: a list of {@link EventReminder}. */
-    overrides?: EventReminder[];
+    overrides?: EventReminder[] | undefined;
     /** `useDefault`: boolean. */
-    useDefault?: boolean;
-  } | null;
+    useDefault?: boolean | undefined;
+  } | null | undefined;
   /** `sequence`: integer, format `int32`. */
-  sequence?: number | null;
+  sequence?: number | null | undefined;
   /** `source`: object. */
   source?: {
     /** `title`: string. */
-    title?: string;
+    title?: string | undefined;
     /** `url`: string. */
-    url?: string;
-  } | null;
+    url?: string | undefined;
+  } | null | undefined;
   /** `start`: a {@link EventDateTime}, required for `events.import`, `events.insert`, `events.update`. */
-  start?: EventDateTime;
+  start?: EventDateTime | undefined;
   /** `status`: string. */
-  status?: string | null;
+  status?: string | null | undefined;
   /** `summary`: string. */
-  summary?: string | null;
+  summary?: string | null | undefined;
   /** `transparency`: string. */
-  transparency?: string | null;
+  transparency?: string | null | undefined;
   /** `updated`: string, format `date-time`. */
-  updated?: string | null;
+  updated?: string | null | undefined;
   /** `visibility`: string. */
-  visibility?: string | null;
+  visibility?: string | null | undefined;
   /** `workingLocationProperties`: a {@link EventWorkingLocationProperties}. */
-  workingLocationProperties?: EventWorkingLocationProperties;
+  workingLocationProperties?: EventWorkingLocationProperties | undefined;
 }
 
 /** The `EventAttachment` schema of Calendar v3. */
 export interface EventAttachment {
   /** `fileId`: string. */
-  fileId?: string | null;
+  fileId?: string | null | undefined;
   /** `fileUrl`: string. */
-  fileUrl?: string | null;
+  fileUrl?: string | null | undefined;
   /** `iconLink`: string. */
-  iconLink?: string | null;
+  iconLink?: string | null | undefined;
   /** `mimeType`: string. */
-  mimeType?: string | null;
+  mimeType?: string | null | undefined;
   /** `title`: string. */
-  title?: string | null;
+  title?: string | null | undefined;
 }
 
 /** The `EventAttendee` schema of Calendar v3. */
 export interface EventAttendee {
   /** `additionalGuests`: integer, format `int32`. */
-  additionalGuests?: number | null;
+  additionalGuests?: number | null | undefined;
   /** `comment`: string. */
-  comment?: string | null;
+  comment?: string | null | undefined;
   /** `displayName`: string. */
-  displayName?: string | null;
+  displayName?: string | null | undefined;
   /** `email`: string. */
-  email?: string | null;
+  email?: string | null | undefined;
   /** `id`: string. */
-  id?: string | null;
+  id?: string | null | undefined;
   /** `optional`: boolean. */
-  optional?: boolean | null;
+  optional?: boolean | null | undefined;
   /** `organizer`: boolean. */
-  organizer?: boolean | null;
+  organizer?: boolean | null | undefined;
   /** `resource`: boolean. */
-  resource?: boolean | null;
+  resource?: boolean | null | undefined;
   /** `responseStatus`: string. */
-  responseStatus?: string | null;
+  responseStatus?: string | null | undefined;
   /** `self`: boolean. */
-  self?: boolean | null;
+  self?: boolean | null | undefined;
 }
 
 /** The `EventBirthdayProperties` schema of Calendar v3. */
 export interface EventBirthdayProperties {
   /** `contact`: string. */
-  contact?: string | null;
+  contact?: string | null | undefined;
   /** `customTypeName`: string. */
-  customTypeName?: string | null;
+  customTypeName?: string | null | undefined;
   /** `type`: string. */
-  type?: string | null;
+  type?: string | null | undefined;
 }
 
 /** The `EventDateTime` schema of Calendar v3. */
 export interface EventDateTime {
   /** `date`: string, format `date`. */
-  date?: string | null;
+  date?: string | null | undefined;
   /** `dateTime`: string, format `date-time`. */
-  dateTime?: string | null;
+  dateTime?: string | null | undefined;
   /** `timeZone`: string. */
-  timeZone?: string | null;
+  timeZone?: string | null | undefined;
 }
 
 /** The `EventFocusTimeProperties` schema of Calendar v3. */
 export interface EventFocusTimeProperties {
   /** `autoDeclineMode`: string. */
-  autoDeclineMode?: string | null;
+  autoDeclineMode?: string | null | undefined;
   /** `chatStatus`: string. */
-  chatStatus?: string | null;
+  chatStatus?: string | null | undefined;
   /** `declineMessage`: string. */
-  declineMessage?: string | null;
+  declineMessage?: string | null | undefined;
 }
 
 /** The `EventLabel` schema of Calendar v3. */
@@ -494,17 +494,17 @@ export type EventLabel = Record<string, unknown>;
 /** The `EventOutOfOfficeProperties` schema of Calendar v3. */
 export interface EventOutOfOfficeProperties {
   /** `autoDeclineMode`: string. */
-  autoDeclineMode?: string | null;
+  autoDeclineMode?: string | null | undefined;
   /** `declineMessage`: string. */
-  declineMessage?: string | null;
+  declineMessage?: string | null | undefined;
 }
 
 /** The `EventReminder` schema of Calendar v3. */
 export interface EventReminder {
   /** `method`: string. */
-  method?: string | null;
+  method?: string | null | undefined;
   /** `minutes`: integer, format `int32`. */
-  minutes?: number | null;
+  minutes?: number | null | undefined;
 }
 
 /** The `EventWorkingLocationProperties` schema of Calendar v3. */
@@ -512,103 +512,103 @@ export interface EventWorkingLocationProperties {
   /** `customLocation`: object. */
   customLocation?: {
     /** `label`: string. */
-    label?: string;
-  } | null;
+    label?: string | undefined;
+  } | null | undefined;
   /** `homeOffice`: any. */
   homeOffice?: unknown;
   /** `officeLocation`: object. */
   officeLocation?: {
     /** `buildingId`: string. */
-    buildingId?: string;
+    buildingId?: string | undefined;
     /** `deskId`: string. */
-    deskId?: string;
+    deskId?: string | undefined;
     /** `floorId`: string. */
-    floorId?: string;
+    floorId?: string | undefined;
     /** `floorSectionId`: string. */
-    floorSectionId?: string;
+    floorSectionId?: string | undefined;
     /** `label`: string. */
-    label?: string;
-  } | null;
+    label?: string | undefined;
+  } | null | undefined;
   /** `type`: string. */
-  type?: string | null;
+  type?: string | null | undefined;
 }
 
 /** The `Events` schema of Calendar v3. */
 export interface Events {
   /** `accessRole`: string. */
-  accessRole?: string | null;
+  accessRole?: string | null | undefined;
   /** `defaultReminders`: a list of {@link EventReminder}. */
-  defaultReminders?: EventReminder[];
+  defaultReminders?: EventReminder[] | undefined;
   /** `description`: string. */
-  description?: string | null;
+  description?: string | null | undefined;
   /** `etag`: string. */
-  etag?: string | null;
+  etag?: string | null | undefined;
   /** `items`: a list of {@link Event}. */
-  items?: Event[];
+  items?: Event[] | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `nextPageToken`: string. */
-  nextPageToken?: string | null;
+  nextPageToken?: string | null | undefined;
   /** `nextSyncToken`: string. */
-  nextSyncToken?: string | null;
+  nextSyncToken?: string | null | undefined;
   /** `summary`: string. */
-  summary?: string | null;
+  summary?: string | null | undefined;
   /** `timeZone`: string. */
-  timeZone?: string | null;
+  timeZone?: string | null | undefined;
   /** `updated`: string, format `date-time`. */
-  updated?: string | null;
+  updated?: string | null | undefined;
 }
 
 /** The `FreeBusyCalendar` schema of Calendar v3. */
 export interface FreeBusyCalendar {
   /** `busy`: a list of {@link TimePeriod}. */
-  busy?: TimePeriod[];
+  busy?: TimePeriod[] | undefined;
   /** `errors`: a list of {@link Error}. */
-  errors?: Error[];
+  errors?: Error[] | undefined;
 }
 
 /** The `FreeBusyGroup` schema of Calendar v3. */
 export interface FreeBusyGroup {
   /** `calendars`: array. */
-  calendars?: string[] | null;
+  calendars?: string[] | null | undefined;
   /** `errors`: a list of {@link Error}. */
-  errors?: Error[];
+  errors?: Error[] | undefined;
 }
 
 /** The `FreeBusyRequest` schema of Calendar v3. */
 export interface FreeBusyRequest {
   /** `calendarExpansionMax`: integer, format `int32`. */
-  calendarExpansionMax?: number | null;
+  calendarExpansionMax?: number | null | undefined;
   /** `groupExpansionMax`: integer, format `int32`. */
-  groupExpansionMax?: number | null;
+  groupExpansionMax?: number | null | undefined;
   /** `items`: a list of {@link FreeBusyRequestItem}. */
-  items?: FreeBusyRequestItem[];
+  items?: FreeBusyRequestItem[] | undefined;
   /** `timeMax`: string, format `date-time`. */
-  timeMax?: string | null;
+  timeMax?: string | null | undefined;
   /** `timeMin`: string, format `date-time`. */
-  timeMin?: string | null;
+  timeMin?: string | null | undefined;
   /** `timeZone`: string. */
-  timeZone?: string | null;
+  timeZone?: string | null | undefined;
 }
 
 /** The `FreeBusyRequestItem` schema of Calendar v3. */
 export interface FreeBusyRequestItem {
   /** `id`: string. */
-  id?: string | null;
+  id?: string | null | undefined;
 }
 
 /** The `FreeBusyResponse` schema of Calendar v3. */
 export interface FreeBusyResponse {
   /** `calendars`: object. */
-  calendars?: { [key: string]: FreeBusyCalendar } | null;
+  calendars?: { [key: string]: FreeBusyCalendar } | null | undefined;
   /** `groups`: object. */
-  groups?: { [key: string]: FreeBusyGroup } | null;
+  groups?: { [key: string]: FreeBusyGroup } | null | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `timeMax`: string, format `date-time`. */
-  timeMax?: string | null;
+  timeMax?: string | null | undefined;
   /** `timeMin`: string, format `date-time`. */
-  timeMin?: string | null;
+  timeMin?: string | null | undefined;
 }
 
 /** The `LabelProperties` schema of Calendar v3. */
@@ -617,35 +617,35 @@ export type LabelProperties = Record<string, unknown>;
 /** The `Setting` schema of Calendar v3. */
 export interface Setting {
   /** `etag`: string. */
-  etag?: string | null;
+  etag?: string | null | undefined;
   /** `id`: string. */
-  id?: string | null;
+  id?: string | null | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `value`: string. */
-  value?: string | null;
+  value?: string | null | undefined;
 }
 
 /** The `Settings` schema of Calendar v3. */
 export interface Settings {
   /** `etag`: string. */
-  etag?: string | null;
+  etag?: string | null | undefined;
   /** `items`: a list of {@link Setting}. */
-  items?: Setting[];
+  items?: Setting[] | undefined;
   /** `kind`: string. */
-  kind?: string | null;
+  kind?: string | null | undefined;
   /** `nextPageToken`: string. */
-  nextPageToken?: string | null;
+  nextPageToken?: string | null | undefined;
   /** `nextSyncToken`: string. */
-  nextSyncToken?: string | null;
+  nextSyncToken?: string | null | undefined;
 }
 
 /** The `TimePeriod` schema of Calendar v3. */
 export interface TimePeriod {
   /** `end`: string, format `date-time`. */
-  end?: string | null;
+  end?: string | null | undefined;
   /** `start`: string, format `date-time`. */
-  start?: string | null;
+  start?: string | null | undefined;
 }
 
 /** Query parameters of `acl.delete` (DELETE calendars/{calendarId}/acl/{ruleId}) other than the positional ones. */
@@ -657,43 +657,43 @@ export type AclGetParams = Record<never, never>;
 /** Query parameters of `acl.insert` (POST calendars/{calendarId}/acl) other than the positional ones. */
 export interface AclInsertParams {
   /** `sendNotifications`: query parameter of `acl.insert`. */
-  sendNotifications?: boolean;
+  sendNotifications?: boolean | undefined;
 }
 
 /** Query parameters of `acl.list` (GET calendars/{calendarId}/acl) other than the positional ones. */
 export interface AclListParams {
   /** `maxResults`: query parameter of `acl.list`, format `int32`, minimum 1, dwd's `.all()` asks for 250. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** `pageToken`: query parameter of `acl.list`. */
-  pageToken?: string;
+  pageToken?: string | undefined;
   /** `showDeleted`: query parameter of `acl.list`. */
-  showDeleted?: boolean;
+  showDeleted?: boolean | undefined;
   /** `syncToken`: query parameter of `acl.list`. */
-  syncToken?: string;
+  syncToken?: string | undefined;
 }
 
 /** Query parameters of `acl.patch` (PATCH calendars/{calendarId}/acl/{ruleId}) other than the positional ones. */
 export interface AclPatchParams {
   /** `sendNotifications`: query parameter of `acl.patch`. */
-  sendNotifications?: boolean;
+  sendNotifications?: boolean | undefined;
 }
 
 /** Query parameters of `acl.update` (PUT calendars/{calendarId}/acl/{ruleId}) other than the positional ones. */
 export interface AclUpdateParams {
   /** `sendNotifications`: query parameter of `acl.update`. */
-  sendNotifications?: boolean;
+  sendNotifications?: boolean | undefined;
 }
 
 /** Query parameters of `acl.watch` (POST calendars/{calendarId}/acl/watch) other than the positional ones. */
 export interface AclWatchParams {
   /** `maxResults`: query parameter of `acl.watch`, format `int32`, minimum 1. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** `pageToken`: query parameter of `acl.watch`. */
-  pageToken?: string;
+  pageToken?: string | undefined;
   /** `showDeleted`: query parameter of `acl.watch`. */
-  showDeleted?: boolean;
+  showDeleted?: boolean | undefined;
   /** `syncToken`: query parameter of `acl.watch`. */
-  syncToken?: string;
+  syncToken?: string | undefined;
 }
 
 /** Query parameters of `calendarList.delete` (DELETE users/me/calendarList/{calendarId}) other than the positional ones. */
@@ -705,51 +705,51 @@ export type CalendarListGetParams = Record<never, never>;
 /** Query parameters of `calendarList.insert` (POST users/me/calendarList) other than the positional ones. */
 export interface CalendarListInsertParams {
   /** `colorRgbFormat`: query parameter of `calendarList.insert`. */
-  colorRgbFormat?: boolean;
+  colorRgbFormat?: boolean | undefined;
 }
 
 /** Query parameters of `calendarList.list` (GET users/me/calendarList) other than the positional ones. */
 export interface CalendarListListParams {
   /** `maxResults`: query parameter of `calendarList.list`, format `int32`, minimum 1, dwd's `.all()` asks for 250. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** `minAccessRole`: query parameter of `calendarList.list`. */
-  minAccessRole?: "freeBusyReader" | "owner" | "reader" | "writer" | (string & {});
+  minAccessRole?: "freeBusyReader" | "owner" | "reader" | "writer" | (string & {}) | undefined;
   /** `pageToken`: query parameter of `calendarList.list`. */
-  pageToken?: string;
+  pageToken?: string | undefined;
   /** `showDeleted`: query parameter of `calendarList.list`. */
-  showDeleted?: boolean;
+  showDeleted?: boolean | undefined;
   /** `showHidden`: query parameter of `calendarList.list`. */
-  showHidden?: boolean;
+  showHidden?: boolean | undefined;
   /** `syncToken`: query parameter of `calendarList.list`. */
-  syncToken?: string;
+  syncToken?: string | undefined;
 }
 
 /** Query parameters of `calendarList.patch` (PATCH users/me/calendarList/{calendarId}) other than the positional ones. */
 export interface CalendarListPatchParams {
   /** `colorRgbFormat`: query parameter of `calendarList.patch`. */
-  colorRgbFormat?: boolean;
+  colorRgbFormat?: boolean | undefined;
 }
 
 /** Query parameters of `calendarList.update` (PUT users/me/calendarList/{calendarId}) other than the positional ones. */
 export interface CalendarListUpdateParams {
   /** `colorRgbFormat`: query parameter of `calendarList.update`. */
-  colorRgbFormat?: boolean;
+  colorRgbFormat?: boolean | undefined;
 }
 
 /** Query parameters of `calendarList.watch` (POST users/me/calendarList/watch) other than the positional ones. */
 export interface CalendarListWatchParams {
   /** `maxResults`: query parameter of `calendarList.watch`, format `int32`, minimum 1. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** `minAccessRole`: query parameter of `calendarList.watch`. */
-  minAccessRole?: "freeBusyReader" | "owner" | "reader" | "writer" | (string & {});
+  minAccessRole?: "freeBusyReader" | "owner" | "reader" | "writer" | (string & {}) | undefined;
   /** `pageToken`: query parameter of `calendarList.watch`. */
-  pageToken?: string;
+  pageToken?: string | undefined;
   /** `showDeleted`: query parameter of `calendarList.watch`. */
-  showDeleted?: boolean;
+  showDeleted?: boolean | undefined;
   /** `showHidden`: query parameter of `calendarList.watch`. */
-  showHidden?: boolean;
+  showHidden?: boolean | undefined;
   /** `syncToken`: query parameter of `calendarList.watch`. */
-  syncToken?: string;
+  syncToken?: string | undefined;
 }
 
 /** Query parameters of `calendars.clear` (POST calendars/{calendarId}/clear) other than the positional ones. */
@@ -779,191 +779,191 @@ export type ColorsGetParams = Record<never, never>;
 /** Query parameters of `events.delete` (DELETE calendars/{calendarId}/events/{eventId}) other than the positional ones. */
 export interface EventsDeleteParams {
   /** `sendNotifications`: query parameter of `events.delete`. */
-  sendNotifications?: boolean;
+  sendNotifications?: boolean | undefined;
   /** `sendUpdates`: query parameter of `events.delete`. */
-  sendUpdates?: "all" | "externalOnly" | "none" | (string & {});
+  sendUpdates?: "all" | "externalOnly" | "none" | (string & {}) | undefined;
 }
 
 /** Query parameters of `events.get` (GET calendars/{calendarId}/events/{eventId}) other than the positional ones. */
 export interface EventsGetParams {
   /** `alwaysIncludeEmail`: query parameter of `events.get`. */
-  alwaysIncludeEmail?: boolean;
+  alwaysIncludeEmail?: boolean | undefined;
   /** `maxAttendees`: query parameter of `events.get`, format `int32`, minimum 1. */
-  maxAttendees?: number;
+  maxAttendees?: number | undefined;
   /** `timeZone`: query parameter of `events.get`. */
-  timeZone?: string;
+  timeZone?: string | undefined;
 }
 
 /** Query parameters of `events.import` (POST calendars/{calendarId}/events/import) other than the positional ones. */
 export interface EventsImportParams {
   /** `conferenceDataVersion`: query parameter of `events.import`, format `int32`, minimum 0, maximum 1. */
-  conferenceDataVersion?: number;
+  conferenceDataVersion?: number | undefined;
   /** `supportsAttachments`: query parameter of `events.import`. */
-  supportsAttachments?: boolean;
+  supportsAttachments?: boolean | undefined;
 }
 
 /** Query parameters of `events.insert` (POST calendars/{calendarId}/events) other than the positional ones. */
 export interface EventsInsertParams {
   /** `conferenceDataVersion`: query parameter of `events.insert`, format `int32`, minimum 0, maximum 1. */
-  conferenceDataVersion?: number;
+  conferenceDataVersion?: number | undefined;
   /** `maxAttendees`: query parameter of `events.insert`, format `int32`, minimum 1. */
-  maxAttendees?: number;
+  maxAttendees?: number | undefined;
   /** `sendNotifications`: query parameter of `events.insert`. */
-  sendNotifications?: boolean;
+  sendNotifications?: boolean | undefined;
   /** `sendUpdates`: query parameter of `events.insert`. */
-  sendUpdates?: "all" | "externalOnly" | "none" | (string & {});
+  sendUpdates?: "all" | "externalOnly" | "none" | (string & {}) | undefined;
   /** `supportsAttachments`: query parameter of `events.insert`. */
-  supportsAttachments?: boolean;
+  supportsAttachments?: boolean | undefined;
 }
 
 /** Query parameters of `events.instances` (GET calendars/{calendarId}/events/{eventId}/instances) other than the positional ones. */
 export interface EventsInstancesParams {
   /** `alwaysIncludeEmail`: query parameter of `events.instances`. */
-  alwaysIncludeEmail?: boolean;
+  alwaysIncludeEmail?: boolean | undefined;
   /** `maxAttendees`: query parameter of `events.instances`, format `int32`, minimum 1. */
-  maxAttendees?: number;
+  maxAttendees?: number | undefined;
   /** `maxResults`: query parameter of `events.instances`, format `int32`, minimum 1, dwd's `.all()` asks for 2500. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** `originalStart`: query parameter of `events.instances`. */
-  originalStart?: string;
+  originalStart?: string | undefined;
   /** `pageToken`: query parameter of `events.instances`. */
-  pageToken?: string;
+  pageToken?: string | undefined;
   /** `showDeleted`: query parameter of `events.instances`. */
-  showDeleted?: boolean;
+  showDeleted?: boolean | undefined;
   /** `timeMax`: query parameter of `events.instances`, format `date-time`. */
-  timeMax?: string;
+  timeMax?: string | undefined;
   /** `timeMin`: query parameter of `events.instances`, format `date-time`. */
-  timeMin?: string;
+  timeMin?: string | undefined;
   /** `timeZone`: query parameter of `events.instances`. */
-  timeZone?: string;
+  timeZone?: string | undefined;
 }
 
 /** Query parameters of `events.list` (GET calendars/{calendarId}/events) other than the positional ones. */
 export interface EventsListParams {
   /** `alwaysIncludeEmail`: query parameter of `events.list`. */
-  alwaysIncludeEmail?: boolean;
+  alwaysIncludeEmail?: boolean | undefined;
   /** `eventTypes`: query parameter of `events.list`, repeatable. */
-  eventTypes?: ("birthday" | "default" | "focusTime" | "fromGmail" | "outOfOffice" | "workingLocation" | (string & {}))[];
+  eventTypes?: ("birthday" | "default" | "focusTime" | "fromGmail" | "outOfOffice" | "workingLocation" | (string & {}))[] | undefined;
   /** `iCalUID`: query parameter of `events.list`. */
-  iCalUID?: string;
+  iCalUID?: string | undefined;
   /** `maxAttendees`: query parameter of `events.list`, format `int32`, minimum 1. */
-  maxAttendees?: number;
+  maxAttendees?: number | undefined;
   /** `maxResults`: query parameter of `events.list`, format `int32`, minimum 1, Google's default 250, dwd's `.all()` asks for 2500. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** `orderBy`: query parameter of `events.list`. */
-  orderBy?: "startTime" | "updated" | (string & {});
+  orderBy?: "startTime" | "updated" | (string & {}) | undefined;
   /** `pageToken`: query parameter of `events.list`. */
-  pageToken?: string;
+  pageToken?: string | undefined;
   /** `privateExtendedProperty`: query parameter of `events.list`, repeatable. */
-  privateExtendedProperty?: string[];
+  privateExtendedProperty?: string[] | undefined;
   /** `q`: query parameter of `events.list`. */
-  q?: string;
+  q?: string | undefined;
   /** `sharedExtendedProperty`: query parameter of `events.list`, repeatable. */
-  sharedExtendedProperty?: string[];
+  sharedExtendedProperty?: string[] | undefined;
   /** `showDeleted`: query parameter of `events.list`. */
-  showDeleted?: boolean;
+  showDeleted?: boolean | undefined;
   /** `showHiddenInvitations`: query parameter of `events.list`. */
-  showHiddenInvitations?: boolean;
+  showHiddenInvitations?: boolean | undefined;
   /** `singleEvents`: query parameter of `events.list`. */
-  singleEvents?: boolean;
+  singleEvents?: boolean | undefined;
   /** `syncToken`: query parameter of `events.list`. */
-  syncToken?: string;
+  syncToken?: string | undefined;
   /** `timeMax`: query parameter of `events.list`, format `date-time`. */
-  timeMax?: string;
+  timeMax?: string | undefined;
   /** `timeMin`: query parameter of `events.list`, format `date-time`. */
-  timeMin?: string;
+  timeMin?: string | undefined;
   /** `timeZone`: query parameter of `events.list`. */
-  timeZone?: string;
+  timeZone?: string | undefined;
   /** `updatedMin`: query parameter of `events.list`, format `date-time`. */
-  updatedMin?: string;
+  updatedMin?: string | undefined;
 }
 
 /** Query parameters of `events.move` (POST calendars/{calendarId}/events/{eventId}/move) other than the positional ones. */
 export interface EventsMoveParams {
   /** `sendNotifications`: query parameter of `events.move`. */
-  sendNotifications?: boolean;
+  sendNotifications?: boolean | undefined;
   /** `sendUpdates`: query parameter of `events.move`. */
-  sendUpdates?: "all" | "externalOnly" | "none" | (string & {});
+  sendUpdates?: "all" | "externalOnly" | "none" | (string & {}) | undefined;
 }
 
 /** Query parameters of `events.patch` (PATCH calendars/{calendarId}/events/{eventId}) other than the positional ones. */
 export interface EventsPatchParams {
   /** `alwaysIncludeEmail`: query parameter of `events.patch`. */
-  alwaysIncludeEmail?: boolean;
+  alwaysIncludeEmail?: boolean | undefined;
   /** `conferenceDataVersion`: query parameter of `events.patch`, format `int32`, minimum 0, maximum 1. */
-  conferenceDataVersion?: number;
+  conferenceDataVersion?: number | undefined;
   /** `maxAttendees`: query parameter of `events.patch`, format `int32`, minimum 1. */
-  maxAttendees?: number;
+  maxAttendees?: number | undefined;
   /** `sendNotifications`: query parameter of `events.patch`. */
-  sendNotifications?: boolean;
+  sendNotifications?: boolean | undefined;
   /** `sendUpdates`: query parameter of `events.patch`. */
-  sendUpdates?: "all" | "externalOnly" | "none" | (string & {});
+  sendUpdates?: "all" | "externalOnly" | "none" | (string & {}) | undefined;
   /** `supportsAttachments`: query parameter of `events.patch`. */
-  supportsAttachments?: boolean;
+  supportsAttachments?: boolean | undefined;
 }
 
 /** Query parameters of `events.quickAdd` (POST calendars/{calendarId}/events/quickAdd) other than the positional ones. */
 export interface EventsQuickAddParams {
   /** `sendNotifications`: query parameter of `events.quickAdd`. */
-  sendNotifications?: boolean;
+  sendNotifications?: boolean | undefined;
   /** `sendUpdates`: query parameter of `events.quickAdd`. */
-  sendUpdates?: "all" | "externalOnly" | "none" | (string & {});
+  sendUpdates?: "all" | "externalOnly" | "none" | (string & {}) | undefined;
 }
 
 /** Query parameters of `events.update` (PUT calendars/{calendarId}/events/{eventId}) other than the positional ones. */
 export interface EventsUpdateParams {
   /** `alwaysIncludeEmail`: query parameter of `events.update`. */
-  alwaysIncludeEmail?: boolean;
+  alwaysIncludeEmail?: boolean | undefined;
   /** `conferenceDataVersion`: query parameter of `events.update`, format `int32`, minimum 0, maximum 1. */
-  conferenceDataVersion?: number;
+  conferenceDataVersion?: number | undefined;
   /** `maxAttendees`: query parameter of `events.update`, format `int32`, minimum 1. */
-  maxAttendees?: number;
+  maxAttendees?: number | undefined;
   /** `sendNotifications`: query parameter of `events.update`. */
-  sendNotifications?: boolean;
+  sendNotifications?: boolean | undefined;
   /** `sendUpdates`: query parameter of `events.update`. */
-  sendUpdates?: "all" | "externalOnly" | "none" | (string & {});
+  sendUpdates?: "all" | "externalOnly" | "none" | (string & {}) | undefined;
   /** `supportsAttachments`: query parameter of `events.update`. */
-  supportsAttachments?: boolean;
+  supportsAttachments?: boolean | undefined;
 }
 
 /** Query parameters of `events.watch` (POST calendars/{calendarId}/events/watch) other than the positional ones. */
 export interface EventsWatchParams {
   /** `alwaysIncludeEmail`: query parameter of `events.watch`. */
-  alwaysIncludeEmail?: boolean;
+  alwaysIncludeEmail?: boolean | undefined;
   /** `eventTypes`: query parameter of `events.watch`, repeatable. */
-  eventTypes?: ("birthday" | "default" | "focusTime" | "fromGmail" | "outOfOffice" | "workingLocation" | (string & {}))[];
+  eventTypes?: ("birthday" | "default" | "focusTime" | "fromGmail" | "outOfOffice" | "workingLocation" | (string & {}))[] | undefined;
   /** `iCalUID`: query parameter of `events.watch`. */
-  iCalUID?: string;
+  iCalUID?: string | undefined;
   /** `maxAttendees`: query parameter of `events.watch`, format `int32`, minimum 1. */
-  maxAttendees?: number;
+  maxAttendees?: number | undefined;
   /** `maxResults`: query parameter of `events.watch`, format `int32`, minimum 1, Google's default 250. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** `orderBy`: query parameter of `events.watch`. */
-  orderBy?: "startTime" | "updated" | (string & {});
+  orderBy?: "startTime" | "updated" | (string & {}) | undefined;
   /** `pageToken`: query parameter of `events.watch`. */
-  pageToken?: string;
+  pageToken?: string | undefined;
   /** `privateExtendedProperty`: query parameter of `events.watch`, repeatable. */
-  privateExtendedProperty?: string[];
+  privateExtendedProperty?: string[] | undefined;
   /** `q`: query parameter of `events.watch`. */
-  q?: string;
+  q?: string | undefined;
   /** `sharedExtendedProperty`: query parameter of `events.watch`, repeatable. */
-  sharedExtendedProperty?: string[];
+  sharedExtendedProperty?: string[] | undefined;
   /** `showDeleted`: query parameter of `events.watch`. */
-  showDeleted?: boolean;
+  showDeleted?: boolean | undefined;
   /** `showHiddenInvitations`: query parameter of `events.watch`. */
-  showHiddenInvitations?: boolean;
+  showHiddenInvitations?: boolean | undefined;
   /** `singleEvents`: query parameter of `events.watch`. */
-  singleEvents?: boolean;
+  singleEvents?: boolean | undefined;
   /** `syncToken`: query parameter of `events.watch`. */
-  syncToken?: string;
+  syncToken?: string | undefined;
   /** `timeMax`: query parameter of `events.watch`, format `date-time`. */
-  timeMax?: string;
+  timeMax?: string | undefined;
   /** `timeMin`: query parameter of `events.watch`, format `date-time`. */
-  timeMin?: string;
+  timeMin?: string | undefined;
   /** `timeZone`: query parameter of `events.watch`. */
-  timeZone?: string;
+  timeZone?: string | undefined;
   /** `updatedMin`: query parameter of `events.watch`, format `date-time`. */
-  updatedMin?: string;
+  updatedMin?: string | undefined;
 }
 
 /** Query parameters of `freebusy.query` (POST freeBusy) other than the positional ones. */
@@ -975,19 +975,19 @@ export type SettingsGetParams = Record<never, never>;
 /** Query parameters of `settings.list` (GET users/me/settings) other than the positional ones. */
 export interface SettingsListParams {
   /** `maxResults`: query parameter of `settings.list`, format `int32`, minimum 1, dwd's `.all()` asks for 250. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** `pageToken`: query parameter of `settings.list`. */
-  pageToken?: string;
+  pageToken?: string | undefined;
   /** `syncToken`: query parameter of `settings.list`. */
-  syncToken?: string;
+  syncToken?: string | undefined;
 }
 
 /** Query parameters of `settings.watch` (POST users/me/settings/watch) other than the positional ones. */
 export interface SettingsWatchParams {
   /** `maxResults`: query parameter of `settings.watch`, format `int32`, minimum 1. */
-  maxResults?: number;
+  maxResults?: number | undefined;
   /** `pageToken`: query parameter of `settings.watch`. */
-  pageToken?: string;
+  pageToken?: string | undefined;
   /** `syncToken`: query parameter of `settings.watch`. */
-  syncToken?: string;
+  syncToken?: string | undefined;
 }

@@ -8,7 +8,7 @@ export interface BatchPart {
   /** Absolute path with query, e.g. `/calendar/v3/calendars/primary/events?maxResults=10`. */
   path: string;
   headers: Record<string, string>;
-  body?: string;
+  body?: string | undefined;
 }
 
 /** One inner response of a batch. */

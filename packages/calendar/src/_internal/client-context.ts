@@ -4,21 +4,30 @@ import type { RetryEvent } from "../retry-options.ts";
 import type { CalendarFetchResponse } from "./read-body.ts";
 import type { CallContext } from "./to-calendar-api-error.ts";
 
-/** What the client asks of a fetch: `globalThis.fetch` and an emulator's handler fit. */
+/** What the client asks of a fetch: `globalThis.fetch` and an emulator's handler (`emulator.fetch`) fit. */
 export type CalendarFetch = (
   url: string,
-  init?: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal },
+  /* eslint-disable no-restricted-syntax -- the client fills this in for the caller's fetch, so it stays
+     exact: under exactOptionalPropertyTypes `globalThis.fetch` (RequestInit has no `| undefined`)
+     only accepts an init whose optional members are exact too. */
+  init?: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    signal?: AbortSignal;
+  },
+  /* eslint-enable no-restricted-syntax */
 ) => Promise<CalendarFetchResponse>;
 
 /** What the client asks of a token source; `@dwd/auth`'s `TokenSource` fits. */
 export interface TokenSourceLike {
   getToken(options: {
-    subject?: string;
+    subject?: string | undefined;
     scopes: string[];
-    signal?: AbortSignal;
+    signal?: AbortSignal | undefined;
   }): Promise<{ accessToken: string }>;
-  invalidate?(options: { subject?: string; scopes: string[] }): void;
-  signer?: { clientEmail: string; clientId?: string };
+  invalidate?: ((options: { subject?: string | undefined; scopes: string[] }) => void) | undefined;
+  signer?: { clientEmail: string; clientId?: string | undefined } | undefined;
 }
 
 /** The resolved settings every call of one client shares. */
@@ -36,7 +45,7 @@ export interface ClientContext {
   random: () => number;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   now: () => number;
-  onRetry?: (event: RetryEvent) => void;
+  onRetry?: ((event: RetryEvent) => void) | undefined;
   gzip: boolean;
   userAgent: string;
 }

@@ -230,7 +230,7 @@ export async function settleRepeat<T>(
   error: CalendarApiError,
 ): Promise<{ value: T } | undefined> {
   if (call.spec.id === "calendar.events.insert" && error.status === 409) {
-    const id = (call.body as { id?: string } | undefined)?.id;
+    const id = (call.body as { id?: string | undefined } | undefined)?.id;
     if (id === undefined) return undefined;
     const get: PreparedCall<T> = {
       spec: methods["events.get"],

@@ -1,24 +1,28 @@
 /** Google's error envelope (legacy "apiary" form plus the front end's `status`/`details`). */
 export interface GoogleErrorBody {
   error: {
-    code?: number;
-    message?: string;
-    status?: string;
-    errors?: {
-      domain?: string;
-      reason?: string;
-      message?: string;
-      location?: string;
-      locationType?: string;
-      extendedHelp?: string;
-    }[];
-    details?: {
-      "@type"?: string;
-      reason?: string;
-      domain?: string;
-      metadata?: Record<string, string>;
-      links?: { description?: string; url?: string }[];
-    }[];
+    code?: number | undefined;
+    message?: string | undefined;
+    status?: string | undefined;
+    errors?:
+      | {
+          domain?: string | undefined;
+          reason?: string | undefined;
+          message?: string | undefined;
+          location?: string | undefined;
+          locationType?: string | undefined;
+          extendedHelp?: string | undefined;
+        }[]
+      | undefined;
+    details?:
+      | {
+          "@type"?: string | undefined;
+          reason?: string | undefined;
+          domain?: string | undefined;
+          metadata?: Record<string, string> | undefined;
+          links?: { description?: string | undefined; url?: string | undefined }[] | undefined;
+        }[]
+      | undefined;
   };
 }
 

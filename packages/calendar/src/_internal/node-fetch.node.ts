@@ -9,14 +9,14 @@ import type { CalendarFetchResponse } from "./read-body.ts";
 /** Options of {@link createNodeFetch}. */
 export interface NodeFetchOptions {
   /** Longest silence (no byte sent or received) before the request fails, ms; none by default. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Longest time the whole request may take, its answer read, ms (default: `timeoutMs`). An endpoint
    * that trickles one byte every few seconds never falls silent long enough for `timeoutMs`.
    */
-  deadlineMs?: number;
+  deadlineMs?: number | undefined;
   /** Largest answer read, in bytes (default 64 MiB). */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
 }
 
 /** An answer of {@link createNodeFetch}: read it once, as `body`, `text()` or `arrayBuffer()`. */

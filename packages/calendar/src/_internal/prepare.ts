@@ -6,9 +6,9 @@ import { isEventId, newEventId } from "./event-id.ts";
 
 /** Who a builder acts as, and with which scopes. */
 export interface Principal {
-  subject?: string;
+  subject?: string | undefined;
   /** The client's scopes; absent means "each method's default". */
-  scopes?: readonly string[];
+  scopes?: readonly string[] | undefined;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

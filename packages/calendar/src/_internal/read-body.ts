@@ -9,9 +9,9 @@ export interface CalendarFetchResponse {
   readonly ok: boolean;
   readonly headers: { get(name: string): string | null };
   text(): Promise<string>;
-  arrayBuffer?(): Promise<ArrayBuffer>;
+  arrayBuffer?: (() => Promise<ArrayBuffer>) | undefined;
   /** The body as it arrives; a batch answer is read from it part by part when present. */
-  readonly body?: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null;
+  readonly body?: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null | undefined;
 }
 
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {

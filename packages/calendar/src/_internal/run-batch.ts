@@ -27,7 +27,7 @@ export type Settled = { ok: true; value: unknown } | { ok: false; error: Error }
 export interface RunBatchOptions {
   chunkSize: number;
   concurrency: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 interface Slot {
@@ -35,9 +35,9 @@ interface Slot {
   call: PreparedCall<unknown>;
   retries: number;
   refreshed: boolean;
-  outcome?: Settled;
+  outcome?: Settled | undefined;
   /** The failure that may be retried in the next round. */
-  pending?: CalendarApiError;
+  pending?: CalendarApiError | undefined;
 }
 
 const tokenKey = (subject: string | undefined, scopes: readonly string[]): string =>

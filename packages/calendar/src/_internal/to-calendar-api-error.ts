@@ -7,20 +7,20 @@ import type { GoogleErrorBody } from "./google-error.ts";
 /** What the client knew when the call failed. */
 export interface CallContext {
   method: string;
-  calendarId?: string;
-  subject?: string;
-  serviceAccount?: string;
+  calendarId?: string | undefined;
+  subject?: string | undefined;
+  serviceAccount?: string | undefined;
   /** The service account's numeric client ID, for the Admin-console link. */
-  clientId?: string;
+  clientId?: string | undefined;
   scopes: string[];
   /** `Retry-After` of the response, in seconds. */
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | undefined;
 }
 
 /** Everything a diagnosis may look at. */
 interface Failure {
   status: number;
-  reason?: string;
+  reason?: string | undefined;
   body: GoogleErrorBody;
   googleMessage: string;
   ctx: CallContext;
@@ -33,9 +33,9 @@ interface Failure {
 /** One diagnosis: the code, whether a retry may help, the message and the fix. */
 interface Diagnosis {
   code: CalendarApiErrorCode;
-  retryable?: boolean;
+  retryable?: boolean | undefined;
   message(f: Failure): string;
-  hint?(f: Failure): string | undefined;
+  hint?: ((f: Failure) => string | undefined) | undefined;
 }
 
 const RETRY_HINT =
@@ -53,7 +53,10 @@ function principal(ctx: CallContext): string {
 const quoteList = (values: readonly string[]): string => values.map((v) => `"${v}"`).join(", ");
 const suffix = (reason: string | undefined): string => (reason !== undefined ? ` (${reason})` : "");
 
-function activation(body: GoogleErrorBody): { url?: string; project?: string } {
+function activation(body: GoogleErrorBody): {
+  url?: string | undefined;
+  project?: string | undefined;
+} {
   let url: string | undefined;
   let project: string | undefined;
   for (const detail of body.error.details ?? []) {

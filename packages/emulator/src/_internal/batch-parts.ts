@@ -16,9 +16,9 @@ export interface JsonText {
   readonly pieces: readonly string[];
   /** UTF-8 length of the pieces together. */
   readonly bytes: number;
-  utf8?: Uint8Array<ArrayBuffer>;
+  utf8?: Uint8Array<ArrayBuffer> | undefined;
   /** True for a body answered again and again (a kept page): a batch then sends its kept bytes. */
-  keep?: boolean;
+  keep?: boolean | undefined;
 }
 
 /** The body of an answer to a batch part, and the header lines the batch frames it with. */

@@ -29,7 +29,7 @@ const reasons: Record<number, string> = {
 };
 
 interface Part {
-  contentId?: string;
+  contentId?: string | undefined;
   method: string;
   target: string;
   /** The part's own headers, names lower-cased; repeated ones joined with ", " (as Headers does). */

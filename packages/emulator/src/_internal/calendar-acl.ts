@@ -107,7 +107,8 @@ export async function aclInsert(call: CalendarCall): Promise<Response> {
   const body = cleanResource(raw, "AclRule");
   const role = readRole(call, body);
   if (role instanceof Response) return role;
-  const scope = body["scope"] as { type?: string; value?: string } | undefined;
+  const scope = body["scope"] as
+    { type?: string | undefined; value?: string | undefined } | undefined;
   if (scope?.type === undefined) return missingField("Missing scope.", call.now);
   if (!scopeTypes.has(scope.type)) return invalidValue("scope.type", call.now);
   if (scope.type !== "default" && (scope.value === undefined || scope.value === ""))
@@ -142,7 +143,8 @@ async function rewrite(call: CalendarCall, replace: boolean): Promise<Response> 
   const raw = await readBody(call);
   if (raw instanceof Response) return raw;
   const body = cleanResource(raw, "AclRule");
-  const scope = body["scope"] as { type?: string; value?: string } | undefined;
+  const scope = body["scope"] as
+    { type?: string | undefined; value?: string | undefined } | undefined;
   if (
     scope !== undefined &&
     (scope.type !== rule.scopeType || (scope.value ?? "").toLowerCase() !== (rule.scopeValue ?? ""))

@@ -39,7 +39,7 @@ export interface CalendarCall {
   /** The scopes of the token that this method accepts. */
   matchedScopes: readonly string[];
   /** The `fields` selection of a partial response, already checked against the answer's schema. */
-  fields?: FieldSelection;
+  fields?: FieldSelection | undefined;
 }
 
 /** A JSON text of one piece. */
@@ -175,7 +175,7 @@ export function listEtag(who: string, version: number): string {
 /** One page of a list, plus where the next one starts. */
 export interface Page<T> {
   items: T[];
-  nextPageToken?: string;
+  nextPageToken?: string | undefined;
   /** The version the whole listing reflects (kept across pages). */
   snapshot: number;
 }

@@ -162,7 +162,10 @@ export function calendarError(
   reason: string,
   message: string,
   nowMs: number,
-  options: { domain?: string; location?: { type: string; name: string } } = {},
+  options: {
+    domain?: string | undefined;
+    location?: { type: string; name: string } | undefined;
+  } = {},
 ): Response {
   return legacy(code, options.domain ?? "global", reason, message, nowMs, options.location);
 }

@@ -566,7 +566,8 @@ export function eventsInstances(call: CalendarCall): Response {
       (e) =>
         parseDateTime(
           String(
-            (e.body["originalStartTime"] as { dateTime?: string } | undefined)?.dateTime ?? "",
+            (e.body["originalStartTime"] as { dateTime?: string | undefined } | undefined)
+              ?.dateTime ?? "",
           ),
         ) === originalStart,
     );

@@ -13,7 +13,7 @@ export interface CalendarMethod {
   /** Discovery `scopes`, in its order: a token needs any one of them. */
   scopes: readonly string[];
   /** The discovery schema of the answer (what `fields` may select), if the method answers with one. */
-  response?: string;
+  response?: string | undefined;
 }
 
 const upper = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);

@@ -16,7 +16,7 @@ export function rank(role: string): number {
 export interface AclRecord {
   id: string;
   scopeType: string;
-  scopeValue?: string;
+  scopeValue?: string | undefined;
   role: string;
   seq: number;
   deleted: boolean;
@@ -35,12 +35,12 @@ export interface CalendarState {
   /** The principal (user or service-account email) that owns it. */
   owner: string;
   summary: string;
-  description?: string;
-  location?: string;
+  description?: string | undefined;
+  location?: string | undefined;
   timeZone: string;
   primary: boolean;
   /** Client ID of the service account that created it through the API (for `calendar.app.created`). */
-  createdBy?: string;
+  createdBy?: string | undefined;
   seq: number;
   deleted: boolean;
   acl: Map<string, AclRecord>;
@@ -53,13 +53,13 @@ export interface ListEntry {
   seq: number;
   deleted: boolean;
   colorId: string;
-  backgroundColor?: string;
-  foregroundColor?: string;
-  hidden?: boolean;
+  backgroundColor?: string | undefined;
+  foregroundColor?: string | undefined;
+  hidden?: boolean | undefined;
   selected: boolean;
-  summaryOverride?: string;
+  summaryOverride?: string | undefined;
   defaultReminders: { method: string; minutes: number }[];
-  notificationSettings?: { notifications: { method: string; type: string }[] };
+  notificationSettings?: { notifications: { method: string; type: string }[] } | undefined;
 }
 
 /** A `watch` channel: where to POST change notifications for one collection. */
@@ -67,7 +67,7 @@ export interface PushChannel {
   id: string;
   resourceId: string;
   resourceUri: string;
-  token?: string;
+  token?: string | undefined;
   address: string;
   /** Epoch ms. */
   expiration: number;
@@ -90,7 +90,7 @@ export interface CalendarData {
   /** Push channels by channel ID (push.ts). */
   channels: Map<string, PushChannel>;
   /** Called after every change with the changed collection, e.g. `events:<calendarId>` (push channels listen). */
-  onChange?: (collection: string) => void;
+  onChange?: ((collection: string) => void) | undefined;
 }
 
 /** Tells push channels that `collection` changed. */
@@ -154,8 +154,8 @@ export function addCalendar(
     summary: string;
     timeZone: string;
     primary: boolean;
-    createdBy?: string;
-    colorId?: string;
+    createdBy?: string | undefined;
+    colorId?: string | undefined;
   },
   seq: number,
 ): CalendarState {

@@ -13,8 +13,8 @@ export type Stats = TrafficStats;
 /** Fault switches shared with the public `Emulator.faults`. */
 export interface Faults extends FaultSettings {
   clockOffsetMs: number;
-  tokenOutage?: boolean;
-  iamCredentialsDisabled?: boolean;
+  tokenOutage?: boolean | undefined;
+  iamCredentialsDisabled?: boolean | undefined;
 }
 
 /** What route handlers need; built once by createEmulator. */
@@ -29,5 +29,5 @@ export interface EmulatorContext {
   tokenLifetimeSeconds: number;
   suspendedSubject: SuspendedSubjectBehaviour;
   /** Keyless state: Token Creator grants, authorized users, the metadata identity. */
-  iam?: IamState;
+  iam?: IamState | undefined;
 }

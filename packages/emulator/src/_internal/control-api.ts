@@ -30,7 +30,7 @@ function faultView(runtime: EmulatorRuntime): Record<string, unknown> {
 /** Replaces the fault settings (PUT semantics: fields left out go back to their defaults, the clock offset stays). */
 export function applyFaults(
   runtime: EmulatorRuntime,
-  input: FaultSettings & { tokenOutage?: boolean; clockOffsetMs?: number },
+  input: FaultSettings & { tokenOutage?: boolean | undefined; clockOffsetMs?: number | undefined },
 ): string | undefined {
   const problem = checkFaultSettings(input);
   if (problem !== undefined) return problem;

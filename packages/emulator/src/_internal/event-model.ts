@@ -61,7 +61,14 @@ export function applyConference(
 ): void {
   const version = call.query.get("conferenceDataVersion");
   const requested = body["conferenceData"] as
-    | { createRequest?: { requestId?: string; conferenceSolutionKey?: { type?: string } } }
+    | {
+        createRequest?:
+          | {
+              requestId?: string | undefined;
+              conferenceSolutionKey?: { type?: string | undefined } | undefined;
+            }
+          | undefined;
+      }
     | undefined;
   if (version !== "1") {
     // Version 0 clients cannot touch conference data: keep what was there.
@@ -107,7 +114,7 @@ export function stamp(
     seq: number;
     nowMs: number;
     creator: string;
-    previous?: Record<string, unknown>;
+    previous?: Record<string, unknown> | undefined;
   },
 ): Record<string, unknown> {
   const prev = opts.previous;
@@ -136,7 +143,7 @@ export function stamp(
 export function present(
   body: Record<string, unknown>,
   principal: string,
-  opts: { freeBusyOnly?: boolean; maxAttendees?: number } = {},
+  opts: { freeBusyOnly?: boolean | undefined; maxAttendees?: number | undefined } = {},
 ): Record<string, unknown> {
   if (opts.freeBusyOnly === true) {
     const out: Record<string, unknown> = {
@@ -152,7 +159,7 @@ export function present(
   }
   const out = { ...body };
   for (const k of ["creator", "organizer"]) {
-    const person = out[k] as { email?: string } | undefined;
+    const person = out[k] as { email?: string | undefined } | undefined;
     if (person?.email === principal) out[k] = { ...person, self: true };
   }
   if (Array.isArray(out["attendees"])) {
@@ -180,8 +187,8 @@ export interface PresentedJson {
 
 /** Options of `present`: the free/busy-only view, and a limit of attendees. */
 export interface PresentOptions {
-  freeBusyOnly?: boolean;
-  maxAttendees?: number;
+  freeBusyOnly?: boolean | undefined;
+  maxAttendees?: number | undefined;
 }
 
 /** What `present` depends on besides the body, as one string (compute it once per list). */

@@ -6,10 +6,10 @@ export type FaultRates = Partial<Record<FaultKind, number>>;
 
 /** The fault switches the injector reads on every request. */
 export interface FaultSettings {
-  latencyMs?: number;
-  errorRates?: FaultRates;
-  seed?: number;
-  retryAfterSeconds?: number;
+  latencyMs?: number | undefined;
+  errorRates?: FaultRates | undefined;
+  seed?: number | undefined;
+  retryAfterSeconds?: number | undefined;
 }
 
 /** Every fault kind, in the order a draw checks them. */

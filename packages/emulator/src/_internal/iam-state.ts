@@ -20,7 +20,7 @@ export interface IamState {
   /** By email. */
   authorizedUsersByEmail: Map<string, AuthorizedUserRecord>;
   /** The metadata server's service-account email, when the scenario names one. */
-  metadataAccount?: string;
+  metadataAccount?: string | undefined;
 }
 
 async function hexDigest(text: string): Promise<string> {

@@ -2,12 +2,21 @@ import type { ScenarioServiceAccount } from "../scenario.ts";
 import { serviceAccountEmail } from "../scenario.ts";
 import { randomBytes, toBase64, toHex } from "./base64.ts";
 
+/**
+ * A Web Crypto key: the consumer's own `CryptoKey` type, through the global `CryptoKey` value that the DOM
+ * library, `@types/node` and Deno each declare. The emitted declarations then need no DOM library (with
+ * `lib: ["es2023"]` and Node's types there is a `CryptoKey` value but no type of that name).
+ */
+export type WebCryptoKey = typeof globalThis extends { CryptoKey: { prototype: infer K } }
+  ? K
+  : { readonly type: string; readonly algorithm: { readonly name: string } };
+
 /** One RSA key of a service account (an array, so rotation can be added later). */
 export interface KeyRecord {
   /** 40 hex characters, like Google's `private_key_id`. */
   keyId: string;
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
+  privateKey: WebCryptoKey;
+  publicKey: WebCryptoKey;
 }
 
 /** A service account as the emulator holds it. */
@@ -59,7 +68,7 @@ export async function createServiceAccount(
 }
 
 /** The private key as an unencrypted PKCS#8 PEM, 64-character lines, trailing newline (Google's JSON key form). */
-export async function privateKeyPem(key: CryptoKey): Promise<string> {
+export async function privateKeyPem(key: WebCryptoKey): Promise<string> {
   const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", key));
   const lines = toBase64(der).match(/.{1,64}/g) ?? [];
   return `-----BEGIN PRIVATE KEY-----\n${lines.join("\n")}\n-----END PRIVATE KEY-----\n`;
