@@ -37,6 +37,13 @@ export interface EmulatorOptions {
   scenario?: ScenarioInput | "demo";
   /** Public base URL (origin), used for `token_uri` in key files and as an accepted `aud`. Default `http://127.0.0.1:0`. */
   baseUrl?: string;
+  /**
+   * The origin clients reach the emulator at when a proxy or a container network stands between them
+   * (e.g. `https://google.test:8443`): key files name it in `token_uri`, and the token endpoint accepts
+   * it as `aud`. It wins over `baseUrl`, and the Node adapter keeps it instead of the listening URL
+   * (which stays accepted as `aud` too). An http(s) origin: no path, query, fragment or credentials.
+   */
+  publicUrl?: string;
   /** Clock in epoch milliseconds (default `Date.now`); `faults.clockOffsetMs` is added to it. */
   now?: () => number;
   /** `expires_in` of issued tokens and their lifetime, default 3599. */
@@ -95,8 +102,13 @@ export interface EmulatorFaults {
 export interface Emulator {
   /** The pure handler: Google's token endpoint and Calendar v3. Safe to pass unbound (`Deno.serve(emulator.fetch)`). */
   fetch: (request: Request) => Promise<Response>;
-  /** Public base URL; the Node adapter sets it once listening. */
+  /** Public base URL (`publicUrl` when given); the Node adapter sets it once listening otherwise. */
   baseUrl: string;
+  /**
+   * The URL the emulator listens on when that differs from `baseUrl` (set by the Node adapter under a
+   * `publicUrl`); assertions made for it are accepted as well.
+   */
+  listenUrl?: string;
   /** The validated scenario. */
   readonly scenario: Scenario;
   /** Google's JSON key for a service account (by name or email), `token_uri` = `${baseUrl}/token`. */
@@ -122,6 +134,32 @@ export interface Emulator {
 }
 
 /**
+ * The origin of a `publicUrl` option; a RangeError for anything that is not an http(s) origin, since a
+ * path would be dropped from `token_uri` and an assertion made for it would then fail the audience check.
+ */
+function publicOrigin(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.username !== "" ||
+    url.password !== "" ||
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    url.hash !== ""
+  )
+    throw new RangeError(
+      `publicUrl must be an http(s) origin such as "https://google.test:8443", got "${value}"`,
+    );
+  return url.origin;
+}
+
+/**
  * Creates an emulator: validates the scenario and generates an RSA-2048 key per service account.
  *
  * @param options - scenario, base URL, clock, token lifetime, suspended-user behaviour
@@ -144,6 +182,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   if (!Number.isInteger(lifetime) || lifetime < 1)
     throw new RangeError(`tokenLifetimeSeconds must be a positive integer, got ${lifetime}`);
   const now = options.now ?? Date.now;
+  const publicUrl = options.publicUrl === undefined ? undefined : publicOrigin(options.publicUrl);
   const store = await createStore(scenario);
   const iam = await createIamState(scenario, store);
 
@@ -174,7 +213,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   };
 
   const emulator: Emulator = {
-    baseUrl: (options.baseUrl ?? "http://127.0.0.1:0").replace(/\/+$/, ""),
+    baseUrl: publicUrl ?? (options.baseUrl ?? "http://127.0.0.1:0").replace(/\/+$/, ""),
     scenario,
     stats,
     faults,
@@ -241,6 +280,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     store,
     clock: () => now() + faults.clockOffsetMs,
     baseUrl: () => emulator.baseUrl.replace(/\/+$/, ""),
+    listenUrl: () => emulator.listenUrl,
     stats,
     faults,
     tokenLifetimeSeconds: lifetime,

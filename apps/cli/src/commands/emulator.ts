@@ -11,6 +11,8 @@ export interface EmulatorStartOptions {
   port: number;
   host: string;
   keysDir: string;
+  /** `--public-url`: the origin clients reach the emulator at through a proxy (key files name it). */
+  publicUrl?: string;
   /** Injected faults (`--latency`, `--fault-rate`, `--fault`, `--fault-seed`). */
   faults?: EmulatorOptions["faults"];
   /** Resolves when the emulator should stop; default: on SIGINT or SIGTERM. */
@@ -96,14 +98,28 @@ export async function emulatorStart(options: EmulatorStartOptions, io: Io): Prom
     host: options.host,
     keysDir: options.keysDir,
     faults: options.faults,
+    ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
   }).catch((error: unknown) => {
+    if (
+      error instanceof RangeError &&
+      options.publicUrl !== undefined &&
+      /^publicUrl /.test(error.message)
+    )
+      throw new UsageError(
+        `Invalid --public-url "${options.publicUrl}": not an http(s) origin`,
+        "Give the scheme, host and port clients reach the emulator at, e.g. --public-url https://google.test:8443",
+      );
     throw keysDirError(options.keysDir, error);
   });
   io.out(server.url);
-  const host = new URL(server.url).host;
+  const publicUrl = new URL(server.publicUrl);
+  // DWD_EMULATOR_HOST takes host:port for http, or the whole origin (https behind a proxy).
+  const host = publicUrl.protocol === "https:" ? publicUrl.origin : publicUrl.host;
   io.err(
     `${io.styleErr("green", "emulator listening")} on ${server.url} (scenario ${options.scenario})`,
   );
+  if (server.publicUrl !== server.url)
+    io.err(`public URL ${server.publicUrl}: key files name it, tokens are issued for it`);
   for (const [account, files] of Object.entries(server.keyFiles))
     io.err(`key ${account}: ${files.json}  ${files.p12}`);
   io.err(`point dwd at it: export DWD_EMULATOR_HOST=${host}`);
@@ -235,6 +251,12 @@ export const emulatorCommand = defineCommand({
           valueHint: "dir",
           description: "Where to write <account>.json and <account>.p12 (default: .dwd-keys)",
         },
+        "public-url": {
+          type: "string",
+          valueHint: "url",
+          description:
+            "Origin clients reach the emulator at through a proxy or container network (key files name it as token_uri)",
+        },
         latency: {
           type: "string",
           valueHint: "ms",
@@ -265,6 +287,7 @@ export const emulatorCommand = defineCommand({
             port: port(stringArg(ctx.args, "port")),
             host: stringArg(ctx.args, "host") ?? "127.0.0.1",
             keysDir: stringArg(ctx.args, "keys-dir") ?? ".dwd-keys",
+            publicUrl: stringArg(ctx.args, "public-url"),
             faults: faultsFromFlags({
               latency: stringArg(ctx.args, "latency"),
               faultRate: stringArg(ctx.args, "fault-rate"),
