@@ -136,10 +136,15 @@ export function calendarsDelete(call: CalendarCall): Response {
   return noContent(call.now);
 }
 
-/** calendars.clear: cancels every event of the calendar (owner only); sync reports each one. */
+/**
+ * calendars.clear: cancels every event of a primary calendar (owner only); sync reports each one.
+ * Google clears primary calendars only and answers a secondary one with its (oddly worded) 400
+ * "Cannot clear primary calendar." (see the README for the sources).
+ */
 export function calendarsClear(call: CalendarCall): Response {
   const a = access(call, "owner");
   if (a instanceof Response) return a;
+  if (!a.calendar.primary) return invalid("Cannot clear primary calendar.", call.now);
   for (const record of a.calendar.events.values()) {
     if (record.body["status"] === "cancelled") continue;
     const seq = nextSeq(call.data);
