@@ -47,7 +47,7 @@ import {
 } from "./event-model.ts";
 import { parseQuickAdd } from "./quick-add.ts";
 import { eventTimes, expand, validRecurrence } from "./recurrence.ts";
-import { formatUtc, parseDateTime } from "./time-zones.ts";
+import { formatUtc, isTimeZone, parseDateTime } from "./time-zones.ts";
 import { utf8Length } from "./utf8.ts";
 
 // Parameters a sync token cannot be combined with (Google answers 400).
@@ -67,6 +67,16 @@ function timeParam(call: CalendarCall, name: string): number | undefined | Respo
   if (raw === null) return undefined;
   const ms = parseDateTime(raw);
   return ms === undefined ? badRequest(call.now) : ms;
+}
+
+/**
+ * The zone `dateTime` values are answered in: the `timeZone` parameter ("Time zone used in the
+ * response", Google's reference says), else the calendar's.
+ */
+function responseZone(call: CalendarCall, calendar: CalendarState): string | Response {
+  const raw = call.query.get("timeZone");
+  if (raw === null || raw === "") return calendar.timeZone;
+  return isTimeZone(raw) ? raw : invalidValue("timeZone", call.now);
 }
 
 function maxAttendeesOf(call: CalendarCall): number | undefined | Response {
@@ -161,9 +171,11 @@ function store(
 function respondEvent(call: CalendarCall, record: EventRecord, a: Access): Response {
   const maxAttendees = maxAttendeesOf(call);
   if (maxAttendees instanceof Response) return maxAttendees;
+  const timeZone = responseZone(call, a.calendar);
+  if (timeZone instanceof Response) return timeZone;
   return ok(
     call,
-    present(record.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees }),
+    present(record.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees, timeZone }),
   );
 }
 
@@ -223,6 +235,8 @@ function listPage(call: CalendarCall, a: Access): ListPage | Response {
   if (singleEvents instanceof Response) return singleEvents;
   const maxAttendees = maxAttendeesOf(call);
   if (maxAttendees instanceof Response) return maxAttendees;
+  const timeZone = responseZone(call, a.calendar);
+  if (timeZone instanceof Response) return timeZone;
   const calendar = a.calendar;
   const collection = `events:${calendar.id}`;
 
@@ -308,7 +322,7 @@ function listPage(call: CalendarCall, a: Access): ListPage | Response {
   if (!showDeleted) items = items.filter((e) => e.body["status"] !== "cancelled");
   const page = paginate(call, items, max);
   if (page instanceof Response) return page;
-  const view = { freeBusyOnly: a.freeBusyOnly, maxAttendees };
+  const view = { freeBusyOnly: a.freeBusyOnly, maxAttendees, timeZone };
   const body = listBody(call, a, page.items);
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
   else body["nextSyncToken"] = syncTokenFor(call.data, collection, page.snapshot);
@@ -570,10 +584,12 @@ export function eventsInstances(call: CalendarCall): Response {
           ),
         ) === originalStart,
     );
+  const timeZone = responseZone(call, a.calendar);
+  if (timeZone instanceof Response) return timeZone;
   const page = paginate(call, items, max);
   if (page instanceof Response) return page;
   const shown = page.items.map((e) =>
-    present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly }),
+    present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly, timeZone }),
   );
   const body = listBody(call, a, page.items);
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
