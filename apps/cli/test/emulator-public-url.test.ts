@@ -132,3 +132,56 @@ describe("dwd emulator start --public-url", { timeout: 60_000 }, () => {
     expect(r.stderr).toContain("e.g. --public-url https://google.test:8443");
   });
 });
+
+describe("dwd emulator start --push-allow", { timeout: 60_000 }, () => {
+  it("refuses an origin with a path, exit 2 with a hint", async () => {
+    const r = await dwd([
+      "emulator",
+      "start",
+      "--port",
+      "0",
+      "--keys-dir",
+      join(dir, "bad-push"),
+      "--push-allow",
+      "https://hooks.example.com, http://127.0.0.1:8090/_emulator",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(
+      'Invalid --push-allow "http://127.0.0.1:8090/_emulator": not an http(s) origin',
+    );
+    expect(r.stderr).toContain("e.g. --push-allow https://hooks.example.com,http://127.0.0.1:8090");
+  });
+
+  it("allows watch channels to the given origin only", async () => {
+    const keys = join(dir, "push");
+    const { child, firstLine } = await dwdFirstLine(
+      ["emulator", "start", "--port", "0", "--keys-dir", keys, "--push-allow", proxyUrl],
+      cleanEnv(),
+    );
+    children.push(child);
+    const minted = await dwd([
+      "token",
+      "--key",
+      join(keys, "calendar-bot.json"),
+      "--subject",
+      "info@example.com",
+      "--scopes",
+      "calendar",
+    ]);
+    expect(minted.code).toBe(0);
+    const token = minted.stdout.trim();
+    const watch = (address: string): Promise<Response> =>
+      fetch(`${firstLine}/calendar/v3/calendars/primary/events/watch`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ id: address, type: "web_hook", address }),
+      });
+    expect((await watch(`${proxyUrl}/hook`)).status).toBe(200);
+    const other = await watch(`${firstLine}/_emulator/reset`);
+    expect(other.status).toBe(403);
+    expect(((await other.json()) as { error: { message: string } }).error.message).toBe(
+      `Unauthorized WebHook callback channel: ${firstLine}/_emulator/reset`,
+    );
+  });
+});

@@ -4,6 +4,7 @@ import { EmulatorError } from "./emulator-error.ts";
 import type { Scenario, ScenarioInput } from "./scenario.ts";
 import { loadScenario } from "./scenario.ts";
 import { handleBatch } from "./_internal/batch.ts";
+import { boundedRequest, maxBodyBytes, payloadTooLarge } from "./_internal/body-limit.ts";
 import { CachedRouter } from "./_internal/cached-router.ts";
 import { backendError, notFound } from "./_internal/calendar-errors.ts";
 import { calendarRoutes } from "./_internal/calendar-routes.ts";
@@ -58,6 +59,20 @@ export interface EmulatorOptions {
   faults?: Partial<EmulatorFaults>;
   /** The fetch that push notifications are POSTed with (default: the global `fetch`). */
   pushFetch?: typeof fetch;
+  /**
+   * Origins a watch channel may name as its `address`, e.g. `["https://hooks.example.com",
+   * "http://127.0.0.1:8090"]`; default none. Google delivers only to domains verified for the project
+   * and answers any other address 403 `push.webhookUrlUnauthorized`; so does the emulator. The
+   * emulator's own origins and any `/_emulator/` path are refused even when listed, and redirects
+   * are never followed, so a channel cannot reach the control API or another local service.
+   */
+  pushAllowedOrigins?: readonly string[];
+  /**
+   * Largest request body accepted, in bytes; default 10485760 (10 MiB), Google's front-end limit. A
+   * longer one (a batch counts as one request) gets Google's 400 "Request payload size exceeds the
+   * limit: <n> bytes." without being read into memory.
+   */
+  maxBodyBytes?: number;
 }
 
 /** Public facts of a scenario service account. */
@@ -134,10 +149,11 @@ export interface Emulator {
 }
 
 /**
- * The origin of a `publicUrl` option; a RangeError for anything that is not an http(s) origin, since a
- * path would be dropped from `token_uri` and an assertion made for it would then fail the audience check.
+ * The origin of an origin-valued option; a RangeError for anything that is not an http(s) origin: a
+ * path would be dropped from `token_uri` (an assertion made for it would fail the audience check),
+ * and a push allow-list entry with a path would suggest a finer rule than the one applied.
  */
-function publicOrigin(value: string): string {
+function origin(option: string, value: string): string {
   let url: URL | undefined;
   try {
     url = new URL(value);
@@ -152,10 +168,13 @@ function publicOrigin(value: string): string {
     url.pathname !== "/" ||
     url.search !== "" ||
     url.hash !== ""
-  )
+  ) {
+    const example =
+      option === "publicUrl" ? "https://google.test:8443" : "https://hooks.example.com";
     throw new RangeError(
-      `publicUrl must be an http(s) origin such as "https://google.test:8443", got "${value}"`,
+      `${option} must be an http(s) origin such as "${example}", got "${value}"`,
     );
+  }
   return url.origin;
 }
 
@@ -182,7 +201,13 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   if (!Number.isInteger(lifetime) || lifetime < 1)
     throw new RangeError(`tokenLifetimeSeconds must be a positive integer, got ${lifetime}`);
   const now = options.now ?? Date.now;
-  const publicUrl = options.publicUrl === undefined ? undefined : publicOrigin(options.publicUrl);
+  const maxBody = options.maxBodyBytes ?? maxBodyBytes;
+  if (!Number.isInteger(maxBody) || maxBody < 1)
+    throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBody}`);
+  const pushAllowed = new Set(
+    (options.pushAllowedOrigins ?? []).map((o) => origin("pushAllowedOrigins", o)),
+  );
+  const publicUrl = options.publicUrl === undefined ? undefined : origin("publicUrl", options.publicUrl);
   const store = await createStore(scenario);
   const iam = await createIamState(scenario, store);
 
@@ -217,7 +242,12 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     scenario,
     stats,
     faults,
-    fetch: async (request) => deliver(await app.fetch(request)),
+    fetch: async (request) => {
+      // Google's front end bounds every body before an API sees it (batches included).
+      const bounded = await boundedRequest(request, maxBody);
+      if (bounded === undefined) return payloadTooLarge(ctx.clock(), maxBody);
+      return deliver(await app.fetch(bounded));
+    },
     serviceAccount(name) {
       const a = account(name);
       return {
@@ -281,6 +311,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     clock: () => now() + faults.clockOffsetMs,
     baseUrl: () => emulator.baseUrl.replace(/\/+$/, ""),
     listenUrl: () => emulator.listenUrl,
+    pushAllowed,
     stats,
     faults,
     tokenLifetimeSeconds: lifetime,

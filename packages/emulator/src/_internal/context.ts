@@ -26,6 +26,8 @@ export interface EmulatorContext {
   baseUrl(): string;
   /** The listening URL when it differs from the public base URL (also an accepted `aud`). */
   listenUrl?(): string | undefined;
+  /** Origins watch channels may deliver to (`pushAllowedOrigins`); empty: none. */
+  pushAllowed?: ReadonlySet<string>;
   stats: Stats;
   faults: Faults;
   tokenLifetimeSeconds: number;
