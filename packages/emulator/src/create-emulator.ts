@@ -207,7 +207,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const pushAllowed = new Set(
     (options.pushAllowedOrigins ?? []).map((o) => origin("pushAllowedOrigins", o)),
   );
-  const publicUrl = options.publicUrl === undefined ? undefined : origin("publicUrl", options.publicUrl);
+  const publicUrl =
+    options.publicUrl === undefined ? undefined : origin("publicUrl", options.publicUrl);
   const store = await createStore(scenario);
   const iam = await createIamState(scenario, store);
 

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- JSON bodies are read as any */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Harness } from "./calendar-helpers.ts";
 import { harness, legacyError } from "./calendar-helpers.ts";
