@@ -4,6 +4,7 @@ import { EmulatorError } from "./emulator-error.ts";
 import type { Scenario, ScenarioInput } from "./scenario.ts";
 import { loadScenario } from "./scenario.ts";
 import { handleBatch } from "./_internal/batch.ts";
+import { boundedRequest, maxBodyBytes, payloadTooLarge } from "./_internal/body-limit.ts";
 import { CachedRouter } from "./_internal/cached-router.ts";
 import { backendError, notFound } from "./_internal/calendar-errors.ts";
 import { calendarRoutes } from "./_internal/calendar-routes.ts";
@@ -37,6 +38,13 @@ export interface EmulatorOptions {
   scenario?: ScenarioInput | "demo" | undefined;
   /** Public base URL (origin), used for `token_uri` in key files and as an accepted `aud`. Default `http://127.0.0.1:0`. */
   baseUrl?: string | undefined;
+  /**
+   * The origin clients reach the emulator at when a proxy or a container network stands between them
+   * (e.g. `https://google.test:8443`): key files name it in `token_uri`, and the token endpoint accepts
+   * it as `aud`. It wins over `baseUrl`, and the Node adapter keeps it instead of the listening URL
+   * (which stays accepted as `aud` too). An http(s) origin: no path, query, fragment or credentials.
+   */
+  publicUrl?: string | undefined;
   /** Clock in epoch milliseconds (default `Date.now`); `faults.clockOffsetMs` is added to it. */
   now?: (() => number) | undefined;
   /** `expires_in` of issued tokens and their lifetime, default 3599. */
@@ -51,6 +59,20 @@ export interface EmulatorOptions {
   faults?: { [K in keyof EmulatorFaults]?: EmulatorFaults[K] | undefined } | undefined;
   /** The fetch that push notifications are POSTed with (default: the global `fetch`). */
   pushFetch?: typeof fetch | undefined;
+  /**
+   * Origins a watch channel may name as its `address`, e.g. `["https://hooks.example.com",
+   * "http://127.0.0.1:8090"]`; default none. Google delivers only to domains verified for the project
+   * and answers any other address 403 `push.webhookUrlUnauthorized`; so does the emulator. The
+   * emulator's own origins and any `/_emulator/` path are refused even when listed, and redirects
+   * are never followed, so a channel cannot reach the control API or another local service.
+   */
+  pushAllowedOrigins?: readonly string[] | undefined;
+  /**
+   * Largest request body accepted, in bytes; default 10485760 (10 MiB), Google's front-end limit. A
+   * longer one (a batch counts as one request) gets Google's 400 "Request payload size exceeds the
+   * limit: <n> bytes." without being read into memory.
+   */
+  maxBodyBytes?: number | undefined;
 }
 
 /** Public facts of a scenario service account. */
@@ -110,8 +132,13 @@ export interface Emulator {
    * emulator.fetch })`) and wherever a handler is (`Deno.serve(emulator.fetch)`). Safe to pass unbound.
    */
   fetch: EmulatorFetch;
-  /** Public base URL; the Node adapter sets it once listening. */
+  /** Public base URL (`publicUrl` when given); the Node adapter sets it once listening otherwise. */
   baseUrl: string;
+  /**
+   * The URL the emulator listens on when that differs from `baseUrl` (set by the Node adapter under a
+   * `publicUrl`); assertions made for it are accepted as well.
+   */
+  listenUrl?: string | undefined;
   /** The validated scenario. */
   readonly scenario: Scenario;
   /** Google's JSON key for a service account (by name or email), `token_uri` = `${baseUrl}/token`. */
@@ -156,6 +183,36 @@ function toRequest(input: Request | string | URL, init: RequestInit | undefined)
 }
 
 /**
+ * The origin of an origin-valued option; a RangeError for anything that is not an http(s) origin: a
+ * path would be dropped from `token_uri` (an assertion made for it would fail the audience check),
+ * and a push allow-list entry with a path would suggest a finer rule than the one applied.
+ */
+function origin(option: string, value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.username !== "" ||
+    url.password !== "" ||
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    url.hash !== ""
+  ) {
+    const example =
+      option === "publicUrl" ? "https://google.test:8443" : "https://hooks.example.com";
+    throw new RangeError(
+      `${option} must be an http(s) origin such as "${example}", got "${value}"`,
+    );
+  }
+  return url.origin;
+}
+
+/**
  * Creates an emulator: validates the scenario and generates an RSA-2048 key per service account.
  *
  * @param options - scenario, base URL, clock, token lifetime, suspended-user behaviour
@@ -178,6 +235,14 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   if (!Number.isInteger(lifetime) || lifetime < 1)
     throw new RangeError(`tokenLifetimeSeconds must be a positive integer, got ${lifetime}`);
   const now = options.now ?? Date.now;
+  const maxBody = options.maxBodyBytes ?? maxBodyBytes;
+  if (!Number.isInteger(maxBody) || maxBody < 1)
+    throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBody}`);
+  const pushAllowed = new Set(
+    (options.pushAllowedOrigins ?? []).map((o) => origin("pushAllowedOrigins", o)),
+  );
+  const publicUrl =
+    options.publicUrl === undefined ? undefined : origin("publicUrl", options.publicUrl);
   const store = await createStore(scenario);
   const iam = await createIamState(scenario, store);
 
@@ -208,12 +273,16 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   };
 
   const emulator: Emulator = {
-    baseUrl: (options.baseUrl ?? "http://127.0.0.1:0").replace(/\/+$/, ""),
+    baseUrl: publicUrl ?? (options.baseUrl ?? "http://127.0.0.1:0").replace(/\/+$/, ""),
     scenario,
     stats,
     faults,
-    fetch: async (input: Request | string | URL, init?: RequestInit) =>
-      deliver(await app.fetch(toRequest(input, init))),
+    fetch: async (input: Request | string | URL, init?: RequestInit) => {
+      // Google's front end bounds every body before an API sees it (batches included).
+      const bounded = await boundedRequest(toRequest(input, init), maxBody);
+      if (bounded === undefined) return payloadTooLarge(ctx.clock(), maxBody);
+      return deliver(await app.fetch(bounded));
+    },
     serviceAccount(name) {
       const a = account(name);
       return {
@@ -276,6 +345,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     store,
     clock: () => now() + faults.clockOffsetMs,
     baseUrl: () => emulator.baseUrl.replace(/\/+$/, ""),
+    listenUrl: () => emulator.listenUrl,
+    pushAllowed,
     stats,
     faults,
     tokenLifetimeSeconds: lifetime,

@@ -43,8 +43,10 @@ export interface KeyFilePaths {
 
 /** A listening emulator. */
 export interface RunningEmulator {
-  /** Base URL, e.g. `http://127.0.0.1:40123` (also set as `emulator.baseUrl`). */
+  /** Listening URL, e.g. `http://127.0.0.1:40123` (also `emulator.baseUrl`, unless `publicUrl` is given). */
   url: string;
+  /** The origin key files name in `token_uri`: `publicUrl` when given, else `url`. */
+  publicUrl: string;
   /** The emulator behind the socket: its stats, faults and key material. */
   emulator: Emulator;
   /** Stops listening and drops keep-alive connections; resolves once closed. */
@@ -66,7 +68,7 @@ async function writeSecret(path: string, data: string | Uint8Array): Promise<voi
 /**
  * Creates an emulator and serves it over HTTP.
  *
- * @param options - emulator options plus `port`, `host` and `keysDir`
+ * @param options - emulator options (`publicUrl` for a proxy in front) plus `port`, `host` and `keysDir`
  * @returns the URL, the emulator, `close()` and the written key files
  * @throws {EmulatorError} code `listen_failed` when the port cannot be bound; `invalid_scenario` as `createEmulator`
  * @example
@@ -107,7 +109,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   });
 
   const url = urlFor(host, address.port);
-  emulator.baseUrl = url;
+  // Behind a proxy the key files keep naming the public origin; the listening URL stays an accepted aud.
+  if (options.publicUrl === undefined) emulator.baseUrl = url;
+  else if (url !== emulator.baseUrl) emulator.listenUrl = url;
   const close = (): Promise<void> =>
     new Promise((resolve, reject) => {
       server.close((err) => (err === undefined ? resolve() : reject(err)));
@@ -133,5 +137,5 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     await close();
     throw err;
   }
-  return { url, emulator, close, keyFiles };
+  return { url, publicUrl: emulator.baseUrl, emulator, close, keyFiles };
 }

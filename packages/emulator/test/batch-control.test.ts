@@ -406,7 +406,9 @@ describe("watch and channels.stop", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      const address = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const address = `${origin}/hook`;
+      h = await harness({ pushAllowedOrigins: [origin] });
       const t = await h.token();
       const channel = await h.call(t, "POST", "calendars/primary/events/watch", {
         body: { id: "chan-1", type: "web_hook", address, token: "secret-1" },

@@ -138,6 +138,8 @@ describe("events.insert and events.get", () => {
 describe("events.list pages and sync tokens", () => {
   async function fill(count: number): Promise<string> {
     const t = await h.token("bob@example.com");
+    // Bob starts with the demo's "Quarterly review" invitation on his calendar: clear it first.
+    expect((await h.call(t, "POST", "calendars/primary/clear")).status).toBe(204);
     for (let i = 0; i < count; i++) {
       const res = await h.call(t, "POST", "calendars/primary/events", { body: event(`E${i}`, 3) });
       expect(res.status).toBe(200);
@@ -211,8 +213,11 @@ describe("events.list pages and sync tokens", () => {
     );
     expect(quiet.json.items).toEqual([]);
     expect((await h.call(t, "GET", "calendars/primary/events")).json.items).toHaveLength(2);
+    // The three written here (the cleared invitation is listed too, cancelled).
     expect(
-      (await h.call(t, "GET", "calendars/primary/events?showDeleted=true")).json.items,
+      (await h.call(t, "GET", "calendars/primary/events?showDeleted=true")).json.items.filter(
+        (e: { id: string }) => e.id !== "qbr00001",
+      ),
     ).toHaveLength(3);
   });
 

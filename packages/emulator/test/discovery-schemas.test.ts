@@ -54,7 +54,10 @@ const state: Record<string, string> = {};
 const called = new Set<string>();
 
 beforeAll(async () => {
-  h = await harness({ pushFetch: () => Promise.resolve(new Response(null, { status: 200 })) });
+  h = await harness({
+    pushFetch: () => Promise.resolve(new Response(null, { status: 200 })),
+    pushAllowedOrigins: ["https://hooks.example.com"],
+  });
   t = await h.token("info@example.com");
 });
 

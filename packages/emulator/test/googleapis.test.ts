@@ -13,7 +13,11 @@ let running: RunningEmulator;
 let api: calendar_v3.Calendar;
 
 beforeAll(async () => {
-  running = await startEmulator({ port: 0, pushFetch: () => Promise.resolve(new Response(null)) });
+  running = await startEmulator({
+    port: 0,
+    pushFetch: () => Promise.resolve(new Response(null)),
+    pushAllowedOrigins: ["https://hooks.example.com"],
+  });
   const signer = await signerFor(running.emulator, "calendar-bot", Date.now);
   const accessToken = await mint(running.emulator, signer, { sub: "info@example.com" });
   const client = new auth.OAuth2();

@@ -11,6 +11,10 @@ export interface EmulatorStartOptions {
   port: number;
   host: string;
   keysDir: string;
+  /** `--public-url`: the origin clients reach the emulator at through a proxy (key files name it). */
+  publicUrl?: string;
+  /** `--push-allow`: origins watch channels may deliver to (default none). */
+  pushAllowedOrigins?: string[];
   /** Injected faults (`--latency`, `--fault-rate`, `--fault`, `--fault-seed`). */
   faults?: EmulatorOptions["faults"];
   /** Resolves when the emulator should stop; default: on SIGINT or SIGTERM. */
@@ -96,17 +100,37 @@ export async function emulatorStart(options: EmulatorStartOptions, io: Io): Prom
     host: options.host,
     keysDir: options.keysDir,
     faults: options.faults,
+    ...(options.publicUrl === undefined ? {} : { publicUrl: options.publicUrl }),
+    ...(options.pushAllowedOrigins === undefined
+      ? {}
+      : { pushAllowedOrigins: options.pushAllowedOrigins }),
   }).catch((error: unknown) => {
+    if (error instanceof RangeError && /^publicUrl /.test(error.message))
+      throw new UsageError(
+        `Invalid --public-url "${options.publicUrl ?? ""}": not an http(s) origin`,
+        "Give the scheme, host and port clients reach the emulator at, e.g. --public-url https://google.test:8443",
+      );
+    if (error instanceof RangeError && /^pushAllowedOrigins /.test(error.message))
+      throw new UsageError(
+        `Invalid --push-allow "${/got "(.*)"$/.exec(error.message)?.[1] ?? ""}": not an http(s) origin`,
+        "Give origins without a path, comma-separated, e.g. --push-allow https://hooks.example.com,http://127.0.0.1:8090",
+      );
     throw keysDirError(options.keysDir, error);
   });
   io.out(server.url);
-  const host = new URL(server.url).host;
+  const publicUrl = new URL(server.publicUrl);
+  // DWD_EMULATOR_HOST takes host:port for http, or the whole origin (https behind a proxy).
+  const host = publicUrl.protocol === "https:" ? publicUrl.origin : publicUrl.host;
   io.err(
     `${io.styleErr("green", "emulator listening")} on ${server.url} (scenario ${options.scenario})`,
   );
+  if (server.publicUrl !== server.url)
+    io.err(`public URL ${server.publicUrl}: key files name it, tokens are issued for it`);
   for (const [account, files] of Object.entries(server.keyFiles))
     io.err(`key ${account}: ${files.json}  ${files.p12}`);
   io.err(`point dwd at it: export DWD_EMULATOR_HOST=${host}`);
+  if (options.pushAllowedOrigins !== undefined && options.pushAllowedOrigins.length > 0)
+    io.err(`push notifications allowed to ${options.pushAllowedOrigins.join(", ")}`);
   if (options.faults !== undefined)
     io.err(
       `faults: ${JSON.stringify(options.faults)} (change them with PUT ${server.url}/_emulator/faults)`,
@@ -235,6 +259,18 @@ export const emulatorCommand = defineCommand({
           valueHint: "dir",
           description: "Where to write <account>.json and <account>.p12 (default: .dwd-keys)",
         },
+        "push-allow": {
+          type: "string",
+          valueHint: "origins",
+          description:
+            "Origins watch channels may deliver to, comma-separated (default: none; never the emulator itself)",
+        },
+        "public-url": {
+          type: "string",
+          valueHint: "url",
+          description:
+            "Origin clients reach the emulator at through a proxy or container network (key files name it as token_uri)",
+        },
         latency: {
           type: "string",
           valueHint: "ms",
@@ -265,6 +301,11 @@ export const emulatorCommand = defineCommand({
             port: port(stringArg(ctx.args, "port")),
             host: stringArg(ctx.args, "host") ?? "127.0.0.1",
             keysDir: stringArg(ctx.args, "keys-dir") ?? ".dwd-keys",
+            publicUrl: stringArg(ctx.args, "public-url"),
+            pushAllowedOrigins: stringArg(ctx.args, "push-allow")
+              ?.split(",")
+              .map((o) => o.trim())
+              .filter((o) => o !== ""),
             faults: faultsFromFlags({
               latency: stringArg(ctx.args, "latency"),
               faultRate: stringArg(ctx.args, "fault-rate"),

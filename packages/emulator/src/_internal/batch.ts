@@ -12,6 +12,14 @@ export const flushBytes: number = 64 * 1024;
 /** Google's limit of calls in one batch request. */
 export const maxBatchParts = 1000;
 
+/**
+ * Largest header section of one part (its MIME headers, request line and inner headers), bytes. A
+ * request's own headers are bounded by the server (Node: 16 KiB, else 431); Google's bound for a part is
+ * not documented, so this one is generous: no real client comes near it, and a part over it is a bad
+ * request on its own (400 "Bad Request") while the other parts run.
+ */
+export const maxPartHeaderBytes: number = 64 * 1024;
+
 const reasons: Record<number, string> = {
   200: "OK",
   204: "No Content",
@@ -35,6 +43,8 @@ interface Part {
   /** The part's own headers, names lower-cased; repeated ones joined with ", " (as Headers does). */
   headers: Map<string, string>;
   body: string;
+  /** True when the part's header section is over {@link maxPartHeaderBytes}: answered 400 unread. */
+  oversized?: boolean;
 }
 
 function splitHead(text: string): { head: string[]; body: string } {
@@ -70,8 +80,14 @@ export function parseBatch(contentType: string, body: string): Part[] | undefine
   for (const chunk of chunks.slice(1)) {
     if (chunk.startsWith("--")) break;
     const outer = splitHead(chunk);
-    const partHeaders = headerLines(outer.head);
     const inner = splitHead(outer.body);
+    // Lengths in UTF-16 units; a header is ASCII, and anything else only makes it longer in bytes.
+    const headBytes = [...outer.head, ...inner.head].reduce((n, line) => n + line.length + 2, 0);
+    if (headBytes > maxPartHeaderBytes) {
+      parts.push({ method: "GET", target: "/", headers: new Map(), body: "", oversized: true });
+      continue;
+    }
+    const partHeaders = headerLines(outer.head);
     const requestLine = inner.head[0] ?? "";
     const rl = /^([A-Z]+)\s+(\S+)(?:\s+HTTP\/\d(?:\.\d)?)?$/.exec(requestLine.trim());
     if (rl === null) return undefined;
@@ -175,7 +191,8 @@ export async function handleBatch(
     // A header name or value no HTTP request can carry: this part is a bad request, the rest run.
     const inner = partRequest(url.href, part.method, headers, hasBody ? part.body : null);
     let res: Response;
-    if (inner === undefined) res = calendarError(400, "badRequest", "Bad Request", nowMs);
+    if (inner === undefined || part.oversized === true)
+      res = calendarError(400, "badRequest", "Bad Request", nowMs);
     else {
       markBatchPart(inner);
       try {

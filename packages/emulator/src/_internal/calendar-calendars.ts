@@ -1,7 +1,8 @@
 import type { CalendarCall } from "./calendar-call.ts";
 import { access, ifMatchFails, noContent, notModified, ok, readBody } from "./calendar-call.ts";
 import { calendarError, invalid, missingField } from "./calendar-errors.ts";
-import type { CalendarState } from "./calendar-state.ts";
+import type { CalendarState, EventRecord } from "./calendar-state.ts";
+import { syncCopies } from "./attendee-copies.ts";
 import { addCalendar, changed, etagOf, findCalendar, nextSeq } from "./calendar-state.ts";
 import { cleanResource } from "./discovery-schema.ts";
 import { newEventId } from "./event-ids.ts";
@@ -136,14 +137,19 @@ export function calendarsDelete(call: CalendarCall): Response {
   return noContent(call.now);
 }
 
-/** calendars.clear: cancels every event of the calendar (owner only); sync reports each one. */
+/**
+ * calendars.clear: cancels every event of a primary calendar (owner only); sync reports each one.
+ * Google clears primary calendars only and answers a secondary one with its (oddly worded) 400
+ * "Cannot clear primary calendar." (see the README for the sources).
+ */
 export function calendarsClear(call: CalendarCall): Response {
   const a = access(call, "owner");
   if (a instanceof Response) return a;
-  for (const record of a.calendar.events.values()) {
+  if (!a.calendar.primary) return invalid("Cannot clear primary calendar.", call.now);
+  for (const record of [...a.calendar.events.values()]) {
     if (record.body["status"] === "cancelled") continue;
     const seq = nextSeq(call.data);
-    a.calendar.events.set(record.id, {
+    const cleared: EventRecord = {
       id: record.id,
       seq,
       body: {
@@ -152,7 +158,13 @@ export function calendarsClear(call: CalendarCall): Response {
         etag: etagOf(seq),
         updated: formatUtc(call.now),
       },
-    });
+    };
+    // A guest's copy stays gone; the organizer's own events are cancelled for their guests too.
+    if (record.copyOf !== undefined)
+      Object.assign(cleared, { copyOf: record.copyOf, dismissed: true });
+    a.calendar.events.set(record.id, cleared);
+    if (record.copyOf === undefined)
+      syncCopies(call.data, a.calendar, cleared, call.now, record.body);
   }
   changed(call.data, `events:${a.calendar.id}`);
   return noContent(call.now);

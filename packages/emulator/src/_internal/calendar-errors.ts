@@ -192,6 +192,17 @@ export function forbiddenForServiceAccounts(nowMs: number): Response {
   );
 }
 
+/** 403 forbiddenForNonOrganizer: a guest changed a property only the organizer may change. */
+export function forbiddenForNonOrganizer(nowMs: number): Response {
+  return legacy(
+    403,
+    "calendar",
+    "forbiddenForNonOrganizer",
+    "Shared properties can only be changed by the organizer of the event.",
+    nowMs,
+  );
+}
+
 /** 409 duplicate: a client-chosen ID (or a calendar-list entry) that already exists. */
 export function duplicate(nowMs: number): Response {
   return legacy(409, "global", "duplicate", "The requested identifier already exists.", nowMs);

@@ -19,6 +19,7 @@ import {
   badRequest,
   calendarError,
   duplicate,
+  forbiddenForNonOrganizer,
   forbiddenForServiceAccounts,
   invalid,
   invalidValue,
@@ -29,6 +30,14 @@ import {
 import type { JsonText } from "./batch-parts.ts";
 import type { CalendarData, CalendarState, EventRecord } from "./calendar-state.ts";
 import { changed, etagOf, nextSeq } from "./calendar-state.ts";
+import {
+  answerAsGuest,
+  privateFields,
+  responseOf,
+  sharedOnlyFields,
+  syncCopies,
+  writeCopy,
+} from "./attendee-copies.ts";
 import { newEventId, validEventId } from "./event-ids.ts";
 import {
   applyConference,
@@ -47,7 +56,7 @@ import {
 } from "./event-model.ts";
 import { parseQuickAdd } from "./quick-add.ts";
 import { eventTimes, expand, validRecurrence } from "./recurrence.ts";
-import { formatUtc, parseDateTime } from "./time-zones.ts";
+import { formatUtc, isTimeZone, parseDateTime } from "./time-zones.ts";
 import { utf8Length } from "./utf8.ts";
 
 // Parameters a sync token cannot be combined with (Google answers 400).
@@ -67,6 +76,16 @@ function timeParam(call: CalendarCall, name: string): number | undefined | Respo
   if (raw === null) return undefined;
   const ms = parseDateTime(raw);
   return ms === undefined ? badRequest(call.now) : ms;
+}
+
+/**
+ * The zone `dateTime` values are answered in: the `timeZone` parameter ("Time zone used in the
+ * response", Google's reference says), else the calendar's.
+ */
+function responseZone(call: CalendarCall, calendar: CalendarState): string | Response {
+  const raw = call.query.get("timeZone");
+  if (raw === null || raw === "") return calendar.timeZone;
+  return isTimeZone(raw) ? raw : invalidValue("timeZone", call.now);
 }
 
 function maxAttendeesOf(call: CalendarCall): number | undefined | Response {
@@ -142,6 +161,7 @@ function store(
   id: string,
   body: Record<string, unknown>,
   previous?: EventRecord,
+  propagate = true,
 ): EventRecord {
   const seq = nextSeq(call.data);
   const stamped = stamp(body, {
@@ -155,15 +175,19 @@ function store(
   const record: EventRecord = { id, seq, body: stamped };
   calendar.events.set(id, record);
   changed(call.data, `events:${calendar.id}`);
+  // Guests in the domain get the event on their own calendars (an import is a private copy: no guests).
+  if (propagate) syncCopies(call.data, calendar, record, call.now, previous?.body);
   return record;
 }
 
 function respondEvent(call: CalendarCall, record: EventRecord, a: Access): Response {
   const maxAttendees = maxAttendeesOf(call);
   if (maxAttendees instanceof Response) return maxAttendees;
+  const timeZone = responseZone(call, a.calendar);
+  if (timeZone instanceof Response) return timeZone;
   return ok(
     call,
-    present(record.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees }),
+    present(record.body, call.principal, { freeBusyOnly: a.freeBusyOnly, maxAttendees, timeZone }),
   );
 }
 
@@ -223,6 +247,8 @@ function listPage(call: CalendarCall, a: Access): ListPage | Response {
   if (singleEvents instanceof Response) return singleEvents;
   const maxAttendees = maxAttendeesOf(call);
   if (maxAttendees instanceof Response) return maxAttendees;
+  const timeZone = responseZone(call, a.calendar);
+  if (timeZone instanceof Response) return timeZone;
   const calendar = a.calendar;
   const collection = `events:${calendar.id}`;
 
@@ -308,7 +334,7 @@ function listPage(call: CalendarCall, a: Access): ListPage | Response {
   if (!showDeleted) items = items.filter((e) => e.body["status"] !== "cancelled");
   const page = paginate(call, items, max);
   if (page instanceof Response) return page;
-  const view = { freeBusyOnly: a.freeBusyOnly, maxAttendees };
+  const view = { freeBusyOnly: a.freeBusyOnly, maxAttendees, timeZone };
   const body = listBody(call, a, page.items);
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;
   else body["nextSyncToken"] = syncTokenFor(call.data, collection, page.snapshot);
@@ -388,7 +414,7 @@ export async function eventsImport(call: CalendarCall): Promise<Response> {
   body["id"] = id;
   normalizeAttendees(body, a.calendar.id);
   applyConference(call, body, existing?.body);
-  return respondEvent(call, store(call, a.calendar, id, body, existing), a);
+  return respondEvent(call, store(call, a.calendar, id, body, existing, false), a);
 }
 
 /** events.quickAdd: an event from a line of text (the subset quick-add.ts documents). */
@@ -434,6 +460,8 @@ async function rewrite(call: CalendarCall, mode: "update" | "patch"): Promise<Re
   if (stale !== undefined) return stale;
   const raw = await readBody(call);
   if (raw instanceof Response) return raw;
+  const held = a.calendar.events.get(eventId);
+  if (held?.copyOf !== undefined) return guestWrite(call, a, held, raw, mode);
   // Patch keeps what the client leaves out; update replaces every client-settable field.
   const keepFromPrevious = clientEvent(previous.body, ["recurringEventId"]);
   const incoming = clientEvent(raw);
@@ -458,6 +486,37 @@ async function rewrite(call: CalendarCall, mode: "update" | "patch"): Promise<Re
   );
 }
 
+/**
+ * A write to a guest's copy: the guest's answer (its own `responseStatus`) goes to the organizer's
+ * event and every copy; its private fields (reminders, color, busy/free) stay on its copy; the
+ * organizer's shared fields are not the guest's to change (403 for the guest-permission flags, as
+ * Google answers; anything else keeps the organizer's value).
+ */
+function guestWrite(
+  call: CalendarCall,
+  a: Access,
+  held: EventRecord,
+  raw: Record<string, unknown>,
+  mode: "update" | "patch",
+): Response {
+  const incoming = clientEvent(raw);
+  for (const f of sharedOnlyFields)
+    if (f in incoming && JSON.stringify(incoming[f]) !== JSON.stringify(held.body[f]))
+      return forbiddenForNonOrganizer(call.now);
+  const guest = a.calendar.owner.toLowerCase();
+  const body: Record<string, unknown> = { ...held.body };
+  for (const f of privateFields) {
+    if (incoming[f] !== undefined && incoming[f] !== null) body[f] = incoming[f];
+    else if (mode === "update" || incoming[f] === null) delete body[f];
+  }
+  if (body["reminders"] === undefined) body["reminders"] = { useDefault: true };
+  writeCopy(call.data, a.calendar, held, body, call.now);
+  const answer = responseOf(incoming, guest);
+  if (answer !== undefined) answerAsGuest(call.data, held, guest, answer, call.now);
+  const now = a.calendar.events.get(held.id) ?? held;
+  return respondEvent(call, now, a);
+}
+
 /** events.update (PUT): full replacement; `If-Match` → 412 when stale; an instance ID makes an exception. */
 export function eventsUpdate(call: CalendarCall): Promise<Response> {
   return rewrite(call, "update");
@@ -478,6 +537,14 @@ export function eventsDelete(call: CalendarCall): Response {
   const stale = ifMatchFails(call, String(record.body["etag"]));
   if (stale !== undefined) return stale;
   if (record.body["status"] === "cancelled") return alreadyDeleted(call.now);
+  const held = a.calendar.events.get(eventId);
+  if (held?.copyOf !== undefined) {
+    // A guest removing the event from its calendar declines it; its copy stays gone.
+    const guest = a.calendar.owner.toLowerCase();
+    writeCopy(call.data, a.calendar, held, { ...held.body, status: "cancelled" }, call.now, true);
+    answerAsGuest(call.data, held, guest, "declined", call.now);
+    return noContent(call.now);
+  }
   cancel(call, a.calendar, record);
   return noContent(call.now);
 }
@@ -486,8 +553,10 @@ function cancel(call: CalendarCall, calendar: CalendarState, record: EventRecord
   const seq = nextSeq(call.data);
   const body: Record<string, unknown> = { ...record.body, status: "cancelled", etag: etagOf(seq) };
   body["updated"] = formatUtc(call.now);
-  calendar.events.set(record.id, { id: record.id, seq, body });
+  const cancelled: EventRecord = { id: record.id, seq, body };
+  calendar.events.set(record.id, cancelled);
   changed(call.data, `events:${calendar.id}`);
+  syncCopies(call.data, calendar, cancelled, call.now, record.body);
 }
 
 /** events.move: to `destination` (writer on both); the source keeps a cancelled tombstone. */
@@ -571,10 +640,12 @@ export function eventsInstances(call: CalendarCall): Response {
           ),
         ) === originalStart,
     );
+  const timeZone = responseZone(call, a.calendar);
+  if (timeZone instanceof Response) return timeZone;
   const page = paginate(call, items, max);
   if (page instanceof Response) return page;
   const shown = page.items.map((e) =>
-    present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly }),
+    present(e.body, call.principal, { freeBusyOnly: a.freeBusyOnly, timeZone }),
   );
   const body = listBody(call, a, page.items);
   if (page.nextPageToken !== undefined) body["nextPageToken"] = page.nextPageToken;

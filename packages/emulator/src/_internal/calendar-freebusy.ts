@@ -3,13 +3,14 @@ import { ok, readBody } from "./calendar-call.ts";
 import { badRequest, calendarError, missingField, timeRangeEmpty } from "./calendar-errors.ts";
 import { findCalendar, roleOf } from "./calendar-state.ts";
 import { expandCalendar } from "./event-model.ts";
+import { declinedByOwner } from "./attendee-copies.ts";
 import { eventTimes } from "./recurrence.ts";
 import { formatInZone, isTimeZone, parseDateTime } from "./time-zones.ts";
 
 /**
  * freebusy.query: busy intervals of each calendar the principal can see at least free/busy of
  * (a domain user's primary calendar is visible to the domain by default); others get
- * `errors: [{domain: "global", reason: "notFound"}]`. Transparent and cancelled events are free;
+ * `errors: [{domain: "global", reason: "notFound"}]`. Transparent, cancelled and declined events are free;
  * recurring events are expanded; overlapping intervals are merged.
  */
 export async function freebusyQuery(call: CalendarCall): Promise<Response> {
@@ -43,6 +44,7 @@ export async function freebusyQuery(call: CalendarCall): Promise<Response> {
     const spans: [number, number][] = [];
     for (const e of expandCalendar(calendar, from, to, 5000, false)) {
       if (e.body["transparency"] === "transparent") continue;
+      if (declinedByOwner(e.body, calendar)) continue; // a declined invitation leaves its guest free
       const t = eventTimes(e.body, calendar.timeZone);
       if (typeof t === "string") continue;
       spans.push([Math.max(t.startMs, from), Math.min(t.endMs, to)]);

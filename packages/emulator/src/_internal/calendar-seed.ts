@@ -3,6 +3,7 @@ import type { ScenarioEventTime } from "../scenario-events.ts";
 import type { CalendarData } from "./calendar-state.ts";
 import { nextSeq } from "./calendar-state.ts";
 import { normalizeAttendees, stamp } from "./event-model.ts";
+import { syncCopies } from "./attendee-copies.ts";
 
 function eventTime(t: ScenarioEventTime): Record<string, string> {
   if (typeof t !== "string") return { ...t };
@@ -26,10 +27,13 @@ export function seedEvents(data: CalendarData, scenario: Scenario, nowMs: number
     if (e.attendees !== undefined) body["attendees"] = e.attendees.map((email) => ({ email }));
     normalizeAttendees(body, calendar.id);
     const seq = nextSeq(data);
-    calendar.events.set(id, {
+    const record = {
       id,
       seq,
       body: stamp(body, { id, calendar, seq, nowMs, creator: calendar.owner }),
-    });
+    };
+    calendar.events.set(id, record);
+    // Guests in the domain find the event on their own calendars, as if it had been sent to them.
+    syncCopies(data, calendar, record, nowMs);
   }
 }

@@ -27,6 +27,10 @@ export interface EventRecord {
   id: string;
   seq: number;
   body: Record<string, unknown>;
+  /** On an attendee's calendar: the organizer's calendar ID this copy follows (attendee-copies.ts). */
+  copyOf?: string;
+  /** An attendee copy its attendee deleted: it stays cancelled whatever the organizer does next. */
+  dismissed?: boolean;
 }
 
 /** A calendar with its ACL and events. */

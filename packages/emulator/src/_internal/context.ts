@@ -24,6 +24,10 @@ export interface EmulatorContext {
   clock(): number;
   /** Current public base URL (settable on the emulator). */
   baseUrl(): string;
+  /** The listening URL when it differs from the public base URL (also an accepted `aud`). */
+  listenUrl?(): string | undefined;
+  /** Origins watch channels may deliver to (`pushAllowedOrigins`); empty: none. */
+  pushAllowed?: ReadonlySet<string>;
   stats: Stats;
   faults: Faults;
   tokenLifetimeSeconds: number;

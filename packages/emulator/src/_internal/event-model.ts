@@ -5,7 +5,7 @@ import { cleanResource } from "./discovery-schema.ts";
 import { htmlLink, meetCode } from "./event-ids.ts";
 import type { EventTimes, Occurrence } from "./recurrence.ts";
 import { eventTimes, expand } from "./recurrence.ts";
-import { formatUtc } from "./time-zones.ts";
+import { formatInZone, formatUtc, parseDateTime } from "./time-zones.ts";
 import { utf8Length } from "./utf8.ts";
 
 /** Fields only the server sets; a client's values for them are ignored. */
@@ -139,12 +139,40 @@ export function stamp(
   return out;
 }
 
+const timedFields = ["start", "end", "originalStartTime"] as const;
+
+/**
+ * A `start`/`end`/`originalStartTime` value as Google answers it: `dateTime` always RFC 3339 with an
+ * offset, written in the response's zone (the `timeZone` parameter, else the calendar's); `timeZone`
+ * (the event's own zone) and `date` untouched. A stored `dateTime` without an offset is read in the
+ * field's own `timeZone`, else the event's start zone (every write checks that one of them is there).
+ */
+function inResponseZone(value: unknown, eventZone: string | undefined, zone: string): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const field = value as Record<string, unknown>;
+  if (typeof field["dateTime"] !== "string") return value;
+  const own = typeof field["timeZone"] === "string" ? field["timeZone"] : eventZone;
+  const ms = parseDateTime(field["dateTime"], own);
+  if (ms === undefined) return value;
+  const dateTime = formatInZone(ms, zone);
+  return dateTime === field["dateTime"] ? value : { ...field, dateTime };
+}
+
 /** The event as `principal` sees it: `self` flags, attendee limit, and the free/busy-only view. */
 export function present(
   body: Record<string, unknown>,
   principal: string,
-  opts: { freeBusyOnly?: boolean | undefined; maxAttendees?: number | undefined } = {},
+  opts: PresentOptions = {},
 ): Record<string, unknown> {
+  const zone = opts.timeZone;
+  const withTimes = (out: Record<string, unknown>): Record<string, unknown> => {
+    if (zone === undefined) return out;
+    const startZone = (body["start"] as { timeZone?: unknown } | undefined)?.timeZone;
+    const eventZone = typeof startZone === "string" ? startZone : undefined;
+    for (const k of timedFields)
+      if (out[k] !== undefined) out[k] = inResponseZone(out[k], eventZone, zone);
+    return out;
+  };
   if (opts.freeBusyOnly === true) {
     const out: Record<string, unknown> = {
       kind: body["kind"],
@@ -155,9 +183,9 @@ export function present(
     };
     for (const k of ["start", "end", "recurringEventId", "originalStartTime", "transparency"])
       if (body[k] !== undefined) out[k] = body[k];
-    return out;
+    return withTimes(out);
   }
-  const out = { ...body };
+  const out = withTimes({ ...body });
   for (const k of ["creator", "organizer"]) {
     const person = out[k] as { email?: string | undefined } | undefined;
     if (person?.email === principal) out[k] = { ...person, self: true };
@@ -185,15 +213,17 @@ export interface PresentedJson {
   bytes: number;
 }
 
-/** Options of `present`: the free/busy-only view, and a limit of attendees. */
+/** Options of `present`: the free/busy-only view, a limit of attendees, the response's time zone. */
 export interface PresentOptions {
   freeBusyOnly?: boolean | undefined;
   maxAttendees?: number | undefined;
+  /** Zone `dateTime` values are written in (the `timeZone` parameter, else the calendar's). */
+  timeZone?: string | undefined;
 }
 
 /** What `present` depends on besides the body, as one string (compute it once per list). */
 export function viewKey(principal: string, opts: PresentOptions = {}): string {
-  return `${principal}\n${opts.freeBusyOnly === true ? 1 : 0}\n${opts.maxAttendees ?? ""}`;
+  return `${principal}\n${opts.freeBusyOnly === true ? 1 : 0}\n${opts.maxAttendees ?? ""}\n${opts.timeZone ?? ""}`;
 }
 
 /** `JSON.stringify(present(body, principal, opts))` and its length, kept per body, principal and view. */

@@ -34,10 +34,12 @@ export function createPushHub(fetchImpl: typeof fetch | undefined, now: () => nu
     const previous = queues.get(channel.id) ?? Promise.resolve();
     const next = previous.then(async () => {
       try {
+        // Never follow a redirect: an allowed receiver must not steer the POST elsewhere.
         const res = await (fetchImpl ?? fetch)(channel.address, {
           method: "POST",
           headers,
           body: "",
+          redirect: "manual",
         });
         await res.body?.cancel();
         if (res.ok) counts.delivered++;
@@ -76,8 +78,45 @@ export function createPushHub(fetchImpl: typeof fetch | undefined, now: () => nu
   };
 }
 
+const loopback = ["127.0.0.1", "localhost", "[::1]"];
+
 function isLocal(url: URL): boolean {
-  return ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  return loopback.includes(url.hostname);
+}
+
+/** The emulator's own origins (public and listening URL, with loopback aliases): never a push target. */
+function ownOrigins(call: CalendarCall): Set<string> {
+  const own = new Set<string>();
+  for (const base of [call.ctx.baseUrl(), call.ctx.listenUrl?.()]) {
+    if (base === undefined) continue;
+    let url: URL;
+    try {
+      url = new URL(base);
+    } catch {
+      continue;
+    }
+    own.add(url.origin);
+    if (isLocal(url))
+      for (const host of loopback)
+        own.add(`${url.protocol}//${host}${url.port === "" ? "" : `:${url.port}`}`);
+  }
+  return own;
+}
+
+/**
+ * True when a channel may deliver to `address`: its origin is allowed (`pushAllowedOrigins`), it is
+ * not one of the emulator's own, and it is no control-API path.
+ */
+function deliverable(call: CalendarCall, address: URL): boolean {
+  if (!(call.ctx.pushAllowed?.has(address.origin) ?? false)) return false;
+  if (ownOrigins(call).has(address.origin)) return false;
+  let path = address.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // a malformed escape is checked as written
+  }
+  return !/^\/+_emulator(?:[/\\]|$)/i.test(path);
 }
 
 /**
@@ -116,6 +155,14 @@ export function watch(
         400,
         "push.webhookUrlNotHttps",
         `WebHook callback must be HTTPS: ${address.href}`,
+        call.now,
+      );
+    }
+    if (!deliverable(call, address)) {
+      return calendarError(
+        403,
+        "push.webhookUrlUnauthorized",
+        `Unauthorized WebHook callback channel: ${address.href}`,
         call.now,
       );
     }

@@ -44,11 +44,16 @@ export function acceptedAudiences(baseUrl: string): Set<string> {
   return set;
 }
 
-let audienceCache: { baseUrl: string; audiences: Set<string> } | undefined;
+let audienceCache: { key: string; audiences: Set<string> } | undefined;
 
-function audiencesFor(baseUrl: string): Set<string> {
-  if (audienceCache?.baseUrl !== baseUrl)
-    audienceCache = { baseUrl, audiences: acceptedAudiences(baseUrl) };
+/** Audiences of the public base URL and, behind a proxy, of the listening URL too. */
+function audiencesFor(baseUrl: string, listenUrl: string | undefined): Set<string> {
+  const key = `${baseUrl} ${listenUrl ?? ""}`;
+  if (audienceCache?.key !== key) {
+    const audiences = acceptedAudiences(baseUrl);
+    if (listenUrl !== undefined) for (const aud of acceptedAudiences(listenUrl)) audiences.add(aud);
+    audienceCache = { key, audiences };
+  }
   return audienceCache.audiences;
 }
 
@@ -118,7 +123,8 @@ async function check(
   if (account.disabled) return tokenErrors.disabledClient;
 
   const aud = jws.claims["aud"];
-  if (typeof aud !== "string" || !audiencesFor(ctx.baseUrl()).has(aud)) return tokenErrors.audience;
+  if (typeof aud !== "string" || !audiencesFor(ctx.baseUrl(), ctx.listenUrl?.()).has(aud))
+    return tokenErrors.audience;
 
   const { iat, exp } = jws.claims;
   const now = Math.floor(nowMs / 1000);
