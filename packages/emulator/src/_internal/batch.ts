@@ -44,7 +44,7 @@ interface Part {
   headers: Map<string, string>;
   body: string;
   /** True when the part's header section is over {@link maxPartHeaderBytes}: answered 400 unread. */
-  oversized?: boolean;
+  oversized?: boolean | undefined;
 }
 
 function splitHead(text: string): { head: string[]; body: string } {

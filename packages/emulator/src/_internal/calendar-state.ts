@@ -28,9 +28,9 @@ export interface EventRecord {
   seq: number;
   body: Record<string, unknown>;
   /** On an attendee's calendar: the organizer's calendar ID this copy follows (attendee-copies.ts). */
-  copyOf?: string;
+  copyOf?: string | undefined;
   /** An attendee copy its attendee deleted: it stays cancelled whatever the organizer does next. */
-  dismissed?: boolean;
+  dismissed?: boolean | undefined;
 }
 
 /** A calendar with its ACL and events. */

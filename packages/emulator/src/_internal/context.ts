@@ -25,9 +25,9 @@ export interface EmulatorContext {
   /** Current public base URL (settable on the emulator). */
   baseUrl(): string;
   /** The listening URL when it differs from the public base URL (also an accepted `aud`). */
-  listenUrl?(): string | undefined;
+  listenUrl?: (() => string | undefined) | undefined;
   /** Origins watch channels may deliver to (`pushAllowedOrigins`); empty: none. */
-  pushAllowed?: ReadonlySet<string>;
+  pushAllowed?: ReadonlySet<string> | undefined;
   stats: Stats;
   faults: Faults;
   tokenLifetimeSeconds: number;
