@@ -18,7 +18,18 @@ export const endpointArgs = {
     type: "string",
     valueHint: "duration",
     description:
-      "Longest time one HTTP request may take, e.g. 30s, 500ms, 2m (default: $DWD_TIMEOUT_MS or 30s)",
+      "Longest time one call may take, its retries and their waits included, e.g. 30s, 500ms, 2m (default: $DWD_TIMEOUT_MS or 30s)",
+  },
+  retries: {
+    type: "string",
+    valueHint: "n",
+    description:
+      "Times a Calendar call that failed for a passing reason (429, 5xx, a reset) is sent again, 0–10 (default 5)",
+  },
+  verbose: {
+    type: "boolean",
+    description:
+      "Print each HTTP exchange, retry and wait on stderr, secrets redacted (also: DWD_LOG=http)",
   },
 } as const satisfies ArgsDef;
 
@@ -179,8 +190,9 @@ export function timeoutArg(args: Parsed): number | undefined {
 }
 
 /**
- * The deadline of one HTTP request, in ms: `--timeout` when given, else `DWD_TIMEOUT_MS` (milliseconds),
- * else 30 s. It bounds the whole request, answer included, not only silence.
+ * The deadline of one call, in ms: `--timeout` when given, else `DWD_TIMEOUT_MS` (milliseconds), else
+ * 30 s. It bounds the whole call, its retries and their waits included; and each HTTP request in it,
+ * answer included, not only silence.
  */
 export function resolveTimeout(
   flagMs: number | undefined,

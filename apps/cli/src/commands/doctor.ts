@@ -13,6 +13,7 @@ import type { Io } from "../_internal/io.ts";
 import { ioOf, printJson } from "../_internal/io.ts";
 import { exitCodes, isDiagnosis } from "../_internal/report-error.ts";
 import type { KeyOptions, Session } from "../_internal/session.ts";
+import { delegatedScopesFor } from "../_internal/delegated-scopes.ts";
 import { keyOptionsFrom, openSession } from "../_internal/session.ts";
 import { UsageError } from "../_internal/usage-error.ts";
 
@@ -103,7 +104,7 @@ export async function diagnose(
 
   let session: Session;
   try {
-    session = await openSession(options, io, options.scopes);
+    session = await openSession(options, io, delegatedScopesFor(options.scopes));
   } catch (error) {
     steps.push(failure("key", error));
     skipRest("Skipped: no usable key");
@@ -207,7 +208,7 @@ export async function diagnose(
   if (report.missingScopes.length > 0 && signer.clientId !== undefined)
     report.adminConsoleLink = auth.adminConsoleLink(
       signer.clientId,
-      auth.normalizeScopes(options.scopes),
+      auth.normalizeScopes(delegatedScopesFor(options.scopes)),
     );
 
   const calendarApi = await import("@dwd/calendar");
@@ -283,7 +284,7 @@ export async function doctor(options: DoctorOptions, io: Io): Promise<number> {
       io.out(`Scopes not granted for "${options.subject}": ${report.missingScopes.join(", ")}`);
       io.out(
         report.adminConsoleLink !== undefined
-          ? `Grant them all in one step: ${report.adminConsoleLink} (it replaces the entry of client ${report.clientId ?? ""} with exactly --scopes; add any other scope the entry already holds)`
+          ? `Grant them all in one step: ${report.adminConsoleLink} (it replaces the entry of client ${report.clientId ?? ""} with exactly these scopes: every scope dwd uses and --scopes; add any other scope the entry already holds)`
           : "The client ID is unknown for this key: find it in the Cloud console (IAM → Service accounts → the account → Unique ID) and pass it with --client-id for a prefilled link",
       );
     }
