@@ -229,6 +229,9 @@ export async function diagnose(
         scopes: [scope],
         rootUrl: session.calendarRoot,
         fetch: session.fetch,
+        // --timeout bounds the call with its retries, as in every other command.
+        timeoutMs: session.timeoutMs,
+        ...(session.retries !== undefined ? { retry: { retries: session.retries } } : {}),
       });
       const entry = await calendar.calendarList.get(options.subject);
       steps.push({
