@@ -127,5 +127,5 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" 
 export function summaryLine(c: RunCounts): string {
   const seconds =
     c.elapsedMs >= 10_000 ? Math.round(c.elapsedMs / 1000) : (c.elapsedMs / 1000).toFixed(1);
-  return `summary: ${plural(c.users, "user")}: ${c.users - c.failed} ok, ${c.failed} failed; ${plural(c.requests, "request")}, ${plural(c.tokenExchanges, "token exchange")}, ${plural(c.retries, "retry").replace(/retrys$/, "retries")}; ${seconds} s`;
+  return `summary: ${plural(c.users, "user")}: ${c.users - c.failed} ok, ${c.failed} failed; ${plural(c.requests, "request")}, ${plural(c.tokenExchanges, "token exchange")}, ${c.retries} ${c.retries === 1 ? "retry" : "retries"}; ${seconds} s`;
 }
