@@ -48,7 +48,7 @@ describe("observeFetch()", () => {
     const lines: string[] = [];
     const reset = new TypeError("fetch failed", { cause: { code: "ECONNRESET" } });
     const fetch = observeFetch(
-      () => Promise.reject(reset) as Promise<{ status: number; headers: { get: () => null } }>,
+      () => Promise.reject<{ status: number; headers: { get: () => null } }>(reset),
       stats,
       { log: (l) => lines.push(l), tokenUri, now: () => 0 },
     );
