@@ -6,7 +6,7 @@
  * @module
  */
 import pkg from "../package.json" with { type: "json" };
-import { endpointArgs } from "./_internal/args.ts";
+import { endpointArgs, retriesArgs } from "./_internal/args.ts";
 import type { Root } from "./_internal/dispatch.ts";
 import { dispatch } from "./_internal/dispatch.ts";
 import { processIo } from "./_internal/io.ts";
@@ -18,7 +18,7 @@ const root: Root = {
     version: pkg.version,
     description: "Google service accounts with domain-wide delegation: tokens, Calendar, diagnoses",
   },
-  args: { ...endpointArgs },
+  args: { ...endpointArgs, ...retriesArgs },
   commands: {
     calendars: {
       meta: {

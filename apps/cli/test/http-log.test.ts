@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { HttpStats } from "../src/_internal/http-log.ts";
-import { observeFetch, retriesArg, verboseFrom } from "../src/_internal/http-log.ts";
+import { retriesArg } from "../src/_internal/args.ts";
+import { observeFetch, verboseFrom } from "../src/_internal/http-log.ts";
 import { summaryLine } from "../src/_internal/many-users.ts";
 import { UsageError } from "../src/_internal/usage-error.ts";
 

@@ -2,7 +2,7 @@
 // as, and list output across many users (batched where it helps).
 import type { CalendarCalls, CalendarClient, MethodKey, PreparedCall } from "@dwd/calendar";
 import type { ArgsDef } from "citty";
-import { endpointArgs, keyArgs, subjectArg } from "./args.ts";
+import { endpointArgs, keyArgs, retriesArgs, subjectArg } from "./args.ts";
 import { delegatedScopesFor } from "./delegated-scopes.ts";
 import { retryLine } from "./http-log.ts";
 import type { Io } from "./io.ts";
@@ -29,6 +29,7 @@ export const callArgs = {
   ...subjectArg,
   ...scopesArg,
   ...endpointArgs,
+  ...retriesArgs,
 } as const satisfies ArgsDef;
 
 /** Flags of every list command: many users, output formats, batching. */

@@ -5,8 +5,6 @@
 // passes through io.err, which redacts whatever else looks like a secret.
 import { REDACTED } from "@dwd/auth";
 import type { RetryEvent } from "@dwd/calendar";
-import { stringArg } from "./args.ts";
-import { UsageError } from "./usage-error.ts";
 
 /** What went over the wire in one run. */
 export interface HttpStats {
@@ -97,20 +95,4 @@ export function verboseFrom(
     .split(",")
     .map((s) => s.trim().toLowerCase())
     .includes("http");
-}
-
-/** The most retries `--retries` accepts: past it, the waits (up to 32 s each) outlast any sensible deadline. */
-export const maxRetries = 10;
-
-/** `--retries N` (0 turns retrying off); undefined when absent (the library's default, 5). */
-export function retriesArg(args: Record<string, unknown>): number | undefined {
-  const value = stringArg(args, "retries");
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > maxRetries)
-    throw new UsageError(
-      `Invalid --retries "${value}": not a number from 0 to ${maxRetries}`,
-      "Give how many times a failed call is sent again, e.g. --retries 3 (0: never)",
-    );
-  return n;
 }

@@ -1,9 +1,9 @@
 import type { FetchLike, JwtSigner, ServiceAccountKey, TokenSource } from "@dwd/auth";
 import { createNodeFetch } from "@dwd/calendar/node";
-import { resolveTimeout, stringArg, timeoutArg, urlArg } from "./args.ts";
+import { resolveTimeout, retriesArg, stringArg, timeoutArg, urlArg } from "./args.ts";
 import { checkKeyPath } from "./check-key-path.ts";
 import type { HttpStats } from "./http-log.ts";
-import { observeFetch, retriesArg, verboseFrom } from "./http-log.ts";
+import { observeFetch, verboseFrom } from "./http-log.ts";
 import type { Io } from "./io.ts";
 import { UsageError } from "./usage-error.ts";
 

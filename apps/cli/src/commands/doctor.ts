@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import {
   defaultScopes,
   endpointArgs,
+  retriesArgs,
   jsonArg,
   keyArgs,
   parseScopes,
@@ -319,6 +320,7 @@ export const doctorCommand = defineCommand({
     },
     ...jsonArg,
     ...endpointArgs,
+    ...retriesArgs,
   },
   run: (ctx) => {
     const subject = subjectFrom(ctx.args);
