@@ -109,7 +109,7 @@ describe("item 9: retries are visible and bounded", () => {
     server.emulator.faults.errorRates = { "503": 1 };
     // Ten retries wait ~30 s on average: without the bound the call outlives the deadline many times over.
     const r = await dwd(
-      ["events", "list", "primary", "--subject", ana, "--timeout", "2s", "--retries", "10"],
+      ["events", "list", "primary", "--subject", ana, "--timeout", "3s", "--retries", "10"],
       env,
     );
     expect(r.code).toBe(1);
@@ -118,7 +118,7 @@ describe("item 9: retries are visible and bounded", () => {
       /^retry 1 of 10: calendar\.events\.list as "ana@example\.com" failed with 503 backend_error; trying again in \d+(\.\d)? m?s$/,
     );
     expect(lines.slice(-2)).toEqual([
-      "error: Cannot call calendar.events.list: no answer within 2000 ms",
+      "error: Cannot call calendar.events.list: no answer within 3000 ms",
       "hint: The API or the network is slow or hung; raise timeoutMs, or try again later",
     ]);
     expect(lines.slice(0, -2).every((l) => l.startsWith("retry "))).toBe(true);
