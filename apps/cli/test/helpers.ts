@@ -25,6 +25,8 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
         "NO_COLOR",
         "FORCE_COLOR",
         "NODE_OPTIONS",
+        "DWD_LOG",
+        "DWD_TIMEOUT_MS",
       ].includes(k)
     )
       continue;
