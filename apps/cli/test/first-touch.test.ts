@@ -119,7 +119,7 @@ describe("item 9: retries are visible and bounded", () => {
     );
     expect(lines.slice(-2)).toEqual([
       "error: Cannot call calendar.events.list: no answer within 3000 ms",
-      "hint: The API or the network is slow or hung; raise timeoutMs, or try again later",
+      "hint: The API or the network is slow, hung or failing (retries count against the deadline too); raise the timeout (timeoutMs; CLI: --timeout), or try again later",
     ]);
     expect(lines.slice(0, -2).every((l) => l.startsWith("retry "))).toBe(true);
   });
