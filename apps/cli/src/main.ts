@@ -6,7 +6,7 @@
  * @module
  */
 import pkg from "../package.json" with { type: "json" };
-import { endpointArgs } from "./_internal/args.ts";
+import { endpointArgs, retriesArgs } from "./_internal/args.ts";
 import type { Root } from "./_internal/dispatch.ts";
 import { dispatch } from "./_internal/dispatch.ts";
 import { runExitTasks } from "./_internal/exit-tasks.ts";
@@ -21,6 +21,7 @@ const root: Root = {
   },
   args: {
     ...endpointArgs,
+    ...retriesArgs,
     profile: {
       type: "string",
       valueHint: "name",

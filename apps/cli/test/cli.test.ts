@@ -22,6 +22,10 @@ let env: Record<string, string>;
 
 const readonly = "https://www.googleapis.com/auth/calendar.readonly";
 const events = "https://www.googleapis.com/auth/calendar.events";
+/** Every scope the CLI may request, sorted: what a prefilled Admin-console link must keep. */
+const everyCliScope = ["calendar", "calendar.events", "calendar.freebusy", "calendar.readonly"]
+  .map((s) => `https://www.googleapis.com/auth/${s}`)
+  .join(",");
 
 beforeAll(async () => {
   keysDir = await mkdtemp(join(tmpdir(), "dwd-cli-test-"));
@@ -165,13 +169,14 @@ describe("dwd calendars", () => {
     expect(rest).toEqual([""]);
     // No scope calendarList.get accepts is granted: the error names the ones tried and every one the method accepts.
     expect(error).toBe(
-      `error: Cannot call calendar.calendarList.get as "info@example.com": client "${ungrantedClientId}" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar" (the method accepts any one of "calendar", "calendar.app.created", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly")`,
+      `error: Cannot call calendar.calendarList.get as "info@example.com": client "${ungrantedClientId}" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar", or "info@example.com" is not a user of the Workspace domain that granted it, or the entry names another client ID (the method accepts any one of "calendar", "calendar.app.created", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly")`,
     );
     expect(hint).toContain(
       "Security → Access and data control → API controls → Domain-wide delegation",
     );
     expect(hint).toContain(
-      `https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${ungrantedClientId}&clientScopeToAdd=${readonly}&overwriteClientId=true`,
+      // The link replaces the client's entry: it lists every scope dwd may request, not only the one tried.
+      `https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${ungrantedClientId}&clientScopeToAdd=${everyCliScope}&overwriteClientId=true`,
     );
     const clientId = (JSON.parse(await readFile(ungrantedJson, "utf8")) as { client_id: string })
       .client_id;
@@ -338,7 +343,13 @@ describe("an unreachable endpoint exits 1 with one error line naming it, and a h
       );
       expect(r.code).toBe(1);
       expect(r.stdout).toBe("");
-      const lines = r.stderr.trimEnd().split("\n");
+      // Each retry of the call is said on a line of its own before the error (the wait is not silent).
+      const all = r.stderr.trimEnd().split("\n");
+      const lines = all.filter((l) => !l.startsWith("retry "));
+      for (const l of all.filter((l) => l.startsWith("retry ")))
+        expect(l).toMatch(
+          /^retry \d of 5: calendar\.calendarList\.get as "info@example\.com" failed with api_unreachable; trying again in /,
+        );
       expect(lines[0]).toBe(c.error(closed));
       expect(lines[1]).toMatch(/^hint: \S/);
       expect(lines).toHaveLength(2);
@@ -422,12 +433,13 @@ describe("dwd doctor", () => {
     );
     expect(r.stdout).toMatch(/^PASS {2}scope .*calendar\.readonly/m);
     expect(r.stdout).toContain(`Scopes not granted for "info@example.com": ${events}`);
-    const fullSet = `https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${clientId}&clientScopeToAdd=${events},${readonly}&overwriteClientId=true`; // sorted, as every link dwd prints
-    // Both the failing step's fix and the summary link every --scopes scope: the link replaces the entry.
+    const fullSet = `https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${clientId}&clientScopeToAdd=${everyCliScope}&overwriteClientId=true`; // sorted, as every link dwd prints
+    // Both the failing step's fix and the summary link every scope dwd uses and every --scopes scope:
+    // the link replaces the entry.
     expect(r.stdout.split(fullSet)).toHaveLength(3);
     expect(r.stdout).not.toContain(`clientScopeToAdd=${events}&`);
     expect(r.stdout).toContain(
-      `Grant them all in one step: ${fullSet} (it replaces the entry of client ${clientId} with exactly --scopes; add any other scope the entry already holds)`,
+      `Grant them all in one step: ${fullSet} (it replaces the entry of client ${clientId} with exactly these scopes: every scope dwd uses and --scopes; add any other scope the entry already holds)`,
     );
     expect(r.stdout).toMatch(/1 check failed\n$/);
   });

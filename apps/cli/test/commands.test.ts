@@ -74,12 +74,16 @@ describe("freebusy answers", () => {
       { start: "2026-12-01T09:30:00.000Z", end: "2026-12-01T10:00:00.000Z" },
       { start: "2026-12-01T11:00:00.000Z", end: "2026-12-01T12:00:00.000Z" },
     ]);
+    // A user whose free/busy is unknown is left out: the others' common free time stands.
     expect(
       commonFree(
         [...users, { subject: "c", calendar: "c", busy: [], errors: ["notFound"] }],
         from,
         to,
       ),
+    ).toEqual(commonFree(users, from, to));
+    expect(
+      commonFree([{ subject: "c", calendar: "c", busy: [], errors: ["notFound"] }], from, to),
     ).toEqual([]);
   });
 });

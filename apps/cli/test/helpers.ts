@@ -27,6 +27,8 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
         "NODE_OPTIONS",
         "DWD_CACHE_DIR",
         "XDG_CACHE_HOME",
+        "DWD_LOG",
+        "DWD_TIMEOUT_MS",
       ].includes(k)
     )
       continue;

@@ -52,6 +52,16 @@ describe("subjectSource()", () => {
       args: { subjects: " , " },
       message: "Missing value for --subjects",
     },
+    {
+      name: "a control character in --subjects",
+      args: { subjects: "ana@example.com,b\u0007ob@example.com" },
+      message: 'Invalid user "b\u0007ob@example.com" in --subjects: it holds a control character',
+    },
+    {
+      name: "--include-suspended without --all-users",
+      args: { subjects: "ana@example.com", "include-suspended": true },
+      message: "Option --include-suspended needs --all-users: other ways name each user themselves",
+    },
   ];
   for (const c of bad) {
     it(`refuses ${c.name} (usage error)`, () => {
@@ -76,6 +86,14 @@ describe("parseSubjectsFile()", () => {
       'Invalid user "bo example.com" in "u.txt" line 2: not an email address',
     );
   });
+  it("refuses a line with a control character (a usage error, not the library's TypeError)", () => {
+    const run = (): unknown =>
+      parseSubjectsFile("ana@example.com\nbo\u0001b@example.com\n", "u.txt");
+    expect(run).toThrow(UsageError);
+    expect(run).toThrow(
+      'Invalid user "bo\u0001b@example.com" in "u.txt" line 2: it holds a control character',
+    );
+  });
   it("refuses a file without users", () => {
     expect(() => parseSubjectsFile("# nobody\n", "u.txt")).toThrow(
       'No users in "u.txt": the file has no email lines',
@@ -93,7 +111,11 @@ describe("resolveSubjects()", () => {
       await writeFile(join(dir, "u.txt"), "ana@example.com\nbo@example.com\n");
       const scenario = {
         domain: "example.com",
-        users: [{ email: "ana@example.com" }, { email: "cy@example.com" }],
+        users: [
+          { email: "ana@example.com" },
+          { email: "gone@example.com", suspended: true },
+          { email: "cy@example.com" },
+        ],
         serviceAccounts: [{ name: "calendar-bot" }],
         grants: [],
       };
@@ -101,9 +123,25 @@ describe("resolveSubjects()", () => {
       expect(await resolveSubjects({ kind: "file", path: join(dir, "u.txt") }, noEmulator)).toEqual(
         ["ana@example.com", "bo@example.com"],
       );
+      const skipped: string[][] = [];
+      const context = {
+        ...noEmulator,
+        onSkipped: (users: readonly string[]) => void skipped.push([...users]),
+      };
       expect(
-        await resolveSubjects({ kind: "all", scenario: join(dir, "s.json") }, noEmulator),
+        await resolveSubjects(
+          { kind: "all", scenario: join(dir, "s.json"), includeSuspended: false },
+          context,
+        ),
       ).toEqual(["ana@example.com", "cy@example.com"]);
+      expect(skipped).toEqual([["gone@example.com"]]);
+      expect(
+        await resolveSubjects(
+          { kind: "all", scenario: join(dir, "s.json"), includeSuspended: true },
+          context,
+        ),
+      ).toEqual(["ana@example.com", "gone@example.com", "cy@example.com"]);
+      expect(skipped).toEqual([["gone@example.com"]]);
       await expect(
         resolveSubjects({ kind: "file", path: join(dir, "missing.txt") }, noEmulator),
       ).rejects.toThrow(`Cannot read subjects file "${join(dir, "missing.txt")}": no such file`);
@@ -120,22 +158,38 @@ describe("resolveSubjects()", () => {
         status: 200,
         text: () =>
           Promise.resolve(
-            JSON.stringify({ users: [{ email: "ana@example.com" }, { email: "bo@example.com" }] }),
+            JSON.stringify({
+              users: [
+                { email: "ana@example.com" },
+                { email: "former@example.com", suspended: true },
+                { email: "bo@example.com" },
+              ],
+            }),
           ),
       });
     };
     expect(
       await resolveSubjects(
-        { kind: "all", scenario: undefined },
+        { kind: "all", scenario: undefined, includeSuspended: false },
         { fetch, emulatorUrl: "http://127.0.0.1:9" },
       ),
     ).toEqual(["ana@example.com", "bo@example.com"]);
-    expect(asked).toEqual(["http://127.0.0.1:9/_emulator/scenario"]);
+    expect(
+      await resolveSubjects(
+        { kind: "all", scenario: undefined, includeSuspended: true },
+        { fetch, emulatorUrl: "http://127.0.0.1:9" },
+      ),
+    ).toEqual(["ana@example.com", "former@example.com", "bo@example.com"]);
+    expect(asked).toEqual([
+      "http://127.0.0.1:9/_emulator/scenario",
+      "http://127.0.0.1:9/_emulator/scenario",
+    ]);
   });
   it("against Google, --all-users without --scenario is a usage error that points at --subjects-file", async () => {
-    const error = await resolveSubjects({ kind: "all", scenario: undefined }, noEmulator).catch(
-      (e: unknown) => e,
-    );
+    const error = await resolveSubjects(
+      { kind: "all", scenario: undefined, includeSuspended: false },
+      noEmulator,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect(error).toMatchObject({
       message:

@@ -97,14 +97,22 @@ describe("freebusy grid", () => {
     ]);
   });
 
-  it("draws an unreadable user as unknown, which is never common free time", () => {
+  it("marks an unreadable user's row and finds the free time of the users who answered, saying so", () => {
     const withError: GridInput = {
       ...input,
       rows: [...input.rows, { label: "dee@example.com", busy: [], error: "notFound" }],
     };
     const lines = renderFreeBusyGrid(withError);
-    expect(lines[4]).toBe("dee@example.com  ????????????????????????  notFound");
-    expect(lines.at(-1)).toBe("No slot is free for everyone (UTC)");
+    expect(lines.slice(4)).toEqual([
+      "dee@example.com  ????????????????????????  failed: notFound",
+      "free (answered)        ▲▲▲   ▲▲▲▲▲▲",
+      "The 3 users who answered are all free 10:00–10:30, 11:00–12:00 (UTC); 1 user failed and is left out",
+    ]);
+    const nobody: GridInput = {
+      ...input,
+      rows: [{ label: "dee@example.com", busy: [], error: "notFound" }],
+    };
+    expect(renderFreeBusyGrid(nobody).at(-1)).toBe("No user answered: no free time to compute");
   });
 
   it("labels in the requested time zone", () => {
@@ -243,7 +251,7 @@ describe("scope choice", () => {
     expect(error).toMatchObject({
       code: "delegation_not_authorized",
       message:
-        'Cannot call calendar.calendarList.list as "ana@example.com": client "123" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar" (the method accepts any one of "calendar.readonly", "calendar", "calendar.calendarlist.readonly", "calendar.calendarlist")',
+        'Cannot call calendar.calendarList.list as "ana@example.com": client "123" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar", or "ana@example.com" is not a user of the Workspace domain that granted it, or the entry names another client ID (the method accepts any one of "calendar.readonly", "calendar", "calendar.calendarlist.readonly", "calendar.calendarlist")',
     });
     // The hint is only the fix: which scopes would do, then the Admin-console step of the token endpoint's diagnosis.
     expect((error as DelegationError).hint).toMatch(
@@ -260,7 +268,7 @@ describe("scope choice", () => {
       tokenSource: tokens,
     });
     await expect(choice.scopesFor(undefined)).rejects.toThrow(
-      'Cannot call calendar.calendarList.list: client "123" is not authorized for domain-wide delegation of --scopes "calendar.events" (the method accepts any one of',
+      'Cannot call calendar.calendarList.list: client "123" is not authorized for domain-wide delegation of --scopes "calendar.events", or no user is impersonated, or the entry names another client ID (the method accepts any one of',
     );
     expect(tokens.asked).toEqual([[events]]);
   });

@@ -45,6 +45,9 @@ export interface DiagnoseContext {
   now?: number | undefined;
 }
 
+// Google's consumer mail domains: an account there is never a Workspace user, so never delegable.
+const CONSUMER_DOMAINS = new Set(["gmail.com", "googlemail.com"]);
+
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const RETRYABLE_ERRORS = new Set(["internal_failure", "server_error", "temporarily_unavailable"]);
 
@@ -223,12 +226,24 @@ export function diagnoseTokenError(
   const createKey = `Create a new key (Cloud console → IAM & Admin → Service accounts → "${key.clientEmail}" → Keys → Add key) and use it`;
 
   switch (error) {
-    case "unauthorized_client":
+    case "unauthorized_client": {
+      // Google folds three causes into this one answer; only a consumer account can be told apart
+      // without the Admin console (no Workspace ever holds a gmail.com user).
+      const domain = subject?.slice(subject.lastIndexOf("@") + 1).toLowerCase();
+      if (subject !== undefined && domain !== undefined && CONSUMER_DOMAINS.has(domain)) {
+        return make(
+          "consumer_subject",
+          `"${subject}" is a consumer Google account (${domain}), not a user of a Workspace domain: domain-wide delegation acts only for users of the domain that granted ${clientLabel}`,
+          "Impersonate a user of the Workspace domain where the delegation is set up (its primary email); a consumer account can only be reached with its own OAuth consent, not through a service account",
+        );
+      }
+      const user = subject ? `"${subject}" is not a user of` : "no subject names a user of";
       return make(
         "delegation_not_authorized",
-        `${clientLabel} is not authorized for domain-wide delegation of ${scopePhrase(scopes)}`,
-        delegationHint(context),
+        `Google refused ${clientLabel} for ${scopePhrase(scopes)} (unauthorized_client), for one of three reasons: the domain-wide delegation entry lacks ${scopes.length === 1 ? "that scope" : "these scopes"}, ${user} the Workspace domain that granted the client, or the entry names another client ID`,
+        `Check all three. The user: impersonate a user of the domain whose Admin console holds the entry (the primary email, not an alias, a consumer account or another organization's user). The entry: ${delegationHint(context)}`,
       );
+    }
     case "access_denied":
       if (d === "account restricted") {
         return make(

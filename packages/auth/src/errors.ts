@@ -35,6 +35,7 @@ export type KeyErrorCode =
 /** Stable codes of {@link DelegationError}: why the token endpoint refused (or could not be asked). */
 export type DelegationErrorCode =
   | "delegation_not_authorized"
+  | "consumer_subject"
   | "scope_not_granted"
   | "account_restricted"
   | "admin_policy_enforced"

@@ -12,55 +12,202 @@
 export const REDACTED = "[redacted]";
 
 const hasPemArmour = (text: string): boolean => text.includes("-----BEGIN");
-const hasLineBreak = (text: string): boolean => text.includes("\n") || text.includes("\\n");
 
-// Each pattern names one shape of secret. Order matters: whole PEM blocks and JSON fields go first, so
-// the shorter patterns below do not leave half of one behind. A third member is a cheap test that the
-// text holds what the pattern cannot match without (most lines skip the patterns that try every
-// position).
-const patterns: readonly (readonly [RegExp, string, ((text: string) => boolean)?])[] = [
+// Redaction sees any text, a 12 MB event summary included, so every step is linear in its length and
+// needs no stack that grows with it. V8's regular expressions keep a backtracking entry per repetition
+// of a counted quantifier (`{n,}`) or of a group, and overflow the stack on a long enough run; and a
+// pattern that scans a long run and then fails starts again one character later: quadratic. So the
+// patterns below repeat only one character class with `*` or `+`, after a literal, and the shapes that
+// are runs (base64 lines, JSON string values, compact JWTs, long base64) are found by scanners.
+
+// Each step removes one shape of secret. Order matters: whole PEM blocks and JSON fields go first, so
+// the shorter shapes below do not leave half of one behind. A step's guard is a cheap test that the
+// text holds what the step cannot match without (most lines skip the steps that try every position).
+const steps: readonly (readonly [(text: string) => string, ((text: string) => boolean)?])[] = [
   // A PEM private key of any label (OpenSSH's too), with real or JSON-escaped newlines, complete or cut
   // off. A bare label that names the format (followed by a quote, say) is not a secret and stays.
   [
-    /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g,
-    `${REDACTED} private key`,
+    (text) =>
+      text.replace(
+        /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+        `${REDACTED} private key`,
+      ),
     hasPemArmour,
   ],
   // Any other PEM block (a mislabelled or mangled key is still key material; a certificate costs nothing
   // to hide).
   [
-    /-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g,
-    `${REDACTED} PEM block`,
+    (text) =>
+      text.replace(
+        /-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g,
+        `${REDACTED} PEM block`,
+      ),
     hasPemArmour,
   ],
   // Base64 over several lines without its armour: a key body pasted or echoed alone.
-  // (Line breaks real, or JSON-escaped: `\n` or `\r\n` as two or four characters.)
-  [/(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|(?:\\r)?\\n)){2,}[A-Za-z0-9+/=]*/g, REDACTED, hasLineBreak],
+  [redactBase64Lines, (text) => text.includes("\n") || text.includes("\\n")],
   // Secret-bearing fields of JSON bodies (a quoted key, then a quoted value) ...
-  [
-    /("(?:private_key|access_token|refresh_token|id_token|assertion|client_secret|signedJwt|token)"\s*:\s*")((?:[^"\\]|\\.)+)/g,
-    `$1${REDACTED}`,
-  ],
+  [redactJsonFields, (text) => text.includes('"')],
   // ... and of form bodies and query strings (`name=value` at the start or after ?, &, ; or a space).
   [
-    /(^|[?&;\s])((?:access_token|refresh_token|id_token|assertion|client_secret|token)=)([^&\s"']+)/g,
-    `$1$2${REDACTED}`,
+    (text) =>
+      text.replace(
+        /(^|[?&;\s])((?:access_token|refresh_token|id_token|assertion|client_secret|token)=)([^&\s"']+)/g,
+        `$1$2${REDACTED}`,
+      ),
+    (text) => text.includes("="),
   ],
-  // An Authorization header's credentials.
-  [/\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8,}/gi, `$1$2${REDACTED}`],
-  // A compact JWS / JWT: three base64url segments, the first a JSON header. No word boundary before
-  // it: text glued to the front ("xeyJ…") must not let it through.
-  [/eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, REDACTED],
+  // An Authorization header's credentials (8 characters at least).
+  [
+    (text) =>
+      text.replace(
+        /\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8}[A-Za-z0-9._~+/=-]*/gi,
+        `$1$2${REDACTED}`,
+      ),
+  ],
+  // A compact JWS / JWT: three base64url segments, the first a JSON header.
+  [redactJwts, (text) => text.includes("eyJ")],
   // Google OAuth access tokens and refresh tokens.
-  [/ya29\.[A-Za-z0-9._-]+/g, REDACTED],
-  [/(^|[^A-Za-z0-9])1\/\/[A-Za-z0-9._-]{16,}/g, `$1${REDACTED}`],
+  [(text) => text.replace(/ya29\.[A-Za-z0-9._-]+/g, REDACTED), (text) => text.includes("ya29.")],
+  [
+    (text) =>
+      text.replace(/(^|[^A-Za-z0-9])1\/\/[A-Za-z0-9._-]{16}[A-Za-z0-9._-]*/g, `$1${REDACTED}`),
+    (text) => text.includes("1//"),
+  ],
 ];
+
+/** A character of one line of a base64 body: `[A-Za-z0-9+/=]`. */
+function isBase64LineChar(code: number): boolean {
+  return (
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    (code >= 48 && code <= 57) ||
+    code === 43 ||
+    code === 47 ||
+    code === 61
+  );
+}
+
+/** Length of the line break at `i`: LF, CRLF, or JSON-escaped `\n` / `\r\n`; 0 when there is none. */
+function lineBreakAt(text: string, i: number): number {
+  if (text.startsWith("\n", i)) return 1;
+  if (text.startsWith("\r\n", i)) return 2;
+  if (text.startsWith("\\n", i)) return 2;
+  if (text.startsWith("\\r\\n", i)) return 4;
+  return 0;
+}
+
+/**
+ * Two or more lines of 40+ base64 characters, each ended by a line break, and the line that follows:
+ * `(?:[A-Za-z0-9+/=]{40,}(?:\r?\n|(?:\\r)?\\n)){2,}[A-Za-z0-9+/=]*`, found in one pass. A match starts
+ * where a run of those characters starts (a later start only makes the first line shorter).
+ */
+function redactBase64Lines(text: string): string {
+  const runEnd = (from: number): number => {
+    let j = from;
+    while (j < text.length && isBase64LineChar(text.charCodeAt(j))) j++;
+    return j;
+  };
+  const out: string[] = [];
+  let copied = 0;
+  let i = 0;
+  while (i < text.length) {
+    if (!isBase64LineChar(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let lines = 0;
+    let lineStart = i;
+    let end = runEnd(i);
+    for (;;) {
+      const br = end - lineStart >= 40 ? lineBreakAt(text, end) : 0;
+      if (br === 0) break;
+      lines++;
+      lineStart = end + br;
+      end = runEnd(lineStart);
+    }
+    if (lines >= 2) {
+      out.push(text.slice(copied, i), REDACTED);
+      copied = end;
+      i = end;
+    } else {
+      // No match starts in the first run; the next run after it is looked at afresh.
+      i = lines === 0 ? end : lineStart;
+    }
+  }
+  if (out.length === 0) return text;
+  out.push(text.slice(copied));
+  return out.join("");
+}
+
+const jsonSecretField =
+  /"(?:private_key|access_token|refresh_token|id_token|assertion|client_secret|signedJwt|token)"\s*:\s*"/g;
+
+/** The value of each secret-bearing JSON field (`"token":"…"`, escapes included) becomes `[redacted]`. */
+function redactJsonFields(text: string): string {
+  const out: string[] = [];
+  let copied = 0;
+  jsonSecretField.lastIndex = 0;
+  for (let m = jsonSecretField.exec(text); m !== null; m = jsonSecretField.exec(text)) {
+    const from = m.index + m[0].length;
+    // `(?:[^"\\]|\\.)+`: any character but a quote or a backslash, or a backslash and the character
+    // after it (not a line terminator, which `.` does not match).
+    let j = from;
+    while (j < text.length) {
+      const c = text.charCodeAt(j);
+      if (c === 34) break;
+      if (c === 92) {
+        const next = j + 1 < text.length ? text.charCodeAt(j + 1) : 10;
+        if (next === 10 || next === 13 || next === 0x2028 || next === 0x2029) break;
+        j += 2;
+      } else j++;
+    }
+    if (j === from) {
+      jsonSecretField.lastIndex = m.index + 1;
+      continue;
+    }
+    out.push(text.slice(copied, from), REDACTED);
+    copied = j;
+    jsonSecretField.lastIndex = j;
+  }
+  if (out.length === 0) return text;
+  out.push(text.slice(copied));
+  return out.join("");
+}
+
+/**
+ * Compact JWS / JWT, `eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`, with no word boundary
+ * before it (text glued to the front, "xeyJ…", must not let it through): looked for segment by segment
+ * in each run of base64url characters and dots.
+ */
+function redactJwts(text: string): string {
+  return text.replace(/[A-Za-z0-9_.-]+/g, (run) => {
+    if (!run.includes("eyJ")) return run;
+    const segments = run.split(".");
+    const out: string[] = [];
+    let i = 0;
+    while (i < segments.length) {
+      const segment = segments[i] ?? "";
+      const at = segment.indexOf("eyJ");
+      if (at >= 0 && segment.length - at - 3 >= 4 && i + 2 < segments.length) {
+        out.push(`${segment.slice(0, at)}${REDACTED}`);
+        i += 3;
+      } else {
+        out.push(segment);
+        i++;
+      }
+    }
+    return out.join(".");
+  });
+}
 
 // A long run of base64 or base64url is key material (a PEM body or DER key on one line, a .p12) or a
 // signature cut from an assertion. A long file path made of words, dashes and slashes is not: random
 // base64 mixes upper and lower case and holds a slash in about one character of 64 (base64url none),
 // where a path has one every few words (at most one in 32 characters is taken for base64).
-const BASE64_RUN = /[A-Za-z0-9+/_-]{100,}={0,2}/g;
+// Every run with its padding (linear: nothing can fail after the run); a run shorter than 100
+// characters comes back unchanged.
+const BASE64_RUN = /[A-Za-z0-9+/_-]+={0,2}/g;
 const base64Chars = new Uint8Array(128);
 for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
   base64Chars[c.charCodeAt(0)] = 1;
@@ -76,6 +223,7 @@ function hasBase64Run(text: string): boolean {
   return false;
 }
 function base64Run(run: string): string {
+  if (run.replace(/=+$/, "").length < 100) return run;
   const slashes = run.split("/").length - 1;
   return /[a-z]/.test(run) && /[A-Z]/.test(run) && slashes * 32 <= run.length ? REDACTED : run;
 }
@@ -211,8 +359,8 @@ export function redactSecrets(text: string): string {
   // Registered secrets first: a pattern below could rewrite part of one and leave the rest behind.
   for (const secret of registeredIn(text))
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  for (const [pattern, replacement, mayMatch] of patterns)
-    if (mayMatch === undefined || mayMatch(out)) out = out.replace(pattern, replacement);
+  for (const [step, mayMatch] of steps)
+    if (mayMatch === undefined || mayMatch(out)) out = step(out);
   return hasBase64Run(out) ? out.replace(BASE64_RUN, base64Run) : out;
 }
 

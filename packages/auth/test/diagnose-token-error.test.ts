@@ -14,6 +14,8 @@ const jsonCtx: DiagnoseContext = {
   tokenUri: "https://oauth2.googleapis.com/token",
 };
 const P = 'Cannot get a token for "info@example.com": ';
+// unauthorized_client folds three causes into one answer; the message names them all.
+const THREE_CAUSES = `Google refused client "${CLIENT_ID}" for scopes "${CAL}", "${RO}" (unauthorized_client), for one of three reasons: the domain-wide delegation entry lacks these scopes, "info@example.com" is not a user of the Workspace domain that granted the client, or the entry names another client ID`;
 
 interface Row {
   status: number;
@@ -33,7 +35,7 @@ const rows: Row[] = [
     description:
       "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
     code: "delegation_not_authorized",
-    message: `${P}client "${CLIENT_ID}" is not authorized for domain-wide delegation of scopes "${CAL}", "${RO}"`,
+    message: `${P}${THREE_CAUSES}`,
     hint: [
       /Security → Access and data control → API controls → Domain-wide delegation/,
       /numeric client ID "104567890123456789012" \(not the email "calendar-bot@/,
@@ -46,7 +48,7 @@ const rows: Row[] = [
     error: "unauthorized_client",
     description: "Unauthorized client or scope in request.",
     code: "delegation_not_authorized",
-    message: `${P}client "${CLIENT_ID}" is not authorized for domain-wide delegation of scopes "${CAL}", "${RO}"`,
+    message: `${P}${THREE_CAUSES}`,
     hint: [/Domain-wide delegation/],
   },
   {
@@ -342,9 +344,56 @@ describe("diagnoseTokenError() maps every known token-endpoint refusal", () => {
       jsonCtx,
     );
     expect(error.hint).toBe(
-      `In Admin console → Security → Access and data control → API controls → Domain-wide delegation, add the numeric client ID "${CLIENT_ID}" (not the email "${EMAIL}") with the OAuth scopes "${CAL},${RO}" (comma-separated), or open https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${CLIENT_ID}&clientScopeToAdd=${CAL},${RO}&overwriteClientId=true — it replaces the client's entry with exactly these scopes, so add any other scope the entry already holds (changes can take up to 24 hours to reach all users)`,
+      `Check all three. The user: impersonate a user of the domain whose Admin console holds the entry (the primary email, not an alias, a consumer account or another organization's user). The entry: In Admin console → Security → Access and data control → API controls → Domain-wide delegation, add the numeric client ID "${CLIENT_ID}" (not the email "${EMAIL}") with the OAuth scopes "${CAL},${RO}" (comma-separated), or open https://admin.google.com/ac/owl/domainwidedelegation?clientIdToAdd=${CLIENT_ID}&clientScopeToAdd=${CAL},${RO}&overwriteClientId=true — it replaces the client's entry with exactly these scopes, so add any other scope the entry already holds (changes can take up to 24 hours to reach all users)`,
     );
     expect(error.hint).not.toMatch(/lists every scope/);
+  });
+
+  const consumerCases = [
+    { subject: "x@gmail.com", domain: "gmail.com" },
+    { subject: "Someone@GoogleMail.com", domain: "googlemail.com" },
+  ];
+  for (const c of consumerCases) {
+    it(`diagnoseTokenError() says that ${c.subject} is a consumer account, not that a granted scope is missing`, () => {
+      const error = diagnoseTokenError(
+        {
+          status: 401,
+          body: {
+            error: "unauthorized_client",
+            error_description:
+              "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.",
+          },
+        },
+        { ...jsonCtx, subject: c.subject },
+      );
+      expect(error.code).toBe("consumer_subject");
+      expect(error.message).toBe(
+        `Cannot get a token for "${c.subject}": "${c.subject}" is a consumer Google account (${c.domain}), not a user of a Workspace domain: domain-wide delegation acts only for users of the domain that granted client "${CLIENT_ID}"`,
+      );
+      expect(error.hint).toBe(
+        "Impersonate a user of the Workspace domain where the delegation is set up (its primary email); a consumer account can only be reached with its own OAuth consent, not through a service account",
+      );
+      expect(error.hint).not.toContain("admin.google.com");
+    });
+  }
+
+  it("diagnoseTokenError() names the three causes of unauthorized_client for a user of another domain, and for no subject", () => {
+    const body = {
+      error: "unauthorized_client",
+      error_description: "Unauthorized client or scope in request.",
+    };
+    const other = diagnoseTokenError(
+      { status: 401, body },
+      { ...jsonCtx, subject: "bo@other.org", scopes: [RO] },
+    );
+    expect(other.code).toBe("delegation_not_authorized");
+    expect(other.message).toBe(
+      `Cannot get a token for "bo@other.org": Google refused client "${CLIENT_ID}" for scope "${RO}" (unauthorized_client), for one of three reasons: the domain-wide delegation entry lacks that scope, "bo@other.org" is not a user of the Workspace domain that granted the client, or the entry names another client ID`,
+    );
+    const none = diagnoseTokenError({ status: 401, body }, { ...jsonCtx, subject: undefined });
+    expect(none.message).toContain(
+      "no subject names a user of the Workspace domain that granted the client",
+    );
   });
 
   const GMAIL = "https://www.googleapis.com/auth/gmail.readonly";
@@ -429,7 +478,7 @@ describe("diagnoseTokenError() maps every known token-endpoint refusal", () => {
       { key: { clientEmail: EMAIL, kind: "p12" }, subject: "info@example.com", scopes: [CAL] },
     );
     expect(error.message).toBe(
-      `${P}the client ID of "${EMAIL}" is not authorized for domain-wide delegation of scope "${CAL}"`,
+      `${P}Google refused the client ID of "${EMAIL}" for scope "${CAL}" (unauthorized_client), for one of three reasons: the domain-wide delegation entry lacks that scope, "info@example.com" is not a user of the Workspace domain that granted the client, or the entry names another client ID`,
     );
     expect(error.hint).toContain(
       `Cloud console → IAM & Admin → Service accounts → the account → "Unique ID"`,

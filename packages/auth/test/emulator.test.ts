@@ -81,7 +81,7 @@ describe("createTokenSource() against the emulator", () => {
       subject: "info@example.com",
       code: "delegation_not_authorized",
       message: (id: string) =>
-        `Cannot get a token for "info@example.com": client "${id}" is not authorized for domain-wide delegation of scope "${CAL}"`,
+        `Cannot get a token for "info@example.com": Google refused client "${id}" for scope "${CAL}" (unauthorized_client), for one of three reasons: the domain-wide delegation entry lacks that scope, "info@example.com" is not a user of the Workspace domain that granted the client, or the entry names another client ID`,
     },
     {
       name: "a scope outside the grant",

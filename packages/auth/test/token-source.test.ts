@@ -354,7 +354,7 @@ describe("createTokenSource()", () => {
     expect(error).toBeInstanceOf(DelegationError);
     expect(error).toMatchObject({
       code: "delegation_not_authorized",
-      message: `Cannot get a token for "a@example.com": client "${key.clientId}" is not authorized for domain-wide delegation of scope "${RO}"`,
+      message: `Cannot get a token for "a@example.com": Google refused client "${key.clientId}" for scope "${RO}" (unauthorized_client), for one of three reasons: the domain-wide delegation entry lacks that scope, "a@example.com" is not a user of the Workspace domain that granted the client, or the entry names another client ID`,
       scopes: [RO],
     });
     expect((error as DelegationError).hint).toContain(

@@ -18,9 +18,40 @@ export const endpointArgs = {
     type: "string",
     valueHint: "duration",
     description:
-      "Longest time one HTTP request may take, e.g. 30s, 500ms, 2m (default: $DWD_TIMEOUT_MS or 30s)",
+      "Longest time one call may take, its retries and their waits included, e.g. 30s, 500ms, 2m (default: $DWD_TIMEOUT_MS or 30s)",
+  },
+  verbose: {
+    type: "boolean",
+    description:
+      "Print each HTTP exchange, retry and wait on stderr, secrets redacted (also: DWD_LOG=http)",
   },
 } as const satisfies ArgsDef;
+
+/** `--retries`, on the commands that call the Calendar API (and before any command, to be carried to it). */
+export const retriesArgs = {
+  retries: {
+    type: "string",
+    valueHint: "n",
+    description:
+      "Times a Calendar call that failed for a passing reason (429, 5xx, a reset) is sent again, 0–10 (default 5)",
+  },
+} as const satisfies ArgsDef;
+
+/** The most retries `--retries` accepts: past it, the waits (up to 32 s each) outlast any sensible deadline. */
+export const maxRetries = 10;
+
+/** `--retries N` (0 turns retrying off); undefined when absent (the library's default, 5). */
+export function retriesArg(args: Record<string, unknown>): number | undefined {
+  const value = stringArg(args, "retries");
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > maxRetries)
+    throw new UsageError(
+      `Invalid --retries "${value}": not a number from 0 to ${maxRetries}`,
+      "Give how many times a failed call is sent again, e.g. --retries 3 (0: never)",
+    );
+  return n;
+}
 
 /** Keyless signing: the IAM Credentials API signs as --service-account; --key (or ADC) is then the caller. */
 export const signerArgs = {
@@ -184,8 +215,9 @@ export function timeoutArg(args: Parsed): number | undefined {
 }
 
 /**
- * The deadline of one HTTP request, in ms: `--timeout` when given, else `DWD_TIMEOUT_MS` (milliseconds),
- * else 30 s. It bounds the whole request, answer included, not only silence.
+ * The deadline of one call, in ms: `--timeout` when given, else `DWD_TIMEOUT_MS` (milliseconds), else
+ * 30 s. It bounds the whole call, its retries and their waits included; and each HTTP request in it,
+ * answer included, not only silence.
  */
 export function resolveTimeout(
   flagMs: number | undefined,

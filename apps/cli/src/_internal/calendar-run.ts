@@ -2,11 +2,14 @@
 // as, and list output across many users (batched where it helps).
 import type { CalendarCalls, CalendarClient, MethodKey, PreparedCall } from "@dwd/calendar";
 import type { ArgsDef } from "citty";
-import { endpointArgs, keyArgs, subjectArg } from "./args.ts";
+import { endpointArgs, keyArgs, retriesArgs, subjectArg } from "./args.ts";
+import { delegatedScopesFor } from "./delegated-scopes.ts";
+import { retryLine } from "./http-log.ts";
 import type { Io } from "./io.ts";
 import { printJson } from "./io.ts";
+import { jsonDepth, maxJsonDepth } from "./json-depth.ts";
 import type { SubjectFailure } from "./many-users.ts";
-import { forEachSubject, pool, summarizeFailures } from "./many-users.ts";
+import { forEachSubject, pool, summarizeFailures, summaryLine } from "./many-users.ts";
 import type { Column, OutputMode } from "./output.ts";
 import { csvFields, csvKindOf, csvRecord, fieldsArg, fieldText } from "./csv.ts";
 import { outputArgs, outputMode, renderTable, taggedJson } from "./output.ts";
@@ -27,6 +30,7 @@ export const callArgs = {
   ...subjectArg,
   ...scopesArg,
   ...endpointArgs,
+  ...retriesArgs,
 } as const satisfies ArgsDef;
 
 /** Flags of every list command: many users, output formats, batching. */
@@ -44,6 +48,8 @@ const googleRoot = "https://www.googleapis.com";
 
 /** A command's Calendar context: one client, the method's scope choice, and who to act as. */
 export interface CalendarRun {
+  /** When the run began (`performance.now()`), for its summary line. */
+  startedAt: number;
   session: Session;
   client: CalendarClient;
   /** A client whose every call asks for `scopes` (for helpers that take a client, like the sync). */
@@ -88,18 +94,35 @@ export async function openCalendarRun(
   io: Io,
   terminal: Terminal,
 ): Promise<CalendarRun> {
-  const session = await openSession(keys, io);
+  const startedAt = performance.now();
+  const session = await openSession(keys, io, delegatedScopesFor(flags.scopes));
   const { createCalendarClient, methodScopes } = await import("@dwd/calendar");
   const root = new URL(session.calendarRoot).origin;
   const subjects = await resolveSubjects(flags.source, {
     fetch: session.fetch,
     emulatorUrl: root === googleRoot ? undefined : root,
+    onSkipped: (users) =>
+      io.err(
+        `note: skipped ${users.length} suspended ${users.length === 1 ? "user" : "users"} (${users.join(", ")}); --include-suspended acts as them too`,
+      ),
   });
+  const many = flags.source.kind !== "one";
+  const retries = session.retries ?? 5;
+  // A retry is said on stderr: always with --verbose; without, when one user waits (a run over many users
+  // counts them in its summary line instead of interleaving a line per retry with the progress bar).
+  const say = session.log ?? (many ? undefined : (line: string) => io.err(line));
   const clientWithScopes = (scopes?: string[]): CalendarClient =>
     createCalendarClient({
       tokenSource: session.tokenSource,
       rootUrl: session.calendarRoot,
       fetch: session.fetch,
+      // --timeout bounds a whole call: its retries and the waits between them too.
+      timeoutMs: session.timeoutMs,
+      retry: { retries },
+      onRetry: (event) => {
+        session.stats.retries++;
+        say?.(retryLine(event, retries));
+      },
       ...(scopes !== undefined ? { scopes } : {}),
     });
   const client = clientWithScopes();
@@ -109,7 +132,6 @@ export async function openCalendarRun(
     explicit: flags.scopes,
     tokenSource: session.tokenSource,
   });
-  const many = flags.source.kind !== "one";
   if (many) {
     try {
       await scopes.scopesFor(subjects[0]);
@@ -119,6 +141,7 @@ export async function openCalendarRun(
     }
   }
   return {
+    startedAt,
     session,
     client,
     clientWithScopes,
@@ -330,7 +353,34 @@ export async function runList<T extends object>(
     batch: args["no-batch"] !== true,
   });
   output.finish();
-  return summarizeFailures(failures, run.subjects.length, run.io);
+  return endRun(run, failures);
+}
+
+/**
+ * Ends a run over the users: the failures summarised (see summarizeFailures), then, for a run over many
+ * users, one line of what it did (users ok and failed, requests, token exchanges, retries, time).
+ *
+ * @returns the exit code
+ */
+export function endRun(
+  run: Pick<CalendarRun, "startedAt" | "session" | "subjects" | "many" | "io">,
+  failures: readonly SubjectFailure[],
+): number {
+  const code = summarizeFailures(failures, run.subjects.length, run.io, { many: run.many });
+  if (run.many) {
+    const { requests, tokenExchanges, retries } = run.session.stats;
+    run.io.err(
+      summaryLine({
+        users: run.subjects.length,
+        failed: failures.length,
+        requests,
+        tokenExchanges,
+        retries,
+        elapsedMs: Math.round(performance.now() - run.startedAt),
+      }),
+    );
+  }
+  return code;
 }
 
 /** `--file` / `--body` input: a JSON object from a flag or a file (`-` is stdin). */
@@ -360,6 +410,11 @@ export async function readJsonInput(
     throw new UsageError(
       `Invalid ${what} in ${file === undefined ? "--body" : `"${file}"`}: not a JSON object`,
       `Give the ${what} as one JSON object, e.g. {"summary":"…"}`,
+    );
+  if (jsonDepth(value) > maxJsonDepth)
+    throw new UsageError(
+      `Invalid ${what} in ${file === undefined ? "--body" : `"${file}"`}: it nests deeper than ${maxJsonDepth} levels`,
+      `Give the ${what} as one JSON object of a few levels, e.g. {"summary":"…"}`,
     );
   return value as Record<string, unknown>;
 }

@@ -1,5 +1,6 @@
 import type { ArgsDef, CommandDef, CommandMeta } from "citty";
 import { renderUsage, runCommand } from "citty";
+import { closestMatch } from "leven";
 import type { Io } from "./io.ts";
 import { printLines, stripAnsi } from "./io.ts";
 import { UsageError } from "./usage-error.ts";
@@ -126,6 +127,16 @@ function usageText(text: string, color: boolean): string {
     .join("\n");
 }
 
+/**
+ * `Did you mean "dwd events"? ` for a mistyped command (`event`, `calendar`, `freebsy`), or nothing when
+ * no command is near: at most a third of the typed name may differ (and never more than 3 edits).
+ */
+export function didYouMean(typed: string, commands: readonly string[], path: string): string {
+  const maxDistance = Math.min(3, Math.max(1, Math.floor(typed.length / 3)));
+  const near = closestMatch(typed.toLowerCase(), commands, { maxDistance });
+  return near === undefined ? "" : `Did you mean "${path} ${near}"? `;
+}
+
 /** The root usage, rendered from static metadata only: `dwd --help` imports no command module. */
 export async function rootUsage(root: Root): Promise<string> {
   const stubs = Object.fromEntries(
@@ -174,11 +185,16 @@ export async function dispatch(root: Root, argvIn: string[], ioIn: Io): Promise<
 
   const rootInfo = flagInfo(root.args);
   const index = firstPositional(argv, rootInfo);
+  // --version wherever it stands (before `--`): `dwd events --version` too, as gcloud and git accept it.
+  const end = argv.indexOf("--");
+  if (
+    (end < 0 ? argv : argv.slice(0, end)).includes("--version") ||
+    (index < 0 && argv.includes("-v"))
+  ) {
+    io.out(root.meta.version);
+    return 0;
+  }
   if (index < 0) {
-    if (argv.includes("--version") || argv.includes("-v")) {
-      io.out(root.meta.version);
-      return 0;
-    }
     if (wantsHelp(argv)) {
       printLines(io.out, usageText(await rootUsage(root), io.colorOut()));
       return 0;
@@ -196,7 +212,7 @@ export async function dispatch(root: Root, argvIn: string[], ioIn: Io): Promise<
   if (lazy === undefined)
     throw new UsageError(
       `Unknown command "${name}"`,
-      `Run "${root.meta.name} --help" to see the commands`,
+      `${didYouMean(name, Object.keys(root.commands), root.meta.name)}Run "${root.meta.name} --help" to see the commands`,
     );
   // Flags given before the command name (e.g. `dwd --api-root … calendars get`) travel to the command.
   const carried = argv.slice(0, index);
@@ -228,7 +244,7 @@ export async function dispatch(root: Root, argvIn: string[], ioIn: Io): Promise<
     if (sub === undefined)
       throw new UsageError(
         `Unknown command "${path} ${subName}"`,
-        `Run "${path} --help" to see the commands`,
+        `${didYouMean(subName, Object.keys(subs), path)}Run "${path} --help" to see the commands`,
       );
     carried.push(...rest.slice(0, i));
     rest = rest.slice(i + 1);

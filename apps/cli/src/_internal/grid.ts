@@ -51,12 +51,16 @@ export function slotStates(input: GridInput, row: GridRow): (boolean | undefined
   });
 }
 
-/** Indexes of the slots where every row is known and free. */
+/**
+ * Indexes of the slots where every row that answered is free. A row that failed (`error`) is left out:
+ * one user who could not be asked must not hide the time everyone else has free.
+ */
 export function commonFreeSlots(input: GridInput): number[] {
-  const states = input.rows.map((r) => slotStates(input, r));
+  const answered = input.rows.filter((r) => r.error === undefined);
+  const states = answered.map((r) => slotStates(input, r));
   const count = Math.max(0, Math.ceil((input.to - input.from) / (input.slotMinutes * 60_000)));
   return Array.from({ length: count }, (_, i) => i).filter(
-    (i) => input.rows.length > 0 && states.every((s) => s[i] === false),
+    (i) => answered.length > 0 && states.every((s) => s[i] === false),
   );
 }
 
@@ -91,9 +95,11 @@ export function commonFreeRanges(input: GridInput): string[] {
 }
 
 /**
- * Draws the grid: a time ruler, one row per user (`█` busy, `·` free, `?` unknown), and an `all free`
- * row with `▲` under each slot where everyone is free, then the common free ranges in words. Each slot
- * is 1 to 3 characters wide, as many as fit in `width` (default 80).
+ * Draws the grid: a time ruler, one row per user (`█` busy, `·` free, `?` unknown, and `failed:` with
+ * the reason for a user who could not be asked), and an `all free` row with `▲` under each slot where
+ * everyone is free, then the common free ranges in words. When some users failed, the common slots are
+ * those of the users who answered (`free (answered)`), and the last line says how many were left out.
+ * Each slot is 1 to 3 characters wide, as many as fit in `width` (default 80).
  */
 export function renderFreeBusyGrid(
   input: GridInput,
@@ -137,18 +143,27 @@ export function renderFreeBusyGrid(
       )
       .join("");
     lines.push(
-      `${fit(labels[r] ?? "")}  ${cells}${row.error !== undefined ? `  ${terminalText(row.error)}` : ""}`,
+      `${fit(labels[r] ?? "")}  ${cells}${row.error !== undefined ? `  ${style.busy("failed:")} ${terminalText(row.error)}` : ""}`,
     );
   }
+  const failed = input.rows.filter((r) => r.error !== undefined).length;
+  const answered = input.rows.length - failed;
   const marks = Array.from({ length: count }, (_, i) =>
     common.has(i) ? style.common("▲".repeat(cell)) : " ".repeat(cell),
   ).join("");
-  lines.push(`${fit("all free")}  ${marks}`.trimEnd());
+  lines.push(`${fit(failed > 0 ? "free (answered)" : "all free")}  ${marks}`.trimEnd());
   const ranges = commonFreeRanges(input);
-  lines.push(
-    ranges.length > 0
-      ? `Everyone is free ${ranges.join(", ")} (${input.timeZone})`
-      : `No slot is free for everyone (${input.timeZone})`,
-  );
+  const users = (n: number): string => `${n} ${n === 1 ? "user" : "users"}`;
+  if (failed === 0)
+    lines.push(
+      ranges.length > 0
+        ? `Everyone is free ${ranges.join(", ")} (${input.timeZone})`
+        : `No slot is free for everyone (${input.timeZone})`,
+    );
+  else if (answered === 0) lines.push(`No user answered: no free time to compute`);
+  else
+    lines.push(
+      `${ranges.length > 0 ? `The ${users(answered)} who answered ${answered === 1 ? "is" : "are"} all free ${ranges.join(", ")}` : `No slot is free for the ${users(answered)} who answered`} (${input.timeZone}); ${users(failed)} failed and ${failed === 1 ? "is" : "are"} left out`,
+    );
   return lines;
 }

@@ -78,15 +78,17 @@ function describeError(error: unknown): {
  * and returns the exit code: 0 when none failed, 70 when a failure was a bug, else 1.
  *
  * A run as one user (or the service account) is not summarised: its error is thrown, so it is printed
- * like any other command's, `error:` and `hint:`.
+ * like any other command's, `error:` and `hint:`. A run over many users (`many`) always is, even when
+ * the list held one user.
  */
 export function summarizeFailures(
   failures: readonly SubjectFailure[],
   total: number,
   io: Io,
+  options: { many?: boolean } = {},
 ): number {
   if (failures.length === 0) return exitCodes.ok;
-  if (total === 1 && failures[0] !== undefined) throw failures[0].error;
+  if (total === 1 && options.many !== true && failures[0] !== undefined) throw failures[0].error;
   const label = (text: string, style: "red" | "yellow"): string =>
     io.styleErr(style, io.styleErr("bold", text));
   io.err(`${label("error:", "red")} ${failures.length} of ${total} users failed:`);
@@ -103,4 +105,27 @@ export function summarizeFailures(
   return failures.some((f) => exitCodeFor(f.error) === exitCodes.internal)
     ? exitCodes.internal
     : exitCodes.refused;
+}
+
+/** What one run over many users did, for its closing line. */
+export interface RunCounts {
+  users: number;
+  failed: number;
+  /** HTTP requests to the API (a batch request counts once). */
+  requests: number;
+  tokenExchanges: number;
+  retries: number;
+  elapsedMs: number;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * The one line a run over many users ends with, on stderr whether it is a terminal or not:
+ * `summary: 4 users: 3 ok, 1 failed; 5 requests, 4 token exchanges, 1 retry; 0.4 s`.
+ */
+export function summaryLine(c: RunCounts): string {
+  const seconds =
+    c.elapsedMs >= 10_000 ? Math.round(c.elapsedMs / 1000) : (c.elapsedMs / 1000).toFixed(1);
+  return `summary: ${plural(c.users, "user")}: ${c.users - c.failed} ok, ${c.failed} failed; ${plural(c.requests, "request")}, ${plural(c.tokenExchanges, "token exchange")}, ${c.retries} ${c.retries === 1 ? "retry" : "retries"}; ${seconds} s`;
 }

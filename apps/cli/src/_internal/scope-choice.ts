@@ -86,7 +86,12 @@ export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
   ): DelegationError => {
     const client =
       first.clientId !== undefined ? `client "${first.clientId}"` : "the service account";
-    const what = `is not authorized for domain-wide delegation of ${explicit !== undefined ? `--scopes ${quoted(tried)}` : `any of ${quoted(tried)}`}`;
+    // unauthorized_client also means "not a user of the granting domain" or "another client ID".
+    const otherCauses =
+      first.code === "delegation_not_authorized"
+        ? `, or ${subject === undefined ? "no user is impersonated" : `"${subject}" is not a user of the Workspace domain that granted it`}, or the entry names another client ID`
+        : "";
+    const what = `is not authorized for domain-wide delegation of ${explicit !== undefined ? `--scopes ${quoted(tried)}` : `any of ${quoted(tried)}`}${otherCauses}`;
     const fix =
       explicit !== undefined
         ? "pass --scopes with one that the grant holds, or grant one"

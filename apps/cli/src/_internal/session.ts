@@ -1,8 +1,10 @@
 import type { FetchLike, JwtSigner, ServiceAccountKey, TokenSource } from "@dwd/auth";
 import { createNodeFetch } from "@dwd/calendar/node";
-import { resolveTimeout, stringArg, timeoutArg, urlArg } from "./args.ts";
+import { resolveTimeout, retriesArg, stringArg, timeoutArg, urlArg } from "./args.ts";
 import { checkKeyPath } from "./check-key-path.ts";
 import { atExit } from "./exit-tasks.ts";
+import type { HttpStats } from "./http-log.ts";
+import { observeFetch, verboseFrom } from "./http-log.ts";
 import type { Io } from "./io.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -17,6 +19,14 @@ export interface Session {
   calendarRoot: string;
   /** The HTTP transport, bounded by the request deadline in effect. */
   fetch: FetchLike;
+  /** The deadline of one call, its retries included (--timeout), ms. */
+  timeoutMs: number;
+  /** --retries, when given. */
+  retries?: number;
+  /** Requests and token exchanges made through `fetch`, and retries (counted by whoever retries). */
+  stats: HttpStats;
+  /** With --verbose / DWD_LOG=http: writes one line of the HTTP log on stderr. */
+  log?: (line: string) => void;
 }
 
 /** The key, signer and endpoint flags, as the command functions take them. */
@@ -27,8 +37,12 @@ export interface KeyOptions {
   clientId?: string;
   tokenUri?: string;
   apiRoot?: string;
-  /** Deadline of one HTTP request in ms, from --timeout (default: DWD_TIMEOUT_MS, else 30 s). */
+  /** Deadline of one call in ms, retries included, from --timeout (default: DWD_TIMEOUT_MS, else 30 s). */
   timeoutMs?: number;
+  /** --retries: times a failed call is sent again (default: the library's). */
+  retries?: number;
+  /** --verbose: log every HTTP exchange on stderr (DWD_LOG=http does too). */
+  verbose?: boolean;
   /** `iam`: keyless, the IAM Credentials API signs as `serviceAccount`; `--key` (or ADC) is the caller. */
   signer?: "key" | "iam";
   serviceAccount?: string;
@@ -70,6 +84,8 @@ export function keyOptionsFrom(args: Record<string, unknown>): KeyOptions {
     tokenUri: urlArg(args, "token-uri"),
     apiRoot: urlArg(args, "api-root"),
     timeoutMs: timeoutArg(args),
+    ...(retriesArg(args) !== undefined ? { retries: retriesArg(args) } : {}),
+    ...(args["verbose"] === true ? { verbose: true } : {}),
     ...(signer !== undefined ? { signer } : {}),
     ...(serviceAccount !== undefined ? { serviceAccount } : {}),
     ...(delegates !== undefined ? { delegates } : {}),
@@ -137,7 +153,15 @@ export async function openSession(
   // costs a short-lived process ~35 ms, a third of a whole `dwd calendars get` against a local emulator
   // (measured with `--cpu-prof`); `node:http` is in Node's start-up snapshot. Every request is bounded in
   // time (silence and total) and in the size of its answer.
-  const fetch = createNodeFetch({ timeoutMs, deadlineMs: timeoutMs });
+  const stats: HttpStats = { requests: 0, tokenExchanges: 0, retries: 0 };
+  const log =
+    options.verbose === true || verboseFrom({}, io.env)
+      ? (line: string) => io.err(line)
+      : undefined;
+  const fetch = observeFetch(createNodeFetch({ timeoutMs, deadlineMs: timeoutMs }), stats, {
+    log,
+    tokenUri,
+  });
   const signer = iam
     ? createIamSigner({
         serviceAccount: options.serviceAccount ?? "",
@@ -152,6 +176,7 @@ export async function openSession(
     tokenUri,
     env: io.env,
     fetch,
+    timeoutMs,
     ...(delegatedScopes ? { delegatedScopes } : {}),
   });
   // Tokens of the last hour, kept between runs (sealed under a key only the private key can derive, so
@@ -175,5 +200,16 @@ export async function openSession(
       },
     },
   }) as TokenSource;
-  return { ...(iam ? {} : { key }), signer, tokenSource, tokenUri, calendarRoot, fetch };
+  return {
+    ...(iam ? {} : { key }),
+    signer,
+    tokenSource,
+    tokenUri,
+    calendarRoot,
+    fetch,
+    timeoutMs,
+    ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    stats,
+    ...(log !== undefined ? { log } : {}),
+  };
 }

@@ -25,6 +25,11 @@ export const manySubjectsArgs = {
     valueHint: "file",
     description: "Scenario JSON file to read --all-users from (the one the emulator runs)",
   },
+  "include-suspended": {
+    type: "boolean",
+    description:
+      "With --all-users, act as suspended users too (skipped by default, as Directory's isSuspended=false would)",
+  },
   concurrency: {
     type: "string",
     valueHint: "n",
@@ -37,14 +42,23 @@ export type SubjectSource =
   | { kind: "one"; subject: string | undefined }
   | { kind: "list"; subjects: string[] }
   | { kind: "file"; path: string }
-  | { kind: "all"; scenario: string | undefined };
+  | { kind: "all"; scenario: string | undefined; includeSuspended: boolean };
 
 // Deliberately loose: the token endpoint judges whether the user exists; this only catches typos such
 // as a missing "@" or a stray space that would otherwise cost one refused token exchange per line.
 const emailPattern = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
 
+// A control or format character (NUL, BEL, DEL, a zero-width space, a BOM…) is never part of an email;
+// the token endpoint would not be asked, the library refuses such a subject as a programming error.
+const controlPattern = /[\p{Cc}\p{Cf}]/u;
+
 /** Checks one email; `where` names its origin in the error (e.g. `users.txt line 3`). */
 export function checkEmail(value: string, where: string): string {
+  if (controlPattern.test(value))
+    throw new UsageError(
+      `Invalid user "${value}" in ${where}: it holds a control character`,
+      "Give users as plain emails, e.g. ana@example.com (check the file's encoding and line endings)",
+    );
   if (!emailPattern.test(value))
     throw new UsageError(
       `Invalid user "${value}" in ${where}: not an email address`,
@@ -76,9 +90,15 @@ export function subjectSource(args: Record<string, unknown>): SubjectSource {
       "Option --scenario needs --all-users: it only names where the users come from",
       "Add --all-users, or drop --scenario",
     );
+  const includeSuspended = args["include-suspended"] === true;
+  if (includeSuspended && !all)
+    throw new UsageError(
+      "Option --include-suspended needs --all-users: other ways name each user themselves",
+      "Add --all-users, or drop --include-suspended",
+    );
   if (list !== undefined) return { kind: "list", subjects: parseSubjectList(list, "--subjects") };
   if (file !== undefined) return { kind: "file", path: file };
-  if (all) return { kind: "all", scenario };
+  if (all) return { kind: "all", scenario, includeSuspended };
   return { kind: "one", subject };
 }
 
@@ -109,18 +129,37 @@ export function parseSubjectsFile(text: string, path: string): string[] {
   return [...new Set(subjects)];
 }
 
-/** The emails of a scenario's users (what the emulator impersonates), in order. */
+/** A scenario's users as `--all-users` takes them: the emails to act as, and the suspended left out. */
+export interface ScenarioUsers {
+  users: string[];
+  /** Suspended users left out (none with `includeSuspended`). */
+  skipped: string[];
+}
+
+/**
+ * The emails of a scenario's users (what the emulator impersonates), in order. Suspended users are left
+ * out unless `includeSuspended`, as a Directory listing with `isSuspended=false` would: the token
+ * endpoint refuses to impersonate them, so each would only add a failure.
+ */
 export function scenarioUsers(
-  scenario: { users: readonly { email: string }[] },
+  scenario: { users: readonly { email: string; suspended?: boolean | undefined }[] },
   where: string,
-): string[] {
-  const users = scenario.users.map((u) => u.email);
+  includeSuspended = false,
+): ScenarioUsers {
+  const skipped = includeSuspended
+    ? []
+    : scenario.users.filter((u) => u.suspended === true).map((u) => u.email);
+  const users = scenario.users
+    .filter((u) => includeSuspended || u.suspended !== true)
+    .map((u) => u.email);
   if (users.length === 0)
     throw new UsageError(
-      `No users in ${where}`,
-      "Add users to the scenario, or name them with --subjects",
+      `No users in ${where}${skipped.length > 0 ? ` but suspended ones (${skipped.length})` : ""}`,
+      skipped.length > 0
+        ? "Add --include-suspended to act as them, or name users with --subjects"
+        : "Add users to the scenario, or name them with --subjects",
     );
-  return users;
+  return { users, skipped };
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -142,6 +181,8 @@ export interface AllUsersContext {
   fetch: (url: string) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
   /** The emulator's base URL (from DWD_EMULATOR_HOST or --api-root), when there is one. */
   emulatorUrl: string | undefined;
+  /** Told which suspended users `--all-users` left out. */
+  onSkipped?: (users: readonly string[]) => void;
 }
 
 /**
@@ -174,14 +215,25 @@ export async function resolveSubjects(
           );
         }
         const { loadScenario } = await import("@dwd/emulator");
-        return scenarioUsers(loadScenario(json), `scenario "${source.scenario}"`);
+        const found = scenarioUsers(
+          loadScenario(json),
+          `scenario "${source.scenario}"`,
+          source.includeSuspended,
+        );
+        if (found.skipped.length > 0) context.onSkipped?.(found.skipped);
+        return found.users;
       }
-      return await emulatorUsers(context);
+      const found = await emulatorUsers(context, source.includeSuspended);
+      if (found.skipped.length > 0) context.onSkipped?.(found.skipped);
+      return found.users;
     }
   }
 }
 
-async function emulatorUsers(context: AllUsersContext): Promise<string[]> {
+async function emulatorUsers(
+  context: AllUsersContext,
+  includeSuspended: boolean,
+): Promise<ScenarioUsers> {
   const hint =
     "Give --scenario <file> (the emulator's scenario), or list the users in a file for --subjects-file (e.g. exported with GAM: gam print users)";
   if (context.emulatorUrl === undefined)
@@ -223,11 +275,15 @@ async function emulatorUsers(context: AllUsersContext): Promise<string[]> {
     );
   return scenarioUsers(
     {
-      users: users.filter(
-        (u): u is { email: string } => typeof (u as { email?: unknown })?.email === "string",
-      ),
+      users: users
+        .filter(
+          (u): u is { email: string; suspended?: unknown } =>
+            typeof (u as { email?: unknown })?.email === "string",
+        )
+        .map((u) => ({ email: u.email, suspended: u.suspended === true })),
     },
     `the emulator's scenario`,
+    includeSuspended,
   );
 }
 

@@ -4,6 +4,7 @@ import { defineCommand } from "citty";
 import type { Lister } from "../_internal/calendar-run.ts";
 import {
   csvColumns,
+  endRun,
   listArgs,
   listAcrossUsers,
   listOutput,
@@ -12,7 +13,6 @@ import {
 } from "../_internal/calendar-run.ts";
 import type { Io } from "../_internal/io.ts";
 import { ioOf } from "../_internal/io.ts";
-import { summarizeFailures } from "../_internal/many-users.ts";
 import { outputMode, terminalText } from "../_internal/output.ts";
 import { keyOptionsFrom } from "../_internal/session.ts";
 import type { Terminal } from "../_internal/terminal.ts";
@@ -188,7 +188,7 @@ export async function agenda(
     const output = listOutput(mode, [], run, csvColumns(args, "events.list"));
     const failures = await listAcrossUsers(run, lister, (s, e) => output.add(s, e), batch);
     output.finish();
-    return summarizeFailures(failures, run.subjects.length, io);
+    return endRun(run, failures);
   }
   // The window's events are kept per user until that user's agenda is printed (days are sorted).
   const bySubject = new Map<string | undefined, Event[]>();
@@ -216,7 +216,7 @@ export async function agenda(
       io.out(/^\S/.test(line) && line !== "No events" ? io.styleOut("cyan", line) : line);
     bySubject.delete(subject);
   }
-  return summarizeFailures(failures, run.subjects.length, io);
+  return endRun(run, failures);
 }
 
 /** The `agenda` command. */

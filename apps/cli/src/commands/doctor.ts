@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import {
   defaultScopes,
   endpointArgs,
+  retriesArgs,
   jsonArg,
   keyArgs,
   parseScopes,
@@ -13,6 +14,7 @@ import type { Io } from "../_internal/io.ts";
 import { ioOf, printJson } from "../_internal/io.ts";
 import { exitCodes, isDiagnosis } from "../_internal/report-error.ts";
 import type { KeyOptions, Session } from "../_internal/session.ts";
+import { delegatedScopesFor } from "../_internal/delegated-scopes.ts";
 import { keyOptionsFrom, openSession } from "../_internal/session.ts";
 import { UsageError } from "../_internal/usage-error.ts";
 
@@ -104,7 +106,11 @@ export async function diagnose(
   let session: Session;
   try {
     // The doctor checks the delegation as it is now: every token is minted anew, none kept.
-    session = await openSession({ ...options, tokenCache: false }, io, options.scopes);
+    session = await openSession(
+      { ...options, tokenCache: false },
+      io,
+      delegatedScopesFor(options.scopes),
+    );
   } catch (error) {
     steps.push(failure("key", error));
     skipRest("Skipped: no usable key");
@@ -208,7 +214,7 @@ export async function diagnose(
   if (report.missingScopes.length > 0 && signer.clientId !== undefined)
     report.adminConsoleLink = auth.adminConsoleLink(
       signer.clientId,
-      auth.normalizeScopes(options.scopes),
+      auth.normalizeScopes(delegatedScopesFor(options.scopes)),
     );
 
   const calendarApi = await import("@dwd/calendar");
@@ -229,6 +235,9 @@ export async function diagnose(
         scopes: [scope],
         rootUrl: session.calendarRoot,
         fetch: session.fetch,
+        // --timeout bounds the call with its retries, as in every other command.
+        timeoutMs: session.timeoutMs,
+        ...(session.retries !== undefined ? { retry: { retries: session.retries } } : {}),
       });
       const entry = await calendar.calendarList.get(options.subject);
       steps.push({
@@ -284,7 +293,7 @@ export async function doctor(options: DoctorOptions, io: Io): Promise<number> {
       io.out(`Scopes not granted for "${options.subject}": ${report.missingScopes.join(", ")}`);
       io.out(
         report.adminConsoleLink !== undefined
-          ? `Grant them all in one step: ${report.adminConsoleLink} (it replaces the entry of client ${report.clientId ?? ""} with exactly --scopes; add any other scope the entry already holds)`
+          ? `Grant them all in one step: ${report.adminConsoleLink} (it replaces the entry of client ${report.clientId ?? ""} with exactly these scopes: every scope dwd uses and --scopes; add any other scope the entry already holds)`
           : "The client ID is unknown for this key: find it in the Cloud console (IAM → Service accounts → the account → Unique ID) and pass it with --client-id for a prefilled link",
       );
     }
@@ -316,6 +325,7 @@ export const doctorCommand = defineCommand({
     },
     ...jsonArg,
     ...endpointArgs,
+    ...retriesArgs,
   },
   run: (ctx) => {
     const subject = subjectFrom(ctx.args);

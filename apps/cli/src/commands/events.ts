@@ -6,6 +6,7 @@ import type { CalendarRun, Lister } from "../_internal/calendar-run.ts";
 import {
   callArgs,
   csvColumns,
+  endRun,
   listArgs,
   listOutput,
   openCalendarRun,
@@ -18,9 +19,10 @@ import {
 } from "../_internal/calendar-run.ts";
 import { deterministicEventId, isValidEventId } from "../_internal/event-id.ts";
 import type { Io } from "../_internal/io.ts";
+import { jsonDepth, maxJsonDepth } from "../_internal/json-depth.ts";
 import { keyOptionsFrom } from "../_internal/session.ts";
 import { ioOf } from "../_internal/io.ts";
-import { forEachSubject, pool, summarizeFailures } from "../_internal/many-users.ts";
+import { forEachSubject, pool } from "../_internal/many-users.ts";
 import type { Column } from "../_internal/output.ts";
 import { outputMode } from "../_internal/output.ts";
 import type { Terminal } from "../_internal/terminal.ts";
@@ -33,11 +35,19 @@ type Args = Record<string, unknown>;
 
 const when = (t: Event["start"]): string => t?.dateTime ?? t?.date ?? "";
 
+// A cancelled event (listed with --show-deleted or by a sync, or read by ID) often carries no summary
+// and no times, only its ID: it must not read as an untitled event. A cancelled instance of a recurring
+// event keeps its original start.
+const cancelled = (e: Event): boolean => e.status === "cancelled";
+const startOf = (e: Event): string => when(e.start) || when(e.originalStartTime);
+const summaryOf = (e: Event): string =>
+  cancelled(e) ? `[cancelled]${e.summary ? ` ${e.summary}` : ""}` : (e.summary ?? "");
+
 /** Table columns of an event. */
 export const eventColumns: readonly Column<Event>[] = [
-  { header: "START", value: (e) => when(e.start) },
+  { header: "START", value: startOf },
   { header: "END", value: (e) => when(e.end) },
-  { header: "SUMMARY", value: (e) => e.summary ?? "", shrink: true },
+  { header: "SUMMARY", value: summaryOf, shrink: true },
   { header: "ID", value: (e) => e.id ?? "" },
 ];
 
@@ -105,7 +115,7 @@ async function one<T>(
 }
 
 const eventLines = (e: Event): string[] => [
-  `${e.id ?? ""}  ${when(e.start)} → ${when(e.end)}  ${e.summary ?? ""}`.trimEnd(),
+  `${e.id ?? ""}  ${startOf(e)} → ${when(e.end)}  ${summaryOf(e)}`.trimEnd(),
 ];
 
 // ---- list, instances ----------------------------------------------------------------------------------
@@ -237,7 +247,7 @@ export async function eventsSync(
     `synced ${users} ${users === 1 ? "user" : "users"}: ${totals.events} changed ${totals.events === 1 ? "event" : "events"}` +
       `, ${totals.full} full ${totals.full === 1 ? "sync" : "syncs"}${totals.resynced > 0 ? ` (${totals.resynced} after an expired sync token)` : ""}`,
   );
-  return summarizeFailures(failures, run.subjects.length, io);
+  return endRun(run, failures);
 }
 
 // ---- get, update, patch, delete, move, quick-add --------------------------------------------------------
@@ -365,6 +375,11 @@ export function parseEventLines(text: string, source: string): InputEvent[] {
         `Invalid event in "${source}" line ${i + 1}: not a JSON object`,
         "Write one JSON object a line (NDJSON)",
       );
+    if (jsonDepth(value) > maxJsonDepth)
+      throw new UsageError(
+        `Invalid event in "${source}" line ${i + 1}: it nests deeper than ${maxJsonDepth} levels`,
+        "An event nests a few levels at most (e.g. extendedProperties.private.key): fix the line",
+      );
     const id = (value as { id?: unknown }).id;
     if (id !== undefined && (typeof id !== "string" || !isValidEventId(id))) {
       throw new UsageError(
@@ -430,6 +445,8 @@ export async function eventsCreate(
   const client = run.client.as(subject);
   const conference = args["conference"] === true;
   const failures: WriteOutcome[] = [];
+  // Lines that failed for a passing reason (a 5xx, a rate limit, the network): sending them again may work.
+  const retryable = new Set<number>();
   const progress = runProgress(
     { ...run, many: inputs.length > 1, subjects: inputs.map(() => subject) },
     "events",
@@ -460,9 +477,10 @@ export async function eventsCreate(
         ...(created.htmlLink ? { htmlLink: created.htmlLink } : {}),
       };
     } catch (error) {
-      const e = error as { code?: unknown; message?: string; hint?: unknown };
+      const e = error as { code?: unknown; message?: string; hint?: unknown; retryable?: unknown };
       if (e.code === "duplicate") outcome = { ...base, status: "exists" };
       else {
+        if (e.retryable === true) retryable.add(line);
         outcome = {
           ...base,
           status: "failed",
@@ -489,9 +507,16 @@ export async function eventsCreate(
     ...new Set(failures.map((f) => f.error?.hint).filter((h): h is string => h !== undefined)),
   ];
   for (const hint of hints) io.err(`${label("hint:", "yellow")} ${hint}`);
-  io.err(
-    `${label("hint:", "yellow")} Run the same command again: events already created are skipped (same IDs), only the failed ones are retried`,
-  );
+  // Only a passing failure goes away by running again; a refused line is refused again until it changes.
+  const refused = failures.filter((f) => !retryable.has(f.line)).map((f) => f.line);
+  if (refused.length > 0)
+    io.err(
+      `${label("hint:", "yellow")} Fix ${refused.length === 1 ? "line" : "lines"} ${refused.join(", ")} (refused as written; running again sends the same), then run the command again: events already created are skipped (same IDs)`,
+    );
+  if (refused.length < failures.length)
+    io.err(
+      `${label("hint:", "yellow")} Run the same command again: events already created are skipped (same IDs), only the failed ones are retried`,
+    );
   return 1;
 }
 

@@ -2,6 +2,7 @@ import type { FreeBusyResponse } from "@dwd/calendar";
 import { defineCommand } from "citty";
 import { stringArg } from "../_internal/args.ts";
 import {
+  endRun,
   listArgs,
   openCalendarRun,
   readyUsers,
@@ -15,7 +16,7 @@ import type { Io } from "../_internal/io.ts";
 import { keyOptionsFrom } from "../_internal/session.ts";
 import { ioOf, printJson } from "../_internal/io.ts";
 import type { SubjectFailure } from "../_internal/many-users.ts";
-import { forEachSubject, summarizeFailures } from "../_internal/many-users.ts";
+import { forEachSubject } from "../_internal/many-users.ts";
 import { csvFields, csvRecord, fieldsArg, fieldText } from "../_internal/csv.ts";
 import { outputMode } from "../_internal/output.ts";
 import type { Terminal } from "../_internal/terminal.ts";
@@ -87,14 +88,18 @@ export function userFreeBusy(
   };
 }
 
-/** Merged free intervals in [from, to) where every user is known and free (none if anyone is unknown). */
+/**
+ * Merged free intervals in [from, to) where every user who answered is free; a user whose free/busy is
+ * unknown (`errors`) is left out (the output names them), none when nobody answered.
+ */
 export function commonFree(
   users: readonly UserFreeBusy[],
   from: number,
   to: number,
 ): { start: string; end: string }[] {
-  if (users.length === 0 || users.some((u) => u.errors !== undefined)) return [];
-  const busy: BusyInterval[] = users
+  const answered = users.filter((u) => u.errors === undefined);
+  if (answered.length === 0) return [];
+  const busy: BusyInterval[] = answered
     .flatMap((u) => u.busy.map((b) => ({ start: Date.parse(b.start), end: Date.parse(b.end) })))
     .filter((b) => b.end > from && b.start < to)
     .sort((a, b) => a.start - b.start);
@@ -199,15 +204,18 @@ export async function freebusy(
         io.out(csvRecord([u.subject ?? "", ...fields.map((f) => fieldText(row, f))]));
       }
   } else {
+    const leftOut = users.filter((u) => u.errors !== undefined).map((u) => u.subject ?? u.calendar);
     printJson(io, {
       timeMin: rfc3339(from),
       timeMax: rfc3339(to),
       timeZone,
       users,
       commonFree: commonFree(users, from, to),
+      // Who commonFree does not account for: the users whose free/busy could not be read.
+      ...(leftOut.length > 0 ? { commonFreeLeavesOut: leftOut } : {}),
     });
   }
-  return summarizeFailures(failures, run.subjects.length, io);
+  return endRun(run, failures);
 }
 
 async function batched(

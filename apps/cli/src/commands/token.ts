@@ -11,6 +11,7 @@ import {
 import type { Io } from "../_internal/io.ts";
 import { ioOf } from "../_internal/io.ts";
 import type { KeyOptions } from "../_internal/session.ts";
+import { delegatedScopesFor } from "../_internal/delegated-scopes.ts";
 import { keyOptionsFrom, openSession } from "../_internal/session.ts";
 
 /** Options of {@link token}. */
@@ -21,7 +22,7 @@ export interface TokenOptions extends KeyOptions {
 
 /** `dwd token`: the access token alone on stdout, so `$(dwd token …)` drops into a curl header. */
 export async function token(options: TokenOptions, io: Io): Promise<number> {
-  const session = await openSession(options, io);
+  const session = await openSession(options, io, delegatedScopesFor(options.scopes));
   const { accessToken } = await session.tokenSource.getToken({
     subject: options.subject,
     scopes: options.scopes,

@@ -122,7 +122,7 @@ export function timedOut(cc: CallContext, ms: number, cause: unknown): CalendarA
     status: 0,
     cause,
     retryable: true,
-    hint: "The API or the network is slow or hung; raise timeoutMs, or try again later",
+    hint: "The API or the network is slow, hung or failing (retries count against the deadline too); raise the timeout (timeoutMs; CLI: --timeout), or try again later",
   });
 }
 

@@ -165,7 +165,7 @@ const byReason: Readonly<Record<string, Diagnosis>> = {
   duplicate: {
     code: "duplicate",
     message: (f) => `Cannot call ${f.what} as ${f.who}: the requested identifier already exists`,
-    hint: () => "Choose a new id, or update the existing resource (events.update / events.patch)",
+    hint: duplicateHint,
   },
   conflict: {
     code: "conflict",
@@ -258,15 +258,17 @@ const byStatus: Readonly<Record<number, Diagnosis>> = {
     code: "not_found",
     message: (f) => `Cannot get ${f.what} as ${f.who}: not found, or ${f.who} has no access to it`,
     hint: (f) =>
-      f.ctx.subject === undefined
-        ? `No subject was set, so the call ran as the service account; ${subjectHint("<user>")}. Calendar answers 404 both for what does not exist and for what the acting principal cannot see`
-        : 'Check the IDs ("primary" is the acting user\'s own calendar); Calendar answers 404 both for what does not exist and for what the acting user cannot see',
+      f.ctx.method === "calendar.settings.get"
+        ? "Check the setting's name (e.g. timezone, weekStart, format24HourTime); settings.list shows every setting the user has"
+        : f.ctx.subject === undefined
+          ? `No subject was set, so the call ran as the service account; ${subjectHint("<user>")}. Calendar answers 404 both for what does not exist and for what the acting principal cannot see`
+          : 'Check the IDs ("primary" is the acting user\'s own calendar); Calendar answers 404 both for what does not exist and for what the acting user cannot see',
   },
   409: {
     code: "duplicate",
     message: (f) =>
       `Cannot call ${f.what} as ${f.who}: ${f.googleMessage || "Conflict"}${suffix(f.reason)}`,
-    hint: () => "Choose a new id, or update the existing resource",
+    hint: duplicateHint,
   },
   410: {
     code: "deleted",
@@ -282,6 +284,14 @@ const byStatus: Readonly<Record<number, Diagnosis>> = {
   },
   429: rateLimited,
 };
+
+/** A 409 on a write: the fix names the method's own resource (a calendar-list entry is no event). */
+function duplicateHint(f: Failure): string {
+  if (f.ctx.method === "calendar.calendarList.insert")
+    return `The calendar is already in ${f.who}'s calendar list: nothing to add; change the entry with calendarList.patch (color, hidden, notifications)`;
+  const resource = /^calendar\.(\w+)\./.exec(f.ctx.method)?.[1] ?? "events";
+  return `Choose a new id, or update the existing resource (${resource}.update / ${resource}.patch)`;
+}
 
 const backendError: Diagnosis = {
   code: "backend_error",
