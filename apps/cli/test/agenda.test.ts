@@ -203,7 +203,7 @@ describe("dwd agenda", () => {
       ],
       env,
     );
-    expect(many.stderr).toBe("");
+    expect(many.stderr).toMatch(/^summary: 2 users: 2 ok, 0 failed; /);
     expect(many.code).toBe(0);
     expect(many.stdout).toMatch(
       /^ana@example\.com\nSun 2026-12-20\n {2}09:00–10:00 {3}Later\n {16}Meet: \S+\nbob@example\.com\nNo events\n$/,

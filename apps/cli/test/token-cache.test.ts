@@ -74,12 +74,17 @@ describe("tokens kept between runs", () => {
   it("a second run mints nothing; the file is 0600, sealed, and useless to another key", async () => {
     const cache = join(dir, "c1");
     const first = await run(list(bot), cache);
-    expect(first.stderr).toBe("");
+    expect(first.stderr).toMatch(
+      /^summary: 3 users: 3 ok, 0 failed; 1 request, 3 token exchanges, /,
+    );
     expect(first.code).toBe(0);
     expect(first.exchanges).toBe(3);
     const second = await run(list(bot), cache);
     expect(second.code).toBe(0);
     expect(second.exchanges).toBe(0);
+    expect(second.stderr).toMatch(
+      /^summary: 3 users: 3 ok, 0 failed; 1 request, 0 token exchanges, /,
+    );
     expect(second.stdout).toBe(first.stdout);
 
     const files = await readdir(cache);
@@ -137,7 +142,7 @@ describe("tokens kept between runs", () => {
     await writeFile(join(cache, name ?? ""), '{"v":1,"iv":"AAAA","data":"not sealed"}');
     const damaged = await run(list(bot), cache);
     expect(damaged.code).toBe(0);
-    expect(damaged.stderr).toBe("");
+    expect(damaged.stderr).toMatch(/^summary: 3 users: 3 ok, 0 failed; [^\n]*\n$/);
     expect(damaged.exchanges).toBe(3);
 
     const blocker = join(dir, "a-file");
@@ -146,7 +151,9 @@ describe("tokens kept between runs", () => {
     expect(unwritable.code).toBe(0);
     expect(JSON.parse(unwritable.stdout)).toHaveLength(3);
     expect(unwritable.stderr).toMatch(
-      new RegExp(`^warning: could not keep tokens in ${join(blocker, "cache")}: .*\\n$`),
+      new RegExp(
+        `^summary: [^\\n]*\\nwarning: could not keep tokens in ${join(blocker, "cache")}: .*\\n$`,
+      ),
     );
   });
 });
