@@ -15,7 +15,7 @@ interface IdTokenKey {
 const keys = new WeakMap<EmulatorContext, Promise<IdTokenKey>>();
 
 async function makeKey(): Promise<IdTokenKey> {
-  const pair = (await crypto.subtle.generateKey(
+  const pair = await crypto.subtle.generateKey(
     {
       name: "RSASSA-PKCS1-v1_5",
       modulusLength: 2048,
@@ -24,7 +24,7 @@ async function makeKey(): Promise<IdTokenKey> {
     },
     true,
     ["sign", "verify"],
-  ));
+  );
   const jwk = await crypto.subtle.exportKey("jwk", pair.publicKey);
   // Google's key IDs are 40 hex digits; derive one from the public key so it names this key only.
   const digest = new Uint8Array(
