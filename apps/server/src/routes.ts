@@ -1,5 +1,5 @@
 /**
- * The API's routes, declared once: the same objects validate requests (app.ts) and generate
+ * The API's routes, declared once: the same objects validate requests (pipeline.ts) and generate
  * /openapi.json ({@link openApiDocument}).
  *
  * @module
