@@ -11,6 +11,7 @@ import type { AuditSink } from "./audit.ts";
 import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
 import type { LimitsConfig } from "./config.ts";
 import type { DoctorReport } from "./doctor.ts";
+import type { IdentityVerifier } from "./identity.ts";
 import type { RateLimiter } from "./limits.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Policy } from "./policy.ts";
@@ -44,6 +45,8 @@ export interface ServerAppOptions {
   audit: AuditSink;
   cacheStatus?: () => CacheStatus;
   metrics?: Metrics;
+  /** Verifies the ID tokens of callers known by their workload identity (policy.identities). */
+  identity?: IdentityVerifier;
   /** Callers' rates (`caller:<name>`) and subjects' budgets (`subject:<email>`); memory by default. */
   rateLimiter?: RateLimiter;
   now?: () => number;

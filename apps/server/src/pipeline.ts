@@ -17,6 +17,7 @@ import { sha256Sync } from "./_internal/sha256.ts";
 import type { ServerAppOptions } from "./app-options.ts";
 import type { AuditRecord } from "./audit.ts";
 import { writeAudit } from "./audit.ts";
+import { looksLikeJwt } from "./identity.ts";
 import { createRateLimiter, createSubjectLimiter } from "./limits.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Operation } from "./operations.ts";
@@ -243,7 +244,16 @@ export function createGuard(
       );
     }
     const policy = options.policy();
-    const caller = policy.authenticate(sha256Sync(match[1]!));
+    const token = match[1]!;
+    let caller = policy.authenticate(sha256Sync(token));
+    // Not a configured token: an ID token of a caller known by its workload identity (identity.ts)?
+    if (
+      caller === undefined &&
+      options.identity !== undefined &&
+      policy.identities.length > 0 &&
+      looksLikeJwt(token)
+    )
+      caller = await options.identity.authenticate(token, policy.identities);
     if (caller === undefined) {
       throw new ProblemError(
         401,

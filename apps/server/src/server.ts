@@ -25,6 +25,7 @@ import type { AuditSink } from "./audit.ts";
 import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
 import type { ServerConfig } from "./config.ts";
 import type { DoctorReport } from "./doctor.ts";
+import { createIdentityVerifier } from "./identity.ts";
 import { runDoctor } from "./doctor.ts";
 import type { Policy } from "./policy.ts";
 import { compilePolicy } from "./policy.ts";
@@ -291,8 +292,14 @@ export function createServer(options: CreateServerOptions): DwdServer {
           fallbacks: shared.sharedStats.fallbacks,
           budgets: sharedRates?.mode() ?? "memory",
         };
+  // Callers known by their workload identity: keys and verified tokens are cached across reloads.
+  const identity = createIdentityVerifier({
+    log,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const serverApp = createServerApp({
     policy: () => policy,
+    identity,
     tokenSource,
     calendar,
     ...(freeBusyMany ? { freeBusyMany } : {}),

@@ -10,6 +10,40 @@ import type { CacheStatus } from "../app-options.ts";
 import { doctorPage } from "../doctor.ts";
 import type { AppContext } from "../pipeline.ts";
 import { openApiDocument } from "../routes.ts";
+import type { IdentityStats } from "../identity.ts";
+
+/** The workload-identity counters, under /metrics. */
+function identityMetrics(
+  stats: IdentityStats,
+): Record<string, { help: string; type: "counter"; value: number }> {
+  return {
+    dwd_identity_tokens_verified_total: {
+      help: "ID tokens whose signature and claims were checked (not from the verified-token cache).",
+      type: "counter",
+      value: stats.verified,
+    },
+    dwd_identity_cache_hits_total: {
+      help: "Requests whose ID token was found in the verified-token cache.",
+      type: "counter",
+      value: stats.cacheHits,
+    },
+    dwd_identity_tokens_refused_total: {
+      help: "ID tokens refused: invalid, or matching no caller.",
+      type: "counter",
+      value: stats.refused,
+    },
+    dwd_identity_key_fetches_total: {
+      help: "Fetches of issuers' keys (JWKS and discovery documents).",
+      type: "counter",
+      value: stats.keyFetches,
+    },
+    dwd_identity_key_fetch_failures_total: {
+      help: "Fetches of issuers' keys that failed.",
+      type: "counter",
+      value: stats.keyFetchFailures,
+    },
+  };
+}
 
 /**
  * Adds the operational routes to `app`.
@@ -89,6 +123,7 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
         type: "gauge",
         value: cache.budgets === "memory-fallback" ? 1 : 0,
       },
+      ...(ctx.options.identity === undefined ? {} : identityMetrics(ctx.options.identity.stats)),
       dwd_token_cache_fallbacks_total: {
         help: "Times this replica fell back from Redis to its memory cache.",
         type: "counter",
