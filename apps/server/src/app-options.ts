@@ -10,6 +10,7 @@ import type { Hono } from "hono";
 import type { AuditSink } from "./audit.ts";
 import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
 import type { LimitsConfig } from "./config.ts";
+import type { CacheKeyStatus } from "./cache-key-check.ts";
 import type { DoctorReport } from "./doctor.ts";
 import type { IdentityVerifier } from "./identity.ts";
 import type { RateLimiter } from "./limits.ts";
@@ -26,6 +27,8 @@ export interface CacheStatus {
   sharedHits?: number;
   /** Times a replica fell back to its memory cache. */
   fallbacks?: number;
+  /** The cache key in use (its ID, never the key) and whether other replicas use another. */
+  key?: CacheKeyStatus;
 }
 
 /** What the app needs. */

@@ -195,8 +195,7 @@ export const configSchema: Schema = {
           tokenSha256: {
             type: "string",
             pattern: "^[0-9a-f]{64}$",
-            description:
-              "64 lower-case hex digits: the SHA-256 of the caller's bearer token (or give identity instead)",
+            description: "64 lower-case hex digits",
           },
           identity: identitySchema,
           subjects: {

@@ -37,12 +37,14 @@ export type RateMode = "redis" | "memory-fallback";
  * @param store the shared budgets (Redis)
  * @param fallback this replica's own budgets
  * @param onMode told when the budgets move to memory or back
+ * @param keyName the store key of a budget's name (an HMAC, so Redis never holds a caller or an email)
  * @returns the limiter, and where its budgets are
  */
 export function createSharedRateLimiter(
   store: RateStore,
   fallback: RateLimiter,
   onMode?: (mode: RateMode) => void,
+  keyName: (name: string) => string = (name) => name,
 ): RateLimiter & { mode(): RateMode } {
   let mode: RateMode = "redis";
   const switchTo = (next: RateMode): void => {
@@ -55,7 +57,7 @@ export function createSharedRateLimiter(
     async take(name, rate) {
       try {
         const waitMs = await store.take(
-          `dwd:rate:${name}`,
+          `dwd:rate:${keyName(name)}`,
           rate.requests,
           rate.requests / periodMs[rate.per],
         );

@@ -83,7 +83,14 @@ export function createRedisTokenStore(url: string): RedisTokenStore {
     },
     async take(key, capacity, perMs) {
       await ready();
-      return Number(await redis.eval(takeScript, 1, key, String(capacity), String(perMs)));
+      const wait = await redis.eval(takeScript, 1, key, String(capacity), String(perMs));
+      // The script answers an integer of milliseconds; anything else is not Redis running it (a proxy
+      // or server answering +OK to everything): a failing store, so the replica counts alone.
+      if (typeof wait !== "number" || !Number.isSafeInteger(wait) || wait < 0)
+        throw new Error(
+          `Redis answered ${JSON.stringify(wait)?.slice(0, 40) ?? String(wait)} to the rate script, not a number of milliseconds`,
+        );
+      return wait;
     },
     async close() {
       redis.disconnect();

@@ -30,6 +30,8 @@ import { runDoctor } from "./doctor.ts";
 import type { Policy } from "./policy.ts";
 import { compilePolicy } from "./policy.ts";
 import { createRateLimiter, createSharedRateLimiter } from "./limits.ts";
+import { createCacheKeyCheck } from "./cache-key-check.ts";
+import { rateKeyNamer } from "./_internal/rate-key-name.ts";
 import type { RateStore } from "./limits.ts";
 
 /** What {@link createServer} needs besides the configuration. */
@@ -42,8 +44,11 @@ export interface CreateServerOptions {
   log?: (line: string) => void;
   /** The transport to Google (or the emulator); every call gets the configured timeout. */
   fetch?: UpstreamFetch;
-  /** A shared token store (Redis), with the key that encrypts tokens at rest. */
-  shared?: { store: SharedTokenStore; secret: string; rates?: RateStore };
+  /**
+   * A shared token store (Redis), with the cache key that seals tokens at rest and names entries and
+   * budgets (DWD_CACHE_KEY), and the one before a rotation (DWD_CACHE_KEY_PREVIOUS).
+   */
+  shared?: { store: SharedTokenStore; secret: string; previousSecret?: string; rates?: RateStore };
   now?: () => number;
   version?: string;
   /** Replaces the Calendar client factory (tests; other Calendar transports). */
@@ -191,6 +196,10 @@ export function createServer(options: CreateServerOptions): DwdServer {
     ? createSharedTokenSource(base, {
         store: options.shared.store,
         secret: options.shared.secret,
+        ...(options.shared.previousSecret !== undefined
+          ? { previousSecret: options.shared.previousSecret }
+          : {}),
+        onKeyMismatch: (keyId) => keyCheck?.noteMismatch(keyId),
         ...(options.now ? { now: options.now } : {}),
         onModeChange: (mode, error) =>
           log(
@@ -205,6 +214,17 @@ export function createServer(options: CreateServerOptions): DwdServer {
       })
     : undefined;
   const tokenSource: TokenSource = shared ?? base;
+  // Every replica on the Redis must hold the same cache key: checked at start, then by /readyz and /metrics.
+  const keyCheck =
+    shared === undefined || options.shared === undefined
+      ? undefined
+      : createCacheKeyCheck({
+          store: options.shared.store,
+          keyIds: () => shared.keyIds(),
+          log,
+          ...(options.now ? { now: options.now } : {}),
+        });
+  void keyCheck?.check();
   // One client per scope (they share the token source); `.as(subject)` acts as each user.
   const clients = new Map<string, CalendarClient>();
   const clientFor = (scope: string): CalendarClient => {
@@ -271,27 +291,33 @@ export function createServer(options: CreateServerOptions): DwdServer {
   const sharedRates =
     rates === undefined
       ? undefined
-      : createSharedRateLimiter(rates, createRateLimiter(options.now), (mode) =>
-          log(
-            JSON.stringify({
-              level: mode === "redis" ? "info" : "warn",
-              msg:
-                mode === "redis"
-                  ? "rate budgets: Redis is back, budgets are shared again"
-                  : "rate budgets: Redis unreachable, this replica counts rates alone",
-            }),
-          ),
+      : createSharedRateLimiter(
+          rates,
+          createRateLimiter(options.now),
+          (mode) =>
+            log(
+              JSON.stringify({
+                level: mode === "redis" ? "info" : "warn",
+                msg:
+                  mode === "redis"
+                    ? "rate budgets: Redis is back, budgets are shared again"
+                    : "rate budgets: Redis unreachable, this replica counts rates alone",
+              }),
+            ),
+          rateKeyNamer(options.shared!.secret),
         );
   let inFlight = 0;
-  const cacheStatus = (): CacheStatus =>
-    shared === undefined
-      ? { mode: "memory" }
-      : {
-          mode: shared.mode === "shared" ? "redis" : "memory-fallback",
-          sharedHits: shared.sharedStats.storeHits,
-          fallbacks: shared.sharedStats.fallbacks,
-          budgets: sharedRates?.mode() ?? "memory",
-        };
+  const cacheStatus = (): CacheStatus => {
+    if (shared === undefined) return { mode: "memory" };
+    void keyCheck?.check();
+    return {
+      mode: shared.mode === "shared" ? "redis" : "memory-fallback",
+      sharedHits: shared.sharedStats.storeHits,
+      fallbacks: shared.sharedStats.fallbacks,
+      budgets: sharedRates?.mode() ?? "memory",
+      ...(keyCheck ? { key: keyCheck.status() } : {}),
+    };
+  };
   // Callers known by their workload identity: keys and verified tokens are cached across reloads.
   const identity = createIdentityVerifier({
     log,

@@ -13,7 +13,13 @@ import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import process from "node:process";
 import { createAdaptorServer } from "@hono/node-server";
-import { createIamSigner, loadKey, redactSecrets, registerSecret } from "@dwd/auth";
+import {
+  cacheKeyProblem,
+  createIamSigner,
+  loadKey,
+  redactSecrets,
+  registerSecret,
+} from "@dwd/auth";
 import type { JwtSigner, ServiceAccountKey, SharedTokenStore } from "@dwd/auth";
 import type { AuditSink } from "./audit.ts";
 import type { ServerConfig } from "./config.ts";
@@ -106,6 +112,31 @@ function auditSink(config: ServerConfig): { sink: AuditSink; close(): Promise<vo
 }
 
 /**
+ * The cache key in `name`: 32 random bytes in base64, or a usage error saying what is wrong with it.
+ * Decided: a random key, not a passphrase stretched by a slow KDF — a KDF only slows the guessing of a
+ * weak phrase by a constant factor (and every replica's start by as much), while 256 random bits make
+ * a stolen Redis value uncrackable; `openssl rand -base64 32` makes one.
+ */
+function cacheKeyFromEnv(name: string, required: boolean): string | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === "") {
+    if (!required) return undefined;
+    throw new UsageError(
+      `${name} is not set: tokens in Redis are sealed with it, and entries and budgets named by it`,
+      `Set the same ${name} on every replica: export ${name}=$(openssl rand -base64 32)`,
+    );
+  }
+  const problem = cacheKeyProblem(value);
+  if (problem !== undefined)
+    throw new UsageError(
+      `${name} ${problem}: it must be 32 random bytes in base64 (a passphrase can be guessed from one stolen Redis value)`,
+      `Generate one with: openssl rand -base64 32 (the same on every replica${name === "DWD_CACHE_KEY" ? "; keep the old one as DWD_CACHE_KEY_PREVIOUS while replicas move to a new one" : ""})`,
+    );
+  registerSecret(value);
+  return value;
+}
+
+/**
  * Runs the server until SIGTERM/SIGINT.
  *
  * @param options what to serve
@@ -164,20 +195,21 @@ export async function start(options: StartOptions): Promise<number> {
     };
   }
 
-  let shared: { store: SharedTokenStore; secret: string; rates: RateStore } | undefined;
+  let shared:
+    | { store: SharedTokenStore; secret: string; previousSecret?: string; rates: RateStore }
+    | undefined;
   if (config.cache !== "memory") {
-    const secret = process.env.DWD_CACHE_KEY;
-    if (secret === undefined || secret.length < 16) {
-      throw new UsageError(
-        "DWD_CACHE_KEY is not set (or shorter than 16 characters): tokens in Redis are encrypted with it",
-        "Set the same DWD_CACHE_KEY on every replica, e.g. export DWD_CACHE_KEY=$(openssl rand -base64 32)",
-      );
-    }
-    registerSecret(secret);
+    const secret = cacheKeyFromEnv("DWD_CACHE_KEY", true)!;
+    const previousSecret = cacheKeyFromEnv("DWD_CACHE_KEY_PREVIOUS", false);
     const { createRedisTokenStore } = await import("./redis-store.ts");
     const store = createRedisTokenStore(config.cache);
     closers.push(() => store.close());
-    shared = { store, secret, rates: store };
+    shared = {
+      store,
+      secret,
+      ...(previousSecret !== undefined ? { previousSecret } : {}),
+      rates: store,
+    };
   }
 
   const audit = auditSink(config);

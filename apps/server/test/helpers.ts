@@ -13,7 +13,8 @@ export const CAL = "https://www.googleapis.com/auth/calendar";
 export const BOOKING_TOKEN = "test-booking-token-5f1c2a";
 export const INTRUDER_TOKEN = "test-intruder-token-9b7e4d";
 export const SLOW_TOKEN = "test-slow-token-31aa0c";
-export const CACHE_KEY = "test-cache-key-0123456789abcdef";
+// 32 random bytes, base64 (openssl rand -base64 32), as DWD_CACHE_KEY must be.
+export const CACHE_KEY = "Zk3pW9qR2tV7yB4nM8cX1sL6hJ0gF5dA3eK9uT2oP7I=";
 /**
  * Secrets of the suite that have no recognisable shape: the callers' bearer tokens, the cache key. (The
  * demo tokens are public, printed in the demo's banner; the e2e test checks that no log line has them.)

@@ -76,6 +76,14 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
         cache.budgets === "memory-fallback"
           ? "memory fallback: Redis is unreachable, this replica counts rates alone"
           : (cache.budgets ?? "memory"),
+      ...(cache.key === undefined
+        ? {}
+        : {
+            cacheKey:
+              cache.key.foreignId === undefined
+                ? `key ${cache.key.id ?? "?"}${cache.key.previousId !== undefined ? ` (reads key ${cache.key.previousId} too)` : ""}`
+                : `mismatch: Redis holds entries of key ${cache.key.foreignId}, this replica's is ${cache.key.id ?? "?"} (${cache.key.mismatches} found): replicas do not share tokens; set the same DWD_CACHE_KEY on every replica`,
+          }),
       ...(report?.ok === false ? { failed: report.checks.filter((x) => x.status === "fail") } : {}),
     };
     return c.json(body, ready ? 200 : 503);
@@ -124,6 +132,15 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
         value: cache.budgets === "memory-fallback" ? 1 : 0,
       },
       ...(ctx.options.identity === undefined ? {} : identityMetrics(ctx.options.identity.stats)),
+      ...(cache.key === undefined
+        ? {}
+        : {
+            dwd_token_cache_key_mismatches_total: {
+              help: "Entries or markers in Redis sealed by a cache key this replica does not hold (never overwritten).",
+              type: "counter" as const,
+              value: cache.key.mismatches,
+            },
+          }),
       dwd_token_cache_fallbacks_total: {
         help: "Times this replica fell back from Redis to its memory cache.",
         type: "counter",
