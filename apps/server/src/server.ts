@@ -248,10 +248,29 @@ export function createServer(options: CreateServerOptions): DwdServer {
   const freeBusyMany: FreeBusyMany | undefined = options.calendar
     ? undefined
     : async (subjects, scope, range) => {
-        const results = await clientFor(scope).batch((b) =>
-          subjects.map((s) => b.as(s).freebusy.query({ ...range, items: [{ id: s }] })),
+        // Each user's token first, every promise settled here: a user who fails at the token endpoint
+        // (unknown, suspended, scope not granted) is that user's answer, and the batch carries only
+        // users who have a token (its own token lookups then come from the cache).
+        const tokens = await Promise.allSettled(
+          subjects.map((subject) => tokenSource.getToken({ subject, scopes: [scope] })),
         );
-        return Object.fromEntries(subjects.map((s, i) => [s, results[i]!]));
+        const outcomes: Awaited<ReturnType<FreeBusyMany>> = {};
+        const ready: string[] = [];
+        subjects.forEach((s, i) => {
+          const t = tokens[i]!;
+          if (t.status === "rejected") outcomes[s] = { ok: false, error: t.reason };
+          else ready.push(s);
+        });
+        if (ready.length === 0) return outcomes;
+        try {
+          const results = await clientFor(scope).batch((b) =>
+            ready.map((s) => b.as(s).freebusy.query({ ...range, items: [{ id: s }] })),
+          );
+          ready.forEach((s, i) => (outcomes[s] = results[i]!));
+        } catch (error) {
+          for (const s of ready) outcomes[s] = { ok: false, error };
+        }
+        return outcomes;
       };
 
   let report: DoctorReport | undefined;
