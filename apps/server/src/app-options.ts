@@ -12,6 +12,7 @@ import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
 import type { LimitsConfig } from "./config.ts";
 import type { CacheKeyStatus } from "./cache-key-check.ts";
 import type { DoctorReport } from "./doctor.ts";
+import type { Idempotency } from "./idempotency.ts";
 import type { IdentityVerifier } from "./identity.ts";
 import type { RateLimiter } from "./limits.ts";
 import type { Metrics } from "./metrics.ts";
@@ -48,6 +49,8 @@ export interface ServerAppOptions {
   audit: AuditSink;
   cacheStatus?: () => CacheStatus;
   metrics?: Metrics;
+  /** Idempotency-Key records (memory unless given; Redis-backed with a shared cache). */
+  idempotency?: Idempotency;
   /** Verifies the ID tokens of callers known by their workload identity (policy.identities). */
   identity?: IdentityVerifier;
   /** Callers' rates (`caller:<name>`) and subjects' budgets (`subject:<email>`); memory by default. */

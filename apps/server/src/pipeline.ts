@@ -17,6 +17,7 @@ import { sha256Sync } from "./_internal/sha256.ts";
 import type { ServerAppOptions } from "./app-options.ts";
 import type { AuditRecord } from "./audit.ts";
 import { writeAudit } from "./audit.ts";
+import { createIdempotency, createMemoryIdempotencyStore } from "./idempotency.ts";
 import { looksLikeJwt } from "./identity.ts";
 import { createRateLimiter, createSubjectLimiter } from "./limits.ts";
 import type { Metrics } from "./metrics.ts";
@@ -142,6 +143,8 @@ export function createGuard(
 ): (route: RouteDef, handle: Handler) => (c: Context) => Promise<Response> {
   const { options, now, log, metrics } = ctx;
   const rateLimiter = options.rateLimiter ?? createRateLimiter(now);
+  const idempotency =
+    options.idempotency ?? createIdempotency({ store: createMemoryIdempotencyStore(now) });
   const subjectLimiter = createSubjectLimiter(
     options.limits.subjectConcurrency,
     options.limits.subjectQueue,
@@ -349,6 +352,40 @@ export function createGuard(
       }
     }
 
+    // Idempotency-Key (routes that declare it): replay, refuse (409/422), or run and record.
+    const idempotencyKey =
+      route.headers?.["idempotency-key"] === undefined
+        ? undefined
+        : c.req.header("idempotency-key");
+    const claim =
+      idempotencyKey === undefined
+        ? undefined
+        : await idempotency.begin({
+            caller: caller.name,
+            operation,
+            path: new URL(c.req.url).pathname,
+            key: idempotencyKey,
+            payload: { query, body },
+          });
+    if (claim !== undefined && "replay" in claim) return claim.replay;
+    try {
+      const reply = await limitedRun(c, handle, { caller, path, query, body, state }, subjects);
+      await claim?.finish(reply);
+      return reply;
+    } catch (error) {
+      await claim?.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Waits for a slot per subject, then runs the handler. */
+  async function limitedRun(
+    c: Context,
+    handle: Handler,
+    input: HandlerInput,
+    subjects: readonly string[],
+  ): Promise<Reply> {
+    const { state } = input;
     const release = await subjectLimiter.acquire(subjects);
     if (release === undefined) {
       throw new ProblemError(
@@ -362,7 +399,7 @@ export function createGuard(
       );
     }
     state.release = release;
-    return await handle(c, { caller, path, query, body, state });
+    return await handle(c, input);
   }
 
   return guarded;

@@ -9,6 +9,7 @@
 
 import type { SharedTokenStore } from "@dwd/auth";
 import { Redis } from "ioredis";
+import type { IdempotencyStore } from "./idempotency.ts";
 import type { RateStore } from "./limits.ts";
 
 // Deletes the lock only if it still holds our value (it may have expired and been taken by another).
@@ -33,7 +34,7 @@ redis.call("PEXPIRE", KEYS[1], math.ceil(capacity / perMs) + 1000)
 return wait`;
 
 /** A Redis-backed store and its connection. */
-export interface RedisTokenStore extends SharedTokenStore, RateStore {
+export interface RedisTokenStore extends SharedTokenStore, RateStore, IdempotencyStore {
   /** Closes the connection. */
   close(): Promise<void>;
 }
@@ -73,6 +74,10 @@ export function createRedisTokenStore(url: string): RedisTokenStore {
     async delete(key) {
       await ready();
       await redis.del(key);
+    },
+    async claim(key, value, ttlMs) {
+      await ready();
+      return (await redis.set(key, value, "PX", Math.max(1, Math.round(ttlMs)), "NX")) === "OK";
     },
     async lock(key, ttlMs) {
       await ready();

@@ -148,7 +148,8 @@ export const routes: readonly RouteDef[] = [
         type: "string",
         minLength: 1,
         maxLength: 255,
-        description: "Client-chosen key; the event ID is derived from it",
+        description:
+          "Client-chosen key, scoped to the caller and route (draft-ietf-httpapi-idempotency-key-header; a bare token or a quoted string): the same key and request replay the first answer for 24 h, another request with it is 422, a second while the first runs is 409; the event ID is derived from it",
       },
     },
     body: { ...event, required: ["start", "end"] },

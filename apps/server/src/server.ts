@@ -25,7 +25,10 @@ import type { AuditSink } from "./audit.ts";
 import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
 import type { ServerConfig } from "./config.ts";
 import type { DoctorReport } from "./doctor.ts";
+import type { IdempotencyStore } from "./idempotency.ts";
+import { createIdempotency, createMemoryIdempotencyStore, withFallback } from "./idempotency.ts";
 import { createIdentityVerifier } from "./identity.ts";
+import { recordSealer } from "./_internal/record-sealer.ts";
 import { runDoctor } from "./doctor.ts";
 import type { Policy } from "./policy.ts";
 import { compilePolicy } from "./policy.ts";
@@ -48,7 +51,14 @@ export interface CreateServerOptions {
    * A shared token store (Redis), with the cache key that seals tokens at rest and names entries and
    * budgets (DWD_CACHE_KEY), and the one before a rotation (DWD_CACHE_KEY_PREVIOUS).
    */
-  shared?: { store: SharedTokenStore; secret: string; previousSecret?: string; rates?: RateStore };
+  shared?: {
+    store: SharedTokenStore;
+    secret: string;
+    previousSecret?: string;
+    rates?: RateStore;
+    /** Where Idempotency-Key records go, shared by every replica. */
+    idempotency?: IdempotencyStore;
+  };
   now?: () => number;
   version?: string;
   /** Replaces the Calendar client factory (tests; other Calendar transports). */
@@ -342,8 +352,19 @@ export function createServer(options: CreateServerOptions): DwdServer {
     log,
     ...(options.now ? { now: options.now } : {}),
   });
+  // Idempotency-Key records: in Redis with the shared cache (named and sealed under the cache key;
+  // this replica's memory for any operation Redis fails), else in memory. A running request holds its
+  // key for up to three upstream timeouts, should its replica die meanwhile.
+  const memoryRecords = createMemoryIdempotencyStore(options.now);
+  const sharedRecords = options.shared?.idempotency;
+  const idempotency = createIdempotency({
+    store: sharedRecords === undefined ? memoryRecords : withFallback(sharedRecords, memoryRecords),
+    ...(sharedRecords !== undefined ? { sealer: recordSealer(options.shared!.secret) } : {}),
+    runningTtlMs: 3 * config.limits.upstreamTimeoutMs + 5000,
+  });
   const serverApp = createServerApp({
     policy: () => policy,
+    idempotency,
     identity,
     tokenSource,
     calendar,

@@ -30,6 +30,7 @@ import { UsageError } from "./_internal/usage-error.ts";
 import { nodeFetch } from "./_internal/node-fetch.ts";
 import { createServer } from "./server.ts";
 import type { RateStore } from "./limits.ts";
+import type { IdempotencyStore } from "./idempotency.ts";
 
 /** What `dwd-server` was asked to do. */
 export interface StartOptions {
@@ -196,7 +197,13 @@ export async function start(options: StartOptions): Promise<number> {
   }
 
   let shared:
-    | { store: SharedTokenStore; secret: string; previousSecret?: string; rates: RateStore }
+    | {
+        store: SharedTokenStore;
+        secret: string;
+        previousSecret?: string;
+        rates: RateStore;
+        idempotency: IdempotencyStore;
+      }
     | undefined;
   if (config.cache !== "memory") {
     const secret = cacheKeyFromEnv("DWD_CACHE_KEY", true)!;
@@ -209,6 +216,7 @@ export async function start(options: StartOptions): Promise<number> {
       secret,
       ...(previousSecret !== undefined ? { previousSecret } : {}),
       rates: store,
+      idempotency: store,
     };
   }
 

@@ -1,12 +1,11 @@
 /**
  * Names of rate budgets in Redis: an HMAC-SHA-256 under a key derived from the cache key, so Redis never
- * holds a caller's name or a user's email. Synchronous (`node:crypto`, on Node and Deno alike): every
- * request takes from one or more budgets.
+ * holds a caller's name or a user's email. Every request takes from one or more budgets, so the names
+ * of the busiest are remembered (a bounded memo).
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import { createHmac } from "node:crypto";
+import { keyNamer } from "./record-sealer.ts";
 
 /**
  * A namer for budget keys.
@@ -20,16 +19,13 @@ import { createHmac } from "node:crypto";
  * ```
  */
 export function rateKeyNamer(cacheKey: string): (name: string) => string {
-  const key = createHmac("sha256", Buffer.from(cacheKey.trim(), "base64"))
-    .update("dwd rate names v2")
-    .digest();
+  const hmac = keyNamer(cacheKey, "rate names");
   const names = new Map<string, string>();
   return (name) => {
     let hashed = names.get(name);
     if (hashed === undefined) {
-      hashed = createHmac("sha256", key).update(name).digest("base64url");
-      // A bounded memo: callers and the subjects of a busy minute; cleared when full.
-      if (names.size >= 10_000) names.clear();
+      hashed = hmac(name);
+      if (names.size >= 10_000) names.clear(); // callers and the subjects of a busy minute
       names.set(name, hashed);
     }
     return hashed;
