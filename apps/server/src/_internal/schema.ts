@@ -119,11 +119,14 @@ export function validate(schema: Schema, value: unknown, path = ""): SchemaIssue
           field: at,
           problem: `must have at least ${schema.minItems} item${schema.minItems === 1 ? "" : "s"}`,
         });
-      if (schema.maxItems !== undefined && value.length > schema.maxItems)
+      // Over its bound, the items are not looked at: a long array costs no more than a short one.
+      if (schema.maxItems !== undefined && value.length > schema.maxItems) {
         issues.push({
           field: at,
           problem: `must have at most ${schema.maxItems} items, got ${value.length}`,
         });
+        return issues;
+      }
       if (schema.items)
         value.forEach((item, i) => issues.push(...validate(schema.items!, item, join(path, i))));
       return issues;
