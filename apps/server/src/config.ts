@@ -364,7 +364,9 @@ function fixFor(field: string): string {
     schema =
       part === "[]"
         ? schema?.items
-        : (schema?.properties?.[part] ??
+        : ((schema?.properties !== undefined && Object.hasOwn(schema.properties, part)
+            ? schema.properties[part]
+            : undefined) ??
           (typeof schema?.additionalProperties === "object"
             ? schema.additionalProperties
             : undefined));
@@ -402,7 +404,7 @@ function semanticIssues(config: ServerConfig): SchemaIssue[] {
     names.add(caller.name);
     hashes.add(caller.tokenSha256);
     caller.subjects.forEach((s, j) => {
-      if (s.startsWith("list:") && config.subjectLists[s.slice(5)] === undefined) {
+      if (s.startsWith("list:") && !Object.hasOwn(config.subjectLists, s.slice(5))) {
         issues.push({
           field: `callers[${i}].subjects[${j}]`,
           problem: `names the list "${s.slice(5)}", which "subjectLists" does not define`,

@@ -102,7 +102,11 @@ export function validate(schema: Schema, value: unknown, path = ""): SchemaIssue
           issues.push({ field: join(path, name), problem: "is required" });
       }
       for (const [name, child] of Object.entries(record)) {
-        const sub = schema.properties?.[name];
+        // Own properties only: a field named "constructor" or "toString" is not one of the schema's.
+        const sub =
+          schema.properties !== undefined && Object.hasOwn(schema.properties, name)
+            ? schema.properties[name]
+            : undefined;
         if (sub !== undefined) issues.push(...validate(sub, child, join(path, name)));
         else if (typeof schema.additionalProperties === "object")
           issues.push(...validate(schema.additionalProperties, child, join(path, name)));
