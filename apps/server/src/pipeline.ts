@@ -17,7 +17,8 @@ import { sha256Sync } from "./_internal/sha256.ts";
 import type { ServerAppOptions } from "./app-options.ts";
 import type { AuditRecord } from "./audit.ts";
 import { writeAudit } from "./audit.ts";
-import { createRateLimiter, createSubjectLimiter } from "./limits.ts";
+import { createSubjectLimiter } from "./limits.ts";
+import type { RateLimiter } from "./limits.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Operation } from "./operations.ts";
 import type { Caller } from "./policy.ts";
@@ -32,6 +33,8 @@ export interface AppContext {
   /** Redacted diagnostic lines. */
   log: (line: string) => void;
   metrics: Metrics;
+  /** Callers' rates and subjects' budgets. */
+  rateLimiter: RateLimiter;
 }
 
 /** The request's audit record, its caller once known, and the subject slots to give back. */
@@ -164,8 +167,7 @@ async function readLimited(
 export function createGuard(
   ctx: AppContext,
 ): (route: RouteDef, handle: Handler) => (c: Context) => Promise<Response> {
-  const { options, now, log, metrics } = ctx;
-  const rateLimiter = options.rateLimiter ?? createRateLimiter(now);
+  const { options, now, log, metrics, rateLimiter } = ctx;
   const subjectLimiter = createSubjectLimiter(
     options.limits.subjectConcurrency,
     options.limits.subjectQueue,
