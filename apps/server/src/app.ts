@@ -10,6 +10,7 @@
 import { redactSecrets } from "@dwd/auth";
 import { Hono } from "hono";
 import type { ServerApp, ServerAppOptions } from "./app-options.ts";
+import { createRateLimiter } from "./limits.ts";
 import { createMetrics } from "./metrics.ts";
 import type { AppContext, Handler } from "./pipeline.ts";
 import { createGuard } from "./pipeline.ts";
@@ -37,9 +38,11 @@ export { eventIdFor } from "./routes/events.ts";
  * ```
  */
 export function createServerApp(options: ServerAppOptions): ServerApp {
+  const now = options.now ?? Date.now;
   const ctx: AppContext = {
     options,
-    now: options.now ?? Date.now,
+    now,
+    rateLimiter: options.rateLimiter ?? createRateLimiter(now),
     log: (line) => (options.log ?? ((l: string) => console.error(l)))(redactSecrets(line)),
     metrics: options.metrics ?? createMetrics(),
   };

@@ -373,7 +373,9 @@ function fixFor(field: string): string {
     schema =
       part === "[]"
         ? schema?.items
-        : (schema?.properties?.[part] ??
+        : ((schema?.properties !== undefined && Object.hasOwn(schema.properties, part)
+            ? schema.properties[part]
+            : undefined) ??
           (typeof schema?.additionalProperties === "object"
             ? schema.additionalProperties
             : undefined));
@@ -446,7 +448,7 @@ function semanticIssues(config: ServerConfig): SchemaIssue[] {
       jwksUris.set(issuer, id.jwksUri ?? "");
     }
     caller.subjects.forEach((s, j) => {
-      if (s.startsWith("list:") && config.subjectLists[s.slice(5)] === undefined) {
+      if (s.startsWith("list:") && !Object.hasOwn(config.subjectLists, s.slice(5))) {
         issues.push({
           field: `callers[${i}].subjects[${j}]`,
           problem: `names the list "${s.slice(5)}", which "subjectLists" does not define`,

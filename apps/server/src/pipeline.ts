@@ -19,7 +19,8 @@ import type { AuditRecord } from "./audit.ts";
 import { writeAudit } from "./audit.ts";
 import { createIdempotency, createMemoryIdempotencyStore } from "./idempotency.ts";
 import { looksLikeJwt } from "./identity.ts";
-import { createRateLimiter, createSubjectLimiter } from "./limits.ts";
+import { createSubjectLimiter } from "./limits.ts";
+import type { RateLimiter } from "./limits.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Operation } from "./operations.ts";
 import type { Caller } from "./policy.ts";
@@ -34,6 +35,8 @@ export interface AppContext {
   /** Redacted diagnostic lines. */
   log: (line: string) => void;
   metrics: Metrics;
+  /** Callers' rates and subjects' budgets. */
+  rateLimiter: RateLimiter;
 }
 
 /** The request's audit record, its caller once known, and the subject slots to give back. */
@@ -89,8 +92,9 @@ async function readBody(request: Request, maxBytes: number): Promise<unknown> {
     bytes = new Uint8Array(await request.arrayBuffer());
     if (bytes.byteLength > maxBytes) throw tooLarge();
   } else bytes = await readLimited(request, maxBytes, tooLarge);
+  let parsed: unknown;
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new ProblemError(
       400,
@@ -99,6 +103,30 @@ async function readBody(request: Request, maxBytes: number): Promise<unknown> {
       { hint: "Send a JSON object" },
     );
   }
+  if (depthOver(parsed, maxDepth))
+    throw new ProblemError(
+      400,
+      "invalid_json",
+      `Cannot read the body: it nests objects and arrays deeper than ${maxDepth} levels`,
+      { hint: "Send a flatter JSON object (a Calendar event needs fewer than 10 levels)" },
+    );
+  return parsed;
+}
+
+/** How deep a body may nest objects and arrays; Google's resources need far fewer levels. */
+const maxDepth = 32;
+
+/** Whether `value` nests deeper than `limit`, walked without recursion (a deep body cannot overflow the stack). */
+function depthOver(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The body of a request without a declared length (chunked), refused once it passes `maxBytes`. */
@@ -141,8 +169,7 @@ async function readLimited(
 export function createGuard(
   ctx: AppContext,
 ): (route: RouteDef, handle: Handler) => (c: Context) => Promise<Response> {
-  const { options, now, log, metrics } = ctx;
-  const rateLimiter = options.rateLimiter ?? createRateLimiter(now);
+  const { options, now, log, metrics, rateLimiter } = ctx;
   const idempotency =
     options.idempotency ?? createIdempotency({ store: createMemoryIdempotencyStore(now) });
   const subjectLimiter = createSubjectLimiter(

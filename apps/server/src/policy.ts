@@ -101,8 +101,12 @@ export function compilePolicy(
     const exact = new Set<string>();
     const domains = new Set<string>();
     for (const pattern of c.subjects) {
+      // Own entries only: "list:constructor" must not reach Object.prototype.constructor.
+      const name = pattern.slice(5);
       const lists = pattern.startsWith("list:")
-        ? (subjectLists[pattern.slice(5)] ?? [])
+        ? Object.hasOwn(subjectLists, name)
+          ? (subjectLists[name] ?? [])
+          : []
         : [pattern];
       for (const entry of lists) {
         const lower = entry.toLowerCase();

@@ -10,7 +10,11 @@
 import type { SharedTokenStore } from "@dwd/auth";
 import { Redis } from "ioredis";
 import type { IdempotencyStore } from "./idempotency.ts";
+import { limitReplyBytes } from "./_internal/redis-reply-limit.ts";
 import type { RateStore } from "./limits.ts";
+
+/** The largest Redis reply read: entries are a sealed token (a few KB) or a rate budget. */
+const maxReplyBytes = 1_048_576;
 
 // Deletes the lock only if it still holds our value (it may have expired and been taken by another).
 const releaseScript =
@@ -56,6 +60,7 @@ export function createRedisTokenStore(url: string): RedisTokenStore {
     retryStrategy: (times) => Math.min(times * 100, 500),
   });
   redis.on("error", () => undefined); // reported through failing commands (the token source logs the switch)
+  limitReplyBytes(redis, maxReplyBytes); // a reply that never ends cannot take the replica's memory
   let connecting: Promise<void> | undefined;
   const ready = async (): Promise<void> => {
     if (redis.status === "wait")

@@ -266,6 +266,8 @@ export const routes: readonly RouteDef[] = [
             },
             days: {
               type: "array",
+              minItems: 1,
+              maxItems: 7,
               items: { type: "integer", minimum: 1, maximum: 7 },
               default: [1, 2, 3, 4, 5],
               description: "ISO weekdays, 1 = Monday",

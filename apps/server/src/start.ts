@@ -307,25 +307,31 @@ export async function start(options: StartOptions): Promise<number> {
         );
         return;
       }
-      readConfig(options.configFile).then(
-        (next) => {
+      // reload() inside the promise chain: a configuration that validates but cannot be compiled is
+      // refused like a broken file (the policy in force stays), never an unhandled rejection.
+      readConfig(options.configFile)
+        .then((next) => {
           server.reload(next);
-          err(
-            JSON.stringify({
-              level: "info",
-              msg: `SIGHUP: policy reloaded (${next.callers.length} caller(s))`,
-            }),
-          );
-        },
-        (error: unknown) =>
-          err(
-            JSON.stringify({
-              level: "error",
-              msg: `SIGHUP: kept the current policy: ${error instanceof Error ? error.message : String(error)}`,
-              hint: (error as { hint?: string }).hint,
-            }),
-          ),
-      );
+          return next;
+        })
+        .then(
+          (next) => {
+            err(
+              JSON.stringify({
+                level: "info",
+                msg: `SIGHUP: policy reloaded (${next.callers.length} caller(s))`,
+              }),
+            );
+          },
+          (error: unknown) =>
+            err(
+              JSON.stringify({
+                level: "error",
+                msg: `SIGHUP: kept the current policy: ${error instanceof Error ? error.message : String(error)}`,
+                hint: (error as { hint?: string }).hint,
+              }),
+            ),
+        );
     });
   });
 }

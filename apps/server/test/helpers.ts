@@ -108,6 +108,8 @@ export interface Harness {
   emulator: Emulator;
   key: ServiceAccountKey;
   audit: Record<string, unknown>[];
+  /** The audit lines as written. */
+  auditLines: string[];
   logs: string[];
   /** Sends a request to the app (no socket); records the answer for the secret scan. */
   request(
@@ -147,6 +149,7 @@ export async function harness(
   const { emulator, key } = await sharedEmulator(options.scenario, options.scenarioName);
   const config = options.config ?? (await testConfig());
   const audit: Record<string, unknown>[] = [];
+  const auditLines: string[] = [];
   const logs: string[] = [];
   const clock = { now: Date.now() };
   const server = createServer({
@@ -154,6 +157,7 @@ export async function harness(
     config,
     audit: (line) => {
       seen.push(line);
+      auditLines.push(line);
       audit.push(JSON.parse(line) as Record<string, unknown>);
     },
     log: (line) => {
@@ -170,6 +174,7 @@ export async function harness(
     emulator,
     key,
     audit,
+    auditLines,
     logs,
     clock,
     async request(path, init = {}) {

@@ -14,6 +14,9 @@ import type { Caller } from "../policy.ts";
 import { ProblemError } from "../problem.ts";
 import { upstreamProblem } from "../upstream-problem.ts";
 
+/** The most subject entries one availability answer lists (slots × subjects): about 150 KB of JSON. */
+const maxAnswerEntries = 5000;
+
 type BusyAnswer = {
   busy?: { start: string; end: string }[];
   error?: { code: string; detail: string; googleReason?: string };
@@ -156,6 +159,14 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
             problem: `must be at most the number of subjects (${subjects.length}), got ${minAttendees}`,
           },
         ]);
+      const maxSlots = b.maxSlots ?? 100;
+      if (maxSlots * subjects.length > maxAnswerEntries)
+        throw invalid([
+          {
+            field: "maxSlots",
+            problem: `must be at most ${Math.floor(maxAnswerEntries / subjects.length)} for ${subjects.length} subjects (maxSlots × subjects is at most ${maxAnswerEntries}), got ${maxSlots}`,
+          },
+        ]);
       const start = b.workingHours?.start ?? "09:00";
       const end = b.workingHours?.end ?? "17:00";
       if (end <= start)
@@ -186,7 +197,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
           },
         );
       }
-      const slots = findSlots({
+      const slots = await findSlots({
         busy,
         timeMin,
         timeMax,
@@ -197,7 +208,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
         workEnd: end,
         days: b.workingHours?.days ?? [1, 2, 3, 4, 5],
         minAttendees,
-        maxSlots: b.maxSlots ?? 100,
+        maxSlots,
       });
       return json({
         timeZone: b.timeZone,

@@ -141,6 +141,11 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
               value: cache.key.mismatches,
             },
           }),
+      dwd_rate_budgets_tracked: {
+        help: "Rate budgets this replica keeps in memory (full ones are forgotten; at most 100,000).",
+        type: "gauge",
+        value: ctx.rateLimiter.size?.() ?? 0,
+      },
       dwd_token_cache_fallbacks_total: {
         help: "Times this replica fell back from Redis to its memory cache.",
         type: "counter",
