@@ -43,7 +43,10 @@ export interface CacheKeyCheck {
  * @returns the check
  */
 export function createCacheKeyCheck(options: {
-  store: SharedTokenStore;
+  /** The store; with `claim` (SET NX), two replicas starting at once cannot both set the marker. */
+  store: Pick<SharedTokenStore, "get" | "set"> & {
+    claim?(key: string, value: string, ttlMs: number): Promise<boolean>;
+  };
   keyIds: () => Promise<{ current: string; previous?: string }>;
   log: (line: string) => void;
   now?: () => number;
@@ -73,7 +76,13 @@ export function createCacheKeyCheck(options: {
       const ids = await options.keyIds();
       status.id = ids.current;
       if (ids.previous !== undefined) status.previousId = ids.previous;
-      const marker = await options.store.get(CACHE_KEY_MARKER);
+      let marker = await options.store.get(CACHE_KEY_MARKER);
+      if (
+        marker === undefined &&
+        options.store.claim !== undefined &&
+        !(await options.store.claim(CACHE_KEY_MARKER, ids.current, markerTtlMs))
+      )
+        marker = await options.store.get(CACHE_KEY_MARKER); // another replica set it just now
       if (marker !== undefined && !keyIdPattern.test(marker)) return; // nonsense: the cache reports the store
       if (marker === undefined || marker === ids.current || marker === ids.previous) {
         if (marker !== undefined && marker === ids.previous)

@@ -229,7 +229,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
     shared === undefined || options.shared === undefined
       ? undefined
       : createCacheKeyCheck({
-          store: options.shared.store,
+          store: options.shared.idempotency ?? options.shared.store,
           keyIds: () => shared.keyIds(),
           log,
           ...(options.now ? { now: options.now } : {}),
