@@ -6,6 +6,11 @@
  * the configured allow-list, and `iss`, `aud`, `exp`, `nbf` with at most 60 s of clock skew. A verified
  * token is remembered until it expires (a bounded cache), so a caller's next requests cost a map lookup.
  *
+ * jose verifies (signature, algorithms, claims, JWK import); only when to fetch keys is decided here:
+ * jose's `createRemoteJWKSet` fetches again on every request while its fetch fails (no back-off), reads
+ * an answer of any size, and keeps time by `Date.now()` alone — an issuer that is down or hostile would
+ * turn each request into a fetch.
+ *
  * @module
  */
 
