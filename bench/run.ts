@@ -9,6 +9,7 @@
 //   5. a second `dwd events sync` over 200 users moves only the changes (events-sync.ts)
 //   6. 200 users × events.list: batch vs a googleapis loop, 50 ms latency (calendar-events-list.ts)
 //   7. dwd-server: added latency, requests/s, memory, soak (server.ts, in its own process)
+//   8. dwd-server: another caller's p99 during a flood of worst-case availability requests (server-flood.ts)
 // `pnpm bench -- --json` prints every result as one JSON object a line on stdout (report.ts).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -334,6 +335,23 @@ try {
       process.execPath,
       ["--expose-gc", join(here, "server.ts"), ...(json ? ["--json"] : [])],
       { stdio: "inherit" },
+    );
+    child.on("error", reject);
+    child.on("exit", resolve);
+  });
+  if (code !== 0) process.exitCode = code ?? 1;
+}
+
+// 8. dwd-server under an availability flood, in its own process.
+{
+  say("\n8. dwd-server under an availability flood");
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [join(here, "server-flood.ts"), ...(json ? ["--json"] : [])],
+      {
+        stdio: "inherit",
+      },
     );
     child.on("error", reject);
     child.on("exit", resolve);

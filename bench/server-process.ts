@@ -26,6 +26,8 @@ export async function startServerProcess(
     keyFile: string;
     nodeArgs?: string[];
     stderr?: "inherit" | "ignore";
+    /** Runs with this configuration file instead of the demo policy. */
+    configFile?: string;
   },
 ): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
@@ -33,14 +35,18 @@ export async function startServerProcess(
     [
       ...(options.nodeArgs ?? []),
       bundle,
-      "--emulator-url",
-      options.emulatorUrl,
-      "--key",
-      options.keyFile,
-      "--port",
-      "0",
-      "--demo-rate",
-      "10000000",
+      ...(options.configFile !== undefined
+        ? ["--config", options.configFile]
+        : [
+            "--emulator-url",
+            options.emulatorUrl,
+            "--key",
+            options.keyFile,
+            "--port",
+            "0",
+            "--demo-rate",
+            "10000000",
+          ]),
     ],
     { stdio: ["ignore", "pipe", options.stderr ?? "inherit"] },
   );

@@ -45,5 +45,20 @@ export type AuditSink = (line: string) => void;
  * @param record the record
  */
 export function writeAudit(sink: AuditSink, record: AuditRecord): void {
-  sink(redactSecrets(JSON.stringify(record)));
+  sink(escapeInvisible(redactSecrets(JSON.stringify(record))));
+}
+
+// What JSON.stringify leaves raw that a terminal or log viewer acts on: DEL and C1 controls, line and
+// paragraph separators, bidirectional overrides and isolates (as the CLI's output escapes them).
+const invisible = /[\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Writes the characters a reader of the log would not see (or would see reordered) as JSON `\uXXXX`
+ * escapes: the line parses to the same record.
+ *
+ * @param line one JSON line
+ * @returns the line with those characters escaped
+ */
+export function escapeInvisible(line: string): string {
+  return line.replace(invisible, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

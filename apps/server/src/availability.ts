@@ -29,6 +29,11 @@ export interface SlotQuery {
   /** How many subjects must be free. */
   minAttendees: number;
   maxSlots: number;
+  /**
+   * Counts the work done (tests): candidate starts looked at, edges of busy intervals passed,
+   * time-zone lookups. Linear in the busy intervals and the slots found, plus a few lookups a day.
+   */
+  work?: { candidates: number; intervalSteps: number; zoneLookups: number };
 }
 
 /** One slot. */
@@ -38,8 +43,6 @@ export interface Slot {
   /** The subjects free for the whole slot. */
   available: string[];
 }
-
-const weekdays: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
 function minutesOf(hhmm: string): number {
   const [h, m] = hhmm.split(":").map(Number);
@@ -61,63 +64,123 @@ export function isTimeZone(timeZone: string): boolean {
   }
 }
 
+/** Sorted, disjoint intervals: overlapping and touching ones merged. */
+function merged(intervals: readonly Interval[]): Interval[] {
+  const sorted = intervals.filter((i) => i.end > i.start).sort((a, b) => a.start - b.start);
+  const out: Interval[] = [];
+  for (const i of sorted) {
+    const last = out.at(-1);
+    if (last !== undefined && i.start <= last.end) last.end = Math.max(last.end, i.end);
+    else out.push({ start: i.start, end: i.end });
+  }
+  return out;
+}
+
+const dayMs = 86_400_000;
+
+/** Candidates tried between two turns of the event loop (a long answer gives other requests their turn). */
+export const yieldEvery = 1024;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
 /**
- * Finds the slots. Candidates start every `stepMinutes` from `timeMin` (aligned to the step); a slot
- * counts when its start and end fall on the same working day, inside working hours, in `timeZone`.
+ * Finds the slots. Candidates start every `stepMinutes` (aligned to the step); a slot counts when it
+ * lies inside the working hours of one working day in `timeZone`.
+ *
+ * The search is linear in the busy intervals, not in the candidates: each subject's intervals are
+ * merged, and each becomes the range of starts it blocks (a slot starting there would overlap it).
+ * One sweep over those ranges' edges keeps how many subjects are blocked; where too many are, the
+ * search jumps to the next edge instead of trying each candidate in between. Each day's working hours
+ * are turned into UTC once (about two time-zone lookups a day, none per candidate).
  *
  * @param q the query
  * @returns the slots, earliest first, at most `maxSlots`
  */
-export function findSlots(q: SlotQuery): Slot[] {
+export async function findSlots(q: SlotQuery): Promise<Slot[]> {
   const format = new Intl.DateTimeFormat("en-US", {
     timeZone: q.timeZone,
-    weekday: "short",
     year: "numeric",
     month: "2-digit",
     day: "2-digit",
     hour: "2-digit",
     minute: "2-digit",
+    second: "2-digit",
     hourCycle: "h23",
   });
-  const local = (t: number): { day: string; weekday: number; minutes: number } => {
-    const parts: Record<string, string> = {};
-    for (const p of format.formatToParts(t)) parts[p.type] = p.value;
-    return {
-      day: `${parts.year}-${parts.month}-${parts.day}`,
-      weekday: weekdays[parts.weekday!] ?? 0,
-      minutes: Number(parts.hour) * 60 + Number(parts.minute),
-    };
+  const work = q.work;
+  /** The zone's offset at `t`: local wall-clock time (read as UTC) minus `t`. */
+  const offsetAt = (t: number): number => {
+    if (work) work.zoneLookups++;
+    const p: Record<string, number> = {};
+    for (const part of format.formatToParts(t)) p[part.type] = Number(part.value);
+    const wall = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
+    return wall - Math.floor(t / 1000) * 1000;
+  };
+  // The offset last seen: it holds from one day to the next except across a DST change, so an
+  // instant costs one lookup (two or three on the day the offset changes).
+  let offset = offsetAt(q.timeMin);
+  /** The instant of local wall-clock time `wall` (ms, read as UTC). */
+  const instantOf = (wall: number): number => {
+    const t = wall - offset;
+    const o = offsetAt(t);
+    if (o === offset) return t;
+    offset = o;
+    const o2 = offsetAt(wall - o);
+    return wall - o2;
   };
   const step = q.stepMinutes * 60_000;
   const duration = q.durationMinutes * 60_000;
-  const workStart = minutesOf(q.workStart);
-  const workEnd = minutesOf(q.workEnd);
+  const workStart = minutesOf(q.workStart) * 60_000;
+  const workEnd = minutesOf(q.workEnd) * 60_000;
+  const days = new Set(q.days);
   const subjects = Object.keys(q.busy);
-  const sorted = Object.fromEntries(
-    subjects.map((s) => [s, [...q.busy[s]!].sort((a, b) => a.start - b.start)]),
-  );
+  // A busy [a, b) blocks the starts s with s < b and s + duration > a: the ms in [a - duration + 1, b).
+  const edges: { at: number; subject: number; delta: 1 | -1 }[] = [];
+  subjects.forEach((s, k) => {
+    for (const i of merged(q.busy[s]!)) {
+      edges.push({ at: i.start - duration + 1, subject: k, delta: 1 });
+      edges.push({ at: i.end, subject: k, delta: -1 });
+    }
+  });
+  edges.sort((x, y) => x.at - y.at);
+  const blockedBy = new Array<number>(subjects.length).fill(0);
+  let blocked = 0; // subjects with blockedBy > 0
+  let next = 0; // the first edge not yet applied
   const slots: Slot[] = [];
-  for (
-    let start = Math.ceil(q.timeMin / step) * step;
-    start + duration <= q.timeMax && slots.length < q.maxSlots;
-    start += step
-  ) {
-    const end = start + duration;
-    const a = local(start);
-    if (!q.days.includes(a.weekday) || a.minutes < workStart) continue;
-    const b = local(end);
-    const endMinutes =
-      b.day === a.day ? b.minutes : b.minutes === 0 ? 24 * 60 : Number.POSITIVE_INFINITY;
-    if (endMinutes > workEnd || endMinutes < a.minutes) continue;
-    const available = subjects.filter(
-      (s) => !sorted[s]!.some((i) => i.start < end && i.end > start),
-    );
-    if (available.length >= q.minAttendees)
-      slots.push({
-        start: new Date(start).toISOString(),
-        end: new Date(end).toISOString(),
-        available,
-      });
+  let tried = 0;
+  // Local calendar days from the one holding timeMin to the one holding timeMax.
+  const firstDay = Math.floor((q.timeMin + offset) / dayMs) * dayMs;
+  const lastDay = Math.floor((q.timeMax + offsetAt(q.timeMax)) / dayMs) * dayMs;
+  for (let day = firstDay; day <= lastDay && slots.length < q.maxSlots; day += dayMs) {
+    const weekday = ((new Date(day).getUTCDay() + 6) % 7) + 1; // ISO: Monday 1 … Sunday 7
+    if (!days.has(weekday)) continue;
+    const opens = Math.max(q.timeMin, instantOf(day + workStart));
+    const closes = Math.min(q.timeMax, instantOf(day + workEnd));
+    let start = Math.ceil(opens / step) * step;
+    while (start + duration <= closes && slots.length < q.maxSlots) {
+      if (work) work.candidates++;
+      if (++tried % yieldEvery === 0) await nextTurn();
+      while (next < edges.length && edges[next]!.at <= start) {
+        const e = edges[next++]!;
+        if (work) work.intervalSteps++;
+        const before = blockedBy[e.subject]!;
+        blockedBy[e.subject] = before + e.delta;
+        if (before === 0) blocked++;
+        else if (before + e.delta === 0) blocked--;
+      }
+      if (subjects.length - blocked >= q.minAttendees) {
+        slots.push({
+          start: new Date(start).toISOString(),
+          end: new Date(start + duration).toISOString(),
+          available: subjects.filter((_, k) => blockedBy[k] === 0),
+        });
+        start += step;
+      } else {
+        // Nothing changes before the next edge: the candidates until then are skipped unseen.
+        const until = next < edges.length ? edges[next]!.at : Number.POSITIVE_INFINITY;
+        start = Math.max(start + step, Math.ceil(until / step) * step);
+      }
+    }
   }
   return slots;
 }

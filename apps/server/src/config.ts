@@ -8,6 +8,8 @@
 import type { Schema, SchemaIssue } from "./_internal/schema.ts";
 import { validate } from "./_internal/schema.ts";
 import { operations } from "./operations.ts";
+import type { IdentityConfig } from "./identity-config.ts";
+import { canonicalIssuer, identityIssues, identitySchema } from "./identity-config.ts";
 import type { Operation } from "./operations.ts";
 
 /** A caller's request budget: `requests` per `per`. */
@@ -21,7 +23,9 @@ export interface CallerConfig {
   /** Shown in audit lines and metrics. */
   name: string;
   /** SHA-256 (hex) of the caller's bearer token; `dwd-server hash-token` prints one. */
-  tokenSha256: string;
+  tokenSha256?: string;
+  /** Or its workload identity: an OIDC ID token of this issuer and audience (no shared secret). */
+  identity?: IdentityConfig;
   /** Who it may act as: `ana@example.com`, `*@example.com`, or `list:NAME` (a `subjectLists` entry). */
   subjects: string[];
   /** What it may call. */
@@ -180,7 +184,7 @@ export const configSchema: Schema = {
       description: "The applications allowed to call; everything else is refused",
       items: {
         type: "object",
-        required: ["name", "tokenSha256", "subjects", "operations", "scopes"],
+        required: ["name", "subjects", "operations", "scopes"],
         additionalProperties: false,
         properties: {
           name: {
@@ -193,6 +197,7 @@ export const configSchema: Schema = {
             pattern: "^[0-9a-f]{64}$",
             description: "64 lower-case hex digits",
           },
+          identity: identitySchema,
           subjects: {
             type: "array",
             minItems: 1,
@@ -302,6 +307,10 @@ export const configSchema: Schema = {
 /** Fixes for the fields whose problem has one obvious remedy; other fields get their schema description. */
 const fixes: [RegExp, string][] = [
   [
+    /^callers\[\d+\]$/,
+    'Give the caller "tokenSha256" (printf %s "$TOKEN" | dwd-server hash-token) or an "identity" (issuer, audience, subjects or emails)',
+  ],
+  [
     /tokenSha256$/,
     'Run `printf %s "$TOKEN" | dwd-server hash-token` and paste the 64 hex digits it prints (never the token itself)',
   ],
@@ -364,7 +373,9 @@ function fixFor(field: string): string {
     schema =
       part === "[]"
         ? schema?.items
-        : (schema?.properties?.[part] ??
+        : ((schema?.properties !== undefined && Object.hasOwn(schema.properties, part)
+            ? schema.properties[part]
+            : undefined) ??
           (typeof schema?.additionalProperties === "object"
             ? schema.additionalProperties
             : undefined));
@@ -391,18 +402,53 @@ function semanticIssues(config: ServerConfig): SchemaIssue[] {
     });
   const names = new Set<string>();
   const hashes = new Set<string>();
+  const identities = new Map<string, string>();
+  const jwksUris = new Map<string, string>();
   config.callers.forEach((caller, i) => {
     if (names.has(caller.name))
       issues.push({ field: `callers[${i}].name`, problem: `repeats "${caller.name}"` });
-    if (hashes.has(caller.tokenSha256))
+    if (caller.tokenSha256 !== undefined && hashes.has(caller.tokenSha256))
       issues.push({
         field: `callers[${i}].tokenSha256`,
         problem: "is the same as another caller's",
       });
     names.add(caller.name);
-    hashes.add(caller.tokenSha256);
+    if (caller.tokenSha256 !== undefined) hashes.add(caller.tokenSha256);
+    if ((caller.tokenSha256 === undefined) === (caller.identity === undefined))
+      issues.push({
+        field: `callers[${i}]`,
+        problem:
+          caller.identity === undefined
+            ? 'has neither "tokenSha256" nor "identity": give one, so the caller can prove who it is'
+            : 'has both "tokenSha256" and "identity": give one',
+      });
+    if (caller.identity !== undefined) {
+      const id = caller.identity;
+      issues.push(...identityIssues(id, `callers[${i}].identity`));
+      const issuer = canonicalIssuer(id.issuer);
+      for (const who of [
+        ...(id.subjects ?? []).map((s) => `sub ${s}`),
+        ...(id.emails ?? []).map((e) => `email ${e.toLowerCase()}`),
+      ]) {
+        const key = `${issuer}\n${id.audience}\n${who}`;
+        const other = identities.get(key);
+        if (other !== undefined)
+          issues.push({
+            field: `callers[${i}].identity`,
+            problem: `names ${who} for audience "${id.audience}", as caller "${other}" does: one identity, one caller`,
+          });
+        else identities.set(key, caller.name);
+      }
+      const uri = jwksUris.get(issuer);
+      if (uri !== undefined && uri !== (id.jwksUri ?? ""))
+        issues.push({
+          field: `callers[${i}].identity.jwksUri`,
+          problem: `differs from another caller's for the issuer "${issuer}": one issuer, one key set`,
+        });
+      jwksUris.set(issuer, id.jwksUri ?? "");
+    }
     caller.subjects.forEach((s, j) => {
-      if (s.startsWith("list:") && config.subjectLists[s.slice(5)] === undefined) {
+      if (s.startsWith("list:") && !Object.hasOwn(config.subjectLists, s.slice(5))) {
         issues.push({
           field: `callers[${i}].subjects[${j}]`,
           problem: `names the list "${s.slice(5)}", which "subjectLists" does not define`,

@@ -16,6 +16,8 @@ export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number
 export interface RateLimiter {
   /** Takes one request from `name`'s budget; `retryAfterSeconds` when none is left. */
   take(name: string, rate: RateConfig): RateDecision | Promise<RateDecision>;
+  /** Budgets this replica keeps in memory now (full ones are forgotten: absent means full). */
+  size?(): number;
 }
 
 /**
@@ -37,12 +39,14 @@ export type RateMode = "redis" | "memory-fallback";
  * @param store the shared budgets (Redis)
  * @param fallback this replica's own budgets
  * @param onMode told when the budgets move to memory or back
+ * @param keyName the store key of a budget's name (an HMAC, so Redis never holds a caller or an email)
  * @returns the limiter, and where its budgets are
  */
 export function createSharedRateLimiter(
   store: RateStore,
   fallback: RateLimiter,
   onMode?: (mode: RateMode) => void,
+  keyName: (name: string) => string = (name) => name,
 ): RateLimiter & { mode(): RateMode } {
   let mode: RateMode = "redis";
   const switchTo = (next: RateMode): void => {
@@ -52,10 +56,11 @@ export function createSharedRateLimiter(
   };
   return {
     mode: () => mode,
+    size: () => fallback.size?.() ?? 0,
     async take(name, rate) {
       try {
         const waitMs = await store.take(
-          `dwd:rate:${name}`,
+          `dwd:rate:${keyName(name)}`,
           rate.requests,
           rate.requests / periodMs[rate.per],
         );
@@ -71,26 +76,52 @@ export function createSharedRateLimiter(
   };
 }
 
+/** The most budgets kept in memory; past it the least recently used goes (about 200 bytes each). */
+export const maxBuckets = 100_000;
+
 /**
- * A token bucket per caller: a full budget at first, refilled continuously at `requests / per`.
+ * A token bucket per caller (and per subject): a full budget at first, refilled continuously at
+ * `requests / per`. A bucket that has refilled to full is the same as none, so it is forgotten: the
+ * map holds only budgets in use within their period, swept whenever it has doubled since the last
+ * sweep and at least once a minute, and never more than {@link maxBuckets} (least recently used first out).
  *
  * @param now the clock in ms
+ * @param limit the most buckets kept
  * @returns the limiter
  */
-export function createRateLimiter(now: () => number = Date.now): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number }>();
+export function createRateLimiter(
+  now: () => number = Date.now,
+  limit: number = maxBuckets,
+): RateLimiter {
+  // Insertion order is use order: a bucket is deleted and set again on each take.
+  const buckets = new Map<string, { tokens: number; at: number; fullAt: number }>();
+  let sweepAt = 1024;
+  let nextSweep = now() + 60_000;
+  const sweep = (t: number): void => {
+    for (const [name, b] of buckets) if (b.fullAt <= t) buckets.delete(name);
+    sweepAt = Math.max(1024, buckets.size * 2);
+    nextSweep = t + 60_000;
+  };
   return {
+    size: () => buckets.size,
     take(name, rate) {
       const perMs = rate.requests / periodMs[rate.per];
       const t = now();
-      const bucket = buckets.get(name) ?? { tokens: rate.requests, at: t };
+      // Swept when the map has doubled, and at least once a minute.
+      if (buckets.size >= sweepAt || t >= nextSweep) sweep(t);
+      const held = buckets.get(name);
+      const bucket = held ?? { tokens: rate.requests, at: t, fullAt: t };
       bucket.tokens = Math.min(rate.requests, bucket.tokens + (t - bucket.at) * perMs);
       bucket.at = t;
+      if (held !== undefined) buckets.delete(name);
       buckets.set(name, bucket);
+      if (buckets.size > limit) buckets.delete(buckets.keys().next().value!);
       if (bucket.tokens >= 1) {
         bucket.tokens -= 1;
+        bucket.fullAt = t + (rate.requests - bucket.tokens) / perMs;
         return { ok: true };
       }
+      bucket.fullAt = t + (rate.requests - bucket.tokens) / perMs;
       return {
         ok: false,
         retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)),

@@ -25,7 +25,7 @@ Options:
   --key FILE           service-account key file for --emulator-url
   --port N             port (default 8080 for --emulator and --emulator-url; 0 picks a free one)
   --host HOST          interface (default 127.0.0.1)
-  --cache URL          "memory" or redis://HOST:PORT shared by replicas (needs DWD_CACHE_KEY)
+  --cache URL          "memory" or redis://HOST:PORT shared by replicas (needs DWD_CACHE_KEY: 32 random bytes, base64)
   --demo-rate N        the demo booking-app's requests per minute (default 600)
   -h, --help           this text
   -v, --version        the version

@@ -5,6 +5,10 @@
  * @module
  */
 
+/** The most distinct Google reasons counted apart (every map here is bounded). */
+const maxReasons = 200;
+const otherReason = '{reason="other"}';
+
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 function escapeLabel(value: string): string {
@@ -72,7 +76,12 @@ export function createMetrics(): Metrics {
       h.count++;
     },
     googleError(reason) {
-      inc(googleErrors, labelText({ reason }));
+      // Reasons come from upstream: past maxReasons distinct ones, the rest count as "other".
+      const key = labelText({ reason });
+      inc(
+        googleErrors,
+        googleErrors.has(key) || googleErrors.size < maxReasons ? key : otherReason,
+      );
     },
     denial(code, caller) {
       inc(denials, labelText({ code, caller }));

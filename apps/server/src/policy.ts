@@ -6,6 +6,8 @@
  */
 
 import type { CallerConfig, RateConfig } from "./config.ts";
+import type { IdentityCaller } from "./identity.ts";
+import { compileIdentity } from "./identity.ts";
 import type { Operation } from "./operations.ts";
 import { operationScopes } from "./operations.ts";
 
@@ -43,6 +45,8 @@ export interface Policy {
   /** Every scope any caller may use (the health check asks for each). */
   allScopes: readonly string[];
   callers: readonly Caller[];
+  /** The callers known by a workload identity (an OIDC ID token) instead of a token hash. */
+  identities: readonly IdentityCaller[];
 }
 
 const defaultRate: RateConfig = { requests: 600, per: "minute" };
@@ -97,8 +101,12 @@ export function compilePolicy(
     const exact = new Set<string>();
     const domains = new Set<string>();
     for (const pattern of c.subjects) {
+      // Own entries only: "list:constructor" must not reach Object.prototype.constructor.
+      const name = pattern.slice(5);
       const lists = pattern.startsWith("list:")
-        ? (subjectLists[pattern.slice(5)] ?? [])
+        ? Object.hasOwn(subjectLists, name)
+          ? (subjectLists[name] ?? [])
+          : []
         : [pattern];
       for (const entry of lists) {
         const lower = entry.toLowerCase();
@@ -118,8 +126,15 @@ export function compilePolicy(
         return at > 0 && lower.indexOf("@") === at && domains.has(lower.slice(at + 1));
       },
     };
-    return { caller, digest: hexBytes(c.tokenSha256) };
+    return {
+      caller,
+      digest: c.tokenSha256 === undefined ? undefined : hexBytes(c.tokenSha256),
+      identity: c.identity === undefined ? undefined : compileIdentity(caller, c.identity),
+    };
   });
+  const hashed = compiled.flatMap((c) =>
+    c.digest === undefined ? [] : [{ caller: c.caller, digest: c.digest }],
+  );
 
   const scopeFor = (caller: Caller, operation: Exclude<Operation, "token">): string | undefined =>
     operationScopes[operation].find((s) => caller.scopes.includes(s));
@@ -127,10 +142,11 @@ export function compilePolicy(
   return {
     callers: compiled.map((c) => c.caller),
     allScopes: [...new Set(callers.flatMap((c) => c.scopes))].sort(),
+    identities: compiled.flatMap((c) => (c.identity === undefined ? [] : [c.identity])),
     authenticate(digest) {
       // Every caller is compared, whatever matched before, so the time taken does not tell which did.
       let found: Caller | undefined;
-      for (const c of compiled) if (timingSafeEqual(c.digest, digest)) found = c.caller;
+      for (const c of hashed) if (timingSafeEqual(c.digest, digest)) found = c.caller;
       return found;
     },
     scopeFor,

@@ -9,7 +9,12 @@
 
 import type { SharedTokenStore } from "@dwd/auth";
 import { Redis } from "ioredis";
+import type { IdempotencyStore } from "./idempotency.ts";
+import { limitReplyBytes } from "./_internal/redis-reply-limit.ts";
 import type { RateStore } from "./limits.ts";
+
+/** The largest Redis reply read: entries are a sealed token (a few KB) or a rate budget. */
+const maxReplyBytes = 1_048_576;
 
 // Deletes the lock only if it still holds our value (it may have expired and been taken by another).
 const releaseScript =
@@ -33,7 +38,7 @@ redis.call("PEXPIRE", KEYS[1], math.ceil(capacity / perMs) + 1000)
 return wait`;
 
 /** A Redis-backed store and its connection. */
-export interface RedisTokenStore extends SharedTokenStore, RateStore {
+export interface RedisTokenStore extends SharedTokenStore, RateStore, IdempotencyStore {
   /** Closes the connection. */
   close(): Promise<void>;
 }
@@ -55,6 +60,7 @@ export function createRedisTokenStore(url: string): RedisTokenStore {
     retryStrategy: (times) => Math.min(times * 100, 500),
   });
   redis.on("error", () => undefined); // reported through failing commands (the token source logs the switch)
+  limitReplyBytes(redis, maxReplyBytes); // a reply that never ends cannot take the replica's memory
   let connecting: Promise<void> | undefined;
   const ready = async (): Promise<void> => {
     if (redis.status === "wait")
@@ -74,6 +80,10 @@ export function createRedisTokenStore(url: string): RedisTokenStore {
       await ready();
       await redis.del(key);
     },
+    async claim(key, value, ttlMs) {
+      await ready();
+      return (await redis.set(key, value, "PX", Math.max(1, Math.round(ttlMs)), "NX")) === "OK";
+    },
     async lock(key, ttlMs) {
       await ready();
       const owner = crypto.randomUUID();
@@ -83,7 +93,14 @@ export function createRedisTokenStore(url: string): RedisTokenStore {
     },
     async take(key, capacity, perMs) {
       await ready();
-      return Number(await redis.eval(takeScript, 1, key, String(capacity), String(perMs)));
+      const wait = await redis.eval(takeScript, 1, key, String(capacity), String(perMs));
+      // The script answers an integer of milliseconds; anything else is not Redis running it (a proxy
+      // or server answering +OK to everything): a failing store, so the replica counts alone.
+      if (typeof wait !== "number" || !Number.isSafeInteger(wait) || wait < 0)
+        throw new Error(
+          `Redis answered ${JSON.stringify(wait)?.slice(0, 40) ?? String(wait)} to the rate script, not a number of milliseconds`,
+        );
+      return wait;
     },
     async close() {
       redis.disconnect();

@@ -1,5 +1,5 @@
 /**
- * The API's routes, declared once: the same objects validate requests (app.ts) and generate
+ * The API's routes, declared once: the same objects validate requests (pipeline.ts) and generate
  * /openapi.json ({@link openApiDocument}).
  *
  * @module
@@ -148,7 +148,8 @@ export const routes: readonly RouteDef[] = [
         type: "string",
         minLength: 1,
         maxLength: 255,
-        description: "Client-chosen key; the event ID is derived from it",
+        description:
+          "Client-chosen key, scoped to the caller and route (draft-ietf-httpapi-idempotency-key-header; a bare token or a quoted string): the same key and request replay the first answer for 24 h, another request with it is 422, a second while the first runs is 409; the event ID is derived from it",
       },
     },
     body: { ...event, required: ["start", "end"] },
@@ -265,6 +266,8 @@ export const routes: readonly RouteDef[] = [
             },
             days: {
               type: "array",
+              minItems: 1,
+              maxItems: 7,
               items: { type: "integer", minimum: 1, maximum: 7 },
               default: [1, 2, 3, 4, 5],
               description: "ISO weekdays, 1 = Monday",

@@ -25,10 +25,16 @@ import type { AuditSink } from "./audit.ts";
 import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
 import type { ServerConfig } from "./config.ts";
 import type { DoctorReport } from "./doctor.ts";
+import type { IdempotencyStore } from "./idempotency.ts";
+import { createIdempotency, createMemoryIdempotencyStore, withFallback } from "./idempotency.ts";
+import { createIdentityVerifier } from "./identity.ts";
+import { recordSealer } from "./_internal/record-sealer.ts";
 import { runDoctor } from "./doctor.ts";
 import type { Policy } from "./policy.ts";
 import { compilePolicy } from "./policy.ts";
 import { createRateLimiter, createSharedRateLimiter } from "./limits.ts";
+import { createCacheKeyCheck } from "./cache-key-check.ts";
+import { rateKeyNamer } from "./_internal/rate-key-name.ts";
 import type { RateStore } from "./limits.ts";
 
 /** What {@link createServer} needs besides the configuration. */
@@ -41,8 +47,18 @@ export interface CreateServerOptions {
   log?: (line: string) => void;
   /** The transport to Google (or the emulator); every call gets the configured timeout. */
   fetch?: UpstreamFetch;
-  /** A shared token store (Redis), with the key that encrypts tokens at rest. */
-  shared?: { store: SharedTokenStore; secret: string; rates?: RateStore };
+  /**
+   * A shared token store (Redis), with the cache key that seals tokens at rest and names entries and
+   * budgets (DWD_CACHE_KEY), and the one before a rotation (DWD_CACHE_KEY_PREVIOUS).
+   */
+  shared?: {
+    store: SharedTokenStore;
+    secret: string;
+    previousSecret?: string;
+    rates?: RateStore;
+    /** Where Idempotency-Key records go, shared by every replica. */
+    idempotency?: IdempotencyStore;
+  };
   now?: () => number;
   version?: string;
   /** Replaces the Calendar client factory (tests; other Calendar transports). */
@@ -190,6 +206,10 @@ export function createServer(options: CreateServerOptions): DwdServer {
     ? createSharedTokenSource(base, {
         store: options.shared.store,
         secret: options.shared.secret,
+        ...(options.shared.previousSecret !== undefined
+          ? { previousSecret: options.shared.previousSecret }
+          : {}),
+        onKeyMismatch: (keyId) => keyCheck?.noteMismatch(keyId),
         ...(options.now ? { now: options.now } : {}),
         onModeChange: (mode, error) =>
           log(
@@ -204,6 +224,17 @@ export function createServer(options: CreateServerOptions): DwdServer {
       })
     : undefined;
   const tokenSource: TokenSource = shared ?? base;
+  // Every replica on the Redis must hold the same cache key: checked at start, then by /readyz and /metrics.
+  const keyCheck =
+    shared === undefined || options.shared === undefined
+      ? undefined
+      : createCacheKeyCheck({
+          store: options.shared.idempotency ?? options.shared.store,
+          keyIds: () => shared.keyIds(),
+          log,
+          ...(options.now ? { now: options.now } : {}),
+        });
+  void keyCheck?.check();
   // One client per scope (they share the token source); `.as(subject)` acts as each user.
   const clients = new Map<string, CalendarClient>();
   const clientFor = (scope: string): CalendarClient => {
@@ -227,10 +258,29 @@ export function createServer(options: CreateServerOptions): DwdServer {
   const freeBusyMany: FreeBusyMany | undefined = options.calendar
     ? undefined
     : async (subjects, scope, range) => {
-        const results = await clientFor(scope).batch((b) =>
-          subjects.map((s) => b.as(s).freebusy.query({ ...range, items: [{ id: s }] })),
+        // Each user's token first, every promise settled here: a user who fails at the token endpoint
+        // (unknown, suspended, scope not granted) is that user's answer, and the batch carries only
+        // users who have a token (its own token lookups then come from the cache).
+        const tokens = await Promise.allSettled(
+          subjects.map((subject) => tokenSource.getToken({ subject, scopes: [scope] })),
         );
-        return Object.fromEntries(subjects.map((s, i) => [s, results[i]!]));
+        const outcomes: Awaited<ReturnType<FreeBusyMany>> = {};
+        const ready: string[] = [];
+        subjects.forEach((s, i) => {
+          const t = tokens[i]!;
+          if (t.status === "rejected") outcomes[s] = { ok: false, error: t.reason };
+          else ready.push(s);
+        });
+        if (ready.length === 0) return outcomes;
+        try {
+          const results = await clientFor(scope).batch((b) =>
+            ready.map((s) => b.as(s).freebusy.query({ ...range, items: [{ id: s }] })),
+          );
+          ready.forEach((s, i) => (outcomes[s] = results[i]!));
+        } catch (error) {
+          for (const s of ready) outcomes[s] = { ok: false, error };
+        }
+        return outcomes;
       };
 
   let report: DoctorReport | undefined;
@@ -270,29 +320,52 @@ export function createServer(options: CreateServerOptions): DwdServer {
   const sharedRates =
     rates === undefined
       ? undefined
-      : createSharedRateLimiter(rates, createRateLimiter(options.now), (mode) =>
-          log(
-            JSON.stringify({
-              level: mode === "redis" ? "info" : "warn",
-              msg:
-                mode === "redis"
-                  ? "rate budgets: Redis is back, budgets are shared again"
-                  : "rate budgets: Redis unreachable, this replica counts rates alone",
-            }),
-          ),
+      : createSharedRateLimiter(
+          rates,
+          createRateLimiter(options.now),
+          (mode) =>
+            log(
+              JSON.stringify({
+                level: mode === "redis" ? "info" : "warn",
+                msg:
+                  mode === "redis"
+                    ? "rate budgets: Redis is back, budgets are shared again"
+                    : "rate budgets: Redis unreachable, this replica counts rates alone",
+              }),
+            ),
+          rateKeyNamer(options.shared!.secret),
         );
   let inFlight = 0;
-  const cacheStatus = (): CacheStatus =>
-    shared === undefined
-      ? { mode: "memory" }
-      : {
-          mode: shared.mode === "shared" ? "redis" : "memory-fallback",
-          sharedHits: shared.sharedStats.storeHits,
-          fallbacks: shared.sharedStats.fallbacks,
-          budgets: sharedRates?.mode() ?? "memory",
-        };
+  const cacheStatus = (): CacheStatus => {
+    if (shared === undefined) return { mode: "memory" };
+    void keyCheck?.check();
+    return {
+      mode: shared.mode === "shared" ? "redis" : "memory-fallback",
+      sharedHits: shared.sharedStats.storeHits,
+      fallbacks: shared.sharedStats.fallbacks,
+      budgets: sharedRates?.mode() ?? "memory",
+      ...(keyCheck ? { key: keyCheck.status() } : {}),
+    };
+  };
+  // Callers known by their workload identity: keys and verified tokens are cached across reloads.
+  const identity = createIdentityVerifier({
+    log,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  // Idempotency-Key records: in Redis with the shared cache (named and sealed under the cache key;
+  // this replica's memory for any operation Redis fails), else in memory. A running request holds its
+  // key for up to three upstream timeouts, should its replica die meanwhile.
+  const memoryRecords = createMemoryIdempotencyStore(options.now);
+  const sharedRecords = options.shared?.idempotency;
+  const idempotency = createIdempotency({
+    store: sharedRecords === undefined ? memoryRecords : withFallback(sharedRecords, memoryRecords),
+    ...(sharedRecords !== undefined ? { sealer: recordSealer(options.shared!.secret) } : {}),
+    runningTtlMs: 3 * config.limits.upstreamTimeoutMs + 5000,
+  });
   const serverApp = createServerApp({
     policy: () => policy,
+    idempotency,
+    identity,
     tokenSource,
     calendar,
     ...(freeBusyMany ? { freeBusyMany } : {}),

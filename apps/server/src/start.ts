@@ -13,7 +13,13 @@ import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import process from "node:process";
 import { createAdaptorServer } from "@hono/node-server";
-import { createIamSigner, loadKey, redactSecrets, registerSecret } from "@dwd/auth";
+import {
+  cacheKeyProblem,
+  createIamSigner,
+  loadKey,
+  redactSecrets,
+  registerSecret,
+} from "@dwd/auth";
 import type { JwtSigner, ServiceAccountKey, SharedTokenStore } from "@dwd/auth";
 import type { AuditSink } from "./audit.ts";
 import type { ServerConfig } from "./config.ts";
@@ -24,6 +30,7 @@ import { UsageError } from "./_internal/usage-error.ts";
 import { nodeFetch } from "./_internal/node-fetch.ts";
 import { createServer } from "./server.ts";
 import type { RateStore } from "./limits.ts";
+import type { IdempotencyStore } from "./idempotency.ts";
 
 /** What `dwd-server` was asked to do. */
 export interface StartOptions {
@@ -106,6 +113,31 @@ function auditSink(config: ServerConfig): { sink: AuditSink; close(): Promise<vo
 }
 
 /**
+ * The cache key in `name`: 32 random bytes in base64, or a usage error saying what is wrong with it.
+ * Decided: a random key, not a passphrase stretched by a slow KDF — a KDF only slows the guessing of a
+ * weak phrase by a constant factor (and every replica's start by as much), while 256 random bits make
+ * a stolen Redis value uncrackable; `openssl rand -base64 32` makes one.
+ */
+function cacheKeyFromEnv(name: string, required: boolean): string | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === "") {
+    if (!required) return undefined;
+    throw new UsageError(
+      `${name} is not set: tokens in Redis are sealed with it, and entries and budgets named by it`,
+      `Set the same ${name} on every replica: export ${name}=$(openssl rand -base64 32)`,
+    );
+  }
+  const problem = cacheKeyProblem(value);
+  if (problem !== undefined)
+    throw new UsageError(
+      `${name} ${problem}: it must be 32 random bytes in base64 (a passphrase can be guessed from one stolen Redis value)`,
+      `Generate one with: openssl rand -base64 32 (the same on every replica${name === "DWD_CACHE_KEY" ? "; keep the old one as DWD_CACHE_KEY_PREVIOUS while replicas move to a new one" : ""})`,
+    );
+  registerSecret(value);
+  return value;
+}
+
+/**
  * Runs the server until SIGTERM/SIGINT.
  *
  * @param options what to serve
@@ -164,20 +196,28 @@ export async function start(options: StartOptions): Promise<number> {
     };
   }
 
-  let shared: { store: SharedTokenStore; secret: string; rates: RateStore } | undefined;
+  let shared:
+    | {
+        store: SharedTokenStore;
+        secret: string;
+        previousSecret?: string;
+        rates: RateStore;
+        idempotency: IdempotencyStore;
+      }
+    | undefined;
   if (config.cache !== "memory") {
-    const secret = process.env.DWD_CACHE_KEY;
-    if (secret === undefined || secret.length < 16) {
-      throw new UsageError(
-        "DWD_CACHE_KEY is not set (or shorter than 16 characters): tokens in Redis are encrypted with it",
-        "Set the same DWD_CACHE_KEY on every replica, e.g. export DWD_CACHE_KEY=$(openssl rand -base64 32)",
-      );
-    }
-    registerSecret(secret);
+    const secret = cacheKeyFromEnv("DWD_CACHE_KEY", true)!;
+    const previousSecret = cacheKeyFromEnv("DWD_CACHE_KEY_PREVIOUS", false);
     const { createRedisTokenStore } = await import("./redis-store.ts");
     const store = createRedisTokenStore(config.cache);
     closers.push(() => store.close());
-    shared = { store, secret, rates: store };
+    shared = {
+      store,
+      secret,
+      ...(previousSecret !== undefined ? { previousSecret } : {}),
+      rates: store,
+      idempotency: store,
+    };
   }
 
   const audit = auditSink(config);
@@ -267,25 +307,31 @@ export async function start(options: StartOptions): Promise<number> {
         );
         return;
       }
-      readConfig(options.configFile).then(
-        (next) => {
+      // reload() inside the promise chain: a configuration that validates but cannot be compiled is
+      // refused like a broken file (the policy in force stays), never an unhandled rejection.
+      readConfig(options.configFile)
+        .then((next) => {
           server.reload(next);
-          err(
-            JSON.stringify({
-              level: "info",
-              msg: `SIGHUP: policy reloaded (${next.callers.length} caller(s))`,
-            }),
-          );
-        },
-        (error: unknown) =>
-          err(
-            JSON.stringify({
-              level: "error",
-              msg: `SIGHUP: kept the current policy: ${error instanceof Error ? error.message : String(error)}`,
-              hint: (error as { hint?: string }).hint,
-            }),
-          ),
-      );
+          return next;
+        })
+        .then(
+          (next) => {
+            err(
+              JSON.stringify({
+                level: "info",
+                msg: `SIGHUP: policy reloaded (${next.callers.length} caller(s))`,
+              }),
+            );
+          },
+          (error: unknown) =>
+            err(
+              JSON.stringify({
+                level: "error",
+                msg: `SIGHUP: kept the current policy: ${error instanceof Error ? error.message : String(error)}`,
+                hint: (error as { hint?: string }).hint,
+              }),
+            ),
+        );
     });
   });
 }

@@ -389,7 +389,7 @@ describe("deny by default", () => {
         callers: [
           {
             ...intruder!,
-            tokenSha256: booking!.tokenSha256.replace(/^./, (c) => (c === "0" ? "1" : "0")),
+            tokenSha256: booking!.tokenSha256!.replace(/^./, (c) => (c === "0" ? "1" : "0")),
           },
           { ...booking!, name: "booking-v2", tokenSha256: intruder!.tokenSha256 },
         ],

@@ -13,7 +13,8 @@ export const CAL = "https://www.googleapis.com/auth/calendar";
 export const BOOKING_TOKEN = "test-booking-token-5f1c2a";
 export const INTRUDER_TOKEN = "test-intruder-token-9b7e4d";
 export const SLOW_TOKEN = "test-slow-token-31aa0c";
-export const CACHE_KEY = "test-cache-key-0123456789abcdef";
+// 32 random bytes, base64 (openssl rand -base64 32), as DWD_CACHE_KEY must be.
+export const CACHE_KEY = "Zk3pW9qR2tV7yB4nM8cX1sL6hJ0gF5dA3eK9uT2oP7I=";
 /**
  * Secrets of the suite that have no recognisable shape: the callers' bearer tokens, the cache key. (The
  * demo tokens are public, printed in the demo's banner; the e2e test checks that no log line has them.)
@@ -107,6 +108,8 @@ export interface Harness {
   emulator: Emulator;
   key: ServiceAccountKey;
   audit: Record<string, unknown>[];
+  /** The audit lines as written. */
+  auditLines: string[];
   logs: string[];
   /** Sends a request to the app (no socket); records the answer for the secret scan. */
   request(
@@ -146,6 +149,7 @@ export async function harness(
   const { emulator, key } = await sharedEmulator(options.scenario, options.scenarioName);
   const config = options.config ?? (await testConfig());
   const audit: Record<string, unknown>[] = [];
+  const auditLines: string[] = [];
   const logs: string[] = [];
   const clock = { now: Date.now() };
   const server = createServer({
@@ -153,6 +157,7 @@ export async function harness(
     config,
     audit: (line) => {
       seen.push(line);
+      auditLines.push(line);
       audit.push(JSON.parse(line) as Record<string, unknown>);
     },
     log: (line) => {
@@ -169,6 +174,7 @@ export async function harness(
     emulator,
     key,
     audit,
+    auditLines,
     logs,
     clock,
     async request(path, init = {}) {

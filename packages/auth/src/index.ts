@@ -76,7 +76,7 @@ export type {
   TokenSourceOptions,
   TokenSourceStats,
 } from "./token-source.ts";
-export { createSharedTokenSource } from "./shared-token-source.ts";
+export { cacheKeyProblem, createSharedTokenSource } from "./shared-token-source.ts";
 export type {
   SharedTokenSource,
   SharedTokenSourceOptions,

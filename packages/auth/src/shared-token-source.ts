@@ -2,12 +2,22 @@
  * `createSharedTokenSource()`: one token cache for many replicas. It wraps any {@link TokenSource} with
  * a {@link SharedTokenStore} (Redis in dwd-server): a token minted by one replica is read by the others,
  * a lock per (subject, scopes) makes N replicas mint once in total, and tokens are encrypted at rest
- * with AES-GCM (they are bearer secrets). When the store fails, each replica falls back to its own
- * memory cache (the wrapped source) and says so; it goes back to the store when the store answers.
+ * with AES-GCM (they are bearer secrets) under a key derived from a high-entropy cache key. Key names
+ * are HMACs under that key (they tell nothing about subjects or scopes), and each entry records the ID
+ * of the key that sealed it: an entry of another key is reported and never overwritten, and a previous
+ * key still reads its entries during a rotation. When the store fails — or answers what no replica
+ * wrote — each replica falls back to its own memory cache (the wrapped source) and says so; it goes back
+ * to the store when the store answers.
  *
  * @module
  */
 
+import type { CacheKeys } from "./_internal/cache-keyring.ts";
+import {
+  cacheKeyProblem as cacheKeyProblemOf,
+  deriveCacheKeys,
+  keyName,
+} from "./_internal/cache-keyring.ts";
 import { normalizeScopes } from "./sign-jwt.ts";
 import type {
   AccessToken,
@@ -36,8 +46,19 @@ export interface SharedTokenStore {
 /** Options of {@link createSharedTokenSource}. */
 export interface SharedTokenSourceOptions {
   store: SharedTokenStore;
-  /** The secret tokens are encrypted with (AES-256-GCM, key = SHA-256 of it); the same on every replica. */
+  /**
+   * The cache key, the same on every replica: at least 32 random bytes, base64 (e.g. `openssl rand
+   * -base64 32`); {@link cacheKeyProblem} says what is wrong with one. Tokens are sealed with
+   * AES-256-GCM and named with HMAC-SHA-256 under keys derived from it (HKDF).
+   */
   secret: string;
+  /** The key before a rotation: entries it sealed are still read (and sealed again under `secret`). */
+  previousSecret?: string;
+  /**
+   * Told when an entry under this replica's key name was sealed by a key it does not hold (`keyId`):
+   * the entry is left as it is, and this replica uses its own memory cache for that token.
+   */
+  onKeyMismatch?: (keyId: string) => void;
   /** Prefix of every store key. Default `dwd:token:`. */
   namespace?: string | undefined;
   /** Clock in ms. */
@@ -66,6 +87,10 @@ export interface SharedTokenStats {
   storeWrites: number;
   /** Times the store failed and this replica fell back to its memory. */
   fallbacks: number;
+  /** Entries found sealed by a key this replica does not hold (left as they are). */
+  keyMismatches: number;
+  /** Entries read through the previous key (a rotation). */
+  previousKeyReads: number;
 }
 
 /** A token source shared through a store. */
@@ -74,7 +99,29 @@ export interface SharedTokenSource extends TokenSource {
   readonly mode: "shared" | "local";
   /** Counters of the shared layer. */
   sharedStats: SharedTokenStats;
+  /** The IDs of the cache key and of the previous one (never the keys). */
+  keyIds(): Promise<{ current: string; previous?: string }>;
 }
+
+/**
+ * What is wrong with a cache key for {@link createSharedTokenSource}, or undefined when it is usable:
+ * it must be base64 (standard or URL-safe) of at least 32 bytes that look random.
+ *
+ * @param secret the key as configured
+ * @returns the problem (e.g. `holds 12 bytes, fewer than 32`), or undefined
+ * @example
+ * ```ts
+ * const problem = cacheKeyProblem(process.env.DWD_CACHE_KEY);
+ * if (problem !== undefined) throw new Error(`DWD_CACHE_KEY ${problem}: use openssl rand -base64 32`);
+ * ```
+ */
+export function cacheKeyProblem(secret: unknown): string | undefined {
+  return problemOf(secret);
+}
+const problemOf = cacheKeyProblemOf;
+
+/** A store answer under this cache's name that no replica wrote: the store is not to be trusted. */
+class StoreAnswerError extends Error {}
 
 const encoder = new TextEncoder();
 
@@ -91,18 +138,13 @@ function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-async function hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * Wraps a token source so replicas share its tokens through a store.
  *
  * @param source the replica's own token source (it mints, and is the fallback cache)
  * @param options store, encryption secret, clock, lock and poll timing
  * @returns the shared source; `stats` counts this replica's exchanges and hits
- * @throws {TypeError} when `secret` is shorter than 16 characters
+ * @throws {TypeError} when `secret` (or `previousSecret`) is not a usable cache key
  * @example
  * ```ts
  * const shared = createSharedTokenSource(createTokenSource(key), { store: redisStore, secret: process.env.DWD_CACHE_KEY! });
@@ -113,8 +155,14 @@ export function createSharedTokenSource(
   source: TokenSource,
   options: SharedTokenSourceOptions,
 ): SharedTokenSource {
-  if (typeof options.secret !== "string" || options.secret.length < 16)
-    throw new TypeError("createSharedTokenSource(): secret must have at least 16 characters");
+  for (const which of ["secret", "previousSecret"] as const) {
+    if (which === "previousSecret" && options.previousSecret === undefined) continue;
+    const problem = problemOf(options[which]);
+    if (problem !== undefined)
+      throw new TypeError(
+        `createSharedTokenSource(): ${which} ${problem}; use 32 random bytes in base64 (openssl rand -base64 32)`,
+      );
+  }
   const { store } = options;
   const now = options.now ?? Date.now;
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
@@ -125,9 +173,12 @@ export function createSharedTokenSource(
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const namespace = options.namespace ?? "dwd:token:";
   const maxEntries = options.maxEntries ?? 50_000;
-  const aesKey = crypto.subtle
-    .digest("SHA-256", encoder.encode(options.secret))
-    .then((raw) => crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]));
+  const current = deriveCacheKeys(options.secret);
+  const previous =
+    options.previousSecret === undefined ? undefined : deriveCacheKeys(options.previousSecret);
+  // Derived in the background; a failure (none is expected) surfaces on first use, not unobserved.
+  current.catch(() => undefined);
+  previous?.catch(() => undefined);
 
   const local = new Map<string, AccessToken>();
   const pending = new Map<string, Promise<AccessToken>>();
@@ -137,39 +188,68 @@ export function createSharedTokenSource(
     },
     hits: 0,
   };
-  const sharedStats: SharedTokenStats = { storeHits: 0, storeWrites: 0, fallbacks: 0 };
+  const sharedStats: SharedTokenStats = {
+    storeHits: 0,
+    storeWrites: 0,
+    fallbacks: 0,
+    keyMismatches: 0,
+    previousKeyReads: 0,
+  };
   let mode: "shared" | "local" = "shared";
   let failedAt = 0;
 
   const fresh = (t: AccessToken | undefined): t is AccessToken =>
     t !== undefined && t.expiresAt - margin > now();
 
-  async function encrypt(key: string, token: AccessToken): Promise<string> {
+  async function seal(name: string, token: AccessToken): Promise<string> {
+    const keys = await current;
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const plain = encoder.encode(JSON.stringify(token));
     const sealed = new Uint8Array(
       await crypto.subtle.encrypt(
-        { name: "AES-GCM", iv, additionalData: encoder.encode(key) },
-        await aesKey,
+        { name: "AES-GCM", iv, additionalData: encoder.encode(name) },
+        keys.seal,
         plain,
       ),
     );
-    return `v1.${toBase64(iv)}.${toBase64(sealed)}`;
+    return `v2.${keys.id}.${toBase64(iv)}.${toBase64(sealed)}`;
   }
 
-  async function decrypt(key: string, value: string): Promise<AccessToken | undefined> {
-    const [version, iv, sealed] = value.split(".");
-    if (version !== "v1" || iv === undefined || sealed === undefined) return undefined;
+  /**
+   * Opens an entry: the token, `mismatch` (sealed by a key this replica does not hold: left alone), or
+   * a StoreAnswerError for a value no replica writes (the store answers nonsense).
+   */
+  async function open(
+    name: string,
+    value: string,
+    keys: CacheKeys,
+  ): Promise<AccessToken | { mismatch: string }> {
+    const parts = value.split(".");
+    const [version, keyId, iv, sealed] = parts;
+    if (
+      parts.length !== 4 ||
+      version !== "v2" ||
+      !/^[0-9a-f]{16}$/.test(keyId!) ||
+      iv === undefined ||
+      sealed === undefined
+    )
+      throw new StoreAnswerError(
+        `the store answered a value no replica writes under a token key (${value.length} characters)`,
+      );
+    if (keyId !== keys.id) return { mismatch: keyId! };
+    let plain: ArrayBuffer;
     try {
-      const plain = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: fromBase64(iv), additionalData: encoder.encode(key) },
-        await aesKey,
+      plain = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: fromBase64(iv), additionalData: encoder.encode(name) },
+        keys.seal,
         fromBase64(sealed),
       );
-      return JSON.parse(new TextDecoder().decode(plain)) as AccessToken;
     } catch {
-      return undefined; // another secret, or tampered: treat as absent and mint
+      throw new StoreAnswerError(
+        `an entry sealed by key ${keyId} does not open with it: the store's value was altered`,
+      );
     }
+    return JSON.parse(new TextDecoder().decode(plain)) as AccessToken;
   }
 
   function storeFailed(error: unknown): void {
@@ -188,15 +268,45 @@ export function createSharedTokenSource(
     }
   }
 
-  async function readStore(key: string): Promise<AccessToken | undefined> {
-    const value = await store.get(key);
-    const token = value === undefined ? undefined : await decrypt(key, value);
-    return fresh(token) ? token : undefined;
+  /** A fresh token under `name`, undefined, or `mismatch` (an entry of a key this replica lacks). */
+  async function readStore(
+    name: string,
+    keys: CacheKeys,
+  ): Promise<AccessToken | "mismatch" | undefined> {
+    const value = await store.get(name);
+    if (value === undefined) return undefined;
+    if (typeof value !== "string")
+      throw new StoreAnswerError("the store answered a value that is not text");
+    const opened = await open(name, value, keys);
+    if ("mismatch" in opened) {
+      sharedStats.keyMismatches++;
+      options.onKeyMismatch?.(opened.mismatch);
+      return "mismatch";
+    }
+    return fresh(opened) ? opened : undefined;
   }
 
-  async function mintShared(request: GetTokenOptions, key: string): Promise<AccessToken> {
-    const found = await readStore(key);
+  /** The token sealed under the previous key during a rotation, sealed again under the current one. */
+  async function readPrevious(id: string, name: string): Promise<AccessToken | undefined> {
+    if (previous === undefined) return undefined;
+    const keys = await previous;
+    const found = await readStore(`${namespace}${await keyName(keys, id)}`, keys);
+    if (found === undefined || found === "mismatch") return undefined;
+    sharedStats.previousKeyReads++;
+    await store.set(name, await seal(name, found), Math.max(1000, found.expiresAt - now()));
+    return found;
+  }
+
+  async function mintShared(
+    request: GetTokenOptions,
+    id: string,
+    key: string,
+  ): Promise<AccessToken> {
+    const keys = await current;
+    const found = (await readStore(key, keys)) ?? (await readPrevious(id, key));
     storeAnswered();
+    // Another key's entry: never overwritten; this replica keeps its own token meanwhile.
+    if (found === "mismatch") return await source.getToken(request);
     if (found) {
       sharedStats.storeHits++;
       return found;
@@ -207,13 +317,14 @@ export function createSharedTokenSource(
       if (release !== undefined) {
         try {
           // Someone may have written it between our read and our lock.
-          const again = await readStore(key);
+          const again = await readStore(key, keys);
+          if (again === "mismatch") return await source.getToken(request);
           if (again) {
             sharedStats.storeHits++;
             return again;
           }
           const token = await source.getToken(request);
-          await store.set(key, await encrypt(key, token), Math.max(1000, token.expiresAt - now()));
+          await store.set(key, await seal(key, token), Math.max(1000, token.expiresAt - now()));
           sharedStats.storeWrites++;
           return token;
         } finally {
@@ -221,7 +332,8 @@ export function createSharedTokenSource(
         }
       }
       await sleep(pollMs);
-      const minted = await readStore(key);
+      const minted = await readStore(key, keys);
+      if (minted === "mismatch") return await source.getToken(request);
       if (minted) {
         sharedStats.storeHits++;
         return minted;
@@ -233,9 +345,9 @@ export function createSharedTokenSource(
 
   async function obtain(request: GetTokenOptions, id: string): Promise<AccessToken> {
     if (mode === "local" && now() - failedAt < retryStoreMs) return await source.getToken(request);
-    const key = `${namespace}${await hex(id)}`;
     try {
-      return await mintShared(request, key);
+      const key = `${namespace}${await keyName(await current, id)}`;
+      return await mintShared(request, id, key);
     } catch (error) {
       // A refusal from the token endpoint is the answer, not a store failure.
       if ((error as { name?: unknown })?.name === "DelegationError") throw error;
@@ -250,6 +362,10 @@ export function createSharedTokenSource(
     tokenUri: source.tokenUri,
     stats,
     sharedStats,
+    async keyIds() {
+      const p = previous === undefined ? undefined : (await previous).id;
+      return { current: (await current).id, ...(p !== undefined ? { previous: p } : {}) };
+    },
     get mode() {
       return mode;
     },
@@ -262,8 +378,9 @@ export function createSharedTokenSource(
       const id = `${request.subject || ""}\n${scopes.join(" ")}`;
       local.delete(id);
       source.invalidate(request);
-      void hex(id)
-        .then((h) => store.delete(`${namespace}${h}`))
+      void current
+        .then((keys) => keyName(keys, id))
+        .then((name) => store.delete(`${namespace}${name}`))
         .catch(() => undefined);
     },
     async getToken(request: GetTokenOptions): Promise<AccessToken> {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DelegationError, createSharedTokenSource } from "../src/index.ts";
+import { DelegationError, cacheKeyProblem, createSharedTokenSource } from "../src/index.ts";
 import type { AccessToken, GetTokenOptions, SharedTokenStore, TokenSource } from "../src/index.ts";
 
 const CAL = "https://www.googleapis.com/auth/calendar";
-const SECRET = "test-cache-secret-0123456789";
+// 32 random bytes, base64 (openssl rand -base64 32), and a second one for rotations and wrong keys.
+const SECRET = "q7Jd0r3mXo1VnE5kP8sYtB2wZc4hLf6uGa9iRb0NxTQ=";
+const OTHER = "M3vH8pQw1zK5nR0tY7eU2sX4aB6cD9fG0jL3mN8oP1Q=";
 
 /** A memory store shared by the "replicas"; `down` makes every call fail like an unreachable Redis. */
 function memoryStore() {
@@ -109,17 +111,100 @@ describe("createSharedTokenSource()", () => {
     );
     const token = await source.getToken({ subject: "ana@example.com", scopes: [CAL] });
     const values = [...data.values()].map((e) => e.value).join("\n");
-    expect(values).toMatch(/^v1\./);
+    const { current } = await source.keyIds();
+    expect(current).toMatch(/^[0-9a-f]{16}$/);
+    // The entry names the key that sealed it (its ID, never the key), then IV and ciphertext.
+    expect(values).toMatch(new RegExp(`^v2\\.${current}\\.[A-Za-z0-9+/=]+\\.[A-Za-z0-9+/=]+$`));
     expect(values).not.toContain(token.accessToken);
-    expect([...data.keys()].join("\n")).not.toContain("ana@example.com");
-    // Another secret cannot read it: that replica mints its own.
+    expect(values).not.toContain(SECRET);
+    // Key names are HMACs under the cache key: no subject, no scope, no unsalted hash of them.
+    const names = [...data.keys()];
+    expect(names).toHaveLength(1);
+    expect(names[0]).toMatch(/^dwd:token:[A-Za-z0-9_-]{43}$/);
+    const plainHash = Array.from(
+      new Uint8Array(
+        await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`ana@example.com\n${CAL}`)),
+      ),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    expect(names[0]).not.toContain(plainHash);
+    // Another key names its entries elsewhere: it neither reads nor overwrites this one.
     const other = fakeSource("b", () => state.now);
     await createSharedTokenSource(other, {
       store,
-      secret: "another-secret-0123456789",
+      secret: OTHER,
       now: () => state.now,
     }).getToken({ subject: "ana@example.com", scopes: [CAL] });
     expect(other.stats.exchanges).toBe(1);
+    expect(data.get(names[0]!)?.value).toBe(values);
+  });
+
+  it("reports an entry sealed by another key under its name, and never overwrites it", async () => {
+    const { store, data, state } = memoryStore();
+    const now = (): number => state.now;
+    const a = createSharedTokenSource(fakeSource("a", now), { store, secret: SECRET, now });
+    await a.getToken({ subject: "ana@example.com", scopes: [CAL] });
+    const [name] = [...data.keys()];
+    const entry = data.get(name!)!;
+    // The same name, sealed by a key whose ID is not ours (as a replica holding another key would).
+    const forged = entry.value.replace(/^v2\.[0-9a-f]{16}\./, "v2.00112233aabbccdd.");
+    data.set(name!, { ...entry, value: forged });
+    const mismatches: string[] = [];
+    const inner = fakeSource("b", now);
+    const b = createSharedTokenSource(inner, {
+      store,
+      secret: SECRET,
+      now,
+      onKeyMismatch: (id) => mismatches.push(id),
+    });
+    const token = await b.getToken({ subject: "ana@example.com", scopes: [CAL] });
+    expect(token.accessToken).toBe("ya29.b.ana@example.com");
+    expect(mismatches).toStrictEqual(["00112233aabbccdd"]);
+    expect(b.sharedStats.keyMismatches).toBe(1);
+    expect(data.get(name!)?.value).toBe(forged);
+    expect(b.mode).toBe("shared");
+  });
+
+  it("reads the previous key's entries during a rotation, and seals them again under the new key", async () => {
+    const { store, data, state } = memoryStore();
+    const now = (): number => state.now;
+    const old = createSharedTokenSource(fakeSource("old", now), { store, secret: OTHER, now });
+    await old.getToken({ subject: "ana@example.com", scopes: [CAL] });
+    const inner = fakeSource("new", now);
+    const rotated = createSharedTokenSource(inner, {
+      store,
+      secret: SECRET,
+      previousSecret: OTHER,
+      now,
+    });
+    const token = await rotated.getToken({ subject: "ana@example.com", scopes: [CAL] });
+    expect(token.accessToken).toBe("ya29.old.ana@example.com");
+    expect(inner.stats.exchanges).toBe(0);
+    expect(rotated.sharedStats.previousKeyReads).toBe(1);
+    const ids = await rotated.keyIds();
+    expect(ids.previous).toBe((await old.keyIds()).current);
+    expect([...data.values()].filter((e) => e.value.startsWith(`v2.${ids.current}.`))).toHaveLength(
+      1,
+    );
+  });
+
+  it("takes a store that answers what no replica wrote (+OK to everything) as failing, and falls back", async () => {
+    const { store, state } = memoryStore();
+    const nonsense = { ...store, get: () => Promise.resolve("OK") };
+    const modes: string[] = [];
+    const inner = fakeSource("a", () => state.now);
+    const source = createSharedTokenSource(inner, {
+      store: nonsense,
+      secret: SECRET,
+      now: () => state.now,
+      onModeChange: (m, error) => modes.push(`${m}: ${(error as Error | undefined)?.message}`),
+    });
+    const token = await source.getToken({ subject: "ana@example.com", scopes: [CAL] });
+    expect(token.accessToken).toBe("ya29.a.ana@example.com");
+    expect(source.mode).toBe("local");
+    expect(modes).toStrictEqual([
+      "local: the store answered a value no replica writes under a token key (2 characters)",
+    ]);
   });
 
   it("falls back to the replica's memory when the store fails, and shares again once it answers", async () => {
@@ -177,10 +262,29 @@ describe("createSharedTokenSource()", () => {
     expect(source.mode).toBe("shared");
   });
 
-  it("refuses a short secret", () => {
+  it("refuses a cache key without 32 random bytes: short, not base64, or a repeated phrase", () => {
     const { store } = memoryStore();
+    const cases: [string, string][] = [
+      ["passwordpassword", "holds 12 bytes, fewer than 32"],
+      ["not base64 at all!", "is not base64 (18 characters)"],
+      ["passwordpasswordpasswordpasswordpasswordpass", "repeats too few characters to be random"],
+      ["", "is empty"],
+    ];
+    for (const [secret, problem] of cases) {
+      expect(cacheKeyProblem(secret)).toBe(problem);
+      expect(() => createSharedTokenSource(fakeSource("a", Date.now), { store, secret })).toThrow(
+        new TypeError(
+          `createSharedTokenSource(): secret ${problem}; use 32 random bytes in base64 (openssl rand -base64 32)`,
+        ),
+      );
+    }
+    expect(cacheKeyProblem(SECRET)).toBeUndefined();
     expect(() =>
-      createSharedTokenSource(fakeSource("a", Date.now), { store, secret: "short" }),
-    ).toThrow(new TypeError("createSharedTokenSource(): secret must have at least 16 characters"));
+      createSharedTokenSource(fakeSource("a", Date.now), {
+        store,
+        secret: SECRET,
+        previousSecret: "short",
+      }),
+    ).toThrow(/previousSecret is not base64/);
   });
 });

@@ -18,7 +18,7 @@ import { createTrafficStats } from "./_internal/traffic-stats.ts";
 import type { EmulatorContext, SuspendedSubjectBehaviour } from "./_internal/context.ts";
 import { httpDate, tokenHeaders } from "./_internal/headers.ts";
 import { createIamState } from "./_internal/iam-state.ts";
-import { metadataRoutes } from "./_internal/metadata-routes.ts";
+import { googleCertRoutes, metadataRoutes } from "./_internal/metadata-routes.ts";
 import type { ServiceAccountRecord } from "./_internal/service-account.ts";
 import { privateKeyPem } from "./_internal/service-account.ts";
 import { handleSignJwt } from "./_internal/sign-jwt-route.ts";
@@ -369,6 +369,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   app.route("/calendar/v3", calendarRoutes(ctx, runtime));
   app.post("/v1/projects/*", (c) => handleSignJwt(ctx, iam, c.req.raw));
   app.route("/computeMetadata", metadataRoutes(ctx, iam));
+  app.route("/", googleCertRoutes(ctx));
   app.notFound((c) => {
     if (c.req.path.startsWith("/calendar/v3/")) return notFound(ctx.clock());
     return new Response("Not Found", {

@@ -102,7 +102,11 @@ export function validate(schema: Schema, value: unknown, path = ""): SchemaIssue
           issues.push({ field: join(path, name), problem: "is required" });
       }
       for (const [name, child] of Object.entries(record)) {
-        const sub = schema.properties?.[name];
+        // Own properties only: a field named "constructor" or "toString" is not one of the schema's.
+        const sub =
+          schema.properties !== undefined && Object.hasOwn(schema.properties, name)
+            ? schema.properties[name]
+            : undefined;
         if (sub !== undefined) issues.push(...validate(sub, child, join(path, name)));
         else if (typeof schema.additionalProperties === "object")
           issues.push(...validate(schema.additionalProperties, child, join(path, name)));
@@ -119,11 +123,14 @@ export function validate(schema: Schema, value: unknown, path = ""): SchemaIssue
           field: at,
           problem: `must have at least ${schema.minItems} item${schema.minItems === 1 ? "" : "s"}`,
         });
-      if (schema.maxItems !== undefined && value.length > schema.maxItems)
+      // Over its bound, the items are not looked at: a long array costs no more than a short one.
+      if (schema.maxItems !== undefined && value.length > schema.maxItems) {
         issues.push({
           field: at,
           problem: `must have at most ${schema.maxItems} items, got ${value.length}`,
         });
+        return issues;
+      }
       if (schema.items)
         value.forEach((item, i) => issues.push(...validate(schema.items!, item, join(path, i))));
       return issues;

@@ -1,0 +1,101 @@
+/**
+ * `…/users/{subject}/calendars/{calendarId}/events[/{eventId}]`: list, insert (idempotent with a key),
+ * patch and delete, as the subject.
+ *
+ * @module
+ */
+
+import { DwdError } from "@dwd/auth";
+import { calendarFor, json, needs, queryParams } from "../_internal/reply.ts";
+import type { CalendarEvent } from "../calendar-port.ts";
+import type { AppContext, Handler } from "../pipeline.ts";
+import { sha256 } from "../policy.ts";
+
+const eventIdAlphabet = "0123456789abcdefghijklmnopqrstuv"; // base32hex, what Google accepts in event IDs
+
+/**
+ * The event ID an `Idempotency-Key` stands for: base32hex of SHA-256(caller, subject, calendar, key), so
+ * a retried insert names the same event and Google refuses the duplicate.
+ *
+ * @param parts caller, subject, calendar ID and key
+ * @returns a 51-character event ID
+ */
+export async function eventIdFor(parts: readonly string[]): Promise<string> {
+  const digest = await sha256(parts.join("\n"));
+  let bits = 0;
+  let value = 0;
+  let out = "";
+  for (const byte of digest) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += eventIdAlphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+/**
+ * The events handlers, by operationId.
+ *
+ * @param ctx the app's context
+ * @returns the handlers
+ */
+export function eventsHandlers(ctx: AppContext): Record<string, Handler> {
+  const { options } = ctx;
+  return {
+    async eventsList(_c, { caller, path, query }) {
+      return json(
+        await needs(calendarFor(options, caller, path.subject!, "events.list"), "events").list(
+          path.calendarId!,
+          queryParams(query),
+        ),
+      );
+    },
+    async eventsInsert(c, { caller, path, query, body }) {
+      const events = needs(calendarFor(options, caller, path.subject!, "events.insert"), "events");
+      const key = c.req.header("idempotency-key");
+      const event = { ...(body as CalendarEvent) };
+      if (key === undefined)
+        return json(await events.insert(path.calendarId!, event, queryParams(query)), 201);
+      event.id = await eventIdFor([
+        caller.name,
+        path.subject!.toLowerCase(),
+        path.calendarId!,
+        key,
+      ]);
+      try {
+        return json(await events.insert(path.calendarId!, event, queryParams(query)), 201);
+      } catch (error) {
+        // The same key was used before: Google refuses the duplicate ID; answer with the event it made.
+        if (
+          !(error instanceof DwdError) ||
+          (error as DwdError & { status?: number }).status !== 409
+        )
+          throw error;
+        return json(await events.get(path.calendarId!, event.id), 200, {
+          "idempotent-replayed": "true",
+        });
+      }
+    },
+    async eventsPatch(_c, { caller, path, query, body }) {
+      return json(
+        await needs(calendarFor(options, caller, path.subject!, "events.patch"), "events").patch(
+          path.calendarId!,
+          path.eventId!,
+          body as CalendarEvent,
+          queryParams(query),
+        ),
+      );
+    },
+    async eventsDelete(_c, { caller, path, query }) {
+      await needs(calendarFor(options, caller, path.subject!, "events.delete"), "events").delete(
+        path.calendarId!,
+        path.eventId!,
+        queryParams(query),
+      );
+      return { status: 204 };
+    },
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * `POST /v1/freebusy` and `POST /v1/availability`: busy intervals of many users (one token each, one
+ * batch), and the common free slots inside working hours.
+ *
+ * @module
+ */
+
+import { invalid, json, needs } from "../_internal/reply.ts";
+import { findSlots, isTimeZone } from "../availability.ts";
+import type { Interval } from "../availability.ts";
+import type { FreeBusyAnswer } from "../calendar-port.ts";
+import type { AppContext, Handler } from "../pipeline.ts";
+import type { Caller } from "../policy.ts";
+import { ProblemError } from "../problem.ts";
+import { upstreamProblem } from "../upstream-problem.ts";
+
+/** The most subject entries one availability answer lists (slots × subjects): about 150 KB of JSON. */
+const maxAnswerEntries = 5000;
+
+type BusyAnswer = {
+  busy?: { start: string; end: string }[];
+  error?: { code: string; detail: string; googleReason?: string };
+};
+
+function rangeOf(
+  body: { timeMin: string; timeMax: string },
+  maxDays: number,
+): { timeMin: number; timeMax: number } {
+  const timeMin = Date.parse(body.timeMin);
+  const timeMax = Date.parse(body.timeMax);
+  if (!(timeMax > timeMin))
+    throw invalid([
+      {
+        field: "timeMax",
+        problem: `must be after timeMin ("${body.timeMin}"), got "${body.timeMax}"`,
+      },
+    ]);
+  if (timeMax - timeMin > maxDays * 86_400_000)
+    throw invalid([{ field: "timeMax", problem: `must be at most ${maxDays} days after timeMin` }]);
+  return { timeMin, timeMax };
+}
+
+/**
+ * The free/busy and availability handlers, by operationId.
+ *
+ * @param ctx the app's context
+ * @returns the handlers
+ */
+export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
+  const { options, metrics } = ctx;
+
+  /** One subject's answer (or error) as the API reports it. */
+  function busyEntry(
+    subject: string,
+    outcome: { ok: true; value: FreeBusyAnswer } | { ok: false; error: unknown },
+  ): BusyAnswer {
+    if (!outcome.ok) {
+      const p = upstreamProblem(outcome.error);
+      if (p.problem.status === 500 || p.problem.status === 501) throw outcome.error;
+      metrics.googleError(p.problem.googleReason ?? p.problem.code);
+      return {
+        error: {
+          code: p.problem.code,
+          detail: p.problem.detail,
+          ...(p.problem.googleReason ? { googleReason: p.problem.googleReason } : {}),
+        },
+      };
+    }
+    const calendars = outcome.value.calendars ?? {};
+    const entry = calendars[subject] ?? Object.values(calendars)[0];
+    if (entry?.errors?.length) {
+      const reason = entry.errors[0]?.reason ?? "unknown";
+      metrics.googleError(reason);
+      return {
+        error: {
+          code: "freebusy_error",
+          detail: `Google could not answer for "${subject}": ${reason}`,
+          googleReason: reason,
+        },
+      };
+    }
+    return { busy: (entry?.busy ?? []).map((b) => ({ start: b.start ?? "", end: b.end ?? "" })) };
+  }
+
+  /** Busy intervals of each subject, acting as that subject (one token each): one batch when the client has it. */
+  async function busyOf(
+    caller: Caller,
+    subjects: string[],
+    timeMin: string,
+    timeMax: string,
+    operation: "freebusy" | "availability",
+  ): Promise<Record<string, BusyAnswer>> {
+    const unique = [...new Set(subjects.map((s) => s.toLowerCase()))];
+    const scope = options.policy().scopeFor(caller, operation)!;
+    let outcomes: Record<
+      string,
+      { ok: true; value: FreeBusyAnswer } | { ok: false; error: unknown }
+    >;
+    if (options.freeBusyMany) {
+      outcomes = await options.freeBusyMany(unique, scope, { timeMin, timeMax });
+    } else {
+      const settled = await Promise.all(
+        unique.map(async (subject) => {
+          try {
+            return {
+              ok: true as const,
+              value: await needs(options.calendar(subject, scope), "freebusy").query({
+                timeMin,
+                timeMax,
+                items: [{ id: subject }],
+              }),
+            };
+          } catch (error) {
+            return { ok: false as const, error };
+          }
+        }),
+      );
+      outcomes = Object.fromEntries(unique.map((s, i) => [s, settled[i]!]));
+    }
+    return Object.fromEntries(unique.map((s) => [s, busyEntry(s, outcomes[s]!)]));
+  }
+
+  return {
+    async freebusy(_c, { caller, body }) {
+      const b = body as { subjects: string[]; timeMin: string; timeMax: string };
+      rangeOf(b, 62);
+      return json({
+        timeMin: b.timeMin,
+        timeMax: b.timeMax,
+        subjects: await busyOf(caller, b.subjects, b.timeMin, b.timeMax, "freebusy"),
+      });
+    },
+    async availability(_c, { caller, body }) {
+      const b = body as {
+        subjects: string[];
+        timeMin: string;
+        timeMax: string;
+        durationMinutes: number;
+        stepMinutes?: number;
+        timeZone: string;
+        workingHours?: { start?: string; end?: string; days?: number[] };
+        minAttendees?: number;
+        maxSlots?: number;
+      };
+      const { timeMin, timeMax } = rangeOf(b, 62);
+      if (!isTimeZone(b.timeZone))
+        throw invalid([
+          {
+            field: "timeZone",
+            problem: `must be an IANA time zone such as "Europe/Berlin", got "${b.timeZone}"`,
+          },
+        ]);
+      const subjects = [...new Set(b.subjects.map((s) => s.toLowerCase()))];
+      const minAttendees = b.minAttendees ?? subjects.length;
+      if (minAttendees > subjects.length)
+        throw invalid([
+          {
+            field: "minAttendees",
+            problem: `must be at most the number of subjects (${subjects.length}), got ${minAttendees}`,
+          },
+        ]);
+      const maxSlots = b.maxSlots ?? 100;
+      if (maxSlots * subjects.length > maxAnswerEntries)
+        throw invalid([
+          {
+            field: "maxSlots",
+            problem: `must be at most ${Math.floor(maxAnswerEntries / subjects.length)} for ${subjects.length} subjects (maxSlots × subjects is at most ${maxAnswerEntries}), got ${maxSlots}`,
+          },
+        ]);
+      const start = b.workingHours?.start ?? "09:00";
+      const end = b.workingHours?.end ?? "17:00";
+      if (end <= start)
+        throw invalid([
+          {
+            field: "workingHours.end",
+            problem: `must be after workingHours.start ("${start}"), got "${end}"`,
+          },
+        ]);
+      const answers = await busyOf(caller, subjects, b.timeMin, b.timeMax, "availability");
+      const busy: Record<string, Interval[]> = {};
+      const unknown: Record<string, unknown> = {};
+      for (const [subject, a] of Object.entries(answers)) {
+        if (a.busy === undefined) unknown[subject] = a.error;
+        else
+          busy[subject] = a.busy.map((i) => ({
+            start: Date.parse(i.start),
+            end: Date.parse(i.end),
+          }));
+      }
+      if (Object.keys(busy).length < minAttendees) {
+        throw new ProblemError(
+          502,
+          "freebusy_unavailable",
+          `Cannot answer: free/busy is known for ${Object.keys(busy).length} of ${subjects.length} subjects, fewer than minAttendees (${minAttendees})`,
+          {
+            hint: "See the error of each subject in /v1/freebusy",
+          },
+        );
+      }
+      const slots = await findSlots({
+        busy,
+        timeMin,
+        timeMax,
+        durationMinutes: b.durationMinutes,
+        stepMinutes: b.stepMinutes ?? 15,
+        timeZone: b.timeZone,
+        workStart: start,
+        workEnd: end,
+        days: b.workingHours?.days ?? [1, 2, 3, 4, 5],
+        minAttendees,
+        maxSlots,
+      });
+      return json({
+        timeZone: b.timeZone,
+        durationMinutes: b.durationMinutes,
+        minAttendees,
+        slots,
+        ...(Object.keys(unknown).length > 0 ? { unknown } : {}),
+      });
+    },
+  };
+}

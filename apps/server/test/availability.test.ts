@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { findSlots } from "../src/availability.ts";
+import type { Interval, SlotQuery } from "../src/availability.ts";
+
+/** Intervals whose `start` and `end` count every read: the work any search does on them. */
+function counted(intervals: Interval[], reads: { n: number }): Interval[] {
+  return intervals.map((i) => ({
+    get start() {
+      reads.n++;
+      return i.start;
+    },
+    get end() {
+      reads.n++;
+      return i.end;
+    },
+  }));
+}
+
+const day = 86_400_000;
+const t0 = Date.parse("2026-12-07T00:00:00Z"); // a Monday
+
+function query(busy: Record<string, Interval[]>, over: Partial<SlotQuery> = {}): SlotQuery {
+  return {
+    busy,
+    timeMin: t0,
+    timeMax: t0 + 62 * day,
+    durationMinutes: 30,
+    stepMinutes: 5,
+    timeZone: "Europe/Berlin",
+    workStart: "00:00",
+    workEnd: "24:00",
+    days: [1, 2, 3, 4, 5, 6, 7],
+    minAttendees: 1,
+    maxSlots: 1000,
+    ...over,
+  };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("findSlots()", () => {
+  it("reads each busy interval a bounded number of times (sorting aside), with two time-zone lookups a day", async () => {
+    // The worst case the schema allows: 62 days at a 5-minute step, 50 subjects, each with 2,000 busy
+    // intervals that leave one 30-minute gap a day (so the search runs to the end of the range).
+    const reads = { n: 0 };
+    const busy: Record<string, Interval[]> = {};
+    for (let s = 0; s < 50; s++) {
+      const mine: Interval[] = [];
+      for (let k = 0; k < 2000; k++) {
+        const start = t0 + k * 45 * 60_000;
+        mine.push({ start, end: start + 10 * 60_000 + (s % 3) * 60_000 });
+      }
+      busy[`u${s}@example.com`] = counted(mine, reads);
+    }
+    const lookups = vi.spyOn(Intl.DateTimeFormat.prototype, "formatToParts");
+    const slots = await findSlots(query(busy, { minAttendees: 50, maxSlots: 1000 }));
+    const intervals = 50 * 2000;
+    const candidates = 62 * 288;
+    expect(slots.length).toBeGreaterThan(0);
+    // Each interval's start and end are read a few times (filter, sort, merge, cursor), never once
+    // per candidate: the quadratic search read them about candidates × intervals / 2 times.
+    expect(reads.n).toBeLessThan(intervals * 2 * Math.log2(2000) * 2);
+    expect(reads.n).toBeLessThan(candidates * 50);
+    expect(lookups.mock.calls.length).toBeLessThanOrEqual(2 * 63 + 2);
+  });
+
+  it("skips a busy stretch instead of trying each candidate in it, and counts the work", async () => {
+    const work = { candidates: 0, intervalSteps: 0, zoneLookups: 0 };
+    const busy = {
+      "a@example.com": [
+        { start: t0 + 9 * 3_600_000, end: t0 + 10 * 3_600_000 },
+        { start: t0 + 9.5 * 3_600_000, end: t0 + 11 * 3_600_000 },
+      ],
+    };
+    const slots = await findSlots(
+      query(busy, {
+        timeMax: t0 + day,
+        timeZone: "UTC",
+        workStart: "08:00",
+        workEnd: "12:00",
+        stepMinutes: 30,
+        work,
+      }),
+    );
+    // 08:00–12:00 at 30 minutes: 8 candidates; 09:00–11:00 busy (the two intervals merged).
+    expect(slots.map((s) => s.start.slice(11, 16))).toStrictEqual([
+      "08:00",
+      "08:30",
+      "11:00",
+      "11:30",
+    ]);
+    // 08:00 and 08:30 are slots; at 09:00 the merged 09:00–11:00 blocks, and the search jumps to its
+    // end instead of trying 09:30, 10:00 and 10:30. Two lookups find the days, two a working day.
+    expect(work).toStrictEqual({ candidates: 5, intervalSteps: 2, zoneLookups: 6 });
+  });
+
+  it("with nobody free, looks at one candidate a day, not at each of the 62 days' 17,856", async () => {
+    const work = { candidates: 0, intervalSteps: 0, zoneLookups: 0 };
+    const busy: Record<string, Interval[]> = {};
+    for (let s = 0; s < 50; s++)
+      busy[`u${s}@example.com`] = [{ start: t0 - day, end: t0 + 63 * day }];
+    expect(await findSlots(query(busy, { work }))).toStrictEqual([]);
+    expect(work.candidates).toBe(63);
+    expect(work.intervalSteps).toBe(50);
+  });
+
+  it("keeps slots inside the working hours of the time zone across a DST change", async () => {
+    // Berlin leaves summer time on 2026-10-25: 09:00 local is 07:00Z on the 23rd and 08:00Z on the 26th.
+    const start = Date.parse("2026-10-23T00:00:00Z");
+    const slots = await findSlots(
+      query(
+        { "a@example.com": [] },
+        {
+          timeMin: start,
+          timeMax: start + 4 * day,
+          workStart: "09:00",
+          workEnd: "10:00",
+          stepMinutes: 60,
+          durationMinutes: 60,
+          days: [1, 5],
+        },
+      ),
+    );
+    expect(slots.map((s) => s.start)).toStrictEqual([
+      "2026-10-23T07:00:00.000Z",
+      "2026-10-26T08:00:00.000Z",
+    ]);
+  });
+});
