@@ -201,6 +201,41 @@ describe("attendees in the domain get the event on their own calendars", () => {
     );
   });
 
+  it("a recurring invitation: the guest's instances follow the organizer's changed and cancelled occurrences", async () => {
+    const sent = await h.call(info, "POST", "calendars/primary/events", {
+      body: meeting({
+        recurrence: ["RRULE:FREQ=WEEKLY;COUNT=3"],
+        attendees: [{ email: "ana@example.com" }],
+      }),
+    });
+    expect(sent.status).toBe(200);
+    const instances = async (): Promise<[string, string][]> =>
+      (
+        (await h.call(ana, "GET", `calendars/primary/events/${sent.json.id}/instances`)).json
+          .items as { start: { dateTime: string }; summary: string }[]
+      ).map((e) => [e.start.dateTime, e.summary]);
+    // Ana's calendar is in UTC: her copy's times are written in her zone.
+    expect(await instances()).toEqual([
+      ["2026-04-09T08:00:00Z", "Design review"],
+      ["2026-04-16T08:00:00Z", "Design review"],
+      ["2026-04-23T08:00:00Z", "Design review"],
+    ]);
+    const second = `${sent.json.id}_20260416T080000Z`;
+    const third = `${sent.json.id}_20260423T080000Z`;
+    expect(
+      (
+        await h.call(info, "PATCH", `calendars/primary/events/${second}`, {
+          body: { summary: "Moved" },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await h.call(info, "DELETE", `calendars/primary/events/${third}`)).status).toBe(204);
+    expect(await instances()).toEqual([
+      ["2026-04-09T08:00:00Z", "Design review"],
+      ["2026-04-16T08:00:00Z", "Moved"],
+    ]);
+  });
+
   it("the demo's seeded Quarterly review is on Ana's and Bob's calendars, organized by info@", async () => {
     for (const who of ["ana@example.com", "bob@example.com"]) {
       const t = await h.token(who);
