@@ -173,7 +173,7 @@ describe("attendees in the domain get the event on their own calendars", () => {
     ).not.toContain(sent.json.id);
   });
 
-  it("a guest may keep its own reminders but not change who may modify the event (403 forbiddenForNonOrganizer)", async () => {
+  it("a guest may keep its own reminders but not move the event or change who may modify it (403 forbiddenForNonOrganizer)", async () => {
     const sent = await h.call(info, "POST", "calendars/primary/events", { body: meeting() });
     const reminders = { useDefault: false, overrides: [{ method: "popup", minutes: 5 }] };
     const mine = await h.call(ana, "PATCH", `calendars/primary/events/${sent.json.id}`, {
@@ -187,6 +187,14 @@ describe("attendees in the domain get the event on their own calendars", () => {
     });
     const after = await h.call(ana, "GET", `calendars/primary/events/${sent.json.id}`);
     expect(after.json).toMatchObject({ location: "Room 3", reminders });
+    const own = await h.call(ana, "POST", "calendars", { body: { summary: "Ana's own" } });
+    const moved = await h.call(
+      ana,
+      "POST",
+      `calendars/primary/events/${sent.json.id}/move?destination=${encodeURIComponent(own.json.id as string)}`,
+    );
+    expect(moved.status).toBe(403);
+    expect(moved.json.error.errors[0].reason).toBe("forbiddenForNonOrganizer");
     const refused = await h.call(ana, "PATCH", `calendars/primary/events/${sent.json.id}`, {
       body: { guestsCanModify: true },
     });
