@@ -173,7 +173,7 @@ describe("attendees in the domain get the event on their own calendars", () => {
     ).not.toContain(sent.json.id);
   });
 
-  it("a guest may keep its own reminders but not change who may modify the event (403 forbiddenForNonOrganizer)", async () => {
+  it("a guest may keep its own reminders but not move the event or change who may modify it (403 forbiddenForNonOrganizer)", async () => {
     const sent = await h.call(info, "POST", "calendars/primary/events", { body: meeting() });
     const reminders = { useDefault: false, overrides: [{ method: "popup", minutes: 5 }] };
     const mine = await h.call(ana, "PATCH", `calendars/primary/events/${sent.json.id}`, {
@@ -187,6 +187,14 @@ describe("attendees in the domain get the event on their own calendars", () => {
     });
     const after = await h.call(ana, "GET", `calendars/primary/events/${sent.json.id}`);
     expect(after.json).toMatchObject({ location: "Room 3", reminders });
+    const own = await h.call(ana, "POST", "calendars", { body: { summary: "Ana's own" } });
+    const moved = await h.call(
+      ana,
+      "POST",
+      `calendars/primary/events/${sent.json.id}/move?destination=${encodeURIComponent(own.json.id as string)}`,
+    );
+    expect(moved.status).toBe(403);
+    expect(moved.json.error.errors[0].reason).toBe("forbiddenForNonOrganizer");
     const refused = await h.call(ana, "PATCH", `calendars/primary/events/${sent.json.id}`, {
       body: { guestsCanModify: true },
     });
@@ -199,6 +207,41 @@ describe("attendees in the domain get the event on their own calendars", () => {
         "Shared properties can only be changed by the organizer of the event.",
       ),
     );
+  });
+
+  it("a recurring invitation: the guest's instances follow the organizer's changed and cancelled occurrences", async () => {
+    const sent = await h.call(info, "POST", "calendars/primary/events", {
+      body: meeting({
+        recurrence: ["RRULE:FREQ=WEEKLY;COUNT=3"],
+        attendees: [{ email: "ana@example.com" }],
+      }),
+    });
+    expect(sent.status).toBe(200);
+    const instances = async (): Promise<[string, string][]> =>
+      (
+        (await h.call(ana, "GET", `calendars/primary/events/${sent.json.id}/instances`)).json
+          .items as { start: { dateTime: string }; summary: string }[]
+      ).map((e) => [e.start.dateTime, e.summary]);
+    // Ana's calendar is in UTC: her copy's times are written in her zone.
+    expect(await instances()).toEqual([
+      ["2026-04-09T08:00:00Z", "Design review"],
+      ["2026-04-16T08:00:00Z", "Design review"],
+      ["2026-04-23T08:00:00Z", "Design review"],
+    ]);
+    const second = `${sent.json.id}_20260416T080000Z`;
+    const third = `${sent.json.id}_20260423T080000Z`;
+    expect(
+      (
+        await h.call(info, "PATCH", `calendars/primary/events/${second}`, {
+          body: { summary: "Moved" },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await h.call(info, "DELETE", `calendars/primary/events/${third}`)).status).toBe(204);
+    expect(await instances()).toEqual([
+      ["2026-04-09T08:00:00Z", "Design review"],
+      ["2026-04-16T08:00:00Z", "Moved"],
+    ]);
   });
 
   it("the demo's seeded Quarterly review is on Ana's and Bob's calendars, organized by info@", async () => {

@@ -103,6 +103,9 @@ Deno.test(
     const emulator = await createEmulator();
     const signer = await signerFor(emulator, "calendar-bot", Date.now);
     const token = await mint(emulator, signer, { sub: "bob@example.com" });
+    // Bob starts with the demo's "Quarterly review" invitation: clear his calendar first.
+    const cleared = await calendarCall(emulator, token, "POST", "calendars/primary/clear");
+    assertEquals(cleared.status, 204);
     for (let i = 0; i < 5; i++) {
       const res = await calendarCall(emulator, token, "POST", "calendars/primary/events", {
         id: `deno0000${i}`,

@@ -77,7 +77,15 @@ export function syncCopies(
     if (held !== undefined && !isCopy(held, record.body)) continue; // the guest's own event
     const invited = now.has(email) && !cancelled;
     if (!invited) {
-      if (held === undefined || held.body["status"] === "cancelled") continue;
+      if (held === undefined) {
+        // A cancelled instance of a recurring invitation: the guest's series needs the exception too.
+        const master = record.body["recurringEventId"];
+        const series = typeof master === "string" ? calendar.events.get(master) : undefined;
+        if (cancelled && series?.copyOf !== undefined && series.dismissed !== true)
+          write(data, calendar, undefined, record.body, organizer.id, nowMs);
+        continue;
+      }
+      if (held.body["status"] === "cancelled") continue;
       write(data, calendar, held, { ...held.body, status: "cancelled" }, organizer.id, nowMs);
       continue;
     }

@@ -59,6 +59,5 @@ export async function boundedRequest(
     method: request.method,
     headers: request.headers,
     body: bytes,
-    signal: request.signal,
   });
 }

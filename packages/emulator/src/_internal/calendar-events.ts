@@ -554,6 +554,9 @@ function cancel(call: CalendarCall, calendar: CalendarState, record: EventRecord
   const body: Record<string, unknown> = { ...record.body, status: "cancelled", etag: etagOf(seq) };
   body["updated"] = formatUtc(call.now);
   const cancelled: EventRecord = { id: record.id, seq, body };
+  // A guest's copy (moved away) stays a copy, gone for good; only an organizer's event has guests to tell.
+  const copyOf = calendar.events.get(record.id)?.copyOf;
+  if (copyOf !== undefined) Object.assign(cancelled, { copyOf, dismissed: true });
   calendar.events.set(record.id, cancelled);
   changed(call.data, `events:${calendar.id}`);
   syncCopies(call.data, calendar, cancelled, call.now, record.body);
@@ -582,6 +585,9 @@ export function eventsMove(call: CalendarCall): Response {
   }
   const d = access(call, "writer", destinationId);
   if (d instanceof Response) return d;
+  // Moving changes the organizer, a shared property: a guest's copy is not its to move.
+  if (record.copyOf !== undefined && d.calendar.id !== a.calendar.id)
+    return forbiddenForNonOrganizer(call.now);
   if (d.calendar.id === a.calendar.id) return respondEvent(call, record, a);
   const existing = d.calendar.events.get(eventId);
   if (existing !== undefined && existing.body["status"] !== "cancelled") return duplicate(call.now);
