@@ -53,12 +53,12 @@ export interface SharedTokenSourceOptions {
    */
   secret: string;
   /** The key before a rotation: entries it sealed are still read (and sealed again under `secret`). */
-  previousSecret?: string;
+  previousSecret?: string | undefined;
   /**
    * Told when an entry under this replica's key name was sealed by a key it does not hold (`keyId`):
    * the entry is left as it is, and this replica uses its own memory cache for that token.
    */
-  onKeyMismatch?: (keyId: string) => void;
+  onKeyMismatch?: ((keyId: string) => void) | undefined;
   /** Prefix of every store key. Default `dwd:token:`. */
   namespace?: string | undefined;
   /** Clock in ms. */
@@ -100,7 +100,7 @@ export interface SharedTokenSource extends TokenSource {
   /** Counters of the shared layer. */
   sharedStats: SharedTokenStats;
   /** The IDs of the cache key and of the previous one (never the keys). */
-  keyIds(): Promise<{ current: string; previous?: string }>;
+  keyIds(): Promise<{ current: string; previous?: string | undefined }>;
 }
 
 /**
