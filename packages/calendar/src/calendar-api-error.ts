@@ -27,6 +27,8 @@ import { DwdError } from "@dwd/auth";
  * - `api_unreachable`: the request did not reach the API (DNS, connection refused or reset, TLS)
  * - `unexpected_response`: a response that is not Google's JSON
  * - `api_error`: any other error status
+ * - `aborted`: a batch part still open when the batch's signal aborted (the reason is the `cause`)
+ * - `token_source_error`: a batch part whose token source (not dwd's) failed (its error is the `cause`)
  */
 export type CalendarApiErrorCode =
   | "not_in_service_account_list"
@@ -52,7 +54,9 @@ export type CalendarApiErrorCode =
   | "timeout"
   | "api_unreachable"
   | "unexpected_response"
-  | "api_error";
+  | "api_error"
+  | "aborted"
+  | "token_source_error";
 
 /** The facts a {@link CalendarApiError} carries. */
 export interface CalendarApiErrorFacts {
