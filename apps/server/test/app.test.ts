@@ -52,6 +52,7 @@ function fakeCalendar() {
         method: "calendar.events.get",
         subject,
         scopes: [scope],
+        hint: "Check the event ID",
       });
     return {
       calendarList: {
@@ -87,6 +88,7 @@ function fakeCalendar() {
               method: "calendar.events.insert",
               subject,
               scopes: [scope],
+              hint: "Choose a new id",
             });
           }
           const created = {

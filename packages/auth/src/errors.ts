@@ -72,6 +72,9 @@ export interface DwdErrorOptions {
   cause?: unknown;
 }
 
+/** Options of the errors that always carry a fix: `hint` is required. */
+export type HintedErrorOptions = DwdErrorOptions & { hint: string };
+
 /**
  * Base class of every error thrown by `@dwd/auth` (and of `@dwd/calendar`'s). Nothing it shows can hold
  * a secret: `message` and `hint` pass through {@link redactSecrets}, so do the strings inside `cause`
@@ -139,6 +142,8 @@ export class DwdError extends Error {
  */
 export class KeyError extends DwdError {
   declare readonly code: KeyErrorCode;
+  /** The fix: every one of these errors has one. */
+  declare readonly hint: string;
   /** The file path or label of the key, when known. */
   readonly source?: string;
   /** The missing field, for `key_missing_field`. */
@@ -152,7 +157,7 @@ export class KeyError extends DwdError {
   constructor(
     code: KeyErrorCode,
     message: string,
-    options: DwdErrorOptions & { source?: string; field?: string } = {},
+    options: HintedErrorOptions & { source?: string; field?: string },
   ) {
     super(code, message, options);
     this.name = "KeyError";
@@ -202,6 +207,8 @@ export interface DelegationFacts {
 export class DelegationError extends DwdError {
   /** The stable code; `switch` on it. */
   declare readonly code: DelegationErrorCode;
+  /** The fix: every one of these errors has one. */
+  declare readonly hint: string;
   /** The service account (`iss` of the assertion). */
   readonly clientEmail?: string;
   /** The service account's numeric OAuth client ID, what the Admin console's DWD entry names; unknown for .p12/PEM keys unless given. */
@@ -233,7 +240,7 @@ export class DelegationError extends DwdError {
   constructor(
     code: DelegationErrorCode,
     message: string,
-    options: DwdErrorOptions & DelegationFacts,
+    options: HintedErrorOptions & DelegationFacts,
   ) {
     super(code, message, options);
     this.name = "DelegationError";

@@ -6,7 +6,7 @@
  */
 
 import { DwdError } from "./errors.ts";
-import type { DwdErrorOptions } from "./errors.ts";
+import type { HintedErrorOptions } from "./errors.ts";
 
 /** Stable codes of {@link KeylessError}. */
 export type KeylessErrorCode =
@@ -66,6 +66,8 @@ export interface KeylessFacts {
 export class KeylessError extends DwdError implements KeylessFacts {
   /** The stable code; `switch` on it. */
   declare readonly code: KeylessErrorCode;
+  /** The fix: every one of these errors has one. */
+  declare readonly hint: string;
   readonly serviceAccount?: string;
   readonly caller?: string;
   readonly callerSource?: string;
@@ -84,11 +86,7 @@ export class KeylessError extends DwdError implements KeylessFacts {
    * @param message one-line message
    * @param options facts, hint and cause
    */
-  constructor(
-    code: KeylessErrorCode,
-    message: string,
-    options: DwdErrorOptions & KeylessFacts = {},
-  ) {
+  constructor(code: KeylessErrorCode, message: string, options: HintedErrorOptions & KeylessFacts) {
     super(code, message, options);
     this.name = "KeylessError";
     this.retryable = options.retryable ?? false;

@@ -115,14 +115,18 @@ describe("DwdError shows no secret by any path", () => {
 
   it("DwdError redacts strings inside cause, keeping a clean cause as the very same value", () => {
     const clean = { error: "invalid_grant", error_description: "Invalid JWT Signature." };
-    expect(new DelegationError("invalid_signature", "x", { scopes: [], cause: clean }).cause).toBe(
-      clean,
-    );
+    expect(
+      new DelegationError("invalid_signature", "x", { scopes: [], cause: clean, hint: "h" }).cause,
+    ).toBe(clean);
     const echoed = {
       error: "invalid_request",
       echo: { form: `grant_type=x&assertion=${jwt}`, list: [token] },
     };
-    const error = new DelegationError("invalid_grant", "Refused", { scopes: [], cause: echoed });
+    const error = new DelegationError("invalid_grant", "Refused", {
+      scopes: [],
+      cause: echoed,
+      hint: "h",
+    });
     expect(error.cause).toEqual({
       error: "invalid_request",
       echo: { form: "grant_type=x&assertion=[redacted]", list: ["[redacted]"] },
@@ -135,6 +139,7 @@ describe("DwdError shows no secret by any path", () => {
     const error = new DelegationError("token_endpoint_unreachable", "Unreachable", {
       scopes: [],
       cause: network,
+      hint: "h",
     });
     const cause = error.cause as TypeError;
     expect(cause).toBeInstanceOf(TypeError);

@@ -158,7 +158,7 @@ describe("createSharedTokenSource()", () => {
     const refusal = new DelegationError(
       "delegation_not_authorized",
       'Cannot get a token for "ana@example.com": not authorized',
-      { scopes: [CAL] },
+      { scopes: [CAL], hint: "Grant the scope" },
     );
     const source = createSharedTokenSource(
       fakeSource(

@@ -80,8 +80,8 @@ export interface CalendarApiErrorFacts {
 
 /** Options of the {@link CalendarApiError} constructor: the facts, the hint and Google's error as `cause`. */
 export interface CalendarApiErrorOptions extends CalendarApiErrorFacts {
-  /** The fix, printed on its own line by the CLI. */
-  hint?: string;
+  /** The fix, printed on its own line by the CLI (every CalendarApiError has one). */
+  hint: string;
   /** The parsed Google error body (or the network error). */
   cause?: unknown;
 }
@@ -102,6 +102,8 @@ export interface CalendarApiErrorOptions extends CalendarApiErrorFacts {
 export class CalendarApiError extends DwdError implements CalendarApiErrorFacts {
   /** The stable code. */
   declare readonly code: CalendarApiErrorCode;
+  /** The fix: every one of these errors has one. */
+  declare readonly hint: string;
   /** HTTP status (0 when no response arrived). */
   readonly status: number;
   /** Google's reason string, when present. */
