@@ -128,6 +128,9 @@ export function createSharedTokenSource(
   const aesKey = crypto.subtle
     .digest("SHA-256", encoder.encode(options.secret))
     .then((raw) => crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]));
+  // Awaited only on first use: observed here too, so a runtime without AES-GCM fails that use (which
+  // falls back to the local cache) instead of ending the process before anyone asked for a token.
+  aesKey.catch(() => undefined);
 
   const local = new Map<string, AccessToken>();
   const pending = new Map<string, Promise<AccessToken>>();
