@@ -156,6 +156,14 @@ interface Entry {
   flight?: Flight;
 }
 
+/** True when the transport gave up waiting (Node's `ETIMEDOUT`, a `TimeoutError`). */
+function timedOutInTransport(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === "ETIMEDOUT" || e.name === "TimeoutError") return true;
+  }
+  return false;
+}
+
 // The Retry-After of a refusal, kept beside the error Google's answer was diagnosed as.
 const retryAfter = new WeakMap<DelegationError, number | undefined>();
 
@@ -298,13 +306,20 @@ export function createTokenSource(
     );
   }
 
-  /** Whether a failed attempt is transient: the one rule of `retry-policy.ts`. */
+  /**
+   * Whether a failed attempt is transient: an answer Google sends when busy, or a connection that broke.
+   * Not: nothing listening (the one rule of `retry-policy.ts`), nor a request the caller's transport
+   * timed out (`ETIMEDOUT`: the time the caller allowed is spent; the exchange's own deadline is
+   * `timeoutMs`).
+   */
   function transient(error: unknown): error is DelegationError {
     return (
       error instanceof DelegationError &&
       error.retryable &&
       (error.code === "token_endpoint_unavailable" ||
-        (error.code === "token_endpoint_unreachable" && !nothingListens(error.cause)))
+        (error.code === "token_endpoint_unreachable" &&
+          !nothingListens(error.cause) &&
+          !timedOutInTransport(error.cause)))
     );
   }
 

@@ -121,6 +121,12 @@ describe("token-endpoint retries", () => {
       message: `Cannot get a token for "a@example.com": the token endpoint "${TOKEN_URI}" cannot be reached (ENOTFOUND)`,
     },
     {
+      name: "a request the transport timed out",
+      answer: networkFailure("ETIMEDOUT"),
+      code: "token_endpoint_unreachable",
+      message: `Cannot get a token for "a@example.com": the token endpoint "${TOKEN_URI}" cannot be reached (ETIMEDOUT)`,
+    },
+    {
       name: "an unknown user (400 invalid_grant)",
       answer: refusal(400, "invalid_grant", "Invalid email or User ID"),
       code: "unknown_subject",
