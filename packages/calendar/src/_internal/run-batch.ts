@@ -158,14 +158,16 @@ function settleToken(
 }
 
 /**
- * A part's failure as one of dwd's errors: dwd's own pass unchanged; the batch's signal aborting, or a
- * token source that is not dwd's failing, become a {@link CalendarApiError} that keeps it as `cause`.
+ * A part's failure as one of dwd's errors: dwd's own pass unchanged; the batch's signal aborting, a
+ * token source that is not dwd's failing (`from` "token"), or anything else become a
+ * {@link CalendarApiError} that keeps it as `cause`.
  */
 function partError(
   ctx: ClientContext,
   call: PreparedCall<unknown>,
   error: unknown,
   signal: AbortSignal,
+  from: "token" | "call" = "call",
 ): BatchPartError {
   if (
     error instanceof CalendarApiError ||
@@ -187,16 +189,23 @@ function partError(
         hint: "The signal passed to batch() aborted it; parts answered before keep their results",
       },
     );
-  return new CalendarApiError(
-    "token_source_error",
-    `Cannot call ${cc.method}: the token source failed (${detail})`,
-    {
-      ...cc,
-      status: 0,
-      cause: error,
-      hint: "The tokenSource given to createCalendarClient threw; see the cause",
-    },
-  );
+  if (from === "token")
+    return new CalendarApiError(
+      "token_source_error",
+      `Cannot call ${cc.method}: the token source failed (${detail})`,
+      {
+        ...cc,
+        status: 0,
+        cause: error,
+        hint: "The tokenSource given to createCalendarClient threw; see the cause",
+      },
+    );
+  return new CalendarApiError("unexpected_response", `Cannot call ${cc.method}: ${detail}`, {
+    ...cc,
+    status: 0,
+    cause: error,
+    hint: "An unexpected failure while reading the batch answer; see the cause",
+  });
 }
 
 // The last retryable failure of each slot, for the backoff and the onRetry hook.
@@ -226,7 +235,7 @@ async function sendChunk(
   for (const s of chunk) {
     const got = await tokens.get(tokenKey(s.call.subject, scopesOf(s.call)))!;
     if (got.ok) live.push({ slot: s, token: got.token });
-    else s.outcome = { ok: false, error: partError(ctx, s.call, got.error, outer) };
+    else s.outcome = { ok: false, error: partError(ctx, s.call, got.error, outer, "token") };
   }
   if (live.length === 0) return;
   const servicePath = new URL(`${ctx.rootUrl}/`).pathname;
