@@ -3,6 +3,12 @@ import { defineConfig, type ViteUserConfig } from "vitest/config";
 // Generous limits for a loaded machine (RSA signing, emulator start-up): a test's verdict must never
 // depend on how fast the machine is. Type-level checks are `pnpm typecheck`'s job, not a test's.
 const config: ViteUserConfig = defineConfig({
-  test: { include: ["test/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
+  test: {
+    include: ["test/**/*.test.ts"],
+    // A rejection nobody listened to, even one handled later, fails the run (see the file).
+    setupFiles: ["../../vitest.setup.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
 });
 export default config;

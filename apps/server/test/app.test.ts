@@ -53,6 +53,7 @@ function fakeCalendar() {
         method: "calendar.events.get",
         subject,
         scopes: [scope],
+        hint: "Check the event ID",
       });
     return {
       calendarList: {
@@ -88,6 +89,7 @@ function fakeCalendar() {
               method: "calendar.events.insert",
               subject,
               scopes: [scope],
+              hint: "Choose a new id",
             });
           }
           const created = {

@@ -73,6 +73,9 @@ export interface DwdErrorOptions {
   cause?: unknown;
 }
 
+/** Options of the errors that always carry a fix: `hint` is required. */
+export type HintedErrorOptions = DwdErrorOptions & { hint: string };
+
 /**
  * Base class of every error thrown by `@dwd/auth` (and of `@dwd/calendar`'s). Nothing it shows can hold
  * a secret: `message` and `hint` pass through {@link redactSecrets}, so do the strings inside `cause`
@@ -155,11 +158,7 @@ export class KeyError extends DwdError {
   constructor(
     code: KeyErrorCode,
     message: string,
-    options: DwdErrorOptions & {
-      hint: string;
-      source?: string | undefined;
-      field?: string | undefined;
-    },
+    options: HintedErrorOptions & { source?: string | undefined; field?: string | undefined },
   ) {
     super(code, message, options);
     this.name = "KeyError";
@@ -242,7 +241,7 @@ export class DelegationError extends DwdError {
   constructor(
     code: DelegationErrorCode,
     message: string,
-    options: DwdErrorOptions & DelegationFacts & { hint: string },
+    options: HintedErrorOptions & DelegationFacts,
   ) {
     super(code, message, options);
     this.name = "DelegationError";

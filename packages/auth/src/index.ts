@@ -37,6 +37,14 @@ export type { IamSigner, IamSignerOptions } from "./iam-signer.ts";
 export { KeylessError } from "./keyless-error.ts";
 export type { KeylessErrorCode, KeylessFacts } from "./keyless-error.ts";
 export { REDACTED, containsSecret, redactSecrets, registerSecret } from "./redact.ts";
+export {
+  abortableSleep,
+  nothingListens,
+  retryAfterSeconds,
+  retryDelay,
+  retryPolicy,
+} from "./retry-policy.ts";
+export type { RetryOptions, RetryPolicy } from "./retry-policy.ts";
 export { isJwtSigner, keySigner } from "./signer.ts";
 export type { JwtSigner, SignOptions, SignerIdentity } from "./signer.ts";
 export { MAX_KEY_BYTES, MAX_P12_ITERATIONS, loadKey } from "./load-key.ts";

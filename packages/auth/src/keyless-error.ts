@@ -6,7 +6,7 @@
  */
 
 import { DwdError } from "./errors.ts";
-import type { DwdErrorOptions } from "./errors.ts";
+import type { HintedErrorOptions } from "./errors.ts";
 
 /** Stable codes of {@link KeylessError}. */
 export type KeylessErrorCode =
@@ -86,11 +86,7 @@ export class KeylessError extends DwdError implements KeylessFacts {
    * @param message one-line message
    * @param options facts, hint and cause
    */
-  constructor(
-    code: KeylessErrorCode,
-    message: string,
-    options: DwdErrorOptions & KeylessFacts & { hint: string },
-  ) {
+  constructor(code: KeylessErrorCode, message: string, options: HintedErrorOptions & KeylessFacts) {
     super(code, message, options);
     this.name = "KeylessError";
     this.retryable = options.retryable ?? false;

@@ -13,6 +13,8 @@ import type { TokenEndpointFailure } from "./diagnose-token-error.ts";
 import { DelegationError } from "./errors.ts";
 import { registerSecret } from "./redact.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
+import { nothingListens, retryAfterSeconds, retryDelay, retryPolicy } from "./retry-policy.ts";
+import type { RetryOptions } from "./retry-policy.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
 import {
   MAX_ASSERTION_LENGTH,
@@ -66,6 +68,13 @@ export interface TokenSourceOptions {
    * `Number.POSITIVE_INFINITY` waits for ever.
    */
   timeoutMs?: number | undefined;
+  /**
+   * How transient failures of the token endpoint are retried (429, 5xx, `internal_failure`, a reset
+   * connection; not a refused one): the same policy as `@dwd/calendar`'s API calls, inside the deadline
+   * (`timeoutMs`) and the callers' signals, and still one exchange in flight per (subject, scopes).
+   * Default 5 retries, full jitter from 1 s up to 32 s, `Retry-After` honoured; `false` for none.
+   */
+  retry?: RetryOptions | false | undefined;
 }
 
 /** An access token for one subject and scope set. */
@@ -147,8 +156,19 @@ interface Entry {
   flight?: Flight | undefined;
 }
 
+/** True when the transport gave up waiting (Node's `ETIMEDOUT`, a `TimeoutError`). */
+function timedOutInTransport(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === "ETIMEDOUT" || e.name === "TimeoutError") return true;
+  }
+  return false;
+}
+
+// The Retry-After of a refusal, kept beside the error Google's answer was diagnosed as.
+const retryAfter = new WeakMap<DelegationError, number | undefined>();
+
 /** What the exchange was doing when its deadline passed. */
-type Phase = "signing" | "waiting" | "reading";
+type Phase = "signing" | "waiting" | "reading" | "retrying";
 
 /**
  * Creates a token source for a service-account key, or for any {@link JwtSigner} (keyless delegation).
@@ -184,6 +204,7 @@ export function createTokenSource(
   if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs <= 0)
     throw new RangeError("timeoutMs must be a positive number of milliseconds");
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+  const retry = retryPolicy(options.retry);
   const tokenUri = resolveEndpoints({
     env: options.env,
     tokenUri: options.tokenUri,
@@ -261,15 +282,19 @@ export function createTokenSource(
     phase: Phase,
     subject: string | undefined,
     scopes: string[],
+    last: DelegationError | undefined,
+    attempts: number,
   ): DelegationError {
     const limit =
       timeoutMs >= 1000 ? `${(timeoutMs / 1000).toLocaleString("en-US")} s` : `${timeoutMs} ms`;
     const what =
       phase === "signing"
         ? `signing the assertion took longer than ${limit}`
-        : phase === "waiting"
-          ? `the token endpoint "${tokenUri}" did not answer within ${limit}`
-          : `the token endpoint "${tokenUri}" did not finish its answer within ${limit}`;
+        : phase === "retrying"
+          ? `the token endpoint "${tokenUri}" was still failing (${last?.code ?? "error"}) when the deadline of ${limit} passed, after ${attempts} attempt${attempts === 1 ? "" : "s"}`
+          : phase === "waiting"
+            ? `the token endpoint "${tokenUri}" did not answer within ${limit}${attempts > 1 ? ` (attempt ${attempts})` : ""}`
+            : `the token endpoint "${tokenUri}" did not finish its answer within ${limit}`;
     return new DelegationError(
       "token_endpoint_timeout",
       `Cannot get a token for ${who(subject)}: ${what}`,
@@ -281,13 +306,46 @@ export function createTokenSource(
     );
   }
 
+  /**
+   * Whether a failed attempt is transient: an answer Google sends when busy, or a connection that broke.
+   * Not: nothing listening (the one rule of `retry-policy.ts`), nor a request the caller's transport
+   * timed out (`ETIMEDOUT`: the time the caller allowed is spent; the exchange's own deadline is
+   * `timeoutMs`).
+   */
+  function transient(error: unknown): error is DelegationError {
+    return (
+      error instanceof DelegationError &&
+      error.retryable &&
+      (error.code === "token_endpoint_unavailable" ||
+        (error.code === "token_endpoint_unreachable" &&
+          !nothingListens(error.cause) &&
+          !timedOutInTransport(error.cause)))
+    );
+  }
+
+  /** The last failure, saying that it was retried (its hint no longer tells the caller to retry). */
+  function afterRetries(error: DelegationError, attempts: number): DelegationError {
+    return new DelegationError(error.code, `${error.message} (after ${attempts} attempts)`, {
+      ...facts(error.subject, error.scopes),
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      ...(error.oauthError !== undefined ? { oauthError: error.oauthError } : {}),
+      ...(error.oauthErrorDescription !== undefined
+        ? { oauthErrorDescription: error.oauthErrorDescription }
+        : {}),
+      retryable: true,
+      cause: error.cause,
+      hint:
+        error.code === "token_endpoint_unavailable"
+          ? `The token endpoint kept failing through ${attempts - 1} retries with backoff: it is having an outage; try again in a few minutes, or allow more with the token source's retry option`
+          : (error.hint ?? ""),
+    });
+  }
+
   async function exchange(
     subject: string | undefined,
     scopes: string[],
     controller: AbortController,
   ): Promise<AccessToken> {
-    stats.exchanges++;
-    const sentAt = now();
     const context = {
       key: signer,
       scopes,
@@ -296,14 +354,16 @@ export function createTokenSource(
       ...(delegatedScopes ? { delegatedScopes } : {}),
     };
     let phase: Phase = "signing";
-    // One deadline for the whole exchange. Raced rather than left to the fetch: a fetch (or body) that
-    // ignores its signal still cannot hold the caller past it.
+    let attempts = 0;
+    let last: DelegationError | undefined;
+    // One deadline for the whole exchange, retries included. Raced rather than left to the fetch: a
+    // fetch (or body) that ignores its signal still cannot hold the caller past it.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
       if (Number.isFinite(timeoutMs)) {
         timer = setTimeout(
           () => {
-            const error = timeoutError(phase, subject, scopes);
+            const error = timeoutError(phase, subject, scopes, last, attempts);
             controller.abort(error);
             reject(error);
           },
@@ -316,17 +376,13 @@ export function createTokenSource(
     });
     deadline.catch(() => undefined);
     const within = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, deadline]);
-    try {
-      const claims = buildClaims(signer, { subject, scopes, audience: tokenUri, now: sentAt });
-      const assertion = await within(signer.sign(claims, { signal: controller.signal }));
-      if (assertion.length > MAX_ASSERTION_LENGTH) {
-        throw new DelegationError(
-          "assertion_too_large",
-          `Cannot get a token for ${who(subject)}: the signed assertion is ${assertion.length.toLocaleString("en-US")} characters, above the ${MAX_ASSERTION_LENGTH.toLocaleString("en-US")} dwd sends (Google refuses an assertion this large)`,
-          { ...facts(subject, scopes), hint: "Send fewer scopes, or a shorter subject" },
-        );
-      }
+
+    /** One POST of the assertion; its answer as a token, or the diagnosed refusal. */
+    async function attempt(assertion: string): Promise<AccessToken> {
+      stats.exchanges++;
+      attempts++;
       phase = "waiting";
+      const sentAt = now();
       let response: FetchLikeResponse;
       try {
         response = await within(
@@ -365,7 +421,11 @@ export function createTokenSource(
         body,
         date: response.headers.get("date"),
       };
-      if (!response.ok) throw diagnoseTokenError(failure, { ...context, now: now() });
+      if (!response.ok) {
+        const error = diagnoseTokenError(failure, { ...context, now: now() });
+        retryAfter.set(error, retryAfterSeconds(response.headers.get("retry-after"), now()));
+        throw error;
+      }
       const json = body as { access_token?: unknown; expires_in?: unknown } | null;
       const accessToken =
         typeof json === "object" && json !== null && typeof json.access_token === "string"
@@ -392,6 +452,33 @@ export function createTokenSource(
         ...(subject !== undefined ? { subject } : {}),
         scopes,
       };
+    }
+
+    try {
+      const claims = buildClaims(signer, { subject, scopes, audience: tokenUri, now: now() });
+      const assertion = await within(signer.sign(claims, { signal: controller.signal }));
+      if (assertion.length > MAX_ASSERTION_LENGTH) {
+        throw new DelegationError(
+          "assertion_too_large",
+          `Cannot get a token for ${who(subject)}: the signed assertion is ${assertion.length.toLocaleString("en-US")} characters, above the ${MAX_ASSERTION_LENGTH.toLocaleString("en-US")} dwd sends (Google refuses an assertion this large)`,
+          { ...facts(subject, scopes), hint: "Send fewer scopes, or a shorter subject" },
+        );
+      }
+      // The same assertion is posted again on a transient failure (as Google's libraries do): it stays
+      // valid for an hour, and the deadline ends the exchange long before.
+      for (let retries = 0; ; retries++) {
+        try {
+          return await attempt(assertion);
+        } catch (error) {
+          if (controller.signal.aborted || !transient(error)) throw error;
+          if (retries >= retry.retries) throw retries === 0 ? error : afterRetries(error, attempts);
+          last = error;
+          phase = "retrying";
+          await within(
+            retry.sleep(retryDelay(retry, retries, retryAfter.get(error)), controller.signal),
+          );
+        }
+      }
     } finally {
       clearTimeout(timer);
     }

@@ -160,11 +160,17 @@ describe("createTokenSource() against the emulator", () => {
     }
   });
 
-  it("getToken() reports a token outage as retryable token_endpoint_unavailable", async () => {
+  it("getToken() retries a token outage, then reports it as token_endpoint_unavailable after the attempts", async () => {
     emulator.faults.tokenOutage = true;
     try {
       const key = await loadKey(await emulator.serviceAccountKeyJson("calendar-bot"));
-      const error = (await createTokenSource(key, { fetch: fetchVia(emulator), now, env: {} })
+      const before = emulator.stats.tokenRequests;
+      const error = (await createTokenSource(key, {
+        fetch: fetchVia(emulator),
+        now,
+        env: {},
+        retry: { retries: 2, sleep: () => Promise.resolve() },
+      })
         .getToken({ scopes: [CAL] })
         .catch((e: unknown) => e)) as DelegationError;
       expect({ code: error.code, retryable: error.retryable, status: error.status }).toEqual({
@@ -172,6 +178,10 @@ describe("createTokenSource() against the emulator", () => {
         retryable: true,
         status: 503,
       });
+      expect(error.message).toBe(
+        `Cannot get a token for service account "${key.clientEmail}": the token endpoint answered 503 "temporarily_unavailable" (after 3 attempts)`,
+      );
+      expect(emulator.stats.tokenRequests - before).toBe(3);
     } finally {
       emulator.faults.tokenOutage = false;
     }

@@ -138,8 +138,8 @@ describe("DwdError shows no secret by any path", () => {
     const network = new TypeError(`socket closed after ${jwt}`, { cause: { token } });
     const error = new DelegationError("token_endpoint_unreachable", "Unreachable", {
       scopes: [],
-      hint: "h",
       cause: network,
+      hint: "h",
     });
     const cause = error.cause as TypeError;
     expect(cause).toBeInstanceOf(TypeError);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DelegationError, cacheKeyProblem, createSharedTokenSource } from "../src/index.ts";
 import type { AccessToken, GetTokenOptions, SharedTokenStore, TokenSource } from "../src/index.ts";
 
@@ -286,5 +286,35 @@ describe("createSharedTokenSource()", () => {
         previousSecret: "short",
       }),
     ).toThrow(/previousSecret is not base64/);
+  });
+
+  it("a runtime that cannot import the AES-GCM key does not end the process: the replica serves from its own cache", async () => {
+    // Without a handler where the key's promise is made, its rejection would be unhandled until the
+    // first token is asked for (and the suite's setup fails the run on it).
+    const importKey = vi
+      .spyOn(crypto.subtle, "importKey")
+      .mockRejectedValueOnce(new Error("AES-GCM is not supported"));
+    try {
+      const { store, state } = memoryStore();
+      const modes: string[] = [];
+      const shared = createSharedTokenSource(
+        fakeSource("a", () => state.now),
+        {
+          store,
+          secret: SECRET,
+          now: () => state.now,
+          onModeChange: (mode, error) => modes.push(`${mode}: ${(error as Error).message}`),
+        },
+      );
+      await new Promise<void>((resolve) => setImmediate(resolve)); // past the point of "unhandled"
+      const token = await shared.getToken({ subject: "ana@example.com", scopes: [CAL] });
+      expect(token.subject).toBe("ana@example.com");
+      expect({ mode: shared.mode, modes }).toEqual({
+        mode: "local",
+        modes: ["local: AES-GCM is not supported"],
+      });
+    } finally {
+      importKey.mockRestore();
+    }
   });
 });

@@ -155,6 +155,7 @@ describe("createTokenSource()", () => {
       fetch: endpoint.fetch,
       now: () => now,
       env: {},
+      retry: false, // the cache's behaviour on a failed exchange, not the retries
     });
     const get = () => source.getToken({ subject: "a@example.com", scopes: [CAL] });
     const first = await get();
@@ -197,6 +198,7 @@ describe("createTokenSource()", () => {
       fetch: endpoint.fetch,
       now: () => now,
       env: {},
+      retry: false, // the cache's behaviour on a failed exchange, not the retries
     });
     await source.getToken({ scopes: [CAL] });
     now = 3599_000 - 1000;
@@ -244,7 +246,11 @@ describe("createTokenSource()", () => {
             )
           : Response.json({ access_token: "ya29.ok", expires_in: 3599 }),
     });
-    const source = createTokenSource(await testKey(), { fetch: endpoint.fetch, env: {} });
+    const source = createTokenSource(await testKey(), {
+      fetch: endpoint.fetch,
+      env: {},
+      retry: false, // the cache's behaviour on a failed exchange, not the retries
+    });
     const results = await Promise.allSettled(
       [1, 2, 3].map(() => source.getToken({ subject: "a@example.com", scopes: [CAL] })),
     );
@@ -305,6 +311,7 @@ describe("createTokenSource()", () => {
     const source = createTokenSource(await testKey(), {
       env: {},
       tokenUri: "http://127.0.0.1:9/token",
+      retry: false, // the diagnosis of one failed read, not the retries
       fetch: () =>
         Promise.resolve({
           status: 200,

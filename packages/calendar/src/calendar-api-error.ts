@@ -27,6 +27,8 @@ import { DwdError } from "@dwd/auth";
  * - `api_unreachable`: the request did not reach the API (DNS, connection refused or reset, TLS)
  * - `unexpected_response`: a response that is not Google's JSON
  * - `api_error`: any other error status
+ * - `aborted`: a batch part still open when the batch's signal aborted (the reason is the `cause`)
+ * - `token_source_error`: a batch part whose token source (not dwd's) failed (its error is the `cause`)
  */
 export type CalendarApiErrorCode =
   | "not_in_service_account_list"
@@ -52,7 +54,9 @@ export type CalendarApiErrorCode =
   | "timeout"
   | "api_unreachable"
   | "unexpected_response"
-  | "api_error";
+  | "api_error"
+  | "aborted"
+  | "token_source_error";
 
 /** The facts a {@link CalendarApiError} carries. */
 export interface CalendarApiErrorFacts {
@@ -76,8 +80,8 @@ export interface CalendarApiErrorFacts {
 
 /** Options of the {@link CalendarApiError} constructor: the facts, the hint and Google's error as `cause`. */
 export interface CalendarApiErrorOptions extends CalendarApiErrorFacts {
-  /** The fix, printed on its own line by the CLI. */
-  hint?: string | undefined;
+  /** The fix, printed on its own line by the CLI (every CalendarApiError has one). */
+  hint: string;
   /** The parsed Google error body (or the network error). */
   cause?: unknown;
 }
@@ -98,6 +102,8 @@ export interface CalendarApiErrorOptions extends CalendarApiErrorFacts {
 export class CalendarApiError extends DwdError implements CalendarApiErrorFacts {
   /** The stable code. */
   declare readonly code: CalendarApiErrorCode;
+  /** The fix: every one of these errors has one. */
+  declare readonly hint: string;
   /** HTTP status (0 when no response arrived). */
   readonly status: number;
   /** Google's reason string, when present. */

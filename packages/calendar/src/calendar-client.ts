@@ -1,5 +1,6 @@
-import { resolveEndpoints } from "@dwd/auth";
+import { resolveEndpoints, retryPolicy } from "@dwd/auth";
 import type { TokenSource } from "@dwd/auth";
+import type { BatchResults } from "./batch-result.ts";
 import type { CallOptions, PreparedCall } from "./call-types.ts";
 import { methods } from "./_generated/methods.ts";
 import type { MethodKey } from "./_generated/methods.ts";
@@ -27,7 +28,6 @@ import type {
 import type { MethodSpec } from "./method-spec.ts";
 import type { RetryEvent, RetryOptions } from "./retry-options.ts";
 import type { CalendarFetch, ClientContext } from "./_internal/client-context.ts";
-import { abortableSleep } from "./_internal/deadline.ts";
 import { execute } from "./_internal/execute.ts";
 import { prepare } from "./_internal/prepare.ts";
 import type { Principal } from "./_internal/prepare.ts";
@@ -203,14 +203,6 @@ export interface CalendarCalls {
   as(subject: string | undefined): CalendarCalls;
 }
 
-/** One call's outcome in a batch: its value, or its own error (other parts are unaffected). */
-export type BatchResult<T> = { ok: true; value: T } | { ok: false; error: Error };
-
-/** The results of a batch, in the order of its calls. */
-export type BatchResults<C extends readonly PreparedCall<unknown>[]> = {
-  -readonly [I in keyof C]: BatchResult<C[I] extends PreparedCall<infer T> ? T : never>;
-};
-
 /** Options of {@link CalendarClient.batch}. */
 export interface BatchOptions {
   /** Calls per batch request, 1–1000 (Google's limit); default 50. */
@@ -255,7 +247,7 @@ export interface CalendarClient {
    *
    * @param calls Prepared calls, or a function that builds them from a {@link CalendarCalls} builder.
    * @param options Chunk size, concurrency, signal.
-   * @returns One {@link BatchResult} per call, in input order.
+   * @returns One result per call, in input order ({@link BatchResults}), each with its method and subject.
    */
   batch<const C extends readonly PreparedCall<unknown>[]>(
     calls: C | ((b: CalendarCalls) => C),
@@ -323,18 +315,13 @@ function callsFor(principal: Principal): CalendarCalls {
  */
 export function createCalendarClient(options: CalendarClientOptions): CalendarClient {
   const rootUrl = (options.rootUrl ?? defaultRoot(options)).replace(/\/+$/, "");
-  const retry = options.retry === false ? { retries: 0 } : (options.retry ?? {});
   const ctx: ClientContext = {
     tokenSource: options.tokenSource,
     fetch: options.fetch ?? ((url, init) => fetch(url, init)),
     rootUrl,
     batchUrl: options.batchUrl ?? new URL("../../batch/calendar/v3", `${rootUrl}/`).href,
     timeoutMs: options.timeoutMs ?? 30_000,
-    retries: retry.retries ?? 5,
-    baseDelayMs: retry.baseDelayMs ?? 1_000,
-    maxDelayMs: retry.maxDelayMs ?? 32_000,
-    random: retry.random ?? Math.random,
-    sleep: retry.sleep ?? abortableSleep,
+    retry: retryPolicy(options.retry),
     now: options.now ?? Date.now,
     ...(options.onRetry !== undefined ? { onRetry: options.onRetry } : {}),
     gzip: options.gzip ?? options.fetch === undefined,

@@ -18,8 +18,6 @@ export { createCalendarClient, defaultCalendarScopes } from "./calendar-client.t
 export type {
   AclResource,
   BatchOptions,
-  BatchResult,
-  BatchResults,
   CalendarCalls,
   CalendarClient,
   CalendarClientOptions,
@@ -30,6 +28,7 @@ export type {
   EventsResource,
   SettingsResource,
 } from "./calendar-client.ts";
+export type { BatchPartError, BatchResult, BatchResults } from "./batch-result.ts";
 export { CalendarApiError } from "./calendar-api-error.ts";
 export type {
   CalendarApiErrorCode,

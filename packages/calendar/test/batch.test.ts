@@ -221,3 +221,69 @@ describe("cal.batch()", () => {
     expect(fake.batchRequests).toBe(4);
   });
 });
+
+describe("a failed part's error is one of dwd's (issue 13)", () => {
+  it("a batch aborted by its signal fails its open parts with aborted, the reason as cause", async () => {
+    const reason = new Error("the caller gave up");
+    const controller = new AbortController();
+    let sent!: () => void;
+    const waiting = new Promise<void>((resolve) => (sent = resolve));
+    const cal = createCalendarClient({
+      tokenSource: fakeTokenSource(),
+      rootUrl: root,
+      // The batch request is never answered: only the signal ends it.
+      fetch: (_url, init) =>
+        new Promise((_, reject) => {
+          sent();
+          init?.signal?.addEventListener("abort", () => reject(init.signal!.reason as Error));
+        }),
+    });
+    const pending = cal.batch((b) => [b.as("ana@example.com").events.list("primary")], {
+      signal: controller.signal,
+    });
+    await waiting;
+    controller.abort(reason);
+    const [r] = await pending;
+    expect(r).toMatchObject({
+      ok: false,
+      method: "calendar.events.list",
+      subject: "ana@example.com",
+      error: {
+        code: "aborted",
+        status: 0,
+        message: "Cannot call calendar.events.list: the batch was aborted (the caller gave up)",
+        hint: "The signal passed to batch() aborted it; parts answered before keep their results",
+      },
+    });
+    expect(r.ok ? undefined : r.error).toBeInstanceOf(CalendarApiError);
+    expect(r.ok ? undefined : r.error.cause).toBe(reason);
+  });
+
+  it("a token source that is not dwd's failing for one user fails that part with token_source_error", async () => {
+    const { fake } = setup();
+    const base = fakeTokenSource();
+    const cal = createCalendarClient({
+      tokenSource: {
+        getToken: (o) =>
+          o.subject === "bad@example.com"
+            ? Promise.reject(new Error("vault sealed"))
+            : base.getToken({ ...o, scopes: [...o.scopes] }),
+      },
+      rootUrl: root,
+      fetch: fake.fetch,
+    });
+    const results = await cal.batch((b) => [
+      b.as("ana@example.com").events.list("primary"),
+      b.as("bad@example.com").events.list("primary"),
+    ]);
+    expect(results.map((r) => (r.ok ? "ok" : r.error.code))).toEqual(["ok", "token_source_error"]);
+    expect(results[1]).toMatchObject({
+      subject: "bad@example.com",
+      method: "calendar.events.list",
+      error: {
+        message: "Cannot call calendar.events.list: the token source failed (vault sealed)",
+        hint: "The tokenSource given to createCalendarClient threw; see the cause",
+      },
+    });
+  });
+});

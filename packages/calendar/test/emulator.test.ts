@@ -84,4 +84,59 @@ describe("against the emulator", () => {
     expect(error).toBeInstanceOf(DelegationError);
     expect((error as DelegationError).code).toBe("delegation_not_authorized");
   });
+
+  // Issue 13, item 6. dwd absorbs only the ambiguity it makes itself: a delete it retried (the first
+  // attempt deleted the event, its answer was lost) that then finds the event gone has succeeded. A
+  // second delete the caller sends is told the truth, as Google tells it: 410 "deleted".
+  it("a retried delete that finds the event gone succeeds; an explicit second delete fails with deleted (410)", async () => {
+    const key = await loadKey(await emulator.serviceAccountKeyJson("calendar-bot"));
+    let lose = 0; // DELETEs whose answer the network loses after the emulator acted
+    const losing: typeof fetch = async (input, init) => {
+      const response = await doFetch(input, init);
+      if (init?.method === "DELETE" && lose-- > 0)
+        throw new TypeError("fetch failed", {
+          cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }),
+        });
+      return response;
+    };
+    const cal = createCalendarClient({
+      tokenSource: createTokenSource(key, { fetch: doFetch }),
+      subject: "info@example.com",
+      rootUrl: root,
+      fetch: losing,
+      retry: { sleep: () => Promise.resolve() },
+    });
+    const event = await cal.events.insert("primary", {
+      summary: "Deleted twice",
+      start: { date: "2026-04-02" },
+      end: { date: "2026-04-03" },
+    });
+    lose = 1;
+    await expect(cal.events.delete("primary", event.id!)).resolves.toBeUndefined();
+    expect(lose).toBe(-1); // the lost answer, then the retry that found it gone
+
+    const again = (await cal.events
+      .delete("primary", event.id!)
+      .catch((e: unknown) => e)) as CalendarApiError;
+    expect(again).toBeInstanceOf(CalendarApiError);
+    expect({
+      code: again.code,
+      status: again.status,
+      message: again.message,
+      hint: again.hint,
+    }).toEqual({
+      code: "deleted",
+      status: 410,
+      message:
+        'Cannot call calendar "primary" with calendar.events.delete as "info@example.com": the resource has already been deleted',
+      hint: 'Nothing to do: it is already gone (code "deleted"; a delete that only needs it gone may treat this as done)',
+    });
+    const [inBatch] = await cal.batch((b) => [b.events.delete("primary", event.id!)]);
+    expect(inBatch).toMatchObject({
+      ok: false,
+      method: "calendar.events.delete",
+      subject: "info@example.com",
+      error: { code: "deleted", status: 410 },
+    });
+  });
 });

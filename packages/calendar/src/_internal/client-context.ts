@@ -1,3 +1,5 @@
+import { retryDelay } from "@dwd/auth";
+import type { RetryPolicy } from "@dwd/auth";
 import type { CalendarApiError } from "../calendar-api-error.ts";
 import type { PreparedCall } from "../call-types.ts";
 import type { RetryEvent } from "../retry-options.ts";
@@ -39,11 +41,8 @@ export interface ClientContext {
   /** The batch endpoint, e.g. `https://www.googleapis.com/batch/calendar/v3`. */
   batchUrl: string;
   timeoutMs: number;
-  retries: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  random: () => number;
-  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The retry policy, shared with `@dwd/auth`'s token source. */
+  retry: RetryPolicy;
   now: () => number;
   onRetry?: ((event: RetryEvent) => void) | undefined;
   gzip: boolean;
@@ -66,32 +65,20 @@ export function callContext(
   };
 }
 
-/** Parses `Retry-After` (seconds or an HTTP date) into seconds. */
-export function retryAfterSeconds(
-  value: string | null | undefined,
-  now: number,
-): number | undefined {
-  if (value === null || value === undefined || value.trim() === "") return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
-}
-
 /** Full-jitter backoff for the n-th retry (0-based), never below `Retry-After`. */
 export function backoffDelay(
   ctx: ClientContext,
   retryIndex: number,
   error: CalendarApiError,
 ): number {
-  const ceiling = Math.min(ctx.maxDelayMs, ctx.baseDelayMs * 2 ** retryIndex);
-  const jittered = Math.floor(ctx.random() * ceiling);
-  return Math.max(jittered, (error.retryAfterSeconds ?? 0) * 1000);
+  return retryDelay(ctx.retry, retryIndex, error.retryAfterSeconds);
 }
 
 /**
- * Whether a failed attempt may be sent again. Refusals that happen before the request is processed
- * (429, rate limits) are safe for any method; ambiguous failures (5xx, connection resets) only for
- * methods that are safe to repeat.
+ * Whether a failed attempt may be sent again: a retryable failure, within the `retries` budget (one
+ * budget for every kind; a refused connection is not retryable at all, see `unreachable`). Refusals
+ * that happen before the request is processed (429, rate limits) are safe for any method; ambiguous
+ * failures (5xx, connection resets) only for methods that are safe to repeat.
  */
 export function mayRetry(
   ctx: ClientContext,
@@ -99,20 +86,6 @@ export function mayRetry(
   error: CalendarApiError,
   retriesSoFar: number,
 ): boolean {
-  if (!error.retryable || retriesSoFar >= ctx.retries) return false;
-  // Nothing listening, or no such host: at most 2 retries (resets and timeouts get the full budget).
-  if (
-    error.code === "api_unreachable" &&
-    retriesSoFar >= 2 &&
-    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(errorCodes(error.cause))
-  )
-    return false;
+  if (!error.retryable || retriesSoFar >= ctx.retry.retries) return false;
   return call.spec.repeatable || error.code === "rate_limited";
-}
-
-/** The `code`s and messages along an error's cause chain, joined (for telling refusals from resets). */
-function errorCodes(error: unknown, depth = 0): string {
-  if (!(error instanceof Error) || depth > 3) return "";
-  const code = (error as { code?: unknown }).code;
-  return `${typeof code === "string" ? code : ""} ${error.message} ${errorCodes(error.cause, depth + 1)}`;
 }

@@ -1,8 +1,9 @@
+import { nothingListens, retryAfterSeconds } from "@dwd/auth";
 import { CalendarApiError } from "../calendar-api-error.ts";
 import type { HasEtag, PreparedCall } from "../call-types.ts";
 import { methods } from "../_generated/methods.ts";
 import { markNotModified } from "../not-modified.ts";
-import { backoffDelay, callContext, mayRetry, retryAfterSeconds } from "./client-context.ts";
+import { backoffDelay, callContext, mayRetry } from "./client-context.ts";
 import type { ClientContext } from "./client-context.ts";
 import { createDeadline, raceSignal } from "./deadline.ts";
 import type { Deadline } from "./deadline.ts";
@@ -89,7 +90,10 @@ export function interpret<T>(
   };
 }
 
-/** The error for a request that got no answer. */
+/**
+ * The error for a request that got no answer. Retryable, except when nothing listens at the address
+ * (refused, unknown host): one rule for API calls and token exchanges alike.
+ */
 export function unreachable(
   ctx: ClientContext,
   cc: CallContext,
@@ -109,7 +113,7 @@ export function unreachable(
       ...cc,
       status: 0,
       cause: error,
-      retryable: true,
+      retryable: !nothingListens(error),
       hint: "Check the network, or the API root (--api-root / rootUrl / DWD_EMULATOR_HOST) when using an emulator",
     },
   );
@@ -213,7 +217,7 @@ async function attempts<T>(
       inBatch: false,
     });
     try {
-      await ctx.sleep(delayMs, signal);
+      await ctx.retry.sleep(delayMs, signal);
     } catch (caught) {
       stop(caught);
     }

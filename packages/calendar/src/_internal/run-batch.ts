@@ -1,5 +1,6 @@
-import { DwdError } from "@dwd/auth";
-import type { CalendarApiError } from "../calendar-api-error.ts";
+import { DelegationError, DwdError, KeyError, KeylessError } from "@dwd/auth";
+import type { BatchPartError } from "../batch-result.ts";
+import { CalendarApiError } from "../calendar-api-error.ts";
 import type { PreparedCall } from "../call-types.ts";
 import { boundaryOf, encodeBatch, parseBatch, readBatchAnswer } from "./batch-wire.ts";
 import type { BatchPart, BatchPartAnswer } from "./batch-wire.ts";
@@ -20,8 +21,14 @@ import { parseGoogleError } from "./google-error.ts";
 import { readBody } from "./read-body.ts";
 import { toCalendarApiError } from "./to-calendar-api-error.ts";
 
-/** One call's outcome in a batch. */
-export type Settled = { ok: true; value: unknown } | { ok: false; error: Error };
+/** One call's outcome in a batch, with the call's method and acting user. */
+export type Settled = ({ ok: true; value: unknown } | { ok: false; error: BatchPartError }) & {
+  method: string;
+  subject?: string | undefined;
+};
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: BatchPartError };
+type TokenOutcome = { ok: true; token: string } | { ok: false; error: unknown };
 
 /** Options of one batch run (resolved). */
 export interface RunBatchOptions {
@@ -35,7 +42,7 @@ interface Slot {
   call: PreparedCall<unknown>;
   retries: number;
   refreshed: boolean;
-  outcome?: Settled | undefined;
+  outcome?: Outcome | undefined;
   /** The failure that may be retried in the next round. */
   pending?: CalendarApiError | undefined;
 }
@@ -66,7 +73,7 @@ export async function runBatch(
   options: RunBatchOptions,
 ): Promise<Settled[]> {
   const slots: Slot[] = calls.map((call, index) => ({ index, call, retries: 0, refreshed: false }));
-  const idPrefix = `dwd-${Math.floor(ctx.random() * 2 ** 48).toString(36)}`;
+  const idPrefix = `dwd-${Math.floor(ctx.retry.random() * 2 ** 48).toString(36)}`;
   const signal = options.signal ?? new AbortController().signal;
   let round = 0;
   for (;;) {
@@ -87,7 +94,7 @@ export async function runBatch(
       s.pending = undefined;
       if (s.retries > 0) {
         const settled = await settleRepeat(ctx, s.call, error).catch((e: unknown) => ({
-          error: e as Error,
+          error: partError(ctx, s.call, e, signal),
         }));
         if (settled !== undefined) {
           s.outcome =
@@ -117,13 +124,88 @@ export async function runBatch(
       });
     }
     try {
-      await ctx.sleep(delayMs, signal);
+      await ctx.retry.sleep(delayMs, signal);
     } catch (caught) {
       for (const s of slots)
-        if (s.outcome === undefined) s.outcome = { ok: false, error: caught as Error };
+        if (s.outcome === undefined)
+          s.outcome = { ok: false, error: partError(ctx, s.call, caught, signal) };
     }
   }
-  return slots.map((s) => s.outcome!);
+  return slots.map((s) => ({
+    ...s.outcome!,
+    method: s.call.spec.id,
+    ...(s.call.subject !== undefined ? { subject: s.call.subject } : {}),
+  }));
+}
+
+/** A part's token, or why there is none: never a rejection (see `sendChunk`). */
+function settleToken(
+  ctx: ClientContext,
+  subject: string | undefined,
+  scopes: string[],
+  signal: AbortSignal,
+): Promise<TokenOutcome> {
+  let pending: Promise<{ accessToken: string }>;
+  try {
+    pending = ctx.tokenSource.getToken({ subject, scopes, signal });
+  } catch (error) {
+    return Promise.resolve({ ok: false, error });
+  }
+  return pending.then(
+    (t): TokenOutcome => ({ ok: true, token: t.accessToken }),
+    (error: unknown): TokenOutcome => ({ ok: false, error }),
+  );
+}
+
+/**
+ * A part's failure as one of dwd's errors: dwd's own pass unchanged; the batch's signal aborting, a
+ * token source that is not dwd's failing (`from` "token"), or anything else become a
+ * {@link CalendarApiError} that keeps it as `cause`.
+ */
+function partError(
+  ctx: ClientContext,
+  call: PreparedCall<unknown>,
+  error: unknown,
+  signal: AbortSignal,
+  from: "token" | "call" = "call",
+): BatchPartError {
+  if (
+    error instanceof CalendarApiError ||
+    error instanceof DelegationError ||
+    error instanceof KeylessError ||
+    error instanceof KeyError
+  )
+    return error;
+  const cc = callContext(ctx, call, scopesOf(call));
+  const detail = error instanceof Error ? error.message : String(error);
+  if (signal.aborted)
+    return new CalendarApiError(
+      "aborted",
+      `Cannot call ${cc.method}: the batch was aborted (${detail})`,
+      {
+        ...cc,
+        status: 0,
+        cause: error,
+        hint: "The signal passed to batch() aborted it; parts answered before keep their results",
+      },
+    );
+  if (from === "token")
+    return new CalendarApiError(
+      "token_source_error",
+      `Cannot call ${cc.method}: the token source failed (${detail})`,
+      {
+        ...cc,
+        status: 0,
+        cause: error,
+        hint: "The tokenSource given to createCalendarClient threw; see the cause",
+      },
+    );
+  return new CalendarApiError("unexpected_response", `Cannot call ${cc.method}: ${detail}`, {
+    ...cc,
+    status: 0,
+    cause: error,
+    hint: "An unexpected failure while reading the batch answer; see the cause",
+  });
 }
 
 // The last retryable failure of each slot, for the backoff and the onRetry hook.
@@ -140,26 +222,20 @@ async function sendChunk(
   prefix: string,
   outer: AbortSignal,
 ): Promise<void> {
-  // One token per (subject, scopes), fetched concurrently; a token failure fails only its parts.
-  const tokens = new Map<string, Promise<string>>();
+  // One token per (subject, scopes), fetched concurrently; a token failure fails only its parts. Each
+  // exchange is settled where it starts (a rejection becomes a value), so one that fails while an earlier
+  // one is still awaited below is never a rejection nobody listens to.
+  const tokens = new Map<string, Promise<TokenOutcome>>();
   for (const s of chunk) {
     const scopes = scopesOf(s.call);
     const k = tokenKey(s.call.subject, scopes);
-    if (!tokens.has(k))
-      tokens.set(
-        k,
-        ctx.tokenSource
-          .getToken({ subject: s.call.subject, scopes, signal: outer })
-          .then((t) => t.accessToken),
-      );
+    if (!tokens.has(k)) tokens.set(k, settleToken(ctx, s.call.subject, scopes, outer));
   }
   const live: { slot: Slot; token: string }[] = [];
   for (const s of chunk) {
-    try {
-      live.push({ slot: s, token: await tokens.get(tokenKey(s.call.subject, scopesOf(s.call)))! });
-    } catch (error) {
-      s.outcome = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
-    }
+    const got = await tokens.get(tokenKey(s.call.subject, scopesOf(s.call)))!;
+    if (got.ok) live.push({ slot: s, token: got.token });
+    else s.outcome = { ok: false, error: partError(ctx, s.call, got.error, outer, "token") };
   }
   if (live.length === 0) return;
   const servicePath = new URL(`${ctx.rootUrl}/`).pathname;
@@ -222,12 +298,14 @@ async function sendChunk(
     // The answers read before the failure stand; only the parts still waiting share it.
     const open = [...waiting.values()];
     if (outer.aborted) {
-      for (const slot of open) slot.outcome = { ok: false, error: outer.reason as Error };
+      for (const slot of open)
+        slot.outcome = { ok: false, error: partError(ctx, slot.call, outer.reason, outer) };
       return;
     }
     for (const slot of open) {
       const cc = callContext(ctx, slot.call, scopesOf(slot.call));
-      if (caught instanceof DwdError) slot.outcome = { ok: false, error: caught };
+      if (caught instanceof DwdError)
+        slot.outcome = { ok: false, error: partError(ctx, slot.call, caught, outer) };
       else
         fail(
           slot,

@@ -35,8 +35,13 @@ interface Diagnosis {
   code: CalendarApiErrorCode;
   retryable?: boolean | undefined;
   message(f: Failure): string;
-  hint?: ((f: Failure) => string | undefined) | undefined;
+  hint(f: Failure): string;
 }
+
+// A delete that only needs the resource gone may take this code as done; dwd does so itself only for
+// a delete it retried (its first attempt did the deleting), not for a second, explicit delete.
+const DELETED_HINT =
+  'Nothing to do: it is already gone (code "deleted"; a delete that only needs it gone may treat this as done)';
 
 const RETRY_HINT =
   "A transient refusal: the client retries it with exponential backoff; if it persists, lower the concurrency";
@@ -188,7 +193,7 @@ const byReason: Readonly<Record<string, Diagnosis>> = {
   deleted: {
     code: "deleted",
     message: (f) => `Cannot call ${f.what} as ${f.who}: the resource has already been deleted`,
-    hint: () => "Nothing to do: it is gone",
+    hint: () => DELETED_HINT,
   },
   conditionNotMet: {
     code: "precondition_failed",
@@ -274,6 +279,7 @@ const byStatus: Readonly<Record<number, Diagnosis>> = {
     code: "deleted",
     message: (f) =>
       `Cannot call ${f.what} as ${f.who}: ${f.googleMessage || "Gone"}${suffix(f.reason)}`,
+    hint: () => DELETED_HINT,
   },
   412: {
     code: "precondition_failed",
@@ -336,6 +342,8 @@ function choose(
       code: "api_error",
       message: (f) =>
         `Cannot call ${f.what} as ${f.who}: HTTP ${f.status}${f.reason !== undefined ? ` ${f.reason}` : ""}: ${f.googleMessage || "no message"}`,
+      hint: () =>
+        "Google answered a status dwd does not diagnose: see the error's status, reason and cause (Google's error body)",
     }
   );
 }
@@ -394,6 +402,6 @@ export function toCalendarApiError(
   return new CalendarApiError(d.code, d.message(failure), {
     ...facts,
     retryable: d.retryable ?? false,
-    hint: d.hint?.(failure),
+    hint: d.hint(failure),
   });
 }
