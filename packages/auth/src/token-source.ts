@@ -12,6 +12,7 @@ import type { FetchLike, FetchLikeResponse } from "./fetch-like.ts";
 import type { TokenEndpointFailure } from "./diagnose-token-error.ts";
 import { DelegationError } from "./errors.ts";
 import { registerSecret } from "./redact.ts";
+import { AnswerTooLargeError, isRedirect, readAnswer } from "./_internal/read-answer.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
 import {
@@ -338,17 +339,42 @@ export function createTokenSource(
             },
             body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }).toString(),
             signal: controller.signal,
+            // The assertion is redeemable by whoever receives it: it goes to the token URI only.
+            redirect: "manual",
           }),
         );
       } catch (networkError) {
         if (controller.signal.aborted) throw controller.signal.reason as Error;
         throw diagnoseTokenError({ networkError }, context);
       }
+      if (isRedirect(response.status)) {
+        const location = response.headers.get("location");
+        throw new DelegationError(
+          "token_endpoint_redirected",
+          `Cannot get a token for ${who(subject)}: the token endpoint "${tokenUri}" answered ${response.status}, a redirect${location ? ` to "${location}"` : ""}, which dwd does not follow with a signed assertion`,
+          {
+            ...facts(subject, scopes),
+            status: response.status,
+            hint: "Set the token URI (tokenUri, --token-uri, or the key's token_uri) to the endpoint itself, https://oauth2.googleapis.com/token for Google, not to an address that redirects",
+          },
+        );
+      }
       phase = "reading";
       let text: string;
       try {
-        text = await within(response.text());
+        text = await within(readAnswer(response));
       } catch (networkError) {
+        if (networkError instanceof AnswerTooLargeError && !controller.signal.aborted) {
+          throw new DelegationError(
+            "token_endpoint_error",
+            `Cannot get a token for ${who(subject)}: the token endpoint's answer (${response.status}) is larger than ${networkError.limit.toLocaleString("en-US")} bytes once decoded; a token answer is a few KB`,
+            {
+              ...facts(subject, scopes),
+              status: response.status,
+              hint: "Check that the token URI points at Google's token endpoint (or the emulator), and any proxy in between",
+            },
+          );
+        }
         // A body cut off by the deadline is the deadline's; by the network (or a transport's own bound),
         // the endpoint could not be read: diagnosed as unreachable, not as an answer without a token.
         if (controller.signal.aborted) throw controller.signal.reason as Error;
