@@ -7,7 +7,17 @@ import type { CallContext } from "./to-calendar-api-error.ts";
 /** What the client asks of a fetch: `globalThis.fetch` and an emulator's handler fit. */
 export type CalendarFetch = (
   url: string,
-  init?: { method?: string; headers?: Record<string, string>; body?: string; signal?: AbortSignal },
+  init?: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    signal?: AbortSignal;
+    /**
+     * Always `"manual"`: a request with a bearer token goes to the API root only; a redirect is answered
+     * as itself and reported (`redirected`). A fetch that never follows redirects may ignore it.
+     */
+    redirect?: "manual";
+  },
 ) => Promise<CalendarFetchResponse>;
 
 /** What the client asks of a token source; `@dwd/auth`'s `TokenSource` fits. */
