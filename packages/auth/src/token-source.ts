@@ -14,7 +14,9 @@ import { DelegationError } from "./errors.ts";
 import { registerSecret } from "./redact.ts";
 import { AnswerTooLargeError, isRedirect, readAnswer } from "./_internal/read-answer.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
+import { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
+import { withEmulatorHint } from "./_internal/default-endpoint-hint.ts";
 import {
   MAX_ASSERTION_LENGTH,
   MAX_SCOPE_CLAIM_LENGTH,
@@ -185,11 +187,18 @@ export function createTokenSource(
   if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs <= 0)
     throw new RangeError("timeoutMs must be a positive number of milliseconds");
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
-  const tokenUri = resolveEndpoints({
+  const endpoints = resolveEndpoints({
     env: options.env,
     tokenUri: options.tokenUri,
     keyTokenUri: signer.tokenUri,
-  }).tokenUri;
+  });
+  const tokenUri = endpoints.tokenUri;
+  // A .p12/PEM key at Google's endpoint by default: its failures say how to reach the emulator instead.
+  const keyKind = signer.kind === "p12" || signer.kind === "pem" ? signer.kind : undefined;
+  const explain = (error: unknown): unknown =>
+    keyKind !== undefined && endpoints.tokenUriFrom === "key" && tokenUri === GOOGLE_TOKEN_URI
+      ? withEmulatorHint(error, keyKind)
+      : error;
   // A Map iterates in insertion order: re-inserting on use makes its first key the least recently used.
   const cache = new Map<string, Entry>();
   const stats: TokenSourceStats = { exchanges: 0, hits: 0 };
@@ -514,7 +523,7 @@ export function createTokenSource(
           // A failed proactive refresh: the cached token is still valid, so hand it out; the next call
           // inside the margin tries again, and the error surfaces once the token has really expired.
           if (entry.token && entry.token.expiresAt > now()) return entry.token;
-          throw error;
+          throw explain(error);
         },
       );
       entry.flight = flight;

@@ -52,20 +52,14 @@ export type CalendarTokenSource = Pick<TokenSource, "getToken"> &
   };
 
 /**
- * The Calendar root when none is given: `DWD_EMULATOR_HOST`'s, else — when the token source posts to a
- * loopback address (a key the emulator wrote names the emulator as its `token_uri`) — the same origin's,
- * so what the emulator hands out is enough; else Google's.
+ * The Calendar root when none is given, resolved as `@dwd/auth` (and the CLI) resolve it:
+ * `DWD_EMULATOR_HOST`'s, else — when the token source posts to a loopback address (a key the emulator
+ * wrote names the emulator as its `token_uri`) — the same origin's, so what the emulator hands out is
+ * enough; else Google's.
  */
 function defaultRoot(options: CalendarClientOptions): string {
-  const endpoints = resolveEndpoints({ env: options.env });
-  if (endpoints.emulatorOrigin !== undefined) return endpoints.calendarRoot;
-  const tokenUri = options.tokenSource.tokenUri;
-  if (tokenUri !== undefined && URL.canParse(tokenUri)) {
-    const url = new URL(tokenUri);
-    if (/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname))
-      return `${url.origin}/calendar/v3`;
-  }
-  return endpoints.calendarRoot;
+  return resolveEndpoints({ env: options.env, tokenUri: options.tokenSource.tokenUri })
+    .calendarRoot;
 }
 
 /** Options of {@link createCalendarClient}. */
