@@ -32,6 +32,7 @@ import { execute } from "./_internal/execute.ts";
 import { prepare } from "./_internal/prepare.ts";
 import type { Principal } from "./_internal/prepare.ts";
 import { runBatch } from "./_internal/run-batch.ts";
+import { scopeChoiceFor } from "./scope-choice.ts";
 
 export type { CalendarFetch } from "./_internal/client-context.ts";
 export type { CalendarFetchResponse } from "./_internal/read-body.ts";
@@ -69,8 +70,10 @@ export interface CalendarClientOptions {
   /** The user to impersonate (domain-wide delegation). Without it, calls run as the service account itself. */
   subject?: string;
   /**
-   * Scopes to request for every call. Default: per method, `calendar.readonly` when the method accepts it,
-   * else `calendar`. Under DWD each must be granted in the Admin console.
+   * Scopes to request for every call, exactly. Default: per method, `calendar.readonly` when the method
+   * accepts it, else `calendar`; when the grant lacks `calendar.readonly` (a grant of only
+   * `…/auth/calendar` is the most common), `calendar` is used instead, learnt once per token source with
+   * one extra token exchange (see `createScopeChoice`). Under DWD each must be granted in the Admin console.
    */
   scopes?: readonly string[];
   /**
@@ -318,7 +321,9 @@ export function createCalendarClient(options: CalendarClientOptions): CalendarCl
   const rootUrl = (options.rootUrl ?? defaultRoot(options)).replace(/\/+$/, "");
   const retry = options.retry === false ? { retries: 0 } : (options.retry ?? {});
   const ctx: ClientContext = {
-    tokenSource: options.tokenSource,
+    // Without configured scopes each call asks for its method's narrowest default, and falls back to a
+    // broader scope the grant holds (chosen once per token source and scope set).
+    tokenSource: options.scopes === undefined ? choosing(options.tokenSource) : options.tokenSource,
     fetch: options.fetch ?? ((url, init) => fetch(url, init)),
     rootUrl,
     batchUrl: options.batchUrl ?? new URL("../../batch/calendar/v3", `${rootUrl}/`).href,
@@ -335,6 +340,21 @@ export function createCalendarClient(options: CalendarClientOptions): CalendarCl
   };
   const scopes = options.scopes !== undefined ? [...options.scopes] : undefined;
   return clientFor(ctx, { subject: options.subject, scopes });
+}
+
+/** The token source with the scope choice shared by every client over it. */
+function choosing(source: CalendarTokenSource): ClientContext["tokenSource"] {
+  const choice = scopeChoiceFor(source);
+  return {
+    getToken: (request) => choice.getToken(request),
+    ...(source.invalidate !== undefined
+      ? {
+          invalidate: (request: { subject?: string; scopes: string[] }) =>
+            choice.invalidate(request),
+        }
+      : {}),
+    ...(source.signer !== undefined ? { signer: source.signer } : {}),
+  };
 }
 
 function clientFor(ctx: ClientContext, principal: Principal): CalendarClient {
