@@ -25,6 +25,13 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
         "NO_COLOR",
         "FORCE_COLOR",
         "NODE_OPTIONS",
+        // dwd honours egress proxies; a test sets them itself.
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
       ].includes(k)
     )
       continue;

@@ -132,8 +132,9 @@ export async function openSession(
   // @dwd/calendar's node:http transport, not `fetch`: Node loads its `fetch` (undici) on first use, which
   // costs a short-lived process ~35 ms, a third of a whole `dwd calendars get` against a local emulator
   // (measured with `--cpu-prof`); `node:http` is in Node's start-up snapshot. Every request is bounded in
-  // time (silence and total) and in the size of its answer.
-  const fetch = createNodeFetch({ timeoutMs, deadlineMs: timeoutMs });
+  // time (silence and total) and in the size of its answer. Egress proxies: HTTPS_PROXY / HTTP_PROXY /
+  // NO_PROXY (or lowercase) of the command's environment, as gcloud and Google's Node libraries read them.
+  const fetch = createNodeFetch({ timeoutMs, deadlineMs: timeoutMs, proxyEnv: io.env });
   const signer = iam
     ? createIamSigner({
         serviceAccount: options.serviceAccount ?? "",
@@ -144,8 +145,10 @@ export async function openSession(
         ...(options.clientId ? { clientId: options.clientId } : {}),
       })
     : keySigner(key as ServiceAccountKey);
+  // The token source resolves its endpoint as above (one function, the same inputs), so it knows
+  // whether a .p12/PEM key went to Google only by default (its diagnosis then names DWD_EMULATOR_HOST).
   const source = createTokenSource(iam ? signer : (key as ServiceAccountKey), {
-    tokenUri,
+    ...(options.tokenUri !== undefined ? { tokenUri: options.tokenUri } : {}),
     env: io.env,
     fetch,
     ...(delegatedScopes ? { delegatedScopes } : {}),
