@@ -32,7 +32,7 @@ import { execute } from "./_internal/execute.ts";
 import { prepare } from "./_internal/prepare.ts";
 import type { Principal } from "./_internal/prepare.ts";
 import { runBatch } from "./_internal/run-batch.ts";
-import { scopeChoiceFor } from "./scope-choice.ts";
+import { withScopeFallback } from "./scope-choice.ts";
 
 export type { CalendarFetch } from "./_internal/client-context.ts";
 export type { CalendarFetchResponse } from "./_internal/read-body.ts";
@@ -323,7 +323,8 @@ export function createCalendarClient(options: CalendarClientOptions): CalendarCl
   const ctx: ClientContext = {
     // Without configured scopes each call asks for its method's narrowest default, and falls back to a
     // broader scope the grant holds (chosen once per token source and scope set).
-    tokenSource: options.scopes === undefined ? choosing(options.tokenSource) : options.tokenSource,
+    tokenSource:
+      options.scopes === undefined ? withScopeFallback(options.tokenSource) : options.tokenSource,
     fetch: options.fetch ?? ((url, init) => fetch(url, init)),
     rootUrl,
     batchUrl: options.batchUrl ?? new URL("../../batch/calendar/v3", `${rootUrl}/`).href,
@@ -340,21 +341,6 @@ export function createCalendarClient(options: CalendarClientOptions): CalendarCl
   };
   const scopes = options.scopes !== undefined ? [...options.scopes] : undefined;
   return clientFor(ctx, { subject: options.subject, scopes });
-}
-
-/** The token source with the scope choice shared by every client over it. */
-function choosing(source: CalendarTokenSource): ClientContext["tokenSource"] {
-  const choice = scopeChoiceFor(source);
-  return {
-    getToken: (request) => choice.getToken(request),
-    ...(source.invalidate !== undefined
-      ? {
-          invalidate: (request: { subject?: string; scopes: string[] }) =>
-            choice.invalidate(request),
-        }
-      : {}),
-    ...(source.signer !== undefined ? { signer: source.signer } : {}),
-  };
 }
 
 function clientFor(ctx: ClientContext, principal: Principal): CalendarClient {

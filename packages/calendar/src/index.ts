@@ -45,7 +45,12 @@ export type {
   EventSyncResult,
 } from "./event-sync.ts";
 export { defaultScopeFor, methodScopes } from "./method-scopes.ts";
-export { createScopeChoice, isGrantRefusal, scopeChoiceFor } from "./scope-choice.ts";
+export {
+  createScopeChoice,
+  isGrantRefusal,
+  scopeChoiceFor,
+  withScopeFallback,
+} from "./scope-choice.ts";
 export type {
   ScopeChoice,
   ScopeChoiceOptions,

@@ -226,3 +226,35 @@ export function scopeChoiceFor(tokenSource: ScopeChoiceTokenSource): ScopeChoice
   if (choice === undefined) shared.set(tokenSource, (choice = createScopeChoice(tokenSource)));
   return choice;
 }
+
+/**
+ * `tokenSource` asking, for each scope set, for what {@link scopeChoiceFor} chose: a token source to
+ * give a client whose scopes are configured (`scopes: [scope]`) but should still fall back to
+ * `…/auth/calendar` when the grant lacks them (`createCalendarClient` does this itself when it has no
+ * `scopes`). Its `signer` and `tokenUri` are the source's.
+ *
+ * @param tokenSource Where tokens come from.
+ * @returns A token source over the shared choice.
+ * @example
+ * ```ts
+ * const cal = createCalendarClient({ tokenSource: withScopeFallback(tokenSource), scopes: [readonlyScope] });
+ * ```
+ */
+export function withScopeFallback<
+  S extends ScopeChoiceTokenSource & {
+    signer?: { clientEmail: string; clientId?: string };
+    tokenUri?: string;
+  },
+>(tokenSource: S): Pick<S, "getToken"> & Partial<Pick<S, "invalidate" | "signer" | "tokenUri">> {
+  const choice = scopeChoiceFor(tokenSource);
+  // The choice hands on the tokens of `tokenSource` itself, so their type is S's.
+  const getToken = ((request: ScopeChoiceRequest) => choice.getToken(request)) as S["getToken"];
+  const invalidate = ((request: { subject?: string; scopes: readonly string[] }) =>
+    choice.invalidate(request)) as NonNullable<S["invalidate"]>;
+  return {
+    getToken,
+    ...(tokenSource.invalidate !== undefined ? { invalidate } : {}),
+    ...(tokenSource.signer !== undefined ? { signer: tokenSource.signer } : {}),
+    ...(tokenSource.tokenUri !== undefined ? { tokenUri: tokenSource.tokenUri } : {}),
+  };
+}

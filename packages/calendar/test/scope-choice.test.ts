@@ -6,7 +6,7 @@ import type { TokenSource } from "@dwd/auth";
 import { createEmulator } from "@dwd/emulator";
 import type { Emulator } from "@dwd/emulator";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createCalendarClient, createScopeChoice } from "../src/index.ts";
+import { createCalendarClient, createScopeChoice, withScopeFallback } from "../src/index.ts";
 
 const FULL = "https://www.googleapis.com/auth/calendar";
 const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
@@ -96,6 +96,23 @@ describe("a grant of only …/auth/calendar, default scopes", () => {
     const error = await cal.events.list("primary").catch((e: unknown) => e);
     expect((error as DelegationError).code).toBe("delegation_not_authorized");
     expect(tokens.stats.exchanges).toBe(1);
+  });
+});
+
+describe("withScopeFallback()", () => {
+  it("a client configured with calendar.readonly over it falls back too, sharing the choice", async () => {
+    const over = (subject: string) =>
+      createCalendarClient({
+        tokenSource: withScopeFallback(tokens),
+        subject,
+        scopes: [READONLY],
+        rootUrl: root,
+        fetch: doFetch,
+      });
+    await over(users[5]!).events.list("primary");
+    expect(tokens.stats.exchanges).toBe(2);
+    await client(users[6]).events.list("primary"); // a default client over the same source
+    expect(tokens.stats.exchanges).toBe(3);
   });
 });
 
