@@ -4,14 +4,16 @@
 // carry) every request — counted by a local forward proxy.
 import { startEmulator } from "@dwd/emulator/node";
 import type { RunningEmulator } from "@dwd/emulator/node";
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, request } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createGzip } from "node:zlib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { cleanEnv, dwd } from "./helpers.ts";
+import { cleanEnv, dwd, dwdPath } from "./helpers.ts";
 
 let keysDir: string;
 let emulator: RunningEmulator;
@@ -129,4 +131,107 @@ describe("egress proxies", () => {
       );
     });
   }
+});
+
+/** 1 GiB of zeros, gzipped (about 4.7 MB), made without holding the decoded bytes. */
+async function gzipBomb(): Promise<Buffer> {
+  const gzip = createGzip({ level: 1 });
+  const out: Buffer[] = [];
+  gzip.on("data", (chunk: Buffer) => out.push(chunk));
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < 1024; i++)
+    if (!gzip.write(zeros)) await new Promise((resolve) => gzip.once("drain", resolve));
+  const ended = new Promise((resolve) => gzip.once("end", resolve));
+  gzip.end();
+  await ended;
+  return Buffer.concat(out);
+}
+
+/** Runs the bundled CLI under /usr/bin/time; resolves with its output and its peak RSS in MiB. */
+function dwdMeasured(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string; peakMiB: number }> {
+  const report = join(keysDir, `time-${String(Math.random()).slice(2)}.txt`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      "/usr/bin/time",
+      ["-f", "%M", "-o", report, process.execPath, dwdPath, ...args],
+      { env, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000, killSignal: "SIGKILL" },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      readFile(report, "utf8").then(
+        // GNU time puts "Command exited with non-zero status N" first when it did; the figure is last.
+        (text) =>
+          resolve({ code, stdout, stderr, peakMiB: Number(text.trim().split("\n").at(-1)) / 1024 }),
+        reject,
+      );
+    });
+  });
+}
+
+describe("hostile upstreams", { timeout: 180_000 }, () => {
+  it("a gzip bomb from the Calendar API: answer_too_large, exit 1, peak memory far below 1 GiB", async () => {
+    const bomb = await gzipBomb();
+    const upstream = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, {
+        "content-type": "application/json",
+        "content-encoding": "gzip",
+        "content-length": String(bomb.length),
+      });
+      res.end(bomb);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+    const root = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/calendar/v3`;
+    try {
+      const r = await dwdMeasured([...get, "--key", botJson, "--api-root", root], cleanEnv());
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.split("\n")[0]).toBe(
+        `error: Cannot call calendar.calendarList.get: the answer of "${root}" is too large (the answer is larger than 67,108,864 bytes once decoded)`,
+      );
+      // Inflating the whole answer peaked above 4 GB before the bound; the bound is 64 MiB.
+      expect(r.peakMiB).toBeGreaterThan(0);
+      expect(r.peakMiB).toBeLessThan(400);
+    } finally {
+      upstream.closeAllConnections();
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  });
+
+  it("a token endpoint answering 307 elsewhere: the assertion is never re-posted", async () => {
+    const elsewhere: string[] = [];
+    const target = createServer((req, res) => {
+      elsewhere.push(`${req.method} ${req.url}`);
+      req.resume();
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    const to = `http://127.0.0.1:${(target.address() as AddressInfo).port}/token`;
+    const redirecting = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: to }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, "127.0.0.1", resolve));
+    const from = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/token`;
+    try {
+      const r = await dwd([...get, "--key", botJson, "--token-uri", from], cleanEnv());
+      expect(r.code).toBe(1);
+      expect(r.stderr.split("\n")[0]).toBe(
+        `error: Cannot get a token for "info@example.com": the token endpoint "${from}" answered 307, a redirect to "${to}", which dwd does not follow with a signed assertion`,
+      );
+      expect(elsewhere).toEqual([]);
+    } finally {
+      for (const s of [target, redirecting]) {
+        s.closeAllConnections();
+        await new Promise((resolve) => s.close(resolve));
+      }
+    }
+  });
 });

@@ -12,7 +12,7 @@ import { callerFromKey, findCallerCredentials } from "./caller-credentials.ts";
 import { defaultFetch } from "./fetch-like.ts";
 import type { FetchLike, FetchLikeResponse } from "./fetch-like.ts";
 import { KeylessError } from "./keyless-error.ts";
-import { isRedirect, readAnswer } from "./_internal/read-answer.ts";
+import { discardAnswer, isRedirect, readAnswer } from "./_internal/read-answer.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
 import type { JwtClaims } from "./sign-jwt.ts";
@@ -153,6 +153,7 @@ export function createIamSigner(options: IamSignerOptions): IamSigner {
       }
       if (isRedirect(response.status)) {
         const location = response.headers.get("location");
+        await discardAnswer(response);
         throw new KeylessError(
           "iam_error",
           `Cannot sign an assertion for "${email}": the IAM Credentials API "${iamRoot}" answered ${response.status}, a redirect${location ? ` to "${location}"` : ""}, which dwd does not follow with a bearer token`,

@@ -12,7 +12,12 @@ import type { FetchLike, FetchLikeResponse } from "./fetch-like.ts";
 import type { TokenEndpointFailure } from "./diagnose-token-error.ts";
 import { DelegationError } from "./errors.ts";
 import { registerSecret } from "./redact.ts";
-import { AnswerTooLargeError, isRedirect, readAnswer } from "./_internal/read-answer.ts";
+import {
+  AnswerTooLargeError,
+  discardAnswer,
+  isRedirect,
+  readAnswer,
+} from "./_internal/read-answer.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
 import { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
@@ -358,6 +363,7 @@ export function createTokenSource(
       }
       if (isRedirect(response.status)) {
         const location = response.headers.get("location");
+        await within(discardAnswer(response)).catch(() => undefined);
         throw new DelegationError(
           "token_endpoint_redirected",
           `Cannot get a token for ${who(subject)}: the token endpoint "${tokenUri}" answered ${response.status}, a redirect${location ? ` to "${location}"` : ""}, which dwd does not follow with a signed assertion`,

@@ -162,6 +162,20 @@ describe("createNodeFetch behind an egress proxy", { timeout: 60_000 }, () => {
     ]);
   });
 
+  it("by default the variables come from process.env (dwd-server's transport)", async () => {
+    proxy.seen.length = 0;
+    const saved = process.env["HTTP_PROXY"];
+    process.env["HTTP_PROXY"] = proxy.url;
+    try {
+      const fetch = createNodeFetch();
+      await (await fetch(`${target.url}/from-env`)).text();
+    } finally {
+      if (saved === undefined) delete process.env["HTTP_PROXY"];
+      else process.env["HTTP_PROXY"] = saved;
+    }
+    expect(proxy.seen).toEqual([`GET ${target.url}/from-env`]);
+  });
+
   it("proxyEnv: null sends straight to the host whatever the variables say", async () => {
     proxy.seen.length = 0;
     const fetch = createNodeFetch({ proxyEnv: null });

@@ -80,3 +80,11 @@ export async function readAnswer(
   }
   return text + decoder.decode();
 }
+
+/**
+ * Reads and drops what is left of an answer dwd will not use (a redirect's body), at most 64 KiB, so
+ * its connection is freed (a keep-alive socket left unread holds a short-lived process open).
+ */
+export async function discardAnswer(response: FetchLikeResponse): Promise<void> {
+  await readAnswer(response, 64 * 1024).catch(() => undefined);
+}
