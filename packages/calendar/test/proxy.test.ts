@@ -11,6 +11,7 @@ import type { Duplex } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CalendarApiError, createCalendarClient } from "../src/index.ts";
 import { createNodeFetch } from "../src/node.ts";
+import { nodeProxiesNatively } from "../src/_internal/node-fetch.node.ts";
 
 interface Server {
   url: string;
@@ -183,4 +184,20 @@ describe("createNodeFetch behind an egress proxy", { timeout: 60_000 }, () => {
     expect(res.status).toBe(200);
     expect(proxy.seen).toEqual([]);
   });
+});
+
+describe("which Node proxies natively", () => {
+  const cases: [string, boolean][] = [
+    ["22.18.0", false],
+    ["22.20.1", false],
+    ["22.21.0", true],
+    ["23.11.0", false], // ended before the feature came
+    ["24.4.1", false],
+    ["24.5.0", true],
+    ["25.0.0", true],
+  ];
+  for (const [version, native] of cases)
+    it(`Node ${version}: ${native ? "agents read proxyEnv" : "a proxied request fails instead"}`, () => {
+      expect(nodeProxiesNatively(version)).toBe(native);
+    });
 });

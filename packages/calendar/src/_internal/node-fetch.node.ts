@@ -37,11 +37,9 @@ export interface NodeFetchResponse extends CalendarFetchResponse {
 const defaultMaxBodyBytes = 64 * 1024 * 1024;
 
 /** Whether this Node's agents honour `proxyEnv` (added in 22.21.0 and 24.5.0). */
-function nodeProxiesNatively(version: string): boolean {
+export function nodeProxiesNatively(version: string): boolean {
   const [major = 0, minor = 0] = version.split(".").map(Number);
-  return (
-    major > 24 || (major === 24 && minor >= 5) || (major === 22 && minor >= 21) || major === 23
-  );
+  return major > 24 || (major === 24 && minor >= 5) || (major === 22 && minor >= 21);
 }
 
 /** The proxy variable that applies to `protocol`, if any (lowercase first, as Node and curl read). */
