@@ -237,7 +237,10 @@ export function scopeChoiceFor(tokenSource: ScopeChoiceTokenSource): ScopeChoice
  * @returns A token source over the shared choice.
  * @example
  * ```ts
- * const cal = createCalendarClient({ tokenSource: withScopeFallback(tokenSource), scopes: [readonlyScope] });
+ * const cal = createCalendarClient({
+ *   tokenSource: withScopeFallback(tokenSource),
+ *   scopes: ["https://www.googleapis.com/auth/calendar.readonly"],
+ * });
  * ```
  */
 export function withScopeFallback<
