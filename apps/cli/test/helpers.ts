@@ -29,6 +29,13 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
         "XDG_CACHE_HOME",
         "DWD_LOG",
         "DWD_TIMEOUT_MS",
+        // dwd honours egress proxies; a test sets them itself.
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
       ].includes(k)
     )
       continue;

@@ -17,7 +17,7 @@ import type {
   TokenSource,
 } from "@dwd/auth";
 import { createSharedTokenSource } from "@dwd/auth";
-import { createCalendarClient } from "@dwd/calendar";
+import { createCalendarClient, withScopeFallback } from "@dwd/calendar";
 import type { CalendarClient } from "@dwd/calendar";
 import type { CacheStatus, ServerApp } from "./app.ts";
 import { createServerApp } from "./app.ts";
@@ -241,7 +241,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
     let client = clients.get(scope);
     if (client === undefined) {
       client = createCalendarClient({
-        tokenSource,
+        tokenSource: withScopeFallback(tokenSource), // calendar.readonly falls back to calendar if not granted
         scopes: [scope],
         fetch,
         timeoutMs: config.limits.upstreamTimeoutMs,

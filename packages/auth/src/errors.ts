@@ -60,6 +60,7 @@ export type DelegationErrorCode =
   | "token_endpoint_unavailable"
   | "token_endpoint_unreachable"
   | "token_endpoint_timeout"
+  | "token_endpoint_redirected"
   | "token_endpoint_error";
 
 /** Every code an `@dwd/auth` error can carry. */

@@ -23,6 +23,12 @@ export interface FetchLikeInit {
    * its callers' signals. A FetchLike that cannot abort may ignore it; the deadline still holds.
    */
   signal?: AbortSignal;
+  /**
+   * dwd sends `"manual"` on every request that carries an assertion, a token or a refresh token: such a
+   * request goes to the address dwd chose and nowhere else, so a redirect is answered as itself (and
+   * reported as an error), never followed. A FetchLike that never follows redirects may ignore it.
+   */
+  redirect?: "manual";
 }
 /* eslint-enable no-restricted-syntax */
 
@@ -36,6 +42,11 @@ export interface FetchLikeResponse {
   readonly headers: { get(name: string): string | null };
   /** Reads the whole body as text. */
   text(): Promise<string>;
+  /**
+   * The body as it arrives. When present, dwd reads it chunk by chunk and stops at its bound (1 MiB
+   * decoded), so a compressed answer that inflates without end cannot exhaust memory.
+   */
+  readonly body?: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null;
 }
 
 /**

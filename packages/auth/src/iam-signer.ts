@@ -12,6 +12,7 @@ import { callerFromKey, findCallerCredentials } from "./caller-credentials.ts";
 import { defaultFetch } from "./fetch-like.ts";
 import type { FetchLike, FetchLikeResponse } from "./fetch-like.ts";
 import { KeylessError } from "./keyless-error.ts";
+import { discardAnswer, isRedirect, readAnswer } from "./_internal/read-answer.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
 import type { JwtClaims } from "./sign-jwt.ts";
@@ -117,6 +118,7 @@ export function createIamSigner(options: IamSignerOptions): IamSigner {
           accept: "application/json",
         },
         body: JSON.stringify({ payload, ...(delegates.length > 0 ? { delegates } : {}) }),
+        redirect: "manual", // the caller's bearer token goes to the IAM root only
       });
     } catch (cause) {
       const code = (cause as { cause?: { code?: unknown } | undefined } | null)?.cause?.code;
@@ -149,7 +151,21 @@ export function createIamSigner(options: IamSignerOptions): IamSigner {
         credentials.invalidate();
         response = await post(credentials, payload);
       }
-      const text = await response.text().catch(() => "");
+      if (isRedirect(response.status)) {
+        const location = response.headers.get("location");
+        await discardAnswer(response);
+        throw new KeylessError(
+          "iam_error",
+          `Cannot sign an assertion for "${email}": the IAM Credentials API "${iamRoot}" answered ${response.status}, a redirect${location ? ` to "${location}"` : ""}, which dwd does not follow with a bearer token`,
+          {
+            serviceAccount: email,
+            callerSource: credentials.source,
+            status: response.status,
+            hint: "Set iamRoot (or DWD_EMULATOR_HOST) to the API itself, https://iamcredentials.googleapis.com for Google, not to an address that redirects",
+          },
+        );
+      }
+      const text = await readAnswer(response).catch(() => "");
       let body: unknown = text;
       try {
         body = JSON.parse(text);

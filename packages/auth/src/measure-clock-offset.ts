@@ -7,6 +7,7 @@
 
 import { defaultFetch } from "./fetch-like.ts";
 import type { FetchLike } from "./fetch-like.ts";
+import { readAnswer } from "./_internal/read-answer.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
 
 /** Options of {@link measureClockOffset}. */
@@ -46,9 +47,10 @@ export async function measureClockOffset(
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: "grant_type=",
+    redirect: "manual",
   });
   const after = now();
-  await response.text().catch(() => "");
+  await readAnswer(response).catch(() => "");
   const date = response.headers.get("date");
   const server = date ? Date.parse(date) : Number.NaN;
   return Number.isNaN(server) ? undefined : server - (before + after) / 2;

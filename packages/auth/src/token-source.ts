@@ -12,10 +12,18 @@ import type { FetchLike, FetchLikeResponse } from "./fetch-like.ts";
 import type { TokenEndpointFailure } from "./diagnose-token-error.ts";
 import { DelegationError } from "./errors.ts";
 import { registerSecret } from "./redact.ts";
+import {
+  AnswerTooLargeError,
+  discardAnswer,
+  isRedirect,
+  readAnswer,
+} from "./_internal/read-answer.ts";
 import { resolveEndpoints } from "./resolve-endpoints.ts";
 import { nothingListens, retryAfterSeconds, retryDelay, retryPolicy } from "./retry-policy.ts";
 import type { RetryOptions } from "./retry-policy.ts";
+import { GOOGLE_TOKEN_URI } from "./service-account-key.ts";
 import type { ServiceAccountKey } from "./service-account-key.ts";
+import { withEmulatorHint } from "./_internal/default-endpoint-hint.ts";
 import {
   MAX_ASSERTION_LENGTH,
   MAX_SCOPE_CLAIM_LENGTH,
@@ -205,11 +213,18 @@ export function createTokenSource(
     throw new RangeError("timeoutMs must be a positive number of milliseconds");
   const margin = options.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
   const retry = retryPolicy(options.retry);
-  const tokenUri = resolveEndpoints({
+  const endpoints = resolveEndpoints({
     env: options.env,
     tokenUri: options.tokenUri,
     keyTokenUri: signer.tokenUri,
-  }).tokenUri;
+  });
+  const tokenUri = endpoints.tokenUri;
+  // A .p12/PEM key at Google's endpoint by default: its failures say how to reach the emulator instead.
+  const keyKind = signer.kind === "p12" || signer.kind === "pem" ? signer.kind : undefined;
+  const explain = (error: unknown): unknown =>
+    keyKind !== undefined && endpoints.tokenUriFrom === "key" && tokenUri === GOOGLE_TOKEN_URI
+      ? withEmulatorHint(error, keyKind)
+      : error;
   // A Map iterates in insertion order: re-inserting on use makes its first key the least recently used.
   const cache = new Map<string, Entry>();
   const stats: TokenSourceStats = { exchanges: 0, hits: 0 };
@@ -394,17 +409,43 @@ export function createTokenSource(
             },
             body: new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion }).toString(),
             signal: controller.signal,
+            // The assertion is redeemable by whoever receives it: it goes to the token URI only.
+            redirect: "manual",
           }),
         );
       } catch (networkError) {
         if (controller.signal.aborted) throw controller.signal.reason as Error;
         throw diagnoseTokenError({ networkError }, context);
       }
+      if (isRedirect(response.status)) {
+        const location = response.headers.get("location");
+        await within(discardAnswer(response)).catch(() => undefined);
+        throw new DelegationError(
+          "token_endpoint_redirected",
+          `Cannot get a token for ${who(subject)}: the token endpoint "${tokenUri}" answered ${response.status}, a redirect${location ? ` to "${location}"` : ""}, which dwd does not follow with a signed assertion`,
+          {
+            ...facts(subject, scopes),
+            status: response.status,
+            hint: "Set the token URI (tokenUri, --token-uri, or the key's token_uri) to the endpoint itself, https://oauth2.googleapis.com/token for Google, not to an address that redirects",
+          },
+        );
+      }
       phase = "reading";
       let text: string;
       try {
-        text = await within(response.text());
+        text = await within(readAnswer(response));
       } catch (networkError) {
+        if (networkError instanceof AnswerTooLargeError && !controller.signal.aborted) {
+          throw new DelegationError(
+            "token_endpoint_error",
+            `Cannot get a token for ${who(subject)}: the token endpoint's answer (${response.status}) is larger than ${networkError.limit.toLocaleString("en-US")} bytes once decoded; a token answer is a few KB`,
+            {
+              ...facts(subject, scopes),
+              status: response.status,
+              hint: "Check that the token URI points at Google's token endpoint (or the emulator), and any proxy in between",
+            },
+          );
+        }
         // A body cut off by the deadline is the deadline's; by the network (or a transport's own bound),
         // the endpoint could not be read: diagnosed as unreachable, not as an answer without a token.
         if (controller.signal.aborted) throw controller.signal.reason as Error;
@@ -575,7 +616,7 @@ export function createTokenSource(
           // A failed proactive refresh: the cached token is still valid, so hand it out; the next call
           // inside the margin tries again, and the error surfaces once the token has really expired.
           if (entry.token && entry.token.expiresAt > now()) return entry.token;
-          throw error;
+          throw explain(error);
         },
       );
       entry.flight = flight;

@@ -1,5 +1,9 @@
 // Test helpers shared by the vitest suites (Node only).
 import { spawnSync } from "node:child_process";
+import { createServer } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createGzip } from "node:zlib";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -159,4 +163,45 @@ export async function modernP12(
   mode: "key+cert" | "key" | "nokey" = "key+cert",
 ): Promise<Uint8Array> {
   return hasOpenssl ? opensslP12(pem, password, mode) : forgeP12(pem, password, mode);
+}
+
+/**
+ * A gzip bomb: `decodedBytes` of zeros, gzipped (1 GiB → about 4.7 MB at level 1, made in under a
+ * second without holding the decoded bytes).
+ */
+export async function gzipBomb(decodedBytes: number = 1024 * 1024 * 1024): Promise<Buffer> {
+  const gzip = createGzip({ level: 1 });
+  const out: Buffer[] = [];
+  gzip.on("data", (chunk: Buffer) => out.push(chunk));
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let left = decodedBytes; left > 0; left -= zeros.length) {
+    const piece = left >= zeros.length ? zeros : zeros.subarray(0, left);
+    if (!gzip.write(piece)) await new Promise((resolve) => gzip.once("drain", resolve));
+  }
+  const ended = new Promise((resolve) => gzip.once("end", resolve));
+  gzip.end();
+  await ended;
+  return Buffer.concat(out);
+}
+
+/** A real HTTP server on a free loopback port, with its URL and the requests it received. */
+export async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; received: string[]; close: () => Promise<void> }> {
+  const received: string[] = [];
+  const server = createServer((req, res) => {
+    received.push(`${req.method} ${req.url}`);
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -399,6 +399,7 @@ describe("resolveEndpoints()", () => {
         tokenUri: "https://oauth2.googleapis.com/token",
         iamRoot: "https://iamcredentials.googleapis.com",
         calendarRoot: "https://www.googleapis.com/calendar/v3",
+        tokenUriFrom: "default",
       },
     },
     {
@@ -408,6 +409,7 @@ describe("resolveEndpoints()", () => {
         tokenUri: "https://accounts.google.com/o/oauth2/token",
         iamRoot: "https://iamcredentials.googleapis.com",
         calendarRoot: "https://www.googleapis.com/calendar/v3",
+        tokenUriFrom: "key",
       },
     },
     {
@@ -421,6 +423,7 @@ describe("resolveEndpoints()", () => {
         iamRoot: "http://127.0.0.1:8085",
         calendarRoot: "http://127.0.0.1:8085/calendar/v3",
         emulatorOrigin: "http://127.0.0.1:8085",
+        tokenUriFrom: "DWD_EMULATOR_HOST",
       },
     },
     {
@@ -436,6 +439,7 @@ describe("resolveEndpoints()", () => {
         iamRoot: "http://z",
         calendarRoot: "http://y/calendar/v3",
         emulatorOrigin: "http://localhost:1",
+        tokenUriFrom: "option",
       },
     },
     {
@@ -446,6 +450,54 @@ describe("resolveEndpoints()", () => {
         iamRoot: "http://[::1]:9000",
         calendarRoot: "http://[::1]:9000/calendar/v3",
         emulatorOrigin: "http://[::1]:9000",
+        tokenUriFrom: "DWD_EMULATOR_HOST",
+      },
+    },
+    {
+      name: "the emulator from a key's loopback token_uri (a key the emulator wrote)",
+      options: { env: {}, keyTokenUri: "http://127.0.0.1:8085/token" },
+      want: {
+        tokenUri: "http://127.0.0.1:8085/token",
+        iamRoot: "http://127.0.0.1:8085",
+        calendarRoot: "http://127.0.0.1:8085/calendar/v3",
+        emulatorOrigin: "http://127.0.0.1:8085",
+        tokenUriFrom: "key",
+      },
+    },
+    {
+      name: "the emulator from a loopback tokenUri option, over a key that names Google",
+      options: {
+        env: {},
+        tokenUri: "http://localhost:9/token",
+        keyTokenUri: "https://oauth2.googleapis.com/token",
+      },
+      want: {
+        tokenUri: "http://localhost:9/token",
+        iamRoot: "http://localhost:9",
+        calendarRoot: "http://localhost:9/calendar/v3",
+        emulatorOrigin: "http://localhost:9",
+        tokenUriFrom: "option",
+      },
+    },
+    {
+      name: "an explicit apiRoot over a loopback token URI",
+      options: { env: {}, tokenUri: "http://[::1]:9/token", apiRoot: "https://cal.example/v3" },
+      want: {
+        tokenUri: "http://[::1]:9/token",
+        iamRoot: "http://[::1]:9",
+        calendarRoot: "https://cal.example/v3",
+        emulatorOrigin: "http://[::1]:9",
+        tokenUriFrom: "option",
+      },
+    },
+    {
+      name: "Google for a token URI on another host",
+      options: { env: {}, tokenUri: "http://127.0.0.1.example.com/token" },
+      want: {
+        tokenUri: "http://127.0.0.1.example.com/token",
+        iamRoot: "https://iamcredentials.googleapis.com",
+        calendarRoot: "https://www.googleapis.com/calendar/v3",
+        tokenUriFrom: "option",
       },
     },
   ];

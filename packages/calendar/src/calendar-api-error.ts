@@ -25,6 +25,8 @@ import { DwdError } from "@dwd/auth";
  * - `backend_error`: 5xx, retried with backoff
  * - `timeout`: no answer before the call's deadline
  * - `api_unreachable`: the request did not reach the API (DNS, connection refused or reset, TLS)
+ * - `redirected`: the API answered a redirect (3xx other than 304); a request with a token never follows one
+ * - `answer_too_large`: the answer passed 64 MiB once decoded (or a transport's own bound)
  * - `unexpected_response`: a response that is not Google's JSON
  * - `api_error`: any other error status
  * - `aborted`: a batch part still open when the batch's signal aborted (the reason is the `cause`)
@@ -53,6 +55,8 @@ export type CalendarApiErrorCode =
   | "backend_error"
   | "timeout"
   | "api_unreachable"
+  | "redirected"
+  | "answer_too_large"
   | "unexpected_response"
   | "api_error"
   | "aborted"

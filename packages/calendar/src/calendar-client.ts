@@ -32,6 +32,7 @@ import { execute } from "./_internal/execute.ts";
 import { prepare } from "./_internal/prepare.ts";
 import type { Principal } from "./_internal/prepare.ts";
 import { runBatch } from "./_internal/run-batch.ts";
+import { withScopeFallback } from "./scope-choice.ts";
 
 export type { CalendarFetch } from "./_internal/client-context.ts";
 export type { CalendarFetchResponse } from "./_internal/read-body.ts";
@@ -53,20 +54,14 @@ export type CalendarTokenSource = Pick<TokenSource, "getToken"> & {
 };
 
 /**
- * The Calendar root when none is given: `DWD_EMULATOR_HOST`'s, else — when the token source posts to a
- * loopback address (a key the emulator wrote names the emulator as its `token_uri`) — the same origin's,
- * so what the emulator hands out is enough; else Google's.
+ * The Calendar root when none is given, resolved as `@dwd/auth` (and the CLI) resolve it:
+ * `DWD_EMULATOR_HOST`'s, else — when the token source posts to a loopback address (a key the emulator
+ * wrote names the emulator as its `token_uri`) — the same origin's, so what the emulator hands out is
+ * enough; else Google's.
  */
 function defaultRoot(options: CalendarClientOptions): string {
-  const endpoints = resolveEndpoints({ env: options.env });
-  if (endpoints.emulatorOrigin !== undefined) return endpoints.calendarRoot;
-  const tokenUri = options.tokenSource.tokenUri;
-  if (tokenUri !== undefined && URL.canParse(tokenUri)) {
-    const url = new URL(tokenUri);
-    if (/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname))
-      return `${url.origin}/calendar/v3`;
-  }
-  return endpoints.calendarRoot;
+  return resolveEndpoints({ env: options.env, tokenUri: options.tokenSource.tokenUri })
+    .calendarRoot;
 }
 
 /** Options of {@link createCalendarClient}. */
@@ -76,8 +71,10 @@ export interface CalendarClientOptions {
   /** The user to impersonate (domain-wide delegation). Without it, calls run as the service account itself. */
   subject?: string | undefined;
   /**
-   * Scopes to request for every call. Default: per method, `calendar.readonly` when the method accepts it,
-   * else `calendar`. Under DWD each must be granted in the Admin console.
+   * Scopes to request for every call, exactly. Default: per method, `calendar.readonly` when the method
+   * accepts it, else `calendar`; when the grant lacks `calendar.readonly` (a grant of only
+   * `…/auth/calendar` is the most common), `calendar` is used instead, learnt once per token source with
+   * one extra token exchange (see `createScopeChoice`). Under DWD each must be granted in the Admin console.
    */
   scopes?: readonly string[] | undefined;
   /**
@@ -316,7 +313,10 @@ function callsFor(principal: Principal): CalendarCalls {
 export function createCalendarClient(options: CalendarClientOptions): CalendarClient {
   const rootUrl = (options.rootUrl ?? defaultRoot(options)).replace(/\/+$/, "");
   const ctx: ClientContext = {
-    tokenSource: options.tokenSource,
+    // Without configured scopes each call asks for its method's narrowest default, and falls back to a
+    // broader scope the grant holds (chosen once per token source and scope set).
+    tokenSource:
+      options.scopes === undefined ? withScopeFallback(options.tokenSource) : options.tokenSource,
     fetch: options.fetch ?? ((url, init) => fetch(url, init)),
     rootUrl,
     batchUrl: options.batchUrl ?? new URL("../../batch/calendar/v3", `${rootUrl}/`).href,

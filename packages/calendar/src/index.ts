@@ -44,6 +44,18 @@ export type {
   EventSyncResult,
 } from "./event-sync.ts";
 export { defaultScopeFor, methodScopes } from "./method-scopes.ts";
+export {
+  createScopeChoice,
+  isGrantRefusal,
+  scopeChoiceFor,
+  withScopeFallback,
+} from "./scope-choice.ts";
+export type {
+  ScopeChoice,
+  ScopeChoiceOptions,
+  ScopeChoiceRequest,
+  ScopeChoiceTokenSource,
+} from "./scope-choice.ts";
 export type { MethodSpec } from "./method-spec.ts";
 export { batchPath, discoveryRevision, methods } from "./_generated/methods.ts";
 export type { MethodKey } from "./_generated/methods.ts";

@@ -1,9 +1,12 @@
 // Which scope a command asks for. With --scopes, exactly those. Without, the narrowest scope the method
 // accepts that a domain-wide delegation grant commonly holds, falling back to broader ones when the token
 // endpoint says the grant lacks it: `calendar.readonly` where it is granted, `calendar` where only that
-// is. The choice is made once per run (the grant is per client, not per user) and its token is cached.
+// is. The choosing is @dwd/calendar's `createScopeChoice` (the library and dwd-server use the same): made
+// once per run (the grant is per client, not per user), its token cached. This module keeps only the
+// CLI's ladder and its wording.
 import { DelegationError } from "@dwd/auth";
 import type { TokenSource } from "@dwd/auth";
+import { createScopeChoice as libraryScopeChoice, isGrantRefusal } from "@dwd/calendar";
 import type { ArgsDef } from "citty";
 import { parseScopes, stringArg } from "./args.ts";
 
@@ -37,12 +40,7 @@ export function scopeCandidates(accepted: readonly string[]): string[] {
   return tried.length > 0 ? tried : [...accepted];
 }
 
-const grantRefusals = new Set(["delegation_not_authorized", "scope_not_granted"]);
-
-/** Whether an error is the token endpoint saying the grant lacks the requested scope. */
-export function isGrantRefusal(error: unknown): error is DelegationError {
-  return error instanceof DelegationError && grantRefusals.has(error.code);
-}
+export { isGrantRefusal };
 
 const short = (scope: string): string =>
   scope.startsWith(auth) ? scope.slice(auth.length) : scope;
@@ -74,8 +72,6 @@ export interface ScopeChoiceOptions {
 export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
   const { method, accepted, explicit, tokenSource } = options;
   const candidates = explicit ?? scopeCandidates(accepted);
-  let chosen: string[] | undefined = undefined;
-  let pending: Promise<string[]> | undefined;
 
   // The hint of the first (narrowest) refusal carries the token endpoint's own fix: the Admin-console
   // step and link for that scope.
@@ -114,49 +110,35 @@ export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
     );
   };
 
-  const attempt = async (subject: string | undefined): Promise<string[]> => {
-    if (explicit !== undefined) {
-      try {
-        await tokenSource.getToken({ subject, scopes: explicit });
-        return explicit;
-      } catch (error) {
-        throw isGrantRefusal(error) ? refused(error, explicit, subject) : error;
-      }
-    }
-    let first: DelegationError | undefined;
-    for (const scope of candidates) {
-      try {
-        await tokenSource.getToken({ subject, scopes: [scope] });
-        return [scope];
-      } catch (error) {
-        if (!isGrantRefusal(error)) throw error;
-        first ??= error;
-      }
-    }
-    throw refused(first as DelegationError, candidates, subject);
-  };
-
+  if (explicit !== undefined) {
+    let held = false; // once one token came, the grant holds --scopes
+    return {
+      method,
+      async scopesFor(subject) {
+        if (held) return explicit;
+        try {
+          await tokenSource.getToken({ subject, scopes: explicit });
+          held = true;
+          return explicit;
+        } catch (error) {
+          throw isGrantRefusal(error) ? refused(error, explicit, subject) : error;
+        }
+      },
+    };
+  }
+  const [narrowest = "", ...fallbacks] = candidates;
+  const choice = libraryScopeChoice(tokenSource, { fallbacks });
   return {
     method,
     async scopesFor(subject) {
-      if (chosen !== undefined) return chosen;
-      // Concurrent first users wait for one choice; if it fails for that user's own reason (say, an
-      // unknown user), the next user makes its own attempt.
-      if (pending !== undefined) {
-        try {
-          return await pending;
-        } catch (error) {
-          if (isGrantRefusal(error)) throw error;
-        }
-        if (chosen !== undefined) return chosen;
-      }
-      const mine = attempt(subject);
-      pending = mine;
       try {
-        chosen = await mine;
-        return chosen;
-      } finally {
-        if (pending === mine) pending = undefined;
+        return [...(await choice.choose({ subject, scopes: [narrowest] }))];
+      } catch (error) {
+        if (!isGrantRefusal(error)) throw error;
+        // The library names the scopes it tried; the CLI names the method and what it accepts, with the
+        // hint of the first (narrowest) refusal.
+        const first = error.cause instanceof DelegationError ? error.cause : error;
+        throw refused(first, candidates, subject);
       }
     },
   };

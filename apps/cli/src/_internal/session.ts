@@ -152,16 +152,18 @@ export async function openSession(
   // @dwd/calendar's node:http transport, not `fetch`: Node loads its `fetch` (undici) on first use, which
   // costs a short-lived process ~35 ms, a third of a whole `dwd calendars get` against a local emulator
   // (measured with `--cpu-prof`); `node:http` is in Node's start-up snapshot. Every request is bounded in
-  // time (silence and total) and in the size of its answer.
+  // time (silence and total) and in the size of its answer. Egress proxies: HTTPS_PROXY / HTTP_PROXY /
+  // NO_PROXY (or lowercase) of the command's environment, as gcloud and Google's Node libraries read them.
   const stats: HttpStats = { requests: 0, tokenExchanges: 0, retries: 0 };
   const log =
     options.verbose === true || verboseFrom({}, io.env)
       ? (line: string) => io.err(line)
       : undefined;
-  const fetch = observeFetch(createNodeFetch({ timeoutMs, deadlineMs: timeoutMs }), stats, {
-    log,
-    tokenUri,
-  });
+  const fetch = observeFetch(
+    createNodeFetch({ timeoutMs, deadlineMs: timeoutMs, proxyEnv: io.env }),
+    stats,
+    { log, tokenUri },
+  );
   const signer = iam
     ? createIamSigner({
         serviceAccount: options.serviceAccount ?? "",
@@ -172,8 +174,10 @@ export async function openSession(
         ...(options.clientId ? { clientId: options.clientId } : {}),
       })
     : keySigner(key as ServiceAccountKey);
+  // The token source resolves its endpoint as above (one function, the same inputs), so it knows
+  // whether a .p12/PEM key went to Google only by default (its diagnosis then names DWD_EMULATOR_HOST).
   let source = createTokenSource(iam ? signer : (key as ServiceAccountKey), {
-    tokenUri,
+    ...(options.tokenUri !== undefined ? { tokenUri: options.tokenUri } : {}),
     env: io.env,
     fetch,
     timeoutMs,

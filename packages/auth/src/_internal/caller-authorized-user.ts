@@ -7,6 +7,7 @@ import { registerSecret } from "../redact.ts";
 import { resolveEndpoints } from "../resolve-endpoints.ts";
 import { DEFAULT_REFRESH_MARGIN_MS } from "../token-source.ts";
 import { cachedToken } from "./cached-token.ts";
+import { readAnswer } from "./read-answer.ts";
 
 const LOGIN = "gcloud auth application-default login";
 
@@ -68,6 +69,7 @@ export function authorizedUserCaller(
             client_secret: clientSecret ?? "",
             refresh_token: refreshToken ?? "",
           }).toString(),
+          redirect: "manual", // a refresh token and a client secret go to the token URI only
         });
       } catch (cause) {
         const code = (cause as { cause?: { code?: unknown } | undefined } | null)?.cause?.code;
@@ -84,7 +86,7 @@ export function authorizedUserCaller(
       }
       let body: Record<string, unknown> = {};
       try {
-        body = JSON.parse(await response.text()) as Record<string, unknown>;
+        body = JSON.parse(await readAnswer(response)) as Record<string, unknown>;
       } catch {
         // not JSON: handled as an unexpected answer below
       }

@@ -6,6 +6,7 @@ import type { FetchLikeResponse } from "../fetch-like.ts";
 import { KeylessError } from "../keyless-error.ts";
 import { DEFAULT_REFRESH_MARGIN_MS } from "../token-source.ts";
 import { cachedToken } from "./cached-token.ts";
+import { readAnswer } from "./read-answer.ts";
 import { readEnv } from "./env.ts";
 
 const HEADERS = { "metadata-flavor": "Google" };
@@ -65,8 +66,11 @@ export function metadataCaller(
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       // The deadline covers the answer, not only its headers: a server that stalls mid-body fails too.
-      const res = await raceAbort(doFetch(url, { headers: HEADERS, signal }), signal);
-      const body = await raceAbort(res.text(), signal);
+      const res = await raceAbort(
+        doFetch(url, { headers: HEADERS, signal, redirect: "manual" }),
+        signal,
+      );
+      const body = await raceAbort(readAnswer(res), signal);
       return {
         status: res.status,
         ok: res.ok,

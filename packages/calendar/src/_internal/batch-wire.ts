@@ -1,5 +1,4 @@
-import { concatBytes, isGzipped } from "./bytes.ts";
-import { raceSignal } from "./deadline.ts";
+import { MAX_ANSWER_BYTES, decodedChunks } from "./decoded-body.ts";
 
 /** One inner request of a batch. */
 export interface BatchPart {
@@ -183,86 +182,27 @@ export function parseBatch(text: string, boundary: string): Map<string, BatchPar
   return answers;
 }
 
-/** A stream reader's `read` and `cancel` over an async iterable of byte chunks (a Node stream). */
-function iterableReader(
-  body: AsyncIterable<Uint8Array>,
-): Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel"> {
-  const it = body[Symbol.asyncIterator]();
-  return {
-    read: async () => {
-      const r = await it.next();
-      return r.done === true ? { done: true, value: undefined } : { done: false, value: r.value };
-    },
-    cancel: async () => {
-      await it.return?.();
-    },
-  };
-}
-
 /**
  * Reads a batch response's body as it arrives and hands each inner answer on as soon as its part is
  * complete (by Content-ID, without `response-`), so a caller works on the first parts while the rest are
  * still on the way, and no whole-body text is ever made. A body still gzipped (a fetch that does not
- * inflate) is inflated first. Rejects when the body fails or `signal` aborts; parts handed on before
- * stay handed on.
+ * inflate) is inflated as it is read. Rejects when the body fails, `signal` aborts, or the decoded
+ * body passes `maxBytes` (`AnswerTooLargeError`); parts handed on before stay handed on.
  */
 export async function readBatchAnswer(
   body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
   boundary: string,
   onPart: (id: string, answer: BatchPartAnswer) => void,
   signal: AbortSignal,
+  maxBytes: number = MAX_ANSWER_BYTES,
 ): Promise<void> {
-  let reader: Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel"> = "getReader" in body
-    ? body.getReader()
-    : iterableReader(body);
-  const next = (): Promise<ReadableStreamReadResult<Uint8Array>> =>
-    raceSignal(reader.read(), signal);
   const splitter = new PartSplitter(boundary);
   const decoder = new TextDecoder();
   const take = (parts: string[]): void => {
     for (const part of parts) onPart(...parsePart(part));
   };
-  try {
-    // Enough of the start to tell gzip's magic number (pieces may be empty or one byte long).
-    let chunk = await next();
-    let start = chunk.value ?? new Uint8Array(0);
-    while (!chunk.done && start.length < 2) {
-      chunk = await next();
-      if (chunk.value !== undefined) start = concatBytes([start, chunk.value]);
-    }
-    if (isGzipped(start)) {
-      const raw = reader;
-      let first: Uint8Array | undefined = start;
-      const ended = chunk.done;
-      const inflated = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (first !== undefined) {
-            controller.enqueue(first);
-            first = undefined;
-            return;
-          }
-          const r = ended ? { done: true as const } : await raw.read();
-          if (r.done) controller.close();
-          else controller.enqueue(r.value);
-        },
-        cancel: (reason) => raw.cancel(reason),
-      }).pipeThrough(
-        new DecompressionStream("gzip") as ReadableWritablePair<Uint8Array, Uint8Array>,
-      );
-      reader = inflated.getReader();
-      chunk = await next();
-    } else if (start.length > 0) {
-      take(splitter.push(decoder.decode(start, { stream: true })));
-      if (!chunk.done) chunk = await next();
-    }
-    while (!chunk.done) {
-      take(splitter.push(decoder.decode(chunk.value, { stream: true })));
-      chunk = await next();
-    }
-    take(splitter.push(decoder.decode()));
-    take(splitter.end());
-  } catch (error) {
-    reader.cancel(error).catch(() => {});
-    throw error;
-  }
+  for await (const chunk of decodedChunks(body, { maxBytes, signal }))
+    take(splitter.push(decoder.decode(chunk, { stream: true })));
+  take(splitter.push(decoder.decode()));
+  take(splitter.end());
 }

@@ -17,6 +17,11 @@ export type CalendarFetch = (
     headers?: Record<string, string>;
     body?: string;
     signal?: AbortSignal;
+    /**
+     * Always `"manual"`: a request with a bearer token goes to the API root only; a redirect is answered
+     * as itself and reported (`redirected`). A fetch that never follows redirects may ignore it.
+     */
+    redirect?: "manual";
   },
   /* eslint-enable no-restricted-syntax */
 ) => Promise<CalendarFetchResponse>;

@@ -8,6 +8,7 @@ import type { ClientContext } from "./client-context.ts";
 import { createDeadline, raceSignal } from "./deadline.ts";
 import type { Deadline } from "./deadline.ts";
 import { parseGoogleError } from "./google-error.ts";
+import { AnswerTooLargeError } from "./decoded-body.ts";
 import { readBody } from "./read-body.ts";
 import { toCalendarApiError } from "./to-calendar-api-error.ts";
 import type { CallContext } from "./to-calendar-api-error.ts";
@@ -106,6 +107,19 @@ export function unreachable(
   const inner =
     error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
   const detail = inner === undefined || inner === outer ? outer : `${outer}: ${inner}`;
+  if (isTooLarge(error)) {
+    // Not a network failure, and not retried: the same answer would come again.
+    return new CalendarApiError(
+      "answer_too_large",
+      `Cannot call ${cc.method}: the answer of "${url}" is too large (${detail})`,
+      {
+        ...cc,
+        status: 0,
+        cause: error,
+        hint: "Ask for less (maxResults, timeMin/timeMax, fields), or check the API root (rootUrl / --api-root / DWD_EMULATOR_HOST) and any proxy in between",
+      },
+    );
+  }
   return new CalendarApiError(
     "api_unreachable",
     `Cannot call ${cc.method}: the Calendar API at "${url}" cannot be reached (${detail})`,
@@ -117,6 +131,14 @@ export function unreachable(
       hint: "Check the network, or the API root (--api-root / rootUrl / DWD_EMULATOR_HOST) when using an emulator",
     },
   );
+}
+
+/** An answer past a size bound: the client's own on decoded bytes, or a transport's (`EFBIG`). */
+function isTooLarge(error: unknown): boolean {
+  if (error instanceof AnswerTooLargeError) return true;
+  const cause =
+    error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return cause?.code === "EFBIG";
 }
 
 /** The error for a call whose deadline passed. */
@@ -179,10 +201,11 @@ async function attempts<T>(
         method: call.spec.httpMethod,
         headers: { ...transportHeaders(ctx, token.accessToken), ...callHeaders(ctx, call) },
         signal,
+        redirect: "manual" as const, // the bearer token goes to the API root only
         ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
       };
       const response = await raceSignal(ctx.fetch(url, init), signal);
-      const text = await raceSignal(readBody(response), signal);
+      const text = await raceSignal(readBody(response, { signal }), signal);
       if (response.status === 401 && !refreshed && ctx.tokenSource.invalidate !== undefined) {
         // A cached token may have been revoked: get a fresh one and try once more (not counted as a retry).
         refreshed = true;

@@ -1,7 +1,7 @@
 /// <reference types="node" />
-import { request as httpRequest } from "node:http";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import type { IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { concatBytes } from "./bytes.ts";
 import type { CalendarFetch } from "./client-context.ts";
 import type { CalendarFetchResponse } from "./read-body.ts";
@@ -17,6 +17,14 @@ export interface NodeFetchOptions {
   deadlineMs?: number | undefined;
   /** Largest answer read, in bytes (default 64 MiB). */
   maxBodyBytes?: number | undefined;
+  /**
+   * Where the egress proxy settings come from: `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (or lowercase,
+   * which wins), as Google's Node libraries read them. Default `process.env`; `null` for no proxy.
+   * HTTPS goes through a `CONNECT` tunnel, HTTP as absolute-form requests to the proxy. Node's own
+   * agents do the proxying (`proxyEnv`, Node ≥ 22.21 / ≥ 24.5); on an older Node a request a proxy
+   * variable applies to fails rather than silently going around the proxy.
+   */
+  proxyEnv?: Record<string, string | undefined> | null | undefined;
 }
 
 /** An answer of {@link createNodeFetch}: read it once, as `body`, `text()` or `arrayBuffer()`. */
@@ -27,6 +35,22 @@ export interface NodeFetchResponse extends CalendarFetchResponse {
 }
 
 const defaultMaxBodyBytes = 64 * 1024 * 1024;
+
+/** Whether this Node's agents honour `proxyEnv` (added in 22.21.0 and 24.5.0). */
+export function nodeProxiesNatively(version: string): boolean {
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major > 24 || (major === 24 && minor >= 5) || (major === 22 && minor >= 21);
+}
+
+/** The proxy variable that applies to `protocol`, if any (lowercase first, as Node and curl read). */
+function proxyVariable(
+  env: Record<string, string | undefined>,
+  protocol: string,
+): string | undefined {
+  const names =
+    protocol === "https:" ? ["https_proxy", "HTTPS_PROXY"] : ["http_proxy", "HTTP_PROXY"];
+  return names.find((name) => (env[name] ?? "") !== "");
+}
 
 const seconds = (ms: number): string => `${ms / 1000} s`;
 
@@ -60,6 +84,15 @@ export function createNodeFetch(
   const { timeoutMs } = options;
   const deadlineMs = options.deadlineMs ?? timeoutMs;
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
+  const proxyEnv = options.proxyEnv === undefined ? process.env : options.proxyEnv;
+  const native = nodeProxiesNatively(process.versions.node);
+  // Keep-alive agents of our own (Node's global ones do not read the proxy variables unless
+  // NODE_USE_ENV_PROXY=1 is set); with `proxyEnv`, Node decides per request, NO_PROXY included.
+  const agentOptions = {
+    keepAlive: true,
+    ...(proxyEnv && native ? { proxyEnv: { ...proxyEnv } } : {}),
+  };
+  const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
   return (url, init = {}) =>
     new Promise<NodeFetchResponse>((resolve, reject) => {
       const { signal } = init;
@@ -68,7 +101,14 @@ export function createNodeFetch(
         return;
       }
       const target = new URL(url);
-      const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+      const https = target.protocol === "https:";
+      const send = https ? httpsRequest : httpRequest;
+      const variable = proxyEnv && !native ? proxyVariable(proxyEnv, target.protocol) : undefined;
+      if (variable !== undefined) {
+        const message = `${variable} is set, but Node ${process.versions.node} cannot send through a proxy: dwd's transport needs Node 22.21 or 24.5 or later for proxies`;
+        reject(networkError(message, "ERR_PROXY_UNSUPPORTED"));
+        return;
+      }
       let answer: IncomingMessage | undefined;
       let done = false;
       const finish = (): void => {
@@ -95,45 +135,53 @@ export function createNodeFetch(
                 fail(networkError(`no complete answer within ${seconds(deadlineMs)}`, "ETIMEDOUT")),
               deadlineMs,
             );
-      const req = send(target, { method: init.method ?? "GET", headers: init.headers }, (res) => {
-        answer = res;
-        res.on("end", finish);
-        res.on("error", finish); // the reader of the body gets the error
-        let size = 0;
-        async function* body(): AsyncGenerator<Uint8Array> {
-          for await (const chunk of res) {
-            size += (chunk as Uint8Array).length;
-            if (size > maxBodyBytes) {
-              const error = networkError(
-                `the answer is larger than ${maxBodyBytes} bytes`,
-                "EFBIG",
-              );
-              fail(error);
-              throw error;
+      const req = send(
+        target,
+        {
+          method: init.method ?? "GET",
+          headers: init.headers,
+          agent: https ? agents.https : agents.http,
+        },
+        (res) => {
+          answer = res;
+          res.on("end", finish);
+          res.on("error", finish); // the reader of the body gets the error
+          let size = 0;
+          async function* body(): AsyncGenerator<Uint8Array> {
+            for await (const chunk of res) {
+              size += (chunk as Uint8Array).length;
+              if (size > maxBodyBytes) {
+                const error = networkError(
+                  `the answer is larger than ${maxBodyBytes} bytes`,
+                  "EFBIG",
+                );
+                fail(error);
+                throw error;
+              }
+              yield chunk as Uint8Array;
             }
-            yield chunk as Uint8Array;
           }
-        }
-        const read = async (): Promise<Uint8Array<ArrayBuffer>> => {
-          const chunks: Uint8Array[] = [];
-          for await (const chunk of body()) chunks.push(chunk);
-          return concatBytes(chunks);
-        };
-        const status = res.statusCode ?? 0;
-        resolve({
-          status,
-          ok: status >= 200 && status < 300,
-          headers: {
-            get(name: string): string | null {
-              const value = res.headers[name.toLowerCase()];
-              return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+          const read = async (): Promise<Uint8Array<ArrayBuffer>> => {
+            const chunks: Uint8Array[] = [];
+            for await (const chunk of body()) chunks.push(chunk);
+            return concatBytes(chunks);
+          };
+          const status = res.statusCode ?? 0;
+          resolve({
+            status,
+            ok: status >= 200 && status < 300,
+            headers: {
+              get(name: string): string | null {
+                const value = res.headers[name.toLowerCase()];
+                return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+              },
             },
-          },
-          body: body(),
-          text: async () => new TextDecoder().decode(await read()),
-          arrayBuffer: async () => (await read()).buffer,
-        });
-      });
+            body: body(),
+            text: async () => new TextDecoder().decode(await read()),
+            arrayBuffer: async () => (await read()).buffer,
+          });
+        },
+      );
       if (timeoutMs !== undefined)
         req.setTimeout(timeoutMs, () =>
           fail(networkError(`no answer within ${seconds(timeoutMs)}`, "ETIMEDOUT")),

@@ -1,4 +1,4 @@
-import { isGzipped } from "./bytes.ts";
+import { AnswerTooLargeError, MAX_ANSWER_BYTES, decodedChunks } from "./decoded-body.ts";
 
 /**
  * A response as the client reads it: Web `Response` fits; `arrayBuffer` lets the client gunzip itself,
@@ -14,19 +14,45 @@ export interface CalendarFetchResponse {
   readonly body?: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null | undefined;
 }
 
-async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as BlobPart])
-    .stream()
-    .pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/**
+ * Reads a body as text, at most {@link MAX_ANSWER_BYTES} decoded bytes. Runtime `fetch`es decode
+ * `Content-Encoding: gzip` themselves (and may keep the header), so the bytes are sniffed: only a body
+ * that still starts with gzip's magic number is inflated. The body is read as it arrives (`body`, else
+ * `arrayBuffer()`), so the bound and the signal stop the reading and the inflating, not only the wait.
+ *
+ * @throws {AnswerTooLargeError} past the bound
+ */
+export async function readBody(
+  response: CalendarFetchResponse,
+  options: { maxBytes?: number; signal?: AbortSignal } = {},
+): Promise<string> {
+  const maxBytes = options.maxBytes ?? MAX_ANSWER_BYTES;
+  const body =
+    response.body ??
+    (response.arrayBuffer === undefined
+      ? undefined
+      : [new Uint8Array(await response.arrayBuffer())]);
+  if (body === undefined || body === null) {
+    const text = await response.text();
+    if (text.length > maxBytes) throw new AnswerTooLargeError(maxBytes);
+    return text;
+  }
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  for await (const chunk of decodedChunks(toStream(body), { maxBytes, ...options }))
+    parts.push(decoder.decode(chunk, { stream: true }));
+  parts.push(decoder.decode());
+  return parts.join("");
 }
 
-/**
- * Reads a body as text. Runtime `fetch`es decode `Content-Encoding: gzip` themselves (and may keep the
- * header), so the bytes are sniffed: only a body that still starts with gzip's magic number is inflated.
- */
-export async function readBody(response: CalendarFetchResponse): Promise<string> {
-  if (response.arrayBuffer === undefined) return await response.text();
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  return new TextDecoder().decode(isGzipped(bytes) ? await gunzip(bytes) : bytes);
+function toStream(
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Uint8Array[],
+): ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> {
+  if (!Array.isArray(body)) return body;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of body) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
 }

@@ -275,13 +275,17 @@ async function sendChunk(
         headers,
         body: encodeBatch(parts, boundary),
         signal: deadline.signal,
+        redirect: "manual", // the parts' bearer tokens go to the batch endpoint only
       }),
       deadline.signal,
     );
     const responseBoundary = boundaryOf(response.headers.get("content-type"));
     if (response.status !== 200 || responseBoundary === undefined) {
       // The whole batch was refused (outage, rate limit at the front door): every part shares the failure.
-      const text = await raceSignal(readBody(response), deadline.signal);
+      const text = await raceSignal(
+        readBody(response, { signal: deadline.signal }),
+        deadline.signal,
+      );
       for (const { slot } of live) {
         const cc = callContext(ctx, slot.call, scopesOf(slot.call));
         fail(slot, toCalendarApiError(response.status, parseGoogleError(text), cc));
@@ -291,7 +295,10 @@ async function sendChunk(
     if (response.body != null)
       await readBatchAnswer(response.body, responseBoundary, settle, deadline.signal);
     else {
-      const text = await raceSignal(readBody(response), deadline.signal);
+      const text = await raceSignal(
+        readBody(response, { signal: deadline.signal }),
+        deadline.signal,
+      );
       for (const [id, answer] of parseBatch(text, responseBoundary)) settle(id, answer);
     }
   } catch (caught) {

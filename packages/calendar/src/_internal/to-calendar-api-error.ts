@@ -373,6 +373,16 @@ export function toCalendarApiError(
     cause: body,
     ...(ctx.retryAfterSeconds !== undefined ? { retryAfterSeconds: ctx.retryAfterSeconds } : {}),
   };
+  if (status >= 300 && status < 400 && status !== 304) {
+    return new CalendarApiError(
+      "redirected",
+      `Cannot call ${ctx.method}: the Calendar API answered HTTP ${status}, a redirect, which dwd does not follow with an access token`,
+      {
+        ...facts,
+        hint: "Point the API root (rootUrl / --api-root / DWD_EMULATOR_HOST) at the API itself, https://www.googleapis.com/calendar/v3 for Google, not at an address that redirects",
+      },
+    );
+  }
   if (body === undefined && status !== 304) {
     const transient = status >= 500 || status === 429;
     return new CalendarApiError(
