@@ -220,6 +220,8 @@ export function createGuard(
               level: "error",
               msg: `${route.operationId}: ${errorText(error)}`,
               requestId: state.record.requestId,
+              // The configuration's fix is for the operators: here, never in the answer.
+              ...(problem.configuration && error instanceof DwdError ? { hint: error.hint } : {}),
             }),
           );
         const denied = status === 401 || status === 403 || status === 429;

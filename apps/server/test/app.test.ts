@@ -210,16 +210,16 @@ describe("calendarList route (the seed call) against the emulator", () => {
     });
   });
 
-  it("a subject Google does not know fails at the token endpoint (502 with the delegation diagnosis)", async () => {
+  it("a subject Google does not know fails at the token endpoint (404: the caller named no user)", async () => {
     const h = await harness();
     const r = await h.request("/v1/users/ghost@example.com/calendarList/primary", {
       token: BOOKING_TOKEN,
     });
-    expect(r.status).toBe(502);
+    expect(r.status).toBe(404);
     expect(r.body).toMatchObject({ code: "unknown_subject", googleReason: "invalid_grant" });
     expect(h.audit.at(-1)).toMatchObject({
       outcome: "failed",
-      status: 502,
+      status: 404,
       code: "unknown_subject",
       googleReason: "invalid_grant",
     });
@@ -791,6 +791,7 @@ describe("free/busy and availability", () => {
       "former@example.com": {
         error: {
           code: "freebusy_error",
+          status: 404,
           detail: 'Google could not answer for "former@example.com": notFound',
           googleReason: "notFound",
         },
