@@ -28,6 +28,12 @@ export interface CallerConfig {
   operations: Operation[];
   /** The OAuth scopes it may cause to be used. */
   scopes: string[];
+  /**
+   * Calendars beyond the subject's own (`primary` and the subject's email) it may reach: exact IDs
+   * (a resource calendar's `…@resource.calendar.google.com`, a shared one's email), `*@domain`, or
+   * `*` for any calendar the subject can see. None by default.
+   */
+  calendars?: string[];
   /** Its request budget; default 600 per minute. */
   rate?: RateConfig;
 }
@@ -222,6 +228,18 @@ export const configSchema: Schema = {
             },
           },
           rate: rateSchema,
+          calendars: {
+            type: "array",
+            maxItems: 1000,
+            description:
+              'Calendars beyond the subject\'s own ("primary" and its email) the caller may reach: a calendar ID, "*@domain" (e.g. "*@resource.calendar.google.com") or "*" for any; none by default',
+            items: {
+              type: "string",
+              pattern: "^(\\*|\\*@[^@\\s]+|[^*\\s]+)$",
+              maxLength: 1024,
+              description: 'a calendar ID, "*@domain" or "*"',
+            },
+          },
         },
       },
     },

@@ -345,6 +345,7 @@ export function createGuard(
       operation,
       subjects,
       ...(scopes ? { scopes } : {}),
+      ...(path.calendarId !== undefined ? { calendarId: path.calendarId } : {}),
     });
     if (refusal !== undefined)
       throw new ProblemError(403, refusal.code, refusal.detail, { hint: refusal.hint });

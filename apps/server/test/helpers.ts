@@ -58,6 +58,7 @@ export async function callers(): Promise<CallerConfig[]> {
         "token",
       ],
       scopes: [RO, CAL],
+      calendars: ["*"],
       rate: { requests: 1000, per: "second" },
     },
     {
