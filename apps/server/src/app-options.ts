@@ -60,4 +60,6 @@ export interface ServerApp {
   metrics: Metrics;
   /** The Hono fetch handler. */
   fetch: (request: Request) => Promise<Response>;
+  /** The admin listener's handler: the doctor without a token, /metrics, the probes. */
+  adminFetch: (request: Request) => Promise<Response>;
 }

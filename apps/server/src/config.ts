@@ -78,6 +78,8 @@ export interface LimitsConfig {
 /** A validated configuration. */
 export interface ServerConfig {
   listen: { host: string; port: number };
+  /** A second listener for operators: the doctor without a token, /metrics, the probes. */
+  admin?: { host: string; port: number };
   delegation: DelegationConfig;
   callers: CallerConfig[];
   subjectLists: Record<string, string[]>;
@@ -132,6 +134,17 @@ export const configSchema: Schema = {
           default: 8080,
           description: "TCP port; 0 picks a free one",
         },
+      },
+    },
+    admin: {
+      type: "object",
+      description:
+        "A second listener for operators only (keep it off the callers' network): the doctor page and /v1/doctor without a token, /metrics, /healthz, /readyz",
+      required: ["port"],
+      additionalProperties: false,
+      properties: {
+        host: { type: "string", minLength: 1, default: "127.0.0.1", description: "Interface" },
+        port: { type: "integer", minimum: 0, maximum: 65535, description: "TCP port; 0 picks one" },
       },
     },
     delegation: {
@@ -453,6 +466,9 @@ export function parseConfig(json: unknown, source: string): ServerConfig {
   const raw = json as Partial<ServerConfig> & Pick<ServerConfig, "delegation" | "callers">;
   const config: ServerConfig = {
     listen: { host: raw.listen?.host ?? "127.0.0.1", port: raw.listen?.port ?? 8080 },
+    ...(raw.admin !== undefined
+      ? { admin: { host: raw.admin.host ?? "127.0.0.1", port: raw.admin.port } }
+      : {}),
     delegation: raw.delegation,
     callers: raw.callers,
     subjectLists: raw.subjectLists ?? {},

@@ -17,13 +17,17 @@ export const operations = [
   "freebusy",
   "availability",
   "token",
+  "doctor",
 ] as const;
 
 /** One operation. */
 export type Operation = (typeof operations)[number];
 
+/** The operations that call the Calendar API as a subject (not the token broker, not the doctor). */
+export type CalendarOperation = Exclude<Operation, "token" | "doctor">;
+
 /** Scopes that let each operation run, narrowest first (from the discovery document's method scopes). */
-export const operationScopes: Readonly<Record<Exclude<Operation, "token">, readonly string[]>> = {
+export const operationScopes: Readonly<Record<CalendarOperation, readonly string[]>> = {
   "calendarList.get": [
     `${auth}calendar.readonly`,
     `${auth}calendar.calendarlist.readonly`,

@@ -197,20 +197,30 @@ export function createGuard(
       try {
         const reply = await run(c, route, operation, state, handle);
         response =
-          reply.body === undefined
-            ? new Response(null, {
-                status: reply.status,
-                headers: { ...reply.headers, ...requestId },
-              })
-            : new Response(JSON.stringify(reply.body), {
+          reply.html !== undefined
+            ? new Response(reply.html, {
                 status: reply.status,
                 headers: {
-                  "content-type": "application/json",
+                  "content-type": "text/html; charset=UTF-8",
                   "cache-control": "no-store",
                   ...reply.headers,
                   ...requestId,
                 },
-              });
+              })
+            : reply.body === undefined
+              ? new Response(null, {
+                  status: reply.status,
+                  headers: { ...reply.headers, ...requestId },
+                })
+              : new Response(JSON.stringify(reply.body), {
+                  status: reply.status,
+                  headers: {
+                    "content-type": "application/json",
+                    "cache-control": "no-store",
+                    ...reply.headers,
+                    ...requestId,
+                  },
+                });
       } catch (error) {
         const problem = upstreamProblem(error);
         const status = problem.problem.status;

@@ -6,7 +6,7 @@
  */
 
 import type { CallerConfig, RateConfig } from "./config.ts";
-import type { Operation } from "./operations.ts";
+import type { CalendarOperation, Operation } from "./operations.ts";
 import { operationScopes } from "./operations.ts";
 
 /** A caller with its policy compiled for fast checks. */
@@ -50,7 +50,7 @@ export interface Policy {
     },
   ): Refusal | undefined;
   /** The scope to use for `operation` on behalf of `caller`: the narrowest its policy allows. */
-  scopeFor(caller: Caller, operation: Exclude<Operation, "token">): string | undefined;
+  scopeFor(caller: Caller, operation: CalendarOperation): string | undefined;
   /** Every scope any caller may use (the health check asks for each). */
   allScopes: readonly string[];
   callers: readonly Caller[];
@@ -152,7 +152,7 @@ export function compilePolicy(
     return { caller, digest: hexBytes(c.tokenSha256) };
   });
 
-  const scopeFor = (caller: Caller, operation: Exclude<Operation, "token">): string | undefined =>
+  const scopeFor = (caller: Caller, operation: CalendarOperation): string | undefined =>
     operationScopes[operation].find((s) => caller.scopes.includes(s));
 
   return {
@@ -173,6 +173,8 @@ export function compilePolicy(
           hint: `Add "${request.operation}" to the operations of caller "${caller.name}" in the dwd-server configuration, if it should`,
         };
       }
+      // The doctor acts as no one the caller names, with the delegation's own scopes.
+      if (request.operation === "doctor") return undefined;
       const refused = (request.subjects ?? []).filter((s) => !caller.allowsSubject(s));
       if (refused.length > 0) {
         return {

@@ -345,7 +345,8 @@ export const routes: readonly RouteDef[] = [
     method: "get",
     path: "/v1/doctor",
     operationId: "doctor",
-    summary: "The delegation's health checks",
+    summary: 'The delegation\'s health checks (a caller allowed "doctor"; cached for a minute)',
+    operation: "doctor",
     response: {
       status: 200,
       contentType: "application/json",
@@ -357,7 +358,8 @@ export const routes: readonly RouteDef[] = [
     method: "get",
     path: "/",
     operationId: "doctorPage",
-    summary: "The delegation's health as an HTML page",
+    summary: 'The delegation\'s health as an HTML page (a caller allowed "doctor")',
+    operation: "doctor",
     response: { status: 200, contentType: "text/html", description: "The page" },
   },
   {

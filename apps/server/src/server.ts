@@ -31,6 +31,9 @@ import { compilePolicy } from "./policy.ts";
 import { createRateLimiter, createSharedRateLimiter } from "./limits.ts";
 import type { RateStore } from "./limits.ts";
 
+/** How long a delegation check's report is answered from the cache (/v1/doctor, /readyz). */
+export const checkIntervalMs = 60_000;
+
 /** What {@link createServer} needs besides the configuration. */
 export interface CreateServerOptions {
   /** The loaded key, or a keyless signer. */
@@ -253,6 +256,8 @@ export function createServer(options: CreateServerOptions): DwdServer {
       };
 
   let report: DoctorReport | undefined;
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  const clock = options.now ?? Date.now;
   const check = async (): Promise<DoctorReport> => {
     report = await runDoctor({
       tokenSource,
@@ -262,11 +267,28 @@ export function createServer(options: CreateServerOptions): DwdServer {
       fetch,
       ...(options.now ? { now: options.now } : {}),
     });
+    checkedAt = clock();
     return report;
   };
   let recheckRunning: Promise<DoctorReport> | undefined;
+  // One check against Google per interval, whatever asks (the doctor, /readyz): younger reports are
+  // answered from the cache, and concurrent askers share the one check running.
   const recheck = (): Promise<DoctorReport> =>
-    (recheckRunning ??= check().finally(() => (recheckRunning = undefined)));
+    report !== undefined && clock() - checkedAt < checkIntervalMs
+      ? Promise.resolve(report)
+      : (recheckRunning ??= check().finally(() => (recheckRunning = undefined)));
+  /** The cached report for /readyz; a stale one starts a check in the background. */
+  const health = (): DoctorReport | undefined => {
+    if (
+      report !== undefined &&
+      recheckRunning === undefined &&
+      clock() - checkedAt >= checkIntervalMs
+    )
+      recheck().then(undefined, (error: unknown) =>
+        log(JSON.stringify({ level: "error", msg: `delegation check crashed: ${String(error)}` })),
+      );
+    return report;
+  };
   const checked = options.skipInitialCheck
     ? Promise.resolve(undefined as unknown as DoctorReport)
     : recheck();
@@ -315,7 +337,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
     tokenSource,
     calendar,
     ...(freeBusyMany ? { freeBusyMany } : {}),
-    health: () => report,
+    health,
     recheck,
     limits: config.limits,
     audit: options.audit,

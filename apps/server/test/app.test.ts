@@ -1014,19 +1014,19 @@ describe("request bodies over HTTP (the Node adapter, as dwd-server listens)", (
 });
 
 describe("operations", () => {
-  it("/healthz, /readyz after the check, /v1/doctor and / answer without a token", async () => {
+  it("/healthz and /readyz answer without a token; /v1/doctor and / to a caller allowed doctor", async () => {
     const h = await harness();
     expect((await h.request("/healthz")).body).toStrictEqual({ status: "ok" });
     expect(await h.request("/readyz")).toMatchObject({
       status: 200,
       body: { ready: true, delegation: "checked: ok", cache: "memory" },
     });
-    const doctor = await h.request("/v1/doctor");
+    const doctor = await h.request("/v1/doctor", { token: BOOKING_TOKEN });
     expect(doctor.status).toBe(200);
     expect(
       (doctor.body.checks as { id: string; status: string }[]).map((c) => `${c.id}:${c.status}`),
     ).toStrictEqual(["key:pass", "clock:pass", "token:pass", "token:pass", "api:pass"]);
-    const page = await h.request("/");
+    const page = await h.request("/", { token: BOOKING_TOKEN });
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     expect(page.text).toContain("Delegation healthy");
   });

@@ -56,6 +56,7 @@ export async function callers(): Promise<CallerConfig[]> {
         "freebusy",
         "availability",
         "token",
+        "doctor",
       ],
       scopes: [RO, CAL],
       calendars: ["*"],

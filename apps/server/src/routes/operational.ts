@@ -1,13 +1,12 @@
 /**
- * The operational routes, without a token: `/healthz`, `/readyz`, `/v1/doctor`, `GET /` (the doctor
- * page), `/openapi.json` and `/metrics`.
+ * The operational routes, without a token: `/healthz`, `/readyz` (from the cached delegation check),
+ * `/openapi.json` and `/metrics`.
  *
  * @module
  */
 
 import type { Hono } from "hono";
 import type { CacheStatus } from "../app-options.ts";
-import { doctorPage } from "../doctor.ts";
 import type { AppContext } from "../pipeline.ts";
 import { openApiDocument } from "../routes.ts";
 
@@ -42,17 +41,12 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
         cache.budgets === "memory-fallback"
           ? "memory fallback: Redis is unreachable, this replica counts rates alone"
           : (cache.budgets ?? "memory"),
-      ...(report?.ok === false ? { failed: report.checks.filter((x) => x.status === "fail") } : {}),
+      // Which checks failed, not their details: those name the delegation (the doctor has them).
+      ...(report?.ok === false
+        ? { failed: report.checks.filter((x) => x.status === "fail").map((x) => x.id) }
+        : {}),
     };
     return c.json(body, ready ? 200 : 503);
-  });
-  app.get("/v1/doctor", async (c) => {
-    const report = await ctx.options.recheck();
-    return c.json(report, report.ok ? 200 : 503);
-  });
-  app.get("/", async (c) => {
-    const report = await ctx.options.recheck();
-    return c.html(doctorPage(report), report.ok ? 200 : 503);
   });
   app.get("/openapi.json", (c) => c.body(openApi, 200, { "content-type": "application/json" }));
   app.get("/metrics", (c) => {
