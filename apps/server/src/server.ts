@@ -153,7 +153,10 @@ function adaptClient(c: CalendarClient): CalendarPort {
     calendarList: { get: (id) => c.calendarList.get(id) },
     events: {
       list: (id, params) => e.list(id, params),
-      get: (id, eventId) => e.get(id, eventId),
+      get: (id, eventId, params) => e.get(id, eventId, params),
+      update: (id, eventId, event, params) => e.update(id, eventId, event, params),
+      move: (id, eventId, destination, params) => e.move(id, eventId, destination, params),
+      instances: (id, eventId, params) => e.instances(id, eventId, params),
       insert: (id, event, params) => e.insert(id, event, params),
       patch: (id, eventId, patch, params) => e.patch(id, eventId, patch, params),
       delete: (id, eventId, params) => e.delete(id, eventId, params),
