@@ -52,6 +52,8 @@ export interface ServerAppOptions {
   log?: (line: string) => void;
   /** Called when a request starts and ends (graceful shutdown counts requests in flight). */
   onRequest?: (delta: 1 | -1) => void;
+  /** Process and runtime metrics in the exposition format, appended to /metrics (the Node adapter's). */
+  processMetrics?: () => string;
 }
 
 /** The app plus its metrics. */

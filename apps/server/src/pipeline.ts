@@ -14,6 +14,7 @@ import { validate } from "./_internal/schema.ts";
 import { invalid } from "./_internal/reply.ts";
 import type { Reply } from "./_internal/reply.ts";
 import { sha256Sync } from "./_internal/sha256.ts";
+import { parseTraceparent, withTraceparent } from "./_internal/trace-context.ts";
 import type { ServerAppOptions } from "./app-options.ts";
 import type { AuditRecord } from "./audit.ts";
 import { writeAudit } from "./audit.ts";
@@ -392,7 +393,15 @@ export function createGuard(
       );
     }
     state.release = release;
-    return await handle(c, { caller, path, query, body, state });
+    const trace = parseTraceparent(c.req.header("traceparent"));
+    if (trace !== undefined) {
+      state.record.traceId = trace.traceId;
+      state.record.spanId = trace.spanId;
+    }
+    // The calls made for this request carry the trace upstream (server.ts's fetch reads it).
+    return await withTraceparent(trace?.upstream, () =>
+      handle(c, { caller, path, query, body, state }),
+    );
   }
 
   return guarded;

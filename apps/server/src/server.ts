@@ -21,6 +21,7 @@ import { createCalendarClient } from "@dwd/calendar";
 import type { CalendarClient } from "@dwd/calendar";
 import type { CacheStatus, ServerApp } from "./app.ts";
 import { createServerApp } from "./app.ts";
+import { currentTraceparent } from "./_internal/trace-context.ts";
 import type { AuditSink } from "./audit.ts";
 import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
 import type { ServerConfig } from "./config.ts";
@@ -52,6 +53,8 @@ export interface CreateServerOptions {
   calendar?: (subject: string, scope: string, tokenSource: TokenSource) => CalendarPort;
   /** Skips the delegation check at start (tests that drive it themselves). */
   skipInitialCheck?: boolean;
+  /** Process and runtime metrics for /metrics (the Node entry's `createProcessMetrics()`). */
+  processMetrics?: () => string;
 }
 
 /** A configured server. */
@@ -180,10 +183,18 @@ export function createServer(options: CreateServerOptions): DwdServer {
   const { config } = options;
   const log = (line: string): void =>
     (options.log ?? ((l: string) => console.error(l)))(redactSecrets(line));
-  const fetch = fetchWithTimeout(
+  const timed = fetchWithTimeout(
     options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     config.limits.upstreamTimeoutMs,
   );
+  // Upstream calls made for a request that came with a traceparent carry it (this server's span).
+  const fetch: FetchLike = (url, init) => {
+    const traceparent = currentTraceparent();
+    return timed(
+      url,
+      traceparent === undefined ? init : { ...init, headers: { ...init?.headers, traceparent } },
+    );
+  };
   let policy = compilePolicy(config.callers, config.subjectLists);
   const delegatedScopes = (): string[] => [...policy.allScopes];
   const base = createTokenSource(options.credentials, {
@@ -350,6 +361,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
     ...(options.now ? { now: options.now } : {}),
     ...(options.version ? { version: options.version } : {}),
     onRequest: (d) => (inFlight += d),
+    ...(options.processMetrics ? { processMetrics: options.processMetrics } : {}),
   });
   return {
     ...serverApp,

@@ -20,6 +20,7 @@ import type { ServerConfig } from "./config.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { DEMO_BOOKING_TOKEN, DEMO_INTRUDER_TOKEN, demoConfig } from "./demo.ts";
 import { VERSION_STRING } from "./_internal/version.ts";
+import { createProcessMetrics } from "./_internal/process-metrics.node.ts";
 import { UsageError } from "./_internal/usage-error.ts";
 import { nodeFetch } from "./_internal/node-fetch.ts";
 import { createServer } from "./server.ts";
@@ -191,6 +192,7 @@ export async function start(options: StartOptions): Promise<number> {
     // its own fetch.
     ...(process.versions.deno === undefined ? { fetch: nodeFetch } : {}),
     ...(shared ? { shared } : {}),
+    processMetrics: createProcessMetrics(),
   });
   const http = createAdaptorServer({ fetch: server.fetch, hostname: config.listen.host }) as Server;
   const address = await new Promise<AddressInfo>((resolveListen, reject) => {

@@ -94,6 +94,8 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
         value: cache.fallbacks ?? 0,
       },
     }));
-    return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    return c.body(text + (ctx.options.processMetrics?.() ?? ""), 200, {
+      "content-type": "text/plain; version=0.0.4; charset=utf-8",
+    });
   });
 }
