@@ -31,6 +31,8 @@ export interface StartOptions {
   configFile?: string;
   emulator?: boolean;
   emulatorUrl?: string;
+  /** The embedded emulator's port (`--emulator-port`, or `--emulator=PORT`); 0 picks a free one. */
+  emulatorPort?: number;
   keyFile?: string;
   cache?: string;
   port: number;
@@ -142,7 +144,11 @@ export async function start(options: StartOptions): Promise<number> {
     let base: string;
     if (options.emulator) {
       const { startEmulator } = await import("@dwd/emulator/node");
-      const running = await startEmulator({ scenario: "demo", port: 0, host: "127.0.0.1" });
+      const running = await startEmulator({
+        scenario: "demo",
+        port: options.emulatorPort ?? 0,
+        host: "127.0.0.1",
+      });
       closers.push(() => running.close());
       base = running.url;
       credentials = await loadKey(await running.emulator.serviceAccountKeyJson("calendar-bot"));
