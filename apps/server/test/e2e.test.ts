@@ -141,7 +141,7 @@ for (const runtime of ["node", "deno"] as Runtime[]) {
         status: 403,
         code: "operation_not_allowed",
         detail:
-          'Caller "booking-app" may not call the "events.delete" operation: its policy allows "calendarList.get", "events.list", "events.insert", "freebusy", "availability", "token"',
+          'Caller "booking-app" may not call the "events.delete" operation: its policy allows "calendarList.get", "events.list", "events.insert", "freebusy", "availability", "token", "doctor"',
         caller: "booking-app",
       },
       {
