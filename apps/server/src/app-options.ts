@@ -61,6 +61,8 @@ export interface ServerAppOptions {
   log?: (line: string) => void;
   /** Called when a request starts and ends (graceful shutdown counts requests in flight). */
   onRequest?: (delta: 1 | -1) => void;
+  /** Process and runtime metrics in the exposition format, appended to /metrics (the Node adapter's). */
+  processMetrics?: () => string;
 }
 
 /** The app plus its metrics. */
@@ -69,4 +71,6 @@ export interface ServerApp {
   metrics: Metrics;
   /** The Hono fetch handler. */
   fetch: (request: Request) => Promise<Response>;
+  /** The admin listener's handler: the doctor without a token, /metrics, the probes. */
+  adminFetch: (request: Request) => Promise<Response>;
 }

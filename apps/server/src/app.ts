@@ -17,6 +17,7 @@ import { createGuard } from "./pipeline.ts";
 import { ProblemError, problemResponse } from "./problem.ts";
 import { routes } from "./routes.ts";
 import { calendarListHandlers } from "./routes/calendar-list.ts";
+import { addOpenDoctorRoutes, doctorHandlers } from "./routes/doctor.ts";
 import { eventsHandlers } from "./routes/events.ts";
 import { freeBusyHandlers } from "./routes/freebusy.ts";
 import { addOperationalRoutes } from "./routes/operational.ts";
@@ -53,6 +54,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     ...eventsHandlers(ctx),
     ...freeBusyHandlers(ctx),
     ...tokenHandlers(ctx),
+    ...doctorHandlers(ctx),
   };
 
   for (const route of routes) {
@@ -83,5 +85,22 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     );
   });
 
-  return { app, metrics: ctx.metrics, fetch: async (request) => await app.fetch(request) };
+  // The admin listener's app: the doctor without a token, beside /metrics and the probes.
+  const admin = new Hono();
+  addOpenDoctorRoutes(admin, ctx);
+  addOperationalRoutes(admin, ctx, options.version ?? "0.0.0");
+  admin.notFound(() =>
+    problemResponse(
+      new ProblemError(404, "no_such_route", "No such route on the admin listener", {
+        hint: "It serves /, /v1/doctor, /metrics, /healthz and /readyz",
+      }),
+    ),
+  );
+
+  return {
+    app,
+    metrics: ctx.metrics,
+    fetch: async (request) => await app.fetch(request),
+    adminFetch: async (request) => await admin.fetch(request),
+  };
 }

@@ -33,6 +33,9 @@ export interface AuditRecord {
   googleReason?: string;
   /** Scopes used (token broker). */
   scopes?: string[];
+  /** W3C trace ID of the caller's `traceparent`, and this server's span in that trace. */
+  traceId?: string;
+  spanId?: string;
 }
 
 /** Where audit lines go. */

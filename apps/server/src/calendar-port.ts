@@ -28,7 +28,7 @@ export interface CalendarPort {
   calendarList: { get(calendarId: string): Promise<unknown> };
   events?: {
     list(calendarId: string, params?: CallParams): Promise<unknown>;
-    get(calendarId: string, eventId: string): Promise<unknown>;
+    get(calendarId: string, eventId: string, params?: CallParams): Promise<unknown>;
     insert(calendarId: string, event: CalendarEvent, params?: CallParams): Promise<unknown>;
     patch(
       calendarId: string,
@@ -37,6 +37,20 @@ export interface CalendarPort {
       params?: CallParams,
     ): Promise<unknown>;
     delete(calendarId: string, eventId: string, params?: CallParams): Promise<unknown>;
+    // Properties, not methods: optional (an older client lacks them) and called detached.
+    update?: (
+      calendarId: string,
+      eventId: string,
+      event: CalendarEvent,
+      params?: CallParams,
+    ) => Promise<unknown>;
+    move?: (
+      calendarId: string,
+      eventId: string,
+      destination: string,
+      params?: CallParams,
+    ) => Promise<unknown>;
+    instances?: (calendarId: string, eventId: string, params?: CallParams) => Promise<unknown>;
   };
   freebusy?: {
     query(body: {

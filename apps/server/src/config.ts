@@ -32,6 +32,12 @@ export interface CallerConfig {
   operations: Operation[];
   /** The OAuth scopes it may cause to be used. */
   scopes: string[];
+  /**
+   * Calendars beyond the subject's own (`primary` and the subject's email) it may reach: exact IDs
+   * (a resource calendar's `…@resource.calendar.google.com`, a shared one's email), `*@domain`, or
+   * `*` for any calendar the subject can see. None by default.
+   */
+  calendars?: string[];
   /** Its request budget; default 600 per minute. */
   rate?: RateConfig;
 }
@@ -76,6 +82,8 @@ export interface LimitsConfig {
 /** A validated configuration. */
 export interface ServerConfig {
   listen: { host: string; port: number };
+  /** A second listener for operators: the doctor without a token, /metrics, the probes. */
+  admin?: { host: string; port: number };
   delegation: DelegationConfig;
   callers: CallerConfig[];
   subjectLists: Record<string, string[]>;
@@ -130,6 +138,17 @@ export const configSchema: Schema = {
           default: 8080,
           description: "TCP port; 0 picks a free one",
         },
+      },
+    },
+    admin: {
+      type: "object",
+      description:
+        "A second listener for operators only (keep it off the callers' network): the doctor page and /v1/doctor without a token, /metrics, /healthz, /readyz",
+      required: ["port"],
+      additionalProperties: false,
+      properties: {
+        host: { type: "string", minLength: 1, default: "127.0.0.1", description: "Interface" },
+        port: { type: "integer", minimum: 0, maximum: 65535, description: "TCP port; 0 picks one" },
       },
     },
     delegation: {
@@ -227,6 +246,18 @@ export const configSchema: Schema = {
             },
           },
           rate: rateSchema,
+          calendars: {
+            type: "array",
+            maxItems: 1000,
+            description:
+              'Calendars beyond the subject\'s own ("primary" and its email) the caller may reach: a calendar ID, "*@domain" (e.g. "*@resource.calendar.google.com") or "*" for any; none by default',
+            items: {
+              type: "string",
+              pattern: "^(\\*|\\*@[^@\\s]+|[^*\\s]+)$",
+              maxLength: 1024,
+              description: 'a calendar ID, "*@domain" or "*"',
+            },
+          },
         },
       },
     },
@@ -479,6 +510,9 @@ export function parseConfig(json: unknown, source: string): ServerConfig {
   const raw = json as Partial<ServerConfig> & Pick<ServerConfig, "delegation" | "callers">;
   const config: ServerConfig = {
     listen: { host: raw.listen?.host ?? "127.0.0.1", port: raw.listen?.port ?? 8080 },
+    ...(raw.admin !== undefined
+      ? { admin: { host: raw.admin.host ?? "127.0.0.1", port: raw.admin.port } }
+      : {}),
     delegation: raw.delegation,
     callers: raw.callers,
     subjectLists: raw.subjectLists ?? {},

@@ -45,6 +45,7 @@ export async function demoConfig(options: {
         "freebusy",
         "availability",
         "token",
+        "doctor",
       ],
       scopes: [`${auth}calendar.readonly`, `${auth}calendar`],
       rate: { requests: options.ratePerMinute, per: "minute" },

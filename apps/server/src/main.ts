@@ -21,6 +21,8 @@ Usage:
 Options:
   --config FILE        configuration file (JSON)
   --emulator           start the embedded emulator (demo scenario) behind the server
+  --emulator-port N    the embedded emulator's port (also --emulator=N; default: a free one), so
+                       the dwd CLI or a test can reach the same emulator
   --emulator-url URL   use a running emulator; its calendar-bot key from --key or from the emulator
   --key FILE           service-account key file for --emulator-url
   --port N             port (default 8080 for --emulator and --emulator-url; 0 picks a free one)
@@ -79,13 +81,18 @@ async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      // --emulator=PORT is --emulator --emulator-port PORT.
+      args: argv.flatMap((a) => {
+        const m = /^--emulator=(.*)$/.exec(a);
+        return m === null ? [a] : ["--emulator", "--emulator-port", m[1]!];
+      }),
       allowPositionals: true,
       strict: true,
       options: {
         config: { type: "string" },
         emulator: { type: "boolean" },
         "emulator-url": { type: "string" },
+        "emulator-port": { type: "string" },
         key: { type: "string" },
         port: { type: "string" },
         host: { type: "string" },
@@ -138,6 +145,11 @@ async function main(argv: string[]): Promise<number> {
       "--config, --emulator and --emulator-url exclude each other",
       "Give exactly one of them",
     );
+  if (values["emulator-port"] !== undefined && values.emulator !== true)
+    throw new UsageError(
+      "--emulator-port is only for --emulator (the embedded emulator)",
+      "Add --emulator, or point --emulator-url at an emulator already running",
+    );
   if (values.key !== undefined && values["emulator-url"] === undefined)
     throw new UsageError(
       "--key is only for --emulator-url",
@@ -168,6 +180,9 @@ async function main(argv: string[]): Promise<number> {
     ...(values.emulator ? { emulator: true } : {}),
     ...(emulatorUrl !== undefined ? { emulatorUrl } : {}),
     ...(values.key !== undefined ? { keyFile: values.key } : {}),
+    ...(values["emulator-port"] !== undefined
+      ? { emulatorPort: integer("emulator-port", values["emulator-port"], 0, 65535, 8085)! }
+      : {}),
     ...(values.cache !== undefined ? { cache: values.cache } : {}),
     port: integer("port", values.port, 0, 65535, 8080) ?? 8080,
     host: values.host ?? "127.0.0.1",

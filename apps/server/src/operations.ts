@@ -14,16 +14,24 @@ export const operations = [
   "events.insert",
   "events.patch",
   "events.delete",
+  "events.get",
+  "events.update",
+  "events.move",
+  "events.instances",
   "freebusy",
   "availability",
   "token",
+  "doctor",
 ] as const;
 
 /** One operation. */
 export type Operation = (typeof operations)[number];
 
+/** The operations that call the Calendar API as a subject (not the token broker, not the doctor). */
+export type CalendarOperation = Exclude<Operation, "token" | "doctor">;
+
 /** Scopes that let each operation run, narrowest first (from the discovery document's method scopes). */
-export const operationScopes: Readonly<Record<Exclude<Operation, "token">, readonly string[]>> = {
+export const operationScopes: Readonly<Record<CalendarOperation, readonly string[]>> = {
   "calendarList.get": [
     `${auth}calendar.readonly`,
     `${auth}calendar.calendarlist.readonly`,
@@ -39,6 +47,20 @@ export const operationScopes: Readonly<Record<Exclude<Operation, "token">, reado
   "events.insert": [`${auth}calendar.events`, `${auth}calendar`],
   "events.patch": [`${auth}calendar.events`, `${auth}calendar`],
   "events.delete": [`${auth}calendar.events`, `${auth}calendar`],
+  "events.get": [
+    `${auth}calendar.events.readonly`,
+    `${auth}calendar.readonly`,
+    `${auth}calendar.events`,
+    `${auth}calendar`,
+  ],
+  "events.update": [`${auth}calendar.events`, `${auth}calendar`],
+  "events.move": [`${auth}calendar.events`, `${auth}calendar`],
+  "events.instances": [
+    `${auth}calendar.events.readonly`,
+    `${auth}calendar.readonly`,
+    `${auth}calendar.events`,
+    `${auth}calendar`,
+  ],
   freebusy: [`${auth}calendar.freebusy`, `${auth}calendar.readonly`, `${auth}calendar`],
   availability: [`${auth}calendar.freebusy`, `${auth}calendar.readonly`, `${auth}calendar`],
 };

@@ -14,6 +14,7 @@ import { validate } from "./_internal/schema.ts";
 import { invalid } from "./_internal/reply.ts";
 import type { Reply } from "./_internal/reply.ts";
 import { sha256Sync } from "./_internal/sha256.ts";
+import { parseTraceparent, withTraceparent } from "./_internal/trace-context.ts";
 import type { ServerAppOptions } from "./app-options.ts";
 import type { AuditRecord } from "./audit.ts";
 import { writeAudit } from "./audit.ts";
@@ -201,20 +202,30 @@ export function createGuard(
       try {
         const reply = await run(c, route, operation, state, handle);
         response =
-          reply.body === undefined
-            ? new Response(null, {
-                status: reply.status,
-                headers: { ...reply.headers, ...requestId },
-              })
-            : new Response(JSON.stringify(reply.body), {
+          reply.html !== undefined
+            ? new Response(reply.html, {
                 status: reply.status,
                 headers: {
-                  "content-type": "application/json",
+                  "content-type": "text/html; charset=UTF-8",
                   "cache-control": "no-store",
                   ...reply.headers,
                   ...requestId,
                 },
-              });
+              })
+            : reply.body === undefined
+              ? new Response(null, {
+                  status: reply.status,
+                  headers: { ...reply.headers, ...requestId },
+                })
+              : new Response(JSON.stringify(reply.body), {
+                  status: reply.status,
+                  headers: {
+                    "content-type": "application/json",
+                    "cache-control": "no-store",
+                    ...reply.headers,
+                    ...requestId,
+                  },
+                });
       } catch (error) {
         const problem = upstreamProblem(error);
         const status = problem.problem.status;
@@ -224,6 +235,8 @@ export function createGuard(
               level: "error",
               msg: `${route.operationId}: ${errorText(error)}`,
               requestId: state.record.requestId,
+              // The configuration's fix is for the operators: here, never in the answer.
+              ...(problem.configuration && error instanceof DwdError ? { hint: error.hint } : {}),
             }),
           );
         const denied = status === 401 || status === 403 || status === 429;
@@ -356,6 +369,7 @@ export function createGuard(
       operation,
       subjects,
       ...(scopes ? { scopes } : {}),
+      ...(path.calendarId !== undefined ? { calendarId: path.calendarId } : {}),
     });
     if (refusal !== undefined)
       throw new ProblemError(403, refusal.code, refusal.detail, { hint: refusal.hint });
@@ -426,7 +440,13 @@ export function createGuard(
       );
     }
     state.release = release;
-    return await handle(c, input);
+    const trace = parseTraceparent(c.req.header("traceparent"));
+    if (trace !== undefined) {
+      state.record.traceId = trace.traceId;
+      state.record.spanId = trace.spanId;
+    }
+    // The calls made for this request carry the trace upstream (server.ts's fetch reads it).
+    return await withTraceparent(trace?.upstream, () => handle(c, input));
   }
 
   return guarded;

@@ -8,7 +8,7 @@
 import type { CallerConfig, RateConfig } from "./config.ts";
 import type { IdentityCaller } from "./identity.ts";
 import { compileIdentity } from "./identity.ts";
-import type { Operation } from "./operations.ts";
+import type { CalendarOperation, Operation } from "./operations.ts";
 import { operationScopes } from "./operations.ts";
 
 /** A caller with its policy compiled for fast checks. */
@@ -19,12 +19,17 @@ export interface Caller {
   rate: RateConfig;
   /** Whether the caller may act as `subject` (lower-cased email). */
   allowsSubject(subject: string): boolean;
+  /** Calendar patterns beyond the subject's own (`calendars` in the configuration). */
+  calendars: readonly string[];
+  /** Whether the caller, acting as `subject`, may reach `calendarId` (the subject's own always). */
+  allowsCalendar(subject: string, calendarId: string): boolean;
 }
 
 /** Why a request was refused by the policy. */
 export interface Refusal {
   /** `subject_not_allowed`, `operation_not_allowed` or `scope_not_allowed`. */
-  code: "subject_not_allowed" | "operation_not_allowed" | "scope_not_allowed";
+  code:
+    "subject_not_allowed" | "operation_not_allowed" | "scope_not_allowed" | "calendar_not_allowed";
   /** One line naming what was refused (never whether the subject exists). */
   detail: string;
   /** The fix. */
@@ -38,10 +43,16 @@ export interface Policy {
   /** Checks one request; undefined when allowed. */
   authorize(
     caller: Caller,
-    request: { operation: Operation; subjects?: readonly string[]; scopes?: readonly string[] },
+    request: {
+      operation: Operation;
+      subjects?: readonly string[];
+      scopes?: readonly string[];
+      /** The calendar the request is about (path routes), reached as the one subject. */
+      calendarId?: string;
+    },
   ): Refusal | undefined;
   /** The scope to use for `operation` on behalf of `caller`: the narrowest its policy allows. */
-  scopeFor(caller: Caller, operation: Exclude<Operation, "token">): string | undefined;
+  scopeFor(caller: Caller, operation: CalendarOperation): string | undefined;
   /** Every scope any caller may use (the health check asks for each). */
   allScopes: readonly string[];
   callers: readonly Caller[];
@@ -114,8 +125,17 @@ export function compilePolicy(
         else exact.add(lower);
       }
     }
+    const anyCalendar = (c.calendars ?? []).includes("*");
+    const calendarIds = new Set<string>();
+    const calendarDomains = new Set<string>();
+    for (const pattern of c.calendars ?? []) {
+      const lower = pattern.toLowerCase();
+      if (lower.startsWith("*@")) calendarDomains.add(lower.slice(2));
+      else if (lower !== "*") calendarIds.add(lower);
+    }
     const caller: Caller = {
       name: c.name,
+      calendars: [...(c.calendars ?? [])],
       operations: new Set(c.operations),
       scopes: [...c.scopes],
       rate: c.rate ?? defaultRate,
@@ -124,6 +144,13 @@ export function compilePolicy(
         if (exact.has(lower)) return true;
         const at = lower.lastIndexOf("@");
         return at > 0 && lower.indexOf("@") === at && domains.has(lower.slice(at + 1));
+      },
+      allowsCalendar(subject, calendarId) {
+        const id = calendarId.toLowerCase();
+        if (id === "primary" || id === subject.toLowerCase() || anyCalendar) return true;
+        if (calendarIds.has(id)) return true;
+        const at = id.lastIndexOf("@");
+        return at > 0 && calendarDomains.has(id.slice(at + 1));
       },
     };
     return {
@@ -136,7 +163,7 @@ export function compilePolicy(
     c.digest === undefined ? [] : [{ caller: c.caller, digest: c.digest }],
   );
 
-  const scopeFor = (caller: Caller, operation: Exclude<Operation, "token">): string | undefined =>
+  const scopeFor = (caller: Caller, operation: CalendarOperation): string | undefined =>
     operationScopes[operation].find((s) => caller.scopes.includes(s));
 
   return {
@@ -158,12 +185,26 @@ export function compilePolicy(
           hint: `Add "${request.operation}" to the operations of caller "${caller.name}" in the dwd-server configuration, if it should`,
         };
       }
+      // The doctor acts as no one the caller names, with the delegation's own scopes.
+      if (request.operation === "doctor") return undefined;
       const refused = (request.subjects ?? []).filter((s) => !caller.allowsSubject(s));
       if (refused.length > 0) {
         return {
           code: "subject_not_allowed",
           detail: `Caller "${caller.name}" may not act as ${refused.map((s) => `"${s}"`).join(", ")}: the subject is outside its policy`,
           hint: `Add the user, its domain ("*@domain") or a list to the subjects of caller "${caller.name}" in the dwd-server configuration, if it should`,
+        };
+      }
+      const subject = request.subjects?.[0];
+      if (
+        request.calendarId !== undefined &&
+        subject !== undefined &&
+        !caller.allowsCalendar(subject, request.calendarId)
+      ) {
+        return {
+          code: "calendar_not_allowed",
+          detail: `Caller "${caller.name}" may not reach calendar "${request.calendarId}" as "${subject}": its policy allows the subject's own calendars${caller.calendars.length > 0 ? ` and ${caller.calendars.map((p) => `"${p}"`).join(", ")}` : " only"}`,
+          hint: `Add the calendar, its domain ("*@resource.calendar.google.com") or "*" to the calendars of caller "${caller.name}" in the dwd-server configuration, if it should`,
         };
       }
       const scopes =

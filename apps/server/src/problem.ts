@@ -36,6 +36,7 @@ const titles: Record<number, string> = {
   412: "Precondition Failed",
   413: "Content Too Large",
   415: "Unsupported Media Type",
+  422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",
   502: "Bad Gateway",
@@ -49,6 +50,8 @@ export class ProblemError extends Error {
   readonly problem: Problem;
   /** Extra response headers (Retry-After, WWW-Authenticate). */
   readonly headers: Record<string, string>;
+  /** Whether the server's configuration is at fault (the full diagnosis goes to the log). */
+  readonly configuration: boolean;
 
   /**
    * @param status HTTP status
@@ -66,6 +69,8 @@ export class ProblemError extends Error {
       errors?: Problem["errors"];
       headers?: Record<string, string>;
       cause?: unknown;
+      /** The failure is this server's configuration (its operators, not the caller, can fix it). */
+      configuration?: boolean;
     } = {},
   ) {
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
@@ -81,6 +86,7 @@ export class ProblemError extends Error {
       ...(options.errors !== undefined ? { errors: options.errors } : {}),
     };
     this.headers = options.headers ?? {};
+    this.configuration = options.configuration === true;
   }
 }
 

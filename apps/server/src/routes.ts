@@ -10,7 +10,7 @@ import type { Operation } from "./operations.ts";
 
 /** One route. */
 export interface RouteDef {
-  method: "get" | "post" | "patch" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   /** OpenAPI path template, e.g. `/v1/users/{subject}/calendarList/{calendarId}`. */
   path: string;
   operationId: string;
@@ -94,6 +94,13 @@ const event: Schema = {
   },
 };
 const anyObject: Schema = { type: "object", additionalProperties: true };
+const sendUpdates: Schema = { type: "string", enum: ["all", "externalOnly", "none"] };
+const conferenceDataVersion: Schema = {
+  type: "integer",
+  enum: [0, 1],
+  description: "1 to create or keep conferenceData (a Meet link: conferenceData.createRequest)",
+};
+const eventWrite = { sendUpdates, conferenceDataVersion };
 const subjectPath = { subject: email };
 
 /** Every route of the API, in the order /openapi.json lists them. */
@@ -142,7 +149,7 @@ export const routes: readonly RouteDef[] = [
     summary: "Creates an event as the subject; with Idempotency-Key a retried insert lands once",
     operation: "events.insert",
     pathParams: { ...subjectPath, calendarId },
-    query: { sendUpdates: { type: "string", enum: ["all", "externalOnly", "none"] } },
+    query: eventWrite,
     headers: {
       "idempotency-key": {
         type: "string",
@@ -168,13 +175,87 @@ export const routes: readonly RouteDef[] = [
     summary: "Changes fields of an event as the subject",
     operation: "events.patch",
     pathParams: { ...subjectPath, calendarId, eventId },
-    query: { sendUpdates: { type: "string", enum: ["all", "externalOnly", "none"] } },
+    query: eventWrite,
     body: event,
     response: {
       status: 200,
       contentType: "application/json",
       schema: anyObject,
       description: "The event",
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/users/{subject}/calendars/{calendarId}/events/{eventId}",
+    operationId: "eventsGet",
+    summary: "One event as the subject",
+    operation: "events.get",
+    pathParams: { ...subjectPath, calendarId, eventId },
+    query: {
+      timeZone: { type: "string", maxLength: 64 },
+      maxAttendees: { type: "integer", minimum: 1, maximum: 1000 },
+    },
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "The event",
+    },
+  },
+  {
+    method: "put",
+    path: "/v1/users/{subject}/calendars/{calendarId}/events/{eventId}",
+    operationId: "eventsUpdate",
+    summary: "Replaces an event as the subject",
+    operation: "events.update",
+    pathParams: { ...subjectPath, calendarId, eventId },
+    query: eventWrite,
+    body: { ...event, required: ["start", "end"] },
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "The event",
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/users/{subject}/calendars/{calendarId}/events/{eventId}/move",
+    operationId: "eventsMove",
+    summary:
+      "Moves an event to another calendar (destination): both calendars must be within the caller's policy",
+    operation: "events.move",
+    pathParams: { ...subjectPath, calendarId, eventId },
+    query: {
+      destination: { ...calendarId, description: "The calendar to move to (required)" },
+      sendUpdates,
+    },
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "The moved event",
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/users/{subject}/calendars/{calendarId}/events/{eventId}/instances",
+    operationId: "eventsInstances",
+    summary: "One page of a recurring event's instances as the subject",
+    operation: "events.instances",
+    pathParams: { ...subjectPath, calendarId, eventId },
+    query: {
+      timeMin: dateTime,
+      timeMax: dateTime,
+      maxResults: { type: "integer", minimum: 1, maximum: 2500 },
+      pageToken: { type: "string", maxLength: 4096 },
+      timeZone: { type: "string", maxLength: 64 },
+    },
+    response: {
+      status: 200,
+      contentType: "application/json",
+      schema: anyObject,
+      description: "Google's Events page of instances",
     },
   },
   {
@@ -346,7 +427,8 @@ export const routes: readonly RouteDef[] = [
     method: "get",
     path: "/v1/doctor",
     operationId: "doctor",
-    summary: "The delegation's health checks",
+    summary: 'The delegation\'s health checks (a caller allowed "doctor"; cached for a minute)',
+    operation: "doctor",
     response: {
       status: 200,
       contentType: "application/json",
@@ -358,7 +440,8 @@ export const routes: readonly RouteDef[] = [
     method: "get",
     path: "/",
     operationId: "doctorPage",
-    summary: "The delegation's health as an HTML page",
+    summary: 'The delegation\'s health as an HTML page (a caller allowed "doctor")',
+    operation: "doctor",
     response: { status: 200, contentType: "text/html", description: "The page" },
   },
   {

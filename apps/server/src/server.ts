@@ -21,6 +21,7 @@ import { createCalendarClient, withScopeFallback } from "@dwd/calendar";
 import type { CalendarClient } from "@dwd/calendar";
 import type { CacheStatus, ServerApp } from "./app.ts";
 import { createServerApp } from "./app.ts";
+import { currentTraceparent } from "./_internal/trace-context.ts";
 import type { AuditSink } from "./audit.ts";
 import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
 import type { ServerConfig } from "./config.ts";
@@ -36,6 +37,9 @@ import { createRateLimiter, createSharedRateLimiter } from "./limits.ts";
 import { createCacheKeyCheck } from "./cache-key-check.ts";
 import { rateKeyNamer } from "./_internal/rate-key-name.ts";
 import type { RateStore } from "./limits.ts";
+
+/** How long a delegation check's report is answered from the cache (/v1/doctor, /readyz). */
+export const checkIntervalMs = 60_000;
 
 /** What {@link createServer} needs besides the configuration. */
 export interface CreateServerOptions {
@@ -65,6 +69,8 @@ export interface CreateServerOptions {
   calendar?: (subject: string, scope: string, tokenSource: TokenSource) => CalendarPort;
   /** Skips the delegation check at start (tests that drive it themselves). */
   skipInitialCheck?: boolean;
+  /** Process and runtime metrics for /metrics (the Node entry's `createProcessMetrics()`). */
+  processMetrics?: () => string;
 }
 
 /** A configured server. */
@@ -166,7 +172,10 @@ function adaptClient(c: CalendarClient): CalendarPort {
     calendarList: { get: (id) => c.calendarList.get(id) },
     events: {
       list: (id, params) => e.list(id, params),
-      get: (id, eventId) => e.get(id, eventId),
+      get: (id, eventId, params) => e.get(id, eventId, params),
+      update: (id, eventId, event, params) => e.update(id, eventId, event, params),
+      move: (id, eventId, destination, params) => e.move(id, eventId, destination, params),
+      instances: (id, eventId, params) => e.instances(id, eventId, params),
       insert: (id, event, params) => e.insert(id, event, params),
       patch: (id, eventId, patch, params) => e.patch(id, eventId, patch, params),
       delete: (id, eventId, params) => e.delete(id, eventId, params),
@@ -190,10 +199,18 @@ export function createServer(options: CreateServerOptions): DwdServer {
   const { config } = options;
   const log = (line: string): void =>
     (options.log ?? ((l: string) => console.error(l)))(redactSecrets(line));
-  const fetch = fetchWithTimeout(
+  const timed = fetchWithTimeout(
     options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     config.limits.upstreamTimeoutMs,
   );
+  // Upstream calls made for a request that came with a traceparent carry it (this server's span).
+  const fetch: FetchLike = (url, init) => {
+    const traceparent = currentTraceparent();
+    return timed(
+      url,
+      traceparent === undefined ? init : { ...init, headers: { ...init?.headers, traceparent } },
+    );
+  };
   let policy = compilePolicy(config.callers, config.subjectLists);
   const delegatedScopes = (): string[] => [...policy.allScopes];
   const base = createTokenSource(options.credentials, {
@@ -284,6 +301,8 @@ export function createServer(options: CreateServerOptions): DwdServer {
       };
 
   let report: DoctorReport | undefined;
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  const clock = options.now ?? Date.now;
   const check = async (): Promise<DoctorReport> => {
     report = await runDoctor({
       tokenSource,
@@ -293,11 +312,28 @@ export function createServer(options: CreateServerOptions): DwdServer {
       fetch,
       ...(options.now ? { now: options.now } : {}),
     });
+    checkedAt = clock();
     return report;
   };
   let recheckRunning: Promise<DoctorReport> | undefined;
+  // One check against Google per interval, whatever asks (the doctor, /readyz): younger reports are
+  // answered from the cache, and concurrent askers share the one check running.
   const recheck = (): Promise<DoctorReport> =>
-    (recheckRunning ??= check().finally(() => (recheckRunning = undefined)));
+    report !== undefined && clock() - checkedAt < checkIntervalMs
+      ? Promise.resolve(report)
+      : (recheckRunning ??= check().finally(() => (recheckRunning = undefined)));
+  /** The cached report for /readyz; a stale one starts a check in the background. */
+  const health = (): DoctorReport | undefined => {
+    if (
+      report !== undefined &&
+      recheckRunning === undefined &&
+      clock() - checkedAt >= checkIntervalMs
+    )
+      recheck().then(undefined, (error: unknown) =>
+        log(JSON.stringify({ level: "error", msg: `delegation check crashed: ${String(error)}` })),
+      );
+    return report;
+  };
   const checked = options.skipInitialCheck
     ? Promise.resolve(undefined as unknown as DoctorReport)
     : recheck();
@@ -369,7 +405,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
     tokenSource,
     calendar,
     ...(freeBusyMany ? { freeBusyMany } : {}),
-    health: () => report,
+    health,
     recheck,
     limits: config.limits,
     audit: options.audit,
@@ -379,6 +415,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
     ...(options.now ? { now: options.now } : {}),
     ...(options.version ? { version: options.version } : {}),
     onRequest: (d) => (inFlight += d),
+    ...(options.processMetrics ? { processMetrics: options.processMetrics } : {}),
   });
   return {
     ...serverApp,

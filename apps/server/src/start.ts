@@ -26,6 +26,7 @@ import type { ServerConfig } from "./config.ts";
 import { ConfigError, parseConfig } from "./config.ts";
 import { DEMO_BOOKING_TOKEN, DEMO_INTRUDER_TOKEN, demoConfig } from "./demo.ts";
 import { VERSION_STRING } from "./_internal/version.ts";
+import { createProcessMetrics } from "./_internal/process-metrics.node.ts";
 import { UsageError } from "./_internal/usage-error.ts";
 import { nodeFetch } from "./_internal/node-fetch.ts";
 import { createServer } from "./server.ts";
@@ -37,6 +38,8 @@ export interface StartOptions {
   configFile?: string;
   emulator?: boolean;
   emulatorUrl?: string;
+  /** The embedded emulator's port (`--emulator-port`, or `--emulator=PORT`); 0 picks a free one. */
+  emulatorPort?: number;
   keyFile?: string;
   cache?: string;
   port: number;
@@ -85,7 +88,7 @@ function curls(url: string): string[] {
     `curl -s ${auth} ${json} -d '{"subjects":["ana@example.com","bob@example.com"],${range},"durationMinutes":30,"timeZone":"Europe/Berlin","workingHours":{"start":"09:00","end":"17:00","days":[1,2,3,4,5,6,7]}}' ${url}/v1/availability`,
     `curl -s ${auth} ${json} -d '{"subject":"ana@example.com","scopes":["https://www.googleapis.com/auth/calendar.readonly"]}' ${url}/v1/token`,
     `curl -s -H 'Authorization: Bearer ${DEMO_INTRUDER_TOKEN}' ${url}/v1/users/info@example.com/calendarList/primary   # 403`,
-    `curl -s ${url}/v1/doctor    # open ${url}/ in a browser for the page`,
+    `curl -s ${auth} ${url}/v1/doctor`,
     `curl -s ${url}/readyz; curl -s ${url}/metrics; curl -s ${url}/openapi.json`,
   ];
 }
@@ -173,7 +176,11 @@ export async function start(options: StartOptions): Promise<number> {
     let base: string;
     if (options.emulator) {
       const { startEmulator } = await import("@dwd/emulator/node");
-      const running = await startEmulator({ scenario: "demo", port: 0, host: "127.0.0.1" });
+      const running = await startEmulator({
+        scenario: "demo",
+        port: options.emulatorPort ?? 0,
+        host: "127.0.0.1",
+      });
       closers.push(() => running.close());
       base = running.url;
       credentials = await loadKey(await running.emulator.serviceAccountKeyJson("calendar-bot"));
@@ -231,6 +238,7 @@ export async function start(options: StartOptions): Promise<number> {
     // its own fetch.
     ...(process.versions.deno === undefined ? { fetch: nodeFetch } : {}),
     ...(shared ? { shared } : {}),
+    processMetrics: createProcessMetrics(),
   });
   const http = createAdaptorServer({ fetch: server.fetch, hostname: config.listen.host }) as Server;
   const address = await new Promise<AddressInfo>((resolveListen, reject) => {
@@ -253,6 +261,25 @@ export async function start(options: StartOptions): Promise<number> {
       : config.listen.host;
   const url = `http://${host}:${address.port}`;
   out(`dwd-server listening on ${url}`);
+  // The admin listener: the doctor without a token, /metrics and the probes, for operators only.
+  let admin: Server | undefined;
+  if (config.admin !== undefined) {
+    const where = config.admin;
+    admin = createAdaptorServer({ fetch: server.adminFetch, hostname: where.host }) as Server;
+    const adminAddress = await new Promise<AddressInfo>((resolveListen, reject) => {
+      admin!.once("error", (cause: NodeJS.ErrnoException) =>
+        reject(
+          new UsageError(
+            `Cannot listen on "${where.host}:${where.port}" (admin): ${cause.code ?? cause.message}`,
+            "Pick another admin.port (0 for a free one), or stop the process that holds it",
+          ),
+        ),
+      );
+      admin!.listen(where.port, where.host, () => resolveListen(admin!.address() as AddressInfo));
+    });
+    const adminHost = where.host.includes(":") ? `[${where.host}]` : where.host;
+    out(`dwd-server admin on http://${adminHost}:${adminAddress.port}`);
+  }
   if (options.configFile === undefined) {
     for (const line of banner) out(line);
     out(
@@ -275,6 +302,7 @@ export async function start(options: StartOptions): Promise<number> {
         }),
       );
       http.close();
+      admin?.close();
       const deadline = Date.now() + config.limits.shutdownGraceMs;
       const wait = (): void => {
         if (server.inFlight() > 0 && Date.now() < deadline) {
@@ -289,6 +317,7 @@ export async function start(options: StartOptions): Promise<number> {
             }),
           );
         http.closeAllConnections();
+        admin?.closeAllConnections();
         void Promise.allSettled([audit.close(), ...closers.map((c) => c())]).then(() =>
           resolveExit(0),
         );

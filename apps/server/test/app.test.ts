@@ -217,16 +217,16 @@ describe("calendarList route (the seed call) against the emulator", () => {
     });
   });
 
-  it("a subject Google does not know fails at the token endpoint (502 with the delegation diagnosis)", async () => {
+  it("a subject Google does not know fails at the token endpoint (404: the caller named no user)", async () => {
     const h = await harness();
     const r = await h.request("/v1/users/ghost@example.com/calendarList/primary", {
       token: BOOKING_TOKEN,
     });
-    expect(r.status).toBe(502);
+    expect(r.status).toBe(404);
     expect(r.body).toMatchObject({ code: "unknown_subject", googleReason: "invalid_grant" });
     expect(h.audit.at(-1)).toMatchObject({
       outcome: "failed",
-      status: 502,
+      status: 404,
       code: "unknown_subject",
       googleReason: "invalid_grant",
     });
@@ -798,6 +798,7 @@ describe("free/busy and availability", () => {
       "former@example.com": {
         error: {
           code: "freebusy_error",
+          status: 404,
           detail: 'Google could not answer for "former@example.com": notFound',
           googleReason: "notFound",
         },
@@ -1020,19 +1021,19 @@ describe("request bodies over HTTP (the Node adapter, as dwd-server listens)", (
 });
 
 describe("operations", () => {
-  it("/healthz, /readyz after the check, /v1/doctor and / answer without a token", async () => {
+  it("/healthz and /readyz answer without a token; /v1/doctor and / to a caller allowed doctor", async () => {
     const h = await harness();
     expect((await h.request("/healthz")).body).toStrictEqual({ status: "ok" });
     expect(await h.request("/readyz")).toMatchObject({
       status: 200,
       body: { ready: true, delegation: "checked: ok", cache: "memory" },
     });
-    const doctor = await h.request("/v1/doctor");
+    const doctor = await h.request("/v1/doctor", { token: BOOKING_TOKEN });
     expect(doctor.status).toBe(200);
     expect(
       (doctor.body.checks as { id: string; status: string }[]).map((c) => `${c.id}:${c.status}`),
     ).toStrictEqual(["key:pass", "clock:pass", "token:pass", "token:pass", "api:pass"]);
-    const page = await h.request("/");
+    const page = await h.request("/", { token: BOOKING_TOKEN });
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     expect(page.text).toContain("Delegation healthy");
   });

@@ -55,7 +55,7 @@ describe("parseConfig()", () => {
       json: { ...valid, callers: [{ ...valid.callers[0], operations: ["events.nuke"] }] },
       field: "callers[0].operations[0]",
       message:
-        'Cannot use the configuration "dwd-server.json": "callers[0].operations[0]" must be one of "calendarList.get", "events.list", "events.insert", "events.patch", "events.delete", "freebusy", "availability", "token", got "events.nuke"',
+        'Cannot use the configuration "dwd-server.json": "callers[0].operations[0]" must be one of "calendarList.get", "events.list", "events.insert", "events.patch", "events.delete", "events.get", "events.update", "events.move", "events.instances", "freebusy", "availability", "token", "doctor", got "events.nuke"',
       hint: /^Use one of: calendarList\.get, /,
     },
     {

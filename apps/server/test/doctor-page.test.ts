@@ -41,12 +41,14 @@ function chromium(args: string[], profile: string): Promise<string> {
 describe("the doctor page in headless Chromium", () => {
   let emulator: RunningEmulator;
   let server: RunningServer;
+  let adminUrl: string;
   const tmp = mkdtempSync(join(tmpdir(), "dwd-doctor-page-"));
 
   beforeAll(async () => {
     emulator = await startEmulator({ keysDir: tmp, scenario: "demo" });
     const config = {
       listen: { port: 0 },
+      admin: { port: 0 },
       delegation: {
         keyFile: emulator.keyFiles["calendar-bot"]!.json,
         checkSubject: "info@example.com",
@@ -64,7 +66,10 @@ describe("the doctor page in headless Chromium", () => {
     };
     writeFileSync(join(tmp, "dwd-server.json"), JSON.stringify(config));
     server = await startServer("node", ["--config", join(tmp, "dwd-server.json")]);
-    await waitFor(async () => (await call(`${server.url}/v1/doctor`)).status === 503);
+    // The page is the admin listener's: no token (a browser sends none).
+    await waitFor(() => server.stdout.some((l) => l.startsWith("dwd-server admin on ")));
+    adminUrl = server.stdout.find((l) => l.startsWith("dwd-server admin on "))!.slice(20);
+    await waitFor(async () => (await call(`${adminUrl}/v1/doctor`)).status === 503);
   });
 
   afterAll(async () => {
@@ -75,7 +80,7 @@ describe("the doctor page in headless Chromium", () => {
   });
 
   it("renders every check and the Admin-console link for the missing scope; the screenshot is written", async () => {
-    const dom = await chromium(["--dump-dom", `${server.url}/`], join(tmp, "profile-dom"));
+    const dom = await chromium(["--dump-dom", `${adminUrl}/`], join(tmp, "profile-dom"));
     expect(dom).toContain('<h1 id="summary">Delegation needs attention</h1>');
     const rows = [
       ...dom.matchAll(
@@ -96,7 +101,7 @@ describe("the doctor page in headless Chromium", () => {
     const png = join(outDir, "doctor-page.png");
     rmSync(png, { force: true });
     await chromium(
-      [`--screenshot=${png}`, "--window-size=1100,800", "--hide-scrollbars", `${server.url}/`],
+      [`--screenshot=${png}`, "--window-size=1100,800", "--hide-scrollbars", `${adminUrl}/`],
       join(tmp, "profile-shot"),
     );
     expect(statSync(png).size).toBeGreaterThan(10_000);

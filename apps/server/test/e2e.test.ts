@@ -141,7 +141,7 @@ for (const runtime of ["node", "deno"] as Runtime[]) {
         status: 403,
         code: "operation_not_allowed",
         detail:
-          'Caller "booking-app" may not call the "events.delete" operation: its policy allows "calendarList.get", "events.list", "events.insert", "freebusy", "availability", "token"',
+          'Caller "booking-app" may not call the "events.delete" operation: its policy allows "calendarList.get", "events.list", "events.insert", "freebusy", "availability", "token", "doctor"',
         caller: "booking-app",
       },
       {
@@ -292,7 +292,7 @@ for (const runtime of ["node", "deno"] as Runtime[]) {
     });
 
     it("/v1/doctor, /readyz, /metrics and /openapi.json answer", async () => {
-      const doctor = await call(`${server.url}/v1/doctor`);
+      const doctor = await call(`${server.url}/v1/doctor`, { token: BOOKING });
       expect(doctor.status).toBe(200);
       expect(doctor.body).toMatchObject({
         ok: true,
@@ -415,7 +415,7 @@ describe("dwd-server lifecycle (node bundle)", () => {
             name: "keyless-app",
             tokenSha256: await sha256Hex(token),
             subjects: ["*@example.com"],
-            operations: ["calendarList.get"],
+            operations: ["calendarList.get", "doctor"],
             scopes: [RO],
           },
         ],
@@ -443,8 +443,10 @@ describe("dwd-server lifecycle (node bundle)", () => {
       // intruder does not: never ready, and the doctor names the role and the gcloud line.
       const refused = await startServer("node", ["--config", file], env("intruder"));
       try {
-        await waitFor(async () => (await call(`${refused.url}/v1/doctor`)).status === 503);
-        const doctor = await call(`${refused.url}/v1/doctor`);
+        await waitFor(
+          async () => (await call(`${refused.url}/v1/doctor`, { token })).status === 503,
+        );
+        const doctor = await call(`${refused.url}/v1/doctor`, { token });
         expect(JSON.stringify(doctor.body)).toContain("roles/iam.serviceAccountTokenCreator");
         expect((await call(`${refused.url}/readyz`)).status).toBe(503);
       } finally {

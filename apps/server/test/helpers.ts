@@ -57,8 +57,10 @@ export async function callers(): Promise<CallerConfig[]> {
         "freebusy",
         "availability",
         "token",
+        "doctor",
       ],
       scopes: [RO, CAL],
+      calendars: ["*"],
       rate: { requests: 1000, per: "second" },
     },
     {

@@ -6,7 +6,7 @@
  */
 
 import type { CalendarPort } from "../calendar-port.ts";
-import type { Operation } from "../operations.ts";
+import type { CalendarOperation } from "../operations.ts";
 import type { Caller } from "../policy.ts";
 import { ProblemError } from "../problem.ts";
 import type { ServerAppOptions } from "../app-options.ts";
@@ -17,6 +17,8 @@ export interface Reply {
   status: number;
   /** Sent as JSON; none for 204. */
   body?: unknown;
+  /** Sent as HTML instead of a JSON body. */
+  html?: string;
   headers?: Record<string, string>;
 }
 
@@ -64,7 +66,7 @@ export function calendarFor(
   options: ServerAppOptions,
   caller: Caller,
   subject: string,
-  operation: Exclude<Operation, "token">,
+  operation: CalendarOperation,
 ): CalendarPort {
   const scope = options.policy().scopeFor(caller, operation)!;
   return options.calendar(subject, scope);

@@ -1,12 +1,14 @@
 /**
- * `…/users/{subject}/calendars/{calendarId}/events[/{eventId}]`: list, insert (idempotent with a key),
- * patch and delete, as the subject.
+ * `…/users/{subject}/calendars/{calendarId}/events[/{eventId}[/move|/instances]]`: list, insert
+ * (idempotent with a key), get, update, patch, move (the destination within the policy too),
+ * instances and delete, as the subject; `conferenceDataVersion` passes through (Meet links).
  *
  * @module
  */
 
 import { DwdError } from "@dwd/auth";
-import { calendarFor, json, needs, queryParams } from "../_internal/reply.ts";
+import { calendarFor, invalid, json, needs, queryParams } from "../_internal/reply.ts";
+import { ProblemError } from "../problem.ts";
 import type { CalendarEvent } from "../calendar-port.ts";
 import type { AppContext, Handler } from "../pipeline.ts";
 import { sha256 } from "../policy.ts";
@@ -34,6 +36,18 @@ export async function eventIdFor(parts: readonly string[]): Promise<string> {
     }
   }
   return out;
+}
+
+/** A method the client may lack (an older @dwd/calendar): 501 then. */
+function method<F>(f: F | undefined, name: string): F {
+  if (f === undefined)
+    throw new ProblemError(
+      501,
+      "not_implemented",
+      `This build's @dwd/calendar client has no events.${name} method`,
+      { hint: "Build dwd-server with a @dwd/calendar that implements it" },
+    );
+  return f;
 }
 
 /**
@@ -85,6 +99,63 @@ export function eventsHandlers(ctx: AppContext): Record<string, Handler> {
           path.calendarId!,
           path.eventId!,
           body as CalendarEvent,
+          queryParams(query),
+        ),
+      );
+    },
+    async eventsGet(_c, { caller, path, query }) {
+      return json(
+        await needs(calendarFor(options, caller, path.subject!, "events.get"), "events").get(
+          path.calendarId!,
+          path.eventId!,
+          queryParams(query),
+        ),
+      );
+    },
+    async eventsUpdate(_c, { caller, path, query, body }) {
+      const events = needs(calendarFor(options, caller, path.subject!, "events.update"), "events");
+      return json(
+        await method(events.update, "update")(
+          path.calendarId!,
+          path.eventId!,
+          body as CalendarEvent,
+          queryParams(query),
+        ),
+      );
+    },
+    async eventsMove(_c, { caller, path, query }) {
+      const { destination, ...rest } = query as { destination?: string };
+      if (destination === undefined)
+        throw invalid([{ field: "destination", problem: "is required: the calendar to move to" }]);
+      // The destination is a calendar the caller reaches too: the policy's calendars rule applies.
+      if (!caller.allowsCalendar(path.subject!, destination))
+        throw new ProblemError(
+          403,
+          "calendar_not_allowed",
+          `Caller "${caller.name}" may not move events to calendar "${destination}" as "${path.subject!.toLowerCase()}": it is outside its policy's calendars`,
+          {
+            hint: `Add the calendar to the calendars of caller "${caller.name}" in the dwd-server configuration, if it should`,
+          },
+        );
+      const events = needs(calendarFor(options, caller, path.subject!, "events.move"), "events");
+      return json(
+        await method(events.move, "move")(
+          path.calendarId!,
+          path.eventId!,
+          destination,
+          queryParams(rest),
+        ),
+      );
+    },
+    async eventsInstances(_c, { caller, path, query }) {
+      const events = needs(
+        calendarFor(options, caller, path.subject!, "events.instances"),
+        "events",
+      );
+      return json(
+        await method(events.instances, "instances")(
+          path.calendarId!,
+          path.eventId!,
           queryParams(query),
         ),
       );

@@ -19,7 +19,7 @@ const maxAnswerEntries = 5000;
 
 type BusyAnswer = {
   busy?: { start: string; end: string }[];
-  error?: { code: string; detail: string; googleReason?: string };
+  error?: { code: string; status: number; detail: string; googleReason?: string };
 };
 
 function rangeOf(
@@ -61,6 +61,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       return {
         error: {
           code: p.problem.code,
+          status: p.problem.status,
           detail: p.problem.detail,
           ...(p.problem.googleReason ? { googleReason: p.problem.googleReason } : {}),
         },
@@ -74,6 +75,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       return {
         error: {
           code: "freebusy_error",
+          status: reason === "notFound" ? 404 : 502,
           detail: `Google could not answer for "${subject}": ${reason}`,
           googleReason: reason,
         },
@@ -178,9 +180,9 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
         ]);
       const answers = await busyOf(caller, subjects, b.timeMin, b.timeMax, "availability");
       const busy: Record<string, Interval[]> = {};
-      const unknown: Record<string, unknown> = {};
+      const unknown: Record<string, NonNullable<BusyAnswer["error"]>> = {};
       for (const [subject, a] of Object.entries(answers)) {
-        if (a.busy === undefined) unknown[subject] = a.error;
+        if (a.busy === undefined) unknown[subject] = a.error!;
         else
           busy[subject] = a.busy.map((i) => ({
             start: Date.parse(i.start),
@@ -188,8 +190,11 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
           }));
       }
       if (Object.keys(busy).length < minAttendees) {
+        // The caller's fault when every missing answer is (users that do not exist, are suspended, or
+        // whose calendars cannot be read); otherwise Google's.
+        const callers = Object.values(unknown).every((e) => e.status >= 400 && e.status < 500);
         throw new ProblemError(
-          502,
+          callers ? 422 : 502,
           "freebusy_unavailable",
           `Cannot answer: free/busy is known for ${Object.keys(busy).length} of ${subjects.length} subjects, fewer than minAttendees (${minAttendees})`,
           {

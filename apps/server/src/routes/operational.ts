@@ -1,13 +1,12 @@
 /**
- * The operational routes, without a token: `/healthz`, `/readyz`, `/v1/doctor`, `GET /` (the doctor
- * page), `/openapi.json` and `/metrics`.
+ * The operational routes, without a token: `/healthz`, `/readyz` (from the cached delegation check),
+ * `/openapi.json` and `/metrics`.
  *
  * @module
  */
 
 import type { Hono } from "hono";
 import type { CacheStatus } from "../app-options.ts";
-import { doctorPage } from "../doctor.ts";
 import type { AppContext } from "../pipeline.ts";
 import { openApiDocument } from "../routes.ts";
 import type { IdentityStats } from "../identity.ts";
@@ -84,17 +83,12 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
                 ? `key ${cache.key.id ?? "?"}${cache.key.previousId !== undefined ? ` (reads key ${cache.key.previousId} too)` : ""}`
                 : `mismatch: Redis holds entries of key ${cache.key.foreignId}, this replica's is ${cache.key.id ?? "?"} (${cache.key.mismatches} found): replicas do not share tokens; set the same DWD_CACHE_KEY on every replica`,
           }),
-      ...(report?.ok === false ? { failed: report.checks.filter((x) => x.status === "fail") } : {}),
+      // Which checks failed, not their details: those name the delegation (the doctor has them).
+      ...(report?.ok === false
+        ? { failed: report.checks.filter((x) => x.status === "fail").map((x) => x.id) }
+        : {}),
     };
     return c.json(body, ready ? 200 : 503);
-  });
-  app.get("/v1/doctor", async (c) => {
-    const report = await ctx.options.recheck();
-    return c.json(report, report.ok ? 200 : 503);
-  });
-  app.get("/", async (c) => {
-    const report = await ctx.options.recheck();
-    return c.html(doctorPage(report), report.ok ? 200 : 503);
   });
   app.get("/openapi.json", (c) => c.body(openApi, 200, { "content-type": "application/json" }));
   app.get("/metrics", (c) => {
@@ -152,6 +146,8 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
         value: cache.fallbacks ?? 0,
       },
     }));
-    return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    return c.body(text + (ctx.options.processMetrics?.() ?? ""), 200, {
+      "content-type": "text/plain; version=0.0.4; charset=utf-8",
+    });
   });
 }
