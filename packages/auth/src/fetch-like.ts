@@ -46,7 +46,7 @@ export interface FetchLikeResponse {
    * The body as it arrives. When present, dwd reads it chunk by chunk and stops at its bound (1 MiB
    * decoded), so a compressed answer that inflates without end cannot exhaust memory.
    */
-  readonly body?: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null;
+  readonly body?: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null | undefined;
 }
 
 /**
