@@ -7,12 +7,13 @@ const AUTH = "https://www.googleapis.com/auth/";
 export interface ScopeChoiceTokenSource {
   /** A token for `subject` with `scopes`; a refused grant rejects with a `DelegationError`. */
   getToken(request: {
-    subject?: string;
+    subject?: string | undefined;
     scopes: readonly string[];
-    signal?: AbortSignal;
+    signal?: AbortSignal | undefined;
   }): Promise<{ accessToken: string }>;
   /** Forgets a cached token. */
-  invalidate?(request: { subject?: string; scopes: readonly string[] }): void;
+  invalidate?:
+    ((request: { subject?: string | undefined; scopes: readonly string[] }) => void) | undefined;
 }
 
 /** Options of {@link createScopeChoice}. */
@@ -22,17 +23,17 @@ export interface ScopeChoiceOptions {
    * alone. Default `["https://www.googleapis.com/auth/calendar"]`, which every Calendar method accepts
    * and most domain-wide delegation grants hold: at most one extra token exchange.
    */
-  fallbacks?: readonly string[];
+  fallbacks?: readonly string[] | undefined;
 }
 
 /** What {@link ScopeChoice.choose} and {@link ScopeChoice.getToken} are asked. */
 export interface ScopeChoiceRequest {
   /** The user to impersonate; absent for the service account itself. */
-  subject?: string;
+  subject?: string | undefined;
   /** The narrowest scopes the call accepts. */
   scopes: readonly string[];
   /** Abandons this caller's wait (not a choice other callers wait for). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -96,8 +97,8 @@ function refusedAll(first: DelegationError, tried: string[][]): DelegationError 
 }
 
 interface State {
-  chosen?: readonly string[];
-  pending?: Promise<readonly string[]>;
+  chosen?: readonly string[] | undefined;
+  pending?: Promise<readonly string[]> | undefined;
 }
 
 /**
@@ -153,7 +154,7 @@ export function createScopeChoice(
   /** The choice, and the token when this caller's own probe made it (no second request). */
   async function decide(
     request: ScopeChoiceRequest,
-  ): Promise<{ scopes: readonly string[]; token?: Token }> {
+  ): Promise<{ scopes: readonly string[]; token?: Token | undefined }> {
     const id = idOf(request.scopes);
     let state = states.get(id);
     if (state === undefined) states.set(id, (state = {}));
@@ -245,14 +246,14 @@ export function scopeChoiceFor(tokenSource: ScopeChoiceTokenSource): ScopeChoice
  */
 export function withScopeFallback<
   S extends ScopeChoiceTokenSource & {
-    signer?: { clientEmail: string; clientId?: string };
-    tokenUri?: string;
+    signer?: { clientEmail: string; clientId?: string | undefined } | undefined;
+    tokenUri?: string | undefined;
   },
 >(tokenSource: S): Pick<S, "getToken"> & Partial<Pick<S, "invalidate" | "signer" | "tokenUri">> {
   const choice = scopeChoiceFor(tokenSource);
   // The choice hands on the tokens of `tokenSource` itself, so their type is S's.
   const getToken = ((request: ScopeChoiceRequest) => choice.getToken(request)) as S["getToken"];
-  const invalidate = ((request: { subject?: string; scopes: readonly string[] }) =>
+  const invalidate = ((request: { subject?: string | undefined; scopes: readonly string[] }) =>
     choice.invalidate(request)) as NonNullable<S["invalidate"]>;
   return {
     getToken,

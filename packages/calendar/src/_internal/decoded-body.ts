@@ -66,7 +66,7 @@ function inflate(start: Uint8Array, ended: boolean, raw: Reader): Reader {
  */
 export async function* decodedChunks(
   body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
-  options: { maxBytes?: number; signal?: AbortSignal } = {},
+  options: { maxBytes?: number | undefined; signal?: AbortSignal | undefined } = {},
 ): AsyncGenerator<Uint8Array> {
   const maxBytes = options.maxBytes ?? MAX_ANSWER_BYTES;
   const signal = options.signal;

@@ -24,7 +24,7 @@ export interface CalendarFetchResponse {
  */
 export async function readBody(
   response: CalendarFetchResponse,
-  options: { maxBytes?: number; signal?: AbortSignal } = {},
+  options: { maxBytes?: number | undefined; signal?: AbortSignal | undefined } = {},
 ): Promise<string> {
   const maxBytes = options.maxBytes ?? MAX_ANSWER_BYTES;
   const body =
