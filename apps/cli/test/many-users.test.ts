@@ -60,7 +60,8 @@ describe("subjectSource()", () => {
     {
       name: "--include-suspended without --all-users",
       args: { subjects: "ana@example.com", "include-suspended": true },
-      message: "Option --include-suspended needs --all-users: other ways name each user themselves",
+      message:
+        "Option --include-suspended needs --all-users, --ou, --group or --query: other ways name each user themselves",
     },
   ];
   for (const c of bad) {
