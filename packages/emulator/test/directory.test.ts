@@ -276,6 +276,23 @@ describe("Directory members.list", () => {
 });
 
 describe("scenario groups and org units", () => {
+  it("GET /_emulator/scenario shows org units, admins and groups", async () => {
+    const res = await emulator.fetch(new Request(`${emulator.baseUrl}/_emulator/scenario`));
+    const view = (await res.json()) as {
+      users: { email: string }[];
+      groups: { email: string; members: string[] }[];
+    };
+    expect(view.users.slice(0, 2)).toEqual([
+      { email: "admin@example.com", name: "Ada Admin", isAdmin: true },
+      { email: "ana@example.com", name: "Ana Lima", orgUnitPath: "/Engineering" },
+    ]);
+    expect(view.groups[1]).toEqual({
+      email: "team@example.com",
+      name: "Team",
+      members: ["bo@example.com", "s03@example.com", "all@example.com"],
+    });
+  });
+
   const bad: { name: string; patch: Partial<ScenarioInput>; message: string }[] = [
     {
       name: "a member that is neither user nor group",
