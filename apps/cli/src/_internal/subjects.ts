@@ -253,7 +253,7 @@ async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-/** What {@link resolveSubjects} needs to find `--all-users` on a running emulator. */
+/** What {@link resolveSubjects} needs to find the users: the emulator's scenario, or Directory. */
 export interface AllUsersContext {
   /** The fetch to ask the emulator with. */
   fetch: (url: string) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
@@ -269,9 +269,10 @@ export interface AllUsersContext {
 
 /**
  * The users to act as. `[undefined]` means one run as `--subject` (or the service account itself).
- * `--all-users` reads the scenario file given with `--scenario`, else asks the emulator (`GET
- * /_emulator/scenario`); Google itself has no such list (the Directory API is another grant), so
- * against Google the hint points at --subjects-file.
+ * A Directory selection (`--ou`, `--group`, `--query`, `--all-users --admin`) pages through Directory as
+ * the admin, keeping only the selected emails. `--all-users` without `--admin` reads the scenario file
+ * given with `--scenario`, else asks the emulator (`GET /_emulator/scenario`); against Google it needs
+ * `--admin`, and the hint says so.
  */
 export async function resolveSubjects(
   source: SubjectSource,
@@ -344,8 +345,8 @@ async function emulatorUsers(
     "Give --scenario <file> (the emulator's scenario), or list the users in a file for --subjects-file (e.g. exported with GAM: gam print users)";
   if (context.emulatorUrl === undefined)
     throw new UsageError(
-      "Cannot list all users: no emulator is configured and Google offers no user list to this grant",
-      hint,
+      "Cannot list all users: Directory is read as a Workspace admin, and no --admin is given",
+      "Give --admin admin@your-domain (a Workspace admin; the grant needs admin.directory.user.readonly), or list the users in a file for --subjects-file",
     );
   const url = `${context.emulatorUrl}/_emulator/scenario`;
   let body: string;
