@@ -34,8 +34,20 @@ const scenario = {
     { email: "cy@example.com", name: "Cy Cole", orgUnitPath: "/Engineering", suspended: true },
     ...salesUsers,
   ],
-  serviceAccounts: [{ name: "directory-bot" }, { name: "calendar-only-bot" }],
+  serviceAccounts: [
+    { name: "directory-bot" },
+    { name: "calendar-only-bot" },
+    { name: "group-readonly-bot" },
+  ],
   grants: [
+    {
+      serviceAccount: "group-readonly-bot",
+      scopes: [
+        ...calendarScopes,
+        `${auth}admin.directory.user.readonly`,
+        `${auth}admin.directory.group.readonly`,
+      ],
+    },
     { serviceAccount: "directory-bot", scopes: [...calendarScopes, ...directoryScopes] },
     { serviceAccount: "calendar-only-bot", scopes: calendarScopes },
   ],
@@ -251,6 +263,30 @@ describe("selecting users from Directory", () => {
     // eng, then leads; leads names eng again, which is not listed twice.
     expect(calls).toEqual({ "directory.members.list": 2 });
     expect(r.stderr).toMatch(/^note: skipped 1 suspended user; /);
+  });
+
+  it("--group works with a grant of admin.directory.group.readonly instead of the member scope", async () => {
+    const key = server.keyFiles["group-readonly-bot"]?.json ?? "";
+    const r = await dwd(
+      [
+        "calendars",
+        "list",
+        "--key",
+        key,
+        "--group",
+        "leads@example.com",
+        "--admin",
+        "admin@example.com",
+        "--json",
+      ],
+      env,
+    );
+    expect(r.code).toBe(0);
+    expect(subjectsOf(r.stdout)).toEqual([
+      "bo@example.com",
+      "s0001@example.com",
+      "ana@example.com",
+    ]);
   });
 
   it("an unknown group is Google's 404, said in one line with a hint (exit 1)", async () => {

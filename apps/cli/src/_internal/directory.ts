@@ -4,6 +4,7 @@
 // the session's public pieces (the bounded, observed fetch and the token source) and keeps its own short
 // retry loop and error reading. Pages stream: only the selected emails are kept.
 import type { FetchLike, TokenSource } from "@dwd/auth";
+import { isGrantRefusal } from "./scope-choice.ts";
 
 /** The read-only Directory scopes dwd asks for. */
 export const directoryScopes = {
@@ -11,8 +12,11 @@ export const directoryScopes = {
   members: "https://www.googleapis.com/auth/admin.directory.group.member.readonly",
 } as const;
 
-/** Every Directory scope dwd may ask for (the Admin-console link must list them too). */
+/** Every Directory scope dwd asks for first (the Admin-console link lists them). */
 export const allDirectoryScopes: readonly string[] = Object.values(directoryScopes);
+
+/** A grant may hold the wider read-only group scope instead: members.list takes it too. */
+const groupReadonly = "https://www.googleapis.com/auth/admin.directory.group.readonly";
 
 /** Users per users.list page (Directory's maximum). */
 export const usersPageSize = 500;
@@ -141,6 +145,39 @@ function toError(
   );
 }
 
+const chosen = new WeakMap<DirectoryContext, Map<string, string>>();
+
+/**
+ * A token of the admin for `scope`; for the member scope, a grant that refuses it but holds
+ * `admin.directory.group.readonly` is used with that (the refusal of the first is thrown when both fail).
+ */
+async function tokenFor(
+  context: DirectoryContext,
+  scope: string,
+): Promise<{ accessToken: string }> {
+  const held = chosen.get(context) ?? new Map<string, string>();
+  chosen.set(context, held);
+  const known = held.get(scope);
+  if (known !== undefined)
+    return await context.tokenSource.getToken({ subject: context.admin, scopes: [known] });
+  const candidates = scope === directoryScopes.members ? [scope, groupReadonly] : [scope];
+  let first: unknown;
+  for (const candidate of candidates) {
+    try {
+      const token = await context.tokenSource.getToken({
+        subject: context.admin,
+        scopes: [candidate],
+      });
+      held.set(scope, candidate);
+      return token;
+    } catch (error) {
+      if (!isGrantRefusal(error)) throw error;
+      first ??= error;
+    }
+  }
+  throw first;
+}
+
 /** One GET as the admin, retried on 429, 5xx, rate limits and network failures (backoff, Retry-After). */
 async function get(
   context: DirectoryContext,
@@ -151,10 +188,7 @@ async function get(
   const sleep = context.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   for (let attempt = 0; ; attempt++) {
     // The token source caches: one exchange per scope for the whole selection.
-    const { accessToken } = await context.tokenSource.getToken({
-      subject: context.admin,
-      scopes: [scope],
-    });
+    const { accessToken } = await tokenFor(context, scope);
     let status = 0;
     let text = "";
     let retryAfter: string | null = null;
