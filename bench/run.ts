@@ -318,6 +318,15 @@ try {
   report(await eventsSyncBench());
 }
 
+// 5b. Selecting 1,000 users of an org unit from Directory: ⌈1000 / 500⌉ requests (bench/directory-select.ts).
+{
+  const { directorySelectBench } = await import("./directory-select.ts");
+  say(
+    "\n5b. Users of an org unit from Directory: dwd freebusy --ou /Sales --admin … over 1,000 users (counted at the emulator)",
+  );
+  report(await directorySelectBench());
+}
+
 // 6. 200 users × events.list: dwd batches vs a googleapis loop (bench/calendar-events-list.ts).
 {
   const { eventsListBench } = await import("./calendar-events-list.ts");

@@ -296,7 +296,7 @@ describe("many users at once", () => {
       code: 2,
       stdout: "",
       stderr:
-        "error: Conflicting options --subject and --subjects: give one way to name the users\nhint: Use --subject for one user, or one of --subjects, --subjects-file, --all-users for many\n",
+        "error: Conflicting options --subject and --subjects: give one way to name the users\nhint: Use --subject for one user, or one of --subjects, --subjects-file, --all-users (with --ou/--query), --group for many\n",
     });
   });
 });

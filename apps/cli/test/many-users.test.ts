@@ -60,7 +60,8 @@ describe("subjectSource()", () => {
     {
       name: "--include-suspended without --all-users",
       args: { subjects: "ana@example.com", "include-suspended": true },
-      message: "Option --include-suspended needs --all-users: other ways name each user themselves",
+      message:
+        "Option --include-suspended needs --all-users, --ou, --group or --query: other ways name each user themselves",
     },
   ];
   for (const c of bad) {
@@ -185,7 +186,7 @@ describe("resolveSubjects()", () => {
       "http://127.0.0.1:9/_emulator/scenario",
     ]);
   });
-  it("against Google, --all-users without --scenario is a usage error that points at --subjects-file", async () => {
+  it("against Google, --all-users without --admin or --scenario is a usage error that points at --admin", async () => {
     const error = await resolveSubjects(
       { kind: "all", scenario: undefined, includeSuspended: false },
       noEmulator,
@@ -193,8 +194,8 @@ describe("resolveSubjects()", () => {
     expect(error).toBeInstanceOf(UsageError);
     expect(error).toMatchObject({
       message:
-        "Cannot list all users: no emulator is configured and Google offers no user list to this grant",
-      hint: expect.stringContaining("--subjects-file") as unknown,
+        "Cannot list all users: Directory is read as a Workspace admin, and no --admin is given",
+      hint: "Give --admin admin@your-domain (a Workspace admin; the grant needs admin.directory.user.readonly), or list the users in a file for --subjects-file",
     });
   });
 });

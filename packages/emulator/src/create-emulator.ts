@@ -8,6 +8,7 @@ import { boundedRequest, maxBodyBytes, payloadTooLarge } from "./_internal/body-
 import { CachedRouter } from "./_internal/cached-router.ts";
 import { backendError, notFound } from "./_internal/calendar-errors.ts";
 import { calendarRoutes } from "./_internal/calendar-routes.ts";
+import { directoryRoutes } from "./_internal/directory-routes.ts";
 import { deliver } from "./_internal/connection-reset.ts";
 import { applyFaults, controlApi } from "./_internal/control-api.ts";
 import { createRuntime } from "./_internal/emulator-runtime.ts";
@@ -367,6 +368,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   );
   for (const path of tokenPaths) app.post(path, (c) => handleTokenRequest(ctx, c.req.raw));
   app.route("/calendar/v3", calendarRoutes(ctx, runtime));
+  app.route("/admin/directory/v1", directoryRoutes(ctx, scenario));
   app.post("/v1/projects/*", (c) => handleSignJwt(ctx, iam, c.req.raw));
   app.route("/computeMetadata", metadataRoutes(ctx, iam));
   app.route("/", googleCertRoutes(ctx));

@@ -39,6 +39,7 @@ export type {
   ScenarioCalendar,
   ScenarioInput,
   ScenarioGrant,
+  ScenarioGroup,
   ScenarioServiceAccount,
   ScenarioUser,
 } from "./scenario.ts";

@@ -12,6 +12,20 @@ export interface ScenarioUser {
   suspended?: boolean | undefined;
   /** Display name. */
   name?: string | undefined;
+  /** Org unit the user is in, `/` (the default) or a path like `/Sales/EMEA` (Directory's `orgUnitPath`). */
+  orgUnitPath?: string | undefined;
+  /** A Workspace admin: may act as the admin subject of Directory calls (`users.list`, `members.list`). */
+  isAdmin?: boolean | undefined;
+}
+
+/** A Google Group of the scenario's domain, served by Directory's `members.list`. */
+export interface ScenarioGroup {
+  /** The group's email, in the scenario's domain; not a user's. */
+  email: string;
+  /** Display name. */
+  name?: string | undefined;
+  /** Emails of its members: users or other groups of the scenario (a cycle is allowed, as Google allows it). */
+  members: string[];
 }
 
 /** A service account; its RSA key is generated when the emulator starts. */
@@ -67,6 +81,8 @@ export interface Scenario extends KeylessScenario {
   calendars?: ScenarioCalendar[] | undefined;
   /** Events seeded per calendar (a generated `users: { count, eventsEach }` adds its own). */
   events?: ScenarioEvent[] | undefined;
+  /** Google Groups (Directory `members.list`). */
+  groups?: ScenarioGroup[] | undefined;
 }
 
 /**
@@ -133,6 +149,7 @@ function optionalFlag(value: unknown, path: string): boolean | undefined {
 const domainPattern = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
 const accountIdPattern = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const clientIdPattern = /^[0-9]{1,30}$/;
+const orgUnitPattern = /^\/(?:[^/]+(?:\/[^/]+)*)?$/;
 
 /**
  * The email of a scenario service account: `<name>@<projectId ?? "dwd-emulator">.iam.gserviceaccount.com`.
@@ -216,6 +233,18 @@ export function loadScenario(json: unknown): Scenario {
     if (suspended !== undefined) user.suspended = suspended;
     const name = optionalText(u["name"], `${path}.name`);
     if (name !== undefined) user.name = name;
+    const orgUnitPath = optionalText(u["orgUnitPath"], `${path}.orgUnitPath`);
+    if (orgUnitPath !== undefined) {
+      if (!orgUnitPattern.test(orgUnitPath))
+        fail(
+          `${path}.orgUnitPath`,
+          `"${orgUnitPath}" is not an org unit path like "/Sales" or "/"`,
+          'Start the path with "/" and separate org units with "/", e.g. "/Sales/EMEA"',
+        );
+      user.orgUnitPath = orgUnitPath;
+    }
+    const isAdmin = optionalFlag(u["isAdmin"], `${path}.isAdmin`);
+    if (isAdmin !== undefined) user.isAdmin = isAdmin;
     users.push(user);
   });
 
@@ -388,5 +417,56 @@ export function loadScenario(json: unknown): Scenario {
       ...(root["events"] === undefined ? [] : loadScenarioEvents(root["events"], known)),
     ];
   }
+  if (root["groups"] !== undefined)
+    scenario.groups = loadGroups(root["groups"], domain, userEmails);
   return scenario;
+}
+
+function loadGroups(
+  value: unknown,
+  domain: string,
+  userEmails: ReadonlySet<string>,
+): ScenarioGroup[] {
+  const raws = list(value, "groups", false);
+  // Every group's email first, so a member may name a group listed after it.
+  const groupEmails = new Set<string>();
+  const emails = raws.map((raw, i) => {
+    const path = `groups[${i}]`;
+    const email = text(record(raw, path)["email"], `${path}.email`).toLowerCase();
+    const at = email.lastIndexOf("@");
+    if (at < 1 || /\s/.test(email)) fail(`${path}.email`, `"${email}" is not an email address`);
+    if (email.slice(at + 1) !== domain)
+      fail(
+        `${path}.email`,
+        `"${email}" is not in domain "${domain}"`,
+        `Use an address ending in "@${domain}", or change "domain"`,
+      );
+    if (userEmails.has(email)) fail(`${path}.email`, `"${email}" is a user's email`);
+    if (groupEmails.has(email)) fail(`${path}.email`, `"${email}" is listed twice`);
+    groupEmails.add(email);
+    return email;
+  });
+  return raws.map((raw, i) => {
+    const path = `groups[${i}]`;
+    const g = record(raw, path);
+    const email = emails[i] ?? "";
+    const seen = new Set<string>();
+    const members = list(g["members"], `${path}.members`, true).map((m, j) => {
+      const member = text(m, `${path}.members[${j}]`).toLowerCase();
+      if (!userEmails.has(member) && !groupEmails.has(member))
+        fail(
+          `${path}.members[${j}]`,
+          `"${member}" is not a user or group of the scenario`,
+          'Add it to "users" or "groups" first',
+        );
+      if (member === email) fail(`${path}.members[${j}]`, "a group cannot be its own member");
+      if (seen.has(member)) fail(`${path}.members[${j}]`, `"${member}" is listed twice`);
+      seen.add(member);
+      return member;
+    });
+    const group: ScenarioGroup = { email, members };
+    const name = optionalText(g["name"], `${path}.name`);
+    if (name !== undefined) group.name = name;
+    return group;
+  });
 }

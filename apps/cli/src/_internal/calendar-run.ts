@@ -4,6 +4,7 @@ import type { CalendarCalls, CalendarClient, MethodKey, PreparedCall } from "@dw
 import type { ArgsDef } from "citty";
 import { endpointArgs, keyArgs, retriesArgs, subjectArg } from "./args.ts";
 import { delegatedScopesFor } from "./delegated-scopes.ts";
+import { allDirectoryScopes } from "./directory.ts";
 import { retryLine } from "./http-log.ts";
 import type { Io } from "./io.ts";
 import { printJson } from "./io.ts";
@@ -95,9 +96,17 @@ export async function openCalendarRun(
   terminal: Terminal,
 ): Promise<CalendarRun> {
   const startedAt = performance.now();
-  const session = await openSession(keys, io, delegatedScopesFor(flags.scopes));
+  const directory = flags.source.kind === "directory";
+  const session = await openSession(
+    keys,
+    io,
+    directory
+      ? delegatedScopesFor([...(flags.scopes ?? []), ...allDirectoryScopes])
+      : delegatedScopesFor(flags.scopes),
+  );
   const { createCalendarClient, methodScopes } = await import("@dwd/calendar");
   const root = new URL(session.calendarRoot).origin;
+  const retries = session.retries ?? 5;
   const subjects = await resolveSubjects(flags.source, {
     fetch: session.fetch,
     emulatorUrl: root === googleRoot ? undefined : root,
@@ -105,9 +114,19 @@ export async function openCalendarRun(
       io.err(
         `note: skipped ${users.length} suspended ${users.length === 1 ? "user" : "users"} (${users.join(", ")}); --include-suspended acts as them too`,
       ),
+    onSkippedCount: (count) =>
+      io.err(
+        `note: skipped ${count} suspended ${count === 1 ? "user" : "users"}; --include-suspended acts as them too`,
+      ),
+    directory: {
+      fetch: session.fetch,
+      tokenSource: session.tokenSource,
+      root: `${root}/admin/directory/v1`,
+      retries,
+      onRetry: () => session.stats.retries++,
+    },
   });
   const many = flags.source.kind !== "one";
-  const retries = session.retries ?? 5;
   // A retry is said on stderr: always with --verbose; without, when one user waits (a run over many users
   // counts them in its summary line instead of interleaving a line per retry with the progress bar).
   const say = session.log ?? (many ? undefined : (line: string) => io.err(line));

@@ -37,7 +37,14 @@ export interface ConfigFile {
 }
 
 /** Flags that choose the users another way than `subject`: a profile's subject is not added beside them. */
-const otherSubjects = ["--subjects", "--subjects-file", "--all-users"];
+const otherSubjects = [
+  "--subjects",
+  "--subjects-file",
+  "--all-users",
+  "--ou",
+  "--group",
+  "--query",
+];
 const profileName = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAX_CONFIG_BYTES = 1024 * 1024;
 

@@ -1,6 +1,8 @@
-// Who a command acts as: one --subject, or many users from --subjects, --subjects-file or --all-users.
+// Who a command acts as: one --subject, or many users from --subjects, --subjects-file, --all-users, or
+// Directory (--ou, --group, --query, --all-users with --admin).
 import type { ArgsDef } from "citty";
 import { stringArg, subjectFrom } from "./args.ts";
+import type { DirectoryContext, DirectorySelection } from "./directory.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** The flags that name many users at once (list commands and freebusy). */
@@ -18,7 +20,30 @@ export const manySubjectsArgs = {
   "all-users": {
     type: "boolean",
     description:
-      "Act as every user of the emulator's scenario (from --scenario, or the emulator at DWD_EMULATOR_HOST)",
+      "Act as every user of the domain: from Directory with --admin; without it, of the emulator's scenario (--scenario, or the emulator at DWD_EMULATOR_HOST)",
+  },
+  ou: {
+    type: "string",
+    valueHint: "/path",
+    description: "Act as every user of this org unit and those below it (Directory, needs --admin)",
+  },
+  group: {
+    type: "string",
+    valueHint: "email",
+    description:
+      "Act as every user of this group, nested groups flattened (Directory, needs --admin)",
+  },
+  query: {
+    type: "string",
+    valueHint: "search",
+    description:
+      'Act as every user matching this Directory search, e.g. "isAdmin=false" (needs --admin)',
+  },
+  admin: {
+    type: "string",
+    valueHint: "email",
+    description:
+      "The Workspace admin to read Directory as (read-only Directory scopes); used by --all-users, --ou, --group, --query",
   },
   scenario: {
     type: "string",
@@ -28,7 +53,7 @@ export const manySubjectsArgs = {
   "include-suspended": {
     type: "boolean",
     description:
-      "With --all-users, act as suspended users too (skipped by default, as Directory's isSuspended=false would)",
+      "With --all-users, --ou, --group or --query, act as suspended users too (skipped by default)",
   },
   concurrency: {
     type: "string",
@@ -42,7 +67,8 @@ export type SubjectSource =
   | { kind: "one"; subject: string | undefined }
   | { kind: "list"; subjects: string[] }
   | { kind: "file"; path: string }
-  | { kind: "all"; scenario: string | undefined; includeSuspended: boolean };
+  | { kind: "all"; scenario: string | undefined; includeSuspended: boolean }
+  | { kind: "directory"; admin: string; selection: DirectorySelection; includeSuspended: boolean };
 
 // Deliberately loose: the token endpoint judges whether the user exists; this only catches typos such
 // as a missing "@" or a stray space that would otherwise cost one refused token exchange per line.
@@ -67,37 +93,89 @@ export function checkEmail(value: string, where: string): string {
   return value;
 }
 
-/** Reads --subject / --subjects / --subjects-file / --all-users (at most one of them). */
+/**
+ * Reads --subject / --subjects / --subjects-file / --all-users / --ou / --group / --query (one way to name
+ * the users; --all-users, --ou and --query combine). `--admin` is only read with a Directory selection: a
+ * profile adds it to every command that has the flag.
+ */
 export function subjectSource(args: Record<string, unknown>): SubjectSource {
   const subject = subjectFrom(args);
   const list = stringArg(args, "subjects");
   const file = stringArg(args, "subjects-file");
   const all = args["all-users"] === true;
   const scenario = stringArg(args, "scenario");
+  const ou = stringArg(args, "ou");
+  const group = stringArg(args, "group");
+  const query = stringArg(args, "query");
+  const admin = stringArg(args, "admin");
+  const directory = ou !== undefined || group !== undefined || query !== undefined;
   const given = [
     subject && "--subject",
     list && "--subjects",
     file && "--subjects-file",
-    all && "--all-users",
+    // --all-users, --ou and --query narrow one Directory listing; a group is a listing of its own.
+    (all || ou !== undefined || query !== undefined) &&
+      (all ? "--all-users" : ou !== undefined ? "--ou" : "--query"),
+    group !== undefined && "--group",
   ].filter((f): f is string => typeof f === "string");
   if (given.length > 1)
     throw new UsageError(
       `Conflicting options ${given.join(" and ")}: give one way to name the users`,
-      "Use --subject for one user, or one of --subjects, --subjects-file, --all-users for many",
+      "Use --subject for one user, or one of --subjects, --subjects-file, --all-users (with --ou/--query), --group for many",
     );
   if (scenario !== undefined && !all)
     throw new UsageError(
       "Option --scenario needs --all-users: it only names where the users come from",
       "Add --all-users, or drop --scenario",
     );
-  const includeSuspended = args["include-suspended"] === true;
-  if (includeSuspended && !all)
+  if (scenario !== undefined && directory)
     throw new UsageError(
-      "Option --include-suspended needs --all-users: other ways name each user themselves",
+      `Conflicting options --scenario and ${ou !== undefined ? "--ou" : group !== undefined ? "--group" : "--query"}: a scenario file has no Directory to ask`,
+      "Drop --scenario to ask Directory (of Google or the emulator) as --admin",
+    );
+  const includeSuspended = args["include-suspended"] === true;
+  if (includeSuspended && !all && !directory)
+    throw new UsageError(
+      "Option --include-suspended needs --all-users, --ou, --group or --query: other ways name each user themselves",
       "Add --all-users, or drop --include-suspended",
     );
   if (list !== undefined) return { kind: "list", subjects: parseSubjectList(list, "--subjects") };
   if (file !== undefined) return { kind: "file", path: file };
+  if (directory || (all && admin !== undefined && scenario === undefined)) {
+    const flag =
+      group !== undefined
+        ? "--group"
+        : ou !== undefined
+          ? "--ou"
+          : query !== undefined
+            ? "--query"
+            : "--all-users";
+    if (admin === undefined)
+      throw new UsageError(
+        `Option ${flag} needs an admin to read Directory as: no --admin given`,
+        "Give --admin admin@your-domain (a Workspace admin), or keep one in the profile: dwd config set admin admin@your-domain",
+      );
+    checkEmail(admin, "--admin");
+    if (ou !== undefined && !/^\/(?:[^/]+(?:\/[^/]+)*)?\/?$/.test(ou))
+      throw new UsageError(
+        `Invalid --ou "${ou}": not an org unit path`,
+        "Give the org unit's full path from the root, e.g. --ou /Sales or --ou /Sales/EMEA",
+      );
+    if (query !== undefined && query.trim() === "")
+      throw new UsageError(
+        "Missing value for --query",
+        'Give a Directory user search, e.g. --query "isAdmin=false"',
+      );
+    const selection: DirectorySelection =
+      group !== undefined
+        ? { kind: "group", group: checkEmail(group, "--group") }
+        : {
+            kind: "users",
+            ...(ou !== undefined ? { ou: ou.length > 1 ? ou.replace(/\/$/, "") : ou } : {}),
+            ...(query !== undefined ? { query: query.trim() } : {}),
+          };
+    return { kind: "directory", admin, selection, includeSuspended };
+  }
   if (all) return { kind: "all", scenario, includeSuspended };
   return { kind: "one", subject };
 }
@@ -175,7 +253,7 @@ async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-/** What {@link resolveSubjects} needs to find `--all-users` on a running emulator. */
+/** What {@link resolveSubjects} needs to find the users: the emulator's scenario, or Directory. */
 export interface AllUsersContext {
   /** The fetch to ask the emulator with. */
   fetch: (url: string) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
@@ -183,13 +261,18 @@ export interface AllUsersContext {
   emulatorUrl: string | undefined;
   /** Told which suspended users `--all-users` left out. */
   onSkipped?: (users: readonly string[]) => void;
+  /** Told how many suspended users a Directory selection left out. */
+  onSkippedCount?: (count: number) => void;
+  /** How to reach Directory (for a `directory` source), without the admin (the source names it). */
+  directory?: Omit<DirectoryContext, "admin">;
 }
 
 /**
  * The users to act as. `[undefined]` means one run as `--subject` (or the service account itself).
- * `--all-users` reads the scenario file given with `--scenario`, else asks the emulator (`GET
- * /_emulator/scenario`); Google itself has no such list (the Directory API is another grant), so
- * against Google the hint points at --subjects-file.
+ * A Directory selection (`--ou`, `--group`, `--query`, `--all-users --admin`) pages through Directory as
+ * the admin, keeping only the selected emails. `--all-users` without `--admin` reads the scenario file
+ * given with `--scenario`, else asks the emulator (`GET /_emulator/scenario`); against Google it needs
+ * `--admin`, and the hint says so.
  */
 export async function resolveSubjects(
   source: SubjectSource,
@@ -202,6 +285,30 @@ export async function resolveSubjects(
       return source.subjects;
     case "file":
       return parseSubjectsFile(await readText(source.path, "subjects file"), source.path);
+    case "directory": {
+      if (context.directory === undefined)
+        throw new Error("resolveSubjects: a Directory selection without a Directory context");
+      const { directoryUsers } = await import("./directory.ts");
+      const found = await directoryUsers(
+        { ...context.directory, admin: source.admin },
+        source.selection,
+        source.includeSuspended,
+      );
+      if (found.skipped > 0) context.onSkippedCount?.(found.skipped);
+      if (found.users.length === 0) {
+        const what =
+          source.selection.kind === "group"
+            ? `group "${source.selection.group}"`
+            : "the Directory selection";
+        throw new UsageError(
+          `No users in ${what}${found.skipped > 0 ? ` but suspended ones (${found.skipped})` : ""}`,
+          found.skipped > 0
+            ? "Add --include-suspended to act as them"
+            : "Check --ou, --group or --query (as the admin sees the domain)",
+        );
+      }
+      return found.users;
+    }
     case "all": {
       if (source.scenario !== undefined) {
         let json: unknown;
@@ -238,8 +345,8 @@ async function emulatorUsers(
     "Give --scenario <file> (the emulator's scenario), or list the users in a file for --subjects-file (e.g. exported with GAM: gam print users)";
   if (context.emulatorUrl === undefined)
     throw new UsageError(
-      "Cannot list all users: no emulator is configured and Google offers no user list to this grant",
-      hint,
+      "Cannot list all users: Directory is read as a Workspace admin, and no --admin is given",
+      "Give --admin admin@your-domain (a Workspace admin; the grant needs admin.directory.user.readonly), or list the users in a file for --subjects-file",
     );
   const url = `${context.emulatorUrl}/_emulator/scenario`;
   let body: string;

@@ -69,6 +69,7 @@ export function insufficientScope(
   method: string,
   accepted: readonly string[],
   nowMs: number,
+  service = "calendar-json.googleapis.com",
 ): Response {
   return respond(
     403,
@@ -89,7 +90,7 @@ export function insufficientScope(
             "@type": "type.googleapis.com/google.rpc.ErrorInfo",
             reason: "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
             domain: "googleapis.com",
-            metadata: { service: "calendar-json.googleapis.com", method },
+            metadata: { service, method },
           },
         ],
       },

@@ -49,11 +49,11 @@ import { channelsStop, watch } from "./push.ts";
 import type { TokenRecord } from "./store.ts";
 import { bump, subjectCounters } from "./traffic-stats.ts";
 
-type CalendarEnv = { Variables: { token: TokenRecord } };
+export type CalendarEnv = { Variables: { token: TokenRecord } };
 type Handler = (call: CalendarCall) => Response | Promise<Response>;
 
 /** The principal a token stands for: the impersonated user, or the service account itself. */
-function principal(token: TokenRecord): string {
+export function principal(token: TokenRecord): string {
   return token.subject ?? token.accountEmail;
 }
 
@@ -67,7 +67,8 @@ function bearer(request: Request): string | undefined {
   return new URL(request.url).searchParams.get("access_token") ?? undefined;
 }
 
-function authenticate(ctx: EmulatorContext): MiddlewareHandler<CalendarEnv> {
+/** Checks the bearer token (401 as Google answers without one, or with an unknown or expired one). */
+export function authenticate(ctx: EmulatorContext): MiddlewareHandler<CalendarEnv> {
   return async (c, next) => {
     ctx.stats.apiRequests++;
     const nowMs = ctx.clock();
@@ -132,7 +133,7 @@ function handlers(hub: PushHub): Record<string, Handler> {
 export const servedMethodIds: readonly string[] = Object.keys(handlers({} as PushHub));
 
 /** The query of a request URL (without parsing the whole URL again). */
-function queryOf(url: string): URLSearchParams {
+export function queryOf(url: string): URLSearchParams {
   const q = url.indexOf("?");
   if (q === -1) return new URLSearchParams();
   const hash = url.indexOf("#", q);

@@ -88,6 +88,8 @@ export function controlApi(runtime: EmulatorRuntime): Hono {
         email: u.email,
         ...(u.name !== undefined ? { name: u.name } : {}),
         ...(u.suspended === true ? { suspended: true } : {}),
+        ...(u.orgUnitPath !== undefined ? { orgUnitPath: u.orgUnitPath } : {}),
+        ...(u.isAdmin === true ? { isAdmin: true } : {}),
       })),
       serviceAccounts: s.serviceAccounts.map((a) => {
         const info = ctx.store.accounts.get(ctx.store.accountNames.get(a.name) ?? "");
@@ -98,6 +100,7 @@ export function controlApi(runtime: EmulatorRuntime): Hono {
       }),
       grants: s.grants.map((g) => ({ ...g, scopes: [...g.scopes] })),
       calendars: (s.calendars ?? []).map((c) => ({ ...c })),
+      groups: (s.groups ?? []).map((g) => ({ ...g, members: [...g.members] })),
     });
   });
   app.get("/faults", () => json(faultView(runtime)));
