@@ -58,565 +58,611 @@ export interface Discovery {
 
 /** Calendar v3, as extracted. */
 export const discovery: Discovery = {
-  revision: "20260225",
-  rootUrl: "https://www.googleapis.com/",
-  servicePath: "calendar/v3/",
-  batchPath: "batch/calendar/v3",
-  methods: [
+  "revision": "20260225",
+  "rootUrl": "https://www.googleapis.com/",
+  "servicePath": "calendar/v3/",
+  "batchPath": "batch/calendar/v3",
+  "methods": [
     {
-      id: "calendar.acl.delete",
-      resource: "acl",
-      name: "delete",
-      httpMethod: "DELETE",
-      path: "calendars/{calendarId}/acl/{ruleId}",
-      parameterOrder: ["calendarId", "ruleId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        ruleId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.acls",
+      "id": "calendar.acl.delete",
+      "resource": "acl",
+      "name": "delete",
+      "httpMethod": "DELETE",
+      "path": "calendars/{calendarId}/acl/{ruleId}",
+      "parameterOrder": [
+        "calendarId",
+        "ruleId"
       ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "ruleId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.acls"
+      ]
     },
     {
-      id: "calendar.acl.get",
-      resource: "acl",
-      name: "get",
-      httpMethod: "GET",
-      path: "calendars/{calendarId}/acl/{ruleId}",
-      parameterOrder: ["calendarId", "ruleId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        ruleId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.acls",
-        "https://www.googleapis.com/auth/calendar.acls.readonly",
-        "https://www.googleapis.com/auth/calendar.readonly",
+      "id": "calendar.acl.get",
+      "resource": "acl",
+      "name": "get",
+      "httpMethod": "GET",
+      "path": "calendars/{calendarId}/acl/{ruleId}",
+      "parameterOrder": [
+        "calendarId",
+        "ruleId"
       ],
-      response: "AclRule",
-    },
-    {
-      id: "calendar.acl.insert",
-      resource: "acl",
-      name: "insert",
-      httpMethod: "POST",
-      path: "calendars/{calendarId}/acl",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
-        sendNotifications: {
-          type: "boolean",
-          location: "query",
-        },
+        "ruleId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        }
       },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.acls",
-      ],
-      request: "AclRule",
-      response: "AclRule",
-    },
-    {
-      id: "calendar.acl.list",
-      resource: "acl",
-      name: "list",
-      httpMethod: "GET",
-      path: "calendars/{calendarId}/acl",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        maxResults: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-        },
-        pageToken: {
-          type: "string",
-          location: "query",
-        },
-        showDeleted: {
-          type: "boolean",
-          location: "query",
-        },
-        syncToken: {
-          type: "string",
-          location: "query",
-        },
-      },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.acls",
         "https://www.googleapis.com/auth/calendar.acls.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
       ],
-      response: "Acl",
-      supportsSubscription: true,
+      "response": "AclRule"
     },
     {
-      id: "calendar.acl.patch",
-      resource: "acl",
-      name: "patch",
-      httpMethod: "PATCH",
-      path: "calendars/{calendarId}/acl/{ruleId}",
-      parameterOrder: ["calendarId", "ruleId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
+      "id": "calendar.acl.insert",
+      "resource": "acl",
+      "name": "insert",
+      "httpMethod": "POST",
+      "path": "calendars/{calendarId}/acl",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
-        ruleId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        sendNotifications: {
-          type: "boolean",
-          location: "query",
-        },
+        "sendNotifications": {
+          "type": "boolean",
+          "location": "query"
+        }
       },
-      scopes: [
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.acls"
+      ],
+      "request": "AclRule",
+      "response": "AclRule"
+    },
+    {
+      "id": "calendar.acl.list",
+      "resource": "acl",
+      "name": "list",
+      "httpMethod": "GET",
+      "path": "calendars/{calendarId}/acl",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "maxResults": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
+        },
+        "pageToken": {
+          "type": "string",
+          "location": "query"
+        },
+        "showDeleted": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "syncToken": {
+          "type": "string",
+          "location": "query"
+        }
+      },
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.acls",
+        "https://www.googleapis.com/auth/calendar.acls.readonly"
       ],
-      request: "AclRule",
-      response: "AclRule",
+      "response": "Acl",
+      "supportsSubscription": true
     },
     {
-      id: "calendar.acl.update",
-      resource: "acl",
-      name: "update",
-      httpMethod: "PUT",
-      path: "calendars/{calendarId}/acl/{ruleId}",
-      parameterOrder: ["calendarId", "ruleId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
+      "id": "calendar.acl.patch",
+      "resource": "acl",
+      "name": "patch",
+      "httpMethod": "PATCH",
+      "path": "calendars/{calendarId}/acl/{ruleId}",
+      "parameterOrder": [
+        "calendarId",
+        "ruleId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
-        ruleId: {
-          type: "string",
-          location: "path",
-          required: true,
+        "ruleId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
-        sendNotifications: {
-          type: "boolean",
-          location: "query",
-        },
+        "sendNotifications": {
+          "type": "boolean",
+          "location": "query"
+        }
       },
-      scopes: [
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.acls"
+      ],
+      "request": "AclRule",
+      "response": "AclRule"
+    },
+    {
+      "id": "calendar.acl.update",
+      "resource": "acl",
+      "name": "update",
+      "httpMethod": "PUT",
+      "path": "calendars/{calendarId}/acl/{ruleId}",
+      "parameterOrder": [
+        "calendarId",
+        "ruleId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "ruleId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "sendNotifications": {
+          "type": "boolean",
+          "location": "query"
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.acls"
+      ],
+      "request": "AclRule",
+      "response": "AclRule"
+    },
+    {
+      "id": "calendar.acl.watch",
+      "resource": "acl",
+      "name": "watch",
+      "httpMethod": "POST",
+      "path": "calendars/{calendarId}/acl/watch",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "maxResults": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
+        },
+        "pageToken": {
+          "type": "string",
+          "location": "query"
+        },
+        "showDeleted": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "syncToken": {
+          "type": "string",
+          "location": "query"
+        }
+      },
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.acls",
+        "https://www.googleapis.com/auth/calendar.acls.readonly"
       ],
-      request: "AclRule",
-      response: "AclRule",
+      "request": "Channel",
+      "response": "Channel",
+      "supportsSubscription": true
     },
     {
-      id: "calendar.acl.watch",
-      resource: "acl",
-      name: "watch",
-      httpMethod: "POST",
-      path: "calendars/{calendarId}/acl/watch",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        maxResults: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-        },
-        pageToken: {
-          type: "string",
-          location: "query",
-        },
-        showDeleted: {
-          type: "boolean",
-          location: "query",
-        },
-        syncToken: {
-          type: "string",
-          location: "query",
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.acls",
-        "https://www.googleapis.com/auth/calendar.acls.readonly",
+      "id": "calendar.calendarList.delete",
+      "resource": "calendarList",
+      "name": "delete",
+      "httpMethod": "DELETE",
+      "path": "users/me/calendarList/{calendarId}",
+      "parameterOrder": [
+        "calendarId"
       ],
-      request: "Channel",
-      response: "Channel",
-      supportsSubscription: true,
-    },
-    {
-      id: "calendar.calendarList.delete",
-      resource: "calendarList",
-      name: "delete",
-      httpMethod: "DELETE",
-      path: "users/me/calendarList/{calendarId}",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        }
       },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.calendarlist",
-      ],
+        "https://www.googleapis.com/auth/calendar.calendarlist"
+      ]
     },
     {
-      id: "calendar.calendarList.get",
-      resource: "calendarList",
-      name: "get",
-      httpMethod: "GET",
-      path: "users/me/calendarList/{calendarId}",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
+      "id": "calendar.calendarList.get",
+      "resource": "calendarList",
+      "name": "get",
+      "httpMethod": "GET",
+      "path": "users/me/calendarList/{calendarId}",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        }
       },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
         "https://www.googleapis.com/auth/calendar.calendarlist",
         "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
-        "https://www.googleapis.com/auth/calendar.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
       ],
-      response: "CalendarListEntry",
+      "response": "CalendarListEntry"
     },
     {
-      id: "calendar.calendarList.insert",
-      resource: "calendarList",
-      name: "insert",
-      httpMethod: "POST",
-      path: "users/me/calendarList",
-      parameterOrder: [],
-      parameters: {
-        colorRgbFormat: {
-          type: "boolean",
-          location: "query",
-        },
+      "id": "calendar.calendarList.insert",
+      "resource": "calendarList",
+      "name": "insert",
+      "httpMethod": "POST",
+      "path": "users/me/calendarList",
+      "parameterOrder": [],
+      "parameters": {
+        "colorRgbFormat": {
+          "type": "boolean",
+          "location": "query"
+        }
       },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.calendarlist",
+        "https://www.googleapis.com/auth/calendar.calendarlist"
       ],
-      request: "CalendarListEntry",
-      response: "CalendarListEntry",
+      "request": "CalendarListEntry",
+      "response": "CalendarListEntry"
     },
     {
-      id: "calendar.calendarList.list",
-      resource: "calendarList",
-      name: "list",
-      httpMethod: "GET",
-      path: "users/me/calendarList",
-      parameterOrder: [],
-      parameters: {
-        maxResults: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
+      "id": "calendar.calendarList.list",
+      "resource": "calendarList",
+      "name": "list",
+      "httpMethod": "GET",
+      "path": "users/me/calendarList",
+      "parameterOrder": [],
+      "parameters": {
+        "maxResults": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
         },
-        minAccessRole: {
-          type: "string",
-          location: "query",
-          enum: ["freeBusyReader", "owner", "reader", "writer"],
+        "minAccessRole": {
+          "type": "string",
+          "location": "query",
+          "enum": [
+            "freeBusyReader",
+            "owner",
+            "reader",
+            "writer"
+          ]
         },
-        pageToken: {
-          type: "string",
-          location: "query",
+        "pageToken": {
+          "type": "string",
+          "location": "query"
         },
-        showDeleted: {
-          type: "boolean",
-          location: "query",
+        "showDeleted": {
+          "type": "boolean",
+          "location": "query"
         },
-        showHidden: {
-          type: "boolean",
-          location: "query",
+        "showHidden": {
+          "type": "boolean",
+          "location": "query"
         },
-        syncToken: {
-          type: "string",
-          location: "query",
-        },
+        "syncToken": {
+          "type": "string",
+          "location": "query"
+        }
       },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.calendarlist",
-        "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
-        "https://www.googleapis.com/auth/calendar.readonly",
-      ],
-      response: "CalendarList",
-      supportsSubscription: true,
-    },
-    {
-      id: "calendar.calendarList.patch",
-      resource: "calendarList",
-      name: "patch",
-      httpMethod: "PATCH",
-      path: "users/me/calendarList/{calendarId}",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        colorRgbFormat: {
-          type: "boolean",
-          location: "query",
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.calendarlist",
-      ],
-      request: "CalendarListEntry",
-      response: "CalendarListEntry",
-    },
-    {
-      id: "calendar.calendarList.update",
-      resource: "calendarList",
-      name: "update",
-      httpMethod: "PUT",
-      path: "users/me/calendarList/{calendarId}",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        colorRgbFormat: {
-          type: "boolean",
-          location: "query",
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.calendarlist",
-      ],
-      request: "CalendarListEntry",
-      response: "CalendarListEntry",
-    },
-    {
-      id: "calendar.calendarList.watch",
-      resource: "calendarList",
-      name: "watch",
-      httpMethod: "POST",
-      path: "users/me/calendarList/watch",
-      parameterOrder: [],
-      parameters: {
-        maxResults: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-        },
-        minAccessRole: {
-          type: "string",
-          location: "query",
-          enum: ["freeBusyReader", "owner", "reader", "writer"],
-        },
-        pageToken: {
-          type: "string",
-          location: "query",
-        },
-        showDeleted: {
-          type: "boolean",
-          location: "query",
-        },
-        showHidden: {
-          type: "boolean",
-          location: "query",
-        },
-        syncToken: {
-          type: "string",
-          location: "query",
-        },
-      },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.calendarlist",
         "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
-        "https://www.googleapis.com/auth/calendar.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
       ],
-      request: "Channel",
-      response: "Channel",
-      supportsSubscription: true,
+      "response": "CalendarList",
+      "supportsSubscription": true
     },
     {
-      id: "calendar.calendars.clear",
-      resource: "calendars",
-      name: "clear",
-      httpMethod: "POST",
-      path: "calendars/{calendarId}/clear",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.calendars",
+      "id": "calendar.calendarList.patch",
+      "resource": "calendarList",
+      "name": "patch",
+      "httpMethod": "PATCH",
+      "path": "users/me/calendarList/{calendarId}",
+      "parameterOrder": [
+        "calendarId"
       ],
-    },
-    {
-      id: "calendar.calendars.delete",
-      resource: "calendars",
-      name: "delete",
-      httpMethod: "DELETE",
-      path: "calendars/{calendarId}",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
+        "colorRgbFormat": {
+          "type": "boolean",
+          "location": "query"
+        }
       },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.calendars",
+        "https://www.googleapis.com/auth/calendar.calendarlist"
       ],
+      "request": "CalendarListEntry",
+      "response": "CalendarListEntry"
     },
     {
-      id: "calendar.calendars.get",
-      resource: "calendars",
-      name: "get",
-      httpMethod: "GET",
-      path: "calendars/{calendarId}",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
+      "id": "calendar.calendarList.update",
+      "resource": "calendarList",
+      "name": "update",
+      "httpMethod": "PUT",
+      "path": "users/me/calendarList/{calendarId}",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
+        "colorRgbFormat": {
+          "type": "boolean",
+          "location": "query"
+        }
       },
-      scopes: [
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.app.created",
+        "https://www.googleapis.com/auth/calendar.calendarlist"
+      ],
+      "request": "CalendarListEntry",
+      "response": "CalendarListEntry"
+    },
+    {
+      "id": "calendar.calendarList.watch",
+      "resource": "calendarList",
+      "name": "watch",
+      "httpMethod": "POST",
+      "path": "users/me/calendarList/watch",
+      "parameterOrder": [],
+      "parameters": {
+        "maxResults": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
+        },
+        "minAccessRole": {
+          "type": "string",
+          "location": "query",
+          "enum": [
+            "freeBusyReader",
+            "owner",
+            "reader",
+            "writer"
+          ]
+        },
+        "pageToken": {
+          "type": "string",
+          "location": "query"
+        },
+        "showDeleted": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "showHidden": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "syncToken": {
+          "type": "string",
+          "location": "query"
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.calendarlist",
+        "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
+      ],
+      "request": "Channel",
+      "response": "Channel",
+      "supportsSubscription": true
+    },
+    {
+      "id": "calendar.calendars.clear",
+      "resource": "calendars",
+      "name": "clear",
+      "httpMethod": "POST",
+      "path": "calendars/{calendarId}/clear",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.calendars"
+      ]
+    },
+    {
+      "id": "calendar.calendars.delete",
+      "resource": "calendars",
+      "name": "delete",
+      "httpMethod": "DELETE",
+      "path": "calendars/{calendarId}",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.app.created",
+        "https://www.googleapis.com/auth/calendar.calendars"
+      ]
+    },
+    {
+      "id": "calendar.calendars.get",
+      "resource": "calendars",
+      "name": "get",
+      "httpMethod": "GET",
+      "path": "calendars/{calendarId}",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        }
+      },
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
         "https://www.googleapis.com/auth/calendar.calendars",
         "https://www.googleapis.com/auth/calendar.calendars.readonly",
-        "https://www.googleapis.com/auth/calendar.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
       ],
-      response: "Calendar",
+      "response": "Calendar"
     },
     {
-      id: "calendar.calendars.insert",
-      resource: "calendars",
-      name: "insert",
-      httpMethod: "POST",
-      path: "calendars",
-      parameterOrder: [],
-      parameters: {},
-      scopes: [
+      "id": "calendar.calendars.insert",
+      "resource": "calendars",
+      "name": "insert",
+      "httpMethod": "POST",
+      "path": "calendars",
+      "parameterOrder": [],
+      "parameters": {},
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.calendars",
+        "https://www.googleapis.com/auth/calendar.calendars"
       ],
-      request: "Calendar",
-      response: "Calendar",
+      "request": "Calendar",
+      "response": "Calendar"
     },
     {
-      id: "calendar.calendars.patch",
-      resource: "calendars",
-      name: "patch",
-      httpMethod: "PATCH",
-      path: "calendars/{calendarId}",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
+      "id": "calendar.calendars.patch",
+      "resource": "calendars",
+      "name": "patch",
+      "httpMethod": "PATCH",
+      "path": "calendars/{calendarId}",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        }
       },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.calendars",
+        "https://www.googleapis.com/auth/calendar.calendars"
       ],
-      request: "Calendar",
-      response: "Calendar",
+      "request": "Calendar",
+      "response": "Calendar"
     },
     {
-      id: "calendar.calendars.update",
-      resource: "calendars",
-      name: "update",
-      httpMethod: "PUT",
-      path: "calendars/{calendarId}",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
+      "id": "calendar.calendars.update",
+      "resource": "calendars",
+      "name": "update",
+      "httpMethod": "PUT",
+      "path": "calendars/{calendarId}",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        }
       },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.calendars",
+        "https://www.googleapis.com/auth/calendar.calendars"
       ],
-      request: "Calendar",
-      response: "Calendar",
+      "request": "Calendar",
+      "response": "Calendar"
     },
     {
-      id: "calendar.channels.stop",
-      resource: "channels",
-      name: "stop",
-      httpMethod: "POST",
-      path: "channels/stop",
-      parameterOrder: [],
-      parameters: {},
-      scopes: [
+      "id": "calendar.channels.stop",
+      "resource": "channels",
+      "name": "stop",
+      "httpMethod": "POST",
+      "path": "channels/stop",
+      "parameterOrder": [],
+      "parameters": {},
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.acls",
         "https://www.googleapis.com/auth/calendar.acls.readonly",
@@ -630,19 +676,19 @@ export const discovery: Discovery = {
         "https://www.googleapis.com/auth/calendar.events.public.readonly",
         "https://www.googleapis.com/auth/calendar.events.readonly",
         "https://www.googleapis.com/auth/calendar.readonly",
-        "https://www.googleapis.com/auth/calendar.settings.readonly",
+        "https://www.googleapis.com/auth/calendar.settings.readonly"
       ],
-      request: "Channel",
+      "request": "Channel"
     },
     {
-      id: "calendar.colors.get",
-      resource: "colors",
-      name: "get",
-      httpMethod: "GET",
-      path: "colors",
-      parameterOrder: [],
-      parameters: {},
-      scopes: [
+      "id": "calendar.colors.get",
+      "resource": "colors",
+      "name": "get",
+      "httpMethod": "GET",
+      "path": "colors",
+      "parameterOrder": [],
+      "parameters": {},
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
         "https://www.googleapis.com/auth/calendar.calendarlist",
@@ -651,236 +697,89 @@ export const discovery: Discovery = {
         "https://www.googleapis.com/auth/calendar.events.owned",
         "https://www.googleapis.com/auth/calendar.events.owned.readonly",
         "https://www.googleapis.com/auth/calendar.events.public.readonly",
-        "https://www.googleapis.com/auth/calendar.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
       ],
-      response: "Colors",
+      "response": "Colors"
     },
     {
-      id: "calendar.events.delete",
-      resource: "events",
-      name: "delete",
-      httpMethod: "DELETE",
-      path: "calendars/{calendarId}/events/{eventId}",
-      parameterOrder: ["calendarId", "eventId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
+      "id": "calendar.events.delete",
+      "resource": "events",
+      "name": "delete",
+      "httpMethod": "DELETE",
+      "path": "calendars/{calendarId}/events/{eventId}",
+      "parameterOrder": [
+        "calendarId",
+        "eventId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
-        eventId: {
-          type: "string",
-          location: "path",
-          required: true,
+        "eventId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
-        sendNotifications: {
-          type: "boolean",
-          location: "query",
+        "sendNotifications": {
+          "type": "boolean",
+          "location": "query"
         },
-        sendUpdates: {
-          type: "string",
-          location: "query",
-          enum: ["all", "externalOnly", "none"],
-        },
+        "sendUpdates": {
+          "type": "string",
+          "location": "query",
+          "enum": [
+            "all",
+            "externalOnly",
+            "none"
+          ]
+        }
       },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
         "https://www.googleapis.com/auth/calendar.events",
-        "https://www.googleapis.com/auth/calendar.events.owned",
-      ],
+        "https://www.googleapis.com/auth/calendar.events.owned"
+      ]
     },
     {
-      id: "calendar.events.get",
-      resource: "events",
-      name: "get",
-      httpMethod: "GET",
-      path: "calendars/{calendarId}/events/{eventId}",
-      parameterOrder: ["calendarId", "eventId"],
-      parameters: {
-        alwaysIncludeEmail: {
-          type: "boolean",
-          location: "query",
-        },
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        eventId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        maxAttendees: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-        },
-        timeZone: {
-          type: "string",
-          location: "query",
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.events",
-        "https://www.googleapis.com/auth/calendar.events.freebusy",
-        "https://www.googleapis.com/auth/calendar.events.owned",
-        "https://www.googleapis.com/auth/calendar.events.owned.readonly",
-        "https://www.googleapis.com/auth/calendar.events.public.readonly",
-        "https://www.googleapis.com/auth/calendar.events.readonly",
-        "https://www.googleapis.com/auth/calendar.readonly",
+      "id": "calendar.events.get",
+      "resource": "events",
+      "name": "get",
+      "httpMethod": "GET",
+      "path": "calendars/{calendarId}/events/{eventId}",
+      "parameterOrder": [
+        "calendarId",
+        "eventId"
       ],
-      response: "Event",
-    },
-    {
-      id: "calendar.events.import",
-      resource: "events",
-      name: "import",
-      httpMethod: "POST",
-      path: "calendars/{calendarId}/events/import",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
+      "parameters": {
+        "alwaysIncludeEmail": {
+          "type": "boolean",
+          "location": "query"
         },
-        conferenceDataVersion: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "0",
-          maximum: "1",
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
-        supportsAttachments: {
-          type: "boolean",
-          location: "query",
+        "eventId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
+        "maxAttendees": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
+        },
+        "timeZone": {
+          "type": "string",
+          "location": "query"
+        }
       },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.events",
-        "https://www.googleapis.com/auth/calendar.events.owned",
-      ],
-      request: "Event",
-      response: "Event",
-    },
-    {
-      id: "calendar.events.insert",
-      resource: "events",
-      name: "insert",
-      httpMethod: "POST",
-      path: "calendars/{calendarId}/events",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        conferenceDataVersion: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "0",
-          maximum: "1",
-        },
-        maxAttendees: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-        },
-        sendNotifications: {
-          type: "boolean",
-          location: "query",
-        },
-        sendUpdates: {
-          type: "string",
-          location: "query",
-          enum: ["all", "externalOnly", "none"],
-        },
-        supportsAttachments: {
-          type: "boolean",
-          location: "query",
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.events",
-        "https://www.googleapis.com/auth/calendar.events.owned",
-      ],
-      request: "Event",
-      response: "Event",
-    },
-    {
-      id: "calendar.events.instances",
-      resource: "events",
-      name: "instances",
-      httpMethod: "GET",
-      path: "calendars/{calendarId}/events/{eventId}/instances",
-      parameterOrder: ["calendarId", "eventId"],
-      parameters: {
-        alwaysIncludeEmail: {
-          type: "boolean",
-          location: "query",
-        },
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        eventId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        maxAttendees: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-        },
-        maxResults: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-        },
-        originalStart: {
-          type: "string",
-          location: "query",
-        },
-        pageToken: {
-          type: "string",
-          location: "query",
-        },
-        showDeleted: {
-          type: "boolean",
-          location: "query",
-        },
-        timeMax: {
-          type: "string",
-          location: "query",
-          format: "date-time",
-        },
-        timeMin: {
-          type: "string",
-          location: "query",
-          format: "date-time",
-        },
-        timeZone: {
-          type: "string",
-          location: "query",
-        },
-      },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
         "https://www.googleapis.com/auth/calendar.events",
@@ -889,111 +788,166 @@ export const discovery: Discovery = {
         "https://www.googleapis.com/auth/calendar.events.owned.readonly",
         "https://www.googleapis.com/auth/calendar.events.public.readonly",
         "https://www.googleapis.com/auth/calendar.events.readonly",
-        "https://www.googleapis.com/auth/calendar.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
       ],
-      response: "Events",
-      supportsSubscription: true,
+      "response": "Event"
     },
     {
-      id: "calendar.events.list",
-      resource: "events",
-      name: "list",
-      httpMethod: "GET",
-      path: "calendars/{calendarId}/events",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        alwaysIncludeEmail: {
-          type: "boolean",
-          location: "query",
+      "id": "calendar.events.import",
+      "resource": "events",
+      "name": "import",
+      "httpMethod": "POST",
+      "path": "calendars/{calendarId}/events/import",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
+        "conferenceDataVersion": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "0",
+          "maximum": "1"
         },
-        eventTypes: {
-          type: "string",
-          location: "query",
-          repeated: true,
-          enum: ["birthday", "default", "focusTime", "fromGmail", "outOfOffice", "workingLocation"],
-        },
-        iCalUID: {
-          type: "string",
-          location: "query",
-        },
-        maxAttendees: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-        },
-        maxResults: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-          default: "250",
-        },
-        orderBy: {
-          type: "string",
-          location: "query",
-          enum: ["startTime", "updated"],
-        },
-        pageToken: {
-          type: "string",
-          location: "query",
-        },
-        privateExtendedProperty: {
-          type: "string",
-          location: "query",
-          repeated: true,
-        },
-        q: {
-          type: "string",
-          location: "query",
-        },
-        sharedExtendedProperty: {
-          type: "string",
-          location: "query",
-          repeated: true,
-        },
-        showDeleted: {
-          type: "boolean",
-          location: "query",
-        },
-        showHiddenInvitations: {
-          type: "boolean",
-          location: "query",
-        },
-        singleEvents: {
-          type: "boolean",
-          location: "query",
-        },
-        syncToken: {
-          type: "string",
-          location: "query",
-        },
-        timeMax: {
-          type: "string",
-          location: "query",
-          format: "date-time",
-        },
-        timeMin: {
-          type: "string",
-          location: "query",
-          format: "date-time",
-        },
-        timeZone: {
-          type: "string",
-          location: "query",
-        },
-        updatedMin: {
-          type: "string",
-          location: "query",
-          format: "date-time",
-        },
+        "supportsAttachments": {
+          "type": "boolean",
+          "location": "query"
+        }
       },
-      scopes: [
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.app.created",
+        "https://www.googleapis.com/auth/calendar.events",
+        "https://www.googleapis.com/auth/calendar.events.owned"
+      ],
+      "request": "Event",
+      "response": "Event"
+    },
+    {
+      "id": "calendar.events.insert",
+      "resource": "events",
+      "name": "insert",
+      "httpMethod": "POST",
+      "path": "calendars/{calendarId}/events",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "conferenceDataVersion": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "0",
+          "maximum": "1"
+        },
+        "maxAttendees": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
+        },
+        "sendNotifications": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "sendUpdates": {
+          "type": "string",
+          "location": "query",
+          "enum": [
+            "all",
+            "externalOnly",
+            "none"
+          ]
+        },
+        "supportsAttachments": {
+          "type": "boolean",
+          "location": "query"
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.app.created",
+        "https://www.googleapis.com/auth/calendar.events",
+        "https://www.googleapis.com/auth/calendar.events.owned"
+      ],
+      "request": "Event",
+      "response": "Event"
+    },
+    {
+      "id": "calendar.events.instances",
+      "resource": "events",
+      "name": "instances",
+      "httpMethod": "GET",
+      "path": "calendars/{calendarId}/events/{eventId}/instances",
+      "parameterOrder": [
+        "calendarId",
+        "eventId"
+      ],
+      "parameters": {
+        "alwaysIncludeEmail": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "eventId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "maxAttendees": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
+        },
+        "maxResults": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
+        },
+        "originalStart": {
+          "type": "string",
+          "location": "query"
+        },
+        "pageToken": {
+          "type": "string",
+          "location": "query"
+        },
+        "showDeleted": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "timeMax": {
+          "type": "string",
+          "location": "query",
+          "format": "date-time"
+        },
+        "timeMin": {
+          "type": "string",
+          "location": "query",
+          "format": "date-time"
+        },
+        "timeZone": {
+          "type": "string",
+          "location": "query"
+        }
+      },
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
         "https://www.googleapis.com/auth/calendar.events",
@@ -1002,303 +956,123 @@ export const discovery: Discovery = {
         "https://www.googleapis.com/auth/calendar.events.owned.readonly",
         "https://www.googleapis.com/auth/calendar.events.public.readonly",
         "https://www.googleapis.com/auth/calendar.events.readonly",
-        "https://www.googleapis.com/auth/calendar.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
       ],
-      response: "Events",
-      supportsSubscription: true,
+      "response": "Events",
+      "supportsSubscription": true
     },
     {
-      id: "calendar.events.move",
-      resource: "events",
-      name: "move",
-      httpMethod: "POST",
-      path: "calendars/{calendarId}/events/{eventId}/move",
-      parameterOrder: ["calendarId", "eventId", "destination"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        destination: {
-          type: "string",
-          location: "query",
-          required: true,
-        },
-        eventId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        sendNotifications: {
-          type: "boolean",
-          location: "query",
-        },
-        sendUpdates: {
-          type: "string",
-          location: "query",
-          enum: ["all", "externalOnly", "none"],
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.events",
-        "https://www.googleapis.com/auth/calendar.events.owned",
+      "id": "calendar.events.list",
+      "resource": "events",
+      "name": "list",
+      "httpMethod": "GET",
+      "path": "calendars/{calendarId}/events",
+      "parameterOrder": [
+        "calendarId"
       ],
-      response: "Event",
-    },
-    {
-      id: "calendar.events.patch",
-      resource: "events",
-      name: "patch",
-      httpMethod: "PATCH",
-      path: "calendars/{calendarId}/events/{eventId}",
-      parameterOrder: ["calendarId", "eventId"],
-      parameters: {
-        alwaysIncludeEmail: {
-          type: "boolean",
-          location: "query",
+      "parameters": {
+        "alwaysIncludeEmail": {
+          "type": "boolean",
+          "location": "query"
         },
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
         },
-        conferenceDataVersion: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "0",
-          maximum: "1",
+        "eventTypes": {
+          "type": "string",
+          "location": "query",
+          "repeated": true,
+          "enum": [
+            "birthday",
+            "default",
+            "focusTime",
+            "fromGmail",
+            "outOfOffice",
+            "workingLocation"
+          ]
         },
-        eventId: {
-          type: "string",
-          location: "path",
-          required: true,
+        "iCalUID": {
+          "type": "string",
+          "location": "query"
         },
-        maxAttendees: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
+        "maxAttendees": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
         },
-        sendNotifications: {
-          type: "boolean",
-          location: "query",
+        "maxResults": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1",
+          "default": "250"
         },
-        sendUpdates: {
-          type: "string",
-          location: "query",
-          enum: ["all", "externalOnly", "none"],
+        "orderBy": {
+          "type": "string",
+          "location": "query",
+          "enum": [
+            "startTime",
+            "updated"
+          ]
         },
-        supportsAttachments: {
-          type: "boolean",
-          location: "query",
+        "pageToken": {
+          "type": "string",
+          "location": "query"
         },
+        "privateExtendedProperty": {
+          "type": "string",
+          "location": "query",
+          "repeated": true
+        },
+        "q": {
+          "type": "string",
+          "location": "query"
+        },
+        "sharedExtendedProperty": {
+          "type": "string",
+          "location": "query",
+          "repeated": true
+        },
+        "showDeleted": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "showHiddenInvitations": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "singleEvents": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "syncToken": {
+          "type": "string",
+          "location": "query"
+        },
+        "timeMax": {
+          "type": "string",
+          "location": "query",
+          "format": "date-time"
+        },
+        "timeMin": {
+          "type": "string",
+          "location": "query",
+          "format": "date-time"
+        },
+        "timeZone": {
+          "type": "string",
+          "location": "query"
+        },
+        "updatedMin": {
+          "type": "string",
+          "location": "query",
+          "format": "date-time"
+        }
       },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.events",
-        "https://www.googleapis.com/auth/calendar.events.owned",
-      ],
-      request: "Event",
-      response: "Event",
-    },
-    {
-      id: "calendar.events.quickAdd",
-      resource: "events",
-      name: "quickAdd",
-      httpMethod: "POST",
-      path: "calendars/{calendarId}/events/quickAdd",
-      parameterOrder: ["calendarId", "text"],
-      parameters: {
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        sendNotifications: {
-          type: "boolean",
-          location: "query",
-        },
-        sendUpdates: {
-          type: "string",
-          location: "query",
-          enum: ["all", "externalOnly", "none"],
-        },
-        text: {
-          type: "string",
-          location: "query",
-          required: true,
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.events",
-        "https://www.googleapis.com/auth/calendar.events.owned",
-      ],
-      response: "Event",
-    },
-    {
-      id: "calendar.events.update",
-      resource: "events",
-      name: "update",
-      httpMethod: "PUT",
-      path: "calendars/{calendarId}/events/{eventId}",
-      parameterOrder: ["calendarId", "eventId"],
-      parameters: {
-        alwaysIncludeEmail: {
-          type: "boolean",
-          location: "query",
-        },
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        conferenceDataVersion: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "0",
-          maximum: "1",
-        },
-        eventId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        maxAttendees: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-        },
-        sendNotifications: {
-          type: "boolean",
-          location: "query",
-        },
-        sendUpdates: {
-          type: "string",
-          location: "query",
-          enum: ["all", "externalOnly", "none"],
-        },
-        supportsAttachments: {
-          type: "boolean",
-          location: "query",
-        },
-      },
-      scopes: [
-        "https://www.googleapis.com/auth/calendar",
-        "https://www.googleapis.com/auth/calendar.app.created",
-        "https://www.googleapis.com/auth/calendar.events",
-        "https://www.googleapis.com/auth/calendar.events.owned",
-      ],
-      request: "Event",
-      response: "Event",
-    },
-    {
-      id: "calendar.events.watch",
-      resource: "events",
-      name: "watch",
-      httpMethod: "POST",
-      path: "calendars/{calendarId}/events/watch",
-      parameterOrder: ["calendarId"],
-      parameters: {
-        alwaysIncludeEmail: {
-          type: "boolean",
-          location: "query",
-        },
-        calendarId: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
-        eventTypes: {
-          type: "string",
-          location: "query",
-          repeated: true,
-          enum: ["birthday", "default", "focusTime", "fromGmail", "outOfOffice", "workingLocation"],
-        },
-        iCalUID: {
-          type: "string",
-          location: "query",
-        },
-        maxAttendees: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-        },
-        maxResults: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
-          default: "250",
-        },
-        orderBy: {
-          type: "string",
-          location: "query",
-          enum: ["startTime", "updated"],
-        },
-        pageToken: {
-          type: "string",
-          location: "query",
-        },
-        privateExtendedProperty: {
-          type: "string",
-          location: "query",
-          repeated: true,
-        },
-        q: {
-          type: "string",
-          location: "query",
-        },
-        sharedExtendedProperty: {
-          type: "string",
-          location: "query",
-          repeated: true,
-        },
-        showDeleted: {
-          type: "boolean",
-          location: "query",
-        },
-        showHiddenInvitations: {
-          type: "boolean",
-          location: "query",
-        },
-        singleEvents: {
-          type: "boolean",
-          location: "query",
-        },
-        syncToken: {
-          type: "string",
-          location: "query",
-        },
-        timeMax: {
-          type: "string",
-          location: "query",
-          format: "date-time",
-        },
-        timeMin: {
-          type: "string",
-          location: "query",
-          format: "date-time",
-        },
-        timeZone: {
-          type: "string",
-          location: "query",
-        },
-        updatedMin: {
-          type: "string",
-          location: "query",
-          format: "date-time",
-        },
-      },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.app.created",
         "https://www.googleapis.com/auth/calendar.events",
@@ -1307,1159 +1081,1521 @@ export const discovery: Discovery = {
         "https://www.googleapis.com/auth/calendar.events.owned.readonly",
         "https://www.googleapis.com/auth/calendar.events.public.readonly",
         "https://www.googleapis.com/auth/calendar.events.readonly",
-        "https://www.googleapis.com/auth/calendar.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
       ],
-      request: "Channel",
-      response: "Channel",
-      supportsSubscription: true,
+      "response": "Events",
+      "supportsSubscription": true
     },
     {
-      id: "calendar.freebusy.query",
-      resource: "freebusy",
-      name: "query",
-      httpMethod: "POST",
-      path: "freeBusy",
-      parameterOrder: [],
-      parameters: {},
-      scopes: [
+      "id": "calendar.events.move",
+      "resource": "events",
+      "name": "move",
+      "httpMethod": "POST",
+      "path": "calendars/{calendarId}/events/{eventId}/move",
+      "parameterOrder": [
+        "calendarId",
+        "eventId",
+        "destination"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "destination": {
+          "type": "string",
+          "location": "query",
+          "required": true
+        },
+        "eventId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "sendNotifications": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "sendUpdates": {
+          "type": "string",
+          "location": "query",
+          "enum": [
+            "all",
+            "externalOnly",
+            "none"
+          ]
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.events",
+        "https://www.googleapis.com/auth/calendar.events.owned"
+      ],
+      "response": "Event"
+    },
+    {
+      "id": "calendar.events.patch",
+      "resource": "events",
+      "name": "patch",
+      "httpMethod": "PATCH",
+      "path": "calendars/{calendarId}/events/{eventId}",
+      "parameterOrder": [
+        "calendarId",
+        "eventId"
+      ],
+      "parameters": {
+        "alwaysIncludeEmail": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "conferenceDataVersion": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "0",
+          "maximum": "1"
+        },
+        "eventId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "maxAttendees": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
+        },
+        "sendNotifications": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "sendUpdates": {
+          "type": "string",
+          "location": "query",
+          "enum": [
+            "all",
+            "externalOnly",
+            "none"
+          ]
+        },
+        "supportsAttachments": {
+          "type": "boolean",
+          "location": "query"
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.app.created",
+        "https://www.googleapis.com/auth/calendar.events",
+        "https://www.googleapis.com/auth/calendar.events.owned"
+      ],
+      "request": "Event",
+      "response": "Event"
+    },
+    {
+      "id": "calendar.events.quickAdd",
+      "resource": "events",
+      "name": "quickAdd",
+      "httpMethod": "POST",
+      "path": "calendars/{calendarId}/events/quickAdd",
+      "parameterOrder": [
+        "calendarId",
+        "text"
+      ],
+      "parameters": {
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "sendNotifications": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "sendUpdates": {
+          "type": "string",
+          "location": "query",
+          "enum": [
+            "all",
+            "externalOnly",
+            "none"
+          ]
+        },
+        "text": {
+          "type": "string",
+          "location": "query",
+          "required": true
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.app.created",
+        "https://www.googleapis.com/auth/calendar.events",
+        "https://www.googleapis.com/auth/calendar.events.owned"
+      ],
+      "response": "Event"
+    },
+    {
+      "id": "calendar.events.update",
+      "resource": "events",
+      "name": "update",
+      "httpMethod": "PUT",
+      "path": "calendars/{calendarId}/events/{eventId}",
+      "parameterOrder": [
+        "calendarId",
+        "eventId"
+      ],
+      "parameters": {
+        "alwaysIncludeEmail": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "conferenceDataVersion": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "0",
+          "maximum": "1"
+        },
+        "eventId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "maxAttendees": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
+        },
+        "sendNotifications": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "sendUpdates": {
+          "type": "string",
+          "location": "query",
+          "enum": [
+            "all",
+            "externalOnly",
+            "none"
+          ]
+        },
+        "supportsAttachments": {
+          "type": "boolean",
+          "location": "query"
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.app.created",
+        "https://www.googleapis.com/auth/calendar.events",
+        "https://www.googleapis.com/auth/calendar.events.owned"
+      ],
+      "request": "Event",
+      "response": "Event"
+    },
+    {
+      "id": "calendar.events.watch",
+      "resource": "events",
+      "name": "watch",
+      "httpMethod": "POST",
+      "path": "calendars/{calendarId}/events/watch",
+      "parameterOrder": [
+        "calendarId"
+      ],
+      "parameters": {
+        "alwaysIncludeEmail": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "calendarId": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        },
+        "eventTypes": {
+          "type": "string",
+          "location": "query",
+          "repeated": true,
+          "enum": [
+            "birthday",
+            "default",
+            "focusTime",
+            "fromGmail",
+            "outOfOffice",
+            "workingLocation"
+          ]
+        },
+        "iCalUID": {
+          "type": "string",
+          "location": "query"
+        },
+        "maxAttendees": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
+        },
+        "maxResults": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1",
+          "default": "250"
+        },
+        "orderBy": {
+          "type": "string",
+          "location": "query",
+          "enum": [
+            "startTime",
+            "updated"
+          ]
+        },
+        "pageToken": {
+          "type": "string",
+          "location": "query"
+        },
+        "privateExtendedProperty": {
+          "type": "string",
+          "location": "query",
+          "repeated": true
+        },
+        "q": {
+          "type": "string",
+          "location": "query"
+        },
+        "sharedExtendedProperty": {
+          "type": "string",
+          "location": "query",
+          "repeated": true
+        },
+        "showDeleted": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "showHiddenInvitations": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "singleEvents": {
+          "type": "boolean",
+          "location": "query"
+        },
+        "syncToken": {
+          "type": "string",
+          "location": "query"
+        },
+        "timeMax": {
+          "type": "string",
+          "location": "query",
+          "format": "date-time"
+        },
+        "timeMin": {
+          "type": "string",
+          "location": "query",
+          "format": "date-time"
+        },
+        "timeZone": {
+          "type": "string",
+          "location": "query"
+        },
+        "updatedMin": {
+          "type": "string",
+          "location": "query",
+          "format": "date-time"
+        }
+      },
+      "scopes": [
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.app.created",
+        "https://www.googleapis.com/auth/calendar.events",
+        "https://www.googleapis.com/auth/calendar.events.freebusy",
+        "https://www.googleapis.com/auth/calendar.events.owned",
+        "https://www.googleapis.com/auth/calendar.events.owned.readonly",
+        "https://www.googleapis.com/auth/calendar.events.public.readonly",
+        "https://www.googleapis.com/auth/calendar.events.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
+      ],
+      "request": "Channel",
+      "response": "Channel",
+      "supportsSubscription": true
+    },
+    {
+      "id": "calendar.freebusy.query",
+      "resource": "freebusy",
+      "name": "query",
+      "httpMethod": "POST",
+      "path": "freeBusy",
+      "parameterOrder": [],
+      "parameters": {},
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.events.freebusy",
         "https://www.googleapis.com/auth/calendar.freebusy",
-        "https://www.googleapis.com/auth/calendar.readonly",
+        "https://www.googleapis.com/auth/calendar.readonly"
       ],
-      request: "FreeBusyRequest",
-      response: "FreeBusyResponse",
+      "request": "FreeBusyRequest",
+      "response": "FreeBusyResponse"
     },
     {
-      id: "calendar.settings.get",
-      resource: "settings",
-      name: "get",
-      httpMethod: "GET",
-      path: "users/me/settings/{setting}",
-      parameterOrder: ["setting"],
-      parameters: {
-        setting: {
-          type: "string",
-          location: "path",
-          required: true,
-        },
+      "id": "calendar.settings.get",
+      "resource": "settings",
+      "name": "get",
+      "httpMethod": "GET",
+      "path": "users/me/settings/{setting}",
+      "parameterOrder": [
+        "setting"
+      ],
+      "parameters": {
+        "setting": {
+          "type": "string",
+          "location": "path",
+          "required": true
+        }
       },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.readonly",
-        "https://www.googleapis.com/auth/calendar.settings.readonly",
+        "https://www.googleapis.com/auth/calendar.settings.readonly"
       ],
-      response: "Setting",
+      "response": "Setting"
     },
     {
-      id: "calendar.settings.list",
-      resource: "settings",
-      name: "list",
-      httpMethod: "GET",
-      path: "users/me/settings",
-      parameterOrder: [],
-      parameters: {
-        maxResults: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
+      "id": "calendar.settings.list",
+      "resource": "settings",
+      "name": "list",
+      "httpMethod": "GET",
+      "path": "users/me/settings",
+      "parameterOrder": [],
+      "parameters": {
+        "maxResults": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
         },
-        pageToken: {
-          type: "string",
-          location: "query",
+        "pageToken": {
+          "type": "string",
+          "location": "query"
         },
-        syncToken: {
-          type: "string",
-          location: "query",
-        },
+        "syncToken": {
+          "type": "string",
+          "location": "query"
+        }
       },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.readonly",
-        "https://www.googleapis.com/auth/calendar.settings.readonly",
+        "https://www.googleapis.com/auth/calendar.settings.readonly"
       ],
-      response: "Settings",
-      supportsSubscription: true,
+      "response": "Settings",
+      "supportsSubscription": true
     },
     {
-      id: "calendar.settings.watch",
-      resource: "settings",
-      name: "watch",
-      httpMethod: "POST",
-      path: "users/me/settings/watch",
-      parameterOrder: [],
-      parameters: {
-        maxResults: {
-          type: "integer",
-          location: "query",
-          format: "int32",
-          minimum: "1",
+      "id": "calendar.settings.watch",
+      "resource": "settings",
+      "name": "watch",
+      "httpMethod": "POST",
+      "path": "users/me/settings/watch",
+      "parameterOrder": [],
+      "parameters": {
+        "maxResults": {
+          "type": "integer",
+          "location": "query",
+          "format": "int32",
+          "minimum": "1"
         },
-        pageToken: {
-          type: "string",
-          location: "query",
+        "pageToken": {
+          "type": "string",
+          "location": "query"
         },
-        syncToken: {
-          type: "string",
-          location: "query",
-        },
+        "syncToken": {
+          "type": "string",
+          "location": "query"
+        }
       },
-      scopes: [
+      "scopes": [
         "https://www.googleapis.com/auth/calendar",
         "https://www.googleapis.com/auth/calendar.readonly",
-        "https://www.googleapis.com/auth/calendar.settings.readonly",
+        "https://www.googleapis.com/auth/calendar.settings.readonly"
       ],
-      request: "Channel",
-      response: "Channel",
-      supportsSubscription: true,
-    },
+      "request": "Channel",
+      "response": "Channel",
+      "supportsSubscription": true
+    }
   ],
-  schemas: {
-    Acl: {
-      type: "object",
-      properties: {
-        etag: {
-          type: "string",
+  "schemas": {
+    "Acl": {
+      "type": "object",
+      "properties": {
+        "etag": {
+          "type": "string"
         },
-        items: {
-          type: "array",
-          items: {
-            ref: "AclRule",
-          },
+        "items": {
+          "type": "array",
+          "items": {
+            "ref": "AclRule"
+          }
         },
-        kind: {
-          type: "string",
+        "kind": {
+          "type": "string"
         },
-        nextPageToken: {
-          type: "string",
+        "nextPageToken": {
+          "type": "string"
         },
-        nextSyncToken: {
-          type: "string",
-        },
-      },
+        "nextSyncToken": {
+          "type": "string"
+        }
+      }
     },
-    AclRule: {
-      type: "object",
-      properties: {
-        etag: {
-          type: "string",
+    "AclRule": {
+      "type": "object",
+      "properties": {
+        "etag": {
+          "type": "string"
         },
-        id: {
-          type: "string",
+        "id": {
+          "type": "string"
         },
-        kind: {
-          type: "string",
+        "kind": {
+          "type": "string"
         },
-        role: {
-          type: "string",
-          requiredFor: ["calendar.acl.insert"],
+        "role": {
+          "type": "string",
+          "requiredFor": [
+            "calendar.acl.insert"
+          ]
         },
-        scope: {
-          type: "object",
-          requiredFor: ["calendar.acl.insert", "calendar.acl.update"],
-          properties: {
-            type: {
-              type: "string",
-              requiredFor: ["calendar.acl.insert", "calendar.acl.update"],
+        "scope": {
+          "type": "object",
+          "requiredFor": [
+            "calendar.acl.insert",
+            "calendar.acl.update"
+          ],
+          "properties": {
+            "type": {
+              "type": "string",
+              "requiredFor": [
+                "calendar.acl.insert",
+                "calendar.acl.update"
+              ]
             },
-            value: {
-              type: "string",
+            "value": {
+              "type": "string"
+            }
+          }
+        }
+      }
+    },
+    "Calendar": {
+      "type": "object",
+      "properties": {
+        "autoAcceptInvitations": {
+          "type": "boolean"
+        },
+        "conferenceProperties": {
+          "ref": "ConferenceProperties"
+        },
+        "dataOwner": {
+          "type": "string"
+        },
+        "description": {
+          "type": "string"
+        },
+        "etag": {
+          "type": "string"
+        },
+        "id": {
+          "type": "string"
+        },
+        "kind": {
+          "type": "string"
+        },
+        "location": {
+          "type": "string"
+        },
+        "summary": {
+          "type": "string",
+          "requiredFor": [
+            "calendar.calendars.insert"
+          ]
+        },
+        "timeZone": {
+          "type": "string"
+        }
+      }
+    },
+    "CalendarList": {
+      "type": "object",
+      "properties": {
+        "etag": {
+          "type": "string"
+        },
+        "items": {
+          "type": "array",
+          "items": {
+            "ref": "CalendarListEntry"
+          }
+        },
+        "kind": {
+          "type": "string"
+        },
+        "nextPageToken": {
+          "type": "string"
+        },
+        "nextSyncToken": {
+          "type": "string"
+        }
+      }
+    },
+    "CalendarListEntry": {
+      "type": "object",
+      "properties": {
+        "accessRole": {
+          "type": "string"
+        },
+        "autoAcceptInvitations": {
+          "type": "boolean"
+        },
+        "backgroundColor": {
+          "type": "string"
+        },
+        "colorId": {
+          "type": "string"
+        },
+        "conferenceProperties": {
+          "ref": "ConferenceProperties"
+        },
+        "dataOwner": {
+          "type": "string"
+        },
+        "defaultReminders": {
+          "type": "array",
+          "items": {
+            "ref": "EventReminder"
+          }
+        },
+        "deleted": {
+          "type": "boolean"
+        },
+        "description": {
+          "type": "string"
+        },
+        "etag": {
+          "type": "string"
+        },
+        "foregroundColor": {
+          "type": "string"
+        },
+        "hidden": {
+          "type": "boolean"
+        },
+        "id": {
+          "type": "string",
+          "requiredFor": [
+            "calendar.calendarList.insert"
+          ]
+        },
+        "kind": {
+          "type": "string"
+        },
+        "location": {
+          "type": "string"
+        },
+        "notificationSettings": {
+          "type": "object",
+          "properties": {
+            "notifications": {
+              "type": "array",
+              "items": {
+                "ref": "CalendarNotification"
+              }
+            }
+          }
+        },
+        "primary": {
+          "type": "boolean"
+        },
+        "selected": {
+          "type": "boolean"
+        },
+        "summary": {
+          "type": "string"
+        },
+        "summaryOverride": {
+          "type": "string"
+        },
+        "timeZone": {
+          "type": "string"
+        }
+      }
+    },
+    "CalendarNotification": {
+      "type": "object",
+      "properties": {
+        "method": {
+          "type": "string"
+        },
+        "type": {
+          "type": "string"
+        }
+      }
+    },
+    "Channel": {
+      "type": "object",
+      "properties": {
+        "address": {
+          "type": "string"
+        },
+        "expiration": {
+          "type": "string",
+          "format": "int64"
+        },
+        "id": {
+          "type": "string"
+        },
+        "kind": {
+          "type": "string"
+        },
+        "params": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          }
+        },
+        "payload": {
+          "type": "boolean"
+        },
+        "resourceId": {
+          "type": "string"
+        },
+        "resourceUri": {
+          "type": "string"
+        },
+        "token": {
+          "type": "string"
+        },
+        "type": {
+          "type": "string"
+        }
+      }
+    },
+    "ColorDefinition": {
+      "type": "object",
+      "properties": {
+        "background": {
+          "type": "string"
+        },
+        "foreground": {
+          "type": "string"
+        }
+      }
+    },
+    "Colors": {
+      "type": "object",
+      "properties": {
+        "calendar": {
+          "type": "object",
+          "additionalProperties": {
+            "ref": "ColorDefinition"
+          }
+        },
+        "event": {
+          "type": "object",
+          "additionalProperties": {
+            "ref": "ColorDefinition"
+          }
+        },
+        "kind": {
+          "type": "string"
+        },
+        "updated": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
+    },
+    "ConferenceData": {
+      "type": "object",
+      "properties": {
+        "conferenceId": {
+          "type": "string"
+        },
+        "conferenceSolution": {
+          "ref": "ConferenceSolution"
+        },
+        "createRequest": {
+          "ref": "CreateConferenceRequest"
+        },
+        "entryPoints": {
+          "type": "array",
+          "items": {
+            "ref": "EntryPoint"
+          }
+        },
+        "notes": {
+          "type": "string"
+        },
+        "parameters": {
+          "ref": "ConferenceParameters"
+        },
+        "signature": {
+          "type": "string"
+        }
+      }
+    },
+    "ConferenceParameters": {
+      "type": "object",
+      "properties": {
+        "addOnParameters": {
+          "ref": "ConferenceParametersAddOnParameters"
+        }
+      }
+    },
+    "ConferenceParametersAddOnParameters": {
+      "type": "object",
+      "properties": {
+        "parameters": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          }
+        }
+      }
+    },
+    "ConferenceProperties": {
+      "type": "object",
+      "properties": {
+        "allowedConferenceSolutionTypes": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        }
+      }
+    },
+    "ConferenceRequestStatus": {
+      "type": "object",
+      "properties": {
+        "statusCode": {
+          "type": "string"
+        }
+      }
+    },
+    "ConferenceSolution": {
+      "type": "object",
+      "properties": {
+        "iconUri": {
+          "type": "string"
+        },
+        "key": {
+          "ref": "ConferenceSolutionKey"
+        },
+        "name": {
+          "type": "string"
+        }
+      }
+    },
+    "ConferenceSolutionKey": {
+      "type": "object",
+      "properties": {
+        "type": {
+          "type": "string"
+        }
+      }
+    },
+    "CreateConferenceRequest": {
+      "type": "object",
+      "properties": {
+        "conferenceSolutionKey": {
+          "ref": "ConferenceSolutionKey"
+        },
+        "requestId": {
+          "type": "string"
+        },
+        "status": {
+          "ref": "ConferenceRequestStatus"
+        }
+      }
+    },
+    "EntryPoint": {
+      "type": "object",
+      "properties": {
+        "accessCode": {
+          "type": "string"
+        },
+        "entryPointFeatures": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "entryPointType": {
+          "type": "string"
+        },
+        "label": {
+          "type": "string"
+        },
+        "meetingCode": {
+          "type": "string"
+        },
+        "passcode": {
+          "type": "string"
+        },
+        "password": {
+          "type": "string"
+        },
+        "pin": {
+          "type": "string"
+        },
+        "regionCode": {
+          "type": "string"
+        },
+        "uri": {
+          "type": "string"
+        }
+      }
+    },
+    "Error": {
+      "type": "object",
+      "properties": {
+        "domain": {
+          "type": "string"
+        },
+        "reason": {
+          "type": "string"
+        }
+      }
+    },
+    "Event": {
+      "type": "object",
+      "properties": {
+        "anyoneCanAddSelf": {
+          "type": "boolean"
+        },
+        "attachments": {
+          "type": "array",
+          "items": {
+            "ref": "EventAttachment"
+          }
+        },
+        "attendees": {
+          "type": "array",
+          "items": {
+            "ref": "EventAttendee"
+          }
+        },
+        "attendeesOmitted": {
+          "type": "boolean"
+        },
+        "birthdayProperties": {
+          "ref": "EventBirthdayProperties"
+        },
+        "colorId": {
+          "type": "string"
+        },
+        "conferenceData": {
+          "ref": "ConferenceData"
+        },
+        "created": {
+          "type": "string",
+          "format": "date-time"
+        },
+        "creator": {
+          "type": "object",
+          "properties": {
+            "displayName": {
+              "type": "string"
             },
-          },
-        },
-      },
-    },
-    Calendar: {
-      type: "object",
-      properties: {
-        autoAcceptInvitations: {
-          type: "boolean",
-        },
-        conferenceProperties: {
-          ref: "ConferenceProperties",
-        },
-        dataOwner: {
-          type: "string",
-        },
-        description: {
-          type: "string",
-        },
-        etag: {
-          type: "string",
-        },
-        id: {
-          type: "string",
-        },
-        kind: {
-          type: "string",
-        },
-        location: {
-          type: "string",
-        },
-        summary: {
-          type: "string",
-          requiredFor: ["calendar.calendars.insert"],
-        },
-        timeZone: {
-          type: "string",
-        },
-      },
-    },
-    CalendarList: {
-      type: "object",
-      properties: {
-        etag: {
-          type: "string",
-        },
-        items: {
-          type: "array",
-          items: {
-            ref: "CalendarListEntry",
-          },
-        },
-        kind: {
-          type: "string",
-        },
-        nextPageToken: {
-          type: "string",
-        },
-        nextSyncToken: {
-          type: "string",
-        },
-      },
-    },
-    CalendarListEntry: {
-      type: "object",
-      properties: {
-        accessRole: {
-          type: "string",
-        },
-        autoAcceptInvitations: {
-          type: "boolean",
-        },
-        backgroundColor: {
-          type: "string",
-        },
-        colorId: {
-          type: "string",
-        },
-        conferenceProperties: {
-          ref: "ConferenceProperties",
-        },
-        dataOwner: {
-          type: "string",
-        },
-        defaultReminders: {
-          type: "array",
-          items: {
-            ref: "EventReminder",
-          },
-        },
-        deleted: {
-          type: "boolean",
-        },
-        description: {
-          type: "string",
-        },
-        etag: {
-          type: "string",
-        },
-        foregroundColor: {
-          type: "string",
-        },
-        hidden: {
-          type: "boolean",
-        },
-        id: {
-          type: "string",
-          requiredFor: ["calendar.calendarList.insert"],
-        },
-        kind: {
-          type: "string",
-        },
-        location: {
-          type: "string",
-        },
-        notificationSettings: {
-          type: "object",
-          properties: {
-            notifications: {
-              type: "array",
-              items: {
-                ref: "CalendarNotification",
-              },
+            "email": {
+              "type": "string"
             },
-          },
-        },
-        primary: {
-          type: "boolean",
-        },
-        selected: {
-          type: "boolean",
-        },
-        summary: {
-          type: "string",
-        },
-        summaryOverride: {
-          type: "string",
-        },
-        timeZone: {
-          type: "string",
-        },
-      },
-    },
-    CalendarNotification: {
-      type: "object",
-      properties: {
-        method: {
-          type: "string",
-        },
-        type: {
-          type: "string",
-        },
-      },
-    },
-    Channel: {
-      type: "object",
-      properties: {
-        address: {
-          type: "string",
-        },
-        expiration: {
-          type: "string",
-          format: "int64",
-        },
-        id: {
-          type: "string",
-        },
-        kind: {
-          type: "string",
-        },
-        params: {
-          type: "object",
-          additionalProperties: {
-            type: "string",
-          },
-        },
-        payload: {
-          type: "boolean",
-        },
-        resourceId: {
-          type: "string",
-        },
-        resourceUri: {
-          type: "string",
-        },
-        token: {
-          type: "string",
-        },
-        type: {
-          type: "string",
-        },
-      },
-    },
-    ColorDefinition: {
-      type: "object",
-      properties: {
-        background: {
-          type: "string",
-        },
-        foreground: {
-          type: "string",
-        },
-      },
-    },
-    Colors: {
-      type: "object",
-      properties: {
-        calendar: {
-          type: "object",
-          additionalProperties: {
-            ref: "ColorDefinition",
-          },
-        },
-        event: {
-          type: "object",
-          additionalProperties: {
-            ref: "ColorDefinition",
-          },
-        },
-        kind: {
-          type: "string",
-        },
-        updated: {
-          type: "string",
-          format: "date-time",
-        },
-      },
-    },
-    ConferenceData: {
-      type: "object",
-      properties: {
-        conferenceId: {
-          type: "string",
-        },
-        conferenceSolution: {
-          ref: "ConferenceSolution",
-        },
-        createRequest: {
-          ref: "CreateConferenceRequest",
-        },
-        entryPoints: {
-          type: "array",
-          items: {
-            ref: "EntryPoint",
-          },
-        },
-        notes: {
-          type: "string",
-        },
-        parameters: {
-          ref: "ConferenceParameters",
-        },
-        signature: {
-          type: "string",
-        },
-      },
-    },
-    ConferenceParameters: {
-      type: "object",
-      properties: {
-        addOnParameters: {
-          ref: "ConferenceParametersAddOnParameters",
-        },
-      },
-    },
-    ConferenceParametersAddOnParameters: {
-      type: "object",
-      properties: {
-        parameters: {
-          type: "object",
-          additionalProperties: {
-            type: "string",
-          },
-        },
-      },
-    },
-    ConferenceProperties: {
-      type: "object",
-      properties: {
-        allowedConferenceSolutionTypes: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-      },
-    },
-    ConferenceRequestStatus: {
-      type: "object",
-      properties: {
-        statusCode: {
-          type: "string",
-        },
-      },
-    },
-    ConferenceSolution: {
-      type: "object",
-      properties: {
-        iconUri: {
-          type: "string",
-        },
-        key: {
-          ref: "ConferenceSolutionKey",
-        },
-        name: {
-          type: "string",
-        },
-      },
-    },
-    ConferenceSolutionKey: {
-      type: "object",
-      properties: {
-        type: {
-          type: "string",
-        },
-      },
-    },
-    CreateConferenceRequest: {
-      type: "object",
-      properties: {
-        conferenceSolutionKey: {
-          ref: "ConferenceSolutionKey",
-        },
-        requestId: {
-          type: "string",
-        },
-        status: {
-          ref: "ConferenceRequestStatus",
-        },
-      },
-    },
-    EntryPoint: {
-      type: "object",
-      properties: {
-        accessCode: {
-          type: "string",
-        },
-        entryPointFeatures: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        entryPointType: {
-          type: "string",
-        },
-        label: {
-          type: "string",
-        },
-        meetingCode: {
-          type: "string",
-        },
-        passcode: {
-          type: "string",
-        },
-        password: {
-          type: "string",
-        },
-        pin: {
-          type: "string",
-        },
-        regionCode: {
-          type: "string",
-        },
-        uri: {
-          type: "string",
-        },
-      },
-    },
-    Error: {
-      type: "object",
-      properties: {
-        domain: {
-          type: "string",
-        },
-        reason: {
-          type: "string",
-        },
-      },
-    },
-    Event: {
-      type: "object",
-      properties: {
-        anyoneCanAddSelf: {
-          type: "boolean",
-        },
-        attachments: {
-          type: "array",
-          items: {
-            ref: "EventAttachment",
-          },
-        },
-        attendees: {
-          type: "array",
-          items: {
-            ref: "EventAttendee",
-          },
-        },
-        attendeesOmitted: {
-          type: "boolean",
-        },
-        birthdayProperties: {
-          ref: "EventBirthdayProperties",
-        },
-        colorId: {
-          type: "string",
-        },
-        conferenceData: {
-          ref: "ConferenceData",
-        },
-        created: {
-          type: "string",
-          format: "date-time",
-        },
-        creator: {
-          type: "object",
-          properties: {
-            displayName: {
-              type: "string",
+            "id": {
+              "type": "string"
             },
-            email: {
-              type: "string",
-            },
-            id: {
-              type: "string",
-            },
-            self: {
-              type: "boolean",
-            },
-          },
+            "self": {
+              "type": "boolean"
+            }
+          }
         },
-        description: {
-          type: "string",
+        "description": {
+          "type": "string"
         },
-        end: {
-          ref: "EventDateTime",
-          requiredFor: [
+        "end": {
+          "ref": "EventDateTime",
+          "requiredFor": [
             "calendar.events.import",
             "calendar.events.insert",
-            "calendar.events.update",
-          ],
+            "calendar.events.update"
+          ]
         },
-        endTimeUnspecified: {
-          type: "boolean",
+        "endTimeUnspecified": {
+          "type": "boolean"
         },
-        etag: {
-          type: "string",
+        "etag": {
+          "type": "string"
         },
-        eventType: {
-          type: "string",
+        "eventType": {
+          "type": "string"
         },
-        extendedProperties: {
-          type: "object",
-          properties: {
-            private: {
-              type: "object",
-              additionalProperties: {
-                type: "string",
-              },
+        "extendedProperties": {
+          "type": "object",
+          "properties": {
+            "private": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "string"
+              }
             },
-            shared: {
-              type: "object",
-              additionalProperties: {
-                type: "string",
-              },
+            "shared": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "string"
+              }
+            }
+          }
+        },
+        "focusTimeProperties": {
+          "ref": "EventFocusTimeProperties"
+        },
+        "gadget": {
+          "type": "object",
+          "properties": {
+            "display": {
+              "type": "string"
             },
-          },
-        },
-        focusTimeProperties: {
-          ref: "EventFocusTimeProperties",
-        },
-        gadget: {
-          type: "object",
-          properties: {
-            display: {
-              type: "string",
+            "height": {
+              "type": "integer",
+              "format": "int32"
             },
-            height: {
-              type: "integer",
-              format: "int32",
+            "iconLink": {
+              "type": "string"
             },
-            iconLink: {
-              type: "string",
+            "link": {
+              "type": "string"
             },
-            link: {
-              type: "string",
+            "preferences": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "string"
+              }
             },
-            preferences: {
-              type: "object",
-              additionalProperties: {
-                type: "string",
-              },
+            "title": {
+              "type": "string"
             },
-            title: {
-              type: "string",
+            "type": {
+              "type": "string"
             },
-            type: {
-              type: "string",
+            "width": {
+              "type": "integer",
+              "format": "int32"
+            }
+          }
+        },
+        "guestsCanInviteOthers": {
+          "type": "boolean"
+        },
+        "guestsCanModify": {
+          "type": "boolean"
+        },
+        "guestsCanSeeOtherGuests": {
+          "type": "boolean"
+        },
+        "hangoutLink": {
+          "type": "string"
+        },
+        "htmlLink": {
+          "type": "string"
+        },
+        "iCalUID": {
+          "type": "string",
+          "requiredFor": [
+            "calendar.events.import"
+          ]
+        },
+        "id": {
+          "type": "string"
+        },
+        "kind": {
+          "type": "string"
+        },
+        "location": {
+          "type": "string"
+        },
+        "locked": {
+          "type": "boolean"
+        },
+        "organizer": {
+          "type": "object",
+          "properties": {
+            "displayName": {
+              "type": "string"
             },
-            width: {
-              type: "integer",
-              format: "int32",
+            "email": {
+              "type": "string"
             },
-          },
-        },
-        guestsCanInviteOthers: {
-          type: "boolean",
-        },
-        guestsCanModify: {
-          type: "boolean",
-        },
-        guestsCanSeeOtherGuests: {
-          type: "boolean",
-        },
-        hangoutLink: {
-          type: "string",
-        },
-        htmlLink: {
-          type: "string",
-        },
-        iCalUID: {
-          type: "string",
-          requiredFor: ["calendar.events.import"],
-        },
-        id: {
-          type: "string",
-        },
-        kind: {
-          type: "string",
-        },
-        location: {
-          type: "string",
-        },
-        locked: {
-          type: "boolean",
-        },
-        organizer: {
-          type: "object",
-          properties: {
-            displayName: {
-              type: "string",
+            "id": {
+              "type": "string"
             },
-            email: {
-              type: "string",
+            "self": {
+              "type": "boolean"
+            }
+          }
+        },
+        "originalStartTime": {
+          "ref": "EventDateTime"
+        },
+        "outOfOfficeProperties": {
+          "ref": "EventOutOfOfficeProperties"
+        },
+        "privateCopy": {
+          "type": "boolean"
+        },
+        "recurrence": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "recurringEventId": {
+          "type": "string"
+        },
+        "reminders": {
+          "type": "object",
+          "properties": {
+            "overrides": {
+              "type": "array",
+              "items": {
+                "ref": "EventReminder"
+              }
             },
-            id: {
-              type: "string",
+            "useDefault": {
+              "type": "boolean"
+            }
+          }
+        },
+        "sequence": {
+          "type": "integer",
+          "format": "int32"
+        },
+        "source": {
+          "type": "object",
+          "properties": {
+            "title": {
+              "type": "string"
             },
-            self: {
-              type: "boolean",
-            },
-          },
+            "url": {
+              "type": "string"
+            }
+          }
         },
-        originalStartTime: {
-          ref: "EventDateTime",
-        },
-        outOfOfficeProperties: {
-          ref: "EventOutOfOfficeProperties",
-        },
-        privateCopy: {
-          type: "boolean",
-        },
-        recurrence: {
-          type: "array",
-          items: {
-            type: "string",
-          },
-        },
-        recurringEventId: {
-          type: "string",
-        },
-        reminders: {
-          type: "object",
-          properties: {
-            overrides: {
-              type: "array",
-              items: {
-                ref: "EventReminder",
-              },
-            },
-            useDefault: {
-              type: "boolean",
-            },
-          },
-        },
-        sequence: {
-          type: "integer",
-          format: "int32",
-        },
-        source: {
-          type: "object",
-          properties: {
-            title: {
-              type: "string",
-            },
-            url: {
-              type: "string",
-            },
-          },
-        },
-        start: {
-          ref: "EventDateTime",
-          requiredFor: [
+        "start": {
+          "ref": "EventDateTime",
+          "requiredFor": [
             "calendar.events.import",
             "calendar.events.insert",
-            "calendar.events.update",
-          ],
+            "calendar.events.update"
+          ]
         },
-        status: {
-          type: "string",
+        "status": {
+          "type": "string"
         },
-        summary: {
-          type: "string",
+        "summary": {
+          "type": "string"
         },
-        transparency: {
-          type: "string",
+        "transparency": {
+          "type": "string"
         },
-        updated: {
-          type: "string",
-          format: "date-time",
+        "updated": {
+          "type": "string",
+          "format": "date-time"
         },
-        visibility: {
-          type: "string",
+        "visibility": {
+          "type": "string"
         },
-        workingLocationProperties: {
-          ref: "EventWorkingLocationProperties",
-        },
-      },
+        "workingLocationProperties": {
+          "ref": "EventWorkingLocationProperties"
+        }
+      }
     },
-    EventAttachment: {
-      type: "object",
-      properties: {
-        fileId: {
-          type: "string",
+    "EventAttachment": {
+      "type": "object",
+      "properties": {
+        "fileId": {
+          "type": "string"
         },
-        fileUrl: {
-          type: "string",
+        "fileUrl": {
+          "type": "string"
         },
-        iconLink: {
-          type: "string",
+        "iconLink": {
+          "type": "string"
         },
-        mimeType: {
-          type: "string",
+        "mimeType": {
+          "type": "string"
         },
-        title: {
-          type: "string",
-        },
-      },
+        "title": {
+          "type": "string"
+        }
+      }
     },
-    EventAttendee: {
-      type: "object",
-      properties: {
-        additionalGuests: {
-          type: "integer",
-          format: "int32",
+    "EventAttendee": {
+      "type": "object",
+      "properties": {
+        "additionalGuests": {
+          "type": "integer",
+          "format": "int32"
         },
-        comment: {
-          type: "string",
+        "comment": {
+          "type": "string"
         },
-        displayName: {
-          type: "string",
+        "displayName": {
+          "type": "string"
         },
-        email: {
-          type: "string",
+        "email": {
+          "type": "string"
         },
-        id: {
-          type: "string",
+        "id": {
+          "type": "string"
         },
-        optional: {
-          type: "boolean",
+        "optional": {
+          "type": "boolean"
         },
-        organizer: {
-          type: "boolean",
+        "organizer": {
+          "type": "boolean"
         },
-        resource: {
-          type: "boolean",
+        "resource": {
+          "type": "boolean"
         },
-        responseStatus: {
-          type: "string",
+        "responseStatus": {
+          "type": "string"
         },
-        self: {
-          type: "boolean",
-        },
-      },
+        "self": {
+          "type": "boolean"
+        }
+      }
     },
-    EventBirthdayProperties: {
-      type: "object",
-      properties: {
-        contact: {
-          type: "string",
+    "EventBirthdayProperties": {
+      "type": "object",
+      "properties": {
+        "contact": {
+          "type": "string"
         },
-        customTypeName: {
-          type: "string",
+        "customTypeName": {
+          "type": "string"
         },
-        type: {
-          type: "string",
-        },
-      },
+        "type": {
+          "type": "string"
+        }
+      }
     },
-    EventDateTime: {
-      type: "object",
-      properties: {
-        date: {
-          type: "string",
-          format: "date",
+    "EventDateTime": {
+      "type": "object",
+      "properties": {
+        "date": {
+          "type": "string",
+          "format": "date"
         },
-        dateTime: {
-          type: "string",
-          format: "date-time",
+        "dateTime": {
+          "type": "string",
+          "format": "date-time"
         },
-        timeZone: {
-          type: "string",
-        },
-      },
+        "timeZone": {
+          "type": "string"
+        }
+      }
     },
-    EventFocusTimeProperties: {
-      type: "object",
-      properties: {
-        autoDeclineMode: {
-          type: "string",
+    "EventFocusTimeProperties": {
+      "type": "object",
+      "properties": {
+        "autoDeclineMode": {
+          "type": "string"
         },
-        chatStatus: {
-          type: "string",
+        "chatStatus": {
+          "type": "string"
         },
-        declineMessage: {
-          type: "string",
-        },
-      },
+        "declineMessage": {
+          "type": "string"
+        }
+      }
     },
-    EventLabel: {
-      type: "object",
+    "EventLabel": {
+      "type": "object"
     },
-    EventOutOfOfficeProperties: {
-      type: "object",
-      properties: {
-        autoDeclineMode: {
-          type: "string",
+    "EventOutOfOfficeProperties": {
+      "type": "object",
+      "properties": {
+        "autoDeclineMode": {
+          "type": "string"
         },
-        declineMessage: {
-          type: "string",
-        },
-      },
+        "declineMessage": {
+          "type": "string"
+        }
+      }
     },
-    EventReminder: {
-      type: "object",
-      properties: {
-        method: {
-          type: "string",
+    "EventReminder": {
+      "type": "object",
+      "properties": {
+        "method": {
+          "type": "string"
         },
-        minutes: {
-          type: "integer",
-          format: "int32",
-        },
-      },
+        "minutes": {
+          "type": "integer",
+          "format": "int32"
+        }
+      }
     },
-    EventWorkingLocationProperties: {
-      type: "object",
-      properties: {
-        customLocation: {
-          type: "object",
-          properties: {
-            label: {
-              type: "string",
+    "EventWorkingLocationProperties": {
+      "type": "object",
+      "properties": {
+        "customLocation": {
+          "type": "object",
+          "properties": {
+            "label": {
+              "type": "string"
+            }
+          }
+        },
+        "homeOffice": {
+          "type": "any"
+        },
+        "officeLocation": {
+          "type": "object",
+          "properties": {
+            "buildingId": {
+              "type": "string"
             },
-          },
-        },
-        homeOffice: {
-          type: "any",
-        },
-        officeLocation: {
-          type: "object",
-          properties: {
-            buildingId: {
-              type: "string",
+            "deskId": {
+              "type": "string"
             },
-            deskId: {
-              type: "string",
+            "floorId": {
+              "type": "string"
             },
-            floorId: {
-              type: "string",
+            "floorSectionId": {
+              "type": "string"
             },
-            floorSectionId: {
-              type: "string",
-            },
-            label: {
-              type: "string",
-            },
-          },
+            "label": {
+              "type": "string"
+            }
+          }
         },
-        type: {
-          type: "string",
-        },
-      },
+        "type": {
+          "type": "string"
+        }
+      }
     },
-    Events: {
-      type: "object",
-      properties: {
-        accessRole: {
-          type: "string",
+    "Events": {
+      "type": "object",
+      "properties": {
+        "accessRole": {
+          "type": "string"
         },
-        defaultReminders: {
-          type: "array",
-          items: {
-            ref: "EventReminder",
-          },
+        "defaultReminders": {
+          "type": "array",
+          "items": {
+            "ref": "EventReminder"
+          }
         },
-        description: {
-          type: "string",
+        "description": {
+          "type": "string"
         },
-        etag: {
-          type: "string",
+        "etag": {
+          "type": "string"
         },
-        items: {
-          type: "array",
-          items: {
-            ref: "Event",
-          },
+        "items": {
+          "type": "array",
+          "items": {
+            "ref": "Event"
+          }
         },
-        kind: {
-          type: "string",
+        "kind": {
+          "type": "string"
         },
-        nextPageToken: {
-          type: "string",
+        "nextPageToken": {
+          "type": "string"
         },
-        nextSyncToken: {
-          type: "string",
+        "nextSyncToken": {
+          "type": "string"
         },
-        summary: {
-          type: "string",
+        "summary": {
+          "type": "string"
         },
-        timeZone: {
-          type: "string",
+        "timeZone": {
+          "type": "string"
         },
-        updated: {
-          type: "string",
-          format: "date-time",
-        },
-      },
+        "updated": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
     },
-    FreeBusyCalendar: {
-      type: "object",
-      properties: {
-        busy: {
-          type: "array",
-          items: {
-            ref: "TimePeriod",
-          },
+    "FreeBusyCalendar": {
+      "type": "object",
+      "properties": {
+        "busy": {
+          "type": "array",
+          "items": {
+            "ref": "TimePeriod"
+          }
         },
-        errors: {
-          type: "array",
-          items: {
-            ref: "Error",
-          },
-        },
-      },
+        "errors": {
+          "type": "array",
+          "items": {
+            "ref": "Error"
+          }
+        }
+      }
     },
-    FreeBusyGroup: {
-      type: "object",
-      properties: {
-        calendars: {
-          type: "array",
-          items: {
-            type: "string",
-          },
+    "FreeBusyGroup": {
+      "type": "object",
+      "properties": {
+        "calendars": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
         },
-        errors: {
-          type: "array",
-          items: {
-            ref: "Error",
-          },
-        },
-      },
+        "errors": {
+          "type": "array",
+          "items": {
+            "ref": "Error"
+          }
+        }
+      }
     },
-    FreeBusyRequest: {
-      type: "object",
-      properties: {
-        calendarExpansionMax: {
-          type: "integer",
-          format: "int32",
+    "FreeBusyRequest": {
+      "type": "object",
+      "properties": {
+        "calendarExpansionMax": {
+          "type": "integer",
+          "format": "int32"
         },
-        groupExpansionMax: {
-          type: "integer",
-          format: "int32",
+        "groupExpansionMax": {
+          "type": "integer",
+          "format": "int32"
         },
-        items: {
-          type: "array",
-          items: {
-            ref: "FreeBusyRequestItem",
-          },
+        "items": {
+          "type": "array",
+          "items": {
+            "ref": "FreeBusyRequestItem"
+          }
         },
-        timeMax: {
-          type: "string",
-          format: "date-time",
+        "timeMax": {
+          "type": "string",
+          "format": "date-time"
         },
-        timeMin: {
-          type: "string",
-          format: "date-time",
+        "timeMin": {
+          "type": "string",
+          "format": "date-time"
         },
-        timeZone: {
-          type: "string",
-        },
-      },
+        "timeZone": {
+          "type": "string"
+        }
+      }
     },
-    FreeBusyRequestItem: {
-      type: "object",
-      properties: {
-        id: {
-          type: "string",
-        },
-      },
+    "FreeBusyRequestItem": {
+      "type": "object",
+      "properties": {
+        "id": {
+          "type": "string"
+        }
+      }
     },
-    FreeBusyResponse: {
-      type: "object",
-      properties: {
-        calendars: {
-          type: "object",
-          additionalProperties: {
-            ref: "FreeBusyCalendar",
-          },
+    "FreeBusyResponse": {
+      "type": "object",
+      "properties": {
+        "calendars": {
+          "type": "object",
+          "additionalProperties": {
+            "ref": "FreeBusyCalendar"
+          }
         },
-        groups: {
-          type: "object",
-          additionalProperties: {
-            ref: "FreeBusyGroup",
-          },
+        "groups": {
+          "type": "object",
+          "additionalProperties": {
+            "ref": "FreeBusyGroup"
+          }
         },
-        kind: {
-          type: "string",
+        "kind": {
+          "type": "string"
         },
-        timeMax: {
-          type: "string",
-          format: "date-time",
+        "timeMax": {
+          "type": "string",
+          "format": "date-time"
         },
-        timeMin: {
-          type: "string",
-          format: "date-time",
-        },
-      },
+        "timeMin": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
     },
-    LabelProperties: {
-      type: "object",
+    "LabelProperties": {
+      "type": "object"
     },
-    Setting: {
-      type: "object",
-      properties: {
-        etag: {
-          type: "string",
+    "Setting": {
+      "type": "object",
+      "properties": {
+        "etag": {
+          "type": "string"
         },
-        id: {
-          type: "string",
+        "id": {
+          "type": "string"
         },
-        kind: {
-          type: "string",
+        "kind": {
+          "type": "string"
         },
-        value: {
-          type: "string",
-        },
-      },
+        "value": {
+          "type": "string"
+        }
+      }
     },
-    Settings: {
-      type: "object",
-      properties: {
-        etag: {
-          type: "string",
+    "Settings": {
+      "type": "object",
+      "properties": {
+        "etag": {
+          "type": "string"
         },
-        items: {
-          type: "array",
-          items: {
-            ref: "Setting",
-          },
+        "items": {
+          "type": "array",
+          "items": {
+            "ref": "Setting"
+          }
         },
-        kind: {
-          type: "string",
+        "kind": {
+          "type": "string"
         },
-        nextPageToken: {
-          type: "string",
+        "nextPageToken": {
+          "type": "string"
         },
-        nextSyncToken: {
-          type: "string",
-        },
-      },
+        "nextSyncToken": {
+          "type": "string"
+        }
+      }
     },
-    TimePeriod: {
-      type: "object",
-      properties: {
-        end: {
-          type: "string",
-          format: "date-time",
+    "TimePeriod": {
+      "type": "object",
+      "properties": {
+        "end": {
+          "type": "string",
+          "format": "date-time"
         },
-        start: {
-          type: "string",
-          format: "date-time",
-        },
-      },
-    },
-  },
+        "start": {
+          "type": "string",
+          "format": "date-time"
+        }
+      }
+    }
+  }
 };
