@@ -132,7 +132,7 @@ describe("createNodeFetch behind an egress proxy", { timeout: 60_000 }, () => {
           }),
         }),
       ),
-      { fetch, env: {} },
+      { fetch, env: {}, retry: false },
     );
     const token = await tokenSource
       .getToken({
