@@ -218,6 +218,10 @@ export function createServer(options: CreateServerOptions): DwdServer {
     ...(options.now ? { now: options.now } : {}),
     ...(config.delegation.tokenUri ? { tokenUri: config.delegation.tokenUri } : {}),
     delegatedScopes: delegatedScopes(),
+    // As the Calendar calls below: a caller waits on us, so the exchange (its retries included) ends
+    // within the upstream timeout, and an outage is answered as one (503) rather than as our timeout.
+    timeoutMs: config.limits.upstreamTimeoutMs,
+    retry: { retries: 2 },
   });
   const shared: SharedTokenSource | undefined = options.shared
     ? createSharedTokenSource(base, {

@@ -1,6 +1,7 @@
 // Status codes say whose fault it is (issue 14, item 7), over HTTP as dwd-server listens: the caller's
 // (4xx), the server's configuration (500 without the fix), Google's (502/503/504, 429 with its
 // Retry-After).
+import { demoScenario } from "@dwd/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BOOKING_TOKEN, expectNoSecrets, seen, sha256Hex, testConfig } from "./helpers.ts";
 import type { Listening } from "./http.ts";
@@ -12,12 +13,24 @@ let server: Listening;
 beforeAll(async () => {
   const base = await testConfig();
   server = await listen({
+    // calendar-bot holds only calendar.readonly here: a caller's calendar.events cannot fall back to
+    // …/auth/calendar (the library's scope choice), so the delegation itself is what is wrong.
+    scenario: {
+      ...demoScenario,
+      grants: [
+        {
+          serviceAccount: "calendar-bot",
+          scopes: ["https://www.googleapis.com/auth/calendar.readonly"],
+        },
+      ],
+    },
+    scenarioName: "readonly-grant",
     config: {
       ...base,
       callers: [
         ...base.callers,
         {
-          // calendar.events is not granted to calendar-bot in the demo scenario.
+          // calendar.events is not granted to calendar-bot, nor is …/auth/calendar to fall back to.
           name: "narrow-app",
           tokenSha256: await sha256Hex(NARROW),
           subjects: ["*@example.com"],

@@ -144,6 +144,8 @@ export function nothingListens(error: unknown): boolean {
   for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (code === "ECONNREFUSED" || code === "ENOTFOUND") return true;
+    // An egress proxy that refuses the tunnel (or a proxy setting this Node cannot use) says no by policy.
+    if (code === "ERR_PROXY_TUNNEL" || code === "ERR_PROXY_UNSUPPORTED") return true;
     // Deno words it "Connection refused (os error 111)".
     if (/\b(ECONNREFUSED|ENOTFOUND)\b|connection refused/i.test(e.message)) return true;
   }

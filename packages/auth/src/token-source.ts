@@ -370,6 +370,7 @@ export function createTokenSource(
     };
     let phase: Phase = "signing";
     let attempts = 0;
+    const startedAt = Date.now();
     let last: DelegationError | undefined;
     // One deadline for the whole exchange, retries included. Raced rather than left to the fetch: a
     // fetch (or body) that ignores its signal still cannot hold the caller past it.
@@ -513,11 +514,14 @@ export function createTokenSource(
         } catch (error) {
           if (controller.signal.aborted || !transient(error)) throw error;
           if (retries >= retry.retries) throw retries === 0 ? error : afterRetries(error, attempts);
+          const delay = retryDelay(retry, retries, retryAfter.get(error));
+          // A wait that would end past the deadline is not started: the failure is said as it is (an
+          // outage, with Google's status), not as a timeout that only the waiting caused.
+          if (Number.isFinite(timeoutMs) && Date.now() - startedAt + delay >= timeoutMs)
+            throw retries === 0 ? error : afterRetries(error, attempts);
           last = error;
           phase = "retrying";
-          await within(
-            retry.sleep(retryDelay(retry, retries, retryAfter.get(error)), controller.signal),
-          );
+          await within(retry.sleep(delay, controller.signal));
         }
       }
     } finally {

@@ -148,14 +148,57 @@ describe("token-endpoint retries", () => {
     });
   }
 
+  it("a wait that would end past the deadline is not started: the outage is said as it is", async () => {
+    const failing = () => refusal(503, "temporarily_unavailable", "Unavailable");
+    const endpoint = scripted([failing(), failing(), failing(), failing()]);
+    const slept: number[] = [];
+    // Waits of 0.9 × 1 s and 0.9 × 2 s fit in 2.5 s; the next, 0.9 × 4 s, would not (the sleeps are
+    // instant here; the budget is counted on the real clock, so only the delays fill it).
+    const source = createTokenSource(await testKey(), {
+      fetch: endpoint.fetch,
+      env: {},
+      timeoutMs: 2_500,
+      retry: {
+        random: () => 0.9,
+        sleep: (ms) => {
+          slept.push(ms);
+          return Promise.resolve();
+        },
+      },
+    });
+    await expect(
+      source.getToken({ subject: "a@example.com", scopes: [CAL] }),
+    ).rejects.toMatchObject({
+      code: "token_endpoint_unavailable",
+      message: expect.stringMatching(/ \(after 3 attempts\)$/) as string,
+    });
+    expect(slept).toEqual([900, 1800]);
+    expect(endpoint.requests()).toBe(3);
+
+    // A first wait that would already pass the deadline: one attempt, Google's own refusal.
+    const once = scripted([failing()]);
+    const tight = createTokenSource(await testKey(), {
+      fetch: once.fetch,
+      env: {},
+      timeoutMs: 500,
+      retry: { random: () => 0.9, sleep: () => Promise.reject(new Error("must not wait")) },
+    });
+    await expect(tight.getToken({ subject: "a@example.com", scopes: [CAL] })).rejects.toMatchObject(
+      { code: "token_endpoint_unavailable" },
+    );
+    expect(once.requests()).toBe(1);
+  });
+
   it("the retries stay inside the exchange's deadline", async () => {
     const endpoint = scripted([refusal(503, "temporarily_unavailable", "Unavailable")]);
     const source = createTokenSource(await testKey(), {
       fetch: endpoint.fetch,
       env: {},
       timeoutMs: 50,
-      // A backoff that would outlast any deadline: only the deadline can end it.
+      // A short first delay (0.01 × 1 s), then a backoff that would outlast any deadline: only the
+      // deadline can end it.
       retry: {
+        random: () => 0.01,
         sleep: (_ms, signal) =>
           new Promise((_, reject) =>
             signal.addEventListener("abort", () => reject(signal.reason as Error)),

@@ -132,7 +132,7 @@ describe("createNodeFetch behind an egress proxy", { timeout: 60_000 }, () => {
           }),
         }),
       ),
-      { fetch, env: {}, retry: false },
+      { fetch, env: {} },
     );
     const token = await tokenSource
       .getToken({
