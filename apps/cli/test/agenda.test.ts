@@ -1,13 +1,11 @@
 // dwd agenda: the layout (unit) and the bundled dwd against the emulator on a real port (end to end).
 import type { Event } from "@dwd/calendar";
-import { startEmulator } from "@dwd/emulator/node";
-import type { RunningEmulator } from "@dwd/emulator/node";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agendaLines, dayHeading, place } from "../src/commands/agenda.ts";
-import { cleanEnv, dwd } from "./helpers.ts";
+import { dwd, startTestEmulator } from "./helpers.ts";
+import type { TestEmulator } from "./helpers.ts";
 
 describe("agenda layout", () => {
   it("places timed events on their day in the zone, all-day ones on their date", () => {
@@ -68,27 +66,14 @@ describe("agenda layout", () => {
   });
 });
 
-const auth = "https://www.googleapis.com/auth/";
-let server: RunningEmulator;
+let t: TestEmulator;
 let dir: string;
 let env: Record<string, string>;
 let bot: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "dwd-agenda-"));
-  server = await startEmulator({
-    scenario: {
-      domain: "example.com",
-      users: [{ email: "ana@example.com" }, { email: "bob@example.com" }],
-      serviceAccounts: [{ name: "calendar-bot" }],
-      grants: [{ serviceAccount: "calendar-bot", scopes: [`${auth}calendar`] }],
-    } as never,
-    port: 0,
-    host: "127.0.0.1",
-    keysDir: dir,
-  });
-  bot = server.keyFiles["calendar-bot"]?.json ?? "";
-  env = cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host });
+  t = await startTestEmulator("agenda");
+  ({ dir, bot, env } = t);
   const file = join(dir, "ana.ndjson");
   await writeFile(
     file,
@@ -128,8 +113,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
+  await t.close();
 });
 
 describe("dwd agenda", () => {

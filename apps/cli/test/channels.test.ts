@@ -1,27 +1,22 @@
 // dwd events watch / dwd channels stop: the bundled dwd against the emulator on a real port, with a
 // receiver on another port that records what the emulator posts to it.
-import { startEmulator } from "@dwd/emulator/node";
 import type { RunningEmulator } from "@dwd/emulator/node";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { IncomingHttpHeaders, Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, dwd } from "./helpers.ts";
+import { dwd, startTestEmulator } from "./helpers.ts";
+import type { TestEmulator } from "./helpers.ts";
 
-const auth = "https://www.googleapis.com/auth/";
+let t: TestEmulator;
 let server: RunningEmulator;
 let receiver: Server;
 let hook: string;
-let dir: string;
 let env: Record<string, string>;
 let bot: string;
 const received: IncomingHttpHeaders[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "dwd-channels-"));
   receiver = createServer((req, res) => {
     received.push(req.headers);
     req.resume();
@@ -29,28 +24,16 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-  // Emulators that deliver only to allowed origins are told the receiver's.
-  const allow = { pushAllowedOrigins: [new URL(hook).origin] };
-  server = await startEmulator({
-    scenario: {
-      domain: "example.com",
-      users: [{ email: "ana@example.com" }],
-      serviceAccounts: [{ name: "calendar-bot" }],
-      grants: [{ serviceAccount: "calendar-bot", scopes: [`${auth}calendar`] }],
-    } as never,
-    port: 0,
-    host: "127.0.0.1",
-    keysDir: dir,
-    ...(allow as object),
+  // The emulator delivers only to allowed origins: the receiver's.
+  t = await startTestEmulator("channels", {
+    start: { pushAllowedOrigins: [new URL(hook).origin] },
   });
-  bot = server.keyFiles["calendar-bot"]?.json ?? "";
-  env = cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host });
+  ({ server, bot, env } = t);
 });
 
 afterAll(async () => {
-  await server.close();
   await new Promise((resolve) => receiver.close(resolve));
-  await rm(dir, { recursive: true, force: true });
+  await t.close();
 });
 
 describe("dwd events watch / channels stop", () => {

@@ -1,36 +1,23 @@
 // Configuration profiles: the bundled dwd against the emulator on a real port, with its own config dir.
-import { startEmulator } from "@dwd/emulator/node";
 import type { RunningEmulator } from "@dwd/emulator/node";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, dwd } from "./helpers.ts";
+import { cleanEnv, dwd, startTestEmulator } from "./helpers.ts";
+import type { TestEmulator } from "./helpers.ts";
 
-const auth = "https://www.googleapis.com/auth/";
+let t: TestEmulator;
 let server: RunningEmulator;
 let dir: string;
 let bot: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "dwd-config-"));
-  server = await startEmulator({
-    scenario: {
-      domain: "example.com",
-      users: [{ email: "ana@example.com" }, { email: "bob@example.com" }],
-      serviceAccounts: [{ name: "calendar-bot" }],
-      grants: [{ serviceAccount: "calendar-bot", scopes: [`${auth}calendar`] }],
-    } as never,
-    port: 0,
-    host: "127.0.0.1",
-    keysDir: join(dir, "keys"),
-  });
-  bot = server.keyFiles["calendar-bot"]?.json ?? "";
+  t = await startTestEmulator("config");
+  ({ server, dir, bot } = t);
 });
 
 afterAll(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
+  await t.close();
 });
 
 const envFor = (configDir: string, extra: Record<string, string> = {}): Record<string, string> =>

@@ -1,12 +1,10 @@
 // --csv: the field writer (unit) and the bundled dwd against the emulator on a real port (end to end).
-import { startEmulator } from "@dwd/emulator/node";
-import type { RunningEmulator } from "@dwd/emulator/node";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { csvField, csvRecord, fieldsArg, fieldText } from "../src/_internal/csv.ts";
-import { cleanEnv, dwd } from "./helpers.ts";
+import { dwd, startTestEmulator } from "./helpers.ts";
+import type { TestEmulator } from "./helpers.ts";
 
 describe("csvField() / csvRecord()", () => {
   const cases: { value: string; want: string }[] = [
@@ -74,27 +72,14 @@ describe("fieldText()", () => {
   });
 });
 
-const auth = "https://www.googleapis.com/auth/";
-let server: RunningEmulator;
+let t: TestEmulator;
 let dir: string;
 let bot: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "dwd-csv-"));
-  server = await startEmulator({
-    scenario: {
-      domain: "example.com",
-      users: [{ email: "ana@example.com" }, { email: "bob@example.com" }],
-      serviceAccounts: [{ name: "calendar-bot" }],
-      grants: [{ serviceAccount: "calendar-bot", scopes: [`${auth}calendar`] }],
-    } as never,
-    port: 0,
-    host: "127.0.0.1",
-    keysDir: dir,
-  });
-  bot = server.keyFiles["calendar-bot"]?.json ?? "";
-  env = cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host });
+  t = await startTestEmulator("csv");
+  ({ dir, bot, env } = t);
   const file = join(dir, "events.ndjson");
   await writeFile(
     file,
@@ -119,8 +104,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
+  await t.close();
 });
 
 describe("dwd … --csv", () => {

@@ -1,7 +1,12 @@
 import type { Io } from "../src/_internal/io.ts";
 import { paint, safeLine, visibleControls } from "../src/_internal/io.ts";
+import { startEmulator } from "@dwd/emulator/node";
+import type { RunningEmulator, StartEmulatorOptions } from "@dwd/emulator/node";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The bundled CLI, as users run it. */
@@ -130,5 +135,53 @@ export function captureIo(
     colorOut: () => color,
     colorErr: () => color,
     env,
+  };
+}
+
+/** The emulator one test file drives the bundled dwd against. */
+export interface TestEmulator {
+  server: RunningEmulator;
+  /** A temp folder for the file's own inputs (the keys are in `keys/` below it). */
+  dir: string;
+  /** calendar-bot's JSON key. */
+  bot: string;
+  /** cleanEnv() pointed at the emulator. */
+  env: Record<string, string>;
+  /** Stops the emulator and removes `dir`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an emulator on a loopback port: users of example.com (default ana and bob), `calendar-bot`
+ * granted `…/auth/calendar`, its keys in a temp folder; `start` adds emulator options.
+ */
+export async function startTestEmulator(
+  name: string,
+  options: { users?: string[]; start?: Partial<StartEmulatorOptions> } = {},
+): Promise<TestEmulator> {
+  const dir = await mkdtemp(join(tmpdir(), `dwd-${name}-`));
+  const server = await startEmulator({
+    scenario: {
+      domain: "example.com",
+      users: (options.users ?? ["ana@example.com", "bob@example.com"]).map((email) => ({ email })),
+      serviceAccounts: [{ name: "calendar-bot" }],
+      grants: [
+        { serviceAccount: "calendar-bot", scopes: ["https://www.googleapis.com/auth/calendar"] },
+      ],
+    } as never,
+    port: 0,
+    host: "127.0.0.1",
+    keysDir: join(dir, "keys"),
+    ...options.start,
+  });
+  return {
+    server,
+    dir,
+    bot: server.keyFiles["calendar-bot"]?.json ?? "",
+    env: cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host }),
+    close: async () => {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
