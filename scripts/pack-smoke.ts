@@ -285,7 +285,8 @@ const expected: Record<string, string> = {
   "in-process.ts": [
     "keys: json p12; refused wrong_credential_type (hint: true)",
     "tokens: ya29.emu.…; ungranted-bot refused delegation_not_authorized (hint: true)",
-    "calendar: 4 by page token, 4 iterated; batch 3/3 ok (ana@example.com); sync 4 then 0",
+    // ana's four events in the demo, and the copy of the review she is invited to (attendee copies).
+    "calendar: 5 by page token, 5 iterated; batch 3/3 ok (ana@example.com); sync 5 then 0",
   ].join("\n"),
   "over-a-port.ts": "over a port: info@example.com at 127.0.0.1; full sync true",
 };
