@@ -241,7 +241,7 @@ export function listOutput<T extends object>(
         width: run.terminal.columns,
         header: (t) => run.io.styleOut("bold", t),
       });
-      for (const line of lines) run.io.out(line);
+      run.io.outLines(lines);
     },
   };
 }
@@ -263,10 +263,23 @@ export interface Lister<T> {
   ): PreparedCall<Page<T>>;
 }
 
+/** Calls in one batch request (Google's limit is 1000; 50 is what Google recommends and dwd sends). */
+const batchSize = 50;
+
+/**
+ * Token exchanges in flight at once. More than --concurrency (which bounds Calendar work per user): an
+ * exchange is one small POST to the token endpoint, which Google does not limit per user as it limits
+ * Calendar, and 50 at once fill a whole batch in one round trip. Beyond that the exchanges wait on the
+ * client's RS256 signing (about 1 ms each) rather than on the network.
+ */
+export const tokenConcurrency = (concurrency: number): number => Math.max(concurrency, batchSize);
+
 /**
  * Lists for every user of the run. With many users and a `page` builder, the pages go out as batch
- * requests (50 calls each, every part with its user's token), round after round until each user's last
- * page; otherwise one user at a time per worker. Failures are per user.
+ * requests (50 calls each, every part with its user's token): the first pages as a pipeline, a batch
+ * leaving as soon as 50 users have their tokens (or no exchange is left), while the other exchanges go
+ * on; then round after round of further pages until each user's last. Otherwise one user at a time per
+ * worker. Failures are per user; items come out in the order of the users, as one round at a time did.
  */
 export async function listAcrossUsers<T>(
   run: CalendarRun,
@@ -287,8 +300,99 @@ export async function listAcrossUsers<T>(
   }
   const page = lister.page.bind(lister);
   const failures = new Map<number, SubjectFailure>();
-  let open: { index: number; subject: string | undefined; pageToken: string | undefined }[] =
-    run.subjects.map((subject, index) => ({ index, subject, pageToken: undefined }));
+  type Open = { index: number; subject: string | undefined; pageToken: string | undefined };
+  type Sendable = { o: Open; scopes: string[] };
+  let open: Open[] = [];
+  // What each user's first page settled to, held until every user before it has settled.
+  const settled = new Map<number, { o: Open; value?: Page<T> }>();
+  let nextToEmit = 0;
+  // An output that fails (a full disk) fails the run, once every request in flight has settled.
+  let broken: { error: unknown } | undefined;
+  const releaseNow = (): void => {
+    for (let s = settled.get(nextToEmit); s !== undefined; s = settled.get(nextToEmit)) {
+      settled.delete(nextToEmit++);
+      if (s.value === undefined) continue;
+      for (const item of s.value.items ?? []) emit(s.o.subject, item);
+      if (s.value.nextPageToken) open.push({ ...s.o, pageToken: s.value.nextPageToken });
+    }
+  };
+  const release = (): void => {
+    try {
+      releaseNow();
+    } catch (error) {
+      broken ??= { error };
+    }
+  };
+  const fail = (o: Open, error: unknown): void => {
+    failures.set(o.index, { subject: o.subject, error });
+    progress.tick(true);
+  };
+  /** Sends one batch and records each part's outcome; never rejects. */
+  const sendBatch = async (
+    sendable: readonly Sendable[],
+    outcome: (o: Open, value: Page<T>) => void,
+  ): Promise<void> => {
+    try {
+      const results = await run.client.batch(
+        sendable.map(({ o, scopes }) => page(run.client.calls.as(o.subject), scopes, o.pageToken)),
+        { concurrency: run.concurrency },
+      );
+      for (const [i, result] of results.entries()) {
+        const o = sendable[i]?.o;
+        if (o === undefined) continue;
+        if (!result.ok) fail(o, result.error);
+        else {
+          if (!result.value.nextPageToken) progress.tick(false);
+          outcome(o, result.value);
+        }
+      }
+    } catch (error) {
+      // batch() settles every part; a throw here (a bug, an abort) is each of these users' failure.
+      for (const { o } of sendable) fail(o, error);
+    }
+  };
+
+  // First pages: tokens minted `tokenConcurrency` at a time, a batch out per 50 users with tokens.
+  const waiting: Sendable[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const firstPage = (o: Open, value: Page<T>): void => {
+    settled.set(o.index, { o, value });
+  };
+  const flush = async (): Promise<void> => {
+    while (inFlight.size >= run.concurrency) await Promise.race(inFlight);
+    const chunk = waiting.splice(0, batchSize);
+    if (chunk.length === 0) return;
+    const sent: Promise<void> = sendBatch(chunk, firstPage).then(() => {
+      inFlight.delete(sent);
+      for (const { o } of chunk) if (!settled.has(o.index)) settled.set(o.index, { o });
+      release();
+    });
+    inFlight.add(sent);
+  };
+  await pool(
+    [...run.subjects.entries()],
+    tokenConcurrency(run.concurrency),
+    async ([index, subject]) => {
+      const o: Open = { index, subject, pageToken: undefined };
+      try {
+        const scopes = await run.scopes.scopesFor(subject);
+        await run.session.tokenSource.getToken({ subject, scopes });
+        waiting.push({ o, scopes });
+      } catch (error) {
+        fail(o, error);
+        settled.set(index, { o });
+        release();
+        return;
+      }
+      if (waiting.length >= batchSize) await flush();
+    },
+  );
+  while (waiting.length > 0) await flush();
+  await Promise.all(inFlight);
+  release();
+  if (broken !== undefined) throw broken.error;
+
+  // Further pages: every token is cached by now; round after round, in the order of the users.
   while (open.length > 0) {
     const round = open;
     open = [];
@@ -296,34 +400,20 @@ export async function listAcrossUsers<T>(
       run,
       round.map((o) => o.subject),
     );
-    const sendable: { o: (typeof round)[number]; scopes: string[] }[] = [];
+    const sendable: Sendable[] = [];
     for (const [i, o] of round.entries()) {
       const ready = scopes[i];
       if (ready !== undefined && "scopes" in ready) sendable.push({ o, scopes: ready.scopes });
-      else {
-        failures.set(o.index, { subject: o.subject, error: ready?.error });
-        progress.tick(true);
-      }
+      else fail(o, ready?.error);
     }
     if (sendable.length === 0) continue;
-    const results = await run.client.batch(
-      sendable.map(({ o, scopes: chosen }) =>
-        page(run.client.calls.as(o.subject), chosen, o.pageToken),
-      ),
-      { concurrency: run.concurrency },
-    );
-    for (const [i, result] of results.entries()) {
-      const o = sendable[i]?.o;
-      if (o === undefined) continue;
-      if (!result.ok) {
-        failures.set(o.index, { subject: o.subject, error: result.error });
-        progress.tick(true);
-        continue;
-      }
-      const value = result.value;
+    const pages = new Map<number, Page<T>>();
+    await sendBatch(sendable, (o, value) => pages.set(o.index, value));
+    for (const { o } of sendable) {
+      const value = pages.get(o.index);
+      if (value === undefined) continue;
       for (const item of value.items ?? []) emit(o.subject, item);
       if (value.nextPageToken) open.push({ ...o, pageToken: value.nextPageToken });
-      else progress.tick(false);
     }
   }
   progress.finish();
@@ -335,15 +425,15 @@ export type Ready = { scopes: string[] } | { error: unknown };
 
 /**
  * The scopes for each user, with each user's token already fetched (a user the token endpoint refuses
- * gets the error instead, and is left out of the batch): `concurrency` exchanges at a time, one per user.
- * The batch then finds every token cached.
+ * gets the error instead, and is left out of the batch): {@link tokenConcurrency} exchanges at a time,
+ * one per user. The batch then finds every token cached.
  */
 export async function readyUsers(
   run: CalendarRun,
   subjects: readonly (string | undefined)[],
 ): Promise<Ready[]> {
   const out: Ready[] = [];
-  await pool([...subjects.entries()], run.concurrency, async ([i, subject]) => {
+  await pool([...subjects.entries()], tokenConcurrency(run.concurrency), async ([i, subject]) => {
     try {
       const scopes = await run.scopes.scopesFor(subject);
       await run.session.tokenSource.getToken({ subject, scopes });

@@ -100,6 +100,7 @@ export async function demo(io: Io): Promise<number> {
       const stepIo: Io = {
         ...io,
         out: (line) => void lines.push(line),
+        outLines: (more) => void lines.push(...more),
         err: (line) => void lines.push(line),
         styleErr: io.styleOut,
       };

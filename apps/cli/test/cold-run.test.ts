@@ -1,0 +1,199 @@
+// A cold run over many users is a pipeline: the bundled dwd against the emulator on a real port (with
+// added latency), through a proxy that sees every request in order and can hold one user's token exchange.
+// Nothing here waits on time: the held exchange is answered only once a batch request has arrived, so a
+// dwd that minted every token before its first batch could never get there.
+import { startEmulator } from "@dwd/emulator/node";
+import type { RunningEmulator } from "@dwd/emulator/node";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanEnv, dwd } from "./helpers.ts";
+
+const auth = "https://www.googleapis.com/auth/";
+const USERS = 55;
+
+let server: RunningEmulator;
+let dir: string;
+let key: string;
+let users: string[];
+
+/** The `sub` of a jwt-bearer token request's assertion. */
+function subjectOf(form: string): string | undefined {
+  const assertion = new URLSearchParams(form).get("assertion") ?? "";
+  const payload = assertion.split(".")[1] ?? "";
+  return (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { sub?: string }).sub;
+}
+
+interface Proxy {
+  url: string;
+  /** What arrived, in order: `token <subject>`, `batch`, `other`. */
+  seen: string[];
+  /** Whether the held exchange was still unanswered, and its client still waiting, when the first batch came. */
+  heldWhenFirstBatch: boolean | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * A proxy to the emulator that logs each request as it arrives and holds the token exchange of `held`
+ * until the first batch request has arrived.
+ */
+async function startProxy(held: string): Promise<Proxy> {
+  let firstBatch: () => void = () => undefined;
+  const batchArrived = new Promise<void>((resolve) => (firstBatch = resolve));
+  let heldPending = false;
+  const state: Proxy = {
+    url: "",
+    seen: [],
+    heldWhenFirstBatch: undefined,
+    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
+  };
+  const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    // dwd sends to the proxy as to an egress proxy: the request line holds the emulator's whole URL.
+    const target = new URL(req.url ?? "/", server.url);
+    const path = `${target.pathname}${target.search}`;
+    if (path.startsWith("/token")) {
+      const subject = subjectOf(body.toString("utf8"));
+      state.seen.push(`token ${subject}`);
+      if (subject === held) {
+        heldPending = true;
+        res.on("close", () => (heldPending = false));
+        await batchArrived;
+      }
+    } else if (path.startsWith("/batch/")) {
+      state.seen.push("batch");
+      if (state.heldWhenFirstBatch === undefined) state.heldWhenFirstBatch = heldPending;
+      firstBatch();
+    } else state.seen.push("other");
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers))
+      if (typeof value === "string" && !["host", "accept-encoding", "connection"].includes(name))
+        headers.set(name, value);
+    const answer = await fetch(`${server.url}${path}`, {
+      method: req.method ?? "GET",
+      headers,
+      ...(body.length > 0 ? { body } : {}),
+    });
+    const type = answer.headers.get("content-type");
+    res.writeHead(answer.status, type === null ? {} : { "content-type": type });
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  };
+  const http: Server = createServer((req, res) => {
+    forward(req, res).catch((error: unknown) => {
+      res.writeHead(502).end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  state.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  return state;
+}
+
+/**
+ * `dwd events list` for `subjects` (one a line in a file) through the proxy, as dwd's egress proxy: the
+ * token requests keep the emulator's own URL as their audience.
+ */
+async function listThrough(
+  proxy: Proxy,
+  subjects: string[],
+): Promise<{ code: number | null; rows: { subject: string }[]; stderr: string }> {
+  const file = join(dir, `users-${subjects.length}.txt`);
+  await writeFile(file, `${subjects.join("\n")}\n`);
+  const r = await dwd(
+    ["events", "list", "--key", key, "--subjects-file", file, "--json", "--timeout", "20000"],
+    cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host, HTTP_PROXY: proxy.url }),
+    // A dwd that waits for every token before its first batch waits forever here: stop it sooner.
+    30_000,
+  );
+  return {
+    code: r.code,
+    rows: r.stdout === "" ? [] : (JSON.parse(r.stdout) as { subject: string }[]),
+    stderr: r.stderr,
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "dwd-cold-run-"));
+  server = await startEmulator({
+    scenario: {
+      domain: "example.com",
+      users: { count: USERS, eventsEach: 2 },
+      serviceAccounts: [{ name: "calendar-bot" }],
+      grants: [
+        { serviceAccount: "calendar-bot", scopes: [`${auth}calendar`, `${auth}calendar.readonly`] },
+      ],
+    } as never,
+    port: 0,
+    host: "127.0.0.1",
+    keysDir: join(dir, "keys"),
+  });
+  key = server.keyFiles["calendar-bot"]?.json ?? "";
+  users = server.emulator.scenario.users.map((u) => u.email);
+  const faults = await fetch(`${server.url}/_emulator/faults`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ latencyMs: 20 }),
+  });
+  expect(faults.status).toBe(200);
+});
+
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("a cold run over many users", () => {
+  it("sends the first batch while a token exchange is still pending; output stays in user order", async () => {
+    expect(users).toHaveLength(USERS);
+    const held = users[10] ?? "";
+    const proxy = await startProxy(held);
+    try {
+      const r = await listThrough(proxy, users);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^summary: ${USERS} users: ${USERS} ok, 0 failed; 2 requests, ${USERS} token exchanges, `,
+        ),
+      );
+      expect(r.code).toBe(0);
+      expect(proxy.heldWhenFirstBatch).toBe(true);
+      // The held user's exchange arrived before the first batch and was answered after it; the first
+      // batch carried 50 users whose tokens came first, the held one went in the second.
+      const firstBatch = proxy.seen.indexOf("batch");
+      expect(proxy.seen.indexOf(`token ${held}`)).toBeLessThan(firstBatch);
+      expect(proxy.seen.filter((s) => s === "batch")).toHaveLength(2);
+      expect(proxy.seen.filter((s) => s.startsWith("token "))).toHaveLength(USERS);
+      // Two events each, every user in the order given (the held one in its place).
+      expect(r.rows.map((row) => row.subject)).toEqual(users.flatMap((u) => [u, u]));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("one user refused at the token endpoint neither delays nor spoils the others", async () => {
+    const ghost = "ghost@example.com";
+    const subjects = [...users.slice(0, 10), ghost, ...users.slice(10)];
+    const proxy = await startProxy(ghost);
+    try {
+      const r = await listThrough(proxy, subjects);
+      // The others' first batch went out while the refusal was still on its way.
+      expect(proxy.heldWhenFirstBatch).toBe(true);
+      expect(r.code).toBe(1);
+      expect(r.rows.map((row) => row.subject)).toEqual(users.flatMap((u) => [u, u]));
+      expect(r.stderr).toContain(
+        `error: 1 of ${USERS + 1} users failed:\n  ${ghost}: unknown_subject: Cannot get a token for "${ghost}": "${ghost}" is not a user of the Workspace domain\n`,
+      );
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `summary: ${USERS + 1} users: ${USERS} ok, 1 failed; 2 requests, ${USERS + 1} token exchanges, `,
+        ),
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+});
