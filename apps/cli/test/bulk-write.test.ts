@@ -209,3 +209,137 @@ describe("events create for many users", () => {
     expect(lines(one.stdout)[0]?.["status"]).toBe("exists");
   }, 240_000);
 });
+
+describe("CSV rows, patch and delete across users", () => {
+  const three = users.slice(0, 3);
+  const base = ["--key", "KEY"];
+  const withKey = (args: string[]): string[] => args.map((a) => (a === "KEY" ? key : a));
+
+  it("creates each CSV row for its own user, once; a rerun creates nothing", async () => {
+    const csv = join(dir, "rows.csv");
+    await writeFile(
+      csv,
+      [
+        "subject,summary,start.dateTime,end.dateTime,attendees.email",
+        `${three[0]},Retro,2027-04-01T09:00:00Z,2027-04-01T10:00:00Z,`,
+        `${three[1]},"Retro, with ""guests""",2027-04-01T09:00:00Z,2027-04-01T10:00:00Z,a@example.com b@example.com`,
+        `${three[2]},Retro,2027-04-02T09:00:00Z,2027-04-02T10:00:00Z,`,
+        "",
+      ].join("\r\n"),
+    );
+    const args = withKey(["events", "create", "primary", ...base, "--csv-file", csv]);
+    const first = await run(args);
+    expect(first.code).toBe(0);
+    expect(lines(first.stdout).map((l) => [l["subject"], l["line"], l["status"]])).toEqual([
+      [three[0], 2, "created"],
+      [three[1], 3, "created"],
+      [three[2], 4, "created"],
+    ]);
+    expect(first.stderr).toMatch(/summary: 3 events of 3 users: 3 created, 0 unchanged, 0 failed;/);
+    const again = await run(args);
+    expect(again.code).toBe(0);
+    expect(countBy(lines(again.stdout))).toEqual({ exists: 3 });
+    const found = await listAll(three, "Retro");
+    expect(total(found)).toBe(3);
+    const guests = found.get(three[1] ?? "")?.[0];
+    expect(guests?.summary).toBe('Retro, with "guests"');
+    expect(guests?.attendees?.map((a) => a.email)).toEqual(["a@example.com", "b@example.com"]);
+    expect(found.get(three[2] ?? "")?.[0]?.start?.dateTime).toBe("2027-04-02T09:00:00Z");
+  });
+
+  it("refuses an unknown column or a short row (exit 2, naming the line), sending nothing", async () => {
+    const bad = join(dir, "bad.csv");
+    await writeFile(bad, "subject,summary,start.dateTim\nuser0001@example.com,A,B\n");
+    const before = await writesSent();
+    const r = await run(withKey(["events", "create", "primary", ...base, "--file", bad]));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`Invalid CSV in "${bad}" line 1: unknown column "start.dateTim"`);
+    expect(r.stderr).toContain("hint: Columns: subject, summary,");
+    await writeFile(
+      bad,
+      'subject,summary\nuser0001@example.com,A\nuser0002@example.com,"B\nb",extra\n',
+    );
+    const short = await run(withKey(["events", "create", "primary", ...base, "--csv-file", bad]));
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain(`Invalid CSV in "${bad}" line 3: 3 fields, the header has 2`);
+    expect(await writesSent()).toBe(before);
+  });
+
+  it("patches and deletes the events a filter selects for each user, exactly once", async () => {
+    const who = ["--subjects", three.join(",")];
+    const patchArgs = withKey([
+      "events",
+      "patch",
+      "primary",
+      ...base,
+      ...who,
+      "--q",
+      "Retro",
+      "--from",
+      "2027-03-31T00:00:00Z",
+      "--to",
+      "2027-04-03T00:00:00Z",
+      "--body",
+      '{"location":"Room 4"}',
+    ]);
+    let before = await writesSent();
+    const dry = await run([...patchArgs, "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(countBy(lines(dry.stdout))).toEqual({ "would-patch": 3 });
+    expect(dry.stderr).toMatch(
+      /summary: 3 events of 3 users: 0 patched, 3 would patch, 0 unchanged, 0 failed;/,
+    );
+    expect(await writesSent()).toBe(before);
+    const patched = await run(patchArgs);
+    expect(patched.code).toBe(0);
+    expect(countBy(lines(patched.stdout))).toEqual({ patched: 3 });
+    expect((await stats()).byEndpoint["calendar.events.patch"]).toBe(3);
+    before = await writesSent();
+    const repatch = await run(patchArgs);
+    expect(countBy(lines(repatch.stdout))).toEqual({ unchanged: 3 });
+    expect(await writesSent()).toBe(before);
+    for (const events of (await listAll(three, "Retro")).values())
+      expect(events.map((e) => e.location)).toEqual(["Room 4"]);
+
+    const deleteArgs = withKey(["events", "delete", "primary", ...base, ...who, "--q", "Retro"]);
+    const dryDelete = await run([...deleteArgs, "--dry-run"]);
+    expect(countBy(lines(dryDelete.stdout))).toEqual({ "would-delete": 3 });
+    expect(await writesSent()).toBe(before);
+    const ids = lines(dryDelete.stdout).map((l) => String(l["id"]));
+    const deleted = await run(deleteArgs);
+    expect(deleted.code).toBe(0);
+    expect(countBy(lines(deleted.stdout))).toEqual({ deleted: 3 });
+    expect(deleted.stderr).toMatch(
+      /summary: 3 events of 3 users: 3 deleted, 0 unchanged, 0 failed;/,
+    );
+    expect(total(await listAll(three, "Retro"))).toBe(0);
+    // Again by ID: each user's event is gone already, so nothing is deleted.
+    before = await writesSent();
+    const again = await run(
+      withKey([
+        "events",
+        "delete",
+        "primary",
+        ...base,
+        "--subjects",
+        three[0] ?? "",
+        "--id",
+        ids[0] ?? "",
+      ]),
+    );
+    expect(again.code).toBe(0);
+    expect(lines(again.stdout)).toEqual([
+      { status: "unchanged", id: ids[0], subject: three[0], calendarId: "primary" },
+    ]);
+    expect(await writesSent()).toBe(before);
+  });
+
+  it("refuses a patch or delete across users without an event ID or a filter (exit 2)", async () => {
+    const r = await run(
+      withKey(["events", "delete", "primary", ...base, "--subjects", three.join(",")]),
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Missing the events to delete: no event ID and no filter");
+    expect(r.stderr).toContain("hint: Give an event ID (or --id), or select events with --q");
+  });
+});

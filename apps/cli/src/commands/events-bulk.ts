@@ -29,7 +29,6 @@ export interface CreateRow {
 /** Prints the outcomes, the summary and the failures; the exit code (1 when any failed). */
 function finish(run: CalendarRun, outcomes: readonly BulkOutcome[], kind: string): number {
   for (const o of outcomes) run.io.out(JSON.stringify(o));
-  const users = new Set(outcomes.map((o) => o.subject)).size;
   const failures = outcomes.filter((o) => o.status === "failed");
   if (failures.length > 0) {
     const label = (text: string, style: "red" | "yellow"): string =>
@@ -49,7 +48,7 @@ function finish(run: CalendarRun, outcomes: readonly BulkOutcome[], kind: string
       `${label("hint:", "yellow")} Run the same command again: what was ${kind} is recognised and left as it is, only the rest is sent`,
     );
   }
-  run.io.err(bulkSummary(outcomes, run, users, kind));
+  run.io.err(bulkSummary(outcomes, run, run.subjects.length, kind));
   return failures.length > 0 ? 1 : 0;
 }
 
@@ -161,7 +160,9 @@ export async function changeMany(
       (calls, item, scopes) => calls.events.get(calendarId, item.id, { scopes }),
       (r) => {
         if (r.ok) {
-          if (r.value.status !== "cancelled") found.push({ subject: undefined, event: r.value });
+          // A cancelled event is one already deleted: nothing to do.
+          if (r.value.status === "cancelled") return { status: "unchanged" };
+          found.push({ subject: undefined, event: r.value });
           return { status: "would-patch" };
         }
         const code = (r.error as { code?: unknown }).code;
