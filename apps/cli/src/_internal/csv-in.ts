@@ -67,15 +67,19 @@ export function parseCsvRecords(
   for (; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') ((field += '"'), i++);
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else {
         if (c === "\n") line++;
         field += c;
       }
     } else if (c === '"' && field === "") quoted = true;
-    else if (c === ",") (fields.push(field), (field = ""));
-    else if (c === "\n" || c === "\r") {
+    else if (c === ",") {
+      fields.push(field);
+      field = "";
+    } else if (c === "\n" || c === "\r") {
       if (c === "\r" && text[i + 1] === "\n") i++;
       endRecord();
       line++;
@@ -106,7 +110,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   for (const key of keys.slice(0, -1)) {
     const next = node[key];
     if (next !== null && typeof next === "object") node = next as Record<string, unknown>;
-    else node = (node[key] = {}) as Record<string, unknown>;
+    else node = node[key] = {};
   }
   node[keys[keys.length - 1] ?? ""] = value;
 }

@@ -442,11 +442,11 @@ export async function eventsCreate(
               `Invalid CSV in "${csvFile ?? ""}" line ${r.line}: id "${id}" is not base32hex`,
               "Event IDs use a–v and 0–9 only, 5 to 1024 characters; or leave id empty and dwd derives one from the row",
             );
-          return { line: r.line, event: r.event as Event };
+          return { line: r.line, event: r.event };
         })
       : file !== undefined && stringArg(args, "body") === undefined
         ? parseEventLines(await readTextFile(file), file)
-        : [{ line: 1, event: (await readJsonInput(args, "event")) as Event }];
+        : [{ line: 1, event: await readJsonInput(args, "event") }];
   if (kind === "import") {
     for (const input of inputs) {
       if (typeof input.event.iCalUID !== "string" || input.event.iCalUID === "")
