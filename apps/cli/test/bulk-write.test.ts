@@ -193,6 +193,15 @@ describe("events create for many users", () => {
       /summary: 500 events of 500 users: 0 created, 500 unchanged, 0 failed;/,
     );
     expect(total(await listAll(users, "Offsite"))).toBe(500);
+    // Every user of the domain (--all-users: the emulator's scenario here), dry: all there, nothing sent.
+    const writesBeforeAll = await writesSent();
+    const all = await run([
+      ...["events", "create", "primary", "--key", key, "--all-users", "--file", eventFile],
+      "--dry-run",
+    ]);
+    expect(all.code).toBe(0);
+    expect(countBy(lines(all.stdout))).toEqual({ unchanged: 500 });
+    expect(await writesSent()).toBe(writesBeforeAll);
     // The IDs are the ones a single-user run derives: the same event is never made twice either way.
     const one = await run([
       "events",
