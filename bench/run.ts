@@ -327,6 +327,16 @@ try {
   report(await directorySelectBench());
 }
 
+// 5c. One event for 500 users under 20 % injected faults: exactly 500 events, a rerun creates 0
+// (bench/bulk-create.ts).
+{
+  const { bulkCreateBench } = await import("./bulk-create.ts");
+  say(
+    "\n5c. dwd events create for 500 users under 20 % injected faults, run until it completes, then once more (counted at the emulator)",
+  );
+  report(await bulkCreateBench());
+}
+
 // 6. 200 users × events.list: dwd batches vs a googleapis loop (bench/calendar-events-list.ts).
 {
   const { eventsListBench } = await import("./calendar-events-list.ts");

@@ -63,6 +63,8 @@ function flagInfo(args: ArgsDef): FlagInfo {
       const flag = n.length === 1 ? `-${n}` : `--${n}`;
       takesValue.set(flag, value);
       canonical.set(flag, `--${kebab(name)}`);
+      // A one-letter option is also taken with two dashes (`--q Offsite`, as `-q Offsite`).
+      if (n.length === 1) takesValue.set(`--${n}`, value);
       if (!value) takesValue.set(`--no-${n}`, false);
     }
   }

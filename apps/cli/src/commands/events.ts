@@ -18,6 +18,9 @@ import {
   runProgress,
 } from "../_internal/calendar-run.ts";
 import { deterministicEventId, isValidEventId } from "../_internal/event-id.ts";
+import { parseCsvEvents } from "../_internal/csv-in.ts";
+import type { Selection } from "./events-bulk.ts";
+import { changeMany, createMany } from "./events-bulk.ts";
 import type { Io } from "../_internal/io.ts";
 import { jsonDepth, maxJsonDepth } from "../_internal/json-depth.ts";
 import { keyOptionsFrom } from "../_internal/session.ts";
@@ -30,6 +33,7 @@ import { processTerminal } from "../_internal/terminal.ts";
 import { rfc3339, timeRange, timeRangeArgs } from "../_internal/time-args.ts";
 import { eventsWatchCommand } from "./channels.ts";
 import { UsageError } from "../_internal/usage-error.ts";
+import { manySubjectsArgs, subjectSource } from "../_internal/subjects.ts";
 
 type Args = Record<string, unknown>;
 
@@ -419,10 +423,30 @@ export async function eventsCreate(
   terminal: Terminal = processTerminal(),
 ): Promise<number> {
   const file = stringArg(args, "file");
-  const inputs =
-    file !== undefined && stringArg(args, "body") === undefined
-      ? parseEventLines(await readTextFile(file), file)
-      : [{ line: 1, event: (await readJsonInput(args, "event")) as Event }];
+  const csvFile =
+    stringArg(args, "csv-file") ??
+    (file?.toLowerCase().endsWith(".csv") === true ? file : undefined);
+  if (csvFile !== undefined && stringArg(args, "body") !== undefined)
+    throw new UsageError(
+      "Conflicting options --body and --csv-file: give the events one way",
+      "Use --csv-file rows.csv, or --body/--file for JSON",
+    );
+  const csvRows =
+    csvFile !== undefined ? parseCsvEvents(await readTextFile(csvFile), csvFile) : undefined;
+  const inputs: InputEvent[] =
+    csvRows !== undefined
+      ? csvRows.map((r) => {
+          const id = r.event["id"];
+          if (typeof id === "string" && !isValidEventId(id))
+            throw new UsageError(
+              `Invalid CSV in "${csvFile ?? ""}" line ${r.line}: id "${id}" is not base32hex`,
+              "Event IDs use a–v and 0–9 only, 5 to 1024 characters; or leave id empty and dwd derives one from the row",
+            );
+          return { line: r.line, event: r.event };
+        })
+      : file !== undefined && stringArg(args, "body") === undefined
+        ? parseEventLines(await readTextFile(file), file)
+        : [{ line: 1, event: await readJsonInput(args, "event") }];
   if (kind === "import") {
     for (const input of inputs) {
       if (typeof input.event.iCalUID !== "string" || input.event.iCalUID === "")
@@ -432,7 +456,20 @@ export async function eventsCreate(
         );
     }
   }
-  const flags = runFlags(args);
+  let flags = runFlags(args);
+  // CSV rows that name their users: those are the run's users.
+  const rowSubjects =
+    csvRows?.[0]?.subject !== undefined ? csvRows.map((r) => r.subject) : undefined;
+  if (rowSubjects !== undefined) {
+    if (flags.source.kind !== "one" || flags.source.subject !== undefined)
+      throw new UsageError(
+        `Conflicting options: "${csvFile ?? ""}" has a subject column, and the users are named by flags too`,
+        "Drop --subject/--subjects/--subjects-file/--all-users (each row names its user), or the subject column",
+      );
+    const unique = [...new Set(rowSubjects)].filter((s): s is string => s !== undefined);
+    flags = { ...flags, source: { kind: "list", subjects: unique } };
+  }
+  const dryRun = args["dry-run"] === true;
   const run: CalendarRun = await openCalendarRun(
     kind === "insert" ? "events.insert" : "events.import",
     flags,
@@ -440,6 +477,17 @@ export async function eventsCreate(
     io,
     terminal,
   );
+  if (run.many || dryRun) {
+    const rows =
+      rowSubjects !== undefined
+        ? inputs.map((input, i) => ({ ...input, subject: rowSubjects[i] }))
+        : run.subjects.flatMap((subject) => inputs.map((input) => ({ ...input, subject })));
+    return await createMany(kind, run, calendarId, rows, {
+      dryRun,
+      conference: args["conference"] === true,
+      sendUpdates: sendUpdates(args),
+    });
+  }
   const subject = run.subjects[0];
   const scopes = await run.scopes.scopesFor(subject);
   const client = run.client.as(subject);
@@ -520,6 +568,69 @@ export async function eventsCreate(
   return 1;
 }
 
+// ---- patch, delete across users ------------------------------------------------------------------------
+
+/** Whether a patch/delete acts on many events: many users, or a filter instead of an event ID. */
+export function isBulkChange(args: Args): boolean {
+  const filtered = ["q", "from", "to", "ical-uid", "id"].some((k) => args[k] !== undefined);
+  return filtered || args["dry-run"] === true || subjectSource(args).kind !== "one";
+}
+
+/**
+ * `dwd events patch|delete CALENDAR [EVENT] --subjects… [--q --from --to --ical-uid | --id]`: each user's
+ * events that match (or the event with that ID), patched with --body/--file or deleted, exactly once:
+ * what already matches or is already gone is `unchanged`, and a rerun sends no write.
+ */
+export async function eventsChange(
+  kind: "patch" | "delete",
+  calendarId: string,
+  args: Args,
+  io: Io,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
+  const positional = typeof args["eventId"] === "string" ? args["eventId"] : undefined;
+  const id = stringArg(args, "id") ?? positional;
+  if (id !== undefined && positional !== undefined && id !== positional)
+    throw new UsageError(
+      `Conflicting event IDs "${positional}" and --id "${id}"`,
+      "Give the event ID once",
+    );
+  const { from, to } = timeRange(args);
+  const iCalUID = stringArg(args, "ical-uid");
+  const q = stringArg(args, "q");
+  const filter: Record<string, unknown> = {
+    ...(from !== undefined ? { timeMin: rfc3339(from) } : {}),
+    ...(to !== undefined ? { timeMax: rfc3339(to) } : {}),
+    ...(q !== undefined ? { q } : {}),
+    ...(iCalUID !== undefined ? { iCalUID } : {}),
+  };
+  if (id !== undefined && Object.keys(filter).length > 0)
+    throw new UsageError(
+      "Conflicting options: an event ID and a filter (--q, --from, --to, --ical-uid)",
+      "Give the event ID, or a filter that selects the events in each user's calendar",
+    );
+  if (id === undefined && Object.keys(filter).length === 0)
+    throw new UsageError(
+      `Missing the events to ${kind}: no event ID and no filter`,
+      `Give an event ID (or --id), or select events with --q, --from/--to or --ical-uid, e.g. dwd events ${kind} primary --subjects-file users.txt --q "Offsite" --from today --to +30d`,
+    );
+  const selection: Selection =
+    id !== undefined ? { kind: "id", id } : { kind: "filter", params: filter };
+  const patch = kind === "patch" ? ((await readJsonInput(args, "event")) as Event) : undefined;
+  const run = await openCalendarRun(
+    `events.${kind}`,
+    runFlags(args),
+    keyOptionsFrom(args),
+    io,
+    terminal,
+  );
+  return await changeMany(kind, run, calendarId, selection, {
+    dryRun: args["dry-run"] === true,
+    ...(patch !== undefined ? { patch } : {}),
+    sendUpdates: sendUpdates(args),
+  });
+}
+
 // ---- the command tree ----------------------------------------------------------------------------------
 
 const optionalCalendar = {
@@ -540,6 +651,36 @@ const writeArgs = {
   ...sendUpdatesArg,
   ...ifMatchArg,
   ...jsonOut,
+} as const satisfies ArgsDef;
+
+/** Flags of a write across users: who, which events, and --dry-run. */
+const bulkArgs = {
+  ...manySubjectsArgs,
+  "dry-run": {
+    type: "boolean",
+    description: "Print what would change, one NDJSON line per (user, event), and send no write",
+  },
+} as const satisfies ArgsDef;
+const selectArgs = {
+  ...timeRangeArgs,
+  q: {
+    type: "string",
+    valueHint: "text",
+    description: "Across users: the events matching this text",
+  },
+  "ical-uid": {
+    type: "string",
+    valueHint: "uid",
+    description: "Across users: the events with this iCalUID",
+  },
+  id: { type: "string", valueHint: "event", description: "Across users: the event with this ID" },
+} as const satisfies ArgsDef;
+const optionalEventId = {
+  eventId: {
+    type: "positional",
+    required: false,
+    description: "Event ID (or select events across users with --q, --from/--to, --ical-uid)",
+  },
 } as const satisfies ArgsDef;
 
 function writeCommand(kind: "update" | "patch", description: string): CommandDef<typeof writeArgs> {
@@ -587,12 +728,19 @@ export const eventsCommand = defineCommand({
       meta: {
         name: "dwd events create",
         description:
-          "Create events, one per line of --file (NDJSON), exactly once even when run again (events.insert)",
+          "Create events, one per line of --file (NDJSON) or row of --csv-file, for one user or many, exactly once even when run again (events.insert)",
       },
       args: {
         ...calendarArg,
         ...callArgs,
         ...bodyArgs,
+        "csv-file": {
+          type: "string",
+          valueHint: "file",
+          description:
+            "Events as CSV rows (header: subject, summary, start.dateTime, end.dateTime, attendees.email, …)",
+        },
+        ...bulkArgs,
         ...sendUpdatesArg,
         conference: {
           type: "boolean",
@@ -625,17 +773,48 @@ export const eventsCommand = defineCommand({
       run: (ctx) => eventsCreate("import", position(ctx.args, "calendarId"), ctx.args, ioOf(ctx)),
     }),
     update: writeCommand("update", "Replace an event with --body/--file (events.update)"),
-    patch: writeCommand("patch", "Change only the given fields of an event (events.patch)"),
-    delete: defineCommand({
-      meta: { name: "dwd events delete", description: "Delete an event (events.delete)" },
-      args: { ...calendarArg, ...eventIdArg, ...callArgs, ...sendUpdatesArg, ...ifMatchArg },
+    patch: defineCommand({
+      meta: {
+        name: "dwd events patch",
+        description:
+          "Change only the given fields of an event (events.patch); across users: the events a filter selects, exactly once",
+      },
+      args: { ...writeArgs, ...optionalEventId, ...bulkArgs, ...selectArgs },
       run: (ctx) =>
-        eventsDelete(
-          position(ctx.args, "calendarId"),
-          position(ctx.args, "eventId"),
-          ctx.args,
-          ioOf(ctx),
-        ),
+        ctx.args.eventId === undefined || isBulkChange(ctx.args)
+          ? eventsChange("patch", position(ctx.args, "calendarId"), ctx.args, ioOf(ctx))
+          : eventsWrite(
+              "patch",
+              position(ctx.args, "calendarId"),
+              position(ctx.args, "eventId"),
+              ctx.args,
+              ioOf(ctx),
+            ),
+    }),
+    delete: defineCommand({
+      meta: {
+        name: "dwd events delete",
+        description:
+          "Delete an event (events.delete); across users: the events a filter selects, exactly once",
+      },
+      args: {
+        ...calendarArg,
+        ...optionalEventId,
+        ...callArgs,
+        ...sendUpdatesArg,
+        ...ifMatchArg,
+        ...bulkArgs,
+        ...selectArgs,
+      },
+      run: (ctx) =>
+        ctx.args.eventId === undefined || isBulkChange(ctx.args)
+          ? eventsChange("delete", position(ctx.args, "calendarId"), ctx.args, ioOf(ctx))
+          : eventsDelete(
+              position(ctx.args, "calendarId"),
+              position(ctx.args, "eventId"),
+              ctx.args,
+              ioOf(ctx),
+            ),
     }),
     move: defineCommand({
       meta: {

@@ -1,0 +1,223 @@
+// `dwd events create|patch|delete` across many users: the same event for every user, CSV rows with their
+// own users, or the events a filter selects in each user's calendar. Batched and exactly once (see
+// bulk-write.ts); one NDJSON line per (user, event), a summary and the failures on stderr.
+import type { Event } from "@dwd/calendar";
+import type { CalendarRun, Lister } from "../_internal/calendar-run.ts";
+import { listAcrossUsers } from "../_internal/calendar-run.ts";
+import type { BulkItem, BulkOutcome } from "../_internal/bulk-write.ts";
+import {
+  batchEach,
+  bulkSummary,
+  errorFields,
+  judgeDelete,
+  judgeInsert,
+  judgePatch,
+  judgeWouldCreate,
+  patchApplies,
+} from "../_internal/bulk-write.ts";
+import { deterministicEventId } from "../_internal/event-id.ts";
+
+type SendUpdates = { sendUpdates?: "all" | "externalOnly" | "none" };
+
+/** One event to create for one user. */
+export interface CreateRow {
+  line: number;
+  subject: string | undefined;
+  event: Event;
+}
+
+/** Prints the outcomes, the summary and the failures; the exit code (1 when any failed). */
+function finish(run: CalendarRun, outcomes: readonly BulkOutcome[], kind: string): number {
+  for (const o of outcomes) run.io.out(JSON.stringify(o));
+  const failures = outcomes.filter((o) => o.status === "failed");
+  if (failures.length > 0) {
+    const label = (text: string, style: "red" | "yellow"): string =>
+      run.io.styleErr(style, run.io.styleErr("bold", text));
+    run.io.err(`${label("error:", "red")} ${failures.length} of ${outcomes.length} events failed:`);
+    for (const f of failures)
+      run.io.err(
+        `  ${[f.subject, f.line !== undefined ? `line ${f.line}` : undefined, f.id || undefined]
+          .filter((p) => p !== undefined)
+          .join(" ")}: ${f.error?.code ?? ""}: ${f.error?.message ?? ""}`,
+      );
+    const hints = [
+      ...new Set(failures.map((f) => f.error?.hint).filter((h): h is string => h !== undefined)),
+    ];
+    for (const hint of hints) run.io.err(`${label("hint:", "yellow")} ${hint}`);
+    run.io.err(
+      `${label("hint:", "yellow")} Run the same command again: what was ${kind} is recognised and left as it is, only the rest is sent`,
+    );
+  }
+  run.io.err(bulkSummary(outcomes, run, run.subjects.length, kind));
+  return failures.length > 0 ? 1 : 0;
+}
+
+/**
+ * Creates (or imports) each row's event for its user in batches, with an ID derived from the event,
+ * calendar and user unless the row has one; with `dryRun`, reads each ID instead and prints
+ * would-create or unchanged.
+ */
+export async function createMany(
+  kind: "insert" | "import",
+  run: CalendarRun,
+  calendarId: string,
+  rows: readonly CreateRow[],
+  options: { dryRun: boolean; conference: boolean; sendUpdates: SendUpdates },
+): Promise<number> {
+  // When this run began, on the wall clock (an event created before it was there already).
+  const since = Date.now() - (performance.now() - run.startedAt);
+  const bodies = new Map<BulkItem, Event>();
+  const items: BulkItem[] = rows.map(({ line, subject, event }) => {
+    const id = event.id ?? deterministicEventId(event, calendarId, subject);
+    const body: Event = { ...event, id };
+    if (options.conference && kind === "insert" && body.conferenceData === undefined)
+      body.conferenceData = {
+        createRequest: { requestId: id, conferenceSolutionKey: { type: "hangoutsMeet" } },
+      };
+    const item = { line, subject, id };
+    bodies.set(item, body);
+    return item;
+  });
+  const outcomes = options.dryRun
+    ? await batchEach(
+        run,
+        calendarId,
+        items,
+        (calls, item, scopes) => calls.events.get(calendarId, item.id, { scopes }),
+        judgeWouldCreate,
+      )
+    : await batchEach(
+        run,
+        calendarId,
+        items,
+        (calls, item, scopes) => {
+          const body = bodies.get(item) ?? {};
+          const params = {
+            ...options.sendUpdates,
+            ...(body.conferenceData ? { conferenceDataVersion: 1 } : {}),
+            scopes,
+          };
+          return kind === "insert"
+            ? calls.events.insert(calendarId, body, params)
+            : calls.events.import(calendarId, body, params);
+        },
+        judgeInsert(since),
+      );
+  return finish(run, outcomes, "created");
+}
+
+/** Which events a patch or delete across users acts on: one ID, or what an events.list filter finds. */
+export type Selection =
+  { kind: "id"; id: string } | { kind: "filter"; params: Record<string, unknown> };
+
+/**
+ * Patches or deletes the selected events of every user of the run. A delete that finds the event gone,
+ * and a patch whose fields the event already has, are `unchanged` and send nothing; `dryRun` sends no
+ * write at all.
+ */
+export async function changeMany(
+  kind: "patch" | "delete",
+  run: CalendarRun,
+  calendarId: string,
+  selection: Selection,
+  options: { dryRun: boolean; patch?: Event; sendUpdates: SendUpdates },
+): Promise<number> {
+  // First each user's events as they are now: listed by the filter, or read by ID.
+  const found: { subject: string | undefined; event: Event }[] = [];
+  let outcomes: BulkOutcome[] = [];
+  if (selection.kind === "filter") {
+    const lister: Lister<Event> = {
+      method: "events.list",
+      all: (client, scopes) => client.events.all(calendarId, { ...selection.params, scopes }),
+      page: (calls, scopes, pageToken) =>
+        calls.events.list(calendarId, {
+          ...selection.params,
+          maxResults: 2500,
+          pageToken,
+          scopes,
+        }),
+    };
+    const failures = await listAcrossUsers(
+      run,
+      lister,
+      (subject, event) => {
+        if (event.status !== "cancelled") found.push({ subject, event });
+      },
+      { batch: true },
+    );
+    outcomes = failures.map((f) => ({
+      status: "failed",
+      id: "",
+      ...(f.subject !== undefined ? { subject: f.subject } : {}),
+      calendarId,
+      error: errorFields(f.error),
+    }));
+  } else {
+    const reads = await batchEach(
+      run,
+      calendarId,
+      run.subjects.map((subject) => ({ subject, id: selection.id })),
+      (calls, item, scopes) => calls.events.get(calendarId, item.id, { scopes }),
+      (r) => {
+        if (r.ok) {
+          // A cancelled event is one already deleted: nothing to do.
+          if (r.value.status === "cancelled") return { status: "unchanged" };
+          found.push({ subject: undefined, event: r.value });
+          return { status: "would-patch" };
+        }
+        const code = (r.error as { code?: unknown }).code;
+        return code === "not_found" || code === "deleted"
+          ? { status: "unchanged" }
+          : { status: "failed", error: r.error };
+      },
+    );
+    // The reads that found the event are written below; the rest are final.
+    let k = 0;
+    for (const r of reads) {
+      if (r.status === "would-patch") {
+        const f = found[k++];
+        if (f !== undefined) f.subject = r.subject;
+      } else outcomes.push(r);
+    }
+  }
+  const patch = options.patch ?? {};
+  const todo: { item: BulkItem; event: Event }[] = [];
+  for (const { subject, event } of found) {
+    const item = { subject, id: event.id ?? "" };
+    const base = { id: item.id, ...(subject !== undefined ? { subject } : {}), calendarId };
+    if (kind === "patch" && patchApplies(event, patch))
+      outcomes.push({ ...base, status: "unchanged" });
+    else if (options.dryRun)
+      outcomes.push({ ...base, status: kind === "patch" ? "would-patch" : "would-delete" });
+    else todo.push({ item, event });
+  }
+  if (todo.length > 0) {
+    const items = todo.map((t) => t.item);
+    outcomes.push(
+      ...(kind === "patch"
+        ? await batchEach(
+            run,
+            calendarId,
+            items,
+            (calls, item, scopes) =>
+              calls.events.patch(calendarId, item.id, patch, {
+                ...options.sendUpdates,
+                ...(patch.conferenceData ? { conferenceDataVersion: 1 } : {}),
+                scopes,
+              }),
+            judgePatch,
+          )
+        : await batchEach(
+            run,
+            calendarId,
+            items,
+            (calls, item, scopes) =>
+              calls.events.delete(calendarId, item.id, { ...options.sendUpdates, scopes }),
+            judgeDelete,
+          )),
+    );
+  }
+  const order = new Map(run.subjects.map((s, i) => [s, i]));
+  outcomes.sort((a, b) => (order.get(a.subject) ?? 0) - (order.get(b.subject) ?? 0));
+  return finish(run, outcomes, kind === "patch" ? "patched" : "deleted");
+}
