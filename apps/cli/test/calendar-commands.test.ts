@@ -424,7 +424,7 @@ describe("--scopes and the default scope", () => {
     expect(r.code).toBe(1);
     const [error, hint] = r.stderr.split("\n");
     expect(error).toMatch(
-      /^error: Cannot call calendar\.calendarList\.list as "ana@example\.com": client "\d+" is not authorized for domain-wide delegation of any of "calendar\.readonly", "calendar", or "ana@example\.com" is not a user of the Workspace domain that granted it, or the entry names another client ID \(the method accepts any one of .*"calendar\.calendarlist\.readonly".*\)$/,
+      /^error: Cannot call calendar\.calendarList\.list as "ana@example\.com": client "\d+" is not authorized for domain-wide delegation of any of "calendar\.readonly", "calendar"; or "ana@example\.com" is not a user of the Workspace domain that granted it; or the entry names another client ID \(the method accepts any one of .*"calendar\.calendarlist\.readonly".*\)$/,
     );
     expect(hint).toMatch(
       /^hint: calendar\.calendarList\.list accepts any one of .*: grant one, or pass --scopes with one that the grant holds\. /,
@@ -464,7 +464,7 @@ describe("--scopes and the default scope", () => {
     );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
-      /^error: Cannot call calendar\.calendarList\.get as "cy@example\.com": client "\d+" is not authorized for domain-wide delegation of --scopes "calendar\.readonly", or "cy@example\.com" is not a user of the Workspace domain that granted it, or the entry names another client ID \(the method accepts any one of /,
+      /^error: Cannot call calendar\.calendarList\.get as "cy@example\.com": client "\d+" is not authorized for domain-wide delegation of --scopes "calendar\.readonly"; or "cy@example\.com" is not a user of the Workspace domain that granted it; or the entry names another client ID \(the method accepts any one of /,
     );
   });
 });

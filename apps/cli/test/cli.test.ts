@@ -169,7 +169,7 @@ describe("dwd calendars", () => {
     expect(rest).toEqual([""]);
     // No scope calendarList.get accepts is granted: the error names the ones tried and every one the method accepts.
     expect(error).toBe(
-      `error: Cannot call calendar.calendarList.get as "info@example.com": client "${ungrantedClientId}" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar", or "info@example.com" is not a user of the Workspace domain that granted it, or the entry names another client ID (the method accepts any one of "calendar", "calendar.app.created", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly")`,
+      `error: Cannot call calendar.calendarList.get as "info@example.com": client "${ungrantedClientId}" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar"; or "info@example.com" is not a user of the Workspace domain that granted it; or the entry names another client ID (the method accepts any one of "calendar", "calendar.app.created", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly")`,
     );
     expect(hint).toContain(
       "Security → Access and data control → API controls → Domain-wide delegation",

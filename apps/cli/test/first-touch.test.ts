@@ -99,7 +99,7 @@ describe("item 8: the unauthorized_client diagnosis names every cause", () => {
     const r = await dwd(["calendars", "list", "--subject", "bo@other.org"], env);
     expect(r.code).toBe(1);
     expect(r.stderr.split("\n")[0]).toBe(
-      `error: Cannot call calendar.calendarList.list as "bo@other.org": client "${clientId}" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar", or "bo@other.org" is not a user of the Workspace domain that granted it, or the entry names another client ID (the method accepts any one of "calendar", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly")`,
+      `error: Cannot call calendar.calendarList.list as "bo@other.org": client "${clientId}" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar"; or "bo@other.org" is not a user of the Workspace domain that granted it; or the entry names another client ID (the method accepts any one of "calendar", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly")`,
     );
   });
 });

@@ -251,7 +251,7 @@ describe("scope choice", () => {
     expect(error).toMatchObject({
       code: "delegation_not_authorized",
       message:
-        'Cannot call calendar.calendarList.list as "ana@example.com": client "123" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar", or "ana@example.com" is not a user of the Workspace domain that granted it, or the entry names another client ID (the method accepts any one of "calendar.readonly", "calendar", "calendar.calendarlist.readonly", "calendar.calendarlist")',
+        'Cannot call calendar.calendarList.list as "ana@example.com": client "123" is not authorized for domain-wide delegation of any of "calendar.readonly", "calendar"; or "ana@example.com" is not a user of the Workspace domain that granted it; or the entry names another client ID (the method accepts any one of "calendar.readonly", "calendar", "calendar.calendarlist.readonly", "calendar.calendarlist")',
     });
     // The hint is only the fix: which scopes would do, then the Admin-console step of the token endpoint's diagnosis.
     expect((error as DelegationError).hint).toMatch(
@@ -268,7 +268,7 @@ describe("scope choice", () => {
       tokenSource: tokens,
     });
     await expect(choice.scopesFor(undefined)).rejects.toThrow(
-      'Cannot call calendar.calendarList.list: client "123" is not authorized for domain-wide delegation of --scopes "calendar.events", or no user is impersonated, or the entry names another client ID (the method accepts any one of',
+      'Cannot call calendar.calendarList.list: client "123" is not authorized for domain-wide delegation of --scopes "calendar.events"; or no user is impersonated; or the entry names another client ID (the method accepts any one of',
     );
     expect(tokens.asked).toEqual([[events]]);
   });

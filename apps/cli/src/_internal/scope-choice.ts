@@ -85,7 +85,7 @@ export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
     // unauthorized_client also means "not a user of the granting domain" or "another client ID".
     const otherCauses =
       first.code === "delegation_not_authorized"
-        ? `, or ${subject === undefined ? "no user is impersonated" : `"${subject}" is not a user of the Workspace domain that granted it`}, or the entry names another client ID`
+        ? `; or ${subject === undefined ? "no user is impersonated" : `"${subject}" is not a user of the Workspace domain that granted it`}; or the entry names another client ID`
         : "";
     const what = `is not authorized for domain-wide delegation of ${explicit !== undefined ? `--scopes ${quoted(tried)}` : `any of ${quoted(tried)}`}${otherCauses}`;
     const fix =
