@@ -8,10 +8,44 @@
 //
 // SOURCE is a path, an http(s) URL, or `--google` for Google's own discovery URL (below). Without one it
 // reads the committed copy, scripts/fixtures/discovery/calendar-v3.json (revision 20260225, provenance
-// beside it), which `pnpm lint` checks against. Writing from another source also replaces that copy, so
+// beside it): the document's facts only, with Google's descriptions removed by `factsOnly` below, which
+// `pnpm lint` checks against. Writing from another source also replaces that copy (facts only again), so
 // the check keeps holding: `node scripts/extract-discovery.ts --google` takes Google's latest revision.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+
+/** Top-level keys of a discovery document that are about the document, not the API. */
+const documentKeys = new Set([
+  "description",
+  "documentationLink",
+  "icons",
+  "ownerDomain",
+  "ownerName",
+  "title",
+  "canonicalName",
+]);
+
+/**
+ * The document with Google's prose removed — every `description` and `enumDescriptions` text and the
+ * document's own metadata — so the committed copy keeps only facts (ids, paths, parameters, scopes,
+ * field types), in the same shape, which is all the extraction reads. A field named `description` (an
+ * object in `properties`) stays.
+ */
+export function factsOnly(documentText: string): string {
+  const strip = (value: unknown, top: boolean): unknown => {
+    if (Array.isArray(value)) return value.map((v) => strip(v, false));
+    if (value === null || typeof value !== "object") return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (top && documentKeys.has(k)) continue;
+      if (k === "description" && typeof v === "string") continue;
+      if (k === "enumDescriptions" && Array.isArray(v)) continue;
+      out[k] = strip(v, false);
+    }
+    return out;
+  };
+  return `${JSON.stringify(strip(JSON.parse(documentText), true), null, 2)}\n`;
+}
 
 const root = new URL("../", import.meta.url);
 /** Google's discovery document for Calendar v3. */
@@ -306,8 +340,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!check && source !== committed) {
     const current = existsSync(committed) ? readFileSync(committed, "utf8") : "";
-    if (current !== documentText) {
-      writeFileSync(committed, documentText);
+    const facts = factsOnly(documentText);
+    if (current !== facts) {
+      writeFileSync(committed, facts);
       console.log(
         `extract-discovery: wrote ${committedCopy} (revision ${raw.revision}); update its PROVENANCE.md`,
       );

@@ -1,7 +1,7 @@
 // The repository's scripts/extract-discovery.ts, which writes src/_generated/discovery.ts from Google's
-// Calendar discovery document: it reads the committed copy, a path or a URL (here a local HTTP server
-// serving the committed copy, standing in for Google's discovery URL), and no tracked file names a
-// folder outside the repository.
+// Calendar discovery document: it reads the committed copy (the document's facts, without Google's
+// prose), a path or a URL (here a local HTTP server serving the committed copy, standing in for Google's
+// discovery URL), and no tracked file names a folder outside the repository.
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -63,6 +63,26 @@ afterAll(async () => {
 });
 
 describe("scripts/extract-discovery.ts", () => {
+  it("the committed copy holds facts only: no description, enum description, title or icons of Google's", () => {
+    const doc = JSON.parse(readFileSync(copy, "utf8")) as Record<string, unknown>;
+    const prose: string[] = [];
+    const walk = (value: unknown, path: string): void => {
+      if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`));
+      else if (value !== null && typeof value === "object")
+        for (const [k, v] of Object.entries(value)) {
+          if ((k === "description" && typeof v === "string") || k === "enumDescriptions")
+            prose.push(`${path}.${k}`);
+          walk(v, `${path}.${k}`);
+        }
+    };
+    walk(doc, "$");
+    expect(prose).toEqual([]);
+    for (const key of ["title", "description", "icons", "documentationLink", "ownerName"])
+      expect(doc).not.toHaveProperty(key);
+    // A field that is named description is a fact, and stays.
+    expect(doc).toHaveProperty(["schemas", "Event", "properties", "description", "type"], "string");
+  });
+
   it("--check with no source checks the generated files against the committed copy", async () => {
     const r = await extract("--check");
     expect(r).toStrictEqual({
