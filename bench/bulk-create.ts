@@ -4,20 +4,17 @@
 // further run creates 0.
 //
 //   node bench/bulk-create.ts [--json]       (also run by bench/run.ts)
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { createCalendarClient } from "@dwd/calendar";
 import { startEmulator } from "@dwd/emulator/node";
 import { report, result, say } from "./report.ts";
+import { runDwd } from "./dwd-process.ts";
 import type { BenchResult } from "./report.ts";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
 const USERS = 500;
 const auth = "https://www.googleapis.com/auth/";
 const faults = {
@@ -32,26 +29,14 @@ interface Run {
   statuses: Record<string, number>;
 }
 
-function dwd(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, DWD_TOKEN_CACHE: "off", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.resume();
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const statuses: Record<string, number> = {};
-      for (const line of stdout.split("\n").filter((l) => l !== "")) {
-        const status = String((JSON.parse(line) as { status?: unknown }).status);
-        statuses[status] = (statuses[status] ?? 0) + 1;
-      }
-      resolve({ code, ms: performance.now() - t0, statuses });
-    });
-  });
+async function dwd(args: string[], env: Record<string, string>): Promise<Run> {
+  const run = await runDwd(args, env);
+  const statuses: Record<string, number> = {};
+  for (const line of run.stdout.split("\n").filter((l) => l !== "")) {
+    const status = String((JSON.parse(line) as { status?: unknown }).status);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  }
+  return { code: run.code, ms: run.ms, statuses };
 }
 
 /** Runs the section: events at the emulator after one event for 500 users under faults, and a rerun. */

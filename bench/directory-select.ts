@@ -4,41 +4,18 @@
 // active emails of each page are kept; the users' calendars are then read as usual.
 //
 //   node bench/directory-select.ts [--json]       (also run by bench/run.ts)
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "@dwd/emulator/node";
 import { report, result, say } from "./report.ts";
+import { dwd } from "./dwd-process.ts";
 import type { BenchResult } from "./report.ts";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
 const USERS = 1000;
 const PAGE_SIZE = 500;
 const auth = "https://www.googleapis.com/auth/";
-
-function dwd(args: string[], env: Record<string, string>): Promise<{ ms: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, DWD_TOKEN_CACHE: "off", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0
-        ? resolve({ ms: performance.now() - t0, stdout })
-        : reject(new Error(`dwd ${args.join(" ")} exited ${code}: ${stderr.trim()}`)),
-    );
-  });
-}
 
 /** Runs the section: Directory requests to select 1,000 users of an org unit, vs ⌈1000 / 500⌉. */
 export async function directorySelectBench(): Promise<BenchResult[]> {

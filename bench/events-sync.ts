@@ -4,18 +4,15 @@
 // included), so the ratio is what crossed the wire, not what dwd printed.
 //
 //   node bench/events-sync.ts [--json]       (also run by bench/run.ts)
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "@dwd/emulator/node";
+import { dwd } from "./dwd-process.ts";
 import { report } from "./report.ts";
 import type { BenchResult } from "./report.ts";
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
 const USERS = 200;
 const EVENTS_EACH = 20;
 const CHANGED_USERS = 10;
@@ -24,27 +21,6 @@ interface Stats {
   bytesSent: number;
   apiRequests: number;
   tokenRequests: number;
-}
-
-function dwd(args: string[], env: Record<string, string>): Promise<{ ms: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [cli, ...args], {
-      // Tokens are minted on every run, as the baseline does (a kept token would skip the exchange).
-      env: { ...process.env, DWD_TOKEN_CACHE: "off", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0
-        ? resolve({ ms: performance.now() - t0, stdout })
-        : reject(new Error(`dwd ${args.join(" ")} exited ${code}: ${stderr.trim()}`)),
-    );
-  });
 }
 
 /** Runs the section and returns its results (first sync vs second sync, bytes and events). */
