@@ -20,6 +20,7 @@ import type { IdentityConfig } from "./identity-config.ts";
 import { GOOGLE_ISSUER, GOOGLE_JWKS_URI, canonicalIssuer } from "./identity-config.ts";
 import type { Caller } from "./policy.ts";
 import { ProblemError } from "./problem.ts";
+import { readBounded } from "./_internal/read-bounded.ts";
 
 /** A caller with its identity compiled for matching. */
 export interface IdentityCaller {
@@ -186,27 +187,11 @@ export function createIdentityVerifier(options: IdentityVerifierOptions = {}): I
       await response.body?.cancel();
       throw new Error(`${url} answered more than ${maxDocumentBytes} bytes`);
     }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    if (response.body !== null) {
-      const reader = response.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > maxDocumentBytes) {
-          await reader.cancel();
-          throw new Error(`${url} answered more than ${maxDocumentBytes} bytes`);
-        }
-        chunks.push(value);
-      }
-    }
-    const bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const c of chunks) {
-      bytes.set(c, offset);
-      offset += c.byteLength;
-    }
+    const bytes = await readBounded(
+      response.body,
+      maxDocumentBytes,
+      () => new Error(`${url} answered more than ${maxDocumentBytes} bytes`),
+    );
     return JSON.parse(new TextDecoder().decode(bytes));
   }
 

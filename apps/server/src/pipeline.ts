@@ -28,6 +28,7 @@ import type { Caller } from "./policy.ts";
 import { ProblemError, problemResponse } from "./problem.ts";
 import type { RouteDef } from "./routes.ts";
 import { errorText, googleReasonOf, upstreamProblem } from "./upstream-problem.ts";
+import { readBounded } from "./_internal/read-bounded.ts";
 
 /** What the app's parts share: its options, clock, log and metrics. */
 export interface AppContext {
@@ -92,7 +93,7 @@ async function readBody(request: Request, maxBytes: number): Promise<unknown> {
     // can be read at once (on Node, without a web stream: @hono/node-server reads the request directly).
     bytes = new Uint8Array(await request.arrayBuffer());
     if (bytes.byteLength > maxBytes) throw tooLarge();
-  } else bytes = await readLimited(request, maxBytes, tooLarge);
+  } else bytes = await readBounded(request.body, maxBytes, tooLarge);
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
@@ -128,36 +129,6 @@ function depthOver(value: unknown, limit: number): boolean {
       if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
   }
   return false;
-}
-
-/** The body of a request without a declared length (chunked), refused once it passes `maxBytes`. */
-async function readLimited(
-  request: Request,
-  maxBytes: number,
-  tooLarge: () => ProblemError,
-): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body !== null) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return bytes;
 }
 
 /**
