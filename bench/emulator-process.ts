@@ -67,3 +67,11 @@ export async function startEmulatorProcess(scenario: object): Promise<EmulatorPr
     },
   };
 }
+
+/** dwd-server's `delegation` section over an emulator process: calendar-bot's key, the demo check subject. */
+export const delegationOver = (emulator: EmulatorProcess): Record<string, string> => ({
+  keyFile: emulator.keyFile("calendar-bot"),
+  checkSubject: "info@example.com",
+  tokenUri: `${emulator.url}/token`,
+  calendarRoot: `${emulator.url}/calendar/v3`,
+});

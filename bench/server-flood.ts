@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { startEmulatorProcess } from "./emulator-process.ts";
+import { delegationOver, startEmulatorProcess } from "./emulator-process.ts";
 import { report, result as row, say } from "./report.ts";
 import { loadSubjects, scenarioWith, timeGet } from "./server-process.ts";
 import { quantile } from "./stats.ts";
@@ -51,12 +51,7 @@ writeFileSync(
   configFile,
   JSON.stringify({
     listen: { host: "127.0.0.1", port: 0 },
-    delegation: {
-      keyFile: emulator.keyFile("calendar-bot"),
-      checkSubject: "info@example.com",
-      tokenUri: `${emulator.url}/token`,
-      calendarRoot: `${emulator.url}/calendar/v3`,
-    },
+    delegation: delegationOver(emulator),
     callers: [
       {
         name: "flooder",

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { report, result as row, say } from "./report.ts";
 import type { EmulatorProcess } from "./emulator-process.ts";
+import { delegationOver } from "./emulator-process.ts";
 import { startServerProcess, timeGet } from "./server-process.ts";
 import { quantile } from "./stats.ts";
 
@@ -34,12 +35,7 @@ export async function benchOidc(bundle: string, emulator: EmulatorProcess): Prom
     configFile,
     JSON.stringify({
       listen: { host: "127.0.0.1", port: 0 },
-      delegation: {
-        keyFile: emulator.keyFile("calendar-bot"),
-        checkSubject: "info@example.com",
-        tokenUri: `${emulator.url}/token`,
-        calendarRoot: `${emulator.url}/calendar/v3`,
-      },
+      delegation: delegationOver(emulator),
       callers: [
         {
           name: "static-app",
