@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { SyncStore } from "./sync-store.ts";
 
@@ -33,20 +33,36 @@ export function createFileSyncStore(path: string): SyncStore {
   let writes: Promise<void> = Promise.resolve();
   const load = (): Promise<Record<string, string>> =>
     (cache ??= readFile(path, "utf8").then(
-      (text) => JSON.parse(text) as Record<string, string>,
+      (text) => {
+        const data: unknown = JSON.parse(text);
+        if (typeof data !== "object" || data === null || Array.isArray(data))
+          throw new TypeError(`${path} does not hold a JSON object of sync tokens`);
+        return data as Record<string, string>;
+      },
       (error: { code?: string | undefined }) => {
         if (error.code === "ENOENT") return {};
         throw error;
       },
-    ));
-  const save = (data: Record<string, string>): Promise<void> => {
-    writes = writes.then(async () => {
-      await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${Date.now()}.tmp`;
-      await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-      await rename(tmp, path);
+    )).catch((error: unknown) => {
+      cache = undefined; // a failed read (unreadable, corrupt) is tried again by the next call
+      throw error;
     });
-    return writes;
+  const save = (data: Record<string, string>): Promise<void> => {
+    // Each write waits for the one before, failed or not: one failed write (a full disk, a missing
+    // permission) fails that call only, and the store works again once the cause is gone.
+    const write = writes.then(async () => {
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.${crypto.randomUUID()}.tmp`;
+      try {
+        await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+        await rename(tmp, path);
+      } catch (error) {
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw error;
+      }
+    });
+    writes = write.catch(() => undefined);
+    return write;
   };
   return {
     async get(key) {

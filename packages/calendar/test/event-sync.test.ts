@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -127,6 +127,42 @@ describe("createFileSyncStore()", () => {
     await store.delete("b|primary");
     expect(JSON.parse(await readFile(path, "utf8"))).toEqual({ "a|primary": "s1" });
     expect(await createFileSyncStore(path).get("a|primary")).toBe("s1");
+  });
+
+  it("fails only the write that failed: once the cause is gone, the next write lands", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dwd-sync-"));
+    dirs.push(dir);
+    const path = join(dir, "tokens.json");
+    const store = createFileSyncStore(path);
+    await store.set("a|primary", "s1");
+    // A folder takes the file's place: the rename onto it fails, so this write does.
+    await rm(path);
+    await mkdir(path);
+    await expect(store.set("b|primary", "s2")).rejects.toMatchObject({ code: "EISDIR" });
+    await rm(path, { recursive: true });
+    await store.set("c|primary", "s3");
+    // The failed value stayed in memory and landed with the next write.
+    expect(JSON.parse(await readFile(path, "utf8"))).toEqual({
+      "a|primary": "s1",
+      "b|primary": "s2",
+      "c|primary": "s3",
+    });
+    expect((await readdir(dir)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("reads a corrupt file again after it is fixed, and refuses one that is not an object", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "dwd-sync-"));
+    dirs.push(dir);
+    const path = join(dir, "tokens.json");
+    await writeFile(path, "{ not json");
+    const store = createFileSyncStore(path);
+    await expect(store.get("a|primary")).rejects.toThrow(SyntaxError);
+    await writeFile(path, "[1]");
+    await expect(store.get("a|primary")).rejects.toThrow(
+      `${path} does not hold a JSON object of sync tokens`,
+    );
+    await writeFile(path, '{"a|primary":"s1"}');
+    expect(await store.get("a|primary")).toBe("s1");
   });
 
   it("drives a sync across runs of separate processes (fresh store objects)", async () => {
