@@ -303,7 +303,7 @@ describe("a notification on every change to the watched calendar, attendee copie
       });
       const after = await count();
       // At least one notification on each calendar the step changed, none on the other.
-      const delta = [after[0] - before[0], after[1] - before[1]];
+      const delta: [number, number] = [after[0] - before[0], after[1] - before[1]];
       expect({ name, info: delta[0] > 0, ana: delta[1] > 0 }).toEqual({
         name,
         info: added[0] > 0,
