@@ -104,7 +104,7 @@ describe("the mirror section", () => {
       name: "not a URL",
       mirror: { users: ["a@example.com"], pushUrl: "dwd.example.com/v1/push" },
       field: "mirror.pushUrl",
-      problem: 'must be a URI, got "dwd.example.com/v1/push"',
+      problem: 'must be a URL, got "dwd.example.com/v1/push"',
       hint: /HTTPS/,
     },
     {
@@ -128,9 +128,9 @@ describe("the mirror section", () => {
     {
       name: "no pushUrl",
       mirror: { users: ["a@example.com"] },
-      field: "mirror",
-      problem: 'is missing "pushUrl"',
-      hint: /^Set "mirror" to the availability mirror/,
+      field: "mirror.pushUrl",
+      problem: "is required",
+      hint: /^Write the public HTTPS address/,
     },
   ];
   for (const c of cases)
