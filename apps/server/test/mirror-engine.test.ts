@@ -167,6 +167,34 @@ describe("mirror engine (memory store)", () => {
     for (let i = 0; i < 5; i++) expect(busy.some(([s]) => s === slot + i * HOUR)).toBe(true);
   });
 
+  it("a sync whose lease lapsed is not saved; the replica that took the lease over wins", async () => {
+    const other = w.mirror(store);
+    await w.insert(ANA, slot);
+    await w.settle(mirror);
+    const real = lastChange();
+    const n = Number(real.messageNumber);
+    const syncs = mirror.counters.syncs;
+    const version = await store.version(ANA);
+    let open = (): void => undefined;
+    w.gate.hold = new Promise<void>((resolve) => (open = resolve));
+    const reached = new Promise<void>((resolve) => (w.gate.reached = resolve));
+    expect(await mirror.push({ ...real, messageNumber: String(n + 1) })).toBe("accepted");
+    await reached;
+    w.gate.hold = undefined; // later calls pass; the first one still waits
+    w.clock.now += 121_000; // its lease (120 s) lapses
+    expect(await other.push({ ...real, messageNumber: String(n + 2) })).toBe("accepted");
+    await other.idle();
+    expect(other.counters.syncs).toBe(1);
+    expect(await store.version(ANA)).toBe(version + 1);
+    open();
+    await w.settle(mirror, other);
+
+    expect(mirror.counters.syncs).toBe(syncs);
+    expect(await store.version(ANA)).toBe(version + 1);
+    expect(w.logs.some((l) => l.includes(`lease of ${ANA} lost during a sync`))).toBe(true);
+    await other.close();
+  });
+
   it("renews each channel once before it expires: the new one first, then stops the old", async () => {
     const oldChannel = (await store.load(ANA))?.record.channel;
     const anaOld = w.delivered.find((d) => d.headers.channelId === oldChannel?.id)?.headers;

@@ -93,6 +93,15 @@ function isFullSyncRequired(error: unknown): boolean {
   return e.code === "full_sync_required" || e.status === 410;
 }
 
+function leaseLost(): Error {
+  return Object.assign(
+    new Error("the user's lease lapsed during a sync; another replica took over"),
+    {
+      code: "lease_lost",
+    },
+  );
+}
+
 function base64url(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
@@ -239,12 +248,19 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   const listAll = async (
     subject: string,
     syncToken: string | undefined,
+    lease: MirrorLease,
   ): Promise<{ items: unknown[]; timeZone: string | undefined; nextSyncToken: string }> => {
     const items: unknown[] = [];
     let timeZone: string | undefined;
     let pageToken: string | undefined;
+    let renewed = now();
     for (;;) {
       await pacer.take();
+      // A long listing (many pages, a slow pace) keeps the lease: past a third of it, extend it.
+      if (now() - renewed > leaseMs / 3) {
+        if (!(await lease.renew())) throw leaseLost();
+        renewed = now();
+      }
       const page = await client.as(subject).events.list("primary", {
         showDeleted: true,
         singleEvents: false,
@@ -266,9 +282,13 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     }
   };
 
-  const fullSync = async (subject: string, record: MirrorRecord): Promise<void> => {
+  const fullSync = async (
+    subject: string,
+    record: MirrorRecord,
+    lease: MirrorLease,
+  ): Promise<void> => {
     const t = now();
-    const listed = await listAll(subject, undefined);
+    const listed = await listAll(subject, undefined, lease);
     const timeZone = listed.timeZone ?? record.timeZone ?? "UTC";
     const from = keepFrom(t);
     const to = t + horizonMs + dayMs;
@@ -283,7 +303,6 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       windowFrom: from,
       windowTo: to,
     });
-    counters.fullSyncs++;
   };
 
   const incrementalSync = async (
@@ -291,9 +310,10 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     record: MirrorRecord,
     syncToken: string,
     windowTo: number,
+    lease: MirrorLease,
   ): Promise<void> => {
     const t = now();
-    const listed = await listAll(subject, syncToken);
+    const listed = await listAll(subject, syncToken, lease);
     const timeZone = listed.timeZone ?? record.timeZone ?? "UTC";
     const from = keepFrom(t);
     apply(subject, record.events, listed.items, timeZone, from, windowTo);
@@ -305,7 +325,6 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       lastSync: t,
       windowFrom: from,
     });
-    counters.syncs++;
   };
 
   /** A new channel for the user, registered and saved before the old one (if live) is stopped. */
@@ -401,19 +420,21 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         fail(subject, "watch", error);
       }
     }
+    let kind: "incremental" | "full" | "resync" = "full";
     try {
       if (record.syncToken !== undefined && record.windowTo !== undefined && !shortHorizon) {
         try {
-          await incrementalSync(subject, record, record.syncToken, record.windowTo);
+          await incrementalSync(subject, record, record.syncToken, record.windowTo, lease);
+          kind = "incremental";
         } catch (error) {
           if (!isFullSyncRequired(error)) throw error;
           log("info", `mirror: ${subject}'s sync token expired (410); full resync`, { subject });
           record.events.clear();
           record.syncToken = undefined;
-          counters.fullResyncs++;
-          await fullSync(subject, record);
+          kind = "resync";
+          await fullSync(subject, record, lease);
         }
-      } else await fullSync(subject, record);
+      } else await fullSync(subject, record, lease);
     } catch (error) {
       fail(subject, record.syncToken === undefined ? "full sync" : "sync", error);
       return;
@@ -423,6 +444,10 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       log("warn", `mirror: lease of ${subject} lost during a sync; not saved`, { subject });
       return;
     }
+    // Counted once saved: a sync whose lease lapsed (its result dropped) is no sync.
+    if (kind === "incremental") counters.syncs++;
+    else counters.fullSyncs++;
+    if (kind === "resync") counters.fullResyncs++;
     cache.set(subject, { version, record });
     if (!watchFailed) failing.delete(subject);
   };
