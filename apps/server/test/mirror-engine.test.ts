@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { busyOf } from "../src/mirror/busy.ts";
 import { createMirror } from "../src/mirror/engine.ts";
 import type { MirrorEngine } from "../src/mirror/engine.ts";
 import { createPacer } from "../src/mirror/pace.ts";
@@ -76,6 +77,22 @@ describe("mirror engine (memory store)", () => {
     expect(await mirror.read(ANA, t, t + 91 * DAY)).toBeUndefined();
     expect(await mirror.read(ANA, t - 2 * DAY, t)).toBeUndefined();
     expect(await mirror.read(ANA, t, t + 90 * DAY)).toMatchObject({ asOf: t });
+  });
+
+  it("answers any range as busyOf over the kept events would, cut from the window's spans", async () => {
+    for (let i = 0; i < 6; i++) await w.insert(ANA, slot + i * 5 * HOUR + i * 60_000, 45 + i * 30);
+    await w.insert(ANA, slot + HOUR, 240); // overlaps others: merged
+    await w.settle(mirror);
+    const record = (await store.load(ANA))?.record;
+    expect(record?.events.size).toBeGreaterThanOrEqual(7);
+    const t = w.clock.now;
+    const edges = [t, slot - HOUR, slot, slot + 90 * 60_000, slot + 7 * HOUR, slot + 26 * HOUR];
+    for (const from of edges)
+      for (const to of [...edges, t + 30 * DAY])
+        if (to > from)
+          expect((await mirror.read(ANA, from, to))?.busy).toStrictEqual(
+            busyOf(record?.events.values() ?? [], record?.timeZone ?? "UTC", from, to),
+          );
   });
 
   it("on a 410 for the sync token, clears the user's events and lists them in full again", async () => {

@@ -30,6 +30,7 @@ import { busyOf, keepsEvent, mirrorEventOf } from "./busy.ts";
 import { createPacer } from "./pace.ts";
 import type { MirrorLease, MirrorRecord, MirrorStore, StoredChannel } from "./store.ts";
 import type {
+  BusySpan,
   Mirror,
   MirrorAnswer,
   MirrorConfig,
@@ -120,6 +121,31 @@ function sameText(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** A user's record as cached, with its busy spans over the kept window once worked out. */
+interface Cached {
+  version: number;
+  record: MirrorRecord;
+  spans?: BusySpan[] | undefined;
+}
+
+/** The merged spans that meet [from, to), clipped to it (binary search for the first). */
+function spansIn(spans: readonly BusySpan[], from: number, to: number): BusySpan[] {
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((spans[mid]?.[1] ?? 0) <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: BusySpan[] = [];
+  for (let i = lo; i < spans.length; i++) {
+    const span = spans[i];
+    if (span === undefined || span[0] >= to) break;
+    out.push([Math.max(span[0], from), Math.min(span[1], to)]);
+  }
+  return out;
+}
+
 const defaultEvery = (ms: number, run: () => void): (() => void) => {
   const timer = setInterval(run, ms);
   (timer as { unref?: () => void }).unref?.();
@@ -168,8 +194,8 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     syncErrors: 0,
   };
   /** Each user's record as last read or written here, with its version in the store. */
-  const cache = new Map<string, { version: number; record: MirrorRecord }>();
-  const loading = new Map<string, Promise<{ version: number; record: MirrorRecord } | undefined>>();
+  const cache = new Map<string, Cached>();
+  const loading = new Map<string, Promise<Cached | undefined>>();
   /** Users who had a first attempt (here, or by the replica that held the lease). */
   const attempted = new Set<string>();
   const failing = new Map<string, string>();
@@ -204,9 +230,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   };
 
   /** The user's record, from the cache when the store's version matches. */
-  const current = async (
-    subject: string,
-  ): Promise<{ version: number; record: MirrorRecord } | undefined> => {
+  const current = async (subject: string): Promise<Cached | undefined> => {
     const version = await store.version(subject);
     const cached = cache.get(subject);
     if (cached !== undefined && cached.version === version) return cached;
@@ -540,6 +564,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       }
       const r = c?.record;
       if (
+        c === undefined ||
         r?.lastSync === undefined ||
         r.windowFrom === undefined ||
         r.windowTo === undefined ||
@@ -548,7 +573,9 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         to > now() + horizonMs
       )
         return undefined;
-      return { busy: busyOf(r.events.values(), r.timeZone ?? "UTC", from, to), asOf: r.lastSync };
+      // The whole window's busy spans are worked out once per version; a read cuts its range out.
+      c.spans ??= busyOf(r.events.values(), r.timeZone ?? "UTC", r.windowFrom, r.windowTo);
+      return { busy: spansIn(c.spans, from, to), asOf: r.lastSync };
     },
 
     async push(headers: PushHeaders): Promise<PushOutcome> {
@@ -589,7 +616,13 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     start() {
       if (started || closed) return;
       started = true;
-      track(forEach(subjects, (subject) => run(subject, "start")));
+      track(
+        forEach(subjects, async (subject) => {
+          await run(subject, "start");
+          // Another replica held the lease (it is syncing the user): read what it keeps.
+          if (!cache.has(subject)) await current(subject).catch(() => undefined);
+        }),
+      );
       stopTimer = (options.every ?? defaultEvery)(reconcileMs, () => {
         if (!closed) track(reconcile());
       });
