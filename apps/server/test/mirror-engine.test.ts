@@ -262,6 +262,20 @@ describe("mirror engine (memory store)", () => {
     expect(answer?.asOf).toBe(w.clock.now);
   });
 
+  it("reconcile syncs a user whose notification was left pending by a replica that died", async () => {
+    w.delivery.drop = true;
+    await w.insert(ANA, slot);
+    await w.settle(mirror);
+    await store.markPending(ANA); // accepted by a replica that died before it could sync
+    w.clock.now += 60_000; // nobody is stale yet
+    await mirror.reconcile();
+    await w.settle(mirror);
+    expect(mirror.counters).toMatchObject({ syncs: 1, reconcileRepairs: 0 });
+    expect(lists(ANA, true)).toBe(1);
+    expect(await store.hasPending(ANA)).toBe(false);
+    expect((await mirror.read(ANA, ...week()))?.busy.some(([s]) => s === slot)).toBe(true);
+  });
+
   it("runs reconcile on its timer every reconcileMinutes, and stops it on close", async () => {
     const timers: { ms: number; run: () => void; stopped: boolean }[] = [];
     const other = createMirror({

@@ -429,8 +429,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       if (loaded !== undefined) cache.set(subject, loaded);
       return; // another replica got there first
     }
-    if (reason === "reconcile" && stale && record.lastSync !== undefined)
-      counters.reconcileRepairs++;
+    const repair = reason === "reconcile" && stale && record.lastSync !== undefined;
     let watchFailed = false;
     if (noChannel || expiring) {
       try {
@@ -472,6 +471,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     if (kind === "incremental") counters.syncs++;
     else counters.fullSyncs++;
     if (kind === "resync") counters.fullResyncs++;
+    if (repair) counters.reconcileRepairs++;
     cache.set(subject, { version, record });
     if (!watchFailed) failing.delete(subject);
   };
@@ -485,7 +485,9 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       if (lease === undefined) return; // another replica holds it, and sees the pending mark
       let why = reason;
       for (;;) {
-        await store.takePending(subject); // this round covers every notification so far
+        // This round covers every notification so far; one left pending (its replica gone) is a
+        // sync due whatever the reconcile pass thought.
+        if (await store.takePending(subject)) why = "push";
         try {
           await round(subject, lease, why);
         } catch (error) {
