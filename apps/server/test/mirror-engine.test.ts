@@ -365,6 +365,57 @@ describe("mirror engine (memory store)", () => {
   });
 });
 
+describe("mirror engine start-up and close", () => {
+  it("paces start-up at callsPerSecond over all its Google calls", async () => {
+    const w2 = await world();
+    const waits: number[] = [];
+    const engine = createMirror({
+      config: { ...mirrorConfig, callsPerSecond: 2 },
+      subjects: USERS,
+      client: w2.client,
+      store: createMemoryMirrorStore(() => w2.clock.now),
+      log: () => undefined,
+      now: () => w2.clock.now,
+      sleep: (ms) => {
+        waits.push(ms);
+        w2.clock.now += ms;
+        return Promise.resolve();
+      },
+      every: () => () => undefined,
+    });
+    engine.start();
+    await engine.idle();
+    // 3 watches and 3 lists: 2 at once (a second's burst), then one every 500 ms.
+    expect(w2.calls.filter((c) => c.method !== "other")).toHaveLength(6);
+    expect(waits.reduce((a, b) => a + b, 0)).toBe(2000);
+    expect(engine.status()).toMatchObject({ state: "ready", synced: 3 });
+    await engine.close();
+  });
+
+  it("close() ends waits at the pace and resolves with nothing left running", async () => {
+    const w2 = await world();
+    const engine = createMirror({
+      config: { ...mirrorConfig, callsPerSecond: 1 },
+      subjects: USERS,
+      client: w2.client,
+      store: createMemoryMirrorStore(() => w2.clock.now),
+      log: (line) => w2.logs.push(line),
+      now: () => w2.clock.now,
+      sleep: () => new Promise<void>(() => undefined), // the next token never comes
+      every: () => () => undefined,
+    });
+    engine.start();
+    // Until the first call (the only token) has been made; the others wait at the pace.
+    for (let i = 0; i < 100_000 && w2.calls.length === 0; i++)
+      await new Promise((resolve) => setImmediate(resolve));
+    await engine.close();
+    expect(w2.calls.filter((c) => c.method !== "other")).toHaveLength(1);
+    expect(engine.counters.syncErrors).toBe(0);
+    expect(engine.status().failing).toStrictEqual([]);
+    expect(await engine.push({ channelId: "x" })).toBe("refused");
+  });
+});
+
 describe("pace", () => {
   it("lets callsPerSecond calls through at once, then waits for each token", async () => {
     const clock = { now: 0 };

@@ -223,6 +223,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   };
 
   const fail = (subject: string, phase: string, error: unknown): void => {
+    if (closed) return; // cut short by close(): not the user's failure
     counters.syncErrors++;
     const reason = `${phase}: ${failureText(error)}`;
     failing.set(subject, reason);
@@ -669,6 +670,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     async close() {
       closed = true;
       stopTimer?.();
+      pacer.close();
       await mirror.idle();
     },
   };
