@@ -59,9 +59,9 @@ describe.skipIf(!engineBuilt())("dwd-server --emulator --mirror FILE (bundled)",
       file,
     ]);
     try {
-      expect(server.stdout).toContain(
-        `mirror: watching 2 user(s); notifications to ${server.url}/v1/push`,
-      );
+      // The line follows the banner (the mirror starts once /v1/push answers).
+      const watching = `mirror: watching 2 user(s); notifications to ${server.url}/v1/push`;
+      await waitFor(() => Promise.resolve(server.stdout.includes(watching)));
       const probe = await call(`${server.url}/v1/push`);
       expect([probe.status, probe.headers.get("x-dwd-push")]).toStrictEqual([405, "on"]);
       await waitFor(async () => {
