@@ -161,6 +161,14 @@ export function floatingDate(text: string): number {
  * @returns the instant in ms, or NaN when it does not parse
  */
 export function instantOf(text: string, zone: string): number {
+  // What Google writes (an offset or Z, no fraction) goes to the engine's own parser.
+  if (text.length === 20 || text.length === 25) {
+    const last = text.charCodeAt(text.length - 1);
+    if ((last === 90 || text.charCodeAt(22) === 58) && text.charCodeAt(10) === 84) {
+      const ms = Date.parse(text);
+      if (!Number.isNaN(ms)) return ms;
+    }
+  }
   const m = dateTimeRe.exec(text);
   if (m === null) return Number.NaN;
   const floating = Date.UTC(
