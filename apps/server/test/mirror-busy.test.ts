@@ -528,3 +528,49 @@ describe("keepsEvent() keeps what may count inside the horizon", () => {
       expect(keepsEvent(event, "UTC", from, to)).toBe(expected);
     });
 });
+
+describe("date and date-time reading", () => {
+  const cases: [string, MirrorEvent["start"], number][] = [
+    ["an offset", { dateTime: "2026-03-02T09:00:00+01:00" }, t("2026-03-02T08:00:00Z")],
+    [
+      "a negative offset without a colon",
+      { dateTime: "2026-03-02T09:00:00-0530" },
+      t("2026-03-02T14:30:00Z"),
+    ],
+    ["Z and a fraction", { dateTime: "2026-03-02T09:00:00.250Z" }, t("2026-03-02T09:00:00.250Z")],
+    ["no seconds", { dateTime: "2026-03-02T09:00Z" }, t("2026-03-02T09:00:00Z")],
+    ["a leap day", { dateTime: "2028-02-29T00:00:00Z" }, t("2028-02-29T00:00:00Z")],
+    [
+      "no offset, in its zone",
+      { dateTime: "2026-07-02T09:00:00", timeZone: "America/Sao_Paulo" },
+      t("2026-07-02T12:00:00Z"),
+    ],
+  ];
+  for (const [name, start, instant] of cases)
+    it(`reads a date-time with ${name}`, () => {
+      const e: MirrorEvent = { id: "a", start, end: { ...start } };
+      e.end = { dateTime: new Date(instant + 3_600_000).toISOString() };
+      expect(busyOf([e], "UTC", instant - 86_400_000, instant + 86_400_000)).toStrictEqual([
+        [instant, instant + 3_600_000],
+      ]);
+    });
+  for (const bad of [
+    "2026-02-30T09:00:00Z",
+    "2026-03-02T24:00:00Z",
+    "2026-03-02 9:00",
+    "2026-03-02T09:00:00+1",
+    "x",
+  ])
+    it(`counts nothing for the unreadable ${JSON.stringify(bad)}`, () => {
+      const e: MirrorEvent = {
+        id: "a",
+        start: { dateTime: bad },
+        end: { dateTime: "2026-03-09T00:00:00Z" },
+      };
+      expect(busyOf([e], "UTC", 0, t("2027-01-01T00:00:00Z"))).toStrictEqual([]);
+    });
+  it("counts nothing for an impossible date", () => {
+    const e: MirrorEvent = { id: "a", start: { date: "2026-02-29" }, end: { date: "2026-03-02" } };
+    expect(busyOf([e], "UTC", 0, t("2027-01-01T00:00:00Z"))).toStrictEqual([]);
+  });
+});
