@@ -18,7 +18,7 @@ const MAX_INSTANCES = 5000;
 const MAX_STEPS = 200_000;
 /** How far before and after the asked range an expansion reaches, so the next queries reuse it. */
 const EXPAND_BEFORE_MS = 8 * DAY_MS;
-const EXPAND_AFTER_MS = 100 * DAY_MS;
+const EXPAND_AFTER_MS = 35 * DAY_MS;
 
 /** What a series needs to know of its master event. */
 export interface SeriesTimes {

@@ -99,9 +99,29 @@ type Reading =
     };
 
 const NONE: Reading = { kind: "none" };
-// Series by content, for kept events that come back as new objects (a store that parses JSON).
+// A master's series (with its expansion) lives as long as the event object; series by content serve
+// masters that come back as new objects (a store that parses JSON), a bounded number of them.
+const seriesOfMaster = new WeakMap<MirrorEvent, { zone: string; series: Series }>();
 const seriesByContent = new Map<string, Series>();
-const MAX_SERIES = 20_000;
+const MAX_SERIES = 4096;
+
+function seriesFor(
+  e: MirrorEvent & { recurrence: string[] },
+  span: { start: number; end: number; allDay: boolean; zone: string },
+  calendarZone: string,
+): Series {
+  const held = seriesOfMaster.get(e);
+  if (held !== undefined && held.zone === calendarZone) return held.series;
+  const content = JSON.stringify([e.recurrence, e.start, e.end, calendarZone]);
+  let series = seriesByContent.get(content);
+  if (series === undefined) {
+    series = seriesOf(e.recurrence, { ...span, calendarZone });
+    if (seriesByContent.size >= MAX_SERIES) seriesByContent.clear();
+    seriesByContent.set(content, series);
+  }
+  seriesOfMaster.set(e, { zone: calendarZone, series });
+  return series;
+}
 
 /** Start and end instants; all-day dates are midnights in the calendar's zone. */
 function spanOf(
@@ -150,16 +170,10 @@ function read(e: MirrorEvent, calendarZone: string): Reading {
     };
   }
   if (e.recurrence !== undefined && e.recurrence.length > 0) {
-    let series: Series | undefined;
-    if (span !== undefined) {
-      const content = JSON.stringify([e.recurrence, e.start, e.end, calendarZone]);
-      series = seriesByContent.get(content);
-      if (series === undefined) {
-        series = seriesOf(e.recurrence, { ...span, calendarZone });
-        if (seriesByContent.size >= MAX_SERIES) seriesByContent.clear();
-        seriesByContent.set(content, series);
-      }
-    }
+    const series =
+      span === undefined
+        ? undefined
+        : seriesFor(e as MirrorEvent & { recurrence: string[] }, span, calendarZone);
     return { kind: "master", id: e.id, cancelled, busy, series };
   }
   if (cancelled || span === undefined) return NONE;
