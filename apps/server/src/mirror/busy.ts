@@ -204,6 +204,8 @@ interface CalendarIndex {
   longest: number;
   /** Busy series, each with the keys of its instances that exceptions override. */
   series: { series: Series; overridden: ReadonlySet<number> | undefined }[];
+  /** Merged busy intervals of the stretch last asked about, kept for the ranges inside it. */
+  merged?: { from: number; to: number; starts: Float64Array; ends: Float64Array } | undefined;
 }
 
 const indexes = new WeakMap<object, CalendarIndex>();
@@ -293,7 +295,47 @@ export function busyOf(
   from: number,
   to: number,
 ): BusySpan[] {
+  if (!(to > from)) return [];
   const index = indexOf(events, timeZone);
+  let held = index.merged;
+  if (held === undefined || from < held.from || to > held.to) {
+    // Merged once for a stretch around the range; later ranges inside it are cut out of it. (The
+    // maximal busy intervals of a stretch, cut to a range, are exactly those of the range.)
+    const lo = from - MERGE_BEFORE_MS;
+    const hi = Math.max(to, from + MERGE_AFTER_MS);
+    const spans = mergedSpans(index, lo, hi);
+    const starts = new Float64Array(spans.length);
+    const ends = new Float64Array(spans.length);
+    for (const [i, sp] of spans.entries()) {
+      starts[i] = sp[0];
+      ends[i] = sp[1];
+    }
+    held = index.merged = { from: lo, to: hi, starts, ends };
+  }
+  const { starts, ends } = held;
+  let lo = 0;
+  let hi = ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ends[mid] ?? 0) <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: BusySpan[] = [];
+  for (let i = lo; i < starts.length; i++) {
+    const s = starts[i] ?? 0;
+    if (s >= to) break;
+    const e = ends[i] ?? 0;
+    out.push([s > from ? s : from, e < to ? e : to]);
+  }
+  return out;
+}
+
+/** How much before and after a range busyOf merges at once, for the ranges asked next. */
+const MERGE_BEFORE_MS = 86_400_000;
+const MERGE_AFTER_MS = 35 * 86_400_000;
+
+/** The calendar's busy intervals in [from, to): clipped, ordered, merged (touching ones too). */
+function mergedSpans(index: CalendarIndex, from: number, to: number): BusySpan[] {
   const spans: BusySpan[] = [];
   const add = (s: number, e: number): void => {
     const a = s > from ? s : from;
@@ -321,11 +363,11 @@ export function busyOf(
     });
   if (spans.length > 1) spans.sort((x, y) => x[0] - y[0]);
   const merged: BusySpan[] = [];
-  for (const s of spans) {
+  for (const sp of spans) {
     const last = merged[merged.length - 1];
-    if (last !== undefined && s[0] <= last[1]) {
-      if (s[1] > last[1]) last[1] = s[1];
-    } else merged.push(s);
+    if (last !== undefined && sp[0] <= last[1]) {
+      if (sp[1] > last[1]) last[1] = sp[1];
+    } else merged.push(sp);
   }
   return merged;
 }
