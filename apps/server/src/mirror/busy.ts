@@ -30,6 +30,10 @@ import type { BusySpan, MirrorEvent, MirrorTime } from "./types.ts";
  * @param event an `events.list` item
  * @param subject the mirrored user (whose own answer as a guest counts)
  * @returns the kept event, or undefined when it has no `id`
+ * @example
+ * ```ts
+ * const kept = page.items.map((item) => mirrorEventOf(item, "ana@example.com"));
+ * ```
  */
 export function mirrorEventOf(
   event: Record<string, unknown>,
@@ -279,15 +283,20 @@ function buildIndex(refs: MirrorEvent[], zone: string): CalendarIndex {
 /**
  * Busy intervals of a calendar's kept events in [from, to), merged and clipped.
  *
- * Fast on repeated queries: each event is read once (remembered by object: replace a changed event,
- * never change it in place), each series keeps its expansion, and a whole calendar's reading is
- * reused while the same `events` object holds the same event objects (an array kept per user).
+ * Fast on repeated queries: a calendar is read once while the same `events` object (an array kept
+ * per user) holds the same event objects in the same order — replace a changed event, never change
+ * one in place — and its busy intervals are merged once for about five weeks from the range's start,
+ * later ranges inside that stretch being cut out of it; a series keeps its expansion with its event.
  *
  * @param events the kept events of one calendar
  * @param timeZone the calendar's zone (all-day events are busy from midnight to midnight there)
  * @param from range start (ms)
  * @param to range end (ms)
  * @returns merged busy spans in order
+ * @example
+ * ```ts
+ * const week = busyOf(keptOfAna, listPage.timeZone, Date.now(), Date.now() + 7 * 86_400_000);
+ * ```
  */
 export function busyOf(
   events: Iterable<MirrorEvent>,
@@ -386,6 +395,11 @@ const ORIGINAL_MARGIN_MS = 31 * 86_400_000;
  * @param from window start (ms)
  * @param to window end (ms)
  * @returns whether to keep it
+ * @example
+ * ```ts
+ * const horizon = [now - 86_400_000, now + horizonDays * 86_400_000] as const;
+ * const kept = events.filter((e) => keepsEvent(e, timeZone, ...horizon));
+ * ```
  */
 export function keepsEvent(
   event: MirrorEvent,
