@@ -3,7 +3,8 @@
 // instances, transparent and tentative ones, invitations from other users, declined ones, deleted
 // ones, zones with daylight-saving changes), then events.list (every page, showDeleted) →
 // mirrorEventOf → busyOf must equal freebusy.query for random windows, as instants — with every kept
-// event, and with only those keepsEvent keeps for a horizon holding the window.
+// event, and with only those keepsEvent keeps for a horizon holding the window; then again after
+// more changes and an incremental sync (the sync token's items replacing the kept ones by ID).
 //
 // Where the emulator is known to part from Google, the calendars stay clear of it (each spot is named
 // below), so that a difference is always a fault of busyOf: all-day events only on UTC calendars (the

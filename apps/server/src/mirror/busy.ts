@@ -12,8 +12,8 @@
  * - an all-day event is busy from midnight to midnight in the calendar's zone.
  * - intervals are merged (touching ones too) and clipped to the range.
  *
- * Kept events are read once and remembered by object (and recurring expansions by range), so the
- * engine must replace a changed event, never change one in place.
+ * A calendar's reading is remembered with the array its events came in, and a series' expansion with
+ * its event, so the engine must replace a changed event, never change one in place.
  *
  * @module
  */
