@@ -114,8 +114,27 @@ describe.skipIf(!engineBuilt())("dwd-server --emulator --mirror FILE (bundled)",
             { source: string; busy: { start: string; end: string }[] }
           >
         )["ana@example.com"]!;
-        return ana.source === "mirror" && ana.busy.some((b) => b.start <= start && b.end >= end);
+        return (
+          ana.source === "mirror" &&
+          ana.busy.some(
+            (b) => Date.parse(b.start) <= Date.parse(start) && Date.parse(b.end) >= Date.parse(end),
+          )
+        );
       });
+      // The mirror's answer reads exactly as Google's own (fresh=true): the same intervals, written alike.
+      const busyOf = async (fresh: boolean): Promise<unknown> => {
+        const r = await call(`${server.url}/v1/freebusy`, {
+          token: DEMO,
+          json: { subjects: ["ana@example.com"], ...range, fresh },
+        });
+        const ana = (r.body.subjects as Record<string, { source: string; busy: unknown }>)[
+          "ana@example.com"
+        ]!;
+        return [ana.source, ana.busy];
+      };
+      const live = (await busyOf(true)) as [string, unknown];
+      expect(live[0]).toBe("google");
+      expect(await busyOf(false)).toStrictEqual(["mirror", live[1]]);
       const metrics = (await call(`${server.url}/metrics`)).text;
       expect(metrics).toMatch(/\ndwd_mirror_notifications_accepted_total [1-9]/);
       const doctor = await call(`${server.url}/v1/doctor`, { token: DEMO });

@@ -14,6 +14,14 @@ import type { Caller } from "../policy.ts";
 import { ProblemError } from "../problem.ts";
 import { errorText, upstreamProblem } from "../upstream-problem.ts";
 
+/**
+ * An instant as Google's freebusy.query writes it in UTC: `2026-12-07T10:00:00Z`, with fractions of a
+ * second only when there are any, so mirrored and live subjects of one answer read alike.
+ */
+function googleTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+}
+
 /** The most subject entries one availability answer lists (slots × subjects): about 150 KB of JSON. */
 const maxAnswerEntries = 5000;
 
@@ -126,8 +134,8 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       if (a === undefined) return;
       found.set(s, {
         busy: a.busy.map(([start, end]) => ({
-          start: new Date(start).toISOString(),
-          end: new Date(end).toISOString(),
+          start: googleTime(start),
+          end: googleTime(end),
         })),
         source: "mirror",
         asOf: new Date(a.asOf).toISOString(),
