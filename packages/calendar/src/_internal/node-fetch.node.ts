@@ -94,7 +94,10 @@ export function createNodeFetch(
   };
   // The HTTPS agent is made on the first https: request: a bundle that loads node:https only when it is
   // used (dwd's) does not load TLS for a run that talks plain HTTP to an emulator.
-  const agents: { http: HttpAgent; https?: HttpsAgent } = { http: new HttpAgent(agentOptions) };
+  const agents: { http: HttpAgent; https: HttpsAgent | undefined } = {
+    http: new HttpAgent(agentOptions),
+    https: undefined,
+  };
   return (url, init = {}) =>
     new Promise<NodeFetchResponse>((resolve, reject) => {
       const { signal } = init;
