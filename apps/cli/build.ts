@@ -57,6 +57,8 @@ const lazyFunctions: Record<string, string[]> = {
   "node:util": ["parseArgs"],
   "node:fs": ["fstatSync", "writeSync"],
   "node:tty": ["isatty"],
+  // The cache directory (compile-cache.ts): `dwd --help` does not load node:os (~1 ms).
+  "node:os": ["homedir"],
   // @dwd/calendar's transport: TLS (~7 ms) only for an https: request, not for the emulator over http.
   "node:https": ["Agent", "request"],
 };
