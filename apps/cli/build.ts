@@ -46,8 +46,9 @@ const commandNames = [
 const authEntry = createRequire(import.meta.url).resolve("@dwd/auth");
 const outfile = join(outdir, "dwd.js");
 
-// Node built-ins are required where they are first needed (inside the lazy module initializers), not
-// imported at the top of a module, so `dwd --help` does not load node:http, http2, zlib or stream.
+// Node built-ins are fetched (process.getBuiltinModule) where they are first needed (inside the lazy
+// module initializers), not imported at the top of a module, so `dwd --help` does not load node:http,
+// http2, zlib or stream.
 // An ES module that imports a built-in by name (citty: `import { parseArgs } from "node:util"`) would get
 // esbuild's __toESM wrapper, which loads the built-in at start-up and copies every export: for node:util
 // ~3 ms, as it loads node:stream and creates process.stderr. Such imports get functions that require the
@@ -72,14 +73,14 @@ const lazyBuiltins: Plugin = {
       return { path: args.path, namespace: esm ? "lazy-builtin-esm" : "lazy-builtin" };
     });
     b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
       loader: "js",
     }));
     b.onLoad({ filter: /.*/, namespace: "lazy-builtin-esm" }, (args) => ({
       contents: (lazyFunctions[args.path] ?? [])
         .map(
           (name) =>
-            `export function ${name}(...args) { const f = require(${JSON.stringify(args.path)}).${name}; return new.target ? Reflect.construct(f, args) : f(...args); }`,
+            `export function ${name}(...args) { const f = process.getBuiltinModule(${JSON.stringify(args.path)}).${name}; return new.target ? Reflect.construct(f, args) : f(...args); }`,
         )
         .join("\n"),
       loader: "js",
@@ -111,12 +112,13 @@ const common = {
   metafile: true,
   logLevel: "warning",
   logOverride: { "import-is-undefined": "error" },
-  banner: {
-    // ESM has no `require`; the lazy built-ins and node-forge (require("crypto")) need one, in every file.
-    // getBuiltinModule, not `import … from "node:module"`: an ES import of a built-in builds its facade.
-    js: 'const require=process.getBuiltinModule("node:module").createRequire(import.meta.url);',
-  },
 } as const;
+// ESM has no `require`; node-forge's CommonJS needs one (require("crypto")). getBuiltinModule, not
+// `import … from "node:module"`: an ES import of a built-in builds its facade. Only node-forge's chunk:
+// node:module (and its source-map support) is not loaded for `dwd --help`.
+const requireBanner = {
+  js: 'const require=process.getBuiltinModule("node:module").createRequire(import.meta.url);',
+};
 
 // The entry: main.ts and what it imports, one file. `import("./commands/x.ts")` stays a dynamic import,
 // of the chunk that holds every command.
@@ -224,9 +226,11 @@ const chunkBuild = (
   contents: string,
   plugins: Plugin[],
   resolveDir = process.cwd(),
+  banner?: { js: string },
 ): Promise<BuildResult<{ metafile: true }>> =>
   build({
     ...common,
+    ...(banner !== undefined ? { banner } : {}),
     stdin: { contents, resolveDir, loader: "ts", sourcefile: `${file}.ts` },
     outfile: join(outdir, "chunks", file),
     plugins: [...plugins, lazyBuiltins],
@@ -253,6 +257,7 @@ const chunks = [
     'export { default } from "node-forge";',
     [],
     dirname(authEntry),
+    requireBanner,
   ),
 ];
 const entry = await entryBuild([...published].sort());
@@ -280,6 +285,10 @@ if (![...inputs].some((path) => path.includes("node-forge")))
 
 const texts = new Map<string, string>();
 for (const path of outputs) texts.set(path, await readFile(path, "utf8"));
+// `require` exists in node-forge's chunk alone (requireBanner); esbuild's shim would throw in the others.
+for (const [path, text] of texts)
+  if (!path.endsWith("node-forge.js") && text.includes("Dynamic require of"))
+    throw new Error(`${path} calls require() at run time, and has none`);
 // Every dynamic import left must be a Node built-in or one of the chunks; anything else would be
 // resolved at run time. A method named import (`cal.events.import(…)`) is not one: a `.` before it rules
 // it out.

@@ -48,7 +48,7 @@ registerHooks({
 process.on("exit", () => {
   const builtins = process.moduleLoadList
     .map((m) => m.replace(/^NativeModule /, ""))
-    .filter((m) => /^(vm|os|http|https|tls|http2|zlib)$/.test(m));
+    .filter((m) => /^(vm|http|https|tls|http2|zlib)$/.test(m));
   writeSync(2, "\\nLOADED " + JSON.stringify({ files, builtins, compileCacheDir: getCompileCacheDir() ?? null }) + "\\n");
 });
 `,
