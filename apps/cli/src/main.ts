@@ -1,7 +1,7 @@
 /**
  * `dwd`: check, debug and use Google domain-wide delegation from the command line.
  *
- * Each command's module is imported only when that command runs (a chunk of its own in the bundle,
+ * Each command's module is imported only when that command runs (in the bundle: the commands chunk,
  * compiled through Node's compile cache), so `dwd --help` loads and evaluates almost nothing.
  *
  * @module

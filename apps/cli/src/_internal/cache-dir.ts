@@ -4,7 +4,7 @@ import { join } from "node:path";
 /**
  * dwd's directory in the user's cache directory: `$DWD_CACHE_DIR`, else the platform's user cache
  * directory + `/dwd` (`$XDG_CACHE_HOME/dwd` or `~/.cache/dwd`; `~/Library/Caches/dwd`;
- * `%LOCALAPPDATA%\dwd\Cache`).
+ * `%LOCALAPPDATA%\dwd\Cache`): where the token cache keeps its files too (token-file.ts's tokenCacheDir).
  */
 export function userCacheDir(env: Record<string, string | undefined>): string {
   const explicit = env["DWD_CACHE_DIR"];

@@ -1,4 +1,4 @@
-// Node's compile cache for dwd's chunks. A command's code (~190 KB for `dwd calendars get`) is compiled
+// Node's compile cache for dwd's chunks. The commands' code (dist/chunks/commands.js, ~250 KB) is compiled
 // by V8 on every run; with the cache, Node keeps V8's code cache of each chunk in the user's cache
 // directory and the next run reads it back instead of compiling. Turned on just before a command's
 // chunk is imported (`dwd --help` loads no chunk and pays nothing), so the entry itself is not cached.
@@ -13,7 +13,7 @@ interface ModuleWithCache {
   enableCompileCache?: (dir?: string) => { status: number; message?: string };
 }
 
-let tried = false;
+let enabled: boolean | undefined;
 
 /**
  * Turns Node's compile cache on for the modules imported from now on, in `<cache dir>/node-compile-cache`
@@ -21,8 +21,11 @@ let tried = false;
  * returns whether the cache is on. Never throws.
  */
 export function enableCompileCache(env: Record<string, string | undefined>): boolean {
-  if (tried) return false;
-  tried = true;
+  enabled ??= tryEnable(env);
+  return enabled;
+}
+
+function tryEnable(env: Record<string, string | undefined>): boolean {
   if (["off", "0", "false", "no"].includes((env["DWD_COMPILE_CACHE"] ?? "").toLowerCase()))
     return false;
   try {
