@@ -60,6 +60,8 @@ const lazyFunctions: Record<string, string[]> = {
   "node:tty": ["isatty"],
   // The cache directory (compile-cache.ts): `dwd --help` does not load node:os (~1 ms).
   "node:os": ["homedir"],
+  // Event IDs (events create): the seed call signs with WebCrypto and does not load node:crypto.
+  "node:crypto": ["createHash"],
   // @dwd/calendar's transport: TLS (~7 ms) only for an https: request, not for the emulator over http.
   "node:https": ["Agent", "request"],
 };

@@ -48,7 +48,7 @@ registerHooks({
 process.on("exit", () => {
   const builtins = process.moduleLoadList
     .map((m) => m.replace(/^NativeModule /, ""))
-    .filter((m) => /^(vm|http|https|tls|http2|zlib)$/.test(m));
+    .filter((m) => /^(vm|crypto|http|https|tls|http2|zlib)$/.test(m));
   writeSync(2, "\\nLOADED " + JSON.stringify({ files, builtins, compileCacheDir: getCompileCacheDir() ?? null }) + "\\n");
 });
 `,
@@ -113,7 +113,7 @@ describe("what a run loads", () => {
     expect(r.loaded.files).toEqual(["dwd.js"]);
   });
 
-  it("dwd calendars get (the seed call) loads the entry and the commands chunk: not the emulator, not node-forge, no TLS for an http: emulator", async () => {
+  it("dwd calendars get (the seed call) loads the entry and the commands chunk: not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto)", async () => {
     const r = await probed(seed());
     expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
     expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js"]);
