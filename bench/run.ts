@@ -2,9 +2,10 @@
 // job, in the same run, against the same emulator on a real port, and prints counts and ratios.
 // Wall times are medians over repeated runs; they inform, they are not asserted.
 //   1. token exchanges: 1,000 concurrent token requests over 100 subjects
-//   2. end to end: `dwd calendars get` vs google-auth-library + @googleapis/calendar
+//   2. end to end: `dwd calendars get` vs google-auth-library + @googleapis/calendar, and vs the same job
+//      hand-written on node:crypto and node:http, pair by pair (seed-call.ts, with 2b and 3)
 //   2b. keyless: `dwd calendars get --signer iam` vs the same with the key file, pair by pair
-//   3. start-up: `dwd --help` vs `node -e 0`
+//   3. start-up: `dwd --help` vs `node -e 0`, pair by pair
 //   4. the emulator's token endpoint at 0, 10,000 and 100,000 live tokens (token-endpoint-scale.ts)
 //   5. a second `dwd events sync` over 200 users moves only the changes (events-sync.ts)
 //   6. 200 users × events.list: batch vs a googleapis loop, 50 ms latency (calendar-events-list.ts)
@@ -22,13 +23,12 @@ import { createTokenSource, loadKey } from "@dwd/auth";
 import { demoScenario } from "@dwd/emulator";
 import { startEmulator } from "@dwd/emulator/node";
 import { routeToEmulator } from "./baseline/route-to-emulator.ts";
-import { paired } from "./paired.ts";
 import { json, report, result, say, table } from "./report.ts";
+import { seedCallBench } from "./seed-call.ts";
 import { tokenEndpointScale } from "./token-endpoint-scale.ts";
 import { median } from "./stats.ts";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
-const cli = join(here, "..", "apps", "cli", "dist", "dwd.js");
 const runs = Number(process.env.BENCH_RUNS ?? 15);
 const READONLY = "https://www.googleapis.com/auth/calendar.readonly";
 
@@ -48,41 +48,6 @@ const { emulator, url } = server;
 const jsonKey = server.keyFiles["calendar-bot"]!.json;
 
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
-
-function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, {
-      // Tokens are minted on every run, as the baseline does (a kept token would skip the exchange).
-      env: { ...process.env, DWD_TOKEN_CACHE: "off", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const dt = performance.now() - t0;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${out.trim()}`));
-      else resolve(dt);
-    });
-  });
-}
-
-async function compare(
-  runsA: () => Promise<number>,
-  runsB: () => Promise<number>,
-): Promise<[number, number]> {
-  await runsA();
-  await runsB(); // warm-up: file cache, compile cache
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    a.push(await runsA());
-    b.push(await runsB());
-  }
-  return [median(a), median(b)];
-}
 
 try {
   // 1. Token exchanges for 1,000 concurrent calls over 100 subjects. Each client starts cold (a new
@@ -179,129 +144,15 @@ try {
   ]);
   if (dwd.exchanges !== subjects.length) process.exitCode = 1;
 
-  // 2. End to end: one process that loads a key, gets a delegated token and calls calendarList.get.
-  const env = { DWD_EMULATOR_HOST: new URL(url).host, EMULATOR_URL: url, NO_COLOR: "1" };
-  const [dwdE2e, baseE2e] = await compare(
-    () =>
-      run(
-        process.execPath,
-        [
-          cli,
-          "calendars",
-          "get",
-          "info@example.com",
-          "--key",
-          jsonKey,
-          "--subject",
-          "info@example.com",
-        ],
-        env,
-      ),
-    () =>
-      run(
-        process.execPath,
-        [
-          join(here, "baseline", "calendars-get.ts"),
-          jsonKey,
-          "info@example.com",
-          "info@example.com",
-        ],
-        env,
-      ),
-  );
-  say(`\n2. End to end, median of ${runs} runs: calendarList.get as info@example.com`);
-  table([
-    { command: "dwd calendars get", wall: ms(dwdE2e) },
-    { command: "google-auth-library + @googleapis/calendar", wall: ms(baseE2e) },
-  ]);
-  report([
-    result(
-      "end to end: one process loads a key, gets a delegated token, calls calendarList.get (dwd calendars get vs google-auth-library + @googleapis/calendar)",
-      dwdE2e,
-      baseE2e,
-      "ms",
-      "<= 0.5",
-    ),
-  ]);
-
-  // 2b. Keyless: the IAM Credentials API signs (the caller: deployer's key through ADC) against the key file
-  // signing locally; the extra cost is the caller's own token and the signJwt round trip.
-  const home = mkdtempSync(join(tmpdir(), "dwd-bench-home-"));
-  const bot = emulator.serviceAccount("calendar-bot").email;
-  const keyless = await paired(
-    () =>
-      run(
-        process.execPath,
-        [
-          cli,
-          "calendars",
-          "get",
-          "info@example.com",
-          "--signer",
-          "iam",
-          "--service-account",
-          bot,
-          "--subject",
-          "info@example.com",
-        ],
-        { ...env, HOME: home, GOOGLE_APPLICATION_CREDENTIALS: server.keyFiles["deployer"]!.json },
-      ),
-    () =>
-      run(
-        process.execPath,
-        [
-          cli,
-          "calendars",
-          "get",
-          "info@example.com",
-          "--key",
-          jsonKey,
-          "--subject",
-          "info@example.com",
-        ],
-        env,
-      ),
+  // 2, 2b, 3. The seed call (vs Google's stack and vs the hand-written floor), keyless, start-up
+  // (bench/seed-call.ts; alone: node bench/seed-call.ts).
+  await seedCallBench({
+    url,
+    jsonKey,
+    deployerKey: server.keyFiles["deployer"]!.json,
+    bot: emulator.serviceAccount("calendar-bot").email,
     runs,
-  );
-  rmSync(home, { recursive: true, force: true });
-  say(
-    `\n2b. Keyless end to end, ${keyless.pairs} alternating pairs: dwd calendars get --signer iam vs --key`,
-  );
-  table([
-    { command: "dwd calendars get --signer iam (ADC: deployer's key)", wall: ms(keyless.a) },
-    { command: "dwd calendars get --key calendar-bot.json", wall: ms(keyless.b) },
-  ]);
-  report([
-    {
-      ...result(
-        "keyless end to end: dwd calendars get --signer iam (dwd column) vs the same with the key file (baseline column)",
-        keyless.a,
-        keyless.b,
-        "ms",
-      ),
-      ratio: keyless.ratio, // the median of per-pair ratios
-    },
-  ]);
-
-  // 3. Start-up.
-  const [help, bare] = await compare(
-    () => run(process.execPath, [cli, "--help"]),
-    () => run(process.execPath, ["-e", "0"]),
-  );
-  say(`\n3. Start-up, median of ${runs} runs`);
-  table([
-    { command: "dwd --help", wall: ms(help) },
-    { command: "node -e 0", wall: ms(bare) },
-  ]);
-  report([
-    result(
-      "start-up: dwd --help (dwd column) vs node -e 0 (baseline column)",
-      help,
-      bare,
-      "ms",
-      "<= 1.3",
-    ),
-  ]);
+  });
 
   report(await tokenEndpointScale());
 } finally {

@@ -327,6 +327,21 @@ try {
       if (file.startsWith("dwd-server-") && !entries.includes("package/dwd-server.schema.json"))
         problems.push(`${file}: package/dwd-server.schema.json is missing`);
       if (stray.length > 0) problems.push(`${file}: unexpected files ${stray.join(", ")}`);
+      // The CLI is its entry and the chunks it imports when a command runs: all of them, or a command fails.
+      if (file.startsWith("dwd-cli-")) {
+        const built = readdirSync(join(root, "apps/cli/dist"), {
+          recursive: true,
+          withFileTypes: true,
+        })
+          .filter((e) => e.isFile())
+          .map(
+            (e) => `package/${join(e.parentPath, e.name).slice(join(root, "apps/cli").length + 1)}`,
+          );
+        const missing = built.filter((f) => !entries.includes(f));
+        if (missing.length > 0) problems.push(`${file}: ${missing.join(", ")} missing`);
+        if (!built.includes("package/dist/chunks/commands.js"))
+          problems.push(`${file}: apps/cli/dist/chunks/commands.js was not built`);
+      }
       for (const needed of ["package/package.json", "package/README.md", "package/LICENSE"]) {
         if (!entries.includes(needed)) problems.push(`${file}: ${needed} is missing`);
       }
@@ -381,6 +396,10 @@ try {
     const help = run(join(globalPrefix, "bin", "dwd"), ["--help"], { cwd: work });
     if (!help.includes("calendars"))
       throw new Error(`dwd --help printed no command list:\n${help}`);
+    // A command: the entry imports the commands chunk from the installed package.
+    const completion = run(join(globalPrefix, "bin", "dwd"), ["completion", "bash"], { cwd: work });
+    if (!completion.includes("complete -o default -F _dwd dwd"))
+      throw new Error(`dwd completion bash printed no completion script:\n${completion}`);
   });
 
   // 3. A project outside the workspace: the library tarballs and both TypeScripts, with plain npm.

@@ -1,31 +1,54 @@
-// Bundles the CLI into one file, dist/dwd.js (ESM, Node ≥ 22, no code splitting, no runtime dependencies).
+// Bundles the CLI into dist/: the entry dwd.js (the bin) and three ES module chunks in dist/chunks/ that
+// it imports when a command runs (ESM, Node ≥ 22, no runtime dependencies). The package ships all of dist/.
 //
-// Start-up is the reason for the shape. Node compiles every byte of a module before running it, even code in
-// functions that never run: the 420 KB of command code (auth, calendar, the emulator with hono, node-forge)
-// cost `dwd --help` ~15 ms, more than the CLI itself. So only the entry (argument parsing, the command list,
-// the error handler: ~16 KB) is code; the rest is bundled separately into three CommonJS modules, each
-// compiled the first time it is required: the commands (auth, calendar), the emulator (hono; for `emulator`
-// and `demo` only) and node-forge (for .p12 keys only). They travel as JSON in a block comment at the end of
-// the file, which the loader reads back from its own file: V8 skims a comment (~1 ms for 420 KB) where it
-// scans the same bytes as string literals (~3.5 ms). No code splitting: it is still one file.
+// Start-up is the reason for the shape. Node compiles every byte of a module it loads, even code in
+// functions that never run, and pays for each file it loads as an ES module (resolve, read, compile, link).
+//   - dist/dwd.js: argument parsing, the command list, help and the error handler (~32 KB). `dwd --help`
+//     and a usage error load this file alone.
+//   - chunks/commands.js: every command, with @dwd/auth and @dwd/calendar (~250 KB), imported by main.ts
+//     when a command runs. `dwd calendars get` loads dwd.js and this file, nothing else.
+//   - chunks/emulator.js: @dwd/emulator with hono, for `dwd emulator`, `dwd demo` and --all-users on the
+//     emulator; chunks/node-forge.js: for .p12 keys only (and the emulator's .p12 files).
+// The chunks are compiled through Node's compile cache when it can keep one (src/_internal/compile-cache.ts).
+// Why not a chunk per command (esbuild's `splitting`): every import() and every set of commands sharing a
+// module becomes a file of its own; `dwd calendars get` then loaded 26 files for 200 KB, and was slower
+// (median of alternating runs) than one 250 KB chunk read through the compile cache.
+//
+// The modules of the entry are not bundled again into the commands chunk: the entry publishes them (see
+// sharedKey), so there is one set of registered secrets for redaction, one list of exit tasks, one
+// UsageError class for `instanceof`.
 //
 // What else `dwd --help` does not pay for: node:util (citty imports parseArgs; see lazyBuiltins), and the
 // process.stdout stream (io.ts writes with writeSync; the stream loads node:net for a pipe, ~5 ms).
-// Measured on 2 cores, median of 80 interleaved spawns, stdout piped: `node -e 0` 24.5 ms, `dwd --help`
-// 27.3 ms (1.12×; it was 34.3 ms, 1.40×, with string literals, node:util and the stream). Of the 2.8 ms
-// left, ~1 ms is compiling the entry and skimming the comment, ~1 ms running it, ~0.5 ms reading the file.
-import type { Metafile, Plugin } from "esbuild";
+import type { BuildResult, Metafile, Plugin } from "esbuild";
 import { build } from "esbuild";
-import { createHash } from "node:crypto";
-import { chmod, readFile, rm, stat } from "node:fs/promises";
+import { chmod, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 
-const outfile = "dist/dwd.js";
-const inputs = new Set<string>();
+const outdir = "dist";
+const commandNames = [
+  "calendars",
+  "events",
+  "agenda",
+  "freebusy",
+  "acl",
+  "settings",
+  "colors",
+  "token",
+  "doctor",
+  "channels",
+  "config",
+  "completion",
+  "emulator",
+  "demo",
+];
+const authEntry = createRequire(import.meta.url).resolve("@dwd/auth");
+const outfile = join(outdir, "dwd.js");
 
-// Node built-ins are required where they are first needed (inside the lazy module initializers), not
-// imported at the top of the file, so `dwd --help` does not load node:http, http2, zlib or stream.
+// Node built-ins are fetched (process.getBuiltinModule) where they are first needed (inside the lazy
+// module initializers), not imported at the top of a module, so `dwd --help` does not load node:http,
+// http2, zlib or stream.
 // An ES module that imports a built-in by name (citty: `import { parseArgs } from "node:util"`) would get
 // esbuild's __toESM wrapper, which loads the built-in at start-up and copies every export: for node:util
 // ~3 ms, as it loads node:stream and creates process.stderr. Such imports get functions that require the
@@ -35,6 +58,12 @@ const lazyFunctions: Record<string, string[]> = {
   "node:util": ["parseArgs"],
   "node:fs": ["fstatSync", "writeSync"],
   "node:tty": ["isatty"],
+  // The cache directory (compile-cache.ts): `dwd --help` does not load node:os (~1 ms).
+  "node:os": ["homedir"],
+  // Event IDs (events create): the seed call signs with WebCrypto and does not load node:crypto.
+  "node:crypto": ["createHash"],
+  // @dwd/calendar's transport: TLS (~7 ms) only for an https: request, not for the emulator over http.
+  "node:https": ["Agent", "request"],
 };
 const lazyBuiltins: Plugin = {
   name: "lazy-builtins",
@@ -46,14 +75,14 @@ const lazyBuiltins: Plugin = {
       return { path: args.path, namespace: esm ? "lazy-builtin-esm" : "lazy-builtin" };
     });
     b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
       loader: "js",
     }));
     b.onLoad({ filter: /.*/, namespace: "lazy-builtin-esm" }, (args) => ({
       contents: (lazyFunctions[args.path] ?? [])
         .map(
           (name) =>
-            `export function ${name}(...args) { return require(${JSON.stringify(args.path)}).${name}(...args); }`,
+            `export function ${name}(...args) { const f = process.getBuiltinModule(${JSON.stringify(args.path)}).${name}; return new.target ? Reflect.construct(f, args) : f(...args); }`,
         )
         .join("\n"),
       loader: "js",
@@ -61,197 +90,6 @@ const lazyBuiltins: Plugin = {
   },
 };
 
-/**
- * Resolves `filter` to embedded module `name`: a CommonJS stub that asks the entry's loader for it, so
- * esbuild treats it as bundled (a dynamic `import()` of it becomes a lazy `require`).
- */
-function embedded(filter: RegExp, name: string): Plugin {
-  return {
-    name: `embedded-${name}`,
-    setup(b) {
-      b.onResolve({ filter }, () => ({ path: name, namespace: "embedded" }));
-      b.onResolve({ filter: /^dwd:embedded/ }, (args) => ({ path: args.path, external: true }));
-      b.onLoad({ filter: new RegExp(`^${name}$`), namespace: "embedded" }, () => ({
-        contents: `module.exports = require("dwd:embedded/${name}");`,
-        loader: "js",
-      }));
-    },
-  };
-}
-
-// The embedded modules travel in a block comment at the end of the file, as JSON: V8 skims a comment
-// (~1 ms for 420 KB) faster than it scans string literals (~3.5 ms). The loader reads them back from its own
-// file on first use. The marker names a hash of the JSON, so a dwd.js replaced on disk while dwd runs (an
-// upgrade) is an error rather than a mix of two versions. `*/` cannot occur in the JSON: it is written `*\/`.
-const footerStart = "\n/*dwd:embedded ";
-
-function embeddedFooter(sources: Record<string, string>): { hash: string; footer: string } {
-  const json = JSON.stringify(sources).replaceAll("*/", "*\\/");
-  const hash = createHash("sha256").update(json).digest("hex").slice(0, 16);
-  return { hash, footer: `${footerStart}${hash}\n${json}\n*/\n` };
-}
-
-/**
- * Reads the embedded modules back from the text of the bundle; undefined if the hash differs. The loader
- * contains this very function (its source, which Node has stripped of types), so the build checks what runs.
- */
-function readFooter(text: string, hash: string): Record<string, string> | undefined {
-  const start = text.lastIndexOf(footerStart) + footerStart.length;
-  const end = text.indexOf("\n", start);
-  return text.slice(start, end) === hash
-    ? (JSON.parse(text.slice(end + 1, text.lastIndexOf("\n*/"))) as Record<string, string>)
-    : undefined;
-}
-
-// One redaction module for the whole process. io.ts (in the entry) redacts every line with @dwd/auth's
-// redactSecrets, and secrets registered with registerSecret must be known there: so the commands bundle
-// does not get its own copy of auth's redact module (its own set of registered secrets) but the entry's.
-const sharedRedact: Plugin = {
-  name: "shared-redact",
-  setup(b) {
-    b.onResolve({ filter: /^(?:\.\.?\/)+redact\.(js|ts)$/ }, (args) =>
-      /[\\/]auth[\\/](dist|src)[\\/]/.test(args.importer)
-        ? { path: "redact", namespace: "shared-redact" }
-        : undefined,
-    );
-    b.onResolve({ filter: /^dwd:shared\// }, (args) => ({ path: args.path, external: true }));
-    b.onLoad({ filter: /^redact$/, namespace: "shared-redact" }, () => ({
-      contents: 'module.exports = require("dwd:shared/redact");',
-      loader: "js",
-    }));
-  },
-};
-
-// The entry's loader: compiles an embedded module the first time it is required; embedded modules
-// require each other (and Node built-ins) through it. `require` is the entry's createRequire.
-function loaderSource(hash: string): string {
-  return `
-import { REDACTED, containsSecret, redactSecrets, registerSecret } from "@dwd/auth";
-const shared = { "dwd:shared/redact": { REDACTED, containsSecret, redactSecrets, registerSecret } };
-const footerStart = ${JSON.stringify(footerStart)};
-${readFooter.toString()}
-let sources;
-function readSources() {
-  const file = import.meta.filename;
-  const found = readFooter(require("node:fs").readFileSync(file, "utf8"), ${JSON.stringify(hash)});
-  if (found === undefined) throw new Error(\`Cannot read dwd's modules from "\${file}": the file changed since dwd started\`);
-  return found;
-}
-const cache = Object.create(null);
-function embeddedRequire(id) {
-  if (Object.hasOwn(shared, id)) return shared[id];
-  if (!id.startsWith("dwd:embedded/")) return require(id);
-  const name = id.slice("dwd:embedded/".length);
-  if (cache[name] === undefined) {
-    sources ??= readSources();
-    const module = { exports: {} };
-    cache[name] = module;
-    require("node:vm").compileFunction(sources[name], ["exports", "require", "module"], { filename: "dwd.js/" + name })(module.exports, embeddedRequire, module);
-  }
-  return cache[name].exports;
-}
-export default embeddedRequire;`;
-}
-
-function collect(metafile: Metafile): void {
-  for (const path of Object.keys(metafile.inputs)) inputs.add(path);
-}
-
-async function bundleCjs(options: {
-  stdin: string;
-  resolveDir: string;
-  plugins: Plugin[];
-}): Promise<string> {
-  const result = await build({
-    stdin: {
-      contents: options.stdin,
-      resolveDir: options.resolveDir,
-      loader: "ts",
-      sourcefile: "entry.ts",
-    },
-    bundle: true,
-    write: false,
-    format: "cjs",
-    platform: "node",
-    target: "node22",
-    minify: true,
-    legalComments: "none",
-    metafile: true,
-    logLevel: "warning",
-    logOverride: { "import-is-undefined": "error" },
-    plugins: [...options.plugins, lazyBuiltins],
-  });
-  collect(result.metafile);
-  const file = result.outputFiles[0];
-  if (file === undefined) throw new Error("esbuild produced no output");
-  return file.text;
-}
-
-// node-forge, resolved as @dwd/auth resolves it (the emulator uses the same version).
-const authDir = dirname(createRequire(import.meta.url).resolve("@dwd/auth"));
-const forge = await bundleCjs({
-  stdin: 'module.exports = require("node-forge");',
-  resolveDir: authDir,
-  plugins: [],
-});
-const forgePlugin = embedded(/^node-forge$/, "node-forge");
-
-// The emulator (hono, the Node adapter), only for `dwd emulator` and `dwd demo`.
-const emulator = await bundleCjs({
-  stdin: 'export * from "@dwd/emulator";\nexport { startEmulator } from "@dwd/emulator/node";',
-  resolveDir: process.cwd(),
-  plugins: [forgePlugin],
-});
-
-// Every command module, sharing node-forge and the emulator.
-const commands = await bundleCjs({
-  stdin: [
-    "calendars",
-    "events",
-    "agenda",
-    "freebusy",
-    "acl",
-    "settings",
-    "colors",
-    "token",
-    "doctor",
-    "channels",
-    "config",
-    "completion",
-    "emulator",
-    "demo",
-  ]
-    .map((c) => `export * from "./src/commands/${c}.ts";`)
-    .join("\n"),
-  resolveDir: process.cwd(),
-  plugins: [forgePlugin, embedded(/^@dwd\/emulator(\/node)?$/, "emulator"), sharedRedact],
-});
-
-// The entry; `import("./commands/…")` resolves to the embedded commands.
-const sources = { commands, emulator, "node-forge": forge };
-const { hash, footer } = embeddedFooter(sources);
-const loader: Plugin = {
-  name: "embedded-loader",
-  setup(b) {
-    b.onResolve({ filter: /^\.\/commands\// }, () => ({
-      path: "commands",
-      namespace: "embedded-entry",
-    }));
-    b.onResolve({ filter: /^dwd:loader$/ }, () => ({
-      path: "loader",
-      namespace: "embedded-entry",
-    }));
-    b.onLoad({ filter: /^commands$/, namespace: "embedded-entry" }, () => ({
-      contents: 'module.exports = require("dwd:loader").default("dwd:embedded/commands");',
-      loader: "js",
-    }));
-    b.onLoad({ filter: /^loader$/, namespace: "embedded-entry" }, () => ({
-      contents: loaderSource(hash),
-      loader: "js",
-      resolveDir: process.cwd(),
-    }));
-  },
-};
 // main.ts imports ../package.json for `--version`: bundle the version only, not the scripts and the
 // workspace's devDependencies.
 const versionOnly: Plugin = {
@@ -265,29 +103,177 @@ const versionOnly: Plugin = {
     }));
   },
 };
-await rm("dist", { recursive: true, force: true });
-const result = await build({
-  entryPoints: ["src/main.ts"],
-  outfile,
+
+const common = {
   bundle: true,
   format: "esm",
   platform: "node",
   target: "node22",
-  splitting: false,
-  minify: true,
+  minify: process.env["DWD_BUILD_NO_MINIFY"] === undefined,
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
   logOverride: { "import-is-undefined": "error" },
-  plugins: [loader, lazyBuiltins, versionOnly],
-  footer: { js: footer },
-  banner: {
-    // ESM has no \`require\`; the embedded CommonJS modules and node-forge (require("crypto")) need one.
-    // getBuiltinModule, not `import … from "node:module"`: an ES import of a built-in builds its facade.
-    js: '#!/usr/bin/env node\nconst require=process.getBuiltinModule("node:module").createRequire(import.meta.url);',
+} as const;
+// ESM has no `require`; node-forge's CommonJS needs one (require("crypto")). getBuiltinModule, not
+// `import … from "node:module"`: an ES import of a built-in builds its facade. Only node-forge's chunk:
+// node:module (and its source-map support) is not loaded for `dwd --help`.
+const requireBanner = {
+  js: 'const require=process.getBuiltinModule("node:module").createRequire(import.meta.url);',
+};
+
+// The entry: main.ts and what it imports, one file. `import("./commands/x.ts")` stays a dynamic import,
+// of the chunk that holds every command.
+const toChunks: Plugin = {
+  name: "commands-to-chunk",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, () => ({
+      path: "./chunks/commands.js",
+      external: true,
+    }));
   },
-});
-collect(result.metafile);
+};
+// The modules of the entry are the chunks' modules too, not copies: the entry publishes a namespace object
+// of each one the commands chunk imports, under `sharedKey`, before main.ts runs; in the chunk, an import
+// of one of them is a CommonJS stand-in that returns that object.
+const sharedKey = "dwd.entry-modules";
+const entryBuild = (shared: string[]): Promise<BuildResult<{ metafile: true; write: false }>> =>
+  build({
+    ...common,
+    // The namespaces are published before main.ts runs (its top-level await holds back what follows it).
+    stdin: {
+      contents: 'import "dwd:entry-modules";\nimport "./src/main.ts";',
+      resolveDir: process.cwd(),
+      loader: "ts",
+      sourcefile: "entry.ts",
+    },
+    write: false,
+    outfile,
+    plugins: [
+      {
+        name: "entry-modules",
+        setup(b) {
+          b.onResolve({ filter: /^dwd:entry-modules$/ }, () => ({
+            path: "entry-modules",
+            namespace: "entry-modules",
+          }));
+          b.onLoad({ filter: /.*/, namespace: "entry-modules" }, () => ({
+            contents: [
+              ...shared.map(
+                (path, i) => `import * as m${i} from ${JSON.stringify(resolve(path))};`,
+              ),
+              `globalThis[Symbol.for(${JSON.stringify(sharedKey)})] = { ${shared.map((path, i) => `${JSON.stringify(path)}: m${i}`).join(", ")} };`,
+            ].join("\n"),
+            resolveDir: process.cwd(),
+            loader: "js",
+          }));
+        },
+      },
+      toChunks,
+      lazyBuiltins,
+      versionOnly,
+    ],
+  });
+// First pass: which modules end up in the entry (those with code in it, not re-export-only indexes).
+const firstPass = await entryBuild([]);
+const shared = Object.entries(firstPass.metafile.outputs[outfile]?.inputs ?? {})
+  .filter(
+    ([path, input]) =>
+      input.bytesInOutput > 0 && !path.includes(":") && !["entry.ts", "src/main.ts"].includes(path),
+  )
+  .map(([path]) => path)
+  .sort();
+const sharedSet = new Set(shared.map((path) => resolve(path)));
+/** The entry's modules the commands chunk imports: the entry publishes these (all their exports). */
+const published = new Set<string>();
+const fromEntry: Plugin = {
+  name: "modules-from-entry",
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === "from-entry" || args.namespace !== "file") return undefined;
+      if (args.kind === "entry-point") return undefined;
+      const found = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: "from-entry",
+      });
+      if (found.errors.length > 0 || !sharedSet.has(found.path)) return undefined;
+      // "#entry": a path ending in .mjs would make the stand-in an ES module, without `module`.
+      return { path: `${relative(process.cwd(), found.path)}#entry`, namespace: "from-entry" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "from-entry" }, (args) => {
+      const path = args.path.slice(0, -"#entry".length);
+      published.add(path);
+      return {
+        contents: `module.exports = globalThis[Symbol.for(${JSON.stringify(sharedKey)})][${JSON.stringify(path)}];`,
+        loader: "js",
+      };
+    });
+  },
+};
+
+/** Resolves `filter` to the chunk `file` (a sibling in dist/chunks/), imported when it is first needed. */
+function chunk(filter: RegExp, file: string): Plugin {
+  return {
+    name: `chunk-${file}`,
+    setup(b) {
+      b.onResolve({ filter }, () => ({ path: `./${file}`, external: true }));
+    },
+  };
+}
+const forgeChunk = chunk(/^node-forge$/, "node-forge.js");
+const chunkBuild = (
+  file: string,
+  contents: string,
+  plugins: Plugin[],
+  resolveDir = process.cwd(),
+  banner?: { js: string },
+): Promise<BuildResult<{ metafile: true }>> =>
+  build({
+    ...common,
+    ...(banner !== undefined ? { banner } : {}),
+    stdin: { contents, resolveDir, loader: "ts", sourcefile: `${file}.ts` },
+    outfile: join(outdir, "chunks", file),
+    plugins: [...plugins, lazyBuiltins],
+  });
+
+await rm(outdir, { recursive: true, force: true });
+const chunks = [
+  // Every command: main.ts imports it for any command but `--help`.
+  await chunkBuild(
+    "commands.js",
+    commandNames.map((c) => `export * from "./src/commands/${c}.ts";`).join("\n"),
+    // fromEntry first: the entry's modules must not be bundled again.
+    [fromEntry, forgeChunk, chunk(/^@dwd\/emulator(\/node)?$/, "emulator.js")],
+  ),
+  // The emulator (hono, the Node adapter), for `dwd emulator`, `dwd demo` and --all-users on the emulator.
+  await chunkBuild(
+    "emulator.js",
+    'export * from "@dwd/emulator";\nexport { startEmulator } from "@dwd/emulator/node";',
+    [forgeChunk],
+  ),
+  // node-forge, for .p12 keys only; resolved as @dwd/auth resolves it (the emulator uses the same version).
+  await chunkBuild(
+    "node-forge.js",
+    'export { default } from "node-forge";',
+    [],
+    dirname(authEntry),
+    requireBanner,
+  ),
+];
+const entry = await entryBuild([...published].sort());
+for (const file of entry.outputFiles) await writeFile(file.path, file.text);
+const metafile: Metafile = {
+  inputs: { ...entry.metafile.inputs },
+  outputs: { ...entry.metafile.outputs },
+};
+for (const c of chunks) {
+  Object.assign(metafile.inputs, c.metafile.inputs);
+  Object.assign(metafile.outputs, c.metafile.outputs);
+}
+const inputs = new Set(Object.keys(metafile.inputs));
+const outputs = Object.keys(metafile.outputs).filter((path) => path.endsWith(".js"));
 
 const forbidden = [...inputs].filter((path) =>
   /node_modules\/(google-auth-library|gaxios|gcp-metadata|googleapis)/.test(path),
@@ -298,29 +284,57 @@ if (forbidden.length > 0)
   );
 if (![...inputs].some((path) => path.includes("node-forge")))
   throw new Error("node-forge is missing from the bundle (.p12 keys would fail)");
-const text = await readFile(outfile, "utf8");
-// Every dynamic import left must be a Node built-in; anything else would be resolved at run time. A
-// method named import (`cal.events.import(…)`) is not one: a `.` before it rules it out.
-const leftOver = [...text.matchAll(/(?<![.\w$])import\(([^)]{0,60})\)/g)]
-  .map((m) => m[1] ?? "")
-  .filter((arg) => !/^\\?["']node:/.test(arg));
-if (leftOver.length > 0)
-  throw new Error(`the bundle imports modules at run time: ${leftOver.join(", ")}`);
-// One copy of the redaction module, in the entry (see sharedRedact).
-if (
-  commands.includes('"[redacted]"') ||
-  emulator.includes('"[redacted]"') ||
-  !text.includes('"[redacted]"')
-)
-  throw new Error("the redaction module must be bundled once, in the entry");
-// The footer must come back exactly as the loader will read it.
-if (JSON.stringify(readFooter(text, hash)) !== JSON.stringify(sources))
-  throw new Error("the embedded modules do not read back from the footer of the bundle");
+
+const texts = new Map<string, string>();
+for (const path of outputs) texts.set(path, await readFile(path, "utf8"));
+// `require` exists in node-forge's chunk alone (requireBanner); esbuild's shim would throw in the others.
+for (const [path, text] of texts)
+  if (!path.endsWith("node-forge.js") && text.includes("Dynamic require of"))
+    throw new Error(`${path} calls require() at run time, and has none`);
+// Every dynamic import left must be a Node built-in or one of the chunks; anything else would be
+// resolved at run time. A method named import (`cal.events.import(…)`) is not one: a `.` before it rules
+// it out.
+for (const [path, text] of texts) {
+  const leftOver = [...text.matchAll(/(?<![.\w$])import\(([^)]{0,80})\)/g)]
+    .map((m) => m[1] ?? "")
+    .filter((arg) => {
+      const chunk = /^"\.\/((?:chunks\/)?[\w-]+\.js)"$/.exec(arg)?.[1];
+      if (chunk === undefined) return !/^\\?["']node:/.test(arg);
+      const dir = path === outfile ? outdir : join(outdir, "chunks");
+      return !texts.has(join(dir, chunk));
+    });
+  if (leftOver.length > 0)
+    throw new Error(`${path} imports modules at run time: ${leftOver.join(", ")}`);
+}
+// One copy of the redaction module: secrets registered with registerSecret must be known where io.ts
+// redacts every line.
+const redaction = [...texts].filter(([, text]) => text.includes('"[redacted]"'));
+if (redaction.length !== 1)
+  throw new Error(
+    `the redaction module must be bundled once, found in ${redaction.map(([p]) => p).join(", ") || "none"}`,
+  );
+
+// Each file is imported where it is first needed, none at the top of another: `dwd --help` loads the
+// entry alone, a command the entry and the commands chunk, and only `dwd emulator`/`demo` the emulator.
+for (const [path, output] of Object.entries(metafile.outputs)) {
+  const eager = output.imports.filter((i) => i.kind === "import-statement");
+  if (eager.length > 0)
+    throw new Error(`${path} imports ${eager.map((i) => i.path).join(", ")} when it loads`);
+}
+
 // Executable, as a bin is: `./dist/dwd.js` runs from a clone, and `npm link` or a global install from
 // the folder (not only from a tarball, where npm sets the mode itself) gets a runnable `dwd`.
+// The #! line goes on the entry only (esbuild's banner is on every chunk).
+await writeFile(outfile, `#!/usr/bin/env node\n${texts.get(outfile) ?? ""}`);
 await chmod(outfile, 0o755);
-const { size } = await stat(outfile);
 const kb = (n: number): string => `${(n / 1024).toFixed(0)} KB`;
+const sizeOf = async (paths: Iterable<string>): Promise<number> => {
+  let total = 0;
+  for (const p of paths) total += (await stat(p)).size;
+  return total;
+};
 console.log(
-  `${outfile}: ${kb(size)}: entry ${kb(size - footer.length)}; embedded commands ${kb(commands.length)}, emulator ${kb(emulator.length)}, node-forge ${kb(forge.length)}; ${inputs.size} inputs`,
+  `${outdir}: ${(
+    await Promise.all(outputs.map(async (p) => `${relative(outdir, p)} ${kb(await sizeOf([p]))}`))
+  ).join(", ")}; ${inputs.size} inputs`,
 );

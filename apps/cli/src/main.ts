@@ -1,12 +1,14 @@
 /**
  * `dwd`: check, debug and use Google domain-wide delegation from the command line.
  *
- * Each command's module is imported only when that command runs, so `dwd --help` evaluates almost nothing.
+ * Each command's module is imported only when that command runs (in the bundle: the commands chunk,
+ * compiled through Node's compile cache), so `dwd --help` loads and evaluates almost nothing.
  *
  * @module
  */
 import pkg from "../package.json" with { type: "json" };
 import { endpointArgs, retriesArgs } from "./_internal/args.ts";
+import { enableCompileCache } from "./_internal/compile-cache.ts";
 import type { Root } from "./_internal/dispatch.ts";
 import { dispatch } from "./_internal/dispatch.ts";
 import { runExitTasks } from "./_internal/exit-tasks.ts";
@@ -29,6 +31,7 @@ const root: Root = {
         "Configuration profile for this run (default: $DWD_PROFILE, else the active one)",
     },
   },
+  beforeLoad: (io) => void enableCompileCache(io.env),
   withProfile: async (argv, canonical, io) =>
     (await import("./commands/config.ts")).applyProfile(argv, canonical, io),
   commands: {

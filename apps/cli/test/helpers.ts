@@ -47,7 +47,8 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
     env[k] = v;
   }
   // Each run mints its own tokens (tests count exchanges); the token-cache tests turn it on with a dir.
-  return { ...env, DWD_TOKEN_CACHE: "off", ...extra };
+  // Nor does a run keep compiled code in the user's cache directory (startup.test.ts turns that on).
+  return { ...env, DWD_TOKEN_CACHE: "off", DWD_COMPILE_CACHE: "off", ...extra };
 }
 
 /**

@@ -127,7 +127,7 @@ describe("bundle start-up", () => {
       );
       const r = await dwd(["--help"], cleanEnv({ NODE_OPTIONS: `--import ${probe}` }));
       expect(r.code).toBe(0);
-      expect(r.stderr).toBe("[]"); // node:vm compiles the embedded commands: not needed for --help
+      expect(r.stderr).toBe("[]"); // no network built-ins, nor node:vm, for --help
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

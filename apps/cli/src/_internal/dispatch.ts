@@ -26,6 +26,8 @@ export interface Root {
     canonical: ReadonlyMap<string, string>,
     io: Io,
   ) => Promise<string[]>;
+  /** Called once, just before a command's module is imported (not for `--help` or a usage error). */
+  beforeLoad?: (io: Io) => void;
 }
 
 type AnyCommand = CommandDef<ArgsDef>;
@@ -219,6 +221,7 @@ export async function dispatch(root: Root, argvIn: string[], ioIn: Io): Promise<
   // Flags given before the command name (e.g. `dwd --api-root … calendars get`) travel to the command.
   const carried = argv.slice(0, index);
   let rest = argv.slice(index + 1);
+  root.beforeLoad?.(io);
   let cmd = (await lazy.load()) as AnyCommand;
   let path = `${root.meta.name} ${name}`;
 

@@ -92,7 +92,12 @@ export function createNodeFetch(
     keepAlive: true,
     ...(proxyEnv && native ? { proxyEnv: { ...proxyEnv } } : {}),
   };
-  const agents = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
+  // The HTTPS agent is made on the first https: request: a bundle that loads node:https only when it is
+  // used (dwd's) does not load TLS for a run that talks plain HTTP to an emulator.
+  const agents: { http: HttpAgent; https: HttpsAgent | undefined } = {
+    http: new HttpAgent(agentOptions),
+    https: undefined,
+  };
   return (url, init = {}) =>
     new Promise<NodeFetchResponse>((resolve, reject) => {
       const { signal } = init;
@@ -140,7 +145,7 @@ export function createNodeFetch(
         {
           method: init.method ?? "GET",
           headers: init.headers,
-          agent: https ? agents.https : agents.http,
+          agent: https ? (agents.https ??= new HttpsAgent(agentOptions)) : agents.http,
         },
         (res) => {
           answer = res;

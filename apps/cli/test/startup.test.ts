@@ -1,0 +1,209 @@
+// What each run of the bundle loads (issue 16: commands load their code when they run): `dwd --help` the
+// entry alone, a command the entry and the commands chunk, never the emulator or node-forge unless it needs
+// them, and no TLS for an http: emulator; and Node's compile cache, kept in the user's cache directory when
+// it can be, without a word when it cannot. Each test spawns dist/dwd.js with a probe (`--import`) that
+// records the files and built-ins the run loaded.
+import { startEmulator } from "@dwd/emulator/node";
+import type { RunningEmulator } from "@dwd/emulator/node";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanEnv, dwd } from "./helpers.ts";
+import type { Result } from "./helpers.ts";
+
+let dir: string;
+let probe: string;
+let server: RunningEmulator;
+let bot: string;
+let botP12: string;
+let botEmail: string;
+
+interface Loaded {
+  /** Files of dist/ the run loaded, relative to dist/. */
+  files: string[];
+  /** Node built-ins of interest the run loaded. */
+  builtins: string[];
+  /** module.getCompileCacheDir() at exit. */
+  compileCacheDir: string | null;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "dwd-startup-"));
+  probe = join(dir, "probe.mjs");
+  await writeFile(
+    probe,
+    `import { getCompileCacheDir, registerHooks } from "node:module";
+import { writeSync } from "node:fs";
+const files = [];
+registerHooks({
+  load(url, context, next) {
+    const at = url.indexOf("/dist/");
+    if (url.startsWith("file:") && at >= 0) files.push(url.slice(at + "/dist/".length));
+    return next(url, context);
+  },
+});
+process.on("exit", () => {
+  const builtins = process.moduleLoadList
+    .map((m) => m.replace(/^NativeModule /, ""))
+    .filter((m) => /^(vm|crypto|http|https|tls|http2|zlib)$/.test(m));
+  writeSync(2, "\\nLOADED " + JSON.stringify({ files, builtins, compileCacheDir: getCompileCacheDir() ?? null }) + "\\n");
+});
+`,
+  );
+  server = await startEmulator({ port: 0, host: "127.0.0.1", keysDir: dir });
+  bot = server.keyFiles["calendar-bot"]?.json ?? "";
+  botP12 = server.keyFiles["calendar-bot"]?.p12 ?? "";
+  botEmail = server.emulator.serviceAccount("calendar-bot").email;
+});
+
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs dwd with the probe; its result without the probe's line, and what the run loaded. */
+async function probed(
+  args: string[],
+  extra: Record<string, string> = {},
+): Promise<Result & { loaded: Loaded }> {
+  const r = await dwd(
+    args,
+    cleanEnv({
+      DWD_EMULATOR_HOST: new URL(server.url).host,
+      NODE_OPTIONS: `--import ${probe}`,
+      ...extra,
+    }),
+  );
+  const at = r.stderr.lastIndexOf("\nLOADED ");
+  expect(at).toBeGreaterThanOrEqual(0);
+  return {
+    ...r,
+    stderr: r.stderr.slice(0, at),
+    loaded: JSON.parse(r.stderr.slice(at + "\nLOADED ".length)) as Loaded,
+  };
+}
+
+const seed = (): string[] => [
+  "calendars",
+  "get",
+  "info@example.com",
+  "--key",
+  bot,
+  "--subject",
+  "info@example.com",
+];
+
+describe("what a run loads", () => {
+  it("dwd --help loads the entry alone: no chunk, no network or vm built-ins, no compile cache", async () => {
+    const r = await probed(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("calendars");
+    expect(r.loaded).toEqual({ files: ["dwd.js"], builtins: [], compileCacheDir: null });
+  });
+
+  it("a usage error loads the entry alone, and is one line and a hint, exit 2", async () => {
+    const r = await probed(["calendrs"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'error: Unknown command "calendrs"\nhint: Did you mean "dwd calendars"? Run "dwd --help" to see the commands\n',
+    );
+    expect(r.loaded.files).toEqual(["dwd.js"]);
+  });
+
+  it("dwd calendars get (the seed call) loads the entry and the commands chunk: not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto)", async () => {
+    const r = await probed(seed());
+    expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js"]);
+    expect(r.loaded.builtins).toEqual(["http"]);
+  });
+
+  it("a .p12 key loads node-forge's chunk, and works", async () => {
+    const r = await probed([
+      ...seed().slice(0, 3),
+      "--key",
+      botP12,
+      "--key-email",
+      botEmail,
+      "--subject",
+      "info@example.com",
+    ]);
+    expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/node-forge.js"]);
+  });
+
+  it("an https: API root loads TLS when it is used: the request opens with a TLS handshake", async () => {
+    const firstBytes: number[] = [];
+    const sockets: Socket[] = [];
+    const tlsServer = createServer((socket) => {
+      sockets.push(socket);
+      socket.once("data", (data) => {
+        firstBytes.push(data[0] ?? -1);
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => tlsServer.listen(0, "127.0.0.1", resolve));
+    const { port } = tlsServer.address() as { port: number };
+    try {
+      const r = await probed([
+        ...seed(),
+        "--api-root",
+        `https://127.0.0.1:${port}`,
+        "--retries",
+        "0",
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^error: Cannot call calendar\\.calendarList\\.get: the Calendar API at "https://127\\.0\\.0\\.1:${port}" cannot be reached \\(.+\\)\\nhint: Check the network, or the API root`,
+        ),
+      );
+      expect(firstBytes[0]).toBe(0x16); // a TLS handshake record: node:https's agent and request ran
+      expect(r.loaded.builtins).toEqual(expect.arrayContaining(["https", "tls"]));
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => tlsServer.close(resolve));
+    }
+  });
+});
+
+describe("Node's compile cache", () => {
+  it("is kept in <cache dir>/node-compile-cache and used by the next run, with the same output", async () => {
+    const cacheDir = await mkdtemp(join(dir, "cache-"));
+    const env = { DWD_COMPILE_CACHE: "", DWD_CACHE_DIR: cacheDir };
+    const first = await probed(seed(), env);
+    expect(first).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
+    expect(first.loaded.compileCacheDir).toMatch(
+      new RegExp(`^${cacheDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/node-compile-cache/v`),
+    );
+    const kept = await readdir(first.loaded.compileCacheDir ?? "");
+    expect(kept.length).toBeGreaterThan(0);
+    const second = await probed(seed(), env);
+    expect(second).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
+    expect(second.loaded.compileCacheDir).toBe(first.loaded.compileCacheDir);
+  });
+
+  it("a cache directory that cannot be made leaves it off, silently: same output, exit 0", async () => {
+    const notADir = join(dir, "a-file");
+    await writeFile(notADir, "");
+    const r = await probed(seed(), { DWD_COMPILE_CACHE: "", DWD_CACHE_DIR: notADir });
+    expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
+    expect(r.loaded.compileCacheDir).toBeNull();
+  });
+
+  it("DWD_COMPILE_CACHE=off and NODE_DISABLE_COMPILE_CACHE=1 turn it off", async () => {
+    const cacheDir = await mkdtemp(join(dir, "cache-"));
+    const offs: Record<string, string>[] = [
+      { DWD_COMPILE_CACHE: "off" },
+      { NODE_DISABLE_COMPILE_CACHE: "1" },
+    ];
+    for (const off of offs) {
+      const r = await probed(seed(), { DWD_CACHE_DIR: cacheDir, DWD_COMPILE_CACHE: "", ...off });
+      expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
+      expect(r.loaded.compileCacheDir).toBeNull();
+    }
+    expect(await readdir(cacheDir)).toEqual([]);
+  });
+});

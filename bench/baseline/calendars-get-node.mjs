@@ -1,0 +1,103 @@
+// The floor for `dwd calendars get`: the same job written by hand with nothing but Node's built-ins, the
+// shortest program that does it. Reads the JSON key, signs the RS256 JWT assertion with node:crypto
+// (sub = the subject, scope calendar.readonly: the scope dwd picks for calendarList.get), posts it to the
+// token endpoint with node:http, GETs calendarList/{calendarId} with the token and prints the entry's
+// summary, as dwd does. No retries, no diagnoses, no redaction: what dwd adds must cost (almost) nothing.
+// Plain JavaScript (types in JSDoc, checked by bench's tsconfig): Node strips a .ts file's types with a
+// loader it compiles first (~50 ms on this machine), which a floor must not pay.
+// Usage: EMULATOR_URL=http://host:port node baseline/calendars-get-node.mjs <key.json> <subject> <calendarId>
+/* global process, Buffer */
+
+// The built-ins from process.getBuiltinModule, not ES imports, as dwd gets them: an ES import of a
+// built-in builds a facade of all its exports, and reading them all loads what their lazy getters hold
+// (node:http's WebSocket is undici: with http2, zlib and worker_threads, ~20 ms of CPU here).
+const { createSign } = process.getBuiltinModule("node:crypto");
+const { readFileSync, writeSync } = process.getBuiltinModule("node:fs");
+const { request } = process.getBuiltinModule("node:http");
+
+const [keyFile, subject, calendarId] = process.argv.slice(2);
+const emulator = process.env.EMULATOR_URL;
+if (!keyFile || !subject || !calendarId || !emulator) {
+  process.stderr.write(
+    "usage: EMULATOR_URL=http://host:port node baseline/calendars-get-node.mjs <key.json> <subject> <calendarId>\n",
+  );
+  process.exit(2);
+}
+/**
+ * JSON.parse, typed as what it is.
+ * @param {string} text
+ * @returns {unknown}
+ */
+const parse = (text) => JSON.parse(text);
+
+const key = /** @type {{ client_email: string, private_key: string, private_key_id: string }} */ (
+  parse(readFileSync(keyFile, "utf8"))
+);
+
+/**
+ * One HTTP exchange; resolves with the body, rejects on anything but 200.
+ * @param {string} method
+ * @param {string} url
+ * @param {Record<string, string>} headers
+ * @param {string} [body]
+ * @returns {Promise<string>}
+ */
+function send(method, url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (/** @type {string} */ chunk) => (text += chunk));
+      res.on("end", () =>
+        res.statusCode === 200
+          ? resolve(text)
+          : reject(new Error(`${method} ${url}: ${res.statusCode} ${text}`)),
+      );
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** @param {string} s */
+const b64url = (s) => Buffer.from(s).toString("base64url");
+const now = Math.floor(Date.now() / 1000);
+const unsigned = `${b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid: key.private_key_id }))}.${b64url(
+  JSON.stringify({
+    iss: key.client_email,
+    sub: subject,
+    scope: "https://www.googleapis.com/auth/calendar.readonly",
+    aud: "https://oauth2.googleapis.com/token",
+    iat: now,
+    exp: now + 3600,
+  }),
+)}`;
+const signature = createSign("RSA-SHA256").update(unsigned).sign(key.private_key, "base64url");
+const form = new URLSearchParams({
+  grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+  assertion: `${unsigned}.${signature}`,
+}).toString();
+const token = /** @type {{ access_token: string }} */ (
+  parse(
+    await send(
+      "POST",
+      `${emulator}/token`,
+      {
+        "content-type": "application/x-www-form-urlencoded",
+        "content-length": String(Buffer.byteLength(form)),
+      },
+      form,
+    ),
+  )
+);
+const entry = /** @type {{ id: string, summary?: string }} */ (
+  parse(
+    await send(
+      "GET",
+      `${emulator}/calendar/v3/users/me/calendarList/${encodeURIComponent(calendarId)}`,
+      { authorization: `Bearer ${token.access_token}` },
+    ),
+  )
+);
+writeSync(1, `${entry.summary ?? entry.id}\n`);
