@@ -5,7 +5,7 @@
 // redacted (@dwd/auth's redactSecrets) and control characters are made visible, so neither a key nor a
 // token nor an escape sequence from a calendar summary can reach a terminal, a log or a pipe. Commands
 // cannot opt out; the only unredacted path is outSecret, for `dwd token`'s token.
-import { redactSecrets } from "@dwd/auth";
+import { redactLines, redactSecrets } from "@dwd/auth";
 import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { UsageError } from "./usage-error.ts";
@@ -101,6 +101,23 @@ export function safeLine(line: string, keepStyles = false): string {
     .split(ownStyles)
     .map((part, i) => (i % 2 === 1 ? part : visibleControls(part)))
     .join("");
+}
+
+// The same controls but LF: for a block of lines joined by LF, where each LF ends a line.
+// eslint-disable-next-line no-control-regex
+const controlsButLf =
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Lines joined by LF made safe as {@link safeLine} makes each line (without `keepStyles`): the same text
+ * as `text.split("\n").map((l) => safeLine(l)).join("\n")`, but redacted with redactLines (which skips
+ * blocks that hold no secret) and with one pass for control characters.
+ */
+export function safeBlock(text: string): string {
+  return redactLines(text).replace(
+    controlsButLf,
+    (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** Writes multi-line text (usage, a stack trace) line by line through `write`, each line made safe. */
@@ -200,15 +217,32 @@ export function processIo(): Io {
   return {
     out: (line) => out(safeOut(line)),
     outLines: (lines) => {
-      let chunk = "";
-      for (const line of lines) {
-        chunk += `${safeOut(line)}\n`;
-        if (chunk.length >= chunkBytes) {
-          outText(chunk);
-          chunk = "";
+      // Blocks of whole lines, each made safe at once (safeBlock): the same bytes as one `out` per line.
+      // A block with an escape goes line by line, as on a colored stream its styles may stay.
+      let from = 0;
+      let size = 0;
+      const flush = (to: number): void => {
+        if (to === from) return;
+        const block = lines.slice(from, to);
+        from = to;
+        size = 0;
+        const text = block.join("\n");
+        outText(
+          `${text.includes("\u001B") ? block.map((line) => safeOut(line)).join("\n") : safeBlock(text)}\n`,
+        );
+      };
+      for (const [i, line] of lines.entries()) {
+        if (line.includes("\n")) {
+          // A line holding LF (not from printJson): made safe alone, its LF visible, as `out` would.
+          flush(i);
+          from = i + 1;
+          outText(`${safeOut(line)}\n`);
+          continue;
         }
+        size += line.length + 1;
+        if (size >= chunkBytes) flush(i + 1);
       }
-      if (chunk !== "") outText(chunk);
+      flush(lines.length);
     },
     err: (line) => err(safeLine(line, line.includes("\u001B") && colorErr())),
     outSecret: (line) => out(visibleControls(line)),
