@@ -5,10 +5,12 @@
 import { startEmulator } from "@dwd/emulator/node";
 import type { RunningEmulator } from "@dwd/emulator/node";
 import fc from "fast-check";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { safeBlock, safeLine } from "../src/_internal/io.ts";
 import { cleanEnv, dwd } from "./helpers.ts";
@@ -63,6 +65,69 @@ describe("safeBlock()", () => {
       { numRuns: 500 },
     );
   });
+});
+
+/** What processIo() writes to fd 1 in a child process for `calls`, with `env` (a color switch). */
+function processOutput(
+  calls: { out?: string; outLines?: string[]; outText?: string }[],
+  env: Record<string, string>,
+): string {
+  const io = fileURLToPath(new URL("../src/_internal/io.ts", import.meta.url));
+  const script = `
+    import { processIo } from ${JSON.stringify(io)};
+    import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+    const io = processIo();
+    for (const c of JSON.parse(readFileSync(0, "utf8"))) {
+      if (c.out !== undefined) io.out(c.out);
+      if (c.outLines !== undefined) io.outLines(c.outLines);
+      if (c.outText !== undefined) io.outText(c.outText);
+    }`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    input: JSON.stringify(calls),
+    env: { ...cleanEnv(), ...env },
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  expect(r.stderr).toBe("");
+  return r.stdout;
+}
+
+describe("processIo() writes blocks of lines as one `out` per line would", () => {
+  // Lines crossing the 64 KB blocks; a key, tokens and controls among them; a line with LF; escapes.
+  const lines = Array.from({ length: 6000 }, (_, i) =>
+    i === 1500
+      ? `  "description": "${pem.replace(/\n/g, "\\n")}",`
+      : i === 3001
+        ? `Authorization: Bearer ${token}\u0085\u202E`
+        : i === 4200
+          ? `\u001B[1mbold\u001B[22m \u001B]0;title\u0007 ${jwt}`
+          : i === 5000
+            ? "two\nlines\r"
+            : `  "summary${i}": "Event ${i} \t ${"x".repeat(i % 50)}",`,
+  );
+  for (const color of ["0", "1"]) {
+    it(`outLines and outText (FORCE_COLOR=${color})`, () => {
+      const env = { FORCE_COLOR: color };
+      const expected = processOutput(
+        lines.map((line) => ({ out: line })),
+        env,
+      );
+      expect(expected).not.toContain(token);
+      expect(expected).not.toContain(pemBody);
+      expect(expected).not.toContain("eyJhbGci");
+      expect(expected.length).toBeGreaterThan(200_000);
+      expect(processOutput([{ outLines: lines }], env)).toBe(expected);
+      const noLf = lines.filter((line) => !line.includes("\n"));
+      expect(processOutput([{ outText: noLf.join("\n") }], env)).toBe(
+        processOutput(
+          noLf.map((line) => ({ out: line })),
+          env,
+        ),
+      );
+      expect(processOutput([{ outText: "" }, { outText: "a\n" }], env)).toBe("\na\n\n");
+    });
+  }
 });
 
 let server: RunningEmulator;

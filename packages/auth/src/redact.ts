@@ -20,73 +20,100 @@ const hasPemArmour = (text: string): boolean => text.includes("-----BEGIN");
 // patterns below repeat only one character class with `*` or `+`, after a literal, and the shapes that
 // are runs (base64 lines, JSON string values, compact JWTs, long base64) are found by scanners.
 
-// Each step removes one shape of secret. Order matters: whole PEM blocks and JSON fields go first, so
-// the shorter shapes below do not leave half of one behind. A step's guard is a cheap test that the
-// text holds what the step cannot match without (most lines skip the steps that try every position).
-// Every step has one, and each guard is also true of any text that CONTAINS a text it is true of (a
-// literal, or a pattern that matches inside the longer text too): so when no guard holds for a whole
-// block of lines, none holds for any line in it, and redactLines() passes the block through unread.
-const steps: readonly (readonly [(text: string) => string, (text: string) => boolean])[] = [
+/** One step of {@link redactSecrets}: it removes one shape of secret. */
+interface Step {
+  redact: (text: string) => string;
+  /**
+   * A cheap test that `text` holds what the step cannot match without: false means the step would leave
+   * `text` as it is (most lines skip the steps that try every position).
+   */
+  guard: (text: string) => boolean;
+  /**
+   * For {@link redactLines}: a test that holds for a block of lines (joined by LF) whenever `guard` holds
+   * for one of its lines, so a block for which no step's test holds is passed through unread. A pattern
+   * (the patterns of all steps are tested as one, case-insensitive) or a function of the block.
+   */
+  block: RegExp | ((lines: string) => boolean);
+}
+
+// Order matters: whole PEM blocks and JSON fields go first, so the shorter shapes below do not leave half
+// of one behind.
+const steps: readonly Step[] = [
   // A PEM private key of any label (OpenSSH's too), with real or JSON-escaped newlines, complete or cut
   // off. A bare label that names the format (followed by a quote, say) is not a secret and stays.
-  [
-    (text) =>
+  {
+    redact: (text) =>
       text.replace(
         /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g,
         `${REDACTED} private key`,
       ),
-    hasPemArmour,
-  ],
+    guard: hasPemArmour,
+    block: /-----BEGIN/,
+  },
   // Any other PEM block (a mislabelled or mangled key is still key material; a certificate costs nothing
   // to hide).
-  [
-    (text) =>
+  {
+    redact: (text) =>
       text.replace(
         /-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g,
         `${REDACTED} PEM block`,
       ),
-    hasPemArmour,
-  ],
-  // Base64 over several lines without its armour: a key body pasted or echoed alone.
-  [redactBase64Lines, hasBase64LineBreak],
+    guard: hasPemArmour,
+    block: /-----BEGIN/,
+  },
+  // Base64 over several lines without its armour: a key body pasted or echoed alone. Within one line of
+  // a block the line breaks can only be JSON-escaped ones.
+  {
+    redact: redactBase64Lines,
+    guard: (text) => hasBase64LineBreak(text, true),
+    block: (lines) => hasBase64LineBreak(lines, false),
+  },
   // Secret-bearing fields of JSON bodies (a quoted key, then a quoted value) ...
-  [
-    redactJsonFields,
-    (text) =>
+  {
+    redact: redactJsonFields,
+    guard: (text) =>
       text.includes('token"') ||
       text.includes('assertion"') ||
       text.includes('private_key"') ||
       text.includes('client_secret"') ||
       text.includes('signedJwt"'),
-  ],
+    block: /token"|assertion"|private_key"|client_secret"|signedJwt"/,
+  },
   // ... and of form bodies and query strings (`name=value` at the start or after ?, &, ; or a space).
-  [
-    (text) =>
+  {
+    redact: (text) =>
       text.replace(
         /(^|[?&;\s])((?:access_token|refresh_token|id_token|assertion|client_secret|token)=)([^&\s"']+)/g,
         `$1$2${REDACTED}`,
       ),
-    (text) =>
+    guard: (text) =>
       text.includes("token=") || text.includes("assertion=") || text.includes("client_secret="),
-  ],
+    block: /token=|assertion=|client_secret=/,
+  },
   // An Authorization header's credentials (8 characters at least).
-  [
-    (text) =>
+  {
+    redact: (text) =>
       text.replace(
         /\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8}[A-Za-z0-9._~+/=-]*/gi,
         `$1$2${REDACTED}`,
       ),
-    (text) => /bearer|basic/i.test(text),
-  ],
+    guard: (text) => /bearer|basic/i.test(text),
+    block: /bearer|basic/,
+  },
   // A compact JWS / JWT: three base64url segments, the first a JSON header.
-  [redactJwts, (text) => text.includes("eyJ")],
+  { redact: redactJwts, guard: (text) => text.includes("eyJ"), block: /eyJ/ },
   // Google OAuth access tokens and refresh tokens.
-  [(text) => text.replace(/ya29\.[A-Za-z0-9._-]+/g, REDACTED), (text) => text.includes("ya29.")],
-  [
-    (text) =>
+  {
+    redact: (text) => text.replace(/ya29\.[A-Za-z0-9._-]+/g, REDACTED),
+    guard: (text) => text.includes("ya29."),
+    block: /ya29\./,
+  },
+  {
+    redact: (text) =>
       text.replace(/(^|[^A-Za-z0-9])1\/\/[A-Za-z0-9._-]{16}[A-Za-z0-9._-]*/g, `$1${REDACTED}`),
-    (text) => text.includes("1//"),
-  ],
+    guard: (text) => text.includes("1//"),
+    block: /1\/\//,
+  },
 ];
 
 /** A character of one line of a base64 body: `[A-Za-z0-9+/=]`. */
@@ -111,18 +138,19 @@ function lineBreakAt(text: string, i: number): number {
 }
 
 /**
- * Whether a line break (LF, CRLF, or JSON-escaped `\n` / `\r\n`) follows 40 base64 characters: what
- * {@link redactBase64Lines} cannot match without. Each break is found with `indexOf`.
+ * Whether a line break (LF or CRLF when `lf`, and JSON-escaped `\n` / `\r\n`) follows 40 base64
+ * characters: what {@link redactBase64Lines} cannot match without. Each break is found with `indexOf`.
  */
-function hasBase64LineBreak(text: string): boolean {
+function hasBase64LineBreak(text: string, lf: boolean): boolean {
   const endsLine = (end: number): boolean => {
     if (end < 40) return false;
     for (let j = end - 1; j >= end - 40; j--)
       if (!isBase64LineChar(text.charCodeAt(j))) return false;
     return true;
   };
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1))
-    if (endsLine(text.charCodeAt(i - 1) === 13 ? i - 1 : i)) return true;
+  if (lf)
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1))
+      if (endsLine(text.charCodeAt(i - 1) === 13 ? i - 1 : i)) return true;
   for (let i = text.indexOf("\\n"); i >= 0; i = text.indexOf("\\n", i + 2))
     if (endsLine(text.startsWith("\\r", i - 2) ? i - 2 : i)) return true;
   return false;
@@ -397,8 +425,7 @@ export function redactSecrets(text: string): string {
   // Registered secrets first: a pattern below could rewrite part of one and leave the rest behind.
   for (const secret of registeredIn(text))
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  for (const [step, mayMatch] of steps)
-    if (mayMatch === undefined || mayMatch(out)) out = step(out);
+  for (const step of steps) if (step.guard(out)) out = step.redact(out);
   return hasBase64Run(out) ? out.replace(BASE64_RUN, base64Run) : out;
 }
 
@@ -408,8 +435,20 @@ export function redactSecrets(text: string): string {
  * of it, holds a secret (every test is true of a text when it is true of a piece of it).
  */
 function mayHoldSecret(text: string): boolean {
-  return mayHoldRegistered(text) || steps.some(([, guard]) => guard(text)) || hasBase64Run(text);
+  return (
+    mayHoldRegistered(text) ||
+    blockPattern.test(text) ||
+    blockTests.some((test) => test(text)) ||
+    hasBase64Run(text)
+  );
 }
+
+// The steps' block patterns as one (case-insensitive matches more, never less): one scan of a block.
+const blockPattern = new RegExp(
+  steps.flatMap((s) => (s.block instanceof RegExp ? [`(?:${s.block.source})`] : [])).join("|"),
+  "i",
+);
+const blockTests = steps.flatMap((s) => (s.block instanceof RegExp ? [] : [s.block]));
 
 // The first characters of every registered secret as one pattern, made when first needed after the set
 // changed: the regular-expression engine skips through a long text for it far faster than the rolling

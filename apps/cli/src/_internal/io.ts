@@ -34,6 +34,11 @@ export interface Io {
    * far fewer writes (a JSON document of 4,000 events is 150,000 lines).
    */
   outLines: (lines: readonly string[]) => void;
+  /**
+   * Writes text of whole lines (LF ends a line; one more is added at the end) to stdout, each line made
+   * safe like {@link Io.out}: the same bytes as one `out` per line, without splitting it into lines.
+   */
+  outText: (text: string) => void;
   /** Writes one line (a newline is added) to stderr, made safe like {@link Io.out}. */
   err: (line: string) => void;
   /** Writes a secret the user asked for (`dwd token`) to stdout: control characters visible, not redacted. */
@@ -130,7 +135,7 @@ export function printLines(write: (line: string) => void, text: string): void {
  * character inside strings, so the lines are exact JSON; secrets are still redacted.
  */
 export function printJson(io: Io, value: unknown): void {
-  io.outLines(JSON.stringify(value, null, 2).split("\n"));
+  io.outText(JSON.stringify(value, null, 2));
 }
 
 /** Removes ANSI escape sequences (citty colors its usage text unconditionally). */
@@ -139,7 +144,7 @@ export function stripAnsi(text: string): string {
   return text.replace(/\u001B\[[0-9;]*m/g, "");
 }
 
-/** Bytes of output gathered into one write by {@link Io.outLines}. */
+/** Characters of output gathered into one write by {@link Io.outLines} and {@link Io.outText}. */
 const chunkBytes = 64 * 1024;
 
 /**
@@ -214,35 +219,47 @@ export function processIo(): Io {
   const err = (line: string): void => errText(`${line}\n`);
   // Whether a stream is colored is asked only for a line that holds an escape (laziness: see above).
   const safeOut = (line: string): string => safeLine(line, line.includes("\u001B") && colorOut());
+  // Lines joined by LF, made safe as a block (safeBlock) and written at once: the same bytes as one
+  // `out` per line. A block with an escape goes line by line, as on a colored stream its styles stay.
+  const outBlock = (lines: string): void =>
+    out(
+      lines.includes("\u001B")
+        ? lines
+            .split("\n")
+            .map((line) => safeOut(line))
+            .join("\n")
+        : safeBlock(lines),
+    );
   return {
     out: (line) => out(safeOut(line)),
     outLines: (lines) => {
-      // Blocks of whole lines, each made safe at once (safeBlock): the same bytes as one `out` per line.
-      // A block with an escape goes line by line, as on a colored stream its styles may stay.
       let from = 0;
       let size = 0;
       const flush = (to: number): void => {
-        if (to === from) return;
-        const block = lines.slice(from, to);
+        if (to > from) outBlock(lines.slice(from, to).join("\n"));
         from = to;
         size = 0;
-        const text = block.join("\n");
-        outText(
-          `${text.includes("\u001B") ? block.map((line) => safeOut(line)).join("\n") : safeBlock(text)}\n`,
-        );
       };
       for (const [i, line] of lines.entries()) {
         if (line.includes("\n")) {
-          // A line holding LF (not from printJson): made safe alone, its LF visible, as `out` would.
+          // A line holding LF: made safe alone, its LF made visible, as `out` would.
           flush(i);
           from = i + 1;
-          outText(`${safeOut(line)}\n`);
+          out(safeOut(line));
           continue;
         }
         size += line.length + 1;
         if (size >= chunkBytes) flush(i + 1);
       }
       flush(lines.length);
+    },
+    outText: (text) => {
+      for (let from = 0; from <= text.length;) {
+        const cut = from + chunkBytes >= text.length ? -1 : text.indexOf("\n", from + chunkBytes);
+        const to = cut < 0 ? text.length : cut;
+        outBlock(text.slice(from, to));
+        from = to + 1;
+      }
     },
     err: (line) => err(safeLine(line, line.includes("\u001B") && colorErr())),
     outSecret: (line) => out(visibleControls(line)),
