@@ -82,6 +82,8 @@ const ownStyles = /(\u001B\[(?:1|2|4|22|24|31|32|33|36|39|90)m)/;
 // eslint-disable-next-line no-control-regex
 const controls = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
 const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\u001B": "\\u001b" };
+const visible = (c: string): string =>
+  named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /**
  * Renders control characters visible: LF as `\n`, CR as `\r`, ESC as `\u001b`, any other as `\uXXXX`. Text
@@ -89,10 +91,7 @@ const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\u001B": "\\u
  * forge a line. Inside a JSON string the same escapes mean the same characters, so JSON stays exact.
  */
 export function visibleControls(text: string): string {
-  return text.replace(
-    controls,
-    (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return text.replace(controls, visible);
 }
 
 /**
@@ -109,8 +108,8 @@ export function safeLine(line: string, keepStyles = false): string {
 }
 
 // The same controls but LF: for a block of lines joined by LF, where each LF ends a line.
-// eslint-disable-next-line no-control-regex
 const controlsButLf =
+  // eslint-disable-next-line no-control-regex
   /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
 
 /**
@@ -119,10 +118,7 @@ const controlsButLf =
  * blocks that hold no secret) and with one pass for control characters.
  */
 export function safeBlock(text: string): string {
-  return redactLines(text).replace(
-    controlsButLf,
-    (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return redactLines(text).replace(controlsButLf, visible);
 }
 
 /** Writes multi-line text (usage, a stack trace) line by line through `write`, each line made safe. */
