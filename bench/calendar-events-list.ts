@@ -12,6 +12,8 @@
 // The bundled CLI runs the same list too (`dwd events list --subjects-file … --json`), each run a fresh
 // process as an admin runs it: cold (an empty token cache dir), then again with the tokens it kept there
 // (the baseline's cold and second runs are its reference; its process was started before the clock).
+// With BENCH_CLI_COMPARE=<another dwd.js> (a build of an earlier commit, say), that bundle runs the same
+// two runs too, alternating with this one, and gets its own rows: before and after in one run.
 //
 //   node bench/calendar-events-list.ts [--json]
 import { routeToEmulator } from "./baseline/route-to-emulator.ts";
@@ -84,10 +86,10 @@ async function pool<T>(
 const cli = fileURLToPath(new URL("../apps/cli/dist/dwd.js", import.meta.url));
 
 /** One `dwd events list` over the users file, a fresh process; its wall time (stdout read and dropped). */
-function cliRun(args: string[], env: Record<string, string>): Promise<number> {
+function cliRun(args: string[], env: Record<string, string>, bundle = cli): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [cli, ...args], {
+    const child = spawn(process.execPath, [bundle, ...args], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -228,15 +230,27 @@ export async function eventsListBench(): Promise<BenchResult[]> {
       DWD_CACHE_DIR: join(cliDir, "cache"),
       DWD_TOKEN_CACHE: "",
     };
+    const compare = process.env["BENCH_CLI_COMPARE"];
+    const compareEnv = { ...cliEnv, DWD_CACHE_DIR: join(cliDir, "cache-compare") };
     let cliCold: number;
     let cliSecond: number;
-    let c0: Stats, c1: Stats, c2: Stats;
+    let c0: Stats, c1: Stats, c1b: Stats, c2: Stats;
+    const other = { cold: 0, second: 0, coldTokens: 0, secondTokens: 0 };
     try {
       c0 = await stats();
       cliCold = await cliRun(cliArgs, cliEnv);
       c1 = await stats();
+      if (compare !== undefined) {
+        other.cold = await cliRun(cliArgs, compareEnv, compare);
+        other.coldTokens = (await stats()).tokensIssued - c1.tokensIssued;
+      }
+      c1b = await stats();
       cliSecond = await cliRun(cliArgs, cliEnv);
       c2 = await stats();
+      if (compare !== undefined) {
+        other.second = await cliRun(cliArgs, compareEnv, compare);
+        other.secondTokens = (await stats()).tokensIssued - c2.tokensIssued;
+      }
     } finally {
       rmSync(cliDir, { recursive: true, force: true });
     }
@@ -267,7 +281,7 @@ export async function eventsListBench(): Promise<BenchResult[]> {
     const bCold = diff(b0, b1);
     const bWarm = diff(b1, b2);
     const cCold = diff(c0, c1);
-    const cWarm = diff(c1, c2);
+    const cWarm = diff(c1b, c2);
     const name = `events.list ×${USERS} users (${LATENCY_MS} ms latency, concurrency ${CONCURRENCY})`;
     const row = (
       what: string,
@@ -335,6 +349,29 @@ export async function eventsListBench(): Promise<BenchResult[]> {
         "ms",
       ),
       row("CLI token exchanges, second run", cWarm.tokensIssued, bWarm.tokensIssued, "tokens", "0"),
+      ...(compare === undefined
+        ? []
+        : [
+            row(
+              `CLI wall time, cold, ${compare} vs the baseline's cold run`,
+              other.cold,
+              baseCold,
+              "ms",
+            ),
+            row(
+              `CLI token exchanges, cold, ${compare}`,
+              other.coldTokens,
+              bCold.tokensIssued,
+              "tokens",
+            ),
+            row(
+              `CLI wall time, second run, ${compare} vs the baseline's cold run`,
+              other.second,
+              baseCold,
+              "ms",
+            ),
+            row(`CLI token exchanges, second run, ${compare}`, other.secondTokens, 0, "tokens"),
+          ]),
     ];
   } finally {
     await server.close();

@@ -147,7 +147,97 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * A proxy to the emulator that holds every token exchange after the first (the scope probe, made alone)
+ * until `holdUntil` of them are waiting at once (then answers them all, and lets later ones through),
+ * and records the most that ever waited together.
+ */
+async function startCountingProxy(
+  holdUntil: number,
+): Promise<{ url: string; mostAtOnce: () => number; close: () => Promise<void> }> {
+  let waiting = 0;
+  let most = 0;
+  let probed = false;
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const http: Server = createServer((req, res) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const target = new URL(req.url ?? "/", server.url);
+      const held = target.pathname.startsWith("/token") && probed;
+      if (target.pathname.startsWith("/token")) probed = true;
+      if (held) {
+        most = Math.max(most, ++waiting);
+        if (waiting >= holdUntil) open();
+        await opened;
+      }
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers))
+        if (typeof value === "string" && !["host", "accept-encoding", "connection"].includes(name))
+          headers.set(name, value);
+      const body = Buffer.concat(chunks);
+      const answer = await fetch(`${server.url}${target.pathname}${target.search}`, {
+        method: req.method ?? "GET",
+        headers,
+        ...(body.length > 0 ? { body } : {}),
+      });
+      if (held) waiting--;
+      const type = answer.headers.get("content-type");
+      res.writeHead(answer.status, type === null ? {} : { "content-type": type });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    })().catch((error: unknown) => res.writeHead(502).end(String(error)));
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    mostAtOnce: () => most,
+    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
+  };
+}
+
 describe("a cold run over many users", () => {
+  // Enough exchanges in flight for the batches that may be in flight: --concurrency × 50, at most 200.
+  // The first user's token comes first, alone (the scope probe); then the proxy answers none until that
+  // many wait at once, so a dwd that asked for fewer would stall (and fail at its --timeout).
+  for (const [concurrency, inFlight] of [
+    [undefined, USERS - 1],
+    [1, 50],
+  ] as const) {
+    it(`asks for ${inFlight} tokens at once (--concurrency ${concurrency ?? "10, the default"})`, async () => {
+      const proxy = await startCountingProxy(inFlight);
+      try {
+        const file = join(dir, "users-counted.txt");
+        await writeFile(file, `${users.join("\n")}\n`);
+        const r = await dwd(
+          [
+            "events",
+            "list",
+            "--key",
+            key,
+            "--subjects-file",
+            file,
+            "--json",
+            "--timeout",
+            "10000",
+            ...(concurrency === undefined ? [] : ["--concurrency", String(concurrency)]),
+          ],
+          cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host, HTTP_PROXY: proxy.url }),
+          30_000,
+        );
+        expect(r.stderr).toMatch(
+          new RegExp(
+            `^summary: ${USERS} users: ${USERS} ok, 0 failed; 2 requests, ${USERS} token exchanges, `,
+          ),
+        );
+        expect(r.code).toBe(0);
+        expect(proxy.mostAtOnce()).toBe(inFlight);
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+
   it("sends the first batch while a token exchange is still pending; output stays in user order", async () => {
     expect(users).toHaveLength(USERS);
     const held = users[10] ?? "";

@@ -36,7 +36,7 @@ export { createIamSigner } from "./iam-signer.ts";
 export type { IamSigner, IamSignerOptions } from "./iam-signer.ts";
 export { KeylessError } from "./keyless-error.ts";
 export type { KeylessErrorCode, KeylessFacts } from "./keyless-error.ts";
-export { REDACTED, containsSecret, redactSecrets, registerSecret } from "./redact.ts";
+export { REDACTED, containsSecret, redactLines, redactSecrets, registerSecret } from "./redact.ts";
 export {
   abortableSleep,
   nothingListens,

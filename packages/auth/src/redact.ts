@@ -20,60 +20,100 @@ const hasPemArmour = (text: string): boolean => text.includes("-----BEGIN");
 // patterns below repeat only one character class with `*` or `+`, after a literal, and the shapes that
 // are runs (base64 lines, JSON string values, compact JWTs, long base64) are found by scanners.
 
-// Each step removes one shape of secret. Order matters: whole PEM blocks and JSON fields go first, so
-// the shorter shapes below do not leave half of one behind. A step's guard is a cheap test that the
-// text holds what the step cannot match without (most lines skip the steps that try every position).
-const steps: readonly (readonly [(text: string) => string, ((text: string) => boolean)?])[] = [
+/** One step of {@link redactSecrets}: it removes one shape of secret. */
+interface Step {
+  redact: (text: string) => string;
+  /**
+   * A cheap test that `text` holds what the step cannot match without: false means the step would leave
+   * `text` as it is (most lines skip the steps that try every position).
+   */
+  guard: (text: string) => boolean;
+  /**
+   * For {@link redactLines}: a test that holds for a block of lines (joined by LF) whenever `guard` holds
+   * for one of its lines, so a block for which no step's test holds is passed through unread. A pattern
+   * (the patterns of all steps are tested as one, case-insensitive) or a function of the block.
+   */
+  block: RegExp | ((lines: string) => boolean);
+}
+
+// Order matters: whole PEM blocks and JSON fields go first, so the shorter shapes below do not leave half
+// of one behind.
+const steps: readonly Step[] = [
   // A PEM private key of any label (OpenSSH's too), with real or JSON-escaped newlines, complete or cut
   // off. A bare label that names the format (followed by a quote, say) is not a secret and stays.
-  [
-    (text) =>
+  {
+    redact: (text) =>
       text.replace(
         /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g,
         `${REDACTED} private key`,
       ),
-    hasPemArmour,
-  ],
+    guard: hasPemArmour,
+    block: /-----BEGIN/,
+  },
   // Any other PEM block (a mislabelled or mangled key is still key material; a certificate costs nothing
   // to hide).
-  [
-    (text) =>
+  {
+    redact: (text) =>
       text.replace(
         /-----BEGIN[^\n-]*-----(?=\\n|\s|[A-Za-z0-9+/=])[\s\S]*?(?:-----END[^\n-]*-----|$)/g,
         `${REDACTED} PEM block`,
       ),
-    hasPemArmour,
-  ],
-  // Base64 over several lines without its armour: a key body pasted or echoed alone.
-  [redactBase64Lines, (text) => text.includes("\n") || text.includes("\\n")],
+    guard: hasPemArmour,
+    block: /-----BEGIN/,
+  },
+  // Base64 over several lines without its armour: a key body pasted or echoed alone. Within one line of
+  // a block the line breaks can only be JSON-escaped ones.
+  {
+    redact: redactBase64Lines,
+    guard: (text) => hasBase64LineBreak(text, true),
+    block: (lines) => hasBase64LineBreak(lines, false),
+  },
   // Secret-bearing fields of JSON bodies (a quoted key, then a quoted value) ...
-  [redactJsonFields, (text) => text.includes('"')],
+  {
+    redact: redactJsonFields,
+    guard: (text) =>
+      text.includes('token"') ||
+      text.includes('assertion"') ||
+      text.includes('private_key"') ||
+      text.includes('client_secret"') ||
+      text.includes('signedJwt"'),
+    block: /token"|assertion"|private_key"|client_secret"|signedJwt"/,
+  },
   // ... and of form bodies and query strings (`name=value` at the start or after ?, &, ; or a space).
-  [
-    (text) =>
+  {
+    redact: (text) =>
       text.replace(
         /(^|[?&;\s])((?:access_token|refresh_token|id_token|assertion|client_secret|token)=)([^&\s"']+)/g,
         `$1$2${REDACTED}`,
       ),
-    (text) => text.includes("="),
-  ],
+    guard: (text) =>
+      text.includes("token=") || text.includes("assertion=") || text.includes("client_secret="),
+    block: /token=|assertion=|client_secret=/,
+  },
   // An Authorization header's credentials (8 characters at least).
-  [
-    (text) =>
+  {
+    redact: (text) =>
       text.replace(
         /\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]{8}[A-Za-z0-9._~+/=-]*/gi,
         `$1$2${REDACTED}`,
       ),
-  ],
+    guard: (text) => /bearer|basic/i.test(text),
+    block: /bearer|basic/,
+  },
   // A compact JWS / JWT: three base64url segments, the first a JSON header.
-  [redactJwts, (text) => text.includes("eyJ")],
+  { redact: redactJwts, guard: (text) => text.includes("eyJ"), block: /eyJ/ },
   // Google OAuth access tokens and refresh tokens.
-  [(text) => text.replace(/ya29\.[A-Za-z0-9._-]+/g, REDACTED), (text) => text.includes("ya29.")],
-  [
-    (text) =>
+  {
+    redact: (text) => text.replace(/ya29\.[A-Za-z0-9._-]+/g, REDACTED),
+    guard: (text) => text.includes("ya29."),
+    block: /ya29\./,
+  },
+  {
+    redact: (text) =>
       text.replace(/(^|[^A-Za-z0-9])1\/\/[A-Za-z0-9._-]{16}[A-Za-z0-9._-]*/g, `$1${REDACTED}`),
-    (text) => text.includes("1//"),
-  ],
+    guard: (text) => text.includes("1//"),
+    block: /1\/\//,
+  },
 ];
 
 /** A character of one line of a base64 body: `[A-Za-z0-9+/=]`. */
@@ -95,6 +135,25 @@ function lineBreakAt(text: string, i: number): number {
   if (text.startsWith("\\n", i)) return 2;
   if (text.startsWith("\\r\\n", i)) return 4;
   return 0;
+}
+
+/**
+ * Whether a line break (LF or CRLF when `lf`, and JSON-escaped `\n` / `\r\n`) follows 40 base64
+ * characters: what {@link redactBase64Lines} cannot match without. Each break is found with `indexOf`.
+ */
+function hasBase64LineBreak(text: string, lf: boolean): boolean {
+  const endsLine = (end: number): boolean => {
+    if (end < 40) return false;
+    for (let j = end - 1; j >= end - 40; j--)
+      if (!isBase64LineChar(text.charCodeAt(j))) return false;
+    return true;
+  };
+  if (lf)
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1))
+      if (endsLine(text.charCodeAt(i - 1) === 13 ? i - 1 : i)) return true;
+  for (let i = text.indexOf("\\n"); i >= 0; i = text.indexOf("\\n", i + 2))
+    if (endsLine(text.startsWith("\\r", i - 2) ? i - 2 : i)) return true;
+  return false;
 }
 
 /**
@@ -211,14 +270,18 @@ const BASE64_RUN = /[A-Za-z0-9+/_-]+={0,2}/g;
 const base64Chars = new Uint8Array(128);
 for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
   base64Chars[c.charCodeAt(0)] = 1;
-/** Whether `text` holds a run as long as BASE64_RUN needs (a scan, where the pattern backtracks). */
+const isBase64Char = (code: number): boolean => code < 128 && base64Chars[code] === 1;
+/**
+ * Whether `text` holds a run as long as BASE64_RUN needs (a scan, where the pattern backtracks). It
+ * looks at the last character of a 100-character window and, when that is not base64, moves the window
+ * past it: ordinary text is read one character in dozens.
+ */
 function hasBase64Run(text: string): boolean {
-  let run = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 128 && base64Chars[code] === 1) {
-      if (++run >= 100) return true;
-    } else run = 0;
+  for (let end = 99; end < text.length;) {
+    let j = end;
+    while (j > end - 100 && isBase64Char(text.charCodeAt(j))) j--;
+    if (j === end - 100) return true;
+    end = j + 100; // a run of 100 lies wholly after j, the character that is not base64
   }
   return false;
 }
@@ -234,6 +297,8 @@ function base64Run(run: string): string {
 const known = new Map<string, number>();
 const KNOWN_LIMIT = 10_000;
 let order = 0;
+/** Changes whenever a secret is added to or removed from `known`. */
+let knownVersion = 0;
 const HASH_BASE = 0x01000193;
 interface LengthIndex {
   /** HASH_BASE ** length, mod 2^32: what the character leaving the window weighed. */
@@ -340,6 +405,7 @@ export function registerSecret(secret: string): void {
   }
   known.set(secret, ++order);
   indexSecret(secret);
+  knownVersion++;
 }
 
 /**
@@ -359,9 +425,77 @@ export function redactSecrets(text: string): string {
   // Registered secrets first: a pattern below could rewrite part of one and leave the rest behind.
   for (const secret of registeredIn(text))
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  for (const [step, mayMatch] of steps)
-    if (mayMatch === undefined || mayMatch(out)) out = step(out);
+  for (const step of steps) if (step.guard(out)) out = step.redact(out);
   return hasBase64Run(out) ? out.replace(BASE64_RUN, base64Run) : out;
+}
+
+/**
+ * Whether a block of text may hold anything {@link redactSecrets} removes: a registered secret, or what
+ * a step's guard or the base64-run test finds. False means no line of the block, and no other piece
+ * of it, holds a secret (every test is true of a text when it is true of a piece of it).
+ */
+function mayHoldSecret(text: string): boolean {
+  return (
+    mayHoldRegistered(text) ||
+    blockPattern.test(text) ||
+    blockTests.some((test) => test(text)) ||
+    hasBase64Run(text)
+  );
+}
+
+// The steps' block patterns as one (case-insensitive matches more, never less): one scan of a block.
+const blockPattern = new RegExp(
+  steps.flatMap((s) => (s.block instanceof RegExp ? [`(?:${s.block.source})`] : [])).join("|"),
+  "i",
+);
+const blockTests = steps.flatMap((s) => (s.block instanceof RegExp ? [] : [s.block]));
+
+// The first characters of every registered secret as one pattern, made when first needed after the set
+// changed: the regular-expression engine skips through a long text for it far faster than the rolling
+// hash of registeredIn() steps through it character by character.
+const PREFIX_LENGTH = 16;
+let prefixes: { version: number; pattern: RegExp } | undefined;
+
+/** Whether `text` holds the beginning of a registered secret (as it must to hold the secret). */
+function mayHoldRegistered(text: string): boolean {
+  if (known.size === 0) return false;
+  if (prefixes?.version !== knownVersion) {
+    const starts = new Set<string>();
+    for (const secret of known.keys()) starts.add(secret.slice(0, PREFIX_LENGTH));
+    const source = [...starts].map((p) => p.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")).join("|");
+    prefixes = { version: knownVersion, pattern: new RegExp(source) };
+  }
+  return prefixes.pattern.test(text);
+}
+
+/** Blocks of at most this many characters are redacted line by line. */
+const LINE_BY_LINE = 1024;
+
+/**
+ * {@link redactSecrets} applied to each line of `text` (lines end at LF), the same result as
+ * `text.split("\n").map(redactSecrets).join("\n")` but without reading every line: a block of lines is
+ * first tested as a whole (a few scans of it), and only a block that may hold a secret is halved, down
+ * to lines. For long output where secrets are rare (a JSON document of thousands of events).
+ *
+ * @param text lines joined by LF
+ * @returns the same lines, each without secrets
+ * @example
+ * ```ts
+ * import { redactLines } from "@dwd/auth";
+ * redactLines('{\n  "token": "abc123xyz",\n  "n": 1\n}'); // '{\n  "token": "[redacted]",\n  "n": 1\n}'
+ * ```
+ */
+export function redactLines(text: string): string {
+  if (!mayHoldSecret(text)) return text;
+  if (text.length <= LINE_BY_LINE) return text.split("\n").map(redactSecrets).join("\n");
+  // Halve at the line break nearest the middle (none: one long line).
+  const middle = text.length >> 1;
+  const after = text.indexOf("\n", middle);
+  const before = text.lastIndexOf("\n", middle);
+  const at =
+    after < 0 ? before : before < 0 ? after : middle - before <= after - middle ? before : after;
+  if (at < 0) return redactSecrets(text);
+  return `${redactLines(text.slice(0, at))}\n${redactLines(text.slice(at + 1))}`;
 }
 
 /**

@@ -5,12 +5,14 @@ import { createTokenSource, loadKey } from "@dwd/auth";
 import type { FetchLike } from "@dwd/auth";
 import { demoScenario } from "@dwd/emulator";
 import { startEmulator } from "@dwd/emulator/node";
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { createCalendarClient } from "../src/index.ts";
 import { createNodeFetch } from "../src/node.ts";
@@ -38,6 +40,33 @@ async function serve(
 const causeCode = (e: unknown): unknown => ((e as Error).cause as { code?: unknown }).code;
 
 describe("createNodeFetch", { timeout: 60_000 }, () => {
+  it("loads node:https only when an https:// URL is first asked for", async () => {
+    const url = await serve((_req, res) => res.end("ok"));
+    const node = fileURLToPath(new URL("../src/node.ts", import.meta.url));
+    const script = `
+      import { createNodeFetch } from ${JSON.stringify(node)};
+      const loaded = () => process.moduleLoadList.includes("NativeModule https");
+      const fetch = createNodeFetch({ proxyEnv: null });
+      const before = loaded();
+      const text = await (await fetch(${JSON.stringify(url)})).text();
+      const afterHttp = loaded();
+      const error = await fetch("https://127.0.0.1:1/").then(() => "answered", (e) => e.cause.code);
+      console.log(JSON.stringify({ before, text, afterHttp, error, afterHttps: loaded() }));`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+    await new Promise((resolve) => child.on("close", resolve));
+    expect(JSON.parse(out)).toEqual({
+      before: false,
+      text: "ok",
+      afterHttp: false,
+      error: "ECONNREFUSED",
+      afterHttps: true,
+    });
+  });
+
   it("sends method, headers and body; answers status, headers (any case) and text", async () => {
     const url = await serve((req, res) => {
       let body = "";

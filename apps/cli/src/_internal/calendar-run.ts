@@ -266,13 +266,17 @@ export interface Lister<T> {
 /** Calls in one batch request (Google's limit is 1000; 50 is what Google recommends and dwd sends). */
 const batchSize = 50;
 
+/** Most token exchanges in flight at once: each holds a socket (a common open-file limit is 1024). */
+const maxTokenConcurrency = 200;
+
 /**
- * Token exchanges in flight at once. More than --concurrency (which bounds Calendar work per user): an
- * exchange is one small POST to the token endpoint, which Google does not limit per user as it limits
- * Calendar, and 50 at once fill a whole batch in one round trip. Beyond that the exchanges wait on the
- * client's RS256 signing (about 1 ms each) rather than on the network.
+ * Token exchanges in flight at once: enough for the batches that may be in flight (--concurrency batches
+ * of 50), as @dwd/calendar's batch() asks for the tokens of all its chunks in flight at once, up to 200.
+ * An exchange is one small POST to the token endpoint, which Google does not limit per user as it limits
+ * Calendar: a cold run over 200 users waits one round trip for its tokens, not four (50 at a time).
  */
-export const tokenConcurrency = (concurrency: number): number => Math.max(concurrency, batchSize);
+export const tokenConcurrency = (concurrency: number): number =>
+  Math.min(concurrency * batchSize, maxTokenConcurrency);
 
 /**
  * Lists for every user of the run. With many users and a `page` builder, the pages go out as batch

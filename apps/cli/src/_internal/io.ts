@@ -5,7 +5,7 @@
 // redacted (@dwd/auth's redactSecrets) and control characters are made visible, so neither a key nor a
 // token nor an escape sequence from a calendar summary can reach a terminal, a log or a pipe. Commands
 // cannot opt out; the only unredacted path is outSecret, for `dwd token`'s token.
-import { redactSecrets } from "@dwd/auth";
+import { redactLines, redactSecrets } from "@dwd/auth";
 import { fstatSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { UsageError } from "./usage-error.ts";
@@ -34,6 +34,11 @@ export interface Io {
    * far fewer writes (a JSON document of 4,000 events is 150,000 lines).
    */
   outLines: (lines: readonly string[]) => void;
+  /**
+   * Writes text of whole lines (LF ends a line; one more is added at the end) to stdout, each line made
+   * safe like {@link Io.out}: the same bytes as one `out` per line, without splitting it into lines.
+   */
+  outText: (text: string) => void;
   /** Writes one line (a newline is added) to stderr, made safe like {@link Io.out}. */
   err: (line: string) => void;
   /** Writes a secret the user asked for (`dwd token`) to stdout: control characters visible, not redacted. */
@@ -77,6 +82,8 @@ const ownStyles = /(\u001B\[(?:1|2|4|22|24|31|32|33|36|39|90)m)/;
 // eslint-disable-next-line no-control-regex
 const controls = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
 const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\u001B": "\\u001b" };
+const visible = (c: string): string =>
+  named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /**
  * Renders control characters visible: LF as `\n`, CR as `\r`, ESC as `\u001b`, any other as `\uXXXX`. Text
@@ -84,10 +91,7 @@ const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\u001B": "\\u
  * forge a line. Inside a JSON string the same escapes mean the same characters, so JSON stays exact.
  */
 export function visibleControls(text: string): string {
-  return text.replace(
-    controls,
-    (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return text.replace(controls, visible);
 }
 
 /**
@@ -103,6 +107,20 @@ export function safeLine(line: string, keepStyles = false): string {
     .join("");
 }
 
+// The same controls but LF: for a block of lines joined by LF, where each LF ends a line.
+const controlsButLf =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/g;
+
+/**
+ * Lines joined by LF made safe as {@link safeLine} makes each line (without `keepStyles`): the same text
+ * as `text.split("\n").map((l) => safeLine(l)).join("\n")`, but redacted with redactLines (which skips
+ * blocks that hold no secret) and with one pass for control characters.
+ */
+export function safeBlock(text: string): string {
+  return redactLines(text).replace(controlsButLf, visible);
+}
+
 /** Writes multi-line text (usage, a stack trace) line by line through `write`, each line made safe. */
 export function printLines(write: (line: string) => void, text: string): void {
   for (const line of text.split("\n")) write(line);
@@ -113,7 +131,7 @@ export function printLines(write: (line: string) => void, text: string): void {
  * character inside strings, so the lines are exact JSON; secrets are still redacted.
  */
 export function printJson(io: Io, value: unknown): void {
-  io.outLines(JSON.stringify(value, null, 2).split("\n"));
+  io.outText(JSON.stringify(value, null, 2));
 }
 
 /** Removes ANSI escape sequences (citty colors its usage text unconditionally). */
@@ -122,7 +140,7 @@ export function stripAnsi(text: string): string {
   return text.replace(/\u001B\[[0-9;]*m/g, "");
 }
 
-/** Bytes of output gathered into one write by {@link Io.outLines}. */
+/** Characters of output gathered into one write by {@link Io.outLines} and {@link Io.outText}. */
 const chunkBytes = 64 * 1024;
 
 /**
@@ -197,18 +215,47 @@ export function processIo(): Io {
   const err = (line: string): void => errText(`${line}\n`);
   // Whether a stream is colored is asked only for a line that holds an escape (laziness: see above).
   const safeOut = (line: string): string => safeLine(line, line.includes("\u001B") && colorOut());
+  // Lines joined by LF, made safe as a block (safeBlock) and written at once: the same bytes as one
+  // `out` per line. A block with an escape goes line by line, as on a colored stream its styles stay.
+  const outBlock = (lines: string): void =>
+    out(
+      lines.includes("\u001B")
+        ? lines
+            .split("\n")
+            .map((line) => safeOut(line))
+            .join("\n")
+        : safeBlock(lines),
+    );
   return {
     out: (line) => out(safeOut(line)),
     outLines: (lines) => {
-      let chunk = "";
-      for (const line of lines) {
-        chunk += `${safeOut(line)}\n`;
-        if (chunk.length >= chunkBytes) {
-          outText(chunk);
-          chunk = "";
+      let from = 0;
+      let size = 0;
+      const flush = (to: number): void => {
+        if (to > from) outBlock(lines.slice(from, to).join("\n"));
+        from = to;
+        size = 0;
+      };
+      for (const [i, line] of lines.entries()) {
+        if (line.includes("\n")) {
+          // A line holding LF: made safe alone, its LF made visible, as `out` would.
+          flush(i);
+          from = i + 1;
+          out(safeOut(line));
+          continue;
         }
+        size += line.length + 1;
+        if (size >= chunkBytes) flush(i + 1);
       }
-      if (chunk !== "") outText(chunk);
+      flush(lines.length);
+    },
+    outText: (text) => {
+      for (let from = 0; from <= text.length;) {
+        const cut = from + chunkBytes >= text.length ? -1 : text.indexOf("\n", from + chunkBytes);
+        const to = cut < 0 ? text.length : cut;
+        outBlock(text.slice(from, to));
+        from = to + 1;
+      }
     },
     err: (line) => err(safeLine(line, line.includes("\u001B") && colorErr())),
     outSecret: (line) => out(visibleControls(line)),

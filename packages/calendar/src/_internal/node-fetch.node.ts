@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import type { IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type * as NodeHttps from "node:https";
 import { concatBytes } from "./bytes.ts";
 import type { CalendarFetch } from "./client-context.ts";
 import type { CalendarFetchResponse } from "./read-body.ts";
@@ -35,6 +35,11 @@ export interface NodeFetchResponse extends CalendarFetchResponse {
 }
 
 const defaultMaxBodyBytes = 64 * 1024 * 1024;
+
+// node:https (and node:tls and much of node:crypto under it: ~15 ms for a short-lived process) is loaded
+// when an https:// URL is first asked for, so a run against a local emulator over http:// never loads it.
+let httpsModule: typeof NodeHttps | undefined;
+const https = (): typeof NodeHttps => (httpsModule ??= process.getBuiltinModule("node:https"));
 
 /** Whether this Node's agents honour `proxyEnv` (added in 22.21.0 and 24.5.0). */
 export function nodeProxiesNatively(version: string): boolean {
@@ -92,12 +97,8 @@ export function createNodeFetch(
     keepAlive: true,
     ...(proxyEnv && native ? { proxyEnv: { ...proxyEnv } } : {}),
   };
-  // The HTTPS agent is made on the first https: request: a bundle that loads node:https only when it is
-  // used (dwd's) does not load TLS for a run that talks plain HTTP to an emulator.
-  const agents: { http: HttpAgent; https: HttpsAgent | undefined } = {
-    http: new HttpAgent(agentOptions),
-    https: undefined,
-  };
+  const httpAgent = new HttpAgent(agentOptions);
+  let httpsAgent: NodeHttps.Agent | undefined;
   return (url, init = {}) =>
     new Promise<NodeFetchResponse>((resolve, reject) => {
       const { signal } = init;
@@ -106,8 +107,7 @@ export function createNodeFetch(
         return;
       }
       const target = new URL(url);
-      const https = target.protocol === "https:";
-      const send = https ? httpsRequest : httpRequest;
+      const secure = target.protocol === "https:";
       const variable = proxyEnv && !native ? proxyVariable(proxyEnv, target.protocol) : undefined;
       if (variable !== undefined) {
         const message = `${variable} is set, but Node ${process.versions.node} cannot send through a proxy: dwd's transport needs Node 22.21 or 24.5 or later for proxies`;
@@ -140,12 +140,12 @@ export function createNodeFetch(
                 fail(networkError(`no complete answer within ${seconds(deadlineMs)}`, "ETIMEDOUT")),
               deadlineMs,
             );
-      const req = send(
+      const req = (secure ? https().request : httpRequest)(
         target,
         {
           method: init.method ?? "GET",
           headers: init.headers,
-          agent: https ? (agents.https ??= new HttpsAgent(agentOptions)) : agents.http,
+          agent: secure ? (httpsAgent ??= new (https().Agent)(agentOptions)) : httpAgent,
         },
         (res) => {
           answer = res;
