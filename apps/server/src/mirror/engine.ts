@@ -61,7 +61,24 @@ export interface CreateMirrorOptions {
   leaseMs?: number | undefined;
   /** Users started or reconciled at once (default 8); the pace bounds the calls anyway. */
   concurrency?: number | undefined;
+  /** Caps on one user's sync (tests lower them); default {@link mirrorSyncLimits}. */
+  limits?: Partial<MirrorSyncLimits> | undefined;
 }
+
+/** How much one sync of one user may list before the user fails (a hostile or broken upstream). */
+export interface MirrorSyncLimits {
+  /** `events.list` pages per sync (Google's pages hold at most 2,500 events). */
+  maxPages: number;
+  /** Items listed per sync, all pages together. */
+  maxItems: number;
+}
+
+/**
+ * The default caps: 200 pages and 100,000 items per sync of one user. Past either, the sync stops,
+ * nothing of it is kept and the user is listed in `status().failing` (code `sync_too_large`); the
+ * other users go on. A page token that repeats fails the sync at once.
+ */
+export const mirrorSyncLimits: MirrorSyncLimits = { maxPages: 200, maxItems: 100_000 };
 
 /** The mirror, with what tests and the bench drive directly. */
 export interface MirrorEngine extends Mirror {
@@ -89,9 +106,31 @@ function failureText(error: unknown): string {
   return `${code}${status}: ${message}`.slice(0, 300);
 }
 
+/** Google's status of a failed call, when it has one. */
+function statusOf(error: unknown): number | undefined {
+  const e = (typeof error === "object" && error !== null ? error : {}) as ApiFailure;
+  return typeof e.status === "number" ? e.status : undefined;
+}
+
+/** How long a user's syncs pause after Google pushed back (429/5xx): its Retry-After, at least 60 s. */
+function pushBackMs(error: unknown): number | undefined {
+  const status = statusOf(error);
+  if (status === undefined || (status !== 429 && status < 500)) return undefined;
+  const after = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return Math.max(60_000, typeof after === "number" && Number.isFinite(after) ? after * 1000 : 0);
+}
+
 function isFullSyncRequired(error: unknown): boolean {
   const e = (typeof error === "object" && error !== null ? error : {}) as ApiFailure;
   return e.code === "full_sync_required" || e.status === 410;
+}
+
+function tooLarge(message: string): Error {
+  return Object.assign(new Error(message), { code: "sync_too_large" });
+}
+
+function unexpected(message: string): Error {
+  return Object.assign(new Error(message), { code: "unexpected_response" });
 }
 
 function leaseLost(): Error {
@@ -125,7 +164,8 @@ function sameText(a: string, b: string): boolean {
 interface Cached {
   version: number;
   record: MirrorRecord;
-  spans?: BusySpan[] | undefined;
+  /** Worked out on the first read; null when busyOf threw on this version. */
+  spans?: BusySpan[] | null | undefined;
 }
 
 /** The merged spans that meet [from, to), clipped to it (binary search for the first). */
@@ -176,6 +216,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   const pacer = createPacer(config.callsPerSecond, now, options.sleep ?? defaultSleep);
   const leaseMs = options.leaseMs ?? 120_000;
   const concurrency = Math.max(1, options.concurrency ?? 8);
+  const limits: MirrorSyncLimits = { ...mirrorSyncLimits, ...options.limits };
   const horizonMs = config.horizonDays * dayMs;
   const ttlMs = config.channelTtlHours * hourMs;
   const reconcileMs = config.reconcileMinutes * 60_000;
@@ -199,6 +240,8 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   /** Users who had a first attempt (here, or by the replica that held the lease). */
   const attempted = new Set<string>();
   const failing = new Map<string, string>();
+  /** Users Google pushed back on, and until when their notifications start no sync. */
+  const pausedUntil = new Map<string, number>();
   /** Users whose lease this replica holds now. */
   const running = new Set<string>();
   const inflight = new Set<Promise<void>>();
@@ -206,6 +249,8 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   let closed = false;
   let reconciling: Promise<void> | undefined;
   let stopTimer: (() => void) | undefined;
+  let refusedLoggedAt = Number.NEGATIVE_INFINITY;
+  let refusedSinceLog = 0;
 
   const log = (level: string, msg: string, fields: Record<string, unknown> = {}): void => {
     try {
@@ -227,6 +272,10 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     counters.syncErrors++;
     const reason = `${phase}: ${failureText(error)}`;
     failing.set(subject, reason);
+    // Pushed back (429/5xx, after the client's own retries): notifications only mark the user
+    // pending until then, and the next reconcile pass syncs it; no call per notification meanwhile.
+    const pause = pushBackMs(error);
+    if (pause !== undefined) pausedUntil.set(subject, now() + Math.min(pause, reconcileMs));
     log("warn", `mirror: ${phase} of ${subject} failed`, { subject, reason });
   };
 
@@ -249,6 +298,15 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
 
   const keepFrom = (t: number): number => t - dayMs;
 
+  /** keepsEvent, kept when it throws (junk recurrence): keeping too much costs memory, not truth. */
+  const keeps = (event: MirrorEvent, timeZone: string, from: number, to: number): boolean => {
+    try {
+      return keepsEvent(event, timeZone, from, to);
+    } catch {
+      return true;
+    }
+  };
+
   /** Applies listed items to `events`, keeping those that may be busy in [from, to). */
   const apply = (
     subject: string,
@@ -258,15 +316,27 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     from: number,
     to: number,
   ): void => {
+    let unreadable = 0;
     for (const item of items) {
-      if (typeof item !== "object" || item === null) continue;
-      const event = mirrorEventOf(item as Record<string, unknown>, subject);
+      if (typeof item !== "object" || item === null || Array.isArray(item)) continue;
+      let event: MirrorEvent | undefined;
+      try {
+        event = mirrorEventOf(item as Record<string, unknown>, subject);
+      } catch {
+        unreadable++; // junk fields the reader chokes on: skipped, counted in the log line below
+        continue;
+      }
       if (event === undefined) continue;
       if (event.status === "cancelled" && event.recurringEventId === undefined)
         events.delete(event.id);
-      else if (keepsEvent(event, timeZone, from, to)) events.set(event.id, event);
+      else if (keeps(event, timeZone, from, to)) events.set(event.id, event);
       else events.delete(event.id);
     }
+    if (unreadable > 0)
+      log("warn", `mirror: skipped ${unreadable} unreadable event(s) of ${subject}`, {
+        subject,
+        unreadable,
+      });
   };
 
   /** Lists every page (from `syncToken` when given); answers items, zone and the next sync token. */
@@ -278,8 +348,11 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     const items: unknown[] = [];
     let timeZone: string | undefined;
     let pageToken: string | undefined;
+    const seen = new Set<string>();
     let renewed = now();
-    for (;;) {
+    for (let pages = 1; ; pages++) {
+      if (pages > limits.maxPages)
+        throw tooLarge(`events.list gave more than ${limits.maxPages} pages in one sync`);
       await pacer.take();
       // A long listing (many pages, a slow pace) keeps the lease: past a third of it, extend it.
       if (now() - renewed > leaseMs / 3) {
@@ -293,16 +366,21 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         ...(syncToken === undefined ? {} : { syncToken }),
         ...(pageToken === undefined ? {} : { pageToken }),
       });
-      items.push(...(page.items ?? []));
-      timeZone = page.timeZone ?? timeZone;
-      if (typeof page.nextPageToken === "string" && page.nextPageToken !== "") {
-        pageToken = page.nextPageToken;
+      const listed: unknown = page.items ?? [];
+      if (!Array.isArray(listed)) throw unexpected("events.list answered items that are no list");
+      if (items.length + listed.length > limits.maxItems)
+        throw tooLarge(`events.list gave more than ${limits.maxItems} items in one sync`);
+      for (const item of listed as unknown[]) items.push(item);
+      if (typeof page.timeZone === "string" && page.timeZone !== "") timeZone = page.timeZone;
+      const next: unknown = page.nextPageToken;
+      if (typeof next === "string" && next !== "") {
+        if (seen.has(next)) throw unexpected("events.list repeated a page token (a loop)");
+        seen.add(next);
+        pageToken = next;
         continue;
       }
       if (typeof page.nextSyncToken !== "string" || page.nextSyncToken === "")
-        throw Object.assign(new Error("events.list's last page has no nextSyncToken"), {
-          code: "unexpected_response",
-        });
+        throw unexpected("events.list's last page has no nextSyncToken");
       return { items, timeZone, nextSyncToken: page.nextSyncToken };
     }
   };
@@ -343,7 +421,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     const from = keepFrom(t);
     apply(subject, record.events, listed.items, timeZone, from, windowTo);
     for (const [id, event] of record.events)
-      if (!keepsEvent(event, timeZone, from, windowTo)) record.events.delete(id);
+      if (!keeps(event, timeZone, from, windowTo)) record.events.delete(id);
     Object.assign(record, {
       timeZone,
       syncToken: listed.nextSyncToken,
@@ -379,12 +457,26 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       await store.removeChannel(id);
       throw error;
     }
-    const expiration = Number(answer.expiration ?? t + ttlMs);
+    // Google's answer is checked: without a resource ID no notification could be taken nor the
+    // channel stopped; an end already past would renew at every pass. A later end than asked is
+    // cut to the one asked (renewed early: harmless), a missing one taken as asked.
+    const resourceId: unknown = answer.resourceId;
+    const expiration = answer.expiration === undefined ? t + ttlMs : Number(answer.expiration);
+    const bad =
+      typeof resourceId !== "string" || resourceId === "" || resourceId.length > 1024
+        ? "events.watch answered without a resource ID"
+        : !Number.isFinite(expiration) || expiration <= t
+          ? `events.watch answered an expiration that is not ahead (${String(answer.expiration).slice(0, 40)})`
+          : undefined;
+    if (bad !== undefined) {
+      await store.removeChannel(id);
+      throw unexpected(bad);
+    }
     const channel: StoredChannel = {
       id,
-      resourceId: answer.resourceId ?? "",
+      resourceId: resourceId as string,
       tokenHash,
-      expiration: Number.isFinite(expiration) ? expiration : t + ttlMs,
+      expiration: Math.min(expiration, t + ttlMs),
     };
     await store.addChannel(subject, channel);
     const old = record.channel;
@@ -461,6 +553,13 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       } else await fullSync(subject, record, lease);
     } catch (error) {
       fail(subject, record.syncToken === undefined ? "full sync" : "sync", error);
+      if (statusOf(error) === 404) {
+        // The calendar is gone (Google's `not_exists`): nothing of it is answered from the mirror
+        // any more (reads go live); the next round starts over with a full sync.
+        const dropped: MirrorRecord = { events: new Map(), channel: record.channel };
+        const version = await lease.save(dropped);
+        if (version !== undefined) cache.set(subject, { version, record: dropped });
+      }
       return;
     }
     const version = await lease.save(record);
@@ -474,6 +573,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     if (kind === "resync") counters.fullResyncs++;
     if (repair) counters.reconcileRepairs++;
     cache.set(subject, { version, record });
+    pausedUntil.delete(subject);
     if (!watchFailed) failing.delete(subject);
   };
 
@@ -577,14 +677,34 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       )
         return undefined;
       // The whole window's busy spans are worked out once per version; a read cuts its range out.
-      c.spans ??= busyOf(r.events.values(), r.timeZone ?? "UTC", r.windowFrom, r.windowTo);
+      // Kept events busyOf cannot read (junk recurrence from upstream) make this version unanswerable
+      // (null marks it, so it is tried once): Google answers instead, never a guess.
+      if (c.spans === undefined) {
+        try {
+          c.spans = busyOf(r.events.values(), r.timeZone ?? "UTC", r.windowFrom, r.windowTo);
+        } catch (error) {
+          c.spans = null;
+          log("warn", `mirror: cannot work out ${s}'s busy times; asking Google`, {
+            subject: s,
+            reason: failureText(error),
+          });
+        }
+      }
+      if (c.spans === null) return undefined;
       return { busy: spansIn(c.spans, from, to), asOf: r.lastSync };
     },
 
     async push(headers: PushHeaders): Promise<PushOutcome> {
       const refuse = (why: string): PushOutcome => {
         counters.notificationsRefused++;
-        log("info", `mirror: notification refused (${why})`);
+        // A flood of forged notifications writes one line a minute, not one per request.
+        refusedSinceLog++;
+        const t = now();
+        if (t - refusedLoggedAt >= 60_000) {
+          log("info", `mirror: notification refused (${why})`, { refused: refusedSinceLog });
+          refusedLoggedAt = t;
+          refusedSinceLog = 0;
+        }
         return "refused";
       };
       try {
@@ -597,6 +717,10 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         if (!sameText(presented, entry.tokenHash) || subject === undefined)
           return refuse("wrong token");
         if (headers.resourceState === "sync") return "sync";
+        // Google's states for events: `exists` (a change) and `not_exists` (the calendar is gone: the
+        // sync finds out and the user's mirror is dropped). Nothing else is Google's.
+        if (headers.resourceState !== "exists" && headers.resourceState !== "not_exists")
+          return refuse("unknown resource state");
         if (entry.resourceId === "" || headers.resourceId !== entry.resourceId)
           return refuse("wrong resource");
         const n = Number(headers.messageNumber);
@@ -608,7 +732,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         }
         await store.markPending(subject);
         counters.notificationsAccepted++;
-        if (!closed) track(run(subject, "push"));
+        if (!closed && !((pausedUntil.get(subject) ?? 0) > now())) track(run(subject, "push"));
         return "accepted";
       } catch (error) {
         // Store unreachable: refused (Google retries with backoff); reconcile repairs the rest.
