@@ -375,3 +375,60 @@ describe("mirror against a hostile upstream: watch answers", () => {
     expect(record?.channel?.expiration).toBe(clock.now + 168 * HOUR);
   });
 });
+
+describe("mirror reads at the edges", () => {
+  it("answers only inside the kept window and the horizon; empty, reversed or NaN ranges ask Google", async () => {
+    const { engine } = setup({});
+    await started(engine);
+    const t = clock.now;
+    const horizon = t + 90 * DAY;
+    for (const [from, to] of [
+      [t, t],
+      [t + DAY, t],
+      [Number.NaN, t + DAY],
+      [t, Number.NaN],
+      [t - 2 * DAY, t + DAY], // before the kept window (a day back)
+      [Date.UTC(1, 0, 1), t],
+      [t, horizon + 1], // past the horizon
+      [horizon, horizon + DAY],
+    ])
+      expect(await engine.read(BAD, from ?? 0, to ?? 0)).toBeUndefined();
+    expect(await engine.read(BAD, t - DAY, horizon)).toStrictEqual({
+      busy: [[t + DAY, t + DAY + HOUR]],
+      asOf: t,
+    });
+    expect(await engine.read(BAD, t + DAY + 30 * 60_000, t + DAY + 30 * 60_000 + 1)).toStrictEqual({
+      busy: [[t + DAY + 30 * 60_000, t + DAY + 30 * 60_000 + 1]],
+      asOf: t,
+    });
+    // A day on, without a sync: the horizon moved past the kept window's end; that edge goes live.
+    clock.now += DAY + 1;
+    expect(await engine.read(BAD, clock.now, clock.now + 90 * DAY)).toBeUndefined();
+  });
+
+  it("stops answering from a user's mirror once its last sync is three reconcile intervals old", async () => {
+    let down = false;
+    const { engine } = setup({
+      list: () => (down ? apiError(500, "backendError") : lastPage([busyAt(clock.now + DAY)])),
+    });
+    await started(engine);
+    const synced = clock.now;
+    down = true;
+    for (let i = 0; i < 3; i++) {
+      clock.now += 15 * 60_000;
+      await engine.reconcile();
+      // Failing, but within three intervals: the old copy answers, with its age.
+      expect(await engine.read(BAD, clock.now, clock.now + DAY)).toMatchObject({ asOf: synced });
+    }
+    clock.now += 1;
+    expect(await engine.read(BAD, clock.now, clock.now + DAY)).toBeUndefined();
+    // The healthy user, synced at every pass, is answered as ever.
+    expect(await engine.read(GOOD, clock.now, clock.now + DAY)).toMatchObject({
+      asOf: clock.now - 1,
+    });
+    down = false;
+    clock.now += 15 * 60_000;
+    await engine.reconcile();
+    expect(await engine.read(BAD, clock.now, clock.now + DAY)).toMatchObject({ asOf: clock.now });
+  });
+});

@@ -220,6 +220,12 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   const horizonMs = config.horizonDays * dayMs;
   const ttlMs = config.channelTtlHours * hourMs;
   const reconcileMs = config.reconcileMinutes * 60_000;
+  /**
+   * Older than this, a user's mirror is not answered from (reads go live): a healthy user is synced
+   * at least every reconcile pass, so only a user failing for three intervals (Google refusing it,
+   * a cap, the store) gets there, and its old copy would be a guess.
+   */
+  const staleMs = 3 * reconcileMs;
   /** A channel is renewed when less than this is left of it: 10 % of its life, at least an hour. */
   const renewWithinMs = Math.max(ttlMs / 10, hourMs);
 
@@ -673,7 +679,8 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         r.windowTo === undefined ||
         from < r.windowFrom ||
         to > r.windowTo ||
-        to > now() + horizonMs
+        to > now() + horizonMs ||
+        now() - r.lastSync > staleMs
       )
         return undefined;
       // The whole window's busy spans are worked out once per version; a read cuts its range out.

@@ -117,7 +117,8 @@ export interface Mirror {
   has(subject: string): boolean;
   /**
    * Busy intervals of `subject` in [from, to) from the mirror; undefined when it cannot answer
-   * (not mirrored, not synced yet, or the range reaches past the horizon): then ask Google.
+   * (not mirrored, not synced yet, the range outside the kept window or past the horizon, the last
+   * sync older than three reconcile intervals, events it cannot read): then ask Google.
    */
   read(subject: string, from: number, to: number): Promise<MirrorAnswer | undefined>;
   /** Handles one POST /v1/push. Never rejects. */
