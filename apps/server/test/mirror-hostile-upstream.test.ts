@@ -208,6 +208,56 @@ describe("mirror against a hostile upstream: listing", () => {
     );
   });
 
+  it("caps the events kept of a user over incremental syncs too (maxItems)", async () => {
+    const { engine, calls } = setup(
+      {
+        list: (call) =>
+          lastPage(
+            call.url.searchParams.has("syncToken")
+              ? [busyAt(clock.now + 7 * HOUR), busyAt(clock.now + 9 * HOUR)]
+              : [
+                  busyAt(clock.now + HOUR),
+                  busyAt(clock.now + 3 * HOUR),
+                  busyAt(clock.now + 5 * HOUR),
+                ],
+          ),
+      },
+      { maxItems: 4 },
+    );
+    await started(engine);
+    const first = await engine.read(BAD, clock.now, clock.now + DAY);
+    expect(first?.busy).toHaveLength(3);
+    clock.now += 16 * 60_000;
+    await engine.reconcile();
+    expect(
+      calls.filter((c) => c.subject === BAD && c.url.searchParams.has("syncToken")),
+    ).toHaveLength(1);
+    expect(engine.status().failing).toStrictEqual([
+      {
+        subject: BAD,
+        reason: "sync: sync_too_large: the mirror would keep more than 4 events of this user",
+      },
+    ]);
+    // What was kept before stays as it was (not half-applied).
+    expect((await engine.read(BAD, clock.now, clock.now + DAY))?.busy).toStrictEqual(first?.busy);
+  });
+
+  it("fails a user whose calendar has a time zone the runtime does not know", async () => {
+    const { engine } = setup({
+      list: () => lastPage([busyAt(clock.now)], { timeZone: "Mars/Olympus_Mons" }),
+    });
+    await started(engine);
+    expect(engine.status().failing).toStrictEqual([
+      {
+        subject: BAD,
+        reason:
+          "full sync: unexpected_response: events.list answered an unknown time zone (Mars/Olympus_Mons)",
+      },
+    ]);
+    expect(await engine.read(BAD, clock.now, clock.now + DAY)).toBeUndefined();
+    await goodIsFine(engine);
+  });
+
   it("keeps what it can read of junk events and skips the rest, without failing the user", async () => {
     const t = clock.now;
     const { engine, logs } = setup({

@@ -69,7 +69,7 @@ export interface CreateMirrorOptions {
 export interface MirrorSyncLimits {
   /** `events.list` pages per sync (Google's pages hold at most 2,500 events). */
   maxPages: number;
-  /** Items listed per sync, all pages together. */
+  /** Items listed per sync, all pages together; also the most events kept of one user. */
   maxItems: number;
 }
 
@@ -131,6 +131,17 @@ function tooLarge(message: string): Error {
 
 function unexpected(message: string): Error {
   return Object.assign(new Error(message), { code: "unexpected_response" });
+}
+
+/** True for a time zone the runtime's Intl knows (an IANA name, as Google's `timeZone`). */
+function knownZone(zone: string): boolean {
+  if (zone.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function leaseLost(): Error {
@@ -345,6 +356,12 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       });
   };
 
+  /** Incremental syncs add up: the kept events of a user are capped like one sync's items. */
+  const keptAtMost = (events: Map<string, MirrorEvent>): void => {
+    if (events.size > limits.maxItems)
+      throw tooLarge(`the mirror would keep more than ${limits.maxItems} events of this user`);
+  };
+
   /** Lists every page (from `syncToken` when given); answers items, zone and the next sync token. */
   const listAll = async (
     subject: string,
@@ -377,7 +394,15 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       if (items.length + listed.length > limits.maxItems)
         throw tooLarge(`events.list gave more than ${limits.maxItems} items in one sync`);
       for (const item of listed as unknown[]) items.push(item);
-      if (typeof page.timeZone === "string" && page.timeZone !== "") timeZone = page.timeZone;
+      if (typeof page.timeZone === "string" && page.timeZone !== "") {
+        // All-day events are busy midnight to midnight in this zone: one the runtime does not know
+        // would place them wrong, so the sync fails rather than guess.
+        if (!knownZone(page.timeZone))
+          throw unexpected(
+            `events.list answered an unknown time zone (${page.timeZone.slice(0, 40)})`,
+          );
+        timeZone = page.timeZone;
+      }
       const next: unknown = page.nextPageToken;
       if (typeof next === "string" && next !== "") {
         if (seen.has(next)) throw unexpected("events.list repeated a page token (a loop)");
@@ -403,6 +428,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     const to = t + horizonMs + dayMs;
     const events = new Map<string, MirrorEvent>();
     apply(subject, events, listed.items, timeZone, from, to);
+    keptAtMost(events);
     Object.assign(record, {
       events,
       timeZone,
@@ -428,6 +454,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     apply(subject, record.events, listed.items, timeZone, from, windowTo);
     for (const [id, event] of record.events)
       if (!keeps(event, timeZone, from, windowTo)) record.events.delete(id);
+    keptAtMost(record.events);
     Object.assign(record, {
       timeZone,
       syncToken: listed.nextSyncToken,
