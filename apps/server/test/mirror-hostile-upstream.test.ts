@@ -74,6 +74,7 @@ afterEach(async () => {
 function setup(
   bad: { list?: Answer; watch?: Answer },
   limits?: { maxPages?: number; maxItems?: number },
+  timeoutMs?: number,
 ): { engine: MirrorEngine; store: MirrorStore; calls: Seen[]; logs: string[] } {
   clock = { now: START };
   const calls: Seen[] = [];
@@ -89,6 +90,7 @@ function setup(
     },
     rootUrl: "http://google.test/calendar/v3",
     retry: false,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
     fetch: async (url, init) => {
       const u = new URL(String(url));
       const auth = new Headers(init?.headers).get("authorization") ?? "";
@@ -310,6 +312,18 @@ describe("mirror against a hostile upstream: listing", () => {
     // A read's trouble is no sync failure; the other user is answered as ever.
     expect(engine.status().failing).toStrictEqual([]);
     expect(await engine.read(GOOD, clock.now, clock.now + 7 * DAY)).toBeDefined();
+  });
+
+  it("an answer that never ends fails that user at the client's timeout; close() still returns", async () => {
+    const { engine, calls } = setup({ list: () => new Promise<Response>(() => undefined) }, {}, 50);
+    await started(engine);
+    expect(lists(calls, BAD)).toBe(1);
+    expect(engine.status().failing).toHaveLength(1);
+    expect(engine.status().failing[0]?.reason).toBe(
+      "full sync: timeout: Cannot call calendar.events.list: no answer within 50 ms",
+    );
+    await goodIsFine(engine);
+    await engine.close();
   });
 
   it("a 410 on every full sync costs one call per round, never a loop", async () => {

@@ -101,7 +101,7 @@ interface ApiFailure {
 function failureText(error: unknown): string {
   const e = (typeof error === "object" && error !== null ? error : {}) as ApiFailure;
   const code = typeof e.code === "string" ? e.code : "error";
-  const status = typeof e.status === "number" ? ` ${e.status}` : "";
+  const status = typeof e.status === "number" && e.status > 0 ? ` ${e.status}` : ""; // 0: no answer
   const message = typeof e.message === "string" ? e.message : String(error);
   return `${code}${status}: ${message}`.slice(0, 300);
 }
