@@ -214,6 +214,59 @@ describe("POST /v1/push under random hostile headers (engine, property)", () => 
   });
 });
 
+describe("POST /v1/push budgets under a forged flood", () => {
+  it("a flood of forged notifications uses up its own budget, not Google's", async () => {
+    const config = await testConfig({
+      mirror: {
+        users: ["ana@example.com"],
+        pushUrl: "https://dwd.example.com/v1/push",
+        horizonDays: 90,
+        channelTtlHours: 168,
+        reconcileMinutes: 15,
+        callsPerSecond: 10,
+      },
+    });
+    const server = createServer({
+      credentials: w.key,
+      config,
+      audit: () => undefined,
+      log: () => undefined,
+      fetch: (url, init) => w.emulator.fetch(new Request(url, init)),
+      skipInitialCheck: true,
+      mirror,
+      pushRate: { requests: 5, per: "minute" },
+    });
+    const send = (headers: Record<string, string>): Promise<Response> =>
+      Promise.resolve(
+        server.fetch(new Request("http://dwd.test/v1/push", { method: "POST", headers })),
+      );
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++)
+      statuses.push(
+        (
+          await send({
+            "x-goog-channel-id": crypto.randomUUID(),
+            "x-goog-channel-token": "guess",
+            "x-goog-resource-state": "exists",
+            "x-goog-message-number": String(i + 1),
+          })
+        ).status,
+      );
+    expect(statuses).toStrictEqual([404, 404, 404, 404, 404, 429, 429, 429]);
+    const [c] = channels;
+    const genuine = await send({
+      "x-goog-channel-id": c?.id ?? "",
+      "x-goog-channel-token": c?.token ?? "",
+      "x-goog-resource-id": c?.resourceId ?? "",
+      "x-goog-resource-state": "exists",
+      "x-goog-message-number": "2",
+    });
+    expect(genuine.status).toBe(200);
+    await mirror.idle();
+    expect(mirror.counters).toMatchObject({ notificationsAccepted: 1, notificationsRefused: 5 });
+  });
+});
+
 describe("POST /v1/push over real HTTP, hostile requests", () => {
   /** The app with the real engine behind it, served by @hono/node-server on a free port. */
   async function serve(): Promise<{ port: number; close: () => Promise<void> }> {

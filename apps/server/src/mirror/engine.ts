@@ -22,6 +22,12 @@
  * lost and each one causes one incremental sync wherever it arrives (a burst: one more sync after the
  * running one). Reads use the record cached in this process, checked against the store's version.
  *
+ * Against a hostile or broken upstream each user's sync is bounded ({@link mirrorSyncLimits}: pages,
+ * items, kept events; a repeating page token), Google's answers are checked (items, zone, watch
+ * resource ID and expiration), a 429/5xx pauses that user's notification-driven syncs, and a failure
+ * is that user's alone (`status().failing`). busy.ts is guarded here: what it throws on is skipped
+ * (reading an event) or sends reads to Google (working out busy times).
+ *
  * @module
  */
 
@@ -726,6 +732,12 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       }
       if (c.spans === null) return undefined;
       return { busy: spansIn(c.spans, from, to), asOf: r.lastSync };
+    },
+
+    knowsChannel(channelId) {
+      if (channelId === "") return false;
+      for (const c of cache.values()) if (c.record.channel?.id === channelId) return true;
+      return false;
     },
 
     async push(headers: PushHeaders): Promise<PushOutcome> {
