@@ -244,6 +244,49 @@ describe("mirror against a hostile upstream: listing", () => {
     expect((await engine.read(BAD, clock.now, clock.now + DAY))?.busy).toStrictEqual(first?.busy);
   });
 
+  it("caps recurrence rules: 10,000 EXDATEs in one event pass, 4,000,000 characters do not", async () => {
+    const exdates = Array.from(
+      { length: 10_000 },
+      (_, i) => `EXDATE:${new Date(START + i * DAY).toISOString().replace(/[-:]|\.\d+/g, "")}`,
+    );
+    const series = (id: string, lines: string[]): unknown => ({
+      ...(busyAt(START + HOUR) as object),
+      id,
+      recurrence: ["RRULE:FREQ=SECONDLY", ...lines],
+    });
+    let huge = false;
+    const { engine, calls } = setup({
+      list: () =>
+        huge
+          ? json({ items: [series("b", exdates), series("c", exdates)], nextPageToken: `p${n++}` })
+          : lastPage([series("a", exdates)]),
+    });
+    await started(engine);
+    expect(engine.status().failing).toStrictEqual([]);
+    huge = true;
+    clock.now += 16 * 60_000;
+    await engine.reconcile();
+    // 10,000 lines of 23 characters: about 230,000 a series; the cap is passed on the ninth page.
+    expect(
+      calls.filter((c) => c.subject === BAD && c.url.searchParams.has("syncToken")).length,
+    ).toBe(9);
+    expect(engine.status().failing).toStrictEqual([
+      {
+        subject: BAD,
+        reason:
+          "sync: sync_too_large: events.list gave more than 4000000 characters of recurrence rules in one sync",
+      },
+    ]);
+  });
+
+  it("fails a sync whose tokens are absurdly long", async () => {
+    const { engine } = setup({ list: () => lastPage([], { nextSyncToken: "s".repeat(5000) }) });
+    await started(engine);
+    expect(engine.status().failing[0]?.reason).toBe(
+      "full sync: unexpected_response: events.list's sync token is too long",
+    );
+  });
+
   it("fails a user whose calendar has a time zone the runtime does not know", async () => {
     const { engine } = setup({
       list: () => lastPage([busyAt(clock.now)], { timeZone: "Mars/Olympus_Mons" }),

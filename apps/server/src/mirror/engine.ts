@@ -77,14 +77,24 @@ export interface MirrorSyncLimits {
   maxPages: number;
   /** Items listed per sync, all pages together; also the most events kept of one user. */
   maxItems: number;
+  /** Characters of recurrence lines (RRULE, EXDATE, …) kept of one user, all events together. */
+  maxRecurrenceChars: number;
 }
 
 /**
- * The default caps: 200 pages and 100,000 items per sync of one user. Past either, the sync stops,
+ * The default caps: 200 pages and 100,000 items per sync of one user, 100,000 events and 4,000,000
+ * characters of recurrence lines kept of one user. Past any, the sync stops,
  * nothing of it is kept and the user is listed in `status().failing` (code `sync_too_large`); the
  * other users go on. A page token that repeats fails the sync at once.
  */
-export const mirrorSyncLimits: MirrorSyncLimits = { maxPages: 200, maxItems: 100_000 };
+export const mirrorSyncLimits: MirrorSyncLimits = {
+  maxPages: 200,
+  maxItems: 100_000,
+  maxRecurrenceChars: 4_000_000,
+};
+
+/** The longest page or sync token taken (Google's are a few hundred characters). */
+const maxTokenChars = 4096;
 
 /** The mirror, with what tests and the bench drive directly. */
 export interface MirrorEngine extends Mirror {
@@ -331,50 +341,66 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   };
 
   /** Applies listed items to `events`, keeping those that may be busy in [from, to). */
+  /**
+   * Reads listed items into kept events (only the fields free/busy reads, so a page's raw items are
+   * let go at once). Items that are no event object are skipped; what the reader throws on too,
+   * counted in `unreadable`.
+   */
+  const readItems = (subject: string, items: readonly unknown[], out: MirrorEvent[]): number => {
+    let unreadable = 0;
+    for (const item of items) {
+      if (typeof item !== "object" || item === null || Array.isArray(item)) continue;
+      try {
+        const event = mirrorEventOf(item as Record<string, unknown>, subject);
+        if (event !== undefined) out.push(event);
+      } catch {
+        unreadable++;
+      }
+    }
+    return unreadable;
+  };
+
+  /** Applies read events to `events`, keeping those that may be busy in [from, to). */
   const apply = (
-    subject: string,
     events: Map<string, MirrorEvent>,
-    items: readonly unknown[],
+    read: readonly MirrorEvent[],
     timeZone: string,
     from: number,
     to: number,
   ): void => {
-    let unreadable = 0;
-    for (const item of items) {
-      if (typeof item !== "object" || item === null || Array.isArray(item)) continue;
-      let event: MirrorEvent | undefined;
-      try {
-        event = mirrorEventOf(item as Record<string, unknown>, subject);
-      } catch {
-        unreadable++; // junk fields the reader chokes on: skipped, counted in the log line below
-        continue;
-      }
-      if (event === undefined) continue;
+    for (const event of read) {
       if (event.status === "cancelled" && event.recurringEventId === undefined)
         events.delete(event.id);
       else if (keeps(event, timeZone, from, to)) events.set(event.id, event);
       else events.delete(event.id);
     }
-    if (unreadable > 0)
-      log("warn", `mirror: skipped ${unreadable} unreadable event(s) of ${subject}`, {
-        subject,
-        unreadable,
-      });
   };
 
-  /** Incremental syncs add up: the kept events of a user are capped like one sync's items. */
+  /**
+   * What is kept of a user is capped however many syncs added to it: events (like one sync's items)
+   * and the characters of their recurrence lines.
+   */
   const keptAtMost = (events: Map<string, MirrorEvent>): void => {
     if (events.size > limits.maxItems)
       throw tooLarge(`the mirror would keep more than ${limits.maxItems} events of this user`);
+    let chars = 0;
+    for (const e of events.values()) for (const line of e.recurrence ?? []) chars += line.length;
+    if (chars > limits.maxRecurrenceChars)
+      throw tooLarge(
+        `the mirror would keep more than ${limits.maxRecurrenceChars} characters of recurrence rules of this user`,
+      );
   };
 
-  /** Lists every page (from `syncToken` when given); answers items, zone and the next sync token. */
+  /** Lists every page (from `syncToken` when given); answers events, zone and the next sync token. */
   const listAll = async (
     subject: string,
     syncToken: string | undefined,
     lease: MirrorLease,
-  ): Promise<{ items: unknown[]; timeZone: string | undefined; nextSyncToken: string }> => {
-    const items: unknown[] = [];
+  ): Promise<{ events: MirrorEvent[]; timeZone: string | undefined; nextSyncToken: string }> => {
+    const events: MirrorEvent[] = [];
+    let listed = 0;
+    let unreadable = 0;
+    let recurrenceChars = 0;
     let timeZone: string | undefined;
     let pageToken: string | undefined;
     const seen = new Set<string>();
@@ -395,11 +421,19 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         ...(syncToken === undefined ? {} : { syncToken }),
         ...(pageToken === undefined ? {} : { pageToken }),
       });
-      const listed: unknown = page.items ?? [];
-      if (!Array.isArray(listed)) throw unexpected("events.list answered items that are no list");
-      if (items.length + listed.length > limits.maxItems)
+      const items: unknown = page.items ?? [];
+      if (!Array.isArray(items)) throw unexpected("events.list answered items that are no list");
+      listed += items.length;
+      if (listed > limits.maxItems)
         throw tooLarge(`events.list gave more than ${limits.maxItems} items in one sync`);
-      for (const item of listed as unknown[]) items.push(item);
+      const before = events.length;
+      unreadable += readItems(subject, items as unknown[], events);
+      for (let i = before; i < events.length; i++)
+        for (const line of events[i]?.recurrence ?? []) recurrenceChars += line.length;
+      if (recurrenceChars > limits.maxRecurrenceChars)
+        throw tooLarge(
+          `events.list gave more than ${limits.maxRecurrenceChars} characters of recurrence rules in one sync`,
+        );
       if (typeof page.timeZone === "string" && page.timeZone !== "") {
         // All-day events are busy midnight to midnight in this zone: one the runtime does not know
         // would place them wrong, so the sync fails rather than guess.
@@ -411,14 +445,22 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       }
       const next: unknown = page.nextPageToken;
       if (typeof next === "string" && next !== "") {
+        if (next.length > maxTokenChars) throw unexpected("events.list's page token is too long");
         if (seen.has(next)) throw unexpected("events.list repeated a page token (a loop)");
         seen.add(next);
         pageToken = next;
         continue;
       }
-      if (typeof page.nextSyncToken !== "string" || page.nextSyncToken === "")
+      const nextSync: unknown = page.nextSyncToken;
+      if (typeof nextSync !== "string" || nextSync === "")
         throw unexpected("events.list's last page has no nextSyncToken");
-      return { items, timeZone, nextSyncToken: page.nextSyncToken };
+      if (nextSync.length > maxTokenChars) throw unexpected("events.list's sync token is too long");
+      if (unreadable > 0)
+        log("warn", `mirror: skipped ${unreadable} unreadable event(s) of ${subject}`, {
+          subject,
+          unreadable,
+        });
+      return { events, timeZone, nextSyncToken: nextSync };
     }
   };
 
@@ -433,7 +475,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     const from = keepFrom(t);
     const to = t + horizonMs + dayMs;
     const events = new Map<string, MirrorEvent>();
-    apply(subject, events, listed.items, timeZone, from, to);
+    apply(events, listed.events, timeZone, from, to);
     keptAtMost(events);
     Object.assign(record, {
       events,
@@ -457,7 +499,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     const listed = await listAll(subject, syncToken, lease);
     const timeZone = listed.timeZone ?? record.timeZone ?? "UTC";
     const from = keepFrom(t);
-    apply(subject, record.events, listed.items, timeZone, from, windowTo);
+    apply(record.events, listed.events, timeZone, from, windowTo);
     for (const [id, event] of record.events)
       if (!keeps(event, timeZone, from, windowTo)) record.events.delete(id);
     keptAtMost(record.events);
