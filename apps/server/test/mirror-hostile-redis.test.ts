@@ -121,6 +121,32 @@ describe("mirror on a Redis that comes and goes", () => {
   });
 });
 
+describe("mirror on Redis with a user too large for a reply", () => {
+  it("refuses to save that user's record (it could never be read back); the others go on", async () => {
+    const port = await freePort();
+    await redisOn(port);
+    const store = createRedisMirrorStore(`redis://127.0.0.1:${port}`, CACHE_KEY, {
+      maxReplyBytes: 6000,
+    });
+    stores.push(store);
+    const engine = w.mirror(store);
+    engines.push(engine);
+    const base = Math.floor((w.clock.now + 2 * DAY) / DAY) * DAY;
+    for (let i = 0; i < 300; i++) await w.insert(ANA, base + i * 3_600_000, 30);
+    engine.start();
+    await w.settle(engine);
+    const failing = engine.status().failing;
+    expect(failing.map((f) => f.subject)).toStrictEqual([ANA]);
+    expect(failing[0]?.reason).toMatch(
+      /^store: sync_too_large: the user's mirror is \d+ bytes sealed, over the 4976 a reply may carry$/,
+    );
+    expect(engine.status().synced).toBe(USERS.length - 1);
+    for (const s of USERS.filter((u) => u !== ANA))
+      expect(await engine.read(s, ...week())).toMatchObject({ asOf: w.clock.now });
+    expect(await engine.read(ANA, ...week())).toBeUndefined();
+  });
+});
+
 /** A RESP server answering every command with `reply` (a proxy or impostor that lies). */
 async function lyingRedis(reply: string): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();

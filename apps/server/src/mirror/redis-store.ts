@@ -64,9 +64,16 @@ return 1`;
  *
  * @param url `redis://host:port[/db]`
  * @param secret the cache key (DWD_CACHE_KEY, base64)
+ * @param options `maxReplyBytes`: the largest reply read (default 16 MiB); a record sealed larger is
+ *   not saved (`sync_too_large`)
  * @returns the store
  */
-export function createRedisMirrorStore(url: string, secret: string): MirrorStore {
+export function createRedisMirrorStore(
+  url: string,
+  secret: string,
+  options: { maxReplyBytes?: number | undefined } = {},
+): MirrorStore {
+  const maxReply = options.maxReplyBytes ?? maxReplyBytes;
   const redis = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -77,7 +84,7 @@ export function createRedisMirrorStore(url: string, secret: string): MirrorStore
     retryStrategy: (times) => Math.min(times * 100, 500),
   });
   redis.on("error", () => undefined); // reported through failing commands
-  limitReplyBytes(redis, maxReplyBytes);
+  limitReplyBytes(redis, maxReply);
   let connecting: Promise<void> | undefined;
   const ready = async (): Promise<void> => {
     if (redis.status === "wait")
@@ -167,8 +174,18 @@ export function createRedisMirrorStore(url: string, secret: string): MirrorStore
       if (taken !== "OK") throw garbage("SET");
       const lease: MirrorLease = {
         async save(record: MirrorRecord) {
+          // A record too large to be read back would cut the connection at every load (and every
+          // command waiting on it, other users' too): refused here, the user fails alone.
+          const sealed = seal(key, recordText(record));
+          if (sealed.length > maxReply - 1024)
+            throw Object.assign(
+              new Error(
+                `the user's mirror is ${sealed.length} bytes sealed, over the ${maxReply - 1024} a reply may carry`,
+              ),
+              { code: "sync_too_large" },
+            );
           const version = num(
-            await redis.eval(saveScript, 2, key, `${key}:l`, owner, seal(key, recordText(record))),
+            await redis.eval(saveScript, 2, key, `${key}:l`, owner, sealed),
             "EVAL",
           );
           return version > 0 ? version : undefined;
