@@ -32,6 +32,8 @@ const day = ((): number => {
   return d;
 })();
 const iso = (ms: number): string => new Date(ms).toISOString();
+/** Busy instants as Google writes them (whole seconds without `.000`), from either source. */
+const googleIso = (ms: number): string => iso(ms).replace(".000Z", "Z");
 const hour = 3_600_000;
 const CHANNEL_TOKEN = "channel-secret-7d1e0c9a4b";
 const NARROW_TOKEN = "test-narrow-token-6c0d2e";
@@ -158,7 +160,7 @@ describe("answers from the mirror (/v1/freebusy, /v1/availability)", () => {
     expect(r.status).toBe(200);
     expect(r.body.subjects).toStrictEqual({
       "ana@example.com": {
-        busy: [{ start: iso(day + 9 * hour), end: iso(day + 10 * hour) }],
+        busy: [{ start: googleIso(day + 9 * hour), end: googleIso(day + 10 * hour) }],
         source: "mirror",
         asOf: iso(asOf),
       },
@@ -202,7 +204,7 @@ describe("answers from the mirror (/v1/freebusy, /v1/availability)", () => {
     expect(r.status).toBe(200);
     const subjects = r.body.subjects as Record<string, { source: string; asOf: string }>;
     expect(subjects["ana@example.com"]).toStrictEqual({
-      busy: [{ start: iso(day), end: iso(day + hour) }],
+      busy: [{ start: googleIso(day), end: googleIso(day + hour) }],
       source: "mirror",
       asOf: iso(day - 60_000),
     });

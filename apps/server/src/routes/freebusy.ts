@@ -26,6 +26,14 @@ type BusyAnswer = {
   asOf: string;
 };
 
+/**
+ * An instant as Google's freebusy writes it: RFC 3339 in whole seconds (a fraction, from a range's
+ * edge, is dropped), so an answer reads the same from either source.
+ */
+function googleTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
 function rangeOf(
   body: { timeMin: string; timeMax: string },
   maxDays: number,
@@ -125,10 +133,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       const a = answers[i];
       if (a === undefined) return;
       found.set(s, {
-        busy: a.busy.map(([start, end]) => ({
-          start: new Date(start).toISOString(),
-          end: new Date(end).toISOString(),
-        })),
+        busy: a.busy.map(([start, end]) => ({ start: googleTime(start), end: googleTime(end) })),
         source: "mirror",
         asOf: new Date(a.asOf).toISOString(),
       });
