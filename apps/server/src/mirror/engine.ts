@@ -23,7 +23,7 @@
  * running one). Reads use the record cached in this process, checked against the store's version.
  *
  * Against a hostile or broken upstream each user's sync is bounded ({@link mirrorSyncLimits}: pages,
- * items, kept events; a repeating page token), Google's answers are checked (items, zone, watch
+ * items, kept events and recurrence rules; a repeating page token), Google's answers are checked (items, zone, watch
  * resource ID and expiration), a 429/5xx pauses that user's notification-driven syncs, and a failure
  * is that user's alone (`status().failing`). busy.ts is guarded here: what it throws on is skipped
  * (reading an event) or sends reads to Google (working out busy times).
@@ -83,9 +83,9 @@ export interface MirrorSyncLimits {
 
 /**
  * The default caps: 200 pages and 100,000 items per sync of one user, 100,000 events and 4,000,000
- * characters of recurrence lines kept of one user. Past any, the sync stops,
- * nothing of it is kept and the user is listed in `status().failing` (code `sync_too_large`); the
- * other users go on. A page token that repeats fails the sync at once.
+ * characters of recurrence lines kept of one user. Past any, the sync stops, nothing of it is kept
+ * and the user is listed in `status().failing` (code `sync_too_large`); the other users go on. A page
+ * token that repeats, or one over 4,096 characters, fails the sync at once.
  */
 export const mirrorSyncLimits: MirrorSyncLimits = {
   maxPages: 200,
