@@ -420,6 +420,50 @@ describe("mirror against a hostile upstream: pushback", () => {
     expect(lists(calls, BAD)).toBe(4);
   });
 
+  it("after a 403 (or a cap), notifications make no call until the next reconcile pass", async () => {
+    let refuse = false;
+    let watched: Seen | undefined;
+    const { engine, calls } = setup({
+      watch: (call) => {
+        watched = call;
+        return watchAnswer(call);
+      },
+      list: () => (refuse ? apiError(403, "forbidden") : lastPage([])),
+    });
+    await started(engine);
+    refuse = true;
+    for (let i = 2; i < 30; i++)
+      expect(
+        await engine.push({
+          channelId: String(watched?.body?.["id"]),
+          channelToken: String(watched?.body?.["token"]),
+          resourceId: "res-1",
+          resourceState: "exists",
+          messageNumber: String(i),
+        }),
+      ).toBe("accepted");
+    await engine.idle();
+    expect(lists(calls, BAD)).toBe(2); // the start's, and the first notification's
+    expect(engine.status().failing[0]?.reason).toMatch(/^sync: .*403/);
+    clock.now += 60_001; // a 5xx pause would be over; this one lasts to the reconcile pass
+    expect(
+      await engine.push({
+        channelId: String(watched?.body?.["id"]),
+        channelToken: String(watched?.body?.["token"]),
+        resourceId: "res-1",
+        resourceState: "exists",
+        messageNumber: "40",
+      }),
+    ).toBe("accepted");
+    await engine.idle();
+    expect(lists(calls, BAD)).toBe(2);
+    refuse = false;
+    clock.now += 15 * 60_000;
+    await engine.reconcile();
+    expect(lists(calls, BAD)).toBe(3);
+    expect(engine.status().failing).toStrictEqual([]);
+  });
+
   it("a 404 on the calendar (gone) drops the user's mirror: reads ask Google", async () => {
     let gone = false;
     const { engine } = setup({

@@ -128,12 +128,22 @@ function statusOf(error: unknown): number | undefined {
   return typeof e.status === "number" ? e.status : undefined;
 }
 
-/** How long a user's syncs pause after Google pushed back (429/5xx): its Retry-After, at least 60 s. */
-function pushBackMs(error: unknown): number | undefined {
-  const status = statusOf(error);
-  if (status === undefined || (status !== 429 && status < 500)) return undefined;
-  const after = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-  return Math.max(60_000, typeof after === "number" && Number.isFinite(after) ? after * 1000 : 0);
+/**
+ * How long notifications of a user start no sync after its sync failed (at most `reconcileMs`):
+ * after a 429, a 5xx or no answer (the client's retries spent), the `Retry-After`, at least 60 s;
+ * after anything else (a 4xx, an answer refused, a cap), until the next reconcile pass — the same
+ * failure again per notification would only hammer Google.
+ */
+function pauseAfter(error: unknown, reconcileMs: number): number {
+  const status = statusOf(error) ?? 0;
+  const code = (typeof error === "object" && error !== null ? error : {}) as ApiFailure;
+  const ours = code.code === "sync_too_large" || code.code === "unexpected_response";
+  if (status === 429 || status >= 500 || (status === 0 && !ours)) {
+    const after = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    const ms = typeof after === "number" && Number.isFinite(after) ? after * 1000 : 0;
+    return Math.min(reconcileMs, Math.max(60_000, ms));
+  }
+  return reconcileMs;
 }
 
 function isFullSyncRequired(error: unknown): boolean {
@@ -305,10 +315,10 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     counters.syncErrors++;
     const reason = `${phase}: ${failureText(error)}`;
     failing.set(subject, reason);
-    // Pushed back (429/5xx, after the client's own retries): notifications only mark the user
-    // pending until then, and the next reconcile pass syncs it; no call per notification meanwhile.
-    const pause = pushBackMs(error);
-    if (pause !== undefined) pausedUntil.set(subject, now() + Math.min(pause, reconcileMs));
+    // Meanwhile notifications only mark the user pending, and the next reconcile pass syncs it: no
+    // call per notification while Google pushes back or the same failure would come again. (A
+    // store failure refuses notifications anyway.)
+    if (phase !== "store") pausedUntil.set(subject, now() + pauseAfter(error, reconcileMs));
     log("warn", `mirror: ${phase} of ${subject} failed`, { subject, reason });
   };
 
