@@ -32,7 +32,7 @@ const day = ((): number => {
   return d;
 })();
 const iso = (ms: number): string => new Date(ms).toISOString();
-/** A busy bound as Google writes it: no fraction of a second when there is none. */
+/** Busy instants as Google writes them (whole seconds without `.000`), from either source. */
 const googleIso = (ms: number): string => iso(ms).replace(".000Z", "Z");
 const hour = 3_600_000;
 const CHANNEL_TOKEN = "channel-secret-7d1e0c9a4b";

@@ -22,6 +22,12 @@
  * lost and each one causes one incremental sync wherever it arrives (a burst: one more sync after the
  * running one). Reads use the record cached in this process, checked against the store's version.
  *
+ * Against a hostile or broken upstream each user's sync is bounded ({@link mirrorSyncLimits}: pages,
+ * items, kept events and recurrence rules; a repeating page token), Google's answers are checked (items, zone, watch
+ * resource ID and expiration), a 429/5xx pauses that user's notification-driven syncs, and a failure
+ * is that user's alone (`status().failing`). busy.ts is guarded here: what it throws on is skipped
+ * (reading an event) or sends reads to Google (working out busy times).
+ *
  * @module
  */
 
@@ -61,7 +67,34 @@ export interface CreateMirrorOptions {
   leaseMs?: number | undefined;
   /** Users started or reconciled at once (default 8); the pace bounds the calls anyway. */
   concurrency?: number | undefined;
+  /** Caps on one user's sync (tests lower them); default {@link mirrorSyncLimits}. */
+  limits?: Partial<MirrorSyncLimits> | undefined;
 }
+
+/** How much one sync of one user may list before the user fails (a hostile or broken upstream). */
+export interface MirrorSyncLimits {
+  /** `events.list` pages per sync (Google's pages hold at most 2,500 events). */
+  maxPages: number;
+  /** Items listed per sync, all pages together; also the most events kept of one user. */
+  maxItems: number;
+  /** Characters of recurrence lines (RRULE, EXDATE, …) kept of one user, all events together. */
+  maxRecurrenceChars: number;
+}
+
+/**
+ * The default caps: 200 pages and 100,000 items per sync of one user, 100,000 events and 4,000,000
+ * characters of recurrence lines kept of one user. Past any, the sync stops, nothing of it is kept
+ * and the user is listed in `status().failing` (code `sync_too_large`); the other users go on. A page
+ * token that repeats, or one over 4,096 characters, fails the sync at once.
+ */
+export const mirrorSyncLimits: MirrorSyncLimits = {
+  maxPages: 200,
+  maxItems: 100_000,
+  maxRecurrenceChars: 4_000_000,
+};
+
+/** The longest page or sync token taken (Google's are a few hundred characters). */
+const maxTokenChars = 4096;
 
 /** The mirror, with what tests and the bench drive directly. */
 export interface MirrorEngine extends Mirror {
@@ -84,14 +117,57 @@ interface ApiFailure {
 function failureText(error: unknown): string {
   const e = (typeof error === "object" && error !== null ? error : {}) as ApiFailure;
   const code = typeof e.code === "string" ? e.code : "error";
-  const status = typeof e.status === "number" ? ` ${e.status}` : "";
+  const status = typeof e.status === "number" && e.status > 0 ? ` ${e.status}` : ""; // 0: no answer
   const message = typeof e.message === "string" ? e.message : String(error);
   return `${code}${status}: ${message}`.slice(0, 300);
+}
+
+/** Google's status of a failed call, when it has one. */
+function statusOf(error: unknown): number | undefined {
+  const e = (typeof error === "object" && error !== null ? error : {}) as ApiFailure;
+  return typeof e.status === "number" ? e.status : undefined;
+}
+
+/**
+ * How long notifications of a user start no sync after its sync failed (at most `reconcileMs`):
+ * after a 429, a 5xx or no answer (the client's retries spent), the `Retry-After`, at least 60 s;
+ * after anything else (a 4xx, an answer refused, a cap), until the next reconcile pass — the same
+ * failure again per notification would only hammer Google.
+ */
+function pauseAfter(error: unknown, reconcileMs: number): number {
+  const status = statusOf(error) ?? 0;
+  const code = (typeof error === "object" && error !== null ? error : {}) as ApiFailure;
+  const ours = code.code === "sync_too_large" || code.code === "unexpected_response";
+  if (status === 429 || status >= 500 || (status === 0 && !ours)) {
+    const after = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    const ms = typeof after === "number" && Number.isFinite(after) ? after * 1000 : 0;
+    return Math.min(reconcileMs, Math.max(60_000, ms));
+  }
+  return reconcileMs;
 }
 
 function isFullSyncRequired(error: unknown): boolean {
   const e = (typeof error === "object" && error !== null ? error : {}) as ApiFailure;
   return e.code === "full_sync_required" || e.status === 410;
+}
+
+function tooLarge(message: string): Error {
+  return Object.assign(new Error(message), { code: "sync_too_large" });
+}
+
+function unexpected(message: string): Error {
+  return Object.assign(new Error(message), { code: "unexpected_response" });
+}
+
+/** True for a time zone the runtime's Intl knows (an IANA name, as Google's `timeZone`). */
+function knownZone(zone: string): boolean {
+  if (zone.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function leaseLost(): Error {
@@ -125,7 +201,8 @@ function sameText(a: string, b: string): boolean {
 interface Cached {
   version: number;
   record: MirrorRecord;
-  spans?: BusySpan[] | undefined;
+  /** Worked out on the first read; null when busyOf threw on this version. */
+  spans?: BusySpan[] | null | undefined;
 }
 
 /** The merged spans that meet [from, to), clipped to it (binary search for the first). */
@@ -176,9 +253,16 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   const pacer = createPacer(config.callsPerSecond, now, options.sleep ?? defaultSleep);
   const leaseMs = options.leaseMs ?? 120_000;
   const concurrency = Math.max(1, options.concurrency ?? 8);
+  const limits: MirrorSyncLimits = { ...mirrorSyncLimits, ...options.limits };
   const horizonMs = config.horizonDays * dayMs;
   const ttlMs = config.channelTtlHours * hourMs;
   const reconcileMs = config.reconcileMinutes * 60_000;
+  /**
+   * Older than this, a user's mirror is not answered from (reads go live): a healthy user is synced
+   * at least every reconcile pass, so only a user failing for three intervals (Google refusing it,
+   * a cap, the store) gets there, and its old copy would be a guess.
+   */
+  const staleMs = 3 * reconcileMs;
   /** A channel is renewed when less than this is left of it: 10 % of its life, at least an hour. */
   const renewWithinMs = Math.max(ttlMs / 10, hourMs);
 
@@ -199,6 +283,8 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   /** Users who had a first attempt (here, or by the replica that held the lease). */
   const attempted = new Set<string>();
   const failing = new Map<string, string>();
+  /** Users Google pushed back on, and until when their notifications start no sync. */
+  const pausedUntil = new Map<string, number>();
   /** Users whose lease this replica holds now. */
   const running = new Set<string>();
   const inflight = new Set<Promise<void>>();
@@ -206,6 +292,8 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   let closed = false;
   let reconciling: Promise<void> | undefined;
   let stopTimer: (() => void) | undefined;
+  let refusedLoggedAt = Number.NEGATIVE_INFINITY;
+  let refusedSinceLog = 0;
 
   const log = (level: string, msg: string, fields: Record<string, unknown> = {}): void => {
     try {
@@ -227,6 +315,10 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     counters.syncErrors++;
     const reason = `${phase}: ${failureText(error)}`;
     failing.set(subject, reason);
+    // Meanwhile notifications only mark the user pending, and the next reconcile pass syncs it: no
+    // call per notification while Google pushes back or the same failure would come again. (A
+    // store failure refuses notifications anyway.)
+    if (phase !== "store") pausedUntil.set(subject, now() + pauseAfter(error, reconcileMs));
     log("warn", `mirror: ${phase} of ${subject} failed`, { subject, reason });
   };
 
@@ -249,37 +341,83 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
 
   const keepFrom = (t: number): number => t - dayMs;
 
+  /** keepsEvent, kept when it throws (junk recurrence): keeping too much costs memory, not truth. */
+  const keeps = (event: MirrorEvent, timeZone: string, from: number, to: number): boolean => {
+    try {
+      return keepsEvent(event, timeZone, from, to);
+    } catch {
+      return true;
+    }
+  };
+
   /** Applies listed items to `events`, keeping those that may be busy in [from, to). */
+  /**
+   * Reads listed items into kept events (only the fields free/busy reads, so a page's raw items are
+   * let go at once). Items that are no event object are skipped; what the reader throws on too,
+   * counted in `unreadable`.
+   */
+  const readItems = (subject: string, items: readonly unknown[], out: MirrorEvent[]): number => {
+    let unreadable = 0;
+    for (const item of items) {
+      if (typeof item !== "object" || item === null || Array.isArray(item)) continue;
+      try {
+        const event = mirrorEventOf(item as Record<string, unknown>, subject);
+        if (event !== undefined) out.push(event);
+      } catch {
+        unreadable++;
+      }
+    }
+    return unreadable;
+  };
+
+  /** Applies read events to `events`, keeping those that may be busy in [from, to). */
   const apply = (
-    subject: string,
     events: Map<string, MirrorEvent>,
-    items: readonly unknown[],
+    read: readonly MirrorEvent[],
     timeZone: string,
     from: number,
     to: number,
   ): void => {
-    for (const item of items) {
-      if (typeof item !== "object" || item === null) continue;
-      const event = mirrorEventOf(item as Record<string, unknown>, subject);
-      if (event === undefined) continue;
+    for (const event of read) {
       if (event.status === "cancelled" && event.recurringEventId === undefined)
         events.delete(event.id);
-      else if (keepsEvent(event, timeZone, from, to)) events.set(event.id, event);
+      else if (keeps(event, timeZone, from, to)) events.set(event.id, event);
       else events.delete(event.id);
     }
   };
 
-  /** Lists every page (from `syncToken` when given); answers items, zone and the next sync token. */
+  /**
+   * What is kept of a user is capped however many syncs added to it: events (like one sync's items)
+   * and the characters of their recurrence lines.
+   */
+  const keptAtMost = (events: Map<string, MirrorEvent>): void => {
+    if (events.size > limits.maxItems)
+      throw tooLarge(`the mirror would keep more than ${limits.maxItems} events of this user`);
+    let chars = 0;
+    for (const e of events.values()) for (const line of e.recurrence ?? []) chars += line.length;
+    if (chars > limits.maxRecurrenceChars)
+      throw tooLarge(
+        `the mirror would keep more than ${limits.maxRecurrenceChars} characters of recurrence rules of this user`,
+      );
+  };
+
+  /** Lists every page (from `syncToken` when given); answers events, zone and the next sync token. */
   const listAll = async (
     subject: string,
     syncToken: string | undefined,
     lease: MirrorLease,
-  ): Promise<{ items: unknown[]; timeZone: string | undefined; nextSyncToken: string }> => {
-    const items: unknown[] = [];
+  ): Promise<{ events: MirrorEvent[]; timeZone: string | undefined; nextSyncToken: string }> => {
+    const events: MirrorEvent[] = [];
+    let listed = 0;
+    let unreadable = 0;
+    let recurrenceChars = 0;
     let timeZone: string | undefined;
     let pageToken: string | undefined;
+    const seen = new Set<string>();
     let renewed = now();
-    for (;;) {
+    for (let pages = 1; ; pages++) {
+      if (pages > limits.maxPages)
+        throw tooLarge(`events.list gave more than ${limits.maxPages} pages in one sync`);
       await pacer.take();
       // A long listing (many pages, a slow pace) keeps the lease: past a third of it, extend it.
       if (now() - renewed > leaseMs / 3) {
@@ -293,17 +431,46 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         ...(syncToken === undefined ? {} : { syncToken }),
         ...(pageToken === undefined ? {} : { pageToken }),
       });
-      items.push(...(page.items ?? []));
-      timeZone = page.timeZone ?? timeZone;
-      if (typeof page.nextPageToken === "string" && page.nextPageToken !== "") {
-        pageToken = page.nextPageToken;
+      const items: unknown = page.items ?? [];
+      if (!Array.isArray(items)) throw unexpected("events.list answered items that are no list");
+      listed += items.length;
+      if (listed > limits.maxItems)
+        throw tooLarge(`events.list gave more than ${limits.maxItems} items in one sync`);
+      const before = events.length;
+      unreadable += readItems(subject, items as unknown[], events);
+      for (let i = before; i < events.length; i++)
+        for (const line of events[i]?.recurrence ?? []) recurrenceChars += line.length;
+      if (recurrenceChars > limits.maxRecurrenceChars)
+        throw tooLarge(
+          `events.list gave more than ${limits.maxRecurrenceChars} characters of recurrence rules in one sync`,
+        );
+      if (typeof page.timeZone === "string" && page.timeZone !== "") {
+        // All-day events are busy midnight to midnight in this zone: one the runtime does not know
+        // would place them wrong, so the sync fails rather than guess.
+        if (!knownZone(page.timeZone))
+          throw unexpected(
+            `events.list answered an unknown time zone (${page.timeZone.slice(0, 40)})`,
+          );
+        timeZone = page.timeZone;
+      }
+      const next: unknown = page.nextPageToken;
+      if (typeof next === "string" && next !== "") {
+        if (next.length > maxTokenChars) throw unexpected("events.list's page token is too long");
+        if (seen.has(next)) throw unexpected("events.list repeated a page token (a loop)");
+        seen.add(next);
+        pageToken = next;
         continue;
       }
-      if (typeof page.nextSyncToken !== "string" || page.nextSyncToken === "")
-        throw Object.assign(new Error("events.list's last page has no nextSyncToken"), {
-          code: "unexpected_response",
+      const nextSync: unknown = page.nextSyncToken;
+      if (typeof nextSync !== "string" || nextSync === "")
+        throw unexpected("events.list's last page has no nextSyncToken");
+      if (nextSync.length > maxTokenChars) throw unexpected("events.list's sync token is too long");
+      if (unreadable > 0)
+        log("warn", `mirror: skipped ${unreadable} unreadable event(s) of ${subject}`, {
+          subject,
+          unreadable,
         });
-      return { items, timeZone, nextSyncToken: page.nextSyncToken };
+      return { events, timeZone, nextSyncToken: nextSync };
     }
   };
 
@@ -318,7 +485,8 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     const from = keepFrom(t);
     const to = t + horizonMs + dayMs;
     const events = new Map<string, MirrorEvent>();
-    apply(subject, events, listed.items, timeZone, from, to);
+    apply(events, listed.events, timeZone, from, to);
+    keptAtMost(events);
     Object.assign(record, {
       events,
       timeZone,
@@ -341,9 +509,10 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     const listed = await listAll(subject, syncToken, lease);
     const timeZone = listed.timeZone ?? record.timeZone ?? "UTC";
     const from = keepFrom(t);
-    apply(subject, record.events, listed.items, timeZone, from, windowTo);
+    apply(record.events, listed.events, timeZone, from, windowTo);
     for (const [id, event] of record.events)
-      if (!keepsEvent(event, timeZone, from, windowTo)) record.events.delete(id);
+      if (!keeps(event, timeZone, from, windowTo)) record.events.delete(id);
+    keptAtMost(record.events);
     Object.assign(record, {
       timeZone,
       syncToken: listed.nextSyncToken,
@@ -379,12 +548,26 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       await store.removeChannel(id);
       throw error;
     }
-    const expiration = Number(answer.expiration ?? t + ttlMs);
+    // Google's answer is checked: without a resource ID no notification could be taken nor the
+    // channel stopped; an end already past would renew at every pass. A later end than asked is
+    // cut to the one asked (renewed early: harmless), a missing one taken as asked.
+    const resourceId: unknown = answer.resourceId;
+    const expiration = answer.expiration === undefined ? t + ttlMs : Number(answer.expiration);
+    const bad =
+      typeof resourceId !== "string" || resourceId === "" || resourceId.length > 1024
+        ? "events.watch answered without a resource ID"
+        : !Number.isFinite(expiration) || expiration <= t
+          ? `events.watch answered an expiration that is not ahead (${String(answer.expiration).slice(0, 40)})`
+          : undefined;
+    if (bad !== undefined) {
+      await store.removeChannel(id);
+      throw unexpected(bad);
+    }
     const channel: StoredChannel = {
       id,
-      resourceId: answer.resourceId ?? "",
+      resourceId: resourceId as string,
       tokenHash,
-      expiration: Number.isFinite(expiration) ? expiration : t + ttlMs,
+      expiration: Math.min(expiration, t + ttlMs),
     };
     await store.addChannel(subject, channel);
     const old = record.channel;
@@ -461,6 +644,13 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       } else await fullSync(subject, record, lease);
     } catch (error) {
       fail(subject, record.syncToken === undefined ? "full sync" : "sync", error);
+      if (statusOf(error) === 404) {
+        // The calendar is gone (Google's `not_exists`): nothing of it is answered from the mirror
+        // any more (reads go live); the next round starts over with a full sync.
+        const dropped: MirrorRecord = { events: new Map(), channel: record.channel };
+        const version = await lease.save(dropped);
+        if (version !== undefined) cache.set(subject, { version, record: dropped });
+      }
       return;
     }
     const version = await lease.save(record);
@@ -474,6 +664,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     if (kind === "resync") counters.fullResyncs++;
     if (repair) counters.reconcileRepairs++;
     cache.set(subject, { version, record });
+    pausedUntil.delete(subject);
     if (!watchFailed) failing.delete(subject);
   };
 
@@ -573,18 +764,45 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         r.windowTo === undefined ||
         from < r.windowFrom ||
         to > r.windowTo ||
-        to > now() + horizonMs
+        to > now() + horizonMs ||
+        now() - r.lastSync > staleMs
       )
         return undefined;
       // The whole window's busy spans are worked out once per version; a read cuts its range out.
-      c.spans ??= busyOf(r.events.values(), r.timeZone ?? "UTC", r.windowFrom, r.windowTo);
+      // Kept events busyOf cannot read (junk recurrence from upstream) make this version unanswerable
+      // (null marks it, so it is tried once): Google answers instead, never a guess.
+      if (c.spans === undefined) {
+        try {
+          c.spans = busyOf(r.events.values(), r.timeZone ?? "UTC", r.windowFrom, r.windowTo);
+        } catch (error) {
+          c.spans = null;
+          log("warn", `mirror: cannot work out ${s}'s busy times; asking Google`, {
+            subject: s,
+            reason: failureText(error),
+          });
+        }
+      }
+      if (c.spans === null) return undefined;
       return { busy: spansIn(c.spans, from, to), asOf: r.lastSync };
+    },
+
+    knowsChannel(channelId) {
+      if (channelId === "") return false;
+      for (const c of cache.values()) if (c.record.channel?.id === channelId) return true;
+      return false;
     },
 
     async push(headers: PushHeaders): Promise<PushOutcome> {
       const refuse = (why: string): PushOutcome => {
         counters.notificationsRefused++;
-        log("info", `mirror: notification refused (${why})`);
+        // A flood of forged notifications writes one line a minute, not one per request.
+        refusedSinceLog++;
+        const t = now();
+        if (t - refusedLoggedAt >= 60_000) {
+          log("info", `mirror: notification refused (${why})`, { refused: refusedSinceLog });
+          refusedLoggedAt = t;
+          refusedSinceLog = 0;
+        }
         return "refused";
       };
       try {
@@ -597,6 +815,10 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         if (!sameText(presented, entry.tokenHash) || subject === undefined)
           return refuse("wrong token");
         if (headers.resourceState === "sync") return "sync";
+        // Google's states for events: `exists` (a change) and `not_exists` (the calendar is gone: the
+        // sync finds out and the user's mirror is dropped). Nothing else is Google's.
+        if (headers.resourceState !== "exists" && headers.resourceState !== "not_exists")
+          return refuse("unknown resource state");
         if (entry.resourceId === "" || headers.resourceId !== entry.resourceId)
           return refuse("wrong resource");
         const n = Number(headers.messageNumber);
@@ -608,7 +830,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         }
         await store.markPending(subject);
         counters.notificationsAccepted++;
-        if (!closed) track(run(subject, "push"));
+        if (!closed && !((pausedUntil.get(subject) ?? 0) > now())) track(run(subject, "push"));
         return "accepted";
       } catch (error) {
         // Store unreachable: refused (Google retries with backoff); reconcile repairs the rest.

@@ -64,9 +64,16 @@ return 1`;
  *
  * @param url `redis://host:port[/db]`
  * @param secret the cache key (DWD_CACHE_KEY, base64)
+ * @param options `maxReplyBytes`: the largest reply read (default 16 MiB); a record sealed larger is
+ *   not saved (`sync_too_large`)
  * @returns the store
  */
-export function createRedisMirrorStore(url: string, secret: string): MirrorStore {
+export function createRedisMirrorStore(
+  url: string,
+  secret: string,
+  options: { maxReplyBytes?: number | undefined } = {},
+): MirrorStore {
+  const maxReply = options.maxReplyBytes ?? maxReplyBytes;
   const redis = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -77,7 +84,7 @@ export function createRedisMirrorStore(url: string, secret: string): MirrorStore
     retryStrategy: (times) => Math.min(times * 100, 500),
   });
   redis.on("error", () => undefined); // reported through failing commands
-  limitReplyBytes(redis, maxReplyBytes);
+  limitReplyBytes(redis, maxReply);
   let connecting: Promise<void> | undefined;
   const ready = async (): Promise<void> => {
     if (redis.status === "wait")
@@ -119,42 +126,78 @@ export function createRedisMirrorStore(url: string, secret: string): MirrorStore
   };
   const userKey = (subject: string): string => `dwd:m:${nameOf(subject)}`;
   const channelKey = (id: string): string => `dwd:m:c:${id}`;
-  const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
+  /** A reply that cannot be Redis's (a proxy or impostor answering `+OK` to everything): fail. */
+  const garbage = (command: string): Error =>
+    Object.assign(new Error(`Redis's reply to ${command} is not one Redis gives`), {
+      code: "store_garbage",
+    });
+  const num = (v: unknown, command: string): number => {
+    if (typeof v === "number" && Number.isSafeInteger(v)) return v;
+    throw garbage(command);
+  };
+  /** A version as kept (`HINCRBY`'s decimal text), 0 when none. */
+  const versionOf = (v: unknown, command: string): number => {
+    if (v === null || v === undefined) return 0;
+    if (typeof v === "string" && /^\d{1,15}$/.test(v)) return Number(v);
+    throw garbage(command);
+  };
+  const fields = (v: unknown, n: number, command: string): (string | null)[] => {
+    if (Array.isArray(v) && v.length === n && v.every((x) => x === null || typeof x === "string"))
+      return v as (string | null)[];
+    throw garbage(command);
+  };
 
   return {
     nameOf,
     async version(subject) {
       await ready();
-      return Number((await redis.hget(userKey(subject), "v")) ?? 0);
+      return versionOf(await redis.hget(userKey(subject), "v"), "HGET");
     },
     async load(subject) {
       await ready();
       const key = userKey(subject);
-      const [v, d] = await redis.hmget(key, "v", "d");
+      const [v, d] = fields(await redis.hmget(key, "v", "d"), 2, "HMGET");
       if (v === null || v === undefined || d === null || d === undefined) return undefined;
+      const version = versionOf(v, "HMGET");
       const text = open(key, d);
       const record = text === undefined ? undefined : recordOf(text);
       // A record sealed under another cache key (rotated): as if none, the next sync writes anew.
-      return record && { version: Number(v), record };
+      return record && { version, record };
     },
     async lease(subject, ttlMs) {
       await ready();
       const key = userKey(subject);
       const owner = crypto.randomUUID();
       const ttl = Math.max(1, Math.round(ttlMs));
-      if ((await redis.set(`${key}:l`, owner, "PX", ttl, "NX")) !== "OK") return undefined;
+      const taken: unknown = await redis.set(`${key}:l`, owner, "PX", ttl, "NX");
+      if (taken === null) return undefined;
+      if (taken !== "OK") throw garbage("SET");
       const lease: MirrorLease = {
         async save(record: MirrorRecord) {
+          // A record too large to be read back would cut the connection at every load (and every
+          // command waiting on it, other users' too): refused here, the user fails alone.
+          const sealed = seal(key, recordText(record));
+          if (sealed.length > maxReply - 1024)
+            throw Object.assign(
+              new Error(
+                `the user's mirror is ${sealed.length} bytes sealed, over the ${maxReply - 1024} a reply may carry`,
+              ),
+              { code: "sync_too_large" },
+            );
           const version = num(
-            await redis.eval(saveScript, 2, key, `${key}:l`, owner, seal(key, recordText(record))),
+            await redis.eval(saveScript, 2, key, `${key}:l`, owner, sealed),
+            "EVAL",
           );
           return version > 0 ? version : undefined;
         },
         async renew() {
-          return num(await redis.eval(renewScript, 1, `${key}:l`, owner, ttl)) === 1;
+          return num(await redis.eval(renewScript, 1, `${key}:l`, owner, ttl), "EVAL") === 1;
         },
         async release() {
-          const r = num(await redis.eval(releaseScript, 2, `${key}:l`, `${key}:p`, owner, ttl));
+          const r = num(
+            await redis.eval(releaseScript, 2, `${key}:l`, `${key}:p`, owner, ttl),
+            "EVAL",
+          );
           return r === 1 ? "released" : r === 2 ? "pending" : "lost";
         },
       };
@@ -162,24 +205,26 @@ export function createRedisMirrorStore(url: string, secret: string): MirrorStore
     },
     async markPending(subject) {
       await ready();
-      await redis.set(`${userKey(subject)}:p`, "1");
+      if ((await redis.set(`${userKey(subject)}:p`, "1")) !== "OK") throw garbage("SET");
     },
     async takePending(subject) {
       await ready();
-      return (await redis.del(`${userKey(subject)}:p`)) > 0;
+      return num(await redis.del(`${userKey(subject)}:p`), "DEL") > 0;
     },
     async hasPending(subject) {
       await ready();
-      return (await redis.exists(`${userKey(subject)}:p`)) > 0;
+      return num(await redis.exists(`${userKey(subject)}:p`), "EXISTS") > 0;
     },
     async addChannel(subject, channel) {
       await ready();
       const key = channelKey(channel.id);
-      await redis
+      const done: unknown = await redis
         .multi()
         .hset(key, "u", nameOf(subject), "r", channel.resourceId, "h", channel.tokenHash)
         .pexpireat(key, Math.round(channel.expiration))
         .exec();
+      if (!Array.isArray(done) || done.length !== 2 || done.some((r) => !Array.isArray(r) || r[0]))
+        throw garbage("EXEC");
     },
     async removeChannel(id) {
       await ready();
@@ -187,13 +232,13 @@ export function createRedisMirrorStore(url: string, secret: string): MirrorStore
     },
     async channel(id) {
       await ready();
-      const [u, r, h] = await redis.hmget(channelKey(id), "u", "r", "h");
+      const [u, r, h] = fields(await redis.hmget(channelKey(id), "u", "r", "h"), 3, "HMGET");
       if (!u || r === null || r === undefined || !h) return undefined;
       return { owner: u, resourceId: r, tokenHash: h };
     },
     async acceptMessage(id, n) {
       await ready();
-      return num(await redis.eval(acceptScript, 1, channelKey(id), String(n))) === 1;
+      return num(await redis.eval(acceptScript, 1, channelKey(id), String(n)), "EVAL") === 1;
     },
     async close() {
       redis.disconnect();

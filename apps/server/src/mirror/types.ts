@@ -117,9 +117,15 @@ export interface Mirror {
   has(subject: string): boolean;
   /**
    * Busy intervals of `subject` in [from, to) from the mirror; undefined when it cannot answer
-   * (not mirrored, not synced yet, or the range reaches past the horizon): then ask Google.
+   * (not mirrored, not synced yet, the range outside the kept window or past the horizon, the last
+   * sync older than three reconcile intervals, events it cannot read): then ask Google.
    */
   read(subject: string, from: number, to: number): Promise<MirrorAnswer | undefined>;
+  /**
+   * True when `channelId` is a user's channel as this replica last read it: no store call, for the
+   * route's budgets (notifications for known channels are not crowded out by forged ones). Optional.
+   */
+  knowsChannel?(channelId: string): boolean;
   /** Handles one POST /v1/push. Never rejects. */
   push(headers: PushHeaders): Promise<PushOutcome>;
   /** Starts the paced start-up (watch, full sync per user), renewals and reconcile; returns at once. */

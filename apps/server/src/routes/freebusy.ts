@@ -14,14 +14,6 @@ import type { Caller } from "../policy.ts";
 import { ProblemError } from "../problem.ts";
 import { errorText, upstreamProblem } from "../upstream-problem.ts";
 
-/**
- * An instant as Google's freebusy.query writes it in UTC: `2026-12-07T10:00:00Z`, with fractions of a
- * second only when there are any, so mirrored and live subjects of one answer read alike.
- */
-function googleTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
-}
-
 /** The most subject entries one availability answer lists (slots × subjects): about 150 KB of JSON. */
 const maxAnswerEntries = 5000;
 
@@ -33,6 +25,14 @@ type BusyAnswer = {
   /** When the answer matched Google: the mirror's last sync of the user, or now. */
   asOf: string;
 };
+
+/**
+ * An instant as Google's freebusy writes it: RFC 3339 in whole seconds (a fraction, from a range's
+ * edge, is dropped), so an answer reads the same from either source.
+ */
+function googleTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
 
 function rangeOf(
   body: { timeMin: string; timeMax: string },
@@ -133,10 +133,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       const a = answers[i];
       if (a === undefined) return;
       found.set(s, {
-        busy: a.busy.map(([start, end]) => ({
-          start: googleTime(start),
-          end: googleTime(end),
-        })),
+        busy: a.busy.map(([start, end]) => ({ start: googleTime(start), end: googleTime(end) })),
         source: "mirror",
         asOf: new Date(a.asOf).toISOString(),
       });

@@ -8,7 +8,8 @@
  * duplicate — Google retries only what fails with 5xx, and a duplicate needs no retry); 404
  * `no_such_channel` when refused (no channel of this server, or the wrong token: the two are answered
  * alike, so a prober learns nothing), which Google does not retry either; 404 `mirror_off` when the
- * server keeps no mirror; 429 over the budget. `GET /v1/push` answers 405 with `X-Dwd-Push`, so the
+ * server keeps no mirror; 429 over the budget (one for channels the mirror knows, one for the rest, so
+ * forged notifications cannot crowd out Google's). `GET /v1/push` answers 405 with `X-Dwd-Push`, so the
  * doctor (and an operator with curl) can tell that the public address reaches this server.
  *
  * @module
@@ -32,6 +33,8 @@ export const pushProbeHeader = "x-dwd-push";
 
 /** The rate-limiter bucket of /v1/push (callers' are `caller:NAME`, subjects' `subject:EMAIL`). */
 const pushBucket = "push:google";
+/** The bucket of notifications for channels the mirror knows: a forged flood cannot empty it. */
+const knownPushBucket = "push:known";
 
 const headerValue = (request: Request, name: string): string | undefined =>
   request.headers.get(name) ?? undefined;
@@ -68,7 +71,10 @@ export function addPushRoutes(app: Hono, ctx: AppContext): void {
       throw new ProblemError(404, "mirror_off", "This server keeps no mirror: /v1/push is off", {
         hint: 'Add a "mirror" section to the configuration to watch calendars',
       });
-    const taken = ctx.rateLimiter.take(pushBucket, rate);
+    // Channels the mirror knows (a cheap look in this replica, no store call) have their own budget:
+    // forged notifications (random channel IDs) use up only the other one.
+    const known = mirror.knowsChannel?.(request.headers.get("x-goog-channel-id") ?? "") === true;
+    const taken = ctx.rateLimiter.take(known ? knownPushBucket : pushBucket, rate);
     const decision = taken instanceof Promise ? await taken : taken;
     if (!decision.ok)
       throw new ProblemError(
