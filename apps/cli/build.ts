@@ -127,8 +127,13 @@ const requireBanner = {
 const toChunks: Plugin = {
   name: "commands-to-chunk",
   setup(b) {
-    b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, () => ({
-      path: "./chunks/commands.js",
+    b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, (args) => ({
+      path:
+        args.path === "./commands/calendars-get.ts" ? "./chunks/seed.js" : "./chunks/commands.js",
+      external: true,
+    }));
+    b.onResolve({ filter: /^\.\/_internal\/apply-profile\.ts$/ }, () => ({
+      path: "./chunks/profile.js",
       external: true,
     }));
   },
@@ -247,6 +252,13 @@ const chunks = [
     // fromEntry first: the entry's modules must not be bundled again.
     [fromEntry, forgeChunk, chunk(/^@dwd\/emulator(\/node)?$/, "emulator.js")],
   ),
+  // The seed call, `dwd calendars get`, alone: its modules only (main.ts imports it for that command).
+  await chunkBuild("seed.js", 'export * from "./src/commands/calendars-get.ts";', [
+    fromEntry,
+    forgeChunk,
+  ]),
+  // The profile in force, applied to every command's argv before it runs.
+  await chunkBuild("profile.js", 'export * from "./src/_internal/apply-profile.ts";', [fromEntry]),
   // The emulator (hono, the Node adapter), for `dwd emulator`, `dwd demo` and --all-users on the emulator.
   await chunkBuild(
     "emulator.js",

@@ -113,11 +113,29 @@ describe("what a run loads", () => {
     expect(r.loaded.files).toEqual(["dwd.js"]);
   });
 
-  it("dwd calendars get (the seed call) loads the entry and the commands chunk: not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto)", async () => {
+  it("dwd calendars get (the seed call) loads the entry, its own chunk and the profile's: not the other commands, not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto)", async () => {
     const r = await probed(seed());
     expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
-    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js"]);
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/seed.js", "chunks/profile.js"]);
     expect(r.loaded.builtins).toEqual(["http"]);
+  });
+
+  it("dwd calendars get with a flag before get (dwd calendars --json get …) runs from the commands chunk, with the same answer", async () => {
+    const [calendars, get, ...rest] = seed();
+    const r = await probed([calendars ?? "", "--json", get ?? "", ...rest]);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      id: "info@example.com",
+      summary: "info@example.com",
+    });
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/profile.js"]);
+  });
+
+  it("another calendars command (list) loads the commands chunk, not the seed call's", async () => {
+    const r = await probed(["calendars", "list", ...seed().slice(3)]);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(r.stdout).toContain("info@example.com");
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/profile.js"]);
   });
 
   it("a .p12 key loads node-forge's chunk, and works", async () => {
@@ -131,7 +149,12 @@ describe("what a run loads", () => {
       "info@example.com",
     ]);
     expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
-    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/node-forge.js"]);
+    expect(r.loaded.files).toEqual([
+      "dwd.js",
+      "chunks/seed.js",
+      "chunks/profile.js",
+      "chunks/node-forge.js",
+    ]);
   });
 
   it("an https: API root loads TLS when it is used: the request opens with a TLS handshake", async () => {
