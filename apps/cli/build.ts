@@ -1,12 +1,18 @@
-// Bundles the CLI into dist/: the entry dwd.js (the bin) and three ES module chunks in dist/chunks/ that
-// it imports when a command runs (ESM, Node ≥ 22, no runtime dependencies). The package ships all of dist/.
+// Bundles the CLI into dist/: the entry dwd.js (the bin) and ES module chunks in dist/chunks/ that it
+// imports when a command runs (ESM, Node ≥ 22, no runtime dependencies). The package ships all of dist/.
 //
 // Start-up is the reason for the shape. Node compiles every byte of a module it loads, even code in
 // functions that never run, and pays for each file it loads as an ES module (resolve, read, compile, link).
 //   - dist/dwd.js: argument parsing, the command list, help and the error handler (~32 KB). `dwd --help`
 //     and a usage error load this file alone.
 //   - chunks/commands.js: every command, with @dwd/auth and @dwd/calendar (~250 KB), imported by main.ts
-//     when a command runs. `dwd calendars get` loads dwd.js and this file, nothing else.
+//     when a command runs.
+//   - chunks/seed.js: `dwd calendars get` alone (src/commands/calendars-get.ts: the session, @dwd/auth,
+//     @dwd/calendar, ~125 KB), imported instead of commands.js when `get` follows `calendars` (main.ts's
+//     `alone`). Its modules are bundled from the same sources as commands.js's, so both run the same code
+//     and give the same diagnoses; errors are reported by the entry, classified by name (report-error.ts).
+//   - chunks/profile.js: the configuration profile's flags (src/_internal/apply-profile.ts), for every
+//     command. `dwd calendars get` loads dwd.js, seed.js and profile.js, nothing else.
 //   - chunks/emulator.js: @dwd/emulator with hono, for `dwd emulator`, `dwd demo` and --all-users on the
 //     emulator; chunks/node-forge.js: for .p12 keys only (and the emulator's .p12 files).
 // The chunks are compiled through Node's compile cache when it can keep one (src/_internal/compile-cache.ts).
