@@ -226,7 +226,7 @@ describe("Node's compile cache", () => {
     expect(second.loaded.compileCacheDir).toBe(first.loaded.compileCacheDir);
   });
 
-  it("the seed call's chunk keeps V8's code of the run (dwd-seed.js.v8) after a run that succeeded, and the next run uses it as it is", async () => {
+  it("the seed call's chunk keeps V8's code of the run (dwd-seed.js-<hash>.v8) after a run that succeeded, and the next run uses it as it is", async () => {
     const cacheDir = await mkdtemp(join(dir, "cache-"));
     const env = { DWD_COMPILE_CACHE: "", DWD_CACHE_DIR: cacheDir };
     // A run that fails keeps nothing: its code would lack the successful path.
@@ -234,18 +234,22 @@ describe("Node's compile cache", () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/^error: Cannot get a token for "nobody@example\.com"/);
     const dirOf = failed.loaded.compileCacheDir ?? "";
-    expect(await readdir(dirOf)).not.toContain("dwd-seed.js.v8");
+    expect((await readdir(dirOf)).filter((f) => f.startsWith("dwd-"))).toEqual([]);
 
     const first = await probed(seed(), env);
     expect(first).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
-    const file = join(first.loaded.compileCacheDir ?? "", "dwd-seed.js.v8");
-    const kept = await stat(file);
-    expect(kept.size).toBeGreaterThan(0);
-    expect(kept.mode & 0o777).toBe(0o600);
+    const kept = (await readdir(first.loaded.compileCacheDir ?? "")).filter((f) =>
+      f.startsWith("dwd-"),
+    );
+    expect(kept).toEqual([expect.stringMatching(/^dwd-seed\.js-[0-9a-f]{8}\.v8$/)]);
+    const file = join(first.loaded.compileCacheDir ?? "", kept[0] ?? "");
+    const written = await stat(file);
+    expect(written.size).toBeGreaterThan(0);
+    expect(written.mode & 0o777).toBe(0o600);
     const second = await probed(seed(), env);
     expect(second).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
     // Accepted by V8: not written again.
-    expect((await stat(file)).mtimeMs).toBe(kept.mtimeMs);
+    expect((await stat(file)).mtimeMs).toBe(written.mtimeMs);
 
     // A cache V8 rejects (here: not a cache at all) is ignored, and replaced after the run.
     await writeFile(file, "not a V8 code cache");

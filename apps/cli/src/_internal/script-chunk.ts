@@ -6,7 +6,8 @@
 // made from a script after it ran (vm.Script#createCachedData) holds every function compiled so far, so
 // the next run compiles nothing it had compiled before.
 //
-// The cache file sits in Node's compile-cache directory of this Node version (module.getCompileCacheDir),
+// The cache file (`dwd-<chunk>-<hash of its path>.v8`) sits in Node's compile-cache directory of this Node
+// version (module.getCompileCacheDir),
 // so it is on and off with it (DWD_COMPILE_CACHE=off, NODE_DISABLE_COMPILE_CACHE=1, an unwritable cache
 // directory). It is written once, at the exit of a run that succeeded (exit code 0), when there was none
 // or V8 rejected it (another chunk, another V8); best effort, silently. V8 checks a cache against the
@@ -37,7 +38,7 @@ export function runScriptChunk(file: URL, imports: ChunkImports): Record<string,
   const cacheFile =
     dir === undefined
       ? undefined
-      : process.getBuiltinModule("node:path").join(dir, `dwd-${basename(path)}.v8`);
+      : process.getBuiltinModule("node:path").join(dir, `dwd-${basename(path)}-${fnv1a(path)}.v8`);
   let cachedData: Buffer | undefined;
   if (cacheFile !== undefined) {
     try {
@@ -63,6 +64,13 @@ export function runScriptChunk(file: URL, imports: ChunkImports): Record<string,
     });
   }
   return exports;
+}
+
+/** A short hash of the chunk's path: two installs of dwd keep a cache each. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
 }
 
 function basename(path: string): string {
