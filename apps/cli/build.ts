@@ -1,12 +1,21 @@
-// Bundles the CLI into dist/: the entry dwd.js (the bin) and three ES module chunks in dist/chunks/ that
-// it imports when a command runs (ESM, Node ≥ 22, no runtime dependencies). The package ships all of dist/.
+// Bundles the CLI into dist/: the entry dwd.js (the bin) and ES module chunks in dist/chunks/ that it
+// imports when a command runs (ESM, Node ≥ 22, no runtime dependencies). The package ships all of dist/.
 //
 // Start-up is the reason for the shape. Node compiles every byte of a module it loads, even code in
 // functions that never run, and pays for each file it loads as an ES module (resolve, read, compile, link).
 //   - dist/dwd.js: argument parsing, the command list, help and the error handler (~32 KB). `dwd --help`
 //     and a usage error load this file alone.
 //   - chunks/commands.js: every command, with @dwd/auth and @dwd/calendar (~250 KB), imported by main.ts
-//     when a command runs. `dwd calendars get` loads dwd.js and this file, nothing else.
+//     when a command runs.
+//   - chunks/seed.js: `dwd calendars get` alone (src/commands/calendars-get.ts: the session, @dwd/auth,
+//     @dwd/calendar, ~125 KB), imported instead of commands.js when `get` follows `calendars` (main.ts's
+//     `alone`). Its modules are bundled from the same sources as commands.js's, so both run the same code
+//     and give the same diagnoses; errors are reported by the entry, classified by name (report-error.ts).
+//     A script chunk, not an ES module: run through node:vm with V8's code cache made after a run
+//     (src/_internal/script-chunk.ts), which holds the functions the run compiled; Node's compile cache
+//     holds only what a module compiles when it loads (measured: ~10 ms of CPU less per run).
+//   - chunks/profile.js: the configuration profile's flags (src/_internal/apply-profile.ts), for every
+//     command. `dwd calendars get` loads dwd.js, seed.js and profile.js, nothing else.
 //   - chunks/emulator.js: @dwd/emulator with hono, for `dwd emulator`, `dwd demo` and --all-users on the
 //     emulator; chunks/node-forge.js: for .p12 keys only (and the emulator's .p12 files).
 // The chunks are compiled through Node's compile cache when it can keep one (src/_internal/compile-cache.ts).
@@ -122,13 +131,53 @@ const requireBanner = {
   js: 'const require=process.getBuiltinModule("node:module").createRequire(import.meta.url);',
 };
 
+/**
+ * Script chunks: main.ts's `import("./commands/x.ts")` of one of these runs the chunk as a classic script
+ * through node:vm with a V8 code cache made after the run (src/_internal/script-chunk.ts: Node's compile
+ * cache would keep only the code compiled at load, not the functions the run compiles). Its exports
+ * (filled in when the chunk is built) are the stand-in's.
+ */
+const scriptChunks: Record<string, { file: string; exports: string[] }> = {
+  "./commands/calendars-get.ts": { file: "seed.js", exports: [] },
+};
+/** The chunks a script chunk may import (its `import("./x.js")`), through the entry's importer. */
+const scriptImports = ["node-forge.js"];
+const importerName = "__dwdImport";
 // The entry: main.ts and what it imports, one file. `import("./commands/x.ts")` stays a dynamic import,
 // of the chunk that holds every command.
 const toChunks: Plugin = {
   name: "commands-to-chunk",
   setup(b) {
-    b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, () => ({
-      path: "./chunks/commands.js",
+    b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, (args) =>
+      Object.hasOwn(scriptChunks, args.path)
+        ? { path: args.path, namespace: "script-chunk" }
+        : { path: "./chunks/commands.js", external: true },
+    );
+    // A script chunk's stand-in, in the entry: runs the chunk (src/_internal/script-chunk.ts) when it is
+    // first imported, and hands it the chunks it may import.
+    b.onLoad({ filter: /.*/, namespace: "script-chunk" }, (args) => {
+      const { file, exports } = scriptChunks[args.path] ?? { file: "", exports: [] };
+      return {
+        contents: [
+          `import { runScriptChunk } from ${JSON.stringify(resolve("src/_internal/script-chunk.ts"))};`,
+          `const chunk = runScriptChunk(new URL(${JSON.stringify(`./chunks/${file}`)}, import.meta.url), {`,
+          ...scriptImports.map(
+            (c) =>
+              `  ${JSON.stringify(`./${c}`)}: () => import(${JSON.stringify(`./chunks/${c}`)}),`,
+          ),
+          "});",
+          ...exports.map((name) => `export const ${name} = chunk[${JSON.stringify(name)}];`),
+        ].join("\n"),
+        resolveDir: process.cwd(),
+        loader: "js",
+      };
+    });
+    b.onResolve({ filter: /^\.\/chunks\/[\w-]+\.js$/ }, (args) => ({
+      path: args.path,
+      external: true,
+    }));
+    b.onResolve({ filter: /^\.\/_internal\/apply-profile\.ts$/ }, () => ({
+      path: "./chunks/profile.js",
       external: true,
     }));
   },
@@ -238,6 +287,69 @@ const chunkBuild = (
     plugins: [...plugins, lazyBuiltins],
   });
 
+/**
+ * Builds `module` as a script chunk: an IIFE, wrapped in a function of the importer the entry hands it
+ * (`import("./x.js")` of a chunk becomes a call of it), that returns the module's exports.
+ */
+async function scriptChunkBuild(
+  file: string,
+  module: string,
+  plugins: Plugin[],
+): Promise<BuildResult<{ metafile: true }>> {
+  const globalName = "dwdChunk";
+  const result = await build({
+    ...common,
+    format: "iife",
+    globalName,
+    banner: { js: `(function(${importerName}){` },
+    footer: { js: `return ${globalName};})` },
+    stdin: {
+      contents: `export * from ${JSON.stringify(module)};`,
+      resolveDir: process.cwd(),
+      loader: "ts",
+      sourcefile: `${file}.ts`,
+    },
+    outfile: join(outdir, "chunks", file),
+    plugins: [...plugins, lazyBuiltins],
+  });
+  const path = join(outdir, "chunks", file);
+  const required = Object.values(result.metafile.outputs)
+    .flatMap((o) => o.imports)
+    .filter((i) => i.kind === "require-call");
+  if (required.length > 0)
+    throw new Error(
+      `${path} calls require() at run time: ${required.map((i) => i.path).join(", ")}`,
+    );
+  const text = (await readFile(path, "utf8")).replace(
+    /(?<![.\w$])import\("\.\/([\w-]+\.js)"\)/g,
+    (call: string, chunk: string) => {
+      if (!scriptImports.includes(chunk))
+        throw new Error(`${path} imports ./${chunk}, which is not in scriptImports`);
+      return `${importerName}("./${chunk}")`;
+    },
+  );
+  if (/(?<![.\w$])import\(|import\.meta/.test(text))
+    throw new Error(`${path} is a script chunk: it cannot use import() or import.meta`);
+  await writeFile(path, text);
+  const entry = Object.values(scriptChunks).find((c) => c.file === file);
+  if (entry === undefined) throw new Error(`${file} is not in scriptChunks`);
+  // The names it exports, as an ES module build sees them (an IIFE's metafile lists none).
+  const esm = await build({
+    ...common,
+    stdin: {
+      contents: `export * from ${JSON.stringify(module)};`,
+      resolveDir: process.cwd(),
+      loader: "ts",
+    },
+    outfile: path,
+    write: false,
+    plugins: [...plugins, lazyBuiltins],
+  });
+  entry.exports = [...(Object.values(esm.metafile.outputs)[0]?.exports ?? [])].sort();
+  if (entry.exports.length === 0) throw new Error(`${module} exports nothing`);
+  return result;
+}
+
 await rm(outdir, { recursive: true, force: true });
 const chunks = [
   // Every command: main.ts imports it for any command but `--help`.
@@ -247,6 +359,10 @@ const chunks = [
     // fromEntry first: the entry's modules must not be bundled again.
     [fromEntry, forgeChunk, chunk(/^@dwd\/emulator(\/node)?$/, "emulator.js")],
   ),
+  // The seed call, `dwd calendars get`, alone: its modules only (main.ts imports it for that command).
+  await scriptChunkBuild("seed.js", "./src/commands/calendars-get.ts", [fromEntry, forgeChunk]),
+  // The profile in force, applied to every command's argv before it runs.
+  await chunkBuild("profile.js", 'export * from "./src/_internal/apply-profile.ts";', [fromEntry]),
   // The emulator (hono, the Node adapter), for `dwd emulator`, `dwd demo` and --all-users on the emulator.
   await chunkBuild(
     "emulator.js",
@@ -288,8 +404,14 @@ if (![...inputs].some((path) => path.includes("node-forge")))
 const texts = new Map<string, string>();
 for (const path of outputs) texts.set(path, await readFile(path, "utf8"));
 // `require` exists in node-forge's chunk alone (requireBanner); esbuild's shim would throw in the others.
+// (A script chunk carries esbuild's unused shim of an IIFE; scriptChunkBuild checks that nothing calls it.)
+const scriptFiles = new Set(Object.values(scriptChunks).map((c) => join(outdir, "chunks", c.file)));
 for (const [path, text] of texts)
-  if (!path.endsWith("node-forge.js") && text.includes("Dynamic require of"))
+  if (
+    !path.endsWith("node-forge.js") &&
+    !scriptFiles.has(path) &&
+    text.includes("Dynamic require of")
+  )
     throw new Error(`${path} calls require() at run time, and has none`);
 // Every dynamic import left must be a Node built-in or one of the chunks; anything else would be
 // resolved at run time. A method named import (`cal.events.import(…)`) is not one: a `.` before it rules

@@ -33,7 +33,7 @@ const root: Root = {
   },
   beforeLoad: (io) => void enableCompileCache(io.env),
   withProfile: async (argv, canonical, io) =>
-    (await import("./commands/config.ts")).applyProfile(argv, canonical, io),
+    (await import("./_internal/apply-profile.ts")).applyProfile(argv, canonical, io),
   commands: {
     calendars: {
       meta: {
@@ -41,6 +41,10 @@ const root: Root = {
         description: "A user's calendar list and calendars (get, list, subscribe, create, …)",
       },
       load: async () => (await import("./commands/calendars.ts")).calendarsCommand,
+      // The seed call, from a chunk of its own (the bundle's chunks/seed.js).
+      alone: {
+        get: async () => (await import("./commands/calendars-get.ts")).calendarsGetCommand,
+      },
     },
     events: {
       meta: {

@@ -5,7 +5,7 @@
 // records the files and built-ins the run loaded.
 import { startEmulator } from "@dwd/emulator/node";
 import type { RunningEmulator } from "@dwd/emulator/node";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -45,6 +45,24 @@ registerHooks({
     return next(url, context);
   },
 });
+// A script chunk (src/_internal/script-chunk.ts) is run through node:vm, which the hook above does not
+// see: its vm.Script is recorded too, without loading node:vm before dwd does.
+const getBuiltin = process.getBuiltinModule;
+process.getBuiltinModule = function (id) {
+  const m = getBuiltin.call(this, id);
+  if ((id === "node:vm" || id === "vm") && !m.Script.probed) {
+    const Script = m.Script;
+    m.Script = class extends Script {
+      static probed = true;
+      constructor(source, options) {
+        const at = String(options?.filename).indexOf("/dist/");
+        if (at >= 0) files.push(String(options.filename).slice(at + "/dist/".length));
+        super(source, options);
+      }
+    };
+  }
+  return m;
+};
 process.on("exit", () => {
   const builtins = process.moduleLoadList
     .map((m) => m.replace(/^NativeModule /, ""))
@@ -113,11 +131,29 @@ describe("what a run loads", () => {
     expect(r.loaded.files).toEqual(["dwd.js"]);
   });
 
-  it("dwd calendars get (the seed call) loads the entry and the commands chunk: not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto)", async () => {
+  it("dwd calendars get (the seed call) loads the entry, its own chunk and the profile's: not the other commands, not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto)", async () => {
     const r = await probed(seed());
     expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
-    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js"]);
-    expect(r.loaded.builtins).toEqual(["http"]);
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/seed.js", "chunks/profile.js"]);
+    expect(r.loaded.builtins.sort()).toEqual(["http", "vm"]);
+  });
+
+  it("dwd calendars get with a flag before get (dwd calendars --json get …) runs from the commands chunk, with the same answer", async () => {
+    const [calendars, get, ...rest] = seed();
+    const r = await probed([calendars ?? "", "--json", get ?? "", ...rest]);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      id: "info@example.com",
+      summary: "info@example.com",
+    });
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/profile.js"]);
+  });
+
+  it("another calendars command (list) loads the commands chunk, not the seed call's", async () => {
+    const r = await probed(["calendars", "list", ...seed().slice(3)]);
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(r.stdout).toContain("info@example.com");
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/profile.js"]);
   });
 
   it("a .p12 key loads node-forge's chunk, and works", async () => {
@@ -131,7 +167,12 @@ describe("what a run loads", () => {
       "info@example.com",
     ]);
     expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
-    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/node-forge.js"]);
+    expect(r.loaded.files).toEqual([
+      "dwd.js",
+      "chunks/seed.js",
+      "chunks/profile.js",
+      "chunks/node-forge.js",
+    ]);
   });
 
   it("an https: API root loads TLS when it is used: the request opens with a TLS handshake", async () => {
@@ -183,6 +224,39 @@ describe("Node's compile cache", () => {
     const second = await probed(seed(), env);
     expect(second).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
     expect(second.loaded.compileCacheDir).toBe(first.loaded.compileCacheDir);
+  });
+
+  it("the seed call's chunk keeps V8's code of the run (dwd-seed.js-<hash>.v8) after a run that succeeded, and the next run uses it as it is", async () => {
+    const cacheDir = await mkdtemp(join(dir, "cache-"));
+    const env = { DWD_COMPILE_CACHE: "", DWD_CACHE_DIR: cacheDir };
+    // A run that fails keeps nothing: its code would lack the successful path.
+    const failed = await probed([...seed().slice(0, 5), "--subject", "nobody@example.com"], env);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^error: Cannot get a token for "nobody@example\.com"/);
+    const dirOf = failed.loaded.compileCacheDir ?? "";
+    expect((await readdir(dirOf)).filter((f) => f.startsWith("dwd-"))).toEqual([]);
+
+    const first = await probed(seed(), env);
+    expect(first).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
+    const kept = (await readdir(first.loaded.compileCacheDir ?? "")).filter((f) =>
+      f.startsWith("dwd-"),
+    );
+    expect(kept).toEqual([expect.stringMatching(/^dwd-seed\.js-[0-9a-f]{8}\.v8$/)]);
+    const file = join(first.loaded.compileCacheDir ?? "", kept[0] ?? "");
+    const written = await stat(file);
+    expect(written.size).toBeGreaterThan(0);
+    expect(written.mode & 0o777).toBe(0o600);
+    const second = await probed(seed(), env);
+    expect(second).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
+    // Accepted by V8: not written again.
+    expect((await stat(file)).mtimeMs).toBe(written.mtimeMs);
+
+    // A cache V8 rejects (here: not a cache at all) is ignored, and replaced after the run.
+    await writeFile(file, "not a V8 code cache");
+    const third = await probed(seed(), env);
+    expect(third).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
+    expect((await readFile(file)).toString("latin1")).not.toBe("not a V8 code cache");
+    expect((await stat(file)).size).toBeGreaterThan(1000);
   });
 
   it("a cache directory that cannot be made leaves it off, silently: same output, exit 0", async () => {

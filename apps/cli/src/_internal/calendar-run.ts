@@ -2,10 +2,10 @@
 // as, and list output across many users (batched where it helps).
 import type { CalendarCalls, CalendarClient, MethodKey, PreparedCall } from "@dwd/calendar";
 import type { ArgsDef } from "citty";
-import { endpointArgs, keyArgs, retriesArgs, subjectArg } from "./args.ts";
+import { calendarCall } from "./calendar-call.ts";
+import { callArgs } from "./call-args.ts";
 import { delegatedScopesFor } from "./delegated-scopes.ts";
 import { allDirectoryScopes } from "./directory.ts";
-import { retryLine } from "./http-log.ts";
 import type { Io } from "./io.ts";
 import { printJson } from "./io.ts";
 import { jsonDepth, maxJsonDepth } from "./json-depth.ts";
@@ -17,7 +17,7 @@ import { outputArgs, outputMode, renderTable, taggedJson } from "./output.ts";
 import type { Progress } from "./progress.ts";
 import { createProgress } from "./progress.ts";
 import type { ScopeChoice } from "./scope-choice.ts";
-import { createScopeChoice, explicitScopes, isGrantRefusal, scopesArg } from "./scope-choice.ts";
+import { explicitScopes, isGrantRefusal } from "./scope-choice.ts";
 import type { KeyOptions, Session } from "./session.ts";
 import { openSession } from "./session.ts";
 import type { SubjectSource } from "./subjects.ts";
@@ -25,14 +25,7 @@ import { concurrencyArg, manySubjectsArgs, resolveSubjects, subjectSource } from
 import type { Terminal } from "./terminal.ts";
 import { UsageError } from "./usage-error.ts";
 
-/** Flags of every command that calls Calendar as one user. */
-export const callArgs = {
-  ...keyArgs,
-  ...subjectArg,
-  ...scopesArg,
-  ...endpointArgs,
-  ...retriesArgs,
-} as const satisfies ArgsDef;
+export { callArgs };
 
 /** Flags of every list command: many users, output formats, batching. */
 export const listArgs = {
@@ -80,8 +73,7 @@ export function runFlags(args: Record<string, unknown>): RunFlags {
   };
 }
 
-/** The discovery id of a method key (`events.list` → `calendar.events.list`). */
-export const methodId = (key: MethodKey): string => `calendar.${key}`;
+export { methodId } from "./calendar-call.ts";
 
 /**
  * Loads the key, finds the users, builds the client and the scope choice for `method`. With many users
@@ -104,7 +96,6 @@ export async function openCalendarRun(
       ? delegatedScopesFor([...(flags.scopes ?? []), ...allDirectoryScopes])
       : delegatedScopesFor(flags.scopes),
   );
-  const { createCalendarClient, methodScopes } = await import("@dwd/calendar");
   const root = new URL(session.calendarRoot).origin;
   const retries = session.retries ?? 5;
   const subjects = await resolveSubjects(flags.source, {
@@ -130,27 +121,7 @@ export async function openCalendarRun(
   // A retry is said on stderr: always with --verbose; without, when one user waits (a run over many users
   // counts them in its summary line instead of interleaving a line per retry with the progress bar).
   const say = session.log ?? (many ? undefined : (line: string) => io.err(line));
-  const clientWithScopes = (scopes?: string[]): CalendarClient =>
-    createCalendarClient({
-      tokenSource: session.tokenSource,
-      rootUrl: session.calendarRoot,
-      fetch: session.fetch,
-      // --timeout bounds a whole call: its retries and the waits between them too.
-      timeoutMs: session.timeoutMs,
-      retry: { retries },
-      onRetry: (event) => {
-        session.stats.retries++;
-        say?.(retryLine(event, retries));
-      },
-      ...(scopes !== undefined ? { scopes } : {}),
-    });
-  const client = clientWithScopes();
-  const scopes = createScopeChoice({
-    method: methodId(method),
-    accepted: methodScopes[methodId(method)] ?? [],
-    explicit: flags.scopes,
-    tokenSource: session.tokenSource,
-  });
+  const { client, clientWithScopes, scopes } = calendarCall(session, method, flags.scopes, say);
   if (many) {
     try {
       await scopes.scopesFor(subjects[0]);

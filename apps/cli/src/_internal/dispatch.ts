@@ -10,6 +10,11 @@ export interface LazyCommand {
   meta: CommandMeta;
   /** Imports the command's module and returns its citty command. */
   load: () => Promise<unknown>;
+  /**
+   * Subcommands with a module of their own, imported alone (without the command's module) when the word
+   * right after the command names them (`dwd calendars get …`); the same command the full module holds.
+   */
+  alone?: Record<string, () => Promise<unknown>>;
 }
 
 /** The root of the command tree. */
@@ -222,8 +227,17 @@ export async function dispatch(root: Root, argvIn: string[], ioIn: Io): Promise<
   const carried = argv.slice(0, index);
   let rest = argv.slice(index + 1);
   root.beforeLoad?.(io);
-  let cmd = (await lazy.load()) as AnyCommand;
   let path = `${root.meta.name} ${name}`;
+  // The word right after the command is a positional, so it names the subcommand whatever the flags.
+  const first = rest[0] ?? "";
+  const alone =
+    lazy.alone !== undefined && Object.hasOwn(lazy.alone, first) ? lazy.alone[first] : undefined;
+  let cmd: AnyCommand;
+  if (alone !== undefined) {
+    cmd = (await alone()) as AnyCommand;
+    path = `${path} ${first}`;
+    rest = rest.slice(1);
+  } else cmd = (await lazy.load()) as AnyCommand;
 
   for (;;) {
     const subs = await resolve(cmd.subCommands);

@@ -1,4 +1,12 @@
 import type { FetchLike, JwtSigner, ServiceAccountKey, TokenSource } from "@dwd/auth";
+import {
+  createIamSigner,
+  createTokenSource,
+  keySigner,
+  loadKey,
+  registerSecret,
+  resolveEndpoints,
+} from "@dwd/auth";
 import { createNodeFetch } from "@dwd/calendar/node";
 import { resolveTimeout, retriesArg, stringArg, timeoutArg, urlArg } from "./args.ts";
 import { checkKeyPath } from "./check-key-path.ts";
@@ -105,14 +113,6 @@ export async function openSession(
   delegatedScopes?: string[],
 ): Promise<Session> {
   const timeoutMs = resolveTimeout(options.timeoutMs, io.env);
-  const {
-    createIamSigner,
-    createTokenSource,
-    keySigner,
-    loadKey,
-    registerSecret,
-    resolveEndpoints,
-  } = await import("@dwd/auth");
   const iam = options.signer === "iam";
   // With --signer iam, --key names the caller's key; without --key the caller comes from ADC, not from loadKey.
   const needsKey = !iam || options.key !== undefined;

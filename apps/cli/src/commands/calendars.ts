@@ -13,24 +13,19 @@ import {
   runList,
 } from "../_internal/calendar-run.ts";
 import type { Io } from "../_internal/io.ts";
-import { ioOf, printJson } from "../_internal/io.ts";
+import { ioOf } from "../_internal/io.ts";
 import type { Column } from "../_internal/output.ts";
 import { outputMode } from "../_internal/output.ts";
-import type { KeyOptions } from "../_internal/session.ts";
 import { keyOptionsFrom } from "../_internal/session.ts";
 import type { Terminal } from "../_internal/terminal.ts";
 import { processTerminal } from "../_internal/terminal.ts";
-import { UsageError } from "../_internal/usage-error.ts";
+import type { CalendarsOptions } from "./calendars-get.ts";
+import { calendarsGetCommand } from "./calendars-get.ts";
+
+export type { CalendarsOptions } from "./calendars-get.ts";
+export { calendarsGet } from "./calendars-get.ts";
 
 type Args = Record<string, unknown>;
-
-/** Options of {@link calendarsGet} (also run in-process by `dwd demo`). */
-export interface CalendarsOptions extends KeyOptions {
-  subject?: string;
-  json?: boolean;
-  /** --scopes, parsed; absent: the narrowest scope the method accepts that the grant holds. */
-  scopes?: string[];
-}
 
 /** Runs one call as the subject (or the service account) with the method's scopes. */
 async function one<T>(
@@ -57,26 +52,6 @@ function options(args: Args): CalendarsOptions {
     json: args["json"] === true,
     ...(flags.scopes !== undefined ? { scopes: flags.scopes } : {}),
   };
-}
-
-/** `dwd calendars get`: prints the entry's summary (or the entry as JSON). */
-export async function calendarsGet(
-  calendarId: string,
-  options: CalendarsOptions,
-  io: Io,
-  terminal: Terminal = processTerminal(),
-): Promise<number> {
-  if (calendarId.trim() === "")
-    throw new UsageError(
-      "Missing calendar ID: it is empty",
-      'Give a calendar ID, e.g. "primary" or info@example.com',
-    );
-  const entry = await one("calendarList.get", options, io, terminal, (c, scopes) =>
-    c.calendarList.get(calendarId, { scopes }),
-  );
-  if (options.json === true) printJson(io, entry);
-  else io.out(entry.summary ?? entry.id ?? "");
-  return 0;
 }
 
 /** Table columns of a calendar-list entry. */
@@ -150,14 +125,7 @@ export const calendarsCommand = defineCommand({
       "A user's calendar list (get, list, subscribe, unsubscribe, set) and calendars (create, info, update, delete, clear)",
   },
   subCommands: {
-    get: defineCommand({
-      meta: {
-        name: "dwd calendars get",
-        description: "Print the summary of one calendar-list entry (calendarList.get)",
-      },
-      args: { ...idArg, ...callArgs, ...jsonOut },
-      run: (ctx) => calendarsGet(id(ctx.args), options(ctx.args), ioOf(ctx)),
-    }),
+    get: calendarsGetCommand,
     list: defineCommand({
       meta: {
         name: "dwd calendars list",

@@ -11,7 +11,6 @@ import {
   profileInForce,
   profileKeys,
   readConfig,
-  withProfile,
   writeConfig,
 } from "../_internal/profiles.ts";
 
@@ -28,29 +27,6 @@ function target(config: ConfigFile, io: Io): { name: string } {
   if (fromEnv !== undefined && fromEnv !== "")
     return { name: checkProfileName(fromEnv, "--profile / DWD_PROFILE") };
   return { name: config.active };
-}
-
-/**
- * A command's argv with the profile in force's values added as the flags not given. Commands without any
- * flag a profile sets (config, emulator, demo) never read the file.
- */
-export async function applyProfile(
-  argv: string[],
-  canonical: ReadonlyMap<string, string>,
-  io: Io,
-): Promise<string[]> {
-  const flags = new Set(canonical.values());
-  if (!Object.keys(profileKeys).some((k) => flags.has(`--${k}`))) return argv;
-  const chosen = io.env["DWD_PROFILE"];
-  if (chosen !== undefined && chosen !== "") checkProfileName(chosen, "--profile / DWD_PROFILE");
-  const { values } = profileInForce(await readConfig(io.env), undefined, io.env);
-  if (Object.keys(values).length === 0) return argv;
-  const given = new Set<string>();
-  for (const arg of argv) {
-    if (arg === "--") break;
-    if (arg.startsWith("-")) given.add(canonical.get(arg.split("=", 1)[0] ?? arg) ?? arg);
-  }
-  return withProfile(argv, given, flags, values);
 }
 
 /** `dwd config set KEY VALUE`. */
