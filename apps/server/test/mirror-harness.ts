@@ -1,13 +1,11 @@
 // What the mirror's end-to-end tests share: the bundled emulator (`dwd emulator start`) in its own
 // process with push delivery to loopback, a user changing their own calendar through Google's API
 // with a delegated token, availability questions whose answer shows a given change, Prometheus
-// counters, bounded polling (by attempts, not by time) and a round-robin proxy in front of replicas.
+// counters, and bounded polling (by attempts, not by time). The round-robin proxy in front of replicas
+// is round-robin.ts (the bench uses it too).
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, request } from "node:http";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -214,88 +212,4 @@ export async function metricsOf(url: string): Promise<string> {
   const text = await r.text();
   seen.push(text);
   return text;
-}
-
-/** The `X-Goog-*` headers of a notification the proxy passed on. */
-export interface PushSeen {
-  channelId: string;
-  channelToken: string;
-  resourceId: string;
-  resourceState: string;
-  messageNumber: string;
-}
-
-/**
- * A tiny load balancer on loopback: each request goes to the next live target in turn; a target that
- * refuses the connection is skipped (as a balancer's health check would), so a killed replica costs
- * no request. `targets` is read on every request.
- */
-export async function startRoundRobin(targets: () => string[]): Promise<{
-  url: string;
-  forwarded: Map<string, number>;
-  pushes: PushSeen[];
-  close: () => Promise<void>;
-}> {
-  let next = 0;
-  const forwarded = new Map<string, number>();
-  const pushes: PushSeen[] = [];
-  const forward = (
-    req: IncomingMessage,
-    body: Buffer,
-    res: ServerResponse,
-    tries: number,
-  ): void => {
-    const list = targets();
-    if (tries >= list.length) {
-      res.writeHead(502).end();
-      return;
-    }
-    const target = new URL(list[next++ % list.length]!);
-    let answered = false;
-    const out = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        answered = true;
-        forwarded.set(target.origin, (forwarded.get(target.origin) ?? 0) + 1);
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    out.on("error", () => {
-      if (answered) res.destroy();
-      else forward(req, body, res, tries + 1);
-    });
-    out.end(body);
-  };
-  const server = createServer((req, res) => {
-    if (req.method === "POST" && req.url === "/v1/push")
-      pushes.push({
-        channelId: String(req.headers["x-goog-channel-id"]),
-        channelToken: String(req.headers["x-goog-channel-token"]),
-        resourceId: String(req.headers["x-goog-resource-id"]),
-        resourceState: String(req.headers["x-goog-resource-state"]),
-        messageNumber: String(req.headers["x-goog-message-number"]),
-      });
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => forward(req, Buffer.concat(chunks), res, 0));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    forwarded,
-    pushes,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
