@@ -25,7 +25,6 @@ import { fileURLToPath } from "node:url";
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { freePort, startRedis, stopRedis } from "../apps/server/test/redis.ts";
 import { startRoundRobin } from "../apps/server/test/round-robin.ts";
-import type { EmulatorProcess } from "./emulator-process.ts";
 import { delegationOver, startEmulatorProcess } from "./emulator-process.ts";
 import { paired } from "./paired.ts";
 import { report, result, say, table } from "./report.ts";

@@ -182,23 +182,25 @@ export async function pollUntil<T>(
   attempt: () => Promise<T | undefined>,
   attempts = 800,
 ): Promise<T> {
-  let last: unknown;
+  let last: string | undefined;
   for (let i = 0; i < attempts; i++) {
     try {
       const got = await attempt();
       if (got !== undefined) return got;
     } catch (error) {
-      last = error;
+      last = error instanceof Error ? error.message : String(error);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error(
-    `${what}: not after ${attempts} attempts${last ? ` (last: ${String(last)})` : ""}`,
-  );
+  throw new Error(`${what}: not after ${attempts} attempts${last ? ` (last: ${last})` : ""}`);
 }
 
-/** The value of the Prometheus sample `name{labels}` in `text` (0 when absent). */
+/**
+ * The value of the Prometheus sample `name{labels}` in `text`: 0 when the family is there without that
+ * sample (a counter not yet counted); throws when the family is missing altogether.
+ */
 export function sample(text: string, name: string, labels = ""): number {
+  if (!text.includes(`# TYPE ${name} `)) throw new Error(`/metrics has no ${name}`);
   const key = labels === "" ? name : `${name}{${labels}}`;
   for (const line of text.split("\n")) {
     if (line.startsWith(`${key} `)) return Number(line.slice(key.length + 1));
