@@ -9,13 +9,14 @@ import type { TokenSource } from "@dwd/auth";
 import type { Hono } from "hono";
 import type { AuditSink } from "./audit.ts";
 import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
-import type { LimitsConfig } from "./config.ts";
+import type { LimitsConfig, RateConfig } from "./config.ts";
 import type { CacheKeyStatus } from "./cache-key-check.ts";
-import type { DoctorReport } from "./doctor.ts";
+import type { DoctorCheck, DoctorReport } from "./doctor.ts";
 import type { Idempotency } from "./idempotency.ts";
 import type { IdentityVerifier } from "./identity.ts";
 import type { RateLimiter } from "./limits.ts";
 import type { Metrics } from "./metrics.ts";
+import type { Mirror } from "./mirror/types.ts";
 import type { Policy } from "./policy.ts";
 
 /** The state of the shared token cache, for /readyz and /metrics. */
@@ -63,6 +64,15 @@ export interface ServerAppOptions {
   onRequest?: (delta: 1 | -1) => void;
   /** Process and runtime metrics in the exposition format, appended to /metrics (the Node adapter's). */
   processMetrics?: () => string;
+  /**
+   * The availability mirror, when the configuration has one: /v1/availability and /v1/freebusy answer
+   * its users from it, /v1/push feeds it, /metrics, /readyz and the doctor report it.
+   */
+  mirror?: Mirror;
+  /** The budget of /v1/push, apart from the callers' (default 200 a second). */
+  pushRate?: RateConfig;
+  /** The mirror's doctor checks (push address reachable, channels live); run with every doctor report. */
+  mirrorChecks?: () => Promise<DoctorCheck[]>;
 }
 
 /** The app plus its metrics. */

@@ -21,6 +21,7 @@ import { addOpenDoctorRoutes, doctorHandlers } from "./routes/doctor.ts";
 import { eventsHandlers } from "./routes/events.ts";
 import { freeBusyHandlers } from "./routes/freebusy.ts";
 import { addOperationalRoutes } from "./routes/operational.ts";
+import { addPushRoutes } from "./routes/push.ts";
 import { tokenHandlers } from "./routes/token.ts";
 import { errorText } from "./upstream-problem.ts";
 
@@ -68,6 +69,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     );
   }
   addOperationalRoutes(app, ctx, options.version ?? "0.0.0");
+  addPushRoutes(app, ctx);
 
   app.notFound(() =>
     problemResponse(

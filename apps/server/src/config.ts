@@ -11,6 +11,7 @@ import { operations } from "./operations.ts";
 import type { IdentityConfig } from "./identity-config.ts";
 import { canonicalIssuer, identityIssues, identitySchema } from "./identity-config.ts";
 import type { Operation } from "./operations.ts";
+import type { MirrorConfig } from "./mirror/types.ts";
 
 /** A caller's request budget: `requests` per `per`. */
 export interface RateConfig {
@@ -92,6 +93,8 @@ export interface ServerConfig {
   /** `stdout` or `{ file }`. */
   audit: "stdout" | { file: string };
   limits: LimitsConfig;
+  /** The availability mirror (off when absent): users kept in sync through Google's push notifications. */
+  mirror?: MirrorConfig;
 }
 
 const scopePattern = "^https://www\\.googleapis\\.com/auth/[a-z.]+$";
@@ -285,6 +288,65 @@ export const configSchema: Schema = {
       ],
       description: 'Where audit lines go: "stdout" (default) or { "file": "audit.log" }',
     },
+    mirror: {
+      type: "object",
+      description:
+        "The availability mirror (off when absent): dwd-server watches these users' primary calendars (events.watch), keeps their busy times in sync through Google's push notifications and sync tokens, and answers /v1/availability and /v1/freebusy for them without calling Google",
+      required: ["users", "pushUrl"],
+      additionalProperties: false,
+      properties: {
+        users: {
+          type: "array",
+          minItems: 1,
+          maxItems: 100_000,
+          description:
+            'Who is mirrored: emails ("ana@example.com") and named lists ("list:NAME", a subjectLists entry)',
+          items: {
+            type: "string",
+            pattern: "^(list:[A-Za-z0-9._-]+|[^@\\s*]+@[^@\\s]+\\.[^@\\s]+)$",
+            description: 'an email or "list:NAME"',
+          },
+        },
+        pushUrl: {
+          type: "string",
+          format: "uri",
+          maxLength: 2048,
+          description:
+            'The public HTTPS address Google posts notifications to: this server\'s /v1/push behind its TLS proxy, e.g. "https://dwd.example.com/v1/push" (http only on a loopback address, for the emulator)',
+        },
+        horizonDays: {
+          type: "integer",
+          minimum: 1,
+          maximum: 365,
+          default: 90,
+          description: "Days ahead kept in the mirror; ranges reaching past it are asked of Google",
+        },
+        channelTtlHours: {
+          type: "integer",
+          minimum: 1,
+          maximum: 720,
+          default: 168,
+          description:
+            "Lifetime asked of each watch channel in hours (Google caps it; channels are renewed before they expire)",
+        },
+        reconcileMinutes: {
+          type: "integer",
+          minimum: 1,
+          maximum: 1440,
+          default: 15,
+          description:
+            "Minutes between reconcile passes: users whose last sync is older are synced again, so a lost notification costs freshness, never correctness",
+        },
+        callsPerSecond: {
+          type: "number",
+          minimum: 0.1,
+          maximum: 1000,
+          default: 10,
+          description:
+            "Google calls per second the mirror makes at most (start-up, renewals, reconcile), so many users do not trip Google's quotas",
+        },
+      },
+    },
     limits: {
       type: "object",
       description: "Operational limits",
@@ -353,6 +415,14 @@ const fixes: [RegExp, string][] = [
   [
     /scopes\[\d+\]$/,
     'Write the full scope URL, e.g. "https://www.googleapis.com/auth/calendar.readonly"',
+  ],
+  [
+    /^mirror\.users\[\d+\]$/,
+    'Write an email ("ana@example.com") or a named list ("list:sales") defined in "subjectLists"',
+  ],
+  [
+    /^mirror\.pushUrl$/,
+    'Write the public HTTPS address of this server\'s /v1/push, e.g. "https://dwd.example.com/v1/push" (http only for 127.0.0.1, ::1 or localhost)',
   ],
   [/^cache$/, 'Write "memory" or a Redis URL such as "redis://127.0.0.1:6379"'],
   [
@@ -487,7 +557,56 @@ function semanticIssues(config: ServerConfig): SchemaIssue[] {
       }
     });
   });
+  config.mirror?.users.forEach((s, j) => {
+    if (s.startsWith("list:") && !Object.hasOwn(config.subjectLists, s.slice(5)))
+      issues.push({
+        field: `mirror.users[${j}]`,
+        problem: `names the list "${s.slice(5)}", which "subjectLists" does not define`,
+      });
+  });
+  if (config.mirror !== undefined) {
+    const problem = pushUrlProblem(config.mirror.pushUrl);
+    if (problem !== undefined) issues.push({ field: "mirror.pushUrl", problem });
+  }
   return issues;
+}
+
+/** Whether `host` (a URL's hostname) is this machine: 127.0.0.0/8, ::1 or localhost. */
+function isLoopback(host: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === "[::1]" || host === "localhost";
+}
+
+/**
+ * What is wrong with a push address, if anything: Google posts only to HTTPS (the emulator to
+ * loopback http too), to a path of this server ending in /v1/push.
+ */
+function pushUrlProblem(pushUrl: string): string | undefined {
+  const url = URL.parse(pushUrl);
+  if (url === null) return `must be a URL, got "${pushUrl}"`;
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname)))
+    return `must be an https:// URL (Google posts notifications only over HTTPS; http is allowed on a loopback address), got "${pushUrl}"`;
+  if (url.username !== "" || url.password !== "" || url.hash !== "")
+    return `must not carry a user, password or #fragment, got "${pushUrl}"`;
+  if (!url.pathname.endsWith("/v1/push"))
+    return `must be this server's /v1/push (its path ends in /v1/push), got the path "${url.pathname}"`;
+  return undefined;
+}
+
+/**
+ * The mirrored users' emails: `list:NAME` entries expanded, lower-cased, each once, in order.
+ *
+ * @param config a validated configuration
+ * @returns the emails (none when the mirror is off)
+ */
+export function mirrorSubjects(config: Pick<ServerConfig, "mirror" | "subjectLists">): string[] {
+  const out = new Set<string>();
+  for (const entry of config.mirror?.users ?? []) {
+    const emails = entry.startsWith("list:")
+      ? (config.subjectLists[entry.slice(5)] ?? [])
+      : [entry];
+    for (const email of emails) out.add(email.toLowerCase());
+  }
+  return [...out];
 }
 
 /**
@@ -526,6 +645,18 @@ export function parseConfig(json: unknown, source: string): ServerConfig {
       upstreamTimeoutMs: raw.limits?.upstreamTimeoutMs ?? 10_000,
       shutdownGraceMs: raw.limits?.shutdownGraceMs ?? 10_000,
     },
+    ...(raw.mirror !== undefined
+      ? {
+          mirror: {
+            users: raw.mirror.users,
+            pushUrl: raw.mirror.pushUrl,
+            horizonDays: raw.mirror.horizonDays ?? 90,
+            channelTtlHours: raw.mirror.channelTtlHours ?? 168,
+            reconcileMinutes: raw.mirror.reconcileMinutes ?? 15,
+            callsPerSecond: raw.mirror.callsPerSecond ?? 10,
+          },
+        }
+      : {}),
   };
   const more = semanticIssues(config);
   if (more.length > 0) throw new ConfigError(source, withFix(more));

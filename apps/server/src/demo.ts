@@ -7,7 +7,7 @@
 
 import type { CallerConfig, ServerConfig } from "./config.ts";
 
-/** The booking app's demo token: calendar-list reads, events list/insert, free/busy, availability and the token broker for `*@example.com`. */
+/** The booking app's demo token: calendar-list reads, events list/insert, free/busy, availability and the token broker for `*@example.com` (and the `--mirror` users). */
 export const DEMO_BOOKING_TOKEN = "demo-booking-token";
 /** The intruder's demo token: a known caller allowed nothing. */
 export const DEMO_INTRUDER_TOKEN = "demo-intruder-token";
@@ -32,12 +32,15 @@ export async function demoConfig(options: {
   host: string;
   cache: string;
   ratePerMinute: number;
+  /** The users of `--mirror FILE`: the booking app may ask availability and free/busy of them too. */
+  mirrorUsers?: readonly string[];
 }): Promise<ServerConfig> {
+  const mirrored = (options.mirrorUsers ?? []).filter((u) => !u.endsWith("@example.com"));
   const callers: CallerConfig[] = [
     {
       name: "booking-app",
       tokenSha256: await hex(DEMO_BOOKING_TOKEN),
-      subjects: ["*@example.com"],
+      subjects: ["*@example.com", ...mirrored],
       operations: [
         "calendarList.get",
         "events.list",

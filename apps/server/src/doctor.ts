@@ -8,10 +8,11 @@
 import { adminConsoleLink, measureClockOffset, normalizeScopes } from "@dwd/auth";
 import type { FetchLike, TokenSource } from "@dwd/auth";
 import type { CalendarPort } from "./calendar-port.ts";
+import type { Mirror } from "./mirror/types.ts";
 
 /** One check. */
 export interface DoctorCheck {
-  id: "key" | "clock" | "token" | "api";
+  id: "key" | "clock" | "token" | "api" | "push" | "channels";
   status: "pass" | "fail" | "skip";
   /** What was checked and what is true. */
   detail: string;
@@ -192,6 +193,78 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   report.ok = checks.every((c) => c.status !== "fail");
   return report;
+}
+
+/** What {@link runMirrorChecks} needs. */
+export interface MirrorCheckOptions {
+  mirror: Mirror;
+  /** The configured push address (`mirror.pushUrl`). */
+  pushUrl: string;
+  /** The transport for the probe of the push address (a GET, as anyone on the internet could send). */
+  fetch: FetchLike;
+}
+
+/** The header `GET /v1/push` answers with (routes/push.ts), `on` when the mirror runs. */
+const probeHeader = "x-dwd-push";
+
+/**
+ * The mirror's checks: the push address reaches this server (`GET pushUrl` answers 405 with
+ * `X-Dwd-Push: on`, as /v1/push does), and every mirrored user has a live channel (while the mirror
+ * warms, a shortfall is skipped, not failed). Failing users are listed with their reason, never a token.
+ *
+ * @param options the mirror, its push address, the transport
+ * @returns the two checks
+ */
+export async function runMirrorChecks(options: MirrorCheckOptions): Promise<DoctorCheck[]> {
+  const { mirror, pushUrl } = options;
+  let push: DoctorCheck;
+  try {
+    const answer = await options.fetch(pushUrl, { method: "GET" });
+    await answer.text().catch(() => "");
+    const header = answer.headers.get(probeHeader);
+    push =
+      answer.status === 405 && header === "on"
+        ? {
+            id: "push",
+            status: "pass",
+            detail: `The push address "${pushUrl}" reaches this server's /v1/push`,
+          }
+        : {
+            id: "push",
+            status: "fail",
+            code: "push_address_elsewhere",
+            detail: `GET "${pushUrl}" answered ${answer.status}${header === null ? " without X-Dwd-Push" : ` with X-Dwd-Push: ${header}`}: the address does not reach a dwd-server whose mirror runs`,
+            hint: "Point mirror.pushUrl (and the TLS proxy in front) at this server's /v1/push; Google posts notifications there",
+          };
+  } catch (error) {
+    push = {
+      id: "push",
+      status: "fail",
+      code: "push_address_unreachable",
+      detail: `Cannot reach the push address "${pushUrl}": ${error instanceof Error ? error.message : String(error)}`,
+      hint: "Check mirror.pushUrl, DNS and the TLS proxy: Google must reach it from the internet",
+    };
+  }
+  const s = mirror.status();
+  const failing = s.failing.map((f) => `${f.subject} (${f.reason})`).join("; ");
+  const counts = `${s.channelsLive} of ${s.users} mirrored user(s) have a live channel, ${s.channelsExpiring} expiring soon`;
+  const channels: DoctorCheck =
+    s.channelsLive >= s.users
+      ? { id: "channels", status: "pass", detail: counts }
+      : s.state === "warming"
+        ? {
+            id: "channels",
+            status: "skip",
+            detail: `Warming up: ${counts}${failing === "" ? "" : `; failing: ${failing}`}`,
+          }
+        : {
+            id: "channels",
+            status: "fail",
+            code: "channels_missing",
+            detail: `${counts}${failing === "" ? "" : `; failing: ${failing}`}`,
+            hint: "Users without a channel are answered live from Google and retried at each reconcile pass; see the reasons, and the dwd_mirror_sync_errors_total metric",
+          };
+  return [push, channels];
 }
 
 function escapeHtml(text: string): string {

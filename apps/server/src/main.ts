@@ -29,6 +29,8 @@ Options:
   --host HOST          interface (default 127.0.0.1)
   --cache URL          "memory" or redis://HOST:PORT shared by replicas (needs DWD_CACHE_KEY: 32 random bytes, base64)
   --demo-rate N        the demo booking-app's requests per minute (default 600)
+  --mirror FILE        demo modes: mirror the users in FILE (one email a line; # comments) through
+                       push notifications to this server's /v1/push, and answer them from the mirror
   -h, --help           this text
   -v, --version        the version
 
@@ -98,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
         host: { type: "string" },
         cache: { type: "string" },
         "demo-rate": { type: "string" },
+        mirror: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -163,6 +166,11 @@ async function main(argv: string[]): Promise<number> {
       "--port and --demo-rate are for the demo modes",
       "Set listen.port in the configuration file",
     );
+  if (values.config !== undefined && values.mirror !== undefined)
+    throw new UsageError(
+      "--mirror is for the demo modes (--emulator, --emulator-url)",
+      'Add a "mirror" section to the configuration file instead (users, pushUrl)',
+    );
   if (values.cache !== undefined && !/^(memory|rediss?:\/\/.+)$/.test(values.cache))
     throw new UsageError(
       `--cache must be "memory" or a redis:// URL, got "${values.cache}"`,
@@ -184,6 +192,7 @@ async function main(argv: string[]): Promise<number> {
       ? { emulatorPort: integer("emulator-port", values["emulator-port"], 0, 65535, 8085)! }
       : {}),
     ...(values.cache !== undefined ? { cache: values.cache } : {}),
+    ...(values.mirror !== undefined ? { mirrorFile: values.mirror } : {}),
     port: integer("port", values.port, 0, 65535, 8080) ?? 8080,
     host: values.host ?? "127.0.0.1",
     demoRate: integer("demo-rate", values["demo-rate"], 1, 10_000_000, 600) ?? 600,

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { MirrorCounters, MirrorStatus } from "./mirror/types.ts";
+
 /** The most distinct Google reasons counted apart (every map here is bounded). */
 const maxReasons = 200;
 const otherReason = '{reason="other"}';
@@ -137,4 +139,103 @@ export function createMetrics(): Metrics {
       return `${lines.join("\n")}\n`;
     },
   };
+}
+
+/** Buckets of the mirror's lag histogram, in seconds: from a push's usual second to a missed day. */
+const lagBuckets = [1, 2, 5, 10, 30, 60, 300, 900, 1800, 3600, 21600, 86400];
+
+/**
+ * The mirror's metrics in the exposition format: its lag (the largest, and a histogram over the
+ * mirrored users, read from `status()` now), channels, notifications and syncs (this replica's counters).
+ *
+ * @param status the mirror's state now
+ * @param counters its counters since start
+ * @returns the lines, each family with HELP and TYPE, ending in a newline
+ */
+export function renderMirrorMetrics(status: MirrorStatus, counters: MirrorCounters): string {
+  const lines: string[] = [];
+  const one = (name: string, help: string, type: "counter" | "gauge", value: number): void =>
+    void lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
+  const lags = status.lagsMs.map((ms) => ms / 1000);
+  one(
+    "dwd_mirror_lag_max_seconds",
+    "Largest time since a mirrored user's last successful sync (users never synced left out).",
+    "gauge",
+    lags.reduce((a, b) => Math.max(a, b), 0),
+  );
+  lines.push(
+    "# HELP dwd_mirror_lag_seconds Time since each mirrored user's last successful sync, now.",
+    "# TYPE dwd_mirror_lag_seconds histogram",
+  );
+  for (const le of lagBuckets)
+    lines.push(`dwd_mirror_lag_seconds_bucket{le="${le}"} ${lags.filter((l) => l <= le).length}`);
+  lines.push(
+    `dwd_mirror_lag_seconds_bucket{le="+Inf"} ${lags.length}`,
+    `dwd_mirror_lag_seconds_sum ${lags.reduce((a, b) => a + b, 0)}`,
+    `dwd_mirror_lag_seconds_count ${lags.length}`,
+  );
+  one("dwd_mirror_users", "Users the mirror keeps.", "gauge", status.users);
+  one("dwd_mirror_users_synced", "Mirrored users with a synced mirror.", "gauge", status.synced);
+  one(
+    "dwd_mirror_ready",
+    "1 once every mirrored user has had a first full sync (or failed one), 0 while warming.",
+    "gauge",
+    status.state === "ready" ? 1 : 0,
+  );
+  one(
+    "dwd_mirror_channels_live",
+    "Watch channels live (not expired).",
+    "gauge",
+    status.channelsLive,
+  );
+  one(
+    "dwd_mirror_channels_expiring",
+    "Live watch channels that expire within the renewal window.",
+    "gauge",
+    status.channelsExpiring,
+  );
+  const counter = (name: string, help: string, value: number): void =>
+    one(name, help, "counter", value);
+  counter(
+    "dwd_mirror_notifications_accepted_total",
+    "Push notifications accepted (a sync of their user followed or joined one).",
+    counters.notificationsAccepted,
+  );
+  counter(
+    "dwd_mirror_notifications_refused_total",
+    "Push notifications refused: no channel of this server, or the wrong token.",
+    counters.notificationsRefused,
+  );
+  counter(
+    "dwd_mirror_notifications_duplicate_total",
+    "Push notifications dropped as duplicates (a message number seen already, or older).",
+    counters.notificationsDuplicate,
+  );
+  counter("dwd_mirror_syncs_total", "Incremental syncs (with a sync token).", counters.syncs);
+  counter(
+    "dwd_mirror_full_syncs_total",
+    "Full syncs: each user's first, and every resync after a 410.",
+    counters.fullSyncs,
+  );
+  counter(
+    "dwd_mirror_full_resyncs_total",
+    "Full resyncs caused by Google's 410 fullSyncRequired on a sync token.",
+    counters.fullResyncs,
+  );
+  counter(
+    "dwd_mirror_reconcile_repairs_total",
+    "Users the reconcile pass found stale and synced again.",
+    counters.reconcileRepairs,
+  );
+  counter(
+    "dwd_mirror_channels_renewed_total",
+    "Watch channels replaced before they expired.",
+    counters.channelsRenewed,
+  );
+  counter(
+    "dwd_mirror_sync_errors_total",
+    "Sync or watch calls that failed (the user stays as it was; reconcile tries again).",
+    counters.syncErrors,
+  );
+  return `${lines.join("\n")}\n`;
 }

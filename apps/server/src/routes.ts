@@ -27,6 +27,8 @@ export interface RouteDef {
   body?: Schema;
   /** The success answer. */
   response: { status: number; contentType: string; schema?: Schema; description: string };
+  /** Problem answers of a route without a policy operation (guarded routes share theirs), by status. */
+  problems?: Record<string, string>;
 }
 
 const email: Schema = {
@@ -94,6 +96,21 @@ const event: Schema = {
   },
 };
 const anyObject: Schema = { type: "object", additionalProperties: true };
+const fresh: Schema = {
+  type: "boolean",
+  default: false,
+  description:
+    "true: ask Google for every subject, even those the mirror keeps (default: mirrored subjects are answered from the mirror)",
+};
+const source: Schema = {
+  type: "string",
+  enum: ["mirror", "google"],
+  description: '"mirror": answered from the mirror, without a call to Google; "google": asked now',
+};
+const asOf: Schema = {
+  ...dateTime,
+  description: "When the answer matched Google: the mirror's last sync of the user, or now",
+};
 const sendUpdates: Schema = { type: "string", enum: ["all", "externalOnly", "none"] };
 const conferenceDataVersion: Schema = {
   type: "integer",
@@ -278,7 +295,7 @@ export const routes: readonly RouteDef[] = [
       type: "object",
       required: ["subjects", "timeMin", "timeMax"],
       additionalProperties: false,
-      properties: { subjects, timeMin: dateTime, timeMax: dateTime },
+      properties: { subjects, timeMin: dateTime, timeMax: dateTime, fresh },
     },
     response: {
       status: 200,
@@ -293,7 +310,12 @@ export const routes: readonly RouteDef[] = [
             type: "object",
             additionalProperties: {
               type: "object",
-              properties: { busy: { type: "array", items: interval }, error: anyObject },
+              properties: {
+                busy: { type: "array", items: interval },
+                error: anyObject,
+                source,
+                asOf,
+              },
             },
           },
         },
@@ -362,6 +384,7 @@ export const routes: readonly RouteDef[] = [
           description: "Default: every subject",
         },
         maxSlots: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+        fresh,
       },
     },
     response: {
@@ -381,6 +404,11 @@ export const routes: readonly RouteDef[] = [
                 available: { type: "array", items: email },
               },
             },
+          },
+          sources: {
+            type: "object",
+            description: "Where each subject's busy times came from, and as of when",
+            additionalProperties: { type: "object", properties: { source, asOf } },
           },
         },
       },
@@ -443,6 +471,43 @@ export const routes: readonly RouteDef[] = [
     summary: 'The delegation\'s health as an HTML page (a caller allowed "doctor")',
     operation: "doctor",
     response: { status: 200, contentType: "text/html", description: "The page" },
+  },
+  {
+    method: "post",
+    path: "/v1/push",
+    operationId: "push",
+    summary:
+      "Google's push notifications for the mirror's watch channels (no caller token: the channel's own token, X-Goog-Channel-Token, is checked; the body is ignored)",
+    headers: {
+      "x-goog-channel-id": { type: "string", description: "The channel's ID (set by this server)" },
+      "x-goog-channel-token": {
+        type: "string",
+        description: "The channel's secret token (set by this server; compared in constant time)",
+      },
+      "x-goog-resource-id": { type: "string", description: "Google's ID of the watched resource" },
+      "x-goog-resource-state": {
+        type: "string",
+        enum: ["sync", "exists", "not_exists"],
+        description: '"sync" for the channel\'s first message (ignored), then "exists"',
+      },
+      "x-goog-message-number": {
+        type: "string",
+        pattern: "^[0-9]+$",
+        description:
+          "Increases with each message of the channel; older or repeated ones are dropped",
+      },
+    },
+    response: {
+      status: 200,
+      contentType: "text/plain",
+      description:
+        "Taken, with no body: accepted (the user is synced), the sync message, or a duplicate",
+    },
+    problems: {
+      "404": "No channel of this server with that token (Google does not retry), or no mirror",
+      "413": "A body longer than 4096 bytes",
+      "429": "Over the notifications' budget (see Retry-After)",
+    },
   },
   {
     method: "get",
@@ -551,6 +616,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
           : {}),
       },
     };
+    for (const [status, description] of Object.entries(r.problems ?? {}))
+      responses[status] = problem(description);
     if (r.operation !== undefined) {
       Object.assign(responses, {
         "400": problem("The request is malformed (errors lists each field)"),

@@ -25,12 +25,17 @@ import { currentTraceparent } from "./_internal/trace-context.ts";
 import type { AuditSink } from "./audit.ts";
 import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
 import type { ServerConfig } from "./config.ts";
-import type { DoctorReport } from "./doctor.ts";
+import { mirrorSubjects } from "./config.ts";
+import { createMirror } from "./mirror/engine.ts";
+import { createMemoryMirrorStore } from "./mirror/store.ts";
+import type { MirrorStore } from "./mirror/store.ts";
+import type { Mirror } from "./mirror/types.ts";
+import type { DoctorCheck, DoctorReport } from "./doctor.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 import { createIdempotency, createMemoryIdempotencyStore, withFallback } from "./idempotency.ts";
 import { createIdentityVerifier } from "./identity.ts";
 import { recordSealer } from "./_internal/record-sealer.ts";
-import { runDoctor } from "./doctor.ts";
+import { runDoctor, runMirrorChecks } from "./doctor.ts";
 import type { Policy } from "./policy.ts";
 import { compilePolicy } from "./policy.ts";
 import { createRateLimiter, createSharedRateLimiter } from "./limits.ts";
@@ -71,7 +76,19 @@ export interface CreateServerOptions {
   skipInitialCheck?: boolean;
   /** Process and runtime metrics for /metrics (the Node entry's `createProcessMetrics()`). */
   processMetrics?: () => string;
+  /**
+   * Where the mirror's state lives when `config.mirror` is set: the Node entry passes the Redis store
+   * when the cache is Redis; default this process's memory.
+   */
+  mirrorStore?: MirrorStore;
+  /** Replaces the mirror `config.mirror` would create (tests: a fake that records its calls). */
+  mirror?: Mirror;
+  /** The transport of the doctor's probe of `mirror.pushUrl` (default: `fetch`, with its timeout). */
+  probeFetch?: UpstreamFetch;
 }
+
+/** The scope the mirror reads with (falling back to `calendar` where only that is granted). */
+export const mirrorScope = "https://www.googleapis.com/auth/calendar.readonly";
 
 /** A configured server. */
 export interface DwdServer extends ServerApp {
@@ -84,6 +101,11 @@ export interface DwdServer extends ServerApp {
   checked: Promise<DoctorReport>;
   /** Requests in flight. */
   inFlight(): number;
+  /**
+   * The availability mirror when `config.mirror` is set (not started: the Node entry starts it once
+   * listening, and closes it on SIGTERM).
+   */
+  mirror?: Mirror;
 }
 
 /** What dwd-server sends upstream (the token endpoint, the Calendar API): a subset of `RequestInit`. */
@@ -217,7 +239,12 @@ export function createServer(options: CreateServerOptions): DwdServer {
     fetch,
     ...(options.now ? { now: options.now } : {}),
     ...(config.delegation.tokenUri ? { tokenUri: config.delegation.tokenUri } : {}),
-    delegatedScopes: delegatedScopes(),
+    delegatedScopes: [
+      ...delegatedScopes(),
+      ...(config.mirror !== undefined && !policy.allScopes.includes(mirrorScope)
+        ? [mirrorScope]
+        : []),
+    ],
     // As the Calendar calls below: a caller waits on us, so the exchange (its retries included) ends
     // within the upstream timeout, and an outage is answered as one (503) rather than as our timeout.
     timeoutMs: config.limits.upstreamTimeoutMs,
@@ -304,6 +331,35 @@ export function createServer(options: CreateServerOptions): DwdServer {
         return outcomes;
       };
 
+  // The mirror: its own client (background work, so Google's full retry ladder, not a caller's few).
+  const mirror: Mirror | undefined =
+    options.mirror ??
+    (config.mirror === undefined
+      ? undefined
+      : createMirror({
+          config: config.mirror,
+          subjects: mirrorSubjects(config),
+          client: createCalendarClient({
+            tokenSource: withScopeFallback(tokenSource),
+            scopes: [mirrorScope],
+            fetch,
+            timeoutMs: config.limits.upstreamTimeoutMs,
+            ...(config.delegation.calendarRoot ? { rootUrl: config.delegation.calendarRoot } : {}),
+          }),
+          store: options.mirrorStore ?? createMemoryMirrorStore(),
+          log,
+          ...(options.now ? { now: options.now } : {}),
+        }));
+  const pushUrl = config.mirror?.pushUrl;
+  const probeFetch: FetchLike =
+    options.probeFetch === undefined
+      ? timed
+      : fetchWithTimeout(options.probeFetch, config.limits.upstreamTimeoutMs);
+  const mirrorChecks =
+    mirror === undefined || pushUrl === undefined
+      ? undefined
+      : (): Promise<DoctorCheck[]> => runMirrorChecks({ mirror, pushUrl, fetch: probeFetch });
+
   let report: DoctorReport | undefined;
   let checkedAt = Number.NEGATIVE_INFINITY;
   const clock = options.now ?? Date.now;
@@ -311,7 +367,10 @@ export function createServer(options: CreateServerOptions): DwdServer {
     report = await runDoctor({
       tokenSource,
       subject: config.delegation.checkSubject,
-      scopes: policy.allScopes,
+      scopes:
+        mirror === undefined || policy.allScopes.includes(mirrorScope)
+          ? policy.allScopes
+          : [...policy.allScopes, mirrorScope],
       calendar,
       fetch,
       ...(options.now ? { now: options.now } : {}),
@@ -420,9 +479,12 @@ export function createServer(options: CreateServerOptions): DwdServer {
     ...(options.version ? { version: options.version } : {}),
     onRequest: (d) => (inFlight += d),
     ...(options.processMetrics ? { processMetrics: options.processMetrics } : {}),
+    ...(mirror ? { mirror } : {}),
+    ...(mirrorChecks ? { mirrorChecks } : {}),
   });
   return {
     ...serverApp,
+    ...(mirror ? { mirror } : {}),
     tokenSource,
     checked,
     policy: () => policy,

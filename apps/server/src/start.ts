@@ -30,6 +30,9 @@ import { createProcessMetrics } from "./_internal/process-metrics.node.ts";
 import { UsageError } from "./_internal/usage-error.ts";
 import { nodeFetch } from "./_internal/node-fetch.ts";
 import { createServer } from "./server.ts";
+import type { DwdServer } from "./server.ts";
+import { parseMirrorFile } from "./mirror-file.ts";
+import type { MirrorStore } from "./mirror/store.ts";
 import type { RateStore } from "./limits.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 
@@ -45,6 +48,8 @@ export interface StartOptions {
   port: number;
   host: string;
   demoRate: number;
+  /** Demo modes: the file of users to mirror (`--mirror FILE`). */
+  mirrorFile?: string;
 }
 
 const out = (line: string): void => void process.stdout.write(`${redactSecrets(line)}\n`);
@@ -140,6 +145,79 @@ function cacheKeyFromEnv(name: string, required: boolean): string | undefined {
   return value;
 }
 
+async function readMirrorFile(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `Cannot read the --mirror file "${file}": ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : String(error)}`,
+      "Check the path given to --mirror (a file with one email a line)",
+    );
+  }
+  return parseMirrorFile(text, file);
+}
+
+/** `http://HOST:PORT` of a URL. */
+function originOf(url: string): string {
+  return new URL(url).origin;
+}
+
+/**
+ * The API listener, bound once (early in the demo with a mirror, whose push address needs the port),
+ * serving the server once it exists: a request that comes before waits for it.
+ */
+function lateListener(): {
+  listen(config: ServerConfig): Promise<string>;
+  serve(server: DwdServer): Server;
+  /** Closes the listener if it was bound (a start that failed must not keep the process alive). */
+  close(): void;
+} {
+  let bound: Promise<string> | undefined;
+  let http: Server | undefined;
+  let ready: (server: DwdServer) => void = () => undefined;
+  const serverReady = new Promise<DwdServer>((resolveServer) => (ready = resolveServer));
+  let handle = async (request: Request): Promise<Response> => (await serverReady).fetch(request);
+  return {
+    listen(config) {
+      bound ??= new Promise<string>((resolveListen, reject) => {
+        const s = createAdaptorServer({
+          fetch: (request: Request) => handle(request),
+          hostname: config.listen.host,
+        }) as Server;
+        http = s;
+        s.once("error", (cause: NodeJS.ErrnoException) =>
+          reject(
+            new UsageError(
+              `Cannot listen on "${config.listen.host}:${config.listen.port}": ${cause.code ?? cause.message}`,
+              "Pick another port (0 for a free one), or stop the process that holds it",
+            ),
+          ),
+        );
+        s.listen(config.listen.port, config.listen.host, () => {
+          const address = s.address() as AddressInfo;
+          const host = config.listen.host.includes(":")
+            ? `[${config.listen.host}]`
+            : config.listen.host === "0.0.0.0"
+              ? "127.0.0.1"
+              : config.listen.host;
+          resolveListen(`http://${host}:${address.port}`);
+        });
+      });
+      return bound;
+    },
+    serve(server) {
+      ready(server);
+      handle = server.fetch;
+      return http!;
+    },
+    close() {
+      http?.close();
+      http?.closeAllConnections();
+    },
+  };
+}
+
 /**
  * Runs the server until SIGTERM/SIGINT.
  *
@@ -147,7 +225,23 @@ function cacheKeyFromEnv(name: string, required: boolean): string | undefined {
  * @returns the exit code
  */
 export async function start(options: StartOptions): Promise<number> {
+  const listener = lateListener();
   const closers: (() => Promise<void>)[] = [];
+  try {
+    return await run(options, listener, closers);
+  } catch (error) {
+    // A start that failed half-way: nothing it opened may keep the process alive.
+    listener.close();
+    await Promise.allSettled(closers.map((c) => c()));
+    throw error;
+  }
+}
+
+async function run(
+  options: StartOptions,
+  listener: ReturnType<typeof lateListener>,
+  closers: (() => Promise<void>)[],
+): Promise<number> {
   let config: ServerConfig;
   let credentials: ServiceAccountKey | JwtSigner;
   const banner: string[] = [];
@@ -167,12 +261,29 @@ export async function start(options: StartOptions): Promise<number> {
       });
     }
   } else {
+    const mirrorUsers =
+      options.mirrorFile === undefined ? undefined : await readMirrorFile(options.mirrorFile);
     config = await demoConfig({
       port: options.port,
       host: options.host,
       cache: options.cache ?? "memory",
       ratePerMinute: options.demoRate,
+      ...(mirrorUsers !== undefined ? { mirrorUsers } : {}),
     });
+    // The mirror's push address is this server's own: its port must be known before the emulator
+    // takes a watch, so the listener is bound first (requests wait for the server behind it).
+    let pushOrigin: string | undefined;
+    if (mirrorUsers !== undefined) {
+      pushOrigin = originOf(await listener.listen(config));
+      config.mirror = {
+        users: mirrorUsers,
+        pushUrl: `${pushOrigin}/v1/push`,
+        horizonDays: 90,
+        channelTtlHours: 168,
+        reconcileMinutes: 15,
+        callsPerSecond: 10,
+      };
+    }
     let base: string;
     if (options.emulator) {
       const { startEmulator } = await import("@dwd/emulator/node");
@@ -180,6 +291,7 @@ export async function start(options: StartOptions): Promise<number> {
         scenario: "demo",
         port: options.emulatorPort ?? 0,
         host: "127.0.0.1",
+        ...(pushOrigin !== undefined ? { pushAllowedOrigins: [pushOrigin] } : {}),
       });
       closers.push(() => running.close());
       base = running.url;
@@ -195,6 +307,10 @@ export async function start(options: StartOptions): Promise<number> {
       }
       credentials = await loadKey(options.keyFile);
       banner.push(`emulator at ${base}`);
+      if (pushOrigin !== undefined)
+        banner.push(
+          `mirror: the emulator must allow pushes to ${pushOrigin} (start it with: dwd emulator start --push-allow ${pushOrigin})`,
+        );
     }
     config.delegation = {
       ...config.delegation,
@@ -212,12 +328,20 @@ export async function start(options: StartOptions): Promise<number> {
         idempotency: IdempotencyStore;
       }
     | undefined;
+  let mirrorStore: MirrorStore | undefined;
   if (config.cache !== "memory") {
     const secret = cacheKeyFromEnv("DWD_CACHE_KEY", true)!;
     const previousSecret = cacheKeyFromEnv("DWD_CACHE_KEY_PREVIOUS", false);
     const { createRedisTokenStore } = await import("./redis-store.ts");
     const store = createRedisTokenStore(config.cache);
     closers.push(() => store.close());
+    // The mirror's state beside the tokens, named under the same cache key, shared by every replica.
+    if (config.mirror !== undefined) {
+      const { createRedisMirrorStore } = await import("./mirror/redis-store.ts");
+      const kept = createRedisMirrorStore(config.cache, secret);
+      mirrorStore = kept;
+      closers.push(() => kept.close());
+    }
     shared = {
       store,
       secret,
@@ -238,28 +362,11 @@ export async function start(options: StartOptions): Promise<number> {
     // its own fetch.
     ...(process.versions.deno === undefined ? { fetch: nodeFetch } : {}),
     ...(shared ? { shared } : {}),
+    ...(mirrorStore ? { mirrorStore } : {}),
     processMetrics: createProcessMetrics(),
   });
-  const http = createAdaptorServer({ fetch: server.fetch, hostname: config.listen.host }) as Server;
-  const address = await new Promise<AddressInfo>((resolveListen, reject) => {
-    http.once("error", (cause: NodeJS.ErrnoException) =>
-      reject(
-        new UsageError(
-          `Cannot listen on "${config.listen.host}:${config.listen.port}": ${cause.code ?? cause.message}`,
-          "Pick another port (0 for a free one), or stop the process that holds it",
-        ),
-      ),
-    );
-    http.listen(config.listen.port, config.listen.host, () =>
-      resolveListen(http.address() as AddressInfo),
-    );
-  });
-  const host = config.listen.host.includes(":")
-    ? `[${config.listen.host}]`
-    : config.listen.host === "0.0.0.0"
-      ? "127.0.0.1"
-      : config.listen.host;
-  const url = `http://${host}:${address.port}`;
+  const url = await listener.listen(config);
+  const http = listener.serve(server);
   out(`dwd-server listening on ${url}`);
   // The admin listener: the doctor without a token, /metrics and the probes, for operators only.
   let admin: Server | undefined;
@@ -288,6 +395,14 @@ export async function start(options: StartOptions): Promise<number> {
     out("try:");
     // Not redacted: the demo tokens are public, documented values, valid only in this mode.
     for (const line of curls(url)) process.stdout.write(`  ${line}\n`);
+  }
+  // The mirror starts once /v1/push answers: the emulator's first message comes with the watch.
+  const mirror = server.mirror;
+  if (mirror !== undefined) {
+    mirror.start();
+    out(
+      `mirror: watching ${mirror.status().users} user(s); notifications to ${config.mirror!.pushUrl}`,
+    );
   }
 
   return await new Promise<number>((resolveExit) => {
@@ -318,9 +433,18 @@ export async function start(options: StartOptions): Promise<number> {
           );
         http.closeAllConnections();
         admin?.closeAllConnections();
-        void Promise.allSettled([audit.close(), ...closers.map((c) => c())]).then(() =>
-          resolveExit(0),
-        );
+        // The mirror first (its timers and syncs in flight), then the stores it wrote to.
+        void (mirror?.close() ?? Promise.resolve())
+          .catch((error: unknown) =>
+            err(
+              JSON.stringify({
+                level: "error",
+                msg: `mirror: close failed: ${error instanceof Error ? error.message : String(error)}`,
+              }),
+            ),
+          )
+          .then(() => Promise.allSettled([audit.close(), ...closers.map((c) => c())]))
+          .then(() => resolveExit(0));
       };
       wait();
     };

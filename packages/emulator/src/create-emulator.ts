@@ -12,6 +12,7 @@ import { directoryRoutes } from "./_internal/directory-routes.ts";
 import { deliver } from "./_internal/connection-reset.ts";
 import { applyFaults, controlApi } from "./_internal/control-api.ts";
 import { createRuntime } from "./_internal/emulator-runtime.ts";
+import { loopbackEntry } from "./_internal/push.ts";
 import type { FaultRates } from "./_internal/faults.ts";
 import { traffic } from "./_internal/traffic.ts";
 import type { TrafficStats } from "./_internal/traffic-stats.ts";
@@ -58,14 +59,20 @@ export interface EmulatorOptions {
   suspendedSubject?: SuspendedSubjectBehaviour | undefined;
   /** Faults from the start (same fields as `PUT /_emulator/faults`); validated. */
   faults?: { [K in keyof EmulatorFaults]?: EmulatorFaults[K] | undefined } | undefined;
-  /** The fetch that push notifications are POSTed with (default: the global `fetch`). */
+  /**
+   * The fetch that push notifications are POSTed with (default: the global `fetch`). A custom one
+   * (a test capturing deliveries) may be sent notifications for any listed origin; with the global
+   * `fetch` only loopback addresses are ever posted to.
+   */
   pushFetch?: typeof fetch | undefined;
   /**
-   * Origins a watch channel may name as its `address`, e.g. `["https://hooks.example.com",
-   * "http://127.0.0.1:8090"]`; default none. Google delivers only to domains verified for the project
-   * and answers any other address 403 `push.webhookUrlUnauthorized`; so does the emulator. The
-   * emulator's own origins and any `/_emulator/` path are refused even when listed, and redirects
-   * are never followed, so a channel cannot reach the control API or another local service.
+   * Origins a watch channel may name as its `address`, e.g. `["http://127.0.0.1:8090"]`, or
+   * `"loopback"` for any http(s) origin on `127.0.0.1`, `localhost` or `[::1]`; default none. Google
+   * delivers only to domains verified for the project and answers any other address 403
+   * `push.webhookUrlUnauthorized`; so does the emulator. It never posts outside the machine: an address
+   * that is not loopback is refused too, even when listed, unless a custom `pushFetch` does the
+   * sending. The emulator's own origins and any `/_emulator/` path are refused even when listed, and
+   * redirects are never followed, so a channel cannot reach the control API or another local service.
    */
   pushAllowedOrigins?: readonly string[] | undefined;
   /**
@@ -112,6 +119,17 @@ export interface EmulatorFaults {
   seed?: number | undefined;
   /** `Retry-After` of injected 429s, seconds (default 1). */
   retryAfterSeconds?: number | undefined;
+  /**
+   * Share of change notifications (`exists`/`not_exists`) dropped, 0–1 (default 0): never POSTed,
+   * counted as `pushDropped`; each still uses its message number, so the receiver sees a gap. The
+   * draws follow `seed`. The `sync` message of a new channel is never dropped.
+   */
+  pushDropRate?: number | undefined;
+  /**
+   * Delay before each push notification is POSTed, ms (default 0): a number, or `[min, max]` drawn
+   * per notification from `seed`. A channel's messages still arrive in order.
+   */
+  pushDelayMs?: number | readonly [number, number] | undefined;
 }
 
 /**
@@ -160,7 +178,7 @@ export interface Emulator {
   resetData(): void;
   /** Makes every sync token issued so far answer 410 fullSyncRequired (`POST /_emulator/expire-sync-tokens`). */
   expireSyncTokens(): void;
-  /** Resolves once every push notification queued so far has been attempted. */
+  /** Resolves once every push notification queued so far has been attempted (delayed ones included; dropped ones are never queued). */
   pushIdle(): Promise<void>;
 }
 
@@ -205,10 +223,10 @@ function origin(option: string, value: string): string {
     url.hash !== ""
   ) {
     const example =
-      option === "publicUrl" ? "https://google.test:8443" : "https://hooks.example.com";
-    throw new RangeError(
-      `${option} must be an http(s) origin such as "${example}", got "${value}"`,
-    );
+      option === "publicUrl"
+        ? '"https://google.test:8443"'
+        : '"http://127.0.0.1:8090", or "loopback"';
+    throw new RangeError(`${option} must be an http(s) origin such as ${example}, got "${value}"`);
   }
   return url.origin;
 }
@@ -240,7 +258,9 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   if (!Number.isInteger(maxBody) || maxBody < 1)
     throw new RangeError(`maxBodyBytes must be a positive integer, got ${maxBody}`);
   const pushAllowed = new Set(
-    (options.pushAllowedOrigins ?? []).map((o) => origin("pushAllowedOrigins", o)),
+    (options.pushAllowedOrigins ?? []).map((o) =>
+      o === loopbackEntry ? o : origin("pushAllowedOrigins", o),
+    ),
   );
   const publicUrl =
     options.publicUrl === undefined ? undefined : origin("publicUrl", options.publicUrl);
@@ -348,6 +368,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     baseUrl: () => emulator.baseUrl.replace(/\/+$/, ""),
     listenUrl: () => emulator.listenUrl,
     pushAllowed,
+    pushFetchGiven: options.pushFetch !== undefined,
     stats,
     faults,
     tokenLifetimeSeconds: lifetime,

@@ -9,6 +9,7 @@
 import type { Hono } from "hono";
 import { json } from "../_internal/reply.ts";
 import { doctorPage } from "../doctor.ts";
+import type { DoctorReport } from "../doctor.ts";
 import type { AppContext, Handler } from "../pipeline.ts";
 
 /**
@@ -20,14 +21,23 @@ import type { AppContext, Handler } from "../pipeline.ts";
 export function doctorHandlers(ctx: AppContext): Record<string, Handler> {
   return {
     async doctor() {
-      const report = await ctx.options.recheck();
+      const report = await reportOf(ctx);
       return json(report, report.ok ? 200 : 503);
     },
     async doctorPage() {
-      const report = await ctx.options.recheck();
+      const report = await reportOf(ctx);
       return { status: report.ok ? 200 : 503, html: doctorPage(report) };
     },
   };
+}
+
+/** The delegation's report (cached), with the mirror's checks run now when there is a mirror. */
+async function reportOf(ctx: AppContext): Promise<DoctorReport> {
+  const report = await ctx.options.recheck();
+  const more = ctx.options.mirrorChecks;
+  if (more === undefined) return report;
+  const checks = [...report.checks, ...(await more())];
+  return { ...report, checks, ok: checks.every((c) => c.status !== "fail") };
 }
 
 /**
@@ -38,11 +48,11 @@ export function doctorHandlers(ctx: AppContext): Record<string, Handler> {
  */
 export function addOpenDoctorRoutes(app: Hono, ctx: AppContext): void {
   app.get("/v1/doctor", async (c) => {
-    const report = await ctx.options.recheck();
+    const report = await reportOf(ctx);
     return c.json(report, report.ok ? 200 : 503);
   });
   app.get("/", async (c) => {
-    const report = await ctx.options.recheck();
+    const report = await reportOf(ctx);
     return c.html(doctorPage(report), report.ok ? 200 : 503);
   });
 }

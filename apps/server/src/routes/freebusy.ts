@@ -12,7 +12,7 @@ import type { FreeBusyAnswer } from "../calendar-port.ts";
 import type { AppContext, Handler } from "../pipeline.ts";
 import type { Caller } from "../policy.ts";
 import { ProblemError } from "../problem.ts";
-import { upstreamProblem } from "../upstream-problem.ts";
+import { errorText, upstreamProblem } from "../upstream-problem.ts";
 
 /** The most subject entries one availability answer lists (slots × subjects): about 150 KB of JSON. */
 const maxAnswerEntries = 5000;
@@ -20,6 +20,10 @@ const maxAnswerEntries = 5000;
 type BusyAnswer = {
   busy?: { start: string; end: string }[];
   error?: { code: string; status: number; detail: string; googleReason?: string };
+  /** `mirror` (answered from the mirror, without Google) or `google` (asked now). */
+  source: "mirror" | "google";
+  /** When the answer matched Google: the mirror's last sync of the user, or now. */
+  asOf: string;
 };
 
 function rangeOf(
@@ -53,7 +57,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
   function busyEntry(
     subject: string,
     outcome: { ok: true; value: FreeBusyAnswer } | { ok: false; error: unknown },
-  ): BusyAnswer {
+  ): Omit<BusyAnswer, "source" | "asOf"> {
     if (!outcome.ok) {
       const p = upstreamProblem(outcome.error);
       if (p.problem.status === 500 || p.problem.status === 501) throw outcome.error;
@@ -84,15 +88,85 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
     return { busy: (entry?.busy ?? []).map((b) => ({ start: b.start ?? "", end: b.end ?? "" })) };
   }
 
-  /** Busy intervals of each subject, acting as that subject (one token each): one batch when the client has it. */
+  /**
+   * The mirror's answers for the mirrored subjects (none when `fresh`, or without a mirror); a subject
+   * the mirror cannot answer (not synced yet, past its horizon, a failing store) is left out, so it is
+   * asked of Google.
+   */
+  async function fromMirror(
+    subjects: string[],
+    timeMin: string,
+    timeMax: string,
+    fresh: boolean,
+  ): Promise<Map<string, BusyAnswer>> {
+    const mirror = options.mirror;
+    const found = new Map<string, BusyAnswer>();
+    if (mirror === undefined || fresh) return found;
+    const from = Date.parse(timeMin);
+    const to = Date.parse(timeMax);
+    const mirrored = subjects.filter((s) => mirror.has(s));
+    const answers = await Promise.all(
+      mirrored.map((s) =>
+        mirror.read(s, from, to).then(
+          (a) => a,
+          (error: unknown) => {
+            ctx.log(
+              JSON.stringify({
+                level: "warn",
+                msg: `mirror: cannot read "${s}", asking Google: ${errorText(error)}`,
+              }),
+            );
+            return undefined;
+          },
+        ),
+      ),
+    );
+    mirrored.forEach((s, i) => {
+      const a = answers[i];
+      if (a === undefined) return;
+      found.set(s, {
+        busy: a.busy.map(([start, end]) => ({
+          start: new Date(start).toISOString(),
+          end: new Date(end).toISOString(),
+        })),
+        source: "mirror",
+        asOf: new Date(a.asOf).toISOString(),
+      });
+    });
+    return found;
+  }
+
+  /**
+   * Busy intervals of each subject: from the mirror when it can answer (and `fresh` is not asked),
+   * else acting as that subject (one token each), in one batch when the client has it.
+   */
   async function busyOf(
     caller: Caller,
     subjects: string[],
     timeMin: string,
     timeMax: string,
     operation: "freebusy" | "availability",
+    fresh: boolean,
   ): Promise<Record<string, BusyAnswer>> {
-    const unique = [...new Set(subjects.map((s) => s.toLowerCase()))];
+    const all = [...new Set(subjects.map((s) => s.toLowerCase()))];
+    const mirrored = await fromMirror(all, timeMin, timeMax, fresh);
+    const unique = all.filter((s) => !mirrored.has(s));
+    const asOf = new Date(ctx.now()).toISOString();
+    const live =
+      unique.length === 0 ? {} : await liveBusyOf(caller, unique, timeMin, timeMax, operation);
+    return Object.fromEntries(
+      all.map((s) => [s, mirrored.get(s) ?? { ...live[s]!, source: "google" as const, asOf }]),
+    );
+  }
+
+  /** Busy intervals of each subject from Google, acting as that subject. */
+  async function liveBusyOf(
+    caller: Caller,
+    unique: string[],
+    timeMin: string,
+    timeMax: string,
+    operation: "freebusy" | "availability",
+  ): Promise<Record<string, Omit<BusyAnswer, "source" | "asOf">>> {
     const scope = options.policy().scopeFor(caller, operation)!;
     let outcomes: Record<
       string,
@@ -124,12 +198,19 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
 
   return {
     async freebusy(_c, { caller, body }) {
-      const b = body as { subjects: string[]; timeMin: string; timeMax: string };
+      const b = body as { subjects: string[]; timeMin: string; timeMax: string; fresh?: boolean };
       rangeOf(b, 62);
       return json({
         timeMin: b.timeMin,
         timeMax: b.timeMax,
-        subjects: await busyOf(caller, b.subjects, b.timeMin, b.timeMax, "freebusy"),
+        subjects: await busyOf(
+          caller,
+          b.subjects,
+          b.timeMin,
+          b.timeMax,
+          "freebusy",
+          b.fresh === true,
+        ),
       });
     },
     async availability(_c, { caller, body }) {
@@ -143,6 +224,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
         workingHours?: { start?: string; end?: string; days?: number[] };
         minAttendees?: number;
         maxSlots?: number;
+        fresh?: boolean;
       };
       const { timeMin, timeMax } = rangeOf(b, 62);
       if (!isTimeZone(b.timeZone))
@@ -178,10 +260,19 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
             problem: `must be after workingHours.start ("${start}"), got "${end}"`,
           },
         ]);
-      const answers = await busyOf(caller, subjects, b.timeMin, b.timeMax, "availability");
+      const answers = await busyOf(
+        caller,
+        subjects,
+        b.timeMin,
+        b.timeMax,
+        "availability",
+        b.fresh === true,
+      );
       const busy: Record<string, Interval[]> = {};
       const unknown: Record<string, NonNullable<BusyAnswer["error"]>> = {};
+      const sources: Record<string, Pick<BusyAnswer, "source" | "asOf">> = {};
       for (const [subject, a] of Object.entries(answers)) {
+        sources[subject] = { source: a.source, asOf: a.asOf };
         if (a.busy === undefined) unknown[subject] = a.error!;
         else
           busy[subject] = a.busy.map((i) => ({
@@ -220,6 +311,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
         durationMinutes: b.durationMinutes,
         minAttendees,
         slots,
+        sources,
         ...(Object.keys(unknown).length > 0 ? { unknown } : {}),
       });
     },

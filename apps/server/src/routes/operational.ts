@@ -1,6 +1,7 @@
 /**
- * The operational routes, without a token: `/healthz`, `/readyz` (from the cached delegation check),
- * `/openapi.json` and `/metrics`.
+ * The operational routes, without a token: `/healthz`, `/readyz` (from the cached delegation check;
+ * with a mirror, its state too: `warming` or `ready`, which does not change the status, since users
+ * not synced yet are answered live), `/openapi.json` and `/metrics`.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { CacheStatus } from "../app-options.ts";
 import type { AppContext } from "../pipeline.ts";
 import { openApiDocument } from "../routes.ts";
 import type { IdentityStats } from "../identity.ts";
+import { renderMirrorMetrics } from "../metrics.ts";
 
 /** The workload-identity counters, under /metrics. */
 function identityMetrics(
@@ -59,6 +61,7 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
     const report = ctx.options.health();
     const cache = cacheStatus();
     const ready = report?.ok === true;
+    const mirror = ctx.options.mirror?.status();
     const body = {
       ready,
       delegation:
@@ -82,6 +85,17 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
               cache.key.foreignId === undefined
                 ? `key ${cache.key.id ?? "?"}${cache.key.previousId !== undefined ? ` (reads key ${cache.key.previousId} too)` : ""}`
                 : `mismatch: Redis holds entries of key ${cache.key.foreignId}, this replica's is ${cache.key.id ?? "?"} (${cache.key.mismatches} found): replicas do not share tokens; set the same DWD_CACHE_KEY on every replica`,
+          }),
+      // The mirror's state: /readyz stays 200 while it warms (users not synced yet are answered live).
+      ...(mirror === undefined
+        ? {}
+        : {
+            mirror: {
+              state: mirror.state,
+              users: mirror.users,
+              synced: mirror.synced,
+              channelsLive: mirror.channelsLive,
+            },
           }),
       // Which checks failed, not their details: those name the delegation (the doctor has them).
       ...(report?.ok === false
@@ -146,7 +160,10 @@ export function addOperationalRoutes(app: Hono, ctx: AppContext, version: string
         value: cache.fallbacks ?? 0,
       },
     }));
-    return c.body(text + (ctx.options.processMetrics?.() ?? ""), 200, {
+    const mirror = ctx.options.mirror;
+    const mirrorText =
+      mirror === undefined ? "" : renderMirrorMetrics(mirror.status(), mirror.counters);
+    return c.body(text + mirrorText + (ctx.options.processMetrics?.() ?? ""), 200, {
       "content-type": "text/plain; version=0.0.4; charset=utf-8",
     });
   });

@@ -26,8 +26,10 @@ export interface EmulatorContext {
   baseUrl(): string;
   /** The listening URL when it differs from the public base URL (also an accepted `aud`). */
   listenUrl?: (() => string | undefined) | undefined;
-  /** Origins watch channels may deliver to (`pushAllowedOrigins`); empty: none. */
+  /** Origins watch channels may deliver to (`pushAllowedOrigins`, `loopback` for any loopback origin); empty: none. */
   pushAllowed?: ReadonlySet<string> | undefined;
+  /** True when a custom `pushFetch` sends notifications: then listed non-loopback origins are allowed too. */
+  pushFetchGiven?: boolean | undefined;
   stats: Stats;
   faults: Faults;
   tokenLifetimeSeconds: number;

@@ -22,6 +22,8 @@ function faultView(runtime: EmulatorRuntime): Record<string, unknown> {
     errorRates: f.errorRates ?? {},
     seed: f.seed ?? 1,
     retryAfterSeconds: f.retryAfterSeconds ?? 1,
+    pushDropRate: f.pushDropRate ?? 0,
+    pushDelayMs: f.pushDelayMs ?? 0,
     tokenOutage: f.tokenOutage === true,
     clockOffsetMs: f.clockOffsetMs,
   };
@@ -47,6 +49,9 @@ export function applyFaults(
   f.errorRates = { ...(input.errorRates ?? {}) };
   f.seed = input.seed ?? 1;
   f.retryAfterSeconds = input.retryAfterSeconds ?? 1;
+  const delay = input.pushDelayMs ?? 0;
+  f.pushDropRate = input.pushDropRate ?? 0;
+  f.pushDelayMs = typeof delay === "number" ? delay : [delay[0], delay[1]];
   f.tokenOutage = input.tokenOutage === true;
   if (input.clockOffsetMs !== undefined) f.clockOffsetMs = input.clockOffsetMs;
   runtime.injector.reseed();
@@ -66,6 +71,7 @@ export function controlApi(runtime: EmulatorRuntime): Hono {
       tokenRequests: s.tokenRequests,
       tokensIssued: s.tokensIssued,
       apiRequests: s.apiRequests,
+      calendarRequests: s.calendarRequests,
       batchRequests: s.batchRequests,
       batchParts: s.batchParts,
       bytesSent: s.bytesSent,
@@ -77,6 +83,7 @@ export function controlApi(runtime: EmulatorRuntime): Hono {
       ...counters,
       pushDeliveries: runtime.hub.counts.delivered,
       pushFailures: runtime.hub.counts.failed,
+      pushDropped: runtime.hub.counts.dropped,
     });
   });
   // Who is in the scenario (for `dwd … --all-users`): names, IDs and grants — no key, token or secret.
@@ -130,7 +137,8 @@ export function controlApi(runtime: EmulatorRuntime): Hono {
   });
   app.post("/push/flush", async () => {
     await runtime.hub.idle();
-    return json({ delivered: runtime.hub.counts.delivered, failed: runtime.hub.counts.failed });
+    const { delivered, failed, dropped } = runtime.hub.counts;
+    return json({ delivered, failed, dropped });
   });
   app.notFound(() =>
     json(

@@ -27,7 +27,8 @@ export function createRuntime(
   scenario: Scenario,
   pushFetch?: typeof fetch,
 ): EmulatorRuntime {
-  const hub: PushHub = createPushHub(pushFetch, () => ctx.clock());
+  const injector = createFaultInjector(ctx.faults);
+  const hub: PushHub = createPushHub(pushFetch, () => ctx.clock(), injector);
   const build = (epoch: number): CalendarData => {
     const data = buildCalendarData(ctx.store, scenario);
     seedEvents(data, scenario, ctx.clock());
@@ -40,7 +41,7 @@ export function createRuntime(
     ctx,
     scenario,
     hub,
-    injector: createFaultInjector(ctx.faults),
+    injector,
     data: () => data,
     resetData() {
       data = build(data.syncEpoch + 1);

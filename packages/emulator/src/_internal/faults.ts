@@ -10,6 +10,10 @@ export interface FaultSettings {
   errorRates?: FaultRates | undefined;
   seed?: number | undefined;
   retryAfterSeconds?: number | undefined;
+  /** Share of change notifications (`exists`/`not_exists`) never POSTed, 0–1; each still uses its message number. */
+  pushDropRate?: number | undefined;
+  /** Delay before each push notification is POSTed, ms: a number, or `[min, max]` drawn per notification. */
+  pushDelayMs?: number | readonly [number, number] | undefined;
 }
 
 /** Every fault kind, in the order a draw checks them. */
@@ -31,6 +35,10 @@ function mulberry32(seed: number): () => number {
 export interface FaultInjector {
   /** The fault for the next API request, if any. */
   draw(): FaultKind | undefined;
+  /** True when the next change notification is to be dropped (`pushDropRate`). */
+  dropPush(): boolean;
+  /** The delay of the next push notification in ms (`pushDelayMs`; a range is drawn). */
+  pushDelay(): number;
   /** Starts the sequence again from the seed. */
   reseed(): void;
 }
@@ -50,6 +58,21 @@ export function checkFaultSettings(value: FaultSettings): string | undefined {
     (typeof value.retryAfterSeconds !== "number" || !(value.retryAfterSeconds >= 0))
   ) {
     return `retryAfterSeconds must be a number of seconds, got ${JSON.stringify(value.retryAfterSeconds)}`;
+  }
+  if (
+    value.pushDropRate !== undefined &&
+    (typeof value.pushDropRate !== "number" || !(value.pushDropRate >= 0) || value.pushDropRate > 1)
+  ) {
+    return `pushDropRate must be a number from 0 to 1, got ${JSON.stringify(value.pushDropRate)}`;
+  }
+  if (value.pushDelayMs !== undefined) {
+    const d = value.pushDelayMs;
+    const ms = (n: unknown): boolean => typeof n === "number" && n >= 0 && n <= 600_000;
+    const fine = Array.isArray(d)
+      ? d.length === 2 && ms(d[0]) && ms(d[1]) && (d[0] as number) <= (d[1] as number)
+      : ms(d);
+    if (!fine)
+      return `pushDelayMs must be milliseconds from 0 to 600000, or [min, max] with min <= max, got ${JSON.stringify(d)}`;
   }
   if (value.errorRates !== undefined) {
     if (typeof value.errorRates !== "object" || value.errorRates === null)
@@ -71,15 +94,35 @@ export function checkFaultSettings(value: FaultSettings): string | undefined {
 export function createFaultInjector(settings: FaultSettings): FaultInjector {
   let seed = settings.seed ?? 1;
   let random = mulberry32(seed);
-  return {
+  // Push draws have their own sequence, so notifications never shift which API calls fail.
+  let pushRandom = mulberry32(seed ^ 0x5bd1e995);
+  const current = (): void => {
+    if ((settings.seed ?? 1) !== seed) injector.reseed();
+  };
+  const injector: FaultInjector = {
     reseed() {
       seed = settings.seed ?? 1;
       random = mulberry32(seed);
+      pushRandom = mulberry32(seed ^ 0x5bd1e995);
+    },
+    dropPush() {
+      const rate = settings.pushDropRate ?? 0;
+      if (rate <= 0) return false;
+      current();
+      return pushRandom() < rate;
+    },
+    pushDelay() {
+      const d = settings.pushDelayMs ?? 0;
+      if (typeof d === "number") return d;
+      const [min, max] = d;
+      if (max <= min) return min;
+      current();
+      return Math.round(min + pushRandom() * (max - min));
     },
     draw() {
       const rates = settings.errorRates;
       if (rates === undefined) return undefined;
-      if ((settings.seed ?? 1) !== seed) this.reseed();
+      current();
       const r = random();
       let acc = 0;
       for (const kind of faultKinds) {
@@ -89,4 +132,5 @@ export function createFaultInjector(settings: FaultSettings): FaultInjector {
       return undefined;
     },
   };
+  return injector;
 }

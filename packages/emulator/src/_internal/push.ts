@@ -4,24 +4,56 @@ import { calendarError, missingField, notFound } from "./calendar-errors.ts";
 import type { CalendarData, PushChannel } from "./calendar-state.ts";
 import { toHex, randomBytes } from "./base64.ts";
 
+/** Delivery counters of a push hub. */
+export interface PushCounts {
+  /** POSTs answered 2xx. */
+  delivered: number;
+  /** POSTs that failed (network error, non-2xx, a redirect). */
+  failed: number;
+  /** Change notifications dropped by the `pushDropRate` fault (never POSTed). */
+  dropped: number;
+}
+
+/** The push faults the hub draws from (the fault injector). */
+export interface PushFaults {
+  dropPush(): boolean;
+  pushDelay(): number;
+}
+
 /** Sends push notifications; one ordered queue per channel. */
 export interface PushHub {
   /** Notifies the channels watching `collection` (state `exists`, or `not_exists` once the calendar is gone). */
   notify(data: CalendarData, collection: string): void;
   /** Queues the `sync` message of a new channel. */
   start(channel: PushChannel): void;
-  /** Resolves once every queued delivery has been attempted. */
+  /** Resolves once every queued delivery has been attempted (delayed ones included). */
   idle(): Promise<void>;
-  /** Deliveries attempted and failed (network error or non-2xx). */
-  counts: { delivered: number; failed: number };
+  counts: PushCounts;
 }
 
-/** A push hub that POSTs with `fetchImpl` (default: the global fetch); `now` gives the emulated clock. */
-export function createPushHub(fetchImpl: typeof fetch | undefined, now: () => number): PushHub {
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A push hub that POSTs with `fetchImpl` (default: the global fetch); `now` gives the emulated clock
+ * (channel expiry), `faults` the drop and delay draws. A channel's messages go out one at a time in
+ * the order they were made, whatever their delays: a message waits for its own delay and for the
+ * message before it, so a delay never reorders one channel.
+ */
+export function createPushHub(
+  fetchImpl: typeof fetch | undefined,
+  now: () => number,
+  faults: PushFaults,
+): PushHub {
   const queues = new Map<string, Promise<void>>();
-  const counts = { delivered: 0, failed: 0 };
+  const counts: PushCounts = { delivered: 0, failed: 0, dropped: 0 };
   const send = (channel: PushChannel, state: string): void => {
+    // Google's message numbers only increase and may skip: a dropped message still uses its number.
     channel.messageNumber += 1;
+    if (state !== "sync" && faults.dropPush()) {
+      counts.dropped++;
+      return;
+    }
+    const due = Date.now() + faults.pushDelay();
     const headers: Record<string, string> = {
       "X-Goog-Channel-ID": channel.id,
       "X-Goog-Channel-Expiration": new Date(channel.expiration).toUTCString(),
@@ -33,6 +65,10 @@ export function createPushHub(fetchImpl: typeof fetch | undefined, now: () => nu
     if (channel.token !== undefined) headers["X-Goog-Channel-Token"] = channel.token;
     const previous = queues.get(channel.id) ?? Promise.resolve();
     const next = previous.then(async () => {
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      // A channel past its expiration (on the emulated clock) delivers nothing more.
+      if (channel.expiration <= now()) return;
       try {
         // Never follow a redirect: an allowed receiver must not steer the POST elsewhere.
         const res = await (fetchImpl ?? fetch)(channel.address, {
@@ -49,6 +85,10 @@ export function createPushHub(fetchImpl: typeof fetch | undefined, now: () => nu
       }
     });
     queues.set(channel.id, next);
+    // A drained queue is forgotten, so channels that come and go do not accumulate.
+    void next.then(() => {
+      if (queues.get(channel.id) === next) queues.delete(channel.id);
+    });
   };
   return {
     counts,
@@ -68,12 +108,8 @@ export function createPushHub(fetchImpl: typeof fetch | undefined, now: () => nu
       }
     },
     async idle() {
-      let pending = [...queues.values()];
-      while (pending.length > 0) {
-        await Promise.all(pending);
-        const again = [...queues.values()];
-        pending = again.filter((p) => !pending.includes(p));
-      }
+      // Waits until no queue is left: a delivery may queue no more, but notify() may add while waiting.
+      while (queues.size > 0) await Promise.all([...queues.values()]);
     },
   };
 }
@@ -103,12 +139,23 @@ function ownOrigins(call: CalendarCall): Set<string> {
   return own;
 }
 
+/** The `pushAllowedOrigins` entry that allows every loopback origin but the emulator's own. */
+export const loopbackEntry = "loopback";
+
 /**
- * True when a channel may deliver to `address`: its origin is allowed (`pushAllowedOrigins`), it is
- * not one of the emulator's own, and it is no control-API path.
+ * True when a channel may deliver to `address`: its origin is allowed (listed in
+ * `pushAllowedOrigins`, or on a loopback host under the `loopback` entry), it is on a loopback
+ * host unless a custom `pushFetch` does the sending, it is not one of the emulator's own, and it is
+ * no control-API path.
  */
 function deliverable(call: CalendarCall, address: URL): boolean {
-  if (!(call.ctx.pushAllowed?.has(address.origin) ?? false)) return false;
+  const allowed = call.ctx.pushAllowed;
+  const local = isLocal(address);
+  const listed =
+    (allowed?.has(address.origin) ?? false) || (local && (allowed?.has(loopbackEntry) ?? false));
+  if (!listed) return false;
+  // The emulator never posts outside the machine; a test's own pushFetch sends nothing anywhere.
+  if (!local && call.ctx.pushFetchGiven !== true) return false;
   if (ownOrigins(call).has(address.origin)) return false;
   let path = address.pathname;
   try {
@@ -117,6 +164,34 @@ function deliverable(call: CalendarCall, address: URL): boolean {
     // a malformed escape is checked as written
   }
   return !/^\/+_emulator(?:[/\\]|$)/i.test(path);
+}
+
+/** Google's default channel lifetime (`params.ttl` default, 604800 s) and the longest granted here. */
+const defaultLifetimeMs = 604_800_000;
+const maxLifetimeMs = 30 * 86_400_000;
+
+/** The channel `id` when it is live; an expired one is removed (Google forgets it). */
+function liveChannel(data: CalendarData, id: string, nowMs: number): PushChannel | undefined {
+  const channel = data.channels.get(id);
+  if (channel !== undefined && channel.expiration <= nowMs) {
+    data.channels.delete(id);
+    return undefined;
+  }
+  return channel;
+}
+
+/** The expiration a watch asks for: `params.ttl` (seconds) or `expiration` (epoch ms), capped. */
+function expirationOf(body: Record<string, unknown>, nowMs: number): number {
+  const params = body["params"];
+  const ttl =
+    typeof params === "object" && params !== null
+      ? Number((params as Record<string, unknown>)["ttl"])
+      : Number.NaN;
+  const requested = Number(body["expiration"]);
+  let at = nowMs + defaultLifetimeMs;
+  if (Number.isFinite(ttl) && ttl > 0) at = nowMs + ttl * 1000;
+  else if (Number.isFinite(requested) && requested > nowMs) at = requested;
+  return Math.min(at, nowMs + maxLifetimeMs);
 }
 
 /**
@@ -166,14 +241,9 @@ export function watch(
         call.now,
       );
     }
-    if (call.data.channels.has(body["id"]))
+    if (liveChannel(call.data, body["id"], call.now) !== undefined)
       return calendarError(400, "channelIdNotUnique", "Channel id not unique", call.now);
-    const requested = Number(body["expiration"]);
-    const max = call.now + 30 * 86_400_000;
-    const expiration =
-      Number.isFinite(requested) && requested > call.now
-        ? Math.min(requested, max)
-        : call.now + 7 * 86_400_000;
+    const expiration = expirationOf(body, call.now);
     const resourceUri = new URL(call.request.url);
     resourceUri.pathname = resourceUri.pathname.replace(/\/watch$/, "");
     resourceUri.search = "?alt=json";
@@ -201,11 +271,12 @@ export function watch(
   };
 }
 
-/** channels.stop: ends a channel by `id` and `resourceId`; 404 when no such channel. */
+/** channels.stop: ends a channel by `id` and `resourceId`; 404 when no such channel (or it expired). */
 export async function channelsStop(call: CalendarCall): Promise<Response> {
   const body = await readBody(call);
   if (body instanceof Response) return body;
-  const channel = typeof body["id"] === "string" ? call.data.channels.get(body["id"]) : undefined;
+  const channel =
+    typeof body["id"] === "string" ? liveChannel(call.data, body["id"], call.now) : undefined;
   if (channel === undefined || channel.resourceId !== body["resourceId"]) return notFound(call.now);
   call.data.channels.delete(channel.id);
   return noContent(call.now);

@@ -4,8 +4,10 @@ export interface TrafficStats {
   tokenRequests: number;
   /** Access tokens issued. */
   tokensIssued: number;
-  /** Calendar API calls (a batch counts each of its parts; injected failures included). */
+  /** API calls, Calendar and Directory (a batch counts each of its parts; injected failures included). */
   apiRequests: number;
+  /** Calendar API calls only: every request under `/calendar/v3/` (batch parts each, injected failures and 401s included). */
+  calendarRequests: number;
   /** `POST /batch/calendar/v3` requests. */
   batchRequests: number;
   /** Calls inside batch requests. */
@@ -28,6 +30,7 @@ export function createTrafficStats(): TrafficStats {
     tokenRequests: 0,
     tokensIssued: 0,
     apiRequests: 0,
+    calendarRequests: 0,
     batchRequests: 0,
     batchParts: 0,
     bytesSent: 0,
@@ -38,6 +41,7 @@ export function createTrafficStats(): TrafficStats {
       stats.tokenRequests = 0;
       stats.tokensIssued = 0;
       stats.apiRequests = 0;
+      stats.calendarRequests = 0;
       stats.batchRequests = 0;
       stats.batchParts = 0;
       stats.bytesSent = 0;

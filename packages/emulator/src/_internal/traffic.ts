@@ -66,6 +66,7 @@ export function traffic(runtime: EmulatorRuntime): MiddlewareHandler {
       bump(ctx.stats.byEndpoint, "iam.signJwt");
     let fault: FaultKind | undefined;
     if (path.startsWith("/calendar/v3/")) {
+      ctx.stats.calendarRequests++;
       fault = runtime.injector.draw();
       if (fault === "reset" && part) fault = "503";
       if (fault !== undefined) bump(ctx.stats.faultsInjected, fault);
