@@ -513,26 +513,30 @@ try {
         const after = await stats();
         const calls = after.calendarRequests - before.calendarRequests;
         const perUser = (usedMemory() - empty) / scale.length;
-        // Bytes of each user's keys (those naming the user), fitted against the user's busy intervals.
-        const keys = cli("--scan")
+        // Each user's record is one key, `dwd:m:U` (U an HMAC of the email: keys cannot be tied to
+        // users). Users have 0…9 busy intervals, 1 in 10 each; record sizes and interval counts are
+        // matched by rank (more intervals, larger record) and fitted by least squares.
+        const records = cli("--scan", "--pattern", "dwd:m:*")
           .split("\n")
-          .filter((k) => k !== "");
-        const bytesOf = new Map<string, number>();
-        for (const key of keys) {
-          const owner = scale.find((u) => key.includes(u));
-          if (owner === undefined) continue;
-          bytesOf.set(
-            owner,
-            (bytesOf.get(owner) ?? 0) + Number(cli("MEMORY", "USAGE", key).trim()),
-          );
-        }
-        const xs = scale.map((_, i) => scaleEvents(i));
-        const ys = scale.map((u) => bytesOf.get(u) ?? 0);
+          .filter((k) => /^dwd:m:[A-Za-z0-9_-]{22}$/.test(k));
+        const sizes = execFileSync("redis-cli", ["-p", String(redisPort)], {
+          encoding: "utf8",
+          input: records.map((k) => `MEMORY USAGE ${k}\n`).join(""),
+        })
+          .split("\n")
+          .filter((l) => l !== "")
+          .map(Number)
+          .sort((a, b) => a - b);
+        const xs = scale.map((_, i) => scaleEvents(i)).sort((a, b) => a - b);
+        const ys = sizes;
         const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
         const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+        // NaN when the records are not one a user (nothing to match).
         const slope =
-          xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) /
-          xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+          ys.length !== xs.length
+            ? Number.NaN
+            : xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) /
+              xs.reduce((a, x) => a + (x - mx) ** 2, 0);
         const metrics = await (await fetch(`${server.url}/metrics`)).text();
         const rss = Number(/^process_resident_memory_bytes (\S+)$/m.exec(metrics)?.[1]);
         say(`\n9e. ${scale.length} mirrored users on Redis, ${SCALE_RATE} Google calls/s`);
@@ -543,7 +547,8 @@ try {
             "at the pace": `${(calls / SCALE_RATE).toFixed(1)} s`,
             "Redis / user": `${perUser.toFixed(0)} B`,
             "Redis / busy interval": `${slope.toFixed(0)} B`,
-            "user keys": bytesOf.size,
+            "user records": records.length,
+            "record p50": `${median(sizes)} B`,
             "server RSS": `${(rss / 2 ** 20).toFixed(0)} MiB`,
           },
         ]);
