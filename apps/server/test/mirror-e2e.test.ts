@@ -102,8 +102,9 @@ describe("dwd-server --emulator-url URL --key FILE --mirror users.txt: the one-m
     ]);
   });
   afterAll(async () => {
-    expect(await server.stop("SIGTERM")).toBe(0);
-    await emulator.stop();
+    // (Each guarded: a start-up that failed leaves nothing running behind it.)
+    if (server as RunningServer | undefined) expect(await server.stop("SIGTERM")).toBe(0);
+    await emulator?.stop();
   });
 
   it("warms, then answers from the mirror without calling Google; a change at Google shows by push", async () => {
@@ -201,7 +202,7 @@ describe("three replicas and Redis behind a round-robin push address", () => {
   let emulator: EmulatorProcess;
   let redis: ChildProcess;
   let proxy: RoundRobin;
-  let replicas: RunningServer[] = [];
+  const replicas: RunningServer[] = [];
   let live: RunningServer[] = [];
 
   beforeAll(async () => {
@@ -213,17 +214,17 @@ describe("three replicas and Redis behind a round-robin push address", () => {
       pushBase: proxy.url,
       cache: `redis://127.0.0.1:${port}`,
     });
-    replicas = await Promise.all(
-      [0, 1, 2].map(() => startServer("node", ["--config", config], { DWD_CACHE_KEY: CACHE_KEY })),
-    );
-    live = [...replicas];
+    for (let i = 0; i < 3; i++) {
+      replicas.push(await startServer("node", ["--config", config], { DWD_CACHE_KEY: CACHE_KEY }));
+      live = [...replicas];
+    }
     for (const r of replicas) await untilReady(r.url);
   });
   afterAll(async () => {
     for (const r of live) expect(await r.stop("SIGTERM")).toBe(0);
-    await proxy.close();
-    await stopRedis(redis);
-    await emulator.stop();
+    await proxy?.close();
+    if (redis as ChildProcess | undefined) await stopRedis(redis);
+    await emulator?.stop();
   });
 
   /** Every replica's counters, summed; `gone` adds those of replicas no longer running. */
@@ -357,8 +358,9 @@ describe("30 % of notifications dropped: the reconcile pass repairs every change
     await emulator.control("faults", { pushDropRate: 0.3, seed: 7 });
   });
   afterAll(async () => {
-    expect(await server.stop("SIGTERM")).toBe(0);
-    await emulator.stop();
+    // (Each guarded: a start-up that failed leaves nothing running behind it.)
+    if (server as RunningServer | undefined) expect(await server.stop("SIGTERM")).toBe(0);
+    await emulator?.stop();
   });
 
   it("every one of 10 changes shows, dropped notifications included, and repairs are counted", async () => {
