@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BOOKING_TOKEN, CACHE_KEY, callers, expectNoSecrets, seen } from "./helpers.ts";
-import type { EmulatorProcess } from "./mirror-harness.ts";
+import type { EmulatorProcess } from "./mirror-e2e-harness.ts";
 import {
   asUser,
   availabilityBody,
@@ -19,7 +19,7 @@ import {
   slot,
   slotStarts,
   startEmulatorProcess,
-} from "./mirror-harness.ts";
+} from "./mirror-e2e-harness.ts";
 import { freePort, startRedis, stopRedis } from "./redis.ts";
 import type { PushSeen, RoundRobin } from "./round-robin.ts";
 import { startRoundRobin } from "./round-robin.ts";
