@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emulatorStart, faultsFromFlags } from "../src/commands/emulator.ts";
+import { emulatorStart, faultsFromFlags, pushAllowFromFlag } from "../src/commands/emulator.ts";
 import { UsageError } from "../src/_internal/usage-error.ts";
 import { captureIo } from "./helpers.ts";
 
@@ -73,6 +73,89 @@ describe("faultsFromFlags()", () => {
       expect((thrown as UsageError).hint).toBe(c.hint);
     });
   }
+});
+
+describe("push fault flags: --push-drop and --push-delay-ms", () => {
+  it("reads a drop rate, a fixed delay and a delay range, with the shared seed", () => {
+    expect(faultsFromFlags({ pushDrop: "0.3", pushDelayMs: "200", faultSeed: "7" })).toEqual({
+      pushDropRate: 0.3,
+      pushDelayMs: 200,
+      seed: 7,
+    });
+    expect(faultsFromFlags({ pushDelayMs: "50-500" })).toEqual({ pushDelayMs: [50, 500] });
+  });
+
+  const bad = [
+    {
+      flags: { pushDrop: "2" },
+      message: 'Invalid --push-drop "2": not a rate from 0 to 1',
+      hint: "Give a fraction of notifications, e.g. --push-drop 0.3",
+    },
+    {
+      flags: { pushDelayMs: "soon" },
+      message: 'Invalid --push-delay-ms "soon": not milliseconds or a range MIN-MAX',
+      hint: "Give whole milliseconds from 0 to 600000, or a range, e.g. --push-delay-ms 200 or --push-delay-ms 50-500",
+    },
+    {
+      flags: { pushDelayMs: "500-50" },
+      message: 'Invalid --push-delay-ms "500-50": not milliseconds or a range MIN-MAX',
+      hint: "Give whole milliseconds from 0 to 600000, or a range, e.g. --push-delay-ms 200 or --push-delay-ms 50-500",
+    },
+  ];
+  for (const c of bad) {
+    it(`refuses ${JSON.stringify(c.flags)} with a usage error`, () => {
+      expect(() => faultsFromFlags(c.flags)).toThrow(UsageError);
+      try {
+        faultsFromFlags(c.flags);
+      } catch (err) {
+        expect({ message: (err as UsageError).message, hint: (err as UsageError).hint }).toEqual({
+          message: c.message,
+          hint: c.hint,
+        });
+      }
+    });
+  }
+});
+
+describe("pushAllowFromFlag(): loopback origins only", () => {
+  it("takes loopback and origins on 127.0.0.1, localhost and [::1]", () => {
+    expect(pushAllowFromFlag(undefined)).toBeUndefined();
+    expect(
+      pushAllowFromFlag("loopback, http://127.0.0.1:8090,https://localhost:9443,http://[::1]:80"),
+    ).toEqual(["loopback", "http://127.0.0.1:8090", "https://localhost:9443", "http://[::1]:80"]);
+  });
+
+  it("refuses an origin outside the machine, and anything that is no origin", () => {
+    const hint =
+      "Give loopback origins without a path, comma-separated, or loopback for any: e.g. --push-allow loopback or --push-allow http://127.0.0.1:8090";
+    const cases: [string, string][] = [
+      [
+        "loopback,https://hooks.example.com",
+        'Invalid --push-allow "https://hooks.example.com": not a loopback origin (the emulator never posts outside the machine)',
+      ],
+      [
+        "http://127.0.0.1:8090/hook",
+        'Invalid --push-allow "http://127.0.0.1:8090/hook": not an http(s) origin',
+      ],
+      ["everywhere", 'Invalid --push-allow "everywhere": not an http(s) origin'],
+    ];
+    for (const [value, message] of cases) {
+      let thrown: unknown;
+      try {
+        pushAllowFromFlag(value);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(UsageError);
+      expect({
+        message: (thrown as UsageError).message,
+        hint: (thrown as UsageError).hint,
+      }).toEqual({
+        message,
+        hint,
+      });
+    }
+  });
 });
 
 describe("emulatorStart() with faults", () => {

@@ -143,14 +143,104 @@ describe("dwd emulator start --push-allow", { timeout: 60_000 }, () => {
       "--keys-dir",
       join(dir, "bad-push"),
       "--push-allow",
-      "https://hooks.example.com, http://127.0.0.1:8090/_emulator",
+      "http://localhost:8090, http://127.0.0.1:8090/_emulator",
     ]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain(
       'Invalid --push-allow "http://127.0.0.1:8090/_emulator": not an http(s) origin',
     );
-    expect(r.stderr).toContain("e.g. --push-allow https://hooks.example.com,http://127.0.0.1:8090");
+    expect(r.stderr).toContain("e.g. --push-allow loopback or --push-allow http://127.0.0.1:8090");
+  });
+
+  it("refuses an origin outside the machine, exit 2 with a hint", async () => {
+    const r = await dwd([
+      "emulator",
+      "start",
+      "--port",
+      "0",
+      "--keys-dir",
+      join(dir, "bad-push-remote"),
+      "--push-allow",
+      "https://hooks.example.com",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(
+      'Invalid --push-allow "https://hooks.example.com": not a loopback origin (the emulator never posts outside the machine)',
+    );
+    expect(r.stderr).toContain("e.g. --push-allow loopback");
+  });
+
+  it("--push-allow loopback --push-drop 1 --push-delay-ms 0-5: the sync message arrives, every change notification is dropped and counted", async () => {
+    const got: string[] = [];
+    const hook = createServer((req, res) => {
+      got.push(
+        `${String(req.headers["x-goog-message-number"])}:${String(req.headers["x-goog-resource-state"])}`,
+      );
+      req.resume();
+      req.on("end", () => res.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
+    try {
+      const keys = join(dir, "push-faults");
+      const { child, firstLine } = await dwdFirstLine(
+        [
+          "emulator",
+          "start",
+          "--port",
+          "0",
+          "--keys-dir",
+          keys,
+          "--push-allow",
+          "loopback",
+          "--push-drop",
+          "1",
+          "--push-delay-ms",
+          "0-5",
+        ],
+        cleanEnv(),
+      );
+      children.push(child);
+      const minted = await dwd([
+        "token",
+        "--key",
+        join(keys, "calendar-bot.json"),
+        "--subject",
+        "info@example.com",
+        "--scopes",
+        "calendar",
+      ]);
+      expect(minted.code).toBe(0);
+      const auth = {
+        authorization: `Bearer ${minted.stdout.trim()}`,
+        "content-type": "application/json",
+      };
+      const address = `http://localhost:${(hook.address() as AddressInfo).port}/hook`;
+      const watch = await fetch(`${firstLine}/calendar/v3/calendars/primary/events/watch`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ id: "cli-push", type: "web_hook", address }),
+      });
+      expect(watch.status).toBe(200);
+      const inserted = await fetch(`${firstLine}/calendar/v3/calendars/primary/events`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({
+          summary: "x",
+          start: { date: "2026-04-02" },
+          end: { date: "2026-04-03" },
+        }),
+      });
+      expect(inserted.status).toBe(200);
+      const flushed = await fetch(`${firstLine}/_emulator/push/flush`, { method: "POST" });
+      expect(await flushed.json()).toEqual({ delivered: 1, failed: 0, dropped: 1 });
+      expect(got).toEqual(["1:sync"]);
+      const faults = (await (await fetch(`${firstLine}/_emulator/faults`)).json()) as object;
+      expect(faults).toMatchObject({ pushDropRate: 1, pushDelayMs: [0, 5] });
+    } finally {
+      hook.close();
+    }
   });
 
   it("allows watch channels to the given origin only", async () => {

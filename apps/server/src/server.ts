@@ -24,7 +24,7 @@ import { createServerApp } from "./app.ts";
 import { currentTraceparent } from "./_internal/trace-context.ts";
 import type { AuditSink } from "./audit.ts";
 import type { CalendarPort, FreeBusyMany } from "./calendar-port.ts";
-import type { ServerConfig } from "./config.ts";
+import type { RateConfig, ServerConfig } from "./config.ts";
 import { mirrorSubjects } from "./config.ts";
 import { createMirror } from "./mirror/engine.ts";
 import { createMemoryMirrorStore } from "./mirror/store.ts";
@@ -85,6 +85,8 @@ export interface CreateServerOptions {
   mirror?: Mirror;
   /** The transport of the doctor's probe of `mirror.pushUrl` (default: `fetch`, with its timeout). */
   probeFetch?: UpstreamFetch;
+  /** The budget of /v1/push, apart from the callers' (default 200 a second). */
+  pushRate?: RateConfig;
 }
 
 /** The scope the mirror reads with (falling back to `calendar` where only that is granted). */
@@ -481,6 +483,7 @@ export function createServer(options: CreateServerOptions): DwdServer {
     ...(options.processMetrics ? { processMetrics: options.processMetrics } : {}),
     ...(mirror ? { mirror } : {}),
     ...(mirrorChecks ? { mirrorChecks } : {}),
+    ...(options.pushRate ? { pushRate: options.pushRate } : {}),
   });
   return {
     ...serverApp,

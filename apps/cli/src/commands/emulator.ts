@@ -13,9 +13,9 @@ export interface EmulatorStartOptions {
   keysDir: string;
   /** `--public-url`: the origin clients reach the emulator at through a proxy (key files name it). */
   publicUrl?: string;
-  /** `--push-allow`: origins watch channels may deliver to (default none). */
+  /** `--push-allow`: loopback origins (or `loopback`) watch channels may deliver to (default none). */
   pushAllowedOrigins?: string[];
-  /** Injected faults (`--latency`, `--fault-rate`, `--fault`, `--fault-seed`). */
+  /** Injected faults (`--latency`, `--fault-rate`, `--fault`, `--fault-seed`, `--push-drop`, `--push-delay-ms`). */
   faults?: EmulatorOptions["faults"];
   /** Resolves when the emulator should stop; default: on SIGINT or SIGTERM. */
   until?: Promise<unknown>;
@@ -113,7 +113,7 @@ export async function emulatorStart(options: EmulatorStartOptions, io: Io): Prom
     if (error instanceof RangeError && /^pushAllowedOrigins /.test(error.message))
       throw new UsageError(
         `Invalid --push-allow "${/got "(.*)"$/.exec(error.message)?.[1] ?? ""}": not an http(s) origin`,
-        "Give origins without a path, comma-separated, e.g. --push-allow https://hooks.example.com,http://127.0.0.1:8090",
+        pushAllowHint,
       );
     throw keysDirError(options.keysDir, error);
   });
@@ -154,12 +154,68 @@ function port(value: string | undefined): number {
 
 const faultKinds = ["429", "403", "500", "503", "reset"] as const;
 
+const pushAllowHint =
+  "Give loopback origins without a path, comma-separated, or loopback for any: e.g. --push-allow loopback or --push-allow http://127.0.0.1:8090";
+
+/**
+ * The `--push-allow` list: `loopback`, or http(s) origins on 127.0.0.1, localhost or [::1] (the
+ * emulator never posts outside the machine). A usage error names the first entry that is neither.
+ * Undefined without the flag.
+ */
+export function pushAllowFromFlag(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const entries = value
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  for (const entry of entries) {
+    if (entry === "loopback") continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (
+      url === undefined ||
+      (url.protocol !== "http:" && url.protocol !== "https:") ||
+      url.pathname !== "/" ||
+      url.search !== "" ||
+      url.hash !== "" ||
+      url.username !== "" ||
+      url.password !== ""
+    )
+      throw new UsageError(`Invalid --push-allow "${entry}": not an http(s) origin`, pushAllowHint);
+    if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname))
+      throw new UsageError(
+        `Invalid --push-allow "${entry}": not a loopback origin (the emulator never posts outside the machine)`,
+        pushAllowHint,
+      );
+  }
+  return entries;
+}
+
+/** `--push-delay-ms`: whole milliseconds, or a range `MIN-MAX` drawn per notification. */
+function pushDelay(value: string): number | [number, number] {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(value.trim());
+  const min = Number(match?.[1]);
+  const max = match?.[2] === undefined ? min : Number(match[2]);
+  if (match === null || min > max || max > 600_000)
+    throw new UsageError(
+      `Invalid --push-delay-ms "${value}": not milliseconds or a range MIN-MAX`,
+      "Give whole milliseconds from 0 to 600000, or a range, e.g. --push-delay-ms 200 or --push-delay-ms 50-500",
+    );
+  return match[2] === undefined ? min : [min, max];
+}
+
 function rate(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1) {
     throw new UsageError(
       `Invalid ${flag} "${value}": not a rate from 0 to 1`,
-      `Give a fraction of calls, e.g. ${flag === "--fault-rate" ? "--fault-rate 0.2" : "--fault 429=0.1,503=0.05"}`,
+      flag === "--push-drop"
+        ? "Give a fraction of notifications, e.g. --push-drop 0.3"
+        : `Give a fraction of calls, e.g. ${flag === "--fault-rate" ? "--fault-rate 0.2" : "--fault 429=0.1,503=0.05"}`,
     );
   }
   return n;
@@ -168,22 +224,21 @@ function rate(flag: string, value: string): number {
 /**
  * Faults from the command line: `--latency MS`, `--fault-rate R` (spread evenly over 429, 403,
  * 500, 503 and connection resets), `--fault 429=0.1,503=0.05,reset=0.02` (per kind, overriding the
- * spread), `--fault-seed N`. Undefined when no fault flag is given.
+ * spread), `--fault-seed N`, `--push-drop R` (share of change notifications dropped),
+ * `--push-delay-ms MS` or `MIN-MAX`. Undefined when no fault flag is given.
  */
 export function faultsFromFlags(flags: {
-  latency?: string;
-  faultRate?: string;
-  fault?: string;
-  faultSeed?: string;
+  latency?: string | undefined;
+  faultRate?: string | undefined;
+  fault?: string | undefined;
+  faultSeed?: string | undefined;
+  pushDrop?: string | undefined;
+  pushDelayMs?: string | undefined;
 }): EmulatorOptions["faults"] {
-  if (
-    flags.latency === undefined &&
-    flags.faultRate === undefined &&
-    flags.fault === undefined &&
-    flags.faultSeed === undefined
-  )
-    return undefined;
+  if (Object.values(flags).every((v) => v === undefined)) return undefined;
   const faults: NonNullable<EmulatorOptions["faults"]> = {};
+  if (flags.pushDrop !== undefined) faults.pushDropRate = rate("--push-drop", flags.pushDrop);
+  if (flags.pushDelayMs !== undefined) faults.pushDelayMs = pushDelay(flags.pushDelayMs);
   if (flags.latency !== undefined) {
     const ms = Number(flags.latency);
     if (!/^\d+$/.test(flags.latency) || ms > 600_000)
@@ -263,7 +318,7 @@ export const emulatorCommand = defineCommand({
           type: "string",
           valueHint: "origins",
           description:
-            "Origins watch channels may deliver to, comma-separated (default: none; never the emulator itself)",
+            "Loopback origins watch channels may deliver to, comma-separated, or loopback for any (default: none; never the emulator itself)",
         },
         "public-url": {
           type: "string",
@@ -293,6 +348,17 @@ export const emulatorCommand = defineCommand({
           valueHint: "n",
           description: "Seed of the failure draws (same seed, same failures)",
         },
+        "push-drop": {
+          type: "string",
+          valueHint: "0-1",
+          description:
+            "Drop this fraction of push notifications (each still uses its message number)",
+        },
+        "push-delay-ms": {
+          type: "string",
+          valueHint: "ms|min-max",
+          description: "Delay every push notification (a range draws per notification; order kept)",
+        },
       },
       run: (ctx) =>
         emulatorStart(
@@ -302,15 +368,14 @@ export const emulatorCommand = defineCommand({
             host: stringArg(ctx.args, "host") ?? "127.0.0.1",
             keysDir: stringArg(ctx.args, "keys-dir") ?? ".dwd-keys",
             publicUrl: stringArg(ctx.args, "public-url"),
-            pushAllowedOrigins: stringArg(ctx.args, "push-allow")
-              ?.split(",")
-              .map((o) => o.trim())
-              .filter((o) => o !== ""),
+            pushAllowedOrigins: pushAllowFromFlag(stringArg(ctx.args, "push-allow")),
             faults: faultsFromFlags({
               latency: stringArg(ctx.args, "latency"),
               faultRate: stringArg(ctx.args, "fault-rate"),
               fault: stringArg(ctx.args, "fault"),
               faultSeed: stringArg(ctx.args, "fault-seed"),
+              pushDrop: stringArg(ctx.args, "push-drop"),
+              pushDelayMs: stringArg(ctx.args, "push-delay-ms"),
             }),
           },
           ioOf(ctx),
