@@ -165,7 +165,7 @@ export function availabilityBody(subjects: readonly string[], slots: number): ob
     stepMinutes: 60,
     timeZone: "UTC",
     workingHours: { start: "09:00", end: "17:00", days: [1, 2, 3, 4, 5, 6, 7] },
-    maxSlots: Math.floor(5000 / subjects.length),
+    maxSlots: Math.min(1000, Math.floor(5000 / subjects.length)),
   };
 }
 

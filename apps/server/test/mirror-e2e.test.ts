@@ -181,7 +181,7 @@ function mirrorConfig(
           tokenUri: `${emulator.url}/token`,
           calendarRoot: `${emulator.url}/calendar/v3`,
         },
-        callers: list,
+        callers: list.filter((c) => c.name === "booking-app"),
         cache: options.cache,
         mirror: {
           users,
