@@ -369,10 +369,9 @@ export function createServer(options: CreateServerOptions): DwdServer {
     report = await runDoctor({
       tokenSource,
       subject: config.delegation.checkSubject,
-      scopes:
-        mirror === undefined || policy.allScopes.includes(mirrorScope)
-          ? policy.allScopes
-          : [...policy.allScopes, mirrorScope],
+      // Not the mirror's scope: it falls back to `calendar` where only that is granted (the doctor's
+      // `channels` check reports a mirror that cannot read).
+      scopes: policy.allScopes,
       calendar,
       fetch,
       ...(options.now ? { now: options.now } : {}),

@@ -792,9 +792,17 @@ describe("free/busy and availability", () => {
       },
     });
     expect(r.status).toBe(200);
+    // Asked of Google now (no mirror): source "google", asOf the time of the answer.
+    const live = { source: "google", asOf: new Date(h.clock.now).toISOString() };
     expect(r.body.subjects).toStrictEqual({
-      "ana@example.com": { busy: [{ start: "2026-12-01T09:00:00Z", end: "2026-12-01T10:00:00Z" }] },
-      "bob@example.com": { busy: [{ start: "2026-12-01T13:00:00Z", end: "2026-12-01T14:00:00Z" }] },
+      "ana@example.com": {
+        busy: [{ start: "2026-12-01T09:00:00Z", end: "2026-12-01T10:00:00Z" }],
+        ...live,
+      },
+      "bob@example.com": {
+        busy: [{ start: "2026-12-01T13:00:00Z", end: "2026-12-01T14:00:00Z" }],
+        ...live,
+      },
       "former@example.com": {
         error: {
           code: "freebusy_error",
@@ -802,6 +810,7 @@ describe("free/busy and availability", () => {
           detail: 'Google could not answer for "former@example.com": notFound',
           googleReason: "notFound",
         },
+        ...live,
       },
     });
     expect(

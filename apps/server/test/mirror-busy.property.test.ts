@@ -344,7 +344,7 @@ async function changeInstances(d: Draw, w: Written): Promise<void> {
 async function listAll(): Promise<{ items: Record<string, unknown>[]; timeZone: string }> {
   const items: Record<string, unknown>[] = [];
   let pageToken: string | undefined;
-  let timeZone = "";
+  let timeZone: string | undefined;
   do {
     const q = new URLSearchParams({ showDeleted: "true", maxResults: "7" });
     if (pageToken !== undefined) q.set("pageToken", pageToken);
@@ -353,7 +353,7 @@ async function listAll(): Promise<{ items: Record<string, unknown>[]; timeZone: 
     timeZone = String(page["timeZone"]);
     pageToken = typeof page["nextPageToken"] === "string" ? page["nextPageToken"] : undefined;
   } while (pageToken !== undefined);
-  return { items, timeZone };
+  return { items, timeZone: timeZone ?? "" };
 }
 
 async function freebusy(from: number, to: number): Promise<[number, number][]> {
@@ -425,8 +425,8 @@ describe("busyOf() counts as Google's freebusy.query counts (property, against t
           expect(busyOf(horizon, timeZone, from, to), `${context} (kept)`).toStrictEqual(google);
         }
       }),
-      { seed: 20261206, numRuns: 60, endOnFailure: true },
+      { seed: 20261206, numRuns: 40, endOnFailure: true },
     );
-    expect(windows).toBeGreaterThan(400);
+    expect(windows).toBeGreaterThan(300);
   }, 60_000);
 });

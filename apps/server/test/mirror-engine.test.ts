@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { busyOf } from "../src/mirror/busy.ts";
 import { createMirror } from "../src/mirror/engine.ts";
 import type { MirrorEngine } from "../src/mirror/engine.ts";
 import { createPacer } from "../src/mirror/pace.ts";
@@ -76,6 +77,22 @@ describe("mirror engine (memory store)", () => {
     expect(await mirror.read(ANA, t, t + 91 * DAY)).toBeUndefined();
     expect(await mirror.read(ANA, t - 2 * DAY, t)).toBeUndefined();
     expect(await mirror.read(ANA, t, t + 90 * DAY)).toMatchObject({ asOf: t });
+  });
+
+  it("answers any range as busyOf over the kept events would, cut from the window's spans", async () => {
+    for (let i = 0; i < 6; i++) await w.insert(ANA, slot + i * 5 * HOUR + i * 60_000, 45 + i * 30);
+    await w.insert(ANA, slot + HOUR, 240); // overlaps others: merged
+    await w.settle(mirror);
+    const record = (await store.load(ANA))?.record;
+    expect(record?.events.size).toBeGreaterThanOrEqual(7);
+    const t = w.clock.now;
+    const edges = [t, slot - HOUR, slot, slot + 90 * 60_000, slot + 7 * HOUR, slot + 26 * HOUR];
+    for (const from of edges)
+      for (const to of [...edges, t + 30 * DAY])
+        if (to > from)
+          expect((await mirror.read(ANA, from, to))?.busy).toStrictEqual(
+            busyOf(record?.events.values() ?? [], record?.timeZone ?? "UTC", from, to),
+          );
   });
 
   it("on a 410 for the sync token, clears the user's events and lists them in full again", async () => {
@@ -167,6 +184,34 @@ describe("mirror engine (memory store)", () => {
     for (let i = 0; i < 5; i++) expect(busy.some(([s]) => s === slot + i * HOUR)).toBe(true);
   });
 
+  it("a sync whose lease lapsed is not saved; the replica that took the lease over wins", async () => {
+    const other = w.mirror(store);
+    await w.insert(ANA, slot);
+    await w.settle(mirror);
+    const real = lastChange();
+    const n = Number(real.messageNumber);
+    const syncs = mirror.counters.syncs;
+    const version = await store.version(ANA);
+    let open = (): void => undefined;
+    w.gate.hold = new Promise<void>((resolve) => (open = resolve));
+    const reached = new Promise<void>((resolve) => (w.gate.reached = resolve));
+    expect(await mirror.push({ ...real, messageNumber: String(n + 1) })).toBe("accepted");
+    await reached;
+    w.gate.hold = undefined; // later calls pass; the first one still waits
+    w.clock.now += 121_000; // its lease (120 s) lapses
+    expect(await other.push({ ...real, messageNumber: String(n + 2) })).toBe("accepted");
+    await other.idle();
+    expect(other.counters.syncs).toBe(1);
+    expect(await store.version(ANA)).toBe(version + 1);
+    open();
+    await w.settle(mirror, other);
+
+    expect(mirror.counters.syncs).toBe(syncs);
+    expect(await store.version(ANA)).toBe(version + 1);
+    expect(w.logs.some((l) => l.includes(`lease of ${ANA} lost during a sync`))).toBe(true);
+    await other.close();
+  });
+
   it("renews each channel once before it expires: the new one first, then stops the old", async () => {
     const oldChannel = (await store.load(ANA))?.record.channel;
     const anaOld = w.delivered.find((d) => d.headers.channelId === oldChannel?.id)?.headers;
@@ -215,6 +260,20 @@ describe("mirror engine (memory store)", () => {
     const answer = await mirror.read(ANA, ...week());
     expect(answer?.busy.some(([s]) => s === slot)).toBe(true);
     expect(answer?.asOf).toBe(w.clock.now);
+  });
+
+  it("reconcile syncs a user whose notification was left pending by a replica that died", async () => {
+    w.delivery.drop = true;
+    await w.insert(ANA, slot);
+    await w.settle(mirror);
+    await store.markPending(ANA); // accepted by a replica that died before it could sync
+    w.clock.now += 60_000; // nobody is stale yet
+    await mirror.reconcile();
+    await w.settle(mirror);
+    expect(mirror.counters).toMatchObject({ syncs: 1, reconcileRepairs: 0 });
+    expect(lists(ANA, true)).toBe(1);
+    expect(await store.hasPending(ANA)).toBe(false);
+    expect((await mirror.read(ANA, ...week()))?.busy.some(([s]) => s === slot)).toBe(true);
   });
 
   it("runs reconcile on its timer every reconcileMinutes, and stops it on close", async () => {
@@ -303,6 +362,57 @@ describe("mirror engine (memory store)", () => {
     await w.settle(other);
     expect(other.status()).toMatchObject({ state: "ready", synced: 1, lagsMs: [0] });
     await other.close();
+  });
+});
+
+describe("mirror engine start-up and close", () => {
+  it("paces start-up at callsPerSecond over all its Google calls", async () => {
+    const w2 = await world();
+    const waits: number[] = [];
+    const engine = createMirror({
+      config: { ...mirrorConfig, callsPerSecond: 2 },
+      subjects: USERS,
+      client: w2.client,
+      store: createMemoryMirrorStore(() => w2.clock.now),
+      log: () => undefined,
+      now: () => w2.clock.now,
+      sleep: (ms) => {
+        waits.push(ms);
+        w2.clock.now += ms;
+        return Promise.resolve();
+      },
+      every: () => () => undefined,
+    });
+    engine.start();
+    await engine.idle();
+    // 3 watches and 3 lists: 2 at once (a second's burst), then one every 500 ms.
+    expect(w2.calls.filter((c) => c.method !== "other")).toHaveLength(6);
+    expect(waits.reduce((a, b) => a + b, 0)).toBe(2000);
+    expect(engine.status()).toMatchObject({ state: "ready", synced: 3 });
+    await engine.close();
+  });
+
+  it("close() ends waits at the pace and resolves with nothing left running", async () => {
+    const w2 = await world();
+    const engine = createMirror({
+      config: { ...mirrorConfig, callsPerSecond: 1 },
+      subjects: USERS,
+      client: w2.client,
+      store: createMemoryMirrorStore(() => w2.clock.now),
+      log: (line) => w2.logs.push(line),
+      now: () => w2.clock.now,
+      sleep: () => new Promise<void>(() => undefined), // the next token never comes
+      every: () => () => undefined,
+    });
+    engine.start();
+    // Until the first call (the only token) has been made; the others wait at the pace.
+    for (let i = 0; i < 100_000 && w2.calls.length === 0; i++)
+      await new Promise((resolve) => setImmediate(resolve));
+    await engine.close();
+    expect(w2.calls.filter((c) => c.method !== "other")).toHaveLength(1);
+    expect(engine.counters.syncErrors).toBe(0);
+    expect(engine.status().failing).toStrictEqual([]);
+    expect(await engine.push({ channelId: "x" })).toBe("refused");
   });
 });
 

@@ -36,6 +36,28 @@ const hour = 3_600_000;
 const CHANNEL_TOKEN = "channel-secret-7d1e0c9a4b";
 const NARROW_TOKEN = "test-narrow-token-6c0d2e";
 
+/** One subject's entry of an answer. */
+interface Entry {
+  source: string;
+  asOf: string;
+  busy?: { start: string; end: string }[];
+}
+
+/** The answers' fields these tests read (each route fills some). */
+type Body = Record<string, unknown> & {
+  subjects?: Record<string, Entry>;
+  sources?: Record<string, Entry>;
+  slots?: { start: string }[];
+  checks?: { id: string; status: string; detail: string; code?: string }[];
+};
+
+/** One subject's entry, which must be there. */
+const entry = (map: Record<string, Entry> | undefined, subject: string): Entry => {
+  const found = map?.[subject];
+  if (found === undefined) throw new Error(`no entry for ${subject}`);
+  return found;
+};
+
 /** A server over the emulator with a fake mirror; counts what reaches the emulator. */
 async function setup(
   options: {
@@ -112,7 +134,7 @@ async function setup(
       status: response.status,
       headers: response.headers,
       text,
-      body: (text.startsWith("{") ? JSON.parse(text) : {}) as Record<string, any>,
+      body: (text.startsWith("{") ? JSON.parse(text) : {}) as Body,
     };
   };
   return { server, mirror, upstream, logs, audit, clock, request, emulator };
@@ -158,7 +180,7 @@ describe("answers from the mirror (/v1/freebusy, /v1/availability)", () => {
       },
     });
     expect(a.status).toBe(200);
-    expect(a.body.slots.map((s: { start: string }) => s.start)).toStrictEqual([
+    expect(a.body.slots?.map((s) => s.start)).toStrictEqual([
       iso(day + 8 * hour),
       iso(day + 10 * hour),
     ]);
@@ -206,7 +228,7 @@ describe("answers from the mirror (/v1/freebusy, /v1/availability)", () => {
       json: { subjects: ["ana@example.com"], ...range, fresh: true },
     });
     expect(r.status).toBe(200);
-    expect(r.body.subjects["ana@example.com"].source).toBe("google");
+    expect(entry(r.body.subjects, "ana@example.com").source).toBe("google");
     expect(t.mirror!.reads).toStrictEqual([]);
     expect(t.upstream.token).toBe(1);
 
@@ -221,7 +243,7 @@ describe("answers from the mirror (/v1/freebusy, /v1/availability)", () => {
       },
     });
     expect(a.status).toBe(200);
-    expect(a.body.sources["ana@example.com"].source).toBe("google");
+    expect(entry(a.body.sources, "ana@example.com").source).toBe("google");
     expect(t.mirror!.reads).toStrictEqual([]);
   });
 
@@ -234,9 +256,9 @@ describe("answers from the mirror (/v1/freebusy, /v1/availability)", () => {
       json: { subjects: ["ana@example.com"], ...range },
     });
     expect(r.status).toBe(200);
-    expect(r.body.subjects["ana@example.com"].source).toBe("google");
+    expect(entry(r.body.subjects, "ana@example.com").source).toBe("google");
     expect(t.upstream.token).toBe(1);
-    expect(t.logs.map((l) => JSON.parse(l).msg)).toContain(
+    expect(t.logs.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain(
       'mirror: cannot read "ana@example.com", asking Google: the store is unreachable',
     );
   });
@@ -274,7 +296,7 @@ describe("answers from the mirror (/v1/freebusy, /v1/availability)", () => {
       token: NARROW_TOKEN,
       json: { subjects: ["bob@example.com"], ...range },
     });
-    expect(allowed.body.subjects["bob@example.com"].source).toBe("mirror");
+    expect(entry(allowed.body.subjects, "bob@example.com").source).toBe("mirror");
     const none = await t.request("/v1/freebusy", {
       json: { subjects: ["ana@example.com"], ...range },
     });
@@ -289,8 +311,8 @@ describe("answers from the mirror (/v1/freebusy, /v1/availability)", () => {
       json: { subjects: ["ana@example.com"], ...range },
     });
     expect(r.status).toBe(200);
-    expect(r.body.subjects["ana@example.com"].source).toBe("google");
-    expect(r.body.subjects["ana@example.com"].asOf).toBe(iso(t.clock.now));
+    expect(entry(r.body.subjects, "ana@example.com").source).toBe("google");
+    expect(entry(r.body.subjects, "ana@example.com").asOf).toBe(iso(t.clock.now));
   });
 });
 
@@ -435,15 +457,27 @@ describe("POST /v1/push", () => {
 
   it("is in the OpenAPI document, and freebusy/availability take fresh", async () => {
     const t = await setup();
-    const doc = (await t.request("/openapi.json")).body;
-    const push = doc.paths["/v1/push"].post;
+    type Op = {
+      operationId: string;
+      security: unknown[];
+      responses: Record<string, unknown>;
+      parameters: { name: string }[];
+      requestBody: {
+        content: Record<string, { schema: { properties: Record<string, { type: string }> } }>;
+      };
+    };
+    const doc = (await t.request("/openapi.json")).body as unknown as {
+      paths: Record<string, { post: Op }>;
+    };
+    const push = doc.paths["/v1/push"]!.post;
     expect(push.operationId).toBe("push");
     expect(push.security).toStrictEqual([]);
     expect(Object.keys(push.responses).sort()).toStrictEqual(["200", "404", "413", "429"]);
-    expect(push.parameters.map((p: { name: string }) => p.name)).toContain("x-goog-channel-token");
+    expect(push.parameters.map((p) => p.name)).toContain("x-goog-channel-token");
     for (const path of ["/v1/freebusy", "/v1/availability"])
       expect(
-        doc.paths[path].post.requestBody.content["application/json"].schema.properties.fresh.type,
+        doc.paths[path]!.post.requestBody.content["application/json"]!.schema.properties.fresh!
+          .type,
       ).toBe("boolean");
   });
 });

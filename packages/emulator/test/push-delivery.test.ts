@@ -303,7 +303,7 @@ describe("a notification on every change to the watched calendar, attendee copie
       });
       const after = await count();
       // At least one notification on each calendar the step changed, none on the other.
-      const delta = [after[0] - before[0], after[1] - before[1]];
+      const delta: [number, number] = [after[0] - before[0], after[1] - before[1]];
       expect({ name, info: delta[0] > 0, ana: delta[1] > 0 }).toEqual({
         name,
         info: added[0] > 0,
@@ -335,6 +335,39 @@ describe("channel expiry and channels.stop", () => {
     expect(stop.text).toBe(legacyError(404, "global", "notFound", "Not Found"));
     const again = await watchAs(h, t, "calendars/primary/events/watch", "short");
     expect(again.json.resourceId).not.toBe(made.json.resourceId);
+  });
+
+  it("a notification still held back by a delay when the channel expires is not delivered", async () => {
+    const { h, got } = await captured();
+    const t = await h.token();
+    await watchAs(h, t, "calendars/primary/events/watch", "brief", undefined, {
+      params: { ttl: "60" },
+    });
+    await h.emulator.pushIdle();
+    vi.useFakeTimers({ toFake: ["setTimeout", "Date"] });
+    h.emulator.faults.pushDelayMs = 1000;
+    await h.call(t, "POST", "calendars/primary/events", { body: allDay("late") });
+    h.clock.now = START + 60_000;
+    const idle = h.emulator.pushIdle();
+    await vi.advanceTimersByTimeAsync(1000);
+    await idle;
+    expect(of(got, "brief")).toEqual(["1:sync"]);
+  });
+
+  it("deleting the watched calendar sends not_exists and ends the channel", async () => {
+    const { h, got } = await captured();
+    const t = await h.token();
+    const cal = await h.call(t, "POST", "calendars", { body: { summary: "Temporary" } });
+    expect(cal.status).toBe(200);
+    const path = `calendars/${encodeURIComponent(String(cal.json.id))}`;
+    const made = await watchAs(h, t, `${path}/events/watch`, "temp");
+    expect((await h.call(t, "DELETE", path)).status).toBe(204);
+    await h.emulator.pushIdle();
+    expect(of(got, "temp")).toEqual(["1:sync", "2:not_exists"]);
+    const stop = await h.call(t, "POST", "channels/stop", {
+      body: { id: "temp", resourceId: made.json.resourceId },
+    });
+    expect(stop.status).toBe(404);
   });
 
   it("stops a live channel (204), after which nothing is delivered and a second stop is 404", async () => {

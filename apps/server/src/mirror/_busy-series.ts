@@ -18,7 +18,7 @@ const MAX_INSTANCES = 5000;
 const MAX_STEPS = 200_000;
 /** How far before and after the asked range an expansion reaches, so the next queries reuse it. */
 const EXPAND_BEFORE_MS = 8 * DAY_MS;
-const EXPAND_AFTER_MS = 100 * DAY_MS;
+const EXPAND_AFTER_MS = 35 * DAY_MS;
 
 /** What a series needs to know of its master event. */
 export interface SeriesTimes {
@@ -147,6 +147,11 @@ export function seriesOf(recurrence: readonly string[], times: SeriesTimes): Ser
   const rdates = listed(recurrence, "RDATE", times.zone).map((v) =>
     times.allDay ? day(v.floating) : v.dateOnly ? v.floating + (first - day(first)) : v.floating,
   );
+  if (rules !== undefined) {
+    // The first instance and RDATEs join the set, so that an EXRULE removes them too.
+    rules.rdate(new Date(first));
+    for (const r of rdates) rules.rdate(new Date(r));
+  }
   return { times, first, rules, rdates, exdates, exdays, cover: undefined };
 }
 
@@ -154,9 +159,10 @@ export function seriesOf(recurrence: readonly string[], times: SeriesTimes): Ser
 function expand(series: Series, from: number, to: number): void {
   const { times } = series;
   const floats = new Set<number>();
-  if (series.first >= from && series.first < to) floats.add(series.first);
-  for (const r of series.rdates) if (r >= from && r < to) floats.add(r);
-  if (series.rules !== undefined && series.first < to) {
+  if (series.rules === undefined) {
+    if (series.first >= from && series.first < to) floats.add(series.first);
+    for (const r of series.rdates) if (r >= from && r < to) floats.add(r);
+  } else {
     let n = 0;
     let steps = 0;
     series.rules.all((d) => {

@@ -131,9 +131,43 @@ export function fromWallClock(floating: number, zone: string): number {
   return early;
 }
 
-const dateRe = /^(\d{4})-(\d{2})-(\d{2})$/;
-const dateTimeRe =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$/;
+// Dates and date-times are read by hand: a calendar holds hundreds, each read on every change, and
+// character codes are several times faster than a regular expression plus Date.UTC.
+
+/** The number written by `n` digits at `i`, or -1 when one of them is no digit. */
+function digits(text: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const c = text.charCodeAt(i + k) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (month 1–12). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  return era * 146_097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719_468;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** `YYYY-MM-DD` at the start of `text` as days since the epoch, or NaN. */
+function dayNumber(text: string): number {
+  const y = digits(text, 0, 4);
+  const m = digits(text, 5, 2);
+  const d = digits(text, 8, 2);
+  if (y < 0 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m)) return Number.NaN;
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return Number.NaN;
+  return daysFromCivil(y, m, d);
+}
 
 /**
  * A `YYYY-MM-DD` date as the floating value of its midnight.
@@ -142,40 +176,52 @@ const dateTimeRe =
  * @returns the floating value, or NaN when it is no date
  */
 export function floatingDate(text: string): number {
-  const m = dateRe.exec(text);
-  if (m === null) return Number.NaN;
-  const y = Number(m[1]);
-  const mo = Number(m[2]);
-  const d = Number(m[3]);
-  const ms = Date.UTC(y, mo - 1, d);
-  const check = new Date(ms);
-  return check.getUTCMonth() === mo - 1 && check.getUTCDate() === d ? ms : Number.NaN;
+  return text.length === 10 ? dayNumber(text) * DAY_MS : Number.NaN;
 }
 
 /**
  * An RFC 3339 date-time as an instant: with an offset it names one; without one it is a wall clock
  * in `zone`.
  *
- * @param text the date-time
+ * @param text the date-time (`2026-04-01T10:00:00+02:00`, `…Z`, `…T10:00`, fractions allowed)
  * @param zone the zone of a date-time written without an offset
  * @returns the instant in ms, or NaN when it does not parse
  */
 export function instantOf(text: string, zone: string): number {
-  const m = dateTimeRe.exec(text);
-  if (m === null) return Number.NaN;
-  const floating = Date.UTC(
-    Number(m[1]),
-    Number(m[2]) - 1,
-    Number(m[3]),
-    Number(m[4]),
-    Number(m[5]),
-    Number(m[6] ?? 0),
-    Math.round(Number(m[7] ?? 0) * 1000),
-  );
-  const off = m[8];
-  if (off === undefined) return fromWallClock(floating, zone);
-  if (off === "Z" || off === "z") return floating;
-  const sign = off.startsWith("-") ? -1 : 1;
-  const digits = off.slice(1).replace(":", "");
-  return floating - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  const day = text.length >= 16 ? dayNumber(text) : Number.NaN;
+  const sep = text.charCodeAt(10);
+  if (Number.isNaN(day) || (sep !== 84 && sep !== 116 && sep !== 32)) return Number.NaN;
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || text.charCodeAt(13) !== 58)
+    return Number.NaN;
+  let i = 16;
+  let second = 0;
+  let ms = 0;
+  if (text.charCodeAt(i) === 58) {
+    second = digits(text, i + 1, 2);
+    if (second < 0 || second > 59) return Number.NaN;
+    i += 3;
+    if (text.charCodeAt(i) === 46) {
+      let scale = 100;
+      i++;
+      const start = i;
+      for (let c = text.charCodeAt(i) - 48; c >= 0 && c <= 9; c = text.charCodeAt(++i) - 48) {
+        ms += c * scale;
+        scale /= 10;
+      }
+      if (i === start) return Number.NaN;
+      ms = Math.round(ms);
+    }
+  }
+  const floating = day * DAY_MS + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms;
+  if (i === text.length) return fromWallClock(floating, zone);
+  const c = text.charCodeAt(i);
+  if ((c === 90 || c === 122) && i + 1 === text.length) return floating;
+  if (c !== 43 && c !== 45) return Number.NaN;
+  const oh = digits(text, i + 1, 2);
+  const colon = text.charCodeAt(i + 3) === 58 ? 1 : 0;
+  const om = digits(text, i + 3 + colon, 2);
+  if (oh < 0 || om < 0 || om > 59 || i + 5 + colon !== text.length) return Number.NaN;
+  return floating - (c === 45 ? -1 : 1) * (oh * 60 + om) * 60_000;
 }

@@ -99,10 +99,29 @@ type Reading =
     };
 
 const NONE: Reading = { kind: "none" };
-const readings = new WeakMap<MirrorEvent, { zone: string; reading: Reading }>();
-// Series by content, for kept events that come back as new objects (a store that parses JSON).
+// A master's series (with its expansion) lives as long as the event object; series by content serve
+// masters that come back as new objects (a store that parses JSON), a bounded number of them.
+const seriesOfMaster = new WeakMap<MirrorEvent, { zone: string; series: Series }>();
 const seriesByContent = new Map<string, Series>();
-const MAX_SERIES = 20_000;
+const MAX_SERIES = 4096;
+
+function seriesFor(
+  e: MirrorEvent & { recurrence: string[] },
+  span: { start: number; end: number; allDay: boolean; zone: string },
+  calendarZone: string,
+): Series {
+  const held = seriesOfMaster.get(e);
+  if (held !== undefined && held.zone === calendarZone) return held.series;
+  const content = JSON.stringify([e.recurrence, e.start, e.end, calendarZone]);
+  let series = seriesByContent.get(content);
+  if (series === undefined) {
+    series = seriesOf(e.recurrence, { ...span, calendarZone });
+    if (seriesByContent.size >= MAX_SERIES) seriesByContent.clear();
+    seriesByContent.set(content, series);
+  }
+  seriesOfMaster.set(e, { zone: calendarZone, series });
+  return series;
+}
 
 /** Start and end instants; all-day dates are midnights in the calendar's zone. */
 function spanOf(
@@ -132,14 +151,6 @@ function isBusy(e: MirrorEvent): boolean {
 }
 
 function read(e: MirrorEvent, calendarZone: string): Reading {
-  const held = readings.get(e);
-  if (held !== undefined && held.zone === calendarZone) return held.reading;
-  const reading = readNew(e, calendarZone);
-  readings.set(e, { zone: calendarZone, reading });
-  return reading;
-}
-
-function readNew(e: MirrorEvent, calendarZone: string): Reading {
   const cancelled = e.status === "cancelled";
   const busy = isBusy(e);
   const span = spanOf(e, calendarZone);
@@ -159,16 +170,10 @@ function readNew(e: MirrorEvent, calendarZone: string): Reading {
     };
   }
   if (e.recurrence !== undefined && e.recurrence.length > 0) {
-    let series: Series | undefined;
-    if (span !== undefined) {
-      const content = JSON.stringify([e.recurrence, e.start, e.end, calendarZone]);
-      series = seriesByContent.get(content);
-      if (series === undefined) {
-        series = seriesOf(e.recurrence, { ...span, calendarZone });
-        if (seriesByContent.size >= MAX_SERIES) seriesByContent.clear();
-        seriesByContent.set(content, series);
-      }
-    }
+    const series =
+      span === undefined
+        ? undefined
+        : seriesFor(e as MirrorEvent & { recurrence: string[] }, span, calendarZone);
     return { kind: "master", id: e.id, cancelled, busy, series };
   }
   if (cancelled || span === undefined) return NONE;
@@ -187,11 +192,96 @@ function instants(
   };
 }
 
+/** One calendar's kept events, read for busy time: fixed intervals in order, and series. */
+interface CalendarIndex {
+  zone: string;
+  /** The events it was built from, in order: reused while the same objects come again. */
+  refs: MirrorEvent[];
+  /** Busy one-off events and exceptions, ordered by start. */
+  starts: Float64Array;
+  ends: Float64Array;
+  /** The longest of them, so a range search knows how far back to look. */
+  longest: number;
+  /** Busy series, each with the keys of its instances that exceptions override. */
+  series: { series: Series; overridden: ReadonlySet<number> | undefined }[];
+}
+
+const indexes = new WeakMap<object, CalendarIndex>();
+
+/** The index of `events`: the one built last time when the same objects come in the same order. */
+function indexOf(events: Iterable<MirrorEvent>, zone: string): CalendarIndex {
+  const held = indexes.get(events);
+  if (held !== undefined && held.zone === zone) {
+    const refs = held.refs;
+    let i = 0;
+    let same = true;
+    if (Array.isArray(events)) {
+      const list = events as readonly MirrorEvent[];
+      same = list.length === refs.length;
+      for (; same && i < list.length; i++) same = list[i] === refs[i];
+    } else {
+      for (const e of events) {
+        if (e !== refs[i++]) {
+          same = false;
+          break;
+        }
+      }
+      same &&= i === refs.length;
+    }
+    if (same) return held;
+  }
+  const index = buildIndex([...events], zone);
+  indexes.set(events, index);
+  return index;
+}
+
+function buildIndex(refs: MirrorEvent[], zone: string): CalendarIndex {
+  const fixed: { start: number; end: number }[] = [];
+  const masters: Extract<Reading, { kind: "master" }>[] = [];
+  const exceptions: Extract<Reading, { kind: "exception" }>[] = [];
+  for (const e of refs) {
+    const r = read(e, zone);
+    if (r.kind === "single") {
+      if (r.busy && r.end > r.start) fixed.push(r);
+    } else if (r.kind === "master") masters.push(r);
+    else if (r.kind === "exception") exceptions.push(r);
+  }
+  // A cancelled master takes its exceptions with it; other exceptions override their instance and
+  // count by their own times and status.
+  const gone = new Set<string>();
+  for (const m of masters) if (m.cancelled) gone.add(m.id);
+  const overridden = new Map<string, Set<number>>();
+  for (const x of exceptions) {
+    if (gone.has(x.master)) continue;
+    let keys = overridden.get(x.master);
+    if (keys === undefined) overridden.set(x.master, (keys = new Set<number>()));
+    keys.add(x.key);
+    if (!x.cancelled && x.busy && x.end > x.start) fixed.push(x);
+  }
+  fixed.sort((a, b) => a.start - b.start);
+  const starts = new Float64Array(fixed.length);
+  const ends = new Float64Array(fixed.length);
+  let longest = 0;
+  for (const [i, f] of fixed.entries()) {
+    starts[i] = f.start;
+    ends[i] = f.end;
+    if (f.end - f.start > longest) longest = f.end - f.start;
+  }
+  const series: CalendarIndex["series"] = [];
+  for (const m of masters)
+    if (!m.cancelled && m.busy && m.series !== undefined)
+      series.push({ series: m.series, overridden: overridden.get(m.id) });
+  return { zone, refs, starts, ends, longest, series };
+}
+
 /**
  * Busy intervals of a calendar's kept events in [from, to), merged and clipped.
  *
- * @param events the kept events of one calendar (each read once and remembered: replace a changed
- *   event, never change it in place)
+ * Fast on repeated queries: each event is read once (remembered by object: replace a changed event,
+ * never change it in place), each series keeps its expansion, and a whole calendar's reading is
+ * reused while the same `events` object holds the same event objects (an array kept per user).
+ *
+ * @param events the kept events of one calendar
  * @param timeZone the calendar's zone (all-day events are busy from midnight to midnight there)
  * @param from range start (ms)
  * @param to range end (ms)
@@ -203,40 +293,32 @@ export function busyOf(
   from: number,
   to: number,
 ): BusySpan[] {
+  const index = indexOf(events, timeZone);
   const spans: BusySpan[] = [];
   const add = (s: number, e: number): void => {
     const a = s > from ? s : from;
     const b = e < to ? e : to;
     if (a < b) spans.push([a, b]);
   };
-  let masters: Extract<Reading, { kind: "master" }>[] | undefined;
-  let exceptions: Extract<Reading, { kind: "exception" }>[] | undefined;
-  for (const e of events) {
-    const r = read(e, timeZone);
-    if (r.kind === "single") {
-      if (r.busy && r.end > from && r.start < to) add(r.start, r.end);
-    } else if (r.kind === "master") (masters ??= []).push(r);
-    else if (r.kind === "exception") (exceptions ??= []).push(r);
+  const { starts, ends } = index;
+  let lo = 0;
+  let hi = starts.length;
+  const earliest = from - index.longest;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((starts[mid] ?? 0) < earliest) lo = mid + 1;
+    else hi = mid;
   }
-  if (masters !== undefined || exceptions !== undefined) {
-    const gone = new Set<string>();
-    for (const m of masters ?? []) if (m.cancelled) gone.add(m.id);
-    const overridden = new Map<string, Set<number>>();
-    for (const x of exceptions ?? []) {
-      if (gone.has(x.master)) continue;
-      let keys = overridden.get(x.master);
-      if (keys === undefined) overridden.set(x.master, (keys = new Set<number>()));
-      keys.add(x.key);
-      if (!x.cancelled && x.busy && x.end > from && x.start < to) add(x.start, x.end);
-    }
-    for (const m of masters ?? []) {
-      if (m.cancelled || !m.busy || m.series === undefined) continue;
-      const keys = overridden.get(m.id);
-      eachInstance(m.series, from, to, (s, e, key) => {
-        if (keys === undefined || !keys.has(key)) add(s, e);
-      });
-    }
+  for (let i = lo; i < starts.length; i++) {
+    const s = starts[i] ?? 0;
+    if (s >= to) break;
+    const e = ends[i] ?? 0;
+    if (e > from) add(s, e);
   }
+  for (const { series, overridden } of index.series)
+    eachInstance(series, from, to, (s, e, key) => {
+      if (overridden === undefined || !overridden.has(key)) add(s, e);
+    });
   if (spans.length > 1) spans.sort((x, y) => x[0] - y[0]);
   const merged: BusySpan[] = [];
   for (const s of spans) {

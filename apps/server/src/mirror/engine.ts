@@ -30,6 +30,7 @@ import { busyOf, keepsEvent, mirrorEventOf } from "./busy.ts";
 import { createPacer } from "./pace.ts";
 import type { MirrorLease, MirrorRecord, MirrorStore, StoredChannel } from "./store.ts";
 import type {
+  BusySpan,
   Mirror,
   MirrorAnswer,
   MirrorConfig,
@@ -93,6 +94,15 @@ function isFullSyncRequired(error: unknown): boolean {
   return e.code === "full_sync_required" || e.status === 410;
 }
 
+function leaseLost(): Error {
+  return Object.assign(
+    new Error("the user's lease lapsed during a sync; another replica took over"),
+    {
+      code: "lease_lost",
+    },
+  );
+}
+
 function base64url(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
@@ -109,6 +119,31 @@ function sameText(a: string, b: string): boolean {
   let diff = a.length ^ b.length;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i % (b.length || 1));
   return diff === 0;
+}
+
+/** A user's record as cached, with its busy spans over the kept window once worked out. */
+interface Cached {
+  version: number;
+  record: MirrorRecord;
+  spans?: BusySpan[] | undefined;
+}
+
+/** The merged spans that meet [from, to), clipped to it (binary search for the first). */
+function spansIn(spans: readonly BusySpan[], from: number, to: number): BusySpan[] {
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((spans[mid]?.[1] ?? 0) <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: BusySpan[] = [];
+  for (let i = lo; i < spans.length; i++) {
+    const span = spans[i];
+    if (span === undefined || span[0] >= to) break;
+    out.push([Math.max(span[0], from), Math.min(span[1], to)]);
+  }
+  return out;
 }
 
 const defaultEvery = (ms: number, run: () => void): (() => void) => {
@@ -159,8 +194,8 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     syncErrors: 0,
   };
   /** Each user's record as last read or written here, with its version in the store. */
-  const cache = new Map<string, { version: number; record: MirrorRecord }>();
-  const loading = new Map<string, Promise<{ version: number; record: MirrorRecord } | undefined>>();
+  const cache = new Map<string, Cached>();
+  const loading = new Map<string, Promise<Cached | undefined>>();
   /** Users who had a first attempt (here, or by the replica that held the lease). */
   const attempted = new Set<string>();
   const failing = new Map<string, string>();
@@ -188,6 +223,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   };
 
   const fail = (subject: string, phase: string, error: unknown): void => {
+    if (closed) return; // cut short by close(): not the user's failure
     counters.syncErrors++;
     const reason = `${phase}: ${failureText(error)}`;
     failing.set(subject, reason);
@@ -195,9 +231,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   };
 
   /** The user's record, from the cache when the store's version matches. */
-  const current = async (
-    subject: string,
-  ): Promise<{ version: number; record: MirrorRecord } | undefined> => {
+  const current = async (subject: string): Promise<Cached | undefined> => {
     const version = await store.version(subject);
     const cached = cache.get(subject);
     if (cached !== undefined && cached.version === version) return cached;
@@ -239,12 +273,19 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   const listAll = async (
     subject: string,
     syncToken: string | undefined,
+    lease: MirrorLease,
   ): Promise<{ items: unknown[]; timeZone: string | undefined; nextSyncToken: string }> => {
     const items: unknown[] = [];
     let timeZone: string | undefined;
     let pageToken: string | undefined;
+    let renewed = now();
     for (;;) {
       await pacer.take();
+      // A long listing (many pages, a slow pace) keeps the lease: past a third of it, extend it.
+      if (now() - renewed > leaseMs / 3) {
+        if (!(await lease.renew())) throw leaseLost();
+        renewed = now();
+      }
       const page = await client.as(subject).events.list("primary", {
         showDeleted: true,
         singleEvents: false,
@@ -266,9 +307,13 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     }
   };
 
-  const fullSync = async (subject: string, record: MirrorRecord): Promise<void> => {
+  const fullSync = async (
+    subject: string,
+    record: MirrorRecord,
+    lease: MirrorLease,
+  ): Promise<void> => {
     const t = now();
-    const listed = await listAll(subject, undefined);
+    const listed = await listAll(subject, undefined, lease);
     const timeZone = listed.timeZone ?? record.timeZone ?? "UTC";
     const from = keepFrom(t);
     const to = t + horizonMs + dayMs;
@@ -283,7 +328,6 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       windowFrom: from,
       windowTo: to,
     });
-    counters.fullSyncs++;
   };
 
   const incrementalSync = async (
@@ -291,9 +335,10 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     record: MirrorRecord,
     syncToken: string,
     windowTo: number,
+    lease: MirrorLease,
   ): Promise<void> => {
     const t = now();
-    const listed = await listAll(subject, syncToken);
+    const listed = await listAll(subject, syncToken, lease);
     const timeZone = listed.timeZone ?? record.timeZone ?? "UTC";
     const from = keepFrom(t);
     apply(subject, record.events, listed.items, timeZone, from, windowTo);
@@ -305,7 +350,6 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       lastSync: t,
       windowFrom: from,
     });
-    counters.syncs++;
   };
 
   /** A new channel for the user, registered and saved before the old one (if live) is stopped. */
@@ -386,8 +430,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       if (loaded !== undefined) cache.set(subject, loaded);
       return; // another replica got there first
     }
-    if (reason === "reconcile" && stale && record.lastSync !== undefined)
-      counters.reconcileRepairs++;
+    const repair = reason === "reconcile" && stale && record.lastSync !== undefined;
     let watchFailed = false;
     if (noChannel || expiring) {
       try {
@@ -401,19 +444,21 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         fail(subject, "watch", error);
       }
     }
+    let kind: "incremental" | "full" | "resync" = "full";
     try {
       if (record.syncToken !== undefined && record.windowTo !== undefined && !shortHorizon) {
         try {
-          await incrementalSync(subject, record, record.syncToken, record.windowTo);
+          await incrementalSync(subject, record, record.syncToken, record.windowTo, lease);
+          kind = "incremental";
         } catch (error) {
           if (!isFullSyncRequired(error)) throw error;
           log("info", `mirror: ${subject}'s sync token expired (410); full resync`, { subject });
           record.events.clear();
           record.syncToken = undefined;
-          counters.fullResyncs++;
-          await fullSync(subject, record);
+          kind = "resync";
+          await fullSync(subject, record, lease);
         }
-      } else await fullSync(subject, record);
+      } else await fullSync(subject, record, lease);
     } catch (error) {
       fail(subject, record.syncToken === undefined ? "full sync" : "sync", error);
       return;
@@ -423,6 +468,11 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       log("warn", `mirror: lease of ${subject} lost during a sync; not saved`, { subject });
       return;
     }
+    // Counted once saved: a sync whose lease lapsed (its result dropped) is no sync.
+    if (kind === "incremental") counters.syncs++;
+    else counters.fullSyncs++;
+    if (kind === "resync") counters.fullResyncs++;
+    if (repair) counters.reconcileRepairs++;
     cache.set(subject, { version, record });
     if (!watchFailed) failing.delete(subject);
   };
@@ -436,7 +486,9 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       if (lease === undefined) return; // another replica holds it, and sees the pending mark
       let why = reason;
       for (;;) {
-        await store.takePending(subject); // this round covers every notification so far
+        // This round covers every notification so far; one left pending (its replica gone) is a
+        // sync due whatever the reconcile pass thought.
+        if (await store.takePending(subject)) why = "push";
         try {
           await round(subject, lease, why);
         } catch (error) {
@@ -515,6 +567,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       }
       const r = c?.record;
       if (
+        c === undefined ||
         r?.lastSync === undefined ||
         r.windowFrom === undefined ||
         r.windowTo === undefined ||
@@ -523,7 +576,9 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
         to > now() + horizonMs
       )
         return undefined;
-      return { busy: busyOf(r.events.values(), r.timeZone ?? "UTC", from, to), asOf: r.lastSync };
+      // The whole window's busy spans are worked out once per version; a read cuts its range out.
+      c.spans ??= busyOf(r.events.values(), r.timeZone ?? "UTC", r.windowFrom, r.windowTo);
+      return { busy: spansIn(c.spans, from, to), asOf: r.lastSync };
     },
 
     async push(headers: PushHeaders): Promise<PushOutcome> {
@@ -564,7 +619,13 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     start() {
       if (started || closed) return;
       started = true;
-      track(forEach(subjects, (subject) => run(subject, "start")));
+      track(
+        forEach(subjects, async (subject) => {
+          await run(subject, "start");
+          // Another replica held the lease (it is syncing the user): read what it keeps.
+          if (!cache.has(subject)) await current(subject).catch(() => undefined);
+        }),
+      );
       stopTimer = (options.every ?? defaultEvery)(reconcileMs, () => {
         if (!closed) track(reconcile());
       });
@@ -609,6 +670,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     async close() {
       closed = true;
       stopTimer?.();
+      pacer.close();
       await mirror.idle();
     },
   };

@@ -7,8 +7,14 @@
 
 /** A token bucket that callers wait on. */
 export interface Pacer {
-  /** Resolves when one call may be made (at once while the bucket holds a token). */
+  /**
+   * Resolves when one call may be made (at once while the bucket holds a token).
+   *
+   * @throws {Error} code `mirror_closed`, once {@link Pacer.close} was called
+   */
   take(): Promise<void>;
+  /** Ends every wait, now and later: `take()` rejects (the mirror is closing). */
+  close(): void;
 }
 
 /**
@@ -29,6 +35,11 @@ export function createPacer(
   let tokens = capacity;
   let at = now();
   let tail: Promise<void> = Promise.resolve();
+  let closed = false;
+  let closing = (): void => undefined;
+  const ended = new Promise<void>((resolve) => (closing = resolve));
+  const closedError = (): Error =>
+    Object.assign(new Error("the mirror is closing"), { code: "mirror_closed" });
   const refill = (): void => {
     const t = now();
     tokens = Math.min(capacity, tokens + ((t - at) * perSecond) / 1000);
@@ -36,17 +47,22 @@ export function createPacer(
   };
   const one = async (): Promise<void> => {
     refill();
-    while (tokens < 1) {
-      await sleep(Math.ceil(((1 - tokens) * 1000) / perSecond));
+    while (tokens < 1 && !closed) {
+      await Promise.race([sleep(Math.ceil(((1 - tokens) * 1000) / perSecond)), ended]);
       refill();
     }
+    if (closed) throw closedError();
     tokens -= 1;
   };
   return {
     take() {
       const turn = tail.then(one);
-      tail = turn;
+      tail = turn.catch(() => undefined);
       return turn;
+    },
+    close() {
+      closed = true;
+      closing();
     },
   };
 }

@@ -46,6 +46,11 @@ end
 redis.call("del", KEYS[1])
 return 1`;
 
+// Extends the lease if ours.
+const renewScript = `
+if redis.call("get", KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call("pexpire", KEYS[1], ARGV[2])`;
+
 // Accepts message ARGV[1] on a live channel when it is above the highest accepted.
 const acceptScript = `
 if redis.call("exists", KEYS[1]) == 0 then return 0 end
@@ -144,6 +149,9 @@ export function createRedisMirrorStore(url: string, secret: string): MirrorStore
             await redis.eval(saveScript, 2, key, `${key}:l`, owner, seal(key, recordText(record))),
           );
           return version > 0 ? version : undefined;
+        },
+        async renew() {
+          return num(await redis.eval(renewScript, 1, `${key}:l`, owner, ttl)) === 1;
         },
         async release() {
           const r = num(await redis.eval(releaseScript, 2, `${key}:l`, `${key}:p`, owner, ttl));

@@ -55,6 +55,8 @@ export interface MirrorLease {
    * @returns the record's new version, or undefined when the lease was lost (nothing written)
    */
   save(record: MirrorRecord): Promise<number | undefined>;
+  /** Extends the lease by its TTL from now if still ours (long syncs). @returns whether it was ours */
+  renew(): Promise<boolean>;
   /**
    * Releases the lease unless a notification came meanwhile (the pending flag is set): then the lease
    * is kept (renewed) and the holder must sync again.
@@ -143,6 +145,11 @@ export function createMemoryMirrorStore(now: () => number = Date.now): MirrorSto
           const version = (records.get(subject)?.version ?? 0) + 1;
           records.set(subject, { version, record: copy(record) });
           return Promise.resolve(version);
+        },
+        renew() {
+          if (!held(subject, owner)) return Promise.resolve(false);
+          leases.set(subject, { owner, until: now() + ttlMs });
+          return Promise.resolve(true);
         },
         release() {
           if (!held(subject, owner)) return Promise.resolve("lost" as const);

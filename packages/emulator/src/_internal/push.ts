@@ -16,7 +16,9 @@ export interface PushCounts {
 
 /** The push faults the hub draws from (the fault injector). */
 export interface PushFaults {
+  /** True when the next change notification is dropped. */
   dropPush(): boolean;
+  /** Milliseconds to hold the next notification back. */
   pushDelay(): number;
 }
 
@@ -154,7 +156,7 @@ function deliverable(call: CalendarCall, address: URL): boolean {
   const listed =
     (allowed?.has(address.origin) ?? false) || (local && (allowed?.has(loopbackEntry) ?? false));
   if (!listed) return false;
-  // The emulator never posts outside the machine; a test's own pushFetch sends nothing anywhere.
+  // The emulator never posts outside the machine; with a custom pushFetch the caller decides what "sending" is.
   if (!local && call.ctx.pushFetchGiven !== true) return false;
   if (ownOrigins(call).has(address.origin)) return false;
   let path = address.pathname;
