@@ -152,6 +152,23 @@ describe("dwd-server --emulator-url URL --key FILE --mirror users.txt: the one-m
     expect(sample(metrics, "dwd_mirror_notifications_refused_total")).toBe(0);
   });
 
+  it("the doctor: the push address reaches this server over HTTP, every user has a live channel", async () => {
+    await untilReady(server.url);
+    const doctor = await call(`${server.url}/v1/doctor`, { token: DEMO_BOOKING });
+    expect(doctor.status).toBe(200);
+    const checks = doctor.body.checks as { id: string; status: string; detail: string }[];
+    expect(checks.find((c) => c.id === "push")).toStrictEqual({
+      id: "push",
+      status: "pass",
+      detail: `The push address "${server.url}/v1/push" reaches this server's /v1/push`,
+    });
+    expect(checks.find((c) => c.id === "channels")).toStrictEqual({
+      id: "channels",
+      status: "pass",
+      detail: "3 of 3 mirrored user(s) have a live channel, 0 expiring soon",
+    });
+  });
+
   it("fresh=true asks Google: one freebusy.query at the emulator, source google", async () => {
     const subject = users[1]!;
     await untilReady(server.url);
@@ -376,7 +393,7 @@ describe("30 % of notifications dropped: the reconcile pass repairs every change
     // All ten made first, then awaited: a dropped one waits for a reconcile pass, the others do not.
     for (let i = 0; i < 10; i++) await hands[i]!.insert(slot(i).event);
     for (let i = 0; i < 10; i++)
-      await untilSlot(server.url, BOOKING_TOKEN, users[i]!, i, false, 8000);
+      await untilSlot(server.url, BOOKING_TOKEN, users[i]!, i, false, 6000);
     const stats = await emulator.control("stats");
     const dropped = stats.pushDropped as number;
     expect(dropped).toBeGreaterThan(0);
