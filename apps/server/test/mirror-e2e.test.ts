@@ -368,7 +368,8 @@ describe("30 % of notifications dropped: the reconcile pass repairs every change
   let server: RunningServer;
 
   beforeAll(async () => {
-    emulator = await startEmulatorProcess(users);
+    // Started dropping: `dwd emulator start --push-drop 0.3` (a fixed draw sequence).
+    emulator = await startEmulatorProcess(users, ["--push-drop", "0.3", "--fault-seed", "7"]);
     const port = await freePort();
     // The server's own port, known before it starts: its push address names it.
     const config = await mirrorConfig(emulator, users, {
@@ -379,7 +380,6 @@ describe("30 % of notifications dropped: the reconcile pass repairs every change
     });
     server = await startServer("node", ["--config", config]);
     await untilReady(server.url);
-    await emulator.control("faults", { pushDropRate: 0.3, seed: 7 });
   });
   afterAll(async () => {
     // (Each guarded: a start-up that failed leaves nothing running behind it.)
