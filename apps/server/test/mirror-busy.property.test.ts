@@ -3,7 +3,8 @@
 // instances, transparent and tentative ones, invitations from other users, declined ones, deleted
 // ones, zones with daylight-saving changes), then events.list (every page, showDeleted) →
 // mirrorEventOf → busyOf must equal freebusy.query for random windows, as instants — with every kept
-// event, and with only those keepsEvent keeps for a horizon holding the window.
+// event, and with only those keepsEvent keeps for a horizon holding the window; then again after
+// more changes and an incremental sync (the sync token's items replacing the kept ones by ID).
 //
 // Where the emulator is known to part from Google, the calendars stay clear of it (each spot is named
 // below), so that a difference is always a fault of busyOf: all-day events only on UTC calendars (the
@@ -156,11 +157,12 @@ interface Written {
   id: string;
   recurring: boolean;
   allDay: boolean;
+  /** Deleted, or the subject no longer on it. */
+  gone?: boolean;
 }
 
 /** Writes one random calendar for the subject; returns what was written. */
-async function writeCalendar(d: Draw, calendarZone: string): Promise<Written[]> {
-  const era = d.pick(ERAS);
+async function writeCalendar(d: Draw, calendarZone: string, era: number): Promise<Written[]> {
   const allDayOk = calendarZone === "UTC";
   const written: Written[] = [];
   const insert = async (owner: string, body: Record<string, unknown>): Promise<Written> => {
@@ -274,9 +276,15 @@ async function writeCalendar(d: Draw, calendarZone: string): Promise<Written[]> 
       });
     }
   }
-  // Deletions: the subject's own events, invitations cancelled by their organizer, guests removed.
+  await deleteSome(d, written);
+  return written;
+}
+
+/** Deletions: the subject's own events, invitations cancelled by their organizer, guests removed. */
+async function deleteSome(d: Draw, written: Written[]): Promise<void> {
   for (const w of written) {
-    if (!d.chance(0.12)) continue;
+    if (w.gone === true || !d.chance(0.12)) continue;
+    w.gone = true;
     const how = w.owner === SUBJECT ? 0 : d.int(0, 2);
     if (how === 1) {
       await api(w.owner, "PATCH", `${cal(w.owner)}/events/${w.id}`, {
@@ -287,7 +295,6 @@ async function writeCalendar(d: Draw, calendarZone: string): Promise<Written[]> 
       await api(SUBJECT, "DELETE", `${cal(SUBJECT)}/events/${w.id}`);
     } else await api(w.owner, "DELETE", `${cal(w.owner)}/events/${w.id}`);
   }
-  return written;
 }
 
 /** Moves, changes or cancels a few instances of a new series, as its organizer. */
@@ -341,19 +348,24 @@ async function changeInstances(d: Draw, w: Written): Promise<void> {
 }
 
 /** events.list as the subject: every page, deleted events included; and the calendar's zone. */
-async function listAll(): Promise<{ items: Record<string, unknown>[]; timeZone: string }> {
+async function listAll(
+  syncToken?: string,
+): Promise<{ items: Record<string, unknown>[]; timeZone: string; syncToken: string }> {
   const items: Record<string, unknown>[] = [];
   let pageToken: string | undefined;
   let timeZone: string | undefined;
+  let next = "";
   do {
     const q = new URLSearchParams({ showDeleted: "true", maxResults: "7" });
+    if (syncToken !== undefined) q.set("syncToken", syncToken);
     if (pageToken !== undefined) q.set("pageToken", pageToken);
     const page = await api(SUBJECT, "GET", `${cal(SUBJECT)}/events?${q.toString()}`);
     items.push(...((page["items"] ?? []) as Record<string, unknown>[]));
     timeZone = String(page["timeZone"]);
     pageToken = typeof page["nextPageToken"] === "string" ? page["nextPageToken"] : undefined;
+    if (typeof page["nextSyncToken"] === "string") next = page["nextSyncToken"];
   } while (pageToken !== undefined);
-  return { items, timeZone: timeZone ?? "" };
+  return { items, timeZone: timeZone ?? "", syncToken: next };
 }
 
 async function freebusy(from: number, to: number): Promise<[number, number][]> {
@@ -404,28 +416,56 @@ describe("busyOf() counts as Google's freebusy.query counts (property, against t
         const calendarZone = d.chance(0.7) ? "UTC" : d.pick(ZONES.slice(1));
         if (calendarZone !== "UTC")
           await api(SUBJECT, "PATCH", cal(SUBJECT), { timeZone: calendarZone });
-        await writeCalendar(d, calendarZone);
-        const { items, timeZone } = await listAll();
-        expect(timeZone).toBe(calendarZone);
-        const kept = items
-          .map((i) => mirrorEventOf(i, SUBJECT))
-          .filter((e): e is MirrorEvent => e !== undefined);
-        for (let k = 0; k < 12; k++) {
-          const start = d.pick(ERAS) - 2 * DAY + d.int(0, 50 * 24) * HOUR;
-          const length = d.chance(0.5) ? d.int(1, 48) * HOUR : d.int(2, 14) * DAY;
-          const from = start + d.int(0, 3) * 15 * 60_000;
-          const to = from + length;
-          if (!clearOfMoves(items, from, to)) continue;
-          windows++;
-          const google = await freebusy(from, to);
-          const context = `seed ${seed}, calendar zone ${timeZone}, window ${new Date(from).toISOString()} → ${new Date(to).toISOString()}`;
-          expect(busyOf(kept, timeZone, from, to), context).toStrictEqual(google);
-          // What keepsEvent keeps for a horizon holding the window answers the same.
-          const horizon = kept.filter((e) => keepsEvent(e, timeZone, from - DAY, to + 3 * DAY));
-          expect(busyOf(horizon, timeZone, from, to), `${context} (kept)`).toStrictEqual(google);
-        }
+        const era = d.pick(ERAS);
+        const written = await writeCalendar(d, calendarZone, era);
+        const full = await listAll();
+        expect(full.timeZone).toBe(calendarZone);
+        // The mirror as the engine keeps it: by event ID, each item replacing the one before.
+        const raw = new Map<string, Record<string, unknown>>();
+        const mirror = new Map<string, MirrorEvent>();
+        const apply = (items: Record<string, unknown>[]): void => {
+          for (const i of items) {
+            const e = mirrorEventOf(i, SUBJECT);
+            if (e === undefined) continue;
+            raw.set(e.id, i);
+            mirror.set(e.id, e);
+          }
+        };
+        apply(full.items);
+        const compare = async (round: string, count: number): Promise<void> => {
+          const kept = [...mirror.values()];
+          const items = [...raw.values()];
+          for (let k = 0; k < count; k++) {
+            const start =
+              (d.chance(0.85) ? era : d.pick(ERAS)) - 2 * DAY + d.int(0, 50 * 24) * HOUR;
+            const length = d.chance(0.5) ? d.int(1, 48) * HOUR : d.int(2, 14) * DAY;
+            const from = start + d.int(0, 3) * 15 * 60_000;
+            const to = from + length;
+            if (!clearOfMoves(items, from, to)) continue;
+            windows++;
+            const google = await freebusy(from, to);
+            const context = `seed ${seed}, ${round}, calendar zone ${calendarZone}, window ${new Date(from).toISOString()} → ${new Date(to).toISOString()}`;
+            expect(busyOf(kept, calendarZone, from, to), context).toStrictEqual(google);
+            // What keepsEvent keeps for a horizon holding the window answers the same.
+            const horizon = kept.filter((e) =>
+              keepsEvent(e, calendarZone, from - DAY, to + 3 * DAY),
+            );
+            expect(busyOf(horizon, calendarZone, from, to), `${context} (kept)`).toStrictEqual(
+              google,
+            );
+          }
+        };
+        await compare("full sync", 10);
+        // More changes, then an incremental sync with the sync token.
+        await writeCalendar(d, calendarZone, era);
+        for (const w of written)
+          if (w.recurring && w.gone !== true && d.chance(0.3)) await changeInstances(d, w);
+        await deleteSome(d, written);
+        const delta = await listAll(full.syncToken);
+        apply(delta.items);
+        await compare("incremental sync", 6);
       }),
-      { seed: 20261206, numRuns: 40, endOnFailure: true },
+      { seed: 20261206, numRuns: 25, endOnFailure: true },
     );
     expect(windows).toBeGreaterThan(300);
   }, 60_000);

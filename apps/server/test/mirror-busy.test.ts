@@ -411,6 +411,50 @@ describe("busyOf() counts as Google's freebusy.query does", () => {
   });
 });
 
+describe("busyOf() answers later ranges from the stretch it merged first", () => {
+  it("cuts each range out of the stretch exactly as merging that range alone does", () => {
+    const events: MirrorEvent[] = [
+      one("a", "2026-03-02T08:00:00Z", "2026-03-02T10:00:00Z"),
+      one("b", "2026-03-02T10:00:00Z", "2026-03-02T11:00:00Z"),
+      one("c", "2026-03-04T00:00:00Z", "2026-03-07T00:00:00Z"),
+      {
+        id: "s",
+        start: at("2026-03-01T09:30:00", "Europe/Berlin"),
+        end: at("2026-03-01T10:15:00", "Europe/Berlin"),
+        recurrence: ["RRULE:FREQ=DAILY;BYDAY=MO,WE,FR,SU"],
+      },
+      { id: "d", start: { date: "2026-03-10" }, end: { date: "2026-03-12" } },
+    ];
+    const base = t("2026-03-01T00:00:00Z");
+    let seed = 42;
+    const next = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let k = 0; k < 200; k++) {
+      const from = base + next(20 * 96) * 15 * 60_000;
+      const to = from + (1 + next(14 * 96)) * 15 * 60_000;
+      // A new array is a new calendar to busyOf: merged for this range alone.
+      expect(busyOf(events, "UTC", from, to), `${from}→${to}`).toStrictEqual(
+        busyOf([...events], "UTC", from, to),
+      );
+    }
+    // Ranges that start where a busy interval ends, and end where one starts.
+    for (const [from, to] of [
+      ["2026-03-02T11:00:00Z", "2026-03-04T00:00:00Z"],
+      ["2026-03-07T00:00:00Z", "2026-03-10T00:00:00Z"],
+      ["2026-03-02T08:30:00Z", "2026-03-02T08:30:00.001Z"],
+    ] as const)
+      expect(busyOf(events, "UTC", t(from), t(to)), `${from}→${to}`).toStrictEqual(
+        busyOf([...events], "UTC", t(from), t(to)),
+      );
+    expect(
+      busyOf(events, "UTC", t("2026-03-02T11:00:00Z"), t("2026-03-03T00:00:00Z")),
+    ).toStrictEqual([]);
+    expect(busyOf(events, "UTC", base + 1000, base)).toStrictEqual([]);
+  });
+});
+
 describe("mirrorEventOf()", () => {
   it("keeps the fields free/busy reads and the subject's own answer", () => {
     const kept = mirrorEventOf(

@@ -54,10 +54,8 @@ export interface World {
   insert(subject: string, startMs: number, minutes?: number): Promise<string>;
 }
 
-function subjectOf(url: string, init: RequestInit | undefined): string {
-  void url;
-  const auth = new Headers(init?.headers).get("authorization") ?? "";
-  return auth;
+function authorizationOf(init: RequestInit | undefined): string {
+  return new Headers(init?.headers).get("authorization") ?? "";
 }
 
 export async function world(): Promise<World> {
@@ -104,7 +102,7 @@ export async function world(): Promise<World> {
             : "other";
       calls.push({
         method,
-        subject: tokens.get(subjectOf(String(url), init)) ?? "",
+        subject: tokens.get(authorizationOf(init)) ?? "",
         syncToken: u.searchParams.has("syncToken"),
       });
       if (gate.hold !== undefined && method === "list") {

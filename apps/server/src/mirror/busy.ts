@@ -12,8 +12,8 @@
  * - an all-day event is busy from midnight to midnight in the calendar's zone.
  * - intervals are merged (touching ones too) and clipped to the range.
  *
- * Kept events are read once and remembered by object (and recurring expansions by range), so the
- * engine must replace a changed event, never change one in place.
+ * A calendar's reading is remembered with the array its events came in, and a series' expansion with
+ * its event, so the engine must replace a changed event, never change one in place.
  *
  * @module
  */
@@ -30,6 +30,10 @@ import type { BusySpan, MirrorEvent, MirrorTime } from "./types.ts";
  * @param event an `events.list` item
  * @param subject the mirrored user (whose own answer as a guest counts)
  * @returns the kept event, or undefined when it has no `id`
+ * @example
+ * ```ts
+ * const kept = page.items.map((item) => mirrorEventOf(item, "ana@example.com"));
+ * ```
  */
 export function mirrorEventOf(
   event: Record<string, unknown>,
@@ -204,6 +208,8 @@ interface CalendarIndex {
   longest: number;
   /** Busy series, each with the keys of its instances that exceptions override. */
   series: { series: Series; overridden: ReadonlySet<number> | undefined }[];
+  /** Merged busy intervals of the stretch last asked about, kept for the ranges inside it. */
+  merged?: { from: number; to: number; starts: Float64Array; ends: Float64Array } | undefined;
 }
 
 const indexes = new WeakMap<object, CalendarIndex>();
@@ -277,15 +283,20 @@ function buildIndex(refs: MirrorEvent[], zone: string): CalendarIndex {
 /**
  * Busy intervals of a calendar's kept events in [from, to), merged and clipped.
  *
- * Fast on repeated queries: each event is read once (remembered by object: replace a changed event,
- * never change it in place), each series keeps its expansion, and a whole calendar's reading is
- * reused while the same `events` object holds the same event objects (an array kept per user).
+ * Fast on repeated queries: a calendar is read once while the same `events` object (an array kept
+ * per user) holds the same event objects in the same order — replace a changed event, never change
+ * one in place — and its busy intervals are merged once for about five weeks from the range's start,
+ * later ranges inside that stretch being cut out of it; a series keeps its expansion with its event.
  *
  * @param events the kept events of one calendar
  * @param timeZone the calendar's zone (all-day events are busy from midnight to midnight there)
  * @param from range start (ms)
  * @param to range end (ms)
  * @returns merged busy spans in order
+ * @example
+ * ```ts
+ * const week = busyOf(keptOfAna, listPage.timeZone, Date.now(), Date.now() + 7 * 86_400_000);
+ * ```
  */
 export function busyOf(
   events: Iterable<MirrorEvent>,
@@ -293,7 +304,47 @@ export function busyOf(
   from: number,
   to: number,
 ): BusySpan[] {
+  if (!(to > from)) return [];
   const index = indexOf(events, timeZone);
+  let held = index.merged;
+  if (held === undefined || from < held.from || to > held.to) {
+    // Merged once for a stretch around the range; later ranges inside it are cut out of it. (The
+    // maximal busy intervals of a stretch, cut to a range, are exactly those of the range.)
+    const lo = from - MERGE_BEFORE_MS;
+    const hi = Math.max(to, from + MERGE_AFTER_MS);
+    const spans = mergedSpans(index, lo, hi);
+    const starts = new Float64Array(spans.length);
+    const ends = new Float64Array(spans.length);
+    for (const [i, sp] of spans.entries()) {
+      starts[i] = sp[0];
+      ends[i] = sp[1];
+    }
+    held = index.merged = { from: lo, to: hi, starts, ends };
+  }
+  const { starts, ends } = held;
+  let lo = 0;
+  let hi = ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ends[mid] ?? 0) <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: BusySpan[] = [];
+  for (let i = lo; i < starts.length; i++) {
+    const s = starts[i] ?? 0;
+    if (s >= to) break;
+    const e = ends[i] ?? 0;
+    out.push([s > from ? s : from, e < to ? e : to]);
+  }
+  return out;
+}
+
+/** How much before and after a range busyOf merges at once, for the ranges asked next. */
+const MERGE_BEFORE_MS = 86_400_000;
+const MERGE_AFTER_MS = 35 * 86_400_000;
+
+/** The calendar's busy intervals in [from, to): clipped, ordered, merged (touching ones too). */
+function mergedSpans(index: CalendarIndex, from: number, to: number): BusySpan[] {
   const spans: BusySpan[] = [];
   const add = (s: number, e: number): void => {
     const a = s > from ? s : from;
@@ -321,11 +372,11 @@ export function busyOf(
     });
   if (spans.length > 1) spans.sort((x, y) => x[0] - y[0]);
   const merged: BusySpan[] = [];
-  for (const s of spans) {
+  for (const sp of spans) {
     const last = merged[merged.length - 1];
-    if (last !== undefined && s[0] <= last[1]) {
-      if (s[1] > last[1]) last[1] = s[1];
-    } else merged.push(s);
+    if (last !== undefined && sp[0] <= last[1]) {
+      if (sp[1] > last[1]) last[1] = sp[1];
+    } else merged.push(sp);
   }
   return merged;
 }
@@ -344,6 +395,11 @@ const ORIGINAL_MARGIN_MS = 31 * 86_400_000;
  * @param from window start (ms)
  * @param to window end (ms)
  * @returns whether to keep it
+ * @example
+ * ```ts
+ * const horizon = [now - 86_400_000, now + horizonDays * 86_400_000] as const;
+ * const kept = events.filter((e) => keepsEvent(e, timeZone, ...horizon));
+ * ```
  */
 export function keepsEvent(
   event: MirrorEvent,
