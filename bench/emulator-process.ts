@@ -28,8 +28,11 @@ export interface EmulatorProcess {
   close: () => Promise<void>;
 }
 
-/** Starts `dwd emulator start --scenario FILE` on a free port and waits for its URL. */
-export async function startEmulatorProcess(scenario: object): Promise<EmulatorProcess> {
+/** Starts `dwd emulator start --scenario FILE` (plus `args`) on a free port and waits for its URL. */
+export async function startEmulatorProcess(
+  scenario: object,
+  args: readonly string[] = [],
+): Promise<EmulatorProcess> {
   const dir = mkdtempSync(join(tmpdir(), "dwd-bench-emu-"));
   const file = join(dir, "scenario.json");
   writeFileSync(file, JSON.stringify(scenario));
@@ -38,7 +41,18 @@ export async function startEmulatorProcess(scenario: object): Promise<EmulatorPr
     .map((u) => u.email);
   const child = spawn(
     process.execPath,
-    [cli, "emulator", "start", "--scenario", file, "--keys-dir", join(dir, "keys"), "--port", "0"],
+    [
+      cli,
+      "emulator",
+      "start",
+      "--scenario",
+      file,
+      "--keys-dir",
+      join(dir, "keys"),
+      "--port",
+      "0",
+      ...args,
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";

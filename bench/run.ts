@@ -11,6 +11,7 @@
 //   6. 200 users × events.list: batch vs a googleapis loop, 50 ms latency (calendar-events-list.ts)
 //   7. dwd-server: added latency, requests/s, memory, soak (server.ts, in its own process)
 //   8. dwd-server: another caller's p99 during a flood of worst-case availability requests (server-flood.ts)
+//   9. dwd-server's availability mirror: calls per query, freshness, dropped pushes, replicas, 1,000 users (mirror.ts)
 // `pnpm bench -- --json` prints every result as one JSON object a line on stdout (report.ts).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -223,6 +224,19 @@ try {
         stdio: "inherit",
       },
     );
+    child.on("error", reject);
+    child.on("exit", resolve);
+  });
+  if (code !== 0) process.exitCode = code ?? 1;
+}
+
+// 9. dwd-server's availability mirror, in its own process (bench/mirror.ts; alone: node bench/mirror.ts).
+{
+  say("\n9. dwd-server's availability mirror (issue 15)");
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, "mirror.ts"), ...(json ? ["--json"] : [])], {
+      stdio: "inherit",
+    });
     child.on("error", reject);
     child.on("exit", resolve);
   });
