@@ -39,7 +39,7 @@ const CHANGES = Number(process.env.MIRROR_CHANGES ?? 100);
 const SCALE_USERS = Number(process.env.MIRROR_SCALE_USERS ?? 1000);
 const SCALE_RATE = Number(process.env.MIRROR_SCALE_RATE ?? 200);
 /** The shortest reconcile interval the configuration allows, in minutes. */
-const RECONCILE_MINUTES = Number(process.env.MIRROR_RECONCILE_MINUTES ?? 1);
+const RECONCILE_MINUTES = Number(process.env.MIRROR_RECONCILE_MINUTES ?? 0.25);
 const CAL = "https://www.googleapis.com/auth/calendar";
 const RO = "https://www.googleapis.com/auth/calendar.readonly";
 const TOKEN = "bench-mirror-caller-token";

@@ -330,12 +330,12 @@ export const configSchema: Schema = {
             "Lifetime asked of each watch channel in hours (Google caps it; channels are renewed before they expire)",
         },
         reconcileMinutes: {
-          type: "integer",
-          minimum: 1,
+          type: "number",
+          minimum: 0.1,
           maximum: 1440,
           default: 15,
           description:
-            "Minutes between reconcile passes: users whose last sync is older are synced again, so a lost notification costs freshness, never correctness",
+            "Longest time in minutes a user goes without a sync (fractions allowed, e.g. 0.5): a reconcile pass, ten times an interval, syncs each user whose last sync is older, so a lost notification costs freshness, never correctness",
         },
         callsPerSecond: {
           type: "number",

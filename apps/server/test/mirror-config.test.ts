@@ -64,6 +64,21 @@ describe("the mirror section", () => {
     ]);
   });
 
+  it("takes a reconcile interval in fractions of a minute", () => {
+    const config = parseConfig(
+      {
+        ...valid,
+        mirror: {
+          users: ["a@example.com"],
+          pushUrl: "https://d.example.com/v1/push",
+          reconcileMinutes: 0.5,
+        },
+      },
+      "x",
+    );
+    expect(config.mirror?.reconcileMinutes).toBe(0.5);
+  });
+
   it("takes http on a loopback address (the emulator) and a path before /v1/push (a proxy)", () => {
     for (const pushUrl of [
       "http://127.0.0.1:8080/v1/push",
@@ -117,6 +132,17 @@ describe("the mirror section", () => {
       field: "mirror.horizonDays",
       problem: "must be at most 365, got 400",
       hint: /^Set "mirror\.horizonDays" to days ahead kept in the mirror/,
+    },
+    {
+      name: "a reconcile interval under 6 seconds",
+      mirror: {
+        users: ["a@example.com"],
+        pushUrl: "https://d.example.com/v1/push",
+        reconcileMinutes: 0.05,
+      },
+      field: "mirror.reconcileMinutes",
+      problem: "must be at least 0.1, got 0.05",
+      hint: /reconcile/,
     },
     {
       name: "a wildcard user",

@@ -376,7 +376,7 @@ describe("30 % of notifications dropped: the reconcile pass repairs every change
       pushBase: `http://127.0.0.1:${port}`,
       port,
       cache: "memory",
-      reconcileMinutes: 1, // the shortest the schema allows: this test waits for a pass or two
+      reconcileMinutes: 0.1, // 6 s: a pass ticks every second, so a dropped change waits at most 6 s
     });
     server = await startServer("node", ["--config", config]);
     await untilReady(server.url);

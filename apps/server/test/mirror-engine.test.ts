@@ -276,7 +276,7 @@ describe("mirror engine (memory store)", () => {
     expect((await mirror.read(ANA, ...week()))?.busy.some(([s]) => s === slot)).toBe(true);
   });
 
-  it("runs reconcile on its timer every reconcileMinutes, and stops it on close", async () => {
+  it("ticks ten times a reconcile interval (at most a minute), syncs users due within the interval, and stops on close", async () => {
     const timers: { ms: number; run: () => void; stopped: boolean }[] = [];
     const other = createMirror({
       config: mirrorConfig,
@@ -293,10 +293,18 @@ describe("mirror engine (memory store)", () => {
     });
     other.start();
     await other.idle();
-    expect(timers.map((t) => t.ms)).toStrictEqual([15 * 60_000]);
+    // 15 minutes: a tick every minute.
+    expect(timers.map((t) => t.ms)).toStrictEqual([60_000]);
     w.delivery.drop = true;
     await w.insert(ANA, slot);
-    w.clock.now += 16 * 60_000;
+    // 13 minutes after the last sync: not due yet (due from 15 minutes less one tick).
+    w.clock.now += 13 * 60_000;
+    timers[0]?.run();
+    await other.idle();
+    expect(other.counters.reconcileRepairs).toBe(0);
+    expect((await other.read(ANA, ...week()))?.busy.some(([s]) => s === slot)).toBe(false);
+    // The next tick, 14 minutes after: due, so the user is synced before 15 minutes have passed.
+    w.clock.now += 60_000;
     timers[0]?.run();
     await other.idle();
     expect(other.counters.reconcileRepairs).toBe(1);

@@ -100,7 +100,7 @@ const maxTokenChars = 4096;
 export interface MirrorEngine extends Mirror {
   /** Resolves once the work started so far (start-up, syncs, reconcile) has settled. */
   idle(): Promise<void>;
-  /** Runs one reconcile pass now (the timer runs one every `reconcileMinutes`). */
+  /** Runs one reconcile pass now (the timer runs one every tenth of `reconcileMinutes`, at most a minute). */
   reconcile(): Promise<void>;
 }
 
@@ -257,6 +257,15 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   const horizonMs = config.horizonDays * dayMs;
   const ttlMs = config.channelTtlHours * hourMs;
   const reconcileMs = config.reconcileMinutes * 60_000;
+  /**
+   * The reconcile timer ticks ten times an interval (at most once a minute, at least once a second),
+   * and a pass syncs each user whose last sync is older than the interval less one tick: so no user
+   * goes longer than `reconcileMinutes` without a sync, and a change whose notification was lost shows
+   * within the interval plus one sync — not within two intervals, as a pass once an interval would
+   * allow (a user synced just after a pass would wait for the pass after next).
+   */
+  const tickMs = Math.max(1000, Math.min(reconcileMs / 10, 60_000));
+  const dueAfterMs = Math.max(0, reconcileMs - tickMs);
   /**
    * Older than this, a user's mirror is not answered from (reads go live): a healthy user is synced
    * at least every reconcile pass, so only a user failing for three intervals (Google refusing it,
@@ -600,7 +609,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
     const channel = record.channel;
     const noChannel = channel === undefined || channel.expiration <= t;
     const expiring = !noChannel && channel.expiration - t < renewWithinMs;
-    const stale = record.lastSync === undefined || t - record.lastSync >= reconcileMs;
+    const stale = record.lastSync === undefined || t - record.lastSync >= dueAfterMs;
     const shortHorizon = record.windowTo === undefined || record.windowTo - t < horizonMs;
     if (
       reason === "reconcile" &&
@@ -721,7 +730,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
           failing.has(subject) ||
           r === undefined ||
           r.lastSync === undefined ||
-          t - r.lastSync >= reconcileMs ||
+          t - r.lastSync >= dueAfterMs ||
           r.channel === undefined ||
           r.channel.expiration - t < renewWithinMs ||
           r.windowTo === undefined ||
@@ -848,7 +857,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
           if (!cache.has(subject)) await current(subject).catch(() => undefined);
         }),
       );
-      stopTimer = (options.every ?? defaultEvery)(reconcileMs, () => {
+      stopTimer = (options.every ?? defaultEvery)(tickMs, () => {
         if (!closed) track(reconcile());
       });
     },
