@@ -400,6 +400,33 @@ describe("mirror engine start-up and close", () => {
     await engine.close();
   });
 
+  it("is ready even when start-up finds a user already being synced (by a reconcile pass)", async () => {
+    const w2 = await world();
+    const engine = createMirror({
+      config: mirrorConfig,
+      subjects: [ANA],
+      client: w2.client,
+      store: createMemoryMirrorStore(() => w2.clock.now),
+      log: () => undefined,
+      now: () => w2.clock.now,
+      every: () => () => undefined,
+    });
+    let open = (): void => undefined;
+    w2.gate.hold = new Promise<void>((resolve) => (open = resolve));
+    const reached = new Promise<void>((resolve) => (w2.gate.reached = resolve));
+    // A pass syncs ana (never synced: due) and waits at the gate in its listing…
+    const pass = engine.reconcile();
+    await reached;
+    // …when start-up comes to ana: it finds her being synced and leaves her to that run.
+    engine.start();
+    w2.gate.hold = undefined;
+    open();
+    await pass;
+    await engine.idle();
+    expect(engine.status()).toMatchObject({ state: "ready", users: 1, synced: 1 });
+    await engine.close();
+  });
+
   it("close() ends waits at the pace and resolves with nothing left running", async () => {
     const w2 = await world();
     const engine = createMirror({

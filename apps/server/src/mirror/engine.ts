@@ -703,7 +703,9 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
       fail(subject, "store", error);
     } finally {
       running.delete(subject);
-      if (reason === "start") attempted.add(subject);
+      // Whatever started it (start-up, a notification, a reconcile pass): a start-up run that found
+      // this one running returned at once, and counts on it.
+      attempted.add(subject);
     }
   };
 
