@@ -217,6 +217,26 @@ describe("long recurring instances", () => {
   });
 });
 
+describe("instance IDs of a series whose instances overlap", () => {
+  it("name their instance for get and patch, however many earlier ones are still going on", async () => {
+    await setZone("UTC");
+    // Daily, each 100 hours long: four earlier instances are still going on when the fifth starts.
+    const id = await insert({
+      start: { dateTime: "2026-04-01T09:00:00Z", timeZone: "UTC" },
+      end: { dateTime: "2026-04-05T13:00:00Z", timeZone: "UTC" },
+      recurrence: ["RRULE:FREQ=DAILY;COUNT=8"],
+    });
+    const got = await h.call(ana, "GET", `calendars/primary/events/${id}_20260406T090000Z`);
+    expect(got.status, got.text).toBe(200);
+    expect(got.json.start).toEqual({ dateTime: "2026-04-06T09:00:00Z", timeZone: "UTC" });
+    const patched = await h.call(ana, "PATCH", `calendars/primary/events/${id}_20260406T090000Z`, {
+      body: { summary: "sixth" },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.json).toMatchObject({ summary: "sixth", recurringEventId: id });
+  });
+});
+
 describe("EXRULE", () => {
   it("removes DTSTART and RDATEs it generates, not only RRULE instances (RFC 5545 §3.8.5)", async () => {
     await setZone("Europe/Berlin");

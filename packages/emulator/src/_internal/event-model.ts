@@ -357,7 +357,8 @@ export function findEvent(calendar: CalendarState, eventId: string): EventRecord
       : Date.parse(
           `${key.slice(0, 4)}-${key.slice(4, 6)}-${key.slice(6, 8)}T${key.slice(9, 11)}:${key.slice(11, 13)}:${key.slice(13, 15)}Z`,
         );
-  // A zero-length occurrence at `at` ends there: ask from just before it.
-  const occ = expand(recurrence, times, at - 1, at + 1, 4).find((o) => o.key === key);
+  // A zero-length occurrence at `at` ends there: ask from just before it. Every earlier occurrence
+  // still going on at `at` comes first (a series of multi-day instances), so no small limit.
+  const occ = expand(recurrence, times, at - 1, at + 1, 100_000).find((o) => o.key === key);
   return occ === undefined ? undefined : instanceOf(master, occ, calendar.id);
 }
