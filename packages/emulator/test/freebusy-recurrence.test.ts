@@ -257,6 +257,13 @@ describe("EXRULE", () => {
     ]);
     expect(await busy("2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z")).toEqual([]);
     expect(await busy("2026-04-07T06:00:00Z", "2026-04-07T11:00:00Z")).toEqual([]);
+    // An endless rule whose every date an EXRULE removes has no instances (and the answer ends).
+    const none = await insert({
+      start: { dateTime: "2026-04-01T10:00:00", timeZone: "Europe/Berlin" },
+      end: { dateTime: "2026-04-01T11:00:00", timeZone: "Europe/Berlin" },
+      recurrence: ["RRULE:FREQ=DAILY;INTERVAL=2", "EXRULE:FREQ=DAILY"],
+    });
+    expect(await instances(none)).toEqual([]);
     expect(await busy("2026-04-08T06:00:00Z", "2026-04-08T12:00:00Z")).toEqual([
       { start: "2026-04-08T08:00:00Z", end: "2026-04-08T09:00:00Z" },
     ]);

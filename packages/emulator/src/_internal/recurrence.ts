@@ -9,7 +9,7 @@ import {
 } from "./time-zones.ts";
 
 // rrule ships CommonJS at its main entry; its default export carries the API on Node and Deno alike.
-const { RRule, RRuleSet } = rrulePackage;
+const { RRule } = rrulePackage;
 
 /**
  * One RRULE/EXRULE value (rrule's own parser; dtstart given explicitly), running on wall-clock
@@ -212,22 +212,30 @@ export function expand(
   const found = new Set<number>();
   for (const f of [startFloating, ...listedDates(recurrence, "RDATE", zone)])
     if (f >= floatingFrom && f <= floatingTo && !excluded(f)) found.add(f);
-  if (rrules.length > 0) {
-    // rrule's set runs each RRULE in order, leaving out EXDATEs and what the EXRULEs generate.
-    const set = new RRuleSet();
-    for (const r of rrules) set.rrule(r);
-    for (const r of exrules) set.exrule(r);
-    for (const f of exdates) set.exdate(new Date(f));
+  // Each RRULE's dates in the window, then the exclusions. EXDATEs remove at most their number; an
+  // EXRULE may remove every date of an endless rule, so at most `raw` are read (the call then ends,
+  // with fewer than `limit` occurrences when nearly all of a long stretch is excluded).
+  const raw = limit + exdates.size + 8 + (exrules.length > 0 ? limit * 3 + 64 : 0);
+  const ruled: number[] = [];
+  for (const rule of rrules) {
     let taken = 0;
-    set.all((d) => {
+    rule.all((d) => {
       const f = d.getTime();
       if (f > floatingTo) return false;
       if (f >= floatingFrom) {
-        found.add(f);
+        ruled.push(f);
         taken++;
       }
-      return taken < limit + 8;
+      return taken < raw;
     });
+  }
+  if (ruled.length > 0) {
+    const upper = ruled.reduce((a, b) => (b > a ? b : a));
+    const removed = new Set<number>(exdates);
+    for (const r of exrules)
+      for (const d of r.between(new Date(floatingFrom), new Date(upper), true))
+        removed.add(d.getTime());
+    for (const f of ruled) if (!removed.has(f)) found.add(f);
   }
   const candidates = [...found].sort((a, b) => a - b);
   const out: Occurrence[] = [];
