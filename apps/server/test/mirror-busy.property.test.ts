@@ -6,11 +6,12 @@
 // event, and with only those keepsEvent keeps for a horizon holding the window; then again after
 // more changes and an incremental sync (the sync token's items replacing the kept ones by ID).
 //
-// One spot is steered around (see deleteSome): a series with a moved instance is never deleted.
+// Two spots are steered around, for faults of busy.ts's keepsEvent (see deleteSome and the EXRULE):
+// a series with a moved instance is never deleted, and only a rule with an end gets an EXRULE.
 // Otherwise nothing is: all-day events on calendars of every zone (midnight to midnight there),
 // events starting at any hour (wall times a zone repeats or skips included), UTC UNTILs anywhere (on
-// an instance too), instances moved by days into and out of windows, zero-length events, and
-// recurring events longer than a day.
+// an instance too), instances moved by days into and out of windows, zero-length events, recurring
+// events longer than a day, and EXRULEs.
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { createEmulator } from "@dwd/emulator";
 import type { Emulator, Scenario } from "@dwd/emulator";
@@ -257,6 +258,16 @@ async function writeCalendar(d: Draw, calendarZone: string, era: number): Promis
           allDay
             ? `RDATE;VALUE=DATE:${basic(extra).slice(0, 8)}`
             : `RDATE;TZID=${zone}:${basic(extra + timeOfDay)}`,
+        );
+      }
+      if (end !== 2 && d.chance(0.15)) {
+        // An EXRULE: it removes DTSTART and RDATEs it generates too (RFC 5545 §3.8.5). Steered: only
+        // on a rule with an end, as busy.ts's keepsEvent does not return for an endless rule whose
+        // every date an EXRULE removes (reported; busy.ts is not ours to fix).
+        recurrence.push(
+          d.chance(0.5)
+            ? `EXRULE:FREQ=DAILY;INTERVAL=${d.int(2, 4)}`
+            : `EXRULE:FREQ=WEEKLY;BYDAY=${d.pick(["SU", "MO", "TU", "WE", "TH", "FR", "SA"])}`,
         );
       }
       body["recurrence"] = recurrence;
