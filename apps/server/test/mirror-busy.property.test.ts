@@ -6,11 +6,12 @@
 // event, and with only those keepsEvent keeps for a horizon holding the window; then again after
 // more changes and an incremental sync (the sync token's items replacing the kept ones by ID).
 //
-// Where the emulator is known to part from Google, the calendars stay clear of it (each spot is named
-// below), so that a difference is always a fault of busyOf: all-day events only on UTC calendars (the
-// emulator counts them from UTC midnight), no event starting in the small hours (a wall time repeated
-// when clocks go back), no UNTIL within a day's offset of an instance, and no window that a moved
-// instance crosses from one side (the emulator finds exceptions through their original time only).
+// Two spots are steered around, for faults of busy.ts's keepsEvent (see deleteSome and the EXRULE):
+// a series with a moved instance is never deleted, and only a rule with an end gets an EXRULE.
+// Otherwise nothing is: all-day events on calendars of every zone (midnight to midnight there),
+// events starting at any hour (wall times a zone repeats or skips included), UTC UNTILs anywhere (on
+// an instance too), instances moved by days into and out of windows, zero-length events, recurring
+// events longer than a day, and EXRULEs.
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { createEmulator } from "@dwd/emulator";
 import type { Emulator, Scenario } from "@dwd/emulator";
@@ -123,10 +124,17 @@ const local = (floating: number): string => new Date(floating).toISOString().sli
 const dateOf = (floating: number): string => new Date(floating).toISOString().slice(0, 10);
 const basic = (floating: number): string => local(floating).replace(/[-:]/g, "");
 
-/** The instant of a wall clock in `zone` (a test-side reading, independent of busy.ts's). */
+/**
+ * The instant of a wall clock in `zone` (a test-side reading, independent of busy.ts's): of a wall time
+ * shown twice, the first (RFC 5545 §3.3.5); one skipped is read with the offset before the gap.
+ */
 function instantIn(floating: number, zone: string): number {
-  const guess = floating - offsetOf(floating, zone);
-  return floating - offsetOf(guess, zone);
+  const before = offsetOf(floating - DAY, zone);
+  const after = offsetOf(floating + DAY, zone);
+  const valid = [before, after]
+    .map((o) => floating - o)
+    .filter((ms) => ms + offsetOf(ms, zone) === floating);
+  return valid.length > 0 ? Math.min(...valid) : floating - before;
 }
 function offsetOf(ms: number, zone: string): number {
   const parts = new Intl.DateTimeFormat("en-US", {
@@ -159,11 +167,12 @@ interface Written {
   allDay: boolean;
   /** Deleted, or the subject no longer on it. */
   gone?: boolean;
+  /** An instance of it was moved. */
+  moved?: boolean;
 }
 
 /** Writes one random calendar for the subject; returns what was written. */
 async function writeCalendar(d: Draw, calendarZone: string, era: number): Promise<Written[]> {
-  const allDayOk = calendarZone === "UTC";
   const written: Written[] = [];
   const insert = async (owner: string, body: Record<string, unknown>): Promise<Written> => {
     const made = await api(owner, "POST", `${cal(owner)}/events`, body);
@@ -180,8 +189,9 @@ async function writeCalendar(d: Draw, calendarZone: string, era: number): Promis
   for (let i = 0; i < count; i++) {
     const zone = d.pick(ZONES);
     const day = era + d.int(0, 45) * DAY;
-    // Starts from 05:00 to 21:45 local: no wall time that a zone repeats or skips.
-    const startF = day + d.int(5, 21) * HOUR + d.pick([0, 15, 30, 45]) * 60_000;
+    // Starts at any hour, the small hours more often: wall times that a zone repeats or skips.
+    const hour = d.chance(0.3) ? d.int(0, 4) : d.int(0, 23);
+    const startF = day + hour * HOUR + d.pick([0, 15, 30, 45]) * 60_000;
     const kind = d.int(0, 9);
     const owner = d.chance(0.3) ? d.pick(ORGANIZERS) : SUBJECT;
     const body: Record<string, unknown> = { summary: `e${i}` };
@@ -189,9 +199,13 @@ async function writeCalendar(d: Draw, calendarZone: string, era: number): Promis
     if (d.chance(0.12)) body["transparency"] = "transparent";
     else if (d.chance(0.08)) body["transparency"] = "opaque";
     if (d.chance(0.1)) body["status"] = "tentative";
-    if (kind <= 2 || (!allDayOk && kind <= 4)) {
-      // A one-off timed event, now and then longer than a day.
-      const length = d.chance(0.15) ? d.int(20, 60) * HOUR : d.int(1, 20) * 15 * 60_000;
+    if (kind <= 2) {
+      // A one-off timed event, now and then longer than a day, now and then of no length.
+      const length = d.chance(0.15)
+        ? d.int(20, 60) * HOUR
+        : d.chance(0.08)
+          ? 0
+          : d.int(1, 20) * 15 * 60_000;
       body["start"] = timed(d, startF, zone);
       body["end"] = timed(d, startF + length, zone);
       if (d.chance(0.1)) {
@@ -203,8 +217,8 @@ async function writeCalendar(d: Draw, calendarZone: string, era: number): Promis
       body["start"] = { date: dateOf(day) };
       body["end"] = { date: dateOf(day + days * DAY) };
     } else {
-      // A series: timed, or all-day on a UTC calendar.
-      const allDay = allDayOk && d.chance(0.25);
+      // A series: timed or all-day.
+      const allDay = d.chance(0.25);
       const weekly = d.chance(0.5);
       const weekday = new Date(day).getUTCDay();
       const names = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];
@@ -220,10 +234,12 @@ async function writeCalendar(d: Draw, calendarZone: string, era: number): Promis
       if (end === 0) rule += `;COUNT=${d.int(2, 12)}`;
       else if (end === 1) {
         const untilDay = day + d.int(2, 30) * DAY;
-        // Half a day away from any instance, on either reading of a UTC UNTIL.
+        // A UTC UNTIL at any time of day, now and then exactly on an instance (the last one then).
         rule += allDay
           ? `;UNTIL=${basic(untilDay).slice(0, 8)}`
-          : `;UNTIL=${basic(untilDay + timeOfDay + 12 * HOUR)}Z`;
+          : d.chance(0.3)
+            ? `;UNTIL=${basic(instantIn(untilDay + timeOfDay, zone))}Z`
+            : `;UNTIL=${basic(untilDay + d.int(0, 95) * 15 * 60_000)}Z`;
       }
       const recurrence = [rule];
       if (d.chance(0.4)) {
@@ -244,12 +260,27 @@ async function writeCalendar(d: Draw, calendarZone: string, era: number): Promis
             : `RDATE;TZID=${zone}:${basic(extra + timeOfDay)}`,
         );
       }
+      if (end !== 2 && d.chance(0.15)) {
+        // An EXRULE: it removes DTSTART and RDATEs it generates too (RFC 5545 §3.8.5). Steered: only
+        // on a rule with an end, as busy.ts's keepsEvent does not return for an endless rule whose
+        // every date an EXRULE removes (reported; busy.ts is not ours to fix).
+        recurrence.push(
+          d.chance(0.5)
+            ? `EXRULE:FREQ=DAILY;INTERVAL=${d.int(2, 4)}`
+            : `EXRULE:FREQ=WEEKLY;BYDAY=${d.pick(["SU", "MO", "TU", "WE", "TH", "FR", "SA"])}`,
+        );
+      }
       body["recurrence"] = recurrence;
       if (allDay) {
         body["start"] = { date: dateOf(day) };
         body["end"] = { date: dateOf(day + DAY) };
       } else {
-        const length = d.int(1, 12) * 15 * 60_000;
+        // Now and then of no length, or longer than a day (instances overlapping windows days later).
+        const length = d.chance(0.08)
+          ? 0
+          : d.chance(0.15)
+            ? d.int(20, 100) * HOUR
+            : d.int(1, 12) * 15 * 60_000;
         body["start"] = { dateTime: local(startF), timeZone: zone };
         body["end"] = { dateTime: local(startF + length), timeZone: zone };
       }
@@ -283,7 +314,10 @@ async function writeCalendar(d: Draw, calendarZone: string, era: number): Promis
 /** Deletions: the subject's own events, invitations cancelled by their organizer, guests removed. */
 async function deleteSome(d: Draw, written: Written[]): Promise<void> {
   for (const w of written) {
-    if (w.gone === true || !d.chance(0.12)) continue;
+    // Steered: a series with a moved instance stays. busy.ts's keepsEvent drops a cancelled master
+    // whose instances end before the horizon while keeping its exception moved into it, which the
+    // master still hides (Google and busyOf agree: not busy); reported, busy.ts is not ours to fix.
+    if (w.gone === true || w.moved === true || !d.chance(0.12)) continue;
     w.gone = true;
     const how = w.owner === SUBJECT ? 0 : d.int(0, 2);
     if (how === 1) {
@@ -324,6 +358,7 @@ async function changeInstances(d: Draw, w: Written): Promise<void> {
       });
       continue;
     }
+    w.moved = true;
     const start = inst["start"] as { date?: string; dateTime?: string; timeZone?: string };
     const end = inst["end"] as { date?: string; dateTime?: string; timeZone?: string };
     if (start.date !== undefined && end.date !== undefined) {
@@ -333,7 +368,10 @@ async function changeInstances(d: Draw, w: Written): Promise<void> {
         end: { date: dateOf(Date.parse(end.date) + shift + d.int(0, 1) * DAY) },
       });
     } else {
-      const shift = d.int(-8, 12) * 15 * 60_000;
+      // Moved by minutes, or by days (into and out of windows).
+      const shift = d.chance(0.4)
+        ? d.int(-4, 6) * DAY + d.int(-8, 8) * HOUR
+        : d.int(-8, 12) * 15 * 60_000;
       const s = Date.parse(start.dateTime ?? "") + shift;
       const e = Date.parse(end.dateTime ?? "") + shift + d.int(-1, 4) * 15 * 60_000;
       await api(w.owner, "PATCH", `${cal(w.owner)}/events/${id}`, {
@@ -381,31 +419,6 @@ async function freebusy(from: number, to: number): Promise<[number, number][]> {
   return (calendars[SUBJECT]?.busy ?? []).map((b) => [Date.parse(b.start), Date.parse(b.end)]);
 }
 
-/**
- * False when a moved instance overlaps the window on one side of its move only: the emulator finds an
- * exception through its series' instances in the window, so it misses one moved in and miscounts one
- * moved out (Google counts each by its own times).
- */
-function clearOfMoves(items: Record<string, unknown>[], from: number, to: number): boolean {
-  const masters = new Map<string, Record<string, unknown>>();
-  for (const i of items) if (Array.isArray(i["recurrence"])) masters.set(String(i["id"]), i);
-  const at = (t: unknown): number => {
-    const v = t as { date?: string; dateTime?: string };
-    return Date.parse(v.dateTime ?? v.date ?? "");
-  };
-  for (const x of items) {
-    if (typeof x["recurringEventId"] !== "string" || x["status"] === "cancelled") continue;
-    const m = masters.get(x["recurringEventId"]);
-    if (m === undefined) continue;
-    const os = at(x["originalStartTime"]);
-    const oe = os + (at(m["end"]) - at(m["start"]));
-    const inside = oe > from && os < to;
-    const nowInside = at(x["end"]) > from && at(x["start"]) < to;
-    if (inside !== nowInside) return false;
-  }
-  return true;
-}
-
 describe("busyOf() counts as Google's freebusy.query counts (property, against the emulator)", () => {
   it("equals freebusy.query's busy for random calendars and windows", async () => {
     let windows = 0;
@@ -413,7 +426,7 @@ describe("busyOf() counts as Google's freebusy.query counts (property, against t
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (seed) => {
         emulator.resetData();
         const d = drawer(seed);
-        const calendarZone = d.chance(0.7) ? "UTC" : d.pick(ZONES.slice(1));
+        const calendarZone = d.chance(0.3) ? "UTC" : d.pick(ZONES.slice(1));
         if (calendarZone !== "UTC")
           await api(SUBJECT, "PATCH", cal(SUBJECT), { timeZone: calendarZone });
         const era = d.pick(ERAS);
@@ -421,27 +434,23 @@ describe("busyOf() counts as Google's freebusy.query counts (property, against t
         const full = await listAll();
         expect(full.timeZone).toBe(calendarZone);
         // The mirror as the engine keeps it: by event ID, each item replacing the one before.
-        const raw = new Map<string, Record<string, unknown>>();
         const mirror = new Map<string, MirrorEvent>();
         const apply = (items: Record<string, unknown>[]): void => {
           for (const i of items) {
             const e = mirrorEventOf(i, SUBJECT);
             if (e === undefined) continue;
-            raw.set(e.id, i);
             mirror.set(e.id, e);
           }
         };
         apply(full.items);
         const compare = async (round: string, count: number): Promise<void> => {
           const kept = [...mirror.values()];
-          const items = [...raw.values()];
           for (let k = 0; k < count; k++) {
             const start =
               (d.chance(0.85) ? era : d.pick(ERAS)) - 2 * DAY + d.int(0, 50 * 24) * HOUR;
             const length = d.chance(0.5) ? d.int(1, 48) * HOUR : d.int(2, 14) * DAY;
             const from = start + d.int(0, 3) * 15 * 60_000;
             const to = from + length;
-            if (!clearOfMoves(items, from, to)) continue;
             windows++;
             const google = await freebusy(from, to);
             const context = `seed ${seed}, ${round}, calendar zone ${calendarZone}, window ${new Date(from).toISOString()} → ${new Date(to).toISOString()}`;

@@ -47,7 +47,9 @@ export async function freebusyQuery(call: CalendarCall): Promise<Response> {
       if (declinedByOwner(e.body, calendar)) continue; // a declined invitation leaves its guest free
       const t = eventTimes(e.body, calendar.timeZone);
       if (typeof t === "string") continue;
-      spans.push([Math.max(t.startMs, from), Math.min(t.endMs, to)]);
+      const span: [number, number] = [Math.max(t.startMs, from), Math.min(t.endMs, to)];
+      // An event without length (or a part of one outside the window) busies nothing.
+      if (span[1] > span[0]) spans.push(span);
     }
     spans.sort((x, y) => x[0] - y[0]);
     const merged: [number, number][] = [];

@@ -5,7 +5,7 @@ import { cleanResource } from "./discovery-schema.ts";
 import { htmlLink, meetCode } from "./event-ids.ts";
 import type { EventTimes, Occurrence } from "./recurrence.ts";
 import { eventTimes, expand } from "./recurrence.ts";
-import { formatInZone, formatUtc, parseDateTime } from "./time-zones.ts";
+import { formatInZone, formatUtc, fromWallClock, parseDateTime } from "./time-zones.ts";
 import { utf8Length } from "./utf8.ts";
 
 /** Fields only the server sets; a client's values for them are ignored. */
@@ -285,7 +285,9 @@ export function instanceOf(master: EventRecord, occ: Occurrence, calendarId: str
 
 /**
  * Every instance of every event of `calendar` overlapping [fromMs, toMs): single events as they are,
- * recurring ones expanded (stored exceptions replace their occurrence).
+ * recurring ones expanded. A stored exception (a changed instance; RFC 5545 §3.8.4.4 RECURRENCE-ID)
+ * replaces its occurrence and is found by its own times, so an instance moved into the window shows
+ * and one moved out of it does not.
  */
 export function expandCalendar(
   calendar: CalendarState,
@@ -295,6 +297,14 @@ export function expandCalendar(
   includeCancelled: boolean,
 ): EventRecord[] {
   const out: EventRecord[] = [];
+  const exceptions = new Map<string, EventRecord[]>();
+  for (const record of calendar.events.values()) {
+    const master = record.body["recurringEventId"];
+    if (typeof master !== "string") continue;
+    let list = exceptions.get(master);
+    if (list === undefined) exceptions.set(master, (list = []));
+    list.push(record);
+  }
   for (const record of calendar.events.values()) {
     const body = record.body;
     if (body["recurringEventId"] !== undefined) continue; // exceptions come with their master
@@ -307,14 +317,15 @@ export function expandCalendar(
       continue;
     }
     if (body["status"] === "cancelled") continue;
+    const own = exceptions.get(record.id) ?? [];
+    const changed = new Set(own.map((e) => e.id));
     for (const occ of expand(recurrence, times, fromMs, toMs, limitEach)) {
-      const exception = calendar.events.get(`${record.id}_${occ.key}`);
-      if (exception !== undefined) {
-        if (exception.body["status"] === "cancelled" && !includeCancelled) continue;
-        out.push(exception);
-      } else {
-        out.push(instanceOf(record, occ, calendar.id));
-      }
+      if (!changed.has(`${record.id}_${occ.key}`)) out.push(instanceOf(record, occ, calendar.id));
+    }
+    for (const exception of own) {
+      if (exception.body["status"] === "cancelled" && !includeCancelled) continue;
+      const t = timesOf(exception, calendar);
+      if (t !== undefined && t.endMs > fromMs && t.startMs < toMs) out.push(exception);
     }
   }
   return out;
@@ -339,10 +350,15 @@ export function findEvent(calendar: CalendarState, eventId: string): EventRecord
   const key = m[2] ?? "";
   const at =
     key.length === 8
-      ? Date.UTC(Number(key.slice(0, 4)), Number(key.slice(4, 6)) - 1, Number(key.slice(6, 8)))
+      ? fromWallClock(
+          Date.UTC(Number(key.slice(0, 4)), Number(key.slice(4, 6)) - 1, Number(key.slice(6, 8))),
+          times.zone,
+        )
       : Date.parse(
           `${key.slice(0, 4)}-${key.slice(4, 6)}-${key.slice(6, 8)}T${key.slice(9, 11)}:${key.slice(11, 13)}:${key.slice(13, 15)}Z`,
         );
-  const occ = expand(recurrence, times, at, at + 1, 1).find((o) => o.key === key);
+  // A zero-length occurrence at `at` ends there: ask from just before it. Every earlier occurrence
+  // still going on at `at` comes first (a series of multi-day instances), so no small limit.
+  const occ = expand(recurrence, times, at - 1, at + 1, 100_000).find((o) => o.key === key);
   return occ === undefined ? undefined : instanceOf(master, occ, calendar.id);
 }

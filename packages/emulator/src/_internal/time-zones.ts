@@ -79,13 +79,26 @@ export function wallClock(ms: number, zone: string): number {
   return whole + offsetAt(whole, zone);
 }
 
-/** The instant at which the wall clock in `zone` shows `floating` (a UTC-based wall-clock value). */
+/**
+ * The instant at which the wall clock in `zone` shows `floating` (a UTC-based wall-clock value).
+ * RFC 5545 §3.3.5 settles the two times a clock change makes ambiguous: a wall time the zone shows
+ * twice (clocks going back) is the first of the two instants, and one it skips (clocks going forward)
+ * is read with the offset in force before the gap (02:30 on a spring-forward night is 03:30 new time).
+ */
 export function fromWallClock(floating: number, zone: string): number {
-  let guess = floating - offsetAt(floating, zone);
-  const again = floating - offsetAt(guess, zone);
-  if (again !== guess) guess = again;
-  return guess;
+  // Offsets a day either side: no zone changes its offset twice within two days.
+  const before = offsetAt(floating - DAY_MS, zone);
+  const after = offsetAt(floating + DAY_MS, zone);
+  let best: number | undefined;
+  for (const offset of before === after ? [before] : [before, after]) {
+    const instant = floating - offset;
+    if (offsetAt(instant, zone) === offset && (best === undefined || instant < best))
+      best = instant;
+  }
+  return best ?? floating - before;
 }
+
+const DAY_MS = 86_400_000;
 
 const pad = (n: number, width = 2): string => String(Math.abs(n)).padStart(width, "0");
 
