@@ -546,6 +546,11 @@ describe("keepsEvent() keeps what may count inside the horizon", () => {
       true,
     ],
     [
+      "a cancelled series that ended long before it (an instance of it may have moved inside)",
+      series("RRULE:FREQ=DAILY;COUNT=3", "cancelled"),
+      true,
+    ],
+    [
       "an instance moved out whose original start is inside (it still removes that instance)",
       {
         id: "s_1",
@@ -571,6 +576,37 @@ describe("keepsEvent() keeps what may count inside the horizon", () => {
     it(`${expected ? "keeps" : "drops"} ${name}`, () => {
       expect(keepsEvent(event, "UTC", from, to)).toBe(expected);
     });
+});
+
+describe("a series whose EXRULE removes every date of an endless RRULE", () => {
+  const event: MirrorEvent = {
+    id: "gone",
+    status: "confirmed",
+    start: { date: "2026-10-24" },
+    end: { date: "2026-10-25" },
+    recurrence: [
+      "RRULE:FREQ=DAILY;INTERVAL=2",
+      "EXDATE;VALUE=DATE:20261028",
+      "EXRULE:FREQ=DAILY;INTERVAL=2",
+    ],
+  };
+  const from = t("2026-11-06T11:00:00Z");
+  const to = t("2026-11-11T11:00:00Z");
+  // rrule's RRuleSet never returns here (it stops only on a date it keeps): each rule is expanded
+  // on its own, bounded, and the EXRULE's dates taken away.
+  it("has no instance, and keepsEvent() returns (false)", () => {
+    expect(busyOf([event], "America/Los_Angeles", from, to)).toStrictEqual([]);
+    expect(keepsEvent(event, "America/Los_Angeles", from, to)).toBe(false);
+  });
+  it("still removes the first instance and RDATEs, as RFC 5545 says an EXRULE does", () => {
+    const withRdate: MirrorEvent = {
+      ...event,
+      start: { date: "2026-11-06" },
+      end: { date: "2026-11-07" },
+      recurrence: ["RDATE;VALUE=DATE:20261108", "EXRULE:FREQ=DAILY;INTERVAL=2"],
+    };
+    expect(busyOf([withRdate], "UTC", t("2026-11-01T00:00:00Z"), to)).toStrictEqual([]);
+  });
 });
 
 describe("date and date-time reading", () => {

@@ -10,7 +10,7 @@ import rrulePackage from "rrule";
 import { floatingDate, fromWallClock, instantOf, wallClock } from "./_busy-zone.ts";
 
 // rrule's main entry is CommonJS; its default export carries the API on Node, in the bundle and on Deno.
-const { RRule, RRuleSet } = rrulePackage;
+const { RRule } = rrulePackage;
 
 const DAY_MS = 86_400_000;
 /** Instances one expansion keeps, and rule steps it takes, at most (a minutely rule runs for ever). */
@@ -38,7 +38,12 @@ export interface Series {
   readonly times: SeriesTimes;
   /** Floating start of the first instance (DTSTART). */
   readonly first: number;
-  readonly rules: InstanceType<typeof RRuleSet> | undefined;
+  /**
+   * The RRULEs and EXRULEs, each expanded on its own and bounded: an RRuleSet would loop for ever
+   * when an EXRULE removes every date of an endless RRULE (rrule stops only on a date it keeps).
+   */
+  readonly rrules: readonly InstanceType<typeof RRule>[];
+  readonly exrules: readonly InstanceType<typeof RRule>[];
   readonly rdates: readonly number[];
   readonly exdates: ReadonlySet<number>;
   /** Days (floating midnights) excluded as a whole by a date-only EXDATE of a timed series. */
@@ -123,15 +128,15 @@ function ruleOf(value: string, first: number, times: SeriesTimes): InstanceType<
  */
 export function seriesOf(recurrence: readonly string[], times: SeriesTimes): Series {
   const first = times.allDay ? times.start : wallClock(times.start, times.zone);
-  let rules: InstanceType<typeof RRuleSet> | undefined;
+  const rrules: InstanceType<typeof RRule>[] = [];
+  const exrules: InstanceType<typeof RRule>[] = [];
   for (const line of recurrence) {
     const m = /^\s*(RRULE|EXRULE)\s*:(.*)$/is.exec(line);
     if (m === null) continue;
     try {
       const rule = ruleOf((m[2] ?? "").trim(), first, times);
-      rules ??= new RRuleSet();
-      if ((m[1] ?? "").toUpperCase() === "RRULE") rules.rrule(rule);
-      else rules.exrule(rule);
+      if ((m[1] ?? "").toUpperCase() === "RRULE") rrules.push(rule);
+      else exrules.push(rule);
     } catch {
       // An RRULE rrule cannot read adds no instances.
     }
@@ -147,34 +152,41 @@ export function seriesOf(recurrence: readonly string[], times: SeriesTimes): Ser
   const rdates = listed(recurrence, "RDATE", times.zone).map((v) =>
     times.allDay ? day(v.floating) : v.dateOnly ? v.floating + (first - day(first)) : v.floating,
   );
-  if (rules !== undefined) {
-    // The first instance and RDATEs join the set, so that an EXRULE removes them too.
-    rules.rdate(new Date(first));
-    for (const r of rdates) rules.rdate(new Date(r));
-  }
-  return { times, first, rules, rdates, exdates, exdays, cover: undefined };
+  return { times, first, rrules, exrules, rdates, exdates, exdays, cover: undefined };
+}
+
+/**
+ * Calls `each` with the rule's floating dates in [from, to), in order; at most MAX_INSTANCES of them
+ * and MAX_STEPS dates looked at (a minutely rule from years ago would take for ever).
+ */
+function eachDate(
+  rule: InstanceType<typeof RRule>,
+  from: number,
+  to: number,
+  each: (f: number) => void,
+): void {
+  let n = 0;
+  let steps = 0;
+  rule.all((d) => {
+    const f = d.getTime();
+    if (f >= to || n >= MAX_INSTANCES || ++steps > MAX_STEPS) return false;
+    if (f >= from) {
+      each(f);
+      n++;
+    }
+    return true;
+  });
 }
 
 /** Expands floating starts in [from, to) into the series' cover. */
 function expand(series: Series, from: number, to: number): void {
   const { times } = series;
   const floats = new Set<number>();
-  if (series.rules === undefined) {
-    if (series.first >= from && series.first < to) floats.add(series.first);
-    for (const r of series.rdates) if (r >= from && r < to) floats.add(r);
-  } else {
-    let n = 0;
-    let steps = 0;
-    series.rules.all((d) => {
-      const f = d.getTime();
-      if (f >= to || n >= MAX_INSTANCES || ++steps > MAX_STEPS) return false;
-      if (f >= from) {
-        floats.add(f);
-        n++;
-      }
-      return true;
-    });
-  }
+  // The first instance and RDATEs happen unless an EXRULE (or EXDATE, below) removes them.
+  if (series.first >= from && series.first < to) floats.add(series.first);
+  for (const r of series.rdates) if (r >= from && r < to) floats.add(r);
+  for (const rule of series.rrules) eachDate(rule, from, to, (f) => floats.add(f));
+  for (const rule of series.exrules) eachDate(rule, from, to, (f) => floats.delete(f));
   const starts: number[] = [];
   const ends: number[] = [];
   const keys: number[] = [];

@@ -420,6 +420,9 @@ export function keepsEvent(
       return r.key < to && r.key > from - ORIGINAL_MARGIN_MS;
     }
     case "master": {
+      // A deleted series is kept whatever its dates: it hides its exceptions, and one moved into the
+      // window would otherwise count as busy on its own (it is a few bytes until the next full sync).
+      if (event.status === "cancelled") return true;
       if (r.series === undefined) return false;
       let any = false;
       eachInstance(r.series, from, to, () => {
