@@ -6,9 +6,7 @@
 // event, and with only those keepsEvent keeps for a horizon holding the window; then again after
 // more changes and an incremental sync (the sync token's items replacing the kept ones by ID).
 //
-// Two spots are steered around, for faults of busy.ts's keepsEvent (see deleteSome and the EXRULE):
-// a series with a moved instance is never deleted, and only a rule with an end gets an EXRULE.
-// Otherwise nothing is: all-day events on calendars of every zone (midnight to midnight there),
+// Nothing is steered around: all-day events on calendars of every zone (midnight to midnight there),
 // events starting at any hour (wall times a zone repeats or skips included), UTC UNTILs anywhere (on
 // an instance too), instances moved by days into and out of windows, zero-length events, recurring
 // events longer than a day, and EXRULEs.
@@ -260,10 +258,9 @@ async function writeCalendar(d: Draw, calendarZone: string, era: number): Promis
             : `RDATE;TZID=${zone}:${basic(extra + timeOfDay)}`,
         );
       }
-      if (end !== 2 && d.chance(0.15)) {
-        // An EXRULE: it removes DTSTART and RDATEs it generates too (RFC 5545 §3.8.5). Steered: only
-        // on a rule with an end, as busy.ts's keepsEvent does not return for an endless rule whose
-        // every date an EXRULE removes (reported; busy.ts is not ours to fix).
+      if (d.chance(0.15)) {
+        // An EXRULE: it removes DTSTART and RDATEs it generates too (RFC 5545 §3.8.5), and on an
+        // endless rule it may remove every date (rrule's RRuleSet never returned then).
         recurrence.push(
           d.chance(0.5)
             ? `EXRULE:FREQ=DAILY;INTERVAL=${d.int(2, 4)}`
@@ -314,10 +311,8 @@ async function writeCalendar(d: Draw, calendarZone: string, era: number): Promis
 /** Deletions: the subject's own events, invitations cancelled by their organizer, guests removed. */
 async function deleteSome(d: Draw, written: Written[]): Promise<void> {
   for (const w of written) {
-    // Steered: a series with a moved instance stays. busy.ts's keepsEvent drops a cancelled master
-    // whose instances end before the horizon while keeping its exception moved into it, which the
-    // master still hides (Google and busyOf agree: not busy); reported, busy.ts is not ours to fix.
-    if (w.gone === true || w.moved === true || !d.chance(0.12)) continue;
+    // A series with a moved instance is deleted too: its cancelled master still hides the instance.
+    if (w.gone === true || !d.chance(0.12)) continue;
     w.gone = true;
     const how = w.owner === SUBJECT ? 0 : d.int(0, 2);
     if (how === 1) {
