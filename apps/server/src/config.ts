@@ -78,6 +78,12 @@ export interface LimitsConfig {
   upstreamTimeoutMs: number;
   /** How long SIGTERM waits for requests in flight in ms (default 10,000). */
   shutdownGraceMs: number;
+  /**
+   * How long a client may take to send a whole request, headers and body, in ms (default 15,000;
+   * headers within 10,000 at most): a slower one gets 408 and its connection is closed, so clients
+   * that trickle bytes cannot hold the server's connections.
+   */
+  requestTimeoutMs?: number | undefined;
 }
 
 /** A validated configuration. */
@@ -392,6 +398,14 @@ export const configSchema: Schema = {
           default: 10000,
           description: "How long SIGTERM waits for requests in flight",
         },
+        requestTimeoutMs: {
+          type: "integer",
+          minimum: 100,
+          maximum: 600_000,
+          default: 15000,
+          description:
+            "How long a client may take to send a whole request (headers within 10 s at most); a slower one gets 408 and its connection is closed",
+        },
       },
     },
   },
@@ -644,6 +658,7 @@ export function parseConfig(json: unknown, source: string): ServerConfig {
       ...(raw.limits?.subjectRate !== undefined ? { subjectRate: raw.limits.subjectRate } : {}),
       upstreamTimeoutMs: raw.limits?.upstreamTimeoutMs ?? 10_000,
       shutdownGraceMs: raw.limits?.shutdownGraceMs ?? 10_000,
+      requestTimeoutMs: raw.limits?.requestTimeoutMs ?? 15_000,
     },
     ...(raw.mirror !== undefined
       ? {

@@ -36,6 +36,24 @@ import type { MirrorStore } from "./mirror/store.ts";
 import type { RateStore } from "./limits.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 
+/**
+ * Node's limits on a client that sends its request slowly: the whole request within
+ * `limits.requestTimeoutMs`, the headers within 10 s at most (Node's defaults, 300 s and 60 s, let
+ * clients that trickle bytes hold connections for minutes), checked every second.
+ */
+function slowClientLimits(config: ServerConfig): {
+  requestTimeout: number;
+  headersTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  const requestTimeout = config.limits.requestTimeoutMs ?? 15_000;
+  return {
+    requestTimeout,
+    headersTimeout: Math.min(requestTimeout, 10_000),
+    connectionsCheckingInterval: Math.min(1000, requestTimeout),
+  };
+}
+
 /** What `dwd-server` was asked to do. */
 export interface StartOptions {
   configFile?: string;
@@ -184,6 +202,7 @@ function lateListener(): {
         const s = createAdaptorServer({
           fetch: (request: Request) => handle(request),
           hostname: config.listen.host,
+          serverOptions: slowClientLimits(config),
         }) as Server;
         http = s;
         s.once("error", (cause: NodeJS.ErrnoException) =>
@@ -372,7 +391,11 @@ async function run(
   let admin: Server | undefined;
   if (config.admin !== undefined) {
     const where = config.admin;
-    admin = createAdaptorServer({ fetch: server.adminFetch, hostname: where.host }) as Server;
+    admin = createAdaptorServer({
+      fetch: server.adminFetch,
+      hostname: where.host,
+      serverOptions: slowClientLimits(config),
+    }) as Server;
     const adminAddress = await new Promise<AddressInfo>((resolveListen, reject) => {
       admin!.once("error", (cause: NodeJS.ErrnoException) =>
         reject(

@@ -38,6 +38,7 @@ describe("parseConfig()", () => {
       subjectQueue: 32,
       upstreamTimeoutMs: 10_000,
       shutdownGraceMs: 10_000,
+      requestTimeoutMs: 15_000,
     });
   });
 
