@@ -9,6 +9,7 @@ import { invalid, json, needs } from "../_internal/reply.ts";
 import { findSlots, isTimeZone } from "../availability.ts";
 import type { Interval } from "../availability.ts";
 import type { FreeBusyAnswer } from "../calendar-port.ts";
+import type { BusySpan } from "../mirror/types.ts";
 import type { AppContext, Handler } from "../pipeline.ts";
 import type { Caller } from "../policy.ts";
 import { ProblemError } from "../problem.ts";
@@ -19,6 +20,12 @@ const maxAnswerEntries = 5000;
 
 type BusyAnswer = {
   busy?: { start: string; end: string }[];
+  /**
+   * From the mirror: the busy spans in ms, kept as numbers until an answer writes them (the
+   * availability search reads them as Google's whole-second instants, without a round trip through
+   * text). Never sent as such: {@link written} turns them into `busy`.
+   */
+  spans?: readonly BusySpan[];
   error?: { code: string; status: number; detail: string; googleReason?: string };
   /** `mirror` (answered from the mirror, without Google) or `google` (asked now). */
   source: "mirror" | "google";
@@ -32,6 +39,21 @@ type BusyAnswer = {
  */
 function googleTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+/** An instant cut to the whole second, as {@link googleTime} writes it and `Date.parse` reads it back. */
+function wholeSecond(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
+}
+
+/** A subject's entry as /v1/freebusy writes it: the mirror's spans as Google's busy intervals. */
+function written(a: BusyAnswer): Omit<BusyAnswer, "spans"> {
+  if (a.spans === undefined) return a;
+  return {
+    busy: a.spans.map(([start, end]) => ({ start: googleTime(start), end: googleTime(end) })),
+    source: a.source,
+    asOf: a.asOf,
+  };
 }
 
 function rangeOf(
@@ -133,7 +155,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       const a = answers[i];
       if (a === undefined) return;
       found.set(s, {
-        busy: a.busy.map(([start, end]) => ({ start: googleTime(start), end: googleTime(end) })),
+        spans: a.busy,
         source: "mirror",
         asOf: new Date(a.asOf).toISOString(),
       });
@@ -208,13 +230,10 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       return json({
         timeMin: b.timeMin,
         timeMax: b.timeMax,
-        subjects: await busyOf(
-          caller,
-          b.subjects,
-          b.timeMin,
-          b.timeMax,
-          "freebusy",
-          b.fresh === true,
+        subjects: Object.fromEntries(
+          Object.entries(
+            await busyOf(caller, b.subjects, b.timeMin, b.timeMax, "freebusy", b.fresh === true),
+          ).map(([subject, a]) => [subject, written(a)]),
         ),
       });
     },
@@ -278,7 +297,12 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       const sources: Record<string, Pick<BusyAnswer, "source" | "asOf">> = {};
       for (const [subject, a] of Object.entries(answers)) {
         sources[subject] = { source: a.source, asOf: a.asOf };
-        if (a.busy === undefined) unknown[subject] = a.error!;
+        if (a.spans !== undefined)
+          busy[subject] = a.spans.map(([start, end]) => ({
+            start: wholeSecond(start),
+            end: wholeSecond(end),
+          }));
+        else if (a.busy === undefined) unknown[subject] = a.error!;
         else
           busy[subject] = a.busy.map((i) => ({
             start: Date.parse(i.start),
