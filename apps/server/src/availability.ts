@@ -5,6 +5,8 @@
  * @module
  */
 
+import { zoneFormat } from "./_internal/zone-format.ts";
+
 /** A busy or free interval, in ms since the epoch. */
 export interface Interval {
   start: number;
@@ -56,12 +58,7 @@ function minutesOf(hhmm: string): number {
  * @returns true when known
  */
 export function isTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
+  return zoneFormat(timeZone) !== undefined;
 }
 
 /** Sorted, disjoint intervals: overlapping and touching ones merged. */
@@ -97,16 +94,8 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolv
  * @returns the slots, earliest first, at most `maxSlots`
  */
 export async function findSlots(q: SlotQuery): Promise<Slot[]> {
-  const format = new Intl.DateTimeFormat("en-US", {
-    timeZone: q.timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  });
+  const format = zoneFormat(q.timeZone);
+  if (format === undefined) throw new RangeError(`Invalid time zone specified: ${q.timeZone}`);
   const work = q.work;
   /** The zone's offset at `t`: local wall-clock time (read as UTC) minus `t`. */
   const offsetAt = (t: number): number => {
