@@ -15,7 +15,8 @@
 // Numbers inform; the process fails only when the mirror cannot be measured at all.
 //
 // Opt-in knobs: MIRROR_CHANGES (b, default 100), MIRROR_SCALE_USERS (e, default 1000),
-// MIRROR_SCALE_RATE (e's callsPerSecond, default 200), BENCH_SERVER_BUNDLE.
+// MIRROR_SCALE_RATE (e's callsPerSecond, default 200), BENCH_SERVER_BUNDLE, BENCH_MIRROR_ONLY=9a (a
+// alone: the availability numbers, without b … e).
 import { execFileSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -40,6 +41,9 @@ const SCALE_USERS = Number(process.env.MIRROR_SCALE_USERS ?? 1000);
 const SCALE_RATE = Number(process.env.MIRROR_SCALE_RATE ?? 200);
 /** The shortest reconcile interval the configuration allows, in minutes. */
 const RECONCILE_MINUTES = Number(process.env.MIRROR_RECONCILE_MINUTES ?? 1);
+const ONLY = process.env.BENCH_MIRROR_ONLY;
+if (ONLY !== undefined && ONLY !== "9a")
+  throw new Error(`BENCH_MIRROR_ONLY must be 9a (or unset), got "${ONLY}"`);
 const CAL = "https://www.googleapis.com/auth/calendar";
 const RO = "https://www.googleapis.com/auth/calendar.readonly";
 const TOKEN = "bench-mirror-caller-token";
@@ -258,7 +262,7 @@ const rssOf = async (url: string): Promise<number> => {
 };
 const measured = { mainRss: Number.NaN }; // set in a + b, read in e
 
-try {
+sections: try {
   // a + b: one server mirroring the week users and the freshness users.
   const main = await startMirror({ users: [...week, ...fresh] });
   try {
@@ -370,6 +374,8 @@ try {
         ratio: vsLive.ratio,
       },
     ]);
+
+    if (ONLY === "9a") break sections; // main's server is stopped on the way out
 
     // b: each change made as the user, then availability asked until it shows.
     const delays: number[] = [];
