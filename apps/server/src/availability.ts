@@ -42,7 +42,10 @@ export interface SlotQuery {
 export interface Slot {
   start: string;
   end: string;
-  /** The subjects free for the whole slot. */
+  /**
+   * The subjects free for the whole slot. Consecutive slots with the same free subjects share one
+   * array (read it, do not change it).
+   */
   available: string[];
 }
 
@@ -137,6 +140,8 @@ export async function findSlots(q: SlotQuery): Promise<Slot[]> {
   let next = 0; // the first edge not yet applied
   const slots: Slot[] = [];
   let tried = 0;
+  /** The last slot's free subjects, until an edge is passed (only an edge changes who is free). */
+  let available: string[] | undefined;
   // Local calendar days from the one holding timeMin to the one holding timeMax.
   const firstDay = Math.floor((q.timeMin + offset) / dayMs) * dayMs;
   const lastDay = Math.floor((q.timeMax + offsetAt(q.timeMax)) / dayMs) * dayMs;
@@ -156,12 +161,13 @@ export async function findSlots(q: SlotQuery): Promise<Slot[]> {
         blockedBy[e.subject] = before + e.delta;
         if (before === 0) blocked++;
         else if (before + e.delta === 0) blocked--;
+        available = undefined;
       }
       if (subjects.length - blocked >= q.minAttendees) {
         slots.push({
           start: new Date(start).toISOString(),
           end: new Date(start + duration).toISOString(),
-          available: subjects.filter((_, k) => blockedBy[k] === 0),
+          available: (available ??= subjects.filter((_, k) => blockedBy[k] === 0)),
         });
         start += step;
       } else {

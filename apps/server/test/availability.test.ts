@@ -126,4 +126,60 @@ describe("findSlots()", () => {
       "2026-10-26T08:00:00.000Z",
     ]);
   });
+
+  it("names the free subjects of each slot; slots in a row with the same ones share one array", async () => {
+    // Three subjects, some busy: who is free changes at the busy edges, and only there.
+    const h = 3_600_000;
+    const busy: Record<string, Interval[]> = {
+      "a@example.com": [{ start: t0 + 9 * h, end: t0 + 10 * h }],
+      "b@example.com": [
+        { start: t0 + 9.5 * h, end: t0 + 11 * h },
+        { start: t0 + 10.5 * h, end: t0 + 11.25 * h }, // overlaps the one before
+      ],
+      "c@example.com": [{ start: t0 + 13 * h + 60_000, end: t0 + 13.5 * h }],
+    };
+    const slots = await findSlots(
+      query(busy, {
+        timeMax: t0 + day,
+        timeZone: "UTC",
+        workStart: "08:00",
+        workEnd: "15:00",
+        stepMinutes: 30,
+        minAttendees: 1,
+      }),
+    );
+    // Each slot's free subjects, worked out the slow way: nobody busy in [start, end).
+    for (const slot of slots) {
+      const from = Date.parse(slot.start);
+      const to = Date.parse(slot.end);
+      const free = Object.keys(busy).filter((s) =>
+        busy[s]!.every((i) => i.end <= from || i.start >= to),
+      );
+      expect(slot.available, slot.start).toStrictEqual(free);
+    }
+    expect(slots.map((s) => `${s.start.slice(11, 16)} ${s.available.length}`)).toStrictEqual([
+      "08:00 3",
+      "08:30 3",
+      "09:00 2",
+      "09:30 1",
+      "10:00 2",
+      "10:30 2",
+      "11:00 2",
+      "11:30 3",
+      "12:00 3",
+      "12:30 3",
+      "13:00 2",
+      "13:30 3",
+      "14:00 3",
+      "14:30 3",
+    ]);
+    // 08:00 and 08:30 share one array; 10:00, 10:30 and 11:00 share one (no edge between them); 09:00
+    // does not share 08:30's, nor 13:30 13:00's (an edge was passed between them).
+    expect(slots[1]!.available).toBe(slots[0]!.available);
+    expect(slots[5]!.available).toBe(slots[4]!.available);
+    expect(slots[6]!.available).toBe(slots[4]!.available);
+    expect(slots[2]!.available).not.toBe(slots[1]!.available);
+    expect(slots[9]!.available).toBe(slots[7]!.available);
+    expect(slots[11]!.available).not.toBe(slots[10]!.available);
+  });
 });
