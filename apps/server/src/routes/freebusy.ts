@@ -5,6 +5,7 @@
  * @module
  */
 
+import { availabilityJson } from "../_internal/availability-json.ts";
 import { invalid, json, needs } from "../_internal/reply.ts";
 import { findSlots, isTimeZone } from "../availability.ts";
 import type { Interval } from "../availability.ts";
@@ -335,14 +336,19 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
         minAttendees,
         maxSlots,
       });
-      return json({
-        timeZone: b.timeZone,
-        durationMinutes: b.durationMinutes,
-        minAttendees,
-        slots,
-        sources,
-        ...(Object.keys(unknown).length > 0 ? { unknown } : {}),
-      });
+      // Written here: a long answer repeats the same free subjects in many slots (written once each).
+      return {
+        status: 200,
+        jsonText: availabilityJson({
+          timeZone: b.timeZone,
+          durationMinutes: b.durationMinutes,
+          minAttendees,
+          slots,
+          sources,
+          ...(Object.keys(unknown).length > 0 ? { unknown } : {}),
+        }),
+        headers: {},
+      };
     },
   };
 }
