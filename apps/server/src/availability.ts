@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isoWriter } from "./_internal/iso-writer.ts";
 import { zoneFormat } from "./_internal/zone-format.ts";
 
 /** A busy or free interval, in ms since the epoch. */
@@ -139,6 +140,7 @@ export async function findSlots(q: SlotQuery): Promise<Slot[]> {
   let blocked = 0; // subjects with blockedBy > 0
   let next = 0; // the first edge not yet applied
   const slots: Slot[] = [];
+  const iso = isoWriter();
   let tried = 0;
   /** The last slot's free subjects, until an edge is passed (only an edge changes who is free). */
   let available: string[] | undefined;
@@ -165,8 +167,8 @@ export async function findSlots(q: SlotQuery): Promise<Slot[]> {
       }
       if (subjects.length - blocked >= q.minAttendees) {
         slots.push({
-          start: new Date(start).toISOString(),
-          end: new Date(start + duration).toISOString(),
+          start: iso(start),
+          end: iso(start + duration),
           available: (available ??= subjects.filter((_, k) => blockedBy[k] === 0)),
         });
         start += step;
