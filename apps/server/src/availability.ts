@@ -6,7 +6,7 @@
  */
 
 import { isoWriter } from "./_internal/iso-writer.ts";
-import { zoneFormat } from "./_internal/zone-format.ts";
+import { zoneFormat, zoneOffset } from "./_internal/zone-format.ts";
 
 /** A busy or free interval, in ms since the epoch. */
 export interface Interval {
@@ -98,16 +98,11 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolv
  * @returns the slots, earliest first, at most `maxSlots`
  */
 export async function findSlots(q: SlotQuery): Promise<Slot[]> {
-  const format = zoneFormat(q.timeZone);
-  if (format === undefined) throw new RangeError(`Invalid time zone specified: ${q.timeZone}`);
   const work = q.work;
-  /** The zone's offset at `t`: local wall-clock time (read as UTC) minus `t`. */
+  /** The zone's offset at `t`: local wall-clock time (read as UTC) minus `t` (remembered per zone). */
   const offsetAt = (t: number): number => {
     if (work) work.zoneLookups++;
-    const p: Record<string, number> = {};
-    for (const part of format.formatToParts(t)) p[part.type] = Number(part.value);
-    const wall = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
-    return wall - Math.floor(t / 1000) * 1000;
+    return zoneOffset(q.timeZone, t);
   };
   // The offset last seen: it holds from one day to the next except across a DST change, so an
   // instant costs one lookup (two or three on the day the offset changes).

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { zoneFormat } from "../src/_internal/zone-format.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { zoneFormat, zoneOffset } from "../src/_internal/zone-format.ts";
 import { isTimeZone } from "../src/availability.ts";
 
 const wallClock = (format: Intl.DateTimeFormat, t: number): string =>
@@ -36,5 +36,32 @@ describe("zoneFormat()", () => {
     for (const name of names) expect(zoneFormat(name)?.resolvedOptions().timeZone).toBeDefined();
     const tokyo = zoneFormat("ASIA/TOKYO")!;
     expect(wallClock(tokyo, Date.UTC(2026, 5, 1, 15))).toBe("06 02 2026 00 00 00");
+  });
+});
+
+describe("zoneOffset()", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("is the wall clock minus the instant: across a DST change, half and quarter hours", () => {
+    const h = 3_600_000;
+    expect(zoneOffset("Europe/Berlin", Date.UTC(2026, 2, 29, 0, 59, 59))).toBe(h);
+    expect(zoneOffset("Europe/Berlin", Date.UTC(2026, 2, 29, 1))).toBe(2 * h);
+    expect(zoneOffset("Asia/Kolkata", Date.UTC(2026, 11, 7, 12, 0, 0, 999))).toBe(5.5 * h);
+    expect(zoneOffset("America/New_York", Date.UTC(2026, 11, 7))).toBe(-5 * h);
+    expect(zoneOffset("Asia/Kathmandu", Date.UTC(2026, 11, 7))).toBe(5.75 * h);
+    expect(zoneOffset("America/St_Johns", Date.UTC(2026, 11, 7))).toBe(-3.5 * h);
+    expect(() => zoneOffset("Mars/Olympus_Mons", 0)).toThrow(
+      new RangeError("Invalid time zone specified: Mars/Olympus_Mons"),
+    );
+  });
+
+  it("looks an instant up once: asked again, it answers from memory", () => {
+    const t = Date.UTC(2031, 6, 14, 9, 30);
+    const lookups = vi.spyOn(Intl.DateTimeFormat.prototype, "formatToParts");
+    expect(zoneOffset("Australia/Adelaide", t)).toBe(9.5 * 3_600_000);
+    expect(zoneOffset("Australia/Adelaide", t)).toBe(9.5 * 3_600_000);
+    expect(zoneOffset("Australia/Adelaide", t + 1000)).toBe(9.5 * 3_600_000);
+    expect(zoneOffset("Australia/Darwin", t)).toBe(9.5 * 3_600_000);
+    expect(lookups).toHaveBeenCalledTimes(3);
   });
 });
