@@ -6,6 +6,7 @@
  */
 
 import { availabilityJson } from "../_internal/availability-json.ts";
+import { isoWriter } from "../_internal/iso-writer.ts";
 import { invalid, json, needs } from "../_internal/reply.ts";
 import { findSlots, isTimeZone } from "../availability.ts";
 import type { Interval } from "../availability.ts";
@@ -38,8 +39,8 @@ type BusyAnswer = {
  * An instant as Google's freebusy writes it: RFC 3339 in whole seconds (a fraction, from a range's
  * edge, is dropped), so an answer reads the same from either source.
  */
-function googleTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+function googleTime(ms: number, iso: (ms: number) => string): string {
+  return `${iso(ms).slice(0, 19)}Z`;
 }
 
 /** An instant cut to the whole second, as {@link googleTime} writes it and `Date.parse` reads it back. */
@@ -47,11 +48,19 @@ function wholeSecond(ms: number): number {
   return Math.floor(ms / 1000) * 1000;
 }
 
-/** A subject's entry as /v1/freebusy writes it: the mirror's spans as Google's busy intervals. */
-function written(a: BusyAnswer): Omit<BusyAnswer, "spans"> {
+/**
+ * A subject's entry as /v1/freebusy writes it: the mirror's spans as Google's busy intervals.
+ *
+ * @param a the entry
+ * @param iso the answer's writer of instants (isoWriter)
+ */
+function written(a: BusyAnswer, iso: (ms: number) => string): Omit<BusyAnswer, "spans"> {
   if (a.spans === undefined) return a;
   return {
-    busy: a.spans.map(([start, end]) => ({ start: googleTime(start), end: googleTime(end) })),
+    busy: a.spans.map(([start, end]) => ({
+      start: googleTime(start, iso),
+      end: googleTime(end, iso),
+    })),
     source: a.source,
     asOf: a.asOf,
   };
@@ -136,6 +145,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
     const from = Date.parse(timeMin);
     const to = Date.parse(timeMax);
     const mirrored = subjects.filter((s) => mirror.has(s));
+    const iso = isoWriter(); // users synced the same day: each asOf's date is written once
     const answers = await Promise.all(
       mirrored.map((s) =>
         mirror.read(s, from, to).then(
@@ -158,7 +168,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       found.set(s, {
         spans: a.busy,
         source: "mirror",
-        asOf: new Date(a.asOf).toISOString(),
+        asOf: iso(a.asOf),
       });
     });
     return found;
@@ -228,13 +238,14 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
     async freebusy(_c, { caller, body }) {
       const b = body as { subjects: string[]; timeMin: string; timeMax: string; fresh?: boolean };
       rangeOf(b, 62);
+      const iso = isoWriter();
       return json({
         timeMin: b.timeMin,
         timeMax: b.timeMax,
         subjects: Object.fromEntries(
           Object.entries(
             await busyOf(caller, b.subjects, b.timeMin, b.timeMax, "freebusy", b.fresh === true),
-          ).map(([subject, a]) => [subject, written(a)]),
+          ).map(([subject, a]) => [subject, written(a, iso)]),
         ),
       });
     },
