@@ -66,7 +66,17 @@ export function isTimeZone(timeZone: string): boolean {
 }
 
 /** Sorted, disjoint intervals: overlapping and touching ones merged. */
-function merged(intervals: readonly Interval[]): Interval[] {
+function merged(intervals: readonly Interval[]): readonly Interval[] {
+  // Already so (the mirror's spans are): as they are.
+  let end = Number.NEGATIVE_INFINITY;
+  for (const i of intervals) {
+    if (!(i.end > i.start && i.start > end)) return sortedMerged(intervals);
+    end = i.end;
+  }
+  return intervals;
+}
+
+function sortedMerged(intervals: readonly Interval[]): Interval[] {
   const sorted = intervals.filter((i) => i.end > i.start).sort((a, b) => a.start - b.start);
   const out: Interval[] = [];
   for (const i of sorted) {
