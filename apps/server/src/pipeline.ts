@@ -183,12 +183,12 @@ export function createGuard(
                   ...requestId,
                 },
               })
-            : reply.body === undefined
+            : reply.body === undefined && reply.jsonText === undefined
               ? new Response(null, {
                   status: reply.status,
                   headers: { ...reply.headers, ...requestId },
                 })
-              : new Response(JSON.stringify(reply.body), {
+              : new Response(reply.jsonText ?? JSON.stringify(reply.body), {
                   status: reply.status,
                   headers: {
                     "content-type": "application/json",

@@ -854,6 +854,10 @@ describe("free/busy and availability", () => {
       json: body,
     });
     expect(all.status).toBe(200);
+    // The answer is written by the route (availabilityJson), sent with the headers of every JSON answer.
+    expect(all.headers.get("content-type")).toBe("application/json");
+    expect(all.headers.get("cache-control")).toBe("no-store");
+    expect(all.headers.get("x-request-id")).toMatch(/^[0-9a-z]+-[0-9a-z]+$/);
     expect((all.body.slots as { start: string }[]).map((s) => s.start)).toStrictEqual([
       "2026-12-01T09:00:00.000Z",
       "2026-12-01T10:00:00.000Z",

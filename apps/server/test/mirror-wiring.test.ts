@@ -193,6 +193,50 @@ describe("answers from the mirror (/v1/freebusy, /v1/availability)", () => {
     expect(t.upstream).toStrictEqual({ token: 0, calendar: 0, paths: [] });
   });
 
+  it("reads the mirror's spans as Google writes them, in whole seconds, for both routes", async () => {
+    // ana is busy 09:00:00.700–09:59:59.600 (a fraction, as a range edge can give): Google would
+    // write 09:00:00Z–09:59:59Z, so the 10:00 slot is free and the 09:00 one is not, from either route.
+    const t = await setup();
+    t.mirror!.answers.set("ana@example.com", {
+      asOf: day,
+      busy: [[day + 9 * hour + 700, day + 10 * hour - 400]],
+    });
+    t.mirror!.answers.set("bob@example.com", {
+      asOf: day,
+      busy: [[day + 11 * hour + 999, day + 12 * hour + 999]],
+    });
+    const r = await t.request("/v1/freebusy", {
+      token: BOOKING_TOKEN,
+      json: { subjects: ["ana@example.com", "bob@example.com"], ...range },
+    });
+    expect(r.status).toBe(200);
+    expect(entry(r.body.subjects, "ana@example.com").busy).toStrictEqual([
+      { start: googleIso(day + 9 * hour), end: googleIso(day + 10 * hour - 1000) },
+    ]);
+    expect(entry(r.body.subjects, "bob@example.com").busy).toStrictEqual([
+      { start: googleIso(day + 11 * hour), end: googleIso(day + 12 * hour) },
+    ]);
+    const a = await t.request("/v1/availability", {
+      token: BOOKING_TOKEN,
+      json: {
+        subjects: ["ana@example.com", "bob@example.com"],
+        ...range,
+        durationMinutes: 60,
+        stepMinutes: 60,
+        timeZone: "UTC",
+        workingHours: { start: "08:00", end: "13:00" },
+      },
+    });
+    expect(a.status).toBe(200);
+    // bob's busy 11:00:00–12:00:00 (whole seconds) leaves 12:00 free; read in ms it would not.
+    expect(a.body.slots?.map((s) => s.start)).toStrictEqual([
+      iso(day + 8 * hour),
+      iso(day + 10 * hour),
+      iso(day + 12 * hour),
+    ]);
+    expect(t.upstream).toStrictEqual({ token: 0, calendar: 0, paths: [] });
+  });
+
   it("mixes mirrored and live users in one answer; only the live ones reach Google", async () => {
     const t = await setup();
     t.mirror!.answers.set("ana@example.com", { asOf: day - 60_000, busy: [[day, day + hour]] });

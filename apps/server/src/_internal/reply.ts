@@ -17,6 +17,8 @@ export interface Reply {
   status: number;
   /** Sent as JSON; none for 204. */
   body?: unknown;
+  /** A JSON body already written, sent as is (instead of `body`). */
+  jsonText?: string;
   /** Sent as HTML instead of a JSON body. */
   html?: string;
   headers?: Record<string, string>;

@@ -5,10 +5,13 @@
  * @module
  */
 
+import { availabilityJson } from "../_internal/availability-json.ts";
+import { isoWriter } from "../_internal/iso-writer.ts";
 import { invalid, json, needs } from "../_internal/reply.ts";
 import { findSlots, isTimeZone } from "../availability.ts";
 import type { Interval } from "../availability.ts";
 import type { FreeBusyAnswer } from "../calendar-port.ts";
+import type { BusySpan } from "../mirror/types.ts";
 import type { AppContext, Handler } from "../pipeline.ts";
 import type { Caller } from "../policy.ts";
 import { ProblemError } from "../problem.ts";
@@ -19,6 +22,12 @@ const maxAnswerEntries = 5000;
 
 type BusyAnswer = {
   busy?: { start: string; end: string }[];
+  /**
+   * From the mirror: the busy spans in ms, kept as numbers until an answer writes them (the
+   * availability search reads them as Google's whole-second instants, without a round trip through
+   * text). Never sent as such: {@link written} turns them into `busy`.
+   */
+  spans?: readonly BusySpan[];
   error?: { code: string; status: number; detail: string; googleReason?: string };
   /** `mirror` (answered from the mirror, without Google) or `google` (asked now). */
   source: "mirror" | "google";
@@ -30,8 +39,31 @@ type BusyAnswer = {
  * An instant as Google's freebusy writes it: RFC 3339 in whole seconds (a fraction, from a range's
  * edge, is dropped), so an answer reads the same from either source.
  */
-function googleTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+function googleTime(ms: number, iso: (ms: number) => string): string {
+  return `${iso(ms).slice(0, 19)}Z`;
+}
+
+/** An instant cut to the whole second, as {@link googleTime} writes it and `Date.parse` reads it back. */
+function wholeSecond(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * A subject's entry as /v1/freebusy writes it: the mirror's spans as Google's busy intervals.
+ *
+ * @param a the entry
+ * @param iso the answer's writer of instants (isoWriter)
+ */
+function written(a: BusyAnswer, iso: (ms: number) => string): Omit<BusyAnswer, "spans"> {
+  if (a.spans === undefined) return a;
+  return {
+    busy: a.spans.map(([start, end]) => ({
+      start: googleTime(start, iso),
+      end: googleTime(end, iso),
+    })),
+    source: a.source,
+    asOf: a.asOf,
+  };
 }
 
 function rangeOf(
@@ -113,6 +145,7 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
     const from = Date.parse(timeMin);
     const to = Date.parse(timeMax);
     const mirrored = subjects.filter((s) => mirror.has(s));
+    const iso = isoWriter(); // users synced the same day: each asOf's date is written once
     const answers = await Promise.all(
       mirrored.map((s) =>
         mirror.read(s, from, to).then(
@@ -133,9 +166,9 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       const a = answers[i];
       if (a === undefined) return;
       found.set(s, {
-        busy: a.busy.map(([start, end]) => ({ start: googleTime(start), end: googleTime(end) })),
+        spans: a.busy,
         source: "mirror",
-        asOf: new Date(a.asOf).toISOString(),
+        asOf: iso(a.asOf),
       });
     });
     return found;
@@ -205,16 +238,14 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
     async freebusy(_c, { caller, body }) {
       const b = body as { subjects: string[]; timeMin: string; timeMax: string; fresh?: boolean };
       rangeOf(b, 62);
+      const iso = isoWriter();
       return json({
         timeMin: b.timeMin,
         timeMax: b.timeMax,
-        subjects: await busyOf(
-          caller,
-          b.subjects,
-          b.timeMin,
-          b.timeMax,
-          "freebusy",
-          b.fresh === true,
+        subjects: Object.fromEntries(
+          Object.entries(
+            await busyOf(caller, b.subjects, b.timeMin, b.timeMax, "freebusy", b.fresh === true),
+          ).map(([subject, a]) => [subject, written(a, iso)]),
         ),
       });
     },
@@ -278,7 +309,12 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
       const sources: Record<string, Pick<BusyAnswer, "source" | "asOf">> = {};
       for (const [subject, a] of Object.entries(answers)) {
         sources[subject] = { source: a.source, asOf: a.asOf };
-        if (a.busy === undefined) unknown[subject] = a.error!;
+        if (a.spans !== undefined)
+          busy[subject] = a.spans.map(([start, end]) => ({
+            start: wholeSecond(start),
+            end: wholeSecond(end),
+          }));
+        else if (a.busy === undefined) unknown[subject] = a.error!;
         else
           busy[subject] = a.busy.map((i) => ({
             start: Date.parse(i.start),
@@ -311,14 +347,19 @@ export function freeBusyHandlers(ctx: AppContext): Record<string, Handler> {
         minAttendees,
         maxSlots,
       });
-      return json({
-        timeZone: b.timeZone,
-        durationMinutes: b.durationMinutes,
-        minAttendees,
-        slots,
-        sources,
-        ...(Object.keys(unknown).length > 0 ? { unknown } : {}),
-      });
+      // Written here: a long answer repeats the same free subjects in many slots (written once each).
+      return {
+        status: 200,
+        jsonText: availabilityJson({
+          timeZone: b.timeZone,
+          durationMinutes: b.durationMinutes,
+          minAttendees,
+          slots,
+          sources,
+          ...(Object.keys(unknown).length > 0 ? { unknown } : {}),
+        }),
+        headers: {},
+      };
     },
   };
 }
