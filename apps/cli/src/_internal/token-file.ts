@@ -9,7 +9,7 @@
 import type { AccessToken, GetTokenOptions, ServiceAccountKey, TokenSource } from "@dwd/auth";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { Buffer } from "node:buffer";
-import { homedir } from "node:os";
+import { userCacheDir } from "./cache-dir.ts";
 import { join } from "node:path";
 
 /** Tokens with less than this left are neither used nor kept (the token source's own refresh margin). */
@@ -25,13 +25,7 @@ const encoder = new TextEncoder();
 
 /** The cache directory: `$DWD_CACHE_DIR`, else the platform's user cache directory + `/dwd`. */
 export function tokenCacheDir(env: Record<string, string | undefined>): string {
-  const explicit = env["DWD_CACHE_DIR"];
-  if (explicit !== undefined && explicit !== "") return explicit;
-  if (process.platform === "win32")
-    return join(env["LOCALAPPDATA"] ?? join(homedir(), "AppData", "Local"), "dwd", "Cache");
-  if (process.platform === "darwin") return join(homedir(), "Library", "Caches", "dwd");
-  const xdg = env["XDG_CACHE_HOME"];
-  return join(xdg !== undefined && xdg.startsWith("/") ? xdg : join(homedir(), ".cache"), "dwd");
+  return userCacheDir(env);
 }
 
 /** Whether the run keeps tokens: not with `--no-token-cache` or `DWD_TOKEN_CACHE=off`. */

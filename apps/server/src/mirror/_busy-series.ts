@@ -209,6 +209,41 @@ function expand(series: Series, from: number, to: number): void {
 }
 
 /**
+ * Calls `each` for every interval of (`starts`, `ends`) — ordered by start, none starting before
+ * `earliest` can reach `from` — that overlaps [from, to): a binary search to the first that may, then
+ * a scan until one starts at `to`.
+ *
+ * @param starts interval starts, ascending
+ * @param ends their ends
+ * @param from range start
+ * @param to range end
+ * @param earliest no interval starting before this ends after `from`
+ * @param each receives each overlapping interval's start, end and index
+ */
+export function eachOverlapping(
+  starts: ArrayLike<number>,
+  ends: ArrayLike<number>,
+  from: number,
+  to: number,
+  earliest: number,
+  each: (start: number, end: number, index: number) => void,
+): void {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((starts[mid] ?? 0) < earliest) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < starts.length; i++) {
+    const s = starts[i] ?? 0;
+    if (s >= to) break;
+    const e = ends[i] ?? 0;
+    if (e > from) each(s, e, i);
+  }
+}
+
+/**
  * Calls `each` for every instance of the series that overlaps [from, to) (instants), in order.
  *
  * @param series the series
@@ -237,20 +272,9 @@ export function eachInstance(
   const { starts, ends, keys } = cover;
   // The first instance that may end after `from`: starts are ordered and no instance is longer than
   // `length` plus a day (a DST day stretches an all-day one by an hour).
-  let lo = 0;
-  let hi = starts.length;
-  const earliest = from - length - DAY_MS;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((starts[mid] ?? 0) < earliest) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo; i < starts.length; i++) {
-    const s = starts[i] ?? 0;
-    if (s >= to) break;
-    const e = ends[i] ?? 0;
-    if (e > from) each(s, e, keys[i] ?? 0);
-  }
+  eachOverlapping(starts, ends, from, to, from - length - DAY_MS, (s, e, i) =>
+    each(s, e, keys[i] ?? 0),
+  );
 }
 
 /**

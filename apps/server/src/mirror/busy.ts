@@ -18,7 +18,7 @@
  * @module
  */
 
-import { eachInstance, instanceKey, seriesOf } from "./_busy-series.ts";
+import { eachInstance, eachOverlapping, instanceKey, seriesOf } from "./_busy-series.ts";
 import type { Series } from "./_busy-series.ts";
 import { floatingDate, fromWallClock, instantOf } from "./_busy-zone.ts";
 import type { BusySpan, MirrorEvent, MirrorTime } from "./types.ts";
@@ -351,21 +351,7 @@ function mergedSpans(index: CalendarIndex, from: number, to: number): BusySpan[]
     const b = e < to ? e : to;
     if (a < b) spans.push([a, b]);
   };
-  const { starts, ends } = index;
-  let lo = 0;
-  let hi = starts.length;
-  const earliest = from - index.longest;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((starts[mid] ?? 0) < earliest) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo; i < starts.length; i++) {
-    const s = starts[i] ?? 0;
-    if (s >= to) break;
-    const e = ends[i] ?? 0;
-    if (e > from) add(s, e);
-  }
+  eachOverlapping(index.starts, index.ends, from, to, from - index.longest, add);
   for (const { series, overridden } of index.series)
     eachInstance(series, from, to, (s, e, key) => {
       if (overridden === undefined || !overridden.has(key)) add(s, e);
