@@ -9,6 +9,7 @@ import { adminConsoleLink, measureClockOffset, normalizeScopes } from "@dwd/auth
 import type { FetchLike, TokenSource } from "@dwd/auth";
 import type { CalendarPort } from "./calendar-port.ts";
 import type { Mirror } from "./mirror/types.ts";
+import { pushProbeHeader as probeHeader } from "./routes/push.ts";
 
 /** One check. */
 export interface DoctorCheck {
@@ -203,9 +204,6 @@ export interface MirrorCheckOptions {
   /** The transport for the probe of the push address (a GET, as anyone on the internet could send). */
   fetch: FetchLike;
 }
-
-/** The header `GET /v1/push` answers with (routes/push.ts), `on` when the mirror runs. */
-const probeHeader = "x-dwd-push";
 
 /**
  * The mirror's checks: the push address reaches this server (`GET pushUrl` answers 405 with
