@@ -123,9 +123,10 @@ beforeAll(async () => {
     scenario: {
       domain: "example.com",
       users: { count: USERS, eventsEach: 2 },
-      serviceAccounts: [{ name: "calendar-bot" }],
+      serviceAccounts: [{ name: "calendar-bot" }, { name: "full-only" }],
       grants: [
         { serviceAccount: "calendar-bot", scopes: [`${auth}calendar`, `${auth}calendar.readonly`] },
+        { serviceAccount: "full-only", scopes: [`${auth}calendar`] },
       ],
     } as never,
     port: 0,
@@ -148,25 +149,28 @@ afterAll(async () => {
 });
 
 /**
- * A proxy to the emulator that holds every token exchange after the first (the scope probe, made alone)
- * until `holdUntil` of them are waiting at once (then answers them all, and lets later ones through),
- * and records the most that ever waited together.
+ * A proxy to `emulator` that lets the first `pass` token exchanges through, then holds every later one
+ * until `holdUntil` of them are waiting at once (then answers them all, and lets later ones through), and
+ * records the most that ever waited together.
  */
 async function startCountingProxy(
+  emulator: RunningEmulator,
+  pass: number,
   holdUntil: number,
 ): Promise<{ url: string; mostAtOnce: () => number; close: () => Promise<void> }> {
   let waiting = 0;
   let most = 0;
-  let probed = false;
+  let passed = 0;
   let open: () => void = () => undefined;
   const opened = new Promise<void>((resolve) => (open = resolve));
   const http: Server = createServer((req, res) => {
     void (async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const target = new URL(req.url ?? "/", server.url);
-      const held = target.pathname.startsWith("/token") && probed;
-      if (target.pathname.startsWith("/token")) probed = true;
+      const target = new URL(req.url ?? "/", emulator.url);
+      const token = target.pathname.startsWith("/token");
+      const held = token && passed >= pass;
+      if (token && !held) passed++;
       if (held) {
         most = Math.max(most, ++waiting);
         if (waiting >= holdUntil) open();
@@ -177,7 +181,7 @@ async function startCountingProxy(
         if (typeof value === "string" && !["host", "accept-encoding", "connection"].includes(name))
           headers.set(name, value);
       const body = Buffer.concat(chunks);
-      const answer = await fetch(`${server.url}${target.pathname}${target.search}`, {
+      const answer = await fetch(`${emulator.url}${target.pathname}${target.search}`, {
         method: req.method ?? "GET",
         headers,
         ...(body.length > 0 ? { body } : {}),
@@ -196,47 +200,129 @@ async function startCountingProxy(
   };
 }
 
+/** `dwd events list` over `subjects` of `emulator` through the counting proxy at `proxyUrl`. */
+async function countedList(
+  emulator: RunningEmulator,
+  keyFile: string,
+  proxyUrl: string,
+  subjects: string[],
+  concurrency: number | undefined,
+): Promise<{ code: number | null; stderr: string }> {
+  const file = join(dir, `users-counted-${subjects.length}-${concurrency ?? "default"}.txt`);
+  await writeFile(file, `${subjects.join("\n")}\n`);
+  return await dwd(
+    [
+      "events",
+      "list",
+      "--key",
+      keyFile,
+      "--subjects-file",
+      file,
+      "--json",
+      "--timeout",
+      "10000",
+      ...(concurrency === undefined ? [] : ["--concurrency", String(concurrency)]),
+    ],
+    cleanEnv({ DWD_EMULATOR_HOST: new URL(emulator.url).host, HTTP_PROXY: proxyUrl }),
+    30_000,
+  );
+}
+
 describe("a cold run over many users", () => {
-  // Enough exchanges in flight for the batches that may be in flight: --concurrency × 50, at most 200.
-  // The first user's token comes first, alone (the scope probe); then the proxy answers none until that
-  // many wait at once, so a dwd that asked for fewer would stall (and fail at its --timeout).
-  for (const [concurrency, inFlight] of [
-    [undefined, USERS - 1],
-    [1, 50],
-  ] as const) {
-    it(`asks for ${inFlight} tokens at once (--concurrency ${concurrency ?? "10, the default"})`, async () => {
-      const proxy = await startCountingProxy(inFlight);
-      try {
-        const file = join(dir, "users-counted.txt");
-        await writeFile(file, `${users.join("\n")}\n`);
-        const r = await dwd(
-          [
-            "events",
-            "list",
-            "--key",
-            key,
-            "--subjects-file",
-            file,
-            "--json",
-            "--timeout",
-            "10000",
-            ...(concurrency === undefined ? [] : ["--concurrency", String(concurrency)]),
-          ],
-          cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host, HTTP_PROXY: proxy.url }),
-          30_000,
-        );
-        expect(r.stderr).toMatch(
-          new RegExp(
-            `^summary: ${USERS} users: ${USERS} ok, 0 failed; 2 requests, ${USERS} token exchanges, `,
-          ),
-        );
-        expect(r.code).toBe(0);
-        expect(proxy.mostAtOnce()).toBe(inFlight);
-      } finally {
-        await proxy.close();
-      }
+  it("with a grant of only …/auth/calendar: every user falls back; one batch of users pays a refused exchange more", async () => {
+    const file = join(dir, "users-full-only.txt");
+    await writeFile(file, `${users.join("\n")}\n`);
+    const full = server.keyFiles["full-only"]?.json ?? "";
+    const r = await dwd(
+      ["events", "list", "--key", full, "--subjects-file", file, "--ndjson", "--timeout", "20000"],
+      cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host, DWD_TOKEN_CACHE: "off" }),
+      30_000,
+    );
+    expect(r.code).toBe(0);
+    // The first user tries calendar.readonly, calendar.events, then calendar (3 exchanges); the next 49
+    // (a batch's worth) ask for calendar.readonly with it rather than after its answers, refused: 1 each;
+    // then every other user asks for calendar (1 each): 3 + 49 + (USERS − 1).
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^summary: ${USERS} users: ${USERS} ok, 0 failed; 2 requests, ${3 + 49 + (USERS - 1)} token exchanges, `,
+      ),
+    );
+    const rows = r.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { subject: string });
+    expect(rows).toHaveLength(USERS * 2);
+    expect([...new Set(rows.map((row) => row.subject))]).toEqual(users);
+  });
+
+  it("asks for a batch's worth of tokens with the first user's, not after its answer", async () => {
+    // The first user's exchange also tells whether the grant holds calendar.readonly. The proxy answers
+    // none until 50 wait at once, so a dwd that waited for the first answer before asking for the next
+    // users' tokens would stall (and fail at its --timeout).
+    const proxy = await startCountingProxy(server, 0, 50);
+    try {
+      const r = await countedList(server, key, proxy.url, users, undefined);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^summary: ${USERS} users: ${USERS} ok, 0 failed; 2 requests, ${USERS} token exchanges, `,
+        ),
+      );
+      expect(r.code).toBe(0);
+      expect(proxy.mostAtOnce()).toBe(50);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  describe("then as many as the batches in flight need", () => {
+    // Enough exchanges in flight for the batches that may be in flight: --concurrency × 50, at most 200.
+    // The first 50 users' exchanges pass; the proxy then answers none until that many wait at once.
+    let big: RunningEmulator;
+    let bigUsers: string[];
+    beforeAll(async () => {
+      big = await startEmulator({
+        scenario: {
+          domain: "example.com",
+          users: { count: 260, eventsEach: 1 },
+          serviceAccounts: [{ name: "calendar-bot" }],
+          grants: [{ serviceAccount: "calendar-bot", scopes: [`${auth}calendar.readonly`] }],
+        } as never,
+        port: 0,
+        host: "127.0.0.1",
+        keysDir: join(dir, "keys-big"),
+      });
+      bigUsers = big.emulator.scenario.users.map((u) => u.email);
     });
-  }
+    afterAll(async () => {
+      await big.close();
+    });
+    for (const [concurrency, inFlight] of [
+      [undefined, 200],
+      [1, 50],
+    ] as const) {
+      it(`asks for ${inFlight} tokens at once (--concurrency ${concurrency ?? "10, the default"})`, async () => {
+        const proxy = await startCountingProxy(big, 50, inFlight);
+        try {
+          const r = await countedList(
+            big,
+            big.keyFiles["calendar-bot"]?.json ?? "",
+            proxy.url,
+            bigUsers,
+            concurrency,
+          );
+          expect(r.stderr).toMatch(
+            new RegExp(
+              `^summary: 260 users: 260 ok, 0 failed; \\d+ requests, 260 token exchanges, `,
+            ),
+          );
+          expect(r.code).toBe(0);
+          expect(proxy.mostAtOnce()).toBe(inFlight);
+        } finally {
+          await proxy.close();
+        }
+      });
+    }
+  });
 
   it("sends the first batch while a token exchange is still pending; output stays in user order", async () => {
     expect(users).toHaveLength(USERS);

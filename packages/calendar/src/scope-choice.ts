@@ -24,6 +24,14 @@ export interface ScopeChoiceOptions {
    * and most domain-wide delegation grants hold: at most one extra token exchange.
    */
   fallbacks?: readonly string[] | undefined;
+  /**
+   * While the first caller's choice for a scope set is pending, up to this many other callers ask for
+   * the requested scopes themselves instead of waiting for its answer (default 0: they wait). A success
+   * settles the choice. When the grant holds the requested scopes (the common case), a fan-out's token
+   * exchanges then all go at once instead of one round trip behind the first; when it does not, each such
+   * caller has spent one refused exchange, then takes the choice the first caller makes.
+   */
+  speculative?: number | undefined;
 }
 
 /** What {@link ScopeChoice.choose} and {@link ScopeChoice.getToken} are asked. */
@@ -121,7 +129,11 @@ export function createScopeChoice(
   options: ScopeChoiceOptions = {},
 ): ScopeChoice {
   const fallbacks = [...(options.fallbacks ?? [FULL])];
+  const speculative = options.speculative ?? 0;
+  if (!(speculative >= 0)) throw new RangeError("speculative must be 0 or more");
   const states = new Map<string, State>();
+  /** Callers asking for themselves while a choice is pending. */
+  let speculating = 0;
 
   /** The requested set, then each fallback that differs from it. */
   const candidatesOf = (scopes: readonly string[]): string[][] => [
@@ -159,6 +171,25 @@ export function createScopeChoice(
     let state = states.get(id);
     if (state === undefined) states.set(id, (state = {}));
     if (state.chosen !== undefined) return { scopes: state.chosen };
+    if (state.pending !== undefined && speculating < speculative) {
+      // Another caller is asking; this one asks too, for the requested scopes. A success proves the
+      // grant holds them (the narrowest candidate): the choice. A refusal: take the first caller's.
+      speculating++;
+      try {
+        const token = await tokenSource.getToken({
+          subject: request.subject,
+          scopes: [...request.scopes],
+          signal: request.signal,
+        });
+        state.chosen ??= [...request.scopes];
+        return { scopes: [...request.scopes], token };
+      } catch (error) {
+        if (!isGrantRefusal(error)) throw error;
+      } finally {
+        speculating--;
+      }
+      if (state.chosen !== undefined) return { scopes: state.chosen };
+    }
     if (state.pending !== undefined) {
       // Another caller is asking: its answer is about the grant, unless it failed for its own reason
       // (an unknown user, its own abort); then this caller asks for itself.

@@ -25,8 +25,12 @@ beforeAll(async () => {
       serviceAccounts: [
         { name: "full-only", clientId: "100000000000000000011" },
         { name: "nothing", clientId: "100000000000000000012" },
+        { name: "both-scopes", clientId: "100000000000000000013" },
       ],
-      grants: [{ serviceAccount: "full-only", scopes: [FULL] }],
+      grants: [
+        { serviceAccount: "full-only", scopes: [FULL] },
+        { serviceAccount: "both-scopes", scopes: [FULL, READONLY] },
+      ],
     },
   });
   doFetch = (url, init) => emulator.fetch(new Request(url, init));
@@ -149,5 +153,119 @@ describe("createScopeChoice()", () => {
     expect(await choice.choose({ ...request, subject: users[4] })).toEqual([FULL]);
     expect(choice.chosen(request.scopes)).toEqual([FULL]);
     expect(tokens.stats.exchanges).toBe(3);
+  });
+});
+
+describe("createScopeChoice({ speculative })", () => {
+  /** The token source, counting the exchanges in flight at once and holding each until `release()`. */
+  function gated(source: TokenSource): {
+    source: Pick<TokenSource, "getToken">;
+    peak: () => number;
+    waiting: () => number;
+    release: () => void;
+  } {
+    let inFlight = 0;
+    let peak = 0;
+    let gate = Promise.withResolvers<void>();
+    return {
+      source: {
+        async getToken(request) {
+          inFlight++;
+          peak = Math.max(peak, inFlight);
+          try {
+            await gate.promise;
+            return await source.getToken(request);
+          } finally {
+            inFlight--;
+          }
+        },
+      },
+      peak: () => peak,
+      waiting: () => inFlight,
+      release: () => {
+        gate.resolve();
+        gate = Promise.withResolvers<void>();
+      },
+    };
+  }
+  const bothSource = async (): Promise<TokenSource> =>
+    createTokenSource(await loadKey(await emulator.serviceAccountKeyJson("both-scopes")), {
+      fetch: doFetch,
+    });
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+  };
+
+  it("a grant holding the requested scopes: every caller asks at once, one exchange each", async () => {
+    const both = await bothSource();
+    {
+      const gate = gated(both);
+      const choice = createScopeChoice(gate.source, { speculative: 100 });
+      const chosen = Promise.all(
+        users.map((u) => choice.choose({ subject: u, scopes: [READONLY] })),
+      );
+      await settle();
+      expect(gate.waiting()).toBe(users.length); // nobody waits for the first caller's answer
+      gate.release();
+      expect(await chosen).toEqual(users.map(() => [READONLY]));
+      expect(both.stats.exchanges).toBe(users.length);
+      expect(choice.chosen([READONLY])).toEqual([READONLY]);
+    }
+  });
+
+  it("without it, the others wait for the first caller: one exchange in flight, then the rest", async () => {
+    const both = await bothSource();
+    {
+      const gate = gated(both);
+      const choice = createScopeChoice(gate.source);
+      const chosen = Promise.all(
+        users.map((u) => choice.choose({ subject: u, scopes: [READONLY] })),
+      );
+      await settle();
+      expect(gate.waiting()).toBe(1);
+      gate.release();
+      expect(await chosen).toEqual(users.map(() => [READONLY]));
+      expect(both.stats.exchanges).toBe(1); // the others use the choice; their tokens come later
+    }
+  });
+
+  it("a grant lacking them: at most `speculative` refused exchanges more, then the fallback for all", async () => {
+    const gate = gated(tokens);
+    const choice = createScopeChoice(gate.source, { speculative: 5 });
+    const chosen = Promise.all(users.map((u) => choice.choose({ subject: u, scopes: [READONLY] })));
+    await settle();
+    expect(gate.waiting()).toBe(6); // the first caller and 5 speculating
+    gate.release();
+    for (let i = 0; i < 5 && gate.waiting() > 0; i++) {
+      await settle();
+      gate.release();
+    }
+    expect(await chosen).toEqual(users.map(() => [FULL]));
+    // The first caller: readonly refused, calendar granted; 5 more refusals of readonly.
+    expect(tokens.stats.exchanges).toBe(2 + 5);
+    expect(gate.peak()).toBe(6);
+  });
+
+  it("a speculating caller's own failure (a suspended user) is its own, named as such", async () => {
+    {
+      const choice = createScopeChoice(await bothSource(), { speculative: 10 });
+      const results = await Promise.allSettled(
+        [users[0], "gone@example.com", users[1]].map((u) =>
+          choice.choose({ subject: u, scopes: [READONLY] }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      const gone = results[1];
+      if (gone?.status === "rejected") {
+        expect((gone.reason as DelegationError).code).toBe("user_suspended");
+        expect((gone.reason as DelegationError).message).toContain("gone@example.com");
+      }
+    }
+  });
+
+  it("refuses a negative bound", () => {
+    expect(() => createScopeChoice(tokens, { speculative: -1 })).toThrow(
+      "speculative must be 0 or more",
+    );
   });
 });

@@ -17,13 +17,19 @@ import { outputArgs, outputMode, renderTable, taggedJson } from "./output.ts";
 import type { Progress } from "./progress.ts";
 import { createProgress } from "./progress.ts";
 import type { ScopeChoice } from "./scope-choice.ts";
-import { explicitScopes, isGrantRefusal } from "./scope-choice.ts";
+import {
+  explicitScopes,
+  isGrantRefusal,
+  maxTokenConcurrency,
+  speculativeExchanges,
+} from "./scope-choice.ts";
 import type { KeyOptions, Session } from "./session.ts";
 import { openSession } from "./session.ts";
 import type { SubjectSource } from "./subjects.ts";
 import { concurrencyArg, manySubjectsArgs, resolveSubjects, subjectSource } from "./subjects.ts";
 import type { Terminal } from "./terminal.ts";
 import { UsageError } from "./usage-error.ts";
+import { userOrder } from "./user-order.ts";
 
 export { callArgs };
 
@@ -123,8 +129,15 @@ export async function openCalendarRun(
   const say = session.log ?? (many ? undefined : (line: string) => io.err(line));
   const { client, clientWithScopes, scopes } = calendarCall(session, method, flags.scopes, say);
   if (many) {
+    // The first user's exchange tells whether the grant holds the method's scopes (a refusal of all is
+    // the run's one error, below). The next users' exchanges (a batch's worth) start with it, not one
+    // round trip after (scope-choice.ts's speculativeExchanges); the fan-out takes their answers.
+    const first = scopes.scopesFor(subjects[0]);
+    scopes.prefetch(
+      subjects.slice(1, Math.min(speculativeExchanges, tokenConcurrency(flags.concurrency))),
+    );
     try {
-      await scopes.scopesFor(subjects[0]);
+      await first;
     } catch (error) {
       // Another failure (say, the first user does not exist) is that user's; it shows in the summary.
       if (isGrantRefusal(error)) throw error;
@@ -237,9 +250,6 @@ export interface Lister<T> {
 /** Calls in one batch request (Google's limit is 1000; 50 is what Google recommends and dwd sends). */
 const batchSize = 50;
 
-/** Most token exchanges in flight at once: each holds a socket (a common open-file limit is 1024). */
-const maxTokenConcurrency = 200;
-
 /**
  * Token exchanges in flight at once: enough for the batches that may be in flight (--concurrency batches
  * of 50), as @dwd/calendar's batch() asks for the tokens of all its chunks in flight at once, up to 200.
@@ -264,11 +274,22 @@ export async function listAcrossUsers<T>(
 ): Promise<SubjectFailure[]> {
   const progress = runProgress(run);
   if (!(options.batch && run.many && run.subjects.length > 1 && lister.page !== undefined)) {
+    // Users run `concurrency` at a time; their items come out in the users' order (user-order.ts).
+    const order = userOrder<T>(
+      (index, item) => emit(run.subjects[index], item),
+      run.concurrency * 2,
+    );
     return await forEachSubject(
       run.subjects,
-      async (subject) => {
-        const scopes = await run.scopes.scopesFor(subject);
-        for await (const item of lister.all(run.client.as(subject), scopes)) emit(subject, item);
+      async (subject, index) => {
+        await order.ready(index);
+        try {
+          const scopes = await run.scopes.scopesFor(subject);
+          for await (const item of lister.all(run.client.as(subject), scopes))
+            order.item(index, item);
+        } finally {
+          order.finish(index);
+        }
       },
       { concurrency: run.concurrency, progress },
     );

@@ -36,13 +36,13 @@ export async function pool<T>(
  */
 export async function forEachSubject(
   subjects: readonly (string | undefined)[],
-  work: (subject: string | undefined) => Promise<void>,
+  work: (subject: string | undefined, index: number) => Promise<void>,
   options: { concurrency: number; progress: Progress },
 ): Promise<SubjectFailure[]> {
   const failures = new Map<number, SubjectFailure>();
   await pool([...subjects.entries()], options.concurrency, async ([i, subject]) => {
     try {
-      await work(subject);
+      await work(subject, i);
       options.progress.tick(false);
     } catch (error) {
       failures.set(i, { subject, error });

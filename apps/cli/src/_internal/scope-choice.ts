@@ -46,12 +46,54 @@ const short = (scope: string): string =>
   scope.startsWith(auth) ? scope.slice(auth.length) : scope;
 const quoted = (scopes: readonly string[]): string => scopes.map((s) => `"${short(s)}"`).join(", ");
 
+/** Most token exchanges a run has in flight at once: each holds a socket (a common open-file limit is 1024). */
+export const maxTokenConcurrency = 200;
+
+/**
+ * Users that, in a run over many, ask for the narrowest scope while the first user's exchange is still
+ * finding out whether the grant holds it (see @dwd/calendar's `speculative`): one batch's worth, so the
+ * first batch can leave with the first answer instead of a round trip after it. When the grant holds
+ * that scope (as the README's grant list has it), this costs nothing; when it does not, each of them has
+ * spent one refused exchange: at most 49 a run, whatever the number of users.
+ */
+export const speculativeExchanges = 50;
+
 /** Picks, and remembers, the scopes of one method for a whole run. */
 export interface ScopeChoice {
   /** The method's discovery id, e.g. `calendar.events.list`. */
   readonly method: string;
   /** The scopes to use for `subject`; asks the token endpoint (and caches the token) the first time. */
   scopesFor(subject: string | undefined): Promise<string[]>;
+  /**
+   * Starts {@link scopesFor} for each of `subjects` now, without waiting; each one's next `scopesFor`
+   * takes that answer (a failure too, then: it is that user's, and it is not asked twice).
+   */
+  prefetch(subjects: readonly (string | undefined)[]): void;
+}
+
+/** A ScopeChoice's `prefetch` over its `scopesFor`: each started answer is taken once. */
+function withPrefetch(
+  method: string,
+  scopesFor: (subject: string | undefined) => Promise<string[]>,
+): ScopeChoice {
+  const started = new Map<string | undefined, Promise<string[]>>();
+  return {
+    method,
+    scopesFor(subject) {
+      const early = started.get(subject);
+      if (early === undefined) return scopesFor(subject);
+      started.delete(subject);
+      return early;
+    },
+    prefetch(subjects) {
+      for (const subject of subjects) {
+        if (started.has(subject)) continue;
+        const answer = scopesFor(subject);
+        answer.catch(() => {}); // observed when taken; a run that ends first has no use for it
+        started.set(subject, answer);
+      }
+    },
+  };
 }
 
 /** What {@link createScopeChoice} needs. */
@@ -112,36 +154,35 @@ export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
 
   if (explicit !== undefined) {
     let held = false; // once one token came, the grant holds --scopes
-    return {
-      method,
-      async scopesFor(subject) {
-        if (held) return explicit;
-        try {
-          await tokenSource.getToken({ subject, scopes: explicit });
-          held = true;
-          return explicit;
-        } catch (error) {
-          throw isGrantRefusal(error) ? refused(error, explicit, subject) : error;
-        }
-      },
-    };
+    return withPrefetch(method, async (subject) => {
+      if (held) return explicit;
+      try {
+        await tokenSource.getToken({ subject, scopes: explicit });
+        held = true;
+        return explicit;
+      } catch (error) {
+        throw isGrantRefusal(error) ? refused(error, explicit, subject) : error;
+      }
+    });
   }
   const [narrowest = "", ...fallbacks] = candidates;
-  const choice = libraryScopeChoice(tokenSource, { fallbacks });
-  return {
-    method,
-    async scopesFor(subject) {
-      try {
-        return [...(await choice.choose({ subject, scopes: [narrowest] }))];
-      } catch (error) {
-        if (!isGrantRefusal(error)) throw error;
-        // The library names the scopes it tried; the CLI names the method and what it accepts, with the
-        // hint of the first (narrowest) refusal.
-        const first = error.cause instanceof DelegationError ? error.cause : error;
-        throw refused(first, candidates, subject);
-      }
-    },
-  };
+  // While the first user's exchange says whether the grant holds the narrowest scope, up to
+  // speculativeExchanges other users ask for it too instead of waiting one round trip behind it.
+  const choice = libraryScopeChoice(tokenSource, {
+    fallbacks,
+    speculative: speculativeExchanges,
+  });
+  return withPrefetch(method, async (subject) => {
+    try {
+      return [...(await choice.choose({ subject, scopes: [narrowest] }))];
+    } catch (error) {
+      if (!isGrantRefusal(error)) throw error;
+      // The library names the scopes it tried; the CLI names the method and what it accepts, with the
+      // hint of the first (narrowest) refusal.
+      const first = error.cause instanceof DelegationError ? error.cause : error;
+      throw refused(first, candidates, subject);
+    }
+  });
 }
 
 /** Reads --scopes (undefined when absent). */

@@ -34,6 +34,7 @@ import { rfc3339, timeRange, timeRangeArgs } from "../_internal/time-args.ts";
 import { eventsWatchCommand } from "./channels.ts";
 import { UsageError } from "../_internal/usage-error.ts";
 import { manySubjectsArgs, subjectSource } from "../_internal/subjects.ts";
+import { userOrder } from "../_internal/user-order.ts";
 
 type Args = Record<string, unknown>;
 
@@ -229,19 +230,29 @@ export async function eventsSync(
     csvColumns(args, "events.list"),
   );
   const totals = { events: 0, full: 0, resynced: 0 };
+  // Users sync `concurrency` at a time; their events come out in the users' order (user-order.ts).
+  const order = userOrder<Event>(
+    (index, e) => output.add(run.subjects[index], e),
+    run.concurrency * 2,
+  );
   const failures = await forEachSubject(
     run.subjects,
-    async (subject) => {
-      const scopes = await run.scopes.scopesFor(subject);
-      const key = scopes.join(" ");
-      const client = clients.get(key) ?? run.clientWithScopes(scopes);
-      clients.set(key, client);
-      const sync = createEventSync({ client: client.as(subject), store, calendarId });
-      const result = await sync.run();
-      for (const e of result.events) output.add(subject, e);
-      totals.events += result.events.length;
-      if (result.fullSync) totals.full++;
-      if (result.fullSyncRequired) totals.resynced++;
+    async (subject, index) => {
+      await order.ready(index);
+      try {
+        const scopes = await run.scopes.scopesFor(subject);
+        const key = scopes.join(" ");
+        const client = clients.get(key) ?? run.clientWithScopes(scopes);
+        clients.set(key, client);
+        const sync = createEventSync({ client: client.as(subject), store, calendarId });
+        const result = await sync.run();
+        for (const e of result.events) order.item(index, e);
+        totals.events += result.events.length;
+        if (result.fullSync) totals.full++;
+        if (result.fullSyncRequired) totals.resynced++;
+      } finally {
+        order.finish(index);
+      }
     },
     { concurrency: run.concurrency, progress: runProgress(run) },
   );
