@@ -11,7 +11,7 @@ const quiet = (): ReturnType<typeof createProgress> =>
   createProgress(0, { label: "", enabled: false, write: () => {} });
 
 describe("userOrder()", () => {
-  it("writes a later user's items only once every user before it has finished", async () => {
+  it("writes a later user's items only once every user before it has finished", () => {
     const out: string[] = [];
     const order = userOrder<string>((i, item) => out.push(`${i}:${item}`), 4);
     order.item(1, "b1");

@@ -166,7 +166,12 @@ describe("createScopeChoice({ speculative })", () => {
   } {
     let inFlight = 0;
     let peak = 0;
-    let gate = Promise.withResolvers<void>();
+    const newGate = (): { promise: Promise<void>; resolve: () => void } => {
+      let resolve: () => void = () => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return { promise, resolve };
+    };
+    let gate = newGate();
     return {
       source: {
         async getToken(request) {
@@ -184,7 +189,7 @@ describe("createScopeChoice({ speculative })", () => {
       waiting: () => inFlight,
       release: () => {
         gate.resolve();
-        gate = Promise.withResolvers<void>();
+        gate = newGate();
       },
     };
   }
