@@ -65,7 +65,19 @@ const outfile = join(outdir, "dwd.js");
 // (esbuild's import-is-undefined, raised to an error below).
 const lazyFunctions: Record<string, string[]> = {
   "node:util": ["parseArgs"],
-  "node:fs": ["fstatSync", "writeSync"],
+  "node:fs": ["fstatSync", "readFileSync", "statSync", "writeSync"],
+  // node:fs/promises is a module of its own (readline, the REPL's history, file watchers: ~1.2 ms): the
+  // seed call reads its files with node:fs and does not load it.
+  "node:fs/promises": [
+    "chmod",
+    "mkdir",
+    "readdir",
+    "readFile",
+    "rename",
+    "rm",
+    "stat",
+    "writeFile",
+  ],
   "node:tty": ["isatty"],
   // The cache directory (compile-cache.ts): `dwd --help` does not load node:os (~1 ms).
   "node:os": ["homedir"],

@@ -66,7 +66,7 @@ process.getBuiltinModule = function (id) {
 process.on("exit", () => {
   const builtins = process.moduleLoadList
     .map((m) => m.replace(/^NativeModule /, ""))
-    .filter((m) => /^(vm|crypto|http|https|tls|http2|zlib)$/.test(m));
+    .filter((m) => /^(vm|crypto|http|https|tls|http2|zlib|fs[/]promises)$/.test(m));
   writeSync(2, "\\nLOADED " + JSON.stringify({ files, builtins, compileCacheDir: getCompileCacheDir() ?? null }) + "\\n");
 });
 `,
@@ -131,7 +131,7 @@ describe("what a run loads", () => {
     expect(r.loaded.files).toEqual(["dwd.js"]);
   });
 
-  it("dwd calendars get (the seed call) loads the entry, its own chunk and the profile's: not the other commands, not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto)", async () => {
+  it("dwd calendars get (the seed call) loads the entry, its own chunk and the profile's: not the other commands, not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto), no node:fs/promises (it reads the key and the configuration with node:fs)", async () => {
     const r = await probed(seed());
     expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
     expect(r.loaded.files).toEqual(["dwd.js", "chunks/seed.js", "chunks/profile.js"]);
