@@ -3,7 +3,8 @@
 //
 // Start-up is the reason for the shape. Node compiles every byte of a module it loads, even code in
 // functions that never run, and pays for each file it loads as an ES module (resolve, read, compile, link).
-//   - dist/dwd.js: argument parsing, the command list, help and the error handler (~32 KB). `dwd --help`
+//   - dist/dwd.js: argument parsing, the command list, help, the error handler and the configuration
+//     profile's flags (src/_internal/apply-profile.ts, which every command runs) (~36 KB). `dwd --help`
 //     and a usage error load this file alone.
 //   - chunks/commands.js: every command, with @dwd/auth and @dwd/calendar (~250 KB), imported by main.ts
 //     when a command runs.
@@ -14,8 +15,8 @@
 //     A script chunk, not an ES module: run through node:vm with V8's code cache made after a run
 //     (src/_internal/script-chunk.ts), which holds the functions the run compiled; Node's compile cache
 //     holds only what a module compiles when it loads (measured: ~10 ms of CPU less per run).
-//   - chunks/profile.js: the configuration profile's flags (src/_internal/apply-profile.ts), for every
-//     command. `dwd calendars get` loads dwd.js, seed.js and profile.js, nothing else.
+//     `dwd calendars get` loads dwd.js and seed.js, nothing else. (The profile's code was a chunk of its
+//     own, 4 KB: importing it cost the seed call ~2 ms, more than its compiling costs `dwd --help`.)
 //   - chunks/emulator.js: @dwd/emulator with hono, for `dwd emulator`, `dwd demo` and --all-users on the
 //     emulator; chunks/node-forge.js: for .p12 keys only (and the emulator's .p12 files).
 // The chunks are compiled through Node's compile cache when it can keep one (src/_internal/compile-cache.ts).
@@ -186,10 +187,6 @@ const toChunks: Plugin = {
     });
     b.onResolve({ filter: /^\.\/chunks\/[\w-]+\.js$/ }, (args) => ({
       path: args.path,
-      external: true,
-    }));
-    b.onResolve({ filter: /^\.\/_internal\/apply-profile\.ts$/ }, () => ({
-      path: "./chunks/profile.js",
       external: true,
     }));
   },
@@ -373,8 +370,6 @@ const chunks = [
   ),
   // The seed call, `dwd calendars get`, alone: its modules only (main.ts imports it for that command).
   await scriptChunkBuild("seed.js", "./src/commands/calendars-get.ts", [fromEntry, forgeChunk]),
-  // The profile in force, applied to every command's argv before it runs.
-  await chunkBuild("profile.js", 'export * from "./src/_internal/apply-profile.ts";', [fromEntry]),
   // The emulator (hono, the Node adapter), for `dwd emulator`, `dwd demo` and --all-users on the emulator.
   await chunkBuild(
     "emulator.js",

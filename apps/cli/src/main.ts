@@ -7,6 +7,7 @@
  * @module
  */
 import pkg from "../package.json" with { type: "json" };
+import { applyProfile } from "./_internal/apply-profile.ts";
 import { endpointArgs, retriesArgs } from "./_internal/args.ts";
 import { enableCompileCache } from "./_internal/compile-cache.ts";
 import type { Root } from "./_internal/dispatch.ts";
@@ -32,8 +33,7 @@ const root: Root = {
     },
   },
   beforeLoad: (io) => void enableCompileCache(io.env),
-  withProfile: async (argv, canonical, io) =>
-    (await import("./_internal/apply-profile.ts")).applyProfile(argv, canonical, io),
+  withProfile: applyProfile,
   commands: {
     calendars: {
       meta: {

@@ -131,10 +131,10 @@ describe("what a run loads", () => {
     expect(r.loaded.files).toEqual(["dwd.js"]);
   });
 
-  it("dwd calendars get (the seed call) loads the entry, its own chunk and the profile's: not the other commands, not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto), no node:fs/promises (it reads the key and the configuration with node:fs)", async () => {
+  it("dwd calendars get (the seed call) loads the entry and its own chunk (the profile's code is in the entry): not the other commands, not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto), no node:fs/promises (it reads the key and the configuration with node:fs)", async () => {
     const r = await probed(seed());
     expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
-    expect(r.loaded.files).toEqual(["dwd.js", "chunks/seed.js", "chunks/profile.js"]);
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/seed.js"]);
     expect(r.loaded.builtins.sort()).toEqual(["http", "vm"]);
   });
 
@@ -146,14 +146,14 @@ describe("what a run loads", () => {
       id: "info@example.com",
       summary: "info@example.com",
     });
-    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/profile.js"]);
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js"]);
   });
 
   it("another calendars command (list) loads the commands chunk, not the seed call's", async () => {
     const r = await probed(["calendars", "list", ...seed().slice(3)]);
     expect(r).toMatchObject({ code: 0, stderr: "" });
     expect(r.stdout).toContain("info@example.com");
-    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/profile.js"]);
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js"]);
   });
 
   it("a .p12 key loads node-forge's chunk, and works", async () => {
@@ -167,12 +167,7 @@ describe("what a run loads", () => {
       "info@example.com",
     ]);
     expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
-    expect(r.loaded.files).toEqual([
-      "dwd.js",
-      "chunks/seed.js",
-      "chunks/profile.js",
-      "chunks/node-forge.js",
-    ]);
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/seed.js", "chunks/node-forge.js"]);
   });
 
   it("an https: API root loads TLS when it is used: the request opens with a TLS handshake", async () => {

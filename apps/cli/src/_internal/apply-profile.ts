@@ -1,5 +1,5 @@
-// The profile in force, applied to a command's argv before it runs. A module of its own: the bundle loads
-// it (dist/chunks/profile.js) for every command without loading the commands themselves.
+// The profile in force, applied to a command's argv before it runs: in the bundle's entry (dist/dwd.js),
+// as every command runs it.
 import type { Io } from "./io.ts";
 import {
   checkProfileName,
