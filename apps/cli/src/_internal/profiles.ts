@@ -62,7 +62,7 @@ export function configDir(env: Record<string, string | undefined>): string {
 const emptyConfig = (): ConfigFile => ({ active: "default", profiles: { default: {} } });
 
 /** Reads the configuration file; an absent file is the empty `default` profile. */
-export async function readConfig(env: Record<string, string | undefined>): Promise<ConfigFile> {
+export function readConfig(env: Record<string, string | undefined>): ConfigFile {
   const path = join(configDir(env), "config.json");
   let text: string;
   try {
