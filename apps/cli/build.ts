@@ -1,21 +1,27 @@
-// Bundles the CLI into dist/: the entry dwd.js (the bin) and ES module chunks in dist/chunks/ that it
-// imports when a command runs (ESM, Node ≥ 22, no runtime dependencies). The package ships all of dist/.
+// Bundles the CLI into dist/: the entry dwd.js (the bin) and chunks in dist/chunks/ that it runs or
+// imports (Node ≥ 22, no runtime dependencies). The package ships all of dist/.
 //
 // Start-up is the reason for the shape. Node compiles every byte of a module it loads, even code in
 // functions that never run, and pays for each file it loads as an ES module (resolve, read, compile, link).
-//   - dist/dwd.js: argument parsing, the command list, help and the error handler (~32 KB). `dwd --help`
-//     and a usage error load this file alone.
+//   - dist/dwd.js: the bin, an ES module of ~3 KB: turns Node's compile cache on and runs chunks/main.js.
+//   - chunks/main.js: src/main.ts, with argument parsing, the command list, help, the error handler and
+//     the configuration profile's flags (src/_internal/apply-profile.ts, which every command runs)
+//     (~40 KB). `dwd --help` and a usage error run this and nothing else. A script chunk (see seed.js):
+//     every run compiled this code afresh as an ES module, the functions a command calls (dispatch, citty's
+//     parsing) included; from V8's code cache it compiles none of them (measured: `dwd calendars get`
+//     ~3 ms of CPU less per run, `dwd --help` no slower).
 //   - chunks/commands.js: every command, with @dwd/auth and @dwd/calendar (~250 KB), imported by main.ts
 //     when a command runs.
 //   - chunks/seed.js: `dwd calendars get` alone (src/commands/calendars-get.ts: the session, @dwd/auth,
 //     @dwd/calendar, ~125 KB), imported instead of commands.js when `get` follows `calendars` (main.ts's
 //     `alone`). Its modules are bundled from the same sources as commands.js's, so both run the same code
-//     and give the same diagnoses; errors are reported by the entry, classified by name (report-error.ts).
+//     and give the same diagnoses; errors are reported by main.js, classified by name (report-error.ts).
 //     A script chunk, not an ES module: run through node:vm with V8's code cache made after a run
 //     (src/_internal/script-chunk.ts), which holds the functions the run compiled; Node's compile cache
 //     holds only what a module compiles when it loads (measured: ~10 ms of CPU less per run).
-//   - chunks/profile.js: the configuration profile's flags (src/_internal/apply-profile.ts), for every
-//     command. `dwd calendars get` loads dwd.js, seed.js and profile.js, nothing else.
+//     `dwd calendars get` loads dwd.js, main.js and seed.js, nothing else. (The profile's code was a
+//     chunk of its own, 4 KB: importing it cost the seed call ~2 ms, more than its compiling costs
+//     `dwd --help`.)
 //   - chunks/emulator.js: @dwd/emulator with hono, for `dwd emulator`, `dwd demo` and --all-users on the
 //     emulator; chunks/node-forge.js: for .p12 keys only (and the emulator's .p12 files).
 // The chunks are compiled through Node's compile cache when it can keep one (src/_internal/compile-cache.ts).
@@ -23,7 +29,7 @@
 // module becomes a file of its own; `dwd calendars get` then loaded 26 files for 200 KB, and was slower
 // (median of alternating runs) than one 250 KB chunk read through the compile cache.
 //
-// The modules of the entry are not bundled again into the commands chunk: the entry publishes them (see
+// The modules of main.js are not bundled again into the other chunks: main.js publishes them (see
 // sharedKey), so there is one set of registered secrets for redaction, one list of exit tasks, one
 // UsageError class for `instanceof`.
 //
@@ -65,7 +71,19 @@ const outfile = join(outdir, "dwd.js");
 // (esbuild's import-is-undefined, raised to an error below).
 const lazyFunctions: Record<string, string[]> = {
   "node:util": ["parseArgs"],
-  "node:fs": ["fstatSync", "writeSync"],
+  "node:fs": ["fstatSync", "readFileSync", "statSync", "writeSync"],
+  // node:fs/promises is a module of its own (readline, the REPL's history, file watchers: ~1.2 ms): the
+  // seed call reads its files with node:fs and does not load it.
+  "node:fs/promises": [
+    "chmod",
+    "mkdir",
+    "readdir",
+    "readFile",
+    "rename",
+    "rm",
+    "stat",
+    "writeFile",
+  ],
   "node:tty": ["isatty"],
   // The cache directory (compile-cache.ts): `dwd --help` does not load node:os (~1 ms).
   "node:os": ["homedir"],
@@ -140,30 +158,35 @@ const requireBanner = {
 const scriptChunks: Record<string, { file: string; exports: string[] }> = {
   "./commands/calendars-get.ts": { file: "seed.js", exports: [] },
 };
-/** The chunks a script chunk may import (its `import("./x.js")`), through the entry's importer. */
-const scriptImports = ["node-forge.js"];
+/**
+ * The chunks a script chunk may import (its `import("./x.js")`), through the importer dwd.js hands
+ * main.js (main.js hands it on to the script chunks it runs).
+ */
+const scriptImports = ["commands.js", "node-forge.js"];
 const importerName = "__dwdImport";
-// The entry: main.ts and what it imports, one file. `import("./commands/x.ts")` stays a dynamic import,
-// of the chunk that holds every command.
+/** A script chunk's own URL (its `import.meta.url`), the second argument of its function. */
+const urlName = "__dwdUrl";
+// main.js: main.ts and what it imports, one script. `import("./commands/x.ts")` stays a dynamic import,
+// of the chunk that holds every command (a sibling of main.js in dist/chunks/).
 const toChunks: Plugin = {
   name: "commands-to-chunk",
   setup(b) {
     b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, (args) =>
       Object.hasOwn(scriptChunks, args.path)
         ? { path: args.path, namespace: "script-chunk" }
-        : { path: "./chunks/commands.js", external: true },
+        : { path: "./commands.js", external: true },
     );
-    // A script chunk's stand-in, in the entry: runs the chunk (src/_internal/script-chunk.ts) when it is
-    // first imported, and hands it the chunks it may import.
+    // A script chunk's stand-in, in main.js: runs the chunk (src/_internal/script-chunk.ts) when it is
+    // first imported, and hands it the chunks it may import (through main.js's own importer).
     b.onLoad({ filter: /.*/, namespace: "script-chunk" }, (args) => {
       const { file, exports } = scriptChunks[args.path] ?? { file: "", exports: [] };
       return {
         contents: [
           `import { runScriptChunk } from ${JSON.stringify(resolve("src/_internal/script-chunk.ts"))};`,
-          `const chunk = runScriptChunk(new URL(${JSON.stringify(`./chunks/${file}`)}, import.meta.url), {`,
+          `const chunk = runScriptChunk(new URL(${JSON.stringify(`./${file}`)}, ${urlName}), {`,
           ...scriptImports.map(
             (c) =>
-              `  ${JSON.stringify(`./${c}`)}: () => import(${JSON.stringify(`./chunks/${c}`)}),`,
+              `  ${JSON.stringify(`./${c}`)}: () => ${importerName}(${JSON.stringify(`./${c}`)}),`,
           ),
           "});",
           ...exports.map((name) => `export const ${name} = chunk[${JSON.stringify(name)}];`),
@@ -172,68 +195,53 @@ const toChunks: Plugin = {
         loader: "js",
       };
     });
-    b.onResolve({ filter: /^\.\/chunks\/[\w-]+\.js$/ }, (args) => ({
-      path: args.path,
-      external: true,
-    }));
-    b.onResolve({ filter: /^\.\/_internal\/apply-profile\.ts$/ }, () => ({
-      path: "./chunks/profile.js",
-      external: true,
-    }));
   },
 };
-// The modules of the entry are the chunks' modules too, not copies: the entry publishes a namespace object
-// of each one the commands chunk imports, under `sharedKey`, before main.ts runs; in the chunk, an import
-// of one of them is a CommonJS stand-in that returns that object.
+// The modules of main.js (the "entry modules": it was the entry) are the chunks' modules too, not copies:
+// main.js publishes a namespace object of each one the other chunks import, under `sharedKey`, before
+// main.ts runs; in a chunk, an import of one of them is a CommonJS stand-in that returns that object.
 const sharedKey = "dwd.entry-modules";
-const entryBuild = (shared: string[]): Promise<BuildResult<{ metafile: true; write: false }>> =>
-  build({
-    ...common,
-    // The namespaces are published before main.ts runs (its top-level await holds back what follows it).
-    stdin: {
-      contents: 'import "dwd:entry-modules";\nimport "./src/main.ts";',
+/** The entry-modules plugin: publishes the namespaces of `shared` before main.ts runs. */
+const entryModules = (shared: string[]): Plugin => ({
+  name: "entry-modules",
+  setup(b) {
+    b.onResolve({ filter: /^dwd:entry-modules$/ }, () => ({
+      path: "entry-modules",
+      namespace: "entry-modules",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "entry-modules" }, () => ({
+      contents: [
+        ...shared.map((path, i) => `import * as m${i} from ${JSON.stringify(resolve(path))};`),
+        `globalThis[Symbol.for(${JSON.stringify(sharedKey)})] = { ${shared.map((path, i) => `${JSON.stringify(path)}: m${i}`).join(", ")} };`,
+      ].join("\n"),
       resolveDir: process.cwd(),
-      loader: "ts",
-      sourcefile: "entry.ts",
-    },
-    write: false,
-    outfile,
-    plugins: [
-      {
-        name: "entry-modules",
-        setup(b) {
-          b.onResolve({ filter: /^dwd:entry-modules$/ }, () => ({
-            path: "entry-modules",
-            namespace: "entry-modules",
-          }));
-          b.onLoad({ filter: /.*/, namespace: "entry-modules" }, () => ({
-            contents: [
-              ...shared.map(
-                (path, i) => `import * as m${i} from ${JSON.stringify(resolve(path))};`,
-              ),
-              `globalThis[Symbol.for(${JSON.stringify(sharedKey)})] = { ${shared.map((path, i) => `${JSON.stringify(path)}: m${i}`).join(", ")} };`,
-            ].join("\n"),
-            resolveDir: process.cwd(),
-            loader: "js",
-          }));
-        },
-      },
-      toChunks,
-      lazyBuiltins,
-      versionOnly,
-    ],
-  });
-// First pass: which modules end up in the entry (those with code in it, not re-export-only indexes).
-const firstPass = await entryBuild([]);
-const shared = Object.entries(firstPass.metafile.outputs[outfile]?.inputs ?? {})
+      loader: "js",
+    }));
+  },
+});
+const mainFile = join(outdir, "chunks", "main.js");
+// The namespaces are published before main.ts's module runs (esbuild orders a bundle's modules as they
+// are imported).
+const mainBuild = (shared: string[]): Promise<BuildResult<{ metafile: true }>> =>
+  scriptChunkBuild(
+    "main.js",
+    'import "dwd:entry-modules";\nexport { main } from "./src/main.ts";',
+    [entryModules(shared), toChunks, versionOnly],
+  );
+// First pass: which modules end up in main.js (those with code in it, not re-export-only indexes).
+await rm(outdir, { recursive: true, force: true });
+const firstPass = await mainBuild([]);
+const shared = Object.entries(firstPass.metafile.outputs[mainFile]?.inputs ?? {})
   .filter(
     ([path, input]) =>
-      input.bytesInOutput > 0 && !path.includes(":") && !["entry.ts", "src/main.ts"].includes(path),
+      input.bytesInOutput > 0 &&
+      !path.includes(":") &&
+      !["main.js.ts", "src/main.ts"].includes(path),
   )
   .map(([path]) => path)
   .sort();
 const sharedSet = new Set(shared.map((path) => resolve(path)));
-/** The entry's modules the commands chunk imports: the entry publishes these (all their exports). */
+/** main.js's modules the other chunks import: main.js publishes these (all their exports). */
 const published = new Set<string>();
 const fromEntry: Plugin = {
   name: "modules-from-entry",
@@ -288,12 +296,13 @@ const chunkBuild = (
   });
 
 /**
- * Builds `module` as a script chunk: an IIFE, wrapped in a function of the importer the entry hands it
- * (`import("./x.js")` of a chunk becomes a call of it), that returns the module's exports.
+ * Builds `contents` (the source of a module) as a script chunk: an IIFE, wrapped in a function of the
+ * importer it is handed (`import("./x.js")` of a chunk becomes a call of it) and of its own URL, that
+ * returns the module's exports.
  */
 async function scriptChunkBuild(
   file: string,
-  module: string,
+  contents: string,
   plugins: Plugin[],
 ): Promise<BuildResult<{ metafile: true }>> {
   const globalName = "dwdChunk";
@@ -301,14 +310,10 @@ async function scriptChunkBuild(
     ...common,
     format: "iife",
     globalName,
-    banner: { js: `(function(${importerName}){` },
+    // "use strict": the code is that of ES modules (strict), as in the chunks that are ES modules.
+    banner: { js: `(function(${importerName},${urlName}){"use strict";` },
     footer: { js: `return ${globalName};})` },
-    stdin: {
-      contents: `export * from ${JSON.stringify(module)};`,
-      resolveDir: process.cwd(),
-      loader: "ts",
-      sourcefile: `${file}.ts`,
-    },
+    stdin: { contents, resolveDir: process.cwd(), loader: "ts", sourcefile: `${file}.ts` },
     outfile: join(outdir, "chunks", file),
     plugins: [...plugins, lazyBuiltins],
   });
@@ -332,37 +337,35 @@ async function scriptChunkBuild(
     throw new Error(`${path} is a script chunk: it cannot use import() or import.meta`);
   await writeFile(path, text);
   const entry = Object.values(scriptChunks).find((c) => c.file === file);
-  if (entry === undefined) throw new Error(`${file} is not in scriptChunks`);
-  // The names it exports, as an ES module build sees them (an IIFE's metafile lists none).
-  const esm = await build({
-    ...common,
-    stdin: {
-      contents: `export * from ${JSON.stringify(module)};`,
-      resolveDir: process.cwd(),
-      loader: "ts",
-    },
-    outfile: path,
-    write: false,
-    plugins: [...plugins, lazyBuiltins],
-  });
-  entry.exports = [...(Object.values(esm.metafile.outputs)[0]?.exports ?? [])].sort();
-  if (entry.exports.length === 0) throw new Error(`${module} exports nothing`);
+  if (entry !== undefined) {
+    // The names a command's chunk exports (for its stand-in in main.js), as an ES module build sees
+    // them (an IIFE's metafile lists none).
+    const esm = await build({
+      ...common,
+      stdin: { contents, resolveDir: process.cwd(), loader: "ts" },
+      outfile: path,
+      write: false,
+      plugins: [...plugins, lazyBuiltins],
+    });
+    entry.exports = [...(Object.values(esm.metafile.outputs)[0]?.exports ?? [])].sort();
+    if (entry.exports.length === 0) throw new Error(`${file} exports nothing`);
+  }
   return result;
 }
 
-await rm(outdir, { recursive: true, force: true });
 const chunks = [
   // Every command: main.ts imports it for any command but `--help`.
   await chunkBuild(
     "commands.js",
     commandNames.map((c) => `export * from "./src/commands/${c}.ts";`).join("\n"),
-    // fromEntry first: the entry's modules must not be bundled again.
+    // fromEntry first: main.js's modules must not be bundled again.
     [fromEntry, forgeChunk, chunk(/^@dwd\/emulator(\/node)?$/, "emulator.js")],
   ),
   // The seed call, `dwd calendars get`, alone: its modules only (main.ts imports it for that command).
-  await scriptChunkBuild("seed.js", "./src/commands/calendars-get.ts", [fromEntry, forgeChunk]),
-  // The profile in force, applied to every command's argv before it runs.
-  await chunkBuild("profile.js", 'export * from "./src/_internal/apply-profile.ts";', [fromEntry]),
+  await scriptChunkBuild("seed.js", 'export * from "./src/commands/calendars-get.ts";', [
+    fromEntry,
+    forgeChunk,
+  ]),
   // The emulator (hono, the Node adapter), for `dwd emulator`, `dwd demo` and --all-users on the emulator.
   await chunkBuild(
     "emulator.js",
@@ -378,8 +381,41 @@ const chunks = [
     requireBanner,
   ),
 ];
-const entry = await entryBuild([...published].sort());
-for (const file of entry.outputFiles) await writeFile(file.path, file.text);
+chunks.push(await mainBuild([...published].sort()));
+// The bin: Node's compile cache on (it holds the script chunks' V8 code too), then main.js run with the
+// chunks it may import (resolved next to this file).
+const entry = await build({
+  ...common,
+  stdin: {
+    contents: [
+      `import { enableCompileCache } from ${JSON.stringify(resolve("src/_internal/compile-cache.ts"))};`,
+      `import { runScriptChunk } from ${JSON.stringify(resolve("src/_internal/script-chunk.ts"))};`,
+      "enableCompileCache(process.env);",
+      'const { main } = runScriptChunk(new URL("./chunks/main.js", import.meta.url), {',
+      ...scriptImports.map(
+        (c) => `  ${JSON.stringify(`./${c}`)}: () => import(${JSON.stringify(`./chunks/${c}`)}),`,
+      ),
+      "});",
+      "await main();",
+    ].join("\n"),
+    resolveDir: process.cwd(),
+    loader: "js",
+    sourcefile: "entry.ts",
+  },
+  outfile,
+  plugins: [
+    {
+      name: "chunks-external",
+      setup(b) {
+        b.onResolve({ filter: /^\.\/chunks\/[\w-]+\.js$/ }, (args) => ({
+          path: args.path,
+          external: true,
+        }));
+      },
+    },
+    lazyBuiltins,
+  ],
+});
 const metafile: Metafile = {
   inputs: { ...entry.metafile.inputs },
   outputs: { ...entry.metafile.outputs },
@@ -405,7 +441,10 @@ const texts = new Map<string, string>();
 for (const path of outputs) texts.set(path, await readFile(path, "utf8"));
 // `require` exists in node-forge's chunk alone (requireBanner); esbuild's shim would throw in the others.
 // (A script chunk carries esbuild's unused shim of an IIFE; scriptChunkBuild checks that nothing calls it.)
-const scriptFiles = new Set(Object.values(scriptChunks).map((c) => join(outdir, "chunks", c.file)));
+const scriptFiles = new Set([
+  mainFile,
+  ...Object.values(scriptChunks).map((c) => join(outdir, "chunks", c.file)),
+]);
 for (const [path, text] of texts)
   if (
     !path.endsWith("node-forge.js") &&
@@ -437,7 +476,8 @@ if (redaction.length !== 1)
   );
 
 // Each file is imported where it is first needed, none at the top of another: `dwd --help` loads the
-// entry alone, a command the entry and the commands chunk, and only `dwd emulator`/`demo` the emulator.
+// entry and main.js alone, a command those and the commands chunk, and only `dwd emulator`/`demo` the
+// emulator.
 for (const [path, output] of Object.entries(metafile.outputs)) {
   const eager = output.imports.filter((i) => i.kind === "import-statement");
   if (eager.length > 0)

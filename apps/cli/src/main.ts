@@ -2,11 +2,13 @@
  * `dwd`: check, debug and use Google domain-wide delegation from the command line.
  *
  * Each command's module is imported only when that command runs (in the bundle: the commands chunk,
- * compiled through Node's compile cache), so `dwd --help` loads and evaluates almost nothing.
+ * compiled through Node's compile cache), so `dwd --help` loads and evaluates almost nothing. This module
+ * runs nothing when imported: {@link main} runs the command line.
  *
  * @module
  */
 import pkg from "../package.json" with { type: "json" };
+import { applyProfile } from "./_internal/apply-profile.ts";
 import { endpointArgs, retriesArgs } from "./_internal/args.ts";
 import { enableCompileCache } from "./_internal/compile-cache.ts";
 import type { Root } from "./_internal/dispatch.ts";
@@ -32,8 +34,7 @@ const root: Root = {
     },
   },
   beforeLoad: (io) => void enableCompileCache(io.env),
-  withProfile: async (argv, canonical, io) =>
-    (await import("./_internal/apply-profile.ts")).applyProfile(argv, canonical, io),
+  withProfile: applyProfile,
   commands: {
     calendars: {
       meta: {
@@ -127,21 +128,28 @@ const root: Root = {
   },
 };
 
-const io = processIo();
-try {
-  process.exitCode = await dispatch(root, process.argv.slice(2), io);
-} catch (error) {
-  // The exit code is decided before the report is written: when stderr itself cannot be written (a full
-  // disk, EIO), the report is lost but the code still says what happened (2 if that write was all that failed).
-  process.exitCode = exitCodeFor(error);
+/**
+ * Runs `dwd` with the process's arguments and environment; sets `process.exitCode`. The bundle's entry
+ * (dist/dwd.js) calls it, from the script chunk that holds this module (build.ts's header).
+ */
+export async function main(): Promise<void> {
+  const io = processIo();
   try {
-    reportError(error, io);
-  } catch {
-    // stderr is unwritable: nothing more can be said
+    process.exitCode = await dispatch(root, process.argv.slice(2), io);
+  } catch (error) {
+    // The exit code is decided before the report is written: when stderr itself cannot be written (a
+    // full disk, EIO), the report is lost but the code still says what happened (2 if that write was all
+    // that failed).
+    process.exitCode = exitCodeFor(error);
+    try {
+      reportError(error, io);
+    } catch {
+      // stderr is unwritable: nothing more can be said
+    }
   }
-}
-try {
-  await runExitTasks(io.err);
-} catch {
-  // stderr is unwritable: the warning is lost, the exit code stands
+  try {
+    await runExitTasks(io.err);
+  } catch {
+    // stderr is unwritable: the warning is lost, the exit code stands
+  }
 }

@@ -66,7 +66,7 @@ process.getBuiltinModule = function (id) {
 process.on("exit", () => {
   const builtins = process.moduleLoadList
     .map((m) => m.replace(/^NativeModule /, ""))
-    .filter((m) => /^(vm|crypto|http|https|tls|http2|zlib)$/.test(m));
+    .filter((m) => /^(vm|crypto|http|https|tls|http2|zlib|fs[/]promises)$/.test(m));
   writeSync(2, "\\nLOADED " + JSON.stringify({ files, builtins, compileCacheDir: getCompileCacheDir() ?? null }) + "\\n");
 });
 `,
@@ -115,26 +115,30 @@ const seed = (): string[] => [
 ];
 
 describe("what a run loads", () => {
-  it("dwd --help loads the entry alone: no chunk, no network or vm built-ins, no compile cache", async () => {
+  it("dwd --help loads the entry and main.js alone: no command chunk, no network built-ins", async () => {
     const r = await probed(["--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("calendars");
-    expect(r.loaded).toEqual({ files: ["dwd.js"], builtins: [], compileCacheDir: null });
+    expect(r.loaded).toEqual({
+      files: ["dwd.js", "chunks/main.js"],
+      builtins: ["vm"],
+      compileCacheDir: null,
+    });
   });
 
-  it("a usage error loads the entry alone, and is one line and a hint, exit 2", async () => {
+  it("a usage error loads the entry and main.js alone, and is one line and a hint, exit 2", async () => {
     const r = await probed(["calendrs"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       'error: Unknown command "calendrs"\nhint: Did you mean "dwd calendars"? Run "dwd --help" to see the commands\n',
     );
-    expect(r.loaded.files).toEqual(["dwd.js"]);
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/main.js"]);
   });
 
-  it("dwd calendars get (the seed call) loads the entry, its own chunk and the profile's: not the other commands, not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto)", async () => {
+  it("dwd calendars get (the seed call) loads the entry, main.js (with the profile's code) and its own chunk: not the other commands, not the emulator, not node-forge, no TLS for an http: emulator, no node:crypto (it signs with WebCrypto), no node:fs/promises (it reads the key and the configuration with node:fs)", async () => {
     const r = await probed(seed());
     expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
-    expect(r.loaded.files).toEqual(["dwd.js", "chunks/seed.js", "chunks/profile.js"]);
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/main.js", "chunks/seed.js"]);
     expect(r.loaded.builtins.sort()).toEqual(["http", "vm"]);
   });
 
@@ -146,14 +150,14 @@ describe("what a run loads", () => {
       id: "info@example.com",
       summary: "info@example.com",
     });
-    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/profile.js"]);
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/main.js", "chunks/commands.js"]);
   });
 
   it("another calendars command (list) loads the commands chunk, not the seed call's", async () => {
     const r = await probed(["calendars", "list", ...seed().slice(3)]);
     expect(r).toMatchObject({ code: 0, stderr: "" });
     expect(r.stdout).toContain("info@example.com");
-    expect(r.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/profile.js"]);
+    expect(r.loaded.files).toEqual(["dwd.js", "chunks/main.js", "chunks/commands.js"]);
   });
 
   it("a .p12 key loads node-forge's chunk, and works", async () => {
@@ -169,8 +173,8 @@ describe("what a run loads", () => {
     expect(r).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
     expect(r.loaded.files).toEqual([
       "dwd.js",
+      "chunks/main.js",
       "chunks/seed.js",
-      "chunks/profile.js",
       "chunks/node-forge.js",
     ]);
   });
@@ -226,7 +230,7 @@ describe("Node's compile cache", () => {
     expect(second.loaded.compileCacheDir).toBe(first.loaded.compileCacheDir);
   });
 
-  it("the seed call's chunk keeps V8's code of the run (dwd-seed.js-<hash>.v8) after a run that succeeded, and the next run uses it as it is", async () => {
+  it("main.js and the seed call's chunk keep V8's code of the run (dwd-main.js-<hash>.v8, dwd-seed.js-<hash>.v8) after a run that succeeded, and the next run uses it as it is", async () => {
     const cacheDir = await mkdtemp(join(dir, "cache-"));
     const env = { DWD_COMPILE_CACHE: "", DWD_CACHE_DIR: cacheDir };
     // A run that fails keeps nothing: its code would lack the successful path.
@@ -241,15 +245,23 @@ describe("Node's compile cache", () => {
     const kept = (await readdir(first.loaded.compileCacheDir ?? "")).filter((f) =>
       f.startsWith("dwd-"),
     );
-    expect(kept).toEqual([expect.stringMatching(/^dwd-seed\.js-[0-9a-f]{8}\.v8$/)]);
-    const file = join(first.loaded.compileCacheDir ?? "", kept[0] ?? "");
-    const written = await stat(file);
-    expect(written.size).toBeGreaterThan(0);
-    expect(written.mode & 0o777).toBe(0o600);
+    expect(kept.sort()).toEqual([
+      expect.stringMatching(/^dwd-main\.js-[0-9a-f]{8}\.v8$/),
+      expect.stringMatching(/^dwd-seed\.js-[0-9a-f]{8}\.v8$/),
+    ]);
+    const files = kept.map((f) => join(first.loaded.compileCacheDir ?? "", f));
+    const written = await Promise.all(files.map((f) => stat(f)));
+    for (const w of written) {
+      expect(w.size).toBeGreaterThan(0);
+      expect(w.mode & 0o777).toBe(0o600);
+    }
     const second = await probed(seed(), env);
     expect(second).toMatchObject({ code: 0, stdout: "info@example.com\n", stderr: "" });
     // Accepted by V8: not written again.
-    expect((await stat(file)).mtimeMs).toBe(written.mtimeMs);
+    expect((await Promise.all(files.map((f) => stat(f)))).map((w) => w.mtimeMs)).toEqual(
+      written.map((w) => w.mtimeMs),
+    );
+    const file = files[1] ?? "";
 
     // A cache V8 rejects (here: not a cache at all) is ignored, and replaced after the run.
     await writeFile(file, "not a V8 code cache");

@@ -34,6 +34,25 @@ describe("module graph", () => {
     expect(urls.filter((u) => /node-forge|google-auth-library\/|gaxios/.test(u))).toEqual([]);
   });
 
+  it("loading a key file reads it through node:fs, without loading node:fs/promises", () => {
+    // node:fs/promises is a module of its own (readline, the REPL's history, file watchers under it),
+    // which a short-lived process such as the dwd CLI would pay for at every start.
+    const script = `
+      const m = await import(${index});
+      const key = await m.loadKey(${JSON.stringify(fixture("google-cloud-go-auth-sa.json"))});
+      console.log(JSON.stringify({ email: key.clientEmail, promises: process.moduleLoadList.includes("NativeModule fs/promises") }));
+    `;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      cwd: SRC,
+    });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({
+      email: expect.stringContaining("@") as unknown,
+      promises: false,
+    });
+  });
+
   it("loading a .p12 key loads node-forge (so the check above can fail)", () => {
     const urls = modulesLoadedBy(
       `const m = await import(${index}); await m.loadKey(${JSON.stringify(fixture("google-p12-pem-key.p12"))}, { email: "a@b.c" });`,

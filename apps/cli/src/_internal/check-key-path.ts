@@ -1,4 +1,5 @@
 import type { Stats } from "node:fs";
+import { statSync } from "node:fs";
 import { UsageError } from "./usage-error.ts";
 
 /**
@@ -23,7 +24,7 @@ const kinds: [string, (s: Stats) => boolean][] = [
  *
  * @throws {UsageError} `key_not_a_file` or `key_too_large`
  */
-export async function checkKeyPath(path: string | undefined, from = "--key"): Promise<void> {
+export function checkKeyPath(path: string | undefined, from = "--key"): void {
   if (path === undefined || path === "") return;
   // Key text where a path belongs (GOOGLE_APPLICATION_CREDENTIALS="$(cat key.json)"): say so, without
   // echoing it. Neither a JSON key nor a PEM key can be a file name anyone would use.
@@ -35,10 +36,11 @@ export async function checkKeyPath(path: string | undefined, from = "--key"): Pr
       "key_text_not_path",
     );
   }
-  const { stat } = await import("node:fs/promises");
   let info: Stats;
   try {
-    info = await stat(path); // follows symlinks; stat never opens the file, so a FIFO cannot block it
+    // Follows symlinks; stat never opens the file, so a FIFO cannot block it. node:fs, not
+    // node:fs/promises: the seed call does not load the latter (see build.ts's lazyFunctions).
+    info = statSync(path);
   } catch {
     return;
   }

@@ -30,7 +30,7 @@ export interface Root {
     argv: string[],
     canonical: ReadonlyMap<string, string>,
     io: Io,
-  ) => Promise<string[]>;
+  ) => string[] | Promise<string[]>;
   /** Called once, just before a command's module is imported (not for `--help` or a usage error). */
   beforeLoad?: (io: Io) => void;
 }
@@ -278,7 +278,7 @@ export async function dispatch(root: Root, argvIn: string[], ioIn: Io): Promise<
   }
   const leafInfo = flagInfo((await resolve(cmd.args)) ?? {});
   checkArgv(leafArgv, leafInfo, path);
-  // The profile in force adds its values as the flags not given (root.withProfile: loaded only here).
+  // The profile in force adds its values as the flags not given (root.withProfile).
   const fullArgv =
     root.withProfile === undefined
       ? leafArgv

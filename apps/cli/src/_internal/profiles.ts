@@ -3,7 +3,8 @@
 // anything given on the command line wins, and a value is only added to a command that has that flag.
 // The file: `$DWD_CONFIG_DIR/config.json`, else `$XDG_CONFIG_HOME/dwd` or `~/.config/dwd` (`%APPDATA%\dwd`
 // on Windows); `--profile NAME` or `DWD_PROFILE` picks a profile for one run.
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "./usage-error.ts";
@@ -61,11 +62,13 @@ export function configDir(env: Record<string, string | undefined>): string {
 const emptyConfig = (): ConfigFile => ({ active: "default", profiles: { default: {} } });
 
 /** Reads the configuration file; an absent file is the empty `default` profile. */
-export async function readConfig(env: Record<string, string | undefined>): Promise<ConfigFile> {
+export function readConfig(env: Record<string, string | undefined>): ConfigFile {
   const path = join(configDir(env), "config.json");
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    // Read synchronously, through node:fs: every command reads this small file at start, and
+    // node:fs/promises would cost each of them its load (build.ts's lazyFunctions).
+    text = readFileSync(path, "utf8");
   } catch (error) {
     if ((error as { code?: unknown }).code === "ENOENT") return emptyConfig();
     throw new UsageError(

@@ -16,8 +16,14 @@
 /** The chunks a script chunk may import, by the specifier its code uses (`./node-forge.js`). */
 export type ChunkImports = Readonly<Record<string, () => Promise<unknown>>>;
 
-/** What a script chunk's source evaluates to: a function of its importer, returning its exports. */
-type ScriptChunk = (load: (specifier: string) => Promise<unknown>) => Record<string, unknown>;
+/**
+ * What a script chunk's source evaluates to: a function of its importer and its own URL (what
+ * `import.meta.url` would be), returning its exports.
+ */
+type ScriptChunk = (
+  load: (specifier: string) => Promise<unknown>,
+  url: string,
+) => Record<string, unknown>;
 
 interface ModuleWithCacheDir {
   getCompileCacheDir?: () => string | undefined;
@@ -57,7 +63,7 @@ export function runScriptChunk(file: URL, imports: ChunkImports): Record<string,
     return load !== undefined
       ? load()
       : Promise.reject(new Error(`${basename(path)} imports ${specifier}, which is not a chunk`));
-  });
+  }, file.href);
   if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
     process.once("exit", (code) => {
       if (code === 0) keep(cacheFile, script.createCachedData());

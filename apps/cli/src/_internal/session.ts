@@ -116,9 +116,9 @@ export async function openSession(
   const iam = options.signer === "iam";
   // With --signer iam, --key names the caller's key; without --key the caller comes from ADC, not from loadKey.
   const needsKey = !iam || options.key !== undefined;
-  if (options.key !== undefined) await checkKeyPath(options.key);
+  if (options.key !== undefined) checkKeyPath(options.key);
   else if (!iam)
-    await checkKeyPath(io.env["GOOGLE_APPLICATION_CREDENTIALS"], "GOOGLE_APPLICATION_CREDENTIALS");
+    checkKeyPath(io.env["GOOGLE_APPLICATION_CREDENTIALS"], "GOOGLE_APPLICATION_CREDENTIALS");
   const key = needsKey
     ? await loadKey(options.key, {
         email: options.keyEmail,

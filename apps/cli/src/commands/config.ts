@@ -31,7 +31,7 @@ function target(config: ConfigFile, io: Io): { name: string } {
 
 /** `dwd config set KEY VALUE`. */
 export async function configSet(args: Args, io: Io): Promise<number> {
-  const config = await readConfig(io.env);
+  const config = readConfig(io.env);
   const { name } = target(config, io);
   const [key, value] = checkSetting(
     positional(args, "key"),
@@ -46,7 +46,7 @@ export async function configSet(args: Args, io: Io): Promise<number> {
 
 /** `dwd config unset KEY`. */
 export async function configUnset(args: Args, io: Io): Promise<number> {
-  const config = await readConfig(io.env);
+  const config = readConfig(io.env);
   const { name } = target(config, io);
   const key = checkKey(positional(args, "key"));
   const profile = { ...config.profiles[name] };
@@ -58,8 +58,8 @@ export async function configUnset(args: Args, io: Io): Promise<number> {
 }
 
 /** `dwd config get KEY`: the value alone on stdout; exit 1 when the profile does not set it. */
-export async function configGet(args: Args, io: Io): Promise<number> {
-  const config = await readConfig(io.env);
+export function configGet(args: Args, io: Io): number {
+  const config = readConfig(io.env);
   const { values, name } = profileInForce(config, undefined, io.env);
   const key = checkKey(positional(args, "key"));
   const value = values[key];
@@ -72,8 +72,8 @@ export async function configGet(args: Args, io: Io): Promise<number> {
 }
 
 /** `dwd config list`: the profile in force, one `key = value` a line (or --json). */
-export async function configList(args: Args, io: Io): Promise<number> {
-  const config = await readConfig(io.env);
+export function configList(args: Args, io: Io): number {
+  const config = readConfig(io.env);
   const { values, name } = profileInForce(config, undefined, io.env);
   if (args["json"] === true) {
     printJson(io, { profile: name, values });
@@ -88,7 +88,7 @@ export async function configList(args: Args, io: Io): Promise<number> {
 /** `dwd config use NAME`: makes NAME the active profile, creating it (empty) when new. */
 export async function configUse(args: Args, io: Io): Promise<number> {
   const name = checkProfileName(positional(args, "name"), "profile name");
-  const config = await readConfig(io.env);
+  const config = readConfig(io.env);
   const created = !Object.hasOwn(config.profiles, name);
   if (created) config.profiles[name] = {};
   config.active = name;
@@ -98,8 +98,8 @@ export async function configUse(args: Args, io: Io): Promise<number> {
 }
 
 /** `dwd config profiles`: every profile, the active one marked with `*`. */
-export async function configProfiles(_args: Args, io: Io): Promise<number> {
-  const config = await readConfig(io.env);
+export function configProfiles(_args: Args, io: Io): number {
+  const config = readConfig(io.env);
   for (const name of Object.keys(config.profiles).sort())
     io.out(`${name === config.active ? "*" : " "} ${name}`);
   return 0;
