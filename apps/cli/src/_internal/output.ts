@@ -78,20 +78,29 @@ function cut(text: string, width: number): string {
 
 const length = (text: string): number => [...text].length;
 
-/** Renders rows as lines (see the file comment for the two shapes). */
-export function renderTable<T>(
+/** Column widths on a terminal, and the room of the last column (it is never padded). */
+export interface TableWidths {
+  widths: number[];
+  /** How wide the last column may be: to the terminal's edge, at least its width. */
+  last: number;
+}
+
+const gap = 2;
+
+/**
+ * The widths of a terminal table: each column as wide as its header and its widest cell among `cells`,
+ * then the widest shrinkable column narrowed, one character at a time, until the row fits `width`.
+ */
+export function tableWidths<T>(
   columns: readonly Column<T>[],
-  rows: readonly T[],
-  target: TableTarget,
-): string[] {
-  const cells = rows.map((row) => columns.map((c) => terminalText(c.value(row))));
-  if (!target.tty) return cells.map((r) => r.join("\t").trimEnd());
+  cells: readonly (readonly string[])[],
+  width: number | undefined,
+): TableWidths {
   const widths = columns.map((c, i) =>
     Math.max(length(c.header), ...cells.map((r) => length(r[i] ?? ""))),
   );
-  const gap = 2;
   const total = (): number => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
-  const limit = target.width ?? Infinity;
+  const limit = width ?? Infinity;
   // Shrink the widest shrinkable column, one character at a time, down to its header's width.
   while (total() > limit) {
     let widest = -1;
@@ -106,16 +115,46 @@ export function renderTable<T>(
     if (widest < 0) break;
     widths[widest] = (widths[widest] ?? 0) - 1;
   }
-  const line = (r: readonly string[]): string =>
-    r
-      .map((cell, i) => {
-        const text = cut(cell, widths[i] ?? 0);
-        return i === r.length - 1 ? text : text + " ".repeat((widths[i] ?? 0) - length(text));
-      })
-      .join(" ".repeat(gap))
-      .trimEnd();
+  const lastWidth = widths[widths.length - 1] ?? 0;
+  return { widths, last: Math.max(lastWidth, limit - (total() - lastWidth)) };
+}
+
+/** One row of a terminal table: cells cut to their widths (`…`) and padded, the last one not padded. */
+export function tableLine(cells: readonly string[], { widths, last }: TableWidths): string {
+  return cells
+    .map((cell, i) => {
+      if (i === cells.length - 1) return cut(cell, last);
+      const text = cut(cell, widths[i] ?? 0);
+      return text + " ".repeat((widths[i] ?? 0) - length(text));
+    })
+    .join(" ".repeat(gap))
+    .trimEnd();
+}
+
+/** The cells of one row, made safe for a table (see {@link terminalText}). */
+export function tableCells<T>(columns: readonly Column<T>[], row: T): string[] {
+  return columns.map((c) => terminalText(c.value(row)));
+}
+
+/** Renders rows as lines (see the file comment for the two shapes). */
+export function renderTable<T>(
+  columns: readonly Column<T>[],
+  rows: readonly T[],
+  target: TableTarget,
+): string[] {
+  const cells = rows.map((row) => tableCells(columns, row));
+  if (!target.tty) return cells.map((r) => r.join("\t").trimEnd());
+  const widths = tableWidths(columns, cells, target.width);
   const style = target.header ?? ((t: string) => t);
-  return [style(line(columns.map((c) => c.header))), ...cells.map(line)];
+  return [
+    style(
+      tableLine(
+        columns.map((c) => c.header),
+        widths,
+      ),
+    ),
+    ...cells.map((r) => tableLine(r, widths)),
+  ];
 }
 
 /** An item of a list, with the user it was read as (absent when acting as the service account itself). */

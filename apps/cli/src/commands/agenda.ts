@@ -7,6 +7,7 @@ import {
   endRun,
   listArgs,
   listAcrossUsers,
+  listInto,
   listOutput,
   openCalendarRun,
   runFlags,
@@ -186,9 +187,7 @@ export async function agenda(
   const batch = { batch: args["no-batch"] !== true };
   if (mode !== "table") {
     const output = listOutput(mode, [], run, csvColumns(args, "events.list"));
-    const failures = await listAcrossUsers(run, lister, (s, e) => output.add(s, e), batch);
-    output.finish();
-    return endRun(run, failures);
+    return endRun(run, await listInto(run, lister, output, batch));
   }
   // The window's events are kept per user until that user's agenda is printed (days are sorted).
   const bySubject = new Map<string | undefined, Event[]>();

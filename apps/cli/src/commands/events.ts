@@ -239,6 +239,7 @@ export async function eventsSync(
       const sync = createEventSync({ client: client.as(subject), store, calendarId });
       const result = await sync.run();
       for (const e of result.events) output.add(subject, e);
+      output.flush();
       totals.events += result.events.length;
       if (result.fullSync) totals.full++;
       if (result.fullSyncRequired) totals.resynced++;
