@@ -78,11 +78,13 @@ function cut(text: string, width: number): string {
 
 const length = (text: string): number => [...text].length;
 
-/** Column widths on a terminal, and the room of the last column (it is never padded). */
+/** Column widths on a terminal, and which columns may be cut to them. */
 export interface TableWidths {
   widths: number[];
-  /** How wide the last column may be: to the terminal's edge, at least its width. */
-  last: number;
+  /** The terminal's width (Infinity when unknown): the last column may run to it. */
+  limit: number;
+  /** Per column: whether a longer cell is cut (`…`), as only shrinkable columns are. */
+  cuts: boolean[];
 }
 
 const gap = 2;
@@ -115,20 +117,29 @@ export function tableWidths<T>(
     if (widest < 0) break;
     widths[widest] = (widths[widest] ?? 0) - 1;
   }
-  const lastWidth = widths[widths.length - 1] ?? 0;
-  return { widths, last: Math.max(lastWidth, limit - (total() - lastWidth)) };
+  return { widths, limit, cuts: columns.map((c) => c.shrink === true) };
 }
 
-/** One row of a terminal table: cells cut to their widths (`…`) and padded, the last one not padded. */
-export function tableLine(cells: readonly string[], { widths, last }: TableWidths): string {
-  return cells
-    .map((cell, i) => {
-      if (i === cells.length - 1) return cut(cell, last);
-      const text = cut(cell, widths[i] ?? 0);
-      return text + " ".repeat((widths[i] ?? 0) - length(text));
-    })
-    .join(" ".repeat(gap))
-    .trimEnd();
+/**
+ * One row of a terminal table, padded to the widths. A cell of a shrinkable column longer than its width
+ * is cut with `…` (the last column's at the terminal's edge); any other cell is never cut (an ID or an
+ * address cut is no use), so a longer one, which only a row after those that fixed the widths can hold,
+ * pushes the rest of its row right.
+ */
+export function tableLine(cells: readonly string[], { widths, limit, cuts }: TableWidths): string {
+  let line = "";
+  for (const [i, cell] of cells.entries()) {
+    const width = widths[i] ?? 0;
+    if (i === cells.length - 1) {
+      // The last column is not padded: it may take the room left to the terminal's edge.
+      const room = Math.max(width, limit - length(line));
+      line += cuts[i] === true ? cut(cell, room) : cell;
+      break;
+    }
+    const text = cuts[i] === true ? cut(cell, width) : cell;
+    line += text + " ".repeat(Math.max(0, width - length(text)) + gap);
+  }
+  return line.trimEnd();
 }
 
 /** The cells of one row, made safe for a table (see {@link terminalText}). */
