@@ -1,13 +1,10 @@
 // --json over many users, written as it comes: the very document JSON.stringify(items, null, 2) makes,
-// one element at a time, in chunks of whole lines through Io.outText (so through the one redaction).
+// in chunks of whole elements through Io.outText (so through the one redaction).
 import type { Io } from "./io.ts";
-
-/** Characters gathered before a write (Io.outText writes in blocks of the same size). */
-export const streamChunkChars = 64 * 1024;
 
 /** A JSON array written element by element. */
 export interface JsonArrayStream {
-  /** Adds one element; a chunk is written once `chunkChars` are ready. */
+  /** Adds one element; a chunk is written once `chunkItems` are ready. */
   add(value: object): void;
   /** Writes what is ready (every element but the last added, which waits for its comma or the `]`). */
   flush(): void;
@@ -15,57 +12,53 @@ export interface JsonArrayStream {
   finish(): void;
 }
 
+/** Elements held before a write when no flush comes (a user of many pages listed one at a time). */
+export const streamChunkItems = 1000;
+
 /**
  * Writes a JSON array as `JSON.stringify(values, null, 2)` would, byte for byte, without holding the
- * values: `[` before the first element, each element indented by two spaces, `]` at {@link
- * JsonArrayStream.finish}. The last element added is held until the next one (which decides whether it
- * ends with a comma), so what has been written is always whole elements: closed by `finish()`, it is a
- * valid document whenever the run stops.
+ * values: `[` with the first elements, each element indented by two spaces, `]` at {@link
+ * JsonArrayStream.finish}. The elements added since the last write are stringified together, in one
+ * call (as fast as stringifying the whole array), at a flush or every `chunkItems`; the last one is held
+ * until the next (which decides whether it ends with a comma), so what has been written is always whole
+ * elements: closed by `finish()`, it is a valid document whenever the run stops.
  */
 export function jsonArrayStream(
   io: Pick<Io, "outText">,
-  chunkChars: number = streamChunkChars,
+  chunkItems: number = streamChunkItems,
 ): JsonArrayStream {
-  let ready: string[] = [];
-  let size = 0;
-  let held: string | undefined;
+  let pending: object[] = [];
   let started = false;
   let finished = false;
+  // Every element but the last, each with its comma; `[` first on the first write.
   const write = (): void => {
-    if (ready.length === 0) return;
-    const text = ready.join("\n");
-    ready = [];
-    size = 0;
-    io.outText(text);
-  };
-  const push = (text: string): void => {
-    ready.push(text);
-    size += text.length + 1;
+    if (pending.length < 2) return;
+    const out = pending.slice(0, -1);
+    pending = pending.slice(-1);
+    // "[\n  a,\n  b\n]": JSON.stringify writes a line break only between tokens, never in a string.
+    const text = JSON.stringify(out, null, 2);
+    const elements = `${text.slice(0, -2)},`;
+    io.outText(started ? elements.slice(2) : elements);
+    started = true;
   };
   return {
     add(value) {
       if (finished) return;
-      if (!started) {
-        started = true;
-        push("[");
-      }
-      if (held !== undefined) push(`${held},`);
-      // JSON.stringify writes a line break only between tokens (never inside a string), so indenting
-      // each line indents the element as the whole document's stringify would.
-      held = `  ${JSON.stringify(value, null, 2).replace(/\n/g, "\n  ")}`;
-      if (size >= chunkChars) write();
+      pending.push(value);
+      if (pending.length > chunkItems) write();
     },
     flush: write,
     finish() {
       if (finished) return;
       finished = true;
-      if (!started) push("[]");
-      else {
-        if (held !== undefined) push(held);
-        push("]");
+      const rest = pending;
+      pending = [];
+      if (rest.length === 0) {
+        io.outText(started ? "]" : "[]");
+        return;
       }
-      held = undefined;
-      write();
+      const text = JSON.stringify(rest, null, 2);
+      io.outText(started ? text.slice(2) : text);
     },
   };
 }

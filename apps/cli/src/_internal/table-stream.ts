@@ -2,9 +2,11 @@
 // goes out as it arrives. On a terminal the columns are aligned, which needs widths: the first rows (at
 // most `sampleRows`) fix them, with the header; later rows are cut to those widths with `…`.
 import type { Io } from "./io.ts";
-import { streamChunkChars } from "./json-stream.ts";
 import type { Column, TableTarget, TableWidths } from "./output.ts";
 import { tableCells, tableLine, tableWidths } from "./output.ts";
+
+/** Characters of lines gathered before a write (Io.outLines writes in blocks of the same size). */
+const streamChunkChars = 64 * 1024;
 
 /** Rows held on a terminal to fix the column widths. */
 export const sampleRows = 100;
