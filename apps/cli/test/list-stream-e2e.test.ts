@@ -135,17 +135,21 @@ function dwdUntil<T>(
 }
 
 describe("a list over many users streams (bundled dwd, emulator)", () => {
-  for (const format of ["--json", "table"] as const) {
+  for (const format of ["--json", "table", "agenda"] as const) {
     it(`${format}: the first batch's users are on stdout while the other batches are held`, async () => {
       const proxy = await startBatchHolder();
       try {
         const first = users[0] ?? "";
         // --json writes an element once the next one is there: user 0's first event shows with its comma.
-        const marker = format === "--json" ? `"subject": "${first}"` : `${first}\t`;
+        const marker = {
+          "--json": `"subject": "${first}"`,
+          table: `${first}\t`,
+          // The agenda prints each user's days once that user's last page is in, under their address.
+          agenda: `${first}\n`,
+        }[format];
         const { result, atMarker } = await dwdUntil(
           [
-            "events",
-            "list",
+            ...(format === "agenda" ? ["agenda"] : ["events", "list"]),
             "--key",
             key,
             "--subjects-file",
@@ -174,14 +178,15 @@ describe("a list over many users streams (bundled dwd, emulator)", () => {
         // (sent already or not yet) were held until then, and the run could not end without them.
         expect(atMarker).toBe(1);
         expect(proxy.batches()).toBe(3);
-        const subjects =
-          format === "--json"
-            ? (JSON.parse(result.stdout) as { subject: string }[]).map((r) => r.subject)
-            : result.stdout
-                .trimEnd()
-                .split("\n")
-                .map((line) => line.split("\t")[0]);
-        expect(subjects).toEqual(users.flatMap((u) => [u, u]));
+        const lines = result.stdout.trimEnd().split("\n");
+        if (format === "agenda")
+          expect(lines.filter((line) => /^user\d+@example\.com$/.test(line))).toEqual(users);
+        else
+          expect(
+            format === "--json"
+              ? (JSON.parse(result.stdout) as { subject: string }[]).map((r) => r.subject)
+              : lines.map((line) => line.split("\t")[0]),
+          ).toEqual(users.flatMap((u) => [u, u]));
       } finally {
         proxy.release();
         await proxy.close();

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CalendarRun, Lister, Page } from "../src/_internal/calendar-run.ts";
-import { listInto, listOutput } from "../src/_internal/calendar-run.ts";
+import { listAcrossUsers, listInto, listOutput } from "../src/_internal/calendar-run.ts";
 import type { Io } from "../src/_internal/io.ts";
 import { jsonArrayStream } from "../src/_internal/json-stream.ts";
 import type { Column, OutputMode } from "../src/_internal/output.ts";
@@ -188,6 +188,45 @@ describe("--json over many users", () => {
         expect(JSON.parse(text)).toEqual(expected);
         expect(text).toBe(JSON.stringify(expected, null, 2));
         expect(failures).toEqual(failing(users));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("says each user done once, after that user's last item, and never a user that failed", async () => {
+    const user = fc.record({
+      pages: fc.array(fc.nat(2), { minLength: 1, maxLength: 3 }),
+      tokenFails: fc.boolean(),
+      failsAt: fc.option(fc.nat(3), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(user, { minLength: 2, maxLength: 120 }), async (model) => {
+        const users: UserModel[] = model.map((m, u) => ({
+          subject: `user${u}@example.com`,
+          pages: m.pages.map((n, p) =>
+            Array.from({ length: n }, (_, i) => ({ id: `u${u}-p${p}-${i}`, summary: "s" })),
+          ),
+          ...(m.tokenFails ? { tokenFails: true } : {}),
+          ...(m.failsAt !== undefined ? { failsAt: m.failsAt } : {}),
+        }));
+        const events: string[] = [];
+        const failures = await listAcrossUsers(
+          fakeRun(users, captureIo({})),
+          lister,
+          (subject) => events.push(`item ${subject ?? ""}`),
+          { batch: true, done: (subject) => events.push(`done ${subject ?? ""}`) },
+        );
+        const failed = new Set(failures.map((f) => f.subject));
+        expect([...failed]).toEqual(failing(users));
+        const doneOf = events.filter((e) => e.startsWith("done ")).map((e) => e.slice(5));
+        expect(new Set(doneOf).size).toBe(doneOf.length);
+        expect(new Set(doneOf)).toEqual(
+          new Set(users.map((u) => u.subject).filter((s) => !failed.has(s))),
+        );
+        for (const subject of doneOf)
+          expect(events.lastIndexOf(`item ${subject}`)).toBeLessThan(
+            events.indexOf(`done ${subject}`),
+          );
       }),
       { numRuns: 60 },
     );

@@ -204,9 +204,16 @@ export async function listAcrossUsers<T>(
   run: CalendarRun,
   lister: Lister<T>,
   emit: (subject: string | undefined, item: T) => void,
-  options: { batch: boolean; flush?: () => void },
+  options: {
+    batch: boolean;
+    /** Called after each release of items: a chance to write them. */
+    flush?: () => void;
+    /** Called once a user's last page is emitted (never for a user that failed). */
+    done?: (subject: string | undefined) => void;
+  },
 ): Promise<SubjectFailure[]> {
   const flush = options.flush ?? ((): void => undefined);
+  const done = options.done ?? ((): void => undefined);
   const progress = runProgress(run);
   if (!(options.batch && run.many && run.subjects.length > 1 && lister.page !== undefined)) {
     return await forEachSubject(
@@ -214,6 +221,7 @@ export async function listAcrossUsers<T>(
       async (subject) => {
         const scopes = await run.scopes.scopesFor(subject);
         for await (const item of lister.all(run.client.as(subject), scopes)) emit(subject, item);
+        done(subject);
         flush();
       },
       { concurrency: run.concurrency, progress },
@@ -235,6 +243,7 @@ export async function listAcrossUsers<T>(
       if (s.value === undefined) continue;
       for (const item of s.value.items ?? []) emit(s.o.subject, item);
       if (s.value.nextPageToken) open.push({ ...s.o, pageToken: s.value.nextPageToken });
+      else done(s.o.subject);
     }
   };
   const release = (): void => {
@@ -336,6 +345,7 @@ export async function listAcrossUsers<T>(
       if (value === undefined) continue;
       for (const item of value.items ?? []) emit(o.subject, item);
       if (value.nextPageToken) open.push({ ...o, pageToken: value.nextPageToken });
+      else done(o.subject);
     }
     flush();
   }
