@@ -308,6 +308,42 @@ describe("output is written while later users are still pending", () => {
   }
 });
 
+describe("a progress bar on the terminal stdout streams to", () => {
+  for (const mode of ["json", "ndjson", "table"] as const) {
+    it(`--${mode}: is cleared before each write to stdout, and drawn again after`, async () => {
+      const log: string[] = [];
+      const io = captureIo({});
+      const { out, outLines, outText } = io;
+      io.out = (line) => (log.push("out"), out(line));
+      io.outLines = (lines) => (log.push("out"), outLines(lines));
+      io.outText = (text) => (log.push("out"), outText(text));
+      const terminal: Terminal = {
+        stdoutTty: true,
+        stderrTty: true,
+        columns: 80,
+        writeErr: (text) => void log.push(text === "\r\u001b[2K" ? "clear" : "bar"),
+      };
+      const users = onePageUsers(120, 2);
+      const r = fakeRun(users, io, { terminal });
+      const output = listOutput(mode, columns, r, ["id"]);
+      expect(await listInto(r, lister, output, { batch: true })).toEqual([]);
+      expect(log.filter((e) => e === "out").length).toBeGreaterThan(0);
+      // Whenever stdout is written, the last thing said on stderr cleared the bar's line.
+      for (const [i, e] of log.entries())
+        if (e === "out")
+          expect(
+            log.slice(0, i).findLast((x) => x !== "out"),
+            `write ${i}`,
+          ).toBe("clear");
+      // The bar was drawn again between releases, and the run ends with it cleared.
+      expect(
+        log.filter((e, i) => e === "bar" && log.slice(0, i).includes("out")).length,
+      ).toBeGreaterThan(0);
+      expect(log.filter((e) => e !== "out").at(-1)).toBe("clear");
+    });
+  }
+});
+
 describe("the table", () => {
   const rows = Array.from({ length: 150 }, (_, i) => ({
     id: `e${i}`,

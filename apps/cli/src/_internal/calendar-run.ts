@@ -203,7 +203,7 @@ export const tokenConcurrency = (concurrency: number): number =>
 export async function listAcrossUsers<T>(
   run: CalendarRun,
   lister: Lister<T>,
-  emit: (subject: string | undefined, item: T) => void,
+  emitItem: (subject: string | undefined, item: T) => void,
   options: {
     batch: boolean;
     /** Called after each release of items: a chance to write them. */
@@ -212,9 +212,22 @@ export async function listAcrossUsers<T>(
     done?: (subject: string | undefined) => void;
   },
 ): Promise<SubjectFailure[]> {
-  const flush = options.flush ?? ((): void => undefined);
-  const done = options.done ?? ((): void => undefined);
   const progress = runProgress(run);
+  // A bar on the terminal stdout streams to is cleared before any output, and drawn again after it.
+  const quiet = run.terminal.stdoutTty;
+  const emit = (subject: string | undefined, item: T): void => {
+    if (quiet) progress.pause();
+    emitItem(subject, item);
+  };
+  const done = (subject: string | undefined): void => {
+    if (quiet) progress.pause();
+    options.done?.(subject);
+  };
+  const flush = (): void => {
+    if (quiet) progress.pause();
+    options.flush?.();
+    progress.resume();
+  };
   if (!(options.batch && run.many && run.subjects.length > 1 && lister.page !== undefined)) {
     return await forEachSubject(
       run.subjects,

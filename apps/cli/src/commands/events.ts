@@ -229,6 +229,7 @@ export async function eventsSync(
     csvColumns(args, "events.list"),
   );
   const totals = { events: 0, full: 0, resynced: 0 };
+  const progress = runProgress(run);
   const failures = await forEachSubject(
     run.subjects,
     async (subject) => {
@@ -238,13 +239,16 @@ export async function eventsSync(
       clients.set(key, client);
       const sync = createEventSync({ client: client.as(subject), store, calendarId });
       const result = await sync.run();
+      // A bar on the terminal stdout streams to is cleared before output, and drawn again after it.
+      if (terminal.stdoutTty) progress.pause();
       for (const e of result.events) output.add(subject, e);
       output.flush();
+      progress.resume();
       totals.events += result.events.length;
       if (result.fullSync) totals.full++;
       if (result.fullSyncRequired) totals.resynced++;
     },
-    { concurrency: run.concurrency, progress: runProgress(run) },
+    { concurrency: run.concurrency, progress },
   );
   output.finish();
   const users = run.subjects.length - failures.length;
