@@ -16,9 +16,9 @@ export interface JsonArrayStream {
 export const streamChunkItems = 1000;
 
 /**
- * Writes a JSON array as `JSON.stringify(values, null, 2)` would, byte for byte, without holding the
- * values: `[` with the first elements, each element indented by two spaces, `]` at {@link
- * JsonArrayStream.finish}. The elements added since the last write are stringified together, in one
+ * Writes a JSON array as `JSON.stringify(values, null, 2)` would, byte for byte, holding only the
+ * elements not yet written (at most `chunkItems` + 1): `[` with the first elements, each element
+ * indented by two spaces, `]` at {@link JsonArrayStream.finish}. The elements added since the last write are stringified together, in one
  * call (as fast as stringifying the whole array), at a flush or every `chunkItems`; the last one is held
  * until the next (which decides whether it ends with a comma), so what has been written is always whole
  * elements: closed by `finish()`, it is a valid document whenever the run stops.

@@ -1,6 +1,7 @@
 // A list's table written as it comes. Piped, a row is tab-separated cells with nothing cut, so each row
 // goes out as it arrives. On a terminal the columns are aligned, which needs widths: the first rows (at
-// most `sampleRows`) fix them, with the header; later rows are cut to those widths with `…`.
+// most `sampleRows`) fix them, with the header; later rows follow in those columns (see tableLine: a
+// longer shrinkable cell is cut with `…`, any other pushes the rest of its row right).
 import type { Io } from "./io.ts";
 import type { Column, TableTarget, TableWidths } from "./output.ts";
 import { tableCells, tableLine, tableWidths } from "./output.ts";
