@@ -3,6 +3,8 @@
 // a fake one (users, pages and failures from a model; batches held on promises the test releases), so
 // "written before the run ends" is asserted by order of events, never by time.
 import fc from "fast-check";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CalendarRun, Lister, Page } from "../src/_internal/calendar-run.ts";
 import { listAcrossUsers, listInto, listOutput } from "../src/_internal/calendar-run.ts";
@@ -13,7 +15,8 @@ import { renderTable } from "../src/_internal/output.ts";
 import { tableStream } from "../src/_internal/table-stream.ts";
 import type { Terminal } from "../src/_internal/terminal.ts";
 import { pipedTerminal } from "../src/_internal/terminal.ts";
-import { captureIo } from "./helpers.ts";
+import { eventsCreate } from "../src/commands/events.ts";
+import { captureIo, startTestEmulator } from "./helpers.ts";
 
 interface Item {
   id: string;
@@ -435,5 +438,60 @@ describe("jsonArrayStream()", () => {
         },
       ),
     );
+  });
+});
+
+describe("events create (one user, many events) with a bar on the terminal stdout is written to", () => {
+  it("clears the bar's line before each outcome line", async () => {
+    const emu = await startTestEmulator("create-bar");
+    try {
+      const file = join(emu.dir, "events.ndjson");
+      await writeFile(
+        file,
+        [1, 2, 3]
+          .map((i) =>
+            JSON.stringify({
+              summary: `E${i}`,
+              start: { dateTime: "2026-03-02T10:00:00Z" },
+              end: { dateTime: "2026-03-02T11:00:00Z" },
+            }),
+          )
+          .join("\n"),
+      );
+      const log: string[] = [];
+      const io = captureIo(emu.env);
+      const { out } = io;
+      io.out = (line) => (log.push("out"), out(line));
+      const terminal: Terminal = {
+        stdoutTty: true,
+        stderrTty: true,
+        columns: 80,
+        writeErr: (text) => void log.push(text === "\r\u001b[2K" ? "clear" : "bar"),
+      };
+      const code = await eventsCreate(
+        "insert",
+        "primary",
+        { key: emu.bot, subject: "ana@example.com", file },
+        io,
+        terminal,
+      );
+      expect(io.stderr).toEqual([]);
+      expect(code).toBe(0);
+      expect(io.stdout.map((l) => (JSON.parse(l) as { status: string }).status)).toEqual([
+        "created",
+        "created",
+        "created",
+      ]);
+      expect(log.filter((e) => e === "out")).toHaveLength(3);
+      for (const [i, e] of log.entries())
+        if (e === "out")
+          expect(
+            log.slice(0, i).findLast((x) => x !== "out"),
+            `write ${i}`,
+          ).toBe("clear");
+      expect(log.at(-1)).toBe("clear");
+    } finally {
+      await emu.close();
+    }
   });
 });

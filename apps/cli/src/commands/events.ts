@@ -546,6 +546,8 @@ export async function eventsCreate(
         failures.push(outcome);
       }
     }
+    // A bar on the terminal stdout is written to is cleared first (the tick draws it again).
+    if (terminal.stdoutTty) progress.pause();
     io.out(JSON.stringify(outcome));
     progress.tick(outcome.status === "failed");
   });
