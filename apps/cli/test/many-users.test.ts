@@ -318,6 +318,29 @@ describe("progress", () => {
       "\r\u001b[2K",
     ]);
   });
+  it("pauses (clears its line once) for output, resumes, and draws nothing after finish", () => {
+    const writes: string[] = [];
+    const p = createProgress(3, {
+      label: "users",
+      enabled: true,
+      write: (t) => void writes.push(t),
+    });
+    p.pause();
+    p.pause();
+    p.resume();
+    p.resume();
+    p.tick();
+    p.finish();
+    p.tick();
+    p.resume();
+    expect(writes).toEqual([
+      "\r\u001b[2Kusers 0/3 [........................]   0%",
+      "\r\u001b[2K",
+      "\r\u001b[2Kusers 0/3 [........................]   0%",
+      "\r\u001b[2Kusers 1/3 [########................]  33%",
+      "\r\u001b[2K",
+    ]);
+  });
   it("writes nothing when stderr is not a terminal", () => {
     const writes: string[] = [];
     const p = createProgress(5, {

@@ -13,32 +13,36 @@ const quiet = (): ReturnType<typeof createProgress> =>
 describe("userOrder()", () => {
   it("writes a later user's items only once every user before it has finished", () => {
     const out: string[] = [];
-    const order = userOrder<string>((i, item) => out.push(`${i}:${item}`), 4);
+    const order = userOrder<string>(
+      { item: (i, item) => out.push(`${i}:${item}`), done: (i) => out.push(`${i} done`) },
+      4,
+    );
     order.item(1, "b1");
     order.item(0, "a1");
     expect(out).toEqual(["0:a1"]); // user 0 is first: straight out; user 1's item waits
     order.item(2, "c1");
-    order.finish(2);
+    order.finish(2, false); // user 2 failed after one item
     expect(out).toEqual(["0:a1"]);
-    order.finish(0);
-    expect(out).toEqual(["0:a1", "1:b1"]); // user 1 is now first: its kept item goes out
+    order.finish(0, true);
+    expect(out).toEqual(["0:a1", "0 done", "1:b1"]); // user 1 is now first: its kept item goes out
     order.item(1, "b2");
-    expect(out).toEqual(["0:a1", "1:b1", "1:b2"]);
-    order.finish(1);
-    expect(out).toEqual(["0:a1", "1:b1", "1:b2", "2:c1"]);
+    expect(out).toEqual(["0:a1", "0 done", "1:b1", "1:b2"]);
+    order.finish(1, true);
+    // A failed user's items up to its failure are written; it is never said done.
+    expect(out).toEqual(["0:a1", "0 done", "1:b1", "1:b2", "1 done", "2:c1"]);
   });
 
   it("holds back a user more than `window` places ahead of the first unfinished one", async () => {
-    const order = userOrder<string>(() => {}, 2);
+    const order = userOrder<string>({ item: () => {} }, 2);
     let started = false;
     await order.ready(1);
     const third = order.ready(2).then(() => (started = true));
     await Promise.resolve();
     expect(started).toBe(false);
-    order.finish(1); // not the first: nothing moves
+    order.finish(1, true); // not the first: nothing moves
     await Promise.resolve();
     expect(started).toBe(false);
-    order.finish(0);
+    order.finish(0, true);
     await third;
     expect(started).toBe(true);
   });
@@ -58,7 +62,11 @@ describe("userOrder()", () => {
         async (users, concurrency) => {
           const window = concurrency * 2;
           const out: [number, number][] = [];
-          const order = userOrder<number>((i, n) => out.push([i, n]), window);
+          const said: number[] = [];
+          const order = userOrder<number>(
+            { item: (i, n) => out.push([i, n]), done: (i) => said.push(i) },
+            window,
+          );
           let head = 0;
           let mostAhead = 0;
           const done = new Set<number>();
@@ -68,6 +76,7 @@ describe("userOrder()", () => {
             async (_subject, index) => {
               await order.ready(index);
               mostAhead = Math.max(mostAhead, index - head);
+              let ok = false;
               try {
                 const user = users[index]!;
                 for (let n = 0; n < user.items; n++) {
@@ -76,10 +85,11 @@ describe("userOrder()", () => {
                   if (user.failAfter === n) throw new Error(`user ${index} fails`);
                   order.item(index, n);
                 }
+                ok = true;
               } finally {
                 done.add(index);
                 while (done.has(head)) head++;
-                order.finish(index);
+                order.finish(index, ok);
               }
             },
             { concurrency, progress: quiet() },
@@ -100,6 +110,11 @@ describe("userOrder()", () => {
               const u = users[i]!;
               return u.failAfter !== undefined && u.failAfter < u.items;
             }),
+          );
+          expect(said).toEqual(
+            users.flatMap((u, i) =>
+              u.failAfter !== undefined && u.failAfter < u.items ? [] : [i],
+            ),
           );
           expect(mostAhead).toBeLessThan(window);
         },

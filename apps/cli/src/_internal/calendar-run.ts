@@ -11,9 +11,11 @@ import { printJson } from "./io.ts";
 import { jsonDepth, maxJsonDepth } from "./json-depth.ts";
 import type { SubjectFailure } from "./many-users.ts";
 import { forEachSubject, pool, summarizeFailures, summaryLine } from "./many-users.ts";
-import type { Column, OutputMode } from "./output.ts";
-import { csvFields, csvKindOf, csvRecord, fieldsArg, fieldText } from "./csv.ts";
-import { outputArgs, outputMode, renderTable, taggedJson } from "./output.ts";
+import type { ListOutput } from "./list-output.ts";
+import { listOutput } from "./list-output.ts";
+import type { Column } from "./output.ts";
+import { csvFields, csvKindOf, fieldsArg } from "./csv.ts";
+import { outputArgs, outputMode } from "./output.ts";
 import type { Progress } from "./progress.ts";
 import { createProgress } from "./progress.ts";
 import type { ScopeChoice } from "./scope-choice.ts";
@@ -31,7 +33,8 @@ import type { Terminal } from "./terminal.ts";
 import { UsageError } from "./usage-error.ts";
 import { userOrder } from "./user-order.ts";
 
-export { callArgs };
+export { callArgs, listOutput };
+export type { ListOutput };
 
 /** Flags of every list command: many users, output formats, batching. */
 export const listArgs = {
@@ -166,70 +169,6 @@ export function runProgress(run: CalendarRun, label = "users"): Progress {
   });
 }
 
-/** Collects or streams the items of a list command in the chosen format. */
-export interface ListOutput<T> {
-  add(subject: string | undefined, item: T): void;
-  /** Prints what was collected (table, JSON document). */
-  finish(): void;
-}
-
-/** Where list items go: NDJSON streams; a table and a JSON document are printed at the end, users in order. */
-export function listOutput<T extends object>(
-  mode: OutputMode,
-  columns: readonly Column<T>[],
-  run: Pick<CalendarRun, "io" | "terminal" | "many" | "subjects">,
-  fields: readonly string[] = [],
-): ListOutput<T> {
-  const bySubject = new Map<string | undefined, T[]>();
-  // CSV streams like NDJSON: the header goes out before the first record (or alone, for no records).
-  let header = false;
-  const csvHeader = (): void => {
-    if (header) return;
-    header = true;
-    run.io.out(csvRecord(run.many ? ["subject", ...fields] : fields));
-  };
-  return {
-    add(subject, item) {
-      if (mode === "ndjson") {
-        run.io.out(JSON.stringify(taggedJson({ subject, item })));
-        return;
-      }
-      if (mode === "csv") {
-        csvHeader();
-        const values = fields.map((f) => fieldText(item, f));
-        run.io.out(csvRecord(run.many ? [subject ?? "", ...values] : values));
-        return;
-      }
-      const list = bySubject.get(subject) ?? [];
-      list.push(item);
-      bySubject.set(subject, list);
-    },
-    finish() {
-      if (mode === "csv") csvHeader();
-      if (mode === "ndjson" || mode === "csv") return;
-      const rows = run.subjects.flatMap((s) =>
-        (bySubject.get(s) ?? []).map((item) => ({ subject: s, item })),
-      );
-      if (mode === "json") {
-        printJson(run.io, rows.map(taggedJson));
-        return;
-      }
-      const cols: Column<{ subject: string | undefined; item: T }>[] = [
-        ...(run.many
-          ? [{ header: "SUBJECT", value: (r: { subject: string | undefined }) => r.subject ?? "" }]
-          : []),
-        ...columns.map((c) => ({ ...c, value: (r: { item: T }) => c.value(r.item) })),
-      ];
-      const lines = renderTable(cols, rows, {
-        tty: run.terminal.stdoutTty,
-        width: run.terminal.columns,
-        header: (t) => run.io.styleOut("bold", t),
-      });
-      run.io.outLines(lines);
-    },
-  };
-}
-
 /** One page of a list method. */
 export interface Page<T> {
   items?: T[] | null;
@@ -264,31 +203,63 @@ export const tokenConcurrency = (concurrency: number): number =>
  * requests (50 calls each, every part with its user's token): the first pages as a pipeline, a batch
  * leaving as soon as 50 users have their tokens (or no exchange is left), while the other exchanges go
  * on; then round after round of further pages until each user's last. Otherwise one user at a time per
- * worker. Failures are per user; items come out in the order of the users, as one round at a time did.
+ * worker. Failures are per user.
+ *
+ * Items are emitted as they are released, and `options.flush` is called after each release, so output
+ * can be written while other batches are in flight: batched, each user's first page in the order of the
+ * users (a user's page waits only for the users before it), then each further round of pages, users in
+ * order; one user at a time (`batch: false`, or a lister without pages), as each user's pages arrive.
  */
 export async function listAcrossUsers<T>(
   run: CalendarRun,
   lister: Lister<T>,
-  emit: (subject: string | undefined, item: T) => void,
-  options: { batch: boolean },
+  emitItem: (subject: string | undefined, item: T) => void,
+  options: {
+    batch: boolean;
+    /** Called after each release of items: a chance to write them. */
+    flush?: () => void;
+    /** Called once a user's last page is emitted (never for a user that failed). */
+    done?: (subject: string | undefined) => void;
+  },
 ): Promise<SubjectFailure[]> {
   const progress = runProgress(run);
+  // A bar on the terminal stdout streams to is cleared before any output, and drawn again after it.
+  const quiet = run.terminal.stdoutTty;
+  const emit = (subject: string | undefined, item: T): void => {
+    if (quiet) progress.pause();
+    emitItem(subject, item);
+  };
+  const done = (subject: string | undefined): void => {
+    if (quiet) progress.pause();
+    options.done?.(subject);
+  };
+  const flush = (): void => {
+    if (quiet) progress.pause();
+    options.flush?.();
+    progress.resume();
+  };
   if (!(options.batch && run.many && run.subjects.length > 1 && lister.page !== undefined)) {
     // Users run `concurrency` at a time; their items come out in the users' order (user-order.ts).
     const order = userOrder<T>(
-      (index, item) => emit(run.subjects[index], item),
+      {
+        item: (index, item) => emit(run.subjects[index], item),
+        done: (index) => done(run.subjects[index]),
+      },
       run.concurrency * 2,
     );
     return await forEachSubject(
       run.subjects,
       async (subject, index) => {
         await order.ready(index);
+        let ok = false;
         try {
           const scopes = await run.scopes.scopesFor(subject);
           for await (const item of lister.all(run.client.as(subject), scopes))
             order.item(index, item);
+          ok = true;
         } finally {
-          order.finish(index);
+          order.finish(index, ok);
+          flush();
         }
       },
       { concurrency: run.concurrency, progress },
@@ -310,11 +281,13 @@ export async function listAcrossUsers<T>(
       if (s.value === undefined) continue;
       for (const item of s.value.items ?? []) emit(s.o.subject, item);
       if (s.value.nextPageToken) open.push({ ...s.o, pageToken: s.value.nextPageToken });
+      else done(s.o.subject);
     }
   };
   const release = (): void => {
     try {
       releaseNow();
+      flush();
     } catch (error) {
       broken ??= { error };
     }
@@ -354,7 +327,7 @@ export async function listAcrossUsers<T>(
   const firstPage = (o: Open, value: Page<T>): void => {
     settled.set(o.index, { o, value });
   };
-  const flush = async (): Promise<void> => {
+  const sendWaiting = async (): Promise<void> => {
     while (inFlight.size >= run.concurrency) await Promise.race(inFlight);
     const chunk = waiting.splice(0, batchSize);
     if (chunk.length === 0) return;
@@ -380,10 +353,10 @@ export async function listAcrossUsers<T>(
         release();
         return;
       }
-      if (waiting.length >= batchSize) await flush();
+      if (waiting.length >= batchSize) await sendWaiting();
     },
   );
-  while (waiting.length > 0) await flush();
+  while (waiting.length > 0) await sendWaiting();
   await Promise.all(inFlight);
   release();
   if (broken !== undefined) throw broken.error;
@@ -410,7 +383,9 @@ export async function listAcrossUsers<T>(
       if (value === undefined) continue;
       for (const item of value.items ?? []) emit(o.subject, item);
       if (value.nextPageToken) open.push({ ...o, pageToken: value.nextPageToken });
+      else done(o.subject);
     }
+    flush();
   }
   progress.finish();
   return [...failures.entries()].sort(([a], [b]) => a - b).map(([, f]) => f);
@@ -454,11 +429,38 @@ export async function runList<T extends object>(
   args: Record<string, unknown>,
 ): Promise<number> {
   const output = listOutput(outputMode(args), columns, run, csvColumns(args, lister.method));
-  const failures = await listAcrossUsers(run, lister, (s, item) => output.add(s, item), {
-    batch: args["no-batch"] !== true,
-  });
-  output.finish();
+  const failures = await listInto(run, lister, output, { batch: args["no-batch"] !== true });
   return endRun(run, failures);
+}
+
+/**
+ * Lists for every user of the run into `output` as the items come (see {@link listAcrossUsers}), then
+ * finishes it. Should the run stop on an error (stdout refusing a write), the output is still finished
+ * before the error goes on: what was written is whole items, so a `--json` array is closed, valid JSON
+ * of the items written so far, and the error is said on stderr with its exit code.
+ */
+export async function listInto<T extends object>(
+  run: CalendarRun,
+  lister: Lister<T>,
+  output: ListOutput<T>,
+  options: { batch: boolean },
+): Promise<SubjectFailure[]> {
+  let failures: SubjectFailure[];
+  try {
+    failures = await listAcrossUsers(run, lister, (s, item) => output.add(s, item), {
+      batch: options.batch,
+      flush: () => output.flush(),
+    });
+  } catch (error) {
+    try {
+      output.finish();
+    } catch {
+      // The output that failed fails again (it is closed by now); the first error is the one to say.
+    }
+    throw error;
+  }
+  output.finish();
+  return failures;
 }
 
 /**

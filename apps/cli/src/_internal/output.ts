@@ -78,20 +78,31 @@ function cut(text: string, width: number): string {
 
 const length = (text: string): number => [...text].length;
 
-/** Renders rows as lines (see the file comment for the two shapes). */
-export function renderTable<T>(
+/** Column widths on a terminal, and which columns may be cut to them. */
+export interface TableWidths {
+  widths: number[];
+  /** The terminal's width (Infinity when unknown): the last column may run to it. */
+  limit: number;
+  /** Per column: whether a longer cell is cut (`…`), as only shrinkable columns are. */
+  cuts: boolean[];
+}
+
+const gap = 2;
+
+/**
+ * The widths of a terminal table: each column as wide as its header and its widest cell among `cells`,
+ * then the widest shrinkable column narrowed, one character at a time, until the row fits `width`.
+ */
+export function tableWidths<T>(
   columns: readonly Column<T>[],
-  rows: readonly T[],
-  target: TableTarget,
-): string[] {
-  const cells = rows.map((row) => columns.map((c) => terminalText(c.value(row))));
-  if (!target.tty) return cells.map((r) => r.join("\t").trimEnd());
+  cells: readonly (readonly string[])[],
+  width: number | undefined,
+): TableWidths {
   const widths = columns.map((c, i) =>
     Math.max(length(c.header), ...cells.map((r) => length(r[i] ?? ""))),
   );
-  const gap = 2;
   const total = (): number => widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
-  const limit = target.width ?? Infinity;
+  const limit = width ?? Infinity;
   // Shrink the widest shrinkable column, one character at a time, down to its header's width.
   while (total() > limit) {
     let widest = -1;
@@ -106,16 +117,55 @@ export function renderTable<T>(
     if (widest < 0) break;
     widths[widest] = (widths[widest] ?? 0) - 1;
   }
-  const line = (r: readonly string[]): string =>
-    r
-      .map((cell, i) => {
-        const text = cut(cell, widths[i] ?? 0);
-        return i === r.length - 1 ? text : text + " ".repeat((widths[i] ?? 0) - length(text));
-      })
-      .join(" ".repeat(gap))
-      .trimEnd();
+  return { widths, limit, cuts: columns.map((c) => c.shrink === true) };
+}
+
+/**
+ * One row of a terminal table, padded to the widths. A cell of a shrinkable column longer than its width
+ * is cut with `…` (the last column's at the terminal's edge); any other cell is never cut (an ID or an
+ * address cut is no use), so a longer one, which only a row after those that fixed the widths can hold,
+ * pushes the rest of its row right.
+ */
+export function tableLine(cells: readonly string[], { widths, limit, cuts }: TableWidths): string {
+  let line = "";
+  for (const [i, cell] of cells.entries()) {
+    const width = widths[i] ?? 0;
+    if (i === cells.length - 1) {
+      // The last column is not padded: it may take the room left to the terminal's edge.
+      const room = Math.max(width, limit - length(line));
+      line += cuts[i] === true ? cut(cell, room) : cell;
+      break;
+    }
+    const text = cuts[i] === true ? cut(cell, width) : cell;
+    line += text + " ".repeat(Math.max(0, width - length(text)) + gap);
+  }
+  return line.trimEnd();
+}
+
+/** The cells of one row, made safe for a table (see {@link terminalText}). */
+export function tableCells<T>(columns: readonly Column<T>[], row: T): string[] {
+  return columns.map((c) => terminalText(c.value(row)));
+}
+
+/** Renders rows as lines (see the file comment for the two shapes). */
+export function renderTable<T>(
+  columns: readonly Column<T>[],
+  rows: readonly T[],
+  target: TableTarget,
+): string[] {
+  const cells = rows.map((row) => tableCells(columns, row));
+  if (!target.tty) return cells.map((r) => r.join("\t").trimEnd());
+  const widths = tableWidths(columns, cells, target.width);
   const style = target.header ?? ((t: string) => t);
-  return [style(line(columns.map((c) => c.header))), ...cells.map(line)];
+  return [
+    style(
+      tableLine(
+        columns.map((c) => c.header),
+        widths,
+      ),
+    ),
+    ...cells.map((r) => tableLine(r, widths)),
+  ];
 }
 
 /** An item of a list, with the user it was read as (absent when acting as the service account itself). */

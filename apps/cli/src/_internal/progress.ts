@@ -22,6 +22,13 @@ export function renderProgress(label: string, counts: ProgressCounts, barWidth =
 export interface Progress {
   /** One more user done (`failed`: it failed). */
   tick(failed?: boolean): void;
+  /**
+   * Clears the bar's line until {@link Progress.resume} or the next tick: output streamed to the same
+   * terminal then starts on a clean line instead of after the bar.
+   */
+  pause(): void;
+  /** Draws the bar again after {@link Progress.pause}. */
+  resume(): void;
   /** Clears the line (the summary follows on clean lines). */
   finish(): void;
 }
@@ -31,19 +38,41 @@ export function createProgress(
   total: number,
   options: { label: string; enabled: boolean; write: (text: string) => void },
 ): Progress {
-  if (!options.enabled || total <= 1) return { tick: () => undefined, finish: () => undefined };
+  if (!options.enabled || total <= 1)
+    return {
+      tick: () => undefined,
+      pause: () => undefined,
+      resume: () => undefined,
+      finish: () => undefined,
+    };
   const counts: ProgressCounts = { done: 0, failed: 0, total };
+  let shown = false;
   // \r back to the start, ESC[2K clears the line: the bar is redrawn in place, never scrolled.
-  const draw = (): void => options.write(`\r\u001b[2K${renderProgress(options.label, counts)}`);
+  const draw = (): void => {
+    shown = true;
+    options.write(`\r\u001b[2K${renderProgress(options.label, counts)}`);
+  };
+  const clear = (): void => {
+    shown = false;
+    options.write("\r\u001b[2K");
+  };
+  let done = false;
   draw();
   return {
     tick(failed = false) {
       counts.done++;
       if (failed) counts.failed++;
-      draw();
+      if (!done) draw();
+    },
+    pause() {
+      if (shown) clear();
+    },
+    resume() {
+      if (!shown && !done) draw();
     },
     finish() {
-      options.write("\r\u001b[2K");
+      done = true;
+      clear();
     },
   };
 }

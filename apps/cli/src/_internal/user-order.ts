@@ -9,20 +9,30 @@ export interface UserOrder<T> {
   ready(index: number): Promise<void>;
   /** One item of user `index`: written now if every user before it has finished, else kept. */
   item(index: number, item: T): void;
-  /** User `index` is done (succeeded or failed): the next users' kept items go out. */
-  finish(index: number): void;
+  /** User `index` is done (`ok`: it succeeded): the next users' kept items go out. */
+  finish(index: number, ok: boolean): void;
+}
+
+/** Where a {@link UserOrder} writes, in the users' order. */
+export interface UserOrderOutput<T> {
+  /** Writes one item of user `index`. */
+  item(index: number, item: T): void;
+  /** User `index` succeeded and every item of it has been written. */
+  done?(index: number): void;
 }
 
 /**
  * Makes a {@link UserOrder} over `emit` (the output, in the users' order).
  *
- * @param emit writes one item of user `index`
+ * @param output writes each item, and says each user done, in the users' order
  * @param window how far ahead of the first unfinished user work may start (at least 1)
  * @returns the reorder point
  */
-export function userOrder<T>(emit: (index: number, item: T) => void, window: number): UserOrder<T> {
+export function userOrder<T>(output: UserOrderOutput<T>, window: number): UserOrder<T> {
+  const emit = (index: number, item: T): void => output.item(index, item);
   const kept = new Map<number, T[]>();
-  const finished = new Set<number>();
+  /** Finished users not yet reached, and whether each succeeded. */
+  const finished = new Map<number, boolean>();
   const waiting = new Map<number, () => void>();
   let head = 0;
   const wake = (): void => {
@@ -46,10 +56,11 @@ export function userOrder<T>(emit: (index: number, item: T) => void, window: num
       if (list === undefined) kept.set(index, [item]);
       else list.push(item);
     },
-    finish(index) {
-      finished.add(index);
-      while (finished.has(head)) {
+    finish(index, ok) {
+      finished.set(index, ok);
+      for (let done = finished.get(head); done !== undefined; done = finished.get(head)) {
         finished.delete(head);
+        if (done) output.done?.(head);
         head++;
         const list = kept.get(head);
         if (list !== undefined) {

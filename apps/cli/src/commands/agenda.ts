@@ -7,6 +7,7 @@ import {
   endRun,
   listArgs,
   listAcrossUsers,
+  listInto,
   listOutput,
   openCalendarRun,
   runFlags,
@@ -186,12 +187,27 @@ export async function agenda(
   const batch = { batch: args["no-batch"] !== true };
   if (mode !== "table") {
     const output = listOutput(mode, [], run, csvColumns(args, "events.list"));
-    const failures = await listAcrossUsers(run, lister, (s, e) => output.add(s, e), batch);
-    output.finish();
-    return endRun(run, failures);
+    return endRun(run, await listInto(run, lister, output, batch));
   }
-  // The window's events are kept per user until that user's agenda is printed (days are sorted).
+  // A user's events are kept until that user's last page is in (days are sorted), then that user's
+  // agenda is printed and let go: users are printed as they complete, in the order listAcrossUsers
+  // releases them (first pages in the order of the users).
   const bySubject = new Map<string | undefined, Event[]>();
+  const firstDay = formatters(timeZone).day.format(from);
+  const print = (subject: string | undefined): void => {
+    const lines = agendaLines(bySubject.get(subject) ?? [], subject, {
+      timeZone,
+      firstDay,
+      details: args["details"] === true,
+    });
+    bySubject.delete(subject);
+    io.outLines([
+      ...(run.many ? [io.styleOut("bold", subject ?? "")] : []),
+      ...lines.map((line) =>
+        /^\S/.test(line) && line !== "No events" ? io.styleOut("cyan", line) : line,
+      ),
+    ]);
+  };
   const failures = await listAcrossUsers(
     run,
     lister,
@@ -200,22 +216,8 @@ export async function agenda(
       list.push(e);
       bySubject.set(s, list);
     },
-    batch,
+    { ...batch, done: print },
   );
-  const failed = new Set(failures.map((f) => f.subject));
-  const firstDay = formatters(timeZone).day.format(from);
-  for (const subject of run.subjects) {
-    if (failed.has(subject)) continue;
-    if (run.many) io.out(io.styleOut("bold", subject ?? ""));
-    const lines = agendaLines(bySubject.get(subject) ?? [], subject, {
-      timeZone,
-      firstDay,
-      details: args["details"] === true,
-    });
-    for (const line of lines)
-      io.out(/^\S/.test(line) && line !== "No events" ? io.styleOut("cyan", line) : line);
-    bySubject.delete(subject);
-  }
   return endRun(run, failures);
 }
 

@@ -230,15 +230,23 @@ export async function eventsSync(
     csvColumns(args, "events.list"),
   );
   const totals = { events: 0, full: 0, resynced: 0 };
-  // Users sync `concurrency` at a time; their events come out in the users' order (user-order.ts).
+  const progress = runProgress(run);
+  // Users sync `concurrency` at a time; their events come out in the users' order (user-order.ts). A
+  // bar on the terminal stdout streams to is cleared before output, and drawn again after it.
   const order = userOrder<Event>(
-    (index, e) => output.add(run.subjects[index], e),
+    {
+      item: (index, e) => {
+        if (terminal.stdoutTty) progress.pause();
+        output.add(run.subjects[index], e);
+      },
+    },
     run.concurrency * 2,
   );
   const failures = await forEachSubject(
     run.subjects,
     async (subject, index) => {
       await order.ready(index);
+      let ok = false;
       try {
         const scopes = await run.scopes.scopesFor(subject);
         const key = scopes.join(" ");
@@ -250,11 +258,14 @@ export async function eventsSync(
         totals.events += result.events.length;
         if (result.fullSync) totals.full++;
         if (result.fullSyncRequired) totals.resynced++;
+        ok = true;
       } finally {
-        order.finish(index);
+        order.finish(index, ok);
+        output.flush();
+        progress.resume();
       }
     },
-    { concurrency: run.concurrency, progress: runProgress(run) },
+    { concurrency: run.concurrency, progress },
   );
   output.finish();
   const users = run.subjects.length - failures.length;
@@ -552,6 +563,8 @@ export async function eventsCreate(
         failures.push(outcome);
       }
     }
+    // A bar on the terminal stdout is written to is cleared first (the tick draws it again).
+    if (terminal.stdoutTty) progress.pause();
     io.out(JSON.stringify(outcome));
     progress.tick(outcome.status === "failed");
   });
