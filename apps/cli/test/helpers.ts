@@ -131,6 +131,7 @@ export function captureIo(
     out: (line) => void stdout.push(safeLine(line, color)),
     outLines: (lines) => void stdout.push(...lines.map((line) => safeLine(line, color))),
     outText: (text) => void stdout.push(...text.split("\n").map((line) => safeLine(line, color))),
+    outJson: (text) => void stdout.push(...text.split("\n").map((line) => safeLine(line, color))),
     err: (line) => void stderr.push(safeLine(line, color)),
     outSecret: (line) => void stdout.push(visibleControls(line)),
     styleOut: (style, text) => paint(color, style, text),

@@ -69,7 +69,7 @@ describe("safeBlock()", () => {
 
 /** What processIo() writes to fd 1 in a child process for `calls`, with `env` (a color switch). */
 function processOutput(
-  calls: { out?: string; outLines?: string[]; outText?: string }[],
+  calls: { out?: string; outLines?: string[]; outText?: string; outJson?: string }[],
   env: Record<string, string>,
 ): string {
   const io = fileURLToPath(new URL("../src/_internal/io.ts", import.meta.url));
@@ -82,6 +82,7 @@ import { readFileSync } from "node:fs";
       if (c.out !== undefined) io.out(c.out);
       if (c.outLines !== undefined) io.outLines(c.outLines);
       if (c.outText !== undefined) io.outText(c.outText);
+      if (c.outJson !== undefined) io.outJson(c.outJson);
     }`;
   const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
     input: JSON.stringify(calls),
@@ -128,6 +129,30 @@ describe("processIo() writes blocks of lines as one `out` per line would", () =>
       expect(processOutput([{ outText: "" }, { outText: "a\n" }], env)).toBe("\na\n\n");
     });
   }
+
+  it("outJson writes what outText writes for JSON.stringify's text, controls and secrets among it", () => {
+    // Values with C0 and C1 controls, DEL, U+2028, bidi marks, ESC, non-ASCII, a token and a key: in
+    // some blocks of 64 KB only ASCII (the fast path), in others not.
+    const values = Array.from({ length: 3000 }, (_, i) => ({
+      id: `e${i}`,
+      summary:
+        i === 700
+          ? `DEL\u007F here`
+          : i === 1800
+            ? `C1 \u0085 bidi \u202E line \u2028 esc \u001B[2J née`
+            : i === 2500
+              ? `Bearer ${token} and ${pem}`
+              : `Event ${i} ${"x".repeat(i % 40)}`,
+      tab: "\t",
+    }));
+    const json = JSON.stringify(values, null, 2);
+    for (const color of ["0", "1"]) {
+      const expected = processOutput([{ outText: json }], { FORCE_COLOR: color });
+      expect(expected).not.toContain(token);
+      expect(expected).toContain("\\u007f"); // DEL made visible, where JSON.stringify left it raw
+      expect(processOutput([{ outJson: json }], { FORCE_COLOR: color })).toBe(expected);
+    }
+  });
 });
 
 let server: RunningEmulator;

@@ -243,7 +243,7 @@ describe("--json over many users", () => {
     const io: Io = {
       ...captureIo({}),
       // As processIo's writer: the failing write throws once, then stdout is closed and writes are dropped.
-      outText: (text) => {
+      outJson: (text) => {
         if (closed) return;
         if (++writes === 2) {
           closed = true;
@@ -316,10 +316,11 @@ describe("a progress bar on the terminal stdout streams to", () => {
     it(`--${mode}: is cleared before each write to stdout, and drawn again after`, async () => {
       const log: string[] = [];
       const io = captureIo({});
-      const { out, outLines, outText } = io;
+      const { out, outLines, outText, outJson } = io;
       io.out = (line) => (log.push("out"), out(line));
       io.outLines = (lines) => (log.push("out"), outLines(lines));
       io.outText = (text) => (log.push("out"), outText(text));
+      io.outJson = (text) => (log.push("out"), outJson(text));
       const terminal: Terminal = {
         stdoutTty: true,
         stderrTty: true,
@@ -425,7 +426,7 @@ describe("jsonArrayStream()", () => {
         fc.integer({ min: 1, max: 6 }),
         (values, chunk) => {
           const writes: string[] = [];
-          const json = jsonArrayStream({ outText: (t) => void writes.push(t) }, chunk);
+          const json = jsonArrayStream({ outJson: (t) => void writes.push(t) }, chunk);
           for (const [i, value] of values.entries()) {
             json.add(value);
             if (i % 3 === 0) json.flush();

@@ -39,6 +39,13 @@ export interface Io {
    * safe like {@link Io.out}: the same bytes as one `out` per line, without splitting it into lines.
    */
   outText: (text: string) => void;
+  /**
+   * Writes JSON text as JSON.stringify writes it (whole lines) to stdout: the same bytes as
+   * {@link Io.outText}, faster. JSON.stringify escapes every control character below U+0020 inside a
+   * string, so a block of only ASCII characters and no DEL holds none to make visible and is not scanned
+   * for them (secrets are redacted as ever).
+   */
+  outJson: (text: string) => void;
   /** Writes one line (a newline is added) to stderr, made safe like {@link Io.out}. */
   err: (line: string) => void;
   /** Writes a secret the user asked for (`dwd token`) to stdout: control characters visible, not redacted. */
@@ -121,6 +128,19 @@ export function safeBlock(text: string): string {
   return redactLines(text).replace(controlsButLf, visible);
 }
 
+/**
+ * {@link safeBlock} for JSON text as JSON.stringify writes it: the same result. Such text has no control
+ * character below U+0020 but LF (JSON.stringify escapes them inside strings), so when it is all ASCII
+ * (as many UTF-8 bytes as characters) and has no DEL, there is nothing to make visible: the scan for
+ * control characters, the larger part of the cost, is skipped.
+ */
+export function safeJsonBlock(text: string): string {
+  const redacted = redactLines(text);
+  if (Buffer.byteLength(redacted, "utf8") === redacted.length && !redacted.includes("\u007F"))
+    return redacted;
+  return redacted.replace(controlsButLf, visible);
+}
+
 /** Writes multi-line text (usage, a stack trace) line by line through `write`, each line made safe. */
 export function printLines(write: (line: string) => void, text: string): void {
   for (const line of text.split("\n")) write(line);
@@ -131,7 +151,7 @@ export function printLines(write: (line: string) => void, text: string): void {
  * character inside strings, so the lines are exact JSON; secrets are still redacted.
  */
 export function printJson(io: Io, value: unknown): void {
-  io.outText(JSON.stringify(value, null, 2));
+  io.outJson(JSON.stringify(value, null, 2));
 }
 
 /** Removes ANSI escape sequences (citty colors its usage text unconditionally). */
@@ -195,6 +215,16 @@ function isTerminal(fd: number): boolean {
   }
 }
 
+/** Hands `text` to `write` in blocks of whole lines of about {@link chunkBytes} characters (LF between blocks dropped). */
+function inBlocks(text: string, write: (block: string) => void): void {
+  for (let from = 0; from <= text.length;) {
+    const cut = from + chunkBytes >= text.length ? -1 : text.indexOf("\n", from + chunkBytes);
+    const to = cut < 0 ? text.length : cut;
+    write(text.slice(from, to));
+    from = to + 1;
+  }
+}
+
 /** Memoizes a thunk. */
 function once<T>(make: () => T): () => T {
   let made: { value: T } | undefined;
@@ -249,14 +279,9 @@ export function processIo(): Io {
       }
       flush(lines.length);
     },
-    outText: (text) => {
-      for (let from = 0; from <= text.length;) {
-        const cut = from + chunkBytes >= text.length ? -1 : text.indexOf("\n", from + chunkBytes);
-        const to = cut < 0 ? text.length : cut;
-        outBlock(text.slice(from, to));
-        from = to + 1;
-      }
-    },
+    outText: (text) => inBlocks(text, outBlock),
+    // JSON.stringify's text holds no ESC (it is escaped): no line keeps a style.
+    outJson: (text) => inBlocks(text, (block) => out(safeJsonBlock(block))),
     err: (line) => err(safeLine(line, line.includes("\u001B") && colorErr())),
     outSecret: (line) => out(visibleControls(line)),
     styleOut: (style, text) => paint(colorOut(), style, text),

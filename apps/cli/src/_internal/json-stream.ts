@@ -1,5 +1,5 @@
 // --json over many users, written as it comes: the very document JSON.stringify(items, null, 2) makes,
-// in chunks of whole elements through Io.outText (so through the one redaction).
+// in chunks of whole elements through Io.outJson (so through the one redaction).
 import type { Io } from "./io.ts";
 
 /** A JSON array written element by element. */
@@ -24,7 +24,7 @@ export const streamChunkItems = 1000;
  * elements: closed by `finish()`, it is a valid document whenever the run stops.
  */
 export function jsonArrayStream(
-  io: Pick<Io, "outText">,
+  io: Pick<Io, "outJson">,
   chunkItems: number = streamChunkItems,
 ): JsonArrayStream {
   let pending: object[] = [];
@@ -38,7 +38,7 @@ export function jsonArrayStream(
     // "[\n  a,\n  b\n]": JSON.stringify writes a line break only between tokens, never in a string.
     const text = JSON.stringify(out, null, 2);
     const elements = `${text.slice(0, -2)},`;
-    io.outText(started ? elements.slice(2) : elements);
+    io.outJson(started ? elements.slice(2) : elements);
     started = true;
   };
   return {
@@ -54,11 +54,11 @@ export function jsonArrayStream(
       const rest = pending;
       pending = [];
       if (rest.length === 0) {
-        io.outText(started ? "]" : "[]");
+        io.outJson(started ? "]" : "[]");
         return;
       }
       const text = JSON.stringify(rest, null, 2);
-      io.outText(started ? text.slice(2) : text);
+      io.outJson(started ? text.slice(2) : text);
     },
   };
 }

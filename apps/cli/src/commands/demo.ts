@@ -102,6 +102,7 @@ export async function demo(io: Io): Promise<number> {
         out: (line) => void lines.push(line),
         outLines: (more) => void lines.push(...more),
         outText: (text) => void lines.push(...text.split("\n")),
+        outJson: (text) => void lines.push(...text.split("\n")),
         err: (line) => void lines.push(line),
         styleErr: io.styleOut,
       };
