@@ -160,6 +160,23 @@ describe("what a run loads", () => {
     expect(r.loaded.files).toEqual(["dwd.js", "chunks/main.js", "chunks/commands.js"]);
   });
 
+  it("a run over many users that keeps its tokens reads its subjects file and writes and reads the kept tokens without node:fs/promises", async () => {
+    const users = join(dir, "users.txt");
+    await writeFile(users, "info@example.com\nana@example.com\n");
+    const args = ["events", "list", "--key", bot, "--subjects-file", users, "--json"];
+    const env = { DWD_TOKEN_CACHE: "", DWD_CACHE_DIR: join(dir, "many-cache") };
+    const cold = await probed(args, env);
+    expect(cold.code).toBe(0);
+    expect(cold.stderr).toMatch(/2 users: 2 ok, 0 failed; 1 request, 2 token exchanges/);
+    const kept = await readdir(join(dir, "many-cache"));
+    expect(kept.filter((n) => /^tokens-[0-9a-f]{32}\.json$/.test(n))).toHaveLength(1);
+    const second = await probed(args, env);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/2 users: 2 ok, 0 failed; 1 request, 0 token exchanges/);
+    expect(second.stdout).toBe(cold.stdout);
+    for (const run of [cold, second]) expect(run.loaded.builtins).not.toContain("fs/promises");
+  });
+
   it("a .p12 key loads node-forge's chunk, and works", async () => {
     const r = await probed([
       ...seed().slice(0, 3),

@@ -170,7 +170,7 @@ export const calendarsCommand = defineCommand({
       },
       args: { ...idArg, ...callArgs, ...bodyArgs, ...jsonOut },
       run: async (ctx) => {
-        const body = (await readJsonInput(ctx.args, "entry")) as CalendarListEntry;
+        const body = readJsonInput(ctx.args, "entry") as CalendarListEntry;
         return await write("calendarList.patch", ctx.args, ioOf(ctx), (c, scopes) =>
           c.calendarList.patch(id(ctx.args), body, { scopes }),
         );
@@ -223,7 +223,7 @@ export const calendarsCommand = defineCommand({
       },
       args: { ...idArg, ...callArgs, ...bodyArgs, ...jsonOut },
       run: async (ctx) => {
-        const body = (await readJsonInput(ctx.args, "calendar")) as Calendar;
+        const body = readJsonInput(ctx.args, "calendar") as Calendar;
         return await write("calendars.patch", ctx.args, ioOf(ctx), (c, scopes) =>
           c.calendars.patch(id(ctx.args), body, { scopes }),
         );

@@ -302,7 +302,7 @@ export async function eventsWrite(
   io: Io,
   terminal: Terminal = processTerminal(),
 ): Promise<number> {
-  const body = (await readJsonInput(args, "event")) as Event;
+  const body = readJsonInput(args, "event") as Event;
   const ifMatch = stringArg(args, "if-match");
   const params = {
     ...sendUpdates(args),
@@ -454,7 +454,7 @@ export async function eventsCreate(
       "Use --csv-file rows.csv, or --body/--file for JSON",
     );
   const csvRows =
-    csvFile !== undefined ? parseCsvEvents(await readTextFile(csvFile), csvFile) : undefined;
+    csvFile !== undefined ? parseCsvEvents(readTextFile(csvFile), csvFile) : undefined;
   const inputs: InputEvent[] =
     csvRows !== undefined
       ? csvRows.map((r) => {
@@ -467,8 +467,8 @@ export async function eventsCreate(
           return { line: r.line, event: r.event };
         })
       : file !== undefined && stringArg(args, "body") === undefined
-        ? parseEventLines(await readTextFile(file), file)
-        : [{ line: 1, event: await readJsonInput(args, "event") }];
+        ? parseEventLines(readTextFile(file), file)
+        : [{ line: 1, event: readJsonInput(args, "event") }];
   if (kind === "import") {
     for (const input of inputs) {
       if (typeof input.event.iCalUID !== "string" || input.event.iCalUID === "")
@@ -640,7 +640,7 @@ export async function eventsChange(
     );
   const selection: Selection =
     id !== undefined ? { kind: "id", id } : { kind: "filter", params: filter };
-  const patch = kind === "patch" ? ((await readJsonInput(args, "event")) as Event) : undefined;
+  const patch = kind === "patch" ? (readJsonInput(args, "event") as Event) : undefined;
   const run = await openCalendarRun(
     `events.${kind}`,
     runFlags(args),

@@ -35,7 +35,7 @@ export async function token(options: TokenOptions, io: Io): Promise<number> {
 export async function clearTokenCache(io: Io): Promise<number> {
   const { clearTokenFiles, tokenCacheDir } = await import("../_internal/token-file.ts");
   const dir = tokenCacheDir(io.env);
-  const removed = await clearTokenFiles(dir);
+  const removed = clearTokenFiles(dir);
   io.err(`removed ${removed} token ${removed === 1 ? "file" : "files"} from ${dir}`);
   return 0;
 }
