@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, dwd } from "./helpers.ts";
+import { cleanEnv, dwd, passOn, readProxied } from "./helpers.ts";
 
 const auth = "https://www.googleapis.com/auth/";
 const USERS = 55;
@@ -52,11 +52,8 @@ async function startProxy(held: string): Promise<Proxy> {
     close: () => new Promise<void>((resolve) => http.close(() => resolve())),
   };
   const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    // dwd sends to the proxy as to an egress proxy: the request line holds the emulator's whole URL.
-    const target = new URL(req.url ?? "/", server.url);
+    const proxied = await readProxied(req, server.url);
+    const { target, body } = proxied;
     const path = `${target.pathname}${target.search}`;
     if (path.startsWith("/token")) {
       const subject = subjectOf(body.toString("utf8"));
@@ -71,18 +68,7 @@ async function startProxy(held: string): Promise<Proxy> {
       if (state.heldWhenFirstBatch === undefined) state.heldWhenFirstBatch = heldPending;
       firstBatch();
     } else state.seen.push("other");
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers))
-      if (typeof value === "string" && !["host", "accept-encoding", "connection"].includes(name))
-        headers.set(name, value);
-    const answer = await fetch(`${server.url}${path}`, {
-      method: req.method ?? "GET",
-      headers,
-      ...(body.length > 0 ? { body } : {}),
-    });
-    const type = answer.headers.get("content-type");
-    res.writeHead(answer.status, type === null ? {} : { "content-type": type });
-    res.end(Buffer.from(await answer.arrayBuffer()));
+    await passOn(server.url, req, proxied, res);
   };
   const http: Server = createServer((req, res) => {
     forward(req, res).catch((error: unknown) => {
@@ -165,9 +151,8 @@ async function startCountingProxy(
   const opened = new Promise<void>((resolve) => (open = resolve));
   const http: Server = createServer((req, res) => {
     void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const target = new URL(req.url ?? "/", emulator.url);
+      const proxied = await readProxied(req, emulator.url);
+      const { target } = proxied;
       const token = target.pathname.startsWith("/token");
       const held = token && passed >= pass;
       if (token && !held) passed++;
@@ -175,21 +160,9 @@ async function startCountingProxy(
         most = Math.max(most, ++waiting);
         if (waiting >= holdUntil) open();
         await opened;
+        waiting--;
       }
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers))
-        if (typeof value === "string" && !["host", "accept-encoding", "connection"].includes(name))
-          headers.set(name, value);
-      const body = Buffer.concat(chunks);
-      const answer = await fetch(`${emulator.url}${target.pathname}${target.search}`, {
-        method: req.method ?? "GET",
-        headers,
-        ...(body.length > 0 ? { body } : {}),
-      });
-      if (held) waiting--;
-      const type = answer.headers.get("content-type");
-      res.writeHead(answer.status, type === null ? {} : { "content-type": type });
-      res.end(Buffer.from(await answer.arrayBuffer()));
+      await passOn(emulator.url, req, proxied, res);
     })().catch((error: unknown) => res.writeHead(502).end(String(error)));
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));

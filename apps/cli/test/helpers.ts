@@ -5,6 +5,7 @@ import type { RunningEmulator, StartEmulatorOptions } from "@dwd/emulator/node";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -188,4 +189,37 @@ export async function startTestEmulator(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What an egress proxy in a test received: the URL the request line names, and the whole body. */
+export async function readProxied(
+  req: IncomingMessage,
+  origin: string,
+): Promise<{ target: URL; body: Buffer<ArrayBuffer> }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  // dwd sends to the proxy as to an egress proxy: the request line holds the emulator's whole URL.
+  return { target: new URL(req.url ?? "/", origin), body: Buffer.concat(chunks) };
+}
+
+/** Sends a request an egress proxy in a test received on to `origin`; writes the answer's status, type and body. */
+export async function passOn(
+  origin: string,
+  req: IncomingMessage,
+  proxied: { target: URL; body: Buffer<ArrayBuffer> },
+  res: ServerResponse,
+): Promise<void> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers))
+    if (typeof value === "string" && !["host", "accept-encoding", "connection"].includes(name))
+      headers.set(name, value);
+  const { target, body } = proxied;
+  const answer = await fetch(`${origin}${target.pathname}${target.search}`, {
+    method: req.method ?? "GET",
+    headers,
+    ...(body.length > 0 ? { body } : {}),
+  });
+  const type = answer.headers.get("content-type");
+  res.writeHead(answer.status, type === null ? {} : { "content-type": type });
+  res.end(Buffer.from(await answer.arrayBuffer()));
 }

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Result } from "./helpers.ts";
-import { cleanEnv, dwd, dwdPath } from "./helpers.ts";
+import { cleanEnv, dwd, dwdPath, passOn, readProxied } from "./helpers.ts";
 
 const auth = "https://www.googleapis.com/auth/";
 const USERS = 120;
@@ -68,24 +68,10 @@ async function startBatchHolder(): Promise<{
   const released = new Promise<void>((resolve) => (release = resolve));
   const http: Server = createServer((req, res) => {
     void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const target = new URL(req.url ?? "/", server.url);
-      const batch = target.pathname.startsWith("/batch/");
+      const proxied = await readProxied(req, server.url);
+      const batch = proxied.target.pathname.startsWith("/batch/");
       if (batch && ++batches > 1) await released;
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers))
-        if (typeof value === "string" && !["host", "accept-encoding", "connection"].includes(name))
-          headers.set(name, value);
-      const body = Buffer.concat(chunks);
-      const answer = await fetch(`${server.url}${target.pathname}${target.search}`, {
-        method: req.method ?? "GET",
-        headers,
-        ...(body.length > 0 ? { body } : {}),
-      });
-      const type = answer.headers.get("content-type");
-      res.writeHead(answer.status, type === null ? {} : { "content-type": type });
-      res.end(Buffer.from(await answer.arrayBuffer()));
+      await passOn(server.url, req, proxied, res);
       if (batch) answered++;
     })().catch((error: unknown) => res.writeHead(502).end(String(error)));
   });

@@ -166,26 +166,38 @@ describe("--json over many users", () => {
     expect(text).toBe(JSON.stringify(rows, null, 2));
   });
 
-  it("prints [] for no items, as JSON.stringify([]) does", async () => {
-    expect((await run(onePageUsers(3, 0), "json")).text).toBe("[]");
-  });
-
-  it("is valid JSON, items in the documented order, with random users failing", async () => {
-    const user = fc.record({
-      pages: fc.array(fc.nat(3), { minLength: 1, maxLength: 3 }),
-      tokenFails: fc.boolean(),
-      failsAt: fc.option(fc.nat(3), { nil: undefined }),
-    });
-    await fc.assert(
-      fc.asyncProperty(fc.array(user, { minLength: 2, maxLength: 130 }), async (model) => {
-        const users: UserModel[] = model.map((m, u) => ({
+  /**
+   * 2 to `most` users of 1 to 3 pages of up to `items` items each; some refused at the token endpoint,
+   * some failing at a page.
+   */
+  const randomUsers = (items: number, most: number): fc.Arbitrary<UserModel[]> =>
+    fc
+      .array(
+        fc.record({
+          pages: fc.array(fc.nat(items), { minLength: 1, maxLength: 3 }),
+          tokenFails: fc.boolean(),
+          failsAt: fc.option(fc.nat(3), { nil: undefined }),
+        }),
+        { minLength: 2, maxLength: most },
+      )
+      .map((model) =>
+        model.map((m, u) => ({
           subject: `user${u}@example.com`,
           pages: m.pages.map((n, p) =>
             Array.from({ length: n }, (_, i) => ({ id: `u${u}-p${p}-${i}`, summary: "s" })),
           ),
           ...(m.tokenFails ? { tokenFails: true } : {}),
           ...(m.failsAt !== undefined ? { failsAt: m.failsAt } : {}),
-        }));
+        })),
+      );
+
+  it("prints [] for no items, as JSON.stringify([]) does", async () => {
+    expect((await run(onePageUsers(3, 0), "json")).text).toBe("[]");
+  });
+
+  it("is valid JSON, items in the documented order, with random users failing", async () => {
+    await fc.assert(
+      fc.asyncProperty(randomUsers(3, 130), async (users) => {
         const { text, failures } = await run(users, "json");
         const expected = expectedRows(users).map((r) => ({ subject: r.subject, ...r.item }));
         expect(JSON.parse(text)).toEqual(expected);
@@ -197,21 +209,8 @@ describe("--json over many users", () => {
   });
 
   it("says each user done once, after that user's last item, and never a user that failed", async () => {
-    const user = fc.record({
-      pages: fc.array(fc.nat(2), { minLength: 1, maxLength: 3 }),
-      tokenFails: fc.boolean(),
-      failsAt: fc.option(fc.nat(3), { nil: undefined }),
-    });
     await fc.assert(
-      fc.asyncProperty(fc.array(user, { minLength: 2, maxLength: 120 }), async (model) => {
-        const users: UserModel[] = model.map((m, u) => ({
-          subject: `user${u}@example.com`,
-          pages: m.pages.map((n, p) =>
-            Array.from({ length: n }, (_, i) => ({ id: `u${u}-p${p}-${i}`, summary: "s" })),
-          ),
-          ...(m.tokenFails ? { tokenFails: true } : {}),
-          ...(m.failsAt !== undefined ? { failsAt: m.failsAt } : {}),
-        }));
+      fc.asyncProperty(randomUsers(2, 120), async (users) => {
         const events: string[] = [];
         const failures = await listAcrossUsers(
           fakeRun(users, captureIo({})),
