@@ -239,6 +239,37 @@ describe("scope choice", () => {
     expect(tokens.asked).toEqual([[readonly], [full]]);
   });
 
+  it("starts from the scope remembered for the ladder; a remembered scope refused since falls back, and the new one is remembered", async () => {
+    const memory = new Map<string, string[]>();
+    const grants = {
+      get: (ladder: string) => memory.get(ladder),
+      set: (ladder: string, scopes: readonly string[]) => void memory.set(ladder, [...scopes]),
+    };
+    const ladder = [readonly, full].join(" ");
+    const make = (tokens: ReturnType<typeof source>) =>
+      createScopeChoice({
+        method: "calendar.calendarList.list",
+        accepted: listAccepts,
+        explicit: undefined,
+        tokenSource: tokens,
+        memory: grants,
+      });
+    // Learnt: only calendar.
+    const first = source([full]);
+    expect(await make(first).scopesFor("ana@example.com")).toEqual([full]);
+    expect(first.asked).toEqual([[readonly], [full]]);
+    expect(memory.get(ladder)).toEqual([full]);
+    // Remembered: calendar first, no refused calendar.readonly.
+    const second = source([full]);
+    expect(await make(second).scopesFor("ana@example.com")).toEqual([full]);
+    expect(second.asked).toEqual([[full]]);
+    // The grant changed to calendar.readonly alone: calendar is refused, readonly is found and kept.
+    const third = source([readonly]);
+    expect(await make(third).scopesFor("ana@example.com")).toEqual([readonly]);
+    expect(third.asked).toEqual([[full], [readonly]]);
+    expect(memory.get(ladder)).toEqual([readonly]);
+  });
+
   it("a grant without any accepted scope is refused with the scopes the method accepts", async () => {
     const choice = createScopeChoice({
       method: "calendar.calendarList.list",

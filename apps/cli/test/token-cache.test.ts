@@ -196,3 +196,99 @@ describe("openTokenFile()", () => {
     expect(later.loaded).toBe(0);
   });
 });
+
+describe("the scope the grant holds, remembered between runs", () => {
+  // A grant of only …/auth/calendar. A second run over other users (no kept token helps them) asks for
+  // calendar straight away.
+  let full: RunningEmulator;
+  let fullOnly: string;
+  const more = ["dee@example.com", "eve@example.com", "fay@example.com"];
+  const exchangesOf = async (): Promise<number> =>
+    ((await (await fetch(`${full.url}/_emulator/stats`)).json()) as { tokenRequests: number })
+      .tokenRequests;
+  const runFull = async (
+    subjects: string[],
+    cacheDir: string,
+  ): Promise<{ code: number | null; stdout: string; exchanges: number }> => {
+    const before = await exchangesOf();
+    const env = cleanEnv({ DWD_EMULATOR_HOST: new URL(full.url).host, DWD_CACHE_DIR: cacheDir });
+    delete env["DWD_TOKEN_CACHE"];
+    const args = [
+      "calendars",
+      "list",
+      "--key",
+      fullOnly,
+      "--subjects",
+      subjects.join(","),
+      "--json",
+    ];
+    const r = await dwd(args, env);
+    return { code: r.code, stdout: r.stdout, exchanges: (await exchangesOf()) - before };
+  };
+  beforeAll(async () => {
+    full = await startEmulator({
+      scenario: {
+        ...scenario,
+        users: [...users, ...more].map((email) => ({ email })),
+        serviceAccounts: [{ name: "full-only" }],
+        grants: [{ serviceAccount: "full-only", scopes: [`${auth}calendar`] }],
+      } as never,
+      port: 0,
+      host: "127.0.0.1",
+      keysDir: join(dir, "keys-full"),
+    });
+    fullOnly = full.keyFiles["full-only"]?.json ?? "";
+  });
+  afterAll(async () => {
+    await full.close();
+  });
+
+  it("a later run over other users asks for calendar straight away; clearing the cache forgets it", async () => {
+    const cache = join(dir, "c-grants");
+    const first = await runFull(users, cache);
+    expect(first.code).toBe(0);
+    // The first user: readonly refused, calendar granted; the other two asked for readonly with it
+    // (refused), then for calendar.
+    expect(first.exchanges).toBe(2 + 2 * (users.length - 1));
+    const second = await runFull(more, cache);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("dee@example.com");
+    expect(second.exchanges).toBe(more.length); // no refused calendar.readonly
+    const cleared = await runShortClear(cache);
+    expect(cleared).toBe(0);
+    const third = await runFull(more, cache);
+    expect(third.exchanges).toBe(first.exchanges);
+  });
+  const runShortClear = async (cacheDir: string): Promise<number | null> => {
+    const env = cleanEnv({ DWD_CACHE_DIR: cacheDir });
+    delete env["DWD_TOKEN_CACHE"];
+    return (await dwd(["token", "cache", "clear"], env)).code;
+  };
+});
+
+describe("openTokenFile() grants", () => {
+  it("remembers a ladder's scopes for a week from when they were learnt, in the sealed file", async () => {
+    const key = await loadKey(bot);
+    const cache = join(dir, "c-grant-file");
+    let now = Date.now();
+    const open = (): ReturnType<typeof openTokenFile> =>
+      openTokenFile({ key, tokenUri: "http://t/", dir: cache, now: () => now });
+    const ladder = `${auth}calendar.readonly ${auth}calendar`;
+    const file = await open();
+    expect(file.grants.get(ladder)).toBe(undefined);
+    file.grants.set(ladder, [`${auth}calendar`]);
+    await file.flush();
+    const text = await readFile(file.path, "utf8");
+    expect(text).not.toContain("calendar"); // sealed
+    // An hour on, the tokens are gone, the grant is not; set again with the same scopes, it keeps its date.
+    now += 3_600_000;
+    const later = await open();
+    expect(later.grants.get(ladder)).toEqual([`${auth}calendar`]);
+    later.grants.set(ladder, [`${auth}calendar`]);
+    await later.flush();
+    // A week after it was learnt, it is looked at anew.
+    now += 7 * 24 * 3_600_000 - 3_600_000;
+    const weekLater = await open();
+    expect(weekLater.grants.get(ladder)).toBe(undefined);
+  });
+});

@@ -48,6 +48,7 @@ export function calendarCall(
     accepted: methodScopes[methodId(method)] ?? [],
     explicit,
     tokenSource: session.tokenSource,
+    memory: session.grants,
   });
   return { client: clientWithScopes(), clientWithScopes, scopes };
 }

@@ -9,6 +9,7 @@ import type { TokenSource } from "@dwd/auth";
 import { createScopeChoice as libraryScopeChoice, isGrantRefusal } from "@dwd/calendar";
 import type { ArgsDef } from "citty";
 import { parseScopes, stringArg } from "./args.ts";
+import type { GrantMemory } from "./token-file.ts";
 
 const auth = "https://www.googleapis.com/auth/";
 
@@ -105,6 +106,11 @@ export interface ScopeChoiceOptions {
   /** --scopes, when given: used as is, never replaced. */
   explicit: string[] | undefined;
   tokenSource: Pick<TokenSource, "getToken">;
+  /**
+   * Which scope the grant was found to hold, remembered between runs (token-file.ts): the search starts
+   * from it, then goes on with the rest of the candidates, narrowest first, as before.
+   */
+  memory?: GrantMemory | undefined;
 }
 
 /**
@@ -112,7 +118,7 @@ export interface ScopeChoiceOptions {
  * `DelegationError` `scope_not_granted` that names the scopes the method accepts.
  */
 export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
-  const { method, accepted, explicit, tokenSource } = options;
+  const { method, accepted, explicit, tokenSource, memory } = options;
   const candidates = explicit ?? scopeCandidates(accepted);
 
   // The hint of the first (narrowest) refusal carries the token endpoint's own fix: the Admin-console
@@ -165,7 +171,15 @@ export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
       }
     });
   }
-  const [narrowest = "", ...fallbacks] = candidates;
+  // A scope the grant held when last looked at (within a week) goes first: a grant of only …/calendar
+  // then costs no refused exchange for each narrower scope on every run.
+  const ladder = candidates.join(" ");
+  const [remembered] = memory?.get(ladder) ?? [];
+  const order =
+    remembered !== undefined && candidates.includes(remembered)
+      ? [remembered, ...candidates.filter((c) => c !== remembered)]
+      : candidates;
+  const [narrowest = "", ...fallbacks] = order;
   // While the first user's exchange says whether the grant holds the narrowest scope, up to
   // speculativeExchanges other users ask for it too instead of waiting one round trip behind it.
   const choice = libraryScopeChoice(tokenSource, {
@@ -174,7 +188,9 @@ export function createScopeChoice(options: ScopeChoiceOptions): ScopeChoice {
   });
   return withPrefetch(method, async (subject) => {
     try {
-      return [...(await choice.choose({ subject, scopes: [narrowest] }))];
+      const chosen = [...(await choice.choose({ subject, scopes: [narrowest] }))];
+      memory?.set(ladder, chosen);
+      return chosen;
     } catch (error) {
       if (!isGrantRefusal(error)) throw error;
       // The library names the scopes it tried; the CLI names the method and what it accepts, with the

@@ -12,6 +12,7 @@ import { resolveTimeout, retriesArg, stringArg, timeoutArg, urlArg } from "./arg
 import { checkKeyPath } from "./check-key-path.ts";
 import { atExit } from "./exit-tasks.ts";
 import type { HttpStats } from "./http-log.ts";
+import type { GrantMemory } from "./token-file.ts";
 import { observeFetch, verboseFrom } from "./http-log.ts";
 import type { Io } from "./io.ts";
 import { UsageError } from "./usage-error.ts";
@@ -35,6 +36,8 @@ export interface Session {
   stats: HttpStats;
   /** With --verbose / DWD_LOG=http: writes one line of the HTTP log on stderr. */
   log?: (line: string) => void;
+  /** Which scope the grant holds, remembered between runs (with the kept tokens; absent without them). */
+  grants?: GrantMemory;
 }
 
 /** The key, signer and endpoint flags, as the command functions take them. */
@@ -186,12 +189,14 @@ export async function openSession(
   // Tokens of the last hour, kept between runs (sealed under a key only the private key can derive, so
   // keyless signing, which has no local key, does not keep them).
   const tokenFiles = !iam && key !== undefined ? await import("./token-file.ts") : undefined;
+  let grants: GrantMemory | undefined;
   if (key !== undefined && tokenFiles?.tokenCacheEnabled(options.tokenCache, io.env) === true) {
     const { openTokenFile, tokenCacheDir, withTokenFile } = tokenFiles;
     const dir = tokenCacheDir(io.env);
     const file = await openTokenFile({ key, tokenUri, dir });
     atExit(`keep tokens in ${dir}`, () => file.flush());
     source = withTokenFile(source, file);
+    grants = file.grants;
   }
   // Every token this process obtains is registered, so the output redacts it even where it has no
   // recognisable shape (a non-Google endpoint's opaque token echoed back by an API).
@@ -215,5 +220,6 @@ export async function openSession(
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
     stats,
     ...(log !== undefined ? { log } : {}),
+    ...(grants !== undefined ? { grants } : {}),
   };
 }

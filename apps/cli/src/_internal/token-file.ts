@@ -5,7 +5,9 @@
 // put through HKDF, is the same key on every run, while the file alone (or a copy of the whole cache
 // directory) opens nothing. The file name is derived the same way, so it does not reveal the account.
 // A file that cannot be read, is too large, or was sealed by another key is treated as empty; tokens are
-// written once, when the command ends.
+// written once, when the command ends. The same sealed file remembers, for a week, which scope the grant
+// was found to hold for each ladder of scopes (GrantMemory): the file outlives its tokens for that, and
+// a file untouched for a week is removed.
 import type { AccessToken, GetTokenOptions, ServiceAccountKey, TokenSource } from "@dwd/auth";
 // node:fs's synchronous calls, not node:fs/promises: a run reads one small file here when it starts and
 // writes it when it ends, and node:fs/promises is a module of its own to load (readline, the REPL's
@@ -29,8 +31,15 @@ const MARGIN_MS = 225_000;
 export const MAX_ENTRIES = 5_000;
 /** A file larger than this is not read. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
-/** Files untouched for longer than a token lives are removed when a cache is opened. */
-const STALE_MS = 3_600_000;
+/**
+ * How long the scope a grant was found to hold is remembered (see {@link GrantMemory}): a week, then the
+ * narrowest-first search is made again, so a grant widened since is noticed within a week.
+ */
+export const GRANT_TTL_MS = 7 * 24 * 3_600_000;
+/** At most this many remembered grants per key file (one per scope ladder: a handful in practice). */
+const MAX_GRANTS = 100;
+/** Files untouched for longer than a grant is remembered are removed when a cache is opened. */
+const STALE_MS = GRANT_TTL_MS;
 const LABEL = "dwd token cache v1";
 const encoder = new TextEncoder();
 
@@ -49,6 +58,21 @@ export function tokenCacheEnabled(
 }
 
 type Entry = [subject: string, scopes: string, accessToken: string, expiresAt: number];
+/** A scope ladder (its candidates, space-separated), the scopes the grant was found to hold, and when. */
+type Grant = [ladder: string, scopes: string, learnedAt: number];
+
+/**
+ * Which scope the grant holds, remembered between runs per scope ladder (the candidates a method tries,
+ * narrowest first): a later run starts from it instead of asking for each narrower scope again. The grant
+ * belongs to the client, not to a user, and changes rarely; a remembered scope that is refused makes the
+ * run fall back to the rest of the ladder as before.
+ */
+export interface GrantMemory {
+  /** The scopes remembered for `ladder`, learnt less than {@link GRANT_TTL_MS} ago. */
+  get(ladder: string): string[] | undefined;
+  /** Remembers `scopes` for `ladder` (when they differ from what is remembered, or that has expired). */
+  set(ladder: string, scopes: readonly string[]): void;
+}
 
 /** The tokens of one service-account key, kept between runs. */
 export interface TokenFile {
@@ -64,6 +88,8 @@ export interface TokenFile {
   put(token: AccessToken): void;
   /** Forgets one (subject, scopes). */
   forget(options: GetTokenOptions): void;
+  /** The scopes the grant holds, remembered in the same sealed file. */
+  readonly grants: GrantMemory;
   /** Writes the file when anything changed (atomically, mode 0600). */
   flush(): Promise<void>;
 }
@@ -117,35 +143,52 @@ function removeStale(dir: string, now: number): void {
   }
 }
 
-async function readEntries(path: string, aes: CryptoKey): Promise<Entry[]> {
+const isEntry = (e: unknown): e is Entry =>
+  Array.isArray(e) &&
+  e.length === 4 &&
+  typeof e[0] === "string" &&
+  typeof e[1] === "string" &&
+  typeof e[2] === "string" &&
+  typeof e[3] === "number";
+const isGrant = (g: unknown): g is Grant =>
+  Array.isArray(g) &&
+  g.length === 3 &&
+  typeof g[0] === "string" &&
+  typeof g[1] === "string" &&
+  typeof g[2] === "number";
+
+/** What a sealed file holds: an array of tokens (as first written), or `{ t: tokens, g: grants }`. */
+async function readSealed(
+  path: string,
+  aes: CryptoKey,
+): Promise<{ entries: Entry[]; grants: Grant[] }> {
+  const none = { entries: [], grants: [] };
   try {
-    if (statSync(path).size > MAX_FILE_BYTES) return [];
+    if (statSync(path).size > MAX_FILE_BYTES) return none;
     const doc = JSON.parse(readFileSync(path, "utf8")) as {
       v?: unknown;
       iv?: unknown;
       data?: unknown;
     };
-    if (doc.v !== 1 || typeof doc.iv !== "string" || typeof doc.data !== "string") return [];
+    if (doc.v !== 1 || typeof doc.iv !== "string" || typeof doc.data !== "string") return none;
     const plain = await crypto.subtle.decrypt(
       { name: "AES-GCM", iv: Buffer.from(doc.iv, "base64"), additionalData: encoder.encode(LABEL) },
       aes,
       Buffer.from(doc.data, "base64"),
     );
-    const entries = JSON.parse(new TextDecoder().decode(plain)) as unknown;
-    return Array.isArray(entries)
-      ? entries.filter(
-          (e): e is Entry =>
-            Array.isArray(e) &&
-            e.length === 4 &&
-            typeof e[0] === "string" &&
-            typeof e[1] === "string" &&
-            typeof e[2] === "string" &&
-            typeof e[3] === "number",
-        )
-      : [];
+    const held = JSON.parse(new TextDecoder().decode(plain)) as unknown;
+    if (Array.isArray(held)) return { entries: held.filter(isEntry), grants: [] };
+    const { t, g } = (typeof held === "object" && held !== null ? held : {}) as {
+      t?: unknown;
+      g?: unknown;
+    };
+    return {
+      entries: Array.isArray(t) ? t.filter(isEntry) : [],
+      grants: Array.isArray(g) ? g.filter(isGrant) : [],
+    };
   } catch {
     // Absent, unreadable, not ours, or sealed by another key: start empty.
-    return [];
+    return none;
   }
 }
 
@@ -166,8 +209,11 @@ export async function openTokenFile(options: {
   const path = join(options.dir, `tokens-${name}.json`);
   removeStale(options.dir, now());
   const tokens = new Map<string, Entry>();
-  for (const e of await readEntries(path, aes))
-    if (e[3] - now() > MARGIN_MS) tokens.set(`${e[0]}\n${e[1]}`, e);
+  const sealed = await readSealed(path, aes);
+  for (const e of sealed.entries) if (e[3] - now() > MARGIN_MS) tokens.set(`${e[0]}\n${e[1]}`, e);
+  const fresh = (g: Grant): boolean => now() - g[2] < GRANT_TTL_MS && g[2] <= now();
+  const grants = new Map<string, Grant>();
+  for (const g of sealed.grants) if (fresh(g)) grants.set(g[0], g);
   const loaded = tokens.size;
   let changed = false;
   let hits = 0;
@@ -204,6 +250,20 @@ export async function openTokenFile(options: {
     forget(request) {
       if (tokens.delete(idOf(request.subject, request.scopes))) changed = true;
     },
+    grants: {
+      get(ladder) {
+        const g = grants.get(ladder);
+        return g !== undefined && fresh(g) ? g[1].split(" ").filter((s) => s !== "") : undefined;
+      },
+      set(ladder, scopes) {
+        const joined = [...scopes].sort().join(" ");
+        const old = grants.get(ladder);
+        // The same scopes again keep their first date: a remembered grant is looked at anew weekly.
+        if (old !== undefined && fresh(old) && old[1] === joined) return;
+        grants.set(ladder, [ladder, joined, now()]);
+        changed = true;
+      },
+    },
     async flush() {
       if (!changed) return;
       changed = false;
@@ -216,7 +276,15 @@ export async function openTokenFile(options: {
         await crypto.subtle.encrypt(
           { name: "AES-GCM", iv, additionalData: encoder.encode(LABEL) },
           aes,
-          encoder.encode(JSON.stringify(live)),
+          encoder.encode(
+            JSON.stringify({
+              t: live,
+              g: [...grants.values()]
+                .filter(fresh)
+                .sort((a, b) => b[2] - a[2])
+                .slice(0, MAX_GRANTS),
+            }),
+          ),
         ),
       );
       mkdirSync(options.dir, { recursive: true, mode: 0o700 });
