@@ -6,6 +6,7 @@ import type {
   PushHeaders,
   PushOutcome,
 } from "../src/mirror/types.ts";
+import { zeroCounters } from "../src/mirror/types.ts";
 
 /**
  * A small in-test mirror: it answers from busy intervals the test sets, takes pushes by the rules the
@@ -21,17 +22,7 @@ export class FakeMirror implements Mirror {
   readonly pushes: PushHeaders[] = [];
   /** Subjects synced because of a push. */
   readonly synced: string[] = [];
-  readonly counters: MirrorCounters = {
-    notificationsAccepted: 0,
-    notificationsRefused: 0,
-    notificationsDuplicate: 0,
-    syncs: 0,
-    fullSyncs: 0,
-    fullResyncs: 0,
-    reconcileRepairs: 0,
-    channelsRenewed: 0,
-    syncErrors: 0,
-  };
+  readonly counters: MirrorCounters = zeroCounters();
   state: MirrorStatus;
   started = 0;
   closed = 0;

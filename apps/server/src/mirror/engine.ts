@@ -46,6 +46,7 @@ import type {
   PushHeaders,
   PushOutcome,
 } from "./types.ts";
+import { zeroCounters } from "./types.ts";
 
 /** What {@link createMirror} needs. */
 export interface CreateMirrorOptions {
@@ -275,17 +276,7 @@ export function createMirror(options: CreateMirrorOptions): MirrorEngine {
   /** A channel is renewed when less than this is left of it: 10 % of its life, at least an hour. */
   const renewWithinMs = Math.max(ttlMs / 10, hourMs);
 
-  const counters: MirrorCounters = {
-    notificationsAccepted: 0,
-    notificationsRefused: 0,
-    notificationsDuplicate: 0,
-    syncs: 0,
-    fullSyncs: 0,
-    fullResyncs: 0,
-    reconcileRepairs: 0,
-    channelsRenewed: 0,
-    syncErrors: 0,
-  };
+  const counters: MirrorCounters = zeroCounters();
   /** Each user's record as last read or written here, with its version in the store. */
   const cache = new Map<string, Cached>();
   const loading = new Map<string, Promise<Cached | undefined>>();

@@ -95,6 +95,21 @@ export interface MirrorCounters {
   syncErrors: number;
 }
 
+/** Counters at start: every one 0. */
+export function zeroCounters(): MirrorCounters {
+  return {
+    notificationsAccepted: 0,
+    notificationsRefused: 0,
+    notificationsDuplicate: 0,
+    syncs: 0,
+    fullSyncs: 0,
+    fullResyncs: 0,
+    reconcileRepairs: 0,
+    channelsRenewed: 0,
+    syncErrors: 0,
+  };
+}
+
 /** The mirror's state, for /readyz, /metrics and the doctor. */
 export interface MirrorStatus {
   /** `warming` until every mirrored user has had a first full sync (or failed one), then `ready`. */
