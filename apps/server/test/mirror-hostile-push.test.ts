@@ -39,6 +39,33 @@ afterEach(async () => {
   await mirror.close();
 });
 
+/** The app mirroring ana with the real engine behind it, its push route limited to `pushRate`. */
+async function pushApp(pushRate: {
+  requests: number;
+  per: "second" | "minute";
+}): Promise<ReturnType<typeof createServer>> {
+  const config = await testConfig({
+    mirror: {
+      users: ["ana@example.com"],
+      pushUrl: "https://dwd.example.com/v1/push",
+      horizonDays: 90,
+      channelTtlHours: 168,
+      reconcileMinutes: 15,
+      callsPerSecond: 10,
+    },
+  });
+  return createServer({
+    credentials: w.key,
+    config,
+    audit: () => undefined,
+    log: () => undefined,
+    fetch: (url, init) => w.emulator.fetch(new Request(url, init)),
+    skipInitialCheck: true,
+    mirror,
+    pushRate,
+  });
+}
+
 const googleCalls = (): number => w.calls.filter((c) => c.method !== "other").length;
 
 /** A header value an adversary might send: junk, huge, unicode, or missing. */
@@ -216,26 +243,7 @@ describe("POST /v1/push under random hostile headers (engine, property)", () => 
 
 describe("POST /v1/push budgets under a forged flood", () => {
   it("a flood of forged notifications uses up its own budget, not Google's", async () => {
-    const config = await testConfig({
-      mirror: {
-        users: ["ana@example.com"],
-        pushUrl: "https://dwd.example.com/v1/push",
-        horizonDays: 90,
-        channelTtlHours: 168,
-        reconcileMinutes: 15,
-        callsPerSecond: 10,
-      },
-    });
-    const server = createServer({
-      credentials: w.key,
-      config,
-      audit: () => undefined,
-      log: () => undefined,
-      fetch: (url, init) => w.emulator.fetch(new Request(url, init)),
-      skipInitialCheck: true,
-      mirror,
-      pushRate: { requests: 5, per: "minute" },
-    });
+    const server = await pushApp({ requests: 5, per: "minute" });
     const send = (headers: Record<string, string>): Promise<Response> =>
       Promise.resolve(
         server.fetch(new Request("http://dwd.test/v1/push", { method: "POST", headers })),
@@ -270,26 +278,7 @@ describe("POST /v1/push budgets under a forged flood", () => {
 describe("POST /v1/push over real HTTP, hostile requests", () => {
   /** The app with the real engine behind it, served by @hono/node-server on a free port. */
   async function serve(): Promise<{ port: number; close: () => Promise<void> }> {
-    const config = await testConfig({
-      mirror: {
-        users: ["ana@example.com"],
-        pushUrl: "https://dwd.example.com/v1/push",
-        horizonDays: 90,
-        channelTtlHours: 168,
-        reconcileMinutes: 15,
-        callsPerSecond: 10,
-      },
-    });
-    const server = createServer({
-      credentials: w.key,
-      config,
-      audit: () => undefined,
-      log: () => undefined,
-      fetch: (url, init) => w.emulator.fetch(new Request(url, init)),
-      skipInitialCheck: true,
-      mirror,
-      pushRate: { requests: 100_000, per: "second" },
-    });
+    const server = await pushApp({ requests: 100_000, per: "second" });
     const http = createAdaptorServer({ fetch: server.fetch });
     await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
     return {
