@@ -23,7 +23,7 @@ import { JWT } from "google-auth-library";
 import { createTokenSource, loadKey } from "@dwd/auth";
 import { demoScenario } from "@dwd/emulator";
 import { startEmulator } from "@dwd/emulator/node";
-import { routeToEmulator } from "./baseline/route-to-emulator.ts";
+import { routeToEmulator } from "./baseline/route-to-emulator.mjs";
 import { json, report, result, say, table } from "./report.ts";
 import { seedCallBench } from "./seed-call.ts";
 import { tokenEndpointScale } from "./token-endpoint-scale.ts";

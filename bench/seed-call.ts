@@ -1,8 +1,10 @@
 // Sections 2, 2b and 3 of `pnpm bench`: the seed call and start-up, whole processes spawned as a user runs
 // them, against an emulator on a real port.
 //   2.  `dwd calendars get` vs google-auth-library + @googleapis/calendar (median of runs each), and vs the
-//       floor: the same job written by hand on node:crypto and node:http (baseline/calendars-get-node.mjs),
-//       median of alternating pairs.
+//       floor: the same job written by hand on node:crypto and node:http, median of alternating pairs —
+//       with ES imports as a hand-written script has them (baseline/calendars-get-node.mjs: the target's
+//       floor), and with its built-ins from process.getBuiltinModule (calendars-get-node-lean.mjs: the
+//       leanest program, reported beside it).
 //   2b. `dwd calendars get --signer iam` vs the same with the key file, alternating pairs.
 //   3.  `dwd --help` vs `node -e 0`, alternating pairs.
 // dwd runs as installed: its compile cache in the user's cache directory is warm after the warm-up run.
@@ -85,22 +87,23 @@ export async function seedCallBench(setup: SeedCallSetup): Promise<void> {
   // 2. End to end: one process that loads a key, gets a delegated token and calls calendarList.get.
   const [dwdE2e, googleE2e] = await medians(
     dwdGet,
-    () => node([join(here, "baseline", "calendars-get.ts"), jsonKey, subject, subject], env),
+    () => node([join(here, "baseline", "calendars-get.mjs"), jsonKey, subject, subject], env),
     runs,
   );
-  const floor = await paired(
-    dwdGet,
-    () => node([join(here, "baseline", "calendars-get-node.mjs"), jsonKey, subject, subject], env),
-    runs,
-  );
+  const floorOf = (script: string) => () =>
+    node([join(here, "baseline", script), jsonKey, subject, subject], env);
+  const floor = await paired(dwdGet, floorOf("calendars-get-node.mjs"), runs);
+  const lean = await paired(dwdGet, floorOf("calendars-get-node-lean.mjs"), runs);
   say(
-    `\n2. End to end: calendarList.get as ${subject} (vs Google's stack: median of ${runs} runs each; vs the hand-written floor: ${floor.pairs} alternating pairs)`,
+    `\n2. End to end: calendarList.get as ${subject} (vs Google's stack: median of ${runs} runs each; vs each hand-written floor: ${floor.pairs} alternating pairs)`,
   );
   table([
     { command: "dwd calendars get", wall: ms(dwdE2e) },
     { command: "google-auth-library + @googleapis/calendar", wall: ms(googleE2e) },
     { command: "dwd calendars get (paired with the floor)", wall: ms(floor.a) },
-    { command: "hand-written: node:crypto + node:http", wall: ms(floor.b) },
+    { command: "hand-written: node:crypto + node:http, ES imports", wall: ms(floor.b) },
+    { command: "dwd calendars get (paired with the leanest floor)", wall: ms(lean.a) },
+    { command: "hand-written, built-ins from getBuiltinModule", wall: ms(lean.b) },
   ]);
   report([
     result(
@@ -112,13 +115,22 @@ export async function seedCallBench(setup: SeedCallSetup): Promise<void> {
     ),
     {
       ...result(
-        "end to end: dwd calendars get vs the same job hand-written on node:crypto and node:http (baseline/calendars-get-node.mjs)",
+        "end to end: dwd calendars get vs the same job hand-written on node:crypto and node:http with ES imports (baseline/calendars-get-node.mjs)",
         floor.a,
         floor.b,
         "ms",
         "<= 1.05",
       ),
       ratio: floor.ratio, // the median of per-pair ratios
+    },
+    {
+      ...result(
+        "end to end: dwd calendars get vs the same job with its built-ins from process.getBuiltinModule, the leanest (baseline/calendars-get-node-lean.mjs)",
+        lean.a,
+        lean.b,
+        "ms",
+      ),
+      ratio: lean.ratio,
     },
   ]);
 
