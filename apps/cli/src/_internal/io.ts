@@ -173,6 +173,7 @@ const chunkBytes = 64 * 1024;
  */
 function textWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string) => void {
   let mode: "sync" | "stream" | "closed" = "sync";
+  // From the first write through the stream on, the process must not exit before it drains.
   let streamWrite: ((bytes: Uint8Array) => void) | undefined;
   return (text) => {
     const bytes = Buffer.from(text);
@@ -195,6 +196,7 @@ function textWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string)
       }
     }
     if (mode !== "stream") return;
+    streamed = true;
     streamWrite ??= ((s) => {
       s.on("error", (error: NodeJS.ErrnoException) => {
         if (error.code !== "EPIPE") throw error;
@@ -204,6 +206,16 @@ function textWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string)
     })(stream());
     streamWrite(bytes.subarray(written));
   };
+}
+
+let streamed = false;
+
+/**
+ * Whether every write of the process's Io went straight to its fd (writeSync), none through a stream that
+ * may still hold bytes for a reader: then, with the command done, the process may exit at once.
+ */
+export function outputWritten(): boolean {
+  return !streamed;
 }
 
 /** Whether fd is a terminal. fstat rules out pipes and files without loading node:tty (~3 ms, with node:net). */
