@@ -168,12 +168,14 @@ const requireBanner = {
  */
 const scriptChunks: Record<string, { file: string; exports: string[] }> = {
   "./commands/calendars-get.ts": { file: "seed.js", exports: [] },
+  // Every other command: `import("./commands/x.ts")` of any of them runs chunks/commands.js once.
+  commands: { file: "commands.js", exports: [] },
 };
 /**
  * The chunks a script chunk may import (its `import("./x.js")`), through the importer dwd.js hands
  * main.js (main.js hands it on to the script chunks it runs).
  */
-const scriptImports = ["commands.js", "node-forge.js"];
+const scriptImports = ["node-forge.js", "emulator.js"];
 const importerName = "__dwdImport";
 /** A script chunk's own URL (its `import.meta.url`), the second argument of its function. */
 const urlName = "__dwdUrl";
@@ -185,7 +187,7 @@ const toChunks: Plugin = {
     b.onResolve({ filter: /^\.\/commands\/[\w-]+\.ts$/ }, (args) =>
       Object.hasOwn(scriptChunks, args.path)
         ? { path: args.path, namespace: "script-chunk" }
-        : { path: "./commands.js", external: true },
+        : { path: "commands", namespace: "script-chunk" },
     );
     // A script chunk's stand-in, in main.js: runs the chunk (src/_internal/script-chunk.ts) when it is
     // first imported, and hands it the chunks it may import (through main.js's own importer).
@@ -336,14 +338,19 @@ async function scriptChunkBuild(
     throw new Error(
       `${path} calls require() at run time: ${required.map((i) => i.path).join(", ")}`,
     );
-  const text = (await readFile(path, "utf8")).replace(
-    /(?<![.\w$])import\("\.\/([\w-]+\.js)"\)/g,
-    (call: string, chunk: string) => {
+  const text = (await readFile(path, "utf8"))
+    .replace(/(?<![.\w$])import\("\.\/([\w-]+\.js)"\)/g, (call: string, chunk: string) => {
       if (!scriptImports.includes(chunk))
         throw new Error(`${path} imports ./${chunk}, which is not in scriptImports`);
       return `${importerName}("./${chunk}")`;
-    },
-  );
+    })
+    // A built-in imported when it is needed (`await import("node:fs/promises")`): its exports, as
+    // `import()` would resolve them (a script has no module loader of its own).
+    .replace(
+      /(?<![.\w$])import\(("node:[\w/]+")\)/g,
+      (call: string, builtin: string) =>
+        `Promise.resolve().then(()=>process.getBuiltinModule(${builtin}))`,
+    );
   if (/(?<![.\w$])import\(|import\.meta/.test(text))
     throw new Error(`${path} is a script chunk: it cannot use import() or import.meta`);
   await writeFile(path, text);
@@ -366,7 +373,7 @@ async function scriptChunkBuild(
 
 const chunks = [
   // Every command: main.ts imports it for any command but `--help`.
-  await chunkBuild(
+  await scriptChunkBuild(
     "commands.js",
     commandNames.map((c) => `export * from "./src/commands/${c}.ts";`).join("\n"),
     // fromEntry first: main.js's modules must not be bundled again.
