@@ -288,6 +288,28 @@ describe("Node's compile cache", () => {
     expect((await stat(file)).size).toBeGreaterThan(1000);
   });
 
+  it("the commands chunk keeps V8's code of the run too (dwd-commands.js-<hash>.v8), runs through node:vm, and the next run uses it with the same output", async () => {
+    const cacheDir = await mkdtemp(join(dir, "cache-"));
+    const env = { DWD_COMPILE_CACHE: "", DWD_CACHE_DIR: cacheDir };
+    const list = ["calendars", "list", ...seed().slice(3), "--json"];
+    const first = await probed(list, env);
+    expect(first).toMatchObject({ code: 0, stderr: "" });
+    expect(first.loaded.files).toEqual(["dwd.js", "chunks/commands.js", "chunks/profile.js"]);
+    expect(first.loaded.builtins).toContain("vm");
+    const kept = (await readdir(first.loaded.compileCacheDir ?? "")).filter((f) =>
+      f.startsWith("dwd-"),
+    );
+    expect(kept).toEqual([expect.stringMatching(/^dwd-commands\.js-[0-9a-f]{8}\.v8$/)]);
+    const file = join(first.loaded.compileCacheDir ?? "", kept[0] ?? "");
+    const written = await stat(file);
+    expect(written.size).toBeGreaterThan(1000);
+    expect(written.mode & 0o777).toBe(0o600);
+    const second = await probed(list, env);
+    expect(second).toMatchObject({ code: 0, stdout: first.stdout, stderr: "" });
+    // Accepted by V8: not written again.
+    expect((await stat(file)).mtimeMs).toBe(written.mtimeMs);
+  });
+
   it("a cache directory that cannot be made leaves it off, silently: same output, exit 0", async () => {
     const notADir = join(dir, "a-file");
     await writeFile(notADir, "");
