@@ -10,8 +10,10 @@
 //     every run compiled this code afresh as an ES module, the functions a command calls (dispatch, citty's
 //     parsing) included; from V8's code cache it compiles none of them (measured: `dwd calendars get`
 //     ~3 ms of CPU less per run, `dwd --help` no slower).
-//   - chunks/commands.js: every command, with @dwd/auth and @dwd/calendar (~250 KB), imported by main.ts
-//     when a command runs.
+//   - chunks/commands.js: every command, with @dwd/auth and @dwd/calendar (~250 KB), run by main.ts when
+//     a command runs. A script chunk too (see seed.js): as an ES module a warm `dwd events list` over 200
+//     users compiled its functions again on every run (measured, 20 alternating runs: CPU median 230 ->
+//     220 ms).
 //   - chunks/seed.js: `dwd calendars get` alone (src/commands/calendars-get.ts: the session, @dwd/auth,
 //     @dwd/calendar, ~125 KB), imported instead of commands.js when `get` follows `calendars` (main.ts's
 //     `alone`). Its modules are bundled from the same sources as commands.js's, so both run the same code

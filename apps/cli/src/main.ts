@@ -1,9 +1,9 @@
 /**
  * `dwd`: check, debug and use Google domain-wide delegation from the command line.
  *
- * Each command's module is imported only when that command runs (in the bundle: the commands chunk,
- * compiled through Node's compile cache), so `dwd --help` loads and evaluates almost nothing. This module
- * runs nothing when imported: {@link main} runs the command line.
+ * Each command's module is imported only when that command runs (in the bundle: the commands chunk, a
+ * script chunk with V8's code cache of an earlier run), so `dwd --help` loads and evaluates almost nothing.
+ * This module runs nothing when imported: {@link main} runs the command line.
  *
  * @module
  */

@@ -1,6 +1,7 @@
-// Node's compile cache for dwd's chunks. The commands' code (dist/chunks/commands.js, ~250 KB) is compiled
-// by V8 on every run; with the cache, Node keeps V8's code cache of each chunk in the user's cache
-// directory and the next run reads it back instead of compiling. Turned on just before a command's
+// Node's compile cache for dwd's chunks. A chunk's code (the emulator's, node-forge's, ~250 KB each) is
+// compiled by V8 on every run; with the cache, Node keeps V8's code cache of each chunk in the user's cache
+// directory and the next run reads it back instead of compiling. (The command chunks, seed.js and
+// commands.js, keep their own cache in the same folder: script-chunk.ts.) Turned on just before a command's
 // chunk is imported (`dwd --help` loads no chunk and pays nothing), so the entry itself is not cached.
 // Best effort: a cache directory that cannot be made or written (read-only, a file in the way, a full
 // disk) leaves the cache off, silently, and dwd runs as it would without it. NODE_DISABLE_COMPILE_CACHE=1
