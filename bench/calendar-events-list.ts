@@ -17,7 +17,10 @@
 // compare with that script, a fresh process as the CLI is (Google's client keeps no token between
 // processes, so its every run is cold); the in-process loop's cold and second runs are given beside them.
 // With BENCH_CLI_COMPARE=<another dwd.js> (a build of an earlier commit, say), that bundle runs the same
-// two runs too, alternating with this one, and gets its own rows: before and after in one run.
+// two runs too, alternating with this one, and gets its own rows: before and after in one run. Copy
+// apps/cli/package.json beside the copied dist/ (`/tmp/before/{package.json,dist/}`): without its
+// `"type": "module"`, Node parses each file again to detect ES module syntax (~7 ms per run), which the
+// installed CLI never pays.
 //
 //   node bench/calendar-events-list.ts [--json]
 import { routeToEmulator } from "./baseline/route-to-emulator.mjs";
