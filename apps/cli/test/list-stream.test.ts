@@ -89,7 +89,7 @@ function fakeRun(
         : Promise.resolve({ accessToken: "t", expiresAt: 0 }),
   };
   return {
-    startedAt: 0,
+    startedAt: Date.now(),
     session: { tokenSource, stats: { requests: 0, tokenExchanges: 0, retries: 0 } },
     client,
     clientWithScopes: () => client,

@@ -184,7 +184,7 @@ export function bulkSummary(
   ] as const;
   const shown = parts.filter(([label, n]) => n > 0 || label === kind).map(([l, n]) => `${n} ${l}`);
   const { requests, tokenExchanges, retries } = run.session.stats;
-  const elapsed = performance.now() - run.startedAt;
+  const elapsed = Math.max(0, Date.now() - run.startedAt);
   const seconds = elapsed >= 10_000 ? Math.round(elapsed / 1000) : (elapsed / 1000).toFixed(1);
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
   return `summary: ${plural(outcomes.length, "event")} of ${plural(users, "user")}: ${[...shown, `${count("exists", "unchanged")} unchanged`, `${count("failed")} failed`].join(", ")}; ${plural(requests, "request")}, ${plural(tokenExchanges, "token exchange")}, ${retries} ${retries === 1 ? "retry" : "retries"}; ${seconds} s`;

@@ -52,7 +52,10 @@ const googleRoot = "https://www.googleapis.com";
 
 /** A command's Calendar context: one client, the method's scope choice, and who to act as. */
 export interface CalendarRun {
-  /** When the run began (`performance.now()`), for its summary line. */
+  /**
+   * When the run began, on the wall clock (`Date.now()`), for its summary line. Not `performance.now()`:
+   * its first call loads perf_hooks (~1 ms of a run's start); a summary counts tenths of a second.
+   */
   startedAt: number;
   session: Session;
   client: CalendarClient;
@@ -97,7 +100,7 @@ export async function openCalendarRun(
   io: Io,
   terminal: Terminal,
 ): Promise<CalendarRun> {
-  const startedAt = performance.now();
+  const startedAt = Date.now();
   const directory = flags.source.kind === "directory";
   const session = await openSession(
     keys,
@@ -484,7 +487,7 @@ export function endRun(
         requests,
         tokenExchanges,
         retries,
-        elapsedMs: Math.round(performance.now() - run.startedAt),
+        elapsedMs: Math.max(0, Date.now() - run.startedAt),
       }),
     );
   }

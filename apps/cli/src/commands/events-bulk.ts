@@ -65,7 +65,7 @@ export async function createMany(
   options: { dryRun: boolean; conference: boolean; sendUpdates: SendUpdates },
 ): Promise<number> {
   // When this run began, on the wall clock (an event created before it was there already).
-  const since = Date.now() - (performance.now() - run.startedAt);
+  const since = run.startedAt;
   const bodies = new Map<BulkItem, Event>();
   const items: BulkItem[] = rows.map(({ line, subject, event }) => {
     const id = event.id ?? deterministicEventId(event, calendarId, subject);
