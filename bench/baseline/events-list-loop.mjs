@@ -2,14 +2,12 @@
 // process, as an admin runs dwd): Google's client in a loop at concurrency 10 — google-auth-library's JWT
 // per user and the generated @googleapis/calendar client, following nextPageToken — printing what dwd
 // prints: one JSON array of every user's events, each with its user's `subject`, indented by 2.
-// Its requests reach the emulator through a request interceptor (routeToEmulator, see there why).
+// Its requests reach the emulator through a request interceptor (calendarAs and routeToEmulator, see there why).
 // Plain JavaScript (types in JSDoc, checked by bench's tsconfig), so no TypeScript loader is counted.
 // Usage: EMULATOR_URL=http://host:port node baseline/events-list-loop.mjs <key.json> <users.txt>
 /* global process, console, Buffer */
 import { readFileSync, writeSync } from "node:fs";
-import { JWT } from "google-auth-library";
-import { calendar } from "@googleapis/calendar";
-import { routeToEmulator } from "./route-to-emulator.mjs";
+import { calendarAs } from "./route-to-emulator.mjs";
 
 const CONCURRENCY = 10;
 const [keyFile, usersFile] = process.argv.slice(2);
@@ -36,16 +34,7 @@ await Promise.all(
     while (next < users.length) {
       const index = next++;
       const subject = /** @type {string} */ (users[index]);
-      const auth = routeToEmulator(
-        new JWT({
-          email: key.client_email,
-          key: key.private_key,
-          subject,
-          scopes: ["https://www.googleapis.com/auth/calendar.readonly"],
-        }),
-        emulator,
-      );
-      const api = calendar({ version: "v3", auth, rootUrl: `${emulator}/` });
+      const api = calendarAs(key, subject, emulator);
       /** @type {string | undefined} */
       let pageToken;
       do {

@@ -5,6 +5,9 @@
 // Plain JavaScript (types in JSDoc, checked by bench's tsconfig), so the baselines that run as scripts
 // of their own (baseline/*.mjs) load it without Node's TypeScript loader.
 
+import { calendar } from "@googleapis/calendar";
+import { JWT } from "google-auth-library";
+
 const googleHost = /^https:\/\/[a-z0-9.]*googleapis\.com/;
 
 /**
@@ -23,4 +26,25 @@ export function routeToEmulator(client, emulatorUrl) {
     },
   });
   return client;
+}
+
+/**
+ * Google's Calendar client acting as `subject`, as a user of Google's libraries builds it: a
+ * google-auth-library JWT (the key, the subject, calendar.readonly) and @googleapis/calendar, both
+ * reaching the emulator (see {@link routeToEmulator}).
+ * @param {{ client_email: string, private_key: string }} key the service account's JSON key
+ * @param {string} subject the user to act as
+ * @param {string} emulatorUrl the emulator's base URL
+ */
+export function calendarAs(key, subject, emulatorUrl) {
+  const auth = routeToEmulator(
+    new JWT({
+      email: key.client_email,
+      key: key.private_key,
+      subject,
+      scopes: ["https://www.googleapis.com/auth/calendar.readonly"],
+    }),
+    emulatorUrl,
+  );
+  return calendar({ version: "v3", auth, rootUrl: `${emulatorUrl}/` });
 }
