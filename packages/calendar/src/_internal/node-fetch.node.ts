@@ -1,5 +1,5 @@
 /// <reference types="node" />
-import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import type * as NodeHttp from "node:http";
 import type { IncomingMessage } from "node:http";
 import type * as NodeHttps from "node:https";
 import { concatBytes } from "./bytes.ts";
@@ -38,8 +38,13 @@ const defaultMaxBodyBytes = 64 * 1024 * 1024;
 
 // node:https (and node:tls and much of node:crypto under it: ~15 ms for a short-lived process) is loaded
 // when an https:// URL is first asked for, so a run against a local emulator over http:// never loads it.
+// node:http (~4 ms, with node:net and node:stream) is loaded by the first request too, not with this module:
+// a short-lived process can load it while it does other work first (the CLI: while its first token
+// exchange signs the assertion).
 let httpsModule: typeof NodeHttps | undefined;
 const https = (): typeof NodeHttps => (httpsModule ??= process.getBuiltinModule("node:https"));
+let httpModule: typeof NodeHttp | undefined;
+const http = (): typeof NodeHttp => (httpModule ??= process.getBuiltinModule("node:http"));
 
 /** Whether this Node's agents honour `proxyEnv` (added in 22.21.0 and 24.5.0). */
 export function nodeProxiesNatively(version: string): boolean {
@@ -97,7 +102,8 @@ export function createNodeFetch(
     keepAlive: true,
     ...(proxyEnv && native ? { proxyEnv: { ...proxyEnv } } : {}),
   };
-  const httpAgent = new HttpAgent(agentOptions);
+  // Made on the first request of their kind (with their module).
+  let httpAgent: NodeHttp.Agent | undefined;
   let httpsAgent: NodeHttps.Agent | undefined;
   return (url, init = {}) =>
     new Promise<NodeFetchResponse>((resolve, reject) => {
@@ -140,12 +146,14 @@ export function createNodeFetch(
                 fail(networkError(`no complete answer within ${seconds(deadlineMs)}`, "ETIMEDOUT")),
               deadlineMs,
             );
-      const req = (secure ? https().request : httpRequest)(
+      const req = (secure ? https() : http()).request(
         target,
         {
           method: init.method ?? "GET",
           headers: init.headers,
-          agent: secure ? (httpsAgent ??= new (https().Agent)(agentOptions)) : httpAgent,
+          agent: secure
+            ? (httpsAgent ??= new (https().Agent)(agentOptions))
+            : (httpAgent ??= new (http().Agent)(agentOptions)),
         },
         (res) => {
           answer = res;
