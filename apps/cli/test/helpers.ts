@@ -5,7 +5,9 @@ import type { RunningEmulator, StartEmulatorOptions } from "@dwd/emulator/node";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -222,4 +224,76 @@ export async function passOn(
   const type = answer.headers.get("content-type");
   res.writeHead(answer.status, type === null ? {} : { "content-type": type });
   res.end(Buffer.from(await answer.arrayBuffer()));
+}
+
+/**
+ * An egress proxy to the emulator at `upstream` that holds every batch request after the first `free`
+ * until `release()`; `answered()` is how many batch requests it has answered so far.
+ */
+export async function startBatchHolder(
+  upstream: string,
+  free = 1,
+): Promise<{
+  url: string;
+  batches: () => number;
+  answered: () => number;
+  release: () => void;
+  close: () => Promise<void>;
+}> {
+  let batches = 0;
+  let answered = 0;
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const http: Server = createServer((req, res) => {
+    void (async () => {
+      const proxied = await readProxied(req, upstream);
+      const batch = proxied.target.pathname.startsWith("/batch/");
+      if (batch && ++batches > free) await released;
+      await passOn(upstream, req, proxied, res);
+      if (batch) answered++;
+    })().catch((error: unknown) => res.writeHead(502).end(String(error)));
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    batches: () => batches,
+    answered: () => answered,
+    release,
+    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
+  };
+}
+
+/**
+ * Runs dwd with `args`; once its stdout holds `marker`, calls `seen()` (which returns what to remember of
+ * that moment). Resolves with the result and what `seen` returned (undefined if stdout never held it).
+ */
+export function dwdUntil<T>(
+  args: string[],
+  env: Record<string, string>,
+  marker: string,
+  seen: () => T,
+): Promise<{ result: Result; atMarker: T | undefined }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [dwdPath, ...args], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      // A dwd that does not stream waits on its held batches: stop it well before the test's own limit.
+      timeout: 30_000,
+      killSignal: "SIGKILL",
+    });
+    let stdout = "";
+    let stderr = "";
+    let atMarker: T | undefined;
+    let found = false;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      if (!found && stdout.includes(marker)) {
+        found = true;
+        atMarker = seen();
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ result: { code, stdout, stderr }, atMarker }));
+  });
 }

@@ -5,16 +5,11 @@
 // waiting on time.
 import { startEmulator } from "@dwd/emulator/node";
 import type { RunningEmulator } from "@dwd/emulator/node";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Result } from "./helpers.ts";
-import { cleanEnv, dwd, dwdPath, passOn, readProxied } from "./helpers.ts";
+import { cleanEnv, dwd, dwdUntil, startBatchHolder } from "./helpers.ts";
 
 const auth = "https://www.googleapis.com/auth/";
 const USERS = 120;
@@ -51,79 +46,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/**
- * An egress proxy to the emulator that holds every batch request after the first until `release()`;
- * `answered()` is how many batch requests it has answered so far.
- */
-async function startBatchHolder(): Promise<{
-  url: string;
-  batches: () => number;
-  answered: () => number;
-  release: () => void;
-  close: () => Promise<void>;
-}> {
-  let batches = 0;
-  let answered = 0;
-  let release: () => void = () => undefined;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const http: Server = createServer((req, res) => {
-    void (async () => {
-      const proxied = await readProxied(req, server.url);
-      const batch = proxied.target.pathname.startsWith("/batch/");
-      if (batch && ++batches > 1) await released;
-      await passOn(server.url, req, proxied, res);
-      if (batch) answered++;
-    })().catch((error: unknown) => res.writeHead(502).end(String(error)));
-  });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    batches: () => batches,
-    answered: () => answered,
-    release,
-    close: () => new Promise<void>((resolve) => http.close(() => resolve())),
-  };
-}
-
-/**
- * Runs dwd with `args`; once its stdout holds `marker`, calls `seen()` (which returns what to remember of
- * that moment). Resolves with the result and what `seen` returned (undefined if stdout never held it).
- */
-function dwdUntil<T>(
-  args: string[],
-  env: Record<string, string>,
-  marker: string,
-  seen: () => T,
-): Promise<{ result: Result; atMarker: T | undefined }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [dwdPath, ...args], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      // A dwd that does not stream waits on its held batches: stop it well before the test's own limit.
-      timeout: 30_000,
-      killSignal: "SIGKILL",
-    });
-    let stdout = "";
-    let stderr = "";
-    let atMarker: T | undefined;
-    let found = false;
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-      if (!found && stdout.includes(marker)) {
-        found = true;
-        atMarker = seen();
-      }
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ result: { code, stdout, stderr }, atMarker }));
-  });
-}
-
 describe("a list over many users streams (bundled dwd, emulator)", () => {
   for (const format of ["--json", "table", "agenda"] as const) {
     it(`${format}: the first batch's users are on stdout while the other batches are held`, async () => {
-      const proxy = await startBatchHolder();
+      const proxy = await startBatchHolder(server.url);
       try {
         const first = users[0] ?? "";
         // --json writes an element once the next one is there: user 0's first event shows with its comma.

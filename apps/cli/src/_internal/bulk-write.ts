@@ -165,15 +165,47 @@ export function patchApplies(event: unknown, patch: unknown): boolean {
   return canonicalJson(event) === canonicalJson(patch);
 }
 
+/** Failed outcomes a bulk run keeps to list on stderr at its end; the rest are counted (and on stdout). */
+export const FAILURES_LISTED = 50;
+/** Distinct hints a bulk run keeps for its end. */
+const HINTS_KEPT = 10;
+
+/**
+ * What a bulk run has printed so far, kept flat in the number of events: counts by status, the first
+ * {@link FAILURES_LISTED} failures (each outcome, failed or not, is already a line on stdout) and their
+ * first distinct hints.
+ */
+export interface BulkTally {
+  events: number;
+  readonly counts: Map<BulkStatus, number>;
+  readonly failures: BulkOutcome[];
+  readonly hints: Set<string>;
+}
+
+/** An empty tally. */
+export function bulkTally(): BulkTally {
+  return { events: 0, counts: new Map(), failures: [], hints: new Set() };
+}
+
+/** Counts `outcome` into `tally`. */
+export function tallyOutcome(tally: BulkTally, outcome: BulkOutcome): void {
+  tally.events++;
+  tally.counts.set(outcome.status, (tally.counts.get(outcome.status) ?? 0) + 1);
+  if (outcome.status !== "failed") return;
+  if (tally.failures.length < FAILURES_LISTED) tally.failures.push(outcome);
+  if (outcome.error?.hint !== undefined && tally.hints.size < HINTS_KEPT)
+    tally.hints.add(outcome.error.hint);
+}
+
 /** The summary line of a bulk run: its counts (`kind`, e.g. "created", always shown), requests and time. */
 export function bulkSummary(
-  outcomes: readonly BulkOutcome[],
+  tally: BulkTally,
   run: Pick<CalendarRun, "session" | "startedAt">,
   users: number,
   kind: string,
 ): string {
   const count = (...statuses: BulkStatus[]): number =>
-    outcomes.filter((o) => statuses.includes(o.status)).length;
+    statuses.reduce((n, status) => n + (tally.counts.get(status) ?? 0), 0);
   const parts = [
     ["created", count("created")],
     ["patched", count("patched")],
@@ -187,5 +219,5 @@ export function bulkSummary(
   const elapsed = Math.max(0, Date.now() - run.startedAt);
   const seconds = elapsed >= 10_000 ? Math.round(elapsed / 1000) : (elapsed / 1000).toFixed(1);
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
-  return `summary: ${plural(outcomes.length, "event")} of ${plural(users, "user")}: ${[...shown, `${count("exists", "unchanged")} unchanged`, `${count("failed")} failed`].join(", ")}; ${plural(requests, "request")}, ${plural(tokenExchanges, "token exchange")}, ${retries} ${retries === 1 ? "retry" : "retries"}; ${seconds} s`;
+  return `summary: ${plural(tally.events, "event")} of ${plural(users, "user")}: ${[...shown, `${count("exists", "unchanged")} unchanged`, `${count("failed")} failed`].join(", ")}; ${plural(requests, "request")}, ${plural(tokenExchanges, "token exchange")}, ${retries} ${retries === 1 ? "retry" : "retries"}; ${seconds} s`;
 }

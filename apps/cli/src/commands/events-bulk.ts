@@ -4,10 +4,12 @@
 import type { Event } from "@dwd/calendar";
 import type { CalendarRun, Lister } from "../_internal/calendar-run.ts";
 import { listAcrossUsers } from "../_internal/calendar-run.ts";
-import type { BulkItem, BulkOutcome } from "../_internal/bulk-write.ts";
+import type { BulkItem, BulkOutcome, BulkTally } from "../_internal/bulk-write.ts";
 import {
   batchEach,
   bulkSummary,
+  bulkTally,
+  tallyOutcome,
   errorFields,
   judgeDelete,
   judgeInsert,
@@ -26,30 +28,47 @@ export interface CreateRow {
   event: Event;
 }
 
-/** Prints the outcomes, the summary and the failures; the exit code (1 when any failed). */
-function finish(run: CalendarRun, outcomes: readonly BulkOutcome[], kind: string): number {
-  for (const o of outcomes) run.io.out(JSON.stringify(o));
-  const failures = outcomes.filter((o) => o.status === "failed");
-  if (failures.length > 0) {
+/** Writes each outcome as its NDJSON line on stdout and counts it (the run keeps no list of them). */
+function printer(run: CalendarRun): {
+  tally: BulkTally;
+  print: (outcomes: readonly BulkOutcome[]) => void;
+} {
+  const tally = bulkTally();
+  return {
+    tally,
+    print: (outcomes) => {
+      for (const o of outcomes) {
+        run.io.out(JSON.stringify(o));
+        tallyOutcome(tally, o);
+      }
+    },
+  };
+}
+
+/** Prints the failures (the first ones, a count of the rest) and the summary; the exit code (1 when any failed). */
+function finish(run: CalendarRun, tally: BulkTally, kind: string): number {
+  const failed = tally.counts.get("failed") ?? 0;
+  if (failed > 0) {
     const label = (text: string, style: "red" | "yellow"): string =>
       run.io.styleErr(style, run.io.styleErr("bold", text));
-    run.io.err(`${label("error:", "red")} ${failures.length} of ${outcomes.length} events failed:`);
-    for (const f of failures)
+    run.io.err(`${label("error:", "red")} ${failed} of ${tally.events} events failed:`);
+    for (const f of tally.failures)
       run.io.err(
         `  ${[f.subject, f.line !== undefined ? `line ${f.line}` : undefined, f.id || undefined]
           .filter((p) => p !== undefined)
           .join(" ")}: ${f.error?.code ?? ""}: ${f.error?.message ?? ""}`,
       );
-    const hints = [
-      ...new Set(failures.map((f) => f.error?.hint).filter((h): h is string => h !== undefined)),
-    ];
-    for (const hint of hints) run.io.err(`${label("hint:", "yellow")} ${hint}`);
+    if (failed > tally.failures.length)
+      run.io.err(
+        `  … and ${failed - tally.failures.length} more (each is a line with "status":"failed" on stdout)`,
+      );
+    for (const hint of tally.hints) run.io.err(`${label("hint:", "yellow")} ${hint}`);
     run.io.err(
       `${label("hint:", "yellow")} Run the same command again: what was ${kind} is recognised and left as it is, only the rest is sent`,
     );
   }
-  run.io.err(bulkSummary(outcomes, run, run.subjects.length, kind));
-  return failures.length > 0 ? 1 : 0;
+  run.io.err(bulkSummary(tally, run, run.subjects.length, kind));
+  return failed > 0 ? 1 : 0;
 }
 
 /**
@@ -66,6 +85,30 @@ export async function createMany(
 ): Promise<number> {
   // When this run began, on the wall clock (an event created before it was there already).
   const since = run.startedAt;
+  const { tally, print } = printer(run);
+  // The rows go in windows of two rounds of batches (--concurrency batches of 50 each): each window's
+  // outcomes are printed when it is done, and what the run holds stays the size of a window, not of the
+  // input (100,000 rows of a CSV are 100 windows, not 100,000 outcomes kept to the end).
+  const window = 2 * Math.max(1, run.concurrency) * batchParts;
+  for (let from = 0; from < rows.length; from += window)
+    print(
+      await createWindow(kind, run, calendarId, rows.slice(from, from + window), since, options),
+    );
+  return finish(run, tally, "created");
+}
+
+/** Parts in one batch request (as the client sends them). */
+const batchParts = 50;
+
+/** {@link createMany} for one window of rows: their outcomes, in the rows' order. */
+async function createWindow(
+  kind: "insert" | "import",
+  run: CalendarRun,
+  calendarId: string,
+  rows: readonly CreateRow[],
+  since: number,
+  options: { dryRun: boolean; conference: boolean; sendUpdates: SendUpdates },
+): Promise<BulkOutcome[]> {
   const bodies = new Map<BulkItem, Event>();
   const items: BulkItem[] = rows.map(({ line, subject, event }) => {
     const id = event.id ?? deterministicEventId(event, calendarId, subject);
@@ -78,7 +121,7 @@ export async function createMany(
     bodies.set(item, body);
     return item;
   });
-  const outcomes = options.dryRun
+  return options.dryRun
     ? await batchEach(
         run,
         calendarId,
@@ -103,7 +146,6 @@ export async function createMany(
         },
         judgeInsert(since),
       );
-  return finish(run, outcomes, "created");
 }
 
 /** Which events a patch or delete across users acts on: one ID, or what an events.list filter finds. */
@@ -219,5 +261,7 @@ export async function changeMany(
   }
   const order = new Map(run.subjects.map((s, i) => [s, i]));
   outcomes.sort((a, b) => (order.get(a.subject) ?? 0) - (order.get(b.subject) ?? 0));
-  return finish(run, outcomes, kind === "patch" ? "patched" : "deleted");
+  const { tally, print } = printer(run);
+  print(outcomes);
+  return finish(run, tally, kind === "patch" ? "patched" : "deleted");
 }
