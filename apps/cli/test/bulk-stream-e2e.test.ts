@@ -3,42 +3,40 @@
 // failures to the end. A proxy in front of the emulator holds every batch request after the first window's
 // until the test has seen that window's last line on dwd's stdout: a dwd that printed only at the end
 // would print it only once the held batch failed at its --timeout. No waiting on time.
-import { startEmulator } from "@dwd/emulator/node";
-import type { RunningEmulator } from "@dwd/emulator/node";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, dwd, dwdUntil, startBatchHolder } from "./helpers.ts";
+import type { TestEmulator } from "./helpers.ts";
+import { dwd, dwdUntil, startBatchHolder, startTestEmulator } from "./helpers.ts";
 
-const auth = "https://www.googleapis.com/auth/";
 const USERS = 130;
+const users = Array.from(
+  { length: USERS },
+  (_, i) => `user${String(i + 1).padStart(4, "0")}@example.com`,
+);
 
-let server: RunningEmulator;
-let dir: string;
-let key: string;
-let users: string[];
+let emu: TestEmulator;
 let usersFile: string;
 let eventFile: string;
+/** `dwd events create primary` of the test's event for the users in `subjectsFile`, then `more`. */
+const createArgs = (subjectsFile: string, ...more: string[]): string[] => [
+  "events",
+  "create",
+  "primary",
+  "--key",
+  emu.bot,
+  "--subjects-file",
+  subjectsFile,
+  "--file",
+  eventFile,
+  ...more,
+];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "dwd-bulk-stream-"));
-  server = await startEmulator({
-    scenario: {
-      domain: "example.com",
-      users: { count: USERS },
-      serviceAccounts: [{ name: "calendar-bot" }],
-      grants: [{ serviceAccount: "calendar-bot", scopes: [`${auth}calendar`] }],
-    } as never,
-    port: 0,
-    host: "127.0.0.1",
-    keysDir: join(dir, "keys"),
-  });
-  key = server.keyFiles["calendar-bot"]?.json ?? "";
-  users = server.emulator.scenario.users.map((u) => u.email);
-  usersFile = join(dir, "users.txt");
+  emu = await startTestEmulator("bulk-stream", { users });
+  usersFile = join(emu.dir, "users.txt");
   await writeFile(usersFile, `${users.join("\n")}\n`);
-  eventFile = join(dir, "event.json");
+  eventFile = join(emu.dir, "event.json");
   await writeFile(
     eventFile,
     JSON.stringify({
@@ -50,8 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
+  await emu.close();
 });
 
 const subjectsOf = (stdout: string): unknown[] =>
@@ -63,34 +60,14 @@ const subjectsOf = (stdout: string): unknown[] =>
 describe("events create over many users streams its outcomes (bundled dwd, emulator)", () => {
   it("the first window's outcomes are on stdout while the next window's batch is held", async () => {
     // --concurrency 1: windows of 100 rows (two batches of 50); the third batch is the second window's.
-    const proxy = await startBatchHolder(server.url, 2);
+    const proxy = await startBatchHolder(emu.server.url, 2);
     try {
       const { result, atMarker } = await dwdUntil(
-        [
-          "events",
-          "create",
-          "primary",
-          "--key",
-          key,
-          "--subjects-file",
-          usersFile,
-          "--file",
-          eventFile,
-          "--concurrency",
-          "1",
-          // A dwd that printed only at the end would print once the held batch times out.
-          "--timeout",
-          "10000",
-          "--retries",
-          "0",
-        ],
-        cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host, HTTP_PROXY: proxy.url }),
+        // A dwd that printed only at the end would print once the held batch times out.
+        createArgs(usersFile, "--concurrency", "1", "--timeout", "10000", "--retries", "0"),
+        { ...emu.env, HTTP_PROXY: proxy.url },
         `"subject":"${users[99] ?? ""}"`,
-        () => {
-          const answered = proxy.answered();
-          proxy.release();
-          return answered;
-        },
+        () => proxy.releaseAnswered(),
       );
       proxy.release();
       expect(result.stderr).toMatch(
@@ -112,12 +89,9 @@ describe("events create over many users streams its outcomes (bundled dwd, emula
   it("lists the first 50 failures and counts the rest; every failure is still a line on stdout", async () => {
     // Users the domain does not have: the token endpoint refuses each of them.
     const ghosts = Array.from({ length: 60 }, (_, i) => `ghost${i}@example.com`);
-    const file = join(dir, "ghosts.txt");
+    const file = join(emu.dir, "ghosts.txt");
     await writeFile(file, `${[users[0] ?? "", ...ghosts].join("\n")}\n`);
-    const r = await dwd(
-      ["events", "create", "primary", "--key", key, "--subjects-file", file, "--file", eventFile],
-      cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host }),
-    );
+    const r = await dwd(createArgs(file), emu.env);
     expect(r.code).toBe(1);
     const outcomes = r.stdout
       .trimEnd()

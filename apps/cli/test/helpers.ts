@@ -228,7 +228,8 @@ export async function passOn(
 
 /**
  * An egress proxy to the emulator at `upstream` that holds every batch request after the first `free`
- * until `release()`; `answered()` is how many batch requests it has answered so far.
+ * until `release()`; `answered()` is how many batch requests it has answered so far, and
+ * `releaseAnswered()` releases the held ones and says how many had been answered before.
  */
 export async function startBatchHolder(
   upstream: string,
@@ -238,6 +239,7 @@ export async function startBatchHolder(
   batches: () => number;
   answered: () => number;
   release: () => void;
+  releaseAnswered: () => number;
   close: () => Promise<void>;
 }> {
   let batches = 0;
@@ -259,6 +261,11 @@ export async function startBatchHolder(
     batches: () => batches,
     answered: () => answered,
     release,
+    releaseAnswered: () => {
+      const before = answered;
+      release();
+      return before;
+    },
     close: () => new Promise<void>((resolve) => http.close(() => resolve())),
   };
 }

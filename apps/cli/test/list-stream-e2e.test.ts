@@ -75,11 +75,7 @@ describe("a list over many users streams (bundled dwd, emulator)", () => {
           ],
           cleanEnv({ DWD_EMULATOR_HOST: new URL(server.url).host, HTTP_PROXY: proxy.url }),
           marker,
-          () => {
-            const answered = proxy.answered();
-            proxy.release();
-            return answered;
-          },
+          () => proxy.releaseAnswered(),
         );
         proxy.release();
         expect(result.stderr).toMatch(
