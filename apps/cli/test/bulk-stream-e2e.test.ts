@@ -1,8 +1,9 @@
-// The bundled dwd against the emulator on a real port: a bulk create over many users prints each window
-// of rows (two rounds of --concurrency batches of 50) as it is done, and keeps only counts and the first
-// failures to the end. A proxy in front of the emulator holds every batch request after the first window's
-// until the test has seen that window's last line on dwd's stdout: a dwd that printed only at the end
-// would print it only once the held batch failed at its --timeout. No waiting on time.
+// The bundled dwd against the emulator on a real port: a bulk write over many users prints each window
+// (two rounds of --concurrency batches of 50: rows of `events create`, users of `events patch|delete`) as
+// it is done, and keeps only counts and the first failures to the end. A proxy in front of the emulator
+// holds every batch request after the first window's until the test has seen that window's last line on
+// dwd's stdout: a dwd that printed only at the end would print it only once the held batch failed at its
+// --timeout. No waiting on time.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,33 +58,47 @@ const subjectsOf = (stdout: string): unknown[] =>
     .split("\n")
     .map((line) => (JSON.parse(line) as { subject?: unknown }).subject);
 
-describe("events create over many users streams its outcomes (bundled dwd, emulator)", () => {
+/**
+ * Runs dwd with `args` (over every user, --concurrency 1: windows of 100) through a proxy that holds every
+ * batch after the first window's `firstWindow`, until the 100th user's line is on stdout. Checks the run
+ * ended with `done` of every user's event, that only the first window's batches had been answered when that
+ * line was out (a dwd that printed only at the end would print once the held batch timed out), that
+ * `batches` went out in all, and that the lines are in the users' order.
+ */
+async function expectWindowStreams(
+  args: string[],
+  firstWindow: number,
+  batches: number,
+  done: string,
+): Promise<void> {
+  const proxy = await startBatchHolder(emu.server.url, firstWindow);
+  try {
+    const { result, atMarker } = await dwdUntil(
+      [...args, "--concurrency", "1", "--timeout", "10000", "--retries", "0"],
+      { ...emu.env, HTTP_PROXY: proxy.url },
+      `"subject":"${users[99] ?? ""}"`,
+      () => proxy.releaseAnswered(),
+    );
+    proxy.release();
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^summary: ${USERS} events of ${USERS} users: ${USERS} ${done}, 0 unchanged, 0 failed; `,
+      ),
+    );
+    expect(result.code).toBe(0);
+    expect(atMarker).toBe(firstWindow);
+    expect(proxy.batches()).toBe(batches);
+    expect(subjectsOf(result.stdout)).toEqual(users);
+  } finally {
+    proxy.release();
+    await proxy.close();
+  }
+}
+
+describe("bulk writes over many users stream their outcomes (bundled dwd, emulator)", () => {
   it("the first window's outcomes are on stdout while the next window's batch is held", async () => {
-    // --concurrency 1: windows of 100 rows (two batches of 50); the third batch is the second window's.
-    const proxy = await startBatchHolder(emu.server.url, 2);
-    try {
-      const { result, atMarker } = await dwdUntil(
-        // A dwd that printed only at the end would print once the held batch times out.
-        createArgs(usersFile, "--concurrency", "1", "--timeout", "10000", "--retries", "0"),
-        { ...emu.env, HTTP_PROXY: proxy.url },
-        `"subject":"${users[99] ?? ""}"`,
-        () => proxy.releaseAnswered(),
-      );
-      proxy.release();
-      expect(result.stderr).toMatch(
-        new RegExp(
-          `^summary: ${USERS} events of ${USERS} users: ${USERS} created, 0 unchanged, 0 failed; `,
-        ),
-      );
-      expect(result.code).toBe(0);
-      // The 100th user's line was out when only the first window's two batches had been answered.
-      expect(atMarker).toBe(2);
-      expect(proxy.batches()).toBe(3);
-      expect(subjectsOf(result.stdout)).toEqual(users);
-    } finally {
-      proxy.release();
-      await proxy.close();
-    }
+    // Windows of 100 rows: two batches of 50; the third batch is the second window's.
+    await expectWindowStreams(createArgs(usersFile), 2, 3, "created");
   });
 
   it("lists the first 50 failures and counts the rest; every failure is still a line on stdout", async () => {
@@ -111,5 +126,26 @@ describe("events create over many users streams its outcomes (bundled dwd, emula
     expect(listed[0]).toMatch(/^ {2}ghost0@example\.com [^:]+: unknown_subject: /);
     expect(stderr).toContain('  … and 10 more (each is a line with "status":"failed" on stdout)');
     expect(r.stderr).toMatch(/summary: 61 events of 61 users: 0 created, 1 unchanged, 60 failed; /);
+  });
+
+  it("events delete --q over many users: the first window is found, deleted and printed before the next is listed", async () => {
+    // Windows of 100 users: two batches list their events and two more delete them; the fifth batch lists
+    // the second window's users.
+    await expectWindowStreams(
+      [
+        "events",
+        "delete",
+        "primary",
+        "--key",
+        emu.bot,
+        "--subjects-file",
+        usersFile,
+        "--q",
+        "Town hall",
+      ],
+      4,
+      6,
+      "deleted",
+    );
   });
 });

@@ -164,6 +164,25 @@ export async function changeMany(
   selection: Selection,
   options: { dryRun: boolean; patch?: Event; sendUpdates: SendUpdates },
 ): Promise<number> {
+  const { tally, print } = printer(run);
+  // The users go in windows (as createMany's rows do): each window's events are found, written and
+  // printed before the next window's are looked for, so what the run holds is one window's events.
+  const window = 2 * Math.max(1, run.concurrency) * batchParts;
+  for (let from = 0; from < run.subjects.length; from += window) {
+    const subjects = run.subjects.slice(from, from + window);
+    print(await changeWindow(kind, { ...run, subjects }, calendarId, selection, options));
+  }
+  return finish(run, tally, kind === "patch" ? "patched" : "deleted");
+}
+
+/** {@link changeMany} for the users of `run` (one window of them): their outcomes, in the users' order. */
+async function changeWindow(
+  kind: "patch" | "delete",
+  run: CalendarRun,
+  calendarId: string,
+  selection: Selection,
+  options: { dryRun: boolean; patch?: Event; sendUpdates: SendUpdates },
+): Promise<BulkOutcome[]> {
   // First each user's events as they are now: listed by the filter, or read by ID.
   const found: { subject: string | undefined; event: Event }[] = [];
   let outcomes: BulkOutcome[] = [];
@@ -260,8 +279,5 @@ export async function changeMany(
     );
   }
   const order = new Map(run.subjects.map((s, i) => [s, i]));
-  outcomes.sort((a, b) => (order.get(a.subject) ?? 0) - (order.get(b.subject) ?? 0));
-  const { tally, print } = printer(run);
-  print(outcomes);
-  return finish(run, tally, kind === "patch" ? "patched" : "deleted");
+  return outcomes.sort((a, b) => (order.get(a.subject) ?? 0) - (order.get(b.subject) ?? 0));
 }
