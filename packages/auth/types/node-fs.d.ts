@@ -1,6 +1,6 @@
 // Stand-in for "node:fs" in tsconfig.web.json: only what src/_internal/read-file.node.ts calls, typed
 // with Web types, so the check needs no @types/node.
-interface Stats {
+export interface Stats {
   size: number;
   isFile(): boolean;
   isDirectory(): boolean;

@@ -166,7 +166,7 @@ export function patchApplies(event: unknown, patch: unknown): boolean {
 }
 
 /** Failed outcomes a bulk run keeps to list on stderr at its end; the rest are counted (and on stdout). */
-export const FAILURES_LISTED = 50;
+const FAILURES_LISTED = 50;
 /** Distinct hints a bulk run keeps for its end. */
 const HINTS_KEPT = 10;
 

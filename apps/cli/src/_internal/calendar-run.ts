@@ -191,7 +191,7 @@ export interface Lister<T> {
 }
 
 /** Calls in one batch request (Google's limit is 1000; 50 is what Google recommends and dwd sends). */
-const batchSize = 50;
+export const batchSize = 50;
 
 /**
  * Token exchanges in flight at once: enough for the batches that may be in flight (--concurrency batches

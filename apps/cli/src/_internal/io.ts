@@ -173,7 +173,6 @@ const chunkBytes = 64 * 1024;
  */
 function textWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string) => void {
   let mode: "sync" | "stream" | "closed" = "sync";
-  // From the first write through the stream on, the process must not exit before it drains.
   let streamWrite: ((bytes: Uint8Array) => void) | undefined;
   return (text) => {
     const bytes = Buffer.from(text);
@@ -196,6 +195,7 @@ function textWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): (text: string)
       }
     }
     if (mode !== "stream") return;
+    // From the first write through the stream on, the process must not exit before it drains.
     streamed = true;
     streamWrite ??= ((s) => {
       s.on("error", (error: NodeJS.ErrnoException) => {

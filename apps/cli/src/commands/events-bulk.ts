@@ -3,19 +3,19 @@
 // bulk-write.ts); one NDJSON line per (user, event), a summary and the failures on stderr.
 import type { Event } from "@dwd/calendar";
 import type { CalendarRun, Lister } from "../_internal/calendar-run.ts";
-import { listAcrossUsers } from "../_internal/calendar-run.ts";
+import { batchSize, listAcrossUsers } from "../_internal/calendar-run.ts";
 import type { BulkItem, BulkOutcome, BulkTally } from "../_internal/bulk-write.ts";
 import {
   batchEach,
   bulkSummary,
   bulkTally,
-  tallyOutcome,
   errorFields,
   judgeDelete,
   judgeInsert,
   judgePatch,
   judgeWouldCreate,
   patchApplies,
+  tallyOutcome,
 } from "../_internal/bulk-write.ts";
 import { deterministicEventId } from "../_internal/event-id.ts";
 
@@ -86,10 +86,7 @@ export async function createMany(
   // When this run began, on the wall clock (an event created before it was there already).
   const since = run.startedAt;
   const { tally, print } = printer(run);
-  // The rows go in windows of two rounds of batches (--concurrency batches of 50 each): each window's
-  // outcomes are printed when it is done, and what the run holds stays the size of a window, not of the
-  // input (100,000 rows of a CSV are 100 windows, not 100,000 outcomes kept to the end).
-  const window = 2 * Math.max(1, run.concurrency) * batchParts;
+  const window = windowSize(run);
   for (let from = 0; from < rows.length; from += window)
     print(
       await createWindow(kind, run, calendarId, rows.slice(from, from + window), since, options),
@@ -97,8 +94,12 @@ export async function createMany(
   return finish(run, tally, "created");
 }
 
-/** Parts in one batch request (as the client sends them). */
-const batchParts = 50;
+/**
+ * Rows (or users) in one window of a bulk write: two rounds of --concurrency batches. Each window's outcomes
+ * are printed when it is done, so what the run holds stays the size of a window, not of the input (100,000
+ * rows of a CSV are 100 windows, not 100,000 outcomes kept to the end).
+ */
+const windowSize = (run: CalendarRun): number => 2 * Math.max(1, run.concurrency) * batchSize;
 
 /** {@link createMany} for one window of rows: their outcomes, in the rows' order. */
 async function createWindow(
@@ -165,9 +166,9 @@ export async function changeMany(
   options: { dryRun: boolean; patch?: Event; sendUpdates: SendUpdates },
 ): Promise<number> {
   const { tally, print } = printer(run);
-  // The users go in windows (as createMany's rows do): each window's events are found, written and
-  // printed before the next window's are looked for, so what the run holds is one window's events.
-  const window = 2 * Math.max(1, run.concurrency) * batchParts;
+  // Each window's users have their events found, written and printed before the next window's are looked
+  // for, so what the run holds is one window's events.
+  const window = windowSize(run);
   for (let from = 0; from < run.subjects.length; from += window) {
     const subjects = run.subjects.slice(from, from + window);
     print(await changeWindow(kind, { ...run, subjects }, calendarId, selection, options));

@@ -7,6 +7,8 @@
 // its size is checked before reading, and at most `maxBytes + 1` bytes are ever read, so a file that
 // grows after the check is still cut off.
 
+import type { Stats } from "node:fs";
+
 /** What a path names when it is not a regular file. */
 export type FileKind =
   | "directory"
@@ -25,16 +27,6 @@ export type ReadFileResult =
   | { ok: false; code: "EFBIG"; size: number }
   /** The runtime's errno name ("ENOENT", "EACCES", …). */
   | { ok: false; code: string };
-
-interface Stats {
-  size: number;
-  isFile(): boolean;
-  isDirectory(): boolean;
-  isFIFO(): boolean;
-  isCharacterDevice(): boolean;
-  isBlockDevice(): boolean;
-  isSocket(): boolean;
-}
 
 function kindOf(stats: Stats): FileKind {
   if (stats.isDirectory()) return "directory";

@@ -1,6 +1,5 @@
 /// <reference types="node" />
 import type * as NodeHttp from "node:http";
-import type { IncomingMessage } from "node:http";
 import type * as NodeHttps from "node:https";
 import { concatBytes } from "./bytes.ts";
 import type { CalendarFetch } from "./client-context.ts";
@@ -120,7 +119,7 @@ export function createNodeFetch(
         reject(networkError(message, "ERR_PROXY_UNSUPPORTED"));
         return;
       }
-      let answer: IncomingMessage | undefined;
+      let answer: NodeHttp.IncomingMessage | undefined;
       let done = false;
       const finish = (): void => {
         done = true;
