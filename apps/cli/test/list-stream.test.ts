@@ -18,6 +18,14 @@ import { pipedTerminal } from "../src/_internal/terminal.ts";
 import { eventsCreate } from "../src/commands/events.ts";
 import { captureIo, startTestEmulator } from "./helpers.ts";
 
+/** A terminal on both streams whose stderr writes go into `log`: "clear" for a cleared line, else "bar". */
+const loggingTerminal = (log: string[]): Terminal => ({
+  stdoutTty: true,
+  stderrTty: true,
+  columns: 80,
+  writeErr: (text) => void log.push(text === "\r\u001b[2K" ? "clear" : "bar"),
+});
+
 interface Item {
   id: string;
   summary: string;
@@ -320,12 +328,7 @@ describe("a progress bar on the terminal stdout streams to", () => {
       io.outLines = (lines) => (log.push("out"), outLines(lines));
       io.outText = (text) => (log.push("out"), outText(text));
       io.outJson = (text) => (log.push("out"), outJson(text));
-      const terminal: Terminal = {
-        stdoutTty: true,
-        stderrTty: true,
-        columns: 80,
-        writeErr: (text) => void log.push(text === "\r\u001b[2K" ? "clear" : "bar"),
-      };
+      const terminal = loggingTerminal(log);
       const users = onePageUsers(120, 2);
       const r = fakeRun(users, io, { terminal });
       const output = listOutput(mode, columns, r, ["id"]);
@@ -462,12 +465,7 @@ describe("events create (one user, many events) with a bar on the terminal stdou
       const io = captureIo(emu.env);
       const { out } = io;
       io.out = (line) => (log.push("out"), out(line));
-      const terminal: Terminal = {
-        stdoutTty: true,
-        stderrTty: true,
-        columns: 80,
-        writeErr: (text) => void log.push(text === "\r\u001b[2K" ? "clear" : "bar"),
-      };
+      const terminal = loggingTerminal(log);
       const code = await eventsCreate(
         "insert",
         "primary",
