@@ -26,6 +26,16 @@ const loggingTerminal = (log: string[]): Terminal => ({
   writeErr: (text) => void log.push(text === "\r\u001b[2K" ? "clear" : "bar"),
 });
 
+/** Whenever stdout was written (an "out" in `log`), the last thing said on stderr cleared the bar's line. */
+function expectClearedBeforeEachWrite(log: readonly string[]): void {
+  for (const [i, e] of log.entries())
+    if (e === "out")
+      expect(
+        log.slice(0, i).findLast((x) => x !== "out"),
+        `write ${i}`,
+      ).toBe("clear");
+}
+
 interface Item {
   id: string;
   summary: string;
@@ -334,13 +344,7 @@ describe("a progress bar on the terminal stdout streams to", () => {
       const output = listOutput(mode, columns, r, ["id"]);
       expect(await listInto(r, lister, output, { batch: true })).toEqual([]);
       expect(log.filter((e) => e === "out").length).toBeGreaterThan(0);
-      // Whenever stdout is written, the last thing said on stderr cleared the bar's line.
-      for (const [i, e] of log.entries())
-        if (e === "out")
-          expect(
-            log.slice(0, i).findLast((x) => x !== "out"),
-            `write ${i}`,
-          ).toBe("clear");
+      expectClearedBeforeEachWrite(log);
       // The bar was drawn again between releases, and the run ends with it cleared.
       expect(
         log.filter((e, i) => e === "bar" && log.slice(0, i).includes("out")).length,
@@ -481,12 +485,7 @@ describe("events create (one user, many events) with a bar on the terminal stdou
         "created",
       ]);
       expect(log.filter((e) => e === "out")).toHaveLength(3);
-      for (const [i, e] of log.entries())
-        if (e === "out")
-          expect(
-            log.slice(0, i).findLast((x) => x !== "out"),
-            `write ${i}`,
-          ).toBe("clear");
+      expectClearedBeforeEachWrite(log);
       expect(log.at(-1)).toBe("clear");
     } finally {
       await emu.close();
